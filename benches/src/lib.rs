@@ -1,0 +1,1 @@
+//! Shared helpers for svcroute's benches (synthetic clusters and inputs).

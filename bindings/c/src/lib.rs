@@ -1,0 +1,1 @@
+//! C library over svcroute (being written).

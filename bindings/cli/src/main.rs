@@ -1,0 +1,2 @@
+//! The `svcroute` command line (being written).
+fn main() {}

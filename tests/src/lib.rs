@@ -1,0 +1,1 @@
+//! Shared support for svcroute's integration tests.

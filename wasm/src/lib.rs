@@ -1,0 +1,1 @@
+//! WASM package over svcroute (being written).
