@@ -1,1 +1,3 @@
-//! Shared support for svcroute's integration tests.
+//! Shared support for svcroute's integration tests: the conformance runner.
+
+pub mod conformance;

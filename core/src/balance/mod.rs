@@ -17,3 +17,6 @@ impl BalanceError {
         ErrorKind::Unsupported
     }
 }
+
+mod rng;
+pub use rng::Rng;
