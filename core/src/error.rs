@@ -5,10 +5,10 @@
 /// Every door maps this one to one: the C status code, the JS `Error.code`
 /// string ([`ErrorKind::code`]) and the command line's message (exit 2).
 ///
-/// ```ignore
+/// ```
 /// use svcroute::ErrorKind;
 /// assert_eq!(ErrorKind::Parse.code(), "parse");
-/// ```ignore
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -57,7 +57,7 @@ impl std::fmt::Display for ErrorKind {
 /// use svcroute::{Error, ErrorKind, labels::Selector};
 /// let err: Error = "x in a".parse::<Selector>().unwrap_err().into();
 /// assert_eq!(err.kind(), ErrorKind::Parse);
-/// ```ignore
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -23,7 +23,7 @@
 //!    labels: label maps, selector grammar, LabelSelector, validation
 //!    ipam:   cluster IPs, node ports, pod CIDRs
 //!    balance: backend-selection algorithms (no Kubernetes types)
-//! ```ignore
+//! ```
 //!
 //! | module | owns |
 //! | --- | --- |
@@ -51,7 +51,7 @@
 //!     }
 //! }
 //! # Ok::<(), svcroute::Error>(())
-//! ```ignore
+//! ```
 //!
 //! ## Errors
 //!
