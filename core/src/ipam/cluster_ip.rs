@@ -541,6 +541,21 @@ impl DualStackIpAllocator {
         self.allocators[0].family()
     }
 
+    /// The address kube-apiserver gives the `default/kubernetes` Service:
+    /// the first usable address of the primary range (ALLOC-3; the
+    /// conformance default of `kubernetesServiceIP`). Not allocated by this
+    /// call.
+    ///
+    /// ```
+    /// # use svcroute::ipam::DualStackIpAllocator;
+    /// let a = DualStackIpAllocator::new(&["10.96.0.0/16".parse()?, "fd00::/112".parse()?], 0)?;
+    /// assert_eq!(a.kubernetes_service_ip(), Some("10.96.0.1".parse()?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn kubernetes_service_ip(&self) -> Option<IpAddr> {
+        self.primary().cidr().first_usable()
+    }
+
     /// The configured families, primary first.
     ///
     /// ```

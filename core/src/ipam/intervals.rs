@@ -39,9 +39,37 @@ impl IntervalSet {
         self.run_containing(x).is_some()
     }
 
-    /// Adds `x`; `false` if it was already there.
+    /// Adds `x`; `false` if it was already there. No allocation beyond
+    /// the map's own (the hot path of every allocator).
     pub(crate) fn insert(&mut self, x: u128) -> bool {
-        self.insert_range(x, x) == 1
+        let left = self.runs.range(..=x).next_back().map(|(&s, &e)| (s, e));
+        if let Some((_, e)) = left
+            && e >= x
+        {
+            return false;
+        }
+        let joins_left = left.filter(|&(_, e)| x.checked_sub(1) == Some(e));
+        let right = x
+            .checked_add(1)
+            .and_then(|n| self.runs.get(&n).map(|&e| (n, e)));
+        match (joins_left, right) {
+            (Some((s, _)), Some((rs, re))) => {
+                self.runs.remove(&rs);
+                self.runs.insert(s, re);
+            }
+            (Some((s, _)), None) => {
+                self.runs.insert(s, x);
+            }
+            (None, Some((rs, re))) => {
+                self.runs.remove(&rs);
+                self.runs.insert(x, re);
+            }
+            (None, None) => {
+                self.runs.insert(x, x);
+            }
+        }
+        self.len = self.len.saturating_add(1);
+        true
     }
 
     /// Adds every value of `lo ..= hi` and returns how many were new.
@@ -84,7 +112,19 @@ impl IntervalSet {
 
     /// Removes `x`; `false` if it was not there.
     pub(crate) fn remove(&mut self, x: u128) -> bool {
-        self.remove_range(x, x) == 1
+        let Some((s, e)) = self.run_containing(x) else {
+            return false;
+        };
+        if s == x {
+            self.runs.remove(&s);
+        } else {
+            self.runs.insert(s, x - 1);
+        }
+        if e > x {
+            self.runs.insert(x + 1, e);
+        }
+        self.len = self.len.saturating_sub(1);
+        true
     }
 
     /// Removes every value of `lo ..= hi` and returns how many were present.
@@ -235,6 +275,32 @@ mod tests {
         s.insert_range(0, u128::MAX);
         assert_eq!(s.len(), u128::MAX);
         assert_eq!(s.remove_range(0, 0), 1);
+    }
+
+    #[test]
+    fn single_ops_match_a_model() {
+        let mut s = IntervalSet::new();
+        let mut model = std::collections::BTreeSet::new();
+        let mut x: u64 = 12345;
+        for _ in 0..4000 {
+            // A small LCG: values 0..64 so runs merge and split often.
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let v = u128::from((x >> 33) % 64);
+            if (x >> 20) & 1 == 0 {
+                assert_eq!(s.insert(v), model.insert(v));
+            } else {
+                assert_eq!(s.remove(v), model.remove(&v));
+            }
+            assert_eq!(s.len(), model.len() as u128);
+            let runs: Vec<(u128, u128)> = s.runs().collect();
+            assert!(runs.windows(2).all(|w| w[0].1 + 1 < w[1].0), "{runs:?}");
+        }
+        assert_eq!(
+            s.iter().collect::<Vec<_>>(),
+            model.into_iter().collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -128,3 +128,223 @@ pub use net::{IpFamily, IpIter, IpNet, IpRange};
 pub use node_cidr::{NodeCidrAllocator, NodeCidrConfig};
 pub use node_port::{NodePortAllocator, PortRange, ServicePortRequest};
 pub use pod_ip::PodIpAllocator;
+
+/// The allocator side of the conformance vectors (`allocation.json`,
+/// `nodecidr.json`): what the cluster layer will ask, step by step.
+#[cfg(test)]
+mod vectors {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    /// A cluster's service allocators with the section 7 defaults:
+    /// `kubernetesServiceIP` reserved.
+    fn service_ips(cidrs: &[&str], seed: u64) -> DualStackIpAllocator {
+        let cidrs: Vec<IpNet> = cidrs.iter().map(|c| c.parse().unwrap()).collect();
+        let mut a = DualStackIpAllocator::new(&cidrs, seed).unwrap();
+        let k8s = a.kubernetes_service_ip().unwrap();
+        a.allocate(k8s).unwrap();
+        a
+    }
+
+    // ALC-001 (ALLOC-1, ALLOC-4, ALLOC-5): dynamic ClusterIP in 10.96.1.1-10.96.255.254.
+    // ALC-020 step 2: the same band.
+    #[test]
+    fn alc_001_dynamic_band_of_a_slash_16() {
+        for seed in 0..50 {
+            let mut a = service_ips(&["10.96.0.0/16"], seed);
+            let got = a
+                .allocate_service(&[IpRequest::Next(IpFamily::V4)])
+                .unwrap()[0];
+            assert!(
+                "10.96.1.1-10.96.255.254"
+                    .parse::<IpRange>()
+                    .unwrap()
+                    .contains(got)
+            );
+        }
+    }
+
+    // ALC-003 (ALLOC-3, ALLOC-6): 10.96.0.1 is held by default/kubernetes.
+    #[test]
+    fn alc_003_first_usable_is_taken() {
+        let mut a = service_ips(&["10.96.0.0/16"], 0);
+        let err = a
+            .allocate_service(&[IpRequest::Specific(ip("10.96.0.1"))])
+            .unwrap_err();
+        assert_eq!(err.code(), "already-allocated");
+    }
+
+    // ALC-004 (ALLOC-1, ALLOC-2, ALLOC-6): outside, network, broadcast.
+    #[test]
+    fn alc_004_not_in_range() {
+        let mut a = service_ips(&["10.96.0.0/16"], 0);
+        for bad in ["10.97.0.5", "10.96.0.0", "10.96.255.255"] {
+            let err = a
+                .allocate_service(&[IpRequest::Specific(ip(bad))])
+                .unwrap_err();
+            assert_eq!(err.code(), "not-in-range", "{bad}");
+        }
+    }
+
+    // ALC-006 (ALLOC-4): a /24 has a 16-address static band.
+    #[test]
+    fn alc_006_slash_24_band() {
+        for seed in 0..50 {
+            let mut a = service_ips(&["10.96.0.0/24"], seed);
+            let got = a
+                .allocate_service(&[IpRequest::Next(IpFamily::V4)])
+                .unwrap()[0];
+            assert!(
+                "10.96.0.17-10.96.0.254"
+                    .parse::<IpRange>()
+                    .unwrap()
+                    .contains(got)
+            );
+        }
+    }
+
+    // ALC-015 (ALLOC-8, ALLOC-9, ALLOC-10).
+    #[test]
+    fn alc_015_node_ports() {
+        type P = ServicePortRequest;
+        let mut a = NodePortAllocator::new(Default::default(), 3);
+        let got = a.allocate_service_ports(&[P::new(80)], true).unwrap();
+        assert!((30086..=32767).contains(&got[0].unwrap()));
+        let got = a
+            .allocate_service_ports(&[P::new(80).with_node_port(30010)], true)
+            .unwrap();
+        assert_eq!(got, vec![Some(30010)]);
+        let err = a
+            .allocate_service_ports(&[P::new(81).with_node_port(30010)], true)
+            .unwrap_err();
+        assert_eq!(
+            (err.code(), err.port_index()),
+            ("already-allocated", Some(0))
+        );
+        let err = a
+            .allocate_service_ports(&[P::new(80).with_node_port(29999)], true)
+            .unwrap_err();
+        assert_eq!((err.code(), err.port_index()), ("not-in-range", Some(0)));
+    }
+
+    // ALC-017 (ALLOC-10), steps 1 and 2 (step 0 is API validation).
+    #[test]
+    fn alc_017_sharing_by_port_number() {
+        type P = ServicePortRequest;
+        let mut a = NodePortAllocator::new(Default::default(), 3);
+        let err = a
+            .allocate_service_ports(
+                &[
+                    P::new(80).with_node_port(30020),
+                    P::new(81).with_node_port(30020),
+                ],
+                true,
+            )
+            .unwrap_err();
+        assert_eq!(
+            (err.code(), err.port_index()),
+            ("already-allocated", Some(1))
+        );
+        let got = a
+            .allocate_service_ports(
+                &[
+                    P::new(80).with_node_port(30020),
+                    P::new(80).with_node_port(30020),
+                ],
+                true,
+            )
+            .unwrap();
+        assert_eq!(got, vec![Some(30020), Some(30020)]);
+    }
+
+    // ALC-018 (ALLOC-12) and ALC-019 (ALLOC-15).
+    #[test]
+    fn alc_018_019_load_balancers() {
+        type P = ServicePortRequest;
+        let mut a = NodePortAllocator::new(Default::default(), 3);
+        let got = a.allocate_service_ports(&[P::new(80)], true).unwrap();
+        assert!((30086..=32767).contains(&got[0].unwrap()));
+        assert_eq!(
+            a.allocate_service_ports(&[P::new(80)], false).unwrap(),
+            vec![None]
+        );
+        let got = a
+            .allocate_service_ports(&[P::new(80).with_node_port(30100), P::new(443)], false)
+            .unwrap();
+        assert_eq!(got, vec![Some(30100), None]);
+        let hc = a.allocate_health_check(None).unwrap();
+        assert!((30086..=32767).contains(&hc));
+    }
+
+    // NCIDR-003 (ALLOC-18): wrap-around reuses the lowest free block after the pointer.
+    #[test]
+    fn ncidr_003() {
+        let config = NodeCidrConfig {
+            cluster_cidrs: vec!["10.244.0.0/22".parse().unwrap()],
+            service_cidrs: vec!["10.96.0.0/16".parse().unwrap()],
+            ..NodeCidrConfig::default()
+        };
+        let mut a = NodeCidrAllocator::new(&config).unwrap();
+        for (n, want) in [
+            ("n1", "10.244.0.0/24"),
+            ("n2", "10.244.1.0/24"),
+            ("n3", "10.244.2.0/24"),
+            ("n4", "10.244.3.0/24"),
+        ] {
+            assert_eq!(a.allocate(n).unwrap()[0].to_string(), want);
+        }
+        a.release_node("n2");
+        assert_eq!(a.allocate("n5").unwrap()[0].to_string(), "10.244.1.0/24");
+    }
+
+    // NCIDR-006 (ALLOC-18): custom node mask.
+    #[test]
+    fn ncidr_006() {
+        let config = NodeCidrConfig {
+            node_mask_ipv4: 26,
+            ..NodeCidrConfig::default()
+        };
+        let mut a = NodeCidrAllocator::new(&config).unwrap();
+        assert_eq!(a.allocate("n1").unwrap()[0].to_string(), "10.244.0.0/26");
+        assert_eq!(a.allocate("n2").unwrap()[0].to_string(), "10.244.0.64/26");
+    }
+
+    // NCIDR-007 (ALLOC-18): IPv6 node mask more than 16 bits longer.
+    // The vector writes the cluster CIDR with host bits set
+    // (fd00:10:244::/40); like the flag, the config is read truncating.
+    #[test]
+    fn ncidr_007() {
+        let config = NodeCidrConfig {
+            cluster_cidrs: vec![IpNet::parse_truncating("fd00:10:244::/40").unwrap()],
+            service_cidrs: vec!["fd00:10:96::/112".parse().unwrap()],
+            ..NodeCidrConfig::default()
+        };
+        assert!("fd00:10:244::/40".parse::<IpNet>().is_err());
+        assert_eq!(
+            NodeCidrAllocator::new(&config).unwrap_err().code(),
+            "invalid-config"
+        );
+    }
+
+    // Section 7 `allocated`: single values and inclusive ranges.
+    #[test]
+    fn allocated_config_entries() {
+        let mut a = service_ips(&["10.96.0.0/24"], 0);
+        for entry in ["10.96.0.17-10.96.0.254", "10.96.0.5"] {
+            a.allocate_range(entry.parse().unwrap()).unwrap();
+        }
+        let got = a
+            .allocate_service(&[IpRequest::Next(IpFamily::V4)])
+            .unwrap()[0];
+        assert!(a.primary().static_band().unwrap().contains(got));
+        let mut p = NodePortAllocator::new(Default::default(), 0);
+        for entry in ["30000-30008", "30010"] {
+            p.allocate_range(entry.parse().unwrap()).unwrap();
+        }
+        assert_eq!(p.used(), 10);
+    }
+}
