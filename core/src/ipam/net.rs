@@ -512,12 +512,16 @@ fn split_cidr(s: &str) -> Result<(IpAddr, u8), IpamError> {
     Ok((addr, prefix))
 }
 
-/// An iterator over consecutive addresses of one family.
+/// An iterator over consecutive addresses of one family. It is lazy: a
+/// `/64` is fine to iterate partially (its `size_hint` has no upper bound
+/// when the count does not fit a `usize`).
 ///
 /// ```
 /// let n: svcroute::ipam::IpNet = "fd00::/126".parse()?;
 /// assert_eq!(n.iter().count(), 4);
-/// assert_eq!(n.iter().len(), 4);
+/// assert_eq!(n.iter().size_hint(), (4, Some(4)));
+/// let big: svcroute::ipam::IpNet = "fd00::/64".parse()?;
+/// assert_eq!(big.hosts().nth(1_000_000).unwrap().to_string(), "fd00::f:4241");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -563,6 +567,22 @@ impl Iterator for IpIter {
         Some(u128_to_ip(self.family, cur))
     }
 
+    fn nth(&mut self, n: usize) -> Option<IpAddr> {
+        if self.done {
+            return None;
+        }
+        match self.next.checked_add(n as u128) {
+            Some(target) if target <= self.last => {
+                self.next = target;
+                self.next()
+            }
+            _ => {
+                self.done = true;
+                None
+            }
+        }
+    }
+
     fn size_hint(&self) -> (usize, Option<usize>) {
         if self.done {
             return (0, Some(0));
@@ -574,8 +594,6 @@ impl Iterator for IpIter {
         }
     }
 }
-
-impl ExactSizeIterator for IpIter {}
 
 /// An inclusive range of addresses of one family, `first ..= last`.
 ///
@@ -803,6 +821,15 @@ mod tests {
         );
         let all6 = net("::/0");
         assert_eq!(all6.iter().size_hint().1, None);
+        let mut it = net("10.0.0.0/30").iter();
+        assert_eq!(it.nth(2).unwrap().to_string(), "10.0.0.2");
+        assert_eq!(it.next().unwrap().to_string(), "10.0.0.3");
+        assert_eq!(it.next(), None);
+        assert_eq!(net("10.0.0.0/30").iter().nth(4), None);
+        assert_eq!(
+            all6.iter().nth(usize::MAX).unwrap(),
+            all6.nth(usize::MAX as u128).unwrap()
+        );
     }
 
     #[test]
