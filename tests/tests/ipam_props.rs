@@ -222,7 +222,7 @@ proptest! {
                     }
                 }
                 Op::Specific(i) => {
-                    let p = range.first + (*i % u64::from(range.len())) as u16;
+                    let p = range.first() + (*i % u64::from(range.len())) as u16;
                     let got = a.allocate(p);
                     prop_assert_eq!(&got, &twin.allocate(p));
                     prop_assert_eq!(got.is_ok(), model.insert(p));
@@ -247,7 +247,7 @@ proptest! {
         let got: BTreeSet<u16> = (0..range.len()).map(|_| a.allocate_next().unwrap()).collect();
         prop_assert_eq!(got.len() as u32, range.len());
         prop_assert_eq!(a.allocate_next().unwrap_err().code(), "range-full");
-        let victim = range.first + pick % range.len() as u16;
+        let victim = range.first() + pick % range.len() as u16;
         prop_assert!(a.release(victim));
         prop_assert_eq!(a.allocate_next().unwrap(), victim);
     }
@@ -431,10 +431,10 @@ proptest! {
         }
         if let Ok(r) = s.parse::<IpRange>() {
             prop_assert!(r.len() >= 1);
-            prop_assert!(r.contains(r.first) && r.contains(r.last));
+            prop_assert!(r.contains(r.first()) && r.contains(r.last()));
         }
         if let Ok(r) = s.parse::<PortRange>() {
-            prop_assert!(r.first <= r.last);
+            prop_assert!(r.first() <= r.last());
             let mut a = NodePortAllocator::new(r, 0);
             prop_assert!(a.allocate_next().is_ok());
         }

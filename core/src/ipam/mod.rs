@@ -75,7 +75,7 @@
 //! let mut ips = ClusterIpAllocator::new("fd00::/64".parse()?, 1)?;
 //! // Take the whole dynamic band but one address: one run, instantly.
 //! let dynamic = ips.dynamic_band().unwrap();
-//! ips.allocate_range(svcroute::ipam::IpRange::new(dynamic.first, "fd00::ffff:ffff:ffff:fffe".parse()?)?)?;
+//! ips.allocate_range(svcroute::ipam::IpRange::new(dynamic.first(), "fd00::ffff:ffff:ffff:fffe".parse()?)?)?;
 //! assert_eq!(ips.allocate_next()?, "fd00::ffff:ffff:ffff:ffff".parse::<std::net::IpAddr>()?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -607,16 +607,14 @@ impl Iterator for IpIter {
 /// assert_eq!(r.len(), 238);
 /// assert!(r.contains("10.96.0.100".parse()?));
 /// let one: IpRange = "fd00::5".parse()?;
-/// assert_eq!(one.first, one.last);
+/// assert_eq!(one.first(), one.last());
 /// assert!("10.96.0.9-10.96.0.1".parse::<IpRange>().is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IpRange {
-    /// First address (inclusive).
-    pub first: IpAddr,
-    /// Last address (inclusive).
-    pub last: IpAddr,
+    pub(crate) first: IpAddr,
+    pub(crate) last: IpAddr,
 }
 
 impl IpRange {
@@ -642,6 +640,28 @@ impl IpRange {
             ));
         }
         Ok(IpRange { first, last })
+    }
+
+    /// The first address (inclusive).
+    ///
+    /// ```
+    /// let r: svcroute::ipam::IpRange = "10.0.0.1-10.0.0.9".parse()?;
+    /// assert_eq!(r.first().to_string(), "10.0.0.1");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn first(&self) -> IpAddr {
+        self.first
+    }
+
+    /// The last address (inclusive).
+    ///
+    /// ```
+    /// let r: svcroute::ipam::IpRange = "10.0.0.1-10.0.0.9".parse()?;
+    /// assert_eq!(r.last().to_string(), "10.0.0.9");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn last(&self) -> IpAddr {
+        self.last
     }
 
     /// A range of one address.

@@ -27,10 +27,8 @@ use crate::balance::Rng;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PortRange {
-    /// First port (inclusive).
-    pub first: u16,
-    /// Last port (inclusive).
-    pub last: u16,
+    pub(crate) first: u16,
+    pub(crate) last: u16,
 }
 
 impl PortRange {
@@ -49,6 +47,24 @@ impl PortRange {
             ));
         }
         Ok(PortRange { first, last })
+    }
+
+    /// The first port (inclusive).
+    ///
+    /// ```
+    /// assert_eq!(svcroute::ipam::PortRange::default().first(), 30000);
+    /// ```
+    pub fn first(&self) -> u16 {
+        self.first
+    }
+
+    /// The last port (inclusive).
+    ///
+    /// ```
+    /// assert_eq!(svcroute::ipam::PortRange::default().last(), 32767);
+    /// ```
+    pub fn last(&self) -> u16 {
+        self.last
     }
 
     /// Number of ports.

@@ -43,7 +43,7 @@ impl PodIpAllocator {
     ///
     /// ```
     /// let a = svcroute::ipam::PodIpAllocator::new("fd00:10:244:1::/64".parse()?);
-    /// assert_eq!(a.range().unwrap().first.to_string(), "fd00:10:244:1::2");
+    /// assert_eq!(a.range().unwrap().first().to_string(), "fd00:10:244:1::2");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(cidr: IpNet) -> PodIpAllocator {
