@@ -27,10 +27,10 @@
  * OWNERSHIP
  *   The library never keeps a pointer passed in after the call returns; the
  *   caller may free or reuse its buffers at once. Strings returned by the
- *   library are either static (never freed; each function says so) or owned
- *   by the caller and released with the free function the returning function
- *   names. Objects behind opaque handles are created by an svcroute_*_new
- *   function and released by the matching svcroute_*_free, which accepts NULL.
+ *   library are either static (never freed; each function says so) or the
+ *   caller's, released with svcroute_string_free (never with free()).
+ *   Objects behind opaque handles are created by an svcroute_*_new function
+ *   and released by the matching svcroute_*_free, which accepts NULL.
  *
  * THREADS
  *   Every function may be called from any thread. The library starts no
@@ -174,6 +174,25 @@ svcroute_status svcroute_last_error_status(void);
 // `buf` is NULL or valid for writing `len` bytes; `out_len` is NULL or valid
 // for writing one `size_t`.
 svcroute_status svcroute_last_error_message(char *buf, size_t len, size_t *out_len);
+
+// A copy of the calling thread's last error message (`""` if the last call
+// succeeded), for callers that prefer not to size a buffer.
+//
+// Ownership: the string belongs to the caller, who must release it with
+// `svcroute_string_free`. Returns NULL only if the library panicked.
+// Never changes the last error.
+char *svcroute_last_error_message_dup(void);
+
+// Frees a string that a svcroute function returned as the caller's to free.
+// NULL is a no-op.
+//
+// # Safety
+//
+// `string` is NULL or a string returned by a svcroute function whose
+// documentation says to free it with `svcroute_string_free`, not freed yet.
+// Passing any other pointer (a static string such as `svcroute_version()`,
+// or memory from `malloc`) is undefined behaviour.
+void svcroute_string_free(char *string);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -26,8 +26,9 @@
 //!   which a compile-time check below enforces.
 //! * **Ownership.** The library never keeps a pointer the caller passed in
 //!   after the call returns. Strings the library returns are either static
-//!   (never freed) or come with a named free function; each function says
-//!   which.
+//!   (never freed) or owned by the caller and freed with
+//!   `svcroute_string_free`; each function says which. Opaque handles are
+//!   boxed Rust values with a `_new`/`_free` pair ([`owned`]).
 //!
 //! ## Adding an export
 //!
@@ -56,6 +57,7 @@ use std::ffi::{CStr, c_char, c_int};
 pub mod args;
 pub mod boundary;
 mod error;
+pub mod owned;
 mod status;
 
 pub use error::FfiError;
@@ -187,6 +189,34 @@ pub unsafe extern "C" fn svcroute_last_error_message(
     })
 }
 
+/// A copy of the calling thread's last error message (`""` if the last call
+/// succeeded), for callers that prefer not to size a buffer.
+///
+/// Ownership: the string belongs to the caller, who must release it with
+/// `svcroute_string_free`. Returns NULL only if the library panicked.
+/// Never changes the last error.
+#[unsafe(no_mangle)]
+pub extern "C" fn svcroute_last_error_message_dup() -> *mut c_char {
+    boundary::value(std::ptr::null_mut(), || {
+        error::with_last_error_message(owned::into_c_string)
+    })
+}
+
+/// Frees a string that a svcroute function returned as the caller's to free.
+/// NULL is a no-op.
+///
+/// # Safety
+///
+/// `string` is NULL or a string returned by a svcroute function whose
+/// documentation says to free it with `svcroute_string_free`, not freed yet.
+/// Passing any other pointer (a static string such as `svcroute_version()`,
+/// or memory from `malloc`) is undefined behaviour.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn svcroute_string_free(string: *mut c_char) {
+    // SAFETY: the caller's guarantees, as documented above.
+    boundary::value((), || unsafe { owned::free_c_string(string) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +291,20 @@ mod tests {
         // Failing reads leave the message in place.
         assert_eq!(svcroute_last_error_status(), svcroute_status::NotFound);
         assert_eq!(message(), "no status is named \"nope\"");
+    }
+
+    #[test]
+    fn last_error_message_dup_is_owned_by_the_caller() {
+        let mut out = svcroute_status::Ok;
+        let _ = unsafe { svcroute_status_from_name(c"nope".as_ptr(), &mut out) };
+        let copy = svcroute_last_error_message_dup();
+        assert_eq!(
+            unsafe { CStr::from_ptr(copy) }.to_str().unwrap(),
+            "no status is named \"nope\""
+        );
+        unsafe { svcroute_string_free(copy) };
+        unsafe { svcroute_string_free(std::ptr::null_mut()) };
+        assert_eq!(svcroute_last_error_status(), svcroute_status::NotFound);
     }
 
     #[test]

@@ -133,6 +133,13 @@ static void test_errors(void) {
     CHECK(svcroute_last_error_message(NULL, 4, &len) == SVCROUTE_STATUS_NULL_ARGUMENT);
     CHECK(svcroute_last_error_status() == SVCROUTE_STATUS_NOT_FOUND);
 
+    /* The same message as a library-owned copy, freed by the library. */
+    char *copy = svcroute_last_error_message_dup();
+    CHECK_STR(copy, "no status is named \"no-such\"");
+    svcroute_string_free(copy);
+    svcroute_string_free(NULL);
+    CHECK(svcroute_last_error_status() == SVCROUTE_STATUS_NOT_FOUND);
+
     /* NULL arguments have their own status. */
     CHECK(svcroute_status_from_name(NULL, &out) == SVCROUTE_STATUS_NULL_ARGUMENT);
     msg = last_error();
@@ -158,6 +165,9 @@ static void test_errors(void) {
     msg = last_error();
     CHECK_STR(msg, "");
     free(msg);
+    copy = svcroute_last_error_message_dup();
+    CHECK_STR(copy, "");
+    svcroute_string_free(copy);
 }
 
 /* Each thread sees its own last error. */
