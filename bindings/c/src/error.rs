@@ -66,11 +66,7 @@ thread_local! {
 /// NUL bytes in the message (which may quote caller input) are replaced with
 /// `\0`, so that the C string handed out is the whole message.
 pub fn set_last_error(err: &FfiError) {
-    let message = if err.message.contains('\0') {
-        err.message.replace('\0', "\\0")
-    } else {
-        err.message.clone()
-    };
+    let message = crate::owned::escape_nul(&err.message).into_owned();
     LAST_ERROR.with(|last| {
         *last.borrow_mut() = LastError {
             status: Some(err.status),

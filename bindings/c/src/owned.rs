@@ -9,6 +9,7 @@
 //! [`handle_ref`] or [`handle_mut`], which turn NULL into
 //! `SVCROUTE_STATUS_NULL_ARGUMENT`.
 
+use std::borrow::Cow;
 use std::ffi::{CString, c_char};
 
 use crate::error::FfiError;
@@ -54,11 +55,20 @@ pub unsafe fn handle_mut<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T, Ff
     unsafe { ptr.as_mut() }.ok_or_else(|| FfiError::null_argument(name))
 }
 
+/// `text` with each NUL byte written as `\0`, so that C, which stops at the
+/// first NUL, sees the whole text.
+pub fn escape_nul(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\\0"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// Turns `text` into a NUL-terminated string owned by the caller, to be
-/// released with `svcroute_string_free`. NUL bytes inside `text` are written
-/// as `\0`, so that C sees the whole text.
+/// released with `svcroute_string_free` (NUL bytes escaped by [`escape_nul`]).
 pub fn into_c_string(text: &str) -> *mut c_char {
-    let c = CString::new(text.replace('\0', "\\0")).unwrap_or_default();
+    let c = CString::new(escape_nul(text).into_owned()).unwrap_or_default();
     c.into_raw()
 }
 
