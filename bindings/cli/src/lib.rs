@@ -1,0 +1,119 @@
+//! # svcroute-cli: the `svcroute` command line
+//!
+//! Ask a cluster what kube-proxy and CoreDNS would do, and why, from its
+//! manifests or a `kubectl get … -o json` dump, with kubectl's conventions.
+//! This crate is a thin door: it reads files, parses flags, calls the core
+//! and prints; every answer is the core's.
+//!
+//! ## Layout
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | [`cli`] | the clap types: [`cli::Cli`], the global flags ([`cli::GlobalArgs`]), [`cli::OutputFormat`] |
+//! | [`commands`] | the [`commands::Command`] enum and one module per subcommand |
+//! | [`context`] | [`context::Context`]: what a command gets (resolved flags, input, output streams) |
+//! | [`input`] | reading `-f` files, directories and stdin |
+//! | [`output`] | printing values as JSON or YAML |
+//! | [`exit`] | exit codes (DECISIONS D5), [`exit::Outcome`] and [`exit::CliError`] |
+//!
+//! ## Adding a subcommand
+//!
+//! 1. Write `src/commands/NAME.rs` with a `#[derive(clap::Args)] pub struct
+//!    NameArgs` (its own flags and positionals; doc comments are the help
+//!    text) and `pub fn run(args: &NameArgs, ctx: &mut Context) -> Result<Outcome, CliError>`.
+//! 2. Declare the module and add a variant `Name(name::NameArgs)` to
+//!    [`commands::Command`] (its doc comment is the one-line help), and a
+//!    match arm in [`commands::Command::run`].
+//! 3. Read input with [`context::Context::sources`], the namespace with
+//!    [`context::Context::namespace`] / [`context::Context::scope`], check the
+//!    output format with [`context::Context::output_format`], write to
+//!    `ctx.stdout`. Return [`exit::Outcome::Negative`] for a negative answer
+//!    (exit 1) and a [`exit::CliError`] for bad input or usage (exit 2).
+//! 4. Test it by running the binary (`bindings/cli/tests/cli.rs`).
+//!
+//! ## Exit codes
+//!
+//! 0: the command answered and the answer is positive; 1: the answer is
+//! negative (no endpoints, NXDOMAIN, a rejected route, a selector that does
+//! not match); 2: bad input or usage. Errors go to stderr as `error: …`.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+
+use clap::Parser;
+
+pub mod cli;
+pub mod commands;
+pub mod context;
+pub mod exit;
+pub mod input;
+pub mod output;
+
+use context::Context;
+use exit::{CliError, EXIT_USAGE};
+
+/// Runs the command line given by `args` (the program name first) with the
+/// given streams, and returns the process exit code.
+///
+/// ```
+/// let mut out = Vec::new();
+/// let mut err = Vec::new();
+/// let code = svcroute_cli::run(["svcroute", "version"], &mut std::io::empty(), &mut out, &mut err);
+/// assert_eq!(code, 0);
+/// assert_eq!(String::from_utf8(out).unwrap(), format!("svcroute {}\n", env!("CARGO_PKG_VERSION")));
+/// ```
+pub fn run<I, T>(
+    args: I,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // --help and --version are answers; anything else is a usage error.
+            let mut text = err.render().to_string();
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            return if err.use_stderr() {
+                let _ = write!(stderr, "{text}");
+                EXIT_USAGE
+            } else {
+                match write!(stdout, "{text}") {
+                    Ok(()) => 0,
+                    Err(e) => report(&CliError::from(e), stderr),
+                }
+            };
+        }
+    };
+    let mut ctx = Context {
+        global: &cli.global,
+        stdin,
+        stdout,
+        stderr: &mut *stderr,
+    };
+    let result = cli.command.run(&mut ctx).and_then(|outcome| {
+        ctx.stdout.flush()?;
+        Ok(outcome)
+    });
+    match result {
+        Ok(outcome) => outcome.exit_code(),
+        Err(err) => report(&err, stderr),
+    }
+}
+
+/// Prints `err` to stderr and returns its exit code.
+fn report(err: &CliError, stderr: &mut dyn Write) -> u8 {
+    if err.is_broken_pipe() {
+        // The reader went away (`svcroute get pods | head`): not an error.
+        return 0;
+    }
+    let _ = writeln!(stderr, "error: {err}");
+    let _ = stderr.flush();
+    err.exit_code()
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Builds the WASM package (DECISIONS D17):
+#   1. cargo build --target wasm32-unknown-unknown --release -p svcroute-wasm
+#   2. checks the module imports nothing but wasm-bindgen's (no `env`)
+#   3. wasm-bindgen 0.2.130 --target web    into wasm/www/pkg/  (the playground)
+#      wasm-bindgen 0.2.130 --target nodejs into wasm/pkg-node/ (Node, tests)
+#   4. wasm-opt -Oz from npm's binaryen (wasm/node_modules; `npm ci` in wasm/)
+#   5. prints the sizes, raw and gzipped
+#
+#   wasm/build.sh            all of the above
+#   wasm/build.sh --no-opt   skip wasm-opt (fast; what `cargo test` uses)
+#
+# Exit 3 when a tool is missing (the message says how to install it).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+[[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
+bindgen_version="0.2.130"
+
+opt=1
+for arg in "$@"; do
+    case "$arg" in
+    --no-opt) opt=0 ;;
+    *) echo "usage: $0 [--no-opt]" >&2; exit 2 ;;
+    esac
+done
+
+missing() {
+    echo "wasm/build.sh: $1" >&2
+    exit 3
+}
+
+sysroot=$(rustc --print sysroot)
+[ -d "$sysroot/lib/rustlib/wasm32-unknown-unknown" ] ||
+    missing "the wasm32-unknown-unknown target is not installed: rustup target add wasm32-unknown-unknown"
+have=$(wasm-bindgen --version 2>/dev/null || true)
+[ "$have" = "wasm-bindgen $bindgen_version" ] ||
+    missing "need wasm-bindgen $bindgen_version, found: ${have:-nothing}; install it with: cargo install wasm-bindgen-cli --version $bindgen_version --no-default-features"
+command -v node >/dev/null || missing "node is needed for the import check"
+
+size() { stat -c %s "$1"; }
+gzsize() { gzip -9 -c "$1" | wc -c; }
+
+echo "== cargo build (wasm32-unknown-unknown, release)"
+(cd "$root" && cargo build --target wasm32-unknown-unknown --release -p svcroute-wasm)
+raw="$target_dir/wasm32-unknown-unknown/release/svcroute_wasm.wasm"
+
+echo "== import check"
+node "$here/scripts/check-imports.mjs" --raw "$raw"
+
+echo "== wasm-bindgen"
+rm -rf "$here/www/pkg" "$here/pkg-node"
+wasm-bindgen --target web --out-dir "$here/www/pkg" "$raw"
+wasm-bindgen --target nodejs --out-dir "$here/pkg-node" "$raw"
+web="$here/www/pkg/svcroute_wasm_bg.wasm"
+node_wasm="$here/pkg-node/svcroute_wasm_bg.wasm"
+bound_size=$(size "$web")
+bound_gz=$(gzsize "$web")
+
+if [ "$opt" = 1 ]; then
+    wasm_opt="$here/node_modules/.bin/wasm-opt"
+    if [ -x "$wasm_opt" ]; then
+        echo "== wasm-opt -Oz ($("$wasm_opt" --version))"
+        same=0
+        cmp -s "$web" "$node_wasm" && same=1
+        "$wasm_opt" -Oz "$web" -o "$web.opt" && mv "$web.opt" "$web"
+        if [ "$same" = 1 ]; then
+            cp "$web" "$node_wasm"
+        else
+            "$wasm_opt" -Oz "$node_wasm" -o "$node_wasm.opt" && mv "$node_wasm.opt" "$node_wasm"
+        fi
+    else
+        echo "== wasm-opt: not installed (run 'npm ci' in wasm/); skipped"
+        opt=0
+    fi
+fi
+
+node "$here/scripts/check-imports.mjs" --bound "$web" "$node_wasm"
+
+echo "== sizes (bytes)"
+printf '  %-44s %9s %9s\n' "file" "raw" "gzip -9"
+printf '  %-44s %9s %9s\n' "cargo output (with debug info)" "$(size "$raw")" "$(gzsize "$raw")"
+printf '  %-44s %9s %9s\n' "after wasm-bindgen" "$bound_size" "$bound_gz"
+if [ "$opt" = 1 ]; then
+    printf '  %-44s %9s %9s\n' "after wasm-opt -Oz (shipped)" "$(size "$web")" "$(gzsize "$web")"
+fi
+printf '  %-44s %9s %9s\n' "www/pkg/svcroute_wasm.js (glue)" \
+    "$(size "$here/www/pkg/svcroute_wasm.js")" "$(gzsize "$here/www/pkg/svcroute_wasm.js")"
+echo "built: wasm/www/pkg/ (web), wasm/pkg-node/ (nodejs)"
