@@ -448,7 +448,9 @@ impl<'a> Parser<'a> {
 
 /// Parses a selector string into its requirements, in input order.
 pub(crate) fn parse(input: &str) -> Result<Vec<Requirement>, ParseError> {
-    if let Some(pos) = input.bytes().position(|b| b == 0) {
+    if input.as_bytes().contains(&0)
+        && let Some(pos) = input.bytes().position(|b| b == 0)
+    {
         return Err(ParseError {
             kind: SelectorErrorKind::Syntax,
             position: pos,

@@ -607,9 +607,13 @@ enum Repr {
 /// Requirements are kept sorted by key with a stable sort, so the
 /// [`Display`](fmt::Display) form is the upstream canonical string
 /// (`Selector.String()`), and parsing that string gives back an equal
-/// selector. Equality compares that normal form: `x=a,y=b` equals
-/// `y=b, x=a`, while `x=a` and `x==a` differ (they print differently) and so
-/// do [`Selector::nothing`] and [`Selector::everything`] (both print `""`).
+/// selector. (Two exceptions, both by design: duplicate values kept from the
+/// struct form collapse when the string is parsed, and
+/// [`service_selector`](super::service_selector) does not re-validate the
+/// stored map it is given.) Equality compares that normal form: `x=a,y=b`
+/// equals `y=b, x=a`, while `x=a` and `x==a` differ (they print
+/// differently) and so do [`Selector::nothing`] and
+/// [`Selector::everything`] (both print `""`).
 ///
 /// ```
 /// use std::collections::BTreeMap;

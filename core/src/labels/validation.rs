@@ -10,10 +10,28 @@
 use std::fmt;
 
 /// Longest label value, and longest name part of a label key, in bytes.
+///
+/// ```
+/// use svcroute::labels::{validate_label_value, LABEL_NAME_MAX_LEN};
+/// assert!(validate_label_value(&"v".repeat(LABEL_NAME_MAX_LEN)).is_ok());
+/// assert!(validate_label_value(&"v".repeat(LABEL_NAME_MAX_LEN + 1)).is_err());
+/// ```
 pub const LABEL_NAME_MAX_LEN: usize = 63;
 /// Longest DNS-1123 or DNS-1035 label, in bytes.
+///
+/// ```
+/// use svcroute::labels::{validate_dns1035_label, DNS_LABEL_MAX_LEN};
+/// assert!(validate_dns1035_label(&"a".repeat(DNS_LABEL_MAX_LEN + 1)).is_err());
+/// ```
 pub const DNS_LABEL_MAX_LEN: usize = 63;
 /// Longest DNS-1123 subdomain (and label key prefix), in bytes.
+///
+/// ```
+/// use svcroute::labels::{validate_label_key, DNS_SUBDOMAIN_MAX_LEN};
+/// let prefix = "a".repeat(DNS_SUBDOMAIN_MAX_LEN);
+/// assert!(validate_label_key(&format!("{prefix}/name")).is_ok());
+/// assert!(validate_label_key(&format!("a{prefix}/name")).is_err());
+/// ```
 pub const DNS_SUBDOMAIN_MAX_LEN: usize = 253;
 
 /// What a string was checked as.
