@@ -1,0 +1,877 @@
+//! The typed selector: [`Operator`], [`Requirement`], [`Selector`], and the
+//! [`Labels`] lookup trait that matching runs against.
+
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::hash::{BuildHasher, Hash};
+use std::str::FromStr;
+
+use super::parser::{self, ParseError};
+use super::validation::{ValidationError, validate_label_key, validate_label_value};
+
+/// Read access to a set of labels, as matching needs it: one lookup by key.
+///
+/// Implemented for `BTreeMap` and `HashMap` (keys anything that borrows as
+/// `str`, values anything that is `AsRef<str>`), for slices, arrays and
+/// vectors of `(key, value)` pairs (a linear scan; the first pair with the
+/// key wins), for `Option` (`None` has no labels) and for references. A
+/// label store of your own (interned strings, an arena) only has to say how
+/// to find one key.
+///
+/// ```
+/// use svcroute::labels::{Labels, Selector};
+///
+/// /// Labels kept as one sorted list of pairs.
+/// struct Sorted(Vec<(String, String)>);
+///
+/// impl Labels for Sorted {
+///     fn get(&self, key: &str) -> Option<&str> {
+///         let i = self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()?;
+///         Some(&self.0[i].1)
+///     }
+/// }
+///
+/// let pod = Sorted(vec![("app".into(), "web".into()), ("tier".into(), "fe".into())]);
+/// let selector: Selector = "app=web,tier!=db".parse()?;
+/// assert!(selector.matches(&pod));
+/// # Ok::<(), svcroute::labels::ParseError>(())
+/// ```
+pub trait Labels {
+    /// The value of label `key`, or `None` when the key is absent. An
+    /// empty value is present (`Some("")`).
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use svcroute::labels::Labels;
+    /// let map = BTreeMap::from([("a".to_string(), String::new())]);
+    /// assert_eq!(Labels::get(&map, "a"), Some(""));
+    /// assert_eq!(Labels::get(&map, "b"), None);
+    /// ```
+    fn get(&self, key: &str) -> Option<&str>;
+}
+
+impl<L: Labels + ?Sized> Labels for &L {
+    fn get(&self, key: &str) -> Option<&str> {
+        (**self).get(key)
+    }
+}
+
+impl<L: Labels> Labels for Option<L> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.as_ref().and_then(|l| l.get(key))
+    }
+}
+
+impl<K, V> Labels for BTreeMap<K, V>
+where
+    K: Borrow<str> + Ord,
+    V: AsRef<str>,
+{
+    fn get(&self, key: &str) -> Option<&str> {
+        BTreeMap::get(self, key).map(AsRef::as_ref)
+    }
+}
+
+impl<K, V, S> Labels for HashMap<K, V, S>
+where
+    K: Borrow<str> + Eq + Hash,
+    V: AsRef<str>,
+    S: BuildHasher,
+{
+    fn get(&self, key: &str) -> Option<&str> {
+        HashMap::get(self, key).map(AsRef::as_ref)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Labels for [(K, V)] {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.iter()
+            .find(|(k, _)| k.as_ref() == key)
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>, const N: usize> Labels for [(K, V); N] {
+    fn get(&self, key: &str) -> Option<&str> {
+        Labels::get(self.as_slice(), key)
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> Labels for Vec<(K, V)> {
+    fn get(&self, key: &str) -> Option<&str> {
+        Labels::get(self.as_slice(), key)
+    }
+}
+
+/// A requirement's operator: the nine forms of the selector string language.
+///
+/// `=` and `==` mean the same thing but are kept apart so that the canonical
+/// string prints what was written (`selectors.md#4`). [`LabelSelector`]
+/// (struct form) can only express `In`, `NotIn`, `Exists`, `DoesNotExist`
+/// (and `=` through `matchLabels`).
+///
+/// [`LabelSelector`]: super::LabelSelector
+///
+/// ```
+/// use svcroute::labels::{Operator, Selector};
+/// let s: Selector = "x==a".parse()?;
+/// assert_eq!(s.requirements()[0].operator(), Operator::DoubleEquals);
+/// # Ok::<(), svcroute::labels::ParseError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Operator {
+    /// `k=v`: present with value `v`.
+    Equals,
+    /// `k==v`: the same as `=`, printed as `==`.
+    DoubleEquals,
+    /// `k!=v`: absent, or a value other than `v`.
+    NotEquals,
+    /// `k in (v1,v2)`: present with one of the values.
+    In,
+    /// `k notin (v1,v2)`: absent, or a value that is none of them.
+    NotIn,
+    /// `k`: present (any value, `""` included).
+    Exists,
+    /// `!k`: absent.
+    DoesNotExist,
+    /// `k>n`: present, and its value is a base-10 int64 greater than `n`.
+    GreaterThan,
+    /// `k<n`: present, and its value is a base-10 int64 less than `n`.
+    LessThan,
+}
+
+impl Operator {
+    /// The name apimachinery gives the operator (`selection.Operator`):
+    /// `=`, `==`, `!=`, `in`, `notin`, `exists`, `!`, `gt`, `lt`. (The
+    /// string language spells the last two `>` and `<`.)
+    ///
+    /// ```
+    /// use svcroute::labels::Operator;
+    /// assert_eq!(Operator::NotIn.as_str(), "notin");
+    /// assert_eq!(Operator::GreaterThan.as_str(), "gt");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operator::Equals => "=",
+            Operator::DoubleEquals => "==",
+            Operator::NotEquals => "!=",
+            Operator::In => "in",
+            Operator::NotIn => "notin",
+            Operator::Exists => "exists",
+            Operator::DoesNotExist => "!",
+            Operator::GreaterThan => "gt",
+            Operator::LessThan => "lt",
+        }
+    }
+}
+
+impl fmt::Display for Operator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Zero, one or many values, without a heap block for the common single
+/// value. Invariant: `Many` holds at least two values, sorted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Values {
+    Zero,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Values {
+    fn as_slice(&self) -> &[String] {
+        match self {
+            Values::Zero => &[],
+            Values::One(v) => std::slice::from_ref(v),
+            Values::Many(v) => v,
+        }
+    }
+
+    /// Sorts; the caller decides about duplicates.
+    fn from_vec(mut v: Vec<String>) -> Values {
+        match v.len() {
+            0 => Values::Zero,
+            1 => Values::One(v.pop().unwrap_or_default()),
+            _ => {
+                v.sort_unstable();
+                Values::Many(v)
+            }
+        }
+    }
+
+    fn contains(&self, value: &str) -> bool {
+        match self {
+            Values::Zero => false,
+            Values::One(v) => v == value,
+            Values::Many(v) if v.len() <= 8 => v.iter().any(|x| x == value),
+            Values::Many(v) => v.binary_search_by(|x| x.as_str().cmp(value)).is_ok(),
+        }
+    }
+}
+
+/// One `key operator values` condition of a selector. Always valid: the key
+/// is a valid label key, every value a valid label value, the value count
+/// fits the operator, and a `>`/`<` bound is a base-10 int64.
+///
+/// Values are kept sorted (that is how the canonical string prints them).
+/// Values that came from the string parser are also deduplicated; values
+/// given to [`Requirement::new`] keep their duplicates, as upstream does for
+/// the struct form (`selectors.md#4`).
+///
+/// ```
+/// use svcroute::labels::{Operator, Requirement};
+/// let r = Requirement::new("tier", Operator::In, ["front", "back"])?;
+/// assert_eq!(r.to_string(), "tier in (back,front)");
+/// assert_eq!(r.values(), ["back", "front"]);
+/// # Ok::<(), svcroute::labels::RequirementError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Requirement {
+    key: String,
+    operator: Operator,
+    values: Values,
+    /// The parsed bound of `>`/`<` (0 otherwise).
+    bound: i64,
+}
+
+/// One reason a [`Requirement`] cannot be built (apimachinery
+/// `NewRequirement`'s checks, `selectors.md#2.3`).
+///
+/// ```
+/// use svcroute::labels::{Operator, Requirement, RequirementProblem};
+/// let err = Requirement::new("x", Operator::In, Vec::<String>::new()).unwrap_err();
+/// assert_eq!(err.problems(), [RequirementProblem::NoValues]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequirementProblem {
+    /// The key is not a valid label key.
+    InvalidKey(ValidationError),
+    /// `in`/`notin` need at least one value.
+    NoValues,
+    /// `=`, `==`, `!=`, `>`, `<` need exactly one value.
+    NotOneValue {
+        /// How many were given.
+        count: usize,
+    },
+    /// Exists and does-not-exist take no values.
+    UnexpectedValues {
+        /// How many were given.
+        count: usize,
+    },
+    /// A `>`/`<` value is not a base-10 signed 64-bit integer.
+    NotAnInteger {
+        /// Position of the value in the given list.
+        index: usize,
+        /// The value.
+        value: String,
+    },
+    /// A value is not a valid label value.
+    InvalidValue {
+        /// Position of the value in the given list.
+        index: usize,
+        /// What is wrong with it.
+        error: ValidationError,
+    },
+}
+
+impl fmt::Display for RequirementProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequirementProblem::InvalidKey(e) => write!(f, "{e}"),
+            RequirementProblem::NoValues => f.write_str("'in' and 'notin' need at least one value"),
+            RequirementProblem::NotOneValue { count } => {
+                write!(
+                    f,
+                    "'=', '==', '!=', '>' and '<' need exactly one value, got {count}"
+                )
+            }
+            RequirementProblem::UnexpectedValues { count } => {
+                write!(f, "exists and does-not-exist take no values, got {count}")
+            }
+            RequirementProblem::NotAnInteger { index, value } => write!(
+                f,
+                "values[{index}]: the bound of '>' or '<' must be a base-10 64-bit integer, got {}",
+                super::validation::Snippet(value)
+            ),
+            RequirementProblem::InvalidValue { index, error } => {
+                write!(f, "values[{index}]: {error}")
+            }
+        }
+    }
+}
+
+/// Why [`Requirement::new`] refused: every problem found, in upstream order
+/// (key, value count, integer bound, value syntax).
+///
+/// ```
+/// use svcroute::labels::{Operator, Requirement};
+/// let err = Requirement::new("-k", Operator::GreaterThan, ["x"]).unwrap_err();
+/// assert_eq!(err.key(), "-k");
+/// assert_eq!(err.problems().len(), 2); // bad key, and "x" is not an integer
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequirementError {
+    key: String,
+    operator: Operator,
+    problems: Vec<RequirementProblem>,
+}
+
+impl RequirementError {
+    /// The key of the refused requirement.
+    ///
+    /// ```
+    /// use svcroute::labels::{Operator, Requirement};
+    /// assert_eq!(Requirement::new("a b", Operator::Exists, [""; 0]).unwrap_err().key(), "a b");
+    /// ```
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Its operator.
+    ///
+    /// ```
+    /// use svcroute::labels::{Operator, Requirement};
+    /// let err = Requirement::new("a", Operator::Exists, ["v"]).unwrap_err();
+    /// assert_eq!(err.operator(), Operator::Exists);
+    /// ```
+    pub fn operator(&self) -> Operator {
+        self.operator
+    }
+
+    /// What is wrong (never empty).
+    ///
+    /// ```
+    /// use svcroute::labels::{Operator, Requirement, RequirementProblem};
+    /// let err = Requirement::new("a", Operator::Equals, ["v", "w"]).unwrap_err();
+    /// assert_eq!(err.problems(), [RequirementProblem::NotOneValue { count: 2 }]);
+    /// ```
+    pub fn problems(&self) -> &[RequirementProblem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for RequirementError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid requirement on key {} with operator '{}': ",
+            super::validation::Snippet(&self.key),
+            self.operator
+        )?;
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RequirementError {}
+
+impl Requirement {
+    /// Builds a requirement, checking everything apimachinery's
+    /// `NewRequirement` checks (`selectors.md#2.3`) and collecting every
+    /// problem. Values are sorted; duplicates are kept (as upstream keeps
+    /// them, e.g. from `matchExpressions`).
+    ///
+    /// ```
+    /// use svcroute::labels::{Operator, Requirement};
+    /// let r = Requirement::new("replicas", Operator::GreaterThan, ["01"])?;
+    /// assert_eq!(r.to_string(), "replicas>01"); // the bound is printed as written
+    /// assert!(Requirement::new("x", Operator::LessThan, ["1.5"]).is_err());
+    /// assert!(Requirement::new("x", Operator::In, ["a", "a"])?.values().len() == 2);
+    /// # Ok::<(), svcroute::labels::RequirementError>(())
+    /// ```
+    pub fn new<K, I>(key: K, operator: Operator, values: I) -> Result<Requirement, RequirementError>
+    where
+        K: Into<String>,
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        let key = key.into();
+        let values: Vec<String> = values.into_iter().map(Into::into).collect();
+        let mut problems = Vec::new();
+        if let Err(e) = validate_label_key(&key) {
+            problems.push(RequirementProblem::InvalidKey(e));
+        }
+        let count = values.len();
+        match operator {
+            Operator::In | Operator::NotIn => {
+                if count == 0 {
+                    problems.push(RequirementProblem::NoValues);
+                }
+            }
+            Operator::Equals | Operator::DoubleEquals | Operator::NotEquals => {
+                if count != 1 {
+                    problems.push(RequirementProblem::NotOneValue { count });
+                }
+            }
+            Operator::Exists | Operator::DoesNotExist => {
+                if count != 0 {
+                    problems.push(RequirementProblem::UnexpectedValues { count });
+                }
+            }
+            Operator::GreaterThan | Operator::LessThan => {
+                if count != 1 {
+                    problems.push(RequirementProblem::NotOneValue { count });
+                }
+                for (index, v) in values.iter().enumerate() {
+                    if parse_int(v).is_none() {
+                        problems.push(RequirementProblem::NotAnInteger {
+                            index,
+                            value: v.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        for (index, v) in values.iter().enumerate() {
+            if let Err(error) = validate_label_value(v) {
+                problems.push(RequirementProblem::InvalidValue { index, error });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(RequirementError {
+                key,
+                operator,
+                problems,
+            });
+        }
+        let bound = match operator {
+            Operator::GreaterThan | Operator::LessThan => {
+                values.first().and_then(|v| parse_int(v)).unwrap_or(0)
+            }
+            _ => 0,
+        };
+        Ok(Requirement {
+            key,
+            operator,
+            values: Values::from_vec(values),
+            bound,
+        })
+    }
+
+    /// Builds a requirement whose parts were checked by the caller.
+    pub(crate) fn from_checked(
+        key: String,
+        operator: Operator,
+        values: Vec<String>,
+        bound: i64,
+    ) -> Self {
+        Requirement {
+            key,
+            operator,
+            values: Values::from_vec(values),
+            bound,
+        }
+    }
+
+    /// The label key.
+    ///
+    /// ```
+    /// let s: svcroute::labels::Selector = "!canary".parse()?;
+    /// assert_eq!(s.requirements()[0].key(), "canary");
+    /// # Ok::<(), svcroute::labels::ParseError>(())
+    /// ```
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The operator.
+    ///
+    /// ```
+    /// use svcroute::labels::{Operator, Selector};
+    /// let s: Selector = "!canary".parse()?;
+    /// assert_eq!(s.requirements()[0].operator(), Operator::DoesNotExist);
+    /// # Ok::<(), svcroute::labels::ParseError>(())
+    /// ```
+    pub fn operator(&self) -> Operator {
+        self.operator
+    }
+
+    /// The values, sorted (empty for exists and does-not-exist).
+    ///
+    /// ```
+    /// let s: svcroute::labels::Selector = "x in (b,,a,b)".parse()?;
+    /// assert_eq!(s.requirements()[0].values(), ["", "a", "b"]);
+    /// # Ok::<(), svcroute::labels::ParseError>(())
+    /// ```
+    pub fn values(&self) -> &[String] {
+        self.values.as_slice()
+    }
+
+    /// Does a set of labels satisfy this requirement? (`selectors.md#3`.)
+    /// Never allocates.
+    ///
+    /// ```
+    /// use svcroute::labels::{Operator, Requirement};
+    /// let r = Requirement::new("x", Operator::NotEquals, ["a"])?;
+    /// assert!(r.matches(&[("y", "z")])); // absent key: `!=` matches
+    /// assert!(!r.matches(&[("x", "a")]));
+    /// # Ok::<(), svcroute::labels::RequirementError>(())
+    /// ```
+    pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
+        let found = labels.get(&self.key);
+        match self.operator {
+            Operator::Equals | Operator::DoubleEquals | Operator::In => {
+                found.is_some_and(|v| self.values.contains(v))
+            }
+            Operator::NotEquals | Operator::NotIn => found.is_none_or(|v| !self.values.contains(v)),
+            Operator::Exists => found.is_some(),
+            Operator::DoesNotExist => found.is_none(),
+            Operator::GreaterThan => found.and_then(parse_int).is_some_and(|n| n > self.bound),
+            Operator::LessThan => found.and_then(parse_int).is_some_and(|n| n < self.bound),
+        }
+    }
+}
+
+impl fmt::Display for Requirement {
+    /// The upstream string form of one requirement (`selectors.md#4`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (before, op, parens) = match self.operator {
+            Operator::Exists => return f.write_str(&self.key),
+            Operator::DoesNotExist => return write!(f, "!{}", self.key),
+            Operator::Equals => ("", "=", false),
+            Operator::DoubleEquals => ("", "==", false),
+            Operator::NotEquals => ("", "!=", false),
+            Operator::GreaterThan => ("", ">", false),
+            Operator::LessThan => ("", "<", false),
+            Operator::In => (" ", "in ", true),
+            Operator::NotIn => (" ", "notin ", true),
+        };
+        f.write_str(&self.key)?;
+        f.write_str(before)?;
+        f.write_str(op)?;
+        if parens {
+            f.write_str("(")?;
+        }
+        for (i, v) in self.values().iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            f.write_str(v)?;
+        }
+        if parens {
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses like Go's `strconv.ParseInt(s, 10, 64)`: an optional `+` or `-`,
+/// then one or more ASCII digits (leading zeros fine), within int64.
+pub(crate) fn parse_int(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let (negative, digits) = match b.split_first() {
+        Some((b'+', rest)) => (false, rest),
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut magnitude: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        magnitude = magnitude
+            .checked_mul(10)?
+            .checked_add(u64::from(d - b'0'))?;
+    }
+    if negative {
+        0i64.checked_sub_unsigned(magnitude)
+    } else {
+        i64::try_from(magnitude).ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    /// Matches no set of labels.
+    Nothing,
+    /// Matches when every requirement does; sorted stably by key. Empty =
+    /// matches everything.
+    All(Vec<Requirement>),
+}
+
+/// A label selector: either *nothing* (matches no object), or a list of
+/// requirements that must all hold (an empty list matches every object).
+///
+/// Requirements are kept sorted by key with a stable sort, so the
+/// [`Display`](fmt::Display) form is the upstream canonical string
+/// (`Selector.String()`), and parsing that string gives back an equal
+/// selector. (Two exceptions, both by design: duplicate values kept from the
+/// struct form collapse when the string is parsed, and
+/// [`service_selector`](super::service_selector) does not re-validate the
+/// stored map it is given.) Equality compares that normal form: `x=a,y=b`
+/// equals `y=b, x=a`, while `x=a` and `x==a` differ (they print
+/// differently) and so do [`Selector::nothing`] and
+/// [`Selector::everything`] (both print `""`).
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use svcroute::labels::Selector;
+///
+/// let s: Selector = "tier in (front,back), app = web, !canary".parse()?;
+/// assert_eq!(s.to_string(), "app=web,!canary,tier in (back,front)");
+/// assert_eq!(s.to_string().parse::<Selector>()?, s);
+///
+/// let pod = BTreeMap::from([("app".to_string(), "web".to_string()),
+///                           ("tier".to_string(), "front".to_string())]);
+/// assert!(s.matches(&pod));
+/// # Ok::<(), svcroute::labels::ParseError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Selector {
+    repr: Repr,
+}
+
+impl Selector {
+    /// Parses the selector string language exactly as apimachinery's
+    /// `labels.Parse` (grammar in the [module docs](super)), except that a
+    /// NUL byte anywhere is an error.
+    ///
+    /// ```
+    /// use svcroute::labels::{Selector, SelectorErrorKind};
+    /// assert!(Selector::parse("")?.is_everything());
+    /// assert_eq!(Selector::parse("x notin (abc,,def),bar")?.to_string(), "bar,x notin (,abc,def)");
+    /// let err = Selector::parse("x in a").unwrap_err();
+    /// assert_eq!(err.kind(), SelectorErrorKind::Syntax);
+    /// assert_eq!(err.position(), 5);
+    /// # Ok::<(), svcroute::labels::ParseError>(())
+    /// ```
+    pub fn parse(input: &str) -> Result<Selector, ParseError> {
+        parser::parse(input).map(Selector::from_sorted_or_not)
+    }
+
+    fn from_sorted_or_not(mut requirements: Vec<Requirement>) -> Selector {
+        // `sort_by` is stable: requirements with equal keys keep their order.
+        if !requirements.is_sorted_by(|a, b| a.key <= b.key) {
+            requirements.sort_by(|a, b| a.key.cmp(&b.key));
+        }
+        Selector {
+            repr: Repr::All(requirements),
+        }
+    }
+
+    /// The selector that matches every set of labels (no requirements; the
+    /// string `""`).
+    ///
+    /// ```
+    /// use svcroute::labels::Selector;
+    /// let all = Selector::everything();
+    /// assert!(all.matches(&[("a", "b")]) && all.matches(&[("", ""); 0]));
+    /// assert_eq!(all.to_string(), "");
+    /// ```
+    pub fn everything() -> Selector {
+        Selector {
+            repr: Repr::All(Vec::new()),
+        }
+    }
+
+    /// The selector that matches nothing (upstream `labels.Nothing()`): what
+    /// an absent `LabelSelector` or a Service without selector selects. It
+    /// prints as `""` too; no string parses to it.
+    ///
+    /// ```
+    /// use svcroute::labels::Selector;
+    /// let none = Selector::nothing();
+    /// assert!(!none.matches(&[("a", "b")]));
+    /// assert!(none.is_nothing() && !none.is_everything());
+    /// ```
+    pub fn nothing() -> Selector {
+        Selector {
+            repr: Repr::Nothing,
+        }
+    }
+
+    /// A selector of these requirements (sorted stably by key).
+    ///
+    /// ```
+    /// use svcroute::labels::{Operator, Requirement, Selector};
+    /// let s = Selector::from_requirements([
+    ///     Requirement::new("b", Operator::Exists, [""; 0])?,
+    ///     Requirement::new("a", Operator::DoesNotExist, [""; 0])?,
+    /// ]);
+    /// assert_eq!(s.to_string(), "!a,b");
+    /// # Ok::<(), svcroute::labels::RequirementError>(())
+    /// ```
+    pub fn from_requirements(requirements: impl IntoIterator<Item = Requirement>) -> Selector {
+        Selector::from_sorted_or_not(requirements.into_iter().collect())
+    }
+
+    /// The equality selector of a label set (apimachinery
+    /// `ValidatedSelectorFromSet`): one `key=value` per entry, every key and
+    /// value checked. An empty set gives [`Selector::everything`] — for a
+    /// Service's `spec.selector` use [`service_selector`](super::service_selector)
+    /// instead, where empty means nothing.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use svcroute::labels::Selector;
+    /// let set = BTreeMap::from([("a.b", "y"), ("a", "x")]);
+    /// assert_eq!(Selector::from_set(&set)?.to_string(), "a=x,a.b=y");
+    /// assert!(Selector::from_set([("a", "b,c")]).is_err());
+    /// # Ok::<(), svcroute::labels::RequirementError>(())
+    /// ```
+    pub fn from_set<K, V>(
+        set: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Selector, RequirementError>
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut requirements = Vec::new();
+        for (k, v) in set {
+            requirements.push(Requirement::new(
+                k.as_ref(),
+                Operator::Equals,
+                [v.as_ref()],
+            )?);
+        }
+        Ok(Selector::from_sorted_or_not(requirements))
+    }
+
+    /// Like [`Selector::from_set`] but without checking keys and values
+    /// (apimachinery `SelectorFromValidatedSet`), for label sets that were
+    /// validated when stored. Matching is exact either way; only the printed
+    /// form of an invalid key or value may not parse back.
+    pub(crate) fn from_trusted_set<'a>(
+        set: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Selector {
+        let requirements = set
+            .into_iter()
+            .map(|(k, v)| {
+                Requirement::from_checked(k.to_owned(), Operator::Equals, vec![v.to_owned()], 0)
+            })
+            .collect();
+        Selector::from_sorted_or_not(requirements)
+    }
+
+    /// The same selector with one more requirement (inserted after the
+    /// requirements with the same key). Adding to [`Selector::nothing`]
+    /// leaves it nothing, as upstream.
+    ///
+    /// ```
+    /// use svcroute::labels::{Operator, Requirement, Selector};
+    /// let s = Selector::parse("b=1,a=2")?
+    ///     .with(Requirement::new("a", Operator::Exists, [""; 0]).unwrap());
+    /// assert_eq!(s.to_string(), "a=2,a,b=1");
+    /// # Ok::<(), svcroute::labels::ParseError>(())
+    /// ```
+    #[must_use]
+    pub fn with(mut self, requirement: Requirement) -> Selector {
+        if let Repr::All(reqs) = &mut self.repr {
+            let at = reqs.partition_point(|r| r.key <= requirement.key);
+            reqs.insert(at, requirement);
+        }
+        self
+    }
+
+    /// The requirements, sorted by key (empty for both nothing and
+    /// everything).
+    ///
+    /// ```
+    /// let s: svcroute::labels::Selector = "z,y,x".parse()?;
+    /// let keys: Vec<&str> = s.requirements().iter().map(|r| r.key()).collect();
+    /// assert_eq!(keys, ["x", "y", "z"]);
+    /// # Ok::<(), svcroute::labels::ParseError>(())
+    /// ```
+    pub fn requirements(&self) -> &[Requirement] {
+        match &self.repr {
+            Repr::Nothing => &[],
+            Repr::All(r) => r,
+        }
+    }
+
+    /// Is this the selector that matches nothing?
+    ///
+    /// ```
+    /// use svcroute::labels::Selector;
+    /// assert!(Selector::nothing().is_nothing());
+    /// assert!(!Selector::parse("x,!x")?.is_nothing()); // contradictions are not detected
+    /// # Ok::<(), svcroute::labels::ParseError>(())
+    /// ```
+    pub fn is_nothing(&self) -> bool {
+        matches!(self.repr, Repr::Nothing)
+    }
+
+    /// Does this selector have no requirements (and so match everything)?
+    /// Upstream `Selector.Empty()`; false for [`Selector::nothing`].
+    ///
+    /// ```
+    /// use svcroute::labels::Selector;
+    /// assert!(Selector::parse(" \t\r\n")?.is_everything());
+    /// assert!(!Selector::nothing().is_everything());
+    /// # Ok::<(), svcroute::labels::ParseError>(())
+    /// ```
+    pub fn is_everything(&self) -> bool {
+        matches!(&self.repr, Repr::All(r) if r.is_empty())
+    }
+
+    /// Do these labels satisfy the selector? All requirements are ANDed
+    /// (`selectors.md#3`). Never allocates; labels are not validated.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use svcroute::labels::Selector;
+    /// let s: Selector = "environment=production,tier!=frontend".parse()?;
+    /// let pod: HashMap<&str, &str> = HashMap::from([("environment", "production")]);
+    /// assert!(s.matches(&pod)); // no `tier` label: `!=` matches
+    /// assert!(!s.matches(&[("environment", "production"), ("tier", "frontend")]));
+    /// # Ok::<(), svcroute::labels::ParseError>(())
+    /// ```
+    pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
+        match &self.repr {
+            Repr::Nothing => false,
+            Repr::All(reqs) => reqs.iter().all(|r| r.matches(labels)),
+        }
+    }
+
+    /// If every match needs label `key` to have one specific value, that
+    /// value (upstream `RequiresExactMatch`: the first requirement on `key`
+    /// decides, and it must be `=`, `==` or a one-value `in`).
+    ///
+    /// ```
+    /// let s: svcroute::labels::Selector = "app=web,tier in (fe)".parse()?;
+    /// assert_eq!(s.requires_exact_match("tier"), Some("fe"));
+    /// assert_eq!(s.requires_exact_match("zone"), None);
+    /// # Ok::<(), svcroute::labels::ParseError>(())
+    /// ```
+    pub fn requires_exact_match(&self, key: &str) -> Option<&str> {
+        let r = self.requirements().iter().find(|r| r.key == key)?;
+        match (r.operator, r.values()) {
+            (Operator::Equals | Operator::DoubleEquals | Operator::In, [v]) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Selector {
+    /// The upstream canonical string: requirements by key, joined by `,`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.requirements().iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{r}")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Selector {
+    type Err = ParseError;
+
+    /// Same as [`Selector::parse`].
+    fn from_str(s: &str) -> Result<Selector, ParseError> {
+        Selector::parse(s)
+    }
+}
