@@ -1,0 +1,963 @@
+//! `v1` (the core group): Namespace, Node, Pod, Service, Endpoints.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::intstr::IntOrString;
+use super::metav1::{ConditionStatus, ObjectMeta, wire_enum};
+use super::quantity::Quantity;
+use super::resource::impl_resource;
+use super::wire::{is_default, is_false, null_default, opt_strict_map};
+
+wire_enum! {
+    /// A transport protocol (`v1.Protocol`). Absent means `TCP`.
+    ///
+    /// ```
+    /// use svcroute::api::Protocol;
+    /// assert_eq!(Protocol::default(), Protocol::TCP);
+    /// assert_eq!("SCTP".parse::<Protocol>().unwrap().as_str(), "SCTP");
+    /// ```
+    Protocol ("protocol") {
+        /// `TCP`.
+        TCP = "TCP",
+        /// `UDP`.
+        UDP = "UDP",
+        /// `SCTP`.
+        SCTP = "SCTP",
+    }
+}
+
+#[allow(clippy::derivable_impls)] // the enum is defined by a macro
+impl Default for Protocol {
+    fn default() -> Self {
+        Protocol::TCP
+    }
+}
+
+wire_enum! {
+    /// An IP family (`v1.IPFamily`).
+    IPFamily ("IP family") {
+        /// `IPv4`.
+        IPv4 = "IPv4",
+        /// `IPv6`.
+        IPv6 = "IPv6",
+    }
+}
+
+/// A reference to another object (`v1.ObjectReference`), e.g. an endpoint's
+/// `targetRef` naming its Pod.
+///
+/// ```
+/// let r: svcroute::api::ObjectReference =
+///     serde_json::from_str(r#"{"kind": "Pod", "name": "web-1"}"#).unwrap();
+/// assert_eq!(r.namespace, None); // the referring object's namespace
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectReference {
+    /// `apiVersion`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// `kind`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub kind: String,
+    /// `namespace`; absent means the referring object's namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// `name`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub name: String,
+    /// `uid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// `resourceVersion`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+}
+
+// ---------------------------------------------------------------- Namespace
+
+/// A `v1` Namespace. Only its name matters: a namespace exists iff a
+/// Namespace object names it.
+///
+/// ```
+/// let ns: svcroute::api::Namespace =
+///     serde_json::from_str(r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}"#).unwrap();
+/// assert_eq!(ns.metadata.name.as_deref(), Some("shop"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Namespace {
+    /// `metadata`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub metadata: ObjectMeta,
+    /// `status`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub status: NamespaceStatus,
+}
+impl_resource!(Namespace, "v1", "Namespace", namespaced: false,
+    always: [], omit_default: [status => "status"]);
+
+/// `status` of a Namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamespaceStatus {
+    /// `phase`: `Active` or `Terminating` (kept as text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+}
+
+// ---------------------------------------------------------------- Node
+
+/// A `v1` Node: its pod CIDRs, addresses, allocatable resources, readiness
+/// and (through labels) its zone.
+///
+/// ```
+/// use svcroute::api::Node;
+///
+/// let node: Node = serde_json::from_str(r#"{
+///   "apiVersion": "v1", "kind": "Node",
+///   "metadata": {"name": "n1", "labels": {"topology.kubernetes.io/zone": "a"}},
+///   "spec": {"podCIDR": "10.244.1.0/24", "podCIDRs": ["10.244.1.0/24"]},
+///   "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.1"}],
+///              "allocatable": {"cpu": "3500m"},
+///              "conditions": [{"type": "Ready", "status": "True"}]}}"#).unwrap();
+/// assert_eq!(node.status.allocatable["cpu"].millis(), Some(3500));
+/// assert!(node.is_ready());
+/// assert_eq!(node.status.addresses[0].type_, "InternalIP");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Node {
+    /// `metadata`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub metadata: ObjectMeta,
+    /// `spec`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub spec: NodeSpec,
+    /// `status`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub status: NodeStatus,
+}
+impl_resource!(Node, "v1", "Node", namespaced: false,
+    always: [], omit_default: [spec => "spec", status => "status"]);
+
+impl Node {
+    /// Ready iff the `Ready` condition is `True`.
+    pub fn is_ready(&self) -> bool {
+        self.status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == ConditionStatus::True)
+    }
+}
+
+/// `spec` of a Node.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSpec {
+    /// `podCIDR`: the first of `podCIDRs`.
+    #[serde(rename = "podCIDR", skip_serializing_if = "Option::is_none")]
+    pub pod_cidr: Option<String>,
+    /// `podCIDRs`: one block per IP family.
+    #[serde(
+        rename = "podCIDRs",
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub pod_cidrs: Vec<String>,
+    /// `unschedulable` (cordoned).
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "is_false"
+    )]
+    pub unschedulable: bool,
+    /// `taints`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub taints: Vec<Taint>,
+    /// `providerID`.
+    #[serde(rename = "providerID", skip_serializing_if = "Option::is_none")]
+    pub provider_id: Option<String>,
+}
+
+/// A Node taint (`v1.Taint`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Taint {
+    /// `key`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub key: String,
+    /// `value`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// `effect`: `NoSchedule`, `PreferNoSchedule` or `NoExecute` (kept as text).
+    #[serde(default, deserialize_with = "null_default")]
+    pub effect: String,
+}
+
+/// `status` of a Node.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    /// `addresses`: `InternalIP`, `ExternalIP`, `Hostname`, ...
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub addresses: Vec<NodeAddress>,
+    /// `allocatable`: resource name → quantity (`cpu: 3500m`).
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub allocatable: BTreeMap<String, Quantity>,
+    /// `capacity`: resource name → quantity.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub capacity: BTreeMap<String, Quantity>,
+    /// `conditions` (`Ready`, ...).
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub conditions: Vec<NodeCondition>,
+}
+
+/// One of a Node's `status.addresses` (`v1.NodeAddress`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeAddress {
+    /// `type`: `InternalIP`, `ExternalIP`, `Hostname`, `InternalDNS`,
+    /// `ExternalDNS` (kept as text).
+    #[serde(rename = "type", default, deserialize_with = "null_default")]
+    pub type_: String,
+    /// `address`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub address: String,
+}
+
+/// One of a Node's `status.conditions` (`v1.NodeCondition`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeCondition {
+    /// `type`: `Ready`, `MemoryPressure`, ... (kept as text).
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `status`.
+    pub status: ConditionStatus,
+    /// `lastTransitionTime` (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<String>,
+    /// `reason`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+// ---------------------------------------------------------------- Pod
+
+wire_enum! {
+    /// The phase of a Pod (`v1.PodPhase`). Absent means `Pending`.
+    PodPhase ("pod phase") {
+        /// `Pending`.
+        Pending = "Pending",
+        /// `Running`.
+        Running = "Running",
+        /// `Succeeded` (terminal).
+        Succeeded = "Succeeded",
+        /// `Failed` (terminal).
+        Failed = "Failed",
+        /// `Unknown`.
+        Unknown = "Unknown",
+    }
+}
+
+wire_enum! {
+    /// A Pod's DNS policy (`v1.DNSPolicy`). Absent means `ClusterFirst`.
+    DNSPolicy ("DNS policy") {
+        /// `ClusterFirstWithHostNet`.
+        ClusterFirstWithHostNet = "ClusterFirstWithHostNet",
+        /// `ClusterFirst`.
+        ClusterFirst = "ClusterFirst",
+        /// `Default`: the node's resolver configuration.
+        Default = "Default",
+        /// `None`: only `dnsConfig`.
+        None = "None",
+    }
+}
+
+/// A `v1` Pod: labels, node, DNS identity, ports, and the status that
+/// decides whether it is an endpoint.
+///
+/// ```
+/// use svcroute::api::{Pod, PodPhase};
+///
+/// let pod: Pod = serde_json::from_str(r#"{
+///   "apiVersion": "v1", "kind": "Pod",
+///   "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
+///   "spec": {"nodeName": "n1", "containers": [{"name": "c", "ports": [{"containerPort": 8080, "name": "http"}]}],
+///            "initContainers": [{"name": "proxy", "restartPolicy": "Always"}]},
+///   "status": {"phase": "Running", "podIP": "10.244.1.5", "podIPs": [{"ip": "10.244.1.5"}],
+///              "conditions": [{"type": "Ready", "status": "True"}]}}"#).unwrap();
+/// assert_eq!(pod.status.phase, Some(PodPhase::Running));
+/// assert!(pod.is_ready());
+/// assert!(pod.spec.init_containers[0].is_sidecar());
+/// assert_eq!(pod.spec.containers[0].ports[0].container_port, 8080);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Pod {
+    /// `metadata`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub metadata: ObjectMeta,
+    /// `spec`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub spec: PodSpec,
+    /// `status`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub status: PodStatus,
+}
+impl_resource!(Pod, "v1", "Pod", namespaced: true,
+    always: [], omit_default: [spec => "spec", status => "status"]);
+
+impl Pod {
+    /// Ready iff the `Ready` condition is `True` (absent = not ready).
+    pub fn is_ready(&self) -> bool {
+        self.status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == ConditionStatus::True)
+    }
+
+    /// Terminating iff `metadata.deletionTimestamp` is set.
+    pub fn is_terminating(&self) -> bool {
+        self.metadata.deletion_timestamp.is_some()
+    }
+
+    /// The phase, absent read as `Pending`.
+    pub fn phase(&self) -> PodPhase {
+        self.status.phase.unwrap_or(PodPhase::Pending)
+    }
+}
+
+/// `spec` of a Pod (and of a workload's pod template).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    /// `containers`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub containers: Vec<Container>,
+    /// `initContainers`; one with `restartPolicy: Always` is a sidecar.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub init_containers: Vec<Container>,
+    /// `nodeName`: the node the pod is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<String>,
+    /// `nodeSelector` (string values only).
+    #[serde(
+        default,
+        deserialize_with = "opt_strict_map",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub node_selector: Option<BTreeMap<String, String>>,
+    /// `hostname`: the pod's hostname (DNS `<hostname>.<subdomain>...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// `subdomain`: a headless Service's name, for per-pod DNS records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subdomain: Option<String>,
+    /// `setHostnameAsFQDN`.
+    #[serde(rename = "setHostnameAsFQDN", skip_serializing_if = "Option::is_none")]
+    pub set_hostname_as_fqdn: Option<bool>,
+    /// `hostNetwork`: the pod uses the node's network namespace.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "is_false"
+    )]
+    pub host_network: bool,
+    /// `dnsPolicy`; absent = `ClusterFirst`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_policy: Option<DNSPolicy>,
+    /// `dnsConfig`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_config: Option<PodDNSConfig>,
+}
+
+/// A container (`v1.Container`): its name, ports and restart policy.
+///
+/// ```
+/// let c: svcroute::api::Container =
+///     serde_json::from_str(r#"{"name": "envoy", "restartPolicy": "Always"}"#).unwrap();
+/// assert!(c.is_sidecar());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    /// `name`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    /// `image` (not used; kept so that written Pods are complete).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// `ports`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ports: Vec<ContainerPort>,
+    /// `restartPolicy`: only for init containers; `Always` makes a sidecar
+    /// (kept as text: the set of values grows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<String>,
+}
+
+impl Container {
+    /// An init container with `restartPolicy: Always` is a sidecar: it
+    /// keeps running, and its ports count as the pod's.
+    pub fn is_sidecar(&self) -> bool {
+        self.restart_policy.as_deref() == Some("Always")
+    }
+}
+
+/// A container port (`v1.ContainerPort`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    /// `name`: what a Service's `targetPort` may refer to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `containerPort`.
+    pub container_port: i32,
+    /// `protocol`; absent = `TCP`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
+    /// `hostPort`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_port: Option<i32>,
+    /// `hostIP`.
+    #[serde(rename = "hostIP", skip_serializing_if = "Option::is_none")]
+    pub host_ip: Option<String>,
+}
+
+/// A Pod's `dnsConfig` (`v1.PodDNSConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodDNSConfig {
+    /// `nameservers`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub nameservers: Vec<String>,
+    /// `searches`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub searches: Vec<String>,
+    /// `options` (`ndots`, ...).
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub options: Vec<PodDNSConfigOption>,
+}
+
+/// One resolver option (`v1.PodDNSConfigOption`), e.g. `ndots: "2"`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodDNSConfigOption {
+    /// `name`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    /// `value`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// `status` of a Pod.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatus {
+    /// `phase`; absent = `Pending`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<PodPhase>,
+    /// `conditions` (`Ready`, ...).
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub conditions: Vec<PodCondition>,
+    /// `hostIP`.
+    #[serde(rename = "hostIP", skip_serializing_if = "Option::is_none")]
+    pub host_ip: Option<String>,
+    /// `hostIPs`.
+    #[serde(
+        rename = "hostIPs",
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub host_ips: Vec<HostIP>,
+    /// `podIP`: equals the first of `podIPs`.
+    #[serde(rename = "podIP", skip_serializing_if = "Option::is_none")]
+    pub pod_ip: Option<String>,
+    /// `podIPs`: one per family; absent = no IP yet.
+    #[serde(
+        rename = "podIPs",
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub pod_ips: Vec<PodIP>,
+}
+
+/// One of a Pod's `status.podIPs` (`v1.PodIP`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodIP {
+    /// `ip`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub ip: String,
+}
+
+/// One of a Pod's `status.hostIPs` (`v1.HostIP`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostIP {
+    /// `ip`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub ip: String,
+}
+
+/// One of a Pod's `status.conditions` (`v1.PodCondition`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodCondition {
+    /// `type`: `Ready`, `ContainersReady`, `PodScheduled`, ... (kept as text).
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `status`.
+    pub status: ConditionStatus,
+    /// `lastTransitionTime` (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<String>,
+}
+
+// ---------------------------------------------------------------- Service
+
+wire_enum! {
+    /// A Service's `spec.type` (`v1.ServiceType`). Absent means `ClusterIP`.
+    ///
+    /// ```
+    /// use svcroute::api::ServiceType;
+    /// assert_eq!("NodePort".parse::<ServiceType>().unwrap(), ServiceType::NodePort);
+    /// assert!("Nodeport".parse::<ServiceType>().is_err());
+    /// ```
+    ServiceType ("Service type") {
+        /// `ClusterIP`.
+        ClusterIP = "ClusterIP",
+        /// `NodePort`.
+        NodePort = "NodePort",
+        /// `LoadBalancer`.
+        LoadBalancer = "LoadBalancer",
+        /// `ExternalName`: a DNS CNAME, no proxying.
+        ExternalName = "ExternalName",
+    }
+}
+
+wire_enum! {
+    /// `spec.ipFamilyPolicy` (`v1.IPFamilyPolicy`).
+    IPFamilyPolicy ("IP family policy") {
+        /// `SingleStack`.
+        SingleStack = "SingleStack",
+        /// `PreferDualStack`.
+        PreferDualStack = "PreferDualStack",
+        /// `RequireDualStack`.
+        RequireDualStack = "RequireDualStack",
+    }
+}
+
+wire_enum! {
+    /// `spec.sessionAffinity` (`v1.ServiceAffinity`). Absent means `None`.
+    ServiceAffinity ("session affinity") {
+        /// `ClientIP`: stick to one endpoint per client IP.
+        ClientIP = "ClientIP",
+        /// `None`.
+        None = "None",
+    }
+}
+
+wire_enum! {
+    /// `spec.externalTrafficPolicy` (`v1.ServiceExternalTrafficPolicy`).
+    ServiceExternalTrafficPolicy ("external traffic policy") {
+        /// `Cluster`: any ready endpoint.
+        Cluster = "Cluster",
+        /// `Local`: only endpoints on the receiving node.
+        Local = "Local",
+    }
+}
+
+wire_enum! {
+    /// `spec.internalTrafficPolicy` (`v1.ServiceInternalTrafficPolicy`).
+    ServiceInternalTrafficPolicy ("internal traffic policy") {
+        /// `Cluster`: any ready endpoint.
+        Cluster = "Cluster",
+        /// `Local`: only endpoints on the client's node.
+        Local = "Local",
+    }
+}
+
+wire_enum! {
+    /// `status.loadBalancer.ingress[].ipMode` (`v1.LoadBalancerIPMode`).
+    /// Absent means `VIP`.
+    LoadBalancerIPMode ("load balancer IP mode") {
+        /// `VIP`: traffic arrives with the load balancer IP as destination.
+        VIP = "VIP",
+        /// `Proxy`: the load balancer proxies to the nodes.
+        Proxy = "Proxy",
+    }
+}
+
+/// A `v1` Service.
+///
+/// ```
+/// use svcroute::api::{IntOrString, Service, ServiceType};
+///
+/// let svc: Service = serde_json::from_str(r#"{
+///   "apiVersion": "v1", "kind": "Service",
+///   "metadata": {"name": "web", "namespace": "shop"},
+///   "spec": {"type": "NodePort", "selector": {"app": "web"},
+///            "clusterIP": "10.96.0.10", "clusterIPs": ["10.96.0.10"],
+///            "ports": [{"name": "http", "port": 80, "targetPort": "http", "nodePort": 30080}]}}"#).unwrap();
+/// assert_eq!(svc.spec.type_, Some(ServiceType::NodePort));
+/// assert_eq!(svc.spec.ports[0].target_port, Some(IntOrString::String("http".into())));
+/// assert!(svc.spec.selector.is_some());
+/// assert!(!svc.is_headless());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Service {
+    /// `metadata`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub metadata: ObjectMeta,
+    /// `spec`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub spec: ServiceSpec,
+    /// `status`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub status: ServiceStatus,
+}
+impl_resource!(Service, "v1", "Service", namespaced: true,
+    always: [], omit_default: [spec => "spec", status => "status"]);
+
+impl Service {
+    /// The type, absent read as `ClusterIP`.
+    pub fn service_type(&self) -> ServiceType {
+        self.spec.type_.unwrap_or(ServiceType::ClusterIP)
+    }
+
+    /// Headless: `clusterIP` (or `clusterIPs[0]`) is `None`.
+    pub fn is_headless(&self) -> bool {
+        self.spec.cluster_ip.as_deref() == Some("None")
+            || self
+                .spec
+                .cluster_ips
+                .as_ref()
+                .and_then(|ips| ips.first())
+                .map(String::as_str)
+                == Some("None")
+    }
+}
+
+/// `spec` of a Service: every field of the API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceSpec {
+    /// `type`; absent = `ClusterIP`.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<ServiceType>,
+    /// `selector`: absent and `{}` both select no pods, but are kept apart.
+    #[serde(
+        default,
+        deserialize_with = "opt_strict_map",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub selector: Option<BTreeMap<String, String>>,
+    /// `ports`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ports: Vec<ServicePort>,
+    /// `clusterIP`: an IP, `None` (headless), or absent (to be allocated).
+    #[serde(rename = "clusterIP", skip_serializing_if = "Option::is_none")]
+    pub cluster_ip: Option<String>,
+    /// `clusterIPs`: one per family; `clusterIPs[0]` equals `clusterIP`.
+    #[serde(rename = "clusterIPs", skip_serializing_if = "Option::is_none")]
+    pub cluster_ips: Option<Vec<String>>,
+    /// `ipFamilies`, in the order of `clusterIPs`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ip_families: Vec<IPFamily>,
+    /// `ipFamilyPolicy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_family_policy: Option<IPFamilyPolicy>,
+    /// `externalName`: the CNAME target of an `ExternalName` Service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_name: Option<String>,
+    /// `externalIPs`: extra destination IPs kube-proxy captures.
+    #[serde(
+        rename = "externalIPs",
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub external_ips: Vec<String>,
+    /// `externalTrafficPolicy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_traffic_policy: Option<ServiceExternalTrafficPolicy>,
+    /// `internalTrafficPolicy`; absent = `Cluster`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal_traffic_policy: Option<ServiceInternalTrafficPolicy>,
+    /// `healthCheckNodePort` (LoadBalancer with `externalTrafficPolicy: Local`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_check_node_port: Option<i32>,
+    /// `allocateLoadBalancerNodePorts`; absent = `true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocate_load_balancer_node_ports: Option<bool>,
+    /// `loadBalancerIP` (deprecated by the API, still read).
+    #[serde(rename = "loadBalancerIP", skip_serializing_if = "Option::is_none")]
+    pub load_balancer_ip: Option<String>,
+    /// `loadBalancerSourceRanges`: CIDRs allowed through the load balancer.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub load_balancer_source_ranges: Vec<String>,
+    /// `loadBalancerClass`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_balancer_class: Option<String>,
+    /// `sessionAffinity`; absent = `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_affinity: Option<ServiceAffinity>,
+    /// `sessionAffinityConfig`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_affinity_config: Option<SessionAffinityConfig>,
+    /// `publishNotReadyAddresses`; absent = `false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish_not_ready_addresses: Option<bool>,
+    /// `trafficDistribution`: `PreferClose`, `PreferSameZone`,
+    /// `PreferSameNode` (kept as text: newer releases add values, and
+    /// consumers ignore values they do not know).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic_distribution: Option<String>,
+}
+
+/// One of a Service's `spec.ports` (`v1.ServicePort`).
+///
+/// ```
+/// let p: svcroute::api::ServicePort = serde_json::from_str(r#"{"port": 53, "protocol": "UDP"}"#).unwrap();
+/// assert_eq!(p.name, ""); // absent name is ""
+/// assert_eq!(p.target_port, None); // absent = the port itself
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePort {
+    /// `name`; absent = `""` (allowed for a single port).
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub name: String,
+    /// `protocol`; absent = `TCP`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
+    /// `appProtocol` (kept as text: an open vocabulary).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_protocol: Option<String>,
+    /// `port`: the Service's port.
+    pub port: i32,
+    /// `targetPort`: a number or a container port name; absent = `port`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_port: Option<IntOrString>,
+    /// `nodePort`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_port: Option<i32>,
+}
+
+/// `spec.sessionAffinityConfig` (`v1.SessionAffinityConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionAffinityConfig {
+    /// `clientIP`.
+    #[serde(rename = "clientIP", skip_serializing_if = "Option::is_none")]
+    pub client_ip: Option<ClientIPConfig>,
+}
+
+/// `sessionAffinityConfig.clientIP` (`v1.ClientIPConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientIPConfig {
+    /// `timeoutSeconds`; absent = 10800.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<i32>,
+}
+
+/// `status` of a Service.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceStatus {
+    /// `loadBalancer`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "is_default"
+    )]
+    pub load_balancer: LoadBalancerStatus,
+}
+
+/// `status.loadBalancer` (`v1.LoadBalancerStatus`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadBalancerStatus {
+    /// `ingress`: the load balancer's addresses.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ingress: Vec<LoadBalancerIngress>,
+}
+
+/// One load balancer address (`v1.LoadBalancerIngress`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancerIngress {
+    /// `ip`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// `hostname`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// `ipMode`; absent = `VIP`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_mode: Option<LoadBalancerIPMode>,
+}
+
+// ---------------------------------------------------------------- Endpoints
+
+/// A `v1` Endpoints object (the legacy endpoints API): subsets of ready and
+/// not-ready addresses with their ports.
+///
+/// ```
+/// let ep: svcroute::api::Endpoints = serde_json::from_str(r#"{
+///   "apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "ext", "namespace": "shop"},
+///   "subsets": [{"addresses": [{"ip": "192.0.2.10"}], "notReadyAddresses": [{"ip": "192.0.2.11"}],
+///                "ports": [{"port": 443}]}]}"#).unwrap();
+/// assert_eq!(ep.subsets[0].not_ready_addresses[0].ip, "192.0.2.11");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Endpoints {
+    /// `metadata`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub metadata: ObjectMeta,
+    /// `subsets`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub subsets: Vec<EndpointSubset>,
+}
+impl_resource!(Endpoints, "v1", "Endpoints", namespaced: true,
+    always: [], omit_default: [subsets => "subsets"]);
+
+/// One of an Endpoints object's `subsets` (`v1.EndpointSubset`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointSubset {
+    /// `addresses`: ready.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub addresses: Vec<EndpointAddress>,
+    /// `notReadyAddresses`: not ready.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub not_ready_addresses: Vec<EndpointAddress>,
+    /// `ports`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ports: Vec<EndpointPort>,
+}
+
+/// One address of an Endpoints subset (`v1.EndpointAddress`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointAddress {
+    /// `ip`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub ip: String,
+    /// `hostname`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// `nodeName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<String>,
+    /// `targetRef`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_ref: Option<ObjectReference>,
+}
+
+/// One port of an Endpoints subset (`v1.EndpointPort`; not the
+/// EndpointSlice port, which is [`crate::api::discoveryv1::EndpointPort`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointPort {
+    /// `name`; absent = `""`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub name: String,
+    /// `port`.
+    pub port: i32,
+    /// `protocol`; absent = `TCP`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
+    /// `appProtocol`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_protocol: Option<String>,
+}
