@@ -6,6 +6,8 @@
 //! every step; it is *unsupported* when a step needs something svcroute does
 //! not offer yet (never counted as passed), and *failed* otherwise.
 
+pub mod allocation;
+pub mod cluster;
 pub mod selectors;
 
 use std::collections::BTreeMap;
@@ -90,6 +92,18 @@ pub struct Report {
     pub suites: BTreeMap<String, SuiteReport>,
 }
 
+/// A part of svcroute that keeps state across the steps of one execution
+/// (allocators, the cluster). Each is built from the case's `config` and
+/// `objects` the first time a step needs state.
+pub trait Handler {
+    /// Runs a query this handler knows; `None` when it does not know `kind`.
+    fn query(&mut self, kind: &str, query: &Value, expect: &Value) -> Option<StepResult>;
+    /// An `apply` step: create or replace these objects.
+    fn apply(&mut self, objects: &[Value]) -> StepResult;
+    /// A `delete` step: `{apiVersion, kind, namespace?, name}` references.
+    fn delete(&mut self, refs: &[Value]) -> StepResult;
+}
+
 /// One execution of a case: a fresh state for one mode.
 pub struct Execution<'a> {
     /// The case's `config` (absent = `{}`).
@@ -98,6 +112,9 @@ pub struct Execution<'a> {
     pub objects: &'a [Value],
     /// The kube-proxy mode of this execution, when the case routes.
     pub mode: Option<&'static str>,
+    /// The stateful handlers, built on first use (`Err` = the case's state
+    /// could not be built: every later stateful step reports it).
+    handlers: Option<Result<Vec<Box<dyn Handler>>, StepResult>>,
 }
 
 impl Execution<'_> {
@@ -114,14 +131,52 @@ impl Execution<'_> {
             if let Some(result) = selectors::run_query(kind, body, expect) {
                 return result;
             }
+            let handlers = match self.handlers() {
+                Ok(h) => h,
+                Err(e) => return e,
+            };
+            for handler in handlers.iter_mut() {
+                if let Some(result) = handler.query(kind, body, expect) {
+                    return result;
+                }
+            }
             return StepResult::Unsupported(format!("query `{kind}`"));
         }
-        match map.keys().next().map(String::as_str) {
-            Some(kind @ ("apply" | "delete" | "mutate")) => {
-                StepResult::Unsupported(format!("step `{kind}`"))
+        let Some((kind, body)) = map.iter().next() else {
+            return StepResult::Fail(format!("step {index}: empty step"));
+        };
+        let list: &[Value] = body.as_array().map_or(&[], Vec::as_slice);
+        match kind.as_str() {
+            "apply" | "delete" => {
+                let handlers = match self.handlers() {
+                    Ok(h) => h,
+                    Err(e) => return e,
+                };
+                for handler in handlers.iter_mut() {
+                    let result = if kind == "apply" {
+                        handler.apply(list)
+                    } else {
+                        handler.delete(list)
+                    };
+                    if result != StepResult::Pass {
+                        return result;
+                    }
+                }
+                StepResult::Pass
             }
+            "mutate" => StepResult::Unsupported("step `mutate`".into()),
             other => StepResult::Fail(format!("step {index}: unknown step {other:?}")),
         }
+    }
+
+    fn handlers(&mut self) -> Result<&mut Vec<Box<dyn Handler>>, StepResult> {
+        let (config, objects) = (self.config, self.objects);
+        let built = self.handlers.get_or_insert_with(|| {
+            let alloc = allocation::State::new(config, objects)?;
+            let cluster = cluster::State::new(config, objects)?;
+            Ok(vec![Box::new(alloc) as Box<dyn Handler>, Box::new(cluster)])
+        });
+        built.as_mut().map_err(|e| e.clone())
     }
 }
 
@@ -156,6 +211,7 @@ pub fn run_case(case: &Value) -> StepResult {
             config,
             objects,
             mode,
+            handlers: None,
         };
         for (index, step) in steps.iter().enumerate() {
             let where_ = match mode {
