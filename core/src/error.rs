@@ -53,7 +53,7 @@ impl std::fmt::Display for ErrorKind {
 
 /// Any error svcroute returns: one variant per layer.
 ///
-/// ```ignore
+/// ```
 /// use svcroute::{Error, ErrorKind, labels::Selector};
 /// let err: Error = "x in a".parse::<Selector>().unwrap_err().into();
 /// assert_eq!(err.kind(), ErrorKind::Parse);

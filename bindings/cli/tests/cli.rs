@@ -160,3 +160,52 @@ fn a_closed_stdout_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
 }
+
+// selectors.md#4: the canonical form sorts requirements by key and values
+// inside the parentheses; D5: a non-matching `--labels` exits 1.
+#[test]
+fn selector_prints_canonical_form_and_matches() {
+    let out = svcroute(&[
+        "selector",
+        "tier in (b,a),app=web,!canary",
+        "--labels",
+        "app=web,tier=a",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "app=web,!canary,tier in (a,b)\nmatches\n");
+
+    // selectors.md#3: `!=` matches objects that lack the key.
+    let out = svcroute(&["selector", "track!=canary", "--labels", "app=web"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let out = svcroute(&["selector", "app=web", "--labels", "app=db", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(
+        json,
+        serde_json::json!({"canonical": "app=web", "requirements": 1, "matches": false})
+    );
+
+    let out = svcroute(&["selector", "  "]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "(empty: matches everything)\n");
+}
+
+// selectors.md#2: `in` needs a parenthesised list; the error points at the byte.
+#[test]
+fn selector_errors_point_at_the_byte() {
+    let out = svcroute(&["selector", "x in a"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(err.starts_with("error: parse: invalid selector"), "{err}");
+    assert!(err.contains("  x in a\n       ^"), "{err}");
+
+    let out = svcroute(&["selector", "app=web", "--labels", "app"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid --labels"),
+        "{}",
+        stderr(&out)
+    );
+}

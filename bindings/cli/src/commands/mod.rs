@@ -7,11 +7,14 @@ use clap::Subcommand;
 use crate::context::Context;
 use crate::exit::{CliError, Outcome};
 
+pub mod selector;
 pub mod version;
 
 /// What `svcroute` is asked to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Parse a label selector (canonical form or a pointed error) and match it
+    Selector(selector::SelectorArgs),
     /// Print the version of svcroute
     Version(version::VersionArgs),
 }
@@ -20,6 +23,7 @@ impl Command {
     /// Runs the command.
     pub fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
         match self {
+            Command::Selector(args) => selector::run(args, ctx),
             Command::Version(args) => version::run(args, ctx),
         }
     }
