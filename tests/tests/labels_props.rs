@@ -112,6 +112,17 @@ fn matches_does_not_allocate() {
     drop(v);
 }
 
+#[test]
+fn parse_allocation_budget() {
+    // One String per key and value, one Vec for the requirements, one for
+    // the two-value list; none for `app=web`'s single value.
+    let before = allocations();
+    let s = Selector::parse(black_box("app=web,tier in (front,back),!canary")).unwrap();
+    let used = allocations() - before;
+    drop(s);
+    assert_eq!(used, 8);
+}
+
 // ---------------------------------------------------------------------------
 // A structured model of selectors, rendered to text with random spacing, and
 // evaluated independently of the library.

@@ -155,21 +155,33 @@
 //! Parsing is one pass with one token of lookahead and no recursion, so
 //! hostile input (megabytes of `(` or `!`) costs linear time and constant
 //! stack; memory is proportional to the number of requirements and values.
-//! It allocates one `String` per key and per value, one `Vec` for the
-//! requirements and one per multi-value list: a single-value requirement
-//! (`k=v`) holds its value inline, without a vector. A typical
-//! three-requirement selector parses in a few hundred nanoseconds.
+//! The cost is dominated by allocation: one `String` per key and per value,
+//! one `Vec` for the requirements and one per multi-value list (a
+//! single-value requirement such as `k=v` holds its value inline).
+//! `app=web,tier in (front,back),!canary` takes 8 allocations. Building a
+//! [`Selector`] in code ([`Requirement::new`]) costs the same allocations
+//! plus validation; there is no cheaper way to hold a validated selector.
 //!
 //! Matching does no allocation and no parsing (a `>`/`<` bound is parsed
 //! once, at construction; the label side is parsed on each match, as
 //! upstream does). Its cost is one [`Labels::get`] per requirement plus a
 //! comparison against the values (a linear scan for up to 8 values, a
-//! binary search beyond): with a `BTreeMap` that is a few string
-//! comparisons per requirement, typically tens of nanoseconds for a whole
-//! selector against a pod with ten labels. A `HashMap` pays for hashing
-//! each key with its hasher; a short slice of pairs is scanned linearly and
-//! is often the fastest for small label sets. The benchmarks in
-//! `benches/benches/selectors.rs` measure both, side by side with kube-core.
+//! binary search beyond), and it stops at the first requirement that fails.
+//! So the label storage decides most of the cost: a `BTreeMap` lookup
+//! compares the key against several stored keys, a `HashMap` hashes the key
+//! (SipHash by default), and a short slice of pairs, which rejects most keys
+//! on their length, is the fastest for pod-sized label sets. If you keep
+//! labels in a store of your own, implement [`Labels`] over it.
+//!
+//! Measured medians (criterion, `cargo bench -p svcroute-benches --bench
+//! selectors`, on a shared 2-core machine that was busy with other builds
+//! and benchmarks, so treat them as upper bounds): parsing the selector
+//! above about 460 ns (kube-core, which has no parser, needs about 180 ns
+//! just to build the same selector from ready values); matching it against
+//! a 10-label pod 24 ns with a slice of pairs, 55 ns with a `HashMap`, 79 ns
+//! with a `BTreeMap` (kube-core: 75 ns, the same lookups); a selector whose
+//! first requirement fails 10 ns; printing the canonical string 176 ns
+//! (kube-core 312 ns).
 //!
 //! Validation is hand-written byte loops (no regex engine), allocation-free
 //! on success.

@@ -385,10 +385,10 @@ impl<'a> Parser<'a> {
                 Some(e),
             ));
         }
-        Ok(Requirement::from_checked(
+        Ok(Requirement::from_checked_single(
             key.to_owned(),
             operator,
-            vec![value.to_owned()],
+            value.to_owned(),
             bound,
         ))
     }

@@ -457,6 +457,22 @@ impl Requirement {
         })
     }
 
+    /// Builds a one-value requirement whose parts were checked by the
+    /// caller (no vector is allocated).
+    pub(crate) fn from_checked_single(
+        key: String,
+        operator: Operator,
+        value: String,
+        bound: i64,
+    ) -> Self {
+        Requirement {
+            key,
+            operator,
+            values: Values::One(value),
+            bound,
+        }
+    }
+
     /// Builds a requirement whose parts were checked by the caller.
     pub(crate) fn from_checked(
         key: String,
@@ -749,7 +765,7 @@ impl Selector {
         let requirements = set
             .into_iter()
             .map(|(k, v)| {
-                Requirement::from_checked(k.to_owned(), Operator::Equals, vec![v.to_owned()], 0)
+                Requirement::from_checked_single(k.to_owned(), Operator::Equals, v.to_owned(), 0)
             })
             .collect();
         Selector::from_sorted_or_not(requirements)
