@@ -66,7 +66,7 @@ impl fmt::Display for ObjectRef {
 /// One problem found while loading: where (document, list item, line and
 /// column), which object, which field, and what.
 ///
-/// ```ignore
+/// ```
 /// let err = svcroute::api::load_json(
 ///     r#"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
 ///         "spec": {"ports": [{"port": 80, "targetPort": true}]}}"#,
@@ -81,8 +81,8 @@ impl fmt::Display for ObjectRef {
 pub struct Problem {
     /// What kind of problem.
     pub kind: ProblemKind,
-    /// 0-based index of the document in the stream. Documents are YAML
-    /// documents or JSON values; empty documents are not counted.
+    /// 0-based index of the document in the stream: YAML documents (empty
+    /// ones included) or JSON values.
     pub document: usize,
     /// 0-based index in the `items` of a `List` document, or `None`.
     pub item: Option<usize>,
@@ -99,7 +99,6 @@ pub struct Problem {
 }
 
 impl Problem {
-    #[allow(dead_code)]
     pub(crate) fn new(kind: ProblemKind, document: usize, message: impl Into<String>) -> Self {
         Problem {
             kind,
@@ -138,7 +137,7 @@ impl fmt::Display for Problem {
 /// Loading failed: one or more [`Problem`]s, in input order. A failed load
 /// returns no objects at all.
 ///
-/// ```ignore
+/// ```
 /// use svcroute::ErrorKind;
 /// let err = svcroute::api::load_json(r#"{"kind": "Pod"}"#).unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::Parse);
@@ -150,7 +149,6 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    #[allow(dead_code)]
     pub(crate) fn new(problems: Vec<Problem>) -> Self {
         debug_assert!(!problems.is_empty());
         ApiError { problems }

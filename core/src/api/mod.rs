@@ -34,12 +34,18 @@ pub mod discoveryv1;
 mod error;
 pub mod gatewayv1;
 mod intstr;
+mod load;
 pub mod metav1;
 pub mod networkingv1;
 mod object;
 mod quantity;
 mod resource;
 pub(crate) mod wire;
+#[cfg(feature = "yaml")]
+mod yaml;
+
+#[cfg(test)]
+mod tests;
 
 pub use appsv1::{
     DaemonSet, DaemonSetSpec, DaemonSetStatus, Deployment, DeploymentSpec, DeploymentStrategy,
@@ -66,6 +72,9 @@ pub use gatewayv1::{
     QueryParamMatchType, RouteGroupKind, RouteNamespaces,
 };
 pub use intstr::IntOrString;
+#[cfg(feature = "yaml")]
+pub use load::load_yaml;
+pub use load::{Loaded, Located, load, load_json, load_value};
 pub use metav1::{ConditionStatus, ObjectMeta, OwnerReference, TypeMeta, UnknownValue};
 pub use networkingv1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressClass,
