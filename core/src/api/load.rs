@@ -29,10 +29,12 @@ pub struct Located<T> {
     /// 0-based index of its document: YAML documents (empty ones included)
     /// or JSON values, in input order.
     pub document: usize,
-    /// 0-based index in the `items` of a `List` (or of a top-level JSON
-    /// array), `None` for a document that is the object itself.
+    /// 0-based index in the `items` of a `List` (the outermost one, for
+    /// nested lists) or of a top-level array; `None` for a document that is
+    /// the object itself.
     pub item: Option<usize>,
-    /// 1-based line where the object starts, when known.
+    /// 1-based line where the object starts (YAML) or where its document
+    /// starts (JSON); `None` for [`load_value`].
     pub line: Option<usize>,
 }
 
