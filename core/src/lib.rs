@@ -40,12 +40,22 @@
 //! use svcroute::api::{self, Object};
 //! use svcroute::labels::Selector;
 //!
-//! let manifest = r#"{"apiVersion": "v1", "kind": "Pod",
-//!   "metadata": {"name": "web-1", "namespace": "shop",
-//!                "labels": {"app": "web", "tier": "front"}}}"#;
-//! let loaded = api::load_json(manifest)?;
+//! let manifest = r#"
+//! apiVersion: v1
+//! kind: Pod
+//! metadata:
+//!   name: web-1
+//!   namespace: shop
+//!   labels: {app: web, tier: front}
+//! ---
+//! apiVersion: v1
+//! kind: ConfigMap
+//! metadata: {name: settings}
+//! "#;
+//! let loaded = api::load(manifest)?; // JSON or YAML; Lists and watch events too
+//! assert_eq!(loaded.skipped_count(), 1); // the ConfigMap: not a kind svcroute models
 //! let selector: Selector = "app=web,tier in (front,back),!canary".parse()?;
-//! for object in &loaded.objects {
+//! for object in loaded.iter_objects() {
 //!     if let Object::Pod(pod) = object {
 //!         assert!(selector.matches(&pod.metadata.labels));
 //!     }

@@ -5,6 +5,15 @@ use std::fmt;
 use crate::ErrorKind;
 
 /// What kind of problem a [`Problem`] is.
+///
+/// ```
+/// use svcroute::api::{self, ProblemKind};
+/// use svcroute::ErrorKind;
+///
+/// let err = api::load_json(r#"{"apiVersion": "networking.k8s.io/v1beta1", "kind": "Ingress"}"#).unwrap_err();
+/// assert_eq!(err.problems()[0].kind, ProblemKind::UnsupportedVersion);
+/// assert_eq!(ProblemKind::UnsupportedVersion.error_kind(), ErrorKind::Unsupported);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ProblemKind {
@@ -66,7 +75,7 @@ impl fmt::Display for ObjectRef {
 /// One problem found while loading: where (document, list item, line and
 /// column), which object, which field, and what.
 ///
-/// ```ignore
+/// ```
 /// let err = svcroute::api::load_json(
 ///     r#"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
 ///         "spec": {"ports": [{"port": 80, "targetPort": true}]}}"#,
@@ -81,14 +90,18 @@ impl fmt::Display for ObjectRef {
 pub struct Problem {
     /// What kind of problem.
     pub kind: ProblemKind,
-    /// 0-based index of the document in the stream. Documents are YAML
-    /// documents or JSON values; empty documents are not counted.
+    /// 0-based index of the document in the stream: YAML documents (empty
+    /// ones included) or JSON values.
     pub document: usize,
-    /// 0-based index in the `items` of a `List` document, or `None`.
+    /// 0-based index in the `items` of a `List` document (the outermost
+    /// one, for nested lists) or of a top-level array, or `None`.
     pub item: Option<usize>,
-    /// 1-based line in the input, when known.
+    /// 1-based line in the input: for YAML, of the offending node (or the
+    /// nearest enclosing one that exists, e.g. the map missing a field); for
+    /// JSON syntax errors, of the error; for other JSON problems, of the
+    /// start of the document.
     pub line: Option<usize>,
-    /// 1-based column in the input, when known.
+    /// 1-based column in the input (YAML, and JSON syntax errors).
     pub column: Option<usize>,
     /// The object, when its `kind` is known.
     pub object: Option<ObjectRef>,
@@ -99,7 +112,6 @@ pub struct Problem {
 }
 
 impl Problem {
-    #[allow(dead_code)]
     pub(crate) fn new(kind: ProblemKind, document: usize, message: impl Into<String>) -> Self {
         Problem {
             kind,
@@ -138,19 +150,19 @@ impl fmt::Display for Problem {
 /// Loading failed: one or more [`Problem`]s, in input order. A failed load
 /// returns no objects at all.
 ///
-/// ```ignore
+/// ```
 /// use svcroute::ErrorKind;
 /// let err = svcroute::api::load_json(r#"{"kind": "Pod"}"#).unwrap_err();
 /// assert_eq!(err.kind(), ErrorKind::Parse);
 /// assert!(err.to_string().contains("apiVersion"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.render())]
 pub struct ApiError {
     problems: Vec<Problem>,
 }
 
 impl ApiError {
-    #[allow(dead_code)]
     pub(crate) fn new(problems: Vec<Problem>) -> Self {
         debug_assert!(!problems.is_empty());
         ApiError { problems }
@@ -174,20 +186,20 @@ impl ApiError {
     }
 }
 
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ApiError {
+    /// One problem as is; several as `N problems:` and one line each.
+    fn render(&self) -> String {
         match self.problems.as_slice() {
-            [] => f.write_str("manifest could not be loaded"),
-            [one] => write!(f, "{one}"),
+            [] => "manifest could not be loaded".to_owned(),
+            [one] => one.to_string(),
             many => {
-                write!(f, "{} problems:", many.len())?;
+                let mut out = format!("{} problems:", many.len());
                 for p in many {
-                    write!(f, "\n  {p}")?;
+                    out.push_str("\n  ");
+                    out.push_str(&p.to_string());
                 }
-                Ok(())
+                out
             }
         }
     }
 }
-
-impl std::error::Error for ApiError {}

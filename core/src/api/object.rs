@@ -306,7 +306,6 @@ impl WatchEventType {
         }
     }
 
-    #[allow(dead_code)]
     pub(crate) fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "ADDED" => WatchEventType::Added,
@@ -321,7 +320,7 @@ impl WatchEventType {
 
 /// One event of a watch stream (`{"type": "ADDED", "object": {...}}`).
 ///
-/// ```ignore
+/// ```
 /// use svcroute::api::{self, Kind, WatchEvent};
 ///
 /// let loaded = api::load_json(concat!(

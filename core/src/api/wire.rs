@@ -56,26 +56,21 @@ impl<'de> Visitor<'de> for StrictString {
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
         Err(E::custom(format_args!(
-            "value must be a string, found the boolean {v}; quote it (\"{v}\")"
+            "value must be a string, found the boolean `{v}` (YAML reads unquoted true, \
+             false, yes, no, on, off, y and n as booleans); quote it"
         )))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-        Err(E::custom(format_args!(
-            "value must be a string, found the number {v}; quote it (\"{v}\")"
-        )))
+        Err(not_a_number(v))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-        Err(E::custom(format_args!(
-            "value must be a string, found the number {v}; quote it (\"{v}\")"
-        )))
+        Err(not_a_number(v))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
-        Err(E::custom(format_args!(
-            "value must be a string, found the number {v}; quote it"
-        )))
+        Err(not_a_number(v))
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, _seq: A) -> Result<String, A::Error> {
@@ -85,6 +80,13 @@ impl<'de> Visitor<'de> for StrictString {
     fn visit_map<A: MapAccess<'de>>(self, _map: A) -> Result<String, A::Error> {
         Err(de::Error::custom("value must be a string, found a map"))
     }
+}
+
+fn not_a_number<E: de::Error>(v: impl fmt::Display) -> E {
+    E::custom(format_args!(
+        "value must be a string, found the number `{v}` (YAML reads an unquoted number as a \
+         number); quote it"
+    ))
 }
 
 struct StrictMapVisitor;
