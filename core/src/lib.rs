@@ -36,7 +36,7 @@
 //!
 //! Read a manifest and ask which of its pods a selector picks:
 //!
-//! ```ignore
+//! ```
 //! use svcroute::api::{self, Object};
 //! use svcroute::labels::Selector;
 //!
