@@ -47,7 +47,9 @@ pub mod commands;
 pub mod context;
 pub mod exit;
 pub mod input;
+pub mod load;
 pub mod output;
+pub mod table;
 
 use context::Context;
 use exit::{CliError, EXIT_USAGE};

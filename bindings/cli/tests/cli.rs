@@ -209,3 +209,100 @@ fn selector_errors_point_at_the_byte() {
         stderr(&out)
     );
 }
+
+const SHOP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/shop.yaml");
+
+// kubectl's table: upper-case headers, three spaces between columns; PORT(S)
+// as `port:nodePort/PROTO`; unmodelled kinds skipped with one notice (D1).
+#[test]
+fn get_lists_services_like_kubectl() {
+    let out = svcroute(&["get", "services", "-n", "shop", "-f", SHOP]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "NAME       TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)\n\
+         backend    ClusterIP   10.96.0.20   <none>        80/TCP\n\
+         frontend   NodePort    10.96.0.30   <none>        80:30080/TCP\n"
+    );
+    assert_eq!(
+        stderr(&out),
+        "skipped 1 object of kinds svcroute does not model: ConfigMap (1)\n"
+    );
+}
+
+// selectors.md#3 through `-l`; `-o wide` adds IP and NODE; `-A` a NAMESPACE column.
+#[test]
+fn get_filters_by_selector_and_namespace() {
+    let out = svcroute(&[
+        "get",
+        "po",
+        "-A",
+        "-l",
+        "app in (backend)",
+        "-o",
+        "wide",
+        "-f",
+        SHOP,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("NAMESPACE   NAME"), "{text}");
+    assert!(
+        lines[1].contains("0/1") && lines[1].contains("10.244.1.12"),
+        "{text}"
+    );
+    assert!(
+        lines[2].contains("1/1") && lines[2].contains("node-a"),
+        "{text}"
+    );
+
+    // Nothing in `default`: kubectl's notice on stderr, exit 0 (D5).
+    let out = svcroute(&["get", "pods", "-f", SHOP]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).ends_with("No resources found in default namespace.\n"));
+
+    // A named object that is not there is an error.
+    let out = svcroute(&["get", "svc", "nope", "-n", "shop", "-f", SHOP]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("service \"nope\" not found"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+// `-o json` of several objects is a v1 List of the objects in API shape;
+// objects without a namespace get `-n`'s (D15).
+#[test]
+fn get_as_json_list_and_names() {
+    let manifest = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n";
+    let out = svcroute_with_stdin(
+        &["get", "svc", "-n", "team", "-f", "-", "-o", "json"],
+        manifest.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(json["kind"], "List");
+    assert_eq!(json["items"][0]["metadata"]["namespace"], "team");
+    assert_eq!(json["items"][0]["spec"]["ports"][0]["port"], 80);
+
+    let out = svcroute(&["get", "svc,deploy", "-n", "shop", "-f", SHOP, "-o", "name"]);
+    assert_eq!(stdout(&out), "service/backend\nservice/frontend\n");
+}
+
+// Errors name the file, the document and the field, and exit 2.
+#[test]
+fn get_reports_bad_manifests() {
+    let manifest =
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: eighty}]\n";
+    let out = svcroute_with_stdin(&["get", "svc", "-f", "-"], manifest.as_bytes());
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("spec.ports[0].port"), "{err}");
+    assert!(err.contains("-:"), "{err}");
+    let out = svcroute(&["get", "widgets", "-f", SHOP]);
+    assert_eq!(out.status.code(), Some(2));
+}

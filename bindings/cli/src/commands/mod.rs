@@ -7,12 +7,15 @@ use clap::Subcommand;
 use crate::context::Context;
 use crate::exit::{CliError, Outcome};
 
+pub mod get;
 pub mod selector;
 pub mod version;
 
 /// What `svcroute` is asked to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// List objects like `kubectl get`: pods, services, endpointslices, nodes, …
+    Get(get::GetArgs),
     /// Parse a label selector (canonical form or a pointed error) and match it
     Selector(selector::SelectorArgs),
     /// Print the version of svcroute
@@ -23,6 +26,7 @@ impl Command {
     /// Runs the command.
     pub fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
         match self {
+            Command::Get(args) => get::run(args, ctx),
             Command::Selector(args) => selector::run(args, ctx),
             Command::Version(args) => version::run(args, ctx),
         }
