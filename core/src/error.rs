@@ -73,6 +73,9 @@ pub enum Error {
     /// A balancer could not be built or used.
     #[error(transparent)]
     Balance(#[from] crate::balance::BalanceError),
+    /// A cluster call (apply, delete, configuration) was refused.
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 impl Error {
@@ -83,6 +86,7 @@ impl Error {
             Error::Api(e) => e.kind(),
             Error::Ipam(e) => e.kind(),
             Error::Balance(e) => e.kind(),
+            Error::Cluster(e) => e.kind(),
         }
     }
 }

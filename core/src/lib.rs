@@ -31,6 +31,7 @@
 //! | [`api`] | the Kubernetes objects in their wire shape; loading JSON/YAML, Lists, watch events |
 //! | [`ipam`] | cluster IP, node port and pod CIDR allocators |
 //! | [`balance`] | backend-selection algorithms, deterministic from a seed |
+//! | [`cluster`] | the object store, label indexes, the EndpointSlice and mirroring controllers |
 //!
 //! ## Getting started
 //!
@@ -76,6 +77,7 @@
 
 pub mod api;
 pub mod balance;
+pub mod cluster;
 mod error;
 pub mod ipam;
 pub mod labels;

@@ -1,0 +1,844 @@
+//! The EndpointSlice controller (rules EP-1 … EP-11) and the mirroring
+//! controller (EP-12), as pure functions: given a Service, its pods (with
+//! their nodes) and the slices the controller wrote before, what to create,
+//! update and delete. The [`Cluster`](super::Cluster) applies the plan.
+//!
+//! Where upstream picks at random (Go map iteration, `PopAny`), this picks
+//! deterministically: endpoints in the order of their identity, slices in
+//! the order they were found. Only the choice of which concrete endpoint
+//! lands in which slice differs; counts, packing and actions are upstream's.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use crate::api::discoveryv1::EndpointPort;
+use crate::api::{
+    AddressType, Endpoint, EndpointConditions, EndpointHints, EndpointSlice, Endpoints, ForNode,
+    ForZone, IntOrString, Node, ObjectMeta, ObjectReference, OwnerReference, Pod, PodPhase,
+    Protocol, Service, ServiceType,
+};
+use crate::ipam::IpFamily;
+
+use super::ObjId;
+
+/// `endpointslice.kubernetes.io/managed-by` of the EndpointSlice controller.
+pub const CONTROLLER_NAME: &str = "endpointslice-controller.k8s.io";
+/// `endpointslice.kubernetes.io/managed-by` of the mirroring controller.
+pub const MIRRORING_CONTROLLER_NAME: &str = "endpointslicemirroring-controller.k8s.io";
+/// The label a headless Service's slices carry (`service.kubernetes.io/headless`).
+pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
+/// The label that stops Endpoints mirroring (`endpointslice.kubernetes.io/skip-mirror`).
+pub const SKIP_MIRROR_LABEL: &str = "endpointslice.kubernetes.io/skip-mirror";
+/// The topology-mode annotation (`service.kubernetes.io/topology-mode`).
+pub const TOPOLOGY_MODE_ANNOTATION: &str = "service.kubernetes.io/topology-mode";
+/// The older topology annotation (`service.kubernetes.io/topology-aware-hints`).
+pub const TOPOLOGY_AWARE_HINTS_ANNOTATION: &str = "service.kubernetes.io/topology-aware-hints";
+/// The zone label of a Node (`topology.kubernetes.io/zone`).
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+
+/// One change the controller wants.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SliceOp {
+    /// A new slice (no name yet: `generateName` is set).
+    Create(EndpointSlice),
+    /// Replace the stored slice `ObjId` with this one (same name).
+    Update(ObjId, EndpointSlice),
+    /// Delete the stored slice.
+    Delete(ObjId),
+}
+
+/// A pod as the controller sees it: the pod and its node (`None` when the
+/// node object does not exist).
+pub(crate) type PodAndNode<'a> = (&'a Pod, Option<&'a Node>);
+
+/// An existing slice of the Service: its store id and the object.
+pub(crate) type Existing<'a> = (ObjId, &'a EndpointSlice);
+
+// ------------------------------------------------------------------ rules
+
+/// The address types of a Service's slices (EP-8): `ipFamilies`; absent,
+/// the families of `clusterIPs`; headless (or none) the primary family.
+pub(crate) fn address_types(svc: &Service, primary: IpFamily) -> Vec<AddressType> {
+    let mut out = Vec::with_capacity(2);
+    let push = |out: &mut Vec<AddressType>, t: AddressType| {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    };
+    if !svc.spec.ip_families.is_empty() {
+        for f in &svc.spec.ip_families {
+            push(
+                &mut out,
+                match f {
+                    crate::api::IPFamily::IPv4 => AddressType::IPv4,
+                    crate::api::IPFamily::IPv6 => AddressType::IPv6,
+                },
+            );
+        }
+        return out;
+    }
+    let ips: Vec<&str> = match (&svc.spec.cluster_ips, &svc.spec.cluster_ip) {
+        (Some(ips), _) if !ips.is_empty() => ips.iter().map(String::as_str).collect(),
+        (_, Some(ip)) => vec![ip.as_str()],
+        _ => Vec::new(),
+    };
+    for ip in ips {
+        if let Ok(addr) = ip.parse::<IpAddr>() {
+            push(
+                &mut out,
+                if addr.is_ipv6() {
+                    AddressType::IPv6
+                } else {
+                    AddressType::IPv4
+                },
+            );
+        }
+    }
+    if out.is_empty() {
+        push(
+            &mut out,
+            match primary {
+                IpFamily::V4 => AddressType::IPv4,
+                IpFamily::V6 => AddressType::IPv6,
+            },
+        );
+    }
+    out
+}
+
+/// Is this Service managed by the EndpointSlice controller (EP-1)? A
+/// non-empty selector and not `ExternalName`.
+pub(crate) fn is_managed(svc: &Service) -> bool {
+    svc.service_type() != ServiceType::ExternalName
+        && svc.spec.selector.as_ref().is_some_and(|s| !s.is_empty())
+}
+
+/// EP-3: not terminal, and some IP.
+fn should_be_in_endpoints(pod: &Pod) -> bool {
+    !matches!(pod.phase(), PodPhase::Succeeded | PodPhase::Failed)
+        && (pod.status.pod_ip.as_deref().is_some_and(|s| !s.is_empty())
+            || !pod.status.pod_ips.is_empty())
+}
+
+/// EP-5: the container port a Service port resolves to on this pod.
+fn find_port(pod: &Pod, protocol: Protocol, target: &IntOrString) -> Option<i32> {
+    match target {
+        IntOrString::Int(n) => Some(*n),
+        IntOrString::String(name) => {
+            let sidecars = pod.spec.init_containers.iter().filter(|c| c.is_sidecar());
+            pod.spec
+                .containers
+                .iter()
+                .chain(sidecars)
+                .flat_map(|c| &c.ports)
+                .find(|p| {
+                    p.name.as_deref() == Some(name.as_str())
+                        && p.protocol.unwrap_or_default() == protocol
+                })
+                .map(|p| p.container_port)
+        }
+    }
+}
+
+/// EP-5, EP-7: the pod's resolved port list for this Service.
+fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
+    let mut out = Vec::with_capacity(svc.spec.ports.len());
+    if svc.spec.ports.is_empty() && svc.spec.cluster_ip.as_deref() == Some("None") {
+        return out;
+    }
+    for sp in &svc.spec.ports {
+        let protocol = sp.protocol.unwrap_or_default();
+        let target = sp.target_port.clone().unwrap_or(IntOrString::Int(sp.port));
+        if let Some(port) = find_port(pod, protocol, &target) {
+            out.push(EndpointPort {
+                name: Some(sp.name.clone()),
+                protocol: Some(protocol),
+                port: Some(port),
+                app_protocol: sp.app_protocol.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// The grouping key of a port list: the ports as a multiset (upstream
+/// hashes the sorted list).
+type PortKey = Vec<(
+    Option<String>,
+    Option<Protocol>,
+    Option<i32>,
+    Option<String>,
+)>;
+
+fn port_key(ports: &[EndpointPort]) -> PortKey {
+    let mut key: PortKey = ports
+        .iter()
+        .map(|p| (p.name.clone(), p.protocol, p.port, p.app_protocol.clone()))
+        .collect();
+    key.sort();
+    key
+}
+
+fn is_ipv6(s: &str) -> bool {
+    s.parse::<std::net::Ipv6Addr>().is_ok()
+}
+
+/// EP-4, EP-8: the endpoint of a pod for one address type.
+fn pod_to_endpoint(pod: &Pod, node: Option<&Node>, svc: &Service, at: AddressType) -> Endpoint {
+    let serving = pod.is_ready();
+    let terminating = pod.is_terminating();
+    let ready = svc.spec.publish_not_ready_addresses.unwrap_or(false) || (serving && !terminating);
+    let want_v6 = at == AddressType::IPv6;
+    let addresses = pod
+        .status
+        .pod_ips
+        .iter()
+        .filter(|ip| is_ipv6(&ip.ip) == want_v6)
+        .map(|ip| ip.ip.clone())
+        .collect();
+    let zone = node
+        .and_then(|n| n.metadata.labels.get(ZONE_LABEL))
+        .filter(|z| !z.is_empty())
+        .cloned();
+    let hostname = match (&pod.spec.hostname, &pod.spec.subdomain) {
+        (Some(h), Some(sub))
+            if !h.is_empty()
+                && Some(sub.as_str()) == svc.metadata.name.as_deref()
+                && pod.metadata.namespace == svc.metadata.namespace =>
+        {
+            Some(h.clone())
+        }
+        _ => None,
+    };
+    Endpoint {
+        addresses,
+        conditions: EndpointConditions {
+            ready: Some(ready),
+            serving: Some(serving),
+            terminating: Some(terminating),
+        },
+        hostname,
+        target_ref: Some(ObjectReference {
+            kind: "Pod".to_owned(),
+            namespace: pod.metadata.namespace.clone(),
+            name: pod.metadata.name.clone().unwrap_or_default(),
+            uid: pod.metadata.uid.clone(),
+            ..ObjectReference::default()
+        }),
+        node_name: pod.spec.node_name.clone().filter(|n| !n.is_empty()),
+        zone,
+        hints: None,
+    }
+}
+
+/// The identity of an endpoint (upstream `hashEndpoint`): addresses
+/// (sorted), hostname, and the target's namespace and name.
+type EpKey = (Vec<String>, Option<String>, Option<String>, String);
+
+fn ep_key(ep: &Endpoint) -> EpKey {
+    let mut addresses = ep.addresses.clone();
+    addresses.sort();
+    let (ns, name) = ep.target_ref.as_ref().map_or((None, String::new()), |r| {
+        (r.namespace.clone(), r.name.clone())
+    });
+    (addresses, ep.hostname.clone(), ns, name)
+}
+
+/// Upstream `EndpointsEqualBeyondHash`: what the identity does not cover.
+fn equal_beyond_hash(a: &Endpoint, b: &Endpoint) -> bool {
+    let strip = |r: &Option<ObjectReference>| {
+        r.clone().map(|mut r| {
+            r.resource_version = None;
+            r
+        })
+    };
+    a.node_name == b.node_name
+        && a.zone == b.zone
+        && a.conditions == b.conditions
+        && strip(&a.target_ref) == strip(&b.target_ref)
+}
+
+/// The labels a managed slice must carry, and whether the slice's own
+/// non-reserved labels differ from the Service's (upstream
+/// `setEndpointSliceLabels`).
+fn slice_labels(
+    existing: &BTreeMap<String, String>,
+    svc: &Service,
+    controller: &str,
+) -> (BTreeMap<String, String>, bool) {
+    let reserved = |k: &str| {
+        k == EndpointSlice::SERVICE_NAME_LABEL
+            || k == EndpointSlice::MANAGED_BY_LABEL
+            || k == HEADLESS_LABEL
+    };
+    let mut labels: BTreeMap<String, String> = svc
+        .metadata
+        .labels
+        .iter()
+        .filter(|(k, _)| !reserved(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let changed = existing
+        .iter()
+        .filter(|(k, _)| !reserved(k))
+        .any(|(k, v)| labels.get(k) != Some(v));
+    if is_headless_for_labels(svc) {
+        labels.insert(HEADLESS_LABEL.to_owned(), String::new());
+    }
+    labels.insert(
+        EndpointSlice::SERVICE_NAME_LABEL.to_owned(),
+        svc.metadata.name.clone().unwrap_or_default(),
+    );
+    labels.insert(
+        EndpointSlice::MANAGED_BY_LABEL.to_owned(),
+        controller.to_owned(),
+    );
+    (labels, changed)
+}
+
+/// Upstream `!IsServiceIPSet`: `clusterIP` is empty or `None`.
+fn is_headless_for_labels(svc: &Service) -> bool {
+    matches!(
+        svc.spec.cluster_ip.as_deref(),
+        None | Some("") | Some("None")
+    )
+}
+
+/// `<service>-` (or the name alone when the dash would make it invalid).
+fn generate_name(name: &str) -> String {
+    if name.len() < 253 {
+        format!("{name}-")
+    } else {
+        name.to_owned()
+    }
+}
+
+fn owner_ref(svc: &Service) -> OwnerReference {
+    OwnerReference {
+        api_version: "v1".to_owned(),
+        kind: "Service".to_owned(),
+        name: svc.metadata.name.clone().unwrap_or_default(),
+        uid: svc.metadata.uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+fn new_slice(svc: &Service, ports: Vec<EndpointPort>, at: AddressType) -> EndpointSlice {
+    let (labels, _) = slice_labels(&BTreeMap::new(), svc, CONTROLLER_NAME);
+    EndpointSlice {
+        metadata: ObjectMeta {
+            generate_name: Some(generate_name(svc.metadata.name.as_deref().unwrap_or(""))),
+            namespace: svc.metadata.namespace.clone(),
+            labels,
+            owner_references: vec![owner_ref(svc)],
+            ..ObjectMeta::default()
+        },
+        address_type: at,
+        endpoints: Vec::new(),
+        ports,
+    }
+}
+
+// ------------------------------------------------------------------ hints
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heuristic {
+    /// No valid `trafficDistribution`: remove every hint.
+    Remove,
+    /// `PreferClose` / `PreferSameZone`.
+    SameZone,
+    /// `PreferSameNode`.
+    SameNode,
+}
+
+/// Is the topology-mode annotation (or the older one) `Auto`?
+pub(crate) fn topology_auto(svc: &Service) -> bool {
+    let a = &svc.metadata.annotations;
+    let v = a
+        .get(TOPOLOGY_MODE_ANNOTATION)
+        .or_else(|| a.get(TOPOLOGY_AWARE_HINTS_ANNOTATION));
+    matches!(v.map(String::as_str), Some("Auto" | "auto"))
+}
+
+fn heuristic(svc: &Service) -> Heuristic {
+    if topology_auto(svc) {
+        // EP-11 (topology-mode Auto) is not modelled: its safeguards are
+        // treated as failing, which removes every hint.
+        return Heuristic::Remove;
+    }
+    match svc.spec.traffic_distribution.as_deref() {
+        Some("PreferClose" | "PreferSameZone") => Heuristic::SameZone,
+        Some("PreferSameNode") => Heuristic::SameNode,
+        _ => Heuristic::Remove,
+    }
+}
+
+/// EP-10: the hints an endpoint should carry; `None` = leave as is.
+fn wanted_hints(ep: &Endpoint, h: Heuristic) -> Option<Option<EndpointHints>> {
+    let ready = ep.conditions.ready == Some(true);
+    let zone = ep.zone.as_deref().filter(|z| !z.is_empty());
+    let node = ep.node_name.as_deref().filter(|n| !n.is_empty());
+    match h {
+        Heuristic::Remove => Some(None),
+        _ if !ready => None,
+        Heuristic::SameZone => Some(zone.map(|z| EndpointHints {
+            for_zones: vec![ForZone { name: z.to_owned() }],
+            for_nodes: Vec::new(),
+        })),
+        Heuristic::SameNode => {
+            let for_zones: Vec<ForZone> = zone
+                .map(|z| ForZone { name: z.to_owned() })
+                .into_iter()
+                .collect();
+            let for_nodes: Vec<ForNode> = node
+                .map(|n| ForNode { name: n.to_owned() })
+                .into_iter()
+                .collect();
+            if for_zones.is_empty() && for_nodes.is_empty() {
+                Some(None)
+            } else {
+                Some(Some(EndpointHints {
+                    for_zones,
+                    for_nodes,
+                }))
+            }
+        }
+    }
+}
+
+fn hints_need_update(slice: &EndpointSlice, h: Heuristic) -> bool {
+    slice
+        .endpoints
+        .iter()
+        .any(|ep| wanted_hints(ep, h).is_some_and(|w| w != ep.hints))
+}
+
+fn apply_hints(slice: &mut EndpointSlice, h: Heuristic) {
+    for ep in &mut slice.endpoints {
+        if let Some(w) = wanted_hints(ep, h) {
+            ep.hints = w;
+        }
+    }
+}
+
+// ------------------------------------------------------------------ reconcile
+
+/// An ordered set of endpoints keyed by identity; `pop` takes the first.
+type EndpointSet = BTreeMap<EpKey, Endpoint>;
+
+struct Group {
+    key: PortKey,
+    ports: Vec<EndpointPort>,
+    set: EndpointSet,
+}
+
+/// The slices of one Service after a reconcile, per address type: what
+/// upstream's `reconcileByAddressType` + `finalize` decide.
+struct Plan<'a> {
+    create: Vec<EndpointSlice>,
+    update: Vec<(ObjId, EndpointSlice)>,
+    delete: Vec<Existing<'a>>,
+    unchanged: Vec<Existing<'a>>,
+}
+
+/// Reconciles one Service (EP-1 … EP-10): `pods` are the pods its selector
+/// picks (any order), `existing` the controller's slices of this Service.
+pub(crate) fn reconcile<'a>(
+    svc: &Service,
+    pods: &[PodAndNode<'_>],
+    existing: &[Existing<'a>],
+    primary: IpFamily,
+    max: usize,
+) -> Vec<SliceOp> {
+    let types = address_types(svc, primary);
+    let mut ops = Vec::new();
+    for (id, slice) in existing {
+        if !types.contains(&slice.address_type) {
+            ops.push(SliceOp::Delete(*id));
+        }
+    }
+    for at in types {
+        let mine: Vec<Existing<'a>> = existing
+            .iter()
+            .filter(|(_, s)| s.address_type == at)
+            .copied()
+            .collect();
+        let plan = reconcile_address_type(svc, pods, &mine, at, max);
+        ops.extend(plan.create.into_iter().map(SliceOp::Create));
+        ops.extend(
+            plan.update
+                .into_iter()
+                .map(|(id, s)| SliceOp::Update(id, s)),
+        );
+        ops.extend(plan.delete.into_iter().map(|(id, _)| SliceOp::Delete(id)));
+    }
+    ops
+}
+
+fn reconcile_address_type<'a>(
+    svc: &Service,
+    pods: &[PodAndNode<'_>],
+    existing: &[Existing<'a>],
+    at: AddressType,
+    max: usize,
+) -> Plan<'a> {
+    let publish_not_ready = svc.spec.publish_not_ready_addresses.unwrap_or(false);
+    // Existing slices by port list, in the order found.
+    let mut existing_by_key: Vec<(PortKey, Vec<Existing<'a>>)> = Vec::new();
+    for e in existing {
+        let key = port_key(&e.1.ports);
+        match existing_by_key.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(*e),
+            None => existing_by_key.push((key, vec![*e])),
+        }
+    }
+    // Desired endpoints by port list.
+    let mut groups: Vec<Group> = Vec::new();
+    for &(pod, node) in pods {
+        if !should_be_in_endpoints(pod) {
+            continue;
+        }
+        let ports = endpoint_ports(svc, pod);
+        let key = port_key(&ports);
+        let gi = match groups.iter().position(|g| g.key == key) {
+            Some(i) => i,
+            None => {
+                groups.push(Group {
+                    key,
+                    ports,
+                    set: EndpointSet::new(),
+                });
+                groups.len() - 1
+            }
+        };
+        if node.is_none() && !publish_not_ready {
+            continue;
+        }
+        let ep = pod_to_endpoint(pod, node, svc, at);
+        if !ep.addresses.is_empty() {
+            groups[gi].set.insert(ep_key(&ep), ep);
+        }
+    }
+
+    let mut plan = Plan {
+        create: Vec::new(),
+        update: Vec::new(),
+        delete: Vec::new(),
+        unchanged: Vec::new(),
+    };
+    for g in groups.iter_mut() {
+        let slices = existing_by_key
+            .iter()
+            .find(|(k, _)| *k == g.key)
+            .map_or(&[][..], |(_, v)| v.as_slice());
+        by_port_mapping(
+            svc,
+            slices,
+            std::mem::take(&mut g.set),
+            &g.ports,
+            at,
+            max,
+            &mut plan,
+        );
+    }
+    for (key, slices) in &existing_by_key {
+        if !groups.iter().any(|g| g.key == *key) {
+            plan.delete.extend(slices.iter().copied());
+        }
+    }
+
+    // The placeholder: only when every slice would go and none would come.
+    if existing.len() == plan.delete.len() && plan.create.is_empty() {
+        let placeholder = new_slice(svc, Vec::new(), at);
+        if plan.delete.len() == 1 && placeholder_equal(plan.delete[0].1, &placeholder) {
+            let kept = plan.delete.remove(0);
+            plan.unchanged.push(kept);
+        } else {
+            plan.create.push(placeholder);
+        }
+    }
+
+    // EP-10 hints, on what is written and on unchanged slices that need them.
+    let h = heuristic(svc);
+    let mut still = Vec::with_capacity(plan.unchanged.len());
+    for (id, s) in std::mem::take(&mut plan.unchanged) {
+        if hints_need_update(s, h) {
+            let mut s = s.clone();
+            apply_hints(&mut s, h);
+            plan.update.push((id, s));
+        } else {
+            still.push((id, s));
+        }
+    }
+    plan.unchanged = still;
+    for s in &mut plan.create {
+        apply_hints(s, h);
+    }
+    for (_, s) in &mut plan.update {
+        apply_hints(s, h);
+    }
+
+    // finalize: turn creates into updates of slices that would be deleted.
+    let mut i = 0;
+    while i < plan.delete.len() && !plan.create.is_empty() {
+        let (id, old) = plan.delete[i];
+        if old.address_type == at {
+            let mut s = plan.create.pop().expect("non-empty");
+            s.metadata.name = old.metadata.name.clone();
+            s.metadata.generate_name = old.metadata.generate_name.clone();
+            plan.update.push((id, s));
+            plan.delete.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    plan
+}
+
+/// Upstream's placeholder comparison: namespace, labels, address type,
+/// endpoints and ports (names, owners and other metadata ignored).
+fn placeholder_equal(a: &EndpointSlice, b: &EndpointSlice) -> bool {
+    a.metadata.namespace == b.metadata.namespace
+        && a.metadata.labels == b.metadata.labels
+        && a.address_type == b.address_type
+        && a.endpoints == b.endpoints
+        && a.ports == b.ports
+}
+
+/// Upstream `reconcileByPortMapping` for one port list of one address type.
+fn by_port_mapping<'a>(
+    svc: &Service,
+    existing: &[Existing<'a>],
+    mut desired: EndpointSet,
+    ports: &[EndpointPort],
+    at: AddressType,
+    max: usize,
+    plan: &mut Plan<'a>,
+) {
+    let mut to_update: Vec<(ObjId, EndpointSlice)> = Vec::new();
+    let mut unchanged: Vec<Existing<'a>> = Vec::new();
+
+    // 1. Keep wanted endpoints, refresh changed ones.
+    for &(id, slice) in existing {
+        let mut kept = Vec::with_capacity(slice.endpoints.len());
+        let mut changed = false;
+        for ep in &slice.endpoints {
+            if let Some(want) = desired.remove(&ep_key(ep)) {
+                if !equal_beyond_hash(&want, ep) {
+                    changed = true;
+                }
+                kept.push(want);
+            }
+        }
+        let (labels, labels_changed) = slice_labels(&slice.metadata.labels, svc, CONTROLLER_NAME);
+        if changed || kept.len() != slice.endpoints.len() {
+            if kept.is_empty() {
+                plan.delete.push((id, slice));
+            } else {
+                let mut s = slice.clone();
+                s.endpoints = kept;
+                s.metadata.labels = labels;
+                to_update.push((id, s));
+            }
+        } else if labels_changed {
+            let mut s = slice.clone();
+            s.metadata.labels = labels;
+            to_update.push((id, s));
+        } else {
+            unchanged.push((id, slice));
+        }
+    }
+
+    // 2. Fill the slices being updated, fullest first.
+    if !desired.is_empty() && !to_update.is_empty() {
+        to_update.sort_by_key(|(_, s)| std::cmp::Reverse(s.endpoints.len()));
+        for (_, s) in &mut to_update {
+            while s.endpoints.len() < max {
+                let Some((_, ep)) = desired.pop_first() else {
+                    break;
+                };
+                s.endpoints.push(ep);
+            }
+        }
+    }
+
+    // 3. What is left: into the unchanged slice closest to full that takes
+    //    it all, else into new slices filled to the max.
+    while !desired.is_empty() {
+        let mut target: Option<usize> = None;
+        if desired.len() < max && !unchanged.is_empty() {
+            let mut closest = max;
+            for (i, (_, s)) in unchanged.iter().enumerate() {
+                let fill = desired.len() + s.endpoints.len();
+                if fill <= max && max - fill < closest {
+                    closest = max - fill;
+                    target = Some(i);
+                    if closest == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        match target {
+            Some(i) => {
+                let (id, s) = unchanged.remove(i);
+                let mut s = s.clone();
+                while s.endpoints.len() < max {
+                    let Some((_, ep)) = desired.pop_first() else {
+                        break;
+                    };
+                    s.endpoints.push(ep);
+                }
+                to_update.push((id, s));
+            }
+            None => {
+                let mut s = new_slice(svc, ports.to_vec(), at);
+                while s.endpoints.len() < max {
+                    let Some((_, ep)) = desired.pop_first() else {
+                        break;
+                    };
+                    s.endpoints.push(ep);
+                }
+                plan.create.push(s);
+            }
+        }
+    }
+    plan.update.extend(to_update);
+    plan.unchanged.extend(unchanged);
+}
+
+// ------------------------------------------------------------------ mirroring
+
+/// Mirrors a selector-less Service's `Endpoints` into slices (EP-12): one
+/// slice per (port list, address type), at most `max_per_subset`
+/// endpoints each; `existing` are the mirroring controller's slices of it.
+pub(crate) fn mirror(
+    endpoints: Option<&Endpoints>,
+    existing: &[Existing<'_>],
+    max_per_subset: usize,
+) -> Vec<SliceOp> {
+    type Key = (PortKey, AddressType);
+    let mut desired: Vec<(Key, Vec<EndpointPort>, EndpointSet)> = Vec::new();
+    if let Some(eps) = endpoints
+        .filter(|e| e.metadata.labels.get(SKIP_MIRROR_LABEL).map(String::as_str) != Some("true"))
+    {
+        for subset in &eps.subsets {
+            let ports: Vec<EndpointPort> = subset
+                .ports
+                .iter()
+                .map(|p| EndpointPort {
+                    name: Some(p.name.clone()),
+                    protocol: Some(p.protocol.unwrap_or_default()),
+                    port: Some(p.port),
+                    app_protocol: p.app_protocol.clone(),
+                })
+                .collect();
+            let pk = port_key(&ports);
+            let addresses = subset
+                .addresses
+                .iter()
+                .map(|a| (a, true))
+                .chain(subset.not_ready_addresses.iter().map(|a| (a, false)))
+                .take(max_per_subset);
+            for (a, ready) in addresses {
+                let Ok(ip) = a.ip.parse::<IpAddr>() else {
+                    continue;
+                };
+                let at = if ip.is_ipv6() {
+                    AddressType::IPv6
+                } else {
+                    AddressType::IPv4
+                };
+                let ep = Endpoint {
+                    addresses: vec![a.ip.clone()],
+                    conditions: EndpointConditions {
+                        ready: Some(ready),
+                        ..EndpointConditions::default()
+                    },
+                    hostname: a.hostname.clone().filter(|h| !h.is_empty()),
+                    target_ref: a.target_ref.clone(),
+                    node_name: a.node_name.clone(),
+                    zone: None,
+                    hints: None,
+                };
+                let key = (pk.clone(), at);
+                let i = match desired.iter().position(|(k, _, _)| *k == key) {
+                    Some(i) => i,
+                    None => {
+                        desired.push((key, ports.clone(), EndpointSet::new()));
+                        desired.len() - 1
+                    }
+                };
+                desired[i].2.entry(ep_key(&ep)).or_insert(ep);
+            }
+        }
+    }
+    let mut ops = Vec::new();
+    let mut used: BTreeSet<ObjId> = BTreeSet::new();
+    for ((pk, at), ports, set) in desired {
+        let mut matching = existing
+            .iter()
+            .filter(|(_, s)| s.address_type == at && port_key(&s.ports) == pk);
+        let first = matching.next();
+        for (id, _) in matching {
+            ops.push(SliceOp::Delete(*id));
+            used.insert(*id);
+        }
+        let eps = endpoints.expect("desired implies endpoints");
+        let mut labels: BTreeMap<String, String> = eps
+            .metadata
+            .labels
+            .iter()
+            .filter(|(k, _)| {
+                *k != EndpointSlice::SERVICE_NAME_LABEL && *k != EndpointSlice::MANAGED_BY_LABEL
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let name = eps.metadata.name.clone().unwrap_or_default();
+        labels.insert(EndpointSlice::SERVICE_NAME_LABEL.to_owned(), name.clone());
+        labels.insert(
+            EndpointSlice::MANAGED_BY_LABEL.to_owned(),
+            MIRRORING_CONTROLLER_NAME.to_owned(),
+        );
+        let mut slice = EndpointSlice {
+            metadata: ObjectMeta {
+                generate_name: Some(generate_name(&name)),
+                namespace: eps.metadata.namespace.clone(),
+                labels,
+                owner_references: vec![OwnerReference {
+                    api_version: "v1".to_owned(),
+                    kind: "Endpoints".to_owned(),
+                    name,
+                    uid: eps.metadata.uid.clone().unwrap_or_default(),
+                    controller: Some(true),
+                    block_owner_deletion: Some(true),
+                }],
+                ..ObjectMeta::default()
+            },
+            address_type: at,
+            endpoints: set.into_values().take(max_per_subset).collect(),
+            ports,
+        };
+        match first {
+            Some(&(id, old)) => {
+                used.insert(id);
+                if old.endpoints != slice.endpoints
+                    || old.metadata.labels != slice.metadata.labels
+                    || old.ports != slice.ports
+                {
+                    slice.metadata.name = old.metadata.name.clone();
+                    slice.metadata.generate_name = old.metadata.generate_name.clone();
+                    ops.push(SliceOp::Update(id, slice));
+                }
+            }
+            None => ops.push(SliceOp::Create(slice)),
+        }
+    }
+    for (id, _) in existing {
+        if !used.contains(id) {
+            ops.push(SliceOp::Delete(*id));
+        }
+    }
+    ops
+}

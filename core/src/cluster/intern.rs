@@ -1,0 +1,32 @@
+//! String interning: namespaces, label keys and values, node names.
+
+use std::collections::HashMap;
+
+/// An interned string: a small integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Sym(pub(crate) u32);
+
+/// Strings that repeat, stored once. Interned strings are never freed (the
+/// set of distinct keys, values and namespaces of a cluster is small next to
+/// its objects).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Interner {
+    ids: HashMap<Box<str>, Sym>,
+}
+
+impl Interner {
+    /// The symbol of `s`, interning it if new.
+    pub(crate) fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&sym) = self.ids.get(s) {
+            return sym;
+        }
+        let sym = Sym(u32::try_from(self.ids.len()).unwrap_or(u32::MAX));
+        self.ids.insert(s.into(), sym);
+        sym
+    }
+
+    /// The symbol of `s` if it was ever interned.
+    pub(crate) fn lookup(&self, s: &str) -> Option<Sym> {
+        self.ids.get(s).copied()
+    }
+}

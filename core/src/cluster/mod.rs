@@ -1,0 +1,1037 @@
+//! # cluster: the object store and its controllers
+//!
+//! A [`Cluster`] holds what a real control plane holds once its controllers
+//! have settled: the objects you gave it, and the objects its controllers
+//! derive from them (EndpointSlices today; allocations and workload Pods
+//! next). You drive it; it never reads a clock or a file.
+//!
+//! ## The model
+//!
+//! * **Objects are stored state.** [`Cluster::apply`] takes an object as
+//!   the API server would store it: fields already set (cluster IPs, node
+//!   ports, pod CIDRs, pod IPs) are kept. A namespaced object without a
+//!   namespace goes to `default`; the namespace of any namespaced object is
+//!   created if missing (a dump's objects imply their namespaces).
+//! * **Atomic batches.** [`Cluster::apply_batch`] checks every object first
+//!   and refuses the whole batch, reporting every problem, or applies all
+//!   of it; then the controllers settle once.
+//! * **Changes are returned.** Every call returns the [`Changes`] it caused,
+//!   the controllers' own writes included (EndpointSlices created, updated
+//!   and deleted), so a caller can update its own views incrementally.
+//! * **Settled.** After every call the EndpointSlice controller (rules
+//!   EP-1 … EP-10 of `services.md`) and the mirroring controller (EP-12)
+//!   have reconciled every Service the call could affect, and only those.
+//!
+//! ## Store once, index twice
+//!
+//! Objects live in one arena addressed by small integer ids, with a
+//! `(kind, namespace, name)` index for reads. Namespaces, label keys and
+//! label values are interned. Two label indexes make updates local:
+//!
+//! * `(namespace, key, value) → pods`: a Service's pods are the shortest
+//!   posting list of its selector's pairs, filtered;
+//! * `(namespace, key, value) → Services whose selector has that pair`: a
+//!   Pod change looks only at the Services listed under its old and new
+//!   labels.
+//!
+//! No update path scans all pods or all Services.
+//!
+//! ## Example
+//!
+//! ```
+//! use svcroute::api::{Kind, Object};
+//! use svcroute::cluster::{Cluster, ClusterConfig};
+//! use svcroute::labels::Selector;
+//!
+//! let objects: Vec<Object> = serde_json::from_str(r#"[
+//!   {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}},
+//!   {"apiVersion": "v1", "kind": "Pod",
+//!    "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
+//!    "spec": {"nodeName": "n1"},
+//!    "status": {"phase": "Running", "podIPs": [{"ip": "10.244.0.5"}],
+//!               "conditions": [{"type": "Ready", "status": "True"}]}},
+//!   {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+//!    "spec": {"clusterIP": "10.96.0.20", "selector": {"app": "web"}, "ports": [{"port": 80}]}}
+//! ]"#).unwrap();
+//!
+//! let mut cluster = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+//! let changes = cluster.apply_batch(objects)?;
+//! // The Pod, the Node, the Service, the implied namespace and one EndpointSlice.
+//! assert_eq!(changes.created.len(), 5);
+//!
+//! let slices = cluster.endpoint_slices("shop", "web");
+//! assert_eq!(slices.len(), 1);
+//! assert_eq!(slices[0].endpoints[0].addresses, ["10.244.0.5"]);
+//! assert_eq!(slices[0].ports[0].port, Some(80));
+//!
+//! let pods = cluster.list(Kind::Pod, Some("shop"), &"app=web".parse::<Selector>().unwrap());
+//! assert_eq!(pods.len(), 1);
+//! # Ok::<(), svcroute::cluster::ClusterError>(())
+//! ```
+
+mod config;
+mod endpointslice;
+mod error;
+mod intern;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub use config::{ClusterConfig, DetectLocalMode, KubernetesServiceIp, ProxyConfig, ProxyMode};
+pub use endpointslice::{
+    CONTROLLER_NAME, HEADLESS_LABEL, MIRRORING_CONTROLLER_NAME, SKIP_MIRROR_LABEL,
+    TOPOLOGY_AWARE_HINTS_ANNOTATION, TOPOLOGY_MODE_ANNOTATION, ZONE_LABEL,
+};
+pub use error::{ClusterError, ClusterProblem, ProblemKind};
+
+use crate::api::{
+    EndpointSlice, Kind, Namespace, Node, Object, ObjectKey, ObjectMeta, Pod, Service, WatchEvent,
+};
+use crate::balance::Rng;
+use crate::labels::Selector;
+
+use endpointslice::SliceOp;
+use intern::{Interner, Sym};
+
+/// The id of a stored object (an index into the arena).
+pub(crate) type ObjId = u32;
+
+/// What a call changed: the keys of the objects created, updated and
+/// deleted, by the caller or by the controllers, each at most once, net of
+/// the whole call (an object created and then changed is only created).
+///
+/// ```
+/// let c = svcroute::cluster::Changes::default();
+/// assert!(c.is_empty());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Objects that did not exist before the call.
+    pub created: Vec<ObjectKey>,
+    /// Objects that existed and were changed.
+    pub updated: Vec<ObjectKey>,
+    /// Objects that existed and are gone.
+    pub deleted: Vec<ObjectKey>,
+}
+
+impl Changes {
+    /// Nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.created.is_empty() && self.updated.is_empty() && self.deleted.is_empty()
+    }
+
+    /// The changes to objects of one kind (e.g. the EndpointSlices the
+    /// controllers wrote).
+    ///
+    /// ```
+    /// use svcroute::api::Kind;
+    /// let c = svcroute::cluster::Changes::default();
+    /// assert!(c.of_kind(Kind::EndpointSlice).is_empty());
+    /// ```
+    pub fn of_kind(&self, kind: Kind) -> Changes {
+        let f = |v: &Vec<ObjectKey>| v.iter().filter(|k| k.kind == kind).cloned().collect();
+        Changes {
+            created: f(&self.created),
+            updated: f(&self.updated),
+            deleted: f(&self.deleted),
+        }
+    }
+}
+
+/// One stored object.
+#[derive(Debug, Clone)]
+struct Slot {
+    key: ObjectKey,
+    object: Object,
+}
+
+/// What the label index keeps of a Pod: its namespace, its labels (with
+/// the position of the pod in each posting list), and its node.
+#[derive(Debug, Clone)]
+struct PodRec {
+    ns: Sym,
+    labels: Vec<(Sym, Sym, u32)>,
+    node: Option<Sym>,
+}
+
+/// What the reverse index keeps of a Service: its namespace, name and
+/// selector pairs (empty: no selector).
+#[derive(Debug, Clone)]
+struct SvcRec {
+    ns: Sym,
+    selector: Vec<(Sym, Sym)>,
+}
+
+type Pair = (Sym, Sym, Sym);
+
+/// A cluster: the object store, its indexes and its controllers. See the
+/// [module documentation](self).
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    config: ClusterConfig,
+    rng: Rng,
+    strings: Interner,
+    slots: Vec<Option<Slot>>,
+    free: Vec<ObjId>,
+    by_key: BTreeMap<ObjectKey, ObjId>,
+    pods: HashMap<ObjId, PodRec>,
+    services: HashMap<ObjId, SvcRec>,
+    pod_index: HashMap<Pair, Vec<ObjId>>,
+    svc_index: HashMap<Pair, Vec<ObjId>>,
+    pods_by_node: HashMap<Sym, Vec<ObjId>>,
+    nodes: HashMap<Sym, ObjId>,
+    slices_by_service: HashMap<(Sym, Sym), Vec<ObjId>>,
+}
+
+/// Collects the net changes of one call.
+#[derive(Debug, Default)]
+struct Tracker {
+    /// Key → did it exist before the call.
+    touched: BTreeMap<ObjectKey, bool>,
+    /// Services to reconcile: (namespace, name).
+    dirty: BTreeSet<(String, String)>,
+}
+
+impl Cluster {
+    /// A cluster with this configuration: empty, or (with
+    /// `config.bootstrap`) as a fresh real cluster starts: namespaces
+    /// `default`, `kube-system`, `kube-public`, `kube-node-lease`, and the
+    /// `default/kubernetes` Service on the reserved address.
+    ///
+    /// ```
+    /// use svcroute::api::{Kind, ObjectKey};
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let c = Cluster::new(ClusterConfig::default())?;
+    /// let k = c.get(&ObjectKey { kind: Kind::Service, namespace: Some("default".into()), name: "kubernetes".into() });
+    /// let svc = match k { Some(svcroute::api::Object::Service(s)) => s, _ => unreachable!() };
+    /// assert_eq!(svc.spec.cluster_ip.as_deref(), Some("10.96.0.1"));
+    /// assert!(Cluster::new(ClusterConfig { max_endpoints_per_slice: 0, ..Default::default() }).is_err());
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
+    pub fn new(config: ClusterConfig) -> Result<Cluster, ClusterError> {
+        config.validate()?;
+        let mut cluster = Cluster {
+            rng: Rng::new(config.seed),
+            config,
+            strings: Interner::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            by_key: BTreeMap::new(),
+            pods: HashMap::new(),
+            services: HashMap::new(),
+            pod_index: HashMap::new(),
+            svc_index: HashMap::new(),
+            pods_by_node: HashMap::new(),
+            nodes: HashMap::new(),
+            slices_by_service: HashMap::new(),
+        };
+        if cluster.config.bootstrap {
+            let mut objects: Vec<Object> =
+                ["default", "kube-system", "kube-public", "kube-node-lease"]
+                    .iter()
+                    .map(|n| {
+                        Object::Namespace(Namespace {
+                            metadata: ObjectMeta {
+                                name: Some((*n).to_owned()),
+                                ..ObjectMeta::default()
+                            },
+                            ..Namespace::default()
+                        })
+                    })
+                    .collect();
+            if let Some(ip) = cluster.config.kubernetes_ip() {
+                objects.push(Object::Service(kubernetes_service(ip)));
+            }
+            cluster.apply_batch(objects)?;
+        }
+        Ok(cluster)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClusterConfig {
+        &self.config
+    }
+
+    /// Creates or replaces one object (by `(kind, namespace, name)`), then
+    /// lets the controllers settle. Same as a batch of one.
+    ///
+    /// ```
+    /// use svcroute::api::Object;
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let mut c = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+    /// let ns: Object = serde_json::from_str(r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}"#).unwrap();
+    /// assert_eq!(c.apply(ns.clone())?.created.len(), 1);
+    /// assert!(c.apply(ns)?.is_empty()); // unchanged
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
+    pub fn apply(&mut self, object: Object) -> Result<Changes, ClusterError> {
+        self.apply_batch(vec![object])
+    }
+
+    /// Creates or replaces every object, in order, atomically: either all
+    /// are applied (then the controllers settle once) or, when any object
+    /// is refused, nothing changes and every problem is reported.
+    ///
+    /// ```
+    /// use svcroute::api::Object;
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let mut c = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+    /// let good: Object = serde_json::from_str(r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}"#).unwrap();
+    /// let bad: Object = serde_json::from_str(r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "a"}}"#).unwrap();
+    /// let err = c.apply_batch(vec![good, bad.clone(), bad]).unwrap_err();
+    /// assert_eq!(err.problems().len(), 2);
+    /// assert_eq!(err.problems()[0].field.as_deref(), Some("metadata.name"));
+    /// assert!(c.is_empty()); // nothing applied
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
+    pub fn apply_batch(&mut self, objects: Vec<Object>) -> Result<Changes, ClusterError> {
+        let mut problems = Vec::new();
+        let mut staged = Vec::with_capacity(objects.len());
+        for (index, mut object) in objects.into_iter().enumerate() {
+            let kind = object.kind();
+            let meta = object.metadata_mut();
+            if kind.is_namespaced() {
+                if meta.namespace.as_deref().is_none_or(str::is_empty) {
+                    meta.namespace = Some("default".to_owned());
+                }
+            } else {
+                meta.namespace = None;
+            }
+            let key = object.key();
+            if key.name.is_empty() {
+                problems.push(ClusterProblem::object(
+                    ProblemKind::Invalid,
+                    key,
+                    Some(index),
+                    Some("metadata.name"),
+                    "name is required",
+                ));
+                continue;
+            }
+            self.admit(&mut object, index, &mut problems);
+            staged.push(object);
+        }
+        if !problems.is_empty() {
+            return Err(ClusterError::new(problems));
+        }
+        let mut t = Tracker::default();
+        for object in staged {
+            if let Some(ns) = object.namespace().map(str::to_owned)
+                && !self.by_key.contains_key(&ns_key(&ns))
+            {
+                self.write(
+                    Object::Namespace(Namespace {
+                        metadata: ObjectMeta {
+                            name: Some(ns),
+                            ..ObjectMeta::default()
+                        },
+                        ..Namespace::default()
+                    }),
+                    &mut t,
+                );
+            }
+            self.write(object, &mut t);
+        }
+        Ok(self.settle(t))
+    }
+
+    /// The admission step of a write: where Service and Node admission
+    /// (validation, defaulting, cluster-IP / node-port / pod-CIDR
+    /// allocation) plugs in. Today objects are taken as stored.
+    fn admit(&mut self, object: &mut Object, index: usize, problems: &mut Vec<ClusterProblem>) {
+        let _ = (object, index, problems);
+    }
+
+    /// Deletes one object, then lets the controllers settle. Deleting an
+    /// object that does not exist is a [`ProblemKind::NotFound`] error.
+    pub fn delete(&mut self, key: &ObjectKey) -> Result<Changes, ClusterError> {
+        self.delete_batch(std::slice::from_ref(key))
+    }
+
+    /// Deletes every object, atomically: if any does not exist, nothing is
+    /// deleted and every missing one is reported.
+    ///
+    /// ```
+    /// use svcroute::api::{Kind, Object, ObjectKey};
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let mut c = Cluster::new(ClusterConfig::default())?;
+    /// let key = ObjectKey { kind: Kind::Namespace, namespace: None, name: "kube-public".into() };
+    /// let missing = ObjectKey { name: "nope".into(), ..key.clone() };
+    /// assert!(c.delete_batch(&[key.clone(), missing]).is_err());
+    /// assert!(c.get(&key).is_some());
+    /// assert_eq!(c.delete(&key)?.deleted, [key]);
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
+    pub fn delete_batch(&mut self, keys: &[ObjectKey]) -> Result<Changes, ClusterError> {
+        let problems: Vec<ClusterProblem> = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| !self.by_key.contains_key(&normal_key(k)))
+            .map(|(i, k)| {
+                ClusterProblem::object(ProblemKind::NotFound, k.clone(), Some(i), None, "not found")
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(ClusterError::new(problems));
+        }
+        let mut t = Tracker::default();
+        for k in keys {
+            self.remove(&normal_key(k), &mut t);
+        }
+        Ok(self.settle(t))
+    }
+
+    /// Applies one watch event: `ADDED`/`MODIFIED` apply the object,
+    /// `DELETED` deletes it (an unknown object is no error here: the event
+    /// may replay a deletion already seen), `BOOKMARK` and `ERROR` change
+    /// nothing.
+    ///
+    /// ```
+    /// use svcroute::api::{Object, WatchEvent};
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let mut c = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+    /// let ns: Object = serde_json::from_str(r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}"#).unwrap();
+    /// assert_eq!(c.apply_event(WatchEvent::Added(ns.clone()))?.created.len(), 1);
+    /// assert_eq!(c.apply_event(WatchEvent::Deleted(ns.clone()))?.deleted.len(), 1);
+    /// assert!(c.apply_event(WatchEvent::Deleted(ns))?.is_empty());
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
+    pub fn apply_event(&mut self, event: WatchEvent) -> Result<Changes, ClusterError> {
+        match event {
+            WatchEvent::Added(o) | WatchEvent::Modified(o) => self.apply(o),
+            WatchEvent::Deleted(o) => {
+                let key = normal_key(&o.key());
+                if self.by_key.contains_key(&key) {
+                    self.delete(&key)
+                } else {
+                    Ok(Changes::default())
+                }
+            }
+            WatchEvent::Bookmark(_) | WatchEvent::Error(_) => Ok(Changes::default()),
+        }
+    }
+
+    /// The object with this key.
+    pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
+        let id = *self.by_key.get(key)?;
+        self.slot(id).map(|s| &s.object)
+    }
+
+    /// The objects of a kind, in one namespace or all (`None`), whose labels
+    /// the selector matches (like `kubectl get KIND -l SELECTOR`), ordered by
+    /// namespace and name.
+    ///
+    /// ```
+    /// use svcroute::api::Kind;
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// use svcroute::labels::Selector;
+    /// let c = Cluster::new(ClusterConfig::default())?;
+    /// assert_eq!(c.list(Kind::Namespace, None, &Selector::everything()).len(), 4);
+    /// assert_eq!(c.list(Kind::Service, Some("default"), &"component=apiserver".parse().unwrap()).len(), 1);
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
+    pub fn list(&self, kind: Kind, namespace: Option<&str>, selector: &Selector) -> Vec<&Object> {
+        let start = ObjectKey {
+            kind,
+            namespace: if kind.is_namespaced() {
+                namespace.map(str::to_owned)
+            } else {
+                None
+            },
+            name: String::new(),
+        };
+        self.by_key
+            .range(start.clone()..)
+            .take_while(|(k, _)| {
+                k.kind == kind
+                    && (namespace.is_none()
+                        || !kind.is_namespaced()
+                        || k.namespace == start.namespace)
+            })
+            .filter_map(|(_, &id)| self.slot(id).map(|s| &s.object))
+            .filter(|o| selector.matches(&o.metadata().labels))
+            .collect()
+    }
+
+    /// How many objects are stored.
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    /// Is the store empty?
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    /// The EndpointSlices of a Service (label `kubernetes.io/service-name`
+    /// in its namespace): the controllers' and the users', as kube-proxy
+    /// reads them. Ordered by slice name.
+    pub fn endpoint_slices(&self, namespace: &str, service: &str) -> Vec<&EndpointSlice> {
+        let (Some(ns), Some(name)) = (self.strings.lookup(namespace), self.strings.lookup(service))
+        else {
+            return Vec::new();
+        };
+        let mut out: Vec<&EndpointSlice> = self
+            .slices_by_service
+            .get(&(ns, name))
+            .into_iter()
+            .flatten()
+            .filter_map(|&id| match self.slot(id).map(|s| &s.object) {
+                Some(Object::EndpointSlice(s)) => Some(s),
+                _ => None,
+            })
+            .collect();
+        out.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        out
+    }
+
+    // ------------------------------------------------------------ store
+
+    fn slot(&self, id: ObjId) -> Option<&Slot> {
+        self.slots.get(id as usize).and_then(Option::as_ref)
+    }
+
+    fn object(&self, id: ObjId) -> Option<&Object> {
+        self.slot(id).map(|s| &s.object)
+    }
+
+    fn lookup(&self, kind: Kind, ns: Option<&str>, name: &str) -> Option<(ObjId, &Object)> {
+        let key = ObjectKey {
+            kind,
+            namespace: ns.map(str::to_owned),
+            name: name.to_owned(),
+        };
+        let id = *self.by_key.get(&key)?;
+        Some((id, self.object(id)?))
+    }
+
+    /// Stores `object` (create or replace), keeping indexes, and marks what
+    /// the controllers must look at.
+    fn write(&mut self, object: Object, t: &mut Tracker) -> ObjId {
+        let key = object.key();
+        let id = match self.by_key.get(&key) {
+            Some(&id) => {
+                if self.object(id) == Some(&object) {
+                    return id;
+                }
+                t.touched.entry(key.clone()).or_insert(true);
+                self.unindex(id, t);
+                id
+            }
+            None => {
+                t.touched.entry(key.clone()).or_insert(false);
+                let id = match self.free.pop() {
+                    Some(id) => id,
+                    None => {
+                        self.slots.push(None);
+                        u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+                    }
+                };
+                self.by_key.insert(key.clone(), id);
+                id
+            }
+        };
+        self.slots[id as usize] = Some(Slot { key, object });
+        self.index(id, t);
+        id
+    }
+
+    fn remove(&mut self, key: &ObjectKey, t: &mut Tracker) {
+        let Some(id) = self.by_key.remove(key) else {
+            return;
+        };
+        t.touched.entry(key.clone()).or_insert(true);
+        self.unindex(id, t);
+        self.slots[id as usize] = None;
+        self.free.push(id);
+    }
+
+    // ------------------------------------------------------------ indexes
+
+    fn index(&mut self, id: ObjId, t: &mut Tracker) {
+        let Some(slot) = self.slots[id as usize].take() else {
+            return;
+        };
+        match &slot.object {
+            Object::Pod(pod) => {
+                let rec = self.index_pod(id, pod);
+                self.mark_pod_services(&rec, t);
+                self.pods.insert(id, rec);
+            }
+            Object::Service(svc) => {
+                let ns = self
+                    .strings
+                    .intern(slot.key.namespace.as_deref().unwrap_or(""));
+                let selector: Vec<(Sym, Sym)> = if endpointslice::is_managed(svc) {
+                    svc.spec
+                        .selector
+                        .iter()
+                        .flatten()
+                        .map(|(k, v)| (self.strings.intern(k), self.strings.intern(v)))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                for &(k, v) in &selector {
+                    self.svc_index.entry((ns, k, v)).or_default().push(id);
+                }
+                self.services.insert(id, SvcRec { ns, selector });
+                t.dirty.insert(ns_name(&slot.key));
+            }
+            Object::Node(node) => {
+                let name = self.strings.intern(&slot.key.name);
+                self.nodes.insert(name, id);
+                let _ = node;
+                self.mark_node_pods(name, t);
+            }
+            Object::EndpointSlice(slice) => {
+                if let Some(svc) = slice.service_name() {
+                    let ns = self
+                        .strings
+                        .intern(slot.key.namespace.as_deref().unwrap_or(""));
+                    let svc_sym = self.strings.intern(svc);
+                    self.slices_by_service
+                        .entry((ns, svc_sym))
+                        .or_default()
+                        .push(id);
+                    if is_controller_slice(slice) {
+                        t.dirty.insert((
+                            slot.key.namespace.clone().unwrap_or_default(),
+                            svc.to_owned(),
+                        ));
+                    }
+                }
+            }
+            Object::Endpoints(_) => {
+                t.dirty.insert(ns_name(&slot.key));
+            }
+            _ => {}
+        }
+        self.slots[id as usize] = Some(slot);
+    }
+
+    fn unindex(&mut self, id: ObjId, t: &mut Tracker) {
+        let Some(slot) = self.slots[id as usize].take() else {
+            return;
+        };
+        match &slot.object {
+            Object::Pod(_) => {
+                if let Some(rec) = self.pods.remove(&id) {
+                    self.mark_pod_services(&rec, t);
+                    self.unindex_pod(id, rec);
+                }
+            }
+            Object::Service(_) => {
+                if let Some(rec) = self.services.remove(&id) {
+                    for &(k, v) in &rec.selector {
+                        if let Some(list) = self.svc_index.get_mut(&(rec.ns, k, v)) {
+                            list.retain(|&s| s != id);
+                            if list.is_empty() {
+                                self.svc_index.remove(&(rec.ns, k, v));
+                            }
+                        }
+                    }
+                }
+                t.dirty.insert(ns_name(&slot.key));
+            }
+            Object::Node(_) => {
+                if let Some(name) = self.strings.lookup(&slot.key.name) {
+                    self.nodes.remove(&name);
+                    self.mark_node_pods(name, t);
+                }
+            }
+            Object::EndpointSlice(slice) => {
+                if let Some(svc) = slice.service_name() {
+                    let ns = self
+                        .strings
+                        .intern(slot.key.namespace.as_deref().unwrap_or(""));
+                    let svc_sym = self.strings.intern(svc);
+                    if let Some(list) = self.slices_by_service.get_mut(&(ns, svc_sym)) {
+                        list.retain(|&s| s != id);
+                        if list.is_empty() {
+                            self.slices_by_service.remove(&(ns, svc_sym));
+                        }
+                    }
+                    if is_controller_slice(slice) {
+                        t.dirty.insert((
+                            slot.key.namespace.clone().unwrap_or_default(),
+                            svc.to_owned(),
+                        ));
+                    }
+                }
+            }
+            Object::Endpoints(_) => {
+                t.dirty.insert(ns_name(&slot.key));
+            }
+            _ => {}
+        }
+        self.slots[id as usize] = Some(slot);
+    }
+
+    fn index_pod(&mut self, id: ObjId, pod: &Pod) -> PodRec {
+        let ns = self
+            .strings
+            .intern(pod.metadata.namespace.as_deref().unwrap_or(""));
+        let mut labels = Vec::with_capacity(pod.metadata.labels.len());
+        for (k, v) in &pod.metadata.labels {
+            let (k, v) = (self.strings.intern(k), self.strings.intern(v));
+            let list = self.pod_index.entry((ns, k, v)).or_default();
+            labels.push((k, v, u32::try_from(list.len()).unwrap_or(u32::MAX)));
+            list.push(id);
+        }
+        let node = pod
+            .spec
+            .node_name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .map(|n| self.strings.intern(n));
+        if let Some(n) = node {
+            self.pods_by_node.entry(n).or_default().push(id);
+        }
+        PodRec { ns, labels, node }
+    }
+
+    fn unindex_pod(&mut self, id: ObjId, rec: PodRec) {
+        for &(k, v, pos) in &rec.labels {
+            let pair = (rec.ns, k, v);
+            let Some(list) = self.pod_index.get_mut(&pair) else {
+                continue;
+            };
+            let pos = pos as usize;
+            if list.get(pos) != Some(&id) {
+                continue;
+            }
+            list.swap_remove(pos);
+            if let Some(&moved) = list.get(pos) {
+                // The last pod moved into the hole: fix its recorded position.
+                if let Some(other) = self.pods.get_mut(&moved)
+                    && let Some(e) = other.labels.iter_mut().find(|e| e.0 == k && e.1 == v)
+                {
+                    e.2 = pos as u32;
+                }
+            }
+            if list.is_empty() {
+                self.pod_index.remove(&pair);
+            }
+        }
+        if let Some(n) = rec.node
+            && let Some(list) = self.pods_by_node.get_mut(&n)
+        {
+            if let Some(i) = list.iter().position(|&p| p == id) {
+                list.swap_remove(i);
+            }
+            if list.is_empty() {
+                self.pods_by_node.remove(&n);
+            }
+        }
+    }
+
+    /// Marks the Services whose selector matches this pod's labels, found
+    /// through the reverse index.
+    fn mark_pod_services(&self, rec: &PodRec, t: &mut Tracker) {
+        let mut seen: Vec<ObjId> = Vec::new();
+        for &(k, v, _) in &rec.labels {
+            for &sid in self.svc_index.get(&(rec.ns, k, v)).into_iter().flatten() {
+                if seen.contains(&sid) {
+                    continue;
+                }
+                seen.push(sid);
+                let Some(svc) = self.services.get(&sid) else {
+                    continue;
+                };
+                let selects = svc
+                    .selector
+                    .iter()
+                    .all(|&(sk, sv)| rec.labels.iter().any(|&(pk, pv, _)| pk == sk && pv == sv));
+                if selects && let Some(slot) = self.slot(sid) {
+                    t.dirty.insert(ns_name(&slot.key));
+                }
+            }
+        }
+    }
+
+    fn mark_node_pods(&self, node: Sym, t: &mut Tracker) {
+        for pid in self.pods_by_node.get(&node).into_iter().flatten() {
+            if let Some(rec) = self.pods.get(pid) {
+                self.mark_pod_services(rec, t);
+            }
+        }
+    }
+
+    /// The pods a Service's selector picks: the shortest posting list of
+    /// its pairs, filtered by the others.
+    fn selected_pods(&self, sid: ObjId) -> Vec<ObjId> {
+        let Some(svc) = self.services.get(&sid) else {
+            return Vec::new();
+        };
+        if svc.selector.is_empty() {
+            return Vec::new();
+        }
+        let mut shortest: Option<&Vec<ObjId>> = None;
+        for &(k, v) in &svc.selector {
+            match self.pod_index.get(&(svc.ns, k, v)) {
+                None => return Vec::new(),
+                Some(list) if shortest.is_none_or(|s| list.len() < s.len()) => {
+                    shortest = Some(list)
+                }
+                Some(_) => {}
+            }
+        }
+        shortest
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|pid| {
+                self.pods.get(pid).is_some_and(|rec| {
+                    svc.selector
+                        .iter()
+                        .all(|&(sk, sv)| rec.labels.iter().any(|&(pk, pv, _)| pk == sk && pv == sv))
+                })
+            })
+            .collect()
+    }
+
+    // ------------------------------------------------------------ controllers
+
+    /// Reconciles every Service marked during the call, then computes the
+    /// call's net changes.
+    fn settle(&mut self, mut t: Tracker) -> Changes {
+        let dirty = std::mem::take(&mut t.dirty);
+        for (ns, name) in &dirty {
+            self.reconcile_service(ns, name, &mut t);
+        }
+        let mut changes = Changes::default();
+        for (key, existed) in t.touched {
+            match (existed, self.by_key.contains_key(&key)) {
+                (false, true) => changes.created.push(key),
+                (true, true) => changes.updated.push(key),
+                (true, false) => changes.deleted.push(key),
+                (false, false) => {}
+            }
+        }
+        changes
+    }
+
+    /// One pass of the EndpointSlice and mirroring controllers for one
+    /// Service.
+    fn reconcile_service(&mut self, ns: &str, name: &str, t: &mut Tracker) {
+        if !self.config.endpoint_slice_controller {
+            return;
+        }
+        let ops = {
+            let svc = self.lookup(Kind::Service, Some(ns), name);
+            let mut managed: Vec<(ObjId, &EndpointSlice)> = Vec::new();
+            let mut mirrored: Vec<(ObjId, &EndpointSlice)> = Vec::new();
+            if let (Some(ns_sym), Some(name_sym)) =
+                (self.strings.lookup(ns), self.strings.lookup(name))
+            {
+                for &id in self
+                    .slices_by_service
+                    .get(&(ns_sym, name_sym))
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(Object::EndpointSlice(s)) = self.object(id) {
+                        match s
+                            .metadata
+                            .labels
+                            .get(EndpointSlice::MANAGED_BY_LABEL)
+                            .map(String::as_str)
+                        {
+                            Some(CONTROLLER_NAME) => managed.push((id, s)),
+                            Some(MIRRORING_CONTROLLER_NAME) => mirrored.push((id, s)),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            managed.sort_by(|a, b| a.1.metadata.name.cmp(&b.1.metadata.name));
+            mirrored.sort_by(|a, b| a.1.metadata.name.cmp(&b.1.metadata.name));
+            let mut ops = Vec::new();
+            match svc {
+                Some((sid, Object::Service(svc))) if endpointslice::is_managed(svc) => {
+                    let mut pods: Vec<(&Pod, Option<&Node>)> = self
+                        .selected_pods(sid)
+                        .into_iter()
+                        .filter_map(|pid| match self.object(pid) {
+                            Some(Object::Pod(p)) => Some(p),
+                            _ => None,
+                        })
+                        .map(|p| (p, self.node_of(p)))
+                        .collect();
+                    pods.sort_by(|a, b| a.0.metadata.name.cmp(&b.0.metadata.name));
+                    ops.extend(endpointslice::reconcile(
+                        svc,
+                        &pods,
+                        &managed,
+                        self.config.primary_family(),
+                        self.config.max_endpoints_per_slice as usize,
+                    ));
+                    ops.extend(endpointslice::mirror(None, &mirrored, 1));
+                }
+                Some((_, Object::Service(_))) => {
+                    ops.extend(managed.iter().map(|(id, _)| SliceOp::Delete(*id)));
+                    let eps = match self.lookup(Kind::Endpoints, Some(ns), name) {
+                        Some((_, Object::Endpoints(e))) => Some(e),
+                        _ => None,
+                    };
+                    ops.extend(endpointslice::mirror(
+                        eps,
+                        &mirrored,
+                        self.config.mirroring_max_endpoints_per_subset as usize,
+                    ));
+                }
+                _ => {
+                    ops.extend(
+                        managed
+                            .iter()
+                            .chain(&mirrored)
+                            .map(|(id, _)| SliceOp::Delete(*id)),
+                    );
+                }
+            }
+            ops
+        };
+        for op in ops {
+            match op {
+                SliceOp::Create(mut slice) => {
+                    let prefix = slice.metadata.generate_name.clone().unwrap_or_default();
+                    slice.metadata.name = Some(self.generate_slice_name(ns, &prefix));
+                    self.write_internal(Object::EndpointSlice(slice), t);
+                }
+                SliceOp::Update(_, slice) => {
+                    self.write_internal(Object::EndpointSlice(slice), t);
+                }
+                SliceOp::Delete(id) => {
+                    if let Some(key) = self.slot(id).map(|s| s.key.clone()) {
+                        let mut scratch = Tracker::default();
+                        self.remove(&key, &mut scratch);
+                        for (k, v) in scratch.touched {
+                            t.touched.entry(k).or_insert(v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A controller's write: tracked, but it marks nothing dirty (the
+    /// controller is the one settling).
+    fn write_internal(&mut self, object: Object, t: &mut Tracker) {
+        let mut scratch = Tracker::default();
+        self.write(object, &mut scratch);
+        for (k, v) in scratch.touched {
+            t.touched.entry(k).or_insert(v);
+        }
+    }
+
+    fn node_of(&self, pod: &Pod) -> Option<&Node> {
+        let name = pod.spec.node_name.as_deref()?;
+        let id = self.nodes.get(&self.strings.lookup(name)?)?;
+        match self.object(*id) {
+            Some(Object::Node(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// `generateName` + five characters of upstream's alphabet, from the
+    /// seeded generator, avoiding names in use.
+    fn generate_slice_name(&mut self, ns: &str, prefix: &str) -> String {
+        const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+        let base: String = prefix.chars().take(58).collect();
+        loop {
+            let mut name = base.clone();
+            for _ in 0..5 {
+                let i = self.rng.below(ALPHABET.len() as u64) as usize;
+                name.push(ALPHABET[i] as char);
+            }
+            let key = ObjectKey {
+                kind: Kind::EndpointSlice,
+                namespace: Some(ns.to_owned()),
+                name,
+            };
+            if !self.by_key.contains_key(&key) {
+                return key.name;
+            }
+        }
+    }
+}
+
+fn is_controller_slice(slice: &EndpointSlice) -> bool {
+    matches!(
+        slice
+            .metadata
+            .labels
+            .get(EndpointSlice::MANAGED_BY_LABEL)
+            .map(String::as_str),
+        Some(CONTROLLER_NAME | MIRRORING_CONTROLLER_NAME)
+    )
+}
+
+fn ns_key(ns: &str) -> ObjectKey {
+    ObjectKey {
+        kind: Kind::Namespace,
+        namespace: None,
+        name: ns.to_owned(),
+    }
+}
+
+fn ns_name(key: &ObjectKey) -> (String, String) {
+    (key.namespace.clone().unwrap_or_default(), key.name.clone())
+}
+
+/// A key as the store keeps it: namespaced kinds default to `default`,
+/// cluster-scoped kinds have no namespace.
+fn normal_key(key: &ObjectKey) -> ObjectKey {
+    let mut k = key.clone();
+    if k.kind.is_namespaced() {
+        if k.namespace.as_deref().is_none_or(str::is_empty) {
+            k.namespace = Some("default".to_owned());
+        }
+    } else {
+        k.namespace = None;
+    }
+    k
+}
+
+/// The `default/kubernetes` Service of a fresh cluster.
+fn kubernetes_service(ip: std::net::IpAddr) -> Service {
+    use crate::api::{
+        IPFamily, IPFamilyPolicy, IntOrString, ServicePort, ServiceSpec, ServiceType,
+    };
+    Service {
+        metadata: ObjectMeta {
+            name: Some("kubernetes".to_owned()),
+            namespace: Some("default".to_owned()),
+            labels: BTreeMap::from([
+                ("component".to_owned(), "apiserver".to_owned()),
+                ("provider".to_owned(), "kubernetes".to_owned()),
+            ]),
+            ..ObjectMeta::default()
+        },
+        spec: ServiceSpec {
+            type_: Some(ServiceType::ClusterIP),
+            cluster_ip: Some(ip.to_string()),
+            cluster_ips: Some(vec![ip.to_string()]),
+            ip_families: vec![if ip.is_ipv6() {
+                IPFamily::IPv6
+            } else {
+                IPFamily::IPv4
+            }],
+            ip_family_policy: Some(IPFamilyPolicy::SingleStack),
+            ports: vec![ServicePort {
+                name: "https".to_owned(),
+                protocol: Some(crate::api::Protocol::TCP),
+                port: 443,
+                target_port: Some(IntOrString::Int(6443)),
+                ..ServicePort::default()
+            }],
+            session_affinity: Some(crate::api::ServiceAffinity::None),
+            internal_traffic_policy: Some(crate::api::ServiceInternalTrafficPolicy::Cluster),
+            ..ServiceSpec::default()
+        },
+        ..Service::default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

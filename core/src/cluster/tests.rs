@@ -1,0 +1,286 @@
+//! Unit tests of the store and the controllers.
+
+use super::*;
+
+fn objects(json: &str) -> Vec<Object> {
+    serde_json::from_str(json).expect("test objects")
+}
+
+fn bare() -> Cluster {
+    Cluster::new(ClusterConfig {
+        bootstrap: false,
+        ..ClusterConfig::default()
+    })
+    .expect("config")
+}
+
+#[test]
+fn bootstrap_creates_namespaces_and_kubernetes() {
+    let c = Cluster::new(ClusterConfig::default()).unwrap();
+    assert_eq!(c.len(), 5);
+}
+
+fn pod(name: &str, ip: &str, node: &str, ready: bool, labels: &str) -> Object {
+    let json = format!(
+        r#"{{"apiVersion": "v1", "kind": "Pod",
+        "metadata": {{"name": "{name}", "namespace": "shop", "labels": {labels}}},
+        "spec": {{"nodeName": "{node}", "containers": [{{"name": "c", "ports": [{{"name": "http", "containerPort": 8080}}]}}]}},
+        "status": {{"phase": "Running", "podIP": "{ip}", "podIPs": [{{"ip": "{ip}"}}],
+                   "conditions": [{{"type": "Ready", "status": "{}"}}]}}}}"#,
+        if ready { "True" } else { "False" }
+    );
+    serde_json::from_str(&json).expect("pod")
+}
+
+const BASE: &str = r#"[
+  {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+  {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "labels": {"topology.kubernetes.io/zone": "a"}}},
+  {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+   "spec": {"clusterIP": "10.96.0.20", "selector": {"app": "web"},
+            "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}
+]"#;
+
+fn addresses(c: &Cluster, svc: &str) -> Vec<String> {
+    let mut out: Vec<String> = c
+        .endpoint_slices("shop", svc)
+        .iter()
+        .flat_map(|s| s.endpoints.iter().map(|e| e.addresses[0].clone()))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn fresh_service_gets_a_placeholder_then_endpoints() {
+    let mut c = bare();
+    let changes = c.apply_batch(objects(BASE)).unwrap();
+    let slices = c.endpoint_slices("shop", "web");
+    assert_eq!(slices.len(), 1);
+    assert!(slices[0].endpoints.is_empty() && slices[0].ports.is_empty());
+    assert_eq!(changes.of_kind(Kind::EndpointSlice).created.len(), 1);
+    let name = slices[0].metadata.name.clone().unwrap();
+    assert!(name.starts_with("web-") && name.len() == 9);
+
+    // The first pod turns the placeholder into a real slice (an update).
+    let changes = c
+        .apply(pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    let slices = c.endpoint_slices("shop", "web");
+    assert_eq!(slices.len(), 1);
+    assert_eq!(slices[0].metadata.name.as_deref(), Some(name.as_str()));
+    assert_eq!(slices[0].ports[0].port, Some(8080));
+    assert_eq!(changes.of_kind(Kind::EndpointSlice).updated.len(), 1);
+    assert_eq!(slices[0].endpoints[0].zone.as_deref(), Some("a"));
+}
+
+#[test]
+fn pod_changes_touch_only_selecting_services() {
+    let mut c = bare();
+    c.apply_batch(objects(BASE)).unwrap();
+    c.apply(pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    // A pod no Service selects changes nothing but itself.
+    let changes = c
+        .apply(pod("x", "10.244.0.9", "n1", true, r#"{"app": "db"}"#))
+        .unwrap();
+    assert_eq!(changes.created.len(), 1);
+    assert!(changes.updated.is_empty());
+    // Relabelling it into the Service adds it; readiness flips update it.
+    c.apply(pod("x", "10.244.0.9", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    assert_eq!(addresses(&c, "web"), ["10.244.0.1", "10.244.0.9"]);
+    c.apply(pod("x", "10.244.0.9", "n1", false, r#"{"app": "web"}"#))
+        .unwrap();
+    let slices = c.endpoint_slices("shop", "web");
+    let ep = slices[0]
+        .endpoints
+        .iter()
+        .find(|e| e.addresses[0] == "10.244.0.9")
+        .unwrap();
+    assert_eq!(ep.conditions.ready, Some(false));
+    // Deleting the Service deletes its slices.
+    let changes = c
+        .delete(&ObjectKey {
+            kind: Kind::Service,
+            namespace: Some("shop".into()),
+            name: "web".into(),
+        })
+        .unwrap();
+    assert_eq!(changes.of_kind(Kind::EndpointSlice).deleted.len(), 1);
+    assert!(c.endpoint_slices("shop", "web").is_empty());
+}
+
+#[test]
+fn packing_respects_max_and_reuses_slices() {
+    let mut c = Cluster::new(ClusterConfig {
+        bootstrap: false,
+        max_endpoints_per_slice: 3,
+        ..ClusterConfig::default()
+    })
+    .unwrap();
+    let mut batch = objects(BASE);
+    for i in 0..7 {
+        batch.push(pod(
+            &format!("p{i}"),
+            &format!("10.244.0.{i}"),
+            "n1",
+            true,
+            r#"{"app": "web"}"#,
+        ));
+    }
+    c.apply_batch(batch).unwrap();
+    let counts: Vec<usize> = c
+        .endpoint_slices("shop", "web")
+        .iter()
+        .map(|s| s.endpoints.len())
+        .collect();
+    assert_eq!(counts.iter().sum::<usize>(), 7);
+    assert!(counts.iter().all(|&n| n <= 3));
+    assert_eq!(counts.len(), 3);
+    // One more pod goes into the slice with room (an update, no new slice).
+    let changes = c
+        .apply(pod("p9", "10.244.0.99", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    let s = changes.of_kind(Kind::EndpointSlice);
+    assert_eq!((s.created.len(), s.updated.len()), (0, 1));
+}
+
+#[test]
+fn missing_node_skips_unless_publish_not_ready() {
+    let mut c = bare();
+    c.apply_batch(objects(BASE)).unwrap();
+    c.apply(pod("ghost", "10.244.9.1", "nx", true, r#"{"app": "web"}"#))
+        .unwrap();
+    assert!(addresses(&c, "web").is_empty());
+    // The node appears: the pod is published.
+    c.apply(
+        serde_json::from_str(r#"{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "nx"}}"#)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(addresses(&c, "web"), ["10.244.9.1"]);
+}
+
+#[test]
+fn named_ports_resolve_per_pod_including_sidecars() {
+    let mut c = bare();
+    c.apply_batch(objects(BASE)).unwrap();
+    let sidecar: Object = serde_json::from_str(
+        r#"{"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "s", "namespace": "shop", "labels": {"app": "web"}},
+        "spec": {"nodeName": "n1", "containers": [{"name": "c"}],
+                 "initContainers": [{"name": "proxy", "restartPolicy": "Always",
+                                     "ports": [{"name": "http", "containerPort": 15001}]},
+                                    {"name": "init", "ports": [{"name": "http", "containerPort": 1}]}]},
+        "status": {"phase": "Running", "podIPs": [{"ip": "10.244.0.7"}],
+                   "conditions": [{"type": "Ready", "status": "True"}]}}"#,
+    )
+    .unwrap();
+    c.apply(sidecar).unwrap();
+    c.apply(pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    let slices = c.endpoint_slices("shop", "web");
+    let mut ports: Vec<Option<i32>> = slices.iter().map(|s| s.ports[0].port).collect();
+    ports.sort();
+    assert_eq!(ports, [Some(8080), Some(15001)]);
+}
+
+#[test]
+fn failed_batch_changes_nothing() {
+    let mut c = bare();
+    c.apply_batch(objects(BASE)).unwrap();
+    let before = c.clone();
+    let mut bad = pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#);
+    bad.metadata_mut().name = None;
+    let err = c
+        .apply_batch(vec![
+            pod("ok", "10.244.0.2", "n1", true, r#"{"app": "web"}"#),
+            bad,
+        ])
+        .unwrap_err();
+    assert_eq!(err.kind(), crate::ErrorKind::Invalid);
+    assert_eq!(err.problems()[0].index, Some(1));
+    assert_eq!(c.len(), before.len());
+    assert_eq!(addresses(&c, "web"), addresses(&before, "web"));
+}
+
+#[test]
+fn controller_off_keeps_slices_verbatim() {
+    let mut c = Cluster::new(ClusterConfig {
+        bootstrap: false,
+        endpoint_slice_controller: false,
+        ..ClusterConfig::default()
+    })
+    .unwrap();
+    c.apply_batch(objects(BASE)).unwrap();
+    c.apply(pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    assert!(c.endpoint_slices("shop", "web").is_empty());
+}
+
+#[test]
+fn mirroring_follows_endpoints_and_selector() {
+    let mut c = bare();
+    c.apply_batch(objects(
+        r#"[
+      {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ext", "namespace": "shop"},
+       "spec": {"clusterIP": "10.96.0.30", "ports": [{"port": 443}]}},
+      {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "ext", "namespace": "shop"},
+       "subsets": [{"addresses": [{"ip": "192.0.2.1"}, {"ip": "2001:db8::1"}],
+                    "ports": [{"port": 443}]}]}
+    ]"#,
+    ))
+    .unwrap();
+    let slices = c.endpoint_slices("shop", "ext");
+    assert_eq!(slices.len(), 2);
+    assert!(
+        slices.iter().all(
+            |s| s.metadata.labels[EndpointSlice::MANAGED_BY_LABEL] == MIRRORING_CONTROLLER_NAME
+        )
+    );
+    // Skip-mirror removes them.
+    let mut eps = c
+        .get(&ObjectKey {
+            kind: Kind::Endpoints,
+            namespace: Some("shop".into()),
+            name: "ext".into(),
+        })
+        .unwrap()
+        .clone();
+    eps.metadata_mut()
+        .labels
+        .insert(SKIP_MIRROR_LABEL.into(), "true".into());
+    let changes = c.apply(eps).unwrap();
+    assert_eq!(changes.of_kind(Kind::EndpointSlice).deleted.len(), 2);
+}
+
+#[test]
+fn prefer_same_node_hints() {
+    let mut c = bare();
+    let mut base = objects(BASE);
+    if let Object::Service(s) = &mut base[2] {
+        s.spec.traffic_distribution = Some("PreferSameNode".into());
+    }
+    c.apply_batch(base).unwrap();
+    c.apply(pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    let slices = c.endpoint_slices("shop", "web");
+    let hints = slices[0].endpoints[0].hints.clone().unwrap();
+    assert_eq!(hints.for_zones[0].name, "a");
+    assert_eq!(hints.for_nodes[0].name, "n1");
+}
+
+#[test]
+fn list_filters_by_namespace_and_selector() {
+    let mut c = bare();
+    c.apply_batch(objects(BASE)).unwrap();
+    c.apply(pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    c.apply(pod("p2", "10.244.0.2", "n1", true, r#"{"app": "db"}"#))
+        .unwrap();
+    let all = Selector::everything();
+    assert_eq!(c.list(Kind::Pod, Some("shop"), &all).len(), 2);
+    assert_eq!(c.list(Kind::Pod, Some("other"), &all).len(), 0);
+    assert_eq!(c.list(Kind::Pod, None, &"app=db".parse().unwrap()).len(), 1);
+    assert_eq!(c.list(Kind::Node, Some("shop"), &all).len(), 1);
+}

@@ -1,0 +1,388 @@
+//! Property tests of the cluster engine: any sequence of applies and
+//! deletes of Pods, Services and Nodes leaves the same endpoints as building
+//! the final objects from scratch; a refused batch changes nothing; nothing
+//! panics.
+//!
+//! `cargo test -p svcroute-tests --test cluster_props`
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+use serde_json::json;
+use svcroute::api::{Kind, Object, ObjectKey};
+use svcroute::cluster::{CONTROLLER_NAME, Cluster, ClusterConfig};
+use svcroute::labels::Selector;
+
+const NAMESPACES: [&str; 2] = ["shop", "other"];
+
+#[derive(Debug, Clone)]
+enum Op {
+    Pod {
+        ns: usize,
+        name: usize,
+        app: Option<usize>,
+        tier: Option<usize>,
+        node: usize,
+        ready: bool,
+        terminating: bool,
+        terminal: bool,
+        ips: usize,
+        port_name: usize,
+        hostname: bool,
+    },
+    DeletePod(usize, usize),
+    Service {
+        ns: usize,
+        name: usize,
+        app: Option<usize>,
+        tier: Option<usize>,
+        named_target: bool,
+        publish_not_ready: bool,
+        dual: bool,
+        two_ports: bool,
+        traffic: usize,
+        label: Option<usize>,
+    },
+    DeleteService(usize, usize),
+    Node(usize, Option<usize>),
+    DeleteNode(usize),
+    Endpoints(usize, usize, usize),
+    BadBatch(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0..2usize, 0..8usize, proptest::option::of(0..2usize), proptest::option::of(0..2usize),
+              0..4usize, any::<bool>(), any::<bool>(), any::<bool>(), 0..4usize, 0..3usize, any::<bool>())
+            .prop_map(|(ns, name, app, tier, node, ready, terminating, terminal, ips, port_name, hostname)| {
+                let (terminating, terminal) = (terminating && name % 3 == 0, terminal && name % 4 == 1);
+                Op::Pod { ns, name, app, tier, node, ready, terminating, terminal, ips, port_name, hostname }
+            }),
+        2 => (0..2usize, 0..8usize).prop_map(|(a, b)| Op::DeletePod(a, b)),
+        3 => (0..2usize, 0..3usize, proptest::option::of(0..2usize), proptest::option::of(0..2usize),
+              any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), 0..4usize, proptest::option::of(0..2usize))
+            .prop_map(|(ns, name, app, tier, named_target, publish_not_ready, dual, two_ports, traffic, label)| {
+                Op::Service { ns, name, app, tier, named_target, publish_not_ready, dual, two_ports, traffic, label }
+            }),
+        1 => (0..2usize, 0..3usize).prop_map(|(a, b)| Op::DeleteService(a, b)),
+        2 => (0..3usize, proptest::option::of(0..2usize)).prop_map(|(n, z)| Op::Node(n, z)),
+        1 => (0..3usize).prop_map(Op::DeleteNode),
+        1 => (0..2usize, 0..3usize, 0..4usize).prop_map(|(a, b, c)| Op::Endpoints(a, b, c)),
+        1 => (0..8usize).prop_map(Op::BadBatch),
+    ]
+}
+
+fn obj(v: serde_json::Value) -> Object {
+    serde_json::from_value(v).expect("generated object")
+}
+
+fn pod_object(op: &Op) -> Object {
+    let Op::Pod {
+        ns,
+        name,
+        app,
+        tier,
+        node,
+        ready,
+        terminating,
+        terminal,
+        ips,
+        port_name,
+        hostname,
+    } = op.clone()
+    else {
+        unreachable!()
+    };
+    let mut labels = serde_json::Map::new();
+    if let Some(a) = app {
+        labels.insert("app".into(), json!(["web", "db"][a]));
+    }
+    if let Some(t) = tier {
+        labels.insert("tier".into(), json!(["fe", "be"][t]));
+    }
+    let n = name as u8 + 10 * ns as u8;
+    let pod_ips: Vec<serde_json::Value> = match ips {
+        0 => vec![],
+        1 => vec![json!({"ip": format!("10.244.0.{n}")})],
+        2 => vec![
+            json!({"ip": format!("10.244.0.{n}")}),
+            json!({"ip": format!("fd00::{n}")}),
+        ],
+        _ => vec![json!({"ip": format!("fd00::{n}")})],
+    };
+    let mut meta =
+        json!({"name": format!("p{name}"), "namespace": NAMESPACES[ns], "labels": labels});
+    if terminating {
+        meta["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+    }
+    let mut spec = json!({
+        "nodeName": format!("n{node}"),
+        "containers": [{"name": "c", "ports": [{"name": (["http", "web", "metrics"][port_name]), "containerPort": 8080 + port_name}]}],
+    });
+    if hostname {
+        spec["hostname"] = json!(format!("h{name}"));
+        spec["subdomain"] = json!("s0");
+    }
+    obj(json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec,
+        "status": {
+            "phase": if terminal { "Succeeded" } else { "Running" },
+            "podIPs": pod_ips,
+            "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
+        },
+    }))
+}
+
+fn service_object(op: &Op) -> Object {
+    let Op::Service {
+        ns,
+        name,
+        app,
+        tier,
+        named_target,
+        publish_not_ready,
+        dual,
+        two_ports,
+        traffic,
+        label,
+    } = op.clone()
+    else {
+        unreachable!()
+    };
+    let mut selector = serde_json::Map::new();
+    if let Some(a) = app {
+        selector.insert("app".into(), json!((["web", "db"][a])));
+    }
+    if let Some(t) = tier {
+        selector.insert("tier".into(), json!(["fe", "be"][t]));
+    }
+    let mut ports = vec![json!({"name": "http", "port": 80,
+        "targetPort": if named_target { json!("http") } else { json!(8080) }})];
+    if two_ports {
+        ports.push(json!({"name": "m", "port": 9090, "targetPort": "metrics"}));
+    }
+    let mut spec = json!({"selector": selector, "ports": ports,
+        "clusterIP": format!("10.96.0.{}", 10 + name + 10 * ns),
+        "publishNotReadyAddresses": publish_not_ready});
+    if dual {
+        spec["ipFamilies"] = json!(["IPv4", "IPv6"]);
+    }
+    if let Some(td) = [
+        None,
+        Some("PreferClose"),
+        Some("PreferSameNode"),
+        Some("Bogus"),
+    ][traffic]
+    {
+        spec["trafficDistribution"] = json!(td);
+    }
+    let mut meta = json!({"name": format!("s{name}"), "namespace": NAMESPACES[ns]});
+    if let Some(l) = label {
+        meta["labels"] = json!({"team": (["x", "y"][l])});
+    }
+    obj(json!({"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": spec}))
+}
+
+fn key(kind: Kind, ns: Option<&str>, name: String) -> ObjectKey {
+    ObjectKey {
+        kind,
+        namespace: ns.map(str::to_owned),
+        name,
+    }
+}
+
+fn config() -> ClusterConfig {
+    ClusterConfig {
+        bootstrap: false,
+        max_endpoints_per_slice: 2,
+        ..ClusterConfig::default()
+    }
+}
+
+/// Runs one op; deletes of missing objects are skipped.
+fn run(c: &mut Cluster, op: &Op) {
+    let result = match op {
+        Op::Pod { .. } => c.apply(pod_object(op)),
+        Op::Service { .. } => c.apply(service_object(op)),
+        Op::DeletePod(ns, name) => {
+            let k = key(Kind::Pod, Some(NAMESPACES[*ns]), format!("p{name}"));
+            if c.get(&k).is_none() {
+                return;
+            }
+            c.delete(&k)
+        }
+        Op::DeleteService(ns, name) => {
+            let k = key(Kind::Service, Some(NAMESPACES[*ns]), format!("s{name}"));
+            if c.get(&k).is_none() {
+                return;
+            }
+            c.delete(&k)
+        }
+        Op::Node(n, zone) => {
+            let mut meta = json!({"name": format!("n{n}")});
+            if let Some(z) = zone {
+                meta["labels"] = json!({"topology.kubernetes.io/zone": (["a", "b"][*z])});
+            }
+            c.apply(obj(
+                json!({"apiVersion": "v1", "kind": "Node", "metadata": meta}),
+            ))
+        }
+        Op::DeleteNode(n) => {
+            let k = key(Kind::Node, None, format!("n{n}"));
+            if c.get(&k).is_none() {
+                return;
+            }
+            c.delete(&k)
+        }
+        Op::Endpoints(ns, name, count) => {
+            let addresses: Vec<_> = (0..*count)
+                .map(|i| json!({"ip": format!("192.0.2.{i}")}))
+                .collect();
+            c.apply(obj(json!({"apiVersion": "v1", "kind": "Endpoints",
+                "metadata": {"name": format!("s{name}"), "namespace": NAMESPACES[*ns]},
+                "subsets": [{"addresses": addresses, "notReadyAddresses": [{"ip": "2001:db8::1"}],
+                             "ports": [{"port": 443}]}]})))
+        }
+        Op::BadBatch(n) => {
+            let before = snapshot(c);
+            let good = pod_object(&Op::Pod {
+                ns: 0,
+                name: *n,
+                app: Some(0),
+                tier: None,
+                node: 0,
+                ready: true,
+                terminating: false,
+                terminal: false,
+                ips: 1,
+                port_name: 0,
+                hostname: false,
+            });
+            let mut bad = good.clone();
+            bad.metadata_mut().name = None;
+            let err = c
+                .apply_batch(vec![good, bad.clone(), bad])
+                .expect_err("nameless objects are refused");
+            assert_eq!(err.problems().len(), 2);
+            assert_eq!(snapshot(c), before, "a refused batch changed the state");
+            return;
+        }
+    };
+    result.expect("generated op applies");
+}
+
+fn snapshot(c: &Cluster) -> Vec<Object> {
+    Kind::ALL
+        .iter()
+        .flat_map(|&k| c.list(k, None, &Selector::everything()))
+        .cloned()
+        .collect()
+}
+
+/// Everything about the published endpoints that must not depend on
+/// history: per Service, per address type, each endpoint with its
+/// conditions, placement and port list.
+fn endpoint_view(c: &Cluster) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for o in c.list(Kind::EndpointSlice, None, &Selector::everything()) {
+        let Object::EndpointSlice(s) = o else {
+            continue;
+        };
+        let mut ports: Vec<String> = s
+            .ports
+            .iter()
+            .map(|p| format!("{:?}/{:?}/{:?}", p.name, p.protocol, p.port))
+            .collect();
+        ports.sort();
+        let owner = format!(
+            "{}/{}/{}/{}",
+            s.metadata.namespace.as_deref().unwrap_or(""),
+            s.service_name().unwrap_or(""),
+            s.metadata
+                .labels
+                .get("endpointslice.kubernetes.io/managed-by")
+                .map_or("", String::as_str),
+            s.address_type
+        );
+        if s.endpoints.is_empty() {
+            out.insert(format!("{owner} placeholder {ports:?}"));
+        }
+        for ep in &s.endpoints {
+            out.insert(format!(
+                "{owner} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {ports:?}",
+                ep.addresses,
+                ep.conditions,
+                ep.node_name,
+                ep.zone,
+                ep.hostname,
+                ep.hints,
+                ep.target_ref.as_ref().map(|r| &r.name)
+            ));
+        }
+    }
+    out
+}
+
+fn check_invariants(c: &Cluster) {
+    for o in c.list(Kind::EndpointSlice, None, &Selector::everything()) {
+        let Object::EndpointSlice(s) = o else {
+            continue;
+        };
+        let managed = s
+            .metadata
+            .labels
+            .get("endpointslice.kubernetes.io/managed-by")
+            .map(String::as_str);
+        if managed == Some(CONTROLLER_NAME) {
+            assert!(s.endpoints.len() <= 2, "slice over the max: {s:?}");
+            let svc = key(
+                Kind::Service,
+                s.metadata.namespace.as_deref(),
+                s.service_name().unwrap_or("").to_owned(),
+            );
+            assert!(
+                c.get(&svc).is_some(),
+                "managed slice without its Service: {s:?}"
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_equals_from_scratch(ops in proptest::collection::vec(op(), 1..40)) {
+        let mut c = Cluster::new(config()).unwrap();
+        for op in &ops {
+            run(&mut c, op);
+            check_invariants(&c);
+        }
+        let inputs: Vec<Object> = snapshot(&c)
+            .into_iter()
+            .filter(|o| o.kind() != Kind::EndpointSlice)
+            .collect();
+        let mut fresh = Cluster::new(config()).unwrap();
+        fresh.apply_batch(inputs).unwrap();
+        prop_assert_eq!(endpoint_view(&c), endpoint_view(&fresh));
+        // A second, idle settle changes nothing.
+        let again = fresh.apply_batch(Vec::new()).unwrap();
+        prop_assert!(again.is_empty());
+    }
+
+    #[test]
+    fn arbitrary_json_objects_never_panic(name in "[a-z]{0,3}", ns in proptest::option::of("[a-z]{0,3}"),
+                                          labels in proptest::collection::btree_map("[a-z]{1,2}", "[a-z]{0,2}", 0..3),
+                                          kind in 0..6usize) {
+        let kinds = ["Pod", "Service", "Node", "Endpoints", "Namespace", "EndpointSlice"];
+        let mut v = json!({"apiVersion": if kind == 5 { "discovery.k8s.io/v1" } else { "v1" },
+                           "kind": kinds[kind], "metadata": {"name": name, "labels": labels}});
+        if let Some(ns) = ns { v["metadata"]["namespace"] = json!(ns); }
+        if kind == 5 { v["addressType"] = json!("IPv4"); v["metadata"]["labels"]["kubernetes.io/service-name"] = json!("x"); }
+        if kind == 1 { v["spec"] = json!({"selector": labels}); }
+        let Ok(o) = serde_json::from_value::<Object>(v) else { return Ok(()) };
+        let mut c = Cluster::new(ClusterConfig::default()).unwrap();
+        let _ = c.apply(o.clone());
+        let _ = c.apply_event(svcroute::api::WatchEvent::Deleted(o));
+    }
+}
