@@ -66,6 +66,7 @@
 
 pub mod api;
 pub mod balance;
+pub mod cluster;
 mod error;
 pub mod ipam;
 pub mod labels;
