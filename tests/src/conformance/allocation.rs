@@ -225,20 +225,20 @@ impl State {
                     e.field().map(str::to_string),
                     e.to_string(),
                 )),
-                Ok(stored) => {
-                    let key = key_of(&stored.metadata);
-                    if self.stored.contains_key(&key) {
+                Ok(stored) => match self.stored.entry(key_of(&stored.metadata)) {
+                    std::collections::btree_map::Entry::Occupied(e) => {
                         admission.release(&stored);
                         Err((
                             "already-exists".to_string(),
                             None,
-                            format!("service {key:?} already exists"),
+                            format!("service {:?} already exists", e.key()),
                         ))
-                    } else {
-                        self.stored.insert(key, stored.clone());
+                    }
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(stored.clone());
                         Ok(stored)
                     }
-                }
+                },
             },
         };
         check_create(&outcome, expect)
