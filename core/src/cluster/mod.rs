@@ -69,6 +69,7 @@
 //! # Ok::<(), svcroute::cluster::ClusterError>(())
 //! ```
 
+pub mod admission;
 mod config;
 mod endpointslice;
 mod error;
