@@ -152,17 +152,30 @@ impl Execution<'_> {
                     Ok(h) => h,
                     Err(e) => return e,
                 };
+                if kind == "apply" {
+                    for handler in handlers.iter_mut() {
+                        let result = handler.apply(list);
+                        if result != StepResult::Pass {
+                            return result;
+                        }
+                    }
+                    return StepResult::Pass;
+                }
+                // Until admission lives inside the cluster, an object may be
+                // known to one handler only (a Node made by `addNode`): the
+                // delete passes when a handler that holds it deleted it.
+                let mut first_failure = None;
                 for handler in handlers.iter_mut() {
-                    let result = if kind == "apply" {
-                        handler.apply(list)
-                    } else {
-                        handler.delete(list)
-                    };
-                    if result != StepResult::Pass {
-                        return result;
+                    match handler.delete(list) {
+                        StepResult::Pass => first_failure = Some(StepResult::Pass),
+                        other => {
+                            if first_failure.is_none() {
+                                first_failure = Some(other);
+                            }
+                        }
                     }
                 }
-                StepResult::Pass
+                first_failure.unwrap_or(StepResult::Pass)
             }
             "mutate" => StepResult::Unsupported("step `mutate`".into()),
             other => StepResult::Fail(format!("step {index}: unknown step {other:?}")),
