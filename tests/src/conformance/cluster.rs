@@ -83,7 +83,8 @@ fn is_controller(s: &EndpointSlice) -> bool {
         == Some(CONTROLLER_NAME)
 }
 
-fn decode_objects(values: &[Value]) -> Result<Vec<Object>, String> {
+/// The case's `objects` as typed objects (every problem reported).
+pub fn decode_objects(values: &[Value]) -> Result<Vec<Object>, String> {
     values
         .iter()
         .enumerate()
@@ -93,7 +94,8 @@ fn decode_objects(values: &[Value]) -> Result<Vec<Object>, String> {
         .collect()
 }
 
-fn cluster_config(v: &Value) -> Result<ClusterConfig, String> {
+/// The case's `config` (README section 7) as a [`ClusterConfig`], bootstrap off.
+pub fn cluster_config(v: &Value) -> Result<ClusterConfig, String> {
     let mut c = ClusterConfig {
         bootstrap: false,
         ..ClusterConfig::default()
@@ -414,4 +416,14 @@ impl Handler for State {
             Err(e) => StepResult::Fail(format!("delete: {e}")),
         }
     }
+}
+
+/// A settled cluster built from a case's `config` and `objects`, the way
+/// every cluster-backed suite starts (README section 6).
+pub fn build(config: &Value, objects: &[Value]) -> Result<Cluster, String> {
+    let mut cluster = Cluster::new(cluster_config(config)?).map_err(|e| e.to_string())?;
+    cluster
+        .apply_batch(decode_objects(objects)?)
+        .map_err(|e| e.to_string())?;
+    Ok(cluster)
 }

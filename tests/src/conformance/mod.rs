@@ -8,6 +8,8 @@
 
 pub mod allocation;
 pub mod cluster;
+pub mod dns;
+pub mod route;
 pub mod selectors;
 
 use std::collections::BTreeMap;
@@ -102,6 +104,22 @@ pub trait Handler {
     fn apply(&mut self, objects: &[Value]) -> StepResult;
     /// A `delete` step: `{apiVersion, kind, namespace?, name}` references.
     fn delete(&mut self, refs: &[Value]) -> StepResult;
+    /// A `mutate` step (README section 9); `None` when this handler does not
+    /// model it.
+    fn mutate(&mut self, mutation: &Value) -> Option<StepResult> {
+        let _ = mutation;
+        None
+    }
+}
+
+/// What a handler may need to know about the execution it serves.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseContext {
+    /// The case's level: `required` cases skip reference-only fields
+    /// (README section 4).
+    pub level: Level,
+    /// The kube-proxy mode of this execution, for cases that route.
+    pub mode: Option<&'static str>,
 }
 
 /// One execution of a case: a fresh state for one mode.
@@ -112,6 +130,8 @@ pub struct Execution<'a> {
     pub objects: &'a [Value],
     /// The kube-proxy mode of this execution, when the case routes.
     pub mode: Option<&'static str>,
+    /// The case's level.
+    pub level: Level,
     /// The stateful handlers, built on first use (`Err` = the case's state
     /// could not be built: every later stateful step reports it).
     handlers: Option<Result<Vec<Box<dyn Handler>>, StepResult>>,
@@ -177,17 +197,39 @@ impl Execution<'_> {
                 }
                 first_failure.unwrap_or(StepResult::Pass)
             }
-            "mutate" => StepResult::Unsupported("step `mutate`".into()),
+            "mutate" => {
+                let handlers = match self.handlers() {
+                    Ok(h) => h,
+                    Err(e) => return e,
+                };
+                for handler in handlers.iter_mut() {
+                    if let Some(result) = handler.mutate(body) {
+                        return result;
+                    }
+                }
+                StepResult::Unsupported("step `mutate`".into())
+            }
             other => StepResult::Fail(format!("step {index}: unknown step {other:?}")),
         }
     }
 
     fn handlers(&mut self) -> Result<&mut Vec<Box<dyn Handler>>, StepResult> {
         let (config, objects) = (self.config, self.objects);
+        let ctx = CaseContext {
+            level: self.level,
+            mode: self.mode,
+        };
         let built = self.handlers.get_or_insert_with(|| {
             let alloc = allocation::State::new(config, objects)?;
             let cluster = cluster::State::new(config, objects)?;
-            Ok(vec![Box::new(alloc) as Box<dyn Handler>, Box::new(cluster)])
+            let dns = dns::State::new(config, objects, ctx)?;
+            let route = route::State::new(config, objects, ctx)?;
+            Ok(vec![
+                Box::new(alloc) as Box<dyn Handler>,
+                Box::new(cluster),
+                Box::new(dns),
+                Box::new(route),
+            ])
         });
         built.as_mut().map_err(|e| e.clone())
     }
@@ -202,7 +244,7 @@ fn case_routes(case: &Value) -> bool {
 }
 
 /// Runs one case in every applicable mode.
-pub fn run_case(case: &Value) -> StepResult {
+pub fn run_case(case: &Value, level: Level) -> StepResult {
     let empty = json!({});
     let config = case.get("config").unwrap_or(&empty);
     let objects: &[Value] = case["objects"].as_array().map_or(&[], Vec::as_slice);
@@ -224,6 +266,7 @@ pub fn run_case(case: &Value) -> StepResult {
             config,
             objects,
             mode,
+            level,
             handlers: None,
         };
         for (index, step) in steps.iter().enumerate() {
@@ -260,7 +303,7 @@ pub fn run_suite(doc: &Value) -> Result<(String, SuiteReport), String> {
             Some("reference") => Level::Reference,
             other => return Err(format!("case {id}: bad level {other:?}")),
         };
-        let result = run_case(case);
+        let result = run_case(case, level);
         match level {
             Level::Required => report.required.add(&result),
             Level::Reference => report.reference.add(&result),
