@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use svcroute::ErrorKind;
 use svcroute::api::{self, Object};
+use svcroute::cluster::{Cluster, ClusterConfig};
 
 use crate::context::Context;
 use crate::exit::CliError;
@@ -59,4 +60,18 @@ pub fn objects(ctx: &mut Context<'_>) -> Result<Vec<Object>, CliError> {
         )?;
     }
     Ok(objects)
+}
+
+/// The cluster the `-f` input describes: it starts as a real cluster does
+/// (namespaces `default`, `kube-system`, `kube-public`, `kube-node-lease`
+/// and the `default/kubernetes` Service, DECISIONS D7), then takes every
+/// object in one atomic batch; the controllers settle (EndpointSlices).
+pub fn cluster(ctx: &mut Context<'_>) -> Result<Cluster, CliError> {
+    let objects = objects(ctx)?;
+    let mut cluster = Cluster::new(ClusterConfig::default())
+        .map_err(|e| CliError::from(svcroute::Error::from(e)))?;
+    cluster
+        .apply_batch(objects)
+        .map_err(|e| CliError::from(svcroute::Error::from(e)))?;
+    Ok(cluster)
 }

@@ -306,3 +306,29 @@ fn get_reports_bad_manifests() {
     let out = svcroute(&["get", "widgets", "-f", SHOP]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+// The cluster settles before `get` answers: the EndpointSlice controller
+// publishes slices (EP-1..EP-5: the frontend's named targetPort `http`
+// resolves to the pod's containerPort 8000; the not-ready backend pod is
+// still listed), and a fresh cluster has the `kubernetes` Service (D7).
+#[test]
+fn get_shows_what_the_controllers_publish() {
+    let out = svcroute(&["get", "endpointslices", "-n", "shop", "-f", SHOP]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(rows[0][0].starts_with("backend-"), "{text}");
+    assert_eq!(&rows[0][1..], ["IPv4", "8080", "10.244.0.11,10.244.1.12"]);
+    assert!(rows[1][0].starts_with("frontend-"), "{text}");
+    assert_eq!(&rows[1][1..], ["IPv4", "8000", "10.244.0.21"]);
+
+    let out = svcroute(&["get", "svc", "kubernetes", "-f", SHOP, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(json["spec"]["clusterIP"], "10.96.0.1");
+}

@@ -95,18 +95,19 @@ pub fn run(args: &GetArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
         })?,
         None => Selector::everything(),
     };
-    let objects = load::objects(ctx)?;
+    let cluster = load::cluster(ctx)?;
     let all_namespaces = ctx.scope() == Scope::All;
     let namespace = ctx.namespace().to_string();
-    let mut found: Vec<&Object> = objects
-        .iter()
-        .filter(|o| kinds.contains(&o.kind()))
-        .filter(|o| {
-            all_namespaces || !o.kind().is_namespaced() || o.namespace() == Some(namespace.as_str())
-        })
-        .filter(|o| args.name.is_none() || o.name() == args.name.as_deref())
-        .filter(|o| selector.matches(&o.metadata().labels))
-        .collect();
+    let mut found: Vec<&Object> = Vec::new();
+    for kind in &kinds {
+        let ns = (!all_namespaces && kind.is_namespaced()).then_some(namespace.as_str());
+        found.extend(
+            cluster
+                .list(*kind, ns, &selector)
+                .into_iter()
+                .filter(|o| args.name.is_none() || o.name() == args.name.as_deref()),
+        );
+    }
     found.sort_by(|a, b| {
         let pos = |o: &Object| kinds.iter().position(|k| *k == o.kind());
         (pos(a), a.namespace(), a.name()).cmp(&(pos(b), b.namespace(), b.name()))
