@@ -114,14 +114,14 @@ pub(crate) fn is_managed(svc: &Service) -> bool {
 }
 
 /// EP-3: not terminal, and some IP.
-fn should_be_in_endpoints(pod: &Pod) -> bool {
+pub(crate) fn should_be_in_endpoints(pod: &Pod) -> bool {
     !matches!(pod.phase(), PodPhase::Succeeded | PodPhase::Failed)
         && (pod.status.pod_ip.as_deref().is_some_and(|s| !s.is_empty())
             || !pod.status.pod_ips.is_empty())
 }
 
 /// EP-5: the container port a Service port resolves to on this pod.
-fn find_port(pod: &Pod, protocol: Protocol, target: &IntOrString) -> Option<i32> {
+pub(crate) fn find_port(pod: &Pod, protocol: Protocol, target: &IntOrString) -> Option<i32> {
     match target {
         IntOrString::Int(n) => Some(*n),
         IntOrString::String(name) => {

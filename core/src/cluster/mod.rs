@@ -73,10 +73,15 @@ pub mod admission;
 mod config;
 mod endpointslice;
 mod error;
+mod explain;
 mod intern;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+pub use explain::{
+    LabelMiss, PodExplanation, PodVerdict, PortTarget, ServiceExplanation, SkipReason,
+    explain_service,
+};
 pub use config::{ClusterConfig, DetectLocalMode, KubernetesServiceIp, ProxyConfig, ProxyMode};
 pub use endpointslice::{
     CONTROLLER_NAME, HEADLESS_LABEL, MIRRORING_CONTROLLER_NAME, SKIP_MIRROR_LABEL,

@@ -1,0 +1,293 @@
+//! Why a Service has the endpoints it has: for every pod that could back it,
+//! the verdict of the EndpointSlice controller's rules and, for the pods it
+//! does not select, what stands in the way.
+//!
+//! This is the answer to the most asked Service question, "why does my
+//! Service have no endpoints?". It reads the settled cluster and applies the
+//! same rules as the controller (EP-1 … EP-5); it is a diagnostic, so it may
+//! look at every pod of the Service's namespace (and at pods of other
+//! namespaces that the selector would match), unlike the controller's
+//! indexed update path.
+
+use std::collections::BTreeMap;
+
+use crate::api::{IntOrString, Kind, Object, ObjectKey, Pod, PodPhase, Service, ServiceType};
+use crate::labels::{Selector, service_selector};
+
+use super::Cluster;
+use super::endpointslice::{find_port, is_managed, should_be_in_endpoints};
+
+/// The explanation of one Service's endpoints.
+///
+/// ```
+/// use svcroute::api::Object;
+/// use svcroute::cluster::{Cluster, ClusterConfig, PodVerdict, explain_service};
+///
+/// let objects: Vec<Object> = serde_json::from_str(r#"[
+///   {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}},
+///   {"apiVersion": "v1", "kind": "Pod",
+///    "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
+///    "spec": {"nodeName": "n1"},
+///    "status": {"phase": "Running", "podIPs": [{"ip": "10.244.0.5"}]}},
+///   {"apiVersion": "v1", "kind": "Pod",
+///    "metadata": {"name": "web-2", "namespace": "shop", "labels": {"app": "webb"}},
+///    "spec": {"nodeName": "n1"},
+///    "status": {"phase": "Running", "podIPs": [{"ip": "10.244.0.6"}]}},
+///   {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+///    "spec": {"clusterIP": "10.96.0.20", "selector": {"app": "web"}, "ports": [{"port": 80}]}}
+/// ]"#).unwrap();
+/// let mut cluster = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+/// cluster.apply_batch(objects)?;
+///
+/// let why = explain_service(&cluster, "shop", "web").unwrap();
+/// assert_eq!(why.ready_endpoints(), 0);
+/// assert!(matches!(why.pods[0].verdict, PodVerdict::NotReady)); // web-1: no Ready condition
+/// match &why.pods[1].verdict {
+///     PodVerdict::NotSelected(misses) => assert_eq!(misses[0].found.as_deref(), Some("webb")),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), svcroute::cluster::ClusterError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceExplanation {
+    /// The Service's namespace.
+    pub namespace: String,
+    /// The Service's name.
+    pub name: String,
+    /// Its type.
+    pub service_type: ServiceType,
+    /// The selector in canonical form; `None` when the Service has none
+    /// (its endpoints are managed by someone else, EP-1, EP-12).
+    pub selector: Option<String>,
+    /// Whether it is `ExternalName` (no endpoints at all: a DNS alias).
+    pub external_name: Option<String>,
+    /// The Service's ports and what each targets.
+    pub ports: Vec<PortTarget>,
+    /// Every pod that matters, selected ones first, in name order.
+    pub pods: Vec<PodExplanation>,
+}
+
+impl ServiceExplanation {
+    /// How many selected pods are published as ready endpoints.
+    pub fn ready_endpoints(&self) -> usize {
+        self.pods
+            .iter()
+            .filter(|p| p.verdict == PodVerdict::Ready)
+            .count()
+    }
+}
+
+/// One Service port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortTarget {
+    /// The port's name (`""` when unnamed).
+    pub name: String,
+    /// The Service port number.
+    pub port: i32,
+    /// `TCP`, `UDP` or `SCTP`.
+    pub protocol: String,
+    /// The `targetPort` (a number or a container port name).
+    pub target: String,
+}
+
+/// What the controller makes of one pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodExplanation {
+    /// The pod's namespace.
+    pub namespace: String,
+    /// The pod's name.
+    pub name: String,
+    /// Its first IP, if any.
+    pub ip: Option<String>,
+    /// Its node, if scheduled.
+    pub node: Option<String>,
+    /// The verdict.
+    pub verdict: PodVerdict,
+    /// For pods that are published: per Service port, the resolved number,
+    /// or `None` when a named `targetPort` is not found on the pod (EP-5:
+    /// that port is left out for this pod).
+    pub ports: Vec<(String, Option<i32>)>,
+}
+
+/// Why a pod is, or is not, behind the Service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PodVerdict {
+    /// Published as a ready endpoint.
+    Ready,
+    /// Published, but not ready (its `Ready` condition is not `True`).
+    NotReady,
+    /// Published as terminating (`serving` tells whether it still serves:
+    /// used only when nothing is ready, KP-11).
+    Terminating {
+        /// The pod's `Ready` condition.
+        serving: bool,
+    },
+    /// Selected but left out (EP-3).
+    Skipped(SkipReason),
+    /// In the namespace, but the selector does not match: the requirements
+    /// that fail.
+    NotSelected(Vec<LabelMiss>),
+    /// The labels match, but the pod is in another namespace (EP-2).
+    OtherNamespace,
+}
+
+/// Why a selected pod is not published (EP-3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The pod has no IP yet (not scheduled, or the CNI has not run).
+    NoIp,
+    /// The pod has finished (`Succeeded` or `Failed`).
+    Terminal(PodPhase),
+    /// Its node does not exist (and `publishNotReadyAddresses` is off).
+    NodeMissing(String),
+}
+
+/// One selector requirement a pod's labels fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelMiss {
+    /// The label key.
+    pub key: String,
+    /// The value the selector wants.
+    pub wanted: String,
+    /// The pod's value, or `None` when it lacks the key.
+    pub found: Option<String>,
+}
+
+/// Explains the endpoints of Service `namespace/name`; `None` when there is
+/// no such Service.
+pub fn explain_service(cluster: &Cluster, namespace: &str, name: &str) -> Option<ServiceExplanation> {
+    let key = ObjectKey {
+        kind: Kind::Service,
+        namespace: Some(namespace.to_string()),
+        name: name.to_string(),
+    };
+    let Some(Object::Service(svc)) = cluster.get(&key) else {
+        return None;
+    };
+    let managed = is_managed(svc);
+    let selector = service_selector(svc.spec.selector.as_ref());
+    let mut explanation = ServiceExplanation {
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+        service_type: svc.service_type(),
+        selector: managed.then(|| selector.to_string()),
+        external_name: (svc.service_type() == ServiceType::ExternalName)
+            .then(|| svc.spec.external_name.clone().unwrap_or_default()),
+        ports: svc
+            .spec
+            .ports
+            .iter()
+            .map(|p| PortTarget {
+                name: p.name.clone(),
+                port: p.port,
+                protocol: format!("{:?}", p.protocol.unwrap_or_default()),
+                target: match &p.target_port {
+                    Some(IntOrString::Int(n)) => n.to_string(),
+                    Some(IntOrString::String(s)) => s.clone(),
+                    None => p.port.to_string(),
+                },
+            })
+            .collect(),
+        pods: Vec::new(),
+    };
+    if !managed {
+        return Some(explanation);
+    }
+    let everything = Selector::everything();
+    let wanted = svc.spec.selector.clone().unwrap_or_default();
+    let mut selected = Vec::new();
+    let mut others = Vec::new();
+    for object in cluster.list(Kind::Pod, None, &everything) {
+        let Object::Pod(pod) = object else { continue };
+        let pod_ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let matches = selector.matches(&pod.metadata.labels);
+        let verdict = match (pod_ns == namespace, matches) {
+            (true, true) => verdict_of(cluster, svc, pod),
+            (false, true) => PodVerdict::OtherNamespace,
+            (true, false) => PodVerdict::NotSelected(misses(&wanted, &pod.metadata.labels)),
+            (false, false) => continue,
+        };
+        let published = matches!(
+            verdict,
+            PodVerdict::Ready | PodVerdict::NotReady | PodVerdict::Terminating { .. }
+        );
+        let entry = PodExplanation {
+            namespace: pod_ns.to_string(),
+            name: pod.metadata.name.clone().unwrap_or_default(),
+            ip: pod
+                .status
+                .pod_ips
+                .first()
+                .map(|p| p.ip.clone())
+                .or_else(|| pod.status.pod_ip.clone()),
+            node: pod.spec.node_name.clone(),
+            ports: if published {
+                svc.spec
+                    .ports
+                    .iter()
+                    .map(|sp| {
+                        let target = sp
+                            .target_port
+                            .clone()
+                            .unwrap_or(IntOrString::Int(sp.port));
+                        (sp.name.clone(), find_port(pod, sp.protocol.unwrap_or_default(), &target))
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            verdict,
+        };
+        if matches && pod_ns == namespace {
+            selected.push(entry);
+        } else {
+            others.push(entry);
+        }
+    }
+    selected.sort_by(|a, b| a.name.cmp(&b.name));
+    others.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    explanation.pods = selected;
+    explanation.pods.extend(others);
+    Some(explanation)
+}
+
+fn verdict_of(cluster: &Cluster, svc: &Service, pod: &Pod) -> PodVerdict {
+    let phase = pod.phase();
+    if matches!(phase, PodPhase::Succeeded | PodPhase::Failed) {
+        return PodVerdict::Skipped(SkipReason::Terminal(phase));
+    }
+    if !should_be_in_endpoints(pod) {
+        return PodVerdict::Skipped(SkipReason::NoIp);
+    }
+    let publish_not_ready = svc.spec.publish_not_ready_addresses.unwrap_or(false);
+    if let Some(node) = &pod.spec.node_name {
+        let node_key = ObjectKey {
+            kind: Kind::Node,
+            namespace: None,
+            name: node.clone(),
+        };
+        if !publish_not_ready && cluster.get(&node_key).is_none() {
+            return PodVerdict::Skipped(SkipReason::NodeMissing(node.clone()));
+        }
+    }
+    let serving = pod.is_ready();
+    if pod.is_terminating() && !publish_not_ready {
+        PodVerdict::Terminating { serving }
+    } else if serving || publish_not_ready {
+        PodVerdict::Ready
+    } else {
+        PodVerdict::NotReady
+    }
+}
+
+fn misses(wanted: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> Vec<LabelMiss> {
+    wanted
+        .iter()
+        .filter(|(k, v)| labels.get(*k) != Some(*v))
+        .map(|(k, v)| LabelMiss {
+            key: k.clone(),
+            wanted: v.clone(),
+            found: labels.get(k).cloned(),
+        })
+        .collect()
+}
