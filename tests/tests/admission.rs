@@ -687,7 +687,7 @@ fn metadata_validation() {
         ),
         (
             json!({"name": "web", "labels": {"a": "-x"}}),
-            "metadata.labels[\"a\"]",
+            "metadata.labels",
         ),
     ] {
         let e = err(
@@ -1041,4 +1041,37 @@ fn update_immutables() {
     let v3 = update(&mut a, &v2, body).unwrap();
     assert_eq!(v3.spec.health_check_node_port, None);
     assert!(!a.node_port_allocator().is_allocated(hc));
+}
+
+// ALLOC-10: node ports are allocated in port order, so a value that is not
+// even a port number is reported only when its entry is reached.
+#[test]
+fn alloc_10_error_order() {
+    let mut a = admission(&["10.96.0.0/16"]);
+    create(
+        &mut a,
+        json!({"metadata": {"name": "a"}, "spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": 30010}]}}),
+    )
+    .unwrap();
+    let e = err(
+        &mut a,
+        json!({"metadata": {"name": "b"}, "spec": {"type": "NodePort", "ports": [
+            {"name": "p", "port": 80, "nodePort": 30010}, {"name": "q", "port": 81, "nodePort": 70000}]}}),
+    );
+    assert_eq!(
+        (e.code(), e.field()),
+        ("already-allocated", Some("spec.ports[0].nodePort"))
+    );
+    // A port without a nodePort inherits its twin's unusable value.
+    let e = err(
+        &mut a,
+        json!({"metadata": {"name": "c"}, "spec": {"type": "NodePort", "ports": [
+            {"name": "p", "port": 53}, {"name": "q", "port": 53, "protocol": "UDP", "nodePort": 70000}]}}),
+    );
+    assert_eq!(
+        (e.code(), e.field()),
+        ("not-in-range", Some("spec.ports[0].nodePort"))
+    );
+    assert!(e.to_string().contains("70000"), "{e}");
+    assert_eq!(a.node_port_allocator().used(), 1);
 }

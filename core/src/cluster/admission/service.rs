@@ -535,6 +535,10 @@ impl ServiceAdmission {
         if matches!(ty, ServiceType::NodePort | ServiceType::LoadBalancer) {
             let allocate_missing = ty == ServiceType::NodePort
                 || svc.spec.allocate_load_balancer_node_ports != Some(false);
+            // A requested value that is not a port number at all is sent as
+            // 0, which is outside any node-port range (when the range
+            // starts above 0), so it fails where upstream's fails.
+            let sentinel = !range.contains(0);
             let mut requests = Vec::with_capacity(svc.spec.ports.len());
             for (i, port) in svc.spec.ports.iter().enumerate() {
                 let request = ServicePortRequest::new(port.port);
@@ -542,6 +546,7 @@ impl ServiceAdmission {
                     0 => request,
                     np => match u16::try_from(np) {
                         Ok(np) => request.with_node_port(np),
+                        Err(_) if sentinel => request.with_node_port(0),
                         Err(_) => {
                             return Err(AdmissionError::PortNotInRange {
                                 field: format!("spec.ports[{i}].nodePort"),
@@ -552,14 +557,24 @@ impl ServiceAdmission {
                     },
                 });
             }
+            let ports = &svc.spec.ports;
             let got = self
                 .ports
                 .allocate_service_ports(&requests, allocate_missing)
                 .map_err(|err| match err {
-                    IpamError::ServicePort { index, source } => AdmissionError::allocation(
-                        Some(format!("spec.ports[{index}].nodePort")),
-                        *source,
-                    ),
+                    IpamError::ServicePort { index, source } => {
+                        let field = format!("spec.ports[{index}].nodePort");
+                        match *source {
+                            IpamError::PortNotInRange { port: 0, range } => {
+                                AdmissionError::PortNotInRange {
+                                    port: unrepresentable_node_port(ports, index),
+                                    field,
+                                    range,
+                                }
+                            }
+                            source => AdmissionError::allocation(Some(field), source),
+                        }
+                    }
                     other => AdmissionError::allocation(None, other),
                 })?;
             for (port, np) in svc.spec.ports.iter_mut().zip(&got) {
@@ -592,6 +607,23 @@ impl ServiceAdmission {
         }
         Ok(())
     }
+}
+
+/// The non-port nodePort value that entry `index` asked for: its own, or
+/// the one it shares with an entry of the same port number (ALLOC-10).
+fn unrepresentable_node_port(ports: &[ServicePort], index: usize) -> i64 {
+    let bad = |p: &ServicePort| p.node_port.filter(|n| u16::try_from(*n).is_err());
+    let Some(entry) = ports.get(index) else {
+        return 0;
+    };
+    bad(entry)
+        .or_else(|| {
+            ports
+                .iter()
+                .find(|p| p.port == entry.port && p.node_port.is_some_and(|n| n != 0))
+                .and_then(bad)
+        })
+        .map_or(0, i64::from)
 }
 
 pub(super) fn invalid(svc: &Service, errors: Vec<FieldError>) -> AdmissionError {
