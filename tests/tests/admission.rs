@@ -687,7 +687,7 @@ fn metadata_validation() {
         ),
         (
             json!({"name": "web", "labels": {"a": "-x"}}),
-            "metadata.labels[\"a\"]",
+            "metadata.labels",
         ),
     ] {
         let e = err(
@@ -913,4 +913,165 @@ fn alloc_18_refusals() {
     let mut ipam = NodeIpam::start(&node_config(&["10.244.0.0/16"]), &[]).unwrap();
     let e = ipam.add(&mut node("")).unwrap_err();
     assert_eq!((e.code(), e.field()), ("invalid", Some("metadata.name")));
+}
+
+// ---------------------------------------------------------- updates
+
+fn update(
+    a: &mut ServiceAdmission,
+    old: &Service,
+    value: Value,
+) -> Result<Service, AdmissionError> {
+    a.update(old, svc(value))
+}
+
+// Resubmitting the manifest keeps what the server allocated.
+#[test]
+fn update_resubmit_keeps_allocations() {
+    let mut a = admission(&["10.96.0.0/16"]);
+    let manifest = json!({"metadata": {"name": "w"}, "spec": {"type": "LoadBalancer",
+        "externalTrafficPolicy": "Local", "ports": [{"name": "http", "port": 80}]}});
+    let v1 = create(&mut a, manifest.clone()).unwrap();
+    let before = snapshot(&a);
+    let v2 = update(&mut a, &v1, manifest).unwrap();
+    assert_eq!(v2, v1);
+    assert_eq!(snapshot(&a), before);
+}
+
+// ALLOC-8, ALLOC-12: NodePort → ClusterIP releases the node ports and
+// clears them; ClusterIP → NodePort allocates.
+#[test]
+fn update_type_changes_node_ports() {
+    let mut a = admission(&["10.96.0.0/16"]);
+    let v1 = create(
+        &mut a,
+        json!({"metadata": {"name": "w"}, "spec": {"type": "NodePort", "ports": [{"port": 80}]}}),
+    )
+    .unwrap();
+    let np = v1.spec.ports[0].node_port.unwrap();
+    let mut body = serde_json::to_value(&v1).unwrap();
+    body["spec"]["type"] = json!("ClusterIP");
+    let v2 = update(&mut a, &v1, body).unwrap();
+    assert_eq!(v2.spec.ports[0].node_port, None);
+    assert_eq!(v2.spec.external_traffic_policy, None);
+    assert!(
+        !a.node_port_allocator()
+            .is_allocated(u16::try_from(np).unwrap())
+    );
+    assert_eq!(v2.spec.cluster_ip, v1.spec.cluster_ip);
+    let mut body = serde_json::to_value(&v2).unwrap();
+    body["spec"]["type"] = json!("NodePort");
+    let v3 = update(&mut a, &v2, body).unwrap();
+    assert!(v3.spec.ports[0].node_port.is_some());
+    assert_eq!(a.node_port_allocator().used(), 1);
+}
+
+// ALLOC-7: ExternalName ↔ ClusterIP releases and allocates cluster IPs.
+#[test]
+fn update_external_name_round_trip() {
+    let mut a = admission(&["10.96.0.0/16"]);
+    let v1 = create(
+        &mut a,
+        json!({"metadata": {"name": "w"}, "spec": {"ports": [{"port": 80}]}}),
+    )
+    .unwrap();
+    let ip0 = ip(&v1, 0);
+    let v2 = update(
+        &mut a,
+        &v1,
+        json!({"metadata": {"name": "w"}, "spec": {"type": "ExternalName",
+               "externalName": "db.example.com", "ports": [{"port": 80}]}}),
+    )
+    .unwrap();
+    assert_eq!(v2.spec.cluster_ips, None);
+    assert!(v2.spec.ip_families.is_empty());
+    assert!(!a.ip_allocator().is_allocated(ip0));
+    let v3 = update(
+        &mut a,
+        &v2,
+        json!({"metadata": {"name": "w"}, "spec": {"ports": [{"port": 80}]}}),
+    )
+    .unwrap();
+    assert!(a.ip_allocator().is_allocated(ip(&v3, 0)));
+    assert_eq!(v3.spec.ip_family_policy, Some(IPFamilyPolicy::SingleStack));
+}
+
+// ALLOC-7 and ALLOC-15: immutable primary IP and health-check port; a
+// failed update changes nothing.
+#[test]
+fn update_immutables() {
+    let mut a = admission(&["10.96.0.0/16", "fd00:10:96::/112"]);
+    let v1 = create(
+        &mut a,
+        json!({"metadata": {"name": "w"}, "spec": {"type": "LoadBalancer",
+               "externalTrafficPolicy": "Local", "ports": [{"port": 80}]}}),
+    )
+    .unwrap();
+    let before = snapshot(&a);
+    let mut body = serde_json::to_value(&v1).unwrap();
+    body["spec"]["clusterIP"] = json!("10.96.0.99");
+    body["spec"]["clusterIPs"] = json!(["10.96.0.99"]);
+    let e = update(&mut a, &v1, body).unwrap_err();
+    assert_eq!(e.field(), Some("spec.clusterIPs[0]"));
+    assert_eq!(snapshot(&a), before);
+    let mut body = serde_json::to_value(&v1).unwrap();
+    body["spec"]["healthCheckNodePort"] = json!(30555);
+    let e = update(&mut a, &v1, body).unwrap_err();
+    assert_eq!(e.field(), Some("spec.healthCheckNodePort"));
+    assert_eq!(e.field_errors()[0].reason, FieldReason::Forbidden);
+    assert_eq!(snapshot(&a), before);
+    // Dropping the secondary family needs SingleStack.
+    let v2 = update(
+        &mut a,
+        &v1,
+        json!({"metadata": {"name": "w"}, "spec": {"type": "LoadBalancer",
+               "ipFamilyPolicy": "PreferDualStack", "externalTrafficPolicy": "Local",
+               "ports": [{"port": 80}]}}),
+    )
+    .unwrap();
+    assert_eq!(v2.spec.ip_families.len(), 2);
+    let mut body = serde_json::to_value(&v2).unwrap();
+    body["spec"]["clusterIPs"] = json!([v2.spec.cluster_ips.as_ref().unwrap()[0]]);
+    let e = update(&mut a, &v2, body).unwrap_err();
+    assert_eq!(e.field(), Some("spec.ipFamilyPolicy"));
+    // Local → Cluster releases the health-check port.
+    let hc = u16::try_from(v2.spec.health_check_node_port.unwrap()).unwrap();
+    let mut body = serde_json::to_value(&v2).unwrap();
+    body["spec"]["externalTrafficPolicy"] = json!("Cluster");
+    let v3 = update(&mut a, &v2, body).unwrap();
+    assert_eq!(v3.spec.health_check_node_port, None);
+    assert!(!a.node_port_allocator().is_allocated(hc));
+}
+
+// ALLOC-10: node ports are allocated in port order, so a value that is not
+// even a port number is reported only when its entry is reached.
+#[test]
+fn alloc_10_error_order() {
+    let mut a = admission(&["10.96.0.0/16"]);
+    create(
+        &mut a,
+        json!({"metadata": {"name": "a"}, "spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": 30010}]}}),
+    )
+    .unwrap();
+    let e = err(
+        &mut a,
+        json!({"metadata": {"name": "b"}, "spec": {"type": "NodePort", "ports": [
+            {"name": "p", "port": 80, "nodePort": 30010}, {"name": "q", "port": 81, "nodePort": 70000}]}}),
+    );
+    assert_eq!(
+        (e.code(), e.field()),
+        ("already-allocated", Some("spec.ports[0].nodePort"))
+    );
+    // A port without a nodePort inherits its twin's unusable value.
+    let e = err(
+        &mut a,
+        json!({"metadata": {"name": "c"}, "spec": {"type": "NodePort", "ports": [
+            {"name": "p", "port": 53}, {"name": "q", "port": 53, "protocol": "UDP", "nodePort": 70000}]}}),
+    );
+    assert_eq!(
+        (e.code(), e.field()),
+        ("not-in-range", Some("spec.ports[0].nodePort"))
+    );
+    assert!(e.to_string().contains("70000"), "{e}");
+    assert_eq!(a.node_port_allocator().used(), 1);
 }

@@ -54,6 +54,7 @@
 mod error;
 mod node;
 mod service;
+mod update;
 mod validate;
 
 pub use error::{AdmissionError, FieldError, FieldReason};

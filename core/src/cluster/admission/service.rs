@@ -99,16 +99,17 @@ impl Default for ServiceAdmissionConfig {
 /// ```
 #[derive(Debug, Clone)]
 pub struct ServiceAdmission {
-    ips: DualStackIpAllocator,
-    ports: NodePortAllocator,
-    names: Rng,
+    pub(super) ips: DualStackIpAllocator,
+    pub(super) ports: NodePortAllocator,
+    pub(super) names: Rng,
 }
 
-/// What one create took, to undo it.
+/// Addresses and ports one call took (to undo on failure) or must give
+/// back (on success).
 #[derive(Default)]
-struct Taken {
-    ips: Vec<IpAddr>,
-    ports: Vec<u16>,
+pub(super) struct Taken {
+    pub(super) ips: Vec<IpAddr>,
+    pub(super) ports: Vec<u16>,
 }
 
 impl ServiceAdmission {
@@ -290,7 +291,7 @@ impl ServiceAdmission {
         normalize_cluster_ips(&mut svc);
         let mut taken = Taken::default();
         let result = self
-            .init_ip_families(&mut svc)
+            .init_ip_families(&mut svc, None)
             .and_then(|()| self.allocate_cluster_ips(&mut svc, &mut taken))
             .and_then(|()| self.allocate_node_ports(&mut svc, &mut taken))
             .and_then(|()| {
@@ -384,31 +385,41 @@ impl ServiceAdmission {
         meta.name = Some(name);
     }
 
-    fn families(&self) -> Vec<IPFamily> {
+    pub(super) fn families(&self) -> Vec<IPFamily> {
         self.ips.families().into_iter().map(api_family).collect()
     }
 
     /// `initIPFamilyFields` on create (ALLOC-7).
-    fn init_ip_families(&self, svc: &mut Service) -> Result<(), AdmissionError> {
+    pub(super) fn init_ip_families(
+        &self,
+        svc: &mut Service,
+        old: Option<&Service>,
+    ) -> Result<(), AdmissionError> {
         if svc.service_type() == ServiceType::ExternalName {
+            return Ok(());
+        }
+        if super::update::is_matching_prefer_dual_stack(svc, old) {
             return Ok(());
         }
         let selectorless = svc.spec.selector.as_ref().is_none_or(BTreeMap::is_empty);
         let headless = cluster_ip(svc) == "None";
-        let policy = *svc
-            .spec
-            .ip_family_policy
-            .get_or_insert(if headless && selectorless {
-                IPFamilyPolicy::RequireDualStack
-            } else {
-                IPFamilyPolicy::SingleStack
-            });
+        let inherited = old.and_then(|o| o.spec.ip_family_policy);
+        let policy = *svc.spec.ip_family_policy.get_or_insert(match inherited {
+            Some(p) => p,
+            None if headless && selectorless => IPFamilyPolicy::RequireDualStack,
+            None => IPFamilyPolicy::SingleStack,
+        });
         let errors = validate_cluster_ips_related(svc);
         if !errors.is_empty() {
             return Err(invalid(svc, errors));
         }
+        let mut errors = match old {
+            Some(old) => super::update::downgrade_problems(svc, old, policy),
+            None => Vec::new(),
+        };
         let configured = self.families();
-        let (errors, mut families) = family_policy_problems(svc, policy, &configured);
+        let (more, mut families) = family_policy_problems(svc, policy, &configured);
+        errors.extend(more);
         if !errors.is_empty() {
             return Err(invalid(svc, errors));
         }
@@ -458,7 +469,7 @@ impl ServiceAdmission {
 
     /// `allocClusterIPs` (ALLOC-1 … ALLOC-6): one address per family, the
     /// requested one or the next free one, atomically.
-    fn allocate_cluster_ips(
+    pub(super) fn allocate_cluster_ips(
         &mut self,
         svc: &mut Service,
         taken: &mut Taken,
@@ -524,6 +535,10 @@ impl ServiceAdmission {
         if matches!(ty, ServiceType::NodePort | ServiceType::LoadBalancer) {
             let allocate_missing = ty == ServiceType::NodePort
                 || svc.spec.allocate_load_balancer_node_ports != Some(false);
+            // A requested value that is not a port number at all is sent as
+            // 0, which is outside any node-port range (when the range
+            // starts above 0), so it fails where upstream's fails.
+            let sentinel = !range.contains(0);
             let mut requests = Vec::with_capacity(svc.spec.ports.len());
             for (i, port) in svc.spec.ports.iter().enumerate() {
                 let request = ServicePortRequest::new(port.port);
@@ -531,6 +546,7 @@ impl ServiceAdmission {
                     0 => request,
                     np => match u16::try_from(np) {
                         Ok(np) => request.with_node_port(np),
+                        Err(_) if sentinel => request.with_node_port(0),
                         Err(_) => {
                             return Err(AdmissionError::PortNotInRange {
                                 field: format!("spec.ports[{i}].nodePort"),
@@ -541,14 +557,24 @@ impl ServiceAdmission {
                     },
                 });
             }
+            let ports = &svc.spec.ports;
             let got = self
                 .ports
                 .allocate_service_ports(&requests, allocate_missing)
                 .map_err(|err| match err {
-                    IpamError::ServicePort { index, source } => AdmissionError::allocation(
-                        Some(format!("spec.ports[{index}].nodePort")),
-                        *source,
-                    ),
+                    IpamError::ServicePort { index, source } => {
+                        let field = format!("spec.ports[{index}].nodePort");
+                        match *source {
+                            IpamError::PortNotInRange { port: 0, range } => {
+                                AdmissionError::PortNotInRange {
+                                    port: unrepresentable_node_port(ports, index),
+                                    field,
+                                    range,
+                                }
+                            }
+                            source => AdmissionError::allocation(Some(field), source),
+                        }
+                    }
                     other => AdmissionError::allocation(None, other),
                 })?;
             for (port, np) in svc.spec.ports.iter_mut().zip(&got) {
@@ -583,7 +609,24 @@ impl ServiceAdmission {
     }
 }
 
-fn invalid(svc: &Service, errors: Vec<FieldError>) -> AdmissionError {
+/// The non-port nodePort value that entry `index` asked for: its own, or
+/// the one it shares with an entry of the same port number (ALLOC-10).
+fn unrepresentable_node_port(ports: &[ServicePort], index: usize) -> i64 {
+    let bad = |p: &ServicePort| p.node_port.filter(|n| u16::try_from(*n).is_err());
+    let Some(entry) = ports.get(index) else {
+        return 0;
+    };
+    bad(entry)
+        .or_else(|| {
+            ports
+                .iter()
+                .find(|p| p.port == entry.port && p.node_port.is_some_and(|n| n != 0))
+                .and_then(bad)
+        })
+        .map_or(0, i64::from)
+}
+
+pub(super) fn invalid(svc: &Service, errors: Vec<FieldError>) -> AdmissionError {
     AdmissionError::invalid(
         "Service",
         svc.metadata.name.as_deref().unwrap_or(""),
@@ -591,7 +634,7 @@ fn invalid(svc: &Service, errors: Vec<FieldError>) -> AdmissionError {
     )
 }
 
-fn other(family: IPFamily) -> IPFamily {
+pub(super) fn other(family: IPFamily) -> IPFamily {
     match family {
         IPFamily::IPv4 => IPFamily::IPv6,
         IPFamily::IPv6 => IPFamily::IPv4,
@@ -605,7 +648,7 @@ fn api_family(family: IpFamily) -> IPFamily {
     }
 }
 
-fn ipam_family(family: IPFamily) -> IpFamily {
+pub(super) fn ipam_family(family: IPFamily) -> IpFamily {
     match family {
         IPFamily::IPv4 => IpFamily::V4,
         IPFamily::IPv6 => IpFamily::V6,
@@ -614,7 +657,7 @@ fn ipam_family(family: IPFamily) -> IpFamily {
 
 /// The cluster IPs a stored Service holds: `clusterIPs`, else `clusterIP`,
 /// the ones that are addresses.
-fn held_ips(service: &Service) -> Vec<IpAddr> {
+pub(super) fn held_ips(service: &Service) -> Vec<IpAddr> {
     let ips = cluster_ips(service);
     let texts: Vec<&str> = if ips.is_empty() {
         vec![cluster_ip(service)]
@@ -625,7 +668,7 @@ fn held_ips(service: &Service) -> Vec<IpAddr> {
 }
 
 /// The node ports and health-check node port a stored Service holds.
-fn held_ports(service: &Service) -> Vec<u16> {
+pub(super) fn held_ports(service: &Service) -> Vec<u16> {
     let mut ports: Vec<u16> = service
         .spec
         .ports
@@ -642,7 +685,7 @@ fn held_ports(service: &Service) -> Vec<u16> {
 
 /// `normalizeClusterIPs` on create: a `clusterIP` without `clusterIPs`
 /// seeds `clusterIPs` (old clients set only the singular field).
-fn normalize_cluster_ips(svc: &mut Service) {
+pub(super) fn normalize_cluster_ips(svc: &mut Service) {
     if svc.spec.cluster_ips.as_ref().is_some_and(Vec::is_empty) {
         svc.spec.cluster_ips = None;
     }

@@ -151,11 +151,7 @@ pub(crate) fn validate_meta(meta: &ObjectMeta, out: &mut Vec<FieldError>) {
             out.push(invalid("metadata.labels", quoted(k), &e.to_string()));
         }
         if let Err(e) = labels::validate_label_value(v) {
-            out.push(invalid(
-                format!("metadata.labels[{k:?}]"),
-                quoted(v),
-                &e.to_string(),
-            ));
+            out.push(invalid("metadata.labels", quoted(v), &e.to_string()));
         }
     }
     let mut total = 0usize;
@@ -399,11 +395,7 @@ pub(crate) fn validate_service(service: &Service) -> Vec<FieldError> {
                 out.push(invalid("spec.selector", quoted(k), &e.to_string()));
             }
             if let Err(e) = labels::validate_label_value(v) {
-                out.push(invalid(
-                    format!("spec.selector[{k:?}]"),
-                    quoted(v),
-                    &e.to_string(),
-                ));
+                out.push(invalid("spec.selector", quoted(v), &e.to_string()));
             }
         }
     }
