@@ -222,7 +222,8 @@ fn get_lists_services_like_kubectl() {
         stdout(&out),
         "NAME       TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)\n\
          backend    ClusterIP   10.96.0.20   <none>        80/TCP\n\
-         frontend   NodePort    10.96.0.30   <none>        80:30080/TCP\n"
+         frontend   NodePort    10.96.0.30   <none>        80:30080/TCP\n\
+         payments   ClusterIP   10.96.0.40   <none>        9000/TCP\n"
     );
     assert_eq!(
         stderr(&out),
@@ -290,7 +291,10 @@ fn get_as_json_list_and_names() {
     assert_eq!(json["items"][0]["spec"]["ports"][0]["port"], 80);
 
     let out = svcroute(&["get", "svc,deploy", "-n", "shop", "-f", SHOP, "-o", "name"]);
-    assert_eq!(stdout(&out), "service/backend\nservice/frontend\n");
+    assert_eq!(
+        stdout(&out),
+        "service/backend\nservice/frontend\nservice/payments\n"
+    );
 }
 
 // Errors name the file, the document and the field, and exit 2.
@@ -321,14 +325,63 @@ fn get_shows_what_the_controllers_publish() {
         .skip(1)
         .map(|l| l.split_whitespace().collect())
         .collect();
-    assert_eq!(rows.len(), 2, "{text}");
+    assert_eq!(rows.len(), 3, "{text}");
     assert!(rows[0][0].starts_with("backend-"), "{text}");
     assert_eq!(&rows[0][1..], ["IPv4", "8080", "10.244.0.11,10.244.1.12"]);
     assert!(rows[1][0].starts_with("frontend-"), "{text}");
     assert_eq!(&rows[1][1..], ["IPv4", "8000", "10.244.0.21"]);
+    // EP-9: a Service with nothing to publish gets one placeholder slice.
+    assert!(rows[2][0].starts_with("payments-"), "{text}");
+    assert_eq!(&rows[2][1..], ["IPv4", "<unset>", "<none>"]);
 
     let out = svcroute(&["get", "svc", "kubernetes", "-f", SHOP, "-o", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     assert_eq!(json["spec"]["clusterIP"], "10.96.0.1");
+}
+
+// EP-1/EP-2/EP-5 explained: the closest near miss first, pods of other
+// namespaces last; no ready endpoint exits 1 (D5).
+#[test]
+fn explain_says_why_a_service_has_no_endpoints() {
+    let out = svcroute(&["explain", "service", "payments", "-n", "shop", "-f", SHOP]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Service shop/payments (ClusterIP)");
+    assert_eq!(lines[1], "Selector: app=payments");
+    assert_eq!(lines[3], "Ready endpoints: 0");
+    assert!(
+        lines[4].starts_with("  payments-6c9f7-zt4kq")
+            && lines[4].ends_with("not selected: label app=payment, selector wants payments"),
+        "{text}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with("  staging/payments-staging")
+            && lines.last().unwrap().contains("own namespace only"),
+        "{text}"
+    );
+
+    let out = svcroute(&[
+        "explain",
+        "svc/frontend",
+        "-n",
+        "shop",
+        "-f",
+        SHOP,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(json["readyEndpoints"], 1);
+    assert_eq!(json["pods"][0]["name"], "frontend-5f6d8-lp2wd");
+    assert_eq!(json["pods"][0]["ports"][0]["targetPort"], 8000);
+
+    let out = svcroute(&["explain", "service", "nope", "-n", "shop", "-f", SHOP]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not-found"), "{}", stderr(&out));
 }

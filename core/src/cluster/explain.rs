@@ -63,7 +63,10 @@ pub struct ServiceExplanation {
     pub external_name: Option<String>,
     /// The Service's ports and what each targets.
     pub ports: Vec<PortTarget>,
-    /// Every pod that matters, selected ones first, in name order.
+    /// Every pod that matters, selected ones first, in name order: the
+    /// selected pods, the pods of the namespace that carry one of the
+    /// selector's keys without matching (near misses), and the matching pods
+    /// of other namespaces.
     pub pods: Vec<PodExplanation>,
 }
 
@@ -155,7 +158,11 @@ pub struct LabelMiss {
 
 /// Explains the endpoints of Service `namespace/name`; `None` when there is
 /// no such Service.
-pub fn explain_service(cluster: &Cluster, namespace: &str, name: &str) -> Option<ServiceExplanation> {
+pub fn explain_service(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+) -> Option<ServiceExplanation> {
     let key = ObjectKey {
         kind: Kind::Service,
         namespace: Some(namespace.to_string()),
@@ -204,8 +211,12 @@ pub fn explain_service(cluster: &Cluster, namespace: &str, name: &str) -> Option
         let verdict = match (pod_ns == namespace, matches) {
             (true, true) => verdict_of(cluster, svc, pod),
             (false, true) => PodVerdict::OtherNamespace,
-            (true, false) => PodVerdict::NotSelected(misses(&wanted, &pod.metadata.labels)),
-            (false, false) => continue,
+            // Near misses only: pods that carry at least one of the
+            // selector's keys.
+            (true, false) if wanted.keys().any(|k| pod.metadata.labels.contains_key(k)) => {
+                PodVerdict::NotSelected(misses(&wanted, &pod.metadata.labels))
+            }
+            (_, false) => continue,
         };
         let published = matches!(
             verdict,
@@ -226,11 +237,11 @@ pub fn explain_service(cluster: &Cluster, namespace: &str, name: &str) -> Option
                     .ports
                     .iter()
                     .map(|sp| {
-                        let target = sp
-                            .target_port
-                            .clone()
-                            .unwrap_or(IntOrString::Int(sp.port));
-                        (sp.name.clone(), find_port(pod, sp.protocol.unwrap_or_default(), &target))
+                        let target = sp.target_port.clone().unwrap_or(IntOrString::Int(sp.port));
+                        (
+                            sp.name.clone(),
+                            find_port(pod, sp.protocol.unwrap_or_default(), &target),
+                        )
                     })
                     .collect()
             } else {
@@ -245,7 +256,26 @@ pub fn explain_service(cluster: &Cluster, namespace: &str, name: &str) -> Option
         }
     }
     selected.sort_by(|a, b| a.name.cmp(&b.name));
-    others.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    // Closest near misses first (fewest failing labels, then the smallest
+    // edit distance between the values), then other namespaces.
+    others.sort_by_key(|p| {
+        let closeness = match &p.verdict {
+            PodVerdict::NotSelected(misses) => (
+                0,
+                misses.len(),
+                misses
+                    .iter()
+                    .map(|m| {
+                        m.found
+                            .as_deref()
+                            .map_or(usize::MAX / 4, |f| edit_distance(f, &m.wanted))
+                    })
+                    .sum::<usize>(),
+            ),
+            _ => (1, 0, 0),
+        };
+        (closeness, p.namespace.clone(), p.name.clone())
+    });
     explanation.pods = selected;
     explanation.pods.extend(others);
     Some(explanation)
@@ -290,4 +320,33 @@ fn misses(wanted: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) 
             found: labels.get(k).cloned(),
         })
         .collect()
+}
+
+/// Levenshtein distance over chars (label values are at most 63 bytes).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(super::edit_distance("payment", "payments"), 1);
+        assert_eq!(super::edit_distance("frontend", "backend"), 4);
+        assert_eq!(super::edit_distance("", "ab"), 2);
+        assert_eq!(super::edit_distance("same", "same"), 0);
+    }
 }

@@ -78,16 +78,16 @@ mod intern;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-pub use explain::{
-    LabelMiss, PodExplanation, PodVerdict, PortTarget, ServiceExplanation, SkipReason,
-    explain_service,
-};
 pub use config::{ClusterConfig, DetectLocalMode, KubernetesServiceIp, ProxyConfig, ProxyMode};
 pub use endpointslice::{
     CONTROLLER_NAME, HEADLESS_LABEL, MIRRORING_CONTROLLER_NAME, SKIP_MIRROR_LABEL,
     TOPOLOGY_AWARE_HINTS_ANNOTATION, TOPOLOGY_MODE_ANNOTATION, ZONE_LABEL,
 };
 pub use error::{ClusterError, ClusterProblem, ProblemKind};
+pub use explain::{
+    LabelMiss, PodExplanation, PodVerdict, PortTarget, ServiceExplanation, SkipReason,
+    explain_service,
+};
 
 use crate::api::{
     EndpointSlice, Kind, Namespace, Node, Object, ObjectKey, ObjectMeta, Pod, Service, WatchEvent,

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use crate::context::Context;
 use crate::exit::{CliError, Outcome};
 
+pub mod explain;
 pub mod get;
 pub mod selector;
 pub mod version;
@@ -14,6 +15,8 @@ pub mod version;
 /// What `svcroute` is asked to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Why a Service has (or lacks) each pod as an endpoint
+    Explain(explain::ExplainArgs),
     /// List objects like `kubectl get`: pods, services, endpointslices, nodes, …
     Get(get::GetArgs),
     /// Parse a label selector (canonical form or a pointed error) and match it
@@ -26,6 +29,7 @@ impl Command {
     /// Runs the command.
     pub fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
         match self {
+            Command::Explain(args) => explain::run(args, ctx),
             Command::Get(args) => get::run(args, ctx),
             Command::Selector(args) => selector::run(args, ctx),
             Command::Version(args) => version::run(args, ctx),
