@@ -158,6 +158,33 @@ impl Ketama {
         self.hashes.len()
     }
 
+    /// The exact share of the 2^32 key space each backend index owns (the
+    /// arcs ending at its points).
+    ///
+    /// ```
+    /// use svcroute::balance::{Backend, Ketama, KetamaConfig};
+    /// let ring = Ketama::new(&Backend::list(["a:1", "b:1"]), &KetamaConfig::default())?;
+    /// let s = ring.shares();
+    /// assert!((s[0] + s[1] - 1.0).abs() < 1e-12);
+    /// # Ok::<(), svcroute::balance::BalanceError>(())
+    /// ```
+    pub fn shares(&self) -> Vec<f64> {
+        let mut owned = vec![0u64; self.len];
+        let n = self.hashes.len();
+        for p in 0..n {
+            let prev = if p == 0 {
+                u64::from(self.hashes[n - 1]) as i128 - (1i128 << 32)
+            } else {
+                i128::from(self.hashes[p - 1])
+            };
+            owned[self.owners[p] as usize] += (i128::from(self.hashes[p]) - prev) as u64;
+        }
+        owned
+            .iter()
+            .map(|&o| o as f64 / (1u64 << 32) as f64)
+            .collect()
+    }
+
     /// The position of the first point at or after `h` (wrapping), if any.
     #[inline(always)]
     fn point_at(&self, h: u32) -> Option<usize> {

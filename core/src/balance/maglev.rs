@@ -133,6 +133,12 @@ pub struct MaglevConfig {
     pub flow_hash: FlowHash,
     /// Seed of the random source used for keyless picks.
     pub seed: u64,
+    /// With unequal weights, order the turns by nginx's smooth weighted
+    /// round robin instead of the layout's own rule: every backend then owns
+    /// within 2 slots of `M * w / W` (Envoy's and Cilium's rules give each
+    /// backend a free first turn, so a heavy backend among many light ones
+    /// can fall up to about N slots short). Off by default, for fidelity.
+    pub smooth_weights: bool,
 }
 
 impl Default for MaglevConfig {
@@ -142,6 +148,7 @@ impl Default for MaglevConfig {
             layout: MaglevLayout::Envoy,
             flow_hash: FlowHash::Fast,
             seed: 0,
+            smooth_weights: false,
         }
     }
 }
@@ -320,6 +327,7 @@ impl Maglev {
         let equal = entries.iter().all(|e| e.weight == entries[0].weight);
         match self.config.layout {
             _ if equal => fill_turns(&mut self.table, &mut entries, m),
+            _ if self.config.smooth_weights => fill_smooth(&mut self.table, &mut entries, m),
             MaglevLayout::Cilium { .. } => fill_cilium(&mut self.table, &mut entries, m, sum),
             _ => fill_envoy(&mut self.table, &mut entries, m),
         }
@@ -413,6 +421,19 @@ fn fill_turns(table: &mut [u32], entries: &mut [Entry], m: u64) {
                 return;
             }
         }
+    }
+}
+
+/// Turns in nginx's smooth weighted round-robin order.
+fn fill_smooth(table: &mut [u32], entries: &mut [Entry], m: u64) {
+    let weights: Vec<Backend> = entries
+        .iter()
+        .map(|e| Backend::new(String::new(), e.weight as u32))
+        .collect();
+    let mut turns = super::SmoothWeighted::new(&weights);
+    for _ in 0..m {
+        let i = turns.next().unwrap_or(0);
+        claim(table, &mut entries[i], m);
     }
 }
 
