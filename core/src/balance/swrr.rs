@@ -68,7 +68,8 @@ const SCAN_LIMIT: usize = 16;
 ///
 /// Cost per pick is O(G) for G distinct weight values (G <= 16), else
 /// O(log G) amortised through a kinetic tournament tree; never O(n) in the
-/// number of backends.
+/// number of backends. With the tree, the first period (W picks, if
+/// W <= 2^20) is recorded and later periods replay it in O(1).
 ///
 /// ```
 /// use svcroute::balance::{Backend, Balancer, Request, SmoothWeighted};
@@ -84,7 +85,14 @@ pub struct SmoothWeighted {
     t: u64,
     len: usize,
     tree: Option<Kinetic>,
+    /// The period, recorded during the first pass when the kinetic tree is
+    /// in use and `W <= CACHE_LIMIT`; replayed afterwards in O(1).
+    schedule: Vec<u32>,
+    cached: bool,
 }
+
+/// Largest period recorded for replay (4 MiB of `u32`).
+const CACHE_LIMIT: u64 = 1 << 20;
 
 impl SmoothWeighted {
     /// Build from `backends`; weight-0 backends are never picked.
@@ -123,6 +131,8 @@ impl SmoothWeighted {
             t: 0,
             len: backends.len(),
             tree,
+            schedule: Vec::new(),
+            cached: false,
         }
     }
 
@@ -150,6 +160,14 @@ impl SmoothWeighted {
         if self.groups.is_empty() {
             return None;
         }
+        if self.cached {
+            let chosen = self.schedule[self.t as usize];
+            self.t += 1;
+            if self.t == self.total {
+                self.t = 0;
+            }
+            return Some(chosen as usize);
+        }
         let t1 = self.t + 1;
         let g = match &mut self.tree {
             Some(tree) => tree.best(&self.groups, t1, self.total),
@@ -170,8 +188,16 @@ impl SmoothWeighted {
         };
         let chosen = self.groups[g].candidate();
         self.groups[g].win();
+        let record = self.tree.is_some() && self.total <= CACHE_LIMIT;
+        if record {
+            self.schedule.push(chosen);
+        }
         if t1 == self.total {
             self.t = 0;
+            if record {
+                self.cached = true;
+                return Some(chosen as usize);
+            }
             for g in &mut self.groups {
                 g.reset();
             }
