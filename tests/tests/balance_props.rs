@@ -63,7 +63,7 @@ fn all_algorithms(seed: u64) -> Vec<Algorithm> {
         },
     ];
     for s in IpvsScheduler::ALL {
-        if s != IpvsScheduler::Sh && s != IpvsScheduler::Dh && s != IpvsScheduler::Mh {
+        if s != IpvsScheduler::Sh && s != IpvsScheduler::Dh {
             v.push(Algorithm::Ipvs { scheduler: s, seed });
         }
     }

@@ -418,6 +418,68 @@ pub fn jhash_v6_tuple(saddr: [u32; 4], ports: u32, proto: u32, seed: u32) -> u32
     jhash_final(a, b, c)
 }
 
+#[inline(always)]
+fn sip_round(v: &mut [u64; 4]) {
+    v[0] = v[0].wrapping_add(v[1]);
+    v[1] = v[1].rotate_left(13) ^ v[0];
+    v[0] = v[0].rotate_left(32);
+    v[2] = v[2].wrapping_add(v[3]);
+    v[3] = v[3].rotate_left(16) ^ v[2];
+    v[0] = v[0].wrapping_add(v[3]);
+    v[3] = v[3].rotate_left(21) ^ v[0];
+    v[2] = v[2].wrapping_add(v[1]);
+    v[1] = v[1].rotate_left(17) ^ v[2];
+    v[2] = v[2].rotate_left(32);
+}
+
+/// SipHash-1-3 of `data` with the 128-bit key `(k0, k1)`: Rust's
+/// `DefaultHasher` function, and the Linux kernel's `hsiphash` on 64-bit
+/// machines (which truncates it to 32 bits).
+///
+/// ```
+/// use svcroute::balance::{hash::siphash13, jump_consistent_hash};
+/// // jumphash's own test: "test1" (a str hashes its bytes and 0xFF).
+/// assert_eq!(jump_consistent_hash(siphash13(b"test1\xff", 0, 0), 10_000_000), 8_970_050);
+/// ```
+pub fn siphash13(data: &[u8], k0: u64, k1: u64) -> u64 {
+    let mut v = [
+        k0 ^ 0x736f_6d65_7073_6575,
+        k1 ^ 0x646f_7261_6e64_6f6d,
+        k0 ^ 0x6c79_6765_6e65_7261,
+        k1 ^ 0x7465_6462_7974_6573,
+    ];
+    let mut chunks = data.chunks_exact(8);
+    for c in &mut chunks {
+        let m = le64(c);
+        v[3] ^= m;
+        sip_round(&mut v);
+        v[0] ^= m;
+    }
+    let mut b = (data.len() as u64) << 56;
+    for (i, &x) in chunks.remainder().iter().enumerate() {
+        b |= u64::from(x) << (8 * i);
+    }
+    v[3] ^= b;
+    sip_round(&mut v);
+    v[0] ^= b;
+    v[2] ^= 0xff;
+    sip_round(&mut v);
+    sip_round(&mut v);
+    sip_round(&mut v);
+    v[0] ^ v[1] ^ v[2] ^ v[3]
+}
+
+/// The kernel's `hsiphash(&v, 4, key)` on a 64-bit machine: SipHash-1-3 of
+/// the word's four little-endian bytes, truncated to 32 bits.
+///
+/// ```
+/// use svcroute::balance::hash::{hsiphash_u32, siphash13};
+/// assert_eq!(hsiphash_u32(7, 1, 2), siphash13(&7u32.to_le_bytes(), 1, 2) as u32);
+/// ```
+pub fn hsiphash_u32(v: u32, k0: u64, k1: u64) -> u32 {
+    siphash13(&v.to_le_bytes(), k0, k1) as u32
+}
+
 /// The kernel's `hash_32(val, bits)`: multiply by the 32-bit golden-ratio
 /// constant `0x61C88647` and keep the top `bits` bits (`bits` in 1..=32).
 ///
@@ -486,6 +548,22 @@ mod tests {
             crc32(b"The quick brown fox jumps over the lazy dog"),
             0x414F_A339
         );
+    }
+
+    #[test]
+    fn siphash13_matches_published_jumphash_vectors() {
+        use crate::balance::jump_consistent_hash as jump;
+        let h = |s: &str| {
+            let mut v = s.as_bytes().to_vec();
+            v.push(0xff);
+            siphash13(&v, 0, 0)
+        };
+        assert_eq!(jump(h("test1"), 10_000_000), 8_970_050);
+        assert_eq!(jump(h("test2"), 1000), 10);
+        assert_eq!(jump(h("test3"), 1000), 76);
+        assert_eq!(jump(h("test4"), 1000), 161);
+        assert_eq!(jump(h("test5"), 50), 33);
+        assert_eq!(jump(h(""), 1000), 392);
     }
 
     #[test]

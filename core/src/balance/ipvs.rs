@@ -1,10 +1,7 @@
 //! The Linux IPVS schedulers, modelled on `net/netfilter/ipvs/ip_vs_*.c`.
 
-use super::hash::{hash_32, xxhash64};
-use super::{
-    Backend, BalanceError, Balancer, Event, FlowKey, Key, Maglev, MaglevConfig, MaglevLayout,
-    Request, Rng,
-};
+use super::hash::{hash_32, hsiphash_u32};
+use super::{Backend, BalanceError, Balancer, Event, Key, Request, Rng};
 use std::net::IpAddr;
 
 /// An IPVS scheduler, by its `ipvsadm -s` name.
@@ -34,7 +31,8 @@ pub enum IpvsScheduler {
     Sh,
     /// Destination hashing: 256 buckets keyed by the destination address.
     Dh,
-    /// Maglev hashing of the source address.
+    /// Maglev hashing of the source address (kernel table of 4093 slots,
+    /// `hsiphash` placement).
     Mh,
 }
 
@@ -126,7 +124,9 @@ pub struct Ipvs {
     mw: i64,
     di: i64,
     buckets: Vec<u32>,
-    mh: Option<Maglev>,
+    /// `mh` lookup table (destination index per slot), empty when no
+    /// destination has weight.
+    mh: Vec<u32>,
     sh_port: bool,
     fallback: bool,
     rng: Rng,
@@ -169,7 +169,7 @@ impl Ipvs {
             mw: 0,
             di: 1,
             buckets: Vec::new(),
-            mh: None,
+            mh: Vec::new(),
             sh_port: false,
             fallback: false,
             rng: Rng::new(seed),
@@ -313,19 +313,10 @@ impl Ipvs {
                 }
             }
         }
-        self.mh = (self.scheduler == IpvsScheduler::Mh).then(|| {
-            let cfg = MaglevConfig {
-                table_size: MH_TABLE_SIZE,
-                layout: MaglevLayout::XxHash64 {
-                    offset_seed: 0x6d68_0001,
-                    skip_seed: 0x6d68_0002,
-                },
-                ..MaglevConfig::default()
-            };
-            Maglev::new(backends, &cfg).unwrap_or_else(|_| {
-                Maglev::new(&[], &cfg).unwrap_or_else(|_| unreachable!("4093 is prime"))
-            })
-        });
+        self.mh.clear();
+        if self.scheduler == IpvsScheduler::Mh {
+            self.mh = mh_table(backends);
+        }
     }
 
     fn rr(&mut self) -> Option<usize> {
@@ -419,10 +410,6 @@ impl Ipvs {
         if self.dests.is_empty() {
             return None;
         }
-        let flow: Option<FlowKey> = match key {
-            Key::Flow(f) => Some(*f),
-            _ => None,
-        };
         let word = match (key, self.scheduler) {
             (Key::Flow(f), IpvsScheduler::Dh) => fold(&f.dst),
             (Key::Flow(f), _) => {
@@ -437,36 +424,25 @@ impl Ipvs {
             (Key::None, _) => self.rng.next_u64() as u32,
         };
         if self.scheduler == IpvsScheduler::Mh {
-            let mh = self.mh.as_ref()?;
-            let mut h = match flow {
-                Some(f) => {
-                    let mut buf = [0u8; 20];
-                    let n = match f.src {
-                        IpAddr::V4(a) => {
-                            buf[..4].copy_from_slice(&a.octets());
-                            4
-                        }
-                        IpAddr::V6(a) => {
-                            buf[..16].copy_from_slice(&a.octets());
-                            16
-                        }
-                    };
-                    let port = if self.sh_port { f.src_port } else { 0 };
-                    buf[n..n + 2].copy_from_slice(&port.to_be_bytes());
-                    xxhash64(&buf[..n + 2], 0)
-                }
-                None => u64::from(word),
-            };
-            // mh-fallback: rehash with increasing offsets past unusable ones.
-            for _ in 0..MH_TABLE_SIZE {
-                let i = mh.lookup(h)?;
+            if self.mh.is_empty() {
+                return None;
+            }
+            let m = MH_TABLE_SIZE as u32;
+            let slot = |offset: u32| hsiphash_u32(offset.wrapping_add(word), MH_KEY1, MH_KEY1) % m;
+            let ihash = slot(0);
+            let i = self.mh[ihash as usize] as usize;
+            if self.dests[i].usable() {
+                return Some(i);
+            }
+            if !self.fallback {
+                return None;
+            }
+            // ip_vs_mh_get_fallback: rehash with offsets from ihash on.
+            for offset in 0..m {
+                let i = self.mh[slot((offset + ihash) % m) as usize] as usize;
                 if self.dests[i].usable() {
                     return Some(i);
                 }
-                if !self.fallback {
-                    return None;
-                }
-                h = h.wrapping_add(1);
             }
             return None;
         }
@@ -485,6 +461,93 @@ impl Ipvs {
             }
         }
         None
+    }
+}
+
+/// The `hsiphash` keys of `ip_vs_mh` (`generate_hash_secret`).
+const MH_KEY1: u64 = 2_654_435_761;
+const MH_KEY2: u64 = 2_654_446_892;
+/// `IP_VS_MH_TAB_BITS` for the default table index 12.
+const MH_TAB_BITS: u32 = 6;
+
+/// The word `ip_vs_mh_hashkey` hashes for a destination key `ip:port`
+/// (`port + ntohl(addr_fold)`); keys that are not socket addresses hash
+/// their bytes instead.
+fn mh_dest_word(key: &str) -> u32 {
+    match key.parse::<std::net::SocketAddr>() {
+        Ok(sa) => u32::from(sa.port()).wrapping_add(fold(&sa.ip())),
+        Err(_) => super::hash::xxhash64(key.as_bytes(), 0) as u32,
+    }
+}
+
+/// `ip_vs_mh_permutate` + `ip_vs_mh_populate`: destinations in list order
+/// take `turns = (w / gcd) >> rshift` (at least 1) consecutive claims each.
+fn mh_table(backends: &[Backend]) -> Vec<u32> {
+    let m = MH_TABLE_SIZE;
+    let g = backends
+        .iter()
+        .map(|b| i64::from(b.weight))
+        .filter(|&w| w > 0)
+        .fold(0, gcd);
+    if g < 1 || backends.len() as u64 > m {
+        return Vec::new();
+    }
+    let mw = backends
+        .iter()
+        .map(|b| i64::from(b.weight))
+        .max()
+        .unwrap_or(0)
+        / g;
+    let fls = 64 - (mw as u64).leading_zeros();
+    let rshift = fls.saturating_sub(MH_TAB_BITS);
+    struct Setup {
+        perm: u64,
+        skip: u64,
+        turns: i64,
+    }
+    let mut setup: Vec<Setup> = backends
+        .iter()
+        .map(|b| {
+            let w = mh_dest_word(&b.key);
+            let offset = u64::from(hsiphash_u32(w, MH_KEY1, MH_KEY1)) % m;
+            let skip = u64::from(hsiphash_u32(w, MH_KEY2, MH_KEY2)) % (m - 1) + 1;
+            let lw = i64::from(b.weight);
+            let t = (lw / g) >> rshift;
+            Setup {
+                perm: offset,
+                skip,
+                turns: if t != 0 { t } else { i64::from(lw != 0) },
+            }
+        })
+        .collect();
+    let mut table = vec![u32::MAX; m as usize];
+    let mut n = 0u64;
+    let mut dt_count = 0i64;
+    loop {
+        let mut d = 0usize;
+        while d < setup.len() {
+            let ds = &mut setup[d];
+            if ds.turns < 1 {
+                d += 1;
+                continue;
+            }
+            while table[ds.perm as usize] != u32::MAX {
+                ds.perm += ds.skip;
+                if ds.perm >= m {
+                    ds.perm -= m;
+                }
+            }
+            table[ds.perm as usize] = d as u32;
+            n += 1;
+            if n == m {
+                return table;
+            }
+            dt_count += 1;
+            if dt_count >= ds.turns {
+                dt_count = 0;
+                d += 1;
+            }
+        }
     }
 }
 
@@ -520,7 +583,8 @@ impl Balancer for Ipvs {
     /// Counters and overload flags carry over by key; `wrr` restarts at the
     /// list head with its current weight adjusted as the kernel does;
     /// `sh`/`dh` refill their buckets (not consistent: most sources move),
-    /// `mh` rebuilds its Maglev table (consistent).
+    /// `mh` rebuilds its Maglev table (consistent: mostly only the removed
+    /// destination's slots move).
     fn set_backends(&mut self, backends: &[Backend]) -> Result<(), BalanceError> {
         self.install(backends, false);
         Ok(())
@@ -591,6 +655,49 @@ mod tests {
         lb.set_counters(2, 1, 0).unwrap();
         // sed: (2+1)/1 = 3, (3+1)/3 = 1.33, (1+1)/1 = 2 -> b.
         assert_eq!(lb.pick(&Request::none()), Some(1));
+    }
+
+    #[test]
+    fn mh_balance_weights_and_disruption() {
+        let b = Backend::list((1..=7).map(|i| format!("10.0.0.{i}:80")));
+        let t = mh_table(&b);
+        let mut c = [0u32; 7];
+        for &i in &t {
+            c[i as usize] += 1;
+        }
+        assert!(c.iter().all(|&x| x == 584 || x == 585), "{c:?}");
+        // Weight 2 takes two consecutive turns: about twice the slots.
+        let mut w = b.clone();
+        w[0].weight = 2;
+        let mut c = [0u32; 7];
+        for &i in &mh_table(&w) {
+            c[i as usize] += 1;
+        }
+        assert!((c[0] as i64 - 2 * c[1] as i64).abs() <= 2, "{c:?}");
+        // Removing the last destination moves its slots and few others.
+        let smaller = mh_table(&b[..6]);
+        let moved = t
+            .iter()
+            .zip(&smaller)
+            .filter(|(x, y)| **x != 6 && x != y)
+            .count();
+        assert!(moved < 4093 / 20, "{moved}");
+        // Same source, same destination; sources spread over all.
+        let mut lb = Ipvs::new(&b, IpvsScheduler::Mh, 0);
+        let mut seen = [false; 7];
+        for s in 0..200u32 {
+            let f = super::super::FlowKey::new(
+                std::net::Ipv4Addr::from(0x0A01_0000 + s).into(),
+                1,
+                "10.96.0.1".parse().unwrap(),
+                80,
+                6,
+            );
+            let a = lb.pick(&Request::flow(f)).unwrap();
+            assert_eq!(lb.pick(&Request::flow(f)), Some(a));
+            seen[a] = true;
+        }
+        assert!(seen.iter().all(|&x| x));
     }
 
     #[test]
