@@ -1,7 +1,7 @@
 //! Load-aware picks: least request with d random choices (Envoy) and
 //! Peak-EWMA (Finagle, linkerd2-proxy through tower).
 
-use super::{Backend, BalanceError, Balancer, Event, Request, Rng, WeightedRandom};
+use super::{Backend, BalanceError, Balancer, Event, Request, Rng};
 
 /// `e^x` for `x <= 0` from IEEE basic operations only, so the result is the
 /// same on every target (std's `exp` defers to the platform's libm).
@@ -45,9 +45,12 @@ pub(crate) fn exp_neg(x: f64) -> f64 {
 /// active requests, the earliest sample on ties. `choice_count` 1 is plain
 /// random; large counts approach full least-request.
 ///
-/// With unequal weights, samples are drawn in proportion to weight and
-/// compared by `active / weight` (Envoy switches to an EDF schedule there;
-/// this is the simpler, memoryless variant).
+/// With unequal weights it is Envoy's earliest-deadline-first schedule over
+/// dynamic weights `w / (active + 1)^bias` (`active_request_bias`, default
+/// 1.0): the entry with the earliest deadline is picked (the earliest
+/// inserted on ties) and re-inserted at `deadline + 1 / weight`, its weight
+/// computed at that moment. (Envoy also makes a random number of warm-up
+/// picks when it builds the schedule; this starts from a fresh schedule.)
 ///
 /// ```
 /// use svcroute::balance::{Backend, Balancer, Event, LeastRequest, Request};
@@ -64,9 +67,35 @@ pub struct LeastRequest {
     keys: Vec<String>,
     active: Vec<u32>,
     eligible: Vec<u32>,
-    weighted: Option<WeightedRandom>,
+    edf: Option<Edf>,
+    bias: f64,
     choices: u32,
     rng: Rng,
+}
+
+/// An EDF entry: (deadline, insertion sequence, backend), min-first.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Deadline(f64, u64, u32);
+
+impl Eq for Deadline {}
+
+impl PartialOrd for Deadline {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Deadline {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // Reversed: BinaryHeap is a max-heap, the earliest deadline must win.
+        other.0.total_cmp(&self.0).then(other.1.cmp(&self.1))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Edf {
+    heap: std::collections::BinaryHeap<Deadline>,
+    seq: u64,
 }
 
 impl LeastRequest {
@@ -84,7 +113,8 @@ impl LeastRequest {
             keys: Vec::new(),
             active: Vec::new(),
             eligible: Vec::new(),
-            weighted: None,
+            edf: None,
+            bias: 1.0,
             choices: choice_count.max(1),
             rng: Rng::new(seed),
         };
@@ -114,7 +144,59 @@ impl LeastRequest {
             .eligible
             .iter()
             .all(|&i| Some(self.weights[i as usize]) == first);
-        self.weighted = (!equal).then(|| WeightedRandom::new(backends, self.rng.next_u64()));
+        self.edf = None;
+        if !equal {
+            let mut edf = Edf {
+                heap: std::collections::BinaryHeap::with_capacity(self.eligible.len()),
+                seq: 0,
+            };
+            for k in 0..self.eligible.len() {
+                let i = self.eligible[k];
+                let w = self.dynamic_weight(i as usize);
+                edf.heap.push(Deadline(1.0 / w, edf.seq, i));
+                edf.seq += 1;
+            }
+            self.edf = Some(edf);
+        }
+    }
+
+    /// Set Envoy's `active_request_bias` (default 1.0; 0 ignores load).
+    /// Negative or non-finite values are treated as 1.0.
+    ///
+    /// ```
+    /// use svcroute::balance::{Backend, LeastRequest};
+    /// let lb = LeastRequest::new(&[Backend::new("a", 1), Backend::new("b", 3)], 2, 0)
+    ///     .with_active_request_bias(0.5);
+    /// # let _ = lb;
+    /// ```
+    pub fn with_active_request_bias(mut self, bias: f64) -> LeastRequest {
+        self.bias = if bias.is_finite() && bias >= 0.0 {
+            bias
+        } else {
+            1.0
+        };
+        let backends: Vec<Backend> = self
+            .keys
+            .iter()
+            .zip(&self.weights)
+            .map(|(k, &w)| Backend::new(k.clone(), w))
+            .collect();
+        self.install(&backends);
+        self
+    }
+
+    /// `w / (active + 1)^bias`, from IEEE basic operations only.
+    fn dynamic_weight(&self, i: usize) -> f64 {
+        let w = f64::from(self.weights[i]);
+        let a = f64::from(self.active[i]) + 1.0;
+        if self.bias == 0.0 || a == 1.0 {
+            w
+        } else if self.bias == 1.0 {
+            w / a
+        } else {
+            // a^-bias = e^(-bias ln a) = e^(bias ln(1/a)).
+            w * exp_neg(self.bias * super::rendezvous::ln_unit(1.0 / a))
+        }
     }
 
     /// Active requests of a backend.
@@ -130,24 +212,8 @@ impl LeastRequest {
     /// Draw one candidate.
     #[inline]
     fn sample(&mut self) -> usize {
-        match &mut self.weighted {
-            Some(w) => w.next().unwrap_or(0),
-            None => {
-                let k = self.rng.below(self.eligible.len() as u64) as usize;
-                self.eligible[k] as usize
-            }
-        }
-    }
-
-    /// Whether `a` carries strictly less load than `b`.
-    #[inline]
-    fn lighter(&self, a: usize, b: usize) -> bool {
-        let (aa, ab) = (u64::from(self.active[a]), u64::from(self.active[b]));
-        if self.weighted.is_some() {
-            aa * u64::from(self.weights[b]) < ab * u64::from(self.weights[a])
-        } else {
-            aa < ab
-        }
+        let k = self.rng.below(self.eligible.len() as u64) as usize;
+        self.eligible[k] as usize
     }
 }
 
@@ -157,10 +223,18 @@ impl Balancer for LeastRequest {
         if self.eligible.is_empty() {
             return None;
         }
+        if let Some(mut edf) = self.edf.take() {
+            let Deadline(now, _, i) = edf.heap.pop()?;
+            let w = self.dynamic_weight(i as usize);
+            edf.heap.push(Deadline(now + 1.0 / w, edf.seq, i));
+            edf.seq += 1;
+            self.edf = Some(edf);
+            return Some(i as usize);
+        }
         let mut best = self.sample();
         for _ in 1..self.choices {
             let c = self.sample();
-            if self.lighter(c, best) {
+            if self.active[c] < self.active[best] {
                 best = c;
             }
         }
@@ -415,6 +489,25 @@ mod tests {
         }
         assert_eq!(exp_neg(0.0), 1.0);
         assert_eq!(exp_neg(-800.0), 0.0);
+    }
+
+    #[test]
+    fn edf_follows_weights_and_load() {
+        let b = [Backend::new("a", 1), Backend::new("b", 3)];
+        let mut lb = LeastRequest::new(&b, 2, 0);
+        let mut c = [0; 2];
+        for _ in 0..400 {
+            c[lb.pick(&Request::none()).unwrap()] += 1;
+        }
+        assert_eq!(c, [100, 300]);
+        // Load on "b" lowers its dynamic weight: 3 / (2 + 1) = 1 = "a".
+        lb.observe(Event::Opened(1));
+        lb.observe(Event::Opened(1));
+        let mut c = [0; 2];
+        for _ in 0..400 {
+            c[lb.pick(&Request::none()).unwrap()] += 1;
+        }
+        assert!((c[0] - c[1]).abs() <= 2, "{c:?}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::{Backend, BalanceError, Balancer, FlowHash, Request, Rng, key_hash};
 /// `ln(u)` for `u` in (0, 1] from IEEE basic operations only (target
 /// independent): `u = m * 2^e` with `m` in [sqrt(1/2), sqrt(2)), then
 /// `ln m = 2 atanh((m-1)/(m+1))` by its series.
-fn ln_unit(u: f64) -> f64 {
+pub(crate) fn ln_unit(u: f64) -> f64 {
     let bits = u.to_bits();
     let mut e = ((bits >> 52) & 0x7FF) as i64 - 1023;
     let mut m = f64::from_bits((bits & ((1u64 << 52) - 1)) | (1023u64 << 52));
