@@ -503,7 +503,7 @@ mod tests {
         // Load on "b" lowers its dynamic weight: 3 / (2 + 1) = 1 = "a".
         lb.observe(Event::Opened(1));
         lb.observe(Event::Opened(1));
-        let mut c = [0; 2];
+        let mut c = [0i32; 2];
         for _ in 0..400 {
             c[lb.pick(&Request::none()).unwrap()] += 1;
         }
