@@ -28,6 +28,8 @@ struct Group {
     rounds: u64,
     /// `wins % members.len()`, kept incrementally.
     next: usize,
+    /// `weight * (t + 1) - W * rounds`, kept incrementally for the scan.
+    current: i64,
 }
 
 impl Group {
@@ -56,6 +58,7 @@ impl Group {
         self.wins = 0;
         self.rounds = 0;
         self.next = 0;
+        self.current = self.weight as i64;
     }
 }
 
@@ -120,6 +123,7 @@ impl SmoothWeighted {
                     wins: 0,
                     rounds: 0,
                     next: 0,
+                    current: i64::from(w),
                 }),
             }
         }
@@ -172,11 +176,12 @@ impl SmoothWeighted {
         let g = match &mut self.tree {
             Some(tree) => tree.best(&self.groups, t1, self.total),
             None => {
+                // Values stay within (-2W, 2W): i64 is exact for W < 2^62.
                 let mut best = 0;
-                let mut best_v = self.groups[0].value(t1, self.total);
+                let mut best_v = self.groups[0].current;
                 let mut best_i = self.groups[0].candidate();
                 for (gi, g) in self.groups.iter().enumerate().skip(1) {
-                    let v = g.value(t1, self.total);
+                    let v = g.current;
                     if v > best_v || (v == best_v && g.candidate() < best_i) {
                         best = gi;
                         best_v = v;
@@ -187,7 +192,16 @@ impl SmoothWeighted {
             }
         };
         let chosen = self.groups[g].candidate();
+        let rounds = self.groups[g].rounds;
         self.groups[g].win();
+        if self.tree.is_none() {
+            if self.groups[g].rounds != rounds {
+                self.groups[g].current -= self.total as i64;
+            }
+            for grp in &mut self.groups {
+                grp.current += grp.weight as i64;
+            }
+        }
         let record = self.tree.is_some() && self.total <= CACHE_LIMIT;
         if record {
             self.schedule.push(chosen);
