@@ -34,7 +34,8 @@ pub enum MaglevLayout {
     /// hostname with `use_hostname_for_hashing`).
     #[default]
     Envoy,
-    /// Cilium's control plane (`pkg/maglev`, releases up to 1.16): `(h1, h2)
+    /// Cilium's control plane (`pkg/maglev` with weights, PR 18306, before the
+    /// 2024 rewrite; the newer byte format is not reproduced): `(h1, h2)
     /// = MurmurHash3_x64_128(key, seed)`, `offset = h1 mod M`, `skip = h2 mod
     /// (M-1) + 1`; fill step `n` starts at backend `n mod N` and, when
     /// weights are in use (`sum / N > 1`), skips backends whose counter is
