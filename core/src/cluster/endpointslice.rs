@@ -259,8 +259,8 @@ fn equal_beyond_hash(a: &Endpoint, b: &Endpoint) -> bool {
 }
 
 /// The labels a managed slice must carry, and whether the slice's own
-/// non-reserved labels differ from the Service's (upstream
-/// `setEndpointSliceLabels`).
+/// non-reserved labels differ from the Service's non-reserved labels
+/// (upstream `setEndpointSliceLabels`: the two maps compared whole).
 fn slice_labels(
     existing: &BTreeMap<String, String>,
     svc: &Service,
@@ -281,7 +281,7 @@ fn slice_labels(
     let changed = existing
         .iter()
         .filter(|(k, _)| !reserved(k))
-        .any(|(k, v)| labels.get(k) != Some(v));
+        .ne(labels.iter());
     if is_headless_for_labels(svc) {
         labels.insert(HEADLESS_LABEL.to_owned(), String::new());
     }

@@ -284,3 +284,21 @@ fn list_filters_by_namespace_and_selector() {
     assert_eq!(c.list(Kind::Pod, None, &"app=db".parse().unwrap()).len(), 1);
     assert_eq!(c.list(Kind::Node, Some("shop"), &all).len(), 1);
 }
+
+#[test]
+fn service_label_changes_update_slices() {
+    let mut c = bare();
+    let mut base = objects(BASE);
+    c.apply_batch(base.clone()).unwrap();
+    c.apply(pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    base[2]
+        .metadata_mut()
+        .labels
+        .insert("team".into(), "x".into());
+    let changes = c.apply(base[2].clone()).unwrap();
+    assert_eq!(changes.of_kind(Kind::EndpointSlice).updated.len(), 1);
+    let slices = c.endpoint_slices("shop", "web");
+    assert_eq!(slices[0].metadata.labels["team"], "x");
+    assert!(!slices[0].metadata.labels.contains_key(HEADLESS_LABEL));
+}
