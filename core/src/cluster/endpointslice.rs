@@ -45,6 +45,12 @@ pub(crate) enum SliceOp {
     Update(ObjId, EndpointSlice),
     /// Delete the stored slice.
     Delete(ObjId),
+    /// Replace endpoint `i` of the stored slice, in place.
+    Replace(ObjId, usize, Endpoint),
+    /// Remove endpoint `i` of the stored slice, in place (order kept).
+    Remove(ObjId, usize),
+    /// Append an endpoint to the stored slice, in place.
+    Push(ObjId, Endpoint),
 }
 
 /// A pod as the controller sees it: the pod and its node (`None` when the
@@ -841,4 +847,138 @@ pub(crate) fn mirror(
         }
     }
     ops
+}
+
+// ------------------------------------------------------------------ one pod
+
+/// The reconcile of a settled Service after a change to one of its pods
+/// (or one that it selected), as in-place edits: exactly what the full
+/// [`reconcile`] would do from the same state, computed without looking at
+/// the other pods. `None` when the outcome could involve more than that one
+/// endpoint (a slice emptied or created in a new port group, a placeholder
+/// around, a port-group change, `max < 2`): the caller then runs the full
+/// reconcile.
+///
+/// `pod` is the pod and its node when it exists and the Service selects
+/// it; `existing` the controller's slices of the Service, in the order the
+/// full reconcile sees them.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn reconcile_pod(
+    svc: &Service,
+    pod_ns: &str,
+    pod_name: &str,
+    pod: Option<PodAndNode<'_>>,
+    existing: &[Existing<'_>],
+    primary: IpFamily,
+    max: usize,
+) -> Option<Vec<SliceOp>> {
+    if max < 2 || existing.iter().any(|(_, s)| s.endpoints.is_empty()) {
+        return None;
+    }
+    let types = address_types(svc, primary);
+    if existing
+        .iter()
+        .any(|(_, s)| !types.contains(&s.address_type))
+    {
+        return None;
+    }
+    let h = heuristic(svc);
+    let publish_not_ready = svc.spec.publish_not_ready_addresses.unwrap_or(false);
+    // The pod's port group, and whether it yields endpoints at all.
+    let wanted = pod
+        .filter(|(p, _)| should_be_in_endpoints(p))
+        .map(|(p, node)| {
+            let ports = endpoint_ports(svc, p);
+            (
+                p,
+                node,
+                port_key(&ports),
+                node.is_some() || publish_not_ready,
+            )
+        });
+    let mut ops = Vec::new();
+    for at in types {
+        // Where the pod's endpoint is now.
+        let mut found: Option<(usize, usize)> = None;
+        for (si, (_, s)) in existing.iter().enumerate() {
+            if s.address_type != at {
+                continue;
+            }
+            for (ei, ep) in s.endpoints.iter().enumerate() {
+                let is_it = ep
+                    .target_ref
+                    .as_ref()
+                    .is_some_and(|r| r.name == pod_name && r.namespace.as_deref() == Some(pod_ns));
+                if is_it {
+                    if found.is_some() {
+                        return None;
+                    }
+                    found = Some((si, ei));
+                }
+            }
+        }
+        // What it should be.
+        let new = match &wanted {
+            Some((p, node, key, true)) => {
+                let mut ep = pod_to_endpoint(p, *node, svc, at);
+                if let Some(w) = wanted_hints(&ep, h) {
+                    ep.hints = w;
+                }
+                (!ep.addresses.is_empty()).then_some((ep, key))
+            }
+            _ => None,
+        };
+        match (found, new) {
+            (None, None) => {}
+            (Some((si, ei)), Some((ep, key))) if port_key(&existing[si].1.ports) == *key => {
+                let (id, slice) = existing[si];
+                let old = &slice.endpoints[ei];
+                if ep_key(old) == ep_key(&ep) {
+                    let hints_ok = wanted_hints(old, h).is_none_or(|w| w == old.hints);
+                    if !(equal_beyond_hash(&ep, old) && hints_ok) {
+                        ops.push(SliceOp::Replace(id, ei, ep));
+                    }
+                } else {
+                    if slice.endpoints.len() == 1 {
+                        return None;
+                    }
+                    ops.push(SliceOp::Remove(id, ei));
+                    ops.push(SliceOp::Push(id, ep));
+                }
+            }
+            (Some(_), Some(_)) => return None,
+            (Some((si, ei)), None) => {
+                let (id, slice) = existing[si];
+                if slice.endpoints.len() == 1 {
+                    return None;
+                }
+                ops.push(SliceOp::Remove(id, ei));
+            }
+            (None, Some((ep, key))) => {
+                let mut in_group = existing
+                    .iter()
+                    .filter(|(_, s)| s.address_type == at && port_key(&s.ports) == *key)
+                    .peekable();
+                in_group.peek()?;
+                // The slice that ends up closest to full, first on ties.
+                let mut best: Option<(usize, ObjId)> = None;
+                for (id, s) in in_group {
+                    let fill = s.endpoints.len() + 1;
+                    if fill <= max && best.is_none_or(|(gap, _)| max - fill < gap) {
+                        best = Some((max - fill, *id));
+                    }
+                }
+                match best {
+                    Some((_, id)) => ops.push(SliceOp::Push(id, ep)),
+                    None => {
+                        let ports = endpoint_ports(svc, wanted.as_ref()?.0);
+                        let mut s = new_slice(svc, ports, at);
+                        s.endpoints.push(ep);
+                        ops.push(SliceOp::Create(s));
+                    }
+                }
+            }
+        }
+    }
+    Some(ops)
 }

@@ -74,7 +74,7 @@ mod endpointslice;
 mod error;
 mod intern;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub use config::{ClusterConfig, DetectLocalMode, KubernetesServiceIp, ProxyConfig, ProxyMode};
 pub use endpointslice::{
@@ -180,6 +180,20 @@ pub struct Cluster {
     pods_by_node: HashMap<Sym, Vec<ObjId>>,
     nodes: HashMap<Sym, ObjId>,
     slices_by_service: HashMap<(Sym, Sym), Vec<ObjId>>,
+    /// Services with controller-labelled slices written by someone else:
+    /// always reconciled in full.
+    foreign: HashSet<(Sym, Sym)>,
+    /// Use the one-pod fast path (on by default; off only to test it).
+    fast_path: bool,
+}
+
+/// Why a Service must be reconciled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Trigger {
+    /// Only this pod (namespace, name) changed for it.
+    Pod(String, String),
+    /// Anything else: run the full reconcile.
+    Full,
 }
 
 /// Collects the net changes of one call.
@@ -187,8 +201,29 @@ pub struct Cluster {
 struct Tracker {
     /// Key → did it exist before the call.
     touched: BTreeMap<ObjectKey, bool>,
-    /// Services to reconcile: (namespace, name).
-    dirty: BTreeSet<(String, String)>,
+    /// Services to reconcile: (namespace, name) → why.
+    dirty: BTreeMap<(String, String), Trigger>,
+    /// The writes are the controllers' own.
+    internal: bool,
+}
+
+impl Tracker {
+    fn full(&mut self, service: (String, String)) {
+        self.dirty.insert(service, Trigger::Full);
+    }
+
+    fn pod(&mut self, service: (String, String), pod: &ObjectKey) {
+        let trigger = Trigger::Pod(pod.namespace.clone().unwrap_or_default(), pod.name.clone());
+        match self.dirty.get(&service) {
+            None => {
+                self.dirty.insert(service, trigger);
+            }
+            Some(t) if *t == trigger => {}
+            Some(_) => {
+                self.dirty.insert(service, Trigger::Full);
+            }
+        }
+    }
 }
 
 impl Cluster {
@@ -223,6 +258,8 @@ impl Cluster {
             pods_by_node: HashMap::new(),
             nodes: HashMap::new(),
             slices_by_service: HashMap::new(),
+            foreign: HashSet::new(),
+            fast_path: true,
         };
         if cluster.config.bootstrap {
             let mut objects: Vec<Object> =
@@ -410,6 +447,58 @@ impl Cluster {
         }
     }
 
+    /// Runs every controller once over every Service, as a controller
+    /// restart or a periodic resync does. On a settled cluster this changes
+    /// nothing (the returned [`Changes`] are empty).
+    ///
+    /// ```
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let mut c = Cluster::new(ClusterConfig::default())?;
+    /// assert!(c.resync().is_empty());
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
+    pub fn resync(&mut self) -> Changes {
+        let mut t = Tracker::default();
+        let services = ObjectKey {
+            kind: Kind::Service,
+            namespace: None,
+            name: String::new(),
+        };
+        for (k, _) in self
+            .by_key
+            .range(services..)
+            .take_while(|(k, _)| k.kind == Kind::Service)
+        {
+            t.full(ns_name(k));
+        }
+        for (k, _) in self
+            .by_key
+            .range(
+                ObjectKey {
+                    kind: Kind::EndpointSlice,
+                    namespace: None,
+                    name: String::new(),
+                }..,
+            )
+            .take_while(|(k, _)| k.kind == Kind::EndpointSlice)
+        {
+            if let Some(Object::EndpointSlice(s)) = self.get(k)
+                && let Some(svc) = s.service_name()
+                && is_controller_slice(s)
+            {
+                t.full((k.namespace.clone().unwrap_or_default(), svc.to_owned()));
+            }
+        }
+        self.settle(t)
+    }
+
+    /// Turns the one-pod fast path off (`false`) or on: a testing aid that
+    /// lets property tests check the fast path against the full reconcile.
+    #[doc(hidden)]
+    pub fn set_fast_path(&mut self, on: bool) {
+        self.fast_path = on;
+    }
+
     /// The object with this key.
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
         let id = *self.by_key.get(key)?;
@@ -554,7 +643,7 @@ impl Cluster {
         match &slot.object {
             Object::Pod(pod) => {
                 let rec = self.index_pod(id, pod);
-                self.mark_pod_services(&rec, t);
+                self.mark_pod_services(&rec, &slot.key, t);
                 self.pods.insert(id, rec);
             }
             Object::Service(svc) => {
@@ -575,7 +664,7 @@ impl Cluster {
                     self.svc_index.entry((ns, k, v)).or_default().push(id);
                 }
                 self.services.insert(id, SvcRec { ns, selector });
-                t.dirty.insert(ns_name(&slot.key));
+                t.full(ns_name(&slot.key));
             }
             Object::Node(node) => {
                 let name = self.strings.intern(&slot.key.name);
@@ -593,8 +682,9 @@ impl Cluster {
                         .entry((ns, svc_sym))
                         .or_default()
                         .push(id);
-                    if is_controller_slice(slice) {
-                        t.dirty.insert((
+                    if is_controller_slice(slice) && !t.internal {
+                        self.foreign.insert((ns, svc_sym));
+                        t.full((
                             slot.key.namespace.clone().unwrap_or_default(),
                             svc.to_owned(),
                         ));
@@ -602,7 +692,7 @@ impl Cluster {
                 }
             }
             Object::Endpoints(_) => {
-                t.dirty.insert(ns_name(&slot.key));
+                t.full(ns_name(&slot.key));
             }
             _ => {}
         }
@@ -616,7 +706,7 @@ impl Cluster {
         match &slot.object {
             Object::Pod(_) => {
                 if let Some(rec) = self.pods.remove(&id) {
-                    self.mark_pod_services(&rec, t);
+                    self.mark_pod_services(&rec, &slot.key, t);
                     self.unindex_pod(id, rec);
                 }
             }
@@ -631,7 +721,7 @@ impl Cluster {
                         }
                     }
                 }
-                t.dirty.insert(ns_name(&slot.key));
+                t.full(ns_name(&slot.key));
             }
             Object::Node(_) => {
                 if let Some(name) = self.strings.lookup(&slot.key.name) {
@@ -651,8 +741,8 @@ impl Cluster {
                             self.slices_by_service.remove(&(ns, svc_sym));
                         }
                     }
-                    if is_controller_slice(slice) {
-                        t.dirty.insert((
+                    if is_controller_slice(slice) && !t.internal {
+                        t.full((
                             slot.key.namespace.clone().unwrap_or_default(),
                             svc.to_owned(),
                         ));
@@ -660,7 +750,7 @@ impl Cluster {
                 }
             }
             Object::Endpoints(_) => {
-                t.dirty.insert(ns_name(&slot.key));
+                t.full(ns_name(&slot.key));
             }
             _ => {}
         }
@@ -727,7 +817,7 @@ impl Cluster {
 
     /// Marks the Services whose selector matches this pod's labels, found
     /// through the reverse index.
-    fn mark_pod_services(&self, rec: &PodRec, t: &mut Tracker) {
+    fn mark_pod_services(&self, rec: &PodRec, pod: &ObjectKey, t: &mut Tracker) {
         let mut seen: Vec<ObjId> = Vec::new();
         for &(k, v, _) in &rec.labels {
             for &sid in self.svc_index.get(&(rec.ns, k, v)).into_iter().flatten() {
@@ -743,17 +833,21 @@ impl Cluster {
                     .iter()
                     .all(|&(sk, sv)| rec.labels.iter().any(|&(pk, pv, _)| pk == sk && pv == sv));
                 if selects && let Some(slot) = self.slot(sid) {
-                    t.dirty.insert(ns_name(&slot.key));
+                    t.pod(ns_name(&slot.key), pod);
                 }
             }
         }
     }
 
     fn mark_node_pods(&self, node: Sym, t: &mut Tracker) {
+        let mut scratch = Tracker::default();
         for pid in self.pods_by_node.get(&node).into_iter().flatten() {
-            if let Some(rec) = self.pods.get(pid) {
-                self.mark_pod_services(rec, t);
+            if let (Some(rec), Some(slot)) = (self.pods.get(pid), self.slot(*pid)) {
+                self.mark_pod_services(rec, &slot.key, &mut scratch);
             }
+        }
+        for service in scratch.dirty.into_keys() {
+            t.full(service);
         }
     }
 
@@ -796,8 +890,16 @@ impl Cluster {
     /// call's net changes.
     fn settle(&mut self, mut t: Tracker) -> Changes {
         let dirty = std::mem::take(&mut t.dirty);
-        for (ns, name) in &dirty {
-            self.reconcile_service(ns, name, &mut t);
+        for ((ns, name), trigger) in &dirty {
+            let done = match trigger {
+                Trigger::Pod(pod_ns, pod_name) if self.fast_path => {
+                    self.reconcile_for_pod(ns, name, pod_ns, pod_name, &mut t)
+                }
+                _ => false,
+            };
+            if !done {
+                self.reconcile_service(ns, name, &mut t);
+            }
         }
         let mut changes = Changes::default();
         for (key, existed) in t.touched {
@@ -891,8 +993,24 @@ impl Cluster {
             }
             ops
         };
+        self.apply_ops(ns, ops, t);
+    }
+
+    /// Writes a controller's plan.
+    fn apply_ops(&mut self, ns: &str, ops: Vec<SliceOp>, t: &mut Tracker) {
         for op in ops {
             match op {
+                SliceOp::Replace(id, i, ep) => self.edit_slice(id, t, |s| {
+                    if let Some(e) = s.endpoints.get_mut(i) {
+                        *e = ep;
+                    }
+                }),
+                SliceOp::Remove(id, i) => self.edit_slice(id, t, |s| {
+                    if i < s.endpoints.len() {
+                        s.endpoints.remove(i);
+                    }
+                }),
+                SliceOp::Push(id, ep) => self.edit_slice(id, t, |s| s.endpoints.push(ep)),
                 SliceOp::Create(mut slice) => {
                     let prefix = slice.metadata.generate_name.clone().unwrap_or_default();
                     slice.metadata.name = Some(self.generate_slice_name(ns, &prefix));
@@ -903,7 +1021,10 @@ impl Cluster {
                 }
                 SliceOp::Delete(id) => {
                     if let Some(key) = self.slot(id).map(|s| s.key.clone()) {
-                        let mut scratch = Tracker::default();
+                        let mut scratch = Tracker {
+                            internal: true,
+                            ..Tracker::default()
+                        };
                         self.remove(&key, &mut scratch);
                         for (k, v) in scratch.touched {
                             t.touched.entry(k).or_insert(v);
@@ -914,10 +1035,117 @@ impl Cluster {
         }
     }
 
+    /// Edits a stored slice in place (its labels, and so its indexes, stay).
+    fn edit_slice(&mut self, id: ObjId, t: &mut Tracker, edit: impl FnOnce(&mut EndpointSlice)) {
+        if let Some(Some(slot)) = self.slots.get_mut(id as usize)
+            && let Object::EndpointSlice(s) = &mut slot.object
+        {
+            edit(s);
+            if !t.touched.contains_key(&slot.key) {
+                t.touched.insert(slot.key.clone(), true);
+            }
+        }
+    }
+
+    /// The controller's slices of a Service, in name order.
+    fn managed_slices(&self, ns: &str, name: &str, manager: &str) -> Vec<(ObjId, &EndpointSlice)> {
+        let mut out: Vec<(ObjId, &EndpointSlice)> = Vec::new();
+        if let (Some(ns_sym), Some(name_sym)) = (self.strings.lookup(ns), self.strings.lookup(name))
+        {
+            for &id in self
+                .slices_by_service
+                .get(&(ns_sym, name_sym))
+                .into_iter()
+                .flatten()
+            {
+                if let Some(Object::EndpointSlice(s)) = self.object(id)
+                    && s.metadata
+                        .labels
+                        .get(EndpointSlice::MANAGED_BY_LABEL)
+                        .map(String::as_str)
+                        == Some(manager)
+                {
+                    out.push((id, s));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.1.metadata.name.cmp(&b.1.metadata.name));
+        out
+    }
+
+    /// The fast path for a Service that only one pod's change touched:
+    /// in-place edits when they are provably what the full reconcile would
+    /// do; `false` when the full reconcile must run.
+    fn reconcile_for_pod(
+        &mut self,
+        ns: &str,
+        name: &str,
+        pod_ns: &str,
+        pod_name: &str,
+        t: &mut Tracker,
+    ) -> bool {
+        if !self.config.endpoint_slice_controller {
+            return true;
+        }
+        let (Some(ns_sym), Some(name_sym)) = (self.strings.lookup(ns), self.strings.lookup(name))
+        else {
+            return false;
+        };
+        if self.foreign.contains(&(ns_sym, name_sym)) {
+            return false;
+        }
+        let ops = {
+            let Some((sid, Object::Service(svc))) = self.lookup(Kind::Service, Some(ns), name)
+            else {
+                return false;
+            };
+            if !endpointslice::is_managed(svc) {
+                return false;
+            }
+            let pod = match self.lookup(Kind::Pod, Some(pod_ns), pod_name) {
+                Some((pid, Object::Pod(p))) if self.selects(sid, pid) => Some((p, self.node_of(p))),
+                _ => None,
+            };
+            let existing = self.managed_slices(ns, name, CONTROLLER_NAME);
+            match endpointslice::reconcile_pod(
+                svc,
+                pod_ns,
+                pod_name,
+                pod,
+                &existing,
+                self.config.primary_family(),
+                self.config.max_endpoints_per_slice as usize,
+            ) {
+                Some(ops) => ops,
+                None => return false,
+            }
+        };
+        self.apply_ops(ns, ops, t);
+        true
+    }
+
+    /// Does Service `sid` select pod `pid` (by the indexed records)?
+    fn selects(&self, sid: ObjId, pid: ObjId) -> bool {
+        match (self.services.get(&sid), self.pods.get(&pid)) {
+            (Some(svc), Some(pod)) => {
+                svc.ns == pod.ns
+                    && !svc.selector.is_empty()
+                    && svc
+                        .selector
+                        .iter()
+                        .all(|&(k, v)| pod.labels.iter().any(|&(pk, pv, _)| pk == k && pv == v))
+            }
+            _ => false,
+        }
+    }
+
     /// A controller's write: tracked, but it marks nothing dirty (the
     /// controller is the one settling).
     fn write_internal(&mut self, object: Object, t: &mut Tracker) {
-        let mut scratch = Tracker::default();
+        let mut scratch = Tracker {
+            internal: true,
+            ..Tracker::default()
+        };
         self.write(object, &mut scratch);
         for (k, v) in scratch.touched {
             t.touched.entry(k).or_insert(v);
