@@ -252,16 +252,34 @@ fn ep_key(ep: &Endpoint) -> EpKey {
 
 /// Upstream `EndpointsEqualBeyondHash`: what the identity does not cover.
 fn equal_beyond_hash(a: &Endpoint, b: &Endpoint) -> bool {
-    let strip = |r: &Option<ObjectReference>| {
-        r.clone().map(|mut r| {
-            r.resource_version = None;
-            r
-        })
+    let same_target = match (&a.target_ref, &b.target_ref) {
+        (None, None) => true,
+        (Some(x), Some(y)) => {
+            x.kind == y.kind
+                && x.name == y.name
+                && x.namespace == y.namespace
+                && x.uid == y.uid
+                && x.api_version == y.api_version
+        }
+        _ => false,
     };
-    a.node_name == b.node_name
-        && a.zone == b.zone
-        && a.conditions == b.conditions
-        && strip(&a.target_ref) == strip(&b.target_ref)
+    a.conditions == b.conditions && a.node_name == b.node_name && a.zone == b.zone && same_target
+}
+
+/// Same identity as [`ep_key`] compares, without building keys.
+fn same_identity(a: &Endpoint, b: &Endpoint) -> bool {
+    fn target(e: &Endpoint) -> (Option<&str>, &str) {
+        e.target_ref
+            .as_ref()
+            .map_or((None, ""), |r| (r.namespace.as_deref(), r.name.as_str()))
+    }
+    if target(a) != target(b) || a.hostname != b.hostname {
+        return false;
+    }
+    if a.addresses.len() == 1 && b.addresses.len() == 1 {
+        return a.addresses[0] == b.addresses[0];
+    }
+    ep_key(a) == ep_key(b)
 }
 
 /// The labels a managed slice must carry, and whether the slice's own
@@ -933,7 +951,7 @@ pub(crate) fn reconcile_pod(
             (Some((si, ei)), Some((ep, key))) if port_key(&existing[si].1.ports) == *key => {
                 let (id, slice) = existing[si];
                 let old = &slice.endpoints[ei];
-                if ep_key(old) == ep_key(&ep) {
+                if same_identity(old, &ep) {
                     let hints_ok = wanted_hints(old, h).is_none_or(|w| w == old.hints);
                     if !(equal_beyond_hash(&ep, old) && hints_ok) {
                         ops.push(SliceOp::Replace(id, ei, ep));

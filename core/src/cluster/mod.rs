@@ -74,7 +74,7 @@ mod endpointslice;
 mod error;
 mod intern;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 pub use config::{ClusterConfig, DetectLocalMode, KubernetesServiceIp, ProxyConfig, ProxyMode};
 pub use endpointslice::{
@@ -90,7 +90,7 @@ use crate::balance::Rng;
 use crate::labels::Selector;
 
 use endpointslice::SliceOp;
-use intern::{Interner, Sym};
+use intern::{FxMap, FxSet, Interner, Sym};
 
 /// The id of a stored object (an index into the arena).
 pub(crate) type ObjId = u32;
@@ -173,16 +173,16 @@ pub struct Cluster {
     slots: Vec<Option<Slot>>,
     free: Vec<ObjId>,
     by_key: BTreeMap<ObjectKey, ObjId>,
-    pods: HashMap<ObjId, PodRec>,
-    services: HashMap<ObjId, SvcRec>,
-    pod_index: HashMap<Pair, Vec<ObjId>>,
-    svc_index: HashMap<Pair, Vec<ObjId>>,
-    pods_by_node: HashMap<Sym, Vec<ObjId>>,
-    nodes: HashMap<Sym, ObjId>,
-    slices_by_service: HashMap<(Sym, Sym), Vec<ObjId>>,
+    pods: FxMap<ObjId, PodRec>,
+    services: FxMap<ObjId, SvcRec>,
+    pod_index: FxMap<Pair, Vec<ObjId>>,
+    svc_index: FxMap<Pair, Vec<ObjId>>,
+    pods_by_node: FxMap<Sym, Vec<ObjId>>,
+    nodes: FxMap<Sym, ObjId>,
+    slices_by_service: FxMap<(Sym, Sym), Vec<ObjId>>,
     /// Services with controller-labelled slices written by someone else:
     /// always reconciled in full.
-    foreign: HashSet<(Sym, Sym)>,
+    foreign: FxSet<(Sym, Sym)>,
     /// Use the one-pod fast path (on by default; off only to test it).
     fast_path: bool,
 }
@@ -251,14 +251,14 @@ impl Cluster {
             slots: Vec::new(),
             free: Vec::new(),
             by_key: BTreeMap::new(),
-            pods: HashMap::new(),
-            services: HashMap::new(),
-            pod_index: HashMap::new(),
-            svc_index: HashMap::new(),
-            pods_by_node: HashMap::new(),
-            nodes: HashMap::new(),
-            slices_by_service: HashMap::new(),
-            foreign: HashSet::new(),
+            pods: FxMap::default(),
+            services: FxMap::default(),
+            pod_index: FxMap::default(),
+            svc_index: FxMap::default(),
+            pods_by_node: FxMap::default(),
+            nodes: FxMap::default(),
+            slices_by_service: FxMap::default(),
+            foreign: FxSet::default(),
             fast_path: true,
         };
         if cluster.config.bootstrap {
