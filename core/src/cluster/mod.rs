@@ -36,6 +36,51 @@
 //!
 //! No update path scans all pods or all Services.
 //!
+//! ## Incremental reconciles
+//!
+//! A Service that only one pod's change touched is reconciled by a fast
+//! path that edits the stored slices in place (replace, remove or append
+//! one endpoint), without looking at the Service's other pods. It runs only
+//! when its result is provably the full reconcile's (the property tests
+//! check the two write identical state); otherwise, and for every other
+//! trigger (a Service, a Node, an Endpoints object, a controller-labelled
+//! slice written by someone else), the Service is reconciled in full.
+//!
+//! ## What is modelled, and what is not yet
+//!
+//! * EndpointSlice controller: EP-1 … EP-10 (selection, conditions,
+//!   hostnames, per-pod named ports with sidecars, port-list grouping,
+//!   address types, upstream packing with to-update / unchanged / create,
+//!   the placeholder, `finalize`'s create-to-update, slice labels,
+//!   `trafficDistribution` hints). Where upstream picks at random (which
+//!   endpoint lands in which slice, which of equally good slices is
+//!   filled) the choice here is deterministic. Upstream's own history
+//!   dependence is kept: a placeholder can survive next to real slices when
+//!   a port group is wanted only by pods without an endpoint.
+//! * EP-11 (`topology-mode: Auto`) is not modelled: such Services get no
+//!   hints, as when its safeguards fail.
+//! * Mirroring (EP-12): one slice per (port list, address type) of a
+//!   selector-less Service's `Endpoints`, at most
+//!   `mirroring_max_endpoints_per_subset` endpoints, `skip-mirror` honoured.
+//! * Controller-managed slices of a Service that is deleted, loses its
+//!   selector or becomes `ExternalName` are deleted (upstream leaves them to
+//!   garbage collection or keeps them).
+//! * Deleting a Namespace does not delete its objects. Service and Node
+//!   admission (validation, defaulting, allocation) plugs into the write
+//!   path and is not wired yet: objects are kept as given.
+//!
+//! ## Performance
+//!
+//! Measured with `cargo bench -p svcroute-benches --bench cluster -- --warm-up-time 1
+//! --measurement-time 3` on a shared 2-core machine, for a synthetic cluster
+//! at the published limits (5,000 nodes, 150,000 pods, 10,000 Services, up
+//! to 250 endpoints per Service): building it from objects takes about
+//! 3 s, one Pod label change or readiness flip 6–13 µs (the same for a
+//! 15-pod and a 250-pod Service), and the store holds about 4 KB per pod.
+//! Objects are stored whole, in their API shape, so that reads return
+//! exactly what was applied; a compact pod record (interned labels, no API
+//! struct) is the way to the 400-byte and 300-ms targets.
+//!
 //! ## Example
 //!
 //! ```
