@@ -44,7 +44,7 @@ enum Op {
         label: Option<usize>,
     },
     DeleteService(usize, usize),
-    Node(usize, Option<usize>),
+    Node(usize, Option<usize>, usize),
     DeleteNode(usize),
     Endpoints(usize, usize, usize),
     BadBatch(usize),
@@ -60,12 +60,12 @@ fn op() -> impl Strategy<Value = Op> {
             }),
         3 => (0..2usize, 0..12usize).prop_map(|(a, b)| Op::DeletePod(a, b)),
         2 => (0..2usize, 0..3usize, proptest::option::weighted(0.9, 0..2usize), proptest::option::weighted(0.2, 0..2usize),
-              any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), 0..4usize, proptest::option::of(0..2usize))
+              any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), 0..5usize, proptest::option::of(0..2usize))
             .prop_map(|(ns, name, app, tier, named_target, publish_not_ready, dual, two_ports, traffic, label)| {
                 Op::Service { ns, name, app, tier, named_target, publish_not_ready, dual, two_ports, traffic, label }
             }),
         1 => (0..2usize, 0..3usize).prop_map(|(a, b)| Op::DeleteService(a, b)),
-        2 => (0..3usize, proptest::option::of(0..2usize)).prop_map(|(n, z)| Op::Node(n, z)),
+        2 => (0..3usize, proptest::option::weighted(0.8, 0..2usize), 0..3usize).prop_map(|(n, z, cpu)| Op::Node(n, z, cpu)),
         1 => (0..3usize).prop_map(Op::DeleteNode),
         1 => (0..2usize, 0..3usize, 0..4usize).prop_map(|(a, b, c)| Op::Endpoints(a, b, c)),
         1 => (0..8usize).prop_map(Op::BadBatch),
@@ -172,11 +172,16 @@ fn service_object(op: &Op) -> Object {
         Some("PreferClose"),
         Some("PreferSameNode"),
         Some("Bogus"),
+        Some("PreferClose"),
     ][traffic]
     {
         spec["trafficDistribution"] = json!(td);
     }
     let mut meta = json!({"name": format!("s{name}"), "namespace": NAMESPACES[ns]});
+    if traffic == 4 {
+        // topology-mode Auto wins over trafficDistribution (EP-10, EP-11).
+        meta["annotations"] = json!({"service.kubernetes.io/topology-mode": "Auto"});
+    }
     if let Some(l) = label {
         meta["labels"] = json!({"team": (["x", "y"][l])});
     }
@@ -218,13 +223,15 @@ fn run(c: &mut Cluster, op: &Op) {
             }
             c.delete(&k)
         }
-        Op::Node(n, zone) => {
+        Op::Node(n, zone, cpu) => {
             let mut meta = json!({"name": format!("n{n}")});
             if let Some(z) = zone {
                 meta["labels"] = json!({"topology.kubernetes.io/zone": (["a", "b"][*z])});
             }
             c.apply(obj(
-                json!({"apiVersion": "v1", "kind": "Node", "metadata": meta}),
+                json!({"apiVersion": "v1", "kind": "Node", "metadata": meta,
+                "status": {"allocatable": {"cpu": (["0", "1", "2500m"][*cpu])},
+                           "conditions": [{"type": "Ready", "status": "True"}]}}),
             ))
         }
         Op::DeleteNode(n) => {
@@ -308,15 +315,33 @@ fn endpoint_view(c: &Cluster) -> BTreeSet<String> {
         // history, upstream too (a port group that only pods on a missing
         // node produce keeps an existing placeholder "unchanged", while a
         // fresh controller creates none).
+        // Under topology-mode Auto, which endpoint is re-hinted to a short
+        // zone depends on history (upstream too); only whether hints are
+        // given at all does not.
+        let svc = key(
+            Kind::Service,
+            s.metadata.namespace.as_deref(),
+            s.service_name().unwrap_or("").to_owned(),
+        );
+        let auto = c.get(&svc).is_some_and(|o| {
+            o.metadata()
+                .annotations
+                .get("service.kubernetes.io/topology-mode")
+                .is_some_and(|v| v == "Auto")
+        });
         for ep in &s.endpoints {
+            let hints = if auto {
+                format!("auto:{}", ep.hints.is_some())
+            } else {
+                format!("{:?}", ep.hints)
+            };
             out.insert(format!(
-                "{owner} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {ports:?}",
+                "{owner} {:?} {:?} {:?} {:?} {:?} {hints} {:?} {ports:?}",
                 ep.addresses,
                 ep.conditions,
                 ep.node_name,
                 ep.zone,
                 ep.hostname,
-                ep.hints,
                 ep.target_ref.as_ref().map(|r| &r.name)
             ));
         }

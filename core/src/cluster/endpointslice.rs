@@ -386,11 +386,6 @@ pub(crate) fn topology_auto(svc: &Service) -> bool {
 }
 
 fn heuristic(svc: &Service) -> Heuristic {
-    if topology_auto(svc) {
-        // EP-11 (topology-mode Auto) is not modelled: its safeguards are
-        // treated as failing, which removes every hint.
-        return Heuristic::Remove;
-    }
     match svc.spec.traffic_distribution.as_deref() {
         Some("PreferClose" | "PreferSameZone") => Heuristic::SameZone,
         Some("PreferSameNode") => Heuristic::SameNode,
@@ -466,7 +461,7 @@ struct Plan<'a> {
     unchanged: Vec<Existing<'a>>,
 }
 
-/// Reconciles one Service (EP-1 … EP-10): `pods` are the pods its selector
+/// Reconciles one Service (EP-1 … EP-11): `pods` are the pods its selector
 /// picks (any order), `existing` the controller's slices of this Service.
 pub(crate) fn reconcile<'a>(
     svc: &Service,
@@ -474,6 +469,7 @@ pub(crate) fn reconcile<'a>(
     existing: &[Existing<'a>],
     primary: IpFamily,
     max: usize,
+    ratios: &ZoneRatios,
 ) -> Vec<SliceOp> {
     let types = address_types(svc, primary);
     let mut ops = Vec::new();
@@ -488,7 +484,7 @@ pub(crate) fn reconcile<'a>(
             .filter(|(_, s)| s.address_type == at)
             .copied()
             .collect();
-        let plan = reconcile_address_type(svc, pods, &mine, at, max);
+        let plan = reconcile_address_type(svc, pods, &mine, at, max, ratios);
         ops.extend(plan.create.into_iter().map(SliceOp::Create));
         ops.extend(
             plan.update
@@ -506,6 +502,7 @@ fn reconcile_address_type<'a>(
     existing: &[Existing<'a>],
     at: AddressType,
     max: usize,
+    ratios: &ZoneRatios,
 ) -> Plan<'a> {
     let publish_not_ready = svc.spec.publish_not_ready_addresses.unwrap_or(false);
     // Existing slices by port list, in the order found.
@@ -583,8 +580,18 @@ fn reconcile_address_type<'a>(
         }
     }
 
-    // EP-10 hints, on what is written and on unchanged slices that need them.
-    let h = heuristic(svc);
+    if topology_auto(svc) {
+        // EP-11: the annotation wins over trafficDistribution.
+        auto_hints(&mut plan, ratios);
+    } else {
+        traffic_distribution_hints(&mut plan, heuristic(svc));
+    }
+    finalize(&mut plan, at);
+    plan
+}
+
+/// EP-10 hints, on what is written and on unchanged slices that need them.
+fn traffic_distribution_hints(plan: &mut Plan<'_>, h: Heuristic) {
     let mut still = Vec::with_capacity(plan.unchanged.len());
     for (id, s) in std::mem::take(&mut plan.unchanged) {
         if hints_need_update(s, h) {
@@ -602,8 +609,11 @@ fn reconcile_address_type<'a>(
     for (_, s) in &mut plan.update {
         apply_hints(s, h);
     }
+}
 
-    // finalize: turn creates into updates of slices that would be deleted.
+/// Upstream `finalize`: turn creates into updates of slices that would
+/// otherwise be deleted (same address type).
+fn finalize(plan: &mut Plan<'_>, at: AddressType) {
     let mut i = 0;
     while i < plan.delete.len() && !plan.create.is_empty() {
         let (id, old) = plan.delete[i];
@@ -617,7 +627,6 @@ fn reconcile_address_type<'a>(
             i += 1;
         }
     }
-    plan
 }
 
 /// Upstream's placeholder comparison: namespace, labels, address type,
@@ -890,7 +899,7 @@ pub(crate) fn reconcile_pod(
     primary: IpFamily,
     max: usize,
 ) -> Option<Vec<SliceOp>> {
-    if max < 2 || existing.iter().any(|(_, s)| s.endpoints.is_empty()) {
+    if max < 2 || topology_auto(svc) || existing.iter().any(|(_, s)| s.endpoints.is_empty()) {
         return None;
     }
     let types = address_types(svc, primary);
@@ -999,4 +1008,313 @@ pub(crate) fn reconcile_pod(
         }
     }
     Some(ops)
+}
+
+// ------------------------------------------------------------------ topology Auto (EP-11)
+
+/// The cluster-wide zone weights topology-mode `Auto` uses: each zone's
+/// share of the allocatable CPU of ready nodes (control-plane nodes left
+/// out). `None` when a counted node lacks a zone or CPU, or when fewer than
+/// two zones remain.
+pub(crate) type ZoneRatios = Option<BTreeMap<String, f64>>;
+
+/// Computes [`ZoneRatios`] from every Node (upstream `SetNodes`).
+pub(crate) fn zone_ratios<'a>(nodes: impl Iterator<Item = &'a Node>) -> ZoneRatios {
+    let mut by_zone: BTreeMap<String, i64> = BTreeMap::new();
+    let mut total: i64 = 0;
+    for node in nodes {
+        let labels = &node.metadata.labels;
+        if labels.contains_key("node-role.kubernetes.io/control-plane")
+            || labels.contains_key("node-role.kubernetes.io/master")
+        {
+            continue;
+        }
+        let ready = node
+            .status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .is_some_and(|c| c.status == crate::api::ConditionStatus::True);
+        if !ready {
+            continue;
+        }
+        let cpu = node
+            .status
+            .allocatable
+            .get("cpu")
+            .and_then(|q| q.millis())
+            .unwrap_or(0);
+        let zone = labels.get(ZONE_LABEL).filter(|z| !z.is_empty());
+        let zone = zone.filter(|_| cpu != 0)?;
+        total = total.saturating_add(cpu);
+        let e = by_zone.entry(zone.clone()).or_default();
+        *e = e.saturating_add(cpu);
+    }
+    if total <= 0 || by_zone.len() < 2 {
+        return None;
+    }
+    Some(
+        by_zone
+            .into_iter()
+            .map(|(z, cpu)| (z, cpu as f64 / total as f64))
+            .collect(),
+    )
+}
+
+const OVERLOAD_THRESHOLD: f64 = 0.2;
+
+#[derive(Debug, Clone, Copy)]
+struct Allocation {
+    minimum: i64,
+    maximum: i64,
+    desired: f64,
+}
+
+/// Upstream `getAllocations`: per-zone minimum, maximum and desired counts,
+/// or `None` when the safeguards refuse hints.
+fn allocations(ratios: &ZoneRatios, endpoints: i64) -> Option<BTreeMap<String, Allocation>> {
+    let ratios = ratios.as_ref()?;
+    if ratios.len() < 2 || ratios.len() as i64 > endpoints {
+        return None;
+    }
+    let mut remaining = endpoints;
+    let mut min_total = 0;
+    let mut out = BTreeMap::new();
+    for (zone, ratio) in ratios {
+        let desired = ratio * endpoints as f64;
+        let minimum = (desired * (1.0 / (1.0 + OVERLOAD_THRESHOLD))).ceil() as i64;
+        out.insert(
+            zone.clone(),
+            Allocation {
+                minimum,
+                maximum: 0,
+                desired: desired.max(minimum as f64),
+            },
+        );
+        min_total += minimum;
+        remaining -= minimum;
+        if remaining < 0 {
+            return None;
+        }
+    }
+    for a in out.values_mut() {
+        a.maximum = a.minimum + endpoints - min_total;
+    }
+    Some(out)
+}
+
+fn ready(ep: &Endpoint) -> bool {
+    ep.conditions.ready == Some(true)
+}
+
+fn zone_hint(zone: &str) -> Option<EndpointHints> {
+    Some(EndpointHints {
+        for_zones: vec![ForZone {
+            name: zone.to_owned(),
+        }],
+        for_nodes: Vec::new(),
+    })
+}
+
+/// Upstream `RemoveHintsFromSlices`.
+fn remove_all_hints(plan: &mut Plan<'_>) {
+    for s in plan
+        .create
+        .iter_mut()
+        .chain(plan.update.iter_mut().map(|(_, s)| s))
+    {
+        for ep in &mut s.endpoints {
+            ep.hints = None;
+        }
+    }
+    let mut still = Vec::with_capacity(plan.unchanged.len());
+    for (id, s) in std::mem::take(&mut plan.unchanged) {
+        if s.endpoints.iter().any(|e| e.hints.is_some()) {
+            let mut s = s.clone();
+            for ep in &mut s.endpoints {
+                ep.hints = None;
+            }
+            plan.update.push((id, s));
+        } else {
+            still.push((id, s));
+        }
+    }
+    plan.unchanged = still;
+}
+
+/// Upstream `getHintsByZone`: the hints an unchanged slice holds, or
+/// `None` when they are no longer valid.
+fn hints_by_zone(
+    slice: &EndpointSlice,
+    allocated: &BTreeMap<String, i64>,
+    allocations: &BTreeMap<String, Allocation>,
+) -> Option<BTreeMap<String, i64>> {
+    let mut by_zone: BTreeMap<String, i64> = BTreeMap::new();
+    for ep in slice.endpoints.iter().filter(|e| ready(e)) {
+        let hints = ep.hints.as_ref().filter(|h| !h.for_zones.is_empty())?;
+        for z in &hints.for_zones {
+            if !allocations.contains_key(&z.name) {
+                return None;
+            }
+            *by_zone.entry(z.name.clone()).or_default() += 1;
+        }
+    }
+    for (zone, n) in &by_zone {
+        let already = allocated.get(zone).copied().unwrap_or(0);
+        if n + already > allocations.get(zone)?.maximum {
+            return None;
+        }
+    }
+    Some(by_zone)
+}
+
+/// The zone with the largest value (the first in name order on ties), as
+/// upstream `getMost` (which starts from 0 and needs strictly more).
+fn most(zones: &BTreeMap<String, f64>) -> (Option<&String>, f64) {
+    let mut best = (None, 0.0);
+    for (z, &n) in zones {
+        if n > best.1 {
+            best = (Some(z), n);
+        }
+    }
+    best
+}
+
+/// Upstream `getGivingAndReceivingZones`.
+fn giving_and_receiving(
+    allocations: &BTreeMap<String, Allocation>,
+    allocated: &BTreeMap<String, i64>,
+) -> (BTreeMap<String, i64>, BTreeMap<String, i64>) {
+    let mut giving_desired: BTreeMap<String, f64> = BTreeMap::new();
+    let mut receiving_desired: BTreeMap<String, f64> = BTreeMap::new();
+    for (zone, a) in allocations {
+        let have = allocated.get(zone).copied().unwrap_or(0) as f64;
+        if have > a.desired {
+            giving_desired.insert(zone.clone(), have - a.desired);
+        } else if have < a.desired {
+            receiving_desired.insert(zone.clone(), a.desired - have);
+        }
+    }
+    let mut giving: BTreeMap<String, i64> = BTreeMap::new();
+    let mut receiving: BTreeMap<String, i64> = BTreeMap::new();
+    loop {
+        let (g, to_give) = most(&giving_desired);
+        let (r, to_receive) = most(&receiving_desired);
+        let (Some(g), Some(r)) = (g.cloned(), r.cloned()) else {
+            break;
+        };
+        if (to_give < 1.0 && to_receive < 1.0) || to_give < 0.5 || to_receive < 0.5 {
+            break;
+        }
+        *giving.entry(g.clone()).or_default() += 1;
+        *giving_desired.entry(g).or_default() -= 1.0;
+        *receiving.entry(r.clone()).or_default() += 1;
+        *receiving_desired.entry(r).or_default() -= 1.0;
+    }
+    (giving, receiving)
+}
+
+/// EP-11: upstream `AddHints` for one address type.
+fn auto_hints(plan: &mut Plan<'_>, ratios: &ZoneRatios) {
+    let total: i64 = plan
+        .create
+        .iter()
+        .chain(plan.update.iter().map(|(_, s)| s))
+        .chain(plan.unchanged.iter().map(|(_, s)| *s))
+        .map(|s| s.endpoints.iter().filter(|e| ready(e)).count() as i64)
+        .sum();
+    let Some(allocations) = allocations(ratios, total) else {
+        remove_all_hints(plan);
+        return;
+    };
+    // Hints of unchanged slices count when still valid; the others are redone.
+    let mut allocated: BTreeMap<String, i64> = BTreeMap::new();
+    let mut still = Vec::with_capacity(plan.unchanged.len());
+    for (id, s) in std::mem::take(&mut plan.unchanged) {
+        match hints_by_zone(s, &allocated, &allocations) {
+            Some(by_zone) => {
+                for (z, n) in by_zone {
+                    *allocated.entry(z).or_default() += n;
+                }
+                still.push((id, s));
+            }
+            None => plan.update.push((id, s.clone())),
+        }
+    }
+    plan.unchanged = still;
+    // Any ready endpoint without a zone: no hints at all.
+    let zoneless = plan
+        .create
+        .iter()
+        .chain(plan.update.iter().map(|(_, s)| s))
+        .flat_map(|s| &s.endpoints)
+        .any(|e| ready(e) && e.zone.as_deref().is_none_or(str::is_empty));
+    if zoneless {
+        remove_all_hints(plan);
+        return;
+    }
+    // 1. Every ready endpoint to its own zone.
+    for s in plan
+        .create
+        .iter_mut()
+        .chain(plan.update.iter_mut().map(|(_, s)| s))
+    {
+        for ep in &mut s.endpoints {
+            if !ready(ep) {
+                ep.hints = None;
+                continue;
+            }
+            let zone = ep.zone.clone().unwrap_or_default();
+            *allocated.entry(zone.clone()).or_default() += 1;
+            ep.hints = zone_hint(&zone);
+        }
+    }
+    // 2. Who gives, who receives.
+    let (mut giving, mut receiving) = giving_and_receiving(&allocations, &allocated);
+    // 3. Re-hint surplus endpoints to zones that are short.
+    let mut moved: BTreeMap<String, i64> = BTreeMap::new();
+    'slices: for s in plan
+        .create
+        .iter_mut()
+        .chain(plan.update.iter_mut().map(|(_, s)| s))
+    {
+        for ep in &mut s.endpoints {
+            if !ready(ep) {
+                ep.hints = None;
+                continue;
+            }
+            if giving.is_empty() || receiving.is_empty() {
+                break 'slices;
+            }
+            let Some(zone) = ep.zone.clone().filter(|z| !z.is_empty()) else {
+                continue;
+            };
+            if giving.get(&zone).is_some_and(|&n| n > 0) {
+                let Some(to) = receiving
+                    .iter()
+                    .find(|(_, n)| **n > 0)
+                    .map(|(z, _)| z.clone())
+                else {
+                    continue;
+                };
+                ep.hints = zone_hint(&to);
+                for (map, z) in [(&mut giving, &zone), (&mut receiving, &to)] {
+                    if let Some(n) = map.get_mut(z) {
+                        *n -= 1;
+                        if *n == 0 {
+                            map.remove(z);
+                        }
+                    }
+                }
+                *moved.entry(to).or_default() += 1;
+                *moved.entry(zone).or_default() -= 1;
+            }
+        }
+    }
+    for (z, d) in moved {
+        *allocated.entry(z).or_default() += d;
+    }
+    if allocated.is_empty() {
+        remove_all_hints(plan);
+    }
 }

@@ -19,7 +19,7 @@
 //!   the controllers' own writes included (EndpointSlices created, updated
 //!   and deleted), so a caller can update its own views incrementally.
 //! * **Settled.** After every call the EndpointSlice controller (rules
-//!   EP-1 … EP-10 of `services.md`) and the mirroring controller (EP-12)
+//!   EP-1 … EP-11 of `services.md`) and the mirroring controller (EP-12)
 //!   have reconciled every Service the call could affect, and only those.
 //!
 //! ## Store once, index twice
@@ -57,8 +57,12 @@
 //!   filled) the choice here is deterministic. Upstream's own history
 //!   dependence is kept: a placeholder can survive next to real slices when
 //!   a port group is wanted only by pods without an endpoint.
-//! * EP-11 (`topology-mode: Auto`) is not modelled: such Services get no
-//!   hints, as when its safeguards fail.
+//! * EP-11 (`topology-mode: Auto`): zone weights from the allocatable CPU
+//!   of ready nodes, the safeguards, same-zone hints and the redistribution
+//!   to short zones, as upstream's topology cache (zones visited in name
+//!   order where upstream iterates a map). Every Node change reconciles the
+//!   Auto Services again; the weights are recomputed from all Nodes once
+//!   per call that needs them.
 //! * Mirroring (EP-12): one slice per (port list, address type) of a
 //!   selector-less Service's `Endpoints`, at most
 //!   `mirroring_max_endpoints_per_subset` endpoints, `skip-mirror` honoured.
@@ -230,6 +234,11 @@ pub struct Cluster {
     foreign: FxSet<(Sym, Sym)>,
     /// Use the one-pod fast path (on by default; off only to test it).
     fast_path: bool,
+    /// Services with `topology-mode: Auto`: every Node change concerns them.
+    auto_services: BTreeMap<(String, String), ()>,
+    /// The zone weights of topology-mode Auto, computed from the Nodes on
+    /// demand (`None` = to recompute after a Node change).
+    zone_ratios: Option<endpointslice::ZoneRatios>,
 }
 
 /// Why a Service must be reconciled.
@@ -305,6 +314,8 @@ impl Cluster {
             slices_by_service: FxMap::default(),
             foreign: FxSet::default(),
             fast_path: true,
+            auto_services: BTreeMap::new(),
+            zone_ratios: None,
         };
         if cluster.config.bootstrap {
             let mut objects: Vec<Object> =
@@ -709,12 +720,15 @@ impl Cluster {
                     self.svc_index.entry((ns, k, v)).or_default().push(id);
                 }
                 self.services.insert(id, SvcRec { ns, selector });
+                if endpointslice::topology_auto(svc) {
+                    self.auto_services.insert(ns_name(&slot.key), ());
+                }
                 t.full(ns_name(&slot.key));
             }
-            Object::Node(node) => {
+            Object::Node(_) => {
+                self.node_changed(t);
                 let name = self.strings.intern(&slot.key.name);
                 self.nodes.insert(name, id);
-                let _ = node;
                 self.mark_node_pods(name, t);
             }
             Object::EndpointSlice(slice) => {
@@ -766,9 +780,11 @@ impl Cluster {
                         }
                     }
                 }
+                self.auto_services.remove(&ns_name(&slot.key));
                 t.full(ns_name(&slot.key));
             }
             Object::Node(_) => {
+                self.node_changed(t);
                 if let Some(name) = self.strings.lookup(&slot.key.name) {
                     self.nodes.remove(&name);
                     self.mark_node_pods(name, t);
@@ -884,6 +900,15 @@ impl Cluster {
         }
     }
 
+    /// A Node came, went or changed: the zone weights of topology-mode
+    /// Auto are stale, and every Auto Service must be reconciled.
+    fn node_changed(&mut self, t: &mut Tracker) {
+        self.zone_ratios = None;
+        for service in self.auto_services.keys() {
+            t.full(service.clone());
+        }
+    }
+
     fn mark_node_pods(&self, node: Sym, t: &mut Tracker) {
         let mut scratch = Tracker::default();
         for pid in self.pods_by_node.get(&node).into_iter().flatten() {
@@ -964,6 +989,19 @@ impl Cluster {
         if !self.config.endpoint_slice_controller {
             return;
         }
+        if self.zone_ratios.is_none()
+            && self
+                .auto_services
+                .contains_key(&(ns.to_owned(), name.to_owned()))
+        {
+            let ratios = endpointslice::zone_ratios(self.nodes.values().filter_map(|&id| {
+                match self.object(id) {
+                    Some(Object::Node(n)) => Some(n),
+                    _ => None,
+                }
+            }));
+            self.zone_ratios = Some(ratios);
+        }
         let ops = {
             let svc = self.lookup(Kind::Service, Some(ns), name);
             let mut managed: Vec<(ObjId, &EndpointSlice)> = Vec::new();
@@ -1012,6 +1050,7 @@ impl Cluster {
                         &managed,
                         self.config.primary_family(),
                         self.config.max_endpoints_per_slice as usize,
+                        self.zone_ratios.as_ref().unwrap_or(&None),
                     ));
                     ops.extend(endpointslice::mirror(None, &mirrored, 1));
                 }

@@ -302,3 +302,68 @@ fn service_label_changes_update_slices() {
     assert_eq!(slices[0].metadata.labels["team"], "x");
     assert!(!slices[0].metadata.labels.contains_key(HEADLESS_LABEL));
 }
+
+#[test]
+fn topology_auto_hints_follow_cpu_shares() {
+    let mut c = bare();
+    let node = |name: &str, zone: &str, cpu: &str| -> Object {
+        serde_json::from_str(&format!(
+            r#"{{"apiVersion": "v1", "kind": "Node",
+               "metadata": {{"name": "{name}", "labels": {{"topology.kubernetes.io/zone": "{zone}"}}}},
+               "status": {{"allocatable": {{"cpu": "{cpu}"}}, "conditions": [{{"type": "Ready", "status": "True"}}]}}}}"#
+        ))
+        .unwrap()
+    };
+    let mut base = objects(BASE);
+    base.remove(1); // node n1 without CPU
+    base[1]
+        .metadata_mut()
+        .annotations
+        .insert(TOPOLOGY_MODE_ANNOTATION.into(), "Auto".into());
+    base.push(node("na", "a", "2"));
+    base.push(node("nb", "b", "1"));
+    for i in 0..3 {
+        base.push(pod(
+            &format!("a{i}"),
+            &format!("10.244.0.{i}"),
+            "na",
+            true,
+            r#"{"app": "web"}"#,
+        ));
+        base.push(pod(
+            &format!("b{i}"),
+            &format!("10.244.1.{i}"),
+            "nb",
+            true,
+            r#"{"app": "web"}"#,
+        ));
+    }
+    c.apply_batch(base).unwrap();
+    let hinted = |c: &Cluster| {
+        let mut by_zone: BTreeMap<String, usize> = BTreeMap::new();
+        for s in c.endpoint_slices("shop", "web") {
+            for e in &s.endpoints {
+                if let Some(h) = &e.hints {
+                    *by_zone.entry(h.for_zones[0].name.clone()).or_default() += 1;
+                }
+            }
+        }
+        by_zone
+    };
+    // Shares 2/3 and 1/3 of 6 endpoints: zone a needs 4, b gives one.
+    assert_eq!(
+        hinted(&c),
+        BTreeMap::from([("a".into(), 4), ("b".into(), 2)])
+    );
+    // A node of a third zone without CPU: not enough information, no hints.
+    c.apply(node("nc", "c", "0")).unwrap();
+    assert!(hinted(&c).is_empty());
+    // Gone again: hints come back.
+    c.delete(&ObjectKey {
+        kind: Kind::Node,
+        namespace: None,
+        name: "nc".into(),
+    })
+    .unwrap();
+    assert_eq!(hinted(&c).values().sum::<usize>(), 6);
+}
