@@ -22,6 +22,10 @@ use crate::ipam::IpFamily;
 use super::ObjId;
 
 /// `endpointslice.kubernetes.io/managed-by` of the EndpointSlice controller.
+///
+/// ```
+/// assert_eq!(svcroute::cluster::CONTROLLER_NAME, "endpointslice-controller.k8s.io");
+/// ```
 pub const CONTROLLER_NAME: &str = "endpointslice-controller.k8s.io";
 /// `endpointslice.kubernetes.io/managed-by` of the mirroring controller.
 pub const MIRRORING_CONTROLLER_NAME: &str = "endpointslicemirroring-controller.k8s.io";

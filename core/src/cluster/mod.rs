@@ -340,6 +340,13 @@ impl Cluster {
     }
 
     /// The configuration.
+    ///
+    /// ```
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let c = Cluster::new(ClusterConfig { seed: 7, ..Default::default() })?;
+    /// assert_eq!(c.config().seed, 7);
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
     pub fn config(&self) -> &ClusterConfig {
         &self.config
     }
@@ -436,6 +443,17 @@ impl Cluster {
 
     /// Deletes one object, then lets the controllers settle. Deleting an
     /// object that does not exist is a [`ProblemKind::NotFound`] error.
+    /// A namespaced key without a namespace means `default`.
+    ///
+    /// ```
+    /// use svcroute::api::{Kind, ObjectKey};
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let mut c = Cluster::new(ClusterConfig::default())?;
+    /// let k = ObjectKey { kind: Kind::Service, namespace: None, name: "kubernetes".into() };
+    /// assert_eq!(c.delete(&k)?.deleted.len(), 1);
+    /// assert!(c.delete(&k).is_err());
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
     pub fn delete(&mut self, key: &ObjectKey) -> Result<Changes, ClusterError> {
         self.delete_batch(std::slice::from_ref(key))
     }
@@ -555,7 +573,16 @@ impl Cluster {
         self.fast_path = on;
     }
 
-    /// The object with this key.
+    /// The object with this key (namespaced kinds need their namespace).
+    ///
+    /// ```
+    /// use svcroute::api::{Kind, ObjectKey};
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let c = Cluster::new(ClusterConfig::default())?;
+    /// let ns = ObjectKey { kind: Kind::Namespace, namespace: None, name: "kube-system".into() };
+    /// assert!(c.get(&ns).is_some());
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
         let id = *self.by_key.get(key)?;
         self.slot(id).map(|s| &s.object)
@@ -597,12 +624,24 @@ impl Cluster {
             .collect()
     }
 
-    /// How many objects are stored.
+    /// How many objects are stored (the controllers' included).
+    ///
+    /// ```
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// assert_eq!(Cluster::new(ClusterConfig::default())?.len(), 5);
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.by_key.len()
     }
 
     /// Is the store empty?
+    ///
+    /// ```
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// assert!(Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?.is_empty());
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.by_key.is_empty()
     }
@@ -610,6 +649,21 @@ impl Cluster {
     /// The EndpointSlices of a Service (label `kubernetes.io/service-name`
     /// in its namespace): the controllers' and the users', as kube-proxy
     /// reads them. Ordered by slice name.
+    ///
+    /// ```
+    /// use svcroute::api::Object;
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let mut c = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+    /// let svc: Object = serde_json::from_str(r#"{"apiVersion": "v1", "kind": "Service",
+    ///   "metadata": {"name": "web", "namespace": "shop"},
+    ///   "spec": {"clusterIP": "10.96.0.9", "selector": {"app": "web"}, "ports": [{"port": 80}]}}"#).unwrap();
+    /// c.apply(svc)?;
+    /// // No pods yet: one placeholder slice, no endpoints, no ports.
+    /// let slices = c.endpoint_slices("shop", "web");
+    /// assert_eq!(slices.len(), 1);
+    /// assert!(slices[0].endpoints.is_empty() && slices[0].ports.is_empty());
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
     pub fn endpoint_slices(&self, namespace: &str, service: &str) -> Vec<&EndpointSlice> {
         let (Some(ns), Some(name)) = (self.strings.lookup(namespace), self.strings.lookup(service))
         else {
