@@ -1110,10 +1110,13 @@ impl Cluster {
                     ));
                     ops.extend(endpointslice::mirror(None, &mirrored, 1));
                 }
-                Some((_, Object::Service(_))) => {
+                Some((_, Object::Service(svc))) => {
                     ops.extend(managed.iter().map(|(id, _)| SliceOp::Delete(*id)));
+                    // Mirroring is for selector-less Services only (an
+                    // ExternalName Service with a selector gets neither).
+                    let selectorless = svc.spec.selector.as_ref().is_none_or(|s| s.is_empty());
                     let eps = match self.lookup(Kind::Endpoints, Some(ns), name) {
-                        Some((_, Object::Endpoints(e))) => Some(e),
+                        Some((_, Object::Endpoints(e))) if selectorless => Some(e),
                         _ => None,
                     };
                     ops.extend(endpointslice::mirror(

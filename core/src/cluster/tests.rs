@@ -367,3 +367,20 @@ fn topology_auto_hints_follow_cpu_shares() {
     .unwrap();
     assert_eq!(hinted(&c).values().sum::<usize>(), 6);
 }
+
+#[test]
+fn external_name_with_selector_is_neither_managed_nor_mirrored() {
+    let mut c = bare();
+    c.apply_batch(objects(
+        r#"[
+      {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ext", "namespace": "shop"},
+       "spec": {"type": "ExternalName", "externalName": "example.com", "selector": {"app": "web"}}},
+      {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "ext", "namespace": "shop"},
+       "subsets": [{"addresses": [{"ip": "192.0.2.1"}], "ports": [{"port": 443}]}]}
+    ]"#,
+    ))
+    .unwrap();
+    c.apply(pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    assert!(c.endpoint_slices("shop", "ext").is_empty());
+}
