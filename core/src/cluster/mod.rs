@@ -223,7 +223,10 @@ pub struct Cluster {
     strings: Interner,
     slots: Vec<Option<Slot>>,
     free: Vec<ObjId>,
+    /// Ordered index, for listing.
     by_key: BTreeMap<ObjectKey, ObjId>,
+    /// Hash index, for point lookups.
+    ids: FxMap<ObjectKey, ObjId>,
     pods: FxMap<ObjId, PodRec>,
     services: FxMap<ObjId, SvcRec>,
     pod_index: FxMap<Pair, Vec<ObjId>>,
@@ -307,6 +310,7 @@ impl Cluster {
             slots: Vec::new(),
             free: Vec::new(),
             by_key: BTreeMap::new(),
+            ids: FxMap::default(),
             pods: FxMap::default(),
             services: FxMap::default(),
             pod_index: FxMap::default(),
@@ -418,7 +422,7 @@ impl Cluster {
         let mut t = Tracker::default();
         for object in staged {
             if let Some(ns) = object.namespace().map(str::to_owned)
-                && !self.by_key.contains_key(&ns_key(&ns))
+                && !self.ids.contains_key(&ns_key(&ns))
             {
                 self.write(
                     Object::Namespace(Namespace {
@@ -478,7 +482,7 @@ impl Cluster {
         let problems: Vec<ClusterProblem> = keys
             .iter()
             .enumerate()
-            .filter(|(_, k)| !self.by_key.contains_key(&normal_key(k)))
+            .filter(|(_, k)| !self.ids.contains_key(&normal_key(k)))
             .map(|(i, k)| {
                 ClusterProblem::object(ProblemKind::NotFound, k.clone(), Some(i), None, "not found")
             })
@@ -513,7 +517,7 @@ impl Cluster {
             WatchEvent::Added(o) | WatchEvent::Modified(o) => self.apply(o),
             WatchEvent::Deleted(o) => {
                 let key = normal_key(&o.key());
-                if self.by_key.contains_key(&key) {
+                if self.ids.contains_key(&key) {
                     self.delete(&key)
                 } else {
                     Ok(Changes::default())
@@ -586,7 +590,7 @@ impl Cluster {
     /// # Ok::<(), svcroute::cluster::ClusterError>(())
     /// ```
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
-        let id = *self.by_key.get(key)?;
+        let id = *self.ids.get(key)?;
         self.slot(id).map(|s| &s.object)
     }
 
@@ -701,7 +705,7 @@ impl Cluster {
             namespace: ns.map(str::to_owned),
             name: name.to_owned(),
         };
-        let id = *self.by_key.get(&key)?;
+        let id = *self.ids.get(&key)?;
         Some((id, self.object(id)?))
     }
 
@@ -709,7 +713,7 @@ impl Cluster {
     /// the controllers must look at.
     fn write(&mut self, object: Object, t: &mut Tracker) -> ObjId {
         let key = object.key();
-        let id = match self.by_key.get(&key) {
+        let id = match self.ids.get(&key) {
             Some(&id) => {
                 if self.object(id) == Some(&object) {
                     return id;
@@ -728,6 +732,7 @@ impl Cluster {
                     }
                 };
                 self.by_key.insert(key.clone(), id);
+                self.ids.insert(key.clone(), id);
                 id
             }
         };
@@ -737,9 +742,10 @@ impl Cluster {
     }
 
     fn remove(&mut self, key: &ObjectKey, t: &mut Tracker) {
-        let Some(id) = self.by_key.remove(key) else {
+        let Some(id) = self.ids.remove(key) else {
             return;
         };
+        self.by_key.remove(key);
         t.touched.entry(key.clone()).or_insert(true);
         self.unindex(id, t);
         self.slots[id as usize] = None;
@@ -1029,7 +1035,7 @@ impl Cluster {
         }
         let mut changes = Changes::default();
         for (key, existed) in t.touched {
-            match (existed, self.by_key.contains_key(&key)) {
+            match (existed, self.ids.contains_key(&key)) {
                 (false, true) => changes.created.push(key),
                 (true, true) => changes.updated.push(key),
                 (true, false) => changes.deleted.push(key),
@@ -1320,7 +1326,7 @@ impl Cluster {
                 namespace: Some(ns.to_owned()),
                 name,
             };
-            if !self.by_key.contains_key(&key) {
+            if !self.ids.contains_key(&key) {
                 return key.name;
             }
         }
