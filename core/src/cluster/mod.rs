@@ -719,6 +719,19 @@ impl Cluster {
                     return id;
                 }
                 t.touched.entry(key.clone()).or_insert(true);
+                // A pod whose labels and node stay (a status change): its
+                // index entries stay too; only its Services look again.
+                if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
+                    && old.metadata.labels == new.metadata.labels
+                    && old.spec.node_name == new.spec.node_name
+                    && let Some(rec) = self.pods.get(&id)
+                {
+                    self.mark_pod_services(rec, &key, t);
+                    if let Some(slot) = self.slots[id as usize].as_mut() {
+                        slot.object = object;
+                    }
+                    return id;
+                }
                 self.unindex(id, t);
                 id
             }
