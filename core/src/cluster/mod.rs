@@ -78,11 +78,11 @@
 //! Measured with `cargo bench -p svcroute-benches --bench cluster -- --warm-up-time 1
 //! --measurement-time 3` on a shared 2-core machine, for a synthetic cluster
 //! at the published limits (5,000 nodes, 150,000 pods, 10,000 Services, up
-//! to 250 endpoints per Service): building it from objects takes 2.3–4.2 s,
-//! one Pod label change or readiness flip 6–16 µs (about the same for a
+//! to 250 endpoints per Service): building it from objects takes 1.9–4.2 s,
+//! one Pod label change or readiness flip 6.6–16 µs (about the same for a
 //! 15-pod and a 250-pod Service; the spread is the machine's load, a load
-//! average of 4–5 during the runs), and the store holds about 4.0 KB per
-//! pod (3.5 KB above the same cluster without pods).
+//! average of 3–5 during the runs), and the store holds about 4.1 KB per
+//! pod (3.7 KB above the same cluster without pods).
 //! Objects are stored whole, in their API shape, so that reads return
 //! exactly what was applied; a compact pod record (interned labels, no API
 //! struct) is the way to the 400-byte and 300-ms targets.
