@@ -137,6 +137,12 @@ impl Default for ProxyConfig {
 
 /// Which address `default/kubernetes` gets, and the ClusterIP allocator
 /// reserves.
+///
+/// ```
+/// use svcroute::cluster::{ClusterConfig, KubernetesServiceIp};
+/// let c = ClusterConfig { kubernetes_service_ip: KubernetesServiceIp::None, ..Default::default() };
+/// assert_eq!(c.kubernetes_ip(), None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum KubernetesServiceIp {
     /// The first usable address of the primary service CIDR (`10.96.0.1`).

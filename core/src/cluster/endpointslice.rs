@@ -22,6 +22,10 @@ use crate::ipam::IpFamily;
 use super::ObjId;
 
 /// `endpointslice.kubernetes.io/managed-by` of the EndpointSlice controller.
+///
+/// ```
+/// assert_eq!(svcroute::cluster::CONTROLLER_NAME, "endpointslice-controller.k8s.io");
+/// ```
 pub const CONTROLLER_NAME: &str = "endpointslice-controller.k8s.io";
 /// `endpointslice.kubernetes.io/managed-by` of the mirroring controller.
 pub const MIRRORING_CONTROLLER_NAME: &str = "endpointslicemirroring-controller.k8s.io";
@@ -45,6 +49,12 @@ pub(crate) enum SliceOp {
     Update(ObjId, EndpointSlice),
     /// Delete the stored slice.
     Delete(ObjId),
+    /// Replace endpoint `i` of the stored slice, in place.
+    Replace(ObjId, usize, Endpoint),
+    /// Remove endpoint `i` of the stored slice, in place (order kept).
+    Remove(ObjId, usize),
+    /// Append an endpoint to the stored slice, in place.
+    Push(ObjId, Endpoint),
 }
 
 /// A pod as the controller sees it: the pod and its node (`None` when the
@@ -246,21 +256,39 @@ fn ep_key(ep: &Endpoint) -> EpKey {
 
 /// Upstream `EndpointsEqualBeyondHash`: what the identity does not cover.
 fn equal_beyond_hash(a: &Endpoint, b: &Endpoint) -> bool {
-    let strip = |r: &Option<ObjectReference>| {
-        r.clone().map(|mut r| {
-            r.resource_version = None;
-            r
-        })
+    let same_target = match (&a.target_ref, &b.target_ref) {
+        (None, None) => true,
+        (Some(x), Some(y)) => {
+            x.kind == y.kind
+                && x.name == y.name
+                && x.namespace == y.namespace
+                && x.uid == y.uid
+                && x.api_version == y.api_version
+        }
+        _ => false,
     };
-    a.node_name == b.node_name
-        && a.zone == b.zone
-        && a.conditions == b.conditions
-        && strip(&a.target_ref) == strip(&b.target_ref)
+    a.conditions == b.conditions && a.node_name == b.node_name && a.zone == b.zone && same_target
+}
+
+/// Same identity as [`ep_key`] compares, without building keys.
+fn same_identity(a: &Endpoint, b: &Endpoint) -> bool {
+    fn target(e: &Endpoint) -> (Option<&str>, &str) {
+        e.target_ref
+            .as_ref()
+            .map_or((None, ""), |r| (r.namespace.as_deref(), r.name.as_str()))
+    }
+    if target(a) != target(b) || a.hostname != b.hostname {
+        return false;
+    }
+    if a.addresses.len() == 1 && b.addresses.len() == 1 {
+        return a.addresses[0] == b.addresses[0];
+    }
+    ep_key(a) == ep_key(b)
 }
 
 /// The labels a managed slice must carry, and whether the slice's own
-/// non-reserved labels differ from the Service's (upstream
-/// `setEndpointSliceLabels`).
+/// non-reserved labels differ from the Service's non-reserved labels
+/// (upstream `setEndpointSliceLabels`: the two maps compared whole).
 fn slice_labels(
     existing: &BTreeMap<String, String>,
     svc: &Service,
@@ -281,7 +309,7 @@ fn slice_labels(
     let changed = existing
         .iter()
         .filter(|(k, _)| !reserved(k))
-        .any(|(k, v)| labels.get(k) != Some(v));
+        .ne(labels.iter());
     if is_headless_for_labels(svc) {
         labels.insert(HEADLESS_LABEL.to_owned(), String::new());
     }
@@ -362,11 +390,6 @@ pub(crate) fn topology_auto(svc: &Service) -> bool {
 }
 
 fn heuristic(svc: &Service) -> Heuristic {
-    if topology_auto(svc) {
-        // EP-11 (topology-mode Auto) is not modelled: its safeguards are
-        // treated as failing, which removes every hint.
-        return Heuristic::Remove;
-    }
     match svc.spec.traffic_distribution.as_deref() {
         Some("PreferClose" | "PreferSameZone") => Heuristic::SameZone,
         Some("PreferSameNode") => Heuristic::SameNode,
@@ -442,7 +465,7 @@ struct Plan<'a> {
     unchanged: Vec<Existing<'a>>,
 }
 
-/// Reconciles one Service (EP-1 … EP-10): `pods` are the pods its selector
+/// Reconciles one Service (EP-1 … EP-11): `pods` are the pods its selector
 /// picks (any order), `existing` the controller's slices of this Service.
 pub(crate) fn reconcile<'a>(
     svc: &Service,
@@ -450,6 +473,7 @@ pub(crate) fn reconcile<'a>(
     existing: &[Existing<'a>],
     primary: IpFamily,
     max: usize,
+    ratios: &ZoneRatios,
 ) -> Vec<SliceOp> {
     let types = address_types(svc, primary);
     let mut ops = Vec::new();
@@ -464,7 +488,7 @@ pub(crate) fn reconcile<'a>(
             .filter(|(_, s)| s.address_type == at)
             .copied()
             .collect();
-        let plan = reconcile_address_type(svc, pods, &mine, at, max);
+        let plan = reconcile_address_type(svc, pods, &mine, at, max, ratios);
         ops.extend(plan.create.into_iter().map(SliceOp::Create));
         ops.extend(
             plan.update
@@ -482,6 +506,7 @@ fn reconcile_address_type<'a>(
     existing: &[Existing<'a>],
     at: AddressType,
     max: usize,
+    ratios: &ZoneRatios,
 ) -> Plan<'a> {
     let publish_not_ready = svc.spec.publish_not_ready_addresses.unwrap_or(false);
     // Existing slices by port list, in the order found.
@@ -559,8 +584,18 @@ fn reconcile_address_type<'a>(
         }
     }
 
-    // EP-10 hints, on what is written and on unchanged slices that need them.
-    let h = heuristic(svc);
+    if topology_auto(svc) {
+        // EP-11: the annotation wins over trafficDistribution.
+        auto_hints(&mut plan, ratios);
+    } else {
+        traffic_distribution_hints(&mut plan, heuristic(svc));
+    }
+    finalize(&mut plan, at);
+    plan
+}
+
+/// EP-10 hints, on what is written and on unchanged slices that need them.
+fn traffic_distribution_hints(plan: &mut Plan<'_>, h: Heuristic) {
     let mut still = Vec::with_capacity(plan.unchanged.len());
     for (id, s) in std::mem::take(&mut plan.unchanged) {
         if hints_need_update(s, h) {
@@ -578,8 +613,11 @@ fn reconcile_address_type<'a>(
     for (_, s) in &mut plan.update {
         apply_hints(s, h);
     }
+}
 
-    // finalize: turn creates into updates of slices that would be deleted.
+/// Upstream `finalize`: turn creates into updates of slices that would
+/// otherwise be deleted (same address type).
+fn finalize(plan: &mut Plan<'_>, at: AddressType) {
     let mut i = 0;
     while i < plan.delete.len() && !plan.create.is_empty() {
         let (id, old) = plan.delete[i];
@@ -593,7 +631,6 @@ fn reconcile_address_type<'a>(
             i += 1;
         }
     }
-    plan
 }
 
 /// Upstream's placeholder comparison: namespace, labels, address type,
@@ -841,4 +878,447 @@ pub(crate) fn mirror(
         }
     }
     ops
+}
+
+// ------------------------------------------------------------------ one pod
+
+/// The reconcile of a settled Service after a change to one of its pods
+/// (or one that it selected), as in-place edits: exactly what the full
+/// [`reconcile`] would do from the same state, computed without looking at
+/// the other pods. `None` when the outcome could involve more than that one
+/// endpoint (a slice emptied or created in a new port group, a placeholder
+/// around, a port-group change, `max < 2`): the caller then runs the full
+/// reconcile.
+///
+/// `pod` is the pod and its node when it exists and the Service selects
+/// it; `existing` the controller's slices of the Service, in the order the
+/// full reconcile sees them.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn reconcile_pod(
+    svc: &Service,
+    pod_ns: &str,
+    pod_name: &str,
+    pod: Option<PodAndNode<'_>>,
+    existing: &[Existing<'_>],
+    primary: IpFamily,
+    max: usize,
+) -> Option<Vec<SliceOp>> {
+    if max < 2 || topology_auto(svc) || existing.iter().any(|(_, s)| s.endpoints.is_empty()) {
+        return None;
+    }
+    let types = address_types(svc, primary);
+    if existing
+        .iter()
+        .any(|(_, s)| !types.contains(&s.address_type))
+    {
+        return None;
+    }
+    let h = heuristic(svc);
+    let publish_not_ready = svc.spec.publish_not_ready_addresses.unwrap_or(false);
+    // The pod's port group, and whether it yields endpoints at all.
+    let wanted = pod
+        .filter(|(p, _)| should_be_in_endpoints(p))
+        .map(|(p, node)| {
+            let ports = endpoint_ports(svc, p);
+            (
+                p,
+                node,
+                port_key(&ports),
+                node.is_some() || publish_not_ready,
+            )
+        });
+    let mut ops = Vec::new();
+    for at in types {
+        // Where the pod's endpoint is now.
+        let mut found: Option<(usize, usize)> = None;
+        for (si, (_, s)) in existing.iter().enumerate() {
+            if s.address_type != at {
+                continue;
+            }
+            for (ei, ep) in s.endpoints.iter().enumerate() {
+                let is_it = ep
+                    .target_ref
+                    .as_ref()
+                    .is_some_and(|r| r.name == pod_name && r.namespace.as_deref() == Some(pod_ns));
+                if is_it {
+                    if found.is_some() {
+                        return None;
+                    }
+                    found = Some((si, ei));
+                }
+            }
+        }
+        // What it should be.
+        let new = match &wanted {
+            Some((p, node, key, true)) => {
+                let mut ep = pod_to_endpoint(p, *node, svc, at);
+                if let Some(w) = wanted_hints(&ep, h) {
+                    ep.hints = w;
+                }
+                (!ep.addresses.is_empty()).then_some((ep, key))
+            }
+            _ => None,
+        };
+        match (found, new) {
+            (None, None) => {}
+            (Some((si, ei)), Some((ep, key))) if port_key(&existing[si].1.ports) == *key => {
+                let (id, slice) = existing[si];
+                let old = &slice.endpoints[ei];
+                if same_identity(old, &ep) {
+                    let hints_ok = wanted_hints(old, h).is_none_or(|w| w == old.hints);
+                    if !(equal_beyond_hash(&ep, old) && hints_ok) {
+                        ops.push(SliceOp::Replace(id, ei, ep));
+                    }
+                } else {
+                    if slice.endpoints.len() == 1 {
+                        return None;
+                    }
+                    ops.push(SliceOp::Remove(id, ei));
+                    ops.push(SliceOp::Push(id, ep));
+                }
+            }
+            (Some(_), Some(_)) => return None,
+            (Some((si, ei)), None) => {
+                let (id, slice) = existing[si];
+                if slice.endpoints.len() == 1 {
+                    return None;
+                }
+                ops.push(SliceOp::Remove(id, ei));
+            }
+            (None, Some((ep, key))) => {
+                let mut in_group = existing
+                    .iter()
+                    .filter(|(_, s)| s.address_type == at && port_key(&s.ports) == *key)
+                    .peekable();
+                in_group.peek()?;
+                // The slice that ends up closest to full, first on ties.
+                let mut best: Option<(usize, ObjId)> = None;
+                for (id, s) in in_group {
+                    let fill = s.endpoints.len() + 1;
+                    if fill <= max && best.is_none_or(|(gap, _)| max - fill < gap) {
+                        best = Some((max - fill, *id));
+                    }
+                }
+                match best {
+                    Some((_, id)) => ops.push(SliceOp::Push(id, ep)),
+                    None => {
+                        let ports = endpoint_ports(svc, wanted.as_ref()?.0);
+                        let mut s = new_slice(svc, ports, at);
+                        s.endpoints.push(ep);
+                        ops.push(SliceOp::Create(s));
+                    }
+                }
+            }
+        }
+    }
+    Some(ops)
+}
+
+// ------------------------------------------------------------------ topology Auto (EP-11)
+
+/// The cluster-wide zone weights topology-mode `Auto` uses: each zone's
+/// share of the allocatable CPU of ready nodes (control-plane nodes left
+/// out). `None` when a counted node lacks a zone or CPU, or when fewer than
+/// two zones remain.
+pub(crate) type ZoneRatios = Option<BTreeMap<String, f64>>;
+
+/// Computes [`ZoneRatios`] from every Node (upstream `SetNodes`).
+pub(crate) fn zone_ratios<'a>(nodes: impl Iterator<Item = &'a Node>) -> ZoneRatios {
+    let mut by_zone: BTreeMap<String, i64> = BTreeMap::new();
+    let mut total: i64 = 0;
+    for node in nodes {
+        let labels = &node.metadata.labels;
+        if labels.contains_key("node-role.kubernetes.io/control-plane")
+            || labels.contains_key("node-role.kubernetes.io/master")
+        {
+            continue;
+        }
+        let ready = node
+            .status
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .is_some_and(|c| c.status == crate::api::ConditionStatus::True);
+        if !ready {
+            continue;
+        }
+        let cpu = node
+            .status
+            .allocatable
+            .get("cpu")
+            .and_then(|q| q.millis())
+            .unwrap_or(0);
+        let zone = labels.get(ZONE_LABEL).filter(|z| !z.is_empty());
+        let zone = zone.filter(|_| cpu != 0)?;
+        total = total.saturating_add(cpu);
+        let e = by_zone.entry(zone.clone()).or_default();
+        *e = e.saturating_add(cpu);
+    }
+    if total <= 0 || by_zone.len() < 2 {
+        return None;
+    }
+    Some(
+        by_zone
+            .into_iter()
+            .map(|(z, cpu)| (z, cpu as f64 / total as f64))
+            .collect(),
+    )
+}
+
+const OVERLOAD_THRESHOLD: f64 = 0.2;
+
+#[derive(Debug, Clone, Copy)]
+struct Allocation {
+    minimum: i64,
+    maximum: i64,
+    desired: f64,
+}
+
+/// Upstream `getAllocations`: per-zone minimum, maximum and desired counts,
+/// or `None` when the safeguards refuse hints.
+fn allocations(ratios: &ZoneRatios, endpoints: i64) -> Option<BTreeMap<String, Allocation>> {
+    let ratios = ratios.as_ref()?;
+    if ratios.len() < 2 || ratios.len() as i64 > endpoints {
+        return None;
+    }
+    let mut remaining = endpoints;
+    let mut min_total = 0;
+    let mut out = BTreeMap::new();
+    for (zone, ratio) in ratios {
+        let desired = ratio * endpoints as f64;
+        let minimum = (desired * (1.0 / (1.0 + OVERLOAD_THRESHOLD))).ceil() as i64;
+        out.insert(
+            zone.clone(),
+            Allocation {
+                minimum,
+                maximum: 0,
+                desired: desired.max(minimum as f64),
+            },
+        );
+        min_total += minimum;
+        remaining -= minimum;
+        if remaining < 0 {
+            return None;
+        }
+    }
+    for a in out.values_mut() {
+        a.maximum = a.minimum + endpoints - min_total;
+    }
+    Some(out)
+}
+
+fn ready(ep: &Endpoint) -> bool {
+    ep.conditions.ready == Some(true)
+}
+
+fn zone_hint(zone: &str) -> Option<EndpointHints> {
+    Some(EndpointHints {
+        for_zones: vec![ForZone {
+            name: zone.to_owned(),
+        }],
+        for_nodes: Vec::new(),
+    })
+}
+
+/// Upstream `RemoveHintsFromSlices`.
+fn remove_all_hints(plan: &mut Plan<'_>) {
+    for s in plan
+        .create
+        .iter_mut()
+        .chain(plan.update.iter_mut().map(|(_, s)| s))
+    {
+        for ep in &mut s.endpoints {
+            ep.hints = None;
+        }
+    }
+    let mut still = Vec::with_capacity(plan.unchanged.len());
+    for (id, s) in std::mem::take(&mut plan.unchanged) {
+        if s.endpoints.iter().any(|e| e.hints.is_some()) {
+            let mut s = s.clone();
+            for ep in &mut s.endpoints {
+                ep.hints = None;
+            }
+            plan.update.push((id, s));
+        } else {
+            still.push((id, s));
+        }
+    }
+    plan.unchanged = still;
+}
+
+/// Upstream `getHintsByZone`: the hints an unchanged slice holds, or
+/// `None` when they are no longer valid.
+fn hints_by_zone(
+    slice: &EndpointSlice,
+    allocated: &BTreeMap<String, i64>,
+    allocations: &BTreeMap<String, Allocation>,
+) -> Option<BTreeMap<String, i64>> {
+    let mut by_zone: BTreeMap<String, i64> = BTreeMap::new();
+    for ep in slice.endpoints.iter().filter(|e| ready(e)) {
+        let hints = ep.hints.as_ref().filter(|h| !h.for_zones.is_empty())?;
+        for z in &hints.for_zones {
+            if !allocations.contains_key(&z.name) {
+                return None;
+            }
+            *by_zone.entry(z.name.clone()).or_default() += 1;
+        }
+    }
+    for (zone, n) in &by_zone {
+        let already = allocated.get(zone).copied().unwrap_or(0);
+        if n + already > allocations.get(zone)?.maximum {
+            return None;
+        }
+    }
+    Some(by_zone)
+}
+
+/// The zone with the largest value (the first in name order on ties), as
+/// upstream `getMost` (which starts from 0 and needs strictly more).
+fn most(zones: &BTreeMap<String, f64>) -> (Option<&String>, f64) {
+    let mut best = (None, 0.0);
+    for (z, &n) in zones {
+        if n > best.1 {
+            best = (Some(z), n);
+        }
+    }
+    best
+}
+
+/// Upstream `getGivingAndReceivingZones`.
+fn giving_and_receiving(
+    allocations: &BTreeMap<String, Allocation>,
+    allocated: &BTreeMap<String, i64>,
+) -> (BTreeMap<String, i64>, BTreeMap<String, i64>) {
+    let mut giving_desired: BTreeMap<String, f64> = BTreeMap::new();
+    let mut receiving_desired: BTreeMap<String, f64> = BTreeMap::new();
+    for (zone, a) in allocations {
+        let have = allocated.get(zone).copied().unwrap_or(0) as f64;
+        if have > a.desired {
+            giving_desired.insert(zone.clone(), have - a.desired);
+        } else if have < a.desired {
+            receiving_desired.insert(zone.clone(), a.desired - have);
+        }
+    }
+    let mut giving: BTreeMap<String, i64> = BTreeMap::new();
+    let mut receiving: BTreeMap<String, i64> = BTreeMap::new();
+    loop {
+        let (g, to_give) = most(&giving_desired);
+        let (r, to_receive) = most(&receiving_desired);
+        let (Some(g), Some(r)) = (g.cloned(), r.cloned()) else {
+            break;
+        };
+        if (to_give < 1.0 && to_receive < 1.0) || to_give < 0.5 || to_receive < 0.5 {
+            break;
+        }
+        *giving.entry(g.clone()).or_default() += 1;
+        *giving_desired.entry(g).or_default() -= 1.0;
+        *receiving.entry(r.clone()).or_default() += 1;
+        *receiving_desired.entry(r).or_default() -= 1.0;
+    }
+    (giving, receiving)
+}
+
+/// EP-11: upstream `AddHints` for one address type.
+fn auto_hints(plan: &mut Plan<'_>, ratios: &ZoneRatios) {
+    let total: i64 = plan
+        .create
+        .iter()
+        .chain(plan.update.iter().map(|(_, s)| s))
+        .chain(plan.unchanged.iter().map(|(_, s)| *s))
+        .map(|s| s.endpoints.iter().filter(|e| ready(e)).count() as i64)
+        .sum();
+    let Some(allocations) = allocations(ratios, total) else {
+        remove_all_hints(plan);
+        return;
+    };
+    // Hints of unchanged slices count when still valid; the others are redone.
+    let mut allocated: BTreeMap<String, i64> = BTreeMap::new();
+    let mut still = Vec::with_capacity(plan.unchanged.len());
+    for (id, s) in std::mem::take(&mut plan.unchanged) {
+        match hints_by_zone(s, &allocated, &allocations) {
+            Some(by_zone) => {
+                for (z, n) in by_zone {
+                    *allocated.entry(z).or_default() += n;
+                }
+                still.push((id, s));
+            }
+            None => plan.update.push((id, s.clone())),
+        }
+    }
+    plan.unchanged = still;
+    // Any ready endpoint without a zone: no hints at all.
+    let zoneless = plan
+        .create
+        .iter()
+        .chain(plan.update.iter().map(|(_, s)| s))
+        .flat_map(|s| &s.endpoints)
+        .any(|e| ready(e) && e.zone.as_deref().is_none_or(str::is_empty));
+    if zoneless {
+        remove_all_hints(plan);
+        return;
+    }
+    // 1. Every ready endpoint to its own zone.
+    for s in plan
+        .create
+        .iter_mut()
+        .chain(plan.update.iter_mut().map(|(_, s)| s))
+    {
+        for ep in &mut s.endpoints {
+            if !ready(ep) {
+                ep.hints = None;
+                continue;
+            }
+            let zone = ep.zone.clone().unwrap_or_default();
+            *allocated.entry(zone.clone()).or_default() += 1;
+            ep.hints = zone_hint(&zone);
+        }
+    }
+    // 2. Who gives, who receives.
+    let (mut giving, mut receiving) = giving_and_receiving(&allocations, &allocated);
+    // 3. Re-hint surplus endpoints to zones that are short.
+    let mut moved: BTreeMap<String, i64> = BTreeMap::new();
+    'slices: for s in plan
+        .create
+        .iter_mut()
+        .chain(plan.update.iter_mut().map(|(_, s)| s))
+    {
+        for ep in &mut s.endpoints {
+            if !ready(ep) {
+                ep.hints = None;
+                continue;
+            }
+            if giving.is_empty() || receiving.is_empty() {
+                break 'slices;
+            }
+            let Some(zone) = ep.zone.clone().filter(|z| !z.is_empty()) else {
+                continue;
+            };
+            if giving.get(&zone).is_some_and(|&n| n > 0) {
+                let Some(to) = receiving
+                    .iter()
+                    .find(|(_, n)| **n > 0)
+                    .map(|(z, _)| z.clone())
+                else {
+                    continue;
+                };
+                ep.hints = zone_hint(&to);
+                for (map, z) in [(&mut giving, &zone), (&mut receiving, &to)] {
+                    if let Some(n) = map.get_mut(z) {
+                        *n -= 1;
+                        if *n == 0 {
+                            map.remove(z);
+                        }
+                    }
+                }
+                *moved.entry(to).or_default() += 1;
+                *moved.entry(zone).or_default() -= 1;
+            }
+        }
+    }
+    for (z, d) in moved {
+        *allocated.entry(z).or_default() += d;
+    }
+    if allocated.is_empty() {
+        remove_all_hints(plan);
+    }
 }

@@ -59,6 +59,14 @@ pub struct ClusterProblem {
 
 impl ClusterProblem {
     /// A problem with one object of a call.
+    ///
+    /// ```
+    /// use svcroute::api::{Kind, ObjectKey};
+    /// use svcroute::cluster::{ClusterProblem, ProblemKind};
+    /// let key = ObjectKey { kind: Kind::Pod, namespace: Some("a".into()), name: "p".into() };
+    /// let p = ClusterProblem::object(ProblemKind::Invalid, key, Some(3), Some("spec.nodeName"), "bad");
+    /// assert_eq!(p.to_string(), "item 3: Pod a/p: spec.nodeName: bad");
+    /// ```
     pub fn object(
         kind: ProblemKind,
         object: ObjectKey,
@@ -133,6 +141,12 @@ impl ClusterError {
     }
 
     /// The classification (that of the first problem).
+    ///
+    /// ```
+    /// use svcroute::cluster::ClusterConfig;
+    /// let err = ClusterConfig { cluster_domain: String::new(), ..Default::default() }.validate().unwrap_err();
+    /// assert_eq!(err.kind(), svcroute::ErrorKind::Invalid);
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         self.problems
             .first()
@@ -140,6 +154,12 @@ impl ClusterError {
     }
 
     /// Every problem, in input order (never empty).
+    ///
+    /// ```
+    /// use svcroute::cluster::ClusterConfig;
+    /// let err = ClusterConfig { cluster_domain: String::new(), ..Default::default() }.validate().unwrap_err();
+    /// assert_eq!(err.problems()[0].field.as_deref(), Some("clusterDomain"));
+    /// ```
     pub fn problems(&self) -> &[ClusterProblem] {
         &self.problems
     }

@@ -284,3 +284,103 @@ fn list_filters_by_namespace_and_selector() {
     assert_eq!(c.list(Kind::Pod, None, &"app=db".parse().unwrap()).len(), 1);
     assert_eq!(c.list(Kind::Node, Some("shop"), &all).len(), 1);
 }
+
+#[test]
+fn service_label_changes_update_slices() {
+    let mut c = bare();
+    let mut base = objects(BASE);
+    c.apply_batch(base.clone()).unwrap();
+    c.apply(pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    base[2]
+        .metadata_mut()
+        .labels
+        .insert("team".into(), "x".into());
+    let changes = c.apply(base[2].clone()).unwrap();
+    assert_eq!(changes.of_kind(Kind::EndpointSlice).updated.len(), 1);
+    let slices = c.endpoint_slices("shop", "web");
+    assert_eq!(slices[0].metadata.labels["team"], "x");
+    assert!(!slices[0].metadata.labels.contains_key(HEADLESS_LABEL));
+}
+
+#[test]
+fn topology_auto_hints_follow_cpu_shares() {
+    let mut c = bare();
+    let node = |name: &str, zone: &str, cpu: &str| -> Object {
+        serde_json::from_str(&format!(
+            r#"{{"apiVersion": "v1", "kind": "Node",
+               "metadata": {{"name": "{name}", "labels": {{"topology.kubernetes.io/zone": "{zone}"}}}},
+               "status": {{"allocatable": {{"cpu": "{cpu}"}}, "conditions": [{{"type": "Ready", "status": "True"}}]}}}}"#
+        ))
+        .unwrap()
+    };
+    let mut base = objects(BASE);
+    base.remove(1); // node n1 without CPU
+    base[1]
+        .metadata_mut()
+        .annotations
+        .insert(TOPOLOGY_MODE_ANNOTATION.into(), "Auto".into());
+    base.push(node("na", "a", "2"));
+    base.push(node("nb", "b", "1"));
+    for i in 0..3 {
+        base.push(pod(
+            &format!("a{i}"),
+            &format!("10.244.0.{i}"),
+            "na",
+            true,
+            r#"{"app": "web"}"#,
+        ));
+        base.push(pod(
+            &format!("b{i}"),
+            &format!("10.244.1.{i}"),
+            "nb",
+            true,
+            r#"{"app": "web"}"#,
+        ));
+    }
+    c.apply_batch(base).unwrap();
+    let hinted = |c: &Cluster| {
+        let mut by_zone: BTreeMap<String, usize> = BTreeMap::new();
+        for s in c.endpoint_slices("shop", "web") {
+            for e in &s.endpoints {
+                if let Some(h) = &e.hints {
+                    *by_zone.entry(h.for_zones[0].name.clone()).or_default() += 1;
+                }
+            }
+        }
+        by_zone
+    };
+    // Shares 2/3 and 1/3 of 6 endpoints: zone a needs 4, b gives one.
+    assert_eq!(
+        hinted(&c),
+        BTreeMap::from([("a".into(), 4), ("b".into(), 2)])
+    );
+    // A node of a third zone without CPU: not enough information, no hints.
+    c.apply(node("nc", "c", "0")).unwrap();
+    assert!(hinted(&c).is_empty());
+    // Gone again: hints come back.
+    c.delete(&ObjectKey {
+        kind: Kind::Node,
+        namespace: None,
+        name: "nc".into(),
+    })
+    .unwrap();
+    assert_eq!(hinted(&c).values().sum::<usize>(), 6);
+}
+
+#[test]
+fn external_name_with_selector_is_neither_managed_nor_mirrored() {
+    let mut c = bare();
+    c.apply_batch(objects(
+        r#"[
+      {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ext", "namespace": "shop"},
+       "spec": {"type": "ExternalName", "externalName": "example.com", "selector": {"app": "web"}}},
+      {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "ext", "namespace": "shop"},
+       "subsets": [{"addresses": [{"ip": "192.0.2.1"}], "ports": [{"port": 443}]}]}
+    ]"#,
+    ))
+    .unwrap();
+    c.apply(pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    assert!(c.endpoint_slices("shop", "ext").is_empty());
+}

@@ -1,0 +1,139 @@
+//! Cluster engine benches at Kubernetes' published limits (5,000 nodes,
+//! 150,000 pods, 10,000 Services, up to 250 endpoints per Service):
+//!
+//! * `cluster/build`: apply every object in one batch, all EndpointSlices
+//!   computed (target < 300 ms);
+//! * `cluster/pod_label_change/*` and `cluster/readiness_flip/*`: one Pod
+//!   changed at that scale, slices settled (target < 5 µs median), for a
+//!   Pod of a 15-pod Service and of a 250-pod Service;
+//! * memory per pod, measured once with a counting allocator and printed
+//!   (target < 400 bytes).
+//!
+//! Run: `cargo bench -p svcroute-benches --bench cluster -- --warm-up-time 1 --measurement-time 3`
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use svcroute::api::Object;
+use svcroute::cluster::Cluster;
+use svcroute_benches::{Scale, config, pod, pod_slots, synthetic_cluster};
+
+/// Counts live heap bytes.
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the
+// counter only observes sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn build(objects: Vec<Object>) -> Cluster {
+    let mut cluster = Cluster::new(config()).expect("config");
+    cluster
+        .apply_batch(objects)
+        .expect("synthetic cluster applies");
+    cluster
+}
+
+fn memory_report(scale: &Scale) {
+    let before = LIVE.load(Ordering::Relaxed);
+    let cluster = build(synthetic_cluster(scale));
+    let total = LIVE.load(Ordering::Relaxed) - before;
+    let no_pods = Scale {
+        pods: 0,
+        max_endpoints: 0,
+        ..*scale
+    };
+    let before = LIVE.load(Ordering::Relaxed);
+    let empty = build(synthetic_cluster(&no_pods));
+    let base = LIVE.load(Ordering::Relaxed) - before;
+    println!(
+        "cluster/memory: {} objects, {:.1} MiB in all, {} B per pod in all, {} B per pod above the pod-less cluster ({:.1} MiB)",
+        cluster.len(),
+        total as f64 / (1 << 20) as f64,
+        total / scale.pods as isize,
+        (total - base) / scale.pods as isize,
+        base as f64 / (1 << 20) as f64,
+    );
+    drop((cluster, empty));
+}
+
+fn benches(c: &mut Criterion) {
+    let scale = Scale::LIMITS;
+    memory_report(&scale);
+
+    let objects = synthetic_cluster(&scale);
+    let mut group = c.benchmark_group("cluster");
+    group.sample_size(10);
+    group.bench_function("build", |b| {
+        b.iter_batched(|| objects.clone(), build, BatchSize::PerIteration)
+    });
+    group.finish();
+
+    let mut cluster = build(objects);
+    let slots = pod_slots(&scale);
+    let mut group = c.benchmark_group("cluster");
+    for (what, service) in [("service_of_15", 1usize), ("service_of_250", 0)] {
+        let &(i, k, n) = slots.iter().find(|s| s.0 == service).expect("pod");
+        let variants = [
+            Object::Pod(pod(&scale, i, k, n, true, "1.4")),
+            Object::Pod(pod(&scale, i, k, n, true, "1.3")),
+        ];
+        let flip = Cell::new(0usize);
+        group.bench_function(format!("pod_label_change/{what}"), |b| {
+            b.iter_batched(
+                || {
+                    flip.set(flip.get() + 1);
+                    variants[flip.get() % 2].clone()
+                },
+                |o| black_box(cluster.apply(o).expect("applies")),
+                BatchSize::SmallInput,
+            )
+        });
+        let variants = [
+            Object::Pod(pod(&scale, i, k, n, false, "1.3")),
+            Object::Pod(pod(&scale, i, k, n, true, "1.3")),
+        ];
+        group.bench_function(format!("readiness_flip/{what}"), |b| {
+            b.iter_batched(
+                || {
+                    flip.set(flip.get() + 1);
+                    variants[flip.get() % 2].clone()
+                },
+                |o| black_box(cluster.apply(o).expect("applies")),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(cluster_benches, benches);
+criterion_main!(cluster_benches);
