@@ -1,0 +1,1 @@
+//! DNS messages on the wire (RFC 1035).
