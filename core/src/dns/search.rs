@@ -90,7 +90,7 @@ impl Resolver {
     ///            ["web.shop.svc.cluster.local.", "web.svc.cluster.local.", "web."]);
     /// assert_eq!(Resolver::Musl.candidates("_http._tcp.web", &list, 5, RecordType::Srv),
     ///            ["_http._tcp.web."]);
-    /// assert_eq!(Resolver::Glibc.candidates("a.b.c.d.e", &list, 5, RecordType::A)[0], "a.b.c.d.e.");
+    /// assert_eq!(Resolver::Glibc.candidates("a.b.c.d.e.f", &list, 5, RecordType::A)[0], "a.b.c.d.e.f.");
     /// ```
     pub fn candidates(
         self,
