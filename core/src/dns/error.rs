@@ -26,6 +26,18 @@ pub enum DnsError {
     /// A record type mnemonic svcroute does not know.
     #[error("unknown record type {0:?}")]
     UnknownType(String),
+    /// A DNS message that cannot be read (RFC 1035 format error).
+    #[error("malformed DNS message at byte {offset}: {reason}")]
+    Malformed {
+        /// Where reading stopped.
+        offset: usize,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A message that does not fit the wire format (a name or record too
+    /// long, more than 65535 records or bytes).
+    #[error("cannot encode DNS message: {0}")]
+    Encode(&'static str),
     /// A configuration value out of range.
     #[error("invalid DNS configuration: {field}: {message}")]
     InvalidConfig {
@@ -40,7 +52,10 @@ impl DnsError {
     /// The crate-wide classification.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            DnsError::InvalidName { .. } | DnsError::UnknownType(_) => ErrorKind::Parse,
+            DnsError::InvalidName { .. }
+            | DnsError::UnknownType(_)
+            | DnsError::Malformed { .. } => ErrorKind::Parse,
+            DnsError::Encode(_) => ErrorKind::Limit,
             DnsError::InvalidConfig { .. } => ErrorKind::Invalid,
         }
     }

@@ -57,6 +57,7 @@ mod error;
 mod record;
 mod search;
 pub mod wire;
+pub use wire::Transport;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
