@@ -29,7 +29,6 @@
 //! # Ok::<(), svcroute::Error>(())
 //! ```
 
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{Dns, DnsError, Outcome, RData, Rcode, Record, RecordType};
@@ -401,67 +400,116 @@ fn decode_rdata(buf: &[u8], start: usize, len: usize, rtype: u16) -> Result<RDat
 
 // ------------------------------------------------------------------ encode
 
-/// Parses a presentation-format name into wire labels (escapes honoured).
-fn wire_labels(name: &str) -> Result<Vec<Vec<u8>>, DnsError> {
-    let mut labels = Vec::new();
-    let mut cur = Vec::new();
+/// Writes a presentation-format name (escapes honoured) in wire form into
+/// `out`: length-prefixed labels and the root's zero. Returns the length.
+fn to_wire(name: &str, out: &mut [u8; 256]) -> Result<usize, DnsError> {
     let b = name.as_bytes();
+    if b.is_empty() {
+        return Err(DnsError::Encode("empty name"));
+    }
+    if b == b"." {
+        out[0] = 0;
+        return Ok(1);
+    }
+    let mut len = 1usize; // out[0] is the first label's length byte
+    let mut label_at = 0usize;
+    let mut label_len = 0usize;
     let mut i = 0;
-    let mut total = 1;
     while i < b.len() {
-        match b[i] {
+        let c = match b[i] {
             b'\\' => {
                 let d = &b[i + 1..];
                 if d.len() >= 3 && d[..3].iter().all(u8::is_ascii_digit) {
                     let v = u32::from(d[0] - b'0') * 100
                         + u32::from(d[1] - b'0') * 10
                         + u32::from(d[2] - b'0');
-                    let Ok(v) = u8::try_from(v) else {
-                        return Err(DnsError::Encode("escape above \\255"));
-                    };
-                    cur.push(v);
                     i += 4;
+                    u8::try_from(v).map_err(|_| DnsError::Encode("escape above \\255"))?
                 } else if let Some(&c) = d.first() {
-                    cur.push(c);
                     i += 2;
+                    c
                 } else {
                     return Err(DnsError::Encode("name ends with a backslash"));
                 }
             }
             b'.' => {
-                if cur.is_empty() {
-                    if i == 0 && b.len() == 1 {
-                        break;
-                    }
+                if label_len == 0 {
                     return Err(DnsError::Encode("empty label"));
                 }
-                total += cur.len() + 1;
-                labels.push(std::mem::take(&mut cur));
+                out[label_at] = label_len as u8;
                 i += 1;
+                if i == b.len() {
+                    break;
+                }
+                if len >= 255 {
+                    return Err(DnsError::Encode("name longer than 255 octets"));
+                }
+                label_at = len;
+                label_len = 0;
+                len += 1;
+                continue;
             }
             c => {
-                cur.push(c);
                 i += 1;
+                c
             }
+        };
+        if len >= 255 {
+            return Err(DnsError::Encode("name longer than 255 octets"));
+        }
+        out[len] = c;
+        len += 1;
+        label_len += 1;
+        if label_len > 63 {
+            return Err(DnsError::Encode("label longer than 63 octets"));
         }
     }
-    if !cur.is_empty() {
-        total += cur.len() + 1;
-        labels.push(cur);
+    if label_len > 0 {
+        out[label_at] = label_len as u8;
     }
-    if labels.iter().any(|l| l.len() > 63) {
-        return Err(DnsError::Encode("label longer than 63 octets"));
-    }
-    if total > 255 {
+    if len >= 255 {
         return Err(DnsError::Encode("name longer than 255 octets"));
     }
-    Ok(labels)
+    out[len] = 0;
+    Ok(len + 1)
+}
+
+/// Does the name written at `off` in `buf` (pointers followed) equal the
+/// wire-form suffix `want` exactly?
+fn same_name_at(buf: &[u8], mut off: usize, want: &[u8]) -> bool {
+    let mut w = 0;
+    let mut hops = 0;
+    loop {
+        let Some(&l) = buf.get(off) else {
+            return false;
+        };
+        if l & 0xC0 == 0xC0 {
+            let Some(&low) = buf.get(off + 1) else {
+                return false;
+            };
+            off = (((l & 0x3F) as usize) << 8) | low as usize;
+            hops += 1;
+            if hops > 64 {
+                return false;
+            }
+            continue;
+        }
+        let n = l as usize + 1;
+        if buf.get(off..off + n) != want.get(w..w + n) {
+            return false;
+        }
+        if l == 0 {
+            return true;
+        }
+        off += n;
+        w += n;
+    }
 }
 
 struct Writer {
     buf: Vec<u8>,
-    /// Wire suffix (case kept, so names decode as written) -> offset.
-    names: HashMap<Vec<u8>, u16>,
+    /// Offsets of every name suffix written so far (compression targets).
+    names: Vec<u16>,
 }
 
 impl Writer {
@@ -474,24 +522,29 @@ impl Writer {
     }
 
     fn name(&mut self, name: &str, compress: bool) -> Result<(), DnsError> {
-        let labels = wire_labels(name)?;
-        for i in 0..labels.len() {
-            let mut key = Vec::new();
-            for l in &labels[i..] {
-                key.push(l.len() as u8);
-                key.extend_from_slice(l);
-            }
-            if compress && let Some(&off) = self.names.get(&key) {
+        let mut wire = [0u8; 256];
+        let len = to_wire(name, &mut wire)?;
+        let wire = &wire[..len];
+        let mut i = 0;
+        while wire[i] != 0 {
+            let suffix = &wire[i..];
+            if compress
+                && let Some(&off) = self
+                    .names
+                    .iter()
+                    .find(|&&off| same_name_at(&self.buf, off as usize, suffix))
+            {
                 self.u16(0xC000 | off);
                 return Ok(());
             }
             if let Ok(off) = u16::try_from(self.buf.len())
                 && off < 0x4000
             {
-                self.names.entry(key).or_insert(off);
+                self.names.push(off);
             }
-            self.buf.push(labels[i].len() as u8);
-            self.buf.extend_from_slice(&labels[i]);
+            let n = wire[i] as usize + 1;
+            self.buf.extend_from_slice(&wire[i..i + n]);
+            i += n;
         }
         self.buf.push(0);
         Ok(())
@@ -569,7 +622,7 @@ impl Writer {
 pub fn encode(m: &Message) -> Result<Vec<u8>, DnsError> {
     let mut w = Writer {
         buf: Vec::with_capacity(512),
-        names: HashMap::new(),
+        names: Vec::new(),
     };
     let h = &m.header;
     w.u16(h.id);
