@@ -70,7 +70,7 @@ pub use search::{ExternalRecord, ExternalRecords, Resolver, SearchClient, Sent, 
 use crate::api::{AddressType, Kind, Object, Service, ServiceType};
 use crate::cluster::{Cluster, ClusterConfig};
 use crate::labels::Selector;
-use record::{fqdn, is_subdomain, labels};
+use record::{fqdn, is_subdomain};
 
 /// The schema version of the Kubernetes DNS specification served in the
 /// `dns-version.<zone>` TXT record.
@@ -430,8 +430,34 @@ struct SvcEntry {
 #[derive(Debug, Clone, Default)]
 struct NsEntry {
     exists: bool,
-    services: HashMap<String, SvcEntry>,
+    services: FastMap<String, SvcEntry>,
 }
+
+/// FNV-1a: short keys (names, addresses) hash much faster than with SipHash;
+/// the keys come from the cluster, not from the network.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
 
 /// Cluster DNS over one state of a cluster: an index built once, answering
 /// questions without scanning. See the [module documentation](self).
@@ -441,13 +467,13 @@ pub struct Dns {
     /// Lower-case zones: the forward zone first, then the reverse zones.
     zones: Vec<String>,
     exposed: Vec<String>,
-    namespaces: HashMap<String, NsEntry>,
+    namespaces: FastMap<String, NsEntry>,
     /// Cluster IP -> (namespace, name) of the services that have it.
-    by_cluster_ip: HashMap<IpAddr, Vec<(String, String)>>,
+    by_cluster_ip: FastMap<IpAddr, Vec<(String, String)>>,
     /// Ready endpoint address -> (namespace, service, endpoint name).
-    by_endpoint_ip: HashMap<IpAddr, Vec<(String, String, String)>>,
+    by_endpoint_ip: FastMap<IpAddr, Vec<(String, String, String)>>,
     /// Primary pod IP (as written) -> namespaces (`pods verified` only).
-    pods_by_ip: HashMap<String, Vec<String>>,
+    pods_by_ip: FastMap<String, Vec<String>>,
 }
 
 /// The endpoint name CoreDNS gives an address (`endpointHostname`).
@@ -529,10 +555,10 @@ impl Dns {
                 .collect(),
             zones,
             config,
-            namespaces: HashMap::new(),
-            by_cluster_ip: HashMap::new(),
-            by_endpoint_ip: HashMap::new(),
-            pods_by_ip: HashMap::new(),
+            namespaces: FastMap::default(),
+            by_cluster_ip: FastMap::default(),
+            by_endpoint_ip: FastMap::default(),
+            pods_by_ip: FastMap::default(),
         };
         let all = Selector::everything();
         for o in cluster.list(Kind::Namespace, None, &all) {
@@ -853,6 +879,51 @@ fn is_reverse_name(lower: &str) -> bool {
     lower.ends_with(".in-addr.arpa.") || lower.ends_with(".ip6.arpa.")
 }
 
+const MAX_BASE: usize = 8;
+
+/// The labels of a name below its zone, without allocating.
+struct Base<'a> {
+    labels: [&'a str; MAX_BASE],
+    len: usize,
+    /// More labels than kept.
+    overflow: bool,
+}
+
+impl<'a> Base<'a> {
+    fn split(s: &'a str) -> Base<'a> {
+        let mut b = Base {
+            labels: [""; MAX_BASE],
+            len: 0,
+            overflow: false,
+        };
+        let bytes = s.as_bytes();
+        let (mut start, mut i) = (0, 0);
+        while i <= bytes.len() {
+            if i == bytes.len() || bytes[i] == b'.' {
+                if i > start {
+                    if b.len == MAX_BASE {
+                        b.overflow = true;
+                        return b;
+                    }
+                    b.labels[b.len] = &s[start..i];
+                    b.len += 1;
+                }
+                start = i + 1;
+                i += 1;
+            } else if bytes[i] == b'\\' {
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        b
+    }
+
+    fn as_slice(&self) -> &[&'a str] {
+        &self.labels[..self.len]
+    }
+}
+
 struct Request<'a> {
     pod: bool,
     namespace: &'a str,
@@ -863,15 +934,16 @@ struct Request<'a> {
 }
 
 impl Dns {
-    /// The labels of `lower` below its zone.
-    fn base<'a>(&self, lower: &'a str, zone: usize) -> Vec<&'a str> {
+    /// The labels of `lower` below its zone (at most [`MAX_BASE`] kept:
+    /// longer names exist nowhere).
+    fn base<'a>(&self, lower: &'a str, zone: usize) -> Base<'a> {
         let zone = &self.zones[zone];
         let base = if zone == "." {
             lower
         } else {
             &lower[..lower.len() - zone.len()]
         };
-        labels(base)
+        Base::split(base)
     }
 
     /// CoreDNS `Services`: the entries for a name, by query type.
@@ -912,7 +984,11 @@ impl Dns {
 
     /// CoreDNS `Records`: parse the name and find services or pods.
     fn records<'s>(&'s self, q: &Question<'_>) -> Result<Vec<Entry<'s>>, NameError> {
-        let base = self.base(q.lower, q.zone);
+        let split = self.base(q.lower, q.zone);
+        if split.overflow {
+            return Err(NameError);
+        }
+        let base = split.as_slice();
         let n = base.len();
         if n == 0 || (n == 1 && (base[0] == "svc" || base[0] == "pod")) {
             return Ok(Vec::new());
@@ -1240,7 +1316,7 @@ impl Dns {
 
     fn txt(&self, q: &Question<'_>, records: &mut Vec<Record>) -> Result<(), NameError> {
         let base = self.base(q.lower, q.zone);
-        if base.len() == 1 && base[0] == "dns-version" {
+        if !base.overflow && base.as_slice() == ["dns-version"] {
             records.push(Record::new(
                 q.qname,
                 SCHEMA_VERSION_TTL,

@@ -321,32 +321,6 @@ impl fmt::Display for Record {
 
 // ------------------------------------------------------------ name helpers
 
-/// Splits a presentation-format name into labels (without the root),
-/// honouring `\.` and `\DDD` escapes: the returned labels keep their escapes.
-pub(crate) fn labels(name: &str) -> Vec<&str> {
-    let bytes = name.as_bytes();
-    let mut out = Vec::with_capacity(8);
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'.' => {
-                if i > start {
-                    out.push(&name[start..i]);
-                }
-                i += 1;
-                start = i;
-            }
-            _ => i += 1,
-        }
-    }
-    if start < bytes.len() {
-        out.push(&name[start..]);
-    }
-    out
-}
-
 /// Makes a name fully qualified (adds the trailing dot when missing).
 pub(crate) fn fqdn(name: &str) -> String {
     if name.ends_with('.') {
@@ -382,9 +356,6 @@ mod tests {
 
     #[test]
     fn labels_and_subdomains() {
-        assert_eq!(labels("a.b.c."), ["a", "b", "c"]);
-        assert_eq!(labels("a\\.b.c"), ["a\\.b", "c"]);
-        assert!(labels(".").is_empty());
         assert!(is_subdomain("cluster.local.", "x.Cluster.Local."));
         assert!(is_subdomain("cluster.local.", "cluster.local."));
         assert!(!is_subdomain("cluster.local.", "xcluster.local."));

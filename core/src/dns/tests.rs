@@ -38,3 +38,12 @@ fn endpoint_names() {
         "10-0-0-1"
     );
 }
+
+#[test]
+fn base_labels() {
+    let b = Base::split("a.b.c.");
+    assert_eq!(b.as_slice(), ["a", "b", "c"]);
+    assert_eq!(Base::split("a\\.b.c").as_slice(), ["a\\.b", "c"]);
+    assert!(Base::split("").as_slice().is_empty());
+    assert!(Base::split("1.2.3.4.5.6.7.8.9.").overflow);
+}
