@@ -232,11 +232,19 @@ impl fmt::Display for RData {
                         f.write_str(" ")?;
                     }
                     f.write_str("\"")?;
-                    for b in s.bytes() {
-                        match b {
-                            b'"' | b'\\' => write!(f, "\\{}", b as char)?,
-                            0x20..=0x7e => write!(f, "{}", b as char)?,
-                            _ => write!(f, "\\{b:03}")?,
+                    // A string holds one octet per char (as the wire
+                    // decoder makes them); wider chars print as UTF-8 octets.
+                    for c in s.chars() {
+                        match u8::try_from(c) {
+                            Ok(b'"' | b'\\') => write!(f, "\\{c}")?,
+                            Ok(0x20..=0x7e) => write!(f, "{c}")?,
+                            Ok(b) => write!(f, "\\{b:03}")?,
+                            Err(_) => {
+                                let mut buf = [0u8; 4];
+                                for b in c.encode_utf8(&mut buf).bytes() {
+                                    write!(f, "\\{b:03}")?;
+                                }
+                            }
                         }
                     }
                     f.write_str("\"")?;

@@ -574,8 +574,17 @@ impl Writer {
             }
             RData::Txt(strings) => {
                 for s in strings {
-                    let bytes: Vec<u8> =
-                        s.chars().map(|c| u8::try_from(c).unwrap_or(b'?')).collect();
+                    // One octet per char; wider chars go as their UTF-8 octets.
+                    let mut bytes = Vec::with_capacity(s.len());
+                    for c in s.chars() {
+                        match u8::try_from(c) {
+                            Ok(b) => bytes.push(b),
+                            Err(_) => {
+                                let mut buf = [0u8; 4];
+                                bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                            }
+                        }
+                    }
                     for chunk in bytes.chunks(255) {
                         self.buf.push(chunk.len() as u8);
                         self.buf.extend_from_slice(chunk);
