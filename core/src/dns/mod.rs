@@ -241,18 +241,23 @@ fn check_name(name: &str) -> Result<(), DnsError> {
     if name == "." {
         return Ok(());
     }
-    let body = name.strip_suffix('.').unwrap_or(name);
-    let mut wire_len = 1;
-    for label in body.split('.') {
-        if label.is_empty() {
+    let body = name.strip_suffix('.').unwrap_or(name).as_bytes();
+    let (mut start, mut escaped) = (0, false);
+    for i in 0..=body.len() {
+        if i < body.len() && body[i] != b'.' {
+            escaped |= body[i] == b'\\';
+            continue;
+        }
+        let len = i - start;
+        if len == 0 {
             return bad("empty label");
         }
-        if label.len() > 63 && !label.contains('\\') {
+        if len > 63 && !escaped {
             return bad("label longer than 63 octets");
         }
-        wire_len += label.len() + 1;
+        start = i + 1;
     }
-    if wire_len > 255 && !body.contains('\\') {
+    if body.len() + 2 > 255 && !escaped {
         return bad("name longer than 255 octets");
     }
     Ok(())
@@ -1190,7 +1195,7 @@ impl Dns {
     ) -> Result<(), NameError> {
         let entries = self.services(q, qtype)?;
         let ttl = self.config.ttl;
-        let mut seen: Vec<IpAddr> = Vec::new();
+        let first = records.len();
         for e in entries {
             match e.host {
                 Host::Name(target) => {
@@ -1254,10 +1259,9 @@ impl Dns {
                         (Err(v6), RecordType::Aaaa) => RData::Aaaa(v6),
                         _ => continue,
                     };
-                    if seen.contains(&ip) {
+                    if records[first..].iter().any(|r| r.data == data) {
                         continue;
                     }
-                    seen.push(ip);
                     records.push(Record::new(q.qname, ttl, data));
                 }
             }

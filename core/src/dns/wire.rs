@@ -728,7 +728,7 @@ impl Dns {
             },
             ..Message::default()
         };
-        let q = match decode(query) {
+        let mut q = match decode(query) {
             Ok(q) => q,
             Err(_) => {
                 resp.header.rcode = u16::from(Rcode::FormErr.to_u8());
@@ -736,7 +736,7 @@ impl Dns {
             }
         };
         resp.header.cd = q.header.cd;
-        resp.questions = q.questions.clone();
+        resp.questions = std::mem::take(&mut q.questions);
         let limit = match (transport, &q.edns) {
             (Transport::Tcp, _) => 65535,
             (Transport::Udp, Some(e)) => usize::from(e.udp_size.clamp(512, MAX_UDP_SIZE)),
@@ -759,11 +759,11 @@ impl Dns {
             resp.header.rcode = u16::from(Rcode::NotImp.to_u8());
             return encode(&resp).ok();
         }
-        if q.questions.len() != 1 {
+        if resp.questions.len() != 1 {
             resp.header.rcode = u16::from(Rcode::FormErr.to_u8());
             return encode(&resp).ok();
         }
-        let question = &q.questions[0];
+        let question = &resp.questions[0];
         if question.qclass != CLASS_IN {
             resp.header.rcode = u16::from(Rcode::Refused.to_u8());
             return encode(&resp).ok();
