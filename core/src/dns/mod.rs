@@ -760,7 +760,7 @@ impl Dns {
             RecordType::Txt => self.txt(&q, &mut out.answer),
             RecordType::Cname => self.cname(&q, &mut out.answer),
             RecordType::Ptr => self.ptr(&q, &mut out.answer),
-            RecordType::Mx => self.services(&q, qtype).map(|_| ()),
+            RecordType::Mx => self.services(&q, qtype, &mut |_| {}),
             RecordType::Srv => self.srv(&q, &mut out.answer, &mut out.additional),
             RecordType::Soa => {
                 if at_apex {
@@ -773,7 +773,7 @@ impl Dns {
                 return out;
             }
             RecordType::Ns if at_apex => self.ns(&q, &mut out.answer, &mut out.additional),
-            _ => self.services(&q, RecordType::A).map(|_| ()),
+            _ => self.services(&q, RecordType::A, &mut |_| {}),
         };
         match result {
             Err(NameError) => {
@@ -951,44 +951,51 @@ impl Dns {
         Base::split(base)
     }
 
-    /// CoreDNS `Services`: the entries for a name, by query type.
+    /// CoreDNS `Services`: the entries for a name, by query type, handed
+    /// to `out` one by one.
     fn services<'s>(
         &'s self,
         q: &Question<'_>,
         qtype: RecordType,
-    ) -> Result<Vec<Entry<'s>>, NameError> {
+        out: &mut dyn FnMut(Entry<'s>),
+    ) -> Result<(), NameError> {
         if let Some(rest) = q.lower.strip_prefix("ns.dns.")
             && rest == self.zones[q.zone]
         {
-            return Ok(self
-                .ns_addresses(q.zone_q)
-                .into_iter()
-                .filter(|(_, ip)| match qtype {
-                    RecordType::A => as_v4(*ip).is_ok(),
-                    RecordType::Aaaa => as_v4(*ip).is_err(),
+            for (_, ip) in self.ns_addresses(q.zone_q) {
+                let wanted = match qtype {
+                    RecordType::A => as_v4(ip).is_ok(),
+                    RecordType::Aaaa => as_v4(ip).is_err(),
                     _ => false,
-                })
-                .map(|(_, ip)| Entry {
-                    host: Host::Ip(ip),
-                    port: 0,
-                    svc: None,
-                    endpoint: None,
-                    ns_name: None,
-                })
-                .collect());
+                };
+                if wanted {
+                    out(Entry {
+                        host: Host::Ip(ip),
+                        port: 0,
+                        svc: None,
+                        endpoint: None,
+                        ns_name: None,
+                    });
+                }
+            }
+            return Ok(());
         }
-        let entries = self.records(q)?;
         if qtype == RecordType::Srv {
-            return Ok(entries
-                .into_iter()
-                .filter(|e| !matches!(e.host, Host::Name(_)))
-                .collect());
+            return self.records(q, &mut |e| {
+                if !matches!(e.host, Host::Name(_)) {
+                    out(e);
+                }
+            });
         }
-        Ok(entries)
+        self.records(q, out)
     }
 
     /// CoreDNS `Records`: parse the name and find services or pods.
-    fn records<'s>(&'s self, q: &Question<'_>) -> Result<Vec<Entry<'s>>, NameError> {
+    fn records<'s>(
+        &'s self,
+        q: &Question<'_>,
+        out: &mut dyn FnMut(Entry<'s>),
+    ) -> Result<(), NameError> {
         let split = self.base(q.lower, q.zone);
         if split.overflow {
             return Err(NameError);
@@ -996,7 +1003,7 @@ impl Dns {
         let base = split.as_slice();
         let n = base.len();
         if n == 0 || (n == 1 && (base[0] == "svc" || base[0] == "pod")) {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let pod = match base[n - 1] {
             "svc" => false,
@@ -1030,18 +1037,22 @@ impl Dns {
             return Err(NameError);
         }
         if r.pod {
-            self.find_pods(&r)
+            self.find_pods(&r, out)
         } else {
-            self.find_services(&r)
+            self.find_services(&r, out)
         }
     }
 
-    fn find_pods<'s>(&'s self, r: &Request<'_>) -> Result<Vec<Entry<'s>>, NameError> {
+    fn find_pods<'s>(
+        &'s self,
+        r: &Request<'_>,
+        out: &mut dyn FnMut(Entry<'s>),
+    ) -> Result<(), NameError> {
         if self.config.pods == PodMode::Disabled {
             return Err(NameError);
         }
         if r.service.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let podname = r.service;
         let ip = if podname.matches('-').count() == 3 && !podname.contains("--") {
@@ -1058,7 +1069,10 @@ impl Dns {
         };
         match self.config.pods {
             PodMode::Insecure => match ip.parse::<IpAddr>() {
-                Ok(addr) => Ok(vec![pod_entry(addr)]),
+                Ok(addr) => {
+                    out(pod_entry(addr));
+                    Ok(())
+                }
                 Err(_) => Err(NameError),
             },
             _ => {
@@ -1067,16 +1081,25 @@ impl Dns {
                     .get(&ip)
                     .map_or(0, |nss| nss.iter().filter(|n| *n == r.namespace).count());
                 match ip.parse::<IpAddr>() {
-                    Ok(addr) if hits > 0 => Ok(vec![pod_entry(addr); hits]),
+                    Ok(addr) if hits > 0 => {
+                        for _ in 0..hits {
+                            out(pod_entry(addr));
+                        }
+                        Ok(())
+                    }
                     _ => Err(NameError),
                 }
             }
         }
     }
 
-    fn find_services<'s>(&'s self, r: &Request<'_>) -> Result<Vec<Entry<'s>>, NameError> {
+    fn find_services<'s>(
+        &'s self,
+        r: &Request<'_>,
+        out: &mut dyn FnMut(Entry<'s>),
+    ) -> Result<(), NameError> {
         if r.service.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let Some(svc) = self.service(r.namespace, r.service) else {
             return Err(NameError);
@@ -1091,7 +1114,6 @@ impl Dns {
         {
             return Err(NameError);
         }
-        let mut out = Vec::new();
         match &svc.kind {
             SvcKind::External(target) => {
                 if !r.endpoint.is_empty() || !r.port.is_empty() || !r.protocol.is_empty() {
@@ -1100,14 +1122,14 @@ impl Dns {
                 if target.parse::<IpAddr>().is_ok() {
                     return Err(NameError);
                 }
-                out.push(Entry {
+                out(Entry {
                     host: Host::Name(target),
                     port: 0,
                     svc: Some(svc),
                     endpoint: None,
                     ns_name: None,
                 });
-                Ok(out)
+                Ok(())
             }
             SvcKind::ClusterIp { .. } | SvcKind::Headless
                 if matches!(svc.kind, SvcKind::Headless) || !r.endpoint.is_empty() =>
@@ -1120,7 +1142,7 @@ impl Dns {
                         }
                         for p in subset.ports.iter().filter(|p| port_ok(p)) {
                             found = true;
-                            out.push(Entry {
+                            out(Entry {
                                 host: Host::Ip(addr.ip),
                                 port: p.port,
                                 svc: Some(svc),
@@ -1130,14 +1152,14 @@ impl Dns {
                         }
                     }
                 }
-                if found { Ok(out) } else { Err(NameError) }
+                if found { Ok(()) } else { Err(NameError) }
             }
             SvcKind::ClusterIp { ips, ports } => {
                 let mut found = false;
                 for p in ports.iter().filter(|p| port_ok(p)) {
                     found = true;
                     for ip in ips {
-                        out.push(Entry {
+                        out(Entry {
                             host: Host::Ip(*ip),
                             port: p.port,
                             svc: Some(svc),
@@ -1146,7 +1168,7 @@ impl Dns {
                         });
                     }
                 }
-                if found { Ok(out) } else { Err(NameError) }
+                if found { Ok(()) } else { Err(NameError) }
             }
             SvcKind::Headless => Err(NameError),
         }
@@ -1193,80 +1215,76 @@ impl Dns {
         records: &mut Vec<Record>,
         chase: &mut Vec<Chase>,
     ) -> Result<(), NameError> {
-        let entries = self.services(q, qtype)?;
         let ttl = self.config.ttl;
         let first = records.len();
-        for e in entries {
-            match e.host {
-                Host::Name(target) => {
-                    let target = fqdn(target);
-                    if target.eq_ignore_ascii_case(q.lower) {
-                        continue;
-                    }
-                    let cname = Record::new(q.qname, ttl, RData::Cname(target.clone()));
-                    if previous.len() > MAX_CNAME_CHAIN {
-                        continue;
-                    }
-                    if previous.iter().any(|p| match (&p.data, &cname.data) {
-                        (RData::Cname(a), RData::Cname(b)) => {
-                            p.name.eq_ignore_ascii_case(&cname.name) && a.eq_ignore_ascii_case(b)
-                        }
-                        _ => false,
-                    }) {
-                        continue;
-                    }
-                    if is_subdomain(&self.zones[q.zone], &target) {
-                        let lower = target.to_ascii_lowercase();
-                        let zone_len = self.zones[q.zone].len();
-                        let zone_q = if self.zones[q.zone] == "." {
-                            "."
-                        } else {
-                            &target[target.len() - zone_len..]
-                        };
-                        let q1 = Question {
-                            qname: &target,
-                            lower: &lower,
-                            zone: q.zone,
-                            zone_q,
-                        };
-                        let mut chain = previous.to_vec();
-                        chain.push(cname.clone());
-                        let mut next = Vec::new();
-                        let mut next_chase = Vec::new();
-                        if self
-                            .addresses(&q1, qtype, &chain, &mut next, &mut next_chase)
-                            .is_ok()
-                            && !next.is_empty()
-                        {
-                            records.push(cname);
-                            records.extend(next);
-                            chase.extend(next_chase);
-                        }
-                        continue;
-                    }
-                    records.push(cname);
-                    let c = Chase {
-                        name: target,
-                        qtype,
-                    };
-                    if !chase.contains(&c) {
-                        chase.push(c);
-                    }
+        self.services(q, qtype, &mut |e| match e.host {
+            Host::Name(target) => {
+                let target = fqdn(target);
+                if target.eq_ignore_ascii_case(q.lower) {
+                    return;
                 }
-                Host::Ip(ip) => {
-                    let data = match (as_v4(ip), qtype) {
-                        (Ok(v4), RecordType::A) => RData::A(v4),
-                        (Err(v6), RecordType::Aaaa) => RData::Aaaa(v6),
-                        _ => continue,
-                    };
-                    if records[first..].iter().any(|r| r.data == data) {
-                        continue;
+                let cname = Record::new(q.qname, ttl, RData::Cname(target.clone()));
+                if previous.len() > MAX_CNAME_CHAIN {
+                    return;
+                }
+                if previous.iter().any(|p| match (&p.data, &cname.data) {
+                    (RData::Cname(a), RData::Cname(b)) => {
+                        p.name.eq_ignore_ascii_case(&cname.name) && a.eq_ignore_ascii_case(b)
                     }
-                    records.push(Record::new(q.qname, ttl, data));
+                    _ => false,
+                }) {
+                    return;
+                }
+                if is_subdomain(&self.zones[q.zone], &target) {
+                    let lower = target.to_ascii_lowercase();
+                    let zone_len = self.zones[q.zone].len();
+                    let zone_q = if self.zones[q.zone] == "." {
+                        "."
+                    } else {
+                        &target[target.len() - zone_len..]
+                    };
+                    let q1 = Question {
+                        qname: &target,
+                        lower: &lower,
+                        zone: q.zone,
+                        zone_q,
+                    };
+                    let mut chain = previous.to_vec();
+                    chain.push(cname.clone());
+                    let mut next = Vec::new();
+                    let mut next_chase = Vec::new();
+                    if self
+                        .addresses(&q1, qtype, &chain, &mut next, &mut next_chase)
+                        .is_ok()
+                        && !next.is_empty()
+                    {
+                        records.push(cname);
+                        records.extend(next);
+                        chase.extend(next_chase);
+                    }
+                    return;
+                }
+                records.push(cname);
+                let c = Chase {
+                    name: target,
+                    qtype,
+                };
+                if !chase.contains(&c) {
+                    chase.push(c);
                 }
             }
-        }
-        Ok(())
+            Host::Ip(ip) => {
+                let data = match (as_v4(ip), qtype) {
+                    (Ok(v4), RecordType::A) => RData::A(v4),
+                    (Err(v6), RecordType::Aaaa) => RData::Aaaa(v6),
+                    _ => return,
+                };
+                if records[first..].iter().any(|r| r.data == data) {
+                    return;
+                }
+                records.push(Record::new(q.qname, ttl, data));
+            }
+        })
     }
 
     fn srv(
@@ -1275,7 +1293,8 @@ impl Dns {
         records: &mut Vec<Record>,
         extra: &mut Vec<Record>,
     ) -> Result<(), NameError> {
-        let entries = self.services(q, RecordType::Srv)?;
+        let mut entries = Vec::new();
+        self.services(q, RecordType::Srv, &mut |e| entries.push(e))?;
         let ttl = self.config.ttl;
         // CoreDNS: every entry weighs 100 at priority 0, so the share is
         // floor(100 / N), N counting placeholders and duplicates.
@@ -1328,18 +1347,22 @@ impl Dns {
             ));
             return Ok(());
         }
-        match self.records(q) {
-            Ok(entries) if !entries.is_empty() => Ok(()),
+        let mut found = false;
+        match self.records(q, &mut |_| found = true) {
+            Ok(()) if found => Ok(()),
             _ => Err(NameError),
         }
     }
 
     fn cname(&self, q: &Question<'_>, records: &mut Vec<Record>) -> Result<(), NameError> {
-        let entries = self.services(q, RecordType::Cname)?;
+        let mut first = None;
+        self.services(q, RecordType::Cname, &mut |e| {
+            first.get_or_insert(e);
+        })?;
         if let Some(Entry {
             host: Host::Name(target),
             ..
-        }) = entries.first()
+        }) = first
         {
             records.push(Record::new(
                 q.qname,
@@ -1372,7 +1395,7 @@ impl Dns {
 
     fn ptr(&self, q: &Question<'_>, records: &mut Vec<Record>) -> Result<(), NameError> {
         let Some(ip) = address_from_reverse(q.lower) else {
-            return self.records(q).map(|_| ());
+            return self.records(q, &mut |_| {});
         };
         let ttl = self.config.ttl;
         let zone = &self.zones[0];
