@@ -20,6 +20,36 @@
 //! Records are typed ([`Record`], [`RData`]) and print in presentation
 //! format.
 //!
+//! ## Where this follows CoreDNS rather than the bare specification
+//!
+//! Decided explicitly (`dns.md` section 17), all as the `kubernetes` plugin
+//! does today:
+//!
+//! * **Endpoint data** comes from EndpointSlices only: an endpoint is
+//!   published unless `conditions.ready` is `false`; names, ports and
+//!   protocols of headless SRV records are the slice's, not the Service's.
+//!   Slices of address type `FQDN` and addresses that are not IPs are
+//!   skipped.
+//! * **Extensions kept**: SRV on the bare service name (every port, unnamed
+//!   ones included), endpoint names under ClusterIP services, endpoint PTRs
+//!   for every service an address is ready in, SRV weight `floor(100 / N)`
+//!   (at least 1) with N counted before duplicates are dropped, and the
+//!   NXDOMAIN/NODATA table of `dns.md` section 10 including the quirks of
+//!   section 15 (TXT on a namespace is NXDOMAIN, SOA below the apex is
+//!   NODATA, an A query on an SRV-shaped name answers the service).
+//! * **Wildcards** (`*`, `any`) are ordinary labels (CoreDNS ≥ 1.9).
+//! * An IPv4-mapped IPv6 address is answered as A, as Go's `To4` does.
+//!
+//! Where the model has to choose because CoreDNS reads its environment:
+//!
+//! * the SOA serial is [`DnsConfig::soa_serial`] (CoreDNS: the time of the
+//!   last API change);
+//! * the apex NS and `ns.dns.<zone>` answer the Service named by
+//!   [`DnsConfig::dns_service`] (CoreDNS finds it through its own pod IPs);
+//! * names outside the served zones, and `fallthrough` names, are
+//!   [`Outcome::Passthrough`]; ExternalName targets outside the cluster are
+//!   returned as [`Chase`] markers, not resolved.
+//!
 //! ```
 //! use svcroute::api::Object;
 //! use svcroute::cluster::{Cluster, ClusterConfig};
@@ -479,6 +509,12 @@ pub struct Dns {
     by_endpoint_ip: FastMap<IpAddr, Vec<(String, String, String)>>,
     /// Primary pod IP (as written) -> namespaces (`pods verified` only).
     pods_by_ip: FastMap<String, Vec<String>>,
+    /// Indexed slice (namespace, name) -> the service it belongs to.
+    slice_owner: FastMap<(String, String), String>,
+    /// (namespace, service) -> its endpoint addresses in `by_endpoint_ip`.
+    group_ips: FastMap<(String, String), Vec<IpAddr>>,
+    /// Indexed pod (namespace, name) -> its primary IP (`pods verified`).
+    pod_ip: FastMap<(String, String), String>,
 }
 
 /// The endpoint name CoreDNS gives an address (`endpointHostname`).
@@ -564,6 +600,9 @@ impl Dns {
             by_cluster_ip: FastMap::default(),
             by_endpoint_ip: FastMap::default(),
             pods_by_ip: FastMap::default(),
+            slice_owner: FastMap::default(),
+            group_ips: FastMap::default(),
+            pod_ip: FastMap::default(),
         };
         let all = Selector::everything();
         for o in cluster.list(Kind::Namespace, None, &all) {
@@ -574,45 +613,162 @@ impl Dns {
                     .exists = true;
             }
         }
+        let mut groups: Vec<(String, String)> = Vec::new();
         for o in cluster.list(Kind::Service, None, &all) {
-            let Object::Service(svc) = o else { continue };
-            let (Some(ns), Some(name)) = (&svc.metadata.namespace, &svc.metadata.name) else {
-                continue;
-            };
-            let kind = service_kind(svc);
-            if let SvcKind::ClusterIp { ips, .. } = &kind {
-                for ip in ips {
-                    dns.by_cluster_ip
-                        .entry(*ip)
-                        .or_default()
-                        .push((ns.clone(), name.clone()));
-                }
+            if let (Some(ns), Some(name)) = (&o.metadata().namespace, &o.metadata().name) {
+                groups.push((ns.clone(), name.clone()));
             }
-            dns.namespaces
-                .entry(ns.to_ascii_lowercase())
-                .or_default()
-                .services
-                .insert(
-                    name.to_ascii_lowercase(),
-                    SvcEntry {
-                        namespace: ns.clone(),
-                        name: name.clone(),
-                        kind,
-                        subsets: Vec::new(),
-                    },
-                );
         }
         for o in cluster.list(Kind::EndpointSlice, None, &all) {
-            let Object::EndpointSlice(slice) = o else {
-                continue;
-            };
+            if let Object::EndpointSlice(slice) = o
+                && let (Some(ns), Some(svc)) = (&slice.metadata.namespace, slice.service_name())
+            {
+                groups.push((ns.clone(), svc.to_owned()));
+            }
+        }
+        groups.sort();
+        groups.dedup();
+        for (ns, name) in &groups {
+            dns.reindex_group(cluster, ns, name);
+        }
+        if dns.config.pods == PodMode::Verified {
+            for o in cluster.list(Kind::Pod, None, &all) {
+                dns.reindex_pod(cluster, &o.key());
+            }
+        }
+        Ok(dns)
+    }
+
+    /// Brings the index up to date after a cluster call, from the
+    /// [`Changes`](crate::cluster::Changes) it returned: only the services,
+    /// slices, namespaces and pods named there are looked at again. The
+    /// result answers exactly as [`Dns::new`] over the new state would.
+    ///
+    /// ```
+    /// use svcroute::api::Object;
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// use svcroute::dns::{Dns, DnsConfig, Outcome, RecordType};
+    /// let mut cluster = Cluster::new(ClusterConfig::default())?;
+    /// let mut dns = Dns::new(&cluster, DnsConfig::default())?;
+    /// let svc: Object = serde_json::from_str(r#"{"apiVersion": "v1", "kind": "Service",
+    ///   "metadata": {"name": "web", "namespace": "default"},
+    ///   "spec": {"clusterIPs": ["10.96.0.20"], "ports": [{"port": 80}]}}"#).unwrap();
+    /// let changes = cluster.apply(svc)?;
+    /// dns.update(&cluster, &changes);
+    /// let a = dns.query("web.default.svc.cluster.local.", RecordType::A)?;
+    /// assert_eq!(a.outcome, Outcome::Answer);
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn update(&mut self, cluster: &Cluster, changes: &crate::cluster::Changes) {
+        let mut groups: Vec<(String, String)> = Vec::new();
+        for key in changes
+            .created
+            .iter()
+            .chain(&changes.updated)
+            .chain(&changes.deleted)
+        {
+            let ns = key.namespace.clone().unwrap_or_default();
+            match key.kind {
+                Kind::Namespace => {
+                    let exists = cluster.get(key).is_some();
+                    self.namespaces
+                        .entry(key.name.to_ascii_lowercase())
+                        .or_default()
+                        .exists = exists;
+                }
+                Kind::Service => groups.push((ns, key.name.clone())),
+                Kind::EndpointSlice => {
+                    if let Some(old) = self.slice_owner.remove(&(ns.clone(), key.name.clone())) {
+                        groups.push((ns.clone(), old));
+                    }
+                    if let Some(Object::EndpointSlice(s)) = cluster.get(key)
+                        && let Some(svc) = s.service_name()
+                    {
+                        groups.push((ns, svc.to_owned()));
+                    }
+                }
+                Kind::Pod if self.config.pods == PodMode::Verified => {
+                    self.reindex_pod(cluster, key);
+                }
+                _ => {}
+            }
+        }
+        groups.sort();
+        groups.dedup();
+        for (ns, name) in &groups {
+            self.reindex_group(cluster, ns, name);
+        }
+    }
+
+    /// Re-reads one pod's primary IP (`pods verified`).
+    fn reindex_pod(&mut self, cluster: &Cluster, key: &crate::api::ObjectKey) {
+        let id = (key.namespace.clone().unwrap_or_default(), key.name.clone());
+        if let Some(old) = self.pod_ip.remove(&id)
+            && let Some(list) = self.pods_by_ip.get_mut(&old)
+        {
+            let lower = id.0.to_ascii_lowercase();
+            if let Some(i) = list.iter().position(|n| *n == lower) {
+                list.swap_remove(i);
+            }
+            if list.is_empty() {
+                self.pods_by_ip.remove(&old);
+            }
+        }
+        if let Some(Object::Pod(pod)) = cluster.get(key) {
+            let ip = pod
+                .status
+                .pod_ip
+                .clone()
+                .or_else(|| pod.status.pod_ips.first().map(|p| p.ip.clone()));
+            if let Some(ip) = ip {
+                self.pods_by_ip
+                    .entry(ip.clone())
+                    .or_default()
+                    .push(id.0.to_ascii_lowercase());
+                self.pod_ip.insert(id, ip);
+            }
+        }
+    }
+
+    /// Re-reads one service and the slices labelled with its name.
+    fn reindex_group(&mut self, cluster: &Cluster, ns: &str, name: &str) {
+        let (ns_l, name_l) = (ns.to_ascii_lowercase(), name.to_ascii_lowercase());
+        // Forget what was indexed.
+        if let Some(old) = self
+            .namespaces
+            .get_mut(&ns_l)
+            .and_then(|n| n.services.remove(&name_l))
+            && let SvcKind::ClusterIp { ips, .. } = &old.kind
+        {
+            for ip in ips {
+                if let Some(list) = self.by_cluster_ip.get_mut(ip) {
+                    list.retain(|(n, s)| !(n == ns && s == name));
+                    if list.is_empty() {
+                        self.by_cluster_ip.remove(ip);
+                    }
+                }
+            }
+        }
+        let group = (ns.to_owned(), name.to_owned());
+        for ip in self.group_ips.remove(&group).unwrap_or_default() {
+            if let Some(list) = self.by_endpoint_ip.get_mut(&ip) {
+                list.retain(|(n, s, _)| !(n == ns && s == name));
+                if list.is_empty() {
+                    self.by_endpoint_ip.remove(&ip);
+                }
+            }
+        }
+        // Read it again.
+        let mut subsets = Vec::new();
+        let mut ips = Vec::new();
+        for slice in cluster.endpoint_slices(ns, name) {
+            if let Some(slice_name) = &slice.metadata.name {
+                self.slice_owner
+                    .insert((ns.to_owned(), slice_name.clone()), name.to_owned());
+            }
             if slice.address_type == AddressType::FQDN {
                 continue;
             }
-            let (Some(ns), Some(svc_name)) = (&slice.metadata.namespace, slice.service_name())
-            else {
-                continue;
-            };
             let ports = if slice.ports.is_empty() {
                 vec![Port {
                     name: String::new(),
@@ -640,45 +796,48 @@ impl Dns {
                     let Ok(ip) = a.parse::<IpAddr>() else {
                         continue;
                     };
-                    let name = endpoint_name(
+                    let ep_name = endpoint_name(
                         a,
                         ep.hostname.as_deref(),
                         pod,
-                        dns.config.endpoint_pod_names,
+                        self.config.endpoint_pod_names,
                     );
-                    dns.by_endpoint_ip.entry(ip).or_default().push((
-                        ns.clone(),
-                        svc_name.to_owned(),
-                        name.clone(),
-                    ));
-                    addrs.push(EpAddr { ip, name });
+                    let list = self.by_endpoint_ip.entry(ip).or_default();
+                    list.push((ns.to_owned(), name.to_owned(), ep_name.clone()));
+                    list.sort();
+                    ips.push(ip);
+                    addrs.push(EpAddr { ip, name: ep_name });
                 }
             }
-            if let Some(entry) = dns
-                .namespaces
-                .get_mut(&ns.to_ascii_lowercase())
-                .and_then(|n| n.services.get_mut(&svc_name.to_ascii_lowercase()))
-            {
-                entry.subsets.push(Subset { addrs, ports });
-            }
+            subsets.push(Subset { addrs, ports });
         }
-        if dns.config.pods == PodMode::Verified {
-            for o in cluster.list(Kind::Pod, None, &all) {
-                let Object::Pod(pod) = o else { continue };
-                let ip = pod
-                    .status
-                    .pod_ip
-                    .clone()
-                    .or_else(|| pod.status.pod_ips.first().map(|p| p.ip.clone()));
-                if let (Some(ip), Some(ns)) = (ip, &pod.metadata.namespace) {
-                    dns.pods_by_ip
-                        .entry(ip)
-                        .or_default()
-                        .push(ns.to_ascii_lowercase());
+        if !ips.is_empty() {
+            self.group_ips.insert(group, ips);
+        }
+        let key = crate::api::ObjectKey {
+            kind: Kind::Service,
+            namespace: Some(ns.to_owned()),
+            name: name.to_owned(),
+        };
+        if let Some(Object::Service(svc)) = cluster.get(&key) {
+            let kind = service_kind(svc);
+            if let SvcKind::ClusterIp { ips, .. } = &kind {
+                for ip in ips {
+                    let list = self.by_cluster_ip.entry(*ip).or_default();
+                    list.push((ns.to_owned(), name.to_owned()));
+                    list.sort();
                 }
             }
+            self.namespaces.entry(ns_l).or_default().services.insert(
+                name_l,
+                SvcEntry {
+                    namespace: ns.to_owned(),
+                    name: name.to_owned(),
+                    kind,
+                    subsets,
+                },
+            );
         }
-        Ok(dns)
     }
 
     /// The options.

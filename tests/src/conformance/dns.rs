@@ -1,8 +1,8 @@
 //! State and queries of the `dns` and `dns-search` suites: `dns`, `search`.
 //!
 //! The case's cluster is built with [`super::cluster::build`]; its
-//! `config.dns` becomes a [`DnsConfig`]; the [`Dns`] index is rebuilt after
-//! every `apply`/`delete` step. Records are compared per README sections
+//! `config.dns` becomes a [`DnsConfig`]; the [`Dns`] index is kept current with
+//! [`Dns::update`] after every `apply`/`delete` step. Records are compared per README sections
 //! 10.6, 10.7 and 11: multisets, names case-insensitive, addresses parsed,
 //! `*` matching any SOA serial; `additional` and SOA details only at the
 //! reference level.
@@ -458,12 +458,15 @@ impl Handler for State {
             Ok(o) => o,
             Err(e) => return StepResult::Fail(format!("apply: {e}")),
         };
-        let result = match cluster.apply_batch(objects) {
-            Ok(_) => StepResult::Pass,
+        match cluster.apply_batch(objects) {
+            Ok(changes) => {
+                if let Some(d) = &mut self.dns {
+                    d.update(cluster, &changes);
+                }
+                StepResult::Pass
+            }
             Err(e) => StepResult::Fail(format!("apply: {e}")),
-        };
-        self.reindex();
-        result
+        }
     }
 
     fn delete(&mut self, refs: &[Value]) -> StepResult {
@@ -485,11 +488,14 @@ impl Handler for State {
                 name: text("name").to_owned(),
             });
         }
-        let result = match cluster.delete_batch(&keys) {
-            Ok(_) => StepResult::Pass,
+        match cluster.delete_batch(&keys) {
+            Ok(changes) => {
+                if let Some(d) = &mut self.dns {
+                    d.update(cluster, &changes);
+                }
+                StepResult::Pass
+            }
             Err(e) => StepResult::Fail(format!("delete: {e}")),
-        };
-        self.reindex();
-        result
+        }
     }
 }
