@@ -305,3 +305,57 @@ proptest! {
         let _ = d.query(&name, RecordType::from_u16(t));
     }
 }
+
+fn fixture_name() -> impl Strategy<Value = String> {
+    let labels = prop::sample::select(vec![
+        "web",
+        "dual",
+        "db",
+        "db-0",
+        "ext",
+        "alias",
+        "_http",
+        "_tcp",
+        "_pg",
+        "shop",
+        "payments",
+        "svc",
+        "pod",
+        "10-244-1-10",
+        "WEB",
+        "x",
+    ]);
+    (prop::collection::vec(labels, 0..5), any::<bool>()).prop_map(|(l, reverse)| {
+        if reverse {
+            format!(
+                "{}20.0.96.10.in-addr.arpa.",
+                l.iter().map(|s| format!("{s}.")).collect::<String>()
+            )
+        } else {
+            format!(
+                "{}cluster.local.",
+                l.iter().map(|s| format!("{s}.")).collect::<String>()
+            )
+        }
+    })
+}
+
+proptest! {
+    #[test]
+    fn wire_answers_are_the_query_answers(
+        name in fixture_name(),
+        t in prop::sample::select(vec![
+            RecordType::A, RecordType::Aaaa, RecordType::Srv, RecordType::Ptr,
+            RecordType::Cname, RecordType::Txt, RecordType::Soa, RecordType::Ns, RecordType::Mx,
+        ]),
+    ) {
+        let d = fixture::dns();
+        let direct = d.query(&name, t).unwrap();
+        let bytes = d.answer_wire(&query_bytes(&name, t, Some(4096)), Transport::Tcp).unwrap();
+        let m = wire::decode(&bytes).unwrap();
+        prop_assert_eq!(Some(m.header.rcode as u8), direct.rcode().map(|r| r.to_u8()));
+        prop_assert_eq!(m.answers, direct.answer);
+        prop_assert_eq!(m.authority, direct.authority);
+        prop_assert_eq!(m.additional, direct.additional);
+    }
+}
