@@ -176,3 +176,10 @@ fn external_name_chase_is_resolved_outside() {
         ]
     );
 }
+
+#[test]
+fn ndots_is_capped_at_15() {
+    let name = "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p";
+    let w = walk(name, RecordType::A, Resolver::Glibc, 40);
+    assert_eq!(w.candidates[0], format!("{name}."));
+}

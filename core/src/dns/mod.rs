@@ -95,7 +95,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use error::DnsError;
 pub use record::{RData, Record, RecordType};
-pub use search::{ExternalRecord, ExternalRecords, Resolver, SearchClient, Sent, Walk};
+pub use search::{ExternalRecord, ExternalRecords, MAX_NDOTS, Resolver, SearchClient, Sent, Walk};
 
 use crate::api::{AddressType, Kind, Object, Service, ServiceType};
 use crate::cluster::{Cluster, ClusterConfig};

@@ -6,6 +6,9 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use super::record::fqdn;
 use super::{Answer, Dns, Outcome, RData, Record, RecordType};
 
+/// The largest `ndots` glibc and musl honour (`RES_MAXNDOTS`).
+pub const MAX_NDOTS: u32 = 15;
+
 /// A pod as its resolver sees DNS: `dnsPolicy: ClusterFirst` in a
 /// namespace, with the node's search domains and `ndots`.
 ///
@@ -20,7 +23,8 @@ use super::{Answer, Dns, Outcome, RData, Record, RecordType};
 pub struct SearchClient {
     /// The pod's namespace.
     pub namespace: String,
-    /// resolv.conf `ndots` (5 unless the pod's `dnsConfig` changed it).
+    /// resolv.conf `ndots` (5 unless the pod's `dnsConfig` changed it;
+    /// values above [`MAX_NDOTS`] count as 15).
     pub ndots: u32,
     /// The node's own search domains, appended by the kubelet.
     pub host_search: Vec<String>,
@@ -106,6 +110,8 @@ impl Resolver {
             return vec![name.to_owned()];
         }
         let dots = u32::try_from(name.matches('.').count()).unwrap_or(u32::MAX);
+        // Both libraries cap `ndots` at 15 when they read resolv.conf.
+        let ndots = ndots.min(MAX_NDOTS);
         let searched = search_list.iter().map(|d| format!("{name}.{d}."));
         match self {
             Resolver::Glibc if dots >= ndots => {
@@ -265,7 +271,8 @@ impl Dns {
         let list = client.search_list(&self.config.zone);
         let candidates = resolver.candidates(name, &list, client.ndots, qtype);
         let as_typed_first = name.ends_with('.')
-            || u32::try_from(name.matches('.').count()).unwrap_or(u32::MAX) >= client.ndots;
+            || u32::try_from(name.matches('.').count()).unwrap_or(u32::MAX)
+                >= client.ndots.min(MAX_NDOTS);
         let mut walk = Walk {
             candidates: candidates.clone(),
             sent: Vec::new(),
