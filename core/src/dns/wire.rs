@@ -176,7 +176,7 @@ impl<'a> Reader<'a> {
 
     /// A (possibly compressed) name, in presentation format.
     fn name(&mut self) -> Result<String, DnsError> {
-        let mut out = String::new();
+        let mut out = String::with_capacity(64);
         let mut pos = self.pos;
         let mut jumped = false;
         let mut wire_len = 1usize;
