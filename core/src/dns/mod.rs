@@ -468,14 +468,22 @@ struct NsEntry {
     services: FastMap<String, SvcEntry>,
 }
 
-/// FNV-1a: short keys (names, addresses) hash much faster than with SipHash;
+/// FNV-1a with a final mix: short keys (names, addresses) hash much faster
+/// than with SipHash;
 /// the keys come from the cluster, not from the network.
 #[derive(Debug, Clone, Copy, Default)]
 struct Fnv(u64);
 
 impl std::hash::Hasher for Fnv {
     fn finish(&self) -> u64 {
-        self.0
+        // murmur3's fmix64: FNV's high bits, which the table's control
+        // bytes use, are poor for short similar keys.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 
     fn write(&mut self, bytes: &[u8]) {
