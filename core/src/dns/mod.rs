@@ -966,11 +966,13 @@ impl Dns {
 
     fn soa(&self, zone_q: &str) -> Record {
         let join = |label: &str| {
-            if zone_q == "." {
-                format!("{label}.")
-            } else {
-                format!("{label}.{zone_q}")
+            let mut s = String::with_capacity(label.len() + 1 + zone_q.len());
+            s.push_str(label);
+            s.push('.');
+            if zone_q != "." {
+                s.push_str(zone_q);
             }
+            s
         };
         Record::new(
             zone_q,
