@@ -912,6 +912,7 @@ impl Dns {
             lower: &lower,
             zone: zi,
             zone_q,
+            all_ports: qtype == RecordType::Srv,
         };
         let mut out = Answer {
             outcome: Outcome::Answer,
@@ -1015,6 +1016,8 @@ struct Question<'a> {
     zone: usize,
     /// The zone as the query spells it.
     zone_q: &'a str,
+    /// Every (address × port) entry is wanted (SRV), not one per address.
+    all_ports: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -1099,6 +1102,7 @@ impl<'a> Base<'a> {
 }
 
 struct Request<'a> {
+    all_ports: bool,
     pod: bool,
     namespace: &'a str,
     service: &'a str,
@@ -1180,6 +1184,7 @@ impl Dns {
             _ => return Err(NameError),
         };
         let mut r = Request {
+            all_ports: q.all_ports,
             pod,
             namespace: base[n - 2],
             service: "",
@@ -1323,6 +1328,24 @@ impl Dns {
                 }
                 if found { Ok(()) } else { Err(NameError) }
             }
+            SvcKind::ClusterIp { ips, ports }
+                if !r.all_ports && r.port.is_empty() && r.protocol.is_empty() =>
+            {
+                // Only the addresses matter: one entry each, ports unread.
+                if ports.is_empty() {
+                    return Err(NameError);
+                }
+                for ip in ips {
+                    out(Entry {
+                        host: Host::Ip(*ip),
+                        port: 0,
+                        svc: Some(svc),
+                        endpoint: None,
+                        ns_name: None,
+                    });
+                }
+                Ok(())
+            }
             SvcKind::ClusterIp { ips, ports } => {
                 let mut found = false;
                 for p in ports.iter().filter(|p| port_ok(p)) {
@@ -1417,6 +1440,7 @@ impl Dns {
                         lower: &lower,
                         zone: q.zone,
                         zone_q,
+                        all_ports: false,
                     };
                     let mut chain = previous.to_vec();
                     chain.push(cname.clone());
