@@ -447,9 +447,34 @@ struct Subset {
     ports: Vec<Port>,
 }
 
+/// A service's cluster IPs: the (at most two) usual ones inline, so an
+/// address lookup reads no further memory.
+#[derive(Debug, Clone, Default)]
+struct Ips {
+    first: [Option<IpAddr>; 2],
+    rest: Vec<IpAddr>,
+}
+
+impl Ips {
+    fn new(all: impl IntoIterator<Item = IpAddr>) -> Ips {
+        let mut ips = Ips::default();
+        for (i, ip) in all.into_iter().enumerate() {
+            match ips.first.get_mut(i) {
+                Some(slot) => *slot = Some(ip),
+                None => ips.rest.push(ip),
+            }
+        }
+        ips
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &IpAddr> {
+        self.first.iter().flatten().chain(&self.rest)
+    }
+}
+
 #[derive(Debug, Clone)]
 enum SvcKind {
-    ClusterIp { ips: Vec<IpAddr>, ports: Vec<Port> },
+    ClusterIp { ips: Ips, ports: Vec<Port> },
     Headless,
     External(String),
 }
@@ -562,10 +587,7 @@ fn service_kind(svc: &Service) -> SvcKind {
         Some(ips) if !ips.is_empty() => ips.iter().map(String::as_str).collect(),
         _ => svc.spec.cluster_ip.iter().map(String::as_str).collect(),
     };
-    let ips = raw
-        .iter()
-        .filter_map(|s| s.parse::<IpAddr>().ok())
-        .collect();
+    let ips = Ips::new(raw.iter().filter_map(|s| s.parse::<IpAddr>().ok()));
     let ports = svc
         .spec
         .ports
@@ -748,7 +770,7 @@ impl Dns {
             .and_then(|n| n.services.remove(&name_l))
             && let SvcKind::ClusterIp { ips, .. } = &old.kind
         {
-            for ip in ips {
+            for ip in ips.iter() {
                 if let Some(list) = self.by_cluster_ip.get_mut(ip) {
                     list.retain(|(n, s)| !(n == ns && s == name));
                     if list.is_empty() {
@@ -830,7 +852,7 @@ impl Dns {
         if let Some(Object::Service(svc)) = cluster.get(&key) {
             let kind = service_kind(svc);
             if let SvcKind::ClusterIp { ips, .. } = &kind {
-                for ip in ips {
+                for ip in ips.iter() {
                     let list = self.by_cluster_ip.entry(*ip).or_default();
                     list.push((ns.to_owned(), name.to_owned()));
                     list.sort();
@@ -1335,7 +1357,7 @@ impl Dns {
                 if ports.is_empty() {
                     return Err(NameError);
                 }
-                for ip in ips {
+                for ip in ips.iter() {
                     out(Entry {
                         host: Host::Ip(*ip),
                         port: 0,
@@ -1350,7 +1372,7 @@ impl Dns {
                 let mut found = false;
                 for p in ports.iter().filter(|p| port_ok(p)) {
                     found = true;
-                    for ip in ips {
+                    for ip in ips.iter() {
                         out(Entry {
                             host: Host::Ip(*ip),
                             port: p.port,
