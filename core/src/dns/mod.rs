@@ -1013,8 +1013,15 @@ impl Dns {
     }
 
     fn exposed(&self, ns: &str) -> bool {
-        (self.exposed.is_empty() || self.exposed.iter().any(|e| e == ns))
-            && self.namespaces.get(ns).is_some_and(|n| n.exists)
+        self.exposed_namespace(ns).is_some()
+    }
+
+    /// The namespace's entry when it exists and is exposed.
+    fn exposed_namespace(&self, ns: &str) -> Option<&NsEntry> {
+        if !self.exposed.is_empty() && !self.exposed.iter().any(|e| e == ns) {
+            return None;
+        }
+        self.namespaces.get(ns).filter(|n| n.exists)
     }
 
     fn service(&self, ns: &str, name: &str) -> Option<&SvcEntry> {
@@ -1229,13 +1236,13 @@ impl Dns {
         if is_reverse_name(q.lower) {
             return Err(NameError);
         }
-        if !self.exposed(r.namespace) {
+        let Some(ns) = self.exposed_namespace(r.namespace) else {
             return Err(NameError);
-        }
+        };
         if r.pod {
             self.find_pods(&r, out)
         } else {
-            self.find_services(&r, out)
+            self.find_services(ns, &r, out)
         }
     }
 
@@ -1291,13 +1298,14 @@ impl Dns {
 
     fn find_services<'s>(
         &'s self,
+        ns: &'s NsEntry,
         r: &Request<'_>,
         out: &mut dyn FnMut(Entry<'s>),
     ) -> Result<(), NameError> {
         if r.service.is_empty() {
             return Ok(());
         }
-        let Some(svc) = self.service(r.namespace, r.service) else {
+        let Some(svc) = ns.services.get(r.service) else {
             return Err(NameError);
         };
         let port_ok = |p: &Port| {
