@@ -76,6 +76,9 @@ pub enum Error {
     /// A cluster call (apply, delete, configuration) was refused.
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    /// A DNS name, type or option was refused.
+    #[error(transparent)]
+    Dns(#[from] crate::dns::DnsError),
 }
 
 impl Error {
@@ -87,6 +90,7 @@ impl Error {
             Error::Ipam(e) => e.kind(),
             Error::Balance(e) => e.kind(),
             Error::Cluster(e) => e.kind(),
+            Error::Dns(e) => e.kind(),
         }
     }
 }

@@ -32,6 +32,7 @@
 //! | [`ipam`] | cluster IP, node port and pod CIDR allocators |
 //! | [`balance`] | backend-selection algorithms, deterministic from a seed |
 //! | [`cluster`] | the object store, label indexes, the EndpointSlice and mirroring controllers |
+//! | [`dns`] | cluster DNS as CoreDNS answers it: records, search-list walks, wire format |
 //!
 //! ## Getting started
 //!
@@ -78,6 +79,7 @@
 pub mod api;
 pub mod balance;
 pub mod cluster;
+pub mod dns;
 mod error;
 pub mod ipam;
 pub mod labels;

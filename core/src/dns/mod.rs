@@ -1,0 +1,1678 @@
+//! # dns: what cluster DNS answers
+//!
+//! A model of the CoreDNS `kubernetes` plugin (the cluster DNS of nearly
+//! every cluster) over a settled [`Cluster`]: a question `(name, type)`
+//! gives an [`Answer`] with its outcome (answer, NODATA, NXDOMAIN, or
+//! "not my zone"), the answer, authority (the zone SOA on negative answers)
+//! and additional sections, and the ExternalName targets that still have to
+//! be resolved outside the cluster ([`Answer::chase`]). The rules are those
+//! of `shared/reference/dns.md`; the CoreDNS extensions are followed
+//! (bare-name SRV, endpoint names under ClusterIP services, endpoint PTRs,
+//! SRV weights, NXDOMAIN/NODATA choices).
+//!
+//! * [`Dns::new`] indexes a cluster once (services by namespace and name,
+//!   cluster IPs and ready endpoint addresses by IP, pods by IP when
+//!   `pods verified`); every lookup is a few hash probes, never a scan.
+//!   Rebuild it after the cluster changes.
+//! * [`Dns::search`] walks a pod's search list the way glibc or musl does.
+//! * [`Dns::answer_wire`] answers an RFC 1035 message ([`wire`]).
+//!
+//! Records are typed ([`Record`], [`RData`]) and print in presentation
+//! format.
+//!
+//! ## Where this follows CoreDNS rather than the bare specification
+//!
+//! Decided explicitly (`dns.md` section 17), all as the `kubernetes` plugin
+//! does today:
+//!
+//! * **Endpoint data** comes from EndpointSlices only: an endpoint is
+//!   published unless `conditions.ready` is `false`; names, ports and
+//!   protocols of headless SRV records are the slice's, not the Service's.
+//!   Slices of address type `FQDN` and addresses that are not IPs are
+//!   skipped.
+//! * **Extensions kept**: SRV on the bare service name (every port, unnamed
+//!   ones included), endpoint names under ClusterIP services, endpoint PTRs
+//!   for every service an address is ready in, SRV weight `floor(100 / N)`
+//!   (at least 1) with N counted before duplicates are dropped, and the
+//!   NXDOMAIN/NODATA table of `dns.md` section 10 including the quirks of
+//!   section 15 (TXT on a namespace is NXDOMAIN, SOA below the apex is
+//!   NODATA, an A query on an SRV-shaped name answers the service).
+//! * **Wildcards** (`*`, `any`) are ordinary labels (CoreDNS ≥ 1.9).
+//! * An IPv4-mapped IPv6 address is answered as A, as Go's `To4` does.
+//!
+//! Where the model has to choose because CoreDNS reads its environment:
+//!
+//! * the SOA serial is [`DnsConfig::soa_serial`] (CoreDNS: the time of the
+//!   last API change);
+//! * the apex NS and `ns.dns.<zone>` answer the Service named by
+//!   [`DnsConfig::dns_service`] (CoreDNS finds it through its own pod IPs);
+//! * names outside the served zones, and `fallthrough` names, are
+//!   [`Outcome::Passthrough`]; ExternalName targets outside the cluster are
+//!   returned as [`Chase`] markers, not resolved.
+//!
+//! ```
+//! use svcroute::api::Object;
+//! use svcroute::cluster::{Cluster, ClusterConfig};
+//! use svcroute::dns::{Dns, DnsConfig, Outcome, RecordType};
+//!
+//! let objects: Vec<Object> = serde_json::from_str(r#"[
+//!   {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+//!   {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+//!    "spec": {"clusterIPs": ["10.96.0.20", "fd00::20"], "ports": [{"name": "http", "port": 80}]}}
+//! ]"#).unwrap();
+//! let mut cluster = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+//! cluster.apply_batch(objects)?;
+//! let dns = Dns::new(&cluster, DnsConfig::for_cluster(cluster.config()))?;
+//!
+//! let a = dns.query("web.shop.svc.cluster.local.", RecordType::A)?;
+//! assert_eq!(a.outcome, Outcome::Answer);
+//! assert_eq!(a.answer[0].to_string(), "web.shop.svc.cluster.local. 5 IN A 10.96.0.20");
+//!
+//! let srv = dns.query("_http._tcp.web.shop.svc.cluster.local.", RecordType::Srv)?;
+//! // Dual-stack: two internal entries collapse into one SRV of weight 50.
+//! assert_eq!(srv.answer[0].to_string(),
+//!            "_http._tcp.web.shop.svc.cluster.local. 5 IN SRV 0 50 80 web.shop.svc.cluster.local.");
+//! assert_eq!(srv.additional.len(), 2);
+//!
+//! let missing = dns.query("nope.shop.svc.cluster.local.", RecordType::A)?;
+//! assert_eq!(missing.outcome, Outcome::NxDomain);
+//! assert_eq!(missing.authority[0].to_string(),
+//!            "cluster.local. 5 IN SOA ns.dns.cluster.local. hostmaster.cluster.local. 1 7200 1800 86400 5");
+//!
+//! assert_eq!(dns.query("example.com.", RecordType::A)?.outcome, Outcome::Passthrough);
+//! # Ok::<(), svcroute::Error>(())
+//! ```
+
+mod error;
+mod record;
+mod search;
+pub mod wire;
+pub use wire::Transport;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+pub use error::DnsError;
+pub use record::{RData, Record, RecordType};
+pub use search::{ExternalRecord, ExternalRecords, MAX_NDOTS, Resolver, SearchClient, Sent, Walk};
+
+use crate::api::{AddressType, Kind, Object, Service, ServiceType};
+use crate::cluster::{Cluster, ClusterConfig};
+use crate::labels::Selector;
+use record::{fqdn, is_subdomain};
+
+/// The schema version of the Kubernetes DNS specification served in the
+/// `dns-version.<zone>` TXT record.
+pub const SCHEMA_VERSION: &str = "1.1.0";
+
+/// The TTL of the `dns-version` record, fixed whatever the `ttl` option.
+pub const SCHEMA_VERSION_TTL: u32 = 28800;
+
+/// How many CNAMEs a chain may hold before CoreDNS stops following it.
+const MAX_CNAME_CHAIN: usize = 10;
+
+// ------------------------------------------------------------------ config
+
+/// The `pods` option: what `<a-b-c-d>.<ns>.pod.<zone>` names answer
+/// (`dns.md` section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PodMode {
+    /// Every `pod` name is NXDOMAIN (the plugin's default).
+    #[default]
+    Disabled,
+    /// The label is turned back into an IP without checking any pod has it.
+    Insecure,
+    /// Answered only when a pod of that namespace has that primary IP.
+    Verified,
+}
+
+impl std::str::FromStr for PodMode {
+    type Err = DnsError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "disabled" => Ok(PodMode::Disabled),
+            "insecure" => Ok(PodMode::Insecure),
+            "verified" => Ok(PodMode::Verified),
+            other => Err(DnsError::InvalidConfig {
+                field: "pods",
+                message: format!("{other:?} is not disabled, insecure or verified"),
+            }),
+        }
+    }
+}
+
+/// The `fallthrough` option: names that do not exist are handed to the
+/// next resolver ([`Outcome::Passthrough`]) instead of NXDOMAIN.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Fallthrough {
+    /// Off (the default): NXDOMAIN.
+    #[default]
+    Off,
+    /// For every zone (`fallthrough` without arguments).
+    All,
+    /// For names under these zones (`fallthrough in-addr.arpa ip6.arpa`).
+    Zones(Vec<String>),
+}
+
+impl Fallthrough {
+    fn through(&self, name: &str) -> bool {
+        match self {
+            Fallthrough::Off => false,
+            Fallthrough::All => true,
+            Fallthrough::Zones(zones) => zones.iter().any(|z| is_subdomain(z, name)),
+        }
+    }
+}
+
+/// The options of the CoreDNS `kubernetes` plugin, with its defaults.
+///
+/// ```
+/// use svcroute::dns::{DnsConfig, PodMode};
+/// let c = DnsConfig::default();
+/// assert_eq!(c.zone, "cluster.local.");
+/// assert_eq!(c.ttl, 5);
+/// assert_eq!(c.pods, PodMode::Disabled);
+/// assert_eq!(c.reverse_zones, ["in-addr.arpa.", "ip6.arpa."]);
+/// assert!(c.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsConfig {
+    /// The cluster zone (the cluster domain, fully qualified).
+    pub zone: String,
+    /// TTL of answers, 0–3600 (`ttl`, default 5).
+    pub ttl: u32,
+    /// `pods` (default `disabled`).
+    pub pods: PodMode,
+    /// `endpoint_pod_names`: the endpoint name falls back to the pod name
+    /// before the dashed IP.
+    pub endpoint_pod_names: bool,
+    /// `ignore empty_service`: ClusterIP services without a ready endpoint
+    /// are NXDOMAIN.
+    pub ignore_empty_service: bool,
+    /// `namespaces`: the namespaces exposed; empty = all.
+    pub namespaces: Vec<String>,
+    /// The reverse zones served (PTR), fully qualified.
+    pub reverse_zones: Vec<String>,
+    /// `fallthrough`.
+    pub fallthrough: Fallthrough,
+    /// The SOA serial (CoreDNS: the time of the last change it saw; the
+    /// core reads no clock, so the caller says).
+    pub soa_serial: u32,
+    /// The DNS server's own Service (`namespace`, `name`): its cluster IPs
+    /// answer `ns.dns.<zone>` and glue the apex NS record. CoreDNS finds it
+    /// through its own pod IPs; default `kube-system/kube-dns`.
+    pub dns_service: Option<(String, String)>,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        DnsConfig {
+            zone: "cluster.local.".to_owned(),
+            ttl: 5,
+            pods: PodMode::Disabled,
+            endpoint_pod_names: false,
+            ignore_empty_service: false,
+            namespaces: Vec::new(),
+            reverse_zones: vec!["in-addr.arpa.".to_owned(), "ip6.arpa.".to_owned()],
+            fallthrough: Fallthrough::Off,
+            soa_serial: 1,
+            dns_service: Some(("kube-system".to_owned(), "kube-dns".to_owned())),
+        }
+    }
+}
+
+impl DnsConfig {
+    /// The defaults, with the zone taken from the cluster's domain.
+    ///
+    /// ```
+    /// use svcroute::{cluster::ClusterConfig, dns::DnsConfig};
+    /// let c = ClusterConfig { cluster_domain: "corp.example".into(), ..Default::default() };
+    /// assert_eq!(DnsConfig::for_cluster(&c).zone, "corp.example.");
+    /// ```
+    pub fn for_cluster(config: &ClusterConfig) -> DnsConfig {
+        DnsConfig {
+            zone: fqdn(&config.cluster_domain.to_ascii_lowercase()),
+            ..DnsConfig::default()
+        }
+    }
+
+    /// Checks the options as CoreDNS does at start: `ttl` in 0–3600, zones
+    /// that are legal names.
+    pub fn validate(&self) -> Result<(), DnsError> {
+        if self.ttl > 3600 {
+            return Err(DnsError::InvalidConfig {
+                field: "ttl",
+                message: format!("{} is not in 0..=3600", self.ttl),
+            });
+        }
+        for z in std::iter::once(&self.zone).chain(&self.reverse_zones) {
+            check_name(z).map_err(|e| DnsError::InvalidConfig {
+                field: "zone",
+                message: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks that a presentation-format name is a legal DNS name.
+fn check_name(name: &str) -> Result<(), DnsError> {
+    let bad = |reason| {
+        Err(DnsError::InvalidName {
+            name: name.to_owned(),
+            reason,
+        })
+    };
+    if name.is_empty() {
+        return bad("empty name");
+    }
+    if name == "." {
+        return Ok(());
+    }
+    let body = name.strip_suffix('.').unwrap_or(name).as_bytes();
+    let (mut start, mut escaped) = (0, false);
+    for i in 0..=body.len() {
+        if i < body.len() && body[i] != b'.' {
+            escaped |= body[i] == b'\\';
+            continue;
+        }
+        let len = i - start;
+        if len == 0 {
+            return bad("empty label");
+        }
+        if len > 63 && !escaped {
+            return bad("label longer than 63 octets");
+        }
+        start = i + 1;
+    }
+    if body.len() + 2 > 255 && !escaped {
+        return bad("name longer than 255 octets");
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ answers
+
+/// What a question came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// NOERROR with records.
+    Answer,
+    /// NOERROR, empty answer: the name exists, not with that type.
+    NoData,
+    /// NXDOMAIN: the name does not exist.
+    NxDomain,
+    /// Not a name this server answers (outside its zones, or `fallthrough`):
+    /// a server hands it to the next resolver.
+    Passthrough,
+    /// REFUSED (zone transfers).
+    Refused,
+}
+
+impl Outcome {
+    /// The conformance spelling: `answer`, `nodata`, `nxdomain`,
+    /// `passthrough`, `refused`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answer => "answer",
+            Outcome::NoData => "nodata",
+            Outcome::NxDomain => "nxdomain",
+            Outcome::Passthrough => "passthrough",
+            Outcome::Refused => "refused",
+        }
+    }
+}
+
+/// A response code (RFC 1035 section 4.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rcode {
+    /// 0.
+    NoError,
+    /// 1: the query could not be read.
+    FormErr,
+    /// 2.
+    ServFail,
+    /// 3: the name does not exist.
+    NxDomain,
+    /// 4: not implemented (opcode other than QUERY).
+    NotImp,
+    /// 5.
+    Refused,
+}
+
+impl Rcode {
+    /// The number on the wire.
+    pub fn to_u8(self) -> u8 {
+        match self {
+            Rcode::NoError => 0,
+            Rcode::FormErr => 1,
+            Rcode::ServFail => 2,
+            Rcode::NxDomain => 3,
+            Rcode::NotImp => 4,
+            Rcode::Refused => 5,
+        }
+    }
+
+    /// The mnemonic (`NOERROR`, `NXDOMAIN`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rcode::NoError => "NOERROR",
+            Rcode::FormErr => "FORMERR",
+            Rcode::ServFail => "SERVFAIL",
+            Rcode::NxDomain => "NXDOMAIN",
+            Rcode::NotImp => "NOTIMP",
+            Rcode::Refused => "REFUSED",
+        }
+    }
+}
+
+/// A name the answer aliases to that lies outside the cluster: a server
+/// resolves it upstream and appends what it gets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Chase {
+    /// The CNAME target (FQDN).
+    pub name: String,
+    /// The type still wanted.
+    pub qtype: RecordType,
+}
+
+/// The answer to one question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// What it came to.
+    pub outcome: Outcome,
+    /// The answer section.
+    pub answer: Vec<Record>,
+    /// The authority section: the zone SOA on negative answers.
+    pub authority: Vec<Record>,
+    /// The additional section: SRV targets' addresses, NS glue.
+    pub additional: Vec<Record>,
+    /// ExternalName targets outside the cluster still to resolve.
+    pub chase: Vec<Chase>,
+}
+
+impl Answer {
+    fn passthrough() -> Answer {
+        Answer {
+            outcome: Outcome::Passthrough,
+            answer: Vec::new(),
+            authority: Vec::new(),
+            additional: Vec::new(),
+            chase: Vec::new(),
+        }
+    }
+
+    /// The response code; `None` for [`Outcome::Passthrough`].
+    ///
+    /// ```
+    /// use svcroute::dns::{Dns, DnsConfig, Rcode, RecordType};
+    /// let cluster = svcroute::cluster::Cluster::new(Default::default())?;
+    /// let dns = Dns::new(&cluster, DnsConfig::default())?;
+    /// let a = dns.query("nosuch.default.svc.cluster.local.", RecordType::A)?;
+    /// assert_eq!(a.rcode(), Some(Rcode::NxDomain));
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn rcode(&self) -> Option<Rcode> {
+        match self.outcome {
+            Outcome::Answer | Outcome::NoData => Some(Rcode::NoError),
+            Outcome::NxDomain => Some(Rcode::NxDomain),
+            Outcome::Refused => Some(Rcode::Refused),
+            Outcome::Passthrough => None,
+        }
+    }
+}
+
+// ------------------------------------------------------------------ index
+
+#[derive(Debug, Clone)]
+struct Port {
+    name: String,
+    protocol: String,
+    /// -1: the placeholder of a slice without ports.
+    port: i32,
+}
+
+#[derive(Debug, Clone)]
+struct EpAddr {
+    ip: IpAddr,
+    /// The endpoint name (hostname, pod name, or dashed IP).
+    name: String,
+}
+
+#[derive(Debug, Clone)]
+struct Subset {
+    addrs: Vec<EpAddr>,
+    ports: Vec<Port>,
+}
+
+/// A service's cluster IPs: the (at most two) usual ones inline, so an
+/// address lookup reads no further memory.
+#[derive(Debug, Clone, Default)]
+struct Ips {
+    first: [Option<IpAddr>; 2],
+    rest: Vec<IpAddr>,
+}
+
+impl Ips {
+    fn new(all: impl IntoIterator<Item = IpAddr>) -> Ips {
+        let mut ips = Ips::default();
+        for (i, ip) in all.into_iter().enumerate() {
+            match ips.first.get_mut(i) {
+                Some(slot) => *slot = Some(ip),
+                None => ips.rest.push(ip),
+            }
+        }
+        ips
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &IpAddr> {
+        self.first.iter().flatten().chain(&self.rest)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum SvcKind {
+    ClusterIp { ips: Ips, ports: Vec<Port> },
+    Headless,
+    External(String),
+}
+
+#[derive(Debug, Clone)]
+struct SvcEntry {
+    namespace: String,
+    name: String,
+    kind: SvcKind,
+    subsets: Vec<Subset>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct NsEntry {
+    exists: bool,
+    services: FastMap<String, SvcEntry>,
+}
+
+/// FNV-1a with a final mix: short keys (names, addresses) hash much faster
+/// than with SipHash;
+/// the keys come from the cluster, not from the network.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        // murmur3's fmix64: FNV's high bits, which the table's control
+        // bytes use, are poor for short similar keys.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+
+/// Cluster DNS over one state of a cluster: an index built once, answering
+/// questions without scanning. See the [module documentation](self).
+#[derive(Debug, Clone)]
+pub struct Dns {
+    config: DnsConfig,
+    /// Lower-case zones: the forward zone first, then the reverse zones.
+    zones: Vec<String>,
+    exposed: Vec<String>,
+    namespaces: FastMap<String, NsEntry>,
+    /// Cluster IP -> (namespace, name) of the services that have it.
+    by_cluster_ip: FastMap<IpAddr, Vec<(String, String)>>,
+    /// Ready endpoint address -> (namespace, service, endpoint name).
+    by_endpoint_ip: FastMap<IpAddr, Vec<(String, String, String)>>,
+    /// Primary pod IP (as written) -> namespaces (`pods verified` only).
+    pods_by_ip: FastMap<String, Vec<String>>,
+    /// Indexed slice (namespace, name) -> the service it belongs to.
+    slice_owner: FastMap<(String, String), String>,
+    /// (namespace, service) -> its endpoint addresses in `by_endpoint_ip`.
+    group_ips: FastMap<(String, String), Vec<IpAddr>>,
+    /// Indexed pod (namespace, name) -> its primary IP (`pods verified`).
+    pod_ip: FastMap<(String, String), String>,
+}
+
+/// The endpoint name CoreDNS gives an address (`endpointHostname`).
+fn endpoint_name(
+    ip: &str,
+    hostname: Option<&str>,
+    pod: Option<&str>,
+    endpoint_pod_names: bool,
+) -> String {
+    if let Some(h) = hostname.filter(|h| !h.is_empty()) {
+        return h.to_owned();
+    }
+    if endpoint_pod_names && let Some(p) = pod.filter(|p| !p.is_empty() && p.len() < 64) {
+        return p.to_owned();
+    }
+    if ip.contains('.') {
+        ip.replace('.', "-")
+    } else if ip.contains(':') {
+        let mut s = ip.replace(':', "-");
+        if s.ends_with('-') {
+            s.push('0');
+        }
+        s
+    } else {
+        String::new()
+    }
+}
+
+fn service_kind(svc: &Service) -> SvcKind {
+    if svc.service_type() == ServiceType::ExternalName {
+        return SvcKind::External(svc.spec.external_name.clone().unwrap_or_default());
+    }
+    if svc.is_headless() {
+        return SvcKind::Headless;
+    }
+    let raw: Vec<&str> = match &svc.spec.cluster_ips {
+        Some(ips) if !ips.is_empty() => ips.iter().map(String::as_str).collect(),
+        _ => svc.spec.cluster_ip.iter().map(String::as_str).collect(),
+    };
+    let ips = Ips::new(raw.iter().filter_map(|s| s.parse::<IpAddr>().ok()));
+    let ports = svc
+        .spec
+        .ports
+        .iter()
+        .map(|p| Port {
+            name: p.name.to_ascii_lowercase(),
+            protocol: p.protocol.unwrap_or_default().as_str().to_ascii_lowercase(),
+            port: p.port,
+        })
+        .collect();
+    SvcKind::ClusterIp { ips, ports }
+}
+
+impl Dns {
+    /// Indexes the cluster for these options.
+    ///
+    /// ```
+    /// use svcroute::dns::{Dns, DnsConfig};
+    /// let cluster = svcroute::cluster::Cluster::new(Default::default())?;
+    /// let dns = Dns::new(&cluster, DnsConfig::default())?;
+    /// assert_eq!(dns.config().ttl, 5);
+    /// assert!(Dns::new(&cluster, DnsConfig { ttl: 9999, ..DnsConfig::default() }).is_err());
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn new(cluster: &Cluster, config: DnsConfig) -> Result<Dns, DnsError> {
+        config.validate()?;
+        let zones = std::iter::once(&config.zone)
+            .chain(&config.reverse_zones)
+            .map(|z| fqdn(&z.to_ascii_lowercase()))
+            .collect();
+        let mut dns = Dns {
+            exposed: config
+                .namespaces
+                .iter()
+                .map(|n| n.to_ascii_lowercase())
+                .collect(),
+            zones,
+            config,
+            namespaces: FastMap::default(),
+            by_cluster_ip: FastMap::default(),
+            by_endpoint_ip: FastMap::default(),
+            pods_by_ip: FastMap::default(),
+            slice_owner: FastMap::default(),
+            group_ips: FastMap::default(),
+            pod_ip: FastMap::default(),
+        };
+        let all = Selector::everything();
+        for o in cluster.list(Kind::Namespace, None, &all) {
+            if let Some(name) = &o.metadata().name {
+                dns.namespaces
+                    .entry(name.to_ascii_lowercase())
+                    .or_default()
+                    .exists = true;
+            }
+        }
+        let mut groups: Vec<(String, String)> = Vec::new();
+        for o in cluster.list(Kind::Service, None, &all) {
+            if let (Some(ns), Some(name)) = (&o.metadata().namespace, &o.metadata().name) {
+                groups.push((ns.clone(), name.clone()));
+            }
+        }
+        for o in cluster.list(Kind::EndpointSlice, None, &all) {
+            if let Object::EndpointSlice(slice) = o
+                && let (Some(ns), Some(svc)) = (&slice.metadata.namespace, slice.service_name())
+            {
+                groups.push((ns.clone(), svc.to_owned()));
+            }
+        }
+        groups.sort();
+        groups.dedup();
+        for (ns, name) in &groups {
+            dns.reindex_group(cluster, ns, name);
+        }
+        if dns.config.pods == PodMode::Verified {
+            for o in cluster.list(Kind::Pod, None, &all) {
+                dns.reindex_pod(cluster, &o.key());
+            }
+        }
+        Ok(dns)
+    }
+
+    /// Brings the index up to date after a cluster call, from the
+    /// [`Changes`](crate::cluster::Changes) it returned: only the services,
+    /// slices, namespaces and pods named there are looked at again. The
+    /// result answers exactly as [`Dns::new`] over the new state would.
+    ///
+    /// ```
+    /// use svcroute::api::Object;
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// use svcroute::dns::{Dns, DnsConfig, Outcome, RecordType};
+    /// let mut cluster = Cluster::new(ClusterConfig::default())?;
+    /// let mut dns = Dns::new(&cluster, DnsConfig::default())?;
+    /// let svc: Object = serde_json::from_str(r#"{"apiVersion": "v1", "kind": "Service",
+    ///   "metadata": {"name": "web", "namespace": "default"},
+    ///   "spec": {"clusterIPs": ["10.96.0.20"], "ports": [{"port": 80}]}}"#).unwrap();
+    /// let changes = cluster.apply(svc)?;
+    /// dns.update(&cluster, &changes);
+    /// let a = dns.query("web.default.svc.cluster.local.", RecordType::A)?;
+    /// assert_eq!(a.outcome, Outcome::Answer);
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn update(&mut self, cluster: &Cluster, changes: &crate::cluster::Changes) {
+        let mut groups: Vec<(String, String)> = Vec::new();
+        for key in changes
+            .created
+            .iter()
+            .chain(&changes.updated)
+            .chain(&changes.deleted)
+        {
+            let ns = key.namespace.clone().unwrap_or_default();
+            match key.kind {
+                Kind::Namespace => {
+                    let exists = cluster.get(key).is_some();
+                    self.namespaces
+                        .entry(key.name.to_ascii_lowercase())
+                        .or_default()
+                        .exists = exists;
+                }
+                Kind::Service => groups.push((ns, key.name.clone())),
+                Kind::EndpointSlice => {
+                    if let Some(old) = self.slice_owner.remove(&(ns.clone(), key.name.clone())) {
+                        groups.push((ns.clone(), old));
+                    }
+                    if let Some(Object::EndpointSlice(s)) = cluster.get(key)
+                        && let Some(svc) = s.service_name()
+                    {
+                        groups.push((ns, svc.to_owned()));
+                    }
+                }
+                Kind::Pod if self.config.pods == PodMode::Verified => {
+                    self.reindex_pod(cluster, key);
+                }
+                _ => {}
+            }
+        }
+        groups.sort();
+        groups.dedup();
+        for (ns, name) in &groups {
+            self.reindex_group(cluster, ns, name);
+        }
+    }
+
+    /// Re-reads one pod's primary IP (`pods verified`).
+    fn reindex_pod(&mut self, cluster: &Cluster, key: &crate::api::ObjectKey) {
+        let id = (key.namespace.clone().unwrap_or_default(), key.name.clone());
+        if let Some(old) = self.pod_ip.remove(&id)
+            && let Some(list) = self.pods_by_ip.get_mut(&old)
+        {
+            let lower = id.0.to_ascii_lowercase();
+            if let Some(i) = list.iter().position(|n| *n == lower) {
+                list.swap_remove(i);
+            }
+            if list.is_empty() {
+                self.pods_by_ip.remove(&old);
+            }
+        }
+        if let Some(Object::Pod(pod)) = cluster.get(key) {
+            let ip = pod
+                .status
+                .pod_ip
+                .clone()
+                .or_else(|| pod.status.pod_ips.first().map(|p| p.ip.clone()));
+            if let Some(ip) = ip {
+                self.pods_by_ip
+                    .entry(ip.clone())
+                    .or_default()
+                    .push(id.0.to_ascii_lowercase());
+                self.pod_ip.insert(id, ip);
+            }
+        }
+    }
+
+    /// Re-reads one service and the slices labelled with its name.
+    fn reindex_group(&mut self, cluster: &Cluster, ns: &str, name: &str) {
+        let (ns_l, name_l) = (ns.to_ascii_lowercase(), name.to_ascii_lowercase());
+        // Forget what was indexed.
+        if let Some(old) = self
+            .namespaces
+            .get_mut(&ns_l)
+            .and_then(|n| n.services.remove(&name_l))
+            && let SvcKind::ClusterIp { ips, .. } = &old.kind
+        {
+            for ip in ips.iter() {
+                if let Some(list) = self.by_cluster_ip.get_mut(ip) {
+                    list.retain(|(n, s)| !(n == ns && s == name));
+                    if list.is_empty() {
+                        self.by_cluster_ip.remove(ip);
+                    }
+                }
+            }
+        }
+        let group = (ns.to_owned(), name.to_owned());
+        for ip in self.group_ips.remove(&group).unwrap_or_default() {
+            if let Some(list) = self.by_endpoint_ip.get_mut(&ip) {
+                list.retain(|(n, s, _)| !(n == ns && s == name));
+                if list.is_empty() {
+                    self.by_endpoint_ip.remove(&ip);
+                }
+            }
+        }
+        // Read it again.
+        let mut subsets = Vec::new();
+        let mut ips = Vec::new();
+        for slice in cluster.endpoint_slices(ns, name) {
+            if let Some(slice_name) = &slice.metadata.name {
+                self.slice_owner
+                    .insert((ns.to_owned(), slice_name.clone()), name.to_owned());
+            }
+            if slice.address_type == AddressType::FQDN {
+                continue;
+            }
+            let ports = if slice.ports.is_empty() {
+                vec![Port {
+                    name: String::new(),
+                    protocol: String::new(),
+                    port: -1,
+                }]
+            } else {
+                slice
+                    .ports
+                    .iter()
+                    .map(|p| Port {
+                        name: p.name.clone().unwrap_or_default().to_ascii_lowercase(),
+                        protocol: p.protocol.unwrap_or_default().as_str().to_ascii_lowercase(),
+                        port: p.port.unwrap_or(-1),
+                    })
+                    .collect()
+            };
+            let mut addrs = Vec::new();
+            for ep in &slice.endpoints {
+                if ep.conditions.ready == Some(false) {
+                    continue;
+                }
+                let pod = ep.target_ref.as_ref().map(|r| r.name.as_str());
+                for a in &ep.addresses {
+                    let Ok(ip) = a.parse::<IpAddr>() else {
+                        continue;
+                    };
+                    let ep_name = endpoint_name(
+                        a,
+                        ep.hostname.as_deref(),
+                        pod,
+                        self.config.endpoint_pod_names,
+                    );
+                    let list = self.by_endpoint_ip.entry(ip).or_default();
+                    list.push((ns.to_owned(), name.to_owned(), ep_name.clone()));
+                    list.sort();
+                    ips.push(ip);
+                    addrs.push(EpAddr { ip, name: ep_name });
+                }
+            }
+            subsets.push(Subset { addrs, ports });
+        }
+        if !ips.is_empty() {
+            self.group_ips.insert(group, ips);
+        }
+        let key = crate::api::ObjectKey {
+            kind: Kind::Service,
+            namespace: Some(ns.to_owned()),
+            name: name.to_owned(),
+        };
+        if let Some(Object::Service(svc)) = cluster.get(&key) {
+            let kind = service_kind(svc);
+            if let SvcKind::ClusterIp { ips, .. } = &kind {
+                for ip in ips.iter() {
+                    let list = self.by_cluster_ip.entry(*ip).or_default();
+                    list.push((ns.to_owned(), name.to_owned()));
+                    list.sort();
+                }
+            }
+            self.namespaces.entry(ns_l).or_default().services.insert(
+                name_l,
+                SvcEntry {
+                    namespace: ns.to_owned(),
+                    name: name.to_owned(),
+                    kind,
+                    subsets,
+                },
+            );
+        }
+    }
+
+    /// The options.
+    pub fn config(&self) -> &DnsConfig {
+        &self.config
+    }
+
+    /// Answers one question. `name` is a domain name in presentation
+    /// format (the trailing dot is optional; the name is absolute either
+    /// way); its spelling is kept in owner names.
+    ///
+    /// ```
+    /// use svcroute::dns::{Dns, DnsConfig, Outcome, RecordType};
+    /// let cluster = svcroute::cluster::Cluster::new(Default::default())?;
+    /// let dns = Dns::new(&cluster, DnsConfig::default())?;
+    /// let a = dns.query("KUBERNETES.default.svc.cluster.local.", RecordType::A)?;
+    /// assert_eq!(a.answer[0].to_string(), "KUBERNETES.default.svc.cluster.local. 5 IN A 10.96.0.1");
+    /// let txt = dns.query("dns-version.cluster.local.", RecordType::Txt)?;
+    /// assert_eq!(txt.answer[0].to_string(), "dns-version.cluster.local. 28800 IN TXT \"1.1.0\"");
+    /// assert_eq!(dns.query("default.svc.cluster.local.", RecordType::A)?.outcome, Outcome::NoData);
+    /// assert!(dns.query("a..b.", RecordType::A).is_err());
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn query(&self, name: &str, qtype: RecordType) -> Result<Answer, DnsError> {
+        check_name(name)?;
+        let qname: Cow<'_, str> = if name.ends_with('.') {
+            Cow::Borrowed(name)
+        } else {
+            Cow::Owned(fqdn(name))
+        };
+        Ok(self.answer_for(&qname, qtype))
+    }
+
+    /// The zone (index into `zones`) a name falls in: the longest match.
+    fn zone_of(&self, name: &str) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for (i, z) in self.zones.iter().enumerate() {
+            if is_subdomain(z, name) && best.is_none_or(|b| self.zones[b].len() < z.len()) {
+                best = Some(i);
+            }
+        }
+        best
+    }
+
+    fn answer_for(&self, qname: &str, qtype: RecordType) -> Answer {
+        let Some(zi) = self.zone_of(qname) else {
+            return Answer::passthrough();
+        };
+        let zone_len = self.zones[zi].len();
+        // The zone as the query spells it.
+        let zone_q = if self.zones[zi] == "." {
+            "."
+        } else {
+            &qname[qname.len() - zone_len..]
+        };
+        let lower: Cow<'_, str> = if qname.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(qname.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(qname)
+        };
+        let at_apex = lower.len() == zone_len;
+        let q = Question {
+            qname,
+            lower: &lower,
+            zone: zi,
+            zone_q,
+            all_ports: qtype == RecordType::Srv,
+        };
+        let mut out = Answer {
+            outcome: Outcome::Answer,
+            answer: Vec::new(),
+            authority: Vec::new(),
+            additional: Vec::new(),
+            chase: Vec::new(),
+        };
+        let result: Result<(), NameError> = match qtype {
+            RecordType::A | RecordType::Aaaa => {
+                self.addresses(&q, qtype, &[], &mut out.answer, &mut out.chase)
+            }
+            RecordType::Txt => self.txt(&q, &mut out.answer),
+            RecordType::Cname => self.cname(&q, &mut out.answer),
+            RecordType::Ptr => self.ptr(&q, &mut out.answer),
+            RecordType::Mx => self.services(&q, qtype, &mut |_| {}),
+            RecordType::Srv => self.srv(&q, &mut out.answer, &mut out.additional),
+            RecordType::Soa => {
+                if at_apex {
+                    out.answer.push(self.soa(zone_q));
+                }
+                Ok(())
+            }
+            RecordType::Axfr | RecordType::Ixfr => {
+                out.outcome = Outcome::Refused;
+                return out;
+            }
+            RecordType::Ns if at_apex => self.ns(&q, &mut out.answer, &mut out.additional),
+            _ => self.services(&q, RecordType::A, &mut |_| {}),
+        };
+        match result {
+            Err(NameError) => {
+                if self.config.fallthrough.through(&lower) {
+                    return Answer::passthrough();
+                }
+                out.outcome = Outcome::NxDomain;
+                out.answer.clear();
+                out.additional.clear();
+                out.chase.clear();
+                out.authority.push(self.soa(zone_q));
+            }
+            Ok(()) if out.answer.is_empty() => {
+                out.outcome = Outcome::NoData;
+                out.additional.clear();
+                out.chase.clear();
+                out.authority.push(self.soa(zone_q));
+            }
+            Ok(()) => {}
+        }
+        out
+    }
+
+    fn soa(&self, zone_q: &str) -> Record {
+        let join = |label: &str| {
+            let mut s = String::with_capacity(label.len() + 1 + zone_q.len());
+            s.push_str(label);
+            s.push('.');
+            if zone_q != "." {
+                s.push_str(zone_q);
+            }
+            s
+        };
+        Record::new(
+            zone_q,
+            self.config.ttl.min(300),
+            RData::Soa {
+                mname: join("ns.dns"),
+                rname: join("hostmaster"),
+                serial: self.config.soa_serial,
+                refresh: 7200,
+                retry: 1800,
+                expire: 86400,
+                minimum: self.config.ttl,
+            },
+        )
+    }
+
+    fn exposed(&self, ns: &str) -> bool {
+        self.exposed_namespace(ns).is_some()
+    }
+
+    /// The namespace's entry when it exists and is exposed.
+    fn exposed_namespace(&self, ns: &str) -> Option<&NsEntry> {
+        if !self.exposed.is_empty() && !self.exposed.iter().any(|e| e == ns) {
+            return None;
+        }
+        self.namespaces.get(ns).filter(|n| n.exists)
+    }
+
+    fn service(&self, ns: &str, name: &str) -> Option<&SvcEntry> {
+        self.namespaces.get(ns)?.services.get(name)
+    }
+}
+
+// ------------------------------------------------------------------ lookup
+
+/// The name does not exist (CoreDNS's `errNoItems`, `errNsNotExposed`,
+/// `errInvalidRequest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NameError;
+
+struct Question<'a> {
+    /// The name as asked (FQDN).
+    qname: &'a str,
+    /// Lower-case.
+    lower: &'a str,
+    /// Index of its zone.
+    zone: usize,
+    /// The zone as the query spells it.
+    zone_q: &'a str,
+    /// Every (address × port) entry is wanted (SRV), not one per address.
+    all_ports: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Host<'a> {
+    Ip(IpAddr),
+    Name(&'a str),
+}
+
+/// One internal entry (CoreDNS `msg.Service`).
+#[derive(Debug, Clone, Copy)]
+struct Entry<'a> {
+    host: Host<'a>,
+    port: i32,
+    /// The service it belongs to (for SRV targets).
+    svc: Option<&'a SvcEntry>,
+    /// The endpoint name, for endpoint entries.
+    endpoint: Option<&'a str>,
+    /// For NS-address entries: the owner name to use as SRV/NS target.
+    ns_name: Option<&'a str>,
+}
+
+/// The family an address is answered as: IPv4-mapped IPv6 counts as IPv4
+/// (Go's `To4`).
+fn as_v4(ip: IpAddr) -> Result<Ipv4Addr, Ipv6Addr> {
+    match ip {
+        IpAddr::V4(v4) => Ok(v4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().ok_or(v6),
+    }
+}
+
+fn strip_underscore(s: &str) -> &str {
+    s.strip_prefix('_').unwrap_or(s)
+}
+
+fn is_reverse_name(lower: &str) -> bool {
+    lower.ends_with(".in-addr.arpa.") || lower.ends_with(".ip6.arpa.")
+}
+
+const MAX_BASE: usize = 8;
+
+/// The labels of a name below its zone, without allocating.
+struct Base<'a> {
+    labels: [&'a str; MAX_BASE],
+    len: usize,
+    /// More labels than kept.
+    overflow: bool,
+}
+
+impl<'a> Base<'a> {
+    fn split(s: &'a str) -> Base<'a> {
+        let mut b = Base {
+            labels: [""; MAX_BASE],
+            len: 0,
+            overflow: false,
+        };
+        let bytes = s.as_bytes();
+        let (mut start, mut i) = (0, 0);
+        while i <= bytes.len() {
+            if i == bytes.len() || bytes[i] == b'.' {
+                if i > start {
+                    if b.len == MAX_BASE {
+                        b.overflow = true;
+                        return b;
+                    }
+                    b.labels[b.len] = &s[start..i];
+                    b.len += 1;
+                }
+                start = i + 1;
+                i += 1;
+            } else if bytes[i] == b'\\' {
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        b
+    }
+
+    fn as_slice(&self) -> &[&'a str] {
+        &self.labels[..self.len]
+    }
+}
+
+struct Request<'a> {
+    all_ports: bool,
+    pod: bool,
+    namespace: &'a str,
+    service: &'a str,
+    endpoint: &'a str,
+    port: &'a str,
+    protocol: &'a str,
+}
+
+impl Dns {
+    /// The labels of `lower` below its zone (at most [`MAX_BASE`] kept:
+    /// longer names exist nowhere).
+    fn base<'a>(&self, lower: &'a str, zone: usize) -> Base<'a> {
+        let zone = &self.zones[zone];
+        let base = if zone == "." {
+            lower
+        } else {
+            &lower[..lower.len() - zone.len()]
+        };
+        Base::split(base)
+    }
+
+    /// CoreDNS `Services`: the entries for a name, by query type, handed
+    /// to `out` one by one.
+    fn services<'s>(
+        &'s self,
+        q: &Question<'_>,
+        qtype: RecordType,
+        out: &mut dyn FnMut(Entry<'s>),
+    ) -> Result<(), NameError> {
+        if let Some(rest) = q.lower.strip_prefix("ns.dns.")
+            && rest == self.zones[q.zone]
+        {
+            for (_, ip) in self.ns_addresses(q.zone_q) {
+                let wanted = match qtype {
+                    RecordType::A => as_v4(ip).is_ok(),
+                    RecordType::Aaaa => as_v4(ip).is_err(),
+                    _ => false,
+                };
+                if wanted {
+                    out(Entry {
+                        host: Host::Ip(ip),
+                        port: 0,
+                        svc: None,
+                        endpoint: None,
+                        ns_name: None,
+                    });
+                }
+            }
+            return Ok(());
+        }
+        if qtype == RecordType::Srv {
+            return self.records(q, &mut |e| {
+                if !matches!(e.host, Host::Name(_)) {
+                    out(e);
+                }
+            });
+        }
+        self.records(q, out)
+    }
+
+    /// CoreDNS `Records`: parse the name and find services or pods.
+    fn records<'s>(
+        &'s self,
+        q: &Question<'_>,
+        out: &mut dyn FnMut(Entry<'s>),
+    ) -> Result<(), NameError> {
+        let split = self.base(q.lower, q.zone);
+        if split.overflow {
+            return Err(NameError);
+        }
+        let base = split.as_slice();
+        let n = base.len();
+        if n == 0 || (n == 1 && (base[0] == "svc" || base[0] == "pod")) {
+            return Ok(());
+        }
+        let pod = match base[n - 1] {
+            "svc" => false,
+            "pod" => true,
+            _ => return Err(NameError),
+        };
+        let mut r = Request {
+            all_ports: q.all_ports,
+            pod,
+            namespace: base[n - 2],
+            service: "",
+            endpoint: "",
+            port: "",
+            protocol: "",
+        };
+        if n >= 3 {
+            r.service = base[n - 3];
+            match n - 3 {
+                0 => {}
+                1 => r.endpoint = base[0],
+                2 => {
+                    r.protocol = strip_underscore(base[1]);
+                    r.port = strip_underscore(base[0]);
+                }
+                _ => return Err(NameError),
+            }
+        }
+        if is_reverse_name(q.lower) {
+            return Err(NameError);
+        }
+        let Some(ns) = self.exposed_namespace(r.namespace) else {
+            return Err(NameError);
+        };
+        if r.pod {
+            self.find_pods(&r, out)
+        } else {
+            self.find_services(ns, &r, out)
+        }
+    }
+
+    fn find_pods<'s>(
+        &'s self,
+        r: &Request<'_>,
+        out: &mut dyn FnMut(Entry<'s>),
+    ) -> Result<(), NameError> {
+        if self.config.pods == PodMode::Disabled {
+            return Err(NameError);
+        }
+        if r.service.is_empty() {
+            return Ok(());
+        }
+        let podname = r.service;
+        let ip = if podname.matches('-').count() == 3 && !podname.contains("--") {
+            podname.replace('-', ".")
+        } else {
+            podname.replace('-', ":")
+        };
+        let pod_entry = |ip: IpAddr| Entry {
+            host: Host::Ip(ip),
+            port: 0,
+            svc: None,
+            endpoint: None,
+            ns_name: None,
+        };
+        match self.config.pods {
+            PodMode::Insecure => match ip.parse::<IpAddr>() {
+                Ok(addr) => {
+                    out(pod_entry(addr));
+                    Ok(())
+                }
+                Err(_) => Err(NameError),
+            },
+            _ => {
+                let hits = self
+                    .pods_by_ip
+                    .get(&ip)
+                    .map_or(0, |nss| nss.iter().filter(|n| *n == r.namespace).count());
+                match ip.parse::<IpAddr>() {
+                    Ok(addr) if hits > 0 => {
+                        for _ in 0..hits {
+                            out(pod_entry(addr));
+                        }
+                        Ok(())
+                    }
+                    _ => Err(NameError),
+                }
+            }
+        }
+    }
+
+    fn find_services<'s>(
+        &'s self,
+        ns: &'s NsEntry,
+        r: &Request<'_>,
+        out: &mut dyn FnMut(Entry<'s>),
+    ) -> Result<(), NameError> {
+        if r.service.is_empty() {
+            return Ok(());
+        }
+        let Some(svc) = ns.services.get(r.service) else {
+            return Err(NameError);
+        };
+        let port_ok = |p: &Port| {
+            (r.port.is_empty() || r.port.eq_ignore_ascii_case(&p.name))
+                && (r.protocol.is_empty() || r.protocol.eq_ignore_ascii_case(&p.protocol))
+        };
+        if self.config.ignore_empty_service
+            && matches!(svc.kind, SvcKind::ClusterIp { .. })
+            && svc.subsets.iter().all(|s| s.addrs.is_empty())
+        {
+            return Err(NameError);
+        }
+        match &svc.kind {
+            SvcKind::External(target) => {
+                if !r.endpoint.is_empty() || !r.port.is_empty() || !r.protocol.is_empty() {
+                    return Err(NameError);
+                }
+                if target.parse::<IpAddr>().is_ok() {
+                    return Err(NameError);
+                }
+                out(Entry {
+                    host: Host::Name(target),
+                    port: 0,
+                    svc: Some(svc),
+                    endpoint: None,
+                    ns_name: None,
+                });
+                Ok(())
+            }
+            SvcKind::ClusterIp { .. } | SvcKind::Headless
+                if matches!(svc.kind, SvcKind::Headless) || !r.endpoint.is_empty() =>
+            {
+                let mut found = false;
+                for subset in &svc.subsets {
+                    for addr in &subset.addrs {
+                        if !r.endpoint.is_empty() && !r.endpoint.eq_ignore_ascii_case(&addr.name) {
+                            continue;
+                        }
+                        for p in subset.ports.iter().filter(|p| port_ok(p)) {
+                            found = true;
+                            out(Entry {
+                                host: Host::Ip(addr.ip),
+                                port: p.port,
+                                svc: Some(svc),
+                                endpoint: Some(&addr.name),
+                                ns_name: None,
+                            });
+                        }
+                    }
+                }
+                if found { Ok(()) } else { Err(NameError) }
+            }
+            SvcKind::ClusterIp { ips, ports }
+                if !r.all_ports && r.port.is_empty() && r.protocol.is_empty() =>
+            {
+                // Only the addresses matter: one entry each, ports unread.
+                if ports.is_empty() {
+                    return Err(NameError);
+                }
+                for ip in ips.iter() {
+                    out(Entry {
+                        host: Host::Ip(*ip),
+                        port: 0,
+                        svc: Some(svc),
+                        endpoint: None,
+                        ns_name: None,
+                    });
+                }
+                Ok(())
+            }
+            SvcKind::ClusterIp { ips, ports } => {
+                let mut found = false;
+                for p in ports.iter().filter(|p| port_ok(p)) {
+                    found = true;
+                    for ip in ips.iter() {
+                        out(Entry {
+                            host: Host::Ip(*ip),
+                            port: p.port,
+                            svc: Some(svc),
+                            endpoint: None,
+                            ns_name: None,
+                        });
+                    }
+                }
+                if found { Ok(()) } else { Err(NameError) }
+            }
+            SvcKind::Headless => Err(NameError),
+        }
+    }
+
+    /// The DNS service's addresses, with the names CoreDNS gives them.
+    fn ns_addresses(&self, zone_q: &str) -> Vec<(String, IpAddr)> {
+        let Some((ns, name)) = &self.config.dns_service else {
+            return Vec::new();
+        };
+        let Some(svc) = self.service(&ns.to_ascii_lowercase(), &name.to_ascii_lowercase()) else {
+            return Vec::new();
+        };
+        let svc_name = format!("{}.{}.svc.{}", svc.name, svc.namespace, zone_q);
+        match &svc.kind {
+            SvcKind::ClusterIp { ips, .. } => {
+                ips.iter().map(|ip| (svc_name.clone(), *ip)).collect()
+            }
+            SvcKind::Headless => svc
+                .subsets
+                .iter()
+                .flat_map(|s| &s.addrs)
+                .map(|a| (format!("{}.{svc_name}", a.name), a.ip))
+                .collect(),
+            SvcKind::External(_) => Vec::new(),
+        }
+    }
+
+    fn target_name(&self, e: &Entry<'_>, zone_q: &str) -> String {
+        match (e.svc, e.endpoint) {
+            (Some(svc), Some(ep)) => format!("{ep}.{}.{}.svc.{zone_q}", svc.name, svc.namespace),
+            (Some(svc), None) => format!("{}.{}.svc.{zone_q}", svc.name, svc.namespace),
+            _ => e.ns_name.unwrap_or(zone_q).to_owned(),
+        }
+    }
+
+    /// A and AAAA (CoreDNS `plugin.A`/`plugin.AAAA`), following in-zone
+    /// CNAMEs and marking out-of-zone ones to chase.
+    fn addresses(
+        &self,
+        q: &Question<'_>,
+        qtype: RecordType,
+        previous: &[Record],
+        records: &mut Vec<Record>,
+        chase: &mut Vec<Chase>,
+    ) -> Result<(), NameError> {
+        let ttl = self.config.ttl;
+        let first = records.len();
+        self.services(q, qtype, &mut |e| match e.host {
+            Host::Name(target) => {
+                let target = fqdn(target);
+                if target.eq_ignore_ascii_case(q.lower) {
+                    return;
+                }
+                let cname = Record::new(q.qname, ttl, RData::Cname(target.clone()));
+                if previous.len() > MAX_CNAME_CHAIN {
+                    return;
+                }
+                if previous.iter().any(|p| match (&p.data, &cname.data) {
+                    (RData::Cname(a), RData::Cname(b)) => {
+                        p.name.eq_ignore_ascii_case(&cname.name) && a.eq_ignore_ascii_case(b)
+                    }
+                    _ => false,
+                }) {
+                    return;
+                }
+                if is_subdomain(&self.zones[q.zone], &target) {
+                    let lower = target.to_ascii_lowercase();
+                    let zone_len = self.zones[q.zone].len();
+                    let zone_q = if self.zones[q.zone] == "." {
+                        "."
+                    } else {
+                        &target[target.len() - zone_len..]
+                    };
+                    let q1 = Question {
+                        qname: &target,
+                        lower: &lower,
+                        zone: q.zone,
+                        zone_q,
+                        all_ports: false,
+                    };
+                    let mut chain = previous.to_vec();
+                    chain.push(cname.clone());
+                    let mut next = Vec::new();
+                    let mut next_chase = Vec::new();
+                    if self
+                        .addresses(&q1, qtype, &chain, &mut next, &mut next_chase)
+                        .is_ok()
+                        && !next.is_empty()
+                    {
+                        records.push(cname);
+                        records.extend(next);
+                        chase.extend(next_chase);
+                    }
+                    return;
+                }
+                records.push(cname);
+                let c = Chase {
+                    name: target,
+                    qtype,
+                };
+                if !chase.contains(&c) {
+                    chase.push(c);
+                }
+            }
+            Host::Ip(ip) => {
+                let data = match (as_v4(ip), qtype) {
+                    (Ok(v4), RecordType::A) => RData::A(v4),
+                    (Err(v6), RecordType::Aaaa) => RData::Aaaa(v6),
+                    _ => return,
+                };
+                if records[first..].iter().any(|r| r.data == data) {
+                    return;
+                }
+                records.push(Record::new(q.qname, ttl, data));
+            }
+        })
+    }
+
+    fn srv(
+        &self,
+        q: &Question<'_>,
+        records: &mut Vec<Record>,
+        extra: &mut Vec<Record>,
+    ) -> Result<(), NameError> {
+        let mut entries = Vec::new();
+        self.services(q, RecordType::Srv, &mut |e| entries.push(e))?;
+        let ttl = self.config.ttl;
+        // CoreDNS: every entry weighs 100 at priority 0, so the share is
+        // floor(100 / N), N counting placeholders and duplicates.
+        let total = 100.0 * entries.len() as f64;
+        let w1 = (100.0 / total * 100.0).floor();
+        let weight = if w1 < 1.0 { 1 } else { w1 as u16 };
+        let mut seen_srv: Vec<(String, u16)> = Vec::new();
+        let mut seen_addr: Vec<(String, IpAddr)> = Vec::new();
+        for e in &entries {
+            if e.port == -1 {
+                continue;
+            }
+            let Host::Ip(ip) = e.host else { continue };
+            let Ok(port) = u16::try_from(e.port) else {
+                continue;
+            };
+            let target = self.target_name(e, q.zone_q);
+            if !seen_srv.iter().any(|(t, p)| *t == target && *p == port) {
+                seen_srv.push((target.clone(), port));
+                records.push(Record::new(
+                    q.qname,
+                    ttl,
+                    RData::Srv {
+                        priority: 0,
+                        weight,
+                        port,
+                        target: target.clone(),
+                    },
+                ));
+            }
+            if !seen_addr.iter().any(|(t, a)| *t == target && *a == ip) {
+                let data = match as_v4(ip) {
+                    Ok(v4) => RData::A(v4),
+                    Err(v6) => RData::Aaaa(v6),
+                };
+                extra.push(Record::new(target.clone(), ttl, data));
+                seen_addr.push((target, ip));
+            }
+        }
+        Ok(())
+    }
+
+    fn txt(&self, q: &Question<'_>, records: &mut Vec<Record>) -> Result<(), NameError> {
+        let base = self.base(q.lower, q.zone);
+        if !base.overflow && base.as_slice() == ["dns-version"] {
+            records.push(Record::new(
+                q.qname,
+                SCHEMA_VERSION_TTL,
+                RData::Txt(vec![SCHEMA_VERSION.to_owned()]),
+            ));
+            return Ok(());
+        }
+        let mut found = false;
+        match self.records(q, &mut |_| found = true) {
+            Ok(()) if found => Ok(()),
+            _ => Err(NameError),
+        }
+    }
+
+    fn cname(&self, q: &Question<'_>, records: &mut Vec<Record>) -> Result<(), NameError> {
+        let mut first = None;
+        self.services(q, RecordType::Cname, &mut |e| {
+            first.get_or_insert(e);
+        })?;
+        if let Some(Entry {
+            host: Host::Name(target),
+            ..
+        }) = first
+        {
+            records.push(Record::new(
+                q.qname,
+                self.config.ttl,
+                RData::Cname(fqdn(target)),
+            ));
+        }
+        Ok(())
+    }
+
+    fn ns(
+        &self,
+        q: &Question<'_>,
+        records: &mut Vec<Record>,
+        extra: &mut Vec<Record>,
+    ) -> Result<(), NameError> {
+        let ttl = self.config.ttl;
+        for (name, ip) in self.ns_addresses(q.zone_q) {
+            let data = match as_v4(ip) {
+                Ok(v4) => RData::A(v4),
+                Err(v6) => RData::Aaaa(v6),
+            };
+            extra.push(Record::new(name.clone(), ttl, data));
+            if !records.iter().any(|r| r.data == RData::Ns(name.clone())) {
+                records.push(Record::new(q.qname, ttl, RData::Ns(name)));
+            }
+        }
+        Ok(())
+    }
+
+    fn ptr(&self, q: &Question<'_>, records: &mut Vec<Record>) -> Result<(), NameError> {
+        let Some(ip) = address_from_reverse(q.lower) else {
+            return self.records(q, &mut |_| {});
+        };
+        let ttl = self.config.ttl;
+        let zone = &self.zones[0];
+        let filtered =
+            |ns: &str| !self.exposed.is_empty() && !self.exposed(&ns.to_ascii_lowercase());
+        if let Some(svcs) = self.by_cluster_ip.get(&ip) {
+            for (ns, name) in svcs {
+                if filtered(ns) {
+                    continue;
+                }
+                records.push(Record::new(
+                    q.qname,
+                    ttl,
+                    RData::Ptr(format!("{name}.{ns}.svc.{zone}")),
+                ));
+                return Ok(());
+            }
+        }
+        if let Some(eps) = self.by_endpoint_ip.get(&ip) {
+            for (ns, svc, ep) in eps {
+                if filtered(ns) {
+                    continue;
+                }
+                let target = format!("{ep}.{svc}.{ns}.svc.{zone}");
+                if !records.iter().any(|r| r.data == RData::Ptr(target.clone())) {
+                    records.push(Record::new(q.qname, ttl, RData::Ptr(target)));
+                }
+            }
+        }
+        if records.is_empty() {
+            Err(NameError)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The address a full reverse name stands for (`dnsutil.ExtractAddressFromReverse`):
+/// four decimal labels under `in-addr.arpa.`, 32 nibbles under `ip6.arpa.`.
+fn address_from_reverse(lower: &str) -> Option<IpAddr> {
+    if let Some(rest) = lower.strip_suffix(".in-addr.arpa.") {
+        let parts: Vec<&str> = rest.split('.').rev().collect();
+        return parts.join(".").parse::<Ipv4Addr>().ok().map(IpAddr::V4);
+    }
+    if let Some(rest) = lower.strip_suffix(".ip6.arpa.") {
+        let parts: Vec<&str> = rest.split('.').rev().collect();
+        if parts.len() / 4 != 8 {
+            return None;
+        }
+        let groups: Vec<String> = parts.chunks(4).take(8).map(|c| c.concat()).collect();
+        return groups.join(":").parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;
