@@ -76,6 +76,9 @@ pub enum Error {
     /// A cluster call (apply, delete, configuration) was refused.
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    /// A routing question named something that does not exist.
+    #[error(transparent)]
+    Dataplane(#[from] crate::dataplane::RouteError),
 }
 
 impl Error {
@@ -87,6 +90,7 @@ impl Error {
             Error::Ipam(e) => e.kind(),
             Error::Balance(e) => e.kind(),
             Error::Cluster(e) => e.kind(),
+            Error::Dataplane(e) => e.kind(),
         }
     }
 }

@@ -32,6 +32,7 @@
 //! | [`ipam`] | cluster IP, node port and pod CIDR allocators |
 //! | [`balance`] | backend-selection algorithms, deterministic from a seed |
 //! | [`cluster`] | the object store, label indexes, the EndpointSlice and mirroring controllers |
+//! | [`dataplane`] | kube-proxy's compiled tables and `route()` with a trace; Ingress and HTTPRoute matching |
 //!
 //! ## Getting started
 //!
@@ -78,6 +79,7 @@
 pub mod api;
 pub mod balance;
 pub mod cluster;
+pub mod dataplane;
 mod error;
 pub mod ipam;
 pub mod labels;
