@@ -18,7 +18,10 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
     let everything = Selector::everything();
     let mut dp = Dataplane {
         mode,
-        cluster_domain: config.cluster_domain.trim_end_matches('.').to_ascii_lowercase(),
+        cluster_domain: config
+            .cluster_domain
+            .trim_end_matches('.')
+            .to_ascii_lowercase(),
         service_cidrs: config.service_cidrs.clone(),
         cluster_cidrs: config.cluster_cidrs.clone(),
         masquerade_all: config.proxy.masquerade_all,
@@ -95,7 +98,12 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
             .filter_map(|p| p.ip.trim().parse().ok())
             .collect();
         if ips.is_empty() {
-            ips.extend(pod.status.pod_ip.as_ref().and_then(|p| p.parse::<IpAddr>().ok()));
+            ips.extend(
+                pod.status
+                    .pod_ip
+                    .as_ref()
+                    .and_then(|p| p.parse::<IpAddr>().ok()),
+            );
         }
         dp.pods.insert(
             (ns, name),
@@ -107,7 +115,9 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
     }
 
     for object in cluster.list(Kind::Service, None, &everything) {
-        let Object::Service(svc) = object else { continue };
+        let Object::Service(svc) = object else {
+            continue;
+        };
         add_service(&mut dp, cluster, svc);
     }
 
@@ -124,8 +134,7 @@ fn family_of_address_type(t: AddressType) -> Option<IpFamily> {
 }
 
 fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
-    let (Some(ns), Some(name)) = (svc.metadata.namespace.clone(), svc.metadata.name.clone())
-    else {
+    let (Some(ns), Some(name)) = (svc.metadata.namespace.clone(), svc.metadata.name.clone()) else {
         return;
     };
     let spec = &svc.spec;
@@ -226,13 +235,7 @@ fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
                         .and_then(|n| u16::try_from(n).ok())
                         .filter(|n| *n != 0),
                     eps,
-                    scope: stable_hash(&[
-                        &ns,
-                        &name,
-                        &sp.name,
-                        protocol.as_str(),
-                        family.as_str(),
-                    ]),
+                    scope: stable_hash(&[&ns, &name, &sp.name, protocol.as_str(), family.as_str()]),
                 });
                 port_ids.push(pidx);
                 for ip in cluster_ips.iter().filter(|ip| IpFamily::of(ip) == family) {
@@ -249,7 +252,10 @@ fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
                 }
                 if is_lb {
                     for ing in &svc.status.load_balancer.ingress {
-                        let Some(ip) = ing.ip.as_ref().and_then(|i| i.trim().parse::<IpAddr>().ok())
+                        let Some(ip) = ing
+                            .ip
+                            .as_ref()
+                            .and_then(|i| i.trim().parse::<IpAddr>().ok())
                         else {
                             continue; // hostname-only: left to the real LB (ALLOC-13)
                         };
@@ -311,7 +317,8 @@ fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
             }
         }
     }
-    dp.service_by_name.insert((ns.clone(), name.clone()), svc_idx);
+    dp.service_by_name
+        .insert((ns.clone(), name.clone()), svc_idx);
     dp.services.push(SvcInfo {
         namespace: ns,
         name,
@@ -390,7 +397,7 @@ fn endpoints_for(
                 };
                 let key = addr.to_string();
                 match by_key.get(&key) {
-                    Some(old) if !(old.terminating && !e.terminating) => {}
+                    Some(old) if !old.terminating || e.terminating => {}
                     _ => {
                         by_key.insert(key, e);
                     }

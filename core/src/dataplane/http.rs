@@ -127,8 +127,7 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
     let mut ings: Vec<(String, IngInfo)> = Vec::new();
     for o in cluster.list(Kind::Ingress, None, &everything) {
         let Object::Ingress(i) = o else { continue };
-        let (Some(ns), Some(name)) = (i.metadata.namespace.clone(), i.metadata.name.clone())
-        else {
+        let (Some(ns), Some(name)) = (i.metadata.namespace.clone(), i.metadata.name.clone()) else {
             continue;
         };
         let class = i
@@ -198,8 +197,7 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
 
     for o in cluster.list(Kind::Gateway, None, &everything) {
         let Object::Gateway(g) = o else { continue };
-        let (Some(ns), Some(name)) = (g.metadata.namespace.clone(), g.metadata.name.clone())
-        else {
+        let (Some(ns), Some(name)) = (g.metadata.namespace.clone(), g.metadata.name.clone()) else {
             continue;
         };
         let listeners = g
@@ -229,8 +227,7 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
     }
     for o in cluster.list(Kind::HTTPRoute, None, &everything) {
         let Object::HTTPRoute(r) = o else { continue };
-        let (Some(ns), Some(name)) = (r.metadata.namespace.clone(), r.metadata.name.clone())
-        else {
+        let (Some(ns), Some(name)) = (r.metadata.namespace.clone(), r.metadata.name.clone()) else {
             continue;
         };
         let parents = r
@@ -276,7 +273,8 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
                                     (
                                         h.name.to_ascii_lowercase(),
                                         h.value.clone(),
-                                        h.type_ == Some(crate::api::HeaderMatchType::RegularExpression),
+                                        h.type_
+                                            == Some(crate::api::HeaderMatchType::RegularExpression),
                                     )
                                 })
                                 .collect(),
@@ -288,7 +286,9 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
                                         q.name.clone(),
                                         q.value.clone(),
                                         q.type_
-                                            == Some(crate::api::QueryParamMatchType::RegularExpression),
+                                            == Some(
+                                                crate::api::QueryParamMatchType::RegularExpression,
+                                            ),
                                     )
                                 })
                                 .collect(),
@@ -343,7 +343,12 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
 fn normalize_host(host: &str) -> String {
     let h = host.trim().to_ascii_lowercase();
     if h.starts_with('[') {
-        return h.split(']').next().unwrap_or("").trim_start_matches('[').to_owned();
+        return h
+            .split(']')
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .to_owned();
     }
     match h.rsplit_once(':') {
         Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name.to_owned(),
@@ -359,7 +364,10 @@ fn prefix_match(rule: &str, path: &str) -> bool {
     if rule.is_empty() {
         return path.starts_with('/') || path.is_empty();
     }
-    path == rule || path.strip_prefix(rule).is_some_and(|rest| rest.starts_with('/'))
+    path == rule
+        || path
+            .strip_prefix(rule)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// ING-2: `*.foo.com` matches exactly one extra leading label.
@@ -436,7 +444,10 @@ impl Dataplane {
                 Self::http_answer(d, 503);
             }
             None => {
-                d.hop(Some(rule), "the backend Service or port does not exist: 503");
+                d.hop(
+                    Some(rule),
+                    "the backend Service or port does not exist: 503",
+                );
                 Self::http_answer(d, 503);
             }
         }
@@ -477,7 +488,9 @@ impl Dataplane {
                 i.tls
                     .iter()
                     .find(|(hosts, _)| {
-                        hosts.iter().any(|h| *h == host || ingress_wildcard(h, &host))
+                        hosts
+                            .iter()
+                            .any(|h| *h == host || ingress_wildcard(h, &host))
                     })
                     .map(|(_, s)| s.clone())
             });
@@ -489,7 +502,11 @@ impl Dataplane {
         // ING-2: precise hosts, then wildcards, then host-less rules.
         let tiers: [&dyn Fn(&RuleInfo) -> bool; 3] = [
             &|rule| rule.host.as_deref() == Some(host.as_str()),
-            &|rule| rule.host.as_deref().is_some_and(|h| ingress_wildcard(h, &host)),
+            &|rule| {
+                rule.host
+                    .as_deref()
+                    .is_some_and(|h| ingress_wildcard(h, &host))
+            },
             &|rule| rule.host.is_none(),
         ];
         let mut tier_ingresses: Vec<&IngInfo> = Vec::new();
@@ -559,13 +576,19 @@ impl Dataplane {
         let fallback = if tier_ingresses.is_empty() {
             served.iter().copied().find(|i| i.default_backend.is_some())
         } else {
-            tier_ingresses.first().copied().filter(|i| i.default_backend.is_some())
+            tier_ingresses
+                .first()
+                .copied()
+                .filter(|i| i.default_backend.is_some())
         };
         match fallback.and_then(|i| Some((i, i.default_backend.as_ref()?))) {
             Some((ing, b)) => {
                 d.hop(
                     Some("ING-5"),
-                    format!("no rule matched: defaultBackend of {}/{}", ing.namespace, ing.name),
+                    format!(
+                        "no rule matched: defaultBackend of {}/{}",
+                        ing.namespace, ing.name
+                    ),
                 );
                 let found = self.http_backend(
                     &ing.namespace,
@@ -586,7 +609,10 @@ impl Dataplane {
                 self.deliver(&mut d, state, found, "ING-6");
             }
             None => {
-                d.hop(Some("ING-5"), "no rule and no defaultBackend: the controller's 404");
+                d.hop(
+                    Some("ING-5"),
+                    "no rule and no defaultBackend: the controller's 404",
+                );
                 Self::http_answer(&mut d, 404);
             }
         }
@@ -599,10 +625,9 @@ impl Dataplane {
         state: &mut RouteState,
         mut d: Decision,
     ) -> Result<Decision, RouteError> {
-        let (gns, gname) = r
-            .gateway
-            .split_once('/')
-            .ok_or_else(|| RouteError::Invalid(format!("gateway {:?} is not ns/name", r.gateway)))?;
+        let (gns, gname) = r.gateway.split_once('/').ok_or_else(|| {
+            RouteError::Invalid(format!("gateway {:?} is not ns/name", r.gateway))
+        })?;
         let gw = self
             .gateways
             .gateways
@@ -621,7 +646,10 @@ impl Dataplane {
             .listeners
             .iter()
             .filter(|l| r.listener.as_deref().is_none_or(|n| n == l.0))
-            .filter(|l| l.1.as_deref().is_none_or(|h| gw_host_match(h, &host).is_some()))
+            .filter(|l| {
+                l.1.as_deref()
+                    .is_none_or(|h| gw_host_match(h, &host).is_some())
+            })
             .collect();
         // (key for ordering, route, rule index)
         type Key = (bool, usize, usize, bool, usize, bool, usize, usize);
@@ -654,7 +682,13 @@ impl Dataplane {
             for (ri, rule) in route.rules.iter().enumerate() {
                 for m in &rule.matches {
                     if m.regex || m.headers.iter().any(|h| h.2) || m.query.iter().any(|q| q.2) {
-                        d.hop(Some("GW-1"), format!("{}/{} rule {ri}: regular expressions are not modelled", route.namespace, route.name));
+                        d.hop(
+                            Some("GW-1"),
+                            format!(
+                                "{}/{} rule {ri}: regular expressions are not modelled",
+                                route.namespace, route.name
+                            ),
+                        );
                         continue;
                     }
                     let path_ok = if m.exact {
@@ -690,8 +724,17 @@ impl Dataplane {
                         Some((bk, br, bri)) => {
                             key > *bk
                                 || (key == *bk
-                                    && (route.created.as_str(), route.namespace.as_str(), route.name.as_str(), ri)
-                                        < (br.created.as_str(), br.namespace.as_str(), br.name.as_str(), *bri))
+                                    && (
+                                        route.created.as_str(),
+                                        route.namespace.as_str(),
+                                        route.name.as_str(),
+                                        ri,
+                                    ) < (
+                                        br.created.as_str(),
+                                        br.namespace.as_str(),
+                                        br.name.as_str(),
+                                        *bri,
+                                    ))
                         }
                     };
                     if better {
@@ -705,7 +748,10 @@ impl Dataplane {
             Self::http_answer(&mut d, 404);
             return Ok(d);
         };
-        d.hop(Some("GW-1"), format!("{}/{} rule {ri} wins", route.namespace, route.name));
+        d.hop(
+            Some("GW-1"),
+            format!("{}/{} rule {ri} wins", route.namespace, route.name),
+        );
         d.route_match = Some(RouteMatch {
             http_route: format!("{}/{}", route.namespace, route.name),
             rule: ri,

@@ -25,9 +25,7 @@ pub fn render(mode: ProxyMode, endpoints: &[SocketAddr], ipvs_scheduler: &str) -
         ProxyMode::Iptables => {
             let n = order.len();
             let probabilities = (0..n)
-                .map(|i| {
-                    (i + 1 < n).then(|| format!("{:.10}", 1.0 / (n - i) as f64))
-                })
+                .map(|i| (i + 1 < n).then(|| format!("{:.10}", 1.0 / (n - i) as f64)))
                 .collect();
             Render::Iptables {
                 endpoint_order: order,

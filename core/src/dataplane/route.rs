@@ -229,7 +229,10 @@ impl Dataplane {
         let port = dest.port();
 
         if ip.is_loopback() {
-            let np = self.node_port_numbers.get(&(port, l4, IpFamily::of(&ip))).copied();
+            let np = self
+                .node_port_numbers
+                .get(&(port, l4, IpFamily::of(&ip)))
+                .copied();
             let localhost_ok = self.mode == ProxyMode::Iptables
                 && self.localhost_node_ports
                 && ip.is_ipv4()
@@ -238,14 +241,20 @@ impl Dataplane {
                 Some(pidx) if localhost_ok => {
                     d.hop(
                         Some("KP-15"),
-                        format!("NodePort {port}/{} on {ip} (iptables localhost NodePorts)", l4.as_str()),
+                        format!(
+                            "NodePort {port}/{} on {ip} (iptables localhost NodePorts)",
+                            l4.as_str()
+                        ),
                     );
                     self.external(src, dest, pidx, FrontKind::ClusterIp, true, state, now, d)
                 }
                 Some(_) => {
                     d.hop(
                         Some("KP-15"),
-                        format!("localhost NodePorts do not exist in {} mode (or for this source)", self.mode.as_str()),
+                        format!(
+                            "localhost NodePorts do not exist in {} mode (or for this source)",
+                            self.mode.as_str()
+                        ),
                     );
                     d.end(Outcome::NotCaptured, Some(PacketFate::Unhandled));
                     d
@@ -304,7 +313,9 @@ impl Dataplane {
             d.service = Some(format!("{}/{}", s.namespace, s.name));
             d.hop(
                 Some("ALLOC-13"),
-                format!("{ip} is a load-balancer ingress with ipMode Proxy: kube-proxy leaves it alone"),
+                format!(
+                    "{ip} is a load-balancer ingress with ipMode Proxy: kube-proxy leaves it alone"
+                ),
             );
             d.end(Outcome::NotCaptured, Some(PacketFate::Unhandled));
             return d;
@@ -339,7 +350,11 @@ impl Dataplane {
             }
             d.hop(
                 None,
-                format!("{ip} is node {}; no NodePort {port}/{}", self.nodes[node].name, l4.as_str()),
+                format!(
+                    "{ip} is node {}; no NodePort {port}/{}",
+                    self.nodes[node].name,
+                    l4.as_str()
+                ),
             );
             d.end(Outcome::NoSuchService, Some(PacketFate::Unhandled));
             return d;
@@ -394,7 +409,9 @@ impl Dataplane {
     }
 
     fn has_any(p: &PortInfo) -> bool {
-        p.eps.iter().any(|e| e.ready || (e.serving && e.terminating))
+        p.eps
+            .iter()
+            .any(|e| e.ready || (e.serving && e.terminating))
     }
 
     /// KP-4.1 with KP-6: the cluster endpoints seen from `node`.
@@ -418,7 +435,10 @@ impl Dataplane {
             && eps.iter().all(|e| !e.for_nodes.is_empty())
             && eps.iter().any(|e| e.for_nodes.iter().any(|n| n == name))
         {
-            d.hop(Some("KP-6"), format!("every ready endpoint has node hints: only those for {name}"));
+            d.hop(
+                Some("KP-6"),
+                format!("every ready endpoint has node hints: only those for {name}"),
+            );
             let set = ready
                 .into_iter()
                 .filter(|&i| p.eps[i].for_nodes.iter().any(|n| n == name))
@@ -429,20 +449,29 @@ impl Dataplane {
             && eps.iter().all(|e| !e.for_zones.is_empty())
             && eps.iter().any(|e| e.for_zones.iter().any(|z| z == zone))
         {
-            d.hop(Some("KP-6"), format!("every ready endpoint has zone hints: only those for {zone}"));
+            d.hop(
+                Some("KP-6"),
+                format!("every ready endpoint has zone hints: only those for {zone}"),
+            );
             let set = ready
                 .into_iter()
                 .filter(|&i| p.eps[i].for_zones.iter().any(|z| z == zone))
                 .collect();
             return Chosen { set };
         }
-        d.hop(Some("KP-4"), "cluster endpoints: every ready endpoint (no usable hints)");
+        d.hop(
+            Some("KP-4"),
+            "cluster endpoints: every ready endpoint (no usable hints)",
+        );
         Chosen { set: ready }
     }
 
     /// KP-4.2: the local endpoints on `node`.
     fn local_set(&self, p: &PortInfo, node: Option<usize>, d: &mut Decision) -> Chosen {
-        let Some(name) = node.and_then(|n| self.nodes.get(n)).map(|n| n.name.as_str()) else {
+        let Some(name) = node
+            .and_then(|n| self.nodes.get(n))
+            .map(|n| n.name.as_str())
+        else {
             return Chosen { set: Vec::new() };
         };
         let on_node = |e: &Ep| e.node.as_deref() == Some(name);
@@ -450,7 +479,10 @@ impl Dataplane {
             .filter(|&i| p.eps[i].ready && on_node(&p.eps[i]))
             .collect();
         if !ready.is_empty() {
-            d.hop(Some("KP-4"), format!("local endpoints: the ready endpoints on {name}"));
+            d.hop(
+                Some("KP-4"),
+                format!("local endpoints: the ready endpoints on {name}"),
+            );
             return Chosen { set: ready };
         }
         let set: Vec<usize> = (0..p.eps.len())
@@ -476,7 +508,10 @@ impl Dataplane {
         let p = &self.ports[pidx];
         let svc = &self.services[p.svc];
         if !Self::has_any(p) {
-            d.hop(Some("KP-12"), "the Service has no usable endpoint anywhere: reject");
+            d.hop(
+                Some("KP-12"),
+                "the Service has no usable endpoint anywhere: reject",
+            );
             d.end(Outcome::Reject, Some(PacketFate::Reject));
             return d;
         }
@@ -485,7 +520,10 @@ impl Dataplane {
             if local.set.is_empty() {
                 if self.mode == ProxyMode::Ipvs {
                     if svc.externally_accessible {
-                        d.hop(Some("KP-9"), "IPVS: no local endpoint, the cluster endpoints are used");
+                        d.hop(
+                            Some("KP-9"),
+                            "IPVS: no local endpoint, the cluster endpoints are used",
+                        );
                         self.cluster_set(p, src.node, &mut d)
                     } else {
                         d.hop(
@@ -513,7 +551,10 @@ impl Dataplane {
             d.hop(Some("KP-20"), "--masquerade-all");
             true
         } else if self.detector(src.ip, src.node) == Some(false) {
-            d.hop(Some("KP-20"), format!("source {} is not a local pod: masquerade", src.ip));
+            d.hop(
+                Some("KP-20"),
+                format!("source {} is not a local pod: masquerade", src.ip),
+            );
             true
         } else {
             false
@@ -541,10 +582,11 @@ impl Dataplane {
         let svc = &self.services[p.svc];
         let any = Self::has_any(p);
         if kind == FrontKind::LoadBalancer && !svc.source_ranges.is_empty() {
-            let node_ip_in_range = src
-                .node
-                .and_then(|n| self.nodes.get(n))
-                .is_some_and(|n| n.ips.iter().any(|ip| svc.source_ranges.iter().any(|r| r.contains(*ip))));
+            let node_ip_in_range = src.node.and_then(|n| self.nodes.get(n)).is_some_and(|n| {
+                n.ips
+                    .iter()
+                    .any(|ip| svc.source_ranges.iter().any(|r| r.contains(*ip)))
+            });
             let allowed = svc.source_ranges.iter().any(|r| r.contains(src.ip))
                 || (src.ip == dest.ip() && node_ip_in_range);
             if !allowed {
@@ -557,13 +599,19 @@ impl Dataplane {
                 } else {
                     d.hop(
                         Some("KP-14"),
-                        format!("source {} is outside loadBalancerSourceRanges: drop", src.ip),
+                        format!(
+                            "source {} is outside loadBalancerSourceRanges: drop",
+                            src.ip
+                        ),
                     );
                     d.end(Outcome::Drop, Some(PacketFate::Drop));
                 }
                 return d;
             }
-            d.hop(Some("KP-14"), format!("source {} is inside loadBalancerSourceRanges", src.ip));
+            d.hop(
+                Some("KP-14"),
+                format!("source {} is inside loadBalancerSourceRanges", src.ip),
+            );
         }
         if !any {
             if self.mode == ProxyMode::Iptables && src.host && !node_port {
@@ -573,7 +621,10 @@ impl Dataplane {
                 );
                 d.end(Outcome::NotCaptured, Some(PacketFate::Unhandled));
             } else {
-                d.hop(Some("KP-12"), "the Service has no usable endpoint anywhere: reject");
+                d.hop(
+                    Some("KP-12"),
+                    "the Service has no usable endpoint anywhere: reject",
+                );
                 d.end(Outcome::Reject, Some(PacketFate::Reject));
             }
             return d;
@@ -582,7 +633,10 @@ impl Dataplane {
             if self.mode == ProxyMode::Ipvs {
                 let local = self.local_set(p, src.node, &mut d);
                 if local.set.is_empty() {
-                    d.hop(Some("KP-9"), "IPVS: no local endpoint, the cluster endpoints are used, no SNAT");
+                    d.hop(
+                        Some("KP-9"),
+                        "IPVS: no local endpoint, the cluster endpoints are used, no SNAT",
+                    );
                     (self.cluster_set(p, src.node, &mut d), src.host)
                 } else {
                     (local, src.host)
@@ -613,7 +667,10 @@ impl Dataplane {
                 (local, false)
             }
         } else {
-            d.hop(Some("KP-20"), "external traffic with externalTrafficPolicy Cluster is masqueraded");
+            d.hop(
+                Some("KP-20"),
+                "external traffic with externalTrafficPolicy Cluster is masqueraded",
+            );
             (self.cluster_set(p, src.node, &mut d), true)
         };
         let scope = match self.mode {
@@ -642,7 +699,7 @@ impl Dataplane {
         let svc = &self.services[p.svc];
         for (i, e) in p.eps.iter().enumerate() {
             if !chosen.set.contains(&i) {
-                let why = if !e.ready && !(e.serving && e.terminating) {
+                let why = if !(e.ready || (e.serving && e.terminating)) {
                     "not ready"
                 } else if !e.ready {
                     "terminating (used only when nothing is ready)"
@@ -661,7 +718,10 @@ impl Dataplane {
         d.masquerade = Some(if masq {
             Masquerade::Yes
         } else if eps.iter().any(|e| e.ip() == src.ip) {
-            d.hop(Some("KP-20"), "the source is itself an eligible endpoint: SNAT if it picks itself (hairpin)");
+            d.hop(
+                Some("KP-20"),
+                "the source is itself an eligible endpoint: SNAT if it picks itself (hairpin)",
+            );
             Masquerade::IfSelf
         } else {
             Masquerade::No
@@ -676,7 +736,10 @@ impl Dataplane {
             if let Some(ep) = state.sticky(key, now, timeout)
                 && eps.contains(&ep)
             {
-                d.hop(Some("KP-19"), format!("ClientIP affinity: {} remembered for {}", ep, src.ip));
+                d.hop(
+                    Some("KP-19"),
+                    format!("ClientIP affinity: {} remembered for {}", ep, src.ip),
+                );
                 pick = Some(ep);
             }
         }

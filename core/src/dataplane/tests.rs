@@ -1,7 +1,7 @@
 //! Unit tests of the dataplane's small pieces.
 
-use super::render::render;
 use super::Render;
+use super::render::render;
 use crate::cluster::ProxyMode;
 
 #[test]
@@ -14,6 +14,10 @@ fn iptables_probabilities() {
     };
     assert_eq!(
         probabilities,
-        vec![Some("0.3333333333".into()), Some("0.5000000000".into()), None]
+        vec![
+            Some("0.3333333333".into()),
+            Some("0.5000000000".into()),
+            None
+        ]
     );
 }

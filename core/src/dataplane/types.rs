@@ -441,9 +441,9 @@ impl RouteError {
     /// The classification of this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            RouteError::UnknownPod(_) | RouteError::UnknownNode(_) | RouteError::UnknownGateway(_) => {
-                ErrorKind::NotFound
-            }
+            RouteError::UnknownPod(_)
+            | RouteError::UnknownNode(_)
+            | RouteError::UnknownGateway(_) => ErrorKind::NotFound,
             RouteError::PodWithoutIp(_) | RouteError::NodeWithoutIp(_) | RouteError::Invalid(_) => {
                 ErrorKind::Invalid
             }
