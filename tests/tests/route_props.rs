@@ -1,0 +1,133 @@
+//! Property tests of `route`: it never panics, never offers an endpoint that
+//! is neither ready nor allowed by the terminating fallback (KP-4, KP-11),
+//! never crosses namespaces through a selector (EP-2), and Local policies
+//! never leave the node (KP-7, KP-8).
+
+mod route_common;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use proptest::prelude::*;
+use route_common::*;
+use serde_json::json;
+use svcroute::cluster::ProxyMode;
+use svcroute::dataplane::{Destination, Millis, Protocol, Request, RouteState, Source};
+
+/// (node index, ready, terminating) per pod, and the Service's policies.
+fn scenario() -> impl Strategy<Value = (Vec<(usize, bool, bool)>, bool, bool, usize)> {
+    (
+        proptest::collection::vec((0..3usize, any::<bool>(), any::<bool>()), 0..8),
+        any::<bool>(),
+        any::<bool>(),
+        0..3usize,
+    )
+}
+
+const NODES: [&str; 3] = ["node-a", "node-b", "node-c"];
+
+fn build(pods: &[(usize, bool, bool)], itp: bool, etp: bool) -> Vec<serde_json::Value> {
+    let mut o = base();
+    o.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}}));
+    // A decoy in another namespace with the same labels (EP-2).
+    o.push(pod("other", "decoy", "web", "node-a", "10.244.0.99", true));
+    for (i, (n, ready, term)) in pods.iter().enumerate() {
+        let p = pod(
+            "shop",
+            &format!("web-{i}"),
+            "web",
+            NODES[*n],
+            &format!("10.244.{n}.{}", 10 + i),
+            *ready,
+        );
+        o.push(if *term { terminating(p) } else { p });
+    }
+    let mut extra = json!({"type": "LoadBalancer",
+                           "ports": [{"name": "http", "port": 80, "targetPort": "http", "nodePort": 30080}]});
+    if itp {
+        extra["internalTrafficPolicy"] = json!("Local");
+    }
+    if etp {
+        extra["externalTrafficPolicy"] = json!("Local");
+    }
+    let mut svc = service("shop", "web", "web", "10.96.0.20", extra);
+    svc["status"] = json!({"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}});
+    o.push(svc);
+    o
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn route_never_panics_on_arbitrary_destinations(
+        a in any::<u32>(), port in any::<u16>(), proto in 0..4u8, v6 in any::<bool>(),
+        src in 0..4u8, mode in 0..3usize, secs in any::<u32>(),
+    ) {
+        let o = build(&[(0, true, false), (1, false, true)], false, false);
+        let modes = [ProxyMode::Iptables, ProxyMode::Nftables, ProxyMode::Ipvs];
+        let dp = compile(o, modes[mode]);
+        let ip: IpAddr = if v6 {
+            IpAddr::V6(std::net::Ipv6Addr::from(u128::from(a) << 64 | u128::from(a)))
+        } else {
+            IpAddr::V4(Ipv4Addr::from(a))
+        };
+        let protocol = [Protocol::Tcp, Protocol::Udp, Protocol::Sctp, Protocol::Http][proto as usize];
+        let source = match src {
+            0 => from_pod("shop/client-a"),
+            1 => Source::Node("node-b".into()),
+            2 => Source::External { ip, arrives_at: None },
+            _ => external("198.51.100.7", "node-c"),
+        };
+        let mut st = RouteState::new(u64::from(a));
+        for destination in [
+            Destination::Ip(SocketAddr::new(ip, port)),
+            Destination::Ip(SocketAddr::new("10.96.0.20".parse().unwrap(), port)),
+            Destination::Ip(SocketAddr::new("192.168.0.11".parse().unwrap(), port)),
+            Destination::Dns { name: format!("x{a}.shop"), port, family: None },
+        ] {
+            let _ = dp.route(&Request { source: source.clone(), destination, protocol }, &mut st, Millis(u64::from(secs)));
+        }
+    }
+
+    #[test]
+    fn eligible_endpoints_obey_readiness_namespace_and_locality(
+        (pods, itp, etp, client) in scenario(), mode in 0..3usize,
+    ) {
+        let o = build(&pods, itp, etp);
+        let modes = [ProxyMode::Iptables, ProxyMode::Nftables, ProxyMode::Ipvs];
+        let dp = compile(o, modes[mode]);
+        let any_ready = pods.iter().any(|p| p.1 && !p.2);
+        let sources = [
+            (from_pod(["shop/client-a", "shop/client-c", "shop/client-a"][client]), "10.96.0.20:80", false),
+            (external("198.51.100.7", NODES[client]), "203.0.113.10:80", true),
+        ];
+        for (source, dest, is_external) in sources {
+            let node = match &source {
+                Source::Pod { name, .. } => if name == "client-a" { 0 } else { 2 },
+                _ => client,
+            };
+            let d = dp.route(
+                &Request { source, destination: to(dest), protocol: Protocol::Tcp },
+                &mut RouteState::new(9),
+                Millis(0),
+            ).unwrap();
+            for ep in &d.endpoints {
+                let i = pods.iter().enumerate().position(|(i, (n, _, _))| {
+                    ep.ip().to_string() == format!("10.244.{n}.{}", 10 + i)
+                });
+                // EP-2: never the decoy of another namespace.
+                prop_assert!(i.is_some(), "endpoint {ep} is not a pod of shop/web");
+                let (n, ready, term) = pods[i.unwrap_or(0)];
+                // KP-4/KP-11: ready, or serving-terminating when nothing is
+                // ready (cluster-wide, or on the node for a local set).
+                let local = if is_external { etp } else { itp };
+                let ready_on_node = pods.iter().any(|p| p.0 == node && p.1 && !p.2);
+                prop_assert!((ready && !term) || (ready && term && (!any_ready || (local && !ready_on_node))));
+                // KP-7/KP-8: Local policies never leave the node (iptables/nftables).
+                if local && mode != 2 {
+                    prop_assert_eq!(n, node);
+                }
+            }
+        }
+    }
+}
