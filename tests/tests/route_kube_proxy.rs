@@ -452,3 +452,37 @@ fn unknown_sources_are_errors_not_panics() {
     );
     assert_eq!(r.unwrap_err().kind(), svcroute::ErrorKind::NotFound);
 }
+
+#[test]
+fn pick_is_the_allocation_free_route_for_cluster_ips() {
+    use svcroute::dataplane::{Millis, Pick};
+    for extra in [
+        json!({}),
+        json!({"internalTrafficPolicy": "Local"}),
+        json!({"sessionAffinity": "ClientIP"}),
+    ] {
+        for mode in MODES {
+            let dp = compile(web(extra.clone()), mode);
+            for (client, node, ip) in [
+                ("shop/client-a", "node-a", "10.244.0.50"),
+                ("shop/client-c", "node-c", "10.244.2.50"),
+            ] {
+                let d = route(&dp, from_pod(client), to("10.96.0.20:80"));
+                let p = dp.pick(
+                    ip.parse().unwrap(),
+                    node,
+                    "10.96.0.20:80".parse().unwrap(),
+                    Protocol::Tcp,
+                    &mut RouteState::new(1),
+                    Millis(0),
+                );
+                match p {
+                    Pick::Endpoint(e) => assert!(d.endpoints.contains(&e), "{mode:?} {client}"),
+                    Pick::Drop => assert_eq!(d.outcome, Outcome::Drop),
+                    Pick::Reject => assert_eq!(d.outcome, Outcome::Reject),
+                    Pick::NotClusterIp => panic!("10.96.0.20 is a cluster IP"),
+                }
+            }
+        }
+    }
+}

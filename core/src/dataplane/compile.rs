@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 
 use super::state::stable_hash;
-use super::{Dataplane, Ep, FrontKind, Millis, NodeInfo, PodInfo, PortInfo, SvcInfo, SvcKind};
+use super::{
+    Dataplane, Ep, FrontKind, Millis, NodeInfo, PodInfo, PortInfo, Sets, SvcInfo, SvcKind,
+};
 use crate::api::{
     AddressType, EndpointSlice, IPFamily, Kind, LoadBalancerIPMode, Object, Service,
     ServiceAffinity, ServiceExternalTrafficPolicy, ServiceInternalTrafficPolicy, ServiceType,
@@ -223,6 +225,7 @@ fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
             let protocol = sp.protocol.unwrap_or_default();
             for &family in &families {
                 let eps = endpoints_for(&slices, &sp.name, protocol, family);
+                let sets = categorize(&eps);
                 let pidx = dp.ports.len();
                 dp.ports.push(PortInfo {
                     svc: svc_idx,
@@ -236,6 +239,15 @@ fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
                         .filter(|n| *n != 0),
                     eps,
                     scope: stable_hash(&[&ns, &name, &sp.name, protocol.as_str(), family.as_str()]),
+                    cluster_vs: {
+                        let ip = cluster_ips
+                            .iter()
+                            .find(|ip| IpFamily::of(ip) == family)
+                            .map(ToString::to_string)
+                            .unwrap_or_default();
+                        stable_hash(&[&ip, &port.to_string(), protocol.as_str()])
+                    },
+                    sets,
                 });
                 port_ids.push(pidx);
                 for ip in cluster_ips.iter().filter(|ip| IpFamily::of(ip) == family) {
@@ -407,4 +419,61 @@ fn endpoints_for(
     }
     // BTreeMap order is the `ip:port` string order.
     by_key.into_values().collect()
+}
+
+/// Rule KP-4 (with KP-6 and KP-11) for every node at once.
+fn categorize(eps: &[Ep]) -> Sets {
+    let idx = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    let ready: Vec<u32> = (0..eps.len()).filter(|&i| eps[i].ready).map(idx).collect();
+    let serving_terminating = |e: &Ep| !e.ready && e.serving && e.terminating;
+    let mut sets = Sets {
+        has_any: eps.iter().any(|e| e.ready || (e.serving && e.terminating)),
+        ..Sets::default()
+    };
+    if ready.is_empty() {
+        sets.fallback = true;
+        sets.cluster = (0..eps.len())
+            .filter(|&i| serving_terminating(&eps[i]))
+            .map(idx)
+            .collect();
+    } else {
+        let ready_eps = || ready.iter().map(|&i| &eps[i as usize]);
+        if ready_eps().all(|e| !e.for_nodes.is_empty()) {
+            for &i in &ready {
+                for n in &eps[i as usize].for_nodes {
+                    let list = sets.by_node.entry(n.clone()).or_default();
+                    if !list.contains(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        if ready_eps().all(|e| !e.for_zones.is_empty()) {
+            for &i in &ready {
+                for z in &eps[i as usize].for_zones {
+                    let list = sets.by_zone.entry(z.clone()).or_default();
+                    if !list.contains(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        sets.cluster = ready;
+    }
+    for (i, e) in eps.iter().enumerate() {
+        let Some(node) = &e.node else { continue };
+        let entry = sets.local.entry(node.clone()).or_insert((Vec::new(), true));
+        if e.ready {
+            if entry.1 {
+                // The first ready endpoint on the node replaces the fallback.
+                entry.0.clear();
+                entry.1 = false;
+            }
+            entry.0.push(idx(i));
+        } else if entry.1 && e.serving && e.terminating {
+            entry.0.push(idx(i));
+        }
+    }
+    sets.local.retain(|_, (v, _)| !v.is_empty());
+    sets
 }

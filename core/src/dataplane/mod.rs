@@ -71,8 +71,8 @@ pub use render::render;
 pub use state::RouteState;
 pub use types::{
     Decision, Destination, GatewayRequest, Hop, HttpAnswer, IngressMatch, IngressRequest,
-    Masquerade, Millis, Outcome, PacketFate, Protocol, Render, Request, RouteError, RouteMatch,
-    Source, TlsTermination, endpoint_string,
+    Masquerade, Millis, Outcome, PacketFate, Pick, Protocol, Render, Request, RouteError,
+    RouteMatch, Source, TlsTermination, endpoint_string,
 };
 
 use crate::api::Protocol as L4;
@@ -197,6 +197,30 @@ struct PortInfo {
     eps: Vec<Ep>,
     /// Stable affinity scope of this Service port (iptables/nftables).
     scope: u64,
+    /// Stable affinity scope of the IPVS virtual server of the cluster IP.
+    cluster_vs: u64,
+    /// Rule KP-4 categorisation, precomputed per node and zone.
+    sets: Sets,
+}
+
+/// Rule KP-4 for one Service port, precomputed so that a lookup only
+/// indexes: indices into [`PortInfo::eps`].
+#[derive(Debug, Clone, Default)]
+struct Sets {
+    /// KP-4.3: some endpoint is ready, or serving and terminating.
+    has_any: bool,
+    /// KP-4.1 without topology: the ready endpoints, or (when none is
+    /// ready) every serving-terminating endpoint.
+    cluster: Vec<u32>,
+    /// `cluster` is the terminating fallback (KP-11).
+    fallback: bool,
+    /// KP-6: every ready endpoint has node hints; node → endpoints hinted for it.
+    by_node: HashMap<String, Vec<u32>>,
+    /// KP-6: every ready endpoint has zone hints; zone → endpoints hinted for it.
+    by_zone: HashMap<String, Vec<u32>>,
+    /// KP-4.2: node → its local endpoints (ready, else serving-terminating),
+    /// and whether that is the fallback.
+    local: HashMap<String, (Vec<u32>, bool)>,
 }
 
 impl Dataplane {

@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::state::stable_hash;
 use super::{
-    Dataplane, Decision, Destination, Ep, FrontKind, Masquerade, Millis, Outcome, PacketFate,
+    Dataplane, Decision, Destination, FrontKind, Masquerade, Millis, Outcome, PacketFate, Pick,
     PortInfo, Request, RouteError, RouteState, Source, SvcKind, render,
 };
 use crate::api::Protocol as L4;
@@ -21,9 +21,36 @@ struct Src {
     host: bool,
 }
 
-/// The eligible set and why.
-struct Chosen {
-    set: Vec<usize>,
+/// The eligible set: indices into the port's endpoints.
+struct Chosen<'p> {
+    set: &'p [u32],
+}
+
+/// Why the cluster set is what it is.
+enum Why {
+    Fallback,
+    NodeHints,
+    ZoneHints,
+    AllReady,
+}
+
+/// KP-4.1 with KP-6, from the precomputed sets: no allocation.
+fn cluster_set_of<'p>(p: &'p PortInfo, node: &str, zone: &str) -> (&'p [u32], Why) {
+    let s = &p.sets;
+    if s.fallback {
+        return (&s.cluster, Why::Fallback);
+    }
+    if !node.is_empty()
+        && let Some(set) = s.by_node.get(node)
+    {
+        return (set, Why::NodeHints);
+    }
+    if !zone.is_empty()
+        && let Some(set) = s.by_zone.get(zone)
+    {
+        return (set, Why::ZoneHints);
+    }
+    (&s.cluster, Why::AllReady)
 }
 
 impl Dataplane {
@@ -122,6 +149,83 @@ impl Dataplane {
         };
         let src = self.source(&req.source, &dest)?;
         Ok(self.route_ip(src, dest, req.protocol, state, now, d))
+    }
+
+    /// The hot path for a connection to a cluster IP from `client` on
+    /// `node`: the same rules as [`route`](Self::route) for internal
+    /// traffic (KP-4, KP-6, KP-7, KP-11, KP-12, KP-19), without a trace and
+    /// without allocating (the affinity table may grow). Any other
+    /// destination answers [`Pick::NotClusterIp`].
+    ///
+    /// ```
+    /// use svcroute::cluster::{Cluster, ClusterConfig, ProxyMode};
+    /// use svcroute::dataplane::{Dataplane, Millis, Pick, Protocol, RouteState};
+    /// let c = Cluster::new(ClusterConfig::default())?; // default/kubernetes, no endpoints
+    /// let dp = Dataplane::compile(&c, ProxyMode::Iptables);
+    /// let mut st = RouteState::new(0);
+    /// let to = "10.96.0.1:443".parse().unwrap();
+    /// assert_eq!(dp.pick("10.244.0.5".parse().unwrap(), "n1", to, Protocol::Tcp, &mut st, Millis(0)), Pick::Reject);
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
+    pub fn pick(
+        &self,
+        client: IpAddr,
+        node: &str,
+        dest: SocketAddr,
+        protocol: super::Protocol,
+        state: &mut RouteState,
+        now: Millis,
+    ) -> Pick {
+        let Some(&(pidx, FrontKind::ClusterIp)) =
+            self.vips.get(&(dest.ip(), dest.port(), protocol.l4()))
+        else {
+            return Pick::NotClusterIp;
+        };
+        let p = &self.ports[pidx];
+        let svc = &self.services[p.svc];
+        if !p.sets.has_any {
+            return Pick::Reject;
+        }
+        let n = self.node_by_name.get(node).map(|&i| &self.nodes[i]);
+        let (zone, node_hash) = n.map_or(("", 0), |n| (n.zone.as_str(), n.hash));
+        let set: &[u32] = if svc.itp_local {
+            match p.sets.local.get(node) {
+                Some((set, _)) => set,
+                None if self.mode == ProxyMode::Ipvs && svc.externally_accessible => {
+                    cluster_set_of(p, node, zone).0
+                }
+                None if self.mode == ProxyMode::Ipvs => return Pick::Reject,
+                None => return Pick::Drop,
+            }
+        } else {
+            cluster_set_of(p, node, zone).0
+        };
+        if set.is_empty() {
+            return Pick::Reject;
+        }
+        let scope = match self.mode {
+            ProxyMode::Ipvs => p.cluster_vs,
+            _ => p.scope,
+        };
+        let key = (node_hash, scope, client);
+        let remembered = svc.affinity_timeout.and_then(|t| {
+            let ep = state.sticky(key, now, t)?;
+            set.iter()
+                .any(|&i| p.eps[i as usize].addr == ep)
+                .then_some(ep)
+        });
+        let ep = remembered.unwrap_or_else(|| {
+            let i = if self.mode == ProxyMode::Ipvs {
+                state.round_robin(node_hash, scope, set.len())
+            } else {
+                state.below(set.len())
+            };
+            p.eps[set[i] as usize].addr
+        });
+        if svc.affinity_timeout.is_some() {
+            state.remember(key, ep, now);
+        }
+        Pick::Endpoint(ep)
     }
 
     fn source(&self, source: &Source, dest: &SocketAddr) -> Result<Src, RouteError> {
@@ -274,12 +378,13 @@ impl Dataplane {
             d.hop(
                 Some("KP-3"),
                 format!(
-                    "{ip} is the {} of {}/{}; port {port}/{} is Service port {:?}",
+                    "{ip} is the {} of {}/{}; port {port}/{} is Service port {:?} ({})",
                     kind.as_str(),
                     svc.namespace,
                     svc.name,
                     l4.as_str(),
-                    p.name
+                    p.name,
+                    p.family.as_str()
                 ),
             );
             return if kind == FrontKind::ClusterIp {
@@ -409,92 +514,76 @@ impl Dataplane {
     }
 
     fn has_any(p: &PortInfo) -> bool {
-        p.eps
-            .iter()
-            .any(|e| e.ready || (e.serving && e.terminating))
+        p.sets.has_any
     }
 
     /// KP-4.1 with KP-6: the cluster endpoints seen from `node`.
-    fn cluster_set(&self, p: &PortInfo, node: Option<usize>, d: &mut Decision) -> Chosen {
-        let ready: Vec<usize> = (0..p.eps.len()).filter(|&i| p.eps[i].ready).collect();
-        if ready.is_empty() {
-            let set: Vec<usize> = (0..p.eps.len())
-                .filter(|&i| p.eps[i].serving && p.eps[i].terminating)
-                .collect();
-            d.hop(
-                Some("KP-11"),
-                "no ready endpoint: serving-terminating endpoints are used, without topology",
-            );
-            return Chosen { set };
-        }
+    fn cluster_set<'p>(
+        &self,
+        p: &'p PortInfo,
+        node: Option<usize>,
+        d: &mut Decision,
+    ) -> Chosen<'p> {
         let (name, zone) = node
             .and_then(|n| self.nodes.get(n))
             .map_or(("", ""), |n| (n.name.as_str(), n.zone.as_str()));
-        let eps: Vec<&Ep> = ready.iter().map(|&i| &p.eps[i]).collect();
-        if !name.is_empty()
-            && eps.iter().all(|e| !e.for_nodes.is_empty())
-            && eps.iter().any(|e| e.for_nodes.iter().any(|n| n == name))
-        {
-            d.hop(
-                Some("KP-6"),
-                format!("every ready endpoint has node hints: only those for {name}"),
-            );
-            let set = ready
-                .into_iter()
-                .filter(|&i| p.eps[i].for_nodes.iter().any(|n| n == name))
-                .collect();
-            return Chosen { set };
+        match cluster_set_of(p, name, zone) {
+            (set, Why::Fallback) => {
+                d.hop(
+                    Some("KP-11"),
+                    "no ready endpoint: serving-terminating endpoints are used, without topology",
+                );
+                Chosen { set }
+            }
+            (set, Why::NodeHints) => {
+                d.hop(
+                    Some("KP-6"),
+                    format!("every ready endpoint has node hints: only those for {name}"),
+                );
+                Chosen { set }
+            }
+            (set, Why::ZoneHints) => {
+                d.hop(
+                    Some("KP-6"),
+                    format!("every ready endpoint has zone hints: only those for {zone}"),
+                );
+                Chosen { set }
+            }
+            (set, Why::AllReady) => {
+                d.hop(
+                    Some("KP-4"),
+                    "cluster endpoints: every ready endpoint (no usable hints)",
+                );
+                Chosen { set }
+            }
         }
-        if !zone.is_empty()
-            && eps.iter().all(|e| !e.for_zones.is_empty())
-            && eps.iter().any(|e| e.for_zones.iter().any(|z| z == zone))
-        {
-            d.hop(
-                Some("KP-6"),
-                format!("every ready endpoint has zone hints: only those for {zone}"),
-            );
-            let set = ready
-                .into_iter()
-                .filter(|&i| p.eps[i].for_zones.iter().any(|z| z == zone))
-                .collect();
-            return Chosen { set };
-        }
-        d.hop(
-            Some("KP-4"),
-            "cluster endpoints: every ready endpoint (no usable hints)",
-        );
-        Chosen { set: ready }
     }
 
     /// KP-4.2: the local endpoints on `node`.
-    fn local_set(&self, p: &PortInfo, node: Option<usize>, d: &mut Decision) -> Chosen {
+    fn local_set<'p>(&self, p: &'p PortInfo, node: Option<usize>, d: &mut Decision) -> Chosen<'p> {
         let Some(name) = node
             .and_then(|n| self.nodes.get(n))
             .map(|n| n.name.as_str())
         else {
-            return Chosen { set: Vec::new() };
+            return Chosen { set: &[] };
         };
-        let on_node = |e: &Ep| e.node.as_deref() == Some(name);
-        let ready: Vec<usize> = (0..p.eps.len())
-            .filter(|&i| p.eps[i].ready && on_node(&p.eps[i]))
-            .collect();
-        if !ready.is_empty() {
-            d.hop(
-                Some("KP-4"),
-                format!("local endpoints: the ready endpoints on {name}"),
-            );
-            return Chosen { set: ready };
+        match p.sets.local.get(name) {
+            Some((set, false)) => {
+                d.hop(
+                    Some("KP-4"),
+                    format!("local endpoints: the ready endpoints on {name}"),
+                );
+                Chosen { set }
+            }
+            Some((set, true)) => {
+                d.hop(
+                    Some("KP-11"),
+                    format!("no ready endpoint on {name}: its serving-terminating endpoints"),
+                );
+                Chosen { set }
+            }
+            None => Chosen { set: &[] },
         }
-        let set: Vec<usize> = (0..p.eps.len())
-            .filter(|&i| p.eps[i].serving && p.eps[i].terminating && on_node(&p.eps[i]))
-            .collect();
-        if !set.is_empty() {
-            d.hop(
-                Some("KP-11"),
-                format!("no ready endpoint on {name}: its serving-terminating endpoints"),
-            );
-        }
-        Chosen { set }
     }
 
     fn internal(
@@ -560,7 +649,7 @@ impl Dataplane {
             false
         };
         let scope = match self.mode {
-            ProxyMode::Ipvs => vs_scope(&svc.cluster_ips, p),
+            ProxyMode::Ipvs => p.cluster_vs,
             _ => p.scope,
         };
         self.forward(&src, p, chosen, masq, scope, state, now, d)
@@ -698,7 +787,7 @@ impl Dataplane {
     ) -> Decision {
         let svc = &self.services[p.svc];
         for (i, e) in p.eps.iter().enumerate() {
-            if !chosen.set.contains(&i) {
+            if !chosen.set.iter().any(|&c| c as usize == i) {
                 let why = if !(e.ready || (e.serving && e.terminating)) {
                     "not ready"
                 } else if !e.ready {
@@ -709,7 +798,7 @@ impl Dataplane {
                 d.hop(Some("KP-4"), format!("{} excluded: {why}", e.addr));
             }
         }
-        let eps: Vec<SocketAddr> = chosen.set.iter().map(|&i| p.eps[i].addr).collect();
+        let eps: Vec<SocketAddr> = chosen.set.iter().map(|&i| p.eps[i as usize].addr).collect();
         if eps.is_empty() {
             d.hop(Some("KP-12"), "no eligible endpoint: reject");
             d.end(Outcome::Reject, Some(PacketFate::Reject));
@@ -821,14 +910,4 @@ impl Dataplane {
         }
         None
     }
-}
-
-/// The IPVS virtual server of a cluster IP (affinity scope, KP-19).
-fn vs_scope(cluster_ips: &[IpAddr], p: &PortInfo) -> u64 {
-    let ip = cluster_ips
-        .iter()
-        .find(|ip| IpFamily::of(ip) == p.family)
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    stable_hash(&[&ip, &p.port.to_string(), p.protocol.as_str()])
 }

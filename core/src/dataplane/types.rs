@@ -450,3 +450,17 @@ impl RouteError {
         }
     }
 }
+
+/// The answer of the allocation-free [`Dataplane::pick`](super::Dataplane::pick).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pick {
+    /// DNAT to this endpoint.
+    Endpoint(SocketAddr),
+    /// No usable endpoint anywhere (KP-12).
+    Reject,
+    /// Dropped (internalTrafficPolicy Local without a local endpoint, KP-7).
+    Drop,
+    /// Not a (cluster IP, port, protocol) of a Service: ask
+    /// [`Dataplane::route`](super::Dataplane::route).
+    NotClusterIp,
+}
