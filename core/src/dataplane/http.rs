@@ -22,6 +22,7 @@ pub(super) struct IngressTable {
 
 #[derive(Debug, Clone)]
 struct IngInfo {
+    created: String,
     namespace: String,
     name: String,
     class: Option<String>,
@@ -166,6 +167,7 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
             })
             .collect();
         let info = IngInfo {
+            created: i.metadata.creation_timestamp.clone().unwrap_or_default(),
             namespace: ns,
             name,
             class,
@@ -576,6 +578,13 @@ impl Dataplane {
         let fallback = if tier_ingresses.is_empty() {
             served.iter().copied().find(|i| i.default_backend.is_some())
         } else {
+            // ingress-nginx: the Ingress that first created the host, ties
+            // in reverse namespace/name order.
+            tier_ingresses.sort_by(|a, b| {
+                a.created
+                    .cmp(&b.created)
+                    .then_with(|| (&b.namespace, &b.name).cmp(&(&a.namespace, &a.name)))
+            });
             tier_ingresses
                 .first()
                 .copied()

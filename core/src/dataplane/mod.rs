@@ -81,6 +81,15 @@ use crate::ipam::{IpFamily, IpNet};
 
 /// The compiled routing tables of one cluster for one kube-proxy mode. See
 /// the [module documentation](self).
+///
+/// ```
+/// use svcroute::cluster::{Cluster, ClusterConfig, ProxyMode};
+/// let c = Cluster::new(ClusterConfig::default())?;
+/// let dp = svcroute::dataplane::Dataplane::compile(&c, ProxyMode::Iptables);
+/// let shared = std::sync::Arc::new(dp); // immutable, Send + Sync
+/// assert_eq!(shared.mode(), ProxyMode::Iptables);
+/// # Ok::<(), svcroute::cluster::ClusterError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Dataplane {
     mode: ProxyMode,
@@ -250,6 +259,13 @@ impl Dataplane {
     }
 
     /// How many Services were compiled.
+    ///
+    /// ```
+    /// use svcroute::cluster::{Cluster, ClusterConfig, ProxyMode};
+    /// let c = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+    /// assert_eq!(svcroute::dataplane::Dataplane::compile(&c, ProxyMode::Ipvs).service_count(), 0);
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
     pub fn service_count(&self) -> usize {
         self.services.len()
     }

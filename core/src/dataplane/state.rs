@@ -27,6 +27,11 @@ pub struct RouteState {
 
 impl RouteState {
     /// Fresh state whose random picks follow `seed`.
+    ///
+    /// ```
+    /// let s = svcroute::dataplane::RouteState::new(42);
+    /// assert_eq!(s.affinity_entries(), 0);
+    /// ```
     pub fn new(seed: u64) -> RouteState {
         RouteState {
             rng: seed ^ 0x9e37_79b9_7f4a_7c15,
@@ -36,11 +41,21 @@ impl RouteState {
     }
 
     /// How many affinity entries are remembered (expired ones included).
+    ///
+    /// ```
+    /// assert_eq!(svcroute::dataplane::RouteState::new(0).affinity_entries(), 0);
+    /// ```
     pub fn affinity_entries(&self) -> usize {
         self.affinity.len()
     }
 
     /// Forgets every affinity entry (kernel state lost).
+    ///
+    /// ```
+    /// let mut s = svcroute::dataplane::RouteState::new(0);
+    /// s.clear_affinity();
+    /// assert_eq!(s.affinity_entries(), 0);
+    /// ```
     pub fn clear_affinity(&mut self) {
         self.affinity.clear();
     }

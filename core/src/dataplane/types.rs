@@ -18,6 +18,10 @@ pub struct Millis(pub u64);
 
 impl Millis {
     /// `s` seconds (saturating).
+    ///
+    /// ```
+    /// assert_eq!(svcroute::dataplane::Millis::from_secs(u64::MAX).0, u64::MAX);
+    /// ```
     pub fn from_secs(s: u64) -> Millis {
         Millis(s.saturating_mul(1000))
     }
@@ -46,6 +50,10 @@ pub enum Protocol {
 
 impl Protocol {
     /// The transport protocol a Service port is matched on.
+    ///
+    /// ```
+    /// assert_eq!(svcroute::dataplane::Protocol::Udp.l4(), svcroute::api::Protocol::UDP);
+    /// ```
     pub fn l4(self) -> crate::api::Protocol {
         match self {
             Protocol::Tcp | Protocol::Http => crate::api::Protocol::TCP,
@@ -71,6 +79,12 @@ impl std::str::FromStr for Protocol {
 }
 
 /// Where a connection starts (conformance README 10.8, DECISIONS D16).
+///
+/// ```
+/// use svcroute::dataplane::Source;
+/// let s = Source::External { ip: "198.51.100.7".parse().unwrap(), arrives_at: Some("n1".into()) };
+/// assert!(matches!(s, Source::External { .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// A process in a pod: `namespace/name`.
@@ -93,6 +107,11 @@ pub enum Source {
 }
 
 /// An HTTP request to an Ingress controller.
+///
+/// ```
+/// let r = svcroute::dataplane::IngressRequest { host: "Foo.com:80".into(), path: "/".into(), ..Default::default() };
+/// assert_eq!(r.scheme, "");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IngressRequest {
     /// The controller (`IngressClass.spec.controller`), e.g. `k8s.io/ingress-nginx`.
@@ -106,6 +125,11 @@ pub struct IngressRequest {
 }
 
 /// An HTTP request to a Gateway listener.
+///
+/// ```
+/// let r = svcroute::dataplane::GatewayRequest { gateway: "web/gw".into(), ..Default::default() };
+/// assert!(r.listener.is_none());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GatewayRequest {
     /// The Gateway, `namespace/name`.
@@ -123,6 +147,12 @@ pub struct GatewayRequest {
 }
 
 /// Where a connection goes.
+///
+/// ```
+/// use svcroute::dataplane::Destination;
+/// let d = Destination::Dns { name: "web".into(), port: 80, family: None };
+/// assert!(matches!(d, Destination::Dns { port: 80, .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
     /// An address and port.
@@ -164,6 +194,10 @@ pub struct Request {
 }
 
 /// The outcome (the conformance README's `result` vocabulary).
+///
+/// ```
+/// assert_eq!(svcroute::dataplane::Outcome::NotCaptured.as_str(), "not-captured");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// Proxied (DNAT) to one of the eligible endpoints.
@@ -208,6 +242,10 @@ impl Outcome {
 }
 
 /// What happens to a packet that is not delivered.
+///
+/// ```
+/// assert_ne!(svcroute::dataplane::PacketFate::Drop, svcroute::dataplane::PacketFate::Reject);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PacketFate {
     /// ICMP port unreachable (connection refused).
@@ -234,6 +272,10 @@ impl PacketFate {
 }
 
 /// Whether the source is masqueraded (SNAT to a node IP), rule KP-20.
+///
+/// ```
+/// assert_ne!(svcroute::dataplane::Masquerade::IfSelf, svcroute::dataplane::Masquerade::Yes);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Masquerade {
     /// The backend sees the client's IP.
@@ -245,6 +287,11 @@ pub enum Masquerade {
 }
 
 /// One hop of a decision's trace.
+///
+/// ```
+/// let h = svcroute::dataplane::Hop { rule: Some("KP-7"), detail: "drop".into() };
+/// assert_eq!(h.to_string(), "[KP-7] drop");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hop {
     /// The rule of `services.md` applied (`KP-4`, `ING-2`, …), if one.
@@ -263,6 +310,12 @@ impl fmt::Display for Hop {
 }
 
 /// How kube-proxy would write the chosen endpoint set (rules KP-16..18).
+///
+/// ```
+/// use svcroute::dataplane::Render;
+/// let r = Render::Nftables { numgen_mod: 2, vmap_order: vec!["10.0.0.1:80".into(), "10.0.0.2:80".into()] };
+/// assert!(matches!(r, Render::Nftables { numgen_mod: 2, .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Render {
     /// iptables: the service chain's rules in order.
@@ -289,6 +342,11 @@ pub enum Render {
 }
 
 /// The matched Ingress rule (or defaultBackend).
+///
+/// ```
+/// let m = svcroute::dataplane::IngressMatch { ingress: "web/i".into(), default_backend: true, host: None, path: None, path_type: None, service: "web/svc".into(), port: Some(80) };
+/// assert!(m.default_backend);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngressMatch {
     /// The Ingress, `namespace/name`.
@@ -308,6 +366,11 @@ pub struct IngressMatch {
 }
 
 /// The HTTPRoute rule that won.
+///
+/// ```
+/// let m = svcroute::dataplane::RouteMatch { http_route: "web/r".into(), rule: 0 };
+/// assert_eq!(m.rule, 0);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteMatch {
     /// The HTTPRoute, `namespace/name`.
@@ -317,6 +380,11 @@ pub struct RouteMatch {
 }
 
 /// TLS termination used for an Ingress request.
+///
+/// ```
+/// let t = svcroute::dataplane::TlsTermination { secret_name: Some("tls".into()) };
+/// assert_eq!(t.secret_name.as_deref(), Some("tls"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsTermination {
     /// The Secret named by the TLS entry.
@@ -324,6 +392,11 @@ pub struct TlsTermination {
 }
 
 /// An HTTP answer generated by infrastructure.
+///
+/// ```
+/// let a = svcroute::dataplane::HttpAnswer { status: 503, body: String::new() };
+/// assert!(a.status >= 500);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpAnswer {
     /// The status code.
@@ -334,6 +407,20 @@ pub struct HttpAnswer {
 
 /// The answer to a [`Request`](super::Request): the outcome, the eligible
 /// endpoints, the pick, and a trace of how it came about.
+///
+/// ```
+/// use svcroute::cluster::{Cluster, ClusterConfig, ProxyMode};
+/// use svcroute::dataplane::*;
+/// let c = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+/// let d = Dataplane::compile(&c, ProxyMode::Iptables).route(&Request {
+///     source: Source::External { ip: "198.51.100.7".parse().unwrap(), arrives_at: None },
+///     destination: Destination::Ip("192.0.2.1:80".parse().unwrap()),
+///     protocol: Protocol::Tcp,
+/// }, &mut RouteState::new(0), Millis(0))?;
+/// assert_eq!((d.outcome, d.packet_fate), (Outcome::NoSuchService, Some(PacketFate::Unhandled)));
+/// assert!(!d.trace.is_empty());
+/// # Ok::<(), svcroute::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     /// The outcome.
@@ -439,6 +526,10 @@ pub enum RouteError {
 
 impl RouteError {
     /// The classification of this error.
+    ///
+    /// ```
+    /// assert_eq!(svcroute::dataplane::RouteError::Invalid("x".into()).kind(), svcroute::ErrorKind::Invalid);
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         match self {
             RouteError::UnknownPod(_)
@@ -452,6 +543,11 @@ impl RouteError {
 }
 
 /// The answer of the allocation-free [`Dataplane::pick`](super::Dataplane::pick).
+///
+/// ```
+/// let p = svcroute::dataplane::Pick::Endpoint("10.244.0.5:8080".parse().unwrap());
+/// assert!(matches!(p, svcroute::dataplane::Pick::Endpoint(_)));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pick {
     /// DNAT to this endpoint.
