@@ -131,3 +131,169 @@ proptest! {
         }
     }
 }
+
+/// One change to the cluster.
+#[derive(Debug, Clone)]
+enum Op {
+    Pod {
+        i: usize,
+        node: usize,
+        ready: bool,
+        term: bool,
+        app: usize,
+    },
+    DeletePod(usize),
+    Service {
+        s: usize,
+        kind: usize,
+        itp: bool,
+        etp: bool,
+    },
+    DeleteService(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (
+            0..6usize,
+            0..3usize,
+            any::<bool>(),
+            any::<bool>(),
+            0..2usize
+        )
+            .prop_map(|(i, node, ready, term, app)| Op::Pod {
+                i,
+                node,
+                ready,
+                term,
+                app
+            }),
+        (0..6usize).prop_map(Op::DeletePod),
+        (0..2usize, 0..3usize, any::<bool>(), any::<bool>())
+            .prop_map(|(s, kind, itp, etp)| Op::Service { s, kind, itp, etp }),
+        (0..2usize).prop_map(Op::DeleteService),
+    ]
+}
+
+fn apply_op(c: &mut svcroute::cluster::Cluster, op: &Op) -> svcroute::cluster::Changes {
+    use svcroute::api::{Kind, Object, ObjectKey};
+    let obj = |v: serde_json::Value| serde_json::from_value::<Object>(v).unwrap();
+    let key = |kind, name: String| ObjectKey {
+        kind,
+        namespace: Some("shop".into()),
+        name,
+    };
+    match op {
+        Op::Pod {
+            i,
+            node,
+            ready,
+            term,
+            app,
+        } => {
+            let p = pod(
+                "shop",
+                &format!("p{i}"),
+                ["web", "api"][*app],
+                NODES[*node],
+                &format!("10.244.{node}.{}", 10 + i),
+                *ready,
+            );
+            c.apply(obj(if *term { terminating(p) } else { p }))
+                .unwrap()
+        }
+        Op::DeletePod(i) => c
+            .delete(&key(Kind::Pod, format!("p{i}")))
+            .unwrap_or_default(),
+        Op::Service { s, kind, itp, etp } => {
+            let app = ["web", "api"][*s];
+            let ty = ["ClusterIP", "NodePort", "LoadBalancer"][*kind];
+            let mut extra =
+                json!({"type": ty, "internalTrafficPolicy": if *itp {"Local"} else {"Cluster"}});
+            if *kind > 0 {
+                extra["externalTrafficPolicy"] = json!(if *etp { "Local" } else { "Cluster" });
+                extra["ports"] = json!([{"name": "http", "port": 80, "targetPort": "http", "nodePort": 30080 + *s}]);
+            }
+            let mut svc = service("shop", app, app, &format!("10.96.0.{}", 20 + s), extra);
+            if *kind == 2 {
+                svc["status"] =
+                    json!({"loadBalancer": {"ingress": [{"ip": format!("203.0.113.{}", 10 + s)}]}});
+            }
+            c.apply(obj(svc)).unwrap()
+        }
+        Op::DeleteService(s) => c
+            .delete(&key(Kind::Service, ["web", "api"][*s].into()))
+            .unwrap_or_default(),
+    }
+}
+
+fn observe(dp: &svcroute::dataplane::Dataplane) -> Vec<String> {
+    let mut out = Vec::new();
+    let sources = [
+        from_pod("shop/client-a"),
+        Source::Node("node-b".into()),
+        external("198.51.100.7", "node-c"),
+    ];
+    let dests = [
+        "10.96.0.20:80",
+        "10.96.0.21:80",
+        "192.168.0.10:30080",
+        "192.168.0.12:30081",
+        "203.0.113.10:80",
+        "203.0.113.11:80",
+        "10.96.0.20:81",
+    ];
+    for s in &sources {
+        for dst in dests {
+            let r = dp.route(
+                &Request {
+                    source: s.clone(),
+                    destination: to(dst),
+                    protocol: Protocol::Tcp,
+                },
+                &mut RouteState::new(5),
+                Millis(0),
+            );
+            out.push(match r {
+                Ok(d) => format!(
+                    "{:?} {:?} {:?} {:?} {:?}",
+                    d.outcome, d.endpoints, d.masquerade, d.packet_fate, d.chosen
+                ),
+                Err(e) => e.to_string(),
+            });
+        }
+        let d = dp.route(
+            &Request {
+                source: s.clone(),
+                destination: Destination::Dns {
+                    name: "web.shop.svc.cluster.local".into(),
+                    port: 80,
+                    family: None,
+                },
+                protocol: Protocol::Tcp,
+            },
+            &mut RouteState::new(5),
+            Millis(0),
+        );
+        out.push(format!("{:?}", d.map(|d| (d.outcome, d.dns_answers))));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// `patch` after every change routes exactly as a fresh `compile`.
+    #[test]
+    fn patched_equals_recompiled(ops in proptest::collection::vec(op(), 1..24), mode in 0..3usize) {
+        let modes = [ProxyMode::Iptables, ProxyMode::Nftables, ProxyMode::Ipvs];
+        let mut c = cluster(base());
+        let mut dp = svcroute::dataplane::Dataplane::compile(&c, modes[mode]);
+        for op in &ops {
+            let changes = apply_op(&mut c, op);
+            dp.patch(&c, &changes);
+            let fresh = svcroute::dataplane::Dataplane::compile(&c, modes[mode]);
+            prop_assert_eq!(observe(&dp), observe(&fresh), "after {:?}", op);
+        }
+    }
+}

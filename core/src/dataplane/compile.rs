@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::state::stable_hash;
 use super::{
-    Dataplane, Ep, FrontKind, Millis, NodeInfo, PodInfo, PortInfo, Sets, SvcInfo, SvcKind,
+    Dataplane, Ep, FrontKind, IndexKey, Millis, NodeInfo, PodInfo, PortInfo, Sets, SvcInfo, SvcKind,
 };
 use crate::api::{
     AddressType, EndpointSlice, IPFamily, Kind, LoadBalancerIPMode, Object, Service,
@@ -43,6 +43,8 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         node_ports: HashMap::new(),
         node_port_numbers: HashMap::new(),
         health_checks: HashMap::new(),
+        slice_owner: HashMap::new(),
+        dead_services: 0,
         ingress: super::http::IngressTable::default(),
         gateways: super::http::GatewayTable::default(),
     };
@@ -93,27 +95,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         else {
             continue;
         };
-        let mut ips: Vec<IpAddr> = pod
-            .status
-            .pod_ips
-            .iter()
-            .filter_map(|p| p.ip.trim().parse().ok())
-            .collect();
-        if ips.is_empty() {
-            ips.extend(
-                pod.status
-                    .pod_ip
-                    .as_ref()
-                    .and_then(|p| p.parse::<IpAddr>().ok()),
-            );
-        }
-        dp.pods.insert(
-            (ns, name),
-            PodInfo {
-                ips,
-                node: pod.spec.node_name.clone(),
-            },
-        );
+        dp.pods.insert((ns, name), pod_info(pod));
     }
 
     for object in cluster.list(Kind::Service, None, &everything) {
@@ -127,6 +109,28 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
     dp
 }
 
+/// What routing needs of a Pod: its IPs and its node.
+pub(super) fn pod_info(pod: &crate::api::Pod) -> PodInfo {
+    let mut ips: Vec<IpAddr> = pod
+        .status
+        .pod_ips
+        .iter()
+        .filter_map(|p| p.ip.trim().parse().ok())
+        .collect();
+    if ips.is_empty() {
+        ips.extend(
+            pod.status
+                .pod_ip
+                .as_ref()
+                .and_then(|p| p.parse::<IpAddr>().ok()),
+        );
+    }
+    PodInfo {
+        ips,
+        node: pod.spec.node_name.clone(),
+    }
+}
+
 fn family_of_address_type(t: AddressType) -> Option<IpFamily> {
     match t {
         AddressType::IPv4 => Some(IpFamily::V4),
@@ -135,7 +139,7 @@ fn family_of_address_type(t: AddressType) -> Option<IpFamily> {
     }
 }
 
-fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
+pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
     let (Some(ns), Some(name)) = (svc.metadata.namespace.clone(), svc.metadata.name.clone()) else {
         return;
     };
@@ -217,6 +221,7 @@ fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
     let slices = cluster.endpoint_slices(&ns, &name);
     let svc_idx = dp.services.len();
     let mut port_ids = Vec::new();
+    let mut keys: Vec<IndexKey> = Vec::new();
     if matches!(kind, SvcKind::Proxied) {
         for sp in &spec.ports {
             let Ok(port) = u16::try_from(sp.port) else {
@@ -254,13 +259,21 @@ fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
                     dp.vips
                         .entry((*ip, port, protocol))
                         .or_insert((pidx, FrontKind::ClusterIp));
-                    dp.vip_addrs.entry(*ip).or_insert(FrontKind::ClusterIp);
+                    dp.vip_addrs
+                        .entry(*ip)
+                        .or_insert((FrontKind::ClusterIp, 0))
+                        .1 += 1;
+                    keys.push(IndexKey::Vip(*ip, port, protocol));
                 }
                 for ip in external_ips.iter().filter(|ip| IpFamily::of(ip) == family) {
                     dp.vips
                         .entry((*ip, port, protocol))
                         .or_insert((pidx, FrontKind::ExternalIp));
-                    dp.vip_addrs.entry(*ip).or_insert(FrontKind::ExternalIp);
+                    dp.vip_addrs
+                        .entry(*ip)
+                        .or_insert((FrontKind::ExternalIp, 0))
+                        .1 += 1;
+                    keys.push(IndexKey::Vip(*ip, port, protocol));
                 }
                 if is_lb {
                     for ing in &svc.status.load_balancer.ingress {
@@ -276,11 +289,16 @@ fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
                         }
                         if ing.ip_mode == Some(LoadBalancerIPMode::Proxy) {
                             dp.lb_proxy_addrs.entry(ip).or_insert(svc_idx);
+                            keys.push(IndexKey::LbProxy(ip));
                         } else {
                             dp.vips
                                 .entry((ip, port, protocol))
                                 .or_insert((pidx, FrontKind::LoadBalancer));
-                            dp.vip_addrs.entry(ip).or_insert(FrontKind::LoadBalancer);
+                            dp.vip_addrs
+                                .entry(ip)
+                                .or_insert((FrontKind::LoadBalancer, 0))
+                                .1 += 1;
+                            keys.push(IndexKey::Vip(ip, port, protocol));
                         }
                     }
                 }
@@ -292,9 +310,11 @@ fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
                     dp.node_port_numbers
                         .entry((np, protocol, family))
                         .or_insert(pidx);
+                    keys.push(IndexKey::NodePortNumber(np, protocol, family));
                     for node in &dp.nodes {
                         for ip in node_port_addresses(dp.mode, &node.ips, family) {
                             dp.node_ports.entry((ip, np, protocol)).or_insert(pidx);
+                            keys.push(IndexKey::NodePort(ip, np, protocol));
                         }
                     }
                 }
@@ -307,6 +327,7 @@ fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
                 .and_then(|p| u16::try_from(p).ok())
         {
             dp.health_checks.entry(hc).or_insert(svc_idx);
+            keys.push(IndexKey::Health(hc));
         }
     }
     let mut dns_endpoints: Vec<IpAddr> = Vec::new();
@@ -329,6 +350,12 @@ fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
             }
         }
     }
+    for slice in &slices {
+        if let Some(slice_name) = &slice.metadata.name {
+            dp.slice_owner
+                .insert((ns.clone(), slice_name.clone()), name.clone());
+        }
+    }
     dp.service_by_name
         .insert((ns.clone(), name.clone()), svc_idx);
     dp.services.push(SvcInfo {
@@ -343,6 +370,11 @@ fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
         source_ranges,
         ports: port_ids,
         dns_endpoints,
+        keys,
+        slices: slices
+            .iter()
+            .filter_map(|s| s.metadata.name.clone())
+            .collect(),
     });
 }
 

@@ -56,6 +56,7 @@
 
 mod compile;
 mod http;
+mod patch;
 mod render;
 mod route;
 mod state;
@@ -110,8 +111,9 @@ pub struct Dataplane {
     ports: Vec<PortInfo>,
     /// (VIP, port, protocol) → (port index, kind): cluster IPs, externalIPs, VIP LB IPs.
     vips: HashMap<(IpAddr, u16, L4), (usize, FrontKind)>,
-    /// Every captured VIP address → its kind (for port-not-exposed).
-    vip_addrs: HashMap<IpAddr, FrontKind>,
+    /// Every captured VIP address → its kind and how many Service ports
+    /// use it (for port-not-exposed).
+    vip_addrs: HashMap<IpAddr, (FrontKind, u32)>,
     /// LB ingress IPs kube-proxy leaves alone (ipMode Proxy).
     lb_proxy_addrs: HashMap<IpAddr, usize>,
     /// (node address, nodePort, protocol) → port index.
@@ -120,6 +122,10 @@ pub struct Dataplane {
     node_port_numbers: HashMap<(u16, L4, IpFamily), usize>,
     /// healthCheckNodePort → Service.
     health_checks: HashMap<u16, usize>,
+    /// (namespace, EndpointSlice) → the Service it was read for.
+    slice_owner: HashMap<(String, String), String>,
+    /// Services replaced or removed by [`Dataplane::patch`], still in the arena.
+    dead_services: usize,
     ingress: http::IngressTable,
     gateways: http::GatewayTable,
 }
@@ -181,6 +187,20 @@ struct SvcInfo {
     ports: Vec<usize>,
     /// For DNS of headless Services: endpoint addresses that are ready.
     dns_endpoints: Vec<IpAddr>,
+    /// The index entries this Service asked for (removed on patch).
+    keys: Vec<IndexKey>,
+    /// Names of the EndpointSlices read for it.
+    slices: Vec<String>,
+}
+
+/// One entry a Service put in the lookup tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IndexKey {
+    Vip(IpAddr, u16, L4),
+    LbProxy(IpAddr),
+    NodePort(IpAddr, u16, L4),
+    NodePortNumber(u16, L4, IpFamily),
+    Health(u16),
 }
 
 #[derive(Debug, Clone)]
@@ -258,7 +278,7 @@ impl Dataplane {
         compile::compile(cluster, mode)
     }
 
-    /// How many Services were compiled.
+    /// How many Services are compiled (live ones).
     ///
     /// ```
     /// use svcroute::cluster::{Cluster, ClusterConfig, ProxyMode};
@@ -267,6 +287,6 @@ impl Dataplane {
     /// # Ok::<(), svcroute::cluster::ClusterError>(())
     /// ```
     pub fn service_count(&self) -> usize {
-        self.services.len()
+        self.service_by_name.len()
     }
 }

@@ -393,7 +393,7 @@ impl Dataplane {
                 self.external(src, dest, pidx, kind, false, state, now, d)
             };
         }
-        if let Some(&kind) = self.vip_addrs.get(&ip) {
+        if let Some(&(kind, _)) = self.vip_addrs.get(&ip) {
             let fate = match (self.mode, kind) {
                 (ProxyMode::Ipvs, _) | (ProxyMode::Nftables, FrontKind::ClusterIp) => {
                     PacketFate::Reject
