@@ -486,3 +486,27 @@ fn pick_is_the_allocation_free_route_for_cluster_ips() {
         }
     }
 }
+
+#[test]
+fn trace_names_the_rule_that_excluded_each_endpoint() {
+    let dp = compile(
+        web(json!({"internalTrafficPolicy": "Local"})),
+        ProxyMode::Iptables,
+    );
+    let d = route(&dp, from_pod("shop/client-a"), to("10.96.0.20:80"));
+    let hop = d
+        .trace
+        .iter()
+        .find(|h| h.detail.starts_with("10.244.1.12:8080 excluded"))
+        .expect("an exclusion hop");
+    assert_eq!(hop.rule, Some("KP-7"));
+    let dp = compile(
+        web(json!({"trafficDistribution": "PreferClose"})),
+        ProxyMode::Iptables,
+    );
+    let d = route(&dp, from_pod("shop/client-c"), to("10.96.0.20:80"));
+    assert!(
+        d.trace.iter().all(|h| h.rule != Some("KP-6")),
+        "zone-b has no hinted endpoint"
+    );
+}

@@ -21,12 +21,21 @@ struct Src {
     host: bool,
 }
 
-/// The eligible set: indices into the port's endpoints.
+/// The eligible set: indices into the port's endpoints, and how it was made.
 struct Chosen<'p> {
     set: &'p [u32],
+    how: How,
+}
+
+/// How an eligible set was made (for the exclusion reasons of the trace).
+#[derive(Clone, Copy)]
+enum How {
+    Cluster(Why),
+    Local,
 }
 
 /// Why the cluster set is what it is.
+#[derive(Clone, Copy)]
 enum Why {
     Fallback,
     NodeHints,
@@ -533,29 +542,73 @@ impl Dataplane {
                     Some("KP-11"),
                     "no ready endpoint: serving-terminating endpoints are used, without topology",
                 );
-                Chosen { set }
+                Chosen {
+                    set,
+                    how: How::Cluster(Why::Fallback),
+                }
             }
             (set, Why::NodeHints) => {
                 d.hop(
                     Some("KP-6"),
                     format!("every ready endpoint has node hints: only those for {name}"),
                 );
-                Chosen { set }
+                Chosen {
+                    set,
+                    how: How::Cluster(Why::NodeHints),
+                }
             }
             (set, Why::ZoneHints) => {
                 d.hop(
                     Some("KP-6"),
                     format!("every ready endpoint has zone hints: only those for {zone}"),
                 );
-                Chosen { set }
+                Chosen {
+                    set,
+                    how: How::Cluster(Why::ZoneHints),
+                }
             }
             (set, Why::AllReady) => {
                 d.hop(
                     Some("KP-4"),
                     "cluster endpoints: every ready endpoint (no usable hints)",
                 );
-                Chosen { set }
+                Chosen {
+                    set,
+                    how: How::Cluster(Why::AllReady),
+                }
             }
+        }
+    }
+
+    /// Why endpoint `e` is not in a set made by `how` at `node`.
+    fn exclusion(&self, e: &super::Ep, how: How, node: Option<usize>) -> (&'static str, String) {
+        let here = node
+            .and_then(|n| self.nodes.get(n))
+            .map_or(("", ""), |n| (n.name.as_str(), n.zone.as_str()));
+        if !(e.ready || (e.serving && e.terminating)) {
+            return ("KP-4", "not ready (and not serving-terminating)".into());
+        }
+        match how {
+            How::Local if e.node.as_deref() != Some(here.0) => (
+                "KP-7",
+                format!(
+                    "on node {}, not on {} (Local traffic policy)",
+                    e.node.as_deref().unwrap_or("<none>"),
+                    here.0
+                ),
+            ),
+            How::Local | How::Cluster(Why::AllReady) if !e.ready => {
+                ("KP-11", "terminating; ready endpoints exist".into())
+            }
+            How::Cluster(Why::NodeHints) if e.ready => (
+                "KP-6",
+                format!("hinted for nodes {:?}, not {}", e.for_nodes, here.0),
+            ),
+            How::Cluster(Why::ZoneHints) if e.ready => (
+                "KP-6",
+                format!("hinted for zones {:?}, not {}", e.for_zones, here.1),
+            ),
+            _ => ("KP-11", "terminating; ready endpoints exist".into()),
         }
     }
 
@@ -565,7 +618,10 @@ impl Dataplane {
             .and_then(|n| self.nodes.get(n))
             .map(|n| n.name.as_str())
         else {
-            return Chosen { set: &[] };
+            return Chosen {
+                set: &[],
+                how: How::Local,
+            };
         };
         match p.sets.local.get(name) {
             Some((set, false)) => {
@@ -573,16 +629,25 @@ impl Dataplane {
                     Some("KP-4"),
                     format!("local endpoints: the ready endpoints on {name}"),
                 );
-                Chosen { set }
+                Chosen {
+                    set,
+                    how: How::Local,
+                }
             }
             Some((set, true)) => {
                 d.hop(
                     Some("KP-11"),
                     format!("no ready endpoint on {name}: its serving-terminating endpoints"),
                 );
-                Chosen { set }
+                Chosen {
+                    set,
+                    how: How::Local,
+                }
             }
-            None => Chosen { set: &[] },
+            None => Chosen {
+                set: &[],
+                how: How::Local,
+            },
         }
     }
 
@@ -788,14 +853,8 @@ impl Dataplane {
         let svc = &self.services[p.svc];
         for (i, e) in p.eps.iter().enumerate() {
             if !chosen.set.iter().any(|&c| c as usize == i) {
-                let why = if !(e.ready || (e.serving && e.terminating)) {
-                    "not ready"
-                } else if !e.ready {
-                    "terminating (used only when nothing is ready)"
-                } else {
-                    "excluded by traffic policy or topology"
-                };
-                d.hop(Some("KP-4"), format!("{} excluded: {why}", e.addr));
+                let (rule, why) = self.exclusion(e, chosen.how, src.node);
+                d.hop(Some(rule), format!("{} excluded: {why}", e.addr));
             }
         }
         let eps: Vec<SocketAddr> = chosen.set.iter().map(|&i| p.eps[i as usize].addr).collect();

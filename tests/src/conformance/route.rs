@@ -2,7 +2,7 @@
 //!
 //! The handler keeps its own settled [`Cluster`] (built with
 //! [`super::cluster::build`]), a [`Dataplane`] compiled for the execution's
-//! mode (recompiled after every `apply`, `delete` and `mutate`), the
+//! mode (patched with the cluster's `Changes` after every `apply`, `delete` and `mutate`), the
 //! [`RouteState`] (affinity memory survives recompiles, as kernel state
 //! survives a kube-proxy sync) and the backend chosen by every `route` step.
 //!
@@ -68,10 +68,10 @@ impl State {
             .unwrap_or_default()
     }
 
-    fn recompile(&mut self) {
-        let mode = self.mode();
+    /// Brings the dataplane up to date with what the cluster reported.
+    fn patch(&mut self, changes: &svcroute::cluster::Changes) {
         if let Ok((c, dp)) = &mut self.built {
-            *dp = Dataplane::compile(c, mode);
+            dp.patch(c, changes);
         }
     }
 
@@ -381,10 +381,11 @@ impl State {
                 Err(e) => return StepResult::Fail(format!("mutate: {e}")),
             }
         }
-        if let Err(e) = cluster.apply(Object::Pod(pod)) {
-            return StepResult::Fail(format!("mutate: {e}"));
-        }
-        self.recompile();
+        let changes = match cluster.apply(Object::Pod(pod)) {
+            Ok(c) => c,
+            Err(e) => return StepResult::Fail(format!("mutate: {e}")),
+        };
+        self.patch(&changes);
         StepResult::Pass
     }
 }
@@ -539,10 +540,11 @@ impl Handler for State {
             Ok(o) => o,
             Err(e) => return StepResult::Fail(format!("apply: {e}")),
         };
-        if let Err(e) = cluster.apply_batch(objects) {
-            return StepResult::Fail(format!("apply: {e}"));
-        }
-        self.recompile();
+        let changes = match cluster.apply_batch(objects) {
+            Ok(c) => c,
+            Err(e) => return StepResult::Fail(format!("apply: {e}")),
+        };
+        self.patch(&changes);
         StepResult::Pass
     }
 
@@ -566,10 +568,11 @@ impl Handler for State {
                 name: t("name").to_owned(),
             });
         }
-        if let Err(e) = cluster.delete_batch(&keys) {
-            return StepResult::Fail(format!("delete: {e}"));
-        }
-        self.recompile();
+        let changes = match cluster.delete_batch(&keys) {
+            Ok(c) => c,
+            Err(e) => return StepResult::Fail(format!("delete: {e}")),
+        };
+        self.patch(&changes);
         StepResult::Pass
     }
 
