@@ -2,6 +2,7 @@
 //! HTTPRoute precedence (GW-1). Both send traffic straight to the backend
 //! Service's ready endpoints (no kube-proxy: no traffic policy, no affinity).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use super::{
@@ -18,6 +19,22 @@ pub(super) struct IngressTable {
     classes: Vec<(String, String)>,
     /// Ordered oldest first (creationTimestamp, then namespace/name).
     ingresses: Vec<IngInfo>,
+    /// controller → its host index.
+    by_controller: HashMap<String, HostIndex>,
+}
+
+/// The rules one controller serves, indexed by host (ING-2). Entries are
+/// (ingress, rule) indices in Ingress order, then rule order.
+#[derive(Debug, Clone, Default)]
+struct HostIndex {
+    /// The classes of this controller.
+    classes: Vec<String>,
+    /// Served Ingresses, oldest first.
+    served: Vec<usize>,
+    precise: HashMap<String, Vec<(usize, usize)>>,
+    /// `*.suffix` rules by suffix.
+    wildcard: HashMap<String, Vec<(usize, usize)>>,
+    hostless: Vec<(usize, usize)>,
 }
 
 #[derive(Debug, Clone)]
@@ -196,6 +213,38 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
             .then_with(|| a.1.name.cmp(&b.1.name))
     });
     dp.ingress.ingresses = ings.into_iter().map(|(_, i)| i).collect();
+    let mut by_controller: HashMap<String, HostIndex> = HashMap::new();
+    for (class, controller) in &dp.ingress.classes {
+        by_controller
+            .entry(controller.clone())
+            .or_default()
+            .classes
+            .push(class.clone());
+    }
+    for (ii, ing) in dp.ingress.ingresses.iter().enumerate() {
+        let Some(class) = &ing.class else { continue };
+        let Some(idx) = by_controller
+            .values_mut()
+            .find(|h| h.classes.contains(class))
+        else {
+            continue;
+        };
+        idx.served.push(ii);
+        for (ri, rule) in ing.rules.iter().enumerate() {
+            match rule.host.as_deref() {
+                None => idx.hostless.push((ii, ri)),
+                Some(h) => match h.strip_prefix("*.") {
+                    Some(suffix) => idx
+                        .wildcard
+                        .entry(suffix.to_owned())
+                        .or_default()
+                        .push((ii, ri)),
+                    None => idx.precise.entry(h.to_owned()).or_default().push((ii, ri)),
+                },
+            }
+        }
+    }
+    dp.ingress.by_controller = by_controller;
 
     for o in cluster.list(Kind::Gateway, None, &everything) {
         let Object::Gateway(g) = o else { continue };
@@ -461,25 +510,20 @@ impl Dataplane {
         state: &mut RouteState,
         mut d: Decision,
     ) -> Decision {
-        let classes: Vec<&str> = self
+        let empty = HostIndex::default();
+        let index = self
             .ingress
-            .classes
-            .iter()
-            .filter(|(_, c)| *c == r.controller)
-            .map(|(n, _)| n.as_str())
-            .collect();
-        let served: Vec<&IngInfo> = self
-            .ingress
-            .ingresses
-            .iter()
-            .filter(|i| i.class.as_deref().is_some_and(|c| classes.contains(&c)))
-            .collect();
+            .by_controller
+            .get(&r.controller)
+            .unwrap_or(&empty);
+        let ings = &self.ingress.ingresses;
+        let served: Vec<&IngInfo> = index.served.iter().map(|&i| &ings[i]).collect();
         d.hop(
             Some("ING-1"),
             format!(
                 "controller {} serves classes {:?}: {} Ingress(es)",
                 r.controller,
-                classes,
+                index.classes,
                 served.len()
             ),
         );
@@ -501,40 +545,43 @@ impl Dataplane {
                 secret_name: secret.flatten(),
             });
         }
-        // ING-2: precise hosts, then wildcards, then host-less rules.
-        let tiers: [&dyn Fn(&RuleInfo) -> bool; 3] = [
-            &|rule| rule.host.as_deref() == Some(host.as_str()),
-            &|rule| {
-                rule.host
-                    .as_deref()
-                    .is_some_and(|h| ingress_wildcard(h, &host))
-            },
-            &|rule| rule.host.is_none(),
+        // ING-2: precise hosts, then wildcards (one extra label), then
+        // host-less rules.
+        let wildcard_key = host
+            .split_once('.')
+            .filter(|(label, _)| !label.is_empty())
+            .map(|(_, suffix)| suffix);
+        let tiers: [&[(usize, usize)]; 3] = [
+            index.precise.get(host.as_str()).map_or(&[], Vec::as_slice),
+            wildcard_key
+                .and_then(|k| index.wildcard.get(k))
+                .map_or(&[], Vec::as_slice),
+            &index.hostless,
         ];
         let mut tier_ingresses: Vec<&IngInfo> = Vec::new();
         let mut best: Option<(bool, usize, &IngInfo, &RuleInfo, &PathInfo)> = None;
         for tier in tiers {
-            for ing in &served {
-                for rule in ing.rules.iter().filter(|rule| tier(rule)) {
-                    if !tier_ingresses.iter().any(|i| std::ptr::eq(*i, *ing)) {
-                        tier_ingresses.push(ing);
+            for &(ii, ri) in tier {
+                let ing = &ings[ii];
+                let rule = &ing.rules[ri];
+                if !tier_ingresses.iter().any(|i| std::ptr::eq(*i, ing)) {
+                    tier_ingresses.push(ing);
+                }
+                for p in &rule.paths {
+                    let (ok, exact) = match p.path_type {
+                        PathType::Exact => (p.path == path, true),
+                        _ => (prefix_match(&p.path, path), false),
+                    };
+                    if !ok {
+                        continue;
                     }
-                    for p in &rule.paths {
-                        let (ok, exact) = match p.path_type {
-                            PathType::Exact => (p.path == path, true),
-                            _ => (prefix_match(&p.path, path), false),
-                        };
-                        if !ok {
-                            continue;
-                        }
-                        let len = p.path.trim_end_matches('/').len();
-                        let better = match &best {
-                            None => true,
-                            Some((bx, bl, ..)) => (exact && !bx) || (exact == *bx && len > *bl),
-                        };
-                        if better {
-                            best = Some((exact, len, ing, rule, p));
-                        }
+                    let len = p.path.trim_end_matches('/').len();
+                    let better = match &best {
+                        None => true,
+                        Some((bx, bl, ..)) => (exact && !bx) || (exact == *bx && len > *bl),
+                    };
+                    if better {
+                        best = Some((exact, len, ing, rule, p));
                     }
                 }
             }
