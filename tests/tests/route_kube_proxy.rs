@@ -510,3 +510,31 @@ fn trace_names_the_rule_that_excluded_each_endpoint() {
         "zone-b has no hinted endpoint"
     );
 }
+
+#[test]
+fn d16_an_lb_without_arrival_node_uses_a_node_that_passes_its_health_check() {
+    let mut o = base();
+    o.push(pod("shop", "web-2", "web", "node-b", "10.244.1.12", true));
+    let mut svc = service(
+        "shop",
+        "web",
+        "web",
+        "10.96.0.20",
+        json!({"type": "LoadBalancer", "externalTrafficPolicy": "Local", "healthCheckNodePort": 32100,
+               "ports": [{"name": "http", "port": 80, "targetPort": "http", "nodePort": 30080}]}),
+    );
+    svc["status"] = json!({"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}});
+    o.push(svc);
+    let dp = compile(o, ProxyMode::Iptables);
+    // node-a (first by name) would drop it; node-b passes the health check (KP-10).
+    let d = route(
+        &dp,
+        svcroute::dataplane::Source::External {
+            ip: "198.51.100.7".parse().unwrap(),
+            arrives_at: None,
+        },
+        to("203.0.113.10:80"),
+    );
+    assert_eq!(d.outcome, Outcome::Forward);
+    assert_eq!(eps(&d), ["10.244.1.12:8080"]);
+}

@@ -156,7 +156,7 @@ impl Dataplane {
                 SocketAddr::new(*ip, *port)
             }
         };
-        let src = self.source(&req.source, &dest)?;
+        let src = self.source(&req.source, &dest, req.protocol.l4())?;
         Ok(self.route_ip(src, dest, req.protocol, state, now, d))
     }
 
@@ -237,7 +237,20 @@ impl Dataplane {
         Pick::Endpoint(ep)
     }
 
-    fn source(&self, source: &Source, dest: &SocketAddr) -> Result<Src, RouteError> {
+    /// The first node (by name) with a local ready endpoint for the
+    /// external VIP `dest` of an externalTrafficPolicy Local Service.
+    fn healthy_front_door(&self, dest: &SocketAddr, l4: L4) -> Option<usize> {
+        let &(pidx, kind) = self.vips.get(&(dest.ip(), dest.port(), l4))?;
+        let p = &self.ports[pidx];
+        if kind == FrontKind::ClusterIp || !self.services[p.svc].etp_local {
+            return None;
+        }
+        self.nodes
+            .iter()
+            .position(|n| matches!(p.sets.local.get(&n.name), Some((_, false))))
+    }
+
+    fn source(&self, source: &Source, dest: &SocketAddr, l4: L4) -> Result<Src, RouteError> {
         let fam = IpFamily::of(&dest.ip());
         match source {
             Source::Pod { namespace, name } => {
@@ -287,12 +300,15 @@ impl Dataplane {
                             .get(n)
                             .ok_or_else(|| RouteError::UnknownNode(n.clone()))?,
                     ),
-                    // D16: through the destination's own front door; for
-                    // other addresses the first node.
+                    // D16: through the destination's own front door: the
+                    // node owning the address; for a load balancer with
+                    // externalTrafficPolicy Local, the first node whose
+                    // health check passes (KP-10); otherwise the first node.
                     None => self
                         .node_by_ip
                         .get(&dest.ip())
                         .copied()
+                        .or_else(|| self.healthy_front_door(dest, l4))
                         .or((!self.nodes.is_empty()).then_some(0)),
                 };
                 Ok(Src {
