@@ -297,3 +297,37 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// HTTP front doors and DNS names take any text without panicking.
+    #[test]
+    fn http_and_dns_destinations_never_panic(
+        host in "\\PC{0,24}", path in "\\PC{0,24}", controller in "[a-z./-]{0,12}",
+        gw in "\\PC{0,12}", name in "\\PC{0,40}", port in any::<u16>(),
+    ) {
+        let dp = compile(build(&[(0, true, false)], false, false), ProxyMode::Iptables);
+        let mut st = RouteState::new(0);
+        let src = from_pod("shop/client-a");
+        let dests = [
+            Destination::Ingress(svcroute::dataplane::IngressRequest {
+                controller, scheme: "https".into(), host: host.clone(), path: path.clone(),
+            }),
+            Destination::HttpRoute(svcroute::dataplane::GatewayRequest {
+                gateway: gw, host, path, ..Default::default()
+            }),
+            Destination::Dns { name, port, family: None },
+        ];
+        for destination in dests {
+            let _ = dp.route(&Request { source: src.clone(), destination, protocol: Protocol::Http }, &mut st, Millis(0));
+        }
+    }
+}
+
+#[test]
+fn a_dataplane_is_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<svcroute::dataplane::Dataplane>();
+    shareable::<RouteState>();
+}
