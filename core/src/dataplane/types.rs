@@ -473,6 +473,122 @@ impl Decision {
         }
     }
 
+    /// The decision in the conformance vocabulary (README 10.8, DECISIONS
+    /// D16): `result`, `endpoints`, `chosen`, `masquerade`, `packetFate`,
+    /// `dnsAnswers`, `cname`, `httpStatus`, `body`, `ingressMatch`,
+    /// `routeMatch`, `tls`, `render`, `trace`; keys without a value are left out.
+    ///
+    /// ```
+    /// use svcroute::cluster::{Cluster, ClusterConfig, ProxyMode};
+    /// use svcroute::dataplane::*;
+    /// let c = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+    /// let d = Dataplane::compile(&c, ProxyMode::Nftables).route(&Request {
+    ///     source: Source::External { ip: "198.51.100.7".parse().unwrap(), arrives_at: None },
+    ///     destination: Destination::Ip("10.96.7.7:80".parse().unwrap()),
+    ///     protocol: Protocol::Tcp,
+    /// }, &mut RouteState::new(0), Millis(0))?;
+    /// let j = d.to_json();
+    /// assert_eq!(j["result"], "drop");
+    /// assert_eq!(j["packetFate"], "drop");
+    /// assert_eq!(j["trace"][0]["rule"], "KP-13");
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::{Map, Value, json};
+        let mut m = Map::new();
+        m.insert("result".into(), json!(self.outcome.as_str()));
+        if !self.endpoints.is_empty() {
+            let eps: Vec<String> = self.endpoints.iter().map(ToString::to_string).collect();
+            m.insert("endpoints".into(), json!(eps));
+        }
+        if let Some(c) = self.chosen {
+            m.insert("chosen".into(), json!(c.to_string()));
+        }
+        if let Some(x) = self.masquerade {
+            let v = match x {
+                Masquerade::No => json!(false),
+                Masquerade::Yes => json!(true),
+                Masquerade::IfSelf => json!("if-self"),
+            };
+            m.insert("masquerade".into(), v);
+        }
+        if let Some(f) = self.packet_fate {
+            m.insert("packetFate".into(), json!(f.as_str()));
+        }
+        if !self.dns_answers.is_empty() {
+            let a: Vec<String> = self.dns_answers.iter().map(ToString::to_string).collect();
+            m.insert("dnsAnswers".into(), json!(a));
+        }
+        if let Some(c) = &self.cname {
+            m.insert("cname".into(), json!(c));
+        }
+        if let Some(h) = &self.http {
+            m.insert("httpStatus".into(), json!(h.status));
+            if let Ok(body) = serde_json::from_str::<Value>(&h.body) {
+                m.insert("body".into(), body);
+            }
+        }
+        if let Some(s) = &self.service {
+            m.insert("service".into(), json!(s));
+        }
+        if let Some(i) = &self.ingress_match {
+            let backend = json!({"service": i.service, "port": i.port});
+            m.insert(
+                "ingressMatch".into(),
+                if i.default_backend {
+                    json!({"ingress": i.ingress, "defaultBackend": true, "backend": backend})
+                } else {
+                    json!({"ingress": i.ingress, "host": i.host, "path": i.path,
+                           "pathType": i.path_type, "backend": backend})
+                },
+            );
+        }
+        if let Some(r) = &self.route_match {
+            m.insert(
+                "routeMatch".into(),
+                json!({"httpRoute": r.http_route, "rule": r.rule}),
+            );
+        }
+        if let Some(t) = &self.tls {
+            m.insert(
+                "tls".into(),
+                json!({"terminated": true, "secretName": t.secret_name}),
+            );
+        }
+        if let Some(r) = &self.render {
+            let v = match r {
+                Render::Iptables {
+                    endpoint_order,
+                    probabilities,
+                } => {
+                    json!({"iptables": {"endpointOrder": endpoint_order, "probabilities": probabilities}})
+                }
+                Render::Nftables {
+                    numgen_mod,
+                    vmap_order,
+                } => json!({"nftables": {"numgenMod": numgen_mod, "vmapOrder": vmap_order}}),
+                Render::Ipvs {
+                    scheduler,
+                    real_server_weights,
+                } => {
+                    let w: Map<String, Value> = real_server_weights
+                        .iter()
+                        .map(|(k, v)| (k.clone(), json!(v)))
+                        .collect();
+                    json!({"ipvs": {"scheduler": scheduler, "realServerWeights": w}})
+                }
+            };
+            m.insert("render".into(), v);
+        }
+        let trace: Vec<Value> = self
+            .trace
+            .iter()
+            .map(|h| json!({"rule": h.rule, "detail": h.detail}))
+            .collect();
+        m.insert("trace".into(), Value::Array(trace));
+        Value::Object(m)
+    }
+
     pub(crate) fn hop(&mut self, rule: Option<&'static str>, detail: impl Into<String>) {
         self.trace.push(Hop {
             rule,
