@@ -128,6 +128,7 @@ pub(super) fn pod_info(pod: &crate::api::Pod) -> PodInfo {
     PodInfo {
         ips,
         node: pod.spec.node_name.clone(),
+        host_network: pod.spec.host_network,
     }
 }
 

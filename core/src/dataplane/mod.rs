@@ -23,6 +23,35 @@
 //! pod search path `<ns>.svc.<zone> svc.<zone> <zone>`, ndots 5); it will
 //! defer to `crate::dns` once that module exists.
 //!
+//! ## The pieces
+//!
+//! * [`Dataplane::compile`] builds the tables; [`Dataplane::patch`] applies
+//!   the [`Changes`](crate::cluster::Changes) a cluster call returned,
+//!   touching only the Services, Pods and HTTP tables that moved.
+//! * [`Dataplane::route`] answers with a [`Decision`]: outcome, eligible
+//!   set, pick, masquerade, packet fate, the rendering of the set in this
+//!   mode ([`Render`], rules KP-16..KP-18) and the trace ([`Hop`]s, each
+//!   with the rule that made it). [`Decision::to_json`] writes it in the
+//!   conformance vocabulary (DECISIONS D16).
+//! * [`Dataplane::pick`] is the hot path for cluster IPs: the same rules,
+//!   no trace, no allocation. Rule KP-4's categorisation is precomputed per
+//!   Service port (cluster set, per-zone and per-node hint sets, local set
+//!   per node, terminating fallbacks), so a lookup only indexes.
+//! * HTTP front doors: Ingress (class and default class ING-1, precise /
+//!   one-label wildcard / host-less hosts ING-2, Exact and element-wise
+//!   Prefix paths with Exact-first and longest-prefix precedence ING-3/4,
+//!   defaultBackend and the controller's 404 ING-5, 503 without ready
+//!   endpoints ING-6, TLS ING-7) and Gateway API HTTPRoute precedence
+//!   (GW-1). Rules are indexed by controller and host.
+//!
+//! ## Not modelled (yet)
+//!
+//! * Backend selection beyond uniform random (iptables, nftables) and
+//!   round robin (IPVS, whatever `--ipvs-scheduler` says): `crate::balance`
+//!   will own the schedulers; IPVS weight 0 for graceful termination.
+//! * Regular-expression matches of HTTPRoute, Gateway `allowedRoutes`
+//!   selectors, ingress-nginx regex/rewrite locations.
+//!
 //! ```
 //! use svcroute::api::Object;
 //! use svcroute::cluster::{Cluster, ClusterConfig, ProxyMode};
@@ -162,6 +191,8 @@ struct NodeInfo {
 struct PodInfo {
     ips: Vec<IpAddr>,
     node: Option<String>,
+    /// `hostNetwork: true`: a host process as far as kube-proxy can tell.
+    host_network: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -272,7 +272,8 @@ impl Dataplane {
                 Ok(Src {
                     ip,
                     node,
-                    host: false,
+                    // A hostNetwork pod is a host process (address type LOCAL).
+                    host: pod.host_network,
                 })
             }
             Source::Node(name) => {
