@@ -231,3 +231,47 @@ fn gw1_precise_hostname_then_oldest_route() {
     assert_eq!(ask("a.b.foo.com").as_deref(), Some("web/r-wild"));
     assert_eq!(ask("other.example").as_deref(), Some("web/r-old"));
 }
+
+#[test]
+fn gw1_the_most_specific_listener_takes_the_request() {
+    let mut o = objects(vec![]);
+    o.push(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                  "metadata": {"name": "gw", "namespace": "web"},
+                  "spec": {"listeners": [
+                      {"name": "any", "port": 80, "protocol": "HTTP"},
+                      {"name": "wild", "port": 80, "protocol": "HTTP", "hostname": "*.foo.com"},
+                      {"name": "exact", "port": 80, "protocol": "HTTP", "hostname": "api.foo.com"}]}}));
+    for (name, section, svc) in [
+        ("r-any", "any", "svc-a"),
+        ("r-wild", "wild", "svc-b"),
+        ("r-exact", "exact", "svc-c"),
+    ] {
+        o.push(
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                      "metadata": {"name": name, "namespace": "web"},
+                      "spec": {"parentRefs": [{"name": "gw", "sectionName": section}],
+                               "rules": [{"backendRefs": [{"name": svc, "port": 80}]}]}}),
+        );
+    }
+    let dp = compile(o, ProxyMode::Iptables);
+    let ask = |host: &str| {
+        route(
+            &dp,
+            svcroute::dataplane::Source::External {
+                ip: "198.51.100.7".parse().unwrap(),
+                arrives_at: None,
+            },
+            Destination::HttpRoute(GatewayRequest {
+                gateway: "web/gw".into(),
+                host: host.into(),
+                path: "/".into(),
+                ..Default::default()
+            }),
+        )
+        .route_match
+        .map(|m| m.http_route)
+    };
+    assert_eq!(ask("api.foo.com").as_deref(), Some("web/r-exact"));
+    assert_eq!(ask("www.foo.com").as_deref(), Some("web/r-wild"));
+    assert_eq!(ask("example.org").as_deref(), Some("web/r-any"));
+}

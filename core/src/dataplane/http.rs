@@ -707,6 +707,26 @@ impl Dataplane {
                     .is_none_or(|h| gw_host_match(h, &host).is_some())
             })
             .collect();
+        // GW-1: of the listeners that accept the host, the most specific
+        // hostname wins (exact, then the longest wildcard, then none).
+        let specificity = |l: &&(String, Option<String>, i32, bool)| {
+            l.1.as_deref()
+                .and_then(|h| gw_host_match(h, &host))
+                .map_or((false, 0, 0), |m| (true, usize::from(m.0), m.2))
+        };
+        let top = listeners.iter().map(specificity).max();
+        let listeners: Vec<_> = listeners
+            .into_iter()
+            .filter(|l| Some(specificity(l)) == top)
+            .collect();
+        if listeners.is_empty() {
+            d.hop(
+                Some("GW-1"),
+                format!("no listener of {} accepts host {host}", r.gateway),
+            );
+            Self::http_answer(&mut d, 404);
+            return Ok(d);
+        }
         // (key for ordering, route, rule index)
         type Key = (bool, usize, usize, bool, usize, bool, usize, usize);
         let mut best: Option<(Key, &RouteInfo, usize)> = None;
