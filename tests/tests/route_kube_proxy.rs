@@ -538,3 +538,46 @@ fn d16_an_lb_without_arrival_node_uses_a_node_that_passes_its_health_check() {
     assert_eq!(d.outcome, Outcome::Forward);
     assert_eq!(eps(&d), ["10.244.1.12:8080"]);
 }
+
+#[test]
+fn kp15_nodeport_addresses_restrict_where_node_ports_listen() {
+    use svcroute::api::Object;
+    use svcroute::cluster::{Cluster, ClusterConfig, ProxyConfig};
+    let mut c = Cluster::new(ClusterConfig {
+        bootstrap: false,
+        proxy: ProxyConfig {
+            node_port_addresses: Some(vec!["192.168.0.10/32".parse().unwrap()]),
+            ..ProxyConfig::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let o = web(json!({"type": "NodePort",
+                       "ports": [{"name": "http", "port": 80, "targetPort": "http", "nodePort": 30081}]}));
+    c.apply_batch(
+        o.into_iter()
+            .map(|v| serde_json::from_value::<Object>(v).unwrap())
+            .collect(),
+    )
+    .unwrap();
+    let dp = svcroute::dataplane::Dataplane::compile(&c, ProxyMode::Iptables);
+    let d = route(
+        &dp,
+        external("198.51.100.7", "node-a"),
+        to("192.168.0.10:30081"),
+    );
+    assert_eq!(d.outcome, Outcome::Forward);
+    let d = route(
+        &dp,
+        external("198.51.100.7", "node-b"),
+        to("192.168.0.11:30081"),
+    );
+    assert_eq!(d.outcome, Outcome::NoSuchService);
+    // 127.0.0.1 is outside the CIDRs: no localhost NodePorts either.
+    let d = route(
+        &dp,
+        svcroute::dataplane::Source::Node("node-a".into()),
+        to("127.0.0.1:30081"),
+    );
+    assert_eq!(d.outcome, Outcome::NotCaptured);
+}

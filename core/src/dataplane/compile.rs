@@ -27,7 +27,14 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         service_cidrs: config.service_cidrs.clone(),
         cluster_cidrs: config.cluster_cidrs.clone(),
         masquerade_all: config.proxy.masquerade_all,
-        localhost_node_ports: config.proxy.localhost_node_ports,
+        // --nodeport-addresses without 127.0.0.0/8 also turns localhost NodePorts off.
+        localhost_node_ports: config.proxy.localhost_node_ports
+            && config
+                .proxy
+                .node_port_addresses
+                .as_ref()
+                .is_none_or(|c| c.iter().any(|n| n.contains(IpAddr::from([127, 0, 0, 1])))),
+        node_port_cidrs: config.proxy.node_port_addresses.clone(),
         detect_local: config.proxy.detect_local_mode,
         ipvs_scheduler: config.proxy.ipvs_scheduler.clone(),
         nodes: Vec::new(),
@@ -313,7 +320,12 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                         .or_insert(pidx);
                     keys.push(IndexKey::NodePortNumber(np, protocol, family));
                     for node in &dp.nodes {
-                        for ip in node_port_addresses(dp.mode, &node.ips, family) {
+                        for ip in node_port_addresses(
+                            dp.mode,
+                            dp.node_port_cidrs.as_deref(),
+                            &node.ips,
+                            family,
+                        ) {
                             dp.node_ports.entry((ip, np, protocol)).or_insert(pidx);
                             keys.push(IndexKey::NodePort(ip, np, protocol));
                         }
@@ -379,13 +391,22 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
     });
 }
 
-/// The addresses a node's NodePorts listen on in this mode (KP-15): every
-/// InternalIP (iptables, ipvs) or the first of the family (nftables).
-fn node_port_addresses(mode: ProxyMode, ips: &[IpAddr], family: IpFamily) -> Vec<IpAddr> {
+/// The addresses a node's NodePorts listen on in this mode (KP-15): with
+/// `--nodeport-addresses` CIDRs, the InternalIPs inside them; otherwise
+/// every InternalIP (iptables, ipvs) or the first of the family (nftables).
+fn node_port_addresses(
+    mode: ProxyMode,
+    cidrs: Option<&[IpNet]>,
+    ips: &[IpAddr],
+    family: IpFamily,
+) -> Vec<IpAddr> {
     let of_family = ips.iter().copied().filter(|ip| IpFamily::of(ip) == family);
-    match mode {
-        ProxyMode::Nftables => of_family.take(1).collect(),
-        _ => of_family.collect(),
+    match (cidrs, mode) {
+        (Some(cidrs), _) => of_family
+            .filter(|ip| cidrs.iter().any(|c| c.contains(*ip)))
+            .collect(),
+        (None, ProxyMode::Nftables) => of_family.take(1).collect(),
+        (None, _) => of_family.collect(),
     }
 }
 

@@ -128,6 +128,8 @@ pub struct Dataplane {
     cluster_cidrs: Vec<IpNet>,
     masquerade_all: bool,
     localhost_node_ports: bool,
+    /// `--nodeport-addresses` CIDRs (`None`: the mode's default).
+    node_port_cidrs: Option<Vec<IpNet>>,
     detect_local: DetectLocalMode,
     ipvs_scheduler: String,
     nodes: Vec<NodeInfo>,
