@@ -476,7 +476,7 @@ fn endpoints_for(
 }
 
 /// Rule KP-4 (with KP-6 and KP-11) for every node at once.
-fn categorize(eps: &[Ep]) -> Sets {
+pub(super) fn categorize(eps: &[Ep]) -> Sets {
     let idx = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
     let ready: Vec<u32> = (0..eps.len()).filter(|&i| eps[i].ready).map(idx).collect();
     let serving_terminating = |e: &Ep| !e.ready && e.serving && e.terminating;
@@ -530,4 +530,30 @@ fn categorize(eps: &[Ep]) -> Sets {
     }
     sets.local.retain(|_, (v, _)| !v.is_empty());
     sets
+}
+
+#[cfg(test)]
+pub(super) mod tests_support {
+    use super::super::{Ep, Sets};
+    use super::categorize;
+
+    /// Endpoints from (ready, serving, terminating, node, zone hints).
+    pub(in crate::dataplane) fn categorize_for_test(
+        eps: &[(bool, bool, bool, &str, &[&str])],
+    ) -> Sets {
+        let eps: Vec<Ep> = eps
+            .iter()
+            .enumerate()
+            .map(|(i, (ready, serving, terminating, node, zones))| Ep {
+                addr: std::net::SocketAddr::from(([10, 0, 0, i as u8], 80)),
+                ready: *ready,
+                serving: *serving,
+                terminating: *terminating,
+                node: Some((*node).to_owned()),
+                for_zones: zones.iter().map(|z| (*z).to_owned()).collect(),
+                for_nodes: Vec::new(),
+            })
+            .collect();
+        categorize(&eps)
+    }
 }

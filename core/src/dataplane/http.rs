@@ -391,7 +391,7 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
 }
 
 /// `Host` header → lowercased host without `:port`.
-fn normalize_host(host: &str) -> String {
+pub(super) fn normalize_host(host: &str) -> String {
     let h = host.trim().to_ascii_lowercase();
     if h.starts_with('[') {
         return h
@@ -410,7 +410,7 @@ fn normalize_host(host: &str) -> String {
 }
 
 /// Element-wise prefix match on `/` segments (ING-3, GW-1).
-fn prefix_match(rule: &str, path: &str) -> bool {
+pub(super) fn prefix_match(rule: &str, path: &str) -> bool {
     let rule = rule.trim_end_matches('/');
     if rule.is_empty() {
         return path.starts_with('/') || path.is_empty();
@@ -422,7 +422,7 @@ fn prefix_match(rule: &str, path: &str) -> bool {
 }
 
 /// ING-2: `*.foo.com` matches exactly one extra leading label.
-fn ingress_wildcard(rule: &str, host: &str) -> bool {
+pub(super) fn ingress_wildcard(rule: &str, host: &str) -> bool {
     let Some(suffix) = rule.strip_prefix("*.") else {
         return false;
     };
@@ -858,7 +858,7 @@ impl Dataplane {
 
 /// Gateway hostname match (GW-1): exact, or `*.suffix` with any number of
 /// labels. Returns (precise, length of the precise name, hostname length).
-fn gw_host_match(rule: &str, host: &str) -> Option<(bool, usize, usize)> {
+pub(super) fn gw_host_match(rule: &str, host: &str) -> Option<(bool, usize, usize)> {
     if let Some(suffix) = rule.strip_prefix("*.") {
         let front = host.strip_suffix(suffix)?.strip_suffix('.')?;
         (!front.is_empty()).then_some((false, 0, rule.len()))
