@@ -957,20 +957,19 @@ impl Dataplane {
             }
             _ => candidates.push(bare.to_owned()),
         }
+        let mut tried: Vec<String> = Vec::new();
         for c in candidates {
-            let Some(rest) = c.strip_suffix(&format!(".svc.{zone}")) else {
-                continue;
-            };
-            let Some((svc, svc_ns)) = rest.split_once('.') else {
-                continue;
-            };
-            if svc_ns.contains('.') {
-                continue;
-            }
-            let Some(&idx) = self
-                .service_by_name
-                .get(&(svc_ns.to_owned(), svc.to_owned()))
-            else {
+            let found = c
+                .strip_suffix(&format!(".svc.{zone}"))
+                .and_then(|rest| rest.split_once('.'))
+                .filter(|(_, svc_ns)| !svc_ns.contains('.'))
+                .and_then(|(svc, svc_ns)| {
+                    self.service_by_name
+                        .get(&(svc_ns.to_owned(), svc.to_owned()))
+                        .copied()
+                });
+            let Some(idx) = found else {
+                tried.push(format!("{c}. NXDOMAIN"));
                 continue;
             };
             let s = &self.services[idx];
@@ -980,9 +979,16 @@ impl Dataplane {
                 SvcKind::Proxied => !s.cluster_ips.is_empty(),
             };
             if has_answer {
+                if !tried.is_empty() {
+                    d.hop(Some("KP-2"), format!("tried {}", tried.join(", ")));
+                }
                 d.hop(Some("KP-2"), format!("{name} → {c}."));
                 return Some(idx);
             }
+            tried.push(format!("{c}. NODATA"));
+        }
+        if !tried.is_empty() {
+            d.hop(Some("KP-2"), format!("tried {}", tried.join(", ")));
         }
         None
     }
