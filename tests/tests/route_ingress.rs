@@ -275,3 +275,48 @@ fn gw1_the_most_specific_listener_takes_the_request() {
     assert_eq!(ask("www.foo.com").as_deref(), Some("web/r-wild"));
     assert_eq!(ask("example.org").as_deref(), Some("web/r-any"));
 }
+
+#[test]
+fn gw1_allowed_routes_namespaces_same_all_and_selector() {
+    let mut o = objects(vec![]);
+    o[0] = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web", "labels": {"gw": "yes"}}});
+    o.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "infra"}}));
+    o.push(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                  "metadata": {"name": "gw", "namespace": "infra"},
+                  "spec": {"listeners": [
+                      {"name": "same", "port": 80, "protocol": "HTTP", "hostname": "same.example"},
+                      {"name": "sel", "port": 80, "protocol": "HTTP", "hostname": "sel.example",
+                       "allowedRoutes": {"namespaces": {"from": "Selector", "selector": {"matchLabels": {"gw": "yes"}}}}}]}}));
+    o.push(
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                  "metadata": {"name": "r", "namespace": "web"},
+                  "spec": {"parentRefs": [{"name": "gw", "namespace": "infra"}],
+                           "rules": [{"backendRefs": [{"name": "svc-a", "port": 80}]}]}}),
+    );
+    let dp = compile(o, ProxyMode::Iptables);
+    let ask = |host: &str| {
+        route(
+            &dp,
+            svcroute::dataplane::Source::External {
+                ip: "198.51.100.7".parse().unwrap(),
+                arrives_at: None,
+            },
+            Destination::HttpRoute(GatewayRequest {
+                gateway: "infra/gw".into(),
+                host: host.into(),
+                path: "/".into(),
+                ..Default::default()
+            }),
+        )
+    };
+    // A route of namespace web may attach only through the Selector listener.
+    assert_eq!(
+        ask("sel.example")
+            .route_match
+            .map(|m| m.http_route)
+            .as_deref(),
+        Some("web/r")
+    );
+    let d = ask("same.example");
+    assert_eq!((d.route_match, d.http.map(|h| h.status)), (None, Some(404)));
+}

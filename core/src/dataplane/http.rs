@@ -84,12 +84,14 @@ pub(super) struct GatewayTable {
     routes: Vec<RouteInfo>,
 }
 
+/// (name, hostname, port, namespaces whose routes may attach: `None` = all).
+type Listener = (String, Option<String>, i32, Option<Vec<String>>);
+
 #[derive(Debug, Clone)]
 struct GwInfo {
     namespace: String,
     name: String,
-    /// (name, hostname, port, all namespaces allowed).
-    listeners: Vec<(String, Option<String>, i32, bool)>,
+    listeners: Vec<Listener>,
 }
 
 #[derive(Debug, Clone)]
@@ -256,17 +258,34 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
             .listeners
             .iter()
             .map(|l| {
-                let all = l
+                // allowedRoutes.namespaces: Same (default), All, or Selector
+                // over the Namespaces' labels.
+                let from = l
                     .allowed_routes
                     .as_ref()
-                    .and_then(|a| a.namespaces.as_ref())
-                    .and_then(|n| n.from)
-                    .is_some_and(|f| f == crate::api::FromNamespaces::All);
+                    .and_then(|a| a.namespaces.as_ref());
+                let allowed = match from.and_then(|n| n.from) {
+                    Some(crate::api::FromNamespaces::All) => None,
+                    Some(crate::api::FromNamespaces::Selector) => {
+                        let selector = from
+                            .and_then(|n| n.selector.as_ref())
+                            .and_then(|s| s.to_selector().ok());
+                        Some(match selector {
+                            Some(sel) => cluster
+                                .list(Kind::Namespace, None, &sel)
+                                .into_iter()
+                                .filter_map(|o| o.metadata().name.clone())
+                                .collect(),
+                            None => Vec::new(),
+                        })
+                    }
+                    _ => Some(vec![ns.clone()]),
+                };
                 (
                     l.name.clone(),
                     l.hostname.as_ref().map(|h| h.to_ascii_lowercase()),
                     l.port,
-                    all,
+                    allowed,
                 )
             })
             .collect();
@@ -698,7 +717,7 @@ impl Dataplane {
             .map(|q| q.split_once('=').unwrap_or((q, "")))
             .collect();
         let method = r.method.as_deref().unwrap_or("GET");
-        let listeners: Vec<&(String, Option<String>, i32, bool)> = gw
+        let listeners: Vec<&Listener> = gw
             .listeners
             .iter()
             .filter(|l| r.listener.as_deref().is_none_or(|n| n == l.0))
@@ -709,7 +728,7 @@ impl Dataplane {
             .collect();
         // GW-1: of the listeners that accept the host, the most specific
         // hostname wins (exact, then the longest wildcard, then none).
-        let specificity = |l: &&(String, Option<String>, i32, bool)| {
+        let specificity = |l: &&Listener| {
             l.1.as_deref()
                 .and_then(|h| gw_host_match(h, &host))
                 .map_or((false, 0, 0), |m| (true, usize::from(m.0), m.2))
@@ -737,7 +756,7 @@ impl Dataplane {
                     && listeners.iter().any(|l| {
                         section.as_deref().is_none_or(|s| s == l.0)
                             && port.is_none_or(|p| p == l.2)
-                            && (l.3 || route.namespace == gw.namespace)
+                            && l.3.as_ref().is_none_or(|a| a.contains(&route.namespace))
                     })
             });
             if !attached {

@@ -49,8 +49,8 @@
 //! * Backend selection beyond uniform random (iptables, nftables) and
 //!   round robin (IPVS, whatever `--ipvs-scheduler` says): `crate::balance`
 //!   will own the schedulers; IPVS weight 0 for graceful termination.
-//! * Regular-expression matches of HTTPRoute, Gateway `allowedRoutes`
-//!   selectors, ingress-nginx regex/rewrite locations.
+//! * Regular-expression matches of HTTPRoute, ingress-nginx regex/rewrite
+//!   locations, HTTPRoute filters and ReferenceGrants.
 //!
 //! ```
 //! use svcroute::api::Object;

@@ -69,7 +69,11 @@ impl Dataplane {
                         self.pods.remove(&(ns, key.name.clone()));
                     }
                 },
-                Kind::Ingress | Kind::IngressClass | Kind::Gateway | Kind::HTTPRoute => {
+                Kind::Ingress
+                | Kind::IngressClass
+                | Kind::Gateway
+                | Kind::HTTPRoute
+                | Kind::Namespace => {
                     http = true;
                 }
                 _ => {}
