@@ -79,6 +79,9 @@ pub enum Error {
     /// A DNS name, type or option was refused.
     #[error(transparent)]
     Dns(#[from] crate::dns::DnsError),
+    /// A routing question named something that does not exist.
+    #[error(transparent)]
+    Dataplane(#[from] crate::dataplane::RouteError),
 }
 
 impl Error {
@@ -91,6 +94,7 @@ impl Error {
             Error::Balance(e) => e.kind(),
             Error::Cluster(e) => e.kind(),
             Error::Dns(e) => e.kind(),
+            Error::Dataplane(e) => e.kind(),
         }
     }
 }

@@ -33,6 +33,7 @@
 //! | [`balance`] | backend-selection algorithms, deterministic from a seed |
 //! | [`cluster`] | the object store, label indexes, the EndpointSlice and mirroring controllers |
 //! | [`dns`] | cluster DNS as CoreDNS answers it: records, search-list walks, wire format |
+//! | [`dataplane`] | kube-proxy's compiled tables and `route()` with a trace; Ingress and HTTPRoute matching |
 //!
 //! ## Getting started
 //!
@@ -80,6 +81,7 @@ pub mod api;
 pub mod balance;
 pub mod cluster;
 pub mod dns;
+pub mod dataplane;
 mod error;
 pub mod ipam;
 pub mod labels;

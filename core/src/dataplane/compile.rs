@@ -1,0 +1,559 @@
+//! Building a [`Dataplane`] from a settled cluster.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+
+use super::state::stable_hash;
+use super::{
+    Dataplane, Ep, FrontKind, IndexKey, Millis, NodeInfo, PodInfo, PortInfo, Sets, SvcInfo, SvcKind,
+};
+use crate::api::{
+    AddressType, EndpointSlice, IPFamily, Kind, LoadBalancerIPMode, Object, Service,
+    ServiceAffinity, ServiceExternalTrafficPolicy, ServiceInternalTrafficPolicy, ServiceType,
+};
+use crate::cluster::{Cluster, ProxyMode, ZONE_LABEL};
+use crate::ipam::{IpFamily, IpNet};
+use crate::labels::Selector;
+
+pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
+    let config = cluster.config();
+    let everything = Selector::everything();
+    let mut dp = Dataplane {
+        mode,
+        cluster_domain: config
+            .cluster_domain
+            .trim_end_matches('.')
+            .to_ascii_lowercase(),
+        service_cidrs: config.service_cidrs.clone(),
+        cluster_cidrs: config.cluster_cidrs.clone(),
+        masquerade_all: config.proxy.masquerade_all,
+        // --nodeport-addresses without 127.0.0.0/8 also turns localhost NodePorts off.
+        localhost_node_ports: config.proxy.localhost_node_ports
+            && config
+                .proxy
+                .node_port_addresses
+                .as_ref()
+                .is_none_or(|c| c.iter().any(|n| n.contains(IpAddr::from([127, 0, 0, 1])))),
+        node_port_cidrs: config.proxy.node_port_addresses.clone(),
+        detect_local: config.proxy.detect_local_mode,
+        ipvs_scheduler: config.proxy.ipvs_scheduler.clone(),
+        nodes: Vec::new(),
+        node_by_name: HashMap::new(),
+        node_by_ip: HashMap::new(),
+        pods: HashMap::new(),
+        services: Vec::new(),
+        service_by_name: HashMap::new(),
+        ports: Vec::new(),
+        vips: HashMap::new(),
+        vip_addrs: HashMap::new(),
+        lb_proxy_addrs: HashMap::new(),
+        node_ports: HashMap::new(),
+        node_port_numbers: HashMap::new(),
+        health_checks: HashMap::new(),
+        slice_owner: HashMap::new(),
+        dead_services: 0,
+        ingress: super::http::IngressTable::default(),
+        gateways: super::http::GatewayTable::default(),
+    };
+
+    for object in cluster.list(Kind::Node, None, &everything) {
+        let Object::Node(node) = object else { continue };
+        let Some(name) = node.metadata.name.clone() else {
+            continue;
+        };
+        let ips: Vec<IpAddr> = node
+            .status
+            .addresses
+            .iter()
+            .filter(|a| a.type_ == "InternalIP")
+            .filter_map(|a| a.address.trim().parse().ok())
+            .collect();
+        let mut cidrs: Vec<&String> = node.spec.pod_cidrs.iter().collect();
+        if cidrs.is_empty() {
+            cidrs.extend(node.spec.pod_cidr.iter());
+        }
+        let pod_cidrs = cidrs
+            .into_iter()
+            .filter_map(|c| IpNet::parse_truncating(c).ok())
+            .collect();
+        let zone = node
+            .metadata
+            .labels
+            .get(ZONE_LABEL)
+            .cloned()
+            .unwrap_or_default();
+        let idx = dp.nodes.len();
+        for ip in &ips {
+            dp.node_by_ip.entry(*ip).or_insert(idx);
+        }
+        dp.node_by_name.insert(name.clone(), idx);
+        dp.nodes.push(NodeInfo {
+            hash: stable_hash(&[&name]),
+            name,
+            zone,
+            ips,
+            pod_cidrs,
+        });
+    }
+
+    for object in cluster.list(Kind::Pod, None, &everything) {
+        let Object::Pod(pod) = object else { continue };
+        let (Some(ns), Some(name)) = (pod.metadata.namespace.clone(), pod.metadata.name.clone())
+        else {
+            continue;
+        };
+        dp.pods.insert((ns, name), pod_info(pod));
+    }
+
+    for object in cluster.list(Kind::Service, None, &everything) {
+        let Object::Service(svc) = object else {
+            continue;
+        };
+        add_service(&mut dp, cluster, svc);
+    }
+
+    super::http::compile(&mut dp, cluster);
+    dp
+}
+
+/// What routing needs of a Pod: its IPs and its node.
+pub(super) fn pod_info(pod: &crate::api::Pod) -> PodInfo {
+    let mut ips: Vec<IpAddr> = pod
+        .status
+        .pod_ips
+        .iter()
+        .filter_map(|p| p.ip.trim().parse().ok())
+        .collect();
+    if ips.is_empty() {
+        ips.extend(
+            pod.status
+                .pod_ip
+                .as_ref()
+                .and_then(|p| p.parse::<IpAddr>().ok()),
+        );
+    }
+    PodInfo {
+        ips,
+        node: pod.spec.node_name.clone(),
+        host_network: pod.spec.host_network,
+    }
+}
+
+fn family_of_address_type(t: AddressType) -> Option<IpFamily> {
+    match t {
+        AddressType::IPv4 => Some(IpFamily::V4),
+        AddressType::IPv6 => Some(IpFamily::V6),
+        AddressType::FQDN => None,
+    }
+}
+
+pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) {
+    let (Some(ns), Some(name)) = (svc.metadata.namespace.clone(), svc.metadata.name.clone()) else {
+        return;
+    };
+    let spec = &svc.spec;
+    let stype = svc.service_type();
+    let kind = if stype == ServiceType::ExternalName {
+        SvcKind::ExternalName(spec.external_name.clone().unwrap_or_default())
+    } else if svc.is_headless() {
+        SvcKind::Headless
+    } else {
+        SvcKind::Proxied
+    };
+    let mut cluster_ips: Vec<IpAddr> = Vec::new();
+    if matches!(kind, SvcKind::Proxied) {
+        let listed: Vec<&String> = match &spec.cluster_ips {
+            Some(ips) if !ips.is_empty() => ips.iter().collect(),
+            _ => spec.cluster_ip.iter().collect(),
+        };
+        for ip in listed {
+            if let Ok(ip) = ip.trim().parse::<IpAddr>()
+                && !cluster_ips.contains(&ip)
+            {
+                cluster_ips.push(ip);
+            }
+        }
+    }
+    // Families whose endpoints matter: those of the cluster IPs; for a
+    // headless Service, ipFamilies (or every family).
+    let families: Vec<IpFamily> = if !cluster_ips.is_empty() {
+        let mut f: Vec<IpFamily> = Vec::new();
+        for ip in &cluster_ips {
+            let fam = IpFamily::of(ip);
+            if !f.contains(&fam) {
+                f.push(fam);
+            }
+        }
+        f
+    } else if !spec.ip_families.is_empty() {
+        spec.ip_families
+            .iter()
+            .map(|f| match f {
+                IPFamily::IPv4 => IpFamily::V4,
+                IPFamily::IPv6 => IpFamily::V6,
+            })
+            .collect()
+    } else {
+        vec![IpFamily::V4, IpFamily::V6]
+    };
+    let external_ips: Vec<IpAddr> = spec
+        .external_ips
+        .iter()
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let is_lb = stype == ServiceType::LoadBalancer;
+    let externally_accessible = matches!(stype, ServiceType::NodePort | ServiceType::LoadBalancer)
+        || !external_ips.is_empty();
+    let etp_local = externally_accessible
+        && spec.external_traffic_policy == Some(ServiceExternalTrafficPolicy::Local);
+    let itp_local = spec.internal_traffic_policy == Some(ServiceInternalTrafficPolicy::Local);
+    let affinity_timeout = (spec.session_affinity == Some(ServiceAffinity::ClientIP)).then(|| {
+        let secs = spec
+            .session_affinity_config
+            .as_ref()
+            .and_then(|c| c.client_ip.as_ref())
+            .and_then(|c| c.timeout_seconds)
+            .filter(|t| *t > 0)
+            .unwrap_or(10800);
+        Millis::from_secs(u64::try_from(secs).unwrap_or(10800))
+    });
+    let mut source_ranges: Vec<IpNet> = spec
+        .load_balancer_source_ranges
+        .iter()
+        .filter_map(|r| IpNet::parse_truncating(r.trim()).ok())
+        .collect();
+    if source_ranges.iter().any(|r| r.prefix_len() == 0) {
+        source_ranges.clear();
+    }
+
+    let slices = cluster.endpoint_slices(&ns, &name);
+    let svc_idx = dp.services.len();
+    let mut port_ids = Vec::new();
+    let mut keys: Vec<IndexKey> = Vec::new();
+    if matches!(kind, SvcKind::Proxied) {
+        for sp in &spec.ports {
+            let Ok(port) = u16::try_from(sp.port) else {
+                continue;
+            };
+            let protocol = sp.protocol.unwrap_or_default();
+            for &family in &families {
+                let eps = endpoints_for(&slices, &sp.name, protocol, family);
+                let sets = categorize(&eps);
+                let pidx = dp.ports.len();
+                dp.ports.push(PortInfo {
+                    svc: svc_idx,
+                    name: sp.name.clone(),
+                    port,
+                    protocol,
+                    family,
+                    node_port: sp
+                        .node_port
+                        .and_then(|n| u16::try_from(n).ok())
+                        .filter(|n| *n != 0),
+                    eps,
+                    scope: stable_hash(&[&ns, &name, &sp.name, protocol.as_str(), family.as_str()]),
+                    cluster_vs: {
+                        let ip = cluster_ips
+                            .iter()
+                            .find(|ip| IpFamily::of(ip) == family)
+                            .map(ToString::to_string)
+                            .unwrap_or_default();
+                        stable_hash(&[&ip, &port.to_string(), protocol.as_str()])
+                    },
+                    sets,
+                });
+                port_ids.push(pidx);
+                for ip in cluster_ips.iter().filter(|ip| IpFamily::of(ip) == family) {
+                    dp.vips
+                        .entry((*ip, port, protocol))
+                        .or_insert((pidx, FrontKind::ClusterIp));
+                    dp.vip_addrs
+                        .entry(*ip)
+                        .or_insert((FrontKind::ClusterIp, 0))
+                        .1 += 1;
+                    keys.push(IndexKey::Vip(*ip, port, protocol));
+                }
+                for ip in external_ips.iter().filter(|ip| IpFamily::of(ip) == family) {
+                    dp.vips
+                        .entry((*ip, port, protocol))
+                        .or_insert((pidx, FrontKind::ExternalIp));
+                    dp.vip_addrs
+                        .entry(*ip)
+                        .or_insert((FrontKind::ExternalIp, 0))
+                        .1 += 1;
+                    keys.push(IndexKey::Vip(*ip, port, protocol));
+                }
+                if is_lb {
+                    for ing in &svc.status.load_balancer.ingress {
+                        let Some(ip) = ing
+                            .ip
+                            .as_ref()
+                            .and_then(|i| i.trim().parse::<IpAddr>().ok())
+                        else {
+                            continue; // hostname-only: left to the real LB (ALLOC-13)
+                        };
+                        if IpFamily::of(&ip) != family {
+                            continue;
+                        }
+                        if ing.ip_mode == Some(LoadBalancerIPMode::Proxy) {
+                            dp.lb_proxy_addrs.entry(ip).or_insert(svc_idx);
+                            keys.push(IndexKey::LbProxy(ip));
+                        } else {
+                            dp.vips
+                                .entry((ip, port, protocol))
+                                .or_insert((pidx, FrontKind::LoadBalancer));
+                            dp.vip_addrs
+                                .entry(ip)
+                                .or_insert((FrontKind::LoadBalancer, 0))
+                                .1 += 1;
+                            keys.push(IndexKey::Vip(ip, port, protocol));
+                        }
+                    }
+                }
+                let np = dp.ports[pidx].node_port;
+                if let (Some(np), true) = (
+                    np,
+                    matches!(stype, ServiceType::NodePort | ServiceType::LoadBalancer),
+                ) {
+                    dp.node_port_numbers
+                        .entry((np, protocol, family))
+                        .or_insert(pidx);
+                    keys.push(IndexKey::NodePortNumber(np, protocol, family));
+                    for node in &dp.nodes {
+                        for ip in node_port_addresses(
+                            dp.mode,
+                            dp.node_port_cidrs.as_deref(),
+                            &node.ips,
+                            family,
+                        ) {
+                            dp.node_ports.entry((ip, np, protocol)).or_insert(pidx);
+                            keys.push(IndexKey::NodePort(ip, np, protocol));
+                        }
+                    }
+                }
+            }
+        }
+        if is_lb
+            && etp_local
+            && let Some(hc) = spec
+                .health_check_node_port
+                .and_then(|p| u16::try_from(p).ok())
+        {
+            dp.health_checks.entry(hc).or_insert(svc_idx);
+            keys.push(IndexKey::Health(hc));
+        }
+    }
+    let mut dns_endpoints: Vec<IpAddr> = Vec::new();
+    if matches!(kind, SvcKind::Headless) {
+        for slice in &slices {
+            if family_of_address_type(slice.address_type).is_none() {
+                continue;
+            }
+            for ep in &slice.endpoints {
+                if !ep.conditions.is_ready() {
+                    continue;
+                }
+                for a in &ep.addresses {
+                    if let Ok(ip) = a.trim().parse::<IpAddr>()
+                        && !dns_endpoints.contains(&ip)
+                    {
+                        dns_endpoints.push(ip);
+                    }
+                }
+            }
+        }
+    }
+    for slice in &slices {
+        if let Some(slice_name) = &slice.metadata.name {
+            dp.slice_owner
+                .insert((ns.clone(), slice_name.clone()), name.clone());
+        }
+    }
+    dp.service_by_name
+        .insert((ns.clone(), name.clone()), svc_idx);
+    dp.services.push(SvcInfo {
+        namespace: ns,
+        name,
+        kind,
+        cluster_ips,
+        etp_local,
+        itp_local,
+        externally_accessible,
+        affinity_timeout,
+        source_ranges,
+        ports: port_ids,
+        dns_endpoints,
+        keys,
+        slices: slices
+            .iter()
+            .filter_map(|s| s.metadata.name.clone())
+            .collect(),
+    });
+}
+
+/// The addresses a node's NodePorts listen on in this mode (KP-15): with
+/// `--nodeport-addresses` CIDRs, the InternalIPs inside them; otherwise
+/// every InternalIP (iptables, ipvs) or the first of the family (nftables).
+fn node_port_addresses(
+    mode: ProxyMode,
+    cidrs: Option<&[IpNet]>,
+    ips: &[IpAddr],
+    family: IpFamily,
+) -> Vec<IpAddr> {
+    let of_family = ips.iter().copied().filter(|ip| IpFamily::of(ip) == family);
+    match (cidrs, mode) {
+        (Some(cidrs), _) => of_family
+            .filter(|ip| cidrs.iter().any(|c| c.contains(*ip)))
+            .collect(),
+        (None, ProxyMode::Nftables) => of_family.take(1).collect(),
+        (None, _) => of_family.collect(),
+    }
+}
+
+/// Rule EP-13: the endpoints kube-proxy reads for one Service port.
+fn endpoints_for(
+    slices: &[&EndpointSlice],
+    port_name: &str,
+    protocol: crate::api::Protocol,
+    family: IpFamily,
+) -> Vec<Ep> {
+    let mut by_key: BTreeMap<String, Ep> = BTreeMap::new();
+    for slice in slices {
+        if family_of_address_type(slice.address_type) != Some(family) {
+            continue;
+        }
+        for sp in &slice.ports {
+            let (Some(name), Some(number)) = (sp.name.as_deref().or(Some("")), sp.port) else {
+                continue;
+            };
+            if name != port_name || sp.protocol.unwrap_or_default() != protocol {
+                continue;
+            }
+            let Ok(number) = u16::try_from(number) else {
+                continue;
+            };
+            if number == 0 {
+                continue;
+            }
+            for ep in &slice.endpoints {
+                let Some(ip) = ep
+                    .addresses
+                    .first()
+                    .and_then(|a| a.trim().parse::<IpAddr>().ok())
+                else {
+                    continue;
+                };
+                if IpFamily::of(&ip) != family {
+                    continue;
+                }
+                let addr = SocketAddr::new(ip, number);
+                let hints = ep.hints.as_ref();
+                let e = Ep {
+                    addr,
+                    ready: ep.conditions.is_ready(),
+                    serving: ep.conditions.is_serving(),
+                    terminating: ep.conditions.is_terminating(),
+                    node: ep.node_name.clone(),
+                    for_zones: hints
+                        .map(|h| h.for_zones.iter().map(|z| z.name.clone()).collect())
+                        .unwrap_or_default(),
+                    for_nodes: hints
+                        .map(|h| h.for_nodes.iter().map(|n| n.name.clone()).collect())
+                        .unwrap_or_default(),
+                };
+                let key = addr.to_string();
+                match by_key.get(&key) {
+                    Some(old) if !old.terminating || e.terminating => {}
+                    _ => {
+                        by_key.insert(key, e);
+                    }
+                }
+            }
+        }
+    }
+    // BTreeMap order is the `ip:port` string order.
+    by_key.into_values().collect()
+}
+
+/// Rule KP-4 (with KP-6 and KP-11) for every node at once.
+pub(super) fn categorize(eps: &[Ep]) -> Sets {
+    let idx = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    let ready: Vec<u32> = (0..eps.len()).filter(|&i| eps[i].ready).map(idx).collect();
+    let serving_terminating = |e: &Ep| !e.ready && e.serving && e.terminating;
+    let mut sets = Sets {
+        has_any: eps.iter().any(|e| e.ready || (e.serving && e.terminating)),
+        ..Sets::default()
+    };
+    if ready.is_empty() {
+        sets.fallback = true;
+        sets.cluster = (0..eps.len())
+            .filter(|&i| serving_terminating(&eps[i]))
+            .map(idx)
+            .collect();
+    } else {
+        let ready_eps = || ready.iter().map(|&i| &eps[i as usize]);
+        if ready_eps().all(|e| !e.for_nodes.is_empty()) {
+            for &i in &ready {
+                for n in &eps[i as usize].for_nodes {
+                    let list = sets.by_node.entry(n.clone()).or_default();
+                    if !list.contains(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        if ready_eps().all(|e| !e.for_zones.is_empty()) {
+            for &i in &ready {
+                for z in &eps[i as usize].for_zones {
+                    let list = sets.by_zone.entry(z.clone()).or_default();
+                    if !list.contains(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        sets.cluster = ready;
+    }
+    for (i, e) in eps.iter().enumerate() {
+        let Some(node) = &e.node else { continue };
+        let entry = sets.local.entry(node.clone()).or_insert((Vec::new(), true));
+        if e.ready {
+            if entry.1 {
+                // The first ready endpoint on the node replaces the fallback.
+                entry.0.clear();
+                entry.1 = false;
+            }
+            entry.0.push(idx(i));
+        } else if entry.1 && e.serving && e.terminating {
+            entry.0.push(idx(i));
+        }
+    }
+    sets.local.retain(|_, (v, _)| !v.is_empty());
+    sets
+}
+
+#[cfg(test)]
+pub(super) mod tests_support {
+    use super::super::{Ep, Sets};
+    use super::categorize;
+
+    /// Endpoints from (ready, serving, terminating, node, zone hints).
+    pub(in crate::dataplane) fn categorize_for_test(
+        eps: &[(bool, bool, bool, &str, &[&str])],
+    ) -> Sets {
+        let eps: Vec<Ep> = eps
+            .iter()
+            .enumerate()
+            .map(|(i, (ready, serving, terminating, node, zones))| Ep {
+                addr: std::net::SocketAddr::from(([10, 0, 0, i as u8], 80)),
+                ready: *ready,
+                serving: *serving,
+                terminating: *terminating,
+                node: Some((*node).to_owned()),
+                for_zones: zones.iter().map(|z| (*z).to_owned()).collect(),
+                for_nodes: Vec::new(),
+            })
+            .collect();
+        categorize(&eps)
+    }
+}
