@@ -478,9 +478,7 @@ pub fn delete(
         },
         name: name.to_owned(),
     };
-    let changes = cluster
-        .delete(&key)
-        .map_err(|e| DoorError::from(svcroute::Error::from(e)))?;
+    let changes = cluster.delete(&key).map_err(|e| cluster_error(e, &[]))?;
     Ok(changes_json(&changes, &BTreeMap::new()))
 }
 
