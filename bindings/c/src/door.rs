@@ -733,3 +733,205 @@ fn verdict_text(v: &PodVerdict) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh() -> Cluster {
+        new_cluster(Some(r#"{"bootstrap": false}"#)).unwrap()
+    }
+
+    #[test]
+    fn config_keys_and_defaults() {
+        assert_eq!(config_from_json(None).unwrap(), ClusterConfig::default());
+        assert_eq!(
+            config_from_json(Some(" ")).unwrap(),
+            ClusterConfig::default()
+        );
+        assert_eq!(
+            config_from_json(Some("null")).unwrap(),
+            ClusterConfig::default()
+        );
+        let c = config_from_json(Some(
+            r#"{"clusterDomain": "corp.example", "serviceCIDRs": ["10.100.0.0/24", "fd00::/108"],
+                "clusterCIDRs": ["10.200.0.0/16"], "nodeCIDRMaskSizeIPv4": 25,
+                "nodeCIDRMaskSizeIPv6": 80, "nodePortRange": "31000-31010",
+                "maxEndpointsPerSlice": 3, "mirroringMaxEndpointsPerSubset": 9,
+                "proxyMode": "ipvs", "masqueradeAll": true, "localhostNodePorts": false,
+                "nodePortAddresses": ["192.168.0.0/16"], "ipvsScheduler": "wrr",
+                "detectLocalMode": "NodeCIDR", "kubernetesServiceIP": null, "seed": 42,
+                "endpointSliceController": false, "bootstrap": false}"#,
+        ))
+        .unwrap();
+        assert_eq!(c.cluster_domain, "corp.example");
+        assert_eq!(c.service_cidrs.len(), 2);
+        assert_eq!(c.cluster_cidrs[0].to_string(), "10.200.0.0/16");
+        assert_eq!(
+            (c.node_cidr_mask_size_ipv4, c.node_cidr_mask_size_ipv6),
+            (25, 80)
+        );
+        assert_eq!(
+            (c.node_port_range.first(), c.node_port_range.last()),
+            (31000, 31010)
+        );
+        assert_eq!(
+            (
+                c.max_endpoints_per_slice,
+                c.mirroring_max_endpoints_per_subset
+            ),
+            (3, 9)
+        );
+        assert_eq!(c.proxy.mode, ProxyMode::Ipvs);
+        assert!(c.proxy.masquerade_all && !c.proxy.localhost_node_ports);
+        assert_eq!(c.proxy.node_port_addresses.as_ref().unwrap().len(), 1);
+        assert_eq!(c.proxy.ipvs_scheduler, "wrr");
+        assert_eq!(c.proxy.detect_local_mode, DetectLocalMode::NodeCIDR);
+        assert_eq!(c.kubernetes_service_ip, KubernetesServiceIp::None);
+        assert_eq!(c.seed, 42);
+        assert!(!c.endpoint_slice_controller && !c.bootstrap);
+        // Every key documented is read.
+        assert_eq!(CONFIG_KEYS.len(), 18);
+    }
+
+    #[test]
+    fn config_errors_name_the_key() {
+        let err = |text: &str| config_from_json(Some(text)).unwrap_err();
+        let e = err(r#"{"seed": -1}"#);
+        assert_eq!(e.kind, ErrorKind::Parse);
+        assert_eq!(
+            e.message,
+            "config: seed: expected an integer from 0 to 18446744073709551615, found a number"
+        );
+        let e = err(r#"{"nodeCIDRMaskSizeIPv4": 33}"#);
+        assert!(
+            e.message.starts_with("config: nodeCIDRMaskSizeIPv4:"),
+            "{}",
+            e.message
+        );
+        let e = err(r#"{"serviceCIDRs": ["10.0.0.0/8", "bad"]}"#);
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert!(
+            e.message.starts_with("config: serviceCIDRs: [1]: "),
+            "{}",
+            e.message
+        );
+        assert_eq!(err(r#"{"nodePortRange": "9-1"}"#).kind, ErrorKind::Invalid);
+        assert_eq!(err(r#"{"kubernetesServiceIP": 1}"#).kind, ErrorKind::Parse);
+        assert_eq!(
+            err(r#"{"kubernetesServiceIP": "x"}"#).kind,
+            ErrorKind::Invalid
+        );
+        assert_eq!(err(r#"{"dns": {}}"#).kind, ErrorKind::Unsupported);
+        assert_eq!(err("[]").kind, ErrorKind::Parse);
+        assert_eq!(err("{").kind, ErrorKind::Parse);
+        let e = new_cluster(Some(r#"{"serviceCIDRs": ["10.0.0.0/16", "10.1.0.0/16"]}"#))
+            .err()
+            .unwrap();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert!(e.message.contains("serviceCIDRs[1]"), "{}", e.message);
+    }
+
+    #[test]
+    fn apply_reports_skipped_kinds_and_net_changes() {
+        let mut c = fresh();
+        let text = concat!(
+            r#"{"type": "ADDED", "object": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}}"#,
+            "\n",
+            r#"{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}"#,
+            "\n",
+            r#"{"type": "MODIFIED", "object": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a", "labels": {"x": "y"}}}}"#,
+            "\n",
+            r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "b"}}"#,
+        );
+        let changes = apply(&mut c, text).unwrap();
+        assert_eq!(
+            changes,
+            json!({
+                "created": [
+                    {"apiVersion": "v1", "kind": "Namespace", "name": "a"},
+                    {"apiVersion": "v1", "kind": "Namespace", "name": "b"},
+                ],
+                "updated": [],
+                "deleted": [],
+                "skipped": [{"apiVersion": "v1", "kind": "Secret", "count": 1}],
+            })
+        );
+        // Applied again: nothing new; `a` was written twice (its labels
+        // dropped, then back), which counts as updated, as in one core call.
+        let again = apply(&mut c, text).unwrap();
+        assert_eq!(again["created"], json!([]));
+        assert_eq!(
+            again["updated"],
+            json!([{"apiVersion": "v1", "kind": "Namespace", "name": "a"}])
+        );
+    }
+
+    #[test]
+    fn a_refused_event_stream_changes_nothing_and_says_where() {
+        let mut c = fresh();
+        let text = concat!(
+            r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}"#,
+            "\n",
+            r#"{"type": "ADDED", "object": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "b"}}}"#,
+            "\n\n",
+            r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "b"}}"#,
+        );
+        let e = apply(&mut c, text).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Invalid);
+        assert_eq!(
+            e.message,
+            "document 2 (line 4): Pod b/: metadata.name: name is required"
+        );
+        assert_eq!(e.problems[0]["document"], 2);
+        assert_eq!(e.problems[0]["object"]["kind"], "Pod");
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn parse_errors_keep_every_problem() {
+        let mut c = fresh();
+        let e = apply(
+            &mut c,
+            r#"{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": 5}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Parse);
+        assert_eq!(e.problems[0]["field"], "metadata.name");
+        assert_eq!(e.problems[0]["object"]["kind"], "Pod");
+        assert_eq!(e.problems[0]["code"], "parse");
+    }
+
+    #[test]
+    fn kinds_lists_and_lookups() {
+        assert_eq!(parse_kind("endpointslice").unwrap(), Kind::EndpointSlice);
+        assert_eq!(
+            parse_kind("ConfigMap").unwrap_err().kind,
+            ErrorKind::Unsupported
+        );
+        let c = new_cluster(None).unwrap();
+        let services: Value =
+            serde_json::from_str(&list(&c, "Service", None, None).unwrap()).unwrap();
+        assert_eq!(services["items"][0]["metadata"]["name"], "kubernetes");
+        let empty = list_of(Vec::<&Object>::new()).unwrap();
+        assert_eq!(
+            empty,
+            r#"{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[]}"#
+        );
+        // The default/kubernetes Service has no selector: no slices of the
+        // controller, and an explanation that says so.
+        let slices: Value =
+            serde_json::from_str(&endpoint_slices(&c, "default", "kubernetes").unwrap()).unwrap();
+        assert_eq!(slices["items"], json!([]));
+        let why = explain(&c, "default", "kubernetes").unwrap();
+        assert_eq!(why["selector"], Value::Null);
+        assert_eq!(
+            explain(&c, "default", "nope").unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            list(&c, "Pod", None, Some("a in (")).unwrap_err().kind,
+            ErrorKind::Parse
+        );
+    }
+}
