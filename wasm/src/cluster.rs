@@ -273,7 +273,9 @@ impl Cluster {
 
     /// Applies manifests: JSON or YAML text (multi-document streams, Lists,
     /// watch events; YAML only when the package is built with it, see
-    /// `hasYaml()`). Atomic: when it throws, nothing changed. Objects of
+    /// `hasYaml()`; without it, parse YAML in JS and pass one JSON value per
+    /// line, `null` for an empty document, so that `document` in errors
+    /// counts YAML documents). Atomic: when it throws, nothing changed. Objects of
     /// kinds svcroute does not model are skipped and counted in `skipped`.
     /// Throws an `Error` whose `code` is `parse`, `invalid`, `unsupported`
     /// or `limit`, whose message names the document, line, object and field,
@@ -299,7 +301,7 @@ impl Cluster {
         parse(&changes.to_string())
     }
 
-    /// The objects of `kind` in `namespace` (`undefined`/`null`: all
+    /// The objects of `kind` in `namespace` (`undefined`/`null`/`""`: all
     /// namespaces) whose labels match `selector` (kubectl's grammar;
     /// `undefined`/`null`/`""`: all), as a `v1` List ordered by namespace
     /// and name. Throws `parse` for a bad selector, `unsupported` for a kind

@@ -223,6 +223,16 @@ test("a bad manifest throws an Error with a code and changes nothing", () => {
     });
     assert.throws(() => cluster.apply("{"), (e) => e.code === "parse" && e.problems[0].line === 1);
 
+    // YAML parsed in JS, passed as one JSON value per document (null for an
+    // empty one): `document` in errors counts the YAML documents.
+    const docs = [null, { apiVersion: "v1", kind: "Namespace", metadata: { name: 5 } }];
+    assert.throws(() => cluster.apply(docs.map((d) => JSON.stringify(d)).join("\n")), (e) => {
+      assert.equal(e.problems[0].document, 1);
+      assert.equal(e.problems[0].field, "metadata.name");
+      return true;
+    });
+    assert.deepEqual(cluster.list("Namespace", "").items.length, cluster.list("Namespace").items.length);
+
     const after = JSON.stringify(["Namespace", "Node", "Pod", "Service", "EndpointSlice"].map((k) => cluster.list(k)));
     assert.equal(after, before);
   } finally {

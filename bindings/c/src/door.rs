@@ -308,7 +308,18 @@ enum Entry {
 /// batch each, each event on its own. Without events the whole text is one
 /// batch.
 pub fn apply(cluster: &mut Cluster, text: &str) -> Result<Value, DoorError> {
-    let loaded = api::load(text)?;
+    // A JSON stream may start with `null` (an empty document, e.g. YAML
+    // parsed in JS and passed one JSON value per document); `api::load`
+    // takes only text starting with `{` or `[` for JSON.
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    let leading_null = trimmed
+        .strip_prefix("null")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace));
+    let loaded = if leading_null {
+        api::load_json(text)?
+    } else {
+        api::load(text)?
+    };
     let mut entries: Vec<(Origin, Entry)> = Vec::new();
     for o in loaded.objects {
         let origin = Origin {
@@ -554,7 +565,8 @@ fn list_of<'a, T: serde::Serialize + 'a>(
     Ok(out)
 }
 
-/// The objects of `kind` in `namespace` (`None`: all namespaces) whose
+/// The objects of `kind` in `namespace` (`None` or `""`, Kubernetes'
+/// `NamespaceAll`: all namespaces) whose
 /// labels match `selector` (kubectl's grammar; `None` or empty: all), as a
 /// `v1` List ordered by namespace and name.
 pub fn list(
@@ -570,6 +582,7 @@ pub fn list(
             .parse::<Selector>()
             .map_err(|e| DoorError::from(svcroute::Error::from(e)))?,
     };
+    let namespace = namespace.filter(|n| !n.is_empty());
     list_of(cluster.list(kind, namespace, &selector))
 }
 
@@ -889,6 +902,19 @@ mod tests {
     }
 
     #[test]
+    fn a_json_stream_may_start_with_an_empty_document() {
+        let mut c = fresh();
+        let e = apply(
+            &mut c,
+            "null\n{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": 5}}",
+        )
+        .unwrap_err();
+        assert_eq!(e.problems[0]["document"], 1);
+        let changes = apply(&mut c, "null\nnull").unwrap();
+        assert_eq!(changes["created"], json!([]));
+    }
+
+    #[test]
     fn parse_errors_keep_every_problem() {
         let mut c = fresh();
         let e = apply(
@@ -913,6 +939,10 @@ mod tests {
         let services: Value =
             serde_json::from_str(&list(&c, "Service", None, None).unwrap()).unwrap();
         assert_eq!(services["items"][0]["metadata"]["name"], "kubernetes");
+        assert_eq!(
+            list(&c, "Namespace", Some(""), Some("")).unwrap(),
+            list(&c, "Namespace", None, None).unwrap()
+        );
         let empty = list_of(Vec::<&Object>::new()).unwrap();
         assert_eq!(
             empty,
