@@ -314,7 +314,7 @@ svcroute_status svcroute_cluster_delete(svcroute_cluster *cluster,
 
 // Lists objects like `kubectl get KIND [-n NAMESPACE | -A] [-l SELECTOR] -o
 // json`: the objects of `kind` (as for `svcroute_cluster_delete`) in
-// `namespace` (NULL: all namespaces) whose labels match `selector`
+// `namespace` (NULL or `""`: all namespaces) whose labels match `selector`
 // (kubectl's grammar, `"app=web,tier in (a,b),!canary"`; NULL or `""`:
 // everything), as a `v1` List (`{"apiVersion": "v1", "kind": "List",
 // "metadata": {...}, "items": [...]}`) ordered by namespace and name.
