@@ -16,10 +16,11 @@
 #   wasm/build.sh --yaml     with the core's YAML reader (feature `yaml`)
 #
 # YAML is left out by default (DECISIONS D12): measured 2026-12-03, the
-# engine after wasm-opt is 857,380 B (311,337 B gzip) without YAML and
-# 1,011,370 B (382,056 B gzip) with it: over the 250 KB gzip budget either
-# way, YAML adds 71 KB gzip more, so the playground parses YAML in JS and
-# passes JSON.
+# engine after wasm-opt is 857,976 B (312,123 B gzip) without YAML and
+# 1,011,946 B (382,670 B gzip) with it: over the 250 KB gzip budget either
+# way, YAML adds 70 KB gzip more, so the playground parses YAML in JS and
+# passes JSON. (A third of the code is serde_path_to_error's wrappers around
+# the typed decoding of every kind, in the core's loader.)
 #
 # Exit 3 when a tool is missing (the message says how to install it).
 set -euo pipefail

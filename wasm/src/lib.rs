@@ -30,7 +30,7 @@
 //! The default build reads JSON only; `apply` of YAML text throws a `parse`
 //! error that says so, and [`has_yaml`] (`hasYaml()`) tells which build this
 //! is. The feature `yaml` (`wasm/build.sh --yaml`) adds the core's YAML
-//! reader, at 71 KB gzip more on an engine already over the 250 KB budget
+//! reader, at 70 KB gzip more on an engine already over the 250 KB budget
 //! (DECISIONS D12; the figures are in `wasm/build.sh`): the playground parses
 //! YAML with an npm parser and passes JSON.
 //!
