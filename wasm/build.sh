@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # Builds the WASM package (DECISIONS D17):
-#   1. cargo build --target wasm32-unknown-unknown --release -p svcroute-wasm
+#   1. cargo build --target wasm32-unknown-unknown --release -p svcroute-wasm,
+#      optimized for size (opt-level "z", fat LTO, one codegen unit, no debug
+#      info: set here through CARGO_PROFILE_RELEASE_*, so that native release
+#      builds keep the workspace profile)
 #   2. checks the module imports nothing but wasm-bindgen's (no `env`)
 #   3. wasm-bindgen 0.2.130 --target web    into wasm/www/pkg/  (the playground)
 #      wasm-bindgen 0.2.130 --target nodejs into wasm/pkg-node/ (Node, tests)
-#   4. wasm-opt -Oz from npm's binaryen (wasm/node_modules; `npm ci` in wasm/)
+#   4. wasm-opt -Oz --strip-debug --strip-producers from npm's binaryen
+#      (wasm/node_modules; `npm ci` in wasm/)
 #   5. prints the sizes, raw and gzipped
 #
 #   wasm/build.sh            all of the above
 #   wasm/build.sh --no-opt   skip wasm-opt (fast; what `cargo test` uses)
+#   wasm/build.sh --yaml     with the core's YAML reader (feature `yaml`)
+#
+# YAML is left out by default (DECISIONS D12): measured 2026-12-03, the
+# engine after wasm-opt is 857,976 B (312,123 B gzip) without YAML and
+# 1,011,946 B (382,670 B gzip) with it: over the 250 KB gzip budget either
+# way, YAML adds 70 KB gzip more, so the playground parses YAML in JS and
+# passes JSON. (A third of the code is serde_path_to_error's wrappers around
+# the typed decoding of every kind, in the core's loader.)
 #
 # Exit 3 when a tool is missing (the message says how to install it).
 set -euo pipefail
@@ -20,10 +32,12 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 bindgen_version="0.2.130"
 
 opt=1
+features=()
 for arg in "$@"; do
     case "$arg" in
     --no-opt) opt=0 ;;
-    *) echo "usage: $0 [--no-opt]" >&2; exit 2 ;;
+    --yaml) features=(--features yaml) ;;
+    *) echo "usage: $0 [--no-opt] [--yaml]" >&2; exit 2 ;;
     esac
 done
 
@@ -43,8 +57,11 @@ command -v node >/dev/null || missing "node is needed for the import check"
 size() { stat -c %s "$1"; }
 gzsize() { gzip -9 -c "$1" | wc -c; }
 
-echo "== cargo build (wasm32-unknown-unknown, release)"
-(cd "$root" && cargo build --target wasm32-unknown-unknown --release -p svcroute-wasm)
+echo "== cargo build (wasm32-unknown-unknown, release, for size) ${features[*]}"
+(cd "$root" &&
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat \
+        CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_DEBUG=0 \
+        cargo build --target wasm32-unknown-unknown --release -p svcroute-wasm "${features[@]}")
 raw="$target_dir/wasm32-unknown-unknown/release/svcroute_wasm.wasm"
 
 echo "== import check"
@@ -65,11 +82,13 @@ if [ "$opt" = 1 ]; then
         echo "== wasm-opt -Oz ($("$wasm_opt" --version))"
         same=0
         cmp -s "$web" "$node_wasm" && same=1
-        "$wasm_opt" -Oz "$web" -o "$web.opt" && mv "$web.opt" "$web"
+        strip=(--strip-debug --strip-producers)
+        "$wasm_opt" -Oz "${strip[@]}" "$web" -o "$web.opt" && mv "$web.opt" "$web"
         if [ "$same" = 1 ]; then
             cp "$web" "$node_wasm"
         else
-            "$wasm_opt" -Oz "$node_wasm" -o "$node_wasm.opt" && mv "$node_wasm.opt" "$node_wasm"
+            "$wasm_opt" -Oz "${strip[@]}" "$node_wasm" -o "$node_wasm.opt" &&
+                mv "$node_wasm.opt" "$node_wasm"
         fi
     else
         echo "== wasm-opt: not installed (run 'npm ci' in wasm/); skipped"
@@ -81,7 +100,7 @@ node "$here/scripts/check-imports.mjs" --bound "$web" "$node_wasm"
 
 echo "== sizes (bytes)"
 printf '  %-44s %9s %9s\n' "file" "raw" "gzip -9"
-printf '  %-44s %9s %9s\n' "cargo output (with debug info)" "$(size "$raw")" "$(gzsize "$raw")"
+printf '  %-44s %9s %9s\n' "cargo output" "$(size "$raw")" "$(gzsize "$raw")"
 printf '  %-44s %9s %9s\n' "after wasm-bindgen" "$bound_size" "$bound_gz"
 if [ "$opt" = 1 ]; then
     printf '  %-44s %9s %9s\n' "after wasm-opt -Oz (shipped)" "$(size "$web")" "$(gzsize "$web")"

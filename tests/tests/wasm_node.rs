@@ -2,7 +2,9 @@
 //!
 //! Builds the package with `wasm/build.sh --no-opt` (cargo for
 //! wasm32-unknown-unknown, the import check, wasm-bindgen for web and
-//! nodejs) and runs `node --test wasm/tests/*.test.mjs` over it.
+//! nodejs) and runs `node --test wasm/tests/*.test.mjs` over it: the
+//! package's functions and `Cluster` class, and `tsc --noEmit` over a typed
+//! program (`wasm/tests/types/`; TypeScript from `npm ci` in `wasm/`).
 //!
 //! Skipped with a notice when a tool is missing (the wasm32 target,
 //! wasm-bindgen 0.2.130, node), unless `SVCROUTE_REQUIRE_TOOLS=1` (as in

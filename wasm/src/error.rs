@@ -15,11 +15,15 @@ pub type Result<T> = std::result::Result<T, CodedError>;
 ///
 /// In JS it is an `instanceof Error` with `name` `"SvcrouteError"`,
 /// `message` the core's description (which says where: document, object
-/// and field, or byte position), and `code` the kind's stable code.
+/// and field, or byte position), `code` the kind's stable code and, when
+/// the error has located problems (a manifest), `problems`: an array of
+/// `{code, document, item, line, column, object, field, message}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodedError {
     code: &'static str,
     message: String,
+    /// The problems as a JSON array, for the `problems` property.
+    problems: Option<String>,
 }
 
 impl CodedError {
@@ -29,7 +33,20 @@ impl CodedError {
         CodedError {
             code: kind.code(),
             message: message.into(),
+            problems: None,
         }
+    }
+
+    /// The same error with a `problems` property: a JSON array, parsed into
+    /// JS objects when the error is thrown.
+    pub fn with_problems(mut self, problems_json: Option<String>) -> CodedError {
+        self.problems = problems_json;
+        self
+    }
+
+    /// The `problems` property, as JSON text.
+    pub fn problems_json(&self) -> Option<&str> {
+        self.problems.as_deref()
     }
 
     /// The `code` property: `parse`, `invalid`, `conflict`, `not-found`,
@@ -64,6 +81,9 @@ impl From<CodedError> for JsValue {
         let js = js::Error::new(&err.message);
         js.set_name(ERROR_NAME);
         js.set_code(err.code);
+        if let Some(problems) = err.problems.as_deref().and_then(|p| js::json_parse(p).ok()) {
+            js.set_problems(&problems);
+        }
         js.into()
     }
 }
@@ -87,6 +107,14 @@ mod js {
         /// `error.code = code`.
         #[wasm_bindgen(method, setter)]
         pub fn set_code(this: &Error, code: &str);
+
+        /// `error.problems = problems`.
+        #[wasm_bindgen(method, setter)]
+        pub fn set_problems(this: &Error, problems: &JsValue);
+
+        /// `JSON.parse(text)`.
+        #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+        pub fn json_parse(text: &str) -> Result<JsValue, JsValue>;
     }
 }
 

@@ -4,14 +4,45 @@
 //! `wasm/www/` and for Node. Like the other doors it only converts values
 //! and maps errors; every answer is the core's.
 //!
+//! ## The cluster
+//!
+//! [`Cluster`] is the cluster engine: `new Cluster(config?)`,
+//! `apply(text)`, `delete(kind, namespace, name)`, `list(kind, namespace?,
+//! selector?)`, `endpointSlices(namespace, service)`,
+//! `explainService(namespace, service)`, `free()`. Values come back as plain
+//! JS objects (JSON made by Rust, parsed by `JSON.parse`: faster than
+//! building them through the boundary), typed by TypeScript declarations in
+//! the package's `.d.ts` (`Changes`, `List`, `EndpointSlice`,
+//! `ServiceExplanation`, `ClusterConfig`, `SvcrouteError`…). The shapes are
+//! the C library's: both doors compile the same [`door`] module.
+//!
+//! ```js
+//! const cluster = new Cluster();                 // a fresh real cluster
+//! const changes = cluster.apply(manifestJson);   // {created, updated, deleted, skipped}
+//! const pods = cluster.list("Pod", "shop", "app=web").items;
+//! const slices = cluster.endpointSlices("shop", "web").items;
+//! const why = cluster.explainService("shop", "web"); // {readyEndpoints, pods: [{verdict, ...}]}
+//! cluster.free();
+//! ```
+//!
+//! ## YAML
+//!
+//! The default build reads JSON only; `apply` of YAML text throws a `parse`
+//! error that says so, and [`has_yaml`] (`hasYaml()`) tells which build this
+//! is. The feature `yaml` (`wasm/build.sh --yaml`) adds the core's YAML
+//! reader, at 70 KB gzip more on an engine already over the 250 KB budget
+//! (DECISIONS D12; the figures are in `wasm/build.sh`): the playground parses
+//! YAML with an npm parser and passes JSON.
+//!
 //! ## Building
 //!
 //! `wasm/build.sh` runs `cargo build --target wasm32-unknown-unknown
-//! --release -p svcroute-wasm`, then wasm-bindgen 0.2.130 (the exact version
-//! this crate pins) for `--target web` into `wasm/www/pkg/` and `--target
-//! nodejs` into `wasm/pkg-node/`, then `wasm-opt -Oz` from npm's binaryen.
-//! It checks that the module imports nothing from `env` (nothing OS-bound
-//! slipped into the core) and prints the sizes.
+//! --release -p svcroute-wasm` (optimized for size), then wasm-bindgen
+//! 0.2.130 (the exact version this crate pins) for `--target web` into
+//! `wasm/www/pkg/` and `--target nodejs` into `wasm/pkg-node/`, then
+//! `wasm-opt -Oz` from npm's binaryen. It checks that the module imports
+//! nothing from `env` (nothing OS-bound slipped into the core) and prints
+//! the sizes.
 //!
 //! ## Errors
 //!
@@ -19,20 +50,14 @@
 //! [`CodedError`], is thrown in JS as an `Error` with a `code` property: the
 //! core's [`svcroute::ErrorKind::code`] (`parse`, `invalid`, `conflict`,
 //! `not-found`, `limit`, `unsupported`), the same set the C status codes and
-//! the command line use. A core error converts with `?`:
-//!
-//! ```text
-//! #[wasm_bindgen]
-//! impl Cluster {
-//!     /// Applies manifests (YAML or JSON text).
-//!     pub fn apply(&mut self, text: &str) -> svcroute_wasm::Result<Changes> {
-//!         Ok(self.inner.apply_text(text)?.into())
-//!     }
-//! }
-//! ```
+//! the command line use. Errors about manifests also carry `problems`: one
+//! `{code, document, item, line, column, object, field, message}` per
+//! problem, for showing each where it is.
 //!
 //! ```js
-//! try { cluster.apply(text) } catch (e) { if (e.code === "parse") showAt(e.message) }
+//! try { cluster.apply(text) } catch (e) {
+//!   if (e.code === "parse") for (const p of e.problems ?? []) showAt(p.line, p.field, p.message);
+//! }
 //! ```
 //!
 //! ## Native builds
@@ -44,8 +69,13 @@
 
 use wasm_bindgen::prelude::*;
 
+mod cluster;
+// The cluster door shared with the C library: the same shapes at both doors.
+#[path = "../../bindings/c/src/door.rs"]
+pub mod door;
 mod error;
 
+pub use cluster::{Cluster, has_yaml};
 pub use error::{CodedError, Result};
 
 /// The version of svcroute, `"MAJOR.MINOR.PATCH"`.

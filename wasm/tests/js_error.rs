@@ -53,3 +53,22 @@ fn every_kind_keeps_its_code() {
 fn version_is_the_package_version() {
     assert_eq!(svcroute_wasm::version(), env!("CARGO_PKG_VERSION"));
 }
+
+#[wasm_bindgen_test]
+fn problems_become_an_array_of_objects() {
+    let err = CodedError::new(ErrorKind::Parse, "document 1: bad").with_problems(Some(
+        r#"[{"code": "parse", "document": 1, "field": "spec.ports[0].port"}]"#.into(),
+    ));
+    let value: JsValue = err.into();
+    let problems = get(&value, "problems");
+    assert!(js_sys::Array::is_array(&problems));
+    let first = js_sys::Array::from(&problems).get(0);
+    assert_eq!(get(&first, "document").as_f64(), Some(1.0));
+    assert_eq!(
+        get(&first, "field").as_string().as_deref(),
+        Some("spec.ports[0].port")
+    );
+    // Without problems, no property.
+    let plain: JsValue = CodedError::new(ErrorKind::Parse, "m").into();
+    assert!(get(&plain, "problems").is_undefined());
+}

@@ -104,6 +104,21 @@ typedef enum {
   SVCROUTE_STATUS_INTERNAL = 104,
 } svcroute_status;
 
+// A cluster: the object store and its controllers (the EndpointSlice and
+// mirroring controllers), settled after every call.
+//
+// Created by `svcroute_cluster_new`, released by `svcroute_cluster_free`.
+//
+// Threads: a cluster may be moved between threads between calls. Calls
+// that change it (`svcroute_cluster_apply`, `svcroute_cluster_delete`) need
+// exclusive access: no other call on the same cluster may run at the same
+// time. Read-only calls (`svcroute_cluster_list_json`,
+// `svcroute_cluster_endpoint_slices_json`,
+// `svcroute_cluster_explain_service_json`) may run concurrently with each
+// other from any number of threads (a read-write lock around the handle is
+// enough). Different clusters are independent.
+typedef struct svcroute_cluster svcroute_cluster;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -193,6 +208,188 @@ char *svcroute_last_error_message_dup(void);
 // Passing any other pointer (a static string such as `svcroute_version()`,
 // or memory from `malloc`) is undefined behaviour.
 void svcroute_string_free(char *string);
+
+// Creates a cluster.
+//
+// `config_json` is NULL (upstream defaults: a fresh real cluster with the
+// namespaces `default`, `kube-system`, `kube-public`, `kube-node-lease` and
+// the `default/kubernetes` Service) or a JSON object with any of the keys
+// `clusterDomain`, `serviceCIDRs`, `clusterCIDRs`, `nodeCIDRMaskSizeIPv4`,
+// `nodeCIDRMaskSizeIPv6`, `nodePortRange` (`"30000-32767"`),
+// `maxEndpointsPerSlice`, `mirroringMaxEndpointsPerSubset`, `proxyMode`
+// (`"iptables"`, `"nftables"`, `"ipvs"`), `masqueradeAll`,
+// `localhostNodePorts`, `nodePortAddresses`, `ipvsScheduler`,
+// `detectLocalMode`, `kubernetesServiceIP` (`null`: none reserved), `seed`,
+// `endpointSliceController` and `bootstrap` (`false`: start empty). Absent
+// keys keep their defaults.
+//
+// On success stores the new cluster in `*out`. Fails with
+// `SVCROUTE_STATUS_PARSE` (not a JSON object, an unknown key, a value of
+// the wrong type), `SVCROUTE_STATUS_INVALID` (a bad CIDR or range, rules
+// such as one CIDR per family), `SVCROUTE_STATUS_UNSUPPORTED` (a key not
+// taken yet), `SVCROUTE_STATUS_NULL_ARGUMENT` (`out` is NULL) or
+// `SVCROUTE_STATUS_INVALID_UTF8`; `*out` is then left unchanged.
+//
+// Ownership: `config_json` is borrowed for the call only. The cluster
+// belongs to the caller, who releases it with `svcroute_cluster_free`.
+//
+// # Safety
+//
+// `config_json` is NULL or a NUL-terminated string; `out` is NULL or valid
+// for writing one pointer.
+svcroute_status svcroute_cluster_new(const char *config_json, svcroute_cluster **out);
+
+// Releases a cluster. NULL is a no-op.
+//
+// # Safety
+//
+// `cluster` is NULL or a cluster from `svcroute_cluster_new`, not freed yet
+// and not in use by another call.
+void svcroute_cluster_free(svcroute_cluster *cluster);
+
+// Applies manifests: the `len` bytes at `bytes`, UTF-8 JSON or YAML
+// (multi-document streams, `List`s, top-level JSON arrays, watch-event
+// streams such as `kubectl get -w -o json --output-watch-events`).
+//
+// Atomic: when the call fails, the cluster is exactly as it was. Objects of
+// kinds svcroute does not model (ConfigMap, Secret, CRDs…) are skipped and
+// counted, never an error.
+//
+// On success, unless `changes_json_out` is NULL, stores in
+// `*changes_json_out` the changes as JSON: `{"created": [...], "updated":
+// [...], "deleted": [...], "skipped": [...]}`, where the first three list
+// the objects (`{"apiVersion", "kind", "namespace"?, "name"}`) the call
+// created, changed and removed (the controllers' EndpointSlices and the
+// implied namespaces included) and `skipped` lists
+// `{"apiVersion", "kind", "count"}` for each unmodelled kind.
+//
+// Fails with `SVCROUTE_STATUS_PARSE` (bad syntax, a field of the wrong type;
+// the last error names the document, line, object and field),
+// `SVCROUTE_STATUS_INVALID` (an object the API would refuse),
+// `SVCROUTE_STATUS_UNSUPPORTED` (a kind in a version svcroute does not
+// read), `SVCROUTE_STATUS_LIMIT` (nesting too deep),
+// `SVCROUTE_STATUS_NULL_ARGUMENT` (`cluster` NULL, or `bytes` NULL with
+// `len > 0`) or `SVCROUTE_STATUS_INVALID_UTF8`; `*changes_json_out` is then
+// left unchanged.
+//
+// Ownership: `bytes` is borrowed for the call only. The changes string
+// belongs to the caller, who releases it with `svcroute_string_free`.
+// Threads: needs exclusive access to `cluster`.
+//
+// # Safety
+//
+// `cluster` is NULL or a live cluster not used by any other call during
+// this one; `bytes` is NULL or valid for reading `len` bytes;
+// `changes_json_out` is NULL or valid for writing one pointer.
+svcroute_status svcroute_cluster_apply(svcroute_cluster *cluster,
+                                       const uint8_t *bytes,
+                                       size_t len,
+                                       char **changes_json_out);
+
+// Deletes one object: `kind` as in manifests (`"Service"`, `"Pod"`,
+// `"EndpointSlice"`…; ASCII case ignored), `namespace` (NULL or `""`:
+// `default`; ignored for cluster-scoped kinds) and `name`. The controllers
+// then settle (a deleted Service's EndpointSlices go with it).
+//
+// On success, unless `changes_json_out` is NULL, stores the changes in
+// `*changes_json_out`, as `svcroute_cluster_apply` does (`skipped` empty).
+// Fails with `SVCROUTE_STATUS_NOT_FOUND` (no such object; nothing changes),
+// `SVCROUTE_STATUS_UNSUPPORTED` (not a kind svcroute models),
+// `SVCROUTE_STATUS_NULL_ARGUMENT` or `SVCROUTE_STATUS_INVALID_UTF8`.
+//
+// Ownership: the strings are borrowed for the call only; the changes string
+// belongs to the caller (`svcroute_string_free`).
+// Threads: needs exclusive access to `cluster`.
+//
+// # Safety
+//
+// `cluster` is NULL or a live cluster not used by any other call during
+// this one; `kind`, `namespace` and `name` are NULL or NUL-terminated
+// strings; `changes_json_out` is NULL or valid for writing one pointer.
+svcroute_status svcroute_cluster_delete(svcroute_cluster *cluster,
+                                        const char *kind,
+                                        const char *namespace_,
+                                        const char *name,
+                                        char **changes_json_out);
+
+// Lists objects like `kubectl get KIND [-n NAMESPACE | -A] [-l SELECTOR] -o
+// json`: the objects of `kind` (as for `svcroute_cluster_delete`) in
+// `namespace` (NULL or `""`: all namespaces) whose labels match `selector`
+// (kubectl's grammar, `"app=web,tier in (a,b),!canary"`; NULL or `""`:
+// everything), as a `v1` List (`{"apiVersion": "v1", "kind": "List",
+// "metadata": {...}, "items": [...]}`) ordered by namespace and name.
+// An empty result is a List with no items, not an error.
+//
+// On success stores the JSON in `*out`. Fails with
+// `SVCROUTE_STATUS_PARSE` (a bad selector; the message gives the byte
+// position), `SVCROUTE_STATUS_UNSUPPORTED` (not a kind svcroute models),
+// `SVCROUTE_STATUS_NULL_ARGUMENT` or `SVCROUTE_STATUS_INVALID_UTF8`.
+//
+// Ownership: the strings are borrowed for the call only; `*out` belongs to
+// the caller (`svcroute_string_free`).
+// Threads: read-only; may run concurrently with other read-only calls.
+//
+// # Safety
+//
+// `cluster` is NULL or a live cluster not changed by another call during
+// this one; `kind`, `namespace` and `selector` are NULL or NUL-terminated
+// strings; `out` is NULL or valid for writing one pointer.
+svcroute_status svcroute_cluster_list_json(const svcroute_cluster *cluster,
+                                           const char *kind,
+                                           const char *namespace_,
+                                           const char *selector,
+                                           char **out);
+
+// The EndpointSlices of Service `namespace/service` (the controllers' and
+// any other slice labelled `kubernetes.io/service-name: SERVICE`), as a `v1`
+// List ordered by name: what kube-proxy reads.
+//
+// On success stores the JSON in `*out`. Fails with
+// `SVCROUTE_STATUS_NOT_FOUND` when there is no such Service and no slice
+// names it, `SVCROUTE_STATUS_NULL_ARGUMENT` or
+// `SVCROUTE_STATUS_INVALID_UTF8`.
+//
+// Ownership: the strings are borrowed for the call only; `*out` belongs to
+// the caller (`svcroute_string_free`).
+// Threads: read-only; may run concurrently with other read-only calls.
+//
+// # Safety
+//
+// `cluster` is NULL or a live cluster not changed by another call during
+// this one; `namespace` and `service` are NULL or NUL-terminated strings;
+// `out` is NULL or valid for writing one pointer.
+svcroute_status svcroute_cluster_endpoint_slices_json(const svcroute_cluster *cluster,
+                                                      const char *namespace_,
+                                                      const char *service,
+                                                      char **out);
+
+// Why Service `namespace/service` has the endpoints it has: for every pod
+// that could back it, the EndpointSlice controller's verdict and, for pods
+// it does not select, the labels in the way. JSON:
+// `{"namespace", "name", "type", "selector", "externalName", "ports": [...],
+// "readyEndpoints": N, "pods": [{"namespace", "name", "ip", "node",
+// "verdict", "message", "ports", ...}]}`, `verdict` one of `"Ready"`,
+// `"NotReady"`, `"Terminating"` (with `"serving"`), `"Skipped"` (with
+// `"reason"`), `"NotSelected"` (with `"labelMisses"`: `{"key", "wanted",
+// "found"}`), `"OtherNamespace"`.
+//
+// On success stores the JSON in `*out`. Fails with
+// `SVCROUTE_STATUS_NOT_FOUND` (no such Service),
+// `SVCROUTE_STATUS_NULL_ARGUMENT` or `SVCROUTE_STATUS_INVALID_UTF8`.
+//
+// Ownership: the strings are borrowed for the call only; `*out` belongs to
+// the caller (`svcroute_string_free`).
+// Threads: read-only; may run concurrently with other read-only calls.
+//
+// # Safety
+//
+// `cluster` is NULL or a live cluster not changed by another call during
+// this one; `namespace` and `service` are NULL or NUL-terminated strings;
+// `out` is NULL or valid for writing one pointer.
+svcroute_status svcroute_cluster_explain_service_json(const svcroute_cluster *cluster,
+                                                      const char *namespace_,
+                                                      const char *service,
+                                                      char **out);
 
 #ifdef __cplusplus
 }  // extern "C"

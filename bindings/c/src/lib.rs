@@ -56,10 +56,13 @@ use std::ffi::{CStr, c_char, c_int};
 
 pub mod args;
 pub mod boundary;
+pub mod cluster;
+pub mod door;
 mod error;
 pub mod owned;
 mod status;
 
+pub use cluster::svcroute_cluster;
 pub use error::FfiError;
 pub use status::svcroute_status;
 

@@ -1,0 +1,503 @@
+//! The cluster engine through the C door: the opaque `svcroute_cluster`
+//! handle and its functions.
+//!
+//! Values cross as JSON text: objects in their Kubernetes API shape (`v1`
+//! Lists for lists), changes, explanations and the configuration in the
+//! shapes of [`crate::door`], the same the WASM package returns.
+
+use std::ffi::c_char;
+
+use svcroute::cluster::Cluster;
+
+use crate::door::{self, DoorError};
+use crate::error::FfiError;
+use crate::status::svcroute_status;
+use crate::{args, boundary, owned};
+
+/// A cluster: the object store and its controllers (the EndpointSlice and
+/// mirroring controllers), settled after every call.
+///
+/// Created by `svcroute_cluster_new`, released by `svcroute_cluster_free`.
+///
+/// Threads: a cluster may be moved between threads between calls. Calls
+/// that change it (`svcroute_cluster_apply`, `svcroute_cluster_delete`) need
+/// exclusive access: no other call on the same cluster may run at the same
+/// time. Read-only calls (`svcroute_cluster_list_json`,
+/// `svcroute_cluster_endpoint_slices_json`,
+/// `svcroute_cluster_explain_service_json`) may run concurrently with each
+/// other from any number of threads (a read-write lock around the handle is
+/// enough). Different clusters are independent.
+#[allow(non_camel_case_types)]
+pub struct svcroute_cluster {
+    inner: Cluster,
+}
+
+// The threading promise above rests on this: concurrent `&Cluster` use is
+// sound only if `Cluster: Sync`, moving it only if `Send`. Checked at compile
+// time, so a change in the core that breaks it breaks this build.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Cluster>();
+};
+
+fn door_error(err: DoorError) -> FfiError {
+    FfiError::new(svcroute_status::from_kind(err.kind), err.message)
+}
+
+/// Writes `value` as compact JSON to `out`, a string the caller frees with
+/// `svcroute_string_free`.
+fn write_json(out: args::Out<'_, *mut c_char>, value: &serde_json::Value) {
+    write_text(out, &value.to_string())
+}
+
+/// Writes `text` to `out`, a string the caller frees with
+/// `svcroute_string_free`.
+fn write_text(out: args::Out<'_, *mut c_char>, text: &str) {
+    out.write(owned::into_c_string(text))
+}
+
+/// Creates a cluster.
+///
+/// `config_json` is NULL (upstream defaults: a fresh real cluster with the
+/// namespaces `default`, `kube-system`, `kube-public`, `kube-node-lease` and
+/// the `default/kubernetes` Service) or a JSON object with any of the keys
+/// `clusterDomain`, `serviceCIDRs`, `clusterCIDRs`, `nodeCIDRMaskSizeIPv4`,
+/// `nodeCIDRMaskSizeIPv6`, `nodePortRange` (`"30000-32767"`),
+/// `maxEndpointsPerSlice`, `mirroringMaxEndpointsPerSubset`, `proxyMode`
+/// (`"iptables"`, `"nftables"`, `"ipvs"`), `masqueradeAll`,
+/// `localhostNodePorts`, `nodePortAddresses`, `ipvsScheduler`,
+/// `detectLocalMode`, `kubernetesServiceIP` (`null`: none reserved), `seed`,
+/// `endpointSliceController` and `bootstrap` (`false`: start empty). Absent
+/// keys keep their defaults.
+///
+/// On success stores the new cluster in `*out`. Fails with
+/// `SVCROUTE_STATUS_PARSE` (not a JSON object, an unknown key, a value of
+/// the wrong type), `SVCROUTE_STATUS_INVALID` (a bad CIDR or range, rules
+/// such as one CIDR per family), `SVCROUTE_STATUS_UNSUPPORTED` (a key not
+/// taken yet), `SVCROUTE_STATUS_NULL_ARGUMENT` (`out` is NULL) or
+/// `SVCROUTE_STATUS_INVALID_UTF8`; `*out` is then left unchanged.
+///
+/// Ownership: `config_json` is borrowed for the call only. The cluster
+/// belongs to the caller, who releases it with `svcroute_cluster_free`.
+///
+/// # Safety
+///
+/// `config_json` is NULL or a NUL-terminated string; `out` is NULL or valid
+/// for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn svcroute_cluster_new(
+    config_json: *const c_char,
+    out: *mut *mut svcroute_cluster,
+) -> svcroute_status {
+    boundary::status(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let out = unsafe { args::out_arg(out, "out") }?;
+        let config = if config_json.is_null() {
+            None
+        } else {
+            // SAFETY: as above; not NULL.
+            Some(unsafe { args::str_arg(config_json, "config_json") }?)
+        };
+        let inner = door::new_cluster(config).map_err(door_error)?;
+        out.write(owned::into_handle(svcroute_cluster { inner }));
+        Ok(())
+    })
+}
+
+/// Releases a cluster. NULL is a no-op.
+///
+/// # Safety
+///
+/// `cluster` is NULL or a cluster from `svcroute_cluster_new`, not freed yet
+/// and not in use by another call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn svcroute_cluster_free(cluster: *mut svcroute_cluster) {
+    // SAFETY: the caller's guarantees, as documented above.
+    boundary::value((), || unsafe { owned::free_handle(cluster) })
+}
+
+/// Applies manifests: the `len` bytes at `bytes`, UTF-8 JSON or YAML
+/// (multi-document streams, `List`s, top-level JSON arrays, watch-event
+/// streams such as `kubectl get -w -o json --output-watch-events`).
+///
+/// Atomic: when the call fails, the cluster is exactly as it was. Objects of
+/// kinds svcroute does not model (ConfigMap, Secret, CRDs…) are skipped and
+/// counted, never an error.
+///
+/// On success, unless `changes_json_out` is NULL, stores in
+/// `*changes_json_out` the changes as JSON: `{"created": [...], "updated":
+/// [...], "deleted": [...], "skipped": [...]}`, where the first three list
+/// the objects (`{"apiVersion", "kind", "namespace"?, "name"}`) the call
+/// created, changed and removed (the controllers' EndpointSlices and the
+/// implied namespaces included) and `skipped` lists
+/// `{"apiVersion", "kind", "count"}` for each unmodelled kind.
+///
+/// Fails with `SVCROUTE_STATUS_PARSE` (bad syntax, a field of the wrong type;
+/// the last error names the document, line, object and field),
+/// `SVCROUTE_STATUS_INVALID` (an object the API would refuse),
+/// `SVCROUTE_STATUS_UNSUPPORTED` (a kind in a version svcroute does not
+/// read), `SVCROUTE_STATUS_LIMIT` (nesting too deep),
+/// `SVCROUTE_STATUS_NULL_ARGUMENT` (`cluster` NULL, or `bytes` NULL with
+/// `len > 0`) or `SVCROUTE_STATUS_INVALID_UTF8`; `*changes_json_out` is then
+/// left unchanged.
+///
+/// Ownership: `bytes` is borrowed for the call only. The changes string
+/// belongs to the caller, who releases it with `svcroute_string_free`.
+/// Threads: needs exclusive access to `cluster`.
+///
+/// # Safety
+///
+/// `cluster` is NULL or a live cluster not used by any other call during
+/// this one; `bytes` is NULL or valid for reading `len` bytes;
+/// `changes_json_out` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn svcroute_cluster_apply(
+    cluster: *mut svcroute_cluster,
+    bytes: *const u8,
+    len: usize,
+    changes_json_out: *mut *mut c_char,
+) -> svcroute_status {
+    boundary::status(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let cluster = unsafe { owned::handle_mut(cluster, "cluster") }?;
+        // SAFETY: as above.
+        let text = unsafe { args::utf8_arg(bytes, len, "bytes") }?;
+        let changes = door::apply(&mut cluster.inner, text).map_err(door_error)?;
+        if !changes_json_out.is_null() {
+            // SAFETY: as above; not NULL.
+            write_json(
+                unsafe { args::out_arg(changes_json_out, "changes_json_out") }?,
+                &changes,
+            );
+        }
+        Ok(())
+    })
+}
+
+/// Deletes one object: `kind` as in manifests (`"Service"`, `"Pod"`,
+/// `"EndpointSlice"`…; ASCII case ignored), `namespace` (NULL or `""`:
+/// `default`; ignored for cluster-scoped kinds) and `name`. The controllers
+/// then settle (a deleted Service's EndpointSlices go with it).
+///
+/// On success, unless `changes_json_out` is NULL, stores the changes in
+/// `*changes_json_out`, as `svcroute_cluster_apply` does (`skipped` empty).
+/// Fails with `SVCROUTE_STATUS_NOT_FOUND` (no such object; nothing changes),
+/// `SVCROUTE_STATUS_UNSUPPORTED` (not a kind svcroute models),
+/// `SVCROUTE_STATUS_NULL_ARGUMENT` or `SVCROUTE_STATUS_INVALID_UTF8`.
+///
+/// Ownership: the strings are borrowed for the call only; the changes string
+/// belongs to the caller (`svcroute_string_free`).
+/// Threads: needs exclusive access to `cluster`.
+///
+/// # Safety
+///
+/// `cluster` is NULL or a live cluster not used by any other call during
+/// this one; `kind`, `namespace` and `name` are NULL or NUL-terminated
+/// strings; `changes_json_out` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn svcroute_cluster_delete(
+    cluster: *mut svcroute_cluster,
+    kind: *const c_char,
+    namespace: *const c_char,
+    name: *const c_char,
+    changes_json_out: *mut *mut c_char,
+) -> svcroute_status {
+    boundary::status(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let cluster = unsafe { owned::handle_mut(cluster, "cluster") }?;
+        // SAFETY: as above.
+        let kind = unsafe { args::str_arg(kind, "kind") }?;
+        // SAFETY: as above.
+        let namespace = unsafe { optional_str(namespace, "namespace") }?;
+        // SAFETY: as above.
+        let name = unsafe { args::str_arg(name, "name") }?;
+        let changes =
+            door::delete(&mut cluster.inner, kind, namespace, name).map_err(door_error)?;
+        if !changes_json_out.is_null() {
+            // SAFETY: as above; not NULL.
+            write_json(
+                unsafe { args::out_arg(changes_json_out, "changes_json_out") }?,
+                &changes,
+            );
+        }
+        Ok(())
+    })
+}
+
+/// Lists objects like `kubectl get KIND [-n NAMESPACE | -A] [-l SELECTOR] -o
+/// json`: the objects of `kind` (as for `svcroute_cluster_delete`) in
+/// `namespace` (NULL or `""`: all namespaces) whose labels match `selector`
+/// (kubectl's grammar, `"app=web,tier in (a,b),!canary"`; NULL or `""`:
+/// everything), as a `v1` List (`{"apiVersion": "v1", "kind": "List",
+/// "metadata": {...}, "items": [...]}`) ordered by namespace and name.
+/// An empty result is a List with no items, not an error.
+///
+/// On success stores the JSON in `*out`. Fails with
+/// `SVCROUTE_STATUS_PARSE` (a bad selector; the message gives the byte
+/// position), `SVCROUTE_STATUS_UNSUPPORTED` (not a kind svcroute models),
+/// `SVCROUTE_STATUS_NULL_ARGUMENT` or `SVCROUTE_STATUS_INVALID_UTF8`.
+///
+/// Ownership: the strings are borrowed for the call only; `*out` belongs to
+/// the caller (`svcroute_string_free`).
+/// Threads: read-only; may run concurrently with other read-only calls.
+///
+/// # Safety
+///
+/// `cluster` is NULL or a live cluster not changed by another call during
+/// this one; `kind`, `namespace` and `selector` are NULL or NUL-terminated
+/// strings; `out` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn svcroute_cluster_list_json(
+    cluster: *const svcroute_cluster,
+    kind: *const c_char,
+    namespace: *const c_char,
+    selector: *const c_char,
+    out: *mut *mut c_char,
+) -> svcroute_status {
+    boundary::status(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
+        // SAFETY: as above.
+        let kind = unsafe { args::str_arg(kind, "kind") }?;
+        // SAFETY: as above.
+        let namespace = unsafe { optional_str(namespace, "namespace") }?;
+        // SAFETY: as above.
+        let selector = unsafe { optional_str(selector, "selector") }?;
+        // SAFETY: as above.
+        let out = unsafe { args::out_arg(out, "out") }?;
+        let list = door::list(&cluster.inner, kind, namespace, selector).map_err(door_error)?;
+        write_text(out, &list);
+        Ok(())
+    })
+}
+
+/// The EndpointSlices of Service `namespace/service` (the controllers' and
+/// any other slice labelled `kubernetes.io/service-name: SERVICE`), as a `v1`
+/// List ordered by name: what kube-proxy reads.
+///
+/// On success stores the JSON in `*out`. Fails with
+/// `SVCROUTE_STATUS_NOT_FOUND` when there is no such Service and no slice
+/// names it, `SVCROUTE_STATUS_NULL_ARGUMENT` or
+/// `SVCROUTE_STATUS_INVALID_UTF8`.
+///
+/// Ownership: the strings are borrowed for the call only; `*out` belongs to
+/// the caller (`svcroute_string_free`).
+/// Threads: read-only; may run concurrently with other read-only calls.
+///
+/// # Safety
+///
+/// `cluster` is NULL or a live cluster not changed by another call during
+/// this one; `namespace` and `service` are NULL or NUL-terminated strings;
+/// `out` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn svcroute_cluster_endpoint_slices_json(
+    cluster: *const svcroute_cluster,
+    namespace: *const c_char,
+    service: *const c_char,
+    out: *mut *mut c_char,
+) -> svcroute_status {
+    boundary::status(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
+        // SAFETY: as above.
+        let namespace = unsafe { args::str_arg(namespace, "namespace") }?;
+        // SAFETY: as above.
+        let service = unsafe { args::str_arg(service, "service") }?;
+        // SAFETY: as above.
+        let out = unsafe { args::out_arg(out, "out") }?;
+        let list = door::endpoint_slices(&cluster.inner, namespace, service).map_err(door_error)?;
+        write_text(out, &list);
+        Ok(())
+    })
+}
+
+/// Why Service `namespace/service` has the endpoints it has: for every pod
+/// that could back it, the EndpointSlice controller's verdict and, for pods
+/// it does not select, the labels in the way. JSON:
+/// `{"namespace", "name", "type", "selector", "externalName", "ports": [...],
+/// "readyEndpoints": N, "pods": [{"namespace", "name", "ip", "node",
+/// "verdict", "message", "ports", ...}]}`, `verdict` one of `"Ready"`,
+/// `"NotReady"`, `"Terminating"` (with `"serving"`), `"Skipped"` (with
+/// `"reason"`), `"NotSelected"` (with `"labelMisses"`: `{"key", "wanted",
+/// "found"}`), `"OtherNamespace"`.
+///
+/// On success stores the JSON in `*out`. Fails with
+/// `SVCROUTE_STATUS_NOT_FOUND` (no such Service),
+/// `SVCROUTE_STATUS_NULL_ARGUMENT` or `SVCROUTE_STATUS_INVALID_UTF8`.
+///
+/// Ownership: the strings are borrowed for the call only; `*out` belongs to
+/// the caller (`svcroute_string_free`).
+/// Threads: read-only; may run concurrently with other read-only calls.
+///
+/// # Safety
+///
+/// `cluster` is NULL or a live cluster not changed by another call during
+/// this one; `namespace` and `service` are NULL or NUL-terminated strings;
+/// `out` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn svcroute_cluster_explain_service_json(
+    cluster: *const svcroute_cluster,
+    namespace: *const c_char,
+    service: *const c_char,
+    out: *mut *mut c_char,
+) -> svcroute_status {
+    boundary::status(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
+        // SAFETY: as above.
+        let namespace = unsafe { args::str_arg(namespace, "namespace") }?;
+        // SAFETY: as above.
+        let service = unsafe { args::str_arg(service, "service") }?;
+        // SAFETY: as above.
+        let out = unsafe { args::out_arg(out, "out") }?;
+        let why = door::explain(&cluster.inner, namespace, service).map_err(door_error)?;
+        write_json(out, &why);
+        Ok(())
+    })
+}
+
+/// A string argument that may be NULL.
+///
+/// # Safety
+///
+/// As for [`args::str_arg`].
+unsafe fn optional_str<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>, FfiError> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        // SAFETY: forwarded from the caller; not NULL.
+        unsafe { args::str_arg(ptr, name) }.map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CStr;
+
+    use super::*;
+
+    const MANIFEST: &str = "\
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: shop, labels: {app: web}}
+spec: {nodeName: n1}
+status:
+  phase: Running
+  podIPs: [{ip: 10.244.0.5}]
+  conditions: [{type: Ready, status: \"True\"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {clusterIP: 10.96.0.20, selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+";
+
+    fn take(s: *mut c_char) -> serde_json::Value {
+        let v = serde_json::from_str(unsafe { CStr::from_ptr(s) }.to_str().unwrap()).unwrap();
+        unsafe { crate::svcroute_string_free(s) };
+        v
+    }
+
+    #[test]
+    fn apply_list_slices_explain_delete() {
+        let mut c = std::ptr::null_mut();
+        assert_eq!(
+            unsafe { svcroute_cluster_new(std::ptr::null(), &mut c) },
+            svcroute_status::Ok
+        );
+        let mut changes = std::ptr::null_mut();
+        let s =
+            unsafe { svcroute_cluster_apply(c, MANIFEST.as_ptr(), MANIFEST.len(), &mut changes) };
+        assert_eq!(s, svcroute_status::Ok);
+        let changes = take(changes);
+        assert_eq!(changes["created"].as_array().unwrap().len(), 5, "{changes}");
+        assert_eq!(changes["skipped"][0]["kind"], "ConfigMap");
+        assert_eq!(changes["skipped"][0]["count"], 1);
+
+        let mut out = std::ptr::null_mut();
+        let s = unsafe {
+            svcroute_cluster_list_json(
+                c,
+                c"pod".as_ptr(),
+                std::ptr::null(),
+                c"app=web".as_ptr(),
+                &mut out,
+            )
+        };
+        assert_eq!(s, svcroute_status::Ok);
+        let list = take(out);
+        assert_eq!(list["kind"], "List");
+        assert_eq!(list["items"][0]["metadata"]["name"], "web-1");
+
+        let s = unsafe {
+            svcroute_cluster_endpoint_slices_json(c, c"shop".as_ptr(), c"web".as_ptr(), &mut out)
+        };
+        assert_eq!(s, svcroute_status::Ok);
+        let slices = take(out);
+        assert_eq!(
+            slices["items"][0]["endpoints"][0]["addresses"][0],
+            "10.244.0.5"
+        );
+
+        let s = unsafe {
+            svcroute_cluster_explain_service_json(c, c"shop".as_ptr(), c"web".as_ptr(), &mut out)
+        };
+        assert_eq!(s, svcroute_status::Ok);
+        let why = take(out);
+        assert_eq!(why["readyEndpoints"], 1);
+        assert_eq!(why["pods"][0]["verdict"], "Ready");
+
+        let s = unsafe {
+            svcroute_cluster_delete(
+                c,
+                c"Service".as_ptr(),
+                c"shop".as_ptr(),
+                c"web".as_ptr(),
+                std::ptr::null_mut(),
+            )
+        };
+        assert_eq!(s, svcroute_status::Ok);
+        let s = unsafe {
+            svcroute_cluster_explain_service_json(c, c"shop".as_ptr(), c"web".as_ptr(), &mut out)
+        };
+        assert_eq!(s, svcroute_status::NotFound);
+        unsafe { svcroute_cluster_free(c) };
+    }
+
+    #[test]
+    fn a_failed_apply_changes_nothing() {
+        let mut c = std::ptr::null_mut();
+        let cfg = c"{\"bootstrap\": false}";
+        assert_eq!(
+            unsafe { svcroute_cluster_new(cfg.as_ptr(), &mut c) },
+            svcroute_status::Ok
+        );
+        let before = unsafe { &(*c).inner }.len();
+        // A good namespace, then an event stream whose second object is bad.
+        let text = concat!(
+            r#"{"type": "ADDED", "object": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}}"#,
+            "\n",
+            r#"{"type": "ADDED", "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": "a"}}}"#,
+        );
+        let mut changes = std::ptr::null_mut();
+        let s = unsafe { svcroute_cluster_apply(c, text.as_ptr(), text.len(), &mut changes) };
+        assert_eq!(s, svcroute_status::Invalid);
+        assert!(changes.is_null());
+        assert_eq!(unsafe { &(*c).inner }.len(), before);
+        crate::error::with_last_error_message(|m| {
+            assert!(
+                m.starts_with("document 1 (line 2): Pod a/: metadata.name"),
+                "{m}"
+            )
+        });
+        unsafe { svcroute_cluster_free(c) };
+    }
+}
