@@ -80,8 +80,8 @@
 pub mod api;
 pub mod balance;
 pub mod cluster;
-pub mod dns;
 pub mod dataplane;
+pub mod dns;
 mod error;
 pub mod ipam;
 pub mod labels;

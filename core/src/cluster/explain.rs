@@ -345,7 +345,7 @@ mod tests {
     #[test]
     fn edit_distance_counts_single_edits() {
         assert_eq!(super::edit_distance("payment", "payments"), 1);
-        assert_eq!(super::edit_distance("frontend", "backend"), 4);
+        assert_eq!(super::edit_distance("frontend", "backend"), 5);
         assert_eq!(super::edit_distance("", "ab"), 2);
         assert_eq!(super::edit_distance("same", "same"), 0);
     }
