@@ -688,7 +688,7 @@ pub fn explanation_json(why: &ServiceExplanation) -> Value {
                 PodVerdict::OtherNamespace => "OtherNamespace",
             };
             o.insert("verdict".into(), json!(verdict));
-            o.insert("message".into(), json!(verdict_text(&p.verdict)));
+            o.insert("message".into(), json!(p.verdict.to_string()));
             o.insert(
                 "ports".into(),
                 p.ports
@@ -711,40 +711,6 @@ pub fn explanation_json(why: &ServiceExplanation) -> Value {
         "readyEndpoints": why.ready_endpoints(),
         "pods": pods,
     })
-}
-
-/// A verdict in words (the command line's `explain` wording).
-fn verdict_text(v: &PodVerdict) -> String {
-    match v {
-        PodVerdict::Ready => "ready endpoint".into(),
-        PodVerdict::NotReady => "endpoint, not ready (its Ready condition is not True)".into(),
-        PodVerdict::Terminating { serving: true } => {
-            "endpoint, terminating but serving (used only when nothing is ready)".into()
-        }
-        PodVerdict::Terminating { serving: false } => {
-            "endpoint, terminating and not serving (never used)".into()
-        }
-        PodVerdict::Skipped(SkipReason::NoIp) => "left out: the pod has no IP yet".into(),
-        PodVerdict::Skipped(SkipReason::Terminal(phase)) => {
-            format!("left out: the pod has finished ({})", phase.as_str())
-        }
-        PodVerdict::Skipped(SkipReason::NodeMissing(node)) => {
-            format!("left out: its node \"{node}\" does not exist")
-        }
-        PodVerdict::NotSelected(misses) => {
-            let parts: Vec<String> = misses
-                .iter()
-                .map(|m| match &m.found {
-                    Some(found) => format!("label {}={found}, selector wants {}", m.key, m.wanted),
-                    None => format!("no label {}, selector wants {}={}", m.key, m.key, m.wanted),
-                })
-                .collect();
-            format!("not selected: {}", parts.join("; "))
-        }
-        PodVerdict::OtherNamespace => {
-            "labels match, but a Service selects pods of its own namespace only".into()
-        }
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! indexed update path.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::api::{IntOrString, Kind, Object, ObjectKey, Pod, PodPhase, Service, ServiceType};
 use crate::labels::{Selector, service_selector};
@@ -132,6 +133,58 @@ pub enum PodVerdict {
     NotSelected(Vec<LabelMiss>),
     /// The labels match, but the pod is in another namespace (EP-2).
     OtherNamespace,
+}
+
+/// The verdict in words, as the command line and the doors print it.
+///
+/// ```
+/// use svcroute::cluster::{PodVerdict, SkipReason};
+/// assert_eq!(PodVerdict::Skipped(SkipReason::NoIp).to_string(), "left out: the pod has no IP yet");
+/// ```
+impl fmt::Display for PodVerdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PodVerdict::Ready => f.write_str("ready endpoint"),
+            PodVerdict::NotReady => {
+                f.write_str("endpoint, not ready (its Ready condition is not True)")
+            }
+            PodVerdict::Terminating { serving: true } => {
+                f.write_str("endpoint, terminating but serving (used only when nothing is ready)")
+            }
+            PodVerdict::Terminating { serving: false } => {
+                f.write_str("endpoint, terminating and not serving (never used)")
+            }
+            PodVerdict::Skipped(SkipReason::NoIp) => f.write_str("left out: the pod has no IP yet"),
+            PodVerdict::Skipped(SkipReason::Terminal(phase)) => {
+                write!(f, "left out: the pod has finished ({})", phase.as_str())
+            }
+            PodVerdict::Skipped(SkipReason::NodeMissing(node)) => {
+                write!(f, "left out: its node \"{node}\" does not exist")
+            }
+            PodVerdict::NotSelected(misses) => {
+                f.write_str("not selected: ")?;
+                for (i, m) in misses.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    match &m.found {
+                        Some(found) => {
+                            write!(f, "label {}={found}, selector wants {}", m.key, m.wanted)?
+                        }
+                        None => write!(
+                            f,
+                            "no label {}, selector wants {}={}",
+                            m.key, m.key, m.wanted
+                        )?,
+                    }
+                }
+                Ok(())
+            }
+            PodVerdict::OtherNamespace => {
+                f.write_str("labels match, but a Service selects pods of its own namespace only")
+            }
+        }
+    }
 }
 
 /// Why a selected pod is not published (EP-3).

@@ -1389,44 +1389,21 @@ fn normal_key(key: &ObjectKey) -> ObjectKey {
     k
 }
 
-/// The `default/kubernetes` Service of a fresh cluster.
+/// The `default/kubernetes` Service of a fresh cluster, as stored: the
+/// object [`admission::kubernetes_service`] submits, with the fields that
+/// creating it sets.
 fn kubernetes_service(ip: std::net::IpAddr) -> Service {
-    use crate::api::{
-        IPFamily, IPFamilyPolicy, IntOrString, ServicePort, ServiceSpec, ServiceType,
-    };
-    Service {
-        metadata: ObjectMeta {
-            name: Some("kubernetes".to_owned()),
-            namespace: Some("default".to_owned()),
-            labels: BTreeMap::from([
-                ("component".to_owned(), "apiserver".to_owned()),
-                ("provider".to_owned(), "kubernetes".to_owned()),
-            ]),
-            ..ObjectMeta::default()
-        },
-        spec: ServiceSpec {
-            type_: Some(ServiceType::ClusterIP),
-            cluster_ip: Some(ip.to_string()),
-            cluster_ips: Some(vec![ip.to_string()]),
-            ip_families: vec![if ip.is_ipv6() {
-                IPFamily::IPv6
-            } else {
-                IPFamily::IPv4
-            }],
-            ip_family_policy: Some(IPFamilyPolicy::SingleStack),
-            ports: vec![ServicePort {
-                name: "https".to_owned(),
-                protocol: Some(crate::api::Protocol::TCP),
-                port: 443,
-                target_port: Some(IntOrString::Int(6443)),
-                ..ServicePort::default()
-            }],
-            session_affinity: Some(crate::api::ServiceAffinity::None),
-            internal_traffic_policy: Some(crate::api::ServiceInternalTrafficPolicy::Cluster),
-            ..ServiceSpec::default()
-        },
-        ..Service::default()
-    }
+    use crate::api::{IPFamily, IPFamilyPolicy, ServiceInternalTrafficPolicy};
+    let mut svc = admission::kubernetes_service(ip, 6443);
+    svc.spec.cluster_ips = Some(vec![ip.to_string()]);
+    svc.spec.ip_families = vec![if ip.is_ipv6() {
+        IPFamily::IPv6
+    } else {
+        IPFamily::IPv4
+    }];
+    svc.spec.ip_family_policy = Some(IPFamilyPolicy::SingleStack);
+    svc.spec.internal_traffic_policy = Some(ServiceInternalTrafficPolicy::Cluster);
+    svc
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::io::Write;
 use clap::Args;
 use serde_json::{Value, json};
 use svcroute::ErrorKind;
-use svcroute::cluster::{PodVerdict, ServiceExplanation, SkipReason, explain_service};
+use svcroute::cluster::{ServiceExplanation, explain_service};
 
 use crate::cli::OutputFormat;
 use crate::context::Context;
@@ -53,39 +53,6 @@ pub fn run(args: &ExplainArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErro
     } else {
         Outcome::Negative
     })
-}
-
-fn verdict_text(v: &PodVerdict) -> String {
-    match v {
-        PodVerdict::Ready => "ready endpoint".into(),
-        PodVerdict::NotReady => "endpoint, not ready (its Ready condition is not True)".into(),
-        PodVerdict::Terminating { serving: true } => {
-            "endpoint, terminating but serving (used only when nothing is ready)".into()
-        }
-        PodVerdict::Terminating { serving: false } => {
-            "endpoint, terminating and not serving (never used)".into()
-        }
-        PodVerdict::Skipped(SkipReason::NoIp) => "left out: the pod has no IP yet".into(),
-        PodVerdict::Skipped(SkipReason::Terminal(phase)) => {
-            format!("left out: the pod has finished ({phase:?})")
-        }
-        PodVerdict::Skipped(SkipReason::NodeMissing(node)) => {
-            format!("left out: its node \"{node}\" does not exist")
-        }
-        PodVerdict::NotSelected(misses) => {
-            let parts: Vec<String> = misses
-                .iter()
-                .map(|m| match &m.found {
-                    Some(found) => format!("label {}={found}, selector wants {}", m.key, m.wanted),
-                    None => format!("no label {}, selector wants {}={}", m.key, m.key, m.wanted),
-                })
-                .collect();
-            format!("not selected: {}", parts.join("; "))
-        }
-        PodVerdict::OtherNamespace => {
-            "labels match, but a Service selects pods of its own namespace only".into()
-        }
-    }
 }
 
 fn write_text(out: &mut dyn Write, why: &ServiceExplanation) -> Result<(), CliError> {
@@ -142,7 +109,7 @@ fn write_text(out: &mut dyn Write, why: &ServiceExplanation) -> Result<(), CliEr
         if let Some(node) = &pod.node {
             line.push_str(&format!("  on {node}"));
         }
-        line.push_str(&format!(": {}", verdict_text(&pod.verdict)));
+        line.push_str(&format!(": {}", pod.verdict));
         writeln!(out, "{line}")?;
         for (port, resolved) in &pod.ports {
             let port = if port.is_empty() { "<unnamed>" } else { port };
@@ -171,7 +138,7 @@ fn to_json(why: &ServiceExplanation) -> Value {
         "readyEndpoints": why.ready_endpoints(),
         "pods": why.pods.iter().map(|p| json!({
             "namespace": p.namespace, "name": p.name, "ip": p.ip, "node": p.node,
-            "verdict": verdict_text(&p.verdict),
+            "verdict": p.verdict.to_string(),
             "ports": p.ports.iter().map(|(n, r)| json!({"name": n, "targetPort": r})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
