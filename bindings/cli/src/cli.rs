@@ -61,6 +61,12 @@ pub struct GlobalArgs {
     )]
     pub filenames: Vec<PathBuf>,
 
+    /// Cluster settings (YAML or JSON): cluster domain, service and cluster
+    /// CIDRs, node CIDR mask, node-port range, proxy mode and options. What
+    /// it leaves out is inferred from the input where it can be, and said
+    #[arg(long, value_name = "FILE", global = true, help_heading = "Input")]
+    pub config: Option<PathBuf>,
+
     /// Read the directories given with -f recursively
     #[arg(short = 'R', long, global = true, help_heading = "Input")]
     pub recursive: bool,

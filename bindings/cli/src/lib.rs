@@ -13,6 +13,8 @@
 //! | [`commands`] | the [`commands::Command`] enum and one module per subcommand |
 //! | [`context`] | [`context::Context`]: what a command gets (resolved flags, input, output streams) |
 //! | [`input`] | reading `-f` files, directories and stdin |
+//! | [`load`] | the input folded into objects and a cluster; errors with file, document, object, field |
+//! | [`config`] | the one place that builds the `ClusterConfig`: `--config` and inference |
 //! | [`output`] | printing values as JSON or YAML |
 //! | [`exit`] | exit codes (DECISIONS D5), [`exit::Outcome`] and [`exit::CliError`] |
 //!
@@ -44,12 +46,15 @@ use clap::Parser;
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod context;
 pub mod exit;
 pub mod input;
 pub mod load;
 pub mod output;
+pub mod request;
 pub mod table;
+pub mod via;
 
 use context::Context;
 use exit::{CliError, EXIT_USAGE};

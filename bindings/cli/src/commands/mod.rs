@@ -9,6 +9,7 @@ use crate::exit::{CliError, Outcome};
 
 pub mod explain;
 pub mod get;
+pub mod route;
 pub mod selector;
 pub mod version;
 
@@ -19,6 +20,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// List objects like `kubectl get`: pods, services, endpointslices, nodes, …
     Get(get::GetArgs),
+    /// Trace one connection: what kube-proxy or the Ingress controller does with it, and why
+    Route(route::RouteArgs),
     /// Parse a label selector (canonical form or a pointed error) and match it
     Selector(selector::SelectorArgs),
     /// Print the version of svcroute
@@ -31,6 +34,7 @@ impl Command {
         match self {
             Command::Explain(args) => explain::run(args, ctx),
             Command::Get(args) => get::run(args, ctx),
+            Command::Route(args) => route::run(args, ctx),
             Command::Selector(args) => selector::run(args, ctx),
             Command::Version(args) => version::run(args, ctx),
         }
