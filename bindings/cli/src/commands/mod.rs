@@ -13,6 +13,7 @@ pub mod get;
 pub mod route;
 pub mod selector;
 pub mod simulate;
+pub mod urls;
 pub mod version;
 
 /// What `svcroute` is asked to do.
@@ -30,6 +31,8 @@ pub enum Command {
     Selector(selector::SelectorArgs),
     /// Spread N connections over the endpoints and show the counts with bars
     Simulate(simulate::SimulateArgs),
+    /// Every address that reaches a Service: DNS names, cluster IPs, node ports, load balancers, Ingress
+    Urls(urls::UrlsArgs),
     /// Print the version of svcroute
     Version(version::VersionArgs),
 }
@@ -44,6 +47,7 @@ impl Command {
             Command::Route(args) => route::run(args, ctx),
             Command::Selector(args) => selector::run(args, ctx),
             Command::Simulate(args) => simulate::run(args, ctx),
+            Command::Urls(args) => urls::run(args, ctx),
             Command::Version(args) => version::run(args, ctx),
         }
     }
