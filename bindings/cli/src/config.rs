@@ -267,7 +267,23 @@ fn infer_service_cidrs(config: &mut ClusterConfig, objects: &[Object], notices: 
             IpFamily::V4 => 16,
             IpFamily::V6 => 112,
         };
-        let seeds: Vec<IpAddr> = anchor.into_iter().chain(ips.iter().copied()).collect();
+        // Without the kubernetes Service, the bootstrap one keeps the
+        // configured range's first address: the range must hold it.
+        let keep = if anchor.is_none() {
+            Some(current.network())
+        } else {
+            None
+        };
+        let start = if anchor.is_none() {
+            start.min(current.prefix_len())
+        } else {
+            start
+        };
+        let seeds: Vec<IpAddr> = anchor
+            .into_iter()
+            .chain(keep)
+            .chain(ips.iter().copied())
+            .collect();
         let Some(net) = supernet(&seeds, start) else {
             continue;
         };

@@ -44,16 +44,19 @@ use std::io::{Read, Write};
 
 use clap::Parser;
 
+pub mod age;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod context;
+pub mod describe;
 pub mod exit;
 pub mod input;
 pub mod load;
 pub mod output;
 pub mod request;
 pub mod table;
+pub mod tabwriter;
 pub mod via;
 
 use context::Context;

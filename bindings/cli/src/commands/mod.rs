@@ -7,6 +7,7 @@ use clap::Subcommand;
 use crate::context::Context;
 use crate::exit::{CliError, Outcome};
 
+pub mod describe;
 pub mod dns;
 pub mod explain;
 pub mod get;
@@ -19,6 +20,8 @@ pub mod version;
 /// What `svcroute` is asked to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Show an object the way `kubectl describe` does: service, endpoints, pod, ingress
+    Describe(describe::DescribeArgs),
     /// Look a name up as a pod would: the search-list walk and the answer, dig-style
     Dns(dns::DnsArgs),
     /// Why a Service has (or lacks) each pod as an endpoint
@@ -41,6 +44,7 @@ impl Command {
     /// Runs the command.
     pub fn run(&self, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
         match self {
+            Command::Describe(args) => describe::run(args, ctx),
             Command::Dns(args) => dns::run(args, ctx),
             Command::Explain(args) => explain::run(args, ctx),
             Command::Get(args) => get::run(args, ctx),
