@@ -153,7 +153,9 @@ impl Settings {
             config.node_cidr_mask_size_ipv6 = m;
         }
         if let Some(r) = &self.node_port_range {
-            config.node_port_range = r.parse().map_err(|e| bad("nodePortRange", format!("{e}")))?;
+            config.node_port_range = r
+                .parse()
+                .map_err(|e| bad("nodePortRange", format!("{e}")))?;
         }
         if let Some(seed) = self.seed {
             config.seed = seed;
@@ -351,9 +353,14 @@ fn infer_cluster_cidrs(
                 ));
             }
         }
-        let slot = config.cluster_cidrs.iter().position(|c| c.family() == family);
+        let slot = config
+            .cluster_cidrs
+            .iter()
+            .position(|c| c.family() == family);
         if let Some(i) = slot
-            && of_family.iter().all(|n| config.cluster_cidrs[i].contains_net(n))
+            && of_family
+                .iter()
+                .all(|n| config.cluster_cidrs[i].contains_net(n))
         {
             continue;
         }

@@ -298,7 +298,10 @@ mod tests {
     #[test]
     fn load_errors_name_every_file() {
         let e = Input::from_sources(
-            &[src("a.yaml", "kind: [\n"), src("b.json", "{\"kind\": \"Pod\"}")],
+            &[
+                src("a.yaml", "kind: [\n"),
+                src("b.json", "{\"kind\": \"Pod\"}"),
+            ],
             "default",
         )
         .unwrap_err();

@@ -128,7 +128,10 @@ pub fn parse_target(text: &str) -> Result<Target, CliError> {
         ))
     };
     for scheme in ["http", "https"] {
-        if let Some(rest) = text.strip_prefix(scheme).and_then(|r| r.strip_prefix("://")) {
+        if let Some(rest) = text
+            .strip_prefix(scheme)
+            .and_then(|r| r.strip_prefix("://"))
+        {
             let (host, path) = match rest.find('/') {
                 Some(i) => (&rest[..i], &rest[i..]),
                 None => (rest, "/"),
@@ -271,9 +274,10 @@ impl QuestionArgs {
     ) -> Result<svcroute::dataplane::Request, CliError> {
         let target = parse_target(&self.to)?;
         let protocol = match &self.protocol {
-            Some(p) => p.to_ascii_uppercase().parse().map_err(|e| {
-                CliError::usage(format!("--protocol: {e}"))
-            })?,
+            Some(p) => p
+                .to_ascii_uppercase()
+                .parse()
+                .map_err(|e| CliError::usage(format!("--protocol: {e}")))?,
             None if matches!(target, Target::Http { .. }) => svcroute::dataplane::Protocol::Http,
             None => svcroute::dataplane::Protocol::Tcp,
         };

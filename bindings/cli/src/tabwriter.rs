@@ -76,7 +76,10 @@ fn write_lines(
         for (j, cell) in line.iter().enumerate() {
             out.push_str(cell);
             if j < widths.len() {
-                out.extend(std::iter::repeat_n(' ', widths[j].saturating_sub(width(cell))));
+                out.extend(std::iter::repeat_n(
+                    ' ',
+                    widths[j].saturating_sub(width(cell)),
+                ));
             }
         }
         out.push('\n');

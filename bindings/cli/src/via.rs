@@ -104,7 +104,9 @@ pub fn port_forward(cluster: &Cluster, namespace: &str, to: &str) -> Result<Deci
         format!("kubectl port-forward svc/{name}: kubectl resolves the Service to one pod itself"),
     );
     let number: i32 = port.parse().map_err(|_| {
-        CliError::usage(format!("--to: with --via port-forward the port is the Service's port number, not {port:?}"))
+        CliError::usage(format!(
+            "--to: with --via port-forward the port is the Service's port number, not {port:?}"
+        ))
     })?;
     let Some(sp) = svc.spec.ports.iter().find(|p| p.port == number) else {
         return Err(CliError::of_kind(
@@ -136,7 +138,9 @@ pub fn port_forward(cluster: &Cluster, namespace: &str, to: &str) -> Result<Deci
     let Some(pod) = pods.first() else {
         hop(
             &mut d,
-            format!("no pod of namespace {namespace} matches {sel}: kubectl waits for one, then times out"),
+            format!(
+                "no pod of namespace {namespace} matches {sel}: kubectl waits for one, then times out"
+            ),
         );
         return Ok(d);
     };

@@ -23,7 +23,11 @@ fn run(files: &[&str], args: &[&str], code: i32) -> String {
     run_ok(&refs, code)
 }
 
-const CLUSTERIP: [&str; 3] = ["nodes.yaml", "clusterip-services.yaml", "clusterip-pods.yaml"];
+const CLUSTERIP: [&str; 3] = [
+    "nodes.yaml",
+    "clusterip-services.yaml",
+    "clusterip-pods.yaml",
+];
 
 // Story 1: a frontend and a backend Service over ClusterIP. The backend's
 // three pods are its endpoints (EP-1, EP-4); the frontend pod reaches the
@@ -59,7 +63,11 @@ fn frontend_and_backend_over_cluster_ip() {
             .collect();
         assert_eq!(
             backend,
-            ["backend", "10.244.1.10:8080,10.244.2.10:8080,10.244.3.10:8080", "<unknown>"]
+            [
+                "backend",
+                "10.244.1.10:8080,10.244.2.10:8080,10.244.3.10:8080",
+                "<unknown>"
+            ]
         );
     }
 
@@ -67,7 +75,15 @@ fn frontend_and_backend_over_cluster_ip() {
     let from = format!("pod/{frontend}");
     let text = run(
         &CLUSTERIP,
-        &["route", "--from", &from, "--to", "backend:80", "--seed", "7"],
+        &[
+            "route",
+            "--from",
+            &from,
+            "--to",
+            "backend:80",
+            "--seed",
+            "7",
+        ],
         0,
     );
     assert_eq!(
@@ -90,7 +106,15 @@ fn frontend_and_backend_over_cluster_ip() {
     // iptables picks uniformly at random: about a third each.
     let text = run(
         &CLUSTERIP,
-        &["simulate", "--from", &from, "--to", "backend:80", "--requests", "3000"],
+        &[
+            "simulate",
+            "--from",
+            &from,
+            "--to",
+            "backend:80",
+            "--requests",
+            "3000",
+        ],
         0,
     );
     let shares: Vec<u32> = text
@@ -131,7 +155,10 @@ const NODEPORT: [&str; 3] = ["nodes.yaml", "nodeport-services.yaml", "nodeport-p
 #[test]
 fn node_port_31000_through_every_node() {
     let text = run(&NODEPORT, &["get", "svc", "web"], 0);
-    assert!(text.contains("web    NodePort   10.96.0.20   <none>        80:31000/TCP"), "{text}");
+    assert!(
+        text.contains("web    NodePort   10.96.0.20   <none>        80:31000/TCP"),
+        "{text}"
+    );
     let text = run(&NODEPORT, &["urls", "service", "web"], 0);
     let node_lines: Vec<&str> = text.lines().filter(|l| l.contains(":31000")).collect();
     assert_eq!(
@@ -153,13 +180,24 @@ fn node_port_31000_through_every_node() {
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["result"], "forward", "{json}");
         assert_eq!(v["masquerade"], true, "{json}");
-        assert_eq!(v["endpoints"], serde_json::json!(["10.244.1.10:8080", "10.244.2.10:8080"]));
+        assert_eq!(
+            v["endpoints"],
+            serde_json::json!(["10.244.1.10:8080", "10.244.2.10:8080"])
+        );
         assert_eq!(v["trace"][0]["rule"], "KP-3");
     }
     // Not a node port: nothing on the node answers.
     let json = run(
         &NODEPORT,
-        &["route", "--from", "203.0.113.7", "--to", "192.168.49.11:31001", "-o", "json"],
+        &[
+            "route",
+            "--from",
+            "203.0.113.7",
+            "--to",
+            "192.168.49.11:31001",
+            "-o",
+            "json",
+        ],
         1,
     );
     assert!(json.contains("\"result\""), "{json}");
@@ -183,7 +221,19 @@ fn external_name_to_an_outside_api() {
         ),
         "{text}"
     );
-    let json = run(&files, &["route", "--from", "pod/any", "--to", "weather:443", "-o", "json"], 0);
+    let json = run(
+        &files,
+        &[
+            "route",
+            "--from",
+            "pod/any",
+            "--to",
+            "weather:443",
+            "-o",
+            "json",
+        ],
+        0,
+    );
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["result"], "cname");
     assert_eq!(v["cname"], "api.weather.example");
@@ -220,7 +270,11 @@ fn three_hosts_through_one_ingress() {
         ("baz.example", "10.244.3.10:8080"),
     ] {
         let to = format!("http://{host}/cart");
-        let json = run(&INGRESS, &["route", "--from", "203.0.113.7", "--to", &to, "-o", "json"], 0);
+        let json = run(
+            &INGRESS,
+            &["route", "--from", "203.0.113.7", "--to", &to, "-o", "json"],
+            0,
+        );
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["result"], "forward", "{json}");
         assert_eq!(v["chosen"], ip, "{json}");
@@ -228,7 +282,15 @@ fn three_hosts_through_one_ingress() {
     }
     let json = run(
         &INGRESS,
-        &["route", "--from", "203.0.113.7", "--to", "http://qux.example/", "-o", "json"],
+        &[
+            "route",
+            "--from",
+            "203.0.113.7",
+            "--to",
+            "http://qux.example/",
+            "-o",
+            "json",
+        ],
         1,
     );
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -273,7 +335,16 @@ fn deployments_from_kubectl_list_with_wide_columns() {
     let header = text.lines().next().unwrap();
     assert_eq!(
         header.split_whitespace().collect::<Vec<_>>(),
-        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"]
+        [
+            "NAME",
+            "READY",
+            "UP-TO-DATE",
+            "AVAILABLE",
+            "AGE",
+            "CONTAINERS",
+            "IMAGES",
+            "SELECTOR"
+        ]
     );
     assert!(text.contains("registry.example/backend:1.0"), "{text}");
     assert!(text.contains("app=backend"), "{text}");

@@ -2,7 +2,6 @@
 //! describe layouts ([`crate::describe`]); without NAME, every object of
 //! the type in the namespace, separated by a blank line as kubectl does.
 
-
 use clap::Args;
 use svcroute::ErrorKind;
 use svcroute::api::{Kind, Object};

@@ -96,9 +96,7 @@ pub fn run(args: &DnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
             .strip_prefix("pod/")
             .or_else(|| from.strip_prefix("po/"))
             .unwrap_or(from);
-        let (ns, name) = rest
-            .split_once('/')
-            .unwrap_or((ctx.namespace(), rest));
+        let (ns, name) = rest.split_once('/').unwrap_or((ctx.namespace(), rest));
         let key = ObjectKey {
             kind: Kind::Pod,
             namespace: Some(ns.to_owned()),
@@ -239,7 +237,11 @@ fn write_text(
             writeln!(out, "{r}")?;
         }
         writeln!(out)?;
-        if walk.answer.iter().all(|r| r.record_type() == RecordType::Cname) {
+        if walk
+            .answer
+            .iter()
+            .all(|r| r.record_type() == RecordType::Cname)
+        {
             writeln!(
                 out,
                 ";; the CNAME target is outside the cluster: the pod's resolver asks again and the upstream DNS answers"

@@ -218,7 +218,14 @@ pub fn headers(kind: Kind) -> (Vec<&'static str>, Vec<&'static str>) {
             vec!["IP", "NODE", "NOMINATED NODE", "READINESS GATES"],
         ),
         Kind::Service => (
-            vec!["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"],
+            vec![
+                "NAME",
+                "TYPE",
+                "CLUSTER-IP",
+                "EXTERNAL-IP",
+                "PORT(S)",
+                "AGE",
+            ],
             vec!["SELECTOR"],
         ),
         Kind::Node => (
@@ -233,7 +240,10 @@ pub fn headers(kind: Kind) -> (Vec<&'static str>, Vec<&'static str>) {
         ),
         Kind::Namespace => (vec!["NAME", "STATUS", "AGE"], vec![]),
         Kind::Endpoints => (vec!["NAME", "ENDPOINTS", "AGE"], vec![]),
-        Kind::EndpointSlice => (vec!["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], vec![]),
+        Kind::EndpointSlice => (
+            vec!["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"],
+            vec![],
+        ),
         Kind::Ingress => (
             vec!["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"],
             vec![],
@@ -427,9 +437,10 @@ fn cells(object: &Object) -> Vec<String> {
         Object::IngressClass(ic) => vec![
             name,
             ic.spec.controller.clone().unwrap_or_default(),
-            ic.spec.parameters.as_ref().map_or("<none>".to_string(), |p| {
-                format!("{}/{}", p.kind, p.name)
-            }),
+            ic.spec
+                .parameters
+                .as_ref()
+                .map_or("<none>".to_string(), |p| format!("{}/{}", p.kind, p.name)),
             age,
         ],
         Object::Deployment(d) => {
@@ -515,11 +526,7 @@ fn template(
         .and_then(|s| s.to_selector().ok())
         .map(|s| s.to_string())
         .unwrap_or_default();
-    vec![
-        names.join(","),
-        images.join(","),
-        table::or_none(selector),
-    ]
+    vec![names.join(","), images.join(","), table::or_none(selector)]
 }
 
 fn join_host_port(ip: &str, port: i32) -> String {
@@ -541,7 +548,12 @@ fn format_endpoints(ep: &svcroute::api::Endpoints) -> String {
             addrs.extend(subset.addresses.iter().map(|a| a.ip.clone()));
         }
         for p in &subset.ports {
-            addrs.extend(subset.addresses.iter().map(|a| join_host_port(&a.ip, p.port)));
+            addrs.extend(
+                subset
+                    .addresses
+                    .iter()
+                    .map(|a| join_host_port(&a.ip, p.port)),
+            );
         }
     }
     abbreviate(&addrs)
@@ -561,7 +573,12 @@ fn service_cluster_ip(svc: &Service) -> String {
         .spec
         .cluster_ip
         .clone()
-        .or_else(|| svc.spec.cluster_ips.as_ref().and_then(|v| v.first().cloned()))
+        .or_else(|| {
+            svc.spec
+                .cluster_ips
+                .as_ref()
+                .and_then(|v| v.first().cloned())
+        })
         .unwrap_or_default();
     table::or_none(ip)
 }

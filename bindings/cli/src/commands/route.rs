@@ -6,7 +6,9 @@
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
-use svcroute::dataplane::{Dataplane, Decision, Masquerade, Millis, Outcome as Result_, RouteState};
+use svcroute::dataplane::{
+    Dataplane, Decision, Masquerade, Millis, Outcome as Result_, RouteState,
+};
 
 use crate::cli::OutputFormat;
 use crate::context::Context;

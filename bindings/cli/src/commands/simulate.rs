@@ -130,11 +130,8 @@ pub fn run(args: &SimulateArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
             .map_err(|e| CliError::of_kind(e.kind(), e.to_string()))
     };
     let first = route(&mut state)?;
-    let mut counts: BTreeMap<String, u64> = first
-        .endpoints
-        .iter()
-        .map(|e| (e.to_string(), 0))
-        .collect();
+    let mut counts: BTreeMap<String, u64> =
+        first.endpoints.iter().map(|e| (e.to_string(), 0)).collect();
     let mut undelivered = 0u64;
     let spread_by = match &chosen_algorithm {
         Some(a) => {

@@ -132,10 +132,9 @@ pub fn service_urls(cluster: &Cluster, svc: &Service) -> Vec<Url> {
         }
     };
     let what = match ty {
-        ServiceType::ExternalName => format!(
-            "CNAME {}",
-            svc.spec.external_name.as_deref().unwrap_or("")
-        ),
+        ServiceType::ExternalName => {
+            format!("CNAME {}", svc.spec.external_name.as_deref().unwrap_or(""))
+        }
         _ if svc.is_headless() => "the ready pods' IPs (headless)".to_owned(),
         _ => "the cluster IP".to_owned(),
     };
@@ -145,7 +144,12 @@ pub fn service_urls(cluster: &Cluster, svc: &Service) -> Vec<Url> {
         } else {
             format!("{}, {what}", port_label(pname, *port))
         };
-        push("same-namespace", "dns", with_port(&name, *port), note.clone());
+        push(
+            "same-namespace",
+            "dns",
+            with_port(&name, *port),
+            note.clone(),
+        );
     }
     for suffix in [
         format!("{name}.{ns}"),
@@ -212,11 +216,19 @@ pub fn service_urls(cluster: &Cluster, svc: &Service) -> Vec<Url> {
             if local_only && !local_nodes.contains(&node_name) {
                 continue;
             }
-            for a in node.status.addresses.iter().filter(|a| a.type_ == "InternalIP") {
+            for a in node
+                .status
+                .addresses
+                .iter()
+                .filter(|a| a.type_ == "InternalIP")
+            {
                 for p in &svc.spec.ports {
                     if let Some(np) = p.node_port {
                         let note = if local_only {
-                            format!("{}, node {node_name} (has a local endpoint)", port_label(&p.name, p.port))
+                            format!(
+                                "{}, node {node_name} (has a local endpoint)",
+                                port_label(&p.name, p.port)
+                            )
                         } else {
                             format!("{}, node {node_name}", port_label(&p.name, p.port))
                         };
@@ -336,7 +348,8 @@ fn write_text(out: &mut dyn Write, svc: &Service, urls: &[Url]) -> Result<(), Cl
             writeln!(out, "  {:<width$}   {}", u.address, u.note)?;
         }
     }
-    if svc.service_type() == ServiceType::LoadBalancer && svc.status.load_balancer.ingress.is_empty()
+    if svc.service_type() == ServiceType::LoadBalancer
+        && svc.status.load_balancer.ingress.is_empty()
     {
         writeln!(
             out,
@@ -344,7 +357,12 @@ fn write_text(out: &mut dyn Write, svc: &Service, urls: &[Url]) -> Result<(), Cl
         )?;
     }
     let local = svc.spec.external_traffic_policy == Some(ServiceExternalTrafficPolicy::Local);
-    if local && matches!(svc.service_type(), ServiceType::NodePort | ServiceType::LoadBalancer) {
+    if local
+        && matches!(
+            svc.service_type(),
+            ServiceType::NodePort | ServiceType::LoadBalancer
+        )
+    {
         writeln!(
             out,
             "externalTrafficPolicy Local: only nodes with a ready local endpoint answer on the node port"

@@ -46,7 +46,11 @@ pub fn describe_endpoints(ep: &Endpoints) -> String {
             w.push_str("    Name\tPort\tProtocol\n");
             w.push_str("    ----\t----\t--------\n");
             for p in &subset.ports {
-                let name = if p.name.is_empty() { "<unset>" } else { &p.name };
+                let name = if p.name.is_empty() {
+                    "<unset>"
+                } else {
+                    &p.name
+                };
                 let _ = writeln!(
                     w,
                     "    {name}\t{}\t{}",

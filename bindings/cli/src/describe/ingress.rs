@@ -119,7 +119,11 @@ pub fn describe_ingress(cluster: &Cluster, ing: &Ingress) -> String {
     for rule in &ing.spec.rules {
         let Some(http) = &rule.http else { continue };
         count += 1;
-        let host = rule.host.as_deref().filter(|h| !h.is_empty()).unwrap_or("*");
+        let host = rule
+            .host
+            .as_deref()
+            .filter(|h| !h.is_empty())
+            .unwrap_or("*");
         let _ = writeln!(w, "  {host}\t");
         for p in &http.paths {
             let _ = writeln!(

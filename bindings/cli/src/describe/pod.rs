@@ -112,7 +112,11 @@ pub fn describe_pod(pod: &Pod) -> String {
         if h.contains(',') {
             let _ = writeln!(w, "    Host Ports:\t{h}");
         } else {
-            let _ = writeln!(w, "    Host Port:\t{}", if h.is_empty() { "<none>" } else { &h });
+            let _ = writeln!(
+                w,
+                "    Host Port:\t{}",
+                if h.is_empty() { "<none>" } else { &h }
+            );
         }
         w.push_str("    Environment:\t<none>\n");
         w.push_str("    Mounts:\t<none>\n");

@@ -44,7 +44,11 @@ pub fn describe_service(cluster: &Cluster, svc: &Service) -> String {
     let _ = writeln!(
         w,
         "Selector:\t{}",
-        if selector.is_empty() { "<none>" } else { &selector }
+        if selector.is_empty() {
+            "<none>"
+        } else {
+            &selector
+        }
     );
     let _ = writeln!(w, "Type:\t{ty}");
     let cluster_ips: Vec<String> = svc
@@ -54,9 +58,11 @@ pub fn describe_service(cluster: &Cluster, svc: &Service) -> String {
         .filter(|v| !v.is_empty())
         .or_else(|| svc.spec.cluster_ip.clone().map(|ip| vec![ip]))
         .unwrap_or_default();
-    let policy = svc.spec.ip_family_policy.map(|p| p.to_string()).or_else(|| {
-        (ty != ServiceType::ExternalName).then(|| "SingleStack".to_owned())
-    });
+    let policy = svc
+        .spec
+        .ip_family_policy
+        .map(|p| p.to_string())
+        .or_else(|| (ty != ServiceType::ExternalName).then(|| "SingleStack".to_owned()));
     if let Some(p) = policy {
         let _ = writeln!(w, "IP Family Policy:\t{p}");
     }
@@ -98,7 +104,12 @@ pub fn describe_service(cluster: &Cluster, svc: &Service) -> String {
     if !svc.spec.external_ips.is_empty() {
         let _ = writeln!(w, "External IPs:\t{}", svc.spec.external_ips.join(","));
     }
-    if let Some(ip) = svc.spec.load_balancer_ip.as_deref().filter(|s| !s.is_empty()) {
+    if let Some(ip) = svc
+        .spec
+        .load_balancer_ip
+        .as_deref()
+        .filter(|s| !s.is_empty())
+    {
         let _ = writeln!(w, "Desired LoadBalancer IP:\t{ip}");
     }
     if let Some(n) = svc.spec.external_name.as_deref().filter(|s| !s.is_empty()) {
@@ -157,15 +168,22 @@ pub fn describe_service(cluster: &Cluster, svc: &Service) -> String {
         .session_affinity
         .map_or("None".to_owned(), |a| a.to_string());
     let _ = writeln!(w, "Session Affinity:\t{affinity}");
-    let etp = svc.spec.external_traffic_policy.map(|p| p.to_string()).or_else(|| {
-        matches!(ty, ServiceType::NodePort | ServiceType::LoadBalancer).then(|| "Cluster".to_owned())
-    });
+    let etp = svc
+        .spec
+        .external_traffic_policy
+        .map(|p| p.to_string())
+        .or_else(|| {
+            matches!(ty, ServiceType::NodePort | ServiceType::LoadBalancer)
+                .then(|| "Cluster".to_owned())
+        });
     if let Some(p) = etp {
         let _ = writeln!(w, "External Traffic Policy:\t{p}");
     }
-    let itp = svc.spec.internal_traffic_policy.map(|p| p.to_string()).or_else(|| {
-        (ty != ServiceType::ExternalName).then(|| "Cluster".to_owned())
-    });
+    let itp = svc
+        .spec
+        .internal_traffic_policy
+        .map(|p| p.to_string())
+        .or_else(|| (ty != ServiceType::ExternalName).then(|| "Cluster".to_owned()));
     if let Some(p) = itp {
         let _ = writeln!(w, "Internal Traffic Policy:\t{p}");
     }
