@@ -65,7 +65,7 @@ impl Input {
     ///     apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n".into() };
     /// let input = Input::from_sources(&[src], "shop").unwrap();
     /// assert_eq!(input.objects[0].namespace(), Some("shop"));
-    /// assert_eq!(input.origins[0].to_string(), "a.yaml: document 1 (line 4)");
+    /// assert_eq!(input.origins[0].to_string(), "a.yaml: document 1 (line 5)");
     /// assert_eq!(input.skipped["ConfigMap"], 1);
     /// ```
     pub fn from_sources(sources: &[Source], namespace: &str) -> Result<Input, CliError> {
@@ -89,7 +89,7 @@ impl Input {
                 *skipped.entry(meta.kind.clone()).or_default() += count;
             }
             // Plain objects and watch events, in input order.
-            let mut entries: Vec<((usize, Option<usize>), Option<usize>, Entry)> = Vec::new();
+            let mut entries: Vec<(Position, Option<usize>, Entry)> = Vec::new();
             for o in loaded.objects {
                 entries.push(((o.document, o.item), o.line, Entry::Put(o.value)));
             }
@@ -192,6 +192,9 @@ impl Input {
         CliError::of_kind(err.kind(), lines.join("\n"))
     }
 }
+
+/// (document, List item): the order of objects in one input.
+type Position = (usize, Option<usize>);
 
 enum Entry {
     Put(Object),

@@ -43,7 +43,7 @@ pub struct SimulateArgs {
     pub requests: u32,
     /// Spread with this algorithm of svcroute::balance instead of the
     /// proxy mode's own: round-robin, smooth-weighted, random,
-    /// weighted-random, iptables, nftables, ipvs[:SCHEDULER], least-request,
+    /// weighted-random, iptables, nftables, ipvs\[:SCHEDULER\], least-request,
     /// peak-ewma, maglev, ketama, jump, rendezvous
     #[arg(long, value_name = "A")]
     pub algorithm: Option<String>,

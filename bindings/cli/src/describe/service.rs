@@ -19,7 +19,8 @@ use crate::tabwriter;
 ///     namespace: Some("default".into()), name: "kubernetes".into() };
 /// let Some(svcroute::api::Object::Service(s)) = c.get(&key) else { panic!() };
 /// let text = svcroute_cli::describe::describe_service(&c, s);
-/// assert!(text.starts_with("Name:              kubernetes\nNamespace:         default\n"), "{text}");
+/// assert!(text.contains("\nType:                     ClusterIP\n"), "{text}");
+/// assert!(text.ends_with("\nEvents:                   <none>\n"), "{text}");
 /// ```
 pub fn describe_service(cluster: &Cluster, svc: &Service) -> String {
     let mut w = String::new();
