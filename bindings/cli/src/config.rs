@@ -7,6 +7,11 @@
 //! service CIDR in the `default/kubernetes` Service, its cluster CIDR and
 //! node mask in the nodes' `podCIDRs`), and says what it inferred.
 //!
+//! A command-line flag that sets the cluster (a node count, a load-balancer
+//! pool, a cloud) belongs here too: a key of [`Settings`] that the flag
+//! fills before [`cluster_config`] runs, so that the file, the flag and the
+//! inference meet in one place.
+//!
 //! A settings file (YAML or JSON; every key optional, unknown keys are an
 //! error):
 //!

@@ -19,7 +19,10 @@ use crate::{age, load, output, table};
 /// Flags of `svcroute get`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct GetArgs {
-    /// Resource types, comma-separated (`pods`, `svc`, `endpointslices`, `nodes`, …)
+    /// Resource types, comma-separated: services (svc), endpoints (ep),
+    /// endpointslices, pods (po), deployments (deploy), replicasets (rs),
+    /// statefulsets (sts), daemonsets (ds), nodes (no), namespaces (ns),
+    /// ingresses (ing), ingressclasses
     pub types: String,
     /// Only the object with this name
     pub name: Option<String>,
