@@ -651,3 +651,56 @@ fn urls_as_json_and_the_readme_example_still_explains() {
         "{text}"
     );
 }
+
+// urls: under externalTrafficPolicy Local only the nodes with a ready local
+// endpoint answer on the node port (KP-8); the load balancer's address and
+// externalIPs lead to the Service; a headless Service has per-pod names.
+#[test]
+fn urls_of_a_load_balancer_with_local_policy_and_of_a_headless_service() {
+    let nodes = fixture("nodes.yaml");
+    let lb = fixture("lb-and-headless.yaml");
+    let args = [
+        "-f", &nodes, "-f", &lb, "-n", "web", "urls", "svc", "shop", "-o", "json",
+    ];
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&args, 0)).unwrap();
+    let outside: Vec<(&str, &str)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["from"] == "outside")
+        .map(|u| (u["kind"].as_str().unwrap(), u["address"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outside,
+        [
+            ("node-port", "192.168.49.12:30500"),
+            ("load-balancer", "203.0.113.50:80"),
+            ("external-ip", "198.51.100.20:80")
+        ]
+    );
+    // Each address traces: the load balancer's goes to the local endpoint.
+    for to in ["192.168.49.12:30500", "203.0.113.50:80", "198.51.100.20:80"] {
+        let args = [
+            "-f",
+            &nodes,
+            "-f",
+            &lb,
+            "route",
+            "--from",
+            "198.51.100.9",
+            "--to",
+            to,
+            "-o",
+            "json",
+        ];
+        let v: serde_json::Value = serde_json::from_str(&run_ok(&args, 0)).unwrap();
+        assert_eq!(v["chosen"], "10.244.2.50:8080", "{to}: {v}");
+    }
+    let args = ["-f", &nodes, "-f", &lb, "-n", "web", "urls", "svc", "db"];
+    let text = run_ok(&args, 0);
+    assert!(
+        text.contains("  db-0.db.web.svc.cluster.local   endpoint 10.244.1.50\n"),
+        "{text}"
+    );
+    assert!(!text.contains("cluster IP"), "{text}");
+}
