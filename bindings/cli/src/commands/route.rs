@@ -7,7 +7,7 @@ use std::io::Write;
 
 use clap::{Args, ValueEnum};
 use svcroute::dataplane::{
-    Dataplane, Decision, Masquerade, Millis, Outcome as Result_, RouteState,
+    Dataplane, Decision, Masquerade, Millis, Outcome as Result_, Render, RouteState,
 };
 
 use crate::cli::OutputFormat;
@@ -190,6 +190,49 @@ pub fn write_text(out: &mut dyn Write, header: &str, d: &Decision) -> Result<(),
             "Ingress:      {} {rule} -> {}{port}",
             m.ingress, m.service
         )?;
+    }
+    if let Some(r) = &d.render {
+        match r {
+            Render::Iptables {
+                endpoint_order,
+                probabilities,
+            } => {
+                let rules: Vec<String> = endpoint_order
+                    .iter()
+                    .zip(probabilities)
+                    .map(|(e, p)| match p {
+                        Some(p) => format!("{e} (--probability {p})"),
+                        None => e.clone(),
+                    })
+                    .collect();
+                writeln!(out, "iptables:     {}", rules.join(", "))?;
+            }
+            Render::Nftables {
+                numgen_mod,
+                vmap_order,
+            } => writeln!(
+                out,
+                "nftables:     numgen random mod {numgen_mod} vmap {{ {} }}",
+                vmap_order
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| format!("{i} : {e}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?,
+            Render::Ipvs {
+                scheduler,
+                real_server_weights,
+            } => writeln!(
+                out,
+                "IPVS:         scheduler {scheduler}, real servers {}",
+                real_server_weights
+                    .iter()
+                    .map(|(e, w)| format!("{e} weight {w}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?,
+        }
     }
     writeln!(out, "Trace:")?;
     for (i, hop) in d.trace.iter().enumerate() {
