@@ -164,6 +164,8 @@ fn verdict_code(v: &PodVerdict) -> &'static str {
         PodVerdict::NotSelected(_) => "not-selected",
         PodVerdict::OtherNamespace => "other-namespace",
         #[allow(unreachable_patterns)]
+        PodVerdict::Skipped(_) => "skipped",
+        #[allow(unreachable_patterns)]
         _ => "other",
     }
 }
