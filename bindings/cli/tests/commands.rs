@@ -324,6 +324,10 @@ fn describe_pod_and_errors() {
         "{text}"
     );
     assert!(
+        text.contains("\nNode:         node-a/192.168.10.11\n"),
+        "{text}"
+    );
+    assert!(
         text.contains("\nLabels:       app=backend\n              version=1.4\n"),
         "{text}"
     );

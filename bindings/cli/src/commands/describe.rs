@@ -86,11 +86,29 @@ pub fn run(args: &DescribeArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
         let text = match o {
             Object::Service(s) => describe::describe_service(&cluster, s),
             Object::Endpoints(e) => describe::describe_endpoints(e),
-            Object::Pod(p) => describe::describe_pod(p),
+            Object::Pod(p) => describe::describe_pod(p, node_ip(&cluster, p).as_deref()),
             Object::Ingress(i) => describe::describe_ingress(&cluster, i),
             _ => continue,
         };
         write!(ctx.stdout, "{text}")?;
     }
     Ok(Outcome::Positive)
+}
+
+/// The InternalIP of the pod's node.
+fn node_ip(cluster: &svcroute::cluster::Cluster, pod: &svcroute::api::Pod) -> Option<String> {
+    let key = svcroute::api::ObjectKey {
+        kind: Kind::Node,
+        namespace: None,
+        name: pod.spec.node_name.clone()?,
+    };
+    match cluster.get(&key) {
+        Some(Object::Node(n)) => n
+            .status
+            .addresses
+            .iter()
+            .find(|a| a.type_ == "InternalIP")
+            .map(|a| a.address.clone()),
+        _ => None,
+    }
 }

@@ -27,17 +27,19 @@ fn ports(ports: &[ContainerPort], host: bool) -> String {
     list.join(", ")
 }
 
-/// kubectl's describe layout of a Pod.
+/// kubectl's describe layout of a Pod. `node_ip` is the node's InternalIP,
+/// shown when the pod's `status.hostIP` is not in the input (the kubelet
+/// sets it to that address).
 ///
 /// ```
 /// let pod: svcroute::api::Pod = serde_json::from_str(r#"{"metadata": {"name": "web-1", "namespace": "shop"},
 ///   "spec": {"nodeName": "n1", "containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": 80}]}]},
 ///   "status": {"phase": "Running", "podIP": "10.244.0.5", "hostIP": "192.168.0.1"}}"#).unwrap();
-/// let text = svcroute_cli::describe::describe_pod(&pod);
+/// let text = svcroute_cli::describe::describe_pod(&pod, Some("192.168.0.9"));
 /// assert!(text.contains("\nNode:         n1/192.168.0.1\n"), "{text}");
 /// assert!(text.contains("\n    Port:         80/TCP\n"), "{text}");
 /// ```
-pub fn describe_pod(pod: &Pod) -> String {
+pub fn describe_pod(pod: &Pod, node_ip: Option<&str>) -> String {
     let mut w = String::new();
     let _ = writeln!(w, "Name:\t{}", pod.metadata.name.as_deref().unwrap_or(""));
     let _ = writeln!(
@@ -51,7 +53,7 @@ pub fn describe_pod(pod: &Pod) -> String {
             let _ = writeln!(
                 w,
                 "Node:\t{node}/{}",
-                pod.status.host_ip.as_deref().unwrap_or("")
+                pod.status.host_ip.as_deref().or(node_ip).unwrap_or("")
             );
         }
     }
