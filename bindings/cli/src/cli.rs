@@ -50,8 +50,11 @@ pub struct Cli {
 #[derive(Debug, Clone, Default, Args)]
 pub struct GlobalArgs {
     /// Manifests to read: a file, a directory (its .json, .yaml and .yml
-    /// files), or - for stdin. Repeatable. JSON or YAML; single objects,
-    /// multi-document streams, Lists and `kubectl get -o json|yaml` dumps
+    /// files; subdirectories with -R), or - for stdin. Repeatable. JSON or
+    /// YAML; single objects, multi-document streams, Lists, `kubectl get -o
+    /// json|yaml` dumps and watch-event streams (`kubectl get -w -o json`:
+    /// the state the events leave). Kinds svcroute does not model are
+    /// skipped with one notice
     #[arg(
         short = 'f',
         long = "filename",
