@@ -348,6 +348,14 @@ fn describe_pod_and_errors() {
         "{}",
         stderr(&out)
     );
+    let json = run_ok(
+        &[
+            "describe", "svc", "frontend", "-n", "shop", "-o", "json", "-f", SHOP,
+        ],
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["spec"]["ports"][0]["nodePort"], 30080);
     let out = svcroute(&["describe", "node", "x", "-f", SHOP]);
     assert_eq!(out.status.code(), Some(2));
 }

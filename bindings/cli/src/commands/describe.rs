@@ -1,16 +1,18 @@
 //! `svcroute describe service|endpoints|pod|ingress NAME [-n NS]`: kubectl's
 //! describe layouts ([`crate::describe`]); without NAME, every object of
 //! the type in the namespace, separated by a blank line as kubectl does.
+//! `-o json|yaml` gives the objects themselves, as `get` does.
 
 use clap::Args;
 use svcroute::ErrorKind;
 use svcroute::api::{Kind, Object};
 use svcroute::labels::Selector;
 
+use crate::cli::OutputFormat;
 use crate::context::{Context, Scope};
 use crate::describe;
 use crate::exit::{CliError, Outcome};
-use crate::load;
+use crate::{load, output};
 
 /// Flags of `svcroute describe`.
 #[derive(Debug, Clone, Default, Args)]
@@ -28,7 +30,7 @@ pub struct DescribeArgs {
 
 /// Describes the objects.
 pub fn run(args: &DescribeArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
-    ctx.output_format("describe", &[])?;
+    let format = ctx.output_format("describe", &[OutputFormat::Json, OutputFormat::Yaml])?;
     let (resource, name) = match args.resource.split_once('/') {
         Some((r, n)) => (r, Some(n.to_owned())),
         None => (args.resource.as_str(), args.name.clone()),
@@ -76,6 +78,20 @@ pub fn run(args: &DescribeArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
             ));
         }
         writeln!(ctx.stderr, "No resources found in {namespace} namespace.")?;
+        return Ok(Outcome::Positive);
+    }
+    if let Some(f) = format {
+        // Machine-readable: the objects as stored, as `get -o json` gives them.
+        let value = if name.is_some() && found.len() == 1 {
+            serde_json::to_value(found[0])
+        } else {
+            serde_json::to_value(&found).map(|items| {
+                serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items,
+                                   "metadata": {"resourceVersion": ""}})
+            })
+        }
+        .map_err(|e| CliError::of_kind(ErrorKind::Invalid, format!("cannot encode object: {e}")))?;
+        output::write_structured(ctx.stdout, f, &value)?;
         return Ok(Outcome::Positive);
     }
     for (i, o) in found.iter().enumerate() {
