@@ -13,11 +13,16 @@ use std::net::SocketAddr;
 
 use clap::Args;
 use serde_json::json;
+use svcroute::api::{Kind, Object, ObjectKey};
 use svcroute::balance::{
     Algorithm, Backend, Balancer, FlowHash, FlowKey, IpvsScheduler, KetamaConfig, MaglevConfig,
     PeakEwmaConfig, Request as LbRequest, Rng,
 };
-use svcroute::dataplane::{Dataplane, Decision, Millis, RouteState, Source};
+use svcroute::cluster::Cluster;
+use svcroute::dataplane::{
+    Dataplane, Decision, Destination, Millis, Outcome as RouteOutcome, Pick, Request, RouteState,
+    Source,
+};
 
 use crate::cli::OutputFormat;
 use crate::context::Context;
@@ -157,13 +162,33 @@ pub fn run(args: &SimulateArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
             a.name().to_owned()
         }
         None => {
-            let mut tally = |d: &Decision| match (d.chosen, d.packet_fate) {
-                (Some(c), None) => *counts.entry(c.to_string()).or_default() += 1,
-                _ => undelivered += 1,
-            };
-            tally(&first);
-            for _ in 1..args.requests {
-                tally(&route(&mut state)?);
+            tally(&first, &mut counts, &mut undelivered);
+            match fast_path(&cluster, &request, &first) {
+                // A pod to a cluster IP: the dataplane's allocation-free
+                // pick (the same rules as `route`, without the trace).
+                Some((client, node, dest)) => {
+                    for _ in 1..args.requests {
+                        match dataplane.pick(
+                            client,
+                            &node,
+                            dest,
+                            request.protocol,
+                            &mut state,
+                            Millis(0),
+                        ) {
+                            Pick::Endpoint(e) => *counts.entry(e.to_string()).or_default() += 1,
+                            Pick::NotClusterIp => {
+                                tally(&route(&mut state)?, &mut counts, &mut undelivered)
+                            }
+                            Pick::Reject | Pick::Drop => undelivered += 1,
+                        }
+                    }
+                }
+                None => {
+                    for _ in 1..args.requests {
+                        tally(&route(&mut state)?, &mut counts, &mut undelivered);
+                    }
+                }
             }
             format!("kube-proxy {}", cluster.config().proxy.mode.as_str())
         }
@@ -244,4 +269,56 @@ fn flow_ends(source: &Source, first: &Decision) -> (std::net::IpAddr, SocketAddr
         .or(first.chosen)
         .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
     (src, dst)
+}
+
+/// The client address, node and cluster-IP destination of a pod's
+/// connection to a Service's cluster IP, when the question is one.
+fn fast_path(
+    cluster: &Cluster,
+    request: &Request,
+    first: &Decision,
+) -> Option<(std::net::IpAddr, String, SocketAddr)> {
+    let Source::Pod { namespace, name } = &request.source else {
+        return None;
+    };
+    if first.outcome != RouteOutcome::Forward {
+        return None;
+    }
+    let dest = match &request.destination {
+        Destination::Ip(a) => *a,
+        Destination::Dns { port, .. } => {
+            let ip = first
+                .dns_answers
+                .iter()
+                .find(|ip| ip.is_ipv4())
+                .or(first.dns_answers.first())?;
+            SocketAddr::new(*ip, *port)
+        }
+        _ => return None,
+    };
+    let key = ObjectKey {
+        kind: Kind::Pod,
+        namespace: Some(namespace.clone()),
+        name: name.clone(),
+    };
+    let Some(Object::Pod(pod)) = cluster.get(&key) else {
+        return None;
+    };
+    let ip = pod
+        .status
+        .pod_ips
+        .iter()
+        .map(|p| p.ip.as_str())
+        .chain(pod.status.pod_ip.as_deref())
+        .filter_map(|ip| ip.parse::<std::net::IpAddr>().ok())
+        .find(|ip| ip.is_ipv4() == dest.is_ipv4())?;
+    Some((ip, pod.spec.node_name.clone()?, dest))
+}
+
+/// Counts one routed connection: its endpoint, or one undelivered.
+fn tally(d: &Decision, counts: &mut BTreeMap<String, u64>, undelivered: &mut u64) {
+    match (d.chosen, d.packet_fate) {
+        (Some(c), None) => *counts.entry(c.to_string()).or_default() += 1,
+        _ => *undelivered += 1,
+    }
 }
