@@ -69,13 +69,21 @@
 
 use wasm_bindgen::prelude::*;
 
+mod args;
+mod changes;
 mod cluster;
+mod dns;
+mod pods;
+mod route;
+mod simulate;
 // The cluster door shared with the C library: the same shapes at both doors.
 #[path = "../../bindings/c/src/door.rs"]
 pub mod door;
 mod error;
 
 pub use cluster::{Cluster, has_yaml};
+pub use pods::DEFAULT_DELETION_TIMESTAMP;
+pub use simulate::MAX_REQUESTS;
 pub use error::{CodedError, Result};
 
 /// The version of svcroute, `"MAJOR.MINOR.PATCH"`.
