@@ -98,6 +98,18 @@ fi
 
 node "$here/scripts/check-imports.mjs" --bound "$web" "$node_wasm"
 
+# The playground parses YAML with npm's `yaml` (DECISIONS D12), served from
+# www/vendor/yaml/ (its browser build, pinned by package-lock.json).
+yaml_dist="$here/node_modules/yaml/browser/dist"
+if [ -d "$yaml_dist" ]; then
+    rm -rf "$here/www/vendor/yaml"
+    mkdir -p "$here/www/vendor"
+    cp -r "$yaml_dist" "$here/www/vendor/yaml"
+    cp "$here/node_modules/yaml/LICENSE" "$here/www/vendor/yaml/LICENSE"
+else
+    echo "== www/vendor/yaml: npm's yaml is not installed (npm ci in wasm/); the playground needs it"
+fi
+
 echo "== sizes (bytes)"
 printf '  %-44s %9s %9s\n' "file" "raw" "gzip -9"
 printf '  %-44s %9s %9s\n' "cargo output" "$(size "$raw")" "$(gzsize "$raw")"
