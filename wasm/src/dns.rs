@@ -283,9 +283,7 @@ impl Cluster {
             None | Some("") | Some("glibc") => Resolver::Glibc,
             Some("musl") => Resolver::Musl,
             Some(other) => {
-                return Err(invalid(format!(
-                    "resolver: {other:?} is not glibc or musl"
-                )));
+                return Err(invalid(format!("resolver: {other:?} is not glibc or musl")));
             }
         };
         let external = external_records(&to_json(&external, "external")?)?;
@@ -322,8 +320,11 @@ mod tests {
     #[test]
     fn dns_options_read_the_conformance_keys() {
         let cluster = svcroute::cluster::Cluster::new(Default::default()).unwrap();
-        let c = super::dns_config(&json!({"ttl": 30, "pods": "verified", "fallthrough": true}), &cluster)
-            .unwrap();
+        let c = super::dns_config(
+            &json!({"ttl": 30, "pods": "verified", "fallthrough": true}),
+            &cluster,
+        )
+        .unwrap();
         assert_eq!(c.ttl, 30);
         assert_eq!(c.pods, svcroute::dns::PodMode::Verified);
         assert!(super::dns_config(&json!({"nope": 1}), &cluster).is_err());

@@ -82,9 +82,9 @@ pub mod door;
 mod error;
 
 pub use cluster::{Cluster, has_yaml};
+pub use error::{CodedError, Result};
 pub use pods::DEFAULT_DELETION_TIMESTAMP;
 pub use simulate::MAX_REQUESTS;
-pub use error::{CodedError, Result};
 
 /// The version of svcroute, `"MAJOR.MINOR.PATCH"`.
 ///

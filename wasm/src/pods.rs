@@ -31,7 +31,10 @@ pub(crate) fn pod_json(
         name: name.to_owned(),
     };
     let object = cluster.get(&key).ok_or_else(|| {
-        CodedError::new(ErrorKind::NotFound, format!("pod {namespace}/{name} not found"))
+        CodedError::new(
+            ErrorKind::NotFound,
+            format!("pod {namespace}/{name} not found"),
+        )
     })?;
     serde_json::to_value(object)
         .map_err(|e| CodedError::new(ErrorKind::Invalid, format!("pod {namespace}/{name}: {e}")))

@@ -183,9 +183,10 @@ pub(crate) fn parse_request(query: &Value) -> Result<Parsed> {
     );
     let mode = match text(query, "mode") {
         None => None,
-        Some(m) => Some(m.parse().map_err(|_| {
-            invalid(format!("mode: {m:?} is not iptables, nftables or ipvs"))
-        })?),
+        Some(m) => Some(
+            m.parse()
+                .map_err(|_| invalid(format!("mode: {m:?} is not iptables, nftables or ipvs")))?,
+        ),
     };
     Ok(Parsed {
         request: Request {
@@ -268,12 +269,17 @@ mod tests {
         }))
         .unwrap();
         assert!(matches!(p.request.source, Source::Pod { ref name, .. } if name == "client"));
-        assert!(matches!(p.request.destination, Destination::Dns { port: 80, .. }));
+        assert!(matches!(
+            p.request.destination,
+            Destination::Dns { port: 80, .. }
+        ));
         assert_eq!(p.now.0, 2000);
         assert!(super::parse_request(&json!({"source": {}, "destination": {}})).is_err());
         assert!(
-            super::parse_request(&json!({"source": {"node": "n1"}, "destination": {"ip": "x", "port": 1}}))
-                .is_err()
+            super::parse_request(
+                &json!({"source": {"node": "n1"}, "destination": {"ip": "x", "port": 1}})
+            )
+            .is_err()
         );
     }
 }

@@ -188,14 +188,21 @@ impl Cluster {
             if name == "kube-proxy" {
                 self.route_state = RouteState::new(seed);
                 let other = self.dataplane_for(parsed.mode);
-                let dp = other.as_ref().or(self.dataplane.as_ref()).expect("compiled");
+                let dp = other
+                    .as_ref()
+                    .or(self.dataplane.as_ref())
+                    .expect("compiled");
                 for _ in 0..n {
                     let chosen = dp
                         .route(&parsed.request, &mut self.route_state, parsed.now)
                         .ok()
                         .and_then(|d| d.chosen);
                     match chosen {
-                        Some(c) => *counts.entry(svcroute::dataplane::endpoint_string(&c)).or_default() += 1,
+                        Some(c) => {
+                            *counts
+                                .entry(svcroute::dataplane::endpoint_string(&c))
+                                .or_default() += 1
+                        }
                         None => unrouted += 1,
                     }
                 }
@@ -212,7 +219,11 @@ impl Cluster {
                     let (dst, dport) = match &parsed.request.destination {
                         Destination::Ip(a) => (a.ip(), a.port()),
                         Destination::Dns { port, .. } => (
-                            first.dns_answers.first().copied().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+                            first
+                                .dns_answers
+                                .first()
+                                .copied()
+                                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
                             *port,
                         ),
                         _ => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), 80),
@@ -282,8 +293,19 @@ mod tests {
     #[test]
     fn every_named_algorithm_builds() {
         for name in [
-            "round-robin", "smooth-weighted", "random", "weighted-random", "iptables", "nftables",
-            "ipvs", "least-request", "peak-ewma", "maglev", "ketama", "jump", "rendezvous",
+            "round-robin",
+            "smooth-weighted",
+            "random",
+            "weighted-random",
+            "iptables",
+            "nftables",
+            "ipvs",
+            "least-request",
+            "peak-ewma",
+            "maglev",
+            "ketama",
+            "jump",
+            "rendezvous",
         ] {
             let a = super::algorithm(name, None, 1).unwrap();
             assert_eq!(a.name(), name);
