@@ -8,6 +8,8 @@ use svcroute::cluster::Changes;
 /// The core's [`Changes`] from `{"created": [key…], "updated": [key…],
 /// "deleted": [key…]}` (keys `{apiVersion, kind, namespace?, name}`);
 /// keys of unknown kinds are left out.
+// Field by field, so that fields the core may add keep their defaults.
+#[allow(clippy::field_reassign_with_default)]
 pub(crate) fn from_json(changes: &Value) -> Changes {
     let keys = |field: &str| -> Vec<ObjectKey> {
         changes[field]

@@ -453,10 +453,7 @@ fn decode_tracked<T>(
     };
     let mut path: Vec<Step> = Vec::new();
     // Bounded: each round goes one level deeper into a finite value.
-    loop {
-        let Some(node) = lookup(value, &path) else {
-            break;
-        };
+    while let Some(node) = lookup(value, &path) {
         let children: Vec<Step> = match node {
             Value::Object(map) => map.keys().map(|k| Step::Key(k.clone())).collect(),
             Value::Array(items) => (0..items.len()).map(Step::Index).collect(),
