@@ -20,7 +20,7 @@
 # Sizes after wasm-opt, gzip -9 (measured 2026-12-03):
 #   cluster only (apply/list/slices/explain), before:   312,123 B
 #   the same with the core's `compact` feature:         284,007 B
-#   + DNS, search walk, route, simulate (all of issue 8): 457,275 B
+#   + DNS, search walk, route, simulate (all of issue 8): 440,228 B
 #   YAML reader (--yaml) adds about 70 KB more.
 # Over the 250 KB budget: the DNS, dataplane and balance code is new weight;
 # the typed decoding through serde_json::Value is still the largest part.

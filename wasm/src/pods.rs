@@ -36,7 +36,10 @@ pub(crate) fn pod_json(
             format!("pod {namespace}/{name} not found"),
         )
     })?;
-    serde_json::to_value(object)
+    // Through text, as the door's lists are written: one serializer for
+    // every kind in the module instead of two.
+    serde_json::to_string(object)
+        .and_then(|text| serde_json::from_str(&text))
         .map_err(|e| CodedError::new(ErrorKind::Invalid, format!("pod {namespace}/{name}: {e}")))
 }
 

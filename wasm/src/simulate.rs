@@ -109,7 +109,8 @@ fn algorithm(name: &str, scheduler: Option<&str>, seed: u64) -> Result<Algorithm
 fn pods_by_ip(cluster: &svcroute::cluster::Cluster) -> BTreeMap<String, (String, Option<String>)> {
     let mut out = BTreeMap::new();
     for object in cluster.list(Kind::Pod, None, &Selector::everything()) {
-        let Ok(v) = serde_json::to_value(object) else {
+        let Ok(v) = serde_json::to_string(object).and_then(|t| serde_json::from_str::<Value>(&t))
+        else {
             continue;
         };
         let meta = &v["metadata"];
