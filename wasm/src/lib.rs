@@ -53,6 +53,13 @@
 //! The routing tables are compiled once and patched with each call's
 //! changes; the DNS index likewise.
 //!
+//! ## Labels and selectors
+//!
+//! `parseSelector`, `matchSelector`, `labelSelector`, `matchLabelSelector`,
+//! `serviceSelects`, `parseSelectorMap` and `validateName` answer the
+//! selectors suite's questions (`wasm/tests/conformance.test.mjs` runs it,
+//! with the route and DNS suites, through this package).
+//!
 //! ## Building
 //!
 //! `wasm/build.sh` runs `cargo build --target wasm32-unknown-unknown
@@ -92,6 +99,7 @@ mod args;
 mod changes;
 mod cluster;
 mod dns;
+mod labels;
 mod pods;
 mod route;
 mod simulate;
@@ -102,6 +110,10 @@ mod error;
 
 pub use cluster::{Cluster, has_yaml};
 pub use error::{CodedError, Result};
+pub use labels::{
+    label_selector_kind, match_label_selector, match_selector, parse_selector,
+    parse_selector_map_js, service_selects, validate_name,
+};
 pub use pods::DEFAULT_DELETION_TIMESTAMP;
 pub use simulate::MAX_REQUESTS;
 
