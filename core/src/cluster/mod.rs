@@ -126,6 +126,9 @@ mod endpointslice;
 mod error;
 mod explain;
 mod intern;
+mod pod_state;
+pub mod scheduler;
+pub mod workloads;
 
 use std::collections::BTreeMap;
 
@@ -139,6 +142,9 @@ pub use explain::{
     LabelMiss, PodExplanation, PodVerdict, PortTarget, ServiceExplanation, SkipReason,
     explain_service,
 };
+pub use pod_state::TERMINATING_SINCE;
+pub use scheduler::default_nodes;
+pub use workloads::ROLLOUT_STEPS_ANNOTATION;
 
 use crate::api::{
     EndpointSlice, Kind, Namespace, Node, Object, ObjectKey, ObjectMeta, Pod, Service, WatchEvent,
@@ -250,6 +256,8 @@ pub struct Cluster {
     /// The zone weights of topology-mode Auto, computed from the Nodes on
     /// demand (`None` = to recompute after a Node change).
     zone_ratios: Option<endpointslice::ZoneRatios>,
+    /// The workload controllers' and the scheduler's memory.
+    workloads: workloads::Workloads,
 }
 
 /// Why a Service must be reconciled.
@@ -328,6 +336,7 @@ impl Cluster {
             fast_path: true,
             auto_services: BTreeMap::new(),
             zone_ratios: None,
+            workloads: workloads::Workloads::default(),
         };
         if cluster.config.bootstrap {
             let mut objects: Vec<Object> =
@@ -420,6 +429,7 @@ impl Cluster {
                 continue;
             }
             self.admit(&mut object, index, &mut problems);
+            workloads::validate(self, &object, index, &mut problems);
             staged.push(object);
         }
         if !problems.is_empty() {
@@ -1040,6 +1050,7 @@ impl Cluster {
     /// Reconciles every Service marked during the call, then computes the
     /// call's net changes.
     fn settle(&mut self, mut t: Tracker) -> Changes {
+        workloads::settle(self, &mut t);
         let dirty = std::mem::take(&mut t.dirty);
         for ((ns, name), trigger) in &dirty {
             let done = match trigger {
