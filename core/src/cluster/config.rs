@@ -205,7 +205,7 @@ pub struct ClusterConfig {
     pub bootstrap: bool,
     /// Run the workload controllers and the scheduler (`true`): Deployments,
     /// ReplicaSets, StatefulSets and DaemonSets make Pods, and submitted
-    /// Pods (no `nodeName`, no status) are scheduled. `false`: workload
+    /// Pods (no status) are scheduled and started. `false`: workload
     /// objects are only stored, as for a `kubectl get -o json` dump whose
     /// Pods are already in the input.
     pub workloads: bool,

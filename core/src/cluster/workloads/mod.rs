@@ -15,7 +15,7 @@
 //! | ReplicaSet | `replicas` Pods | `<replicaset>-<5 chars>` |
 //! | StatefulSet | Pods with ordinals, `hostname` and `subdomain` | `<name>-0`, `<name>-1`, … |
 //! | DaemonSet | one Pod per node it may run on | `<daemonset>-<5 chars>` |
-//! | Pod (submitted: no `nodeName`, no status) | scheduled in place | its own |
+//! | Pod (submitted: no status) | scheduled (unless `nodeName` binds it) and started in place | its own |
 //!
 //! The 5 characters come from upstream's alphabet
 //! (`bcdfghjklmnpqrstvwxz2456789`), derived from the cluster seed, the

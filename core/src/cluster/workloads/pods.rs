@@ -95,15 +95,14 @@ pub(super) fn create(c: &mut Cluster, t: &mut Tracker, plan: PodPlan<'_>) -> Obj
     key
 }
 
-/// Schedules a pod that is stored without a node (a submitted bare Pod, or
-/// one left Pending), and writes it when that changes it.
+/// Schedules and starts a submitted bare Pod, or one left Pending (no node
+/// fits, or its `nodeName` names no Node yet), and writes it.
 pub(super) fn schedule_existing(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
     let Some(Object::Pod(pod)) = c.get(key) else {
         c.workloads.pending.remove(key);
         return;
     };
-    if pod.spec.node_name.as_deref().is_some_and(|n| !n.is_empty()) {
-        c.workloads.pending.remove(key);
+    if !c.workloads.pending.contains(key) && !is_submitted(pod) {
         return;
     }
     let mut pod = pod.clone();
@@ -116,10 +115,10 @@ pub(super) fn schedule_existing(c: &mut Cluster, t: &mut Tracker, key: &ObjectKe
     c.write(Object::Pod(pod), t);
 }
 
-/// Is this Pod as a manifest submits it (no node, no status): one for the
-/// scheduler?
+/// Is this Pod as a manifest submits it (no status): one for the
+/// scheduler (without `nodeName`) and the kubelet?
 pub(super) fn is_submitted(pod: &Pod) -> bool {
-    pod.spec.node_name.as_deref().is_none_or(str::is_empty) && pod.status == PodStatus::default()
+    pod.status == PodStatus::default() && !pod.is_terminating()
 }
 
 fn condition(type_: &str, ok: bool) -> PodCondition {
@@ -136,8 +135,8 @@ fn condition(type_: &str, ok: bool) -> PodCondition {
     }
 }
 
-/// Sets node, IPs, phase and conditions. `true` when the pod stays
-/// unscheduled.
+/// Sets node, IPs, phase and conditions. `true` when the pod must wait for
+/// Nodes to change: no node fits, or its node does not exist.
 fn place(c: &Cluster, pod: &mut Pod) -> bool {
     if pod.spec.node_name.as_deref().is_none_or(str::is_empty) {
         let everything = Selector::everything();
@@ -181,6 +180,7 @@ fn place(c: &Cluster, pod: &mut Pod) -> bool {
         Some(_) if pod.spec.host_network => host_ips.clone(),
         Some(n) => allocate_ips(c, n, &node_name),
     };
+    let waiting = node.is_none();
     let running = !pod_ips.is_empty();
     pod.status = PodStatus {
         phase: Some(if running {
@@ -205,7 +205,7 @@ fn place(c: &Cluster, pod: &mut Pod) -> bool {
             .map(|ip| PodIP { ip: ip.to_string() })
             .collect(),
     };
-    false
+    waiting
 }
 
 /// How many pods are bound to a node.
