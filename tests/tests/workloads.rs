@@ -791,3 +791,58 @@ fn statefulset_bundle_with_default_nodes() {
         .collect();
     assert_eq!(nodes.len(), 3);
 }
+
+#[test]
+fn deleting_a_deployments_replicaset_makes_it_again_with_new_pods() {
+    let mut c = with_nodes(0, default_node_objects(2));
+    c.apply(kubectl_deployment("1.3", 2)).unwrap();
+    let rs = replicasets(&c, "default")[0].metadata.name.clone().unwrap();
+    let old: BTreeSet<String> = pods(&c, "default", "app=web")
+        .iter()
+        .map(|p| name(p).to_owned())
+        .collect();
+    c.delete(&ObjectKey {
+        kind: Kind::ReplicaSet,
+        namespace: Some("default".into()),
+        name: rs.clone(),
+    })
+    .unwrap();
+    // The Deployment makes the same ReplicaSet again (same template, same
+    // hash); its old pods went with the deleted one.
+    assert_eq!(
+        replicasets(&c, "default")[0].metadata.name.as_deref(),
+        Some(rs.as_str())
+    );
+    let new: BTreeSet<String> = pods(&c, "default", "app=web")
+        .iter()
+        .map(|p| name(p).to_owned())
+        .collect();
+    assert_eq!(new.len(), 2);
+    assert!(old.is_disjoint(&new));
+}
+
+#[test]
+fn a_deleted_statefulset_pod_comes_back_with_its_name() {
+    let mut c = with_nodes(0, default_node_objects(3));
+    c.apply_batch(load(&fixture("statefulset-headless.yaml")))
+        .unwrap();
+    let changes = c
+        .delete(&ObjectKey {
+            kind: Kind::Pod,
+            namespace: Some("default".into()),
+            name: "web-1".into(),
+        })
+        .unwrap();
+    // Deleted and made again within the call: one update, net.
+    assert_eq!(pod_keys(&changes), (0, 1, 0));
+    assert_eq!(pods(&c, "default", "app=nginx").len(), 3);
+    // Deleting the StatefulSet takes its pods.
+    let changes = c
+        .delete(&ObjectKey {
+            kind: Kind::StatefulSet,
+            namespace: Some("default".into()),
+            name: "web".into(),
+        })
+        .unwrap();
+    assert_eq!(pod_keys(&changes), (0, 0, 3));
+}

@@ -66,6 +66,9 @@
 //! * Mirroring (EP-12): one slice per (port list, address type) of a
 //!   selector-less Service's `Endpoints`, at most
 //!   `mirroring_max_endpoints_per_subset` endpoints, `skip-mirror` honoured.
+//! * Workloads and scheduling: Deployments, ReplicaSets, StatefulSets and
+//!   DaemonSets make Pods, placed by a deterministic scheduler, before the
+//!   EndpointSlice controller settles (see [`workloads`] and [`scheduler`]).
 //! * Controller-managed slices of a Service that is deleted, loses its
 //!   selector or becomes `ExternalName` are deleted (upstream leaves them to
 //!   garbage collection or keeps them).

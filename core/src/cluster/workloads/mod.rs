@@ -255,10 +255,16 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
             Kind::Pod | Kind::ReplicaSet => {
                 let before = c.workloads.owner_of.get(&key).cloned();
                 let now = c.get(&key).and_then(|o| controller_owner(o, &key));
-                c.workloads.set_owner(&key, now.clone());
+                if before != now {
+                    c.workloads.set_owner(&key, now.clone());
+                }
                 dirty.extend(before);
                 dirty.extend(now);
                 if key.kind == Kind::ReplicaSet {
+                    if c.get(&key).is_none() {
+                        // Deleted: its pods go with it (garbage collection).
+                        delete_tree(c, t, &key);
+                    }
                     dirty.insert(key.clone());
                 } else {
                     match c.get(&key) {
