@@ -207,6 +207,25 @@ fn deployment_makes_a_replicaset_and_pods_named_as_the_controllers_do() {
     }
     // Spread: fewest pods first, so three pods on three nodes.
     assert_eq!(nodes.len(), 3);
+
+    // The controllers keep the status counters (`kubectl get deploy`: READY 3/3).
+    let d = match c.get(&ObjectKey {
+        kind: Kind::Deployment,
+        namespace: Some("default".into()),
+        name: "web".into(),
+    }) {
+        Some(Object::Deployment(d)) => d.clone(),
+        _ => panic!(),
+    };
+    assert_eq!(
+        (d.status.replicas, d.status.ready_replicas),
+        (Some(3), Some(3))
+    );
+    let p = name(&ps[0]).to_owned();
+    let changes = c.set_pod_ready("default", &p, false).unwrap();
+    assert_eq!(changes.of_kind(Kind::Deployment).updated.len(), 1);
+    assert_eq!(changes.of_kind(Kind::ReplicaSet).updated.len(), 1);
+    assert_eq!(replicasets(&c, "default")[0].status.ready_replicas, Some(2));
 }
 
 #[test]

@@ -112,7 +112,7 @@ impl Cluster {
 
     /// Sets `spec.replicas` of a Deployment, ReplicaSet or StatefulSet, as
     /// `kubectl scale` does; the controllers make or delete pods (see
-    /// [workloads](super::workloads)).
+    /// [`workloads`]).
     ///
     /// ```
     /// use svcroute::api::{Kind, Object};

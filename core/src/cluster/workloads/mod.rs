@@ -44,7 +44,7 @@
 //! in the input (with `ownerReferences` naming it) makes no new ones, and a
 //! Deployment whose ReplicaSet is in the input (with the same template,
 //! `pod-template-hash` aside, as upstream's `FindNewReplicaSet`) keeps it.
-//! A Pod that has a status or a node is stored as given. Turn the
+//! A Pod that has a status is stored as given. Turn the
 //! controllers off (`workloads: false`) to store workload objects only.
 //!
 //! ## Rollouts
@@ -77,8 +77,10 @@
 //! and made again elsewhere; a bare Pod bound to it is kept.
 //!
 //! Not modelled: `minReadySeconds`, `progressDeadlineSeconds`, revision
-//! history limits, `OrderedReady` waiting (pods are ready at once), PVCs,
-//! and `status` of the workload objects (left as given).
+//! history limits, `OrderedReady` waiting (pods are ready at once), PVCs.
+//! The controllers keep the `status` counters of their workloads
+//! (`replicas`, `readyReplicas`, `availableReplicas`; a DaemonSet's
+//! scheduled and ready counts), not `observedGeneration` or conditions.
 
 mod daemonset;
 mod deployment;
@@ -86,6 +88,7 @@ mod naming;
 mod pods;
 mod replicaset;
 mod statefulset;
+mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -326,6 +329,25 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
     for key in &unscheduled {
         pods::schedule_existing(c, t, key);
     }
+    refresh_status(c, t, dirty.into_iter().chain(replicasets));
+}
+
+/// Writes the status of these workloads and of the Deployments owning
+/// those that are ReplicaSets.
+fn refresh_status(c: &mut Cluster, t: &mut Tracker, keys: impl Iterator<Item = ObjectKey>) {
+    let mut keys: BTreeSet<ObjectKey> = keys.collect();
+    let owners: Vec<ObjectKey> = keys
+        .iter()
+        .filter(|k| k.kind == Kind::ReplicaSet)
+        .filter_map(|k| c.workloads.owner_of.get(k).cloned())
+        .collect();
+    keys.extend(owners);
+    for key in keys.iter().filter(|k| k.kind != Kind::Deployment) {
+        status::refresh(c, t, key);
+    }
+    for key in keys.iter().filter(|k| k.kind == Kind::Deployment) {
+        status::refresh(c, t, key);
+    }
 }
 
 /// One more sync of a Deployment's held rollout (see the module docs).
@@ -335,6 +357,7 @@ pub(super) fn rollout_step(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
     for rs in &replicasets {
         replicaset::reconcile(c, t, rs);
     }
+    refresh_status(c, t, replicasets.into_iter());
 }
 
 /// Is this Deployment's rollout held half way?
