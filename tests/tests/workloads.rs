@@ -865,3 +865,27 @@ fn a_deleted_statefulset_pod_comes_back_with_its_name() {
         .unwrap();
     assert_eq!(pod_keys(&changes), (0, 0, 3));
 }
+
+#[test]
+fn pods_of_a_dump_whose_owner_is_not_in_the_input_are_kept() {
+    // `kubectl get pods -o json`: the pods name their ReplicaSet, which is
+    // not in the input. Nothing deletes them, even when their node goes.
+    let mut c = with_nodes(0, default_node_objects(2));
+    let pods_only = load(
+        r#"{"apiVersion": "v1", "kind": "List", "items": [
+      {"apiVersion": "v1", "kind": "Pod",
+       "metadata": {"name": "web-7c5ddbdf54-abcde", "namespace": "default", "labels": {"app": "web"},
+                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-7c5ddbdf54", "uid": "rs-1", "controller": true}]},
+       "spec": {"nodeName": "node-1"},
+       "status": {"phase": "Running", "podIPs": [{"ip": "10.244.0.7"}], "conditions": [{"type": "Ready", "status": "True"}]}}]}"#,
+    );
+    c.apply_batch(pods_only).unwrap();
+    assert_eq!(pods(&c, "default", "app=web").len(), 1);
+    c.delete(&ObjectKey {
+        kind: Kind::Node,
+        namespace: None,
+        name: "node-1".into(),
+    })
+    .unwrap();
+    assert_eq!(pods(&c, "default", "app=web").len(), 1);
+}

@@ -7,7 +7,9 @@ use crate::api::{Kind, Node, Object, ObjectKey, Toleration};
 use crate::labels::Selector;
 
 use super::super::{Cluster, Tracker, scheduler};
-use super::{CONTROLLER_REVISION_HASH_LABEL, delete_tree, generate_name, pods, statefulset};
+use super::{
+    CONTROLLER_REVISION_HASH_LABEL, delete_tree, deleted, generate_name, pods, statefulset,
+};
 
 /// The tolerations the DaemonSet controller adds to its pods (upstream
 /// `AddOrUpdateDaemonPodTolerations`).
@@ -40,7 +42,7 @@ pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
         Some(Object::DaemonSet(d)) => d.clone(),
         _ => {
             c.workloads.revisions.remove(key);
-            delete_tree(c, t, key);
+            deleted(c, t, key);
             return;
         }
     };

@@ -9,7 +9,7 @@ use crate::api::{
 };
 
 use super::super::{Cluster, Tracker};
-use super::{POD_TEMPLATE_HASH_LABEL, delete_tree, naming, pods};
+use super::{POD_TEMPLATE_HASH_LABEL, deleted, naming, pods};
 
 /// Annotation of a Deployment that holds its rollout after this many
 /// controller syncs (`"1"`: the new ReplicaSet's first scale-up only), so
@@ -110,7 +110,7 @@ pub(super) fn reconcile(
     let d = match c.get(key) {
         Some(Object::Deployment(d)) => d.clone(),
         _ => {
-            delete_tree(c, t, key);
+            deleted(c, t, key);
             return;
         }
     };

@@ -228,6 +228,15 @@ fn delete_tree(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
     }
 }
 
+/// A workload that is not stored: if it was deleted in this call, what it
+/// owns goes too (garbage collection). An owner that never existed (Pods
+/// of a dump naming a ReplicaSet that is not in the input) deletes nothing.
+fn deleted(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
+    if t.touched.get(key) == Some(&true) {
+        delete_tree(c, t, key);
+    }
+}
+
 /// Runs the workload controllers and the scheduler for what the call
 /// touched: the first step of `settle`.
 pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
@@ -266,7 +275,7 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
                 if key.kind == Kind::ReplicaSet {
                     if c.get(&key).is_none() {
                         // Deleted: its pods go with it (garbage collection).
-                        delete_tree(c, t, &key);
+                        deleted(c, t, &key);
                     }
                     dirty.insert(key.clone());
                 } else {
@@ -297,7 +306,9 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
                 .filter_map(|&id| c.slot(id).map(|s| s.key.clone()))
                 .collect();
             for pod in pods {
-                if let Some(owner) = c.workloads.owner_of.get(&pod).cloned() {
+                if let Some(owner) = c.workloads.owner_of.get(&pod).cloned()
+                    && c.get(&owner).is_some()
+                {
                     delete_tree(c, t, &pod);
                     dirty.insert(owner);
                 }

@@ -3,7 +3,7 @@
 use crate::api::{Kind, Object, ObjectKey};
 
 use super::super::{Cluster, Tracker};
-use super::{delete_tree, generate_name, pods};
+use super::{delete_tree, deleted, generate_name, pods};
 
 /// Makes or deletes Pods until the ReplicaSet owns `replicas` active ones
 /// (terminating pods do not count); a deleted ReplicaSet takes its Pods.
@@ -11,7 +11,7 @@ pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
     let rs = match c.get(key) {
         Some(Object::ReplicaSet(rs)) => rs.clone(),
         _ => {
-            delete_tree(c, t, key);
+            deleted(c, t, key);
             return;
         }
     };

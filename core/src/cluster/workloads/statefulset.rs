@@ -8,7 +8,7 @@ use crate::api::{Kind, Object, ObjectKey};
 use super::super::{Cluster, Tracker};
 use super::{
     CONTROLLER_REVISION_HASH_LABEL, POD_INDEX_LABEL, STATEFULSET_POD_NAME_LABEL, delete_tree,
-    naming, pods,
+    deleted, naming, pods,
 };
 
 /// The revision of a template, `<owner>-<hash>`, and whether pods of an
@@ -35,7 +35,7 @@ pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
         Some(Object::StatefulSet(s)) => s.clone(),
         _ => {
             c.workloads.revisions.remove(key);
-            delete_tree(c, t, key);
+            deleted(c, t, key);
             return;
         }
     };
