@@ -3,15 +3,24 @@
 //! and not-ready nodes, spreading, and kube-scheduler's message for a pod
 //! that fits nowhere.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde_json::{Value, json};
 use svcroute::api::{ConditionStatus, Kind, Object, ObjectKey, Pod, PodPhase};
 use svcroute::cluster::{Cluster, ClusterConfig};
+
+/// A distinct pod CIDR per node made in this test binary (node IPAM
+/// refuses two nodes with one CIDR).
+fn next_cidr() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("10.244.{}.0/24", NEXT.fetch_add(1, Ordering::Relaxed) % 256)
+}
 
 fn node(name: &str, zone: &str, extra: Value) -> Object {
     let mut n = json!({
         "apiVersion": "v1", "kind": "Node",
         "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "topology.kubernetes.io/zone": zone}},
-        "spec": {"podCIDRs": [format!("10.244.{}.0/24", name.len() + zone.len())]},
+        "spec": {"podCIDRs": [next_cidr()]},
         "status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.1"}],
                    "conditions": [{"type": "Ready", "status": "True"}]}
     });
@@ -313,10 +322,19 @@ fn a_submitted_pod_gets_an_ip_from_its_node() {
     let p = submit(&mut c, "p", json!({}));
     assert_eq!(p.spec.node_name.as_deref(), Some("worker-a"));
     assert!(p.is_ready());
-    // worker-a: podCIDR 10.244.9.0/24 in this file's node helper; .1 is the gateway.
-    assert_eq!(p.status.pod_ip.as_deref(), Some("10.244.9.2"));
+    let Some(Object::Node(n)) = c.get(&ObjectKey {
+        kind: Kind::Node,
+        namespace: None,
+        name: "worker-a".into(),
+    }) else {
+        panic!()
+    };
+    // The node's pod CIDR, first address after the gateway (.1).
+    let base = n.spec.pod_cidrs[0].trim_end_matches("0/24").to_owned();
+    assert_eq!(p.status.pod_ip, Some(format!("{base}2")));
+    assert_eq!(p.status.host_ip.as_deref(), Some("10.0.0.1"));
     let q = submit(&mut c, "q", json!({"nodeName": "worker-a"}));
-    assert_eq!(q.status.pod_ip.as_deref(), Some("10.244.9.3"));
+    assert_eq!(q.status.pod_ip, Some(format!("{base}3")));
     // Released on delete: the next pod reuses nothing below the highest in
     // use, then wraps (host-local's round robin).
     c.delete(&ObjectKey {
@@ -326,5 +344,5 @@ fn a_submitted_pod_gets_an_ip_from_its_node() {
     })
     .unwrap();
     let r = submit(&mut c, "r", json!({"nodeName": "worker-a"}));
-    assert_eq!(r.status.pod_ip.as_deref(), Some("10.244.9.4"));
+    assert_eq!(r.status.pod_ip, Some(format!("{base}4")));
 }

@@ -530,6 +530,8 @@ spec:
     // Nodes come and go.
     let mut extra = default_nodes(1).remove(0);
     extra.metadata.name = Some("worker-4".into());
+    extra.spec.pod_cidrs = vec!["10.244.4.0/24".into()];
+    extra.spec.pod_cidr = Some("10.244.4.0/24".into());
     let changes = c.apply(Object::Node(extra)).unwrap();
     assert_eq!(pod_keys(&changes), (1, 0, 0));
     let changes = c
@@ -685,6 +687,8 @@ fn explain_shows_why_a_pod_is_pending() {
     // A node with the label arrives: the pending pod is scheduled.
     let mut ssd = default_nodes(1).remove(0);
     ssd.metadata.name = Some("worker-ssd".into());
+    ssd.spec.pod_cidrs = vec!["10.244.9.0/24".into()];
+    ssd.spec.pod_cidr = Some("10.244.9.0/24".into());
     ssd.metadata.labels.insert("disktype".into(), "ssd".into());
     let changes = c.apply(Object::Node(ssd)).unwrap();
     assert_eq!(pod_keys(&changes), (0, 1, 0));
