@@ -270,7 +270,16 @@ fn cordoned_and_not_ready_nodes() {
          scheduling."
     );
     // Uncordoning n1 schedules the pending pod.
-    let changes = c.apply(node("n1", "a", json!({}))).unwrap();
+    let Some(Object::Node(n1)) = c.get(&ObjectKey {
+        kind: Kind::Node,
+        namespace: None,
+        name: "n1".into(),
+    }) else {
+        panic!()
+    };
+    let mut n1 = n1.clone();
+    n1.spec.unschedulable = false;
+    let changes = c.apply(Object::Node(n1)).unwrap();
     assert_eq!(changes.of_kind(Kind::Pod).updated.len(), 1);
     assert_eq!(get(&c, "p").spec.node_name.as_deref(), Some("n1"));
     assert_eq!(get(&c, "p").status.phase, Some(PodPhase::Running));
