@@ -893,3 +893,81 @@ fn pods_of_a_dump_whose_owner_is_not_in_the_input_are_kept() {
     .unwrap();
     assert_eq!(pods(&c, "default", "app=web").len(), 1);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Scale(i32),
+        Template(u8),
+        DeletePod(usize),
+        Ready(usize, bool),
+        Terminate(usize),
+        AddNode(u8),
+        DeleteNode(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..6i32).prop_map(Op::Scale),
+            (0..3u8).prop_map(Op::Template),
+            (0..8usize).prop_map(Op::DeletePod),
+            (0..8usize, any::<bool>()).prop_map(|(i, r)| Op::Ready(i, r)),
+            (0..8usize).prop_map(Op::Terminate),
+            (0..4u8).prop_map(Op::AddNode),
+            (0..4u8).prop_map(Op::DeleteNode),
+        ]
+    }
+
+    fn node(i: u8) -> Object {
+        let mut n = default_nodes(1).remove(0);
+        n.metadata.name = Some(format!("n{i}"));
+        n.spec.pod_cidrs = vec![format!("10.244.{i}.0/24")];
+        n.spec.pod_cidr = Some(format!("10.244.{i}.0/24"));
+        Object::Node(n)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Whatever happens, the ReplicaSets own `replicas` active pods in
+        /// all, every scheduled pod has an address unique on its node, and
+        /// the slices are what a resync computes from scratch.
+        #[test]
+        fn controllers_settle(ops in proptest::collection::vec(op(), 1..12)) {
+            let mut c = with_nodes(5, vec![node(0), node(1)]);
+            c.apply_batch(vec![kubectl_service(), kubectl_deployment("1", 2)]).unwrap();
+            let mut replicas = 2;
+            let mut tag = 1u8;
+            for op in ops {
+                let live: Vec<String> = pods(&c, "default", "app=web").iter().map(|p| name(p).to_owned()).collect();
+                let pick = |i: usize| live.get(i % live.len().max(1)).cloned();
+                match op {
+                    Op::Scale(n) => { replicas = n; c.scale(Kind::Deployment, "default", "web", n).unwrap(); }
+                    Op::Template(t) => { tag = t; c.apply(kubectl_deployment(&t.to_string(), replicas)).unwrap(); }
+                    Op::DeletePod(i) => if let Some(p) = pick(i) {
+                        c.delete(&ObjectKey { kind: Kind::Pod, namespace: Some("default".into()), name: p }).unwrap();
+                    },
+                    Op::Ready(i, r) => if let Some(p) = pick(i) { c.set_pod_ready("default", &p, r).unwrap(); },
+                    Op::Terminate(i) => if let Some(p) = pick(i) { c.set_pod_terminating("default", &p).unwrap(); },
+                    Op::AddNode(i) => { let _ = c.apply(node(i)); },
+                    Op::DeleteNode(i) => { let _ = c.delete(&ObjectKey { kind: Kind::Node, namespace: None, name: format!("n{i}") }); },
+                }
+            }
+            let all = pods(&c, "default", "app=web");
+            let active: Vec<&Pod> = all.iter().filter(|p| !p.is_terminating()).collect();
+            prop_assert_eq!(active.len(), replicas as usize);
+            let image = format!("nginx:{tag}");
+            prop_assert!(active.iter().all(|p| p.spec.containers[0].image.as_deref() == Some(image.as_str())));
+            let mut seen = BTreeSet::new();
+            for p in &all {
+                if let (Some(n), Some(ip)) = (&p.spec.node_name, &p.status.pod_ip) {
+                    prop_assert!(seen.insert((n.clone(), ip.clone())), "{} reused on {}", ip, n);
+                }
+            }
+            prop_assert!(c.resync().is_empty());
+        }
+    }
+}
