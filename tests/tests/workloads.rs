@@ -971,3 +971,44 @@ mod props {
         }
     }
 }
+
+#[test]
+fn pods_on_a_node_without_a_pod_cidr_wait_for_one() {
+    // Without node IPAM (a Node stored without podCIDRs) the CNI has no
+    // range: the pod is bound but Pending without an IP, and starts once the
+    // Node has a pod CIDR.
+    let mut bare = default_nodes(1).remove(0);
+    bare.spec.pod_cidrs.clear();
+    bare.spec.pod_cidr = None;
+    let mut c = Cluster::new(ClusterConfig::default()).unwrap();
+    let stored = c.apply(Object::Node(bare)).unwrap();
+    let Some(Object::Node(node)) = c
+        .get(
+            &stored
+                .created
+                .iter()
+                .find(|k| k.kind == Kind::Node)
+                .unwrap()
+                .clone(),
+        )
+        .cloned()
+    else {
+        panic!()
+    };
+    c.apply(kubectl_deployment("1.3", 1)).unwrap();
+    let p = &pods(&c, "default", "app=web")[0];
+    if node.spec.pod_cidrs.is_empty() {
+        // Admission not wired: no CIDR, the pod waits.
+        assert_eq!(p.status.phase, Some(PodPhase::Pending));
+        assert_eq!(p.status.pod_ip, None);
+        let mut with_cidr = node.clone();
+        with_cidr.spec.pod_cidrs = vec!["10.244.7.0/24".into()];
+        with_cidr.spec.pod_cidr = Some("10.244.7.0/24".into());
+        c.apply(Object::Node(with_cidr)).unwrap();
+        let p = &pods(&c, "default", "app=web")[0];
+        assert_eq!(p.status.pod_ip.as_deref(), Some("10.244.7.2"));
+    } else {
+        // Node IPAM gave the Node a CIDR on admission: the pod runs at once.
+        assert_eq!(p.status.phase, Some(PodPhase::Running));
+    }
+}

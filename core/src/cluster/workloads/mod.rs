@@ -33,7 +33,7 @@
 //! `spec.podCIDRs` (one per family; the next free address after the highest
 //! in use on that node). `hostNetwork` pods take the node's addresses. A
 //! node without a pod CIDR gives `Pending` pods without an IP, as a CNI
-//! without an address range does. Placement is the
+//! without an address range does, until the Node gets one. Placement is the
 //! [scheduler](super::scheduler)'s; a pod that fits nowhere stays `Pending`
 //! with `PodScheduled=False` and is scheduled again whenever Nodes change.
 //!

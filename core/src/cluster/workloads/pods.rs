@@ -136,7 +136,8 @@ fn condition(type_: &str, ok: bool) -> PodCondition {
 }
 
 /// Sets node, IPs, phase and conditions. `true` when the pod must wait for
-/// Nodes to change: no node fits, or its node does not exist.
+/// Nodes to change: no node fits, its node does not exist, or its node has
+/// no pod CIDR (or no free address) to give it an IP.
 fn place(c: &Cluster, pod: &mut Pod) -> bool {
     if pod.spec.node_name.as_deref().is_none_or(str::is_empty) {
         let everything = Selector::everything();
@@ -180,7 +181,7 @@ fn place(c: &Cluster, pod: &mut Pod) -> bool {
         Some(_) if pod.spec.host_network => host_ips.clone(),
         Some(n) => allocate_ips(c, n, &node_name),
     };
-    let waiting = node.is_none();
+    let waiting = pod_ips.is_empty();
     let running = !pod_ips.is_empty();
     pod.status = PodStatus {
         phase: Some(if running {
