@@ -265,7 +265,11 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
                 }
             }
             Kind::Pod | Kind::ReplicaSet => {
-                let before = c.workloads.owner_of.get(&key).cloned();
+                let before = if c.workloads.owner_of.is_empty() {
+                    None
+                } else {
+                    c.workloads.owner_of.get(&key).cloned()
+                };
                 let now = c.get(&key).and_then(|o| controller_owner(o, &key));
                 if before != now {
                     c.workloads.set_owner(&key, now.clone());
