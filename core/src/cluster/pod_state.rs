@@ -10,6 +10,10 @@ use super::{Changes, Cluster, Tracker, workloads};
 
 /// The `deletionTimestamp` [`Cluster::set_pod_terminating`] writes (the
 /// core has no clock; only its presence matters).
+///
+/// ```
+/// assert_eq!(svcroute::cluster::TERMINATING_SINCE, "1970-01-01T00:00:00Z");
+/// ```
 pub const TERMINATING_SINCE: &str = "1970-01-01T00:00:00Z";
 
 fn not_found(kind: Kind, ns: &str, name: &str) -> ClusterError {

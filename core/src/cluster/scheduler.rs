@@ -37,6 +37,25 @@
 //!
 //! When the input has no Nodes, [`default_nodes`] is the documented set a
 //! door may add.
+//!
+//! ```
+//! use svcroute::api::{Object, ObjectKey, Kind};
+//! use svcroute::cluster::{Cluster, ClusterConfig, default_nodes};
+//!
+//! let mut cluster = Cluster::new(ClusterConfig::default())?;
+//! cluster.apply_batch(default_nodes(3).into_iter().map(Object::Node).collect())?;
+//! let pod: Object = serde_json::from_str(r#"{"apiVersion": "v1", "kind": "Pod",
+//!   "metadata": {"name": "db"}, "spec": {"nodeSelector": {"disktype": "ssd"}}}"#).unwrap();
+//! cluster.apply(pod)?;
+//! let key = ObjectKey { kind: Kind::Pod, namespace: Some("default".into()), name: "db".into() };
+//! let Some(Object::Pod(db)) = cluster.get(&key) else { unreachable!() };
+//! let scheduled = &db.status.conditions[0];
+//! assert_eq!((scheduled.type_.as_str(), scheduled.reason.as_deref()), ("PodScheduled", Some("Unschedulable")));
+//! assert_eq!(scheduled.message.as_deref(), Some(
+//!     "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. \
+//!      preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."));
+//! # Ok::<(), svcroute::cluster::ClusterError>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -47,12 +66,28 @@ use crate::api::{
 };
 
 /// The taint of a kubeadm control-plane node.
+///
+/// ```
+/// assert_eq!(svcroute::cluster::scheduler::CONTROL_PLANE_TAINT, "node-role.kubernetes.io/control-plane");
+/// ```
 pub const CONTROL_PLANE_TAINT: &str = "node-role.kubernetes.io/control-plane";
 /// The taint of a cordoned node.
+///
+/// ```
+/// assert_eq!(svcroute::cluster::scheduler::UNSCHEDULABLE_TAINT, "node.kubernetes.io/unschedulable");
+/// ```
 pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
 /// The taint of a node whose `Ready` condition is `False`.
+///
+/// ```
+/// assert_eq!(svcroute::cluster::scheduler::NOT_READY_TAINT, "node.kubernetes.io/not-ready");
+/// ```
 pub const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
 /// The taint of a node whose `Ready` condition is `Unknown`.
+///
+/// ```
+/// assert_eq!(svcroute::cluster::scheduler::UNREACHABLE_TAINT, "node.kubernetes.io/unreachable");
+/// ```
 pub const UNREACHABLE_TAINT: &str = "node.kubernetes.io/unreachable";
 
 /// Why one node was filtered out (the upstream plugin's message).

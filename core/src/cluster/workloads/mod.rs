@@ -44,8 +44,9 @@
 //! in the input (with `ownerReferences` naming it) makes no new ones, and a
 //! Deployment whose ReplicaSet is in the input (with the same template,
 //! `pod-template-hash` aside, as upstream's `FindNewReplicaSet`) keeps it.
-//! A Pod that has a status is stored as given. Turn the
-//! controllers off (`workloads: false`) to store workload objects only.
+//! A Pod that has a status is stored as given, and Pods naming an owner
+//! that is not in the input are kept. Turn the controllers off
+//! (`workloads: false`) to store workload objects only.
 //!
 //! ## Rollouts
 //!
@@ -81,6 +82,31 @@
 //! The controllers keep the `status` counters of their workloads
 //! (`replicas`, `readyReplicas`, `availableReplicas`; a DaemonSet's
 //! scheduled and ready counts), not `observedGeneration` or conditions.
+//!
+//! ## Example
+//!
+//! ```
+//! use svcroute::api::{Kind, Object};
+//! use svcroute::cluster::{Cluster, ClusterConfig, default_nodes};
+//!
+//! let mut cluster = Cluster::new(ClusterConfig::default())?;
+//! cluster.apply_batch(default_nodes(3).into_iter().map(Object::Node).collect())?;
+//! let app: Vec<Object> = serde_json::from_str(r#"[
+//!   {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+//!    "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+//!             "template": {"metadata": {"labels": {"app": "web"}},
+//!                          "spec": {"containers": [{"name": "nginx", "ports": [{"containerPort": 80}]}]}}}},
+//!   {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+//!    "spec": {"clusterIP": "10.96.0.10", "selector": {"app": "web"}, "ports": [{"port": 80}]}}
+//! ]"#).unwrap();
+//! let changes = cluster.apply_batch(app)?;
+//! assert_eq!(changes.of_kind(Kind::ReplicaSet).created.len(), 1);
+//! assert_eq!(changes.of_kind(Kind::Pod).created.len(), 3);
+//! // One pod on each node, each an endpoint of the Service.
+//! let slices = cluster.endpoint_slices("default", "web");
+//! assert_eq!(slices[0].endpoints.len(), 3);
+//! # Ok::<(), svcroute::cluster::ClusterError>(())
+//! ```
 
 mod daemonset;
 mod deployment;
@@ -101,12 +127,28 @@ use super::{Cluster, Tracker};
 pub use deployment::ROLLOUT_STEPS_ANNOTATION;
 
 /// Label added to the Pods (and selectors) of a Deployment's ReplicaSets.
+///
+/// ```
+/// assert_eq!(svcroute::cluster::workloads::POD_TEMPLATE_HASH_LABEL, "pod-template-hash");
+/// ```
 pub const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
 /// Label of StatefulSet and DaemonSet pods: the revision of their template.
+///
+/// ```
+/// assert_eq!(svcroute::cluster::workloads::CONTROLLER_REVISION_HASH_LABEL, "controller-revision-hash");
+/// ```
 pub const CONTROLLER_REVISION_HASH_LABEL: &str = "controller-revision-hash";
 /// Label of a StatefulSet pod: its own name.
+///
+/// ```
+/// assert_eq!(svcroute::cluster::workloads::STATEFULSET_POD_NAME_LABEL, "statefulset.kubernetes.io/pod-name");
+/// ```
 pub const STATEFULSET_POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
 /// Label of a StatefulSet pod: its ordinal.
+///
+/// ```
+/// assert_eq!(svcroute::cluster::workloads::POD_INDEX_LABEL, "apps.kubernetes.io/pod-index");
+/// ```
 pub const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
 
 /// What the controllers remember between calls.
