@@ -672,6 +672,10 @@ pub fn explanation_json(why: &ServiceExplanation) -> Value {
                             o.insert("reason".into(), json!("NodeMissing"));
                             o.insert("missingNode".into(), json!(node));
                         }
+                        SkipReason::Pending(message) => {
+                            o.insert("reason".into(), json!("Pending"));
+                            o.insert("message".into(), json!(message));
+                        }
                     }
                     "Skipped"
                 }

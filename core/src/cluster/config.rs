@@ -203,6 +203,12 @@ pub struct ClusterConfig {
     /// `kube-public`, `kube-node-lease` and the `default/kubernetes`
     /// Service (`true`).
     pub bootstrap: bool,
+    /// Run the workload controllers and the scheduler (`true`): Deployments,
+    /// ReplicaSets, StatefulSets and DaemonSets make Pods, and submitted
+    /// Pods (no status) are scheduled and started. `false`: workload
+    /// objects are only stored, as for a `kubectl get -o json` dump whose
+    /// Pods are already in the input.
+    pub workloads: bool,
 }
 
 impl Default for ClusterConfig {
@@ -222,6 +228,7 @@ impl Default for ClusterConfig {
             seed: 0,
             endpoint_slice_controller: true,
             bootstrap: true,
+            workloads: true,
         }
     }
 }

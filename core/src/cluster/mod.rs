@@ -66,6 +66,9 @@
 //! * Mirroring (EP-12): one slice per (port list, address type) of a
 //!   selector-less Service's `Endpoints`, at most
 //!   `mirroring_max_endpoints_per_subset` endpoints, `skip-mirror` honoured.
+//! * Workloads and scheduling: Deployments, ReplicaSets, StatefulSets and
+//!   DaemonSets make Pods, placed by a deterministic scheduler, before the
+//!   EndpointSlice controller settles (see [`workloads`] and [`scheduler`]).
 //! * Controller-managed slices of a Service that is deleted, loses its
 //!   selector or becomes `ExternalName` are deleted (upstream leaves them to
 //!   garbage collection or keeps them).
@@ -126,6 +129,9 @@ mod endpointslice;
 mod error;
 mod explain;
 mod intern;
+mod pod_state;
+pub mod scheduler;
+pub mod workloads;
 
 use std::collections::BTreeMap;
 
@@ -139,6 +145,9 @@ pub use explain::{
     LabelMiss, PodExplanation, PodVerdict, PortTarget, ServiceExplanation, SkipReason,
     explain_service,
 };
+pub use pod_state::TERMINATING_SINCE;
+pub use scheduler::default_nodes;
+pub use workloads::ROLLOUT_STEPS_ANNOTATION;
 
 use crate::api::{
     EndpointSlice, Kind, Namespace, Node, Object, ObjectKey, ObjectMeta, Pod, Service, WatchEvent,
@@ -250,6 +259,8 @@ pub struct Cluster {
     /// The zone weights of topology-mode Auto, computed from the Nodes on
     /// demand (`None` = to recompute after a Node change).
     zone_ratios: Option<endpointslice::ZoneRatios>,
+    /// The workload controllers' and the scheduler's memory.
+    workloads: workloads::Workloads,
 }
 
 /// Why a Service must be reconciled.
@@ -328,6 +339,7 @@ impl Cluster {
             fast_path: true,
             auto_services: BTreeMap::new(),
             zone_ratios: None,
+            workloads: workloads::Workloads::default(),
         };
         if cluster.config.bootstrap {
             let mut objects: Vec<Object> =
@@ -420,6 +432,7 @@ impl Cluster {
                 continue;
             }
             self.admit(&mut object, index, &mut problems);
+            workloads::validate(self, &object, index, &mut problems);
             staged.push(object);
         }
         if !problems.is_empty() {
@@ -1040,6 +1053,7 @@ impl Cluster {
     /// Reconciles every Service marked during the call, then computes the
     /// call's net changes.
     fn settle(&mut self, mut t: Tracker) -> Changes {
+        workloads::settle(self, &mut t);
         let dirty = std::mem::take(&mut t.dirty);
         for ((ns, name), trigger) in &dirty {
             let done = match trigger {
