@@ -54,6 +54,7 @@
 mod error;
 mod node;
 mod service;
+mod stored;
 mod update;
 mod validate;
 
