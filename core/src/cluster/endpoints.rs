@@ -157,6 +157,10 @@ pub(crate) fn subsets(svc: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
 
 type PortOrder = (String, i32, &'static str, Option<String>);
 
+/// One port (`None`: the no-ports sentinel) and its addresses: address id
+/// → ready.
+type PortAddresses = (Option<EndpointPort>, BTreeMap<usize, bool>);
+
 fn port_order(p: &EndpointPort) -> PortOrder {
     (
         p.name.clone(),
@@ -202,8 +206,7 @@ fn repack(subsets: Vec<EndpointSubset>) -> Vec<EndpointSubset> {
     let mut addresses: Vec<EndpointAddress> = Vec::new();
     let mut address_ids: BTreeMap<(String, Option<String>), usize> = BTreeMap::new();
     // Port (None = the no-ports sentinel) → address id → ready.
-    let mut by_port: BTreeMap<Option<PortOrder>, (Option<EndpointPort>, BTreeMap<usize, bool>)> =
-        BTreeMap::new();
+    let mut by_port: BTreeMap<Option<PortOrder>, PortAddresses> = BTreeMap::new();
     for subset in &subsets {
         let ports: Vec<Option<&EndpointPort>> = if subset.ports.is_empty() {
             vec![None]

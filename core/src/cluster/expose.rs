@@ -43,7 +43,34 @@ use crate::api::{
 use crate::labels::LabelSelector;
 
 /// The arguments of `kubectl expose KIND NAME [flags]`. Flags are kept as
-/// the strings kubectl takes; `None` is a flag not given.
+/// the strings kubectl takes; `None` is a flag not given. What
+/// [`Cluster::expose`] makes of them, as kubectl does:
+///
+/// * **Name**: `--name`, else the exposed object's name cut to 63
+///   characters.
+/// * **Selector**: `--selector` (`k=v,k2=v2` only), else the object's: a
+///   Pod's labels (none: "the pod has no labels and cannot be exposed"), a
+///   Service's selector ("the service has no pod selector set"), a
+///   Deployment's or ReplicaSet's `matchLabels` (none: "invalid
+///   deployment: no selectors, therefore cannot be exposed";
+///   `matchExpressions`: "couldn't convert expressions … to map-based
+///   selector format"), each prefixed with "couldn't retrieve selectors via
+///   --selector flag or introspection".
+/// * **Ports**: `--port` (a comma-separated list is several ports), else
+///   the container ports of the pod (template), each number once, or the
+///   Service's ports; none is "couldn't find port via --port flag or
+///   introspection" (except for `--cluster-ip None`). Several ports are
+///   named `port-1`, `port-2`, …
+/// * **Protocols**: `--protocol` for every port; else the protocol the
+///   object gives that port number (TCP when none), and a number with
+///   several protocols (53/TCP and 53/UDP) becomes one port per protocol,
+///   named `port-N-tcp`, `port-N-udp`.
+/// * **Target port**: `--target-port` (number or name) for every port,
+///   else the port itself.
+/// * `--type`, `--external-ip` (one address), `--cluster-ip` (`None` for
+///   headless), `--session-affinity` (`None` or `ClientIP`, else "unknown
+///   session affinity"), `--load-balancer-ip` (LoadBalancer only),
+///   `--labels` (else the object's labels).
 ///
 /// ```
 /// use svcroute::api::Kind;
@@ -86,6 +113,11 @@ pub struct ExposeRequest {
 macro_rules! setters {
     ($($field:ident),*) => {$(
         #[doc = concat!("Sets `", stringify!($field), "` (the flag of that name).")]
+        ///
+        /// ```
+        #[doc = concat!("let r = svcroute::cluster::ExposeRequest::default().", stringify!($field), "(\"x\");")]
+        #[doc = concat!("assert_eq!(r.", stringify!($field), ".as_deref(), Some(\"x\"));")]
+        /// ```
         pub fn $field(mut self, value: impl Into<String>) -> Self {
             self.$field = Some(value.into());
             self
@@ -315,7 +347,7 @@ fn resource_name(kind: Kind) -> &'static str {
 
 impl Cluster {
     /// The Service `kubectl expose` would create for `request` (see the
-    /// [module documentation](self)). Nothing is changed.
+    /// rules on [`ExposeRequest`]). Nothing is changed.
     ///
     /// ```
     /// use svcroute::api::{Kind, Object};
