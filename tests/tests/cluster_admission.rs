@@ -262,6 +262,26 @@ fn validation_errors_name_object_and_field() {
     assert!(err.to_string().contains("Service shop/web"), "{err}");
 }
 
+// A stored object replacing a stored one (a dump of a Service recreated
+// since) takes its new values; the old ones are free again.
+#[test]
+fn stored_replacement_moves() {
+    let mut c = cluster();
+    let at = |ip: &str, np: i32| {
+        svc_json(
+            "a",
+            json!({"type": "NodePort", "clusterIP": ip, "clusterIPs": [ip],
+                             "ports": [{"port": 80, "nodePort": np}]}),
+        )
+    };
+    c.apply(at("10.96.7.7", 31000)).unwrap();
+    c.apply(at("10.96.7.8", 31001)).unwrap();
+    assert_eq!(ip_of(&service(&c, "shop", "a")), "10.96.7.8");
+    let mut other = at("10.96.7.7", 31000);
+    other.metadata_mut().name = Some("b".into());
+    c.apply(other).unwrap();
+}
+
 // Release on delete: the address and node port can be taken again.
 #[test]
 fn delete_releases() {
@@ -282,7 +302,7 @@ fn delete_releases() {
 }
 
 // Updates go through the API server's update: allocated values the
-// manifest leaves out are kept, the cluster IP is immutable, and a type
+// manifest leaves out are kept, the update is validated, and a type
 // change to ClusterIP releases the node ports.
 #[test]
 fn updates_keep_allocations_and_release_on_type_change() {
@@ -298,18 +318,15 @@ fn updates_keep_allocations_and_release_on_type_change() {
     );
     assert_eq!(service(&c, "default", "web-lb"), before);
 
-    let mut moved = fixture("service-loadbalancer.yaml");
-    if let Object::Service(s) = &mut moved {
-        s.spec.cluster_ip = Some("10.96.9.9".into());
+    // A submitted update is validated as the API server validates it.
+    let mut dual = fixture("service-loadbalancer.yaml");
+    if let Object::Service(s) = &mut dual {
+        s.spec.ip_family_policy = Some(IPFamilyPolicy::RequireDualStack);
     }
-    let err = c.apply(moved).unwrap_err();
-    assert_eq!(one_problem(&err).0, ProblemKind::Invalid);
-    assert!(
-        err.problems()[0]
-            .field
-            .as_deref()
-            .unwrap()
-            .starts_with("spec.clusterIP")
+    let err = c.apply(dual).unwrap_err();
+    assert_eq!(
+        one_problem(&err),
+        (ProblemKind::Invalid, Some(0), Some("spec.ipFamilyPolicy"))
     );
 
     let mut cip = fixture("service-loadbalancer.yaml");

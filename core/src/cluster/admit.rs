@@ -3,16 +3,17 @@
 //! and the load-balancer controller writes LoadBalancer statuses.
 //!
 //! * A new Service whose cluster IP is set (a dump's object, or a manifest
-//!   naming its address), a headless one with its IP families set, or one
-//!   with a `uid`, `resourceVersion` or `creationTimestamp` is a stored
-//!   object: what is set is kept and
+//!   naming its address), one with a `clusterIPs` list, a headless one with
+//!   its IP families set, or one with a `uid`, `resourceVersion` or
+//!   `creationTimestamp` is a stored object: what is set is kept and
 //!   occupied, a clash is a `Conflict` problem naming the field
 //!   ([`ServiceAdmission::admit_stored`]). A new Service without one is
 //!   created as the API server creates it ([`ServiceAdmission::create`]:
 //!   defaults, validation, allocation). A Service that exists (in the
 //!   store, or earlier in the same batch) is updated
 //!   ([`ServiceAdmission::update`]: immutable fields, kept allocations,
-//!   type changes).
+//!   type changes) by a submitted object, and replaced by a stored one
+//!   (what the old one held is released, the new one's values occupied).
 //! * A Node without pod CIDRs gets them from node IPAM (ALLOC-18); one
 //!   with pod CIDRs has them marked used. A Node whose update changes its
 //!   pod CIDRs is refused, as the API server refuses it.
@@ -102,15 +103,20 @@ fn problem_kind(kind: ErrorKind) -> ProblemKind {
     }
 }
 
-/// Is this new Service a stored object? Its cluster IP is an address, or
-/// it is headless with its IP families set (the API server sets them on
-/// every create), or it carries what only the API server writes (`uid`,
-/// `resourceVersion`, `creationTimestamp`).
+/// Is this Service a stored object? Its cluster IP is an address, it has
+/// a `clusterIPs` list (which the API server writes; a submission names
+/// `clusterIP` at most), it is headless with its IP families set (the API
+/// server sets them on every create), or it carries what only the API
+/// server writes (`uid`, `resourceVersion`, `creationTimestamp`).
 fn is_stored(svc: &Service) -> bool {
     let address = |t: &str| !t.is_empty() && t != "None";
     let m = &svc.metadata;
     svc.spec.cluster_ip.as_deref().is_some_and(address)
-        || svc.spec.cluster_ips.iter().flatten().any(|t| address(t))
+        || svc
+            .spec
+            .cluster_ips
+            .as_ref()
+            .is_some_and(|ips| !ips.is_empty())
         || (svc.spec.cluster_ip.as_deref() == Some("None") && !svc.spec.ip_families.is_empty())
         || m.uid.is_some()
         || m.resource_version.is_some()
@@ -237,6 +243,17 @@ fn admit_service(
     let status = svc.status.clone();
     let status_given = status != Default::default();
     let result = match old {
+        // A stored object replacing a stored one (a watch event, a dump
+        // loaded again, perhaps of a Service recreated since): its values
+        // are taken as they are.
+        Some(old) if is_stored(&svc) => {
+            admission.services.release(old);
+            let stored = admission.services.admit_stored(svc);
+            if stored.is_err() {
+                admission.services.occupy(old);
+            }
+            stored
+        }
         Some(old) => admission.services.update(old, svc),
         None if is_stored(&svc) => admission.services.admit_stored(svc),
         None => admission.services.create(svc),

@@ -49,6 +49,13 @@ impl ServiceAdmission {
             svc.metadata.namespace = Some("default".into());
         }
         normalize_cluster_ips(&mut svc);
+        // The API server writes both fields; a stored object with the list
+        // only reads as if it had the singular one too.
+        if svc.spec.cluster_ip.is_none()
+            && let Some(first) = svc.spec.cluster_ips.as_ref().and_then(|ips| ips.first())
+        {
+            svc.spec.cluster_ip = Some(first.clone());
+        }
         self.default_on_read(&mut svc);
         let saved = (self.ips.rng_states(), self.ports.rng().clone());
         let mut taken = Taken::default();
