@@ -433,3 +433,100 @@ fn controller_off() {
     assert!(c.endpoints("shop", "web").is_none());
     assert_eq!(c.endpoint_slices("shop", "web").len(), 1);
 }
+
+/// A small deterministic generator (xorshift), so the sequence test below
+/// is the same on every run.
+struct Gen(u64);
+
+impl Gen {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn all_endpoints(c: &Cluster) -> Vec<Object> {
+    c.list(
+        Kind::Endpoints,
+        None,
+        &svcroute::labels::Selector::everything(),
+    )
+    .into_iter()
+    .cloned()
+    .collect()
+}
+
+// The one-pod fast path (an Endpoints object patched in place) writes
+// exactly what the full computation writes, over long random sequences of
+// pod changes (readiness, termination, ports, labels, IPs, deletions) and
+// occasional Service changes; and a cluster built from the final objects
+// has the same Endpoints.
+#[test]
+fn fast_path_equals_full_computation() {
+    for seed in 1..=20u64 {
+        let mut g = Gen(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut fast = cluster();
+        let mut full = cluster();
+        full.set_fast_path(false);
+        for step in 0..150 {
+            let op: Object = match g.below(20) {
+                0 => {
+                    let publish = g.below(3) == 0;
+                    let two = g.below(2) == 0;
+                    let mut ports = vec![json!({"name": "http", "port": 80, "targetPort": "http"})];
+                    if two {
+                        ports.push(json!({"name": "m", "port": 9100, "targetPort": 9100}));
+                    }
+                    obj(web(
+                        json!({"publishNotReadyAddresses": publish, "ports": ports}),
+                    ))
+                }
+                1 | 2 => {
+                    let name = format!("p{}", g.below(8));
+                    let key = ObjectKey {
+                        kind: Kind::Pod,
+                        namespace: Some("shop".into()),
+                        name,
+                    };
+                    if fast.get(&key).is_some() {
+                        fast.delete(&key).unwrap();
+                        full.delete(&key).unwrap();
+                    }
+                    continue;
+                }
+                _ => {
+                    let i = g.below(8);
+                    let ip = format!("10.244.0.{}", 10 + g.below(10));
+                    let port = [8080, 8080, 8080, 9090][g.below(4) as usize];
+                    let mut p = pod(&format!("p{i}"), &ip, g.below(3) != 0, port);
+                    match g.below(10) {
+                        0 => p["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z"),
+                        1 => p["status"]["phase"] = json!("Succeeded"),
+                        2 => p["metadata"]["labels"] = json!({"app": "other"}),
+                        3 => p["metadata"]["uid"] = Value::Null,
+                        _ => {}
+                    }
+                    obj(p)
+                }
+            };
+            fast.apply(op.clone()).unwrap();
+            full.apply(op).unwrap();
+            assert_eq!(
+                all_endpoints(&fast),
+                all_endpoints(&full),
+                "seed {seed}, step {step}"
+            );
+        }
+        assert!(fast.resync().is_empty(), "seed {seed}");
+        let inputs: Vec<Object> = [Kind::Pod, Kind::Service]
+            .iter()
+            .flat_map(|&k| fast.list(k, None, &svcroute::labels::Selector::everything()))
+            .cloned()
+            .collect();
+        let mut fresh = cluster();
+        fresh.apply_batch(inputs).unwrap();
+        assert_eq!(all_endpoints(&fast), all_endpoints(&fresh), "seed {seed}");
+    }
+}

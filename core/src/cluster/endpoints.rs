@@ -33,11 +33,15 @@
 //! The Endpoints of a Service is deleted with the Service. Endpoints of
 //! Services without a selector are the user's and left alone (mirrored to
 //! EndpointSlices, EP-12). The controller runs for the Services each call
-//! marks, the EndpointSlice controller's trigger set.
+//! marks, the EndpointSlice controller's trigger set. A Service that only
+//! one pod's change touched, whose Endpoints is one subset the pod serves
+//! with exactly its ports, is patched in place (the pod's address replaced,
+//! removed or inserted in order) without looking at its other pods; the
+//! tests check that this writes what the full computation writes.
 
 use std::collections::BTreeMap;
 
-use super::{Cluster, Tracker, endpointslice};
+use super::{Cluster, Tracker, Trigger, endpointslice};
 use crate::api::corev1::EndpointPort;
 use crate::api::{
     EndpointAddress, EndpointSubset, Endpoints, IPFamily, IntOrString, Kind, Object, ObjectKey,
@@ -107,16 +111,11 @@ fn pod_address(svc: &Service, pod: &Pod) -> Option<EndpointAddress> {
 /// The subsets the controller computes for `svc` over its selected
 /// `pods`, repacked (before truncation).
 pub(crate) fn subsets(svc: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
-    let tolerate = svc.spec.publish_not_ready_addresses.unwrap_or(false);
     let mut out = Vec::new();
     for pod in pods {
-        if !should_be_in_endpoints(pod, tolerate) {
-            continue;
-        }
-        let Some(address) = pod_address(svc, pod) else {
+        let Some((address, ready, ports)) = pod_entry(svc, pod) else {
             continue;
         };
-        let ready = tolerate || pod.is_ready();
         let subset = |ports: Vec<EndpointPort>| {
             if ready {
                 EndpointSubset {
@@ -132,27 +131,139 @@ pub(crate) fn subsets(svc: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
                 }
             }
         };
-        if svc.spec.ports.is_empty() {
-            if svc.spec.cluster_ip.as_deref() == Some("None") {
-                out.push(subset(Vec::new()));
-            }
-            continue;
+        if ports.is_empty() {
+            out.push(subset(Vec::new()));
         }
-        for sp in &svc.spec.ports {
-            let protocol = sp.protocol.unwrap_or_default();
-            let target = sp.target_port.clone().unwrap_or(IntOrString::Int(sp.port));
-            let Some(port) = endpointslice::find_port(pod, protocol, &target) else {
-                continue;
-            };
-            out.push(subset(vec![EndpointPort {
+        for port in ports {
+            out.push(subset(vec![port]));
+        }
+    }
+    repack(out)
+}
+
+/// What one pod contributes: its address, whether it is ready, and the
+/// ports it serves (empty: a headless Service without ports); `None` when
+/// it contributes nothing.
+fn pod_entry(svc: &Service, pod: &Pod) -> Option<(EndpointAddress, bool, Vec<EndpointPort>)> {
+    let tolerate = svc.spec.publish_not_ready_addresses.unwrap_or(false);
+    if !should_be_in_endpoints(pod, tolerate) {
+        return None;
+    }
+    let address = pod_address(svc, pod)?;
+    let ready = tolerate || pod.is_ready();
+    if svc.spec.ports.is_empty() {
+        let headless = svc.spec.cluster_ip.as_deref() == Some("None");
+        return headless.then_some((address, ready, Vec::new()));
+    }
+    let mut ports = Vec::with_capacity(svc.spec.ports.len());
+    for sp in &svc.spec.ports {
+        let protocol = sp.protocol.unwrap_or_default();
+        let target = sp.target_port.clone().unwrap_or(IntOrString::Int(sp.port));
+        if let Some(port) = endpointslice::find_port(pod, protocol, &target) {
+            ports.push(EndpointPort {
                 name: sp.name.clone(),
                 port,
                 protocol: sp.protocol,
                 app_protocol: sp.app_protocol.clone(),
-            }]));
+            });
         }
     }
-    repack(out)
+    (!ports.is_empty()).then_some((address, ready, ports))
+}
+
+/// The labels the controller writes: the Service's, and the headless
+/// label for a Service without a cluster IP.
+fn wanted_labels(svc: &Service) -> BTreeMap<String, String> {
+    let mut labels = svc.metadata.labels.clone();
+    let ip_set =
+        matches!(svc.spec.cluster_ip.as_deref(), Some(ip) if !ip.is_empty() && ip != "None");
+    if ip_set {
+        labels.remove(HEADLESS_LABEL);
+    } else {
+        labels.insert(HEADLESS_LABEL.to_owned(), String::new());
+    }
+    labels
+}
+
+/// The one-pod fast path: when the current object is one subset that the
+/// changed pod serves (or leaves) with exactly that subset's ports, the
+/// pod's address is replaced in place; the result is the full
+/// computation's (every address serves the same ports, so the repacked
+/// form stays one subset). `None`: run the full computation.
+fn patch_for_pod(
+    svc: &Service,
+    current: &Endpoints,
+    pod_ns: &str,
+    pod_name: &str,
+    pod: Option<&Pod>,
+) -> Option<Endpoints> {
+    let [subset] = current.subsets.as_slice() else {
+        return None;
+    };
+    let a = &current.metadata.annotations;
+    if a.contains_key(ENDPOINTS_OVER_CAPACITY_ANNOTATION)
+        || a.contains_key(ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION)
+        || current.metadata.labels != wanted_labels(svc)
+    {
+        return None;
+    }
+    let uid_of = |addr: &EndpointAddress| {
+        addr.target_ref
+            .as_ref()
+            .and_then(|r| r.uid.clone())
+            .filter(|u| !u.is_empty())
+    };
+    let is_pod = |addr: &EndpointAddress| {
+        addr.target_ref.as_ref().is_some_and(|r| {
+            r.kind == "Pod" && r.name == pod_name && r.namespace.as_deref() == Some(pod_ns)
+        })
+    };
+    // Addresses are deduplicated by IP and uid: without a uid two pods may
+    // share an entry, which only the full computation sorts out.
+    if subset
+        .addresses
+        .iter()
+        .chain(&subset.not_ready_addresses)
+        .any(|addr| is_pod(addr) && uid_of(addr).is_none())
+    {
+        return None;
+    }
+    let mut out = subset.clone();
+    out.addresses.retain(|a| !is_pod(a));
+    out.not_ready_addresses.retain(|a| !is_pod(a));
+    if let Some((address, ready, mut ports)) = pod.and_then(|p| pod_entry(svc, p)) {
+        ports.sort_by_key(port_order);
+        uid_of(&address)?;
+        if ports != out.ports {
+            return None;
+        }
+        let key = address_order(&address);
+        if out
+            .addresses
+            .iter()
+            .chain(&out.not_ready_addresses)
+            .any(|a| address_order(a) == key)
+        {
+            return None;
+        }
+        let list = if ready {
+            &mut out.addresses
+        } else {
+            &mut out.not_ready_addresses
+        };
+        let at = list.partition_point(|a| address_order(a) < key);
+        list.insert(at, address);
+    }
+    if out.addresses.len() + out.not_ready_addresses.len() > MAX_ENDPOINTS_ADDRESSES {
+        return None;
+    }
+    let mut next = current.clone();
+    next.subsets = if out.addresses.is_empty() && out.not_ready_addresses.is_empty() {
+        Vec::new()
+    } else {
+        vec![out]
+    };
+    Some(next)
 }
 
 type PortOrder = (String, i32, &'static str, Option<String>);
@@ -355,7 +466,6 @@ pub(crate) fn desired(
         metadata: ObjectMeta::default(),
         subsets,
     };
-    metadata.labels = svc.metadata.labels.clone();
     metadata
         .annotations
         .remove(ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION);
@@ -369,22 +479,20 @@ pub(crate) fn desired(
             .annotations
             .remove(ENDPOINTS_OVER_CAPACITY_ANNOTATION);
     }
-    let ip_set =
-        matches!(svc.spec.cluster_ip.as_deref(), Some(ip) if !ip.is_empty() && ip != "None");
-    if ip_set {
-        metadata.labels.remove(HEADLESS_LABEL);
-    } else {
-        metadata
-            .labels
-            .insert(HEADLESS_LABEL.to_owned(), String::new());
-    }
+    metadata.labels = wanted_labels(svc);
     endpoints.metadata = metadata;
     Some(endpoints)
 }
 
 impl Cluster {
     /// The Endpoints controller for one marked Service.
-    pub(super) fn reconcile_endpoints(&mut self, ns: &str, name: &str, t: &mut Tracker) {
+    pub(super) fn reconcile_endpoints(
+        &mut self,
+        ns: &str,
+        name: &str,
+        trigger: &Trigger,
+        t: &mut Tracker,
+    ) {
         if !self.config.endpoints_controller || !self.config.endpoint_slice_controller {
             return;
         }
@@ -423,6 +531,23 @@ impl Cluster {
                     if svc.service_type() == ServiceType::ExternalName
                         || svc.spec.selector.as_ref().is_none_or(BTreeMap::is_empty)
                     {
+                        return;
+                    }
+                    let patched = match (trigger, current) {
+                        (Trigger::Pod(pod_ns, pod_name), Some(cur)) if self.fast_path => {
+                            let pod = match self.lookup(Kind::Pod, Some(pod_ns), pod_name) {
+                                Some((pid, Object::Pod(p))) if self.selects(sid, pid) => Some(p),
+                                _ => None,
+                            };
+                            patch_for_pod(svc, cur, pod_ns, pod_name, pod)
+                        }
+                        _ => None,
+                    };
+                    if let Some(next) = patched {
+                        if Some(&next) == current {
+                            return;
+                        }
+                        self.write_internal(Object::Endpoints(next), t);
                         return;
                     }
                     let mut pods: Vec<&Pod> = self

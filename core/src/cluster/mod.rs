@@ -1078,7 +1078,7 @@ impl Cluster {
             if !done {
                 self.reconcile_service(ns, name, &mut t);
             }
-            self.reconcile_endpoints(ns, name, &mut t);
+            self.reconcile_endpoints(ns, name, trigger, &mut t);
         }
         let mut changes = Changes::default();
         for (key, existed) in t.touched {
