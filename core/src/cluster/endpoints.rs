@@ -599,3 +599,49 @@ impl Cluster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subset(ready: usize, not_ready: usize, port: i32) -> EndpointSubset {
+        let a = |i: usize| EndpointAddress {
+            ip: format!("10.{port}.{}.{}", i / 250, i % 250),
+            ..EndpointAddress::default()
+        };
+        EndpointSubset {
+            addresses: (0..ready).map(a).collect(),
+            not_ready_addresses: (ready..ready + not_ready).map(a).collect(),
+            ports: vec![EndpointPort {
+                port,
+                ..EndpointPort::default()
+            }],
+        }
+    }
+
+    fn counts(s: &[EndpointSubset]) -> Vec<(usize, usize)> {
+        s.iter()
+            .map(|s| (s.addresses.len(), s.not_ready_addresses.len()))
+            .collect()
+    }
+
+    // Upstream truncateEndpoints: ready addresses over capacity are cut in
+    // proportion (rounded up, the last subset gets what is left) and every
+    // not-ready address goes.
+    #[test]
+    fn truncate_ready_in_proportion() {
+        let mut s = vec![subset(500, 3, 1), subset(400, 0, 2), subset(300, 1, 3)];
+        assert!(truncate(&mut s));
+        assert_eq!(counts(&s), [(417, 0), (334, 0), (249, 0)]);
+    }
+
+    // Ready addresses fit: not-ready ones fill the rest, in proportion.
+    #[test]
+    fn truncate_not_ready_in_proportion() {
+        let mut s = vec![subset(600, 100, 1), subset(300, 300, 2)];
+        assert!(truncate(&mut s));
+        assert_eq!(counts(&s), [(600, 25), (300, 75)]);
+        let mut small = vec![subset(10, 10, 1)];
+        assert!(!truncate(&mut small));
+    }
+}
