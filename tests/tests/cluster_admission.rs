@@ -540,6 +540,45 @@ fn address_pool() {
     assert_eq!(ip(&c, "f").as_deref(), Some("192.168.10.1"));
 }
 
+// MetalLB honours a requested address (annotation, or the deprecated
+// spec.loadBalancerIP) when it is in the pool and free; else pending.
+#[test]
+fn pool_requested_addresses() {
+    let mut c = with(ClusterConfig {
+        load_balancer: LoadBalancerProvider::Pool(vec![
+            IpNet::parse_truncating("192.168.10.0/29").unwrap(),
+        ]),
+        ..ClusterConfig::default()
+    });
+    let asking = |name: &str, annotations: Value, spec_ip: Option<&str>| {
+        let mut spec = json!({"type": "LoadBalancer", "ports": [{"port": 80}]});
+        if let Some(ip) = spec_ip {
+            spec["loadBalancerIP"] = json!(ip);
+        }
+        obj(json!({"apiVersion": "v1", "kind": "Service",
+                   "metadata": {"name": name, "namespace": "shop", "annotations": annotations}, "spec": spec}))
+    };
+    c.apply(asking(
+        "a",
+        json!({"metallb.io/loadBalancerIPs": "192.168.10.5"}),
+        None,
+    ))
+    .unwrap();
+    c.apply(asking("b", json!({}), Some("192.168.10.6")))
+        .unwrap();
+    c.apply(asking("taken", json!({}), Some("192.168.10.5")))
+        .unwrap();
+    c.apply(asking("outside", json!({}), Some("10.0.0.1")))
+        .unwrap();
+    c.apply(lb("next")).unwrap();
+    let ip = |n: &str| ingress(&c, n).first().and_then(|i| i.0.clone());
+    assert_eq!(ip("a").as_deref(), Some("192.168.10.5"));
+    assert_eq!(ip("b").as_deref(), Some("192.168.10.6"));
+    assert_eq!(ip("taken"), None);
+    assert_eq!(ip("outside"), None);
+    assert_eq!(ip("next").as_deref(), Some("192.168.10.0"));
+}
+
 // A status given in the input is kept; a pool address held by another
 // Service is a conflict.
 #[test]

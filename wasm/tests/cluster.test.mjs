@@ -248,6 +248,7 @@ test("delete, watch events, not-found and unsupported", () => {
     const changes = cluster.delete("Service", "shop", "web");
     assert.deepEqual(keys(changes.deleted).map((k) => k.replace(/web-[a-z0-9]{5}$/, "web-*")), [
       "Service shop/web",
+      "Endpoints shop/web",
       "EndpointSlice shop/web-*",
     ]);
     assert.throws(() => cluster.delete("Service", "shop", "web"), (e) => e.code === "not-found" && e.message === "Service shop/web: not found");

@@ -163,8 +163,12 @@ pub enum KubernetesServiceIp {
 ///   layer-2 mode does: the next free address of the pool (CIDRs in order,
 ///   every address of each CIDR, lowest first), one per IP family of the
 ///   Service that the pool has, as `status.loadBalancer.ingress[].ip`
-///   (`ipMode: VIP`). Released when the Service is deleted or stops being
-///   a LoadBalancer. An exhausted pool leaves the Service pending.
+///   (`ipMode: VIP`). Addresses asked for with the annotation
+///   `metallb.io/loadBalancerIPs` (comma-separated) or the deprecated
+///   `spec.loadBalancerIP` are given when they are in the pool and free
+///   (else the Service stays pending). Released when the Service is deleted
+///   or stops being a LoadBalancer. An exhausted pool leaves the Service
+///   pending.
 /// * [`Aws`](Self::Aws): the AWS cloud provider's classic ELB, as EKS
 ///   gives it: `status.loadBalancer.ingress[].hostname` =
 ///   `<elb-name>-<digits>.<region>.elb.amazonaws.com`, where `<elb-name>`

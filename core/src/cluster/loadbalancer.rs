@@ -15,6 +15,24 @@ pub const AWS_SCHEME_ANNOTATION: &str = "service.beta.kubernetes.io/aws-load-bal
 /// The legacy AWS annotation asking for an internal load balancer.
 pub const AWS_INTERNAL_ANNOTATION: &str = "service.beta.kubernetes.io/aws-load-balancer-internal";
 
+/// MetalLB's annotation asking for specific addresses (comma-separated).
+pub const METALLB_IPS_ANNOTATION: &str = "metallb.io/loadBalancerIPs";
+
+/// The addresses a Service asks the pool for: MetalLB's annotation, else
+/// the deprecated `spec.loadBalancerIP`.
+fn requested_ips(svc: &Service) -> Vec<IpAddr> {
+    let text = svc
+        .metadata
+        .annotations
+        .get(METALLB_IPS_ANNOTATION)
+        .cloned()
+        .or_else(|| svc.spec.load_balancer_ip.clone())
+        .unwrap_or_default();
+    text.split(',')
+        .filter_map(|t| t.trim().parse().ok())
+        .collect()
+}
+
 /// Owner of a pool address: (namespace, name).
 type Owner = (String, String);
 
@@ -104,6 +122,25 @@ impl LoadBalancers {
         match self.provider.clone() {
             LoadBalancerProvider::None => {}
             LoadBalancerProvider::Pool(cidrs) => {
+                let requested = requested_ips(svc);
+                if !requested.is_empty() {
+                    // MetalLB: the requested addresses or nothing (pending
+                    // when one is outside the pool or taken).
+                    let ok = requested
+                        .iter()
+                        .all(|ip| self.in_pool(*ip) && self.held.get(ip).is_none_or(|o| *o == me));
+                    if ok {
+                        for ip in requested {
+                            self.held.insert(ip, me.clone());
+                            svc.status.load_balancer.ingress.push(LoadBalancerIngress {
+                                ip: Some(ip.to_string()),
+                                ip_mode: Some(LoadBalancerIPMode::VIP),
+                                ..LoadBalancerIngress::default()
+                            });
+                        }
+                    }
+                    return Ok(());
+                }
                 let families: Vec<IpFamily> = if svc.spec.ip_families.is_empty() {
                     cidrs.first().map(|c| c.family()).into_iter().collect()
                 } else {

@@ -155,7 +155,7 @@ pub use explain::{
     explain_service,
 };
 pub use expose::{ExposeError, ExposeRequest};
-pub use loadbalancer::{AWS_INTERNAL_ANNOTATION, AWS_SCHEME_ANNOTATION};
+pub use loadbalancer::{AWS_INTERNAL_ANNOTATION, AWS_SCHEME_ANNOTATION, METALLB_IPS_ANNOTATION};
 
 use crate::api::{
     EndpointSlice, Kind, Namespace, Node, Object, ObjectKey, ObjectMeta, Pod, Service, WatchEvent,
