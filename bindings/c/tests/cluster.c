@@ -243,11 +243,13 @@ static void test_apply_and_read(void) {
           SVCROUTE_STATUS_NOT_FOUND);
     CHECK(out == NULL);
 
-    /* Delete: the Service and its slice go; deleting again is NOT_FOUND. */
+    /* Delete: the Service, its Endpoints and its slice go; deleting again
+     * is NOT_FOUND. */
     char *changes = NULL;
     CHECK(svcroute_cluster_delete(c, "Service", "shop", "web", &changes) == SVCROUTE_STATUS_OK);
     CHECK_HAS(changes, "\"deleted\":[{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"name\":\"web\","
-                       "\"namespace\":\"shop\"},{\"apiVersion\":\"discovery.k8s.io/v1\","
+                       "\"namespace\":\"shop\"},{\"apiVersion\":\"v1\",\"kind\":\"Endpoints\","
+                       "\"name\":\"web\",\"namespace\":\"shop\"},{\"apiVersion\":\"discovery.k8s.io/v1\","
                        "\"kind\":\"EndpointSlice\",\"name\":\"web-");
     svcroute_string_free(changes);
     CHECK(svcroute_cluster_delete(c, "Service", "shop", "web", NULL) == SVCROUTE_STATUS_NOT_FOUND);
