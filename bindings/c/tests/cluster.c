@@ -170,10 +170,11 @@ static svcroute_cluster *shop(void) {
     char *changes = NULL;
     CHECK(svcroute_cluster_apply(c, (const uint8_t *)MANIFEST, strlen(MANIFEST), &changes) ==
           SVCROUTE_STATUS_OK);
-    /* The node, the three pods, the Service, the namespace shop and the
-     * controller's EndpointSlice; the ConfigMap skipped and counted. */
+    /* The node, the three pods, the Service, the namespace shop, the
+     * controller's EndpointSlice and its Endpoints object; the ConfigMap
+     * skipped and counted. */
     CHECK_HAS(changes, "\"created\":[");
-    CHECK(count(changes, "\"name\":") == 7);
+    CHECK(count(changes, "\"name\":") == 8);
     CHECK_HAS(changes, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"name\":\"shop\"}");
     CHECK_HAS(changes, "\"kind\":\"EndpointSlice\",\"name\":\"web-");
     CHECK_HAS(changes, "\"deleted\":[]");
