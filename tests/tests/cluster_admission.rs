@@ -695,3 +695,22 @@ fn bad_provider_config() {
         Some("loadBalancer.pool")
     );
 }
+
+// ALLOC-18: a deleted Node's block is released and handed out again once
+// the allocator wraps round; a full cluster CIDR leaves a new Node without
+// pod CIDRs (the Node is still stored, as upstream).
+#[test]
+fn node_delete_releases_its_block() {
+    let mut c = with(ClusterConfig {
+        cluster_cidrs: vec![IpNet::parse_truncating("10.244.0.0/23").unwrap()],
+        ..ClusterConfig::default()
+    });
+    let n =
+        |name: &str| obj(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}}));
+    c.apply_batch(vec![n("n1"), n("n2")]).unwrap();
+    c.apply(n("n3")).unwrap();
+    assert!(node(&c, "n3").spec.pod_cidrs.is_empty());
+    c.delete(&key(Kind::Node, "", "n1")).unwrap();
+    c.apply(n("n4")).unwrap();
+    assert_eq!(node(&c, "n4").spec.pod_cidrs, ["10.244.0.0/24"]);
+}
