@@ -418,7 +418,7 @@ metadata: {name: settings, namespace: shop}
             unsafe { svcroute_cluster_apply(c, MANIFEST.as_ptr(), MANIFEST.len(), &mut changes) };
         assert_eq!(s, svcroute_status::Ok);
         let changes = take(changes);
-        assert_eq!(changes["created"].as_array().unwrap().len(), 5, "{changes}");
+        assert_eq!(changes["created"].as_array().unwrap().len(), 6, "{changes}"); // with the Endpoints object
         assert_eq!(changes["skipped"][0]["kind"], "ConfigMap");
         assert_eq!(changes["skipped"][0]["count"], 1);
 
