@@ -54,12 +54,18 @@
 
 use std::ffi::{CStr, c_char, c_int};
 
+pub mod algorithm;
 pub mod args;
 pub mod boundary;
 pub mod cluster;
+pub mod dns;
 pub mod door;
+pub mod endpoints;
+pub mod engine;
 mod error;
+pub mod local_traffic;
 pub mod owned;
+pub mod route;
 mod status;
 
 pub use cluster::svcroute_cluster;
