@@ -143,6 +143,10 @@ fn compile(source: &Path, linkage: Linkage) -> PathBuf {
             "-DSVCROUTE_EXPECTED_VERSION=\"{}\"",
             env!("CARGO_PKG_VERSION")
         ))
+        .arg(format!(
+            "-DSVCROUTE_TEST_DATA_DIR=\"{}\"",
+            workspace_root().join("bindings/c/tests/data").display()
+        ))
         .arg("-I")
         .arg(workspace_root().join("bindings/c/include"))
         .arg(source)
