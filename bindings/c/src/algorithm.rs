@@ -156,7 +156,7 @@ impl Algorithms {
 
     /// Whether a connection to this front door may need an algorithm.
     pub fn covers(&self, dest: SocketAddr, l4: L4) -> bool {
-        self.fronts.contains_key(&(dest.ip(), dest.port(), l4))
+        !self.fronts.is_empty() && self.fronts.contains_key(&(dest.ip(), dest.port(), l4))
     }
 
     /// The entry for a connection to `dest` that `service` handled.

@@ -30,6 +30,18 @@
 //!   `svcroute_string_free`; each function says which. Opaque handles are
 //!   boxed Rust values with a `_new`/`_free` pair ([`owned`]).
 //!
+//! ## What a proxy uses
+//!
+//! A cluster handle ([`svcroute_cluster`]) holds the object store and, kept
+//! in step with it on every write, kube-proxy's compiled tables and the
+//! cluster DNS ([`engine`]). [`route::svcroute_route`] places a connection
+//! without allocating on the cluster-IP path; [`dns::svcroute_dns_answer`]
+//! answers wire-format queries; `svcroute_set_algorithm` swaps kube-proxy's
+//! placement for one of [`svcroute::balance`]'s algorithms per Service port
+//! ([`algorithm`]). The threading model (a read-write lock around the
+//! cluster, per-pick state sharded by source address) is explained in
+//! [`route`] and in the header.
+//!
 //! ## Adding an export
 //!
 //! ```text

@@ -13,6 +13,7 @@
 //! [`Dataplane::route`]: svcroute::dataplane::Dataplane::route
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 
 use svcroute::api::{Kind, Object};
@@ -36,14 +37,14 @@ pub struct LocalTraffic {
     mode: DetectLocalMode,
     cluster_cidrs: Vec<IpNet>,
     /// Every Node by name, with its pod CIDRs (`spec.podCIDRs`, else `spec.podCIDR`).
-    nodes: HashMap<String, Vec<IpNet>>,
+    nodes: HashMap<String, Vec<IpNet>, BuildHasherDefault<Fnv>>,
 }
 
 impl LocalTraffic {
     /// Reads the options and the Nodes of `cluster`.
     pub fn from_cluster(cluster: &Cluster) -> LocalTraffic {
         let config = cluster.config();
-        let mut nodes = HashMap::new();
+        let mut nodes = HashMap::default();
         for object in cluster.list(Kind::Node, None, &Selector::everything()) {
             let Object::Node(node) = object else { continue };
             let Some(name) = node.metadata.name.clone() else {
@@ -90,5 +91,30 @@ impl LocalTraffic {
         let mut of_family = cidrs.iter().filter(|c| c.family() == family).peekable();
         // No CIDR of the family: the detector does not exist; no masquerade.
         of_family.peek().is_some() && !of_family.any(|c| c.contains(source))
+    }
+}
+
+/// FNV-1a: node names are short and come from the cluster, not from
+/// attackers choosing hash collisions; it costs a fraction of SipHash on
+/// the route path.
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
     }
 }

@@ -267,21 +267,37 @@ impl Answer {
         out.outcome = self.outcome;
         out.masquerade = self.masquerade;
         out.http_status = self.http_status;
-        out.endpoint_text = [0; SVCROUTE_ENDPOINT_TEXT_SIZE];
         match self.endpoint {
             Some(ep) => {
                 out.endpoint = svcroute_address::from_ip(ep.ip());
                 out.endpoint_port = ep.port();
                 let mut text = TextBuf {
-                    buf: &mut out.endpoint_text,
+                    buf: [0; SVCROUTE_ENDPOINT_TEXT_SIZE],
                     len: 0,
                 };
-                // Cannot fail: the buffer holds any socket address.
-                let _ = write!(text, "{ep}");
+                match ep {
+                    SocketAddr::V4(v4) => {
+                        // By hand: a few times faster than `Display`.
+                        for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+                            if i > 0 {
+                                text.push(b'.');
+                            }
+                            text.decimal(u32::from(octet));
+                        }
+                        text.push(b':');
+                        text.decimal(u32::from(v4.port()));
+                    }
+                    SocketAddr::V6(_) => {
+                        // Cannot fail: the buffer holds any socket address.
+                        let _ = write!(text, "{ep}");
+                    }
+                }
+                out.endpoint_text = text.buf.map(|b| b as c_char);
             }
             None => {
                 out.endpoint = svcroute_address::default();
                 out.endpoint_port = 0;
+                out.endpoint_text = [0; SVCROUTE_ENDPOINT_TEXT_SIZE];
             }
         }
     }
@@ -300,19 +316,47 @@ impl Answer {
     }
 }
 
-/// Formats into a fixed C buffer, always leaving a NUL at the end.
-struct TextBuf<'a> {
-    buf: &'a mut [c_char; SVCROUTE_ENDPOINT_TEXT_SIZE],
+/// Formats into a fixed buffer, always leaving a NUL at the end.
+struct TextBuf {
+    buf: [u8; SVCROUTE_ENDPOINT_TEXT_SIZE],
     len: usize,
 }
 
-impl std::fmt::Write for TextBuf<'_> {
+impl TextBuf {
+    /// Appends one byte (dropped if only the NUL would fit).
+    fn push(&mut self, b: u8) {
+        if self.len + 1 < self.buf.len() {
+            self.buf[self.len] = b;
+            self.len += 1;
+        }
+    }
+
+    /// Appends `n` in decimal.
+    fn decimal(&mut self, n: u32) {
+        let mut digits = [0u8; 10];
+        let mut i = digits.len();
+        let mut n = n;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for &d in &digits[i..] {
+            self.push(d);
+        }
+    }
+}
+
+impl std::fmt::Write for TextBuf {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         for &b in s.as_bytes() {
             if self.len + 1 >= self.buf.len() {
                 return Err(std::fmt::Error);
             }
-            self.buf[self.len] = b as c_char;
+            self.buf[self.len] = b;
             self.len += 1;
         }
         Ok(())
@@ -926,6 +970,28 @@ mod tests {
             "{text}"
         );
         unsafe { crate::cluster::svcroute_cluster_free(c) };
+    }
+
+    #[test]
+    fn endpoint_text_is_the_socket_address() {
+        for text in [
+            "0.0.0.0:0",
+            "10.244.1.5:8080",
+            "255.255.255.255:65535",
+            "[fd00::5]:80",
+        ] {
+            let ep: SocketAddr = text.parse().unwrap();
+            let mut out = Answer::empty_result();
+            let answer = Answer {
+                outcome: svcroute_outcome::Forward,
+                endpoint: Some(ep),
+                masquerade: false,
+                http_status: 0,
+            };
+            answer.fill(&mut out);
+            let got = unsafe { CStr::from_ptr(out.endpoint_text.as_ptr()) };
+            assert_eq!(got.to_str().unwrap(), text);
+        }
     }
 
     #[test]
