@@ -95,6 +95,11 @@ pub fn parse(name: &str, seed: u64) -> Result<Option<Algorithm>, DoorError> {
 }
 
 /// A Service port an algorithm was chosen for (`port` 0: every port).
+///
+/// ```
+/// let k = svcroute_c::algorithm::PortKey { namespace: "shop".into(), name: "web".into(), port: 80 };
+/// assert_eq!(k.port, 80);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PortKey {
     /// The Service's namespace.
@@ -106,7 +111,7 @@ pub struct PortKey {
 }
 
 /// One Service port with an algorithm, resolved against the current
-/// Service object.
+/// Service object (see [`Algorithms`]).
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// `namespace/name`, as a decision names its Service.
@@ -117,6 +122,16 @@ pub struct Entry {
 
 /// The algorithms chosen, and the front doors (cluster IPs, externalIPs,
 /// load-balancer IPs, node ports) of the Service ports they apply to.
+///
+/// ```
+/// use svcroute_c::algorithm::{parse, Algorithms, PortKey};
+/// let c = svcroute_c::door::new_cluster(None).unwrap(); // default/kubernetes on 10.96.0.1:443
+/// let mut a = Algorithms::default();
+/// let key = PortKey { namespace: "default".into(), name: "kubernetes".into(), port: 443 };
+/// a.set(&c, key, parse("maglev", 0).unwrap());
+/// assert!(a.covers("10.96.0.1:443".parse().unwrap(), svcroute::api::Protocol::TCP));
+/// assert!(!a.covers("10.96.0.1:80".parse().unwrap(), svcroute::api::Protocol::TCP));
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Algorithms {
     chosen: BTreeMap<PortKey, Algorithm>,
@@ -229,7 +244,8 @@ impl Algorithms {
 
 /// The balancers one shard of route state has built: per entry, per
 /// eligible endpoint set (kube-proxy's rules give each node, zone and
-/// policy its own set).
+/// policy its own set). Used by [`crate::route`] after
+/// [`Algorithms::lookup`] found an entry.
 #[derive(Debug, Default)]
 pub struct Balancers {
     generation: u64,

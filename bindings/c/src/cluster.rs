@@ -40,6 +40,13 @@ pub struct svcroute_cluster {
 
 impl svcroute_cluster {
     /// A handle over a new cluster.
+    ///
+    /// ```
+    /// let c = svcroute_c::svcroute_cluster::new(svcroute_c::door::new_cluster(None).unwrap()).unwrap();
+    /// assert_eq!(c.read().dataplane.service_count(), 1);
+    /// c.write().apply("{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"a\"}}").unwrap();
+    /// # let _ = c.shards();
+    /// ```
     pub fn new(cluster: Cluster) -> Result<svcroute_cluster, DoorError> {
         let seed = cluster.config().seed;
         Ok(svcroute_cluster {

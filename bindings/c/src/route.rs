@@ -71,6 +71,13 @@ pub struct svcroute_address {
 
 impl svcroute_address {
     /// The address of a Rust `IpAddr`.
+    ///
+    /// ```
+    /// use svcroute_c::route::{svcroute_address, SVCROUTE_FAMILY_IPV4};
+    /// let a = svcroute_address::from_ip("10.96.0.10".parse().unwrap());
+    /// assert_eq!((a.family, &a.bytes[..4]), (SVCROUTE_FAMILY_IPV4, &[10, 96, 0, 10][..]));
+    /// assert_eq!(a.to_ip("destination").unwrap().to_string(), "10.96.0.10");
+    /// ```
     pub fn from_ip(ip: IpAddr) -> svcroute_address {
         let mut bytes = [0; 16];
         let family = match ip {
@@ -248,6 +255,17 @@ pub struct svcroute_route_result {
 }
 
 /// The answer in Rust terms (what `svcroute_route_result` is filled from).
+///
+/// ```
+/// use svcroute_c::route::{Answer, svcroute_outcome};
+/// let mut out = Answer::empty_result();
+/// let a = Answer { outcome: svcroute_outcome::Forward, endpoint: Some("10.244.1.5:8080".parse().unwrap()),
+///                  masquerade: false, http_status: 0 };
+/// a.fill(&mut out);
+/// let text = unsafe { std::ffi::CStr::from_ptr(out.endpoint_text.as_ptr()) };
+/// assert_eq!(text.to_str().unwrap(), "10.244.1.5:8080");
+/// assert_eq!(out.endpoint_port, 8080);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Answer {
     /// The outcome.
@@ -364,6 +382,22 @@ impl std::fmt::Write for TextBuf {
 }
 
 /// A flow read from C and checked.
+///
+/// ```
+/// use svcroute_c::route::{svcroute_address, svcroute_flow, svcroute_protocol, Flow};
+/// let flow = svcroute_flow {
+///     source_kind: 0,
+///     protocol: svcroute_protocol::Tcp as i32,
+///     source: svcroute_address::from_ip("10.244.1.9".parse().unwrap()),
+///     source_port: 40000,
+///     destination: svcroute_address::from_ip("10.96.0.20".parse().unwrap()),
+///     destination_port: 80,
+///     node: c"n1".as_ptr(),
+/// };
+/// // SAFETY: `node` is a static C string.
+/// let read = unsafe { Flow::read(&flow) }.unwrap();
+/// assert_eq!(read.node, Some("n1"));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Flow<'a> {
     /// Who sends it.
@@ -452,7 +486,8 @@ impl<'a> Flow<'a> {
 /// How many shards of route state a cluster keeps.
 pub const SHARDS: usize = 16;
 
-/// One shard of per-pick state.
+/// One shard of per-pick state: kube-proxy's (affinity, cursors, random
+/// source) and the balancers of chosen algorithms (see [`Shards`]).
 #[derive(Debug)]
 pub struct Shard {
     state: RouteState,
@@ -460,6 +495,11 @@ pub struct Shard {
 }
 
 /// The per-pick state of a cluster, sharded by source address.
+///
+/// ```
+/// let shards = svcroute_c::route::Shards::new(42); // shard i seeded with 42 + i
+/// # let _ = shards;
+/// ```
 #[derive(Debug)]
 pub struct Shards(Box<[Mutex<Shard>]>);
 
@@ -492,6 +532,23 @@ impl Shards {
 }
 
 /// Places `flow` at time `now_ms` (see the module documentation).
+///
+/// ```
+/// use svcroute_c::engine::Engine;
+/// use svcroute_c::route::{route, svcroute_outcome, svcroute_source_kind, Flow, Shards};
+/// use svcroute::dataplane::Protocol;
+/// let engine = Engine::new(svcroute_c::door::new_cluster(None).unwrap()).unwrap();
+/// let flow = Flow {
+///     kind: svcroute_source_kind::Packet,
+///     protocol: Protocol::Tcp,
+///     protocol_number: 6,
+///     source: "198.51.100.7:40000".parse().unwrap(),
+///     destination: "10.96.0.1:443".parse().unwrap(), // default/kubernetes, no endpoints
+///     node: None,
+/// };
+/// let a = route(&engine, &Shards::new(0), &flow, 0).unwrap();
+/// assert_eq!(a.outcome, svcroute_outcome::Reject);
+/// ```
 pub fn route(
     engine: &Engine,
     shards: &Shards,
