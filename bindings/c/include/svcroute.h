@@ -39,6 +39,19 @@
  *   which functions may run concurrently on one handle; a handle may always
  *   be moved between threads between calls.
  *
+ *   A cluster (svcroute_cluster) is shared by all threads: it sits behind a
+ *   read-write lock. Routes, DNS answers and the _json reads share it;
+ *   apply, delete and svcroute_set_algorithm take it alone, so a route is
+ *   answered wholly before or wholly after a batch. What changes with every
+ *   pick (ClientIP affinity memory, round-robin turns, the random source,
+ *   balancers of chosen algorithms) is not under that lock: it lives in 16
+ *   shards, each with its own mutex, chosen by a hash of the flow's source
+ *   address. Why: one client always meets the same affinity memory (as
+ *   kube-proxy's affinity is kept per node, not per CPU), no
+ *   per-thread state needs registering or freeing, and threads routing for
+ *   different clients rarely wait for each other. A proxy therefore needs
+ *   no locking of its own around svcroute calls.
+ *
  * PANICS
  *   No Rust panic ever unwinds into the caller: it is caught and returned as
  *   SVCROUTE_STATUS_PANIC (a bug in svcroute; please report it with the
