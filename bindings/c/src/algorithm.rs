@@ -129,8 +129,8 @@ pub struct Entry {
 /// let mut a = Algorithms::default();
 /// let key = PortKey { namespace: "default".into(), name: "kubernetes".into(), port: 443 };
 /// a.set(&c, key, parse("maglev", 0).unwrap());
-/// assert!(a.covers("10.96.0.1:443".parse().unwrap(), svcroute::api::Protocol::TCP));
-/// assert!(!a.covers("10.96.0.1:80".parse().unwrap(), svcroute::api::Protocol::TCP));
+/// assert!(a.covers("10.96.0.1:443".parse().unwrap(), svcroute_c::svcroute::api::Protocol::TCP));
+/// assert!(!a.covers("10.96.0.1:80".parse().unwrap(), svcroute_c::svcroute::api::Protocol::TCP));
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Algorithms {

@@ -18,7 +18,7 @@ use crate::door::DoorError;
 /// let c = svcroute_c::door::new_cluster(None).unwrap();
 /// let e = svcroute_c::endpoints::service_endpoints(&c, "default", "kubernetes").unwrap();
 /// assert_eq!(e["ports"][0]["port"], 443);
-/// assert_eq!(e["ports"][0]["endpoints"], serde_json::json!([]));
+/// assert!(e["ports"][0]["endpoints"].as_array().unwrap().is_empty());
 /// ```
 pub fn service_endpoints(
     cluster: &Cluster,

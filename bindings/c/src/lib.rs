@@ -83,6 +83,14 @@ mod status;
 pub use cluster::svcroute_cluster;
 pub use error::FfiError;
 pub use status::svcroute_status;
+/// The core this library wraps, re-exported so that Rust code mixing the
+/// two (tests, benches, examples) names the very same types.
+///
+/// ```
+/// let kind = svcroute_c::svcroute::ErrorKind::NotFound;
+/// assert_eq!(kind.code(), "not-found");
+/// ```
+pub use svcroute;
 
 #[cfg(panic = "abort")]
 compile_error!(

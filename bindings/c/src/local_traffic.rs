@@ -24,12 +24,12 @@ use svcroute::labels::Selector;
 /// The masquerade rule's inputs: the proxy options and each Node's pod CIDRs.
 ///
 /// ```
-/// use svcroute::cluster::{Cluster, ClusterConfig};
+/// use svcroute_c::svcroute::cluster::{Cluster, ClusterConfig};
 /// use svcroute_c::local_traffic::LocalTraffic;
 /// let c = Cluster::new(ClusterConfig::default())?;
 /// let local = LocalTraffic::from_cluster(&c);
 /// assert!(!local.has_node("n1"));
-/// # Ok::<(), svcroute::cluster::ClusterError>(())
+/// # Ok::<(), svcroute_c::svcroute::cluster::ClusterError>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct LocalTraffic {

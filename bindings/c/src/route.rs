@@ -536,7 +536,7 @@ impl Shards {
 /// ```
 /// use svcroute_c::engine::Engine;
 /// use svcroute_c::route::{route, svcroute_outcome, svcroute_source_kind, Flow, Shards};
-/// use svcroute::dataplane::Protocol;
+/// use svcroute_c::svcroute::dataplane::Protocol;
 /// let engine = Engine::new(svcroute_c::door::new_cluster(None).unwrap()).unwrap();
 /// let flow = Flow {
 ///     kind: svcroute_source_kind::Packet,
