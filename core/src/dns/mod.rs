@@ -870,6 +870,61 @@ impl Dns {
         }
     }
 
+    /// How many names in the cluster zone have records: per exposed
+    /// Service its own name, one SRV name per named port
+    /// (`_port._proto.<service>`), and one name per endpoint. The zone's
+    /// own names (apex, `ns.dns`, `dns-version`), pod names and reverse
+    /// names are not counted.
+    ///
+    /// ```
+    /// use svcroute::dns::{Dns, DnsConfig};
+    /// let cluster = svcroute::cluster::Cluster::new(Default::default())?;
+    /// let dns = Dns::new(&cluster, DnsConfig::default())?;
+    /// // kubernetes.default.svc and _https._tcp.kubernetes.default.svc
+    /// assert_eq!(dns.name_count(), 2);
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn name_count(&self) -> usize {
+        let mut count = 0;
+        for (ns_name, ns) in &self.namespaces {
+            if !ns.exists || (!self.exposed.is_empty() && !self.exposed.contains(ns_name)) {
+                continue;
+            }
+            for svc in ns.services.values() {
+                let mut ports: Vec<(&str, &str)> = Vec::new();
+                let mut endpoints: Vec<&str> = Vec::new();
+                let service_ports = match &svc.kind {
+                    SvcKind::ClusterIp { ports, .. } => ports.as_slice(),
+                    SvcKind::Headless => &[],
+                    SvcKind::External(_) => {
+                        count += 1;
+                        continue;
+                    }
+                };
+                let headless = matches!(svc.kind, SvcKind::Headless);
+                let slice_ports = svc
+                    .subsets
+                    .iter()
+                    .filter(|_| headless)
+                    .flat_map(|s| &s.ports);
+                for p in service_ports.iter().chain(slice_ports) {
+                    if !p.name.is_empty() {
+                        ports.push((&p.name, &p.protocol));
+                    }
+                }
+                for a in svc.subsets.iter().flat_map(|s| &s.addrs) {
+                    endpoints.push(&a.name);
+                }
+                ports.sort_unstable();
+                ports.dedup();
+                endpoints.sort_unstable();
+                endpoints.dedup();
+                count += 1 + ports.len() + endpoints.len();
+            }
+        }
+        count
+    }
+
     /// The options.
     pub fn config(&self) -> &DnsConfig {
         &self.config

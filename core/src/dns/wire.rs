@@ -712,6 +712,39 @@ impl Dns {
     /// * ExternalName targets outside the cluster ([`super::Answer::chase`])
     ///   are not resolved here: the response holds the CNAME only.
     pub fn answer_wire(&self, query: &[u8], transport: Transport) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        self.answer_wire_into(query, transport, &mut out)
+            .then_some(out)
+    }
+
+    /// [`Dns::answer_wire`] appending the response to `out` (a buffer a
+    /// server reuses from query to query); `false`, with `out` unchanged,
+    /// when the query gets no answer.
+    ///
+    /// ```
+    /// use svcroute::dns::wire::{self, Message};
+    /// use svcroute::dns::{Dns, DnsConfig, RecordType, Transport};
+    ///
+    /// let cluster = svcroute::cluster::Cluster::new(Default::default())?;
+    /// let dns = Dns::new(&cluster, DnsConfig::default())?;
+    /// let query = wire::encode(&Message::query(9, "kubernetes.default.svc.cluster.local.", RecordType::A))?;
+    /// let mut out = vec![0, 0]; // room for a TCP length prefix
+    /// assert!(dns.answer_wire_into(&query, Transport::Tcp, &mut out));
+    /// assert_eq!(wire::decode(&out[2..])?.answers.len(), 1);
+    /// assert!(!dns.answer_wire_into(&[1, 2, 3], Transport::Udp, &mut out));
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn answer_wire_into(&self, query: &[u8], transport: Transport, out: &mut Vec<u8>) -> bool {
+        match self.respond(query, transport) {
+            Some(bytes) => {
+                out.extend_from_slice(&bytes);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn respond(&self, query: &[u8], transport: Transport) -> Option<Vec<u8>> {
         if query.len() < 12 || query[2] & 0x80 != 0 {
             return None;
         }

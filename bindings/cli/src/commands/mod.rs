@@ -10,6 +10,7 @@ use crate::exit::{CliError, Outcome};
 pub mod explain;
 pub mod get;
 pub mod selector;
+pub mod serve_dns;
 pub mod version;
 
 /// What `svcroute` is asked to do.
@@ -21,6 +22,8 @@ pub enum Command {
     Get(get::GetArgs),
     /// Parse a label selector (canonical form or a pointed error) and match it
     Selector(selector::SelectorArgs),
+    /// Serve cluster DNS over UDP and TCP from the -f manifests
+    ServeDns(serve_dns::ServeDnsArgs),
     /// Print the version of svcroute
     Version(version::VersionArgs),
 }
@@ -32,6 +35,7 @@ impl Command {
             Command::Explain(args) => explain::run(args, ctx),
             Command::Get(args) => get::run(args, ctx),
             Command::Selector(args) => selector::run(args, ctx),
+            Command::ServeDns(args) => serve_dns::run(args, ctx),
             Command::Version(args) => version::run(args, ctx),
         }
     }
