@@ -6,8 +6,9 @@
 //! bytes.
 //!
 //! * UDP: `--threads` workers read the one socket; each keeps its receive
-//!   and response buffers from query to query, so the hot path allocates
-//!   nothing of its own. Responses over the client's size (512 octets, or
+//!   and response buffers from query to query, and the responses it has
+//!   encoded (keyed by the query less its ID, bounded), so a repeated
+//!   question costs a hash probe and a copy and allocates nothing. Responses over the client's size (512 octets, or
 //!   its EDNS size) come back truncated (TC) and the client retries over
 //!   TCP.
 //! * TCP: one thread accepts; each connection gets a thread that answers
@@ -243,6 +244,7 @@ fn serve_udp(sock: &UdpSocket, dns: &Dns, stop: &AtomicBool) {
     // One datagram of any size fits; over-long ones are FORMERR anyway.
     let mut buf = vec![0u8; 65_535];
     let mut out = Vec::with_capacity(4096);
+    let mut cache = AnswerCache::default();
     while !stop.load(Ordering::Relaxed) {
         let (n, peer) = match sock.recv_from(&mut buf) {
             Ok(got) => got,
@@ -251,9 +253,55 @@ fn serve_udp(sock: &UdpSocket, dns: &Dns, stop: &AtomicBool) {
             Err(_) => continue,
         };
         out.clear();
-        if dns.answer_wire_into(&buf[..n], Transport::Udp, &mut out) {
+        if cache.answer(dns, &buf[..n], &mut out) {
             let _ = sock.send_to(&out, peer);
         }
+    }
+}
+
+/// Responses already encoded, per worker, keyed by the query message less
+/// its ID. The server's [`Dns`] never changes and a response is a function
+/// of the query's octets alone (the ID is copied back), so a hit is the
+/// response [`Dns::answer_wire_into`] would write, for the price of a hash
+/// probe and a copy. Bounded: small queries and responses only, and the
+/// whole cache is dropped when it holds [`CACHE_BYTES`].
+#[derive(Default)]
+struct AnswerCache {
+    map: std::collections::HashMap<Box<[u8]>, Option<Box<[u8]>>>,
+    bytes: usize,
+}
+
+/// The most a worker's [`AnswerCache`] holds, keys and responses.
+const CACHE_BYTES: usize = 32 << 20;
+
+impl AnswerCache {
+    /// Writes the UDP response to `query` into `out` (empty); `false` when
+    /// there is none.
+    fn answer(&mut self, dns: &Dns, query: &[u8], out: &mut Vec<u8>) -> bool {
+        if query.len() < 12 || query.len() > 512 {
+            return dns.answer_wire_into(query, Transport::Udp, out);
+        }
+        let (id, key) = query.split_at(2);
+        if let Some(hit) = self.map.get(key) {
+            return match hit {
+                Some(resp) => {
+                    out.extend_from_slice(id);
+                    out.extend_from_slice(resp);
+                    true
+                }
+                None => false,
+            };
+        }
+        let answered = dns.answer_wire_into(query, Transport::Udp, out);
+        let value = answered.then(|| Box::<[u8]>::from(&out[2..]));
+        let size = key.len() + value.as_ref().map_or(0, |v| v.len()) + 64;
+        if self.bytes + size > CACHE_BYTES {
+            self.map.clear();
+            self.bytes = 0;
+        }
+        self.bytes += size;
+        self.map.insert(key.into(), value);
+        answered
     }
 }
 
@@ -363,6 +411,36 @@ mod tests {
         assert_eq!(args(true, false).transports(), (true, false));
         assert_eq!(args(false, true).transports(), (false, true));
         assert_eq!(args(true, true).transports(), (true, true));
+    }
+
+    #[test]
+    fn cached_responses_equal_fresh_ones_with_the_new_id() {
+        use svcroute::dns::RecordType;
+        use svcroute::dns::wire::{self, Message};
+        let cluster = svcroute::cluster::Cluster::new(Default::default()).unwrap();
+        let dns = Dns::new(&cluster, DnsConfig::default()).unwrap();
+        let mut cache = AnswerCache::default();
+        for name in [
+            "kubernetes.default.svc.cluster.local.",
+            "nope.default.svc.cluster.local.",
+        ] {
+            for id in [1u16, 2, 3] {
+                let q = wire::encode(&Message::query(id, name, RecordType::A)).unwrap();
+                let (mut cached, mut fresh) = (Vec::new(), Vec::new());
+                assert!(cache.answer(&dns, &q, &mut cached));
+                assert!(dns.answer_wire_into(&q, Transport::Udp, &mut fresh));
+                assert_eq!(cached, fresh);
+                assert_eq!(wire::decode(&cached).unwrap().header.id, id);
+            }
+        }
+        // Dropped queries stay dropped (a response, QR set).
+        let mut q = wire::encode(&Message::query(4, "a.", RecordType::A)).unwrap();
+        q[2] |= 0x80;
+        let mut out = Vec::new();
+        assert!(!cache.answer(&dns, &q, &mut out));
+        assert!(!cache.answer(&dns, &q, &mut out));
+        assert!(out.is_empty());
+        assert_eq!(cache.map.len(), 3);
     }
 
     #[test]
