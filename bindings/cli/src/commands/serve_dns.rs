@@ -5,12 +5,13 @@
 //! answered by [`Dns::answer_wire_into`]: the server itself only moves
 //! bytes.
 //!
-//! * UDP: `--threads` workers read the one socket; each keeps its receive
-//!   and response buffers from query to query, and the responses it has
-//!   encoded (keyed by the query less its ID, bounded), so a repeated
-//!   question costs a hash probe and a copy and allocates nothing. Responses over the client's size (512 octets, or
-//!   its EDNS size) come back truncated (TC) and the client retries over
-//!   TCP.
+//! * UDP: `--threads` workers, each with its own socket on the shared
+//!   port (`SO_REUSEPORT`, so no worker waits on another). Each keeps its
+//!   receive and response buffers from query to query, and the responses
+//!   it has encoded (keyed by the query less its ID, bounded): a repeated
+//!   question costs a hash probe and a copy and allocates nothing.
+//!   Responses over the client's size (512 octets, or its EDNS size) come
+//!   back truncated (TC) and the client retries over TCP.
 //! * TCP: one thread accepts; each connection gets a thread that answers
 //!   any number of queries (two-octet length prefix, RFC 1035 4.2.2 and RFC
 //!   7766), and is closed after 10 s without a query. At most 256
@@ -72,7 +73,7 @@ pub struct ServeDnsArgs {
     #[arg(long)]
     pub tcp: bool,
 
-    /// UDP worker threads [default: the number of CPUs]
+    /// UDP worker threads, one socket each [default: the number of CPUs]
     #[arg(long, value_name = "N")]
     pub threads: Option<NonZeroUsize>,
 }
@@ -103,9 +104,9 @@ pub fn run(args: &ServeDnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
         .or_else(|| std::thread::available_parallelism().ok())
         .map_or(1, NonZeroUsize::get);
     let names = dns.name_count();
-    let server = Server::bind(args.listen, udp, tcp)?;
+    let server = Server::bind(args.listen, if udp { threads.max(1) } else { 0 }, tcp)?;
     let addr = server.local_addr;
-    let running = server.start(Arc::new(dns), threads)?;
+    let running = server.start(Arc::new(dns))?;
     let protocols = match (udp, tcp) {
         (true, true) => "udp+tcp",
         (true, false) => "udp",
@@ -126,28 +127,45 @@ pub fn run(args: &ServeDnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
 
 /// The bound sockets, not yet served.
 struct Server {
-    udp: Option<UdpSocket>,
+    /// One UDP socket per worker, all on the same port (`SO_REUSEPORT`:
+    /// the kernel spreads clients over them, no worker waits on another).
+    udp: Vec<UdpSocket>,
     tcp: Option<TcpListener>,
     local_addr: SocketAddr,
 }
 
+/// The receive buffer asked for each UDP socket: room for a burst of a few
+/// thousand queries (the kernel may grant less).
+const UDP_RECV_BUFFER: usize = 4 << 20;
+
+/// A UDP socket on `addr` that shares its port with the other workers'.
+fn udp_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    sock.set_reuse_port(true)?;
+    // Best effort: a smaller buffer only means drops sooner under a flood.
+    let _ = sock.set_recv_buffer_size(UDP_RECV_BUFFER);
+    let _ = sock.set_send_buffer_size(UDP_RECV_BUFFER);
+    sock.bind(&addr.into())?;
+    Ok(sock.into())
+}
+
 impl Server {
-    /// Binds UDP and/or TCP on `addr`. With port 0, UDP picks the port and
-    /// TCP takes the same one (tried a few times should it be taken).
-    fn bind(addr: SocketAddr, udp: bool, tcp: bool) -> io::Result<Server> {
+    /// Binds `udp_sockets` UDP sockets and/or a TCP listener on `addr`.
+    /// With port 0, UDP picks the port and TCP takes the same one (tried
+    /// a few times should it be taken).
+    fn bind(addr: SocketAddr, udp_sockets: usize, tcp: bool) -> io::Result<Server> {
         let mut last = None;
         for _ in 0..16 {
-            let u = if udp {
-                Some(UdpSocket::bind(addr)?)
-            } else {
-                None
-            };
-            let tcp_addr = match &u {
-                Some(u) => u.local_addr()?,
-                None => addr,
-            };
+            let mut udp = Vec::new();
+            let mut port_addr = addr;
+            for _ in 0..udp_sockets {
+                let u = udp_socket(port_addr)?;
+                port_addr = u.local_addr()?;
+                udp.push(u);
+            }
             let t = if tcp {
-                match TcpListener::bind(tcp_addr) {
+                match TcpListener::bind(port_addr) {
                     Ok(t) => Some(t),
                     Err(e) if addr.port() == 0 && e.kind() == io::ErrorKind::AddrInUse => {
                         last = Some(e);
@@ -158,13 +176,13 @@ impl Server {
             } else {
                 None
             };
-            let local_addr = match (&u, &t) {
+            let local_addr = match (udp.first(), &t) {
                 (Some(u), _) => u.local_addr()?,
                 (None, Some(t)) => t.local_addr()?,
                 (None, None) => addr,
             };
             return Ok(Server {
-                udp: u,
+                udp,
                 tcp: t,
                 local_addr,
             });
@@ -172,23 +190,20 @@ impl Server {
         Err(last.unwrap_or_else(|| io::Error::other("no port")))
     }
 
-    /// Starts the workers.
-    fn start(self, dns: Arc<Dns>, threads: usize) -> io::Result<Running> {
+    /// Starts the workers: one per UDP socket, one TCP acceptor.
+    fn start(self, dns: Arc<Dns>) -> io::Result<Running> {
         let stop = Arc::new(AtomicBool::new(false));
         let tcp = self.tcp.is_some();
         let connections = Arc::new(AtomicUsize::new(0));
         let mut workers = Vec::new();
-        if let Some(sock) = self.udp {
+        for (i, sock) in self.udp.into_iter().enumerate() {
             sock.set_read_timeout(Some(POLL))?;
-            for i in 0..threads.max(1) {
-                let sock = sock.try_clone()?;
-                let (dns, stop) = (Arc::clone(&dns), Arc::clone(&stop));
-                workers.push(
-                    std::thread::Builder::new()
-                        .name(format!("dns-udp-{i}"))
-                        .spawn(move || serve_udp(&sock, &dns, &stop))?,
-                );
-            }
+            let (dns, stop) = (Arc::clone(&dns), Arc::clone(&stop));
+            workers.push(
+                std::thread::Builder::new()
+                    .name(format!("dns-udp-{i}"))
+                    .spawn(move || serve_udp(&sock, &dns, &stop))?,
+            );
         }
         if let Some(listener) = self.tcp {
             let (dns, stop, conns) = (
@@ -445,13 +460,13 @@ mod tests {
 
     #[test]
     fn port_zero_gives_udp_and_tcp_the_same_port() {
-        let server = Server::bind("127.0.0.1:0".parse().unwrap(), true, true).unwrap();
+        let server = Server::bind("127.0.0.1:0".parse().unwrap(), 3, true).unwrap();
         let port = server.local_addr.port();
         assert_ne!(port, 0);
-        assert_eq!(
-            server.udp.as_ref().unwrap().local_addr().unwrap().port(),
-            port
-        );
+        assert_eq!(server.udp.len(), 3);
+        for u in &server.udp {
+            assert_eq!(u.local_addr().unwrap().port(), port);
+        }
         assert_eq!(
             server.tcp.as_ref().unwrap().local_addr().unwrap().port(),
             port
