@@ -37,6 +37,9 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         node_port_cidrs: config.proxy.node_port_addresses.clone(),
         detect_local: config.proxy.detect_local_mode,
         ipvs_scheduler: config.proxy.ipvs_scheduler.clone(),
+        scheduler: crate::balance::IpvsScheduler::parse(&config.proxy.ipvs_scheduler)
+            .unwrap_or_default(),
+        chains: crate::balance::kube::ChainTable::default(),
         nodes: Vec::new(),
         node_by_name: HashMap::new(),
         node_by_ip: HashMap::new(),
@@ -239,6 +242,7 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
             for &family in &families {
                 let eps = endpoints_for(&slices, &sp.name, protocol, family);
                 let sets = categorize(&eps);
+                dp.chains.ensure(eps.len());
                 let pidx = dp.ports.len();
                 dp.ports.push(PortInfo {
                     svc: svc_idx,

@@ -19,6 +19,14 @@
 //! source) lives in a [`RouteState`] the caller owns and passes in with
 //! `now`.
 //!
+//! Backend selection is [`crate::balance`]'s: iptables walks kube-proxy's
+//! probability chain ([`crate::balance::kube::pick_chain`], KP-16),
+//! nftables draws `numgen random mod n` (KP-17), IPVS runs the configured
+//! `--ipvs-scheduler` ([`crate::balance::Ipvs`]: rr, wrr, lc, wlc, sed, nq,
+//! sh, dh, mh; every real server weight 1, KP-18) with one scheduler state
+//! per node and virtual server in the [`RouteState`]. The rendering of a
+//! decision ([`render`]) is written from the same chains.
+//!
 //! DNS destinations are resolved by a small resolver over Services (the
 //! pod search path `<ns>.svc.<zone> svc.<zone> <zone>`, ndots 5); it will
 //! defer to `crate::dns` once that module exists.
@@ -46,9 +54,10 @@
 //!
 //! ## Not modelled (yet)
 //!
-//! * Backend selection beyond uniform random (iptables, nftables) and
-//!   round robin (IPVS, whatever `--ipvs-scheduler` says): `crate::balance`
-//!   will own the schedulers; IPVS weight 0 for graceful termination.
+//! * IPVS weight 0 for graceful termination, connection close events for
+//!   the least-connection schedulers (every routed connection stays
+//!   active), and the schedulers svcroute does not model (`lblc`, `lblcr`,
+//!   `fo`, `ovf`, `twos`: picked as `rr`, rendered under their name).
 //! * Regular-expression matches of HTTPRoute, ingress-nginx regex/rewrite
 //!   locations, HTTPRoute filters and ReferenceGrants.
 //!
@@ -106,6 +115,8 @@ pub use types::{
 };
 
 use crate::api::Protocol as L4;
+use crate::balance::IpvsScheduler;
+use crate::balance::kube::ChainTable;
 use crate::cluster::{Cluster, DetectLocalMode, ProxyMode};
 use crate::ipam::{IpFamily, IpNet};
 
@@ -131,7 +142,12 @@ pub struct Dataplane {
     /// `--nodeport-addresses` CIDRs (`None`: the mode's default).
     node_port_cidrs: Option<Vec<IpNet>>,
     detect_local: DetectLocalMode,
+    /// `--ipvs-scheduler` as configured (rendered as written).
     ipvs_scheduler: String,
+    /// The scheduler IPVS picks with (`rr` for names svcroute does not model).
+    scheduler: IpvsScheduler,
+    /// iptables chain thresholds for every endpoint-set size (KP-16).
+    chains: ChainTable,
     nodes: Vec<NodeInfo>,
     node_by_name: HashMap<String, usize>,
     /// Every node InternalIP → node.

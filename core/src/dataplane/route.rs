@@ -8,6 +8,8 @@ use super::{
     PortInfo, Request, RouteError, RouteState, Source, SvcKind, render,
 };
 use crate::api::Protocol as L4;
+use crate::balance::kube::{pick_chain, pick_numgen};
+use crate::balance::{FlowKey, proto};
 use crate::cluster::{DetectLocalMode, ProxyMode};
 use crate::ipam::IpFamily;
 
@@ -223,14 +225,10 @@ impl Dataplane {
                 .any(|&i| p.eps[i as usize].addr == ep)
                 .then_some(ep)
         });
-        let ep = remembered.unwrap_or_else(|| {
-            let i = if self.mode == ProxyMode::Ipvs {
-                state.round_robin(node_hash, scope, set.len())
-            } else {
-                state.below(set.len())
-            };
-            p.eps[set[i] as usize].addr
-        });
+        let ep = match remembered {
+            Some(ep) => ep,
+            None => self.schedule(p, set, (node_hash, scope), client, dest, state, now),
+        };
         if svc.affinity_timeout.is_some() {
             state.remember(key, ep, now);
         }
@@ -414,7 +412,7 @@ impl Dataplane {
                 ),
             );
             return if kind == FrontKind::ClusterIp {
-                self.internal(src, pidx, state, now, d)
+                self.internal(src, dest, pidx, state, now, d)
             } else {
                 self.external(src, dest, pidx, kind, false, state, now, d)
             };
@@ -671,6 +669,7 @@ impl Dataplane {
     fn internal(
         &self,
         src: Src,
+        dest: SocketAddr,
         pidx: usize,
         state: &mut RouteState,
         now: Millis,
@@ -734,7 +733,7 @@ impl Dataplane {
             ProxyMode::Ipvs => p.cluster_vs,
             _ => p.scope,
         };
-        self.forward(&src, p, chosen, masq, scope, state, now, d)
+        self.forward(&src, dest, p, chosen, masq, scope, state, now, d)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -852,13 +851,49 @@ impl Dataplane {
             ]),
             _ => p.scope,
         };
-        self.forward(&src, p, chosen, masq, scope, state, now, d)
+        self.forward(&src, dest, p, chosen, masq, scope, state, now, d)
+    }
+
+    /// KP-16..KP-18: the endpoint of `set` (indices into `p.eps`, in
+    /// endpoint order) the kernel gives a new connection in this mode: the
+    /// iptables probability chain, the nftables `numgen`, or the IPVS
+    /// scheduler of virtual server `vs` on its node. `set` is not empty.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn schedule(
+        &self,
+        p: &PortInfo,
+        set: &[u32],
+        vs: (u64, u64),
+        client: IpAddr,
+        dest: SocketAddr,
+        state: &mut RouteState,
+        now: Millis,
+    ) -> SocketAddr {
+        let k = match self.mode {
+            ProxyMode::Iptables => pick_chain(self.chains.chain(set.len()), state.rng()),
+            ProxyMode::Nftables => pick_numgen(set.len(), state.rng()),
+            ProxyMode::Ipvs => {
+                let proto = match p.protocol {
+                    L4::UDP => proto::UDP,
+                    L4::SCTP => proto::SCTP,
+                    _ => proto::TCP,
+                };
+                let flow = FlowKey::new(client, 0, dest.ip(), dest.port(), proto);
+                let eps = set.iter().map(|&i| p.eps[i as usize].addr);
+                state
+                    .ipvs_pick(vs, self.scheduler, eps, flow, now)
+                    .unwrap_or(0)
+            }
+        };
+        p.eps[set[k.min(set.len() - 1)] as usize].addr
     }
 
     #[allow(clippy::too_many_arguments)]
     fn forward(
         &self,
         src: &Src,
+        dest: SocketAddr,
         p: &PortInfo,
         chosen: Chosen,
         masq: bool,
@@ -908,14 +943,10 @@ impl Dataplane {
                 pick = Some(ep);
             }
         }
-        let pick = pick.unwrap_or_else(|| {
-            let i = if self.mode == ProxyMode::Ipvs {
-                state.round_robin(node_hash, scope, eps.len())
-            } else {
-                state.below(eps.len())
-            };
-            eps[i]
-        });
+        let pick = match pick {
+            Some(ep) => ep,
+            None => self.schedule(p, chosen.set, (node_hash, scope), src.ip, dest, state, now),
+        };
         if svc.affinity_timeout.is_some() {
             state.remember((node_hash, scope, src.ip), pick, now);
         }
