@@ -57,6 +57,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         dead_services: 0,
         ingress: super::http::IngressTable::default(),
         gateways: super::http::GatewayTable::default(),
+        dns: crate::dns::Dns::new(cluster, crate::dns::DnsConfig::for_cluster(config)).ok(),
     };
 
     for object in cluster.list(Kind::Node, None, &everything) {
@@ -157,7 +158,7 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
     let spec = &svc.spec;
     let stype = svc.service_type();
     let kind = if stype == ServiceType::ExternalName {
-        SvcKind::ExternalName(spec.external_name.clone().unwrap_or_default())
+        SvcKind::ExternalName
     } else if svc.is_headless() {
         SvcKind::Headless
     } else {
@@ -347,26 +348,6 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
             keys.push(IndexKey::Health(hc));
         }
     }
-    let mut dns_endpoints: Vec<IpAddr> = Vec::new();
-    if matches!(kind, SvcKind::Headless) {
-        for slice in &slices {
-            if family_of_address_type(slice.address_type).is_none() {
-                continue;
-            }
-            for ep in &slice.endpoints {
-                if !ep.conditions.is_ready() {
-                    continue;
-                }
-                for a in &ep.addresses {
-                    if let Ok(ip) = a.trim().parse::<IpAddr>()
-                        && !dns_endpoints.contains(&ip)
-                    {
-                        dns_endpoints.push(ip);
-                    }
-                }
-            }
-        }
-    }
     for slice in &slices {
         if let Some(slice_name) = &slice.metadata.name {
             dp.slice_owner
@@ -379,14 +360,12 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
         namespace: ns,
         name,
         kind,
-        cluster_ips,
         etp_local,
         itp_local,
         externally_accessible,
         affinity_timeout,
         source_ranges,
         ports: port_ids,
-        dns_endpoints,
         keys,
         slices: slices
             .iter()

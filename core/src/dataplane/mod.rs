@@ -27,9 +27,10 @@
 //! per node and virtual server in the [`RouteState`]. The rendering of a
 //! decision ([`render`]) is written from the same chains.
 //!
-//! DNS destinations are resolved by a small resolver over Services (the
-//! pod search path `<ns>.svc.<zone> svc.<zone> <zone>`, ndots 5); it will
-//! defer to `crate::dns` once that module exists.
+//! DNS destinations are resolved by the cluster DNS ([`crate::dns`], kept
+//! beside the tables and updated by [`Dataplane::patch`]): a pod's name walks
+//! its search path `<ns>.svc.<zone> svc.<zone> <zone>` with ndots 5 as glibc
+//! does (rule KP-2); other sources ask the name as written.
 //!
 //! ## The pieces
 //!
@@ -96,6 +97,7 @@ mod compile;
 mod http;
 mod patch;
 mod render;
+mod resolve;
 mod route;
 mod state;
 mod types;
@@ -175,6 +177,9 @@ pub struct Dataplane {
     dead_services: usize,
     ingress: http::IngressTable,
     gateways: http::GatewayTable,
+    /// The cluster DNS the sources resolve names with (`None` when the
+    /// cluster's domain is not a legal zone).
+    dns: Option<crate::dns::Dns>,
 }
 
 /// What kind of external front door a VIP is.
@@ -218,7 +223,8 @@ enum SvcKind {
     /// Has cluster IPs.
     Proxied,
     Headless,
-    ExternalName(String),
+    /// Answered by the cluster DNS with a CNAME.
+    ExternalName,
 }
 
 #[derive(Debug, Clone)]
@@ -226,7 +232,6 @@ struct SvcInfo {
     namespace: String,
     name: String,
     kind: SvcKind,
-    cluster_ips: Vec<IpAddr>,
     etp_local: bool,
     itp_local: bool,
     externally_accessible: bool,
@@ -234,8 +239,6 @@ struct SvcInfo {
     /// Effective loadBalancerSourceRanges (empty: no filter).
     source_ranges: Vec<IpNet>,
     ports: Vec<usize>,
-    /// For DNS of headless Services: endpoint addresses that are ready.
-    dns_endpoints: Vec<IpAddr>,
     /// The index entries this Service asked for (removed on patch).
     keys: Vec<IndexKey>,
     /// Names of the EndpointSlices read for it.

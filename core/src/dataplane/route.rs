@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use super::state::stable_hash;
 use super::{
     Dataplane, Decision, Destination, FrontKind, Masquerade, Millis, Outcome, PacketFate, Pick,
-    PortInfo, Request, RouteError, RouteState, Source, SvcKind, render,
+    PortInfo, Request, RouteError, RouteState, Source, render,
 };
 use crate::api::Protocol as L4;
 use crate::balance::kube::{pick_chain, pick_numgen};
@@ -97,65 +97,10 @@ impl Dataplane {
             Destination::HttpRoute(r) => return self.route_gateway(r, state, d),
             Destination::Ip(a) => *a,
             Destination::Dns { name, port, family } => {
-                let ns = match &req.source {
-                    Source::Pod { namespace, .. } => Some(namespace.as_str()),
-                    _ => None,
-                };
-                let Some(svc_idx) = self.resolve(name, ns, &mut d) else {
-                    d.hop(Some("KP-2"), format!("{name}: NXDOMAIN"));
-                    d.end(Outcome::NoSuchService, None);
-                    return Ok(d);
-                };
-                let svc = &self.services[svc_idx];
-                d.service = Some(format!("{}/{}", svc.namespace, svc.name));
-                let answers: Vec<IpAddr> = match &svc.kind {
-                    SvcKind::ExternalName(target) => {
-                        d.hop(Some("KP-1"), format!("ExternalName: CNAME {target}"));
-                        d.cname = Some(target.clone());
-                        d.end(Outcome::Cname, None);
-                        return Ok(d);
-                    }
-                    SvcKind::Headless => svc.dns_endpoints.clone(),
-                    SvcKind::Proxied => svc.cluster_ips.clone(),
-                };
-                d.dns_answers = answers.clone();
-                let fam = family.unwrap_or_else(|| {
-                    if answers.iter().any(IpAddr::is_ipv4) {
-                        IpFamily::V4
-                    } else {
-                        IpFamily::V6
-                    }
-                });
-                let of_family: Vec<IpAddr> = answers
-                    .iter()
-                    .copied()
-                    .filter(|ip| IpFamily::of(ip) == fam)
-                    .collect();
-                if matches!(svc.kind, SvcKind::Headless) {
-                    d.hop(
-                        Some("KP-1"),
-                        "headless Service: no proxy rules; the client dials a pod IP",
-                    );
-                    let mut eps: Vec<SocketAddr> = of_family
-                        .iter()
-                        .map(|ip| SocketAddr::new(*ip, *port))
-                        .collect();
-                    eps.sort_by_key(ToString::to_string);
-                    if eps.is_empty() {
-                        d.end(Outcome::NoSuchService, None);
-                        return Ok(d);
-                    }
-                    d.chosen = Some(eps[state.below(eps.len())]);
-                    d.endpoints = eps;
-                    d.end(Outcome::Direct, None);
-                    return Ok(d);
+                match self.resolve_destination(&req.source, name, *port, *family, state, &mut d) {
+                    Some(addr) => addr,
+                    None => return Ok(d),
                 }
-                let Some(ip) = of_family.first() else {
-                    d.hop(Some("KP-2"), format!("no {} address", fam.as_str()));
-                    d.end(Outcome::NoSuchService, None);
-                    return Ok(d);
-                };
-                SocketAddr::new(*ip, *port)
             }
         };
         let src = self.source(&req.source, &dest, req.protocol.l4())?;
@@ -956,71 +901,5 @@ impl Dataplane {
         d.endpoints = eps;
         d.end(Outcome::Forward, None);
         d
-    }
-
-    /// A small resolver over Services (rule KP-2): the pod's search list
-    /// `<ns>.svc.<zone> svc.<zone> <zone>` with ndots 5. Returns the Service
-    /// whose name answered. To be replaced by `crate::dns`.
-    fn resolve(&self, name: &str, ns: Option<&str>, d: &mut Decision) -> Option<usize> {
-        let lower = name.to_ascii_lowercase();
-        let absolute = lower.ends_with('.');
-        let bare = lower.trim_end_matches('.');
-        if bare.is_empty() {
-            return None;
-        }
-        let zone = &self.cluster_domain;
-        let mut candidates: Vec<String> = Vec::new();
-        match ns {
-            Some(ns) if !absolute => {
-                let search = [
-                    format!("{ns}.svc.{zone}"),
-                    format!("svc.{zone}"),
-                    zone.clone(),
-                ];
-                let dots = bare.matches('.').count();
-                if dots >= 5 {
-                    candidates.push(bare.to_owned());
-                }
-                candidates.extend(search.iter().map(|s| format!("{bare}.{s}")));
-                if dots < 5 {
-                    candidates.push(bare.to_owned());
-                }
-            }
-            _ => candidates.push(bare.to_owned()),
-        }
-        let mut tried: Vec<String> = Vec::new();
-        for c in candidates {
-            let found = c
-                .strip_suffix(&format!(".svc.{zone}"))
-                .and_then(|rest| rest.split_once('.'))
-                .filter(|(_, svc_ns)| !svc_ns.contains('.'))
-                .and_then(|(svc, svc_ns)| {
-                    self.service_by_name
-                        .get(&(svc_ns.to_owned(), svc.to_owned()))
-                        .copied()
-                });
-            let Some(idx) = found else {
-                tried.push(format!("{c}. NXDOMAIN"));
-                continue;
-            };
-            let s = &self.services[idx];
-            let has_answer = match s.kind {
-                SvcKind::ExternalName(_) => true,
-                SvcKind::Headless => !s.dns_endpoints.is_empty(),
-                SvcKind::Proxied => !s.cluster_ips.is_empty(),
-            };
-            if has_answer {
-                if !tried.is_empty() {
-                    d.hop(Some("KP-2"), format!("tried {}", tried.join(", ")));
-                }
-                d.hop(Some("KP-2"), format!("{name} → {c}."));
-                return Some(idx);
-            }
-            tried.push(format!("{c}. NODATA"));
-        }
-        if !tried.is_empty() {
-            d.hop(Some("KP-2"), format!("tried {}", tried.join(", ")));
-        }
-        None
     }
 }
