@@ -8,10 +8,9 @@ use std::net::SocketAddr;
 
 use route_common::*;
 use serde_json::{Value, json};
-use svcroute::api::Object;
 use svcroute::balance::Rng;
 use svcroute::balance::kube::{iptables_threshold, pick_chain, pick_numgen};
-use svcroute::cluster::{Cluster, ClusterConfig, ProxyConfig, ProxyMode};
+use svcroute::cluster::{ClusterConfig, ProxyConfig, ProxyMode};
 use svcroute::dataplane::{Dataplane, Millis, Pick, Protocol, Render, RouteState};
 
 /// Four ready endpoints of `shop/web` (cluster IP 10.96.0.20:80).
@@ -26,21 +25,15 @@ fn web() -> Vec<Value> {
 }
 
 fn compile_with(objects: Vec<Value>, mode: ProxyMode, scheduler: &str) -> Dataplane {
-    let mut c = Cluster::new(ClusterConfig {
+    let config = ClusterConfig {
         bootstrap: false,
         proxy: ProxyConfig {
             ipvs_scheduler: scheduler.into(),
             ..Default::default()
         },
         ..Default::default()
-    })
-    .expect("config");
-    let objects: Vec<Object> = objects
-        .into_iter()
-        .map(|v| serde_json::from_value(v).expect("object"))
-        .collect();
-    c.apply_batch(objects).expect("apply");
-    Dataplane::compile(&c, mode)
+    };
+    Dataplane::compile(&cluster_with(objects, config), mode)
 }
 
 fn vip() -> SocketAddr {

@@ -1,6 +1,8 @@
 //! Building a [`Dataplane`] from a settled cluster.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use super::table_hash::FastMap;
 use std::net::{IpAddr, SocketAddr};
 
 use super::state::stable_hash;
@@ -41,19 +43,19 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
             .unwrap_or_default(),
         chains: crate::balance::kube::ChainTable::default(),
         nodes: Vec::new(),
-        node_by_name: HashMap::new(),
-        node_by_ip: HashMap::new(),
-        pods: HashMap::new(),
+        node_by_name: FastMap::default(),
+        node_by_ip: FastMap::default(),
+        pods: FastMap::default(),
         services: Vec::new(),
-        service_by_name: HashMap::new(),
+        service_by_name: FastMap::default(),
         ports: Vec::new(),
-        vips: HashMap::new(),
-        vip_addrs: HashMap::new(),
-        lb_proxy_addrs: HashMap::new(),
-        node_ports: HashMap::new(),
-        node_port_numbers: HashMap::new(),
-        health_checks: HashMap::new(),
-        slice_owner: HashMap::new(),
+        vips: FastMap::default(),
+        vip_addrs: FastMap::default(),
+        lb_proxy_addrs: FastMap::default(),
+        node_ports: FastMap::default(),
+        node_port_numbers: FastMap::default(),
+        health_checks: FastMap::default(),
+        slice_owner: FastMap::default(),
         dead_services: 0,
         ingress: super::http::IngressTable::default(),
         gateways: super::http::GatewayTable::default(),
@@ -248,6 +250,7 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                 dp.ports.push(PortInfo {
                     svc: svc_idx,
                     name: sp.name.clone(),
+                    fingerprint: fingerprint(&eps),
                     port,
                     protocol,
                     family,
@@ -456,6 +459,26 @@ fn endpoints_for(
     }
     // BTreeMap order is the `ip:port` string order.
     by_key.into_values().collect()
+}
+
+/// An order-sensitive fingerprint of an endpoint list: what the IPVS
+/// scheduler state of a virtual server is kept for.
+fn fingerprint(eps: &[Ep]) -> u64 {
+    let mut parts: Vec<String> = Vec::with_capacity(eps.len());
+    for e in eps {
+        parts.push(format!(
+            "{}|{}{}{}|{}|{:?}|{:?}",
+            e.addr,
+            u8::from(e.ready),
+            u8::from(e.serving),
+            u8::from(e.terminating),
+            e.node.as_deref().unwrap_or(""),
+            e.for_zones,
+            e.for_nodes
+        ));
+    }
+    let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+    stable_hash(&refs)
 }
 
 /// Rule KP-4 (with KP-6 and KP-11) for every node at once.

@@ -100,18 +100,18 @@ mod render;
 mod resolve;
 mod route;
 mod state;
+mod table_hash;
 mod types;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 pub use render::render;
 pub use state::RouteState;
 pub use types::{
-    Decision, Destination, GatewayRequest, Hop, HttpAnswer, IngressMatch, IngressRequest,
+    Decision, Destination, GatewayRequest, Hop, HttpAnswer, HttpPick, IngressMatch, IngressRequest,
     Masquerade, Millis, Outcome, PacketFate, Pick, Protocol, Render, Request, RouteError,
     RouteMatch, Source, TlsTermination, endpoint_string,
 };
@@ -121,6 +121,7 @@ use crate::balance::IpvsScheduler;
 use crate::balance::kube::ChainTable;
 use crate::cluster::{Cluster, DetectLocalMode, ProxyMode};
 use crate::ipam::{IpFamily, IpNet};
+use table_hash::FastMap;
 
 /// The compiled routing tables of one cluster for one kube-proxy mode. See
 /// the [module documentation](self).
@@ -151,28 +152,28 @@ pub struct Dataplane {
     /// iptables chain thresholds for every endpoint-set size (KP-16).
     chains: ChainTable,
     nodes: Vec<NodeInfo>,
-    node_by_name: HashMap<String, usize>,
+    node_by_name: FastMap<String, usize>,
     /// Every node InternalIP → node.
-    node_by_ip: HashMap<IpAddr, usize>,
-    pods: HashMap<(String, String), PodInfo>,
+    node_by_ip: FastMap<IpAddr, usize>,
+    pods: FastMap<(String, String), PodInfo>,
     services: Vec<SvcInfo>,
-    service_by_name: HashMap<(String, String), usize>,
+    service_by_name: FastMap<(String, String), usize>,
     ports: Vec<PortInfo>,
     /// (VIP, port, protocol) → (port index, kind): cluster IPs, externalIPs, VIP LB IPs.
-    vips: HashMap<(IpAddr, u16, L4), (usize, FrontKind)>,
+    vips: FastMap<(IpAddr, u16, L4), (usize, FrontKind)>,
     /// Every captured VIP address → its kind and how many Service ports
     /// use it (for port-not-exposed).
-    vip_addrs: HashMap<IpAddr, (FrontKind, u32)>,
+    vip_addrs: FastMap<IpAddr, (FrontKind, u32)>,
     /// LB ingress IPs kube-proxy leaves alone (ipMode Proxy).
-    lb_proxy_addrs: HashMap<IpAddr, usize>,
+    lb_proxy_addrs: FastMap<IpAddr, usize>,
     /// (node address, nodePort, protocol) → port index.
-    node_ports: HashMap<(IpAddr, u16, L4), usize>,
+    node_ports: FastMap<(IpAddr, u16, L4), usize>,
     /// nodePort numbers per protocol and family (for localhost NodePorts).
-    node_port_numbers: HashMap<(u16, L4, IpFamily), usize>,
+    node_port_numbers: FastMap<(u16, L4, IpFamily), usize>,
     /// healthCheckNodePort → Service.
-    health_checks: HashMap<u16, usize>,
+    health_checks: FastMap<u16, usize>,
     /// (namespace, EndpointSlice) → the Service it was read for.
-    slice_owner: HashMap<(String, String), String>,
+    slice_owner: FastMap<(String, String), String>,
     /// Services replaced or removed by [`Dataplane::patch`], still in the arena.
     dead_services: usize,
     ingress: http::IngressTable,
@@ -276,6 +277,9 @@ struct PortInfo {
     node_port: Option<u16>,
     /// Sorted by the `ip:port` string.
     eps: Vec<Ep>,
+    /// Identifies `eps` (addresses, conditions, nodes, hints) across
+    /// recompiles: IPVS scheduler state is kept while it holds.
+    fingerprint: u64,
     /// Stable affinity scope of this Service port (iptables/nftables).
     scope: u64,
     /// Stable affinity scope of the IPVS virtual server of the cluster IP.
@@ -296,12 +300,12 @@ struct Sets {
     /// `cluster` is the terminating fallback (KP-11).
     fallback: bool,
     /// KP-6: every ready endpoint has node hints; node → endpoints hinted for it.
-    by_node: HashMap<String, Vec<u32>>,
+    by_node: FastMap<String, Vec<u32>>,
     /// KP-6: every ready endpoint has zone hints; zone → endpoints hinted for it.
-    by_zone: HashMap<String, Vec<u32>>,
+    by_zone: FastMap<String, Vec<u32>>,
     /// KP-4.2: node → its local endpoints (ready, else serving-terminating),
     /// and whether that is the fallback.
-    local: HashMap<String, (Vec<u32>, bool)>,
+    local: FastMap<String, (Vec<u32>, bool)>,
 }
 
 impl Dataplane {

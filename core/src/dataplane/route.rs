@@ -826,8 +826,12 @@ impl Dataplane {
                 };
                 let flow = FlowKey::new(client, 0, dest.ip(), dest.port(), proto);
                 let eps = set.iter().map(|&i| p.eps[i as usize].addr);
+                // Which set of this port it is (per node, the set is fixed
+                // by the endpoint list and the node's name and zone).
+                let fp = p.fingerprint
+                    ^ crate::balance::hash::mix64(set.len() as u64, u64::from(set[0]), 0);
                 state
-                    .ipvs_pick(vs, self.scheduler, eps, flow, now)
+                    .ipvs_pick(vs, self.scheduler, fp, eps, flow, now)
                     .unwrap_or(0)
             }
         };

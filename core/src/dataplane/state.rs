@@ -2,7 +2,7 @@
 //! KP-19), the IPVS virtual servers' scheduler state (KP-18) and the seeded
 //! random source of the iptables and nftables picks (KP-16, KP-17).
 
-use std::collections::HashMap;
+use super::table_hash::FastMap;
 use std::net::{IpAddr, SocketAddr};
 
 use super::Millis;
@@ -22,9 +22,9 @@ use crate::balance::{Backend, Balancer, Event, FlowKey, Ipvs, IpvsScheduler, Req
 pub struct RouteState {
     rng: Rng,
     /// (node, scope, client) → (endpoint, last seen).
-    affinity: HashMap<(u64, u64, IpAddr), (SocketAddr, Millis)>,
+    affinity: FastMap<(u64, u64, IpAddr), (SocketAddr, Millis)>,
     /// (node, virtual server) → the kernel's scheduler state for it.
-    ipvs: HashMap<(u64, u64), VirtualServer>,
+    ipvs: FastMap<(u64, u64), VirtualServer>,
 }
 
 /// One IPVS virtual server on one node: its real servers (identified by a
@@ -33,20 +33,6 @@ pub struct RouteState {
 struct VirtualServer {
     fingerprint: u64,
     lb: Ipvs,
-}
-
-/// An order-sensitive fingerprint of an endpoint set (no allocation).
-fn fingerprint(eps: impl Iterator<Item = SocketAddr>) -> u64 {
-    let mut h = 0x243f_6a88_85a3_08d3u64;
-    for e in eps {
-        let ip = match e.ip() {
-            IpAddr::V4(a) => u128::from(u32::from(a)),
-            IpAddr::V6(a) => u128::from(a) ^ (1 << 127),
-        };
-        let w = (ip as u64) ^ ((ip >> 64) as u64).rotate_left(29) ^ (u64::from(e.port()) << 48);
-        h = crate::balance::hash::mix64(h, w, 0x9e37_79b9_7f4a_7c15);
-    }
-    h
 }
 
 impl RouteState {
@@ -59,8 +45,8 @@ impl RouteState {
     pub fn new(seed: u64) -> RouteState {
         RouteState {
             rng: Rng::new(seed),
-            affinity: HashMap::new(),
-            ipvs: HashMap::new(),
+            affinity: FastMap::default(),
+            ipvs: FastMap::default(),
         }
     }
 
@@ -96,14 +82,16 @@ impl RouteState {
 
     /// KP-18: the real server the kernel's `scheduler` gives a new
     /// connection of `flow` on virtual server `vs` (node, scope), whose real
-    /// servers are `eps` (weight 1 each, as kube-proxy writes them). The
-    /// scheduler state is rebuilt only when the set changed (counters carry
-    /// over by address); a steady set allocates nothing. Returns the
-    /// position in `eps`.
+    /// servers are `eps` (weight 1 each, as kube-proxy writes them), known
+    /// by `fingerprint`. The scheduler state is rebuilt only when the
+    /// fingerprint changed (counters carry over by address); a steady set
+    /// allocates nothing. Returns the position in `eps`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn ipvs_pick<I>(
         &mut self,
         vs: (u64, u64),
         scheduler: IpvsScheduler,
+        fp: u64,
         eps: I,
         flow: FlowKey,
         now: Millis,
@@ -111,7 +99,6 @@ impl RouteState {
     where
         I: Iterator<Item = SocketAddr> + Clone,
     {
-        let fp = fingerprint(eps.clone());
         let backends = || -> Vec<Backend> {
             eps.clone()
                 .map(|e| Backend::new(e.to_string(), 1))
