@@ -13,8 +13,17 @@
 //! * `route/ingress_match`: [`Dataplane::ingress_pick`], host + path over
 //!   1,000 Ingress rules and the endpoint (target < 300 ns);
 //!   `route/ingress_route`: the same through `route`, with its trace;
-//! * `route/patch_one_pod`: [`Dataplane::patch`] after one Pod's readiness
-//!   flipped (the cluster's own apply is not timed).
+//! * `route/patch_one_pod/{clusterip,nodeport_5000_nodes}`:
+//!   [`Dataplane::patch`] after one Pod's readiness flipped (the cluster's
+//!   own apply is not timed), for a pod of a ClusterIP Service and for one
+//!   that also backs a NodePort Service.
+//!
+//! * `route/clusterip_pick_one_service/<mode>`: one Service asked again and
+//!   again (its tables stay in cache).
+//!
+//! Before the criterion groups, the main paths print their CPU time per
+//! call (`cpu-time …` lines, from `/proc/self/stat`): on a loaded shared
+//! machine the wall-clock medians include time spent waiting for a core.
 //!
 //! Run: `cargo bench -p svcroute-benches --bench route -- --warm-up-time 1 --measurement-time 3`
 
@@ -37,6 +46,38 @@ fn node_of(n: usize) -> (String, IpAddr) {
         format!("node-{n:04}"),
         format!("192.168.{}.{}", n >> 8, n & 255).parse().unwrap(),
     )
+}
+
+/// CPU time this process has run (user + system), from `/proc/self/stat`
+/// (clock ticks of 10 ms), in nanoseconds; `None` off Linux.
+fn cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 10_000_000)
+}
+
+/// Runs `f` until it has used about 2 s of CPU and prints the CPU time per
+/// call: on a shared machine, criterion's wall-clock medians include the
+/// time the bench waits for a core; this does not.
+fn cpu_per_call(name: &str, mut f: impl FnMut()) {
+    let Some(start) = cpu_ns() else { return };
+    let mut calls = 0u64;
+    let spent = loop {
+        for _ in 0..100_000 {
+            f();
+        }
+        calls += 100_000;
+        let now = cpu_ns().unwrap_or(start);
+        if now - start >= 2_000_000_000 {
+            break now - start;
+        }
+    };
+    println!(
+        "cpu-time {name}: {:.1} ns/call over {calls} calls",
+        spent as f64 / calls as f64
+    );
 }
 
 fn object(v: serde_json::Value) -> Object {
@@ -113,6 +154,45 @@ fn benches(c: &mut Criterion) {
         let dp = Dataplane::compile(&cluster, mode);
         let mut st = RouteState::new(1);
         let mut k = 0usize;
+        cpu_per_call(&format!("clusterip_pick/{}", mode.as_str()), || {
+            k = (k + 1) & 1023;
+            black_box(dp.pick(
+                black_box(client),
+                &client_node,
+                black_box(vips[k]),
+                Protocol::Tcp,
+                &mut st,
+                Millis(0),
+            ));
+        });
+        cpu_per_call(
+            &format!("clusterip_pick_one_service/{}", mode.as_str()),
+            || {
+                black_box(dp.pick(
+                    black_box(client),
+                    &client_node,
+                    black_box(vips[1]),
+                    Protocol::Tcp,
+                    &mut st,
+                    Millis(0),
+                ));
+            },
+        );
+        g.bench_function(
+            format!("clusterip_pick_one_service/{}", mode.as_str()),
+            |b| {
+                b.iter(|| {
+                    black_box(dp.pick(
+                        black_box(client),
+                        &client_node,
+                        black_box(vips[1]),
+                        Protocol::Tcp,
+                        &mut st,
+                        Millis(0),
+                    ))
+                })
+            },
+        );
         g.bench_function(format!("clusterip_pick/{}", mode.as_str()), |b| {
             b.iter(|| {
                 k = (k + 1) & 1023;
@@ -199,6 +279,20 @@ fn benches(c: &mut Criterion) {
         })
         .collect();
     let mut k = 0usize;
+    cpu_per_call("ingress_match", || {
+        k = (k + 1) & 63;
+        black_box(dp.ingress_pick(black_box(&plain[k]), &mut st));
+    });
+    cpu_per_call("local_pick", || {
+        black_box(dp.pick(
+            black_box(client),
+            &local_node,
+            black_box(local_vip),
+            Protocol::Tcp,
+            &mut st,
+            Millis(0),
+        ));
+    });
     g.bench_function("ingress_match", |b| {
         b.iter(|| {
             k = (k + 1) & 63;
@@ -212,26 +306,31 @@ fn benches(c: &mut Criterion) {
         })
     });
 
-    // One pod of svc-1 flips readiness; only the dataplane's patch is timed.
-    let &(i, kk, n) = slots.iter().find(|s| s.0 == 1).expect("pod");
-    let flips = [
-        Object::Pod(pod(&scale, i, kk, n, false, "1.3")),
-        Object::Pod(pod(&scale, i, kk, n, true, "1.3")),
-    ];
-    let mut flip = 0usize;
-    g.bench_function("patch_one_pod", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                flip += 1;
-                let changes = cluster.apply(flips[flip % 2].clone()).expect("applies");
-                let t = Instant::now();
-                dp.patch(&cluster, &changes);
-                total += t.elapsed();
-            }
-            total
-        })
-    });
+    // One pod flips readiness; only the dataplane's patch is timed. A pod
+    // of svc-2 (ClusterIP only), and one of svc-1, whose pods also back the
+    // NodePort Service `np` (its entries on 5,000 node addresses are
+    // re-indexed).
+    for (what, service) in [("clusterip", 2usize), ("nodeport_5000_nodes", 1)] {
+        let &(i, kk, n) = slots.iter().find(|s| s.0 == service).expect("pod");
+        let flips = [
+            Object::Pod(pod(&scale, i, kk, n, false, "1.3")),
+            Object::Pod(pod(&scale, i, kk, n, true, "1.3")),
+        ];
+        let mut flip = 0usize;
+        g.bench_function(format!("patch_one_pod/{what}"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    flip += 1;
+                    let changes = cluster.apply(flips[flip % 2].clone()).expect("applies");
+                    let t = Instant::now();
+                    dp.patch(&cluster, &changes);
+                    total += t.elapsed();
+                }
+                total
+            })
+        });
+    }
     g.finish();
 }
 

@@ -46,6 +46,10 @@
 //!   no trace, no allocation. Rule KP-4's categorisation is precomputed per
 //!   Service port (cluster set, per-zone and per-node hint sets, local set
 //!   per node, terminating fallbacks), so a lookup only indexes.
+//!   [`Dataplane::ingress_pick`] is its counterpart for Ingress requests
+//!   (the matching of `route`, no trace). The lookup tables use a cheap
+//!   word hasher, and `(namespace, name)` tables are asked with borrowed
+//!   strings.
 //! * HTTP front doors: Ingress (class and default class ING-1, precise /
 //!   one-label wildcard / host-less hosts ING-2, Exact and element-wise
 //!   Prefix paths with Exact-first and longest-prefix precedence ING-3/4,
