@@ -862,7 +862,9 @@ mod tests {
                 "proxyMode": "ipvs", "masqueradeAll": true, "localhostNodePorts": false,
                 "nodePortAddresses": ["192.168.0.0/16"], "ipvsScheduler": "wrr",
                 "detectLocalMode": "NodeCIDR", "kubernetesServiceIP": null, "seed": 42,
-                "endpointSliceController": false, "bootstrap": false}"#,
+                "endpointSliceController": false, "bootstrap": false,
+                "workloads": false, "endpointsController": false,
+                "loadBalancer": {"aws": {"region": "eu-west-1"}}, "defaultNodes": 2}"#,
         ))
         .unwrap();
         assert_eq!(c.cluster_domain, "corp.example");
@@ -891,8 +893,22 @@ mod tests {
         assert_eq!(c.kubernetes_service_ip, KubernetesServiceIp::None);
         assert_eq!(c.seed, 42);
         assert!(!c.endpoint_slice_controller && !c.bootstrap);
+        assert!(!c.workloads && !c.endpoints_controller);
+        assert_eq!(
+            c.load_balancer,
+            LoadBalancerProvider::Aws {
+                region: "eu-west-1".into()
+            }
+        );
+        let pool = config_from_json(Some(r#"{"loadBalancer": {"pool": ["192.0.2.0/28"]}}"#));
+        assert!(
+            matches!(pool.unwrap().load_balancer, LoadBalancerProvider::Pool(p) if p.len() == 1)
+        );
+        let bad = config_from_json(Some(r#"{"loadBalancer": {"pool": ["nope"]}}"#)).unwrap_err();
+        assert_eq!(bad.kind, ErrorKind::Invalid);
+        assert!(bad.message.contains("loadBalancer"), "{}", bad.message);
         // Every key documented is read.
-        assert_eq!(CONFIG_KEYS.len(), 18);
+        assert_eq!(CONFIG_KEYS.len(), 22);
     }
 
     #[test]
