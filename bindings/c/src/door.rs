@@ -321,14 +321,8 @@ fn load_balancer(v: &Value) -> Result<LoadBalancerProvider, Result<&'static str,
 /// `defaultNodes: N`, it starts with the `N` nodes of
 /// [`svcroute::cluster::default_nodes`] (three zones, Ready, with pod
 /// CIDRs), so that the Pods of workload manifests that bring no Node are
-/// scheduled.
-///
-/// ```
-/// let c = svcroute_c::door::new_cluster(Some(r#"{"defaultNodes": 3, "loadBalancer": {"pool": ["192.0.2.0/28"]}}"#)).unwrap();
-/// let nodes = c.list(svcroute::api::Kind::Node, None, &svcroute::labels::Selector::everything());
-/// assert_eq!(nodes.len(), 3);
-/// assert!(svcroute_c::door::new_cluster(Some(r#"{"loadBalancer": {"pool": "x"}}"#)).is_err());
-/// ```
+/// scheduled. (This file is compiled into two crates, so its examples
+/// live in its unit tests.)
 pub fn new_cluster(config_json: Option<&str>) -> Result<Cluster, DoorError> {
     let (config, default_nodes) = door_config_from_json(config_json)?;
     let mut cluster =
@@ -909,6 +903,15 @@ mod tests {
         assert!(bad.message.contains("loadBalancer"), "{}", bad.message);
         // Every key documented is read.
         assert_eq!(CONFIG_KEYS.len(), 22);
+    }
+
+    #[test]
+    fn default_nodes_start_the_cluster() {
+        let c = new_cluster(Some(r#"{"defaultNodes": 3}"#)).unwrap();
+        let nodes = c.list(Kind::Node, None, &Selector::everything());
+        assert_eq!(nodes.len(), 3);
+        assert!(new_cluster(Some(r#"{"defaultNodes": 257}"#)).is_err());
+        assert!(new_cluster(Some(r#"{"loadBalancer": {"pool": "x"}}"#)).is_err());
     }
 
     #[test]
