@@ -116,7 +116,7 @@ fn run(
                         Pick::Endpoint(e) if e == a || e == b => {}
                         other => problems.push(format!("reader {r}: pick {other:?}")),
                     }
-                    if n % 16 == 0 {
+                    if n.is_multiple_of(16) {
                         let d = dp
                             .route(
                                 &Request {
