@@ -370,6 +370,8 @@ fn hostile(addr: SocketAddr, stop: Arc<AtomicBool>) -> (u64, Vec<String>) {
             }
             id = id.wrapping_add(2);
         }
+        // Interleaved, not a flood: the load figures are dnsperf's.
+        std::thread::sleep(Duration::from_millis(5));
     }
     (sent, problems)
 }
@@ -380,6 +382,120 @@ fn stat(out: &str, label: &str) -> Option<f64> {
         .find_map(|l| l.trim().strip_prefix(label))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|v| v.parse().ok())
+}
+
+/// What one dnsperf run reported.
+struct Run {
+    text: String,
+    sent: f64,
+    completed: f64,
+    lost: f64,
+    qps: f64,
+    /// Per-query latencies in seconds, sorted (from `-v`).
+    latencies: Vec<f64>,
+    /// Queries whose rcode is not the one the mix expects.
+    wrong_rcodes: Vec<String>,
+}
+
+/// Runs dnsperf over `file` `runs` times in `mode` (udp or tcp) with `-v`,
+/// so that every query's rcode and latency is printed.
+fn dnsperf(addr: SocketAddr, file: &Path, runs: usize, mode: &str) -> Run {
+    let out = Command::new("dnsperf")
+        .args([
+            "-s",
+            "127.0.0.1",
+            "-p",
+            &addr.port().to_string(),
+            "-m",
+            mode,
+        ])
+        .arg("-d")
+        .arg(file)
+        .args(["-n", &runs.to_string(), "-t", "5", "-v"])
+        .output()
+        .expect("run dnsperf");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "dnsperf failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut latencies = Vec::new();
+    let mut wrong_rcodes = Vec::new();
+    for line in text.lines().filter_map(|l| l.strip_prefix("> ")) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [rcode, name, _qtype, secs] = f[..] else {
+            wrong_rcodes.push(line.to_owned());
+            continue;
+        };
+        let want = if name.starts_with("nope-") {
+            "NXDOMAIN"
+        } else {
+            "NOERROR"
+        };
+        if rcode != want {
+            wrong_rcodes.push(line.to_owned());
+        }
+        latencies.push(secs.parse().unwrap_or(f64::MAX));
+    }
+    latencies.sort_by(f64::total_cmp);
+    let summary = |label| stat(&text, label).unwrap_or_else(|| panic!("no {label}"));
+    Run {
+        sent: summary("Queries sent:"),
+        completed: summary("Queries completed:"),
+        lost: summary("Queries lost:"),
+        qps: summary("Queries per second:"),
+        latencies,
+        wrong_rcodes,
+        text,
+    }
+}
+
+impl Run {
+    fn percentile_us(&self, p: f64) -> f64 {
+        let v = &self.latencies;
+        let i = ((v.len() as f64 * p) as usize).min(v.len().saturating_sub(1));
+        v.get(i).map_or(0.0, |s| s * 1e6)
+    }
+
+    fn report(&self, what: &str, extra: &str) {
+        eprintln!(
+            "dnsperf {what} against serve-dns (test build): {} sent, {} completed, {} lost, \
+             {} wrong rcodes, {:.0} q/s, latency p50 {:.0} µs p99 {:.0} µs p99.9 {:.0} µs \
+             max {:.0} µs; {extra}",
+            self.sent,
+            self.completed,
+            self.lost,
+            self.wrong_rcodes.len(),
+            self.qps,
+            self.percentile_us(0.5),
+            self.percentile_us(0.99),
+            self.percentile_us(0.999),
+            self.percentile_us(1.0),
+        );
+    }
+
+    fn assert_clean(&self) {
+        let summary = self
+            .text
+            .lines()
+            .skip_while(|l| !l.starts_with("Statistics"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(self.lost, 0.0, "lost queries:\n{summary}");
+        assert_eq!(self.completed, self.sent, "not all completed:\n{summary}");
+        assert_eq!(
+            self.latencies.len() as f64,
+            self.completed,
+            "-v lines:\n{summary}"
+        );
+        assert!(
+            self.wrong_rcodes.is_empty(),
+            "{} wrong rcodes, first: {:?}",
+            self.wrong_rcodes.len(),
+            &self.wrong_rcodes[..self.wrong_rcodes.len().min(5)]
+        );
+    }
 }
 
 #[test]
@@ -420,42 +536,23 @@ fn serve_dns_under_dnsperf_loses_nothing() {
         let addr = server.addr;
         std::thread::spawn(move || hostile(addr, stop))
     };
-    let out = Command::new("dnsperf")
-        .args(["-s", "127.0.0.1", "-p", &server.addr.port().to_string()])
-        .arg("-d")
-        .arg(&qfile)
-        .args(["-n", &RUNS.to_string(), "-t", "5"])
-        .output()
-        .expect("run dnsperf");
+    let udp = dnsperf(server.addr, &qfile, RUNS, "udp");
     stop.store(true, Ordering::Relaxed);
     let (hostile_sent, problems) = hostile_thread.join().expect("hostile thread");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "dnsperf failed: {text}");
-
-    let sent = stat(&text, "Queries sent:").expect("queries sent");
-    let completed = stat(&text, "Queries completed:").expect("queries completed");
-    let lost = stat(&text, "Queries lost:").expect("queries lost");
-    let qps = stat(&text, "Queries per second:").unwrap_or(0.0);
-    let avg = stat(&text, "Average Latency (s):").unwrap_or(0.0);
-    let latency_line = text
-        .lines()
-        .find(|l| l.contains("Average Latency"))
-        .unwrap_or("")
-        .trim();
-    let stddev = stat(&text, "Latency StdDev (s):").unwrap_or(0.0);
-    eprintln!(
-        "dnsperf against serve-dns (test build): {sent} sent, {completed} completed, {lost} lost, \
-         {qps:.0} q/s, latency avg {:.0} µs stddev {:.0} µs ({latency_line}); \
-         {hostile_sent} malformed packets interleaved",
-        avg * 1e6,
-        stddev * 1e6,
+    udp.report(
+        "UDP",
+        &format!("{hostile_sent} malformed packets interleaved"),
     );
     assert!(
-        sent >= 100_000.0,
-        "dnsperf sent only {sent} queries:\n{text}"
+        udp.sent >= 100_000.0,
+        "dnsperf sent only {} queries",
+        udp.sent
     );
-    assert_eq!(lost, 0.0, "lost queries:\n{text}");
-    assert_eq!(completed, sent, "not every query completed:\n{text}");
+    udp.assert_clean();
+    // TCP too (a shorter run: one connection per dnsperf client).
+    let tcp = dnsperf(server.addr, &qfile, 2, "tcp");
+    tcp.report("TCP", "");
+    tcp.assert_clean();
     assert!(problems.is_empty(), "malformed input: {problems:#?}");
 
     // A sample of answers, checked against the cluster we generated.
