@@ -55,8 +55,9 @@ enum Op {
     Endpoints(usize, usize, usize),
     EndpointSlice(usize, usize, usize),
     Delete(usize, usize, usize, usize),
-    /// A batch with a deliberate error: which error, and a valid op in front.
-    Invalid(usize, Box<Op>),
+    /// A batch with a deliberate error: which error, and valid ops in front
+    /// (whose allocations must be rolled back).
+    Invalid(usize, Vec<Op>),
 }
 
 fn valid_op() -> impl Strategy<Value = Op> {
@@ -76,7 +77,7 @@ fn valid_op() -> impl Strategy<Value = Op> {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         5 => valid_op(),
-        2 => (0..5usize, valid_op()).prop_map(|(e, v)| Op::Invalid(e, Box::new(v))),
+        2 => (0..6usize, proptest::collection::vec(valid_op(), 0..3)).prop_map(|(e, v)| Op::Invalid(e, v)),
     ]
 }
 
@@ -168,11 +169,30 @@ fn objects_of(op: &Op) -> Vec<Object> {
     vec![obj(v)]
 }
 
-/// The deliberately invalid object of an `Invalid` batch.
-fn invalid(which: usize) -> Vec<Object> {
+/// The deliberately invalid objects of an `Invalid` batch against `c`.
+fn invalid(which: usize, c: &Cluster) -> Vec<Object> {
+    let taken = c
+        .list(Kind::Service, None, &Selector::everything())
+        .into_iter()
+        .filter_map(|o| {
+            let v = serde_json::to_value(o).ok()?;
+            let ip = v["spec"]["clusterIP"].as_str()?.to_owned();
+            (ip != "None").then_some(ip)
+        })
+        .next();
     match which {
+        // A Service that allocates, then one asking for a cluster IP an
+        // existing Service holds (ALLOC): the first allocation is undone.
+        5 if taken.is_some() => {
+            let mut fresh = service(1, 9, 1, 0, false, false);
+            fresh["metadata"]["name"] = json!("fresh");
+            let mut thief = service(0, 9, 0, 0, false, false);
+            thief["metadata"]["name"] = json!("thief");
+            thief["spec"]["clusterIP"] = json!(taken);
+            vec![obj(fresh), obj(thief)]
+        }
         // Two new Services asking for the same cluster IP (ALLOC).
-        0 => {
+        0 | 5 => {
             let mut a = service(0, 8, 0, 0, false, false);
             a["metadata"]["name"] = json!("clash-1");
             a["spec"]["clusterIP"] = json!("10.96.200.1");
@@ -420,11 +440,20 @@ proptest! {
                     None => continue,
                 },
                 Op::Invalid(which, valid) => {
-                    let mut batch = match **valid {
-                        Op::Delete(..) => vec![],
-                        ref v => objects_of(v),
-                    };
-                    batch.extend(invalid(*which));
+                    let mut batch: Vec<Object> = valid
+                        .iter()
+                        .filter(|v| !matches!(v, Op::Delete(..)))
+                        .flat_map(objects_of)
+                        .collect();
+                    let bad = invalid(*which, &c);
+                    if *which == 5 {
+                        // The thief goes before the valid objects: one of
+                        // them may legitimately release the IP it asks for
+                        // (a Service turned ExternalName).
+                        batch.splice(0..0, bad);
+                    } else {
+                        batch.extend(bad);
+                    }
                     let r = c.apply_batch(batch);
                     prop_assert!(r.is_err(), "invalid batch {} accepted", which);
                     if let (Err(e), Ok(_)) = (&r, std::env::var("NOTHING_LOST_DEBUG")) {
