@@ -37,16 +37,18 @@ pub(crate) fn invalid(message: impl Into<String>) -> CodedError {
 }
 
 /// The string at `key` of an object, if there is one.
+#[cfg(any(feature = "dns", feature = "traffic"))]
 pub(crate) fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
 /// `ns/name` split in two; `default` when there is no slash.
+#[cfg(any(feature = "dns", feature = "traffic"))]
 pub(crate) fn namespaced(s: &str) -> (&str, &str) {
     s.split_once('/').unwrap_or(("default", s))
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "dns", feature = "traffic")))]
 mod tests {
     #[test]
     fn namespaced_names_default_to_the_default_namespace() {

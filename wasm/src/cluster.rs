@@ -235,11 +235,14 @@ pub struct Cluster {
     pub(crate) inner: svcroute::cluster::Cluster,
     /// The routing tables, compiled on the first `route` or `simulate` and
     /// patched with each later call's changes.
+    #[cfg(feature = "traffic")]
     pub(crate) dataplane: Option<svcroute::dataplane::Dataplane>,
     /// The DNS index, built on the first DNS question and updated with each
     /// later call's changes.
+    #[cfg(feature = "dns")]
     pub(crate) dns: Option<svcroute::dns::Dns>,
     /// Affinity memory and the random source of `route`.
+    #[cfg(feature = "traffic")]
     pub(crate) route_state: svcroute::dataplane::RouteState,
 }
 
@@ -275,12 +278,14 @@ impl Cluster {
             }
         };
         let inner = door::new_cluster(text.as_deref())?;
-        let seed = inner.config().seed;
         Ok(Cluster {
-            inner,
+            #[cfg(feature = "traffic")]
             dataplane: None,
+            #[cfg(feature = "dns")]
             dns: None,
-            route_state: svcroute::dataplane::RouteState::new(seed),
+            #[cfg(feature = "traffic")]
+            route_state: svcroute::dataplane::RouteState::new(inner.config().seed),
+            inner,
         })
     }
 
@@ -352,16 +357,24 @@ impl Cluster {
     /// Brings the cached routing tables and DNS index up to date with a
     /// call's changes (as JSON, the shape `apply` returns).
     pub(crate) fn changed(&mut self, changes_json: &serde_json::Value) {
-        let changes = crate::changes::from_json(changes_json);
-        if changes.is_empty() {
-            return;
+        #[cfg(any(feature = "traffic", feature = "dns"))]
+        {
+            let changes = crate::changes::from_json(changes_json);
+            if changes.is_empty() {
+                return;
+            }
+            #[cfg(feature = "traffic")]
+            if let Some(dp) = &mut self.dataplane {
+                dp.patch(&self.inner, &changes);
+            }
+            #[cfg(feature = "dns")]
+            if let Some(dns) = &mut self.dns {
+                dns.update(&self.inner, &changes);
+            }
         }
-        if let Some(dp) = &mut self.dataplane {
-            dp.patch(&self.inner, &changes);
-        }
-        if let Some(dns) = &mut self.dns {
-            dns.update(&self.inner, &changes);
-        }
+        // Without DNS and traffic there is nothing cached to update.
+        #[cfg(not(any(feature = "traffic", feature = "dns")))]
+        let _ = (&self.inner, changes_json);
     }
 }
 
