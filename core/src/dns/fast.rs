@@ -48,14 +48,10 @@ impl Dns {
             return None;
         }
         let entry = self.exposed_namespace(namespace)?.services.get(service)?;
+        let empty =
+            self.config.ignore_empty_service && entry.subsets.iter().all(|s| s.addrs.is_empty());
         match &entry.kind {
-            SvcKind::ClusterIp { ips, ports }
-                if !ports.is_empty()
-                    && !(self.config.ignore_empty_service
-                        && entry.subsets.iter().all(|s| s.addrs.is_empty())) =>
-            {
-                Some(ips)
-            }
+            SvcKind::ClusterIp { ips, ports } if !ports.is_empty() && !empty => Some(ips),
             _ => None,
         }
     }
