@@ -30,12 +30,15 @@ impl Dns {
     /// The cluster IPs a `<service>.<namespace>.svc.<zone>` name answers
     /// with (lower-case FQDN), when the general lookup would give exactly
     /// one entry per cluster IP; `None` sends the caller down that path.
-    pub(super) fn cluster_ips_of(&self, lower: &str) -> Option<&Ips> {
-        let zone = self.zones.first()?;
-        if zone == "." || !lower.ends_with(zone.as_str()) || is_reverse_name(lower) {
+    ///
+    /// `zone` is the name's zone ([`Dns::zone_of`]): only the forward zone
+    /// (index 0) holds Services.
+    pub(super) fn cluster_ips_of(&self, lower: &str, zone: usize) -> Option<&Ips> {
+        if zone != 0 {
             return None;
         }
-        if self.zone_of(lower) != Some(0) {
+        let zone = self.zones.first()?;
+        if zone == "." || !lower.ends_with(zone.as_str()) || is_reverse_name(lower) {
             return None;
         }
         let base = lower[..lower.len() - zone.len()].strip_suffix('.')?;
@@ -98,7 +101,10 @@ impl Dns {
         let Ok(lower) = std::str::from_utf8(lower) else {
             return false;
         };
-        let Some(ips) = self.cluster_ips_of(lower) else {
+        let Some(ips) = self
+            .zone_of(lower)
+            .and_then(|zone| self.cluster_ips_of(lower, zone))
+        else {
             return false;
         };
         let (a, rdlen) = match q.qtype {
@@ -405,21 +411,24 @@ mod tests {
     fn cluster_ips_only_for_service_names() {
         let dns = dns();
         assert!(
-            dns.cluster_ips_of("web.default.svc.cluster.local.")
+            dns.cluster_ips_of("web.default.svc.cluster.local.", 0)
                 .is_some()
         );
         assert!(
-            dns.cluster_ips_of("noports.default.svc.cluster.local.")
+            dns.cluster_ips_of("noports.default.svc.cluster.local.", 0)
                 .is_none()
         );
         assert!(
-            dns.cluster_ips_of("x.web.default.svc.cluster.local.")
+            dns.cluster_ips_of("x.web.default.svc.cluster.local.", 0)
                 .is_none()
         );
         assert!(
-            dns.cluster_ips_of("web.default.pod.cluster.local.")
+            dns.cluster_ips_of("web.default.pod.cluster.local.", 0)
                 .is_none()
         );
-        assert!(dns.cluster_ips_of("default.svc.cluster.local.").is_none());
+        assert!(
+            dns.cluster_ips_of("default.svc.cluster.local.", 0)
+                .is_none()
+        );
     }
 }

@@ -1004,7 +1004,7 @@ impl Dns {
             chase: Vec::new(),
         };
         if matches!(qtype, RecordType::A | RecordType::Aaaa)
-            && let Some(ips) = self.cluster_ips_of(&lower)
+            && let Some(ips) = self.cluster_ips_of(&lower, zi)
         {
             self.cluster_ip_records(qname, qtype, ips, &mut out.answer);
             if !out.answer.is_empty() {
