@@ -84,6 +84,7 @@
 //! ```
 
 mod error;
+mod fast;
 mod record;
 mod search;
 pub mod wire;
@@ -1002,6 +1003,14 @@ impl Dns {
             additional: Vec::new(),
             chase: Vec::new(),
         };
+        if matches!(qtype, RecordType::A | RecordType::Aaaa)
+            && let Some(ips) = self.cluster_ips_of(&lower, zi)
+        {
+            self.cluster_ip_records(qname, qtype, ips, &mut out.answer);
+            if !out.answer.is_empty() {
+                return out;
+            }
+        }
         let result: Result<(), NameError> = match qtype {
             RecordType::A | RecordType::Aaaa => {
                 self.addresses(&q, qtype, &[], &mut out.answer, &mut out.chase)

@@ -772,6 +772,18 @@ impl Dns {
     /// # Ok::<(), svcroute::Error>(())
     /// ```
     pub fn answer_wire_into(&self, query: &[u8], transport: Transport, out: &mut Vec<u8>) -> bool {
+        self.answer_wire_fast(query, transport, out)
+            || self.answer_wire_general(query, transport, out)
+    }
+
+    /// [`Dns::answer_wire_into`] through [`decode`], [`Dns::query`] and
+    /// [`encode_into`]: every query shape.
+    pub(super) fn answer_wire_general(
+        &self,
+        query: &[u8],
+        transport: Transport,
+        out: &mut Vec<u8>,
+    ) -> bool {
         let base = out.len();
         let Some(resp) = self.response(query, transport) else {
             return false;

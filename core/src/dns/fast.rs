@@ -1,0 +1,434 @@
+//! The common question answered without the general machinery: A or AAAA
+//! of `<service>.<namespace>.svc.<zone>` for a Service with cluster IPs.
+//!
+//! [`Dns::query`] takes it for its answer records, and
+//! [`Dns::answer_wire_into`] for a whole response: the question is read in
+//! place (plain labels, one question, at most an OPT record), the name is
+//! folded to lower case on the stack, and the response is written straight
+//! into the caller's buffer, each answer's owner a compression pointer to
+//! the question. Anything else (other shapes, escapes, NXDOMAIN, NODATA,
+//! truncation) takes the general path, which gives the same bytes.
+
+use std::net::IpAddr;
+
+use super::wire::{MAX_UDP_SIZE, Transport};
+use super::{Dns, Ips, RData, Record, RecordType, SvcKind, as_v4, is_reverse_name};
+
+/// The longest name on the wire (RFC 1035 2.3.4).
+const MAX_NAME: usize = 255;
+
+/// Header and question offsets of a DNS message.
+const HEADER: usize = 12;
+
+/// Where the question name starts: the target of every answer's pointer.
+const QUESTION_POINTER: [u8; 2] = [0xC0, HEADER as u8];
+
+/// The OPT record type.
+const OPT: u16 = 41;
+
+impl Dns {
+    /// The cluster IPs a `<service>.<namespace>.svc.<zone>` name answers
+    /// with (lower-case FQDN), when the general lookup would give exactly
+    /// one entry per cluster IP; `None` sends the caller down that path.
+    ///
+    /// `zone` is the name's zone ([`Dns::zone_of`]): only the forward zone
+    /// (index 0) holds Services.
+    pub(super) fn cluster_ips_of(&self, lower: &str, zone: usize) -> Option<&Ips> {
+        if zone != 0 {
+            return None;
+        }
+        let zone = self.zones.first()?;
+        if zone == "." || !lower.ends_with(zone.as_str()) || is_reverse_name(lower) {
+            return None;
+        }
+        let base = lower[..lower.len() - zone.len()].strip_suffix('.')?;
+        if base.contains('\\') {
+            return None;
+        }
+        let mut labels = base.split('.');
+        let (service, namespace, svc) = (labels.next()?, labels.next()?, labels.next()?);
+        if labels.next().is_some() || svc != "svc" || service.is_empty() || namespace.is_empty() {
+            return None;
+        }
+        let entry = self.exposed_namespace(namespace)?.services.get(service)?;
+        let empty =
+            self.config.ignore_empty_service && entry.subsets.iter().all(|s| s.addrs.is_empty());
+        match &entry.kind {
+            SvcKind::ClusterIp { ips, ports } if !ports.is_empty() && !empty => Some(ips),
+            _ => None,
+        }
+    }
+
+    /// The A or AAAA records of a Service's cluster IPs, named as asked
+    /// (what the general path gives for the names [`Dns::cluster_ips_of`]
+    /// accepts); none when no address is of the family.
+    pub(super) fn cluster_ip_records(
+        &self,
+        qname: &str,
+        qtype: RecordType,
+        ips: &Ips,
+        records: &mut Vec<Record>,
+    ) {
+        for &ip in ips.iter() {
+            let data = match (as_v4(ip), qtype) {
+                (Ok(v4), RecordType::A) => RData::A(v4),
+                (Err(v6), RecordType::Aaaa) => RData::Aaaa(v6),
+                _ => continue,
+            };
+            if records.iter().any(|r| r.data == data) {
+                continue;
+            }
+            if records.capacity() == 0 {
+                records.reserve_exact(ips.iter().count());
+            }
+            records.push(Record::new(qname, self.config.ttl, data));
+        }
+    }
+
+    /// The response to a plain A/AAAA query for a Service with cluster
+    /// IPs, appended to `out`; `false`, with `out` unchanged, when the
+    /// query is of another shape (the general path answers it).
+    pub(super) fn answer_wire_fast(
+        &self,
+        query: &[u8],
+        transport: Transport,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Some(q) = parse_query(query) else {
+            return false;
+        };
+        let lower = &q.lower[..q.lower_len];
+        let Ok(lower) = std::str::from_utf8(lower) else {
+            return false;
+        };
+        let Some(ips) = self
+            .zone_of(lower)
+            .and_then(|zone| self.cluster_ips_of(lower, zone))
+        else {
+            return false;
+        };
+        let (a, rdlen) = match q.qtype {
+            1 => (true, 4usize),
+            _ => (false, 16usize),
+        };
+        // The addresses of the asked family, duplicates dropped, in order.
+        let mut picked: [Option<IpAddr>; 8] = [None; 8];
+        let mut n = 0;
+        for &ip in ips.iter() {
+            let ip = match (as_v4(ip), a) {
+                (Ok(v4), true) => IpAddr::V4(v4),
+                (Err(v6), false) => IpAddr::V6(v6),
+                _ => continue,
+            };
+            if picked[..n].contains(&Some(ip)) {
+                continue;
+            }
+            if n == picked.len() {
+                return false;
+            }
+            picked[n] = Some(ip);
+            n += 1;
+        }
+        if n == 0 {
+            return false; // NODATA: the general path adds the SOA.
+        }
+        let limit = match (transport, q.edns) {
+            (Transport::Tcp, _) => 65535,
+            (Transport::Udp, Some(e)) => usize::from(e.udp_size.clamp(512, MAX_UDP_SIZE)),
+            (Transport::Udp, None) => 512,
+        };
+        let size = q.question_end + n * (12 + rdlen) + if q.edns.is_some() { 11 } else { 0 };
+        if size > limit {
+            return false;
+        }
+        out.reserve(size);
+        out.extend_from_slice(&query[..2]);
+        let flags: u16 = 0x8000 // QR
+            | 0x0400 // AA
+            | (u16::from(q.rd) << 8)
+            | (u16::from(q.cd) << 4);
+        out.extend_from_slice(&flags.to_be_bytes());
+        out.extend_from_slice(&1u16.to_be_bytes());
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+        out.extend_from_slice(&0u16.to_be_bytes());
+        out.extend_from_slice(&u16::from(q.edns.is_some()).to_be_bytes());
+        out.extend_from_slice(&query[HEADER..q.question_end]);
+        let ttl = self.config.ttl.to_be_bytes();
+        for ip in picked[..n].iter().flatten() {
+            out.extend_from_slice(&QUESTION_POINTER);
+            out.extend_from_slice(&q.qtype.to_be_bytes());
+            out.extend_from_slice(&1u16.to_be_bytes());
+            out.extend_from_slice(&ttl);
+            out.extend_from_slice(&(rdlen as u16).to_be_bytes());
+            match ip {
+                IpAddr::V4(v4) => out.extend_from_slice(&v4.octets()),
+                IpAddr::V6(v6) => out.extend_from_slice(&v6.octets()),
+            }
+        }
+        if let Some(e) = q.edns {
+            out.push(0);
+            out.extend_from_slice(&OPT.to_be_bytes());
+            out.extend_from_slice(&e.udp_size.clamp(512, MAX_UDP_SIZE).to_be_bytes());
+            out.extend_from_slice(&(u32::from(e.dnssec_ok) << 15).to_be_bytes());
+            out.extend_from_slice(&0u16.to_be_bytes());
+        }
+        true
+    }
+}
+
+/// The EDNS facts a response echoes.
+#[derive(Debug, Clone, Copy)]
+struct Edns {
+    udp_size: u16,
+    dnssec_ok: bool,
+}
+
+/// A query of the common shape, read in place.
+struct Query {
+    /// The question name folded to lower case, presentation form (FQDN).
+    lower: [u8; MAX_NAME + 1],
+    lower_len: usize,
+    /// Where the question section ends.
+    question_end: usize,
+    /// 1 (A) or 28 (AAAA).
+    qtype: u16,
+    rd: bool,
+    cd: bool,
+    edns: Option<Edns>,
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+/// A QUERY with one IN question of type A or AAAA whose name is plain
+/// labels (letters, digits, `-`, `_`), nothing else but an optional
+/// version-0 OPT record; `None` for every other message.
+fn parse_query(m: &[u8]) -> Option<Query> {
+    if m.len() < HEADER {
+        return None;
+    }
+    let flags = be16(m, 2)?;
+    // QR clear, opcode QUERY.
+    if flags & 0xF800 != 0 {
+        return None;
+    }
+    let counts = [be16(m, 4)?, be16(m, 6)?, be16(m, 8)?, be16(m, 10)?];
+    if counts[0] != 1 || counts[1] != 0 || counts[2] != 0 || counts[3] > 1 {
+        return None;
+    }
+    let mut q = Query {
+        lower: [0; MAX_NAME + 1],
+        lower_len: 0,
+        question_end: 0,
+        qtype: 0,
+        rd: flags & 0x0100 != 0,
+        cd: flags & 0x0010 != 0,
+        edns: None,
+    };
+    let mut pos = HEADER;
+    loop {
+        let len = usize::from(*m.get(pos)?);
+        pos += 1;
+        if len == 0 {
+            break;
+        }
+        if len > 63 || pos - HEADER + len > MAX_NAME - 1 {
+            return None;
+        }
+        let label = m.get(pos..pos + len)?;
+        for &b in label {
+            if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return None;
+            }
+            q.lower[q.lower_len] = b.to_ascii_lowercase();
+            q.lower_len += 1;
+        }
+        q.lower[q.lower_len] = b'.';
+        q.lower_len += 1;
+        pos += len;
+    }
+    if q.lower_len == 0 {
+        return None;
+    }
+    q.qtype = be16(m, pos)?;
+    if !matches!(q.qtype, 1 | 28) || be16(m, pos + 2)? != 1 {
+        return None;
+    }
+    pos += 4;
+    q.question_end = pos;
+    if counts[3] == 1 {
+        // OPT: root owner, type 41, class = payload size, TTL = extended
+        // rcode, version, flags; then the options.
+        if *m.get(pos)? != 0 || be16(m, pos + 1)? != OPT {
+            return None;
+        }
+        let udp_size = be16(m, pos + 3)?;
+        let version = *m.get(pos + 6)?;
+        let dnssec_ok = be16(m, pos + 7)? & 0x8000 != 0;
+        let rdlen = usize::from(be16(m, pos + 9)?);
+        pos += 11;
+        let rdata = m.get(pos..pos + rdlen)?;
+        let mut o = 0;
+        while o < rdata.len() {
+            let len = usize::from(be16(rdata, o + 2)?);
+            o += 4 + len;
+            if o > rdata.len() {
+                return None;
+            }
+        }
+        if version != 0 {
+            return None;
+        }
+        pos += rdlen;
+        q.edns = Some(Edns {
+            udp_size,
+            dnssec_ok,
+        });
+    }
+    (pos == m.len()).then_some(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Object;
+    use crate::cluster::Cluster;
+    use crate::dns::DnsConfig;
+    use crate::dns::wire::{self, Edns as WireEdns, Message};
+
+    fn dns() -> Dns {
+        let mut cluster = Cluster::new(Default::default()).expect("cluster");
+        for json in [
+            r#"{"apiVersion": "v1", "kind": "Service",
+              "metadata": {"name": "web", "namespace": "default"},
+              "spec": {"clusterIPs": ["10.96.0.20", "fd00::20"], "ipFamilies": ["IPv4", "IPv6"],
+                       "ipFamilyPolicy": "PreferDualStack", "ports": [{"port": 80, "name": "http"}]}}"#,
+            r#"{"apiVersion": "v1", "kind": "Service",
+              "metadata": {"name": "noports", "namespace": "default"},
+              "spec": {"clusterIPs": ["10.96.0.21"]}}"#,
+        ] {
+            let o: Object = serde_json::from_str(json).expect("json");
+            let _ = cluster.apply(o);
+        }
+        Dns::new(&cluster, DnsConfig::default()).expect("dns")
+    }
+
+    /// The general path's bytes (the fast path bypassed).
+    fn general(dns: &Dns, query: &[u8], t: Transport) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        dns.answer_wire_general(query, t, &mut out).then_some(out)
+    }
+
+    fn queries() -> Vec<Vec<u8>> {
+        let mut all = Vec::new();
+        for name in [
+            "web.default.svc.cluster.local.",
+            "WEB.Default.svc.Cluster.Local.",
+            "kubernetes.default.svc.cluster.local.",
+            "noports.default.svc.cluster.local.",
+            "nope.default.svc.cluster.local.",
+            "web.nosuch.svc.cluster.local.",
+            "http.web.default.svc.cluster.local.",
+            "_http._tcp.web.default.svc.cluster.local.",
+            "web.default.pod.cluster.local.",
+            "web.default.svc.cluster.local.example.",
+            "20.0.96.10.in-addr.arpa.",
+        ] {
+            for qtype in [RecordType::A, RecordType::Aaaa, RecordType::Srv] {
+                let mut m = Message::query(0x1234, name, qtype);
+                all.push(wire::encode(&m).expect("encode"));
+                m.header.cd = true;
+                m.header.rd = false;
+                m.edns = Some(WireEdns {
+                    udp_size: 1232,
+                    version: 0,
+                    dnssec_ok: true,
+                    options: vec![(10, vec![1, 2, 3, 4, 5, 6, 7, 8])],
+                });
+                all.push(wire::encode(&m).expect("encode"));
+                m.edns = Some(WireEdns {
+                    udp_size: 100,
+                    version: 1,
+                    dnssec_ok: false,
+                    options: Vec::new(),
+                });
+                all.push(wire::encode(&m).expect("encode"));
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn fast_path_gives_the_general_bytes() {
+        let dns = dns();
+        let mut fast_hits = 0;
+        for q in queries() {
+            for t in [Transport::Udp, Transport::Tcp] {
+                let mut out = vec![7];
+                let fast = dns.answer_wire_fast(&q, t, &mut out);
+                if fast {
+                    fast_hits += 1;
+                    assert_eq!(Some(out[1..].to_vec()), general(&dns, &q, t), "{q:?}");
+                } else {
+                    assert_eq!(out, [7], "unchanged when not taken");
+                }
+                let mut via_api = Vec::new();
+                assert_eq!(
+                    dns.answer_wire_into(&q, t, &mut via_api),
+                    general(&dns, &q, t).is_some()
+                );
+                assert_eq!(Some(via_api), general(&dns, &q, t).or(Some(Vec::new())));
+            }
+        }
+        assert!(fast_hits >= 8, "fast path taken {fast_hits} times");
+    }
+
+    #[test]
+    fn malformed_queries_are_left_to_the_general_path() {
+        let dns = dns();
+        let good = wire::encode(&Message::query(
+            1,
+            "web.default.svc.cluster.local.",
+            RecordType::A,
+        ))
+        .expect("encode");
+        let mut out = Vec::new();
+        for cut in 0..good.len() {
+            assert!(!dns.answer_wire_fast(&good[..cut], Transport::Udp, &mut out));
+            assert!(out.is_empty());
+        }
+        let mut trailing = good.clone();
+        trailing.push(0);
+        assert!(!dns.answer_wire_fast(&trailing, Transport::Udp, &mut out));
+        let mut escaped = good.clone();
+        escaped[13] = b'.';
+        assert!(!dns.answer_wire_fast(&escaped, Transport::Udp, &mut out));
+        assert!(dns.answer_wire_fast(&good, Transport::Udp, &mut out));
+    }
+
+    #[test]
+    fn cluster_ips_only_for_service_names() {
+        let dns = dns();
+        assert!(
+            dns.cluster_ips_of("web.default.svc.cluster.local.", 0)
+                .is_some()
+        );
+        assert!(
+            dns.cluster_ips_of("noports.default.svc.cluster.local.", 0)
+                .is_none()
+        );
+        assert!(
+            dns.cluster_ips_of("x.web.default.svc.cluster.local.", 0)
+                .is_none()
+        );
+        assert!(
+            dns.cluster_ips_of("web.default.pod.cluster.local.", 0)
+                .is_none()
+        );
+        assert!(
+            dns.cluster_ips_of("default.svc.cluster.local.", 0)
+                .is_none()
+        );
+    }
+}
