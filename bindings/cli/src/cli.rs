@@ -100,6 +100,29 @@ pub struct GlobalArgs {
     )]
     pub selector: Option<String>,
 
+    /// Nodes to schedule on when the input has none: svcroute adds this
+    /// many default nodes (`node-1` … in zones `zone-a`, `zone-b`,
+    /// `zone-c`) and says so [default: 3]. Used only when the input holds
+    /// workloads or pods to place
+    #[arg(long, value_name = "N", global = true, help_heading = "Cluster")]
+    pub nodes: Option<usize>,
+
+    /// Make a pod not ready after loading, as a failing readiness probe
+    /// does: `pod/NAME`, `pod/NS/NAME` or `NAME` (in -n). Repeatable
+    #[arg(
+        long = "not-ready",
+        value_name = "POD",
+        global = true,
+        help_heading = "Cluster"
+    )]
+    pub not_ready: Vec<String>,
+
+    /// Make a pod terminating after loading, as `kubectl delete` does
+    /// during the grace period: `pod/NAME`, `pod/NS/NAME` or `NAME` (in
+    /// -n). Repeatable
+    #[arg(long, value_name = "POD", global = true, help_heading = "Cluster")]
+    pub terminating: Vec<String>,
+
     /// Output format (each command says which it supports; default: text)
     #[arg(
         short = 'o',

@@ -15,6 +15,8 @@
 //! | [`input`] | reading `-f` files, directories and stdin |
 //! | [`load`] | the input folded into objects and a cluster; errors with file, document, object, field |
 //! | [`config`] | the one place that builds the `ClusterConfig`: `--config` and inference |
+//! | [`nodes`], [`namespaces`], [`pod_state`] | default nodes (`--nodes`), namespaces a real API server would refuse, `--not-ready`/`--terminating` |
+//! | [`summary`] | the one line on stderr after loading: read, generated, skipped (D1) |
 //! | [`output`] | printing values as JSON or YAML |
 //! | [`table`], [`age`] | kubectl's tables and its AGE column |
 //! | [`describe`], [`tabwriter`] | kubectl's describe layouts, aligned as Go's tabwriter does |
@@ -59,8 +61,12 @@ pub mod describe;
 pub mod exit;
 pub mod input;
 pub mod load;
+pub mod namespaces;
+pub mod nodes;
 pub mod output;
+pub mod pod_state;
 pub mod request;
+pub mod summary;
 pub mod table;
 pub mod tabwriter;
 pub mod via;
