@@ -123,6 +123,28 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "POD", global = true, help_heading = "Cluster")]
     pub terminating: Vec<String>,
 
+    /// Give LoadBalancer Services addresses from this block, as MetalLB
+    /// does (repeatable). Without --lb-pool or --cloud a LoadBalancer
+    /// Service stays <pending>, as in a cluster with no load-balancer
+    /// controller
+    #[arg(
+        long = "lb-pool",
+        value_name = "CIDR",
+        global = true,
+        help_heading = "Cluster"
+    )]
+    pub lb_pool: Vec<String>,
+
+    /// The cloud's load-balancer controller: `aws` gives LoadBalancer
+    /// Services an ELB hostname (as EKS does), reached on the nodes'
+    /// NodePort
+    #[arg(long, value_name = "CLOUD", global = true, help_heading = "Cluster")]
+    pub cloud: Option<String>,
+
+    /// The cloud region of the load-balancer hostnames [default: us-east-1]
+    #[arg(long, value_name = "REGION", global = true, help_heading = "Cluster")]
+    pub region: Option<String>,
+
     /// Output format (each command says which it supports; default: text)
     #[arg(
         short = 'o',

@@ -30,6 +30,10 @@
 //!   nodePortAddresses: [192.168.10.0/24]
 //!   ipvsScheduler: rr
 //!   detectLocalMode: ClusterCIDR
+//! loadBalancer:                        # none by default: LoadBalancers stay <pending>
+//!   pool: [192.0.2.0/28]               # --lb-pool: MetalLB-style addresses
+//!   cloud: aws                         # --cloud aws: ELB hostnames, as EKS gives them
+//!   region: eu-west-1                  # --region (default us-east-1)
 //! ```
 
 use std::net::IpAddr;
@@ -37,7 +41,7 @@ use std::net::IpAddr;
 use serde::Deserialize;
 use svcroute::ErrorKind;
 use svcroute::api::Object;
-use svcroute::cluster::{ClusterConfig, KubernetesServiceIp};
+use svcroute::cluster::{ClusterConfig, KubernetesServiceIp, LoadBalancerProvider};
 use svcroute::ipam::{IpFamily, IpNet};
 
 use crate::exit::CliError;
@@ -74,6 +78,74 @@ pub struct Settings {
     pub seed: Option<u64>,
     /// kube-proxy.
     pub proxy: Option<ProxySettings>,
+    /// The load-balancer controller (`--lb-pool`, `--cloud`, `--region`).
+    pub load_balancer: Option<LoadBalancerSettings>,
+}
+
+/// The `loadBalancer` section of a settings file: which load-balancer
+/// controller the cluster has. Nothing set: none (LoadBalancer Services
+/// stay `<pending>`); `pool` and `cloud` exclude each other.
+///
+/// ```
+/// let l: svcroute_cli::config::LoadBalancerSettings =
+///     serde_json::from_str(r#"{"cloud": "aws", "region": "eu-west-1"}"#).unwrap();
+/// assert_eq!(l.cloud.as_deref(), Some("aws"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoadBalancerSettings {
+    /// `--lb-pool`: address blocks handed out as MetalLB does.
+    pub pool: Option<Vec<String>>,
+    /// `--cloud`: `aws` (ELB hostnames, as EKS gives them).
+    pub cloud: Option<String>,
+    /// `--region` of the cloud (`us-east-1` by default).
+    pub region: Option<String>,
+}
+
+impl LoadBalancerSettings {
+    /// The provider these settings describe; errors name the key.
+    ///
+    /// ```
+    /// use svcroute::cluster::LoadBalancerProvider;
+    /// use svcroute_cli::config::LoadBalancerSettings;
+    /// let l = LoadBalancerSettings { pool: Some(vec!["192.0.2.0/28".into()]), ..Default::default() };
+    /// assert!(matches!(l.provider().unwrap(), LoadBalancerProvider::Pool(p) if p.len() == 1));
+    /// let l = LoadBalancerSettings { cloud: Some("gcp".into()), ..Default::default() };
+    /// assert!(l.provider().unwrap_err().starts_with("loadBalancer.cloud: "));
+    /// ```
+    pub fn provider(&self) -> Result<LoadBalancerProvider, String> {
+        match (&self.pool, self.cloud.as_deref()) {
+            (Some(_), Some(_)) => {
+                Err("loadBalancer: an address pool and a cloud exclude each other".to_owned())
+            }
+            (Some(pool), None) => {
+                if self.region.is_some() {
+                    return Err("loadBalancer.region: a region needs a cloud".to_owned());
+                }
+                let nets = pool
+                    .iter()
+                    .map(|s| {
+                        s.parse::<IpNet>()
+                            .map_err(|e| format!("loadBalancer.pool: {s}: {e}"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(LoadBalancerProvider::Pool(nets))
+            }
+            (None, Some("aws")) => Ok(match &self.region {
+                Some(region) => LoadBalancerProvider::Aws {
+                    region: region.clone(),
+                },
+                None => LoadBalancerProvider::aws(),
+            }),
+            (None, Some(other)) => Err(format!(
+                "loadBalancer.cloud: unknown cloud `{other}`; expected aws"
+            )),
+            (None, None) if self.region.is_some() => {
+                Err("loadBalancer.region: a region needs a cloud (--cloud aws)".to_owned())
+            }
+            (None, None) => Ok(LoadBalancerProvider::None),
+        }
+    }
 }
 
 /// The `proxy` section of a settings file.
@@ -164,6 +236,11 @@ impl Settings {
         }
         if let Some(seed) = self.seed {
             config.seed = seed;
+        }
+        if let Some(l) = &self.load_balancer {
+            config.load_balancer = l
+                .provider()
+                .map_err(|e| CliError::of_kind(ErrorKind::Invalid, format!("{file}: {e}")))?;
         }
         if let Some(p) = &self.proxy {
             if let Some(m) = &p.mode {

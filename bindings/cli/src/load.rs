@@ -11,7 +11,7 @@ use svcroute::ErrorKind;
 use svcroute::api::{self, Object, ObjectKey, WatchEvent};
 use svcroute::cluster::{Cluster, ClusterConfig, ClusterError};
 
-use crate::config::{self, Settings};
+use crate::config::{self, LoadBalancerSettings, Settings};
 use crate::context::Context;
 use crate::exit::CliError;
 use crate::input::{self, Source};
@@ -197,13 +197,14 @@ pub fn objects(ctx: &mut Context<'_>) -> Result<Vec<Object>, CliError> {
 /// The cluster configuration for `input`: `--config`, then inference, each
 /// inference said on stderr.
 pub fn config_for(ctx: &mut Context<'_>, input: &Input) -> Result<ClusterConfig, CliError> {
-    let settings = match &ctx.global.config {
+    let mut settings = match &ctx.global.config {
         Some(path) => {
             let source = input::read_file(path)?;
             Some((source.name.clone(), Settings::read(&source)?))
         }
         None => None,
     };
+    flags_over(ctx, &mut settings);
     let mut notices = Vec::new();
     let config = config::cluster_config(
         settings.as_ref().map(|(f, s)| (f.as_str(), s)),
@@ -214,6 +215,22 @@ pub fn config_for(ctx: &mut Context<'_>, input: &Input) -> Result<ClusterConfig,
         writeln!(ctx.stderr, "{n}")?;
     }
     Ok(config)
+}
+
+/// The cluster flags (`--lb-pool`, `--cloud`, `--region`) over the
+/// settings file's keys: a flag given replaces the file's whole
+/// `loadBalancer` section.
+fn flags_over(ctx: &Context<'_>, settings: &mut Option<(String, Settings)>) {
+    let g = ctx.global;
+    if g.lb_pool.is_empty() && g.cloud.is_none() && g.region.is_none() {
+        return;
+    }
+    let (_, s) = settings.get_or_insert_with(|| ("command line".to_owned(), Settings::default()));
+    s.load_balancer = Some(LoadBalancerSettings {
+        pool: (!g.lb_pool.is_empty()).then(|| g.lb_pool.clone()),
+        cloud: g.cloud.clone(),
+        region: g.region.clone(),
+    });
 }
 
 /// The cluster the `-f` input describes, as a real cluster would run it:
