@@ -21,6 +21,7 @@
 //! | [`table`], [`age`] | kubectl's tables and its AGE column |
 //! | [`describe`], [`tabwriter`] | kubectl's describe layouts, aligned as Go's tabwriter does |
 //! | [`request`] | `--from`/`--to` of `route` and `simulate` (DECISIONS D15, D16) |
+//! | [`front_door`] | an outside client's way in to a LoadBalancer Service: pending, a pool VIP, an AWS ELB hostname to a node's NodePort |
 //! | [`via`] | `route --via port-forward` and `--via apiserver-proxy`: the paths around kube-proxy |
 //! | [`exit`] | exit codes (DECISIONS D5), [`exit::Outcome`] and [`exit::CliError`] |
 //!
@@ -59,6 +60,7 @@ pub mod config;
 pub mod context;
 pub mod describe;
 pub mod exit;
+pub mod front_door;
 pub mod input;
 pub mod load;
 pub mod namespaces;

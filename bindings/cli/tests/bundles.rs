@@ -336,3 +336,105 @@ fn a_dump_with_its_pods_is_not_doubled() {
     assert_eq!(stdout(&out).lines().count(), 6, "{}", stdout(&out));
     assert!(!stderr(&out).contains("generated"), "{}", stderr(&out));
 }
+
+fn shop() -> [String; 2] {
+    [
+        bundle("nodes-kubeadm.yaml"),
+        bundle("shop-microservices.yaml"),
+    ]
+}
+
+// No load-balancer controller: EXTERNAL-IP <pending>, and an outside
+// client has no address to go to (exit 1, D5).
+#[test]
+fn a_load_balancer_without_a_controller_stays_pending() {
+    let files = shop();
+    let text = run_ok(&args(&files, &["get", "svc", "storefront-external"]), 0);
+    assert!(text.contains("LoadBalancer"), "{text}");
+    assert!(text.contains("<pending>"), "{text}");
+    let text = run_ok(
+        &args(
+            &files,
+            &[
+                "route",
+                "--from",
+                "203.0.113.9",
+                "--to",
+                "storefront-external:80",
+            ],
+        ),
+        1,
+    );
+    assert!(text.contains("no load-balancer address"), "{text}");
+}
+
+// --lb-pool: the next free address of the pool, routed as a VIP (KP-3).
+#[test]
+fn an_address_pool_gives_a_vip() {
+    let files = shop();
+    let pool = ["--lb-pool", "192.0.2.0/28"];
+    let mut a = args(&files, &["get", "svc", "storefront-external"]);
+    a.extend(pool);
+    let text = run_ok(&a, 0);
+    assert!(text.contains("192.0.2.0 "), "{text}");
+    for to in ["storefront-external:80", "192.0.2.0:80"] {
+        let mut a = args(&files, &["route", "--from", "203.0.113.9", "--to", to]);
+        a.extend(pool);
+        let text = run_ok(&a, 0);
+        assert!(text.contains("Result:       forward"), "{text}");
+        assert!(
+            text.contains("[KP-3] 192.0.2.0 is the load-balancer IP"),
+            "{text}"
+        );
+    }
+}
+
+// --cloud aws: an ELB hostname; the trace goes load balancer -> node:NodePort
+// -> endpoint, never through the control plane (its exclusion label); under
+// externalTrafficPolicy Local only the nodes with a local endpoint pass the
+// health check; the scheme annotation shows.
+#[test]
+fn aws_gives_an_elb_hostname_reached_on_the_node_ports() {
+    let files = shop();
+    let cloud = ["--cloud", "aws", "--region", "eu-west-1"];
+    let mut a = args(&files, &["get", "svc", "storefront-external", "-o", "json"]);
+    a.extend(cloud);
+    let svc = json(&run_ok(&a, 0));
+    let host = svc["status"]["loadBalancer"]["ingress"][0]["hostname"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(host.ends_with(".eu-west-1.elb.amazonaws.com"), "{host}");
+    let to = format!("{host}:80");
+    let mut a = args(&files, &["route", "--from", "203.0.113.9", "--to", &to]);
+    a.extend(cloud);
+    let text = run_ok(&a, 0);
+    assert!(text.contains("scheme internet-facing"), "{text}");
+    assert!(text.contains("target cp-1 left out"), "{text}");
+    assert!(
+        text.contains("one of 3 healthy target(s): worker-1, worker-2, worker-3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[KP-3]") && text.contains("is NodePort of default/storefront-external"),
+        "{text}"
+    );
+    assert!(text.contains("Result:       forward"), "{text}");
+
+    let local = "apiVersion: v1\nkind: Service\nmetadata:\n  name: front-local\n  annotations:\n    \
+                 service.beta.kubernetes.io/aws-load-balancer-scheme: internal\nspec:\n  type: LoadBalancer\n  \
+                 externalTrafficPolicy: Local\n  selector: {app: storefront}\n  ports: [{port: 80, targetPort: 8080}]\n";
+    let files = [files[0].clone(), files[1].clone(), "-".to_owned()];
+    let mut a = args(
+        &files,
+        &["route", "--from", "10.0.0.9", "--to", "front-local:80"],
+    );
+    a.extend(cloud);
+    let out = svcroute_with_stdin(&a, local.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("internal-a"), "{text}");
+    assert!(text.contains("scheme internal"), "{text}");
+    assert!(text.contains("one of 1 healthy target(s)"), "{text}");
+    assert!(text.contains("fails the health check"), "{text}");
+}
