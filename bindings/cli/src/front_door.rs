@@ -54,6 +54,15 @@ pub enum FrontDoor {
     },
     /// A load-balancer hostname: instance targets on the NodePort.
     Elb(Elb),
+    /// An ALB of an Ingress of class `alb` ([`crate::alb`]).
+    Alb {
+        /// The Ingress, `namespace/name`.
+        ingress: String,
+        /// `internal` or `internet-facing`.
+        scheme: &'static str,
+        /// `instance` or `ip`.
+        target_type: &'static str,
+    },
 }
 
 /// A classic ELB in front of a Service: the way in for a hostname.
@@ -139,7 +148,9 @@ pub fn resolve(cluster: &Cluster, namespace: &str, name: &str, port: u16) -> Fro
     FrontDoor::Pending { service }
 }
 
-fn elb(cluster: &Cluster, svc: &Service, hostname: &str, port: u16) -> Elb {
+/// The instance targets of a load balancer in front of `svc` (an ELB
+/// hostname, or an ALB's target group of a backend Service).
+pub fn elb(cluster: &Cluster, svc: &Service, hostname: &str, port: u16) -> Elb {
     let ns = svc.metadata.namespace.clone().unwrap_or_default();
     let name = svc.metadata.name.clone().unwrap_or_default();
     let a = &svc.metadata.annotations;

@@ -22,6 +22,7 @@
 //! | [`describe`], [`tabwriter`] | kubectl's describe layouts, aligned as Go's tabwriter does |
 //! | [`request`] | `--from`/`--to` of `route` and `simulate` (DECISIONS D15, D16) |
 //! | [`front_door`] | an outside client's way in to a LoadBalancer Service: pending, a pool VIP, an AWS ELB hostname to a node's NodePort |
+//! | [`alb`] | Ingresses of class `alb` under `--cloud aws`: the class, ALB hostnames, instance or ip targets |
 //! | [`via`] | `route --via port-forward` and `--via apiserver-proxy`: the paths around kube-proxy |
 //! | [`exit`] | exit codes (DECISIONS D5), [`exit::Outcome`] and [`exit::CliError`] |
 //!
@@ -54,6 +55,7 @@ use std::io::{Read, Write};
 use clap::Parser;
 
 pub mod age;
+pub mod alb;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -9,14 +9,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use svcroute::ErrorKind;
 use svcroute::api::{self, Object, ObjectKey, WatchEvent};
-use svcroute::cluster::{Cluster, ClusterConfig, ClusterError};
+use svcroute::cluster::{Cluster, ClusterConfig, ClusterError, LoadBalancerProvider};
 
 use crate::config::{self, LoadBalancerSettings, Settings};
 use crate::context::Context;
 use crate::exit::CliError;
 use crate::input::{self, Source};
 use crate::summary::Summary;
-use crate::{namespaces, nodes, pod_state};
+use crate::{alb, namespaces, nodes, pod_state};
 
 /// Where an object was read: the input's name, its document (0-based, as
 /// the core counts) and the line it starts on.
@@ -272,6 +272,22 @@ pub fn cluster(ctx: &mut Context<'_>) -> Result<Cluster, CliError> {
         &ctx.global.terminating,
         ctx.namespace(),
     )?;
+    if let LoadBalancerProvider::Aws { region } = &config.load_balancer {
+        let writes = alb::controller_writes(&cluster, region);
+        if writes.iter().any(|o| matches!(o, Object::IngressClass(_))) {
+            writeln!(
+                ctx.stderr,
+                "no IngressClass \"{}\" in the input: added it (controller {}), as the AWS Load Balancer Controller's install does",
+                alb::CLASS,
+                alb::CONTROLLER
+            )?;
+        }
+        if !writes.is_empty() {
+            cluster
+                .apply_batch(writes)
+                .map_err(|e| CliError::from(svcroute::Error::from(e)))?;
+        }
+    }
     Ok(cluster)
 }
 

@@ -438,3 +438,61 @@ fn aws_gives_an_elb_hostname_reached_on_the_node_ports() {
     assert!(text.contains("one of 1 healthy target(s)"), "{text}");
     assert!(text.contains("fails the health check"), "{text}");
 }
+
+// --cloud aws and Ingresses of class alb: the IngressClass as the AWS Load
+// Balancer Controller installs it, an ALB hostname per Ingress, and the
+// way in: instance targets (the backend's NodePort on a node) or ip
+// targets (the pods), after the rule that matches (ING-4).
+#[test]
+fn alb_ingresses_get_hostnames_and_target_types() {
+    let files = [
+        bundle("nodes-kubeadm.yaml"),
+        bundle("shop-microservices.yaml"),
+        fixture("alb-ingresses.yaml"),
+    ];
+    let cloud = ["--cloud", "aws"];
+    let mut a = args(&files, &["get", "ingress", "shop", "-o", "json"]);
+    a.extend(cloud);
+    let out = svcroute(&a);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no IngressClass \"alb\" in the input: added it"));
+    let ing = json(&stdout(&out));
+    let host = ing["status"]["loadBalancer"]["ingress"][0]["hostname"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        host.starts_with("k8s-default-shop-") && host.ends_with(".us-east-1.elb.amazonaws.com"),
+        "{host}"
+    );
+
+    let to = format!("http://{host}/cart");
+    let mut a = args(&files, &["route", "--from", "203.0.113.9", "--to", &to]);
+    a.extend(cloud);
+    let text = run_ok(&a, 0);
+    assert!(
+        text.contains("scheme internet-facing, target type instance"),
+        "{text}"
+    );
+    assert!(
+        text.contains("is NodePort of default/storefront-external"),
+        "{text}"
+    );
+    assert!(text.contains("Ingress:      default/shop"), "{text}");
+
+    let mut a = args(
+        &files,
+        &[
+            "route",
+            "--from",
+            "203.0.113.9",
+            "--to",
+            "http://api.example.com/",
+        ],
+    );
+    a.extend(cloud);
+    let text = run_ok(&a, 0);
+    assert!(text.contains("scheme internal, target type ip"), "{text}");
+    assert!(text.contains("Service:      default/catalog"), "{text}");
+    assert!(!text.contains("NodePort"), "{text}");
+}

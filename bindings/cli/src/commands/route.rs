@@ -19,7 +19,7 @@ use crate::context::Context;
 use crate::exit::{CliError, Outcome};
 use crate::front_door::{self, FrontDoor};
 use crate::request::QuestionArgs;
-use crate::{load, output, via};
+use crate::{alb, load, output, via};
 
 /// Flags of `svcroute route`.
 #[derive(Debug, Clone, Default, Args)]
@@ -124,6 +124,81 @@ pub fn run(args: &RouteArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError>
             };
             front_door::with_hops(route(&asked, &mut state)?, vec![hop])
         }
+        (
+            FrontDoor::Alb {
+                ingress,
+                scheme,
+                target_type,
+            },
+            client,
+        ) => {
+            let mut asked = request.clone();
+            let host = match &mut asked.destination {
+                Destination::Ingress(r) => {
+                    r.controller = alb::CONTROLLER.to_owned();
+                    r.host.clone()
+                }
+                _ => String::new(),
+            };
+            let matched = route(&asked, &mut state)?;
+            let mut hops = vec![Hop {
+                rule: None,
+                detail: format!(
+                    "{host} is served by the ALB of Ingress {ingress} (class alb, scheme {scheme}, target type {target_type})"
+                ),
+            }];
+            let backend = matched.ingress_match.clone().and_then(|m| {
+                let (ns, name) = m.service.split_once('/')?;
+                let key = svcroute::api::ObjectKey {
+                    kind: svcroute::api::Kind::Service,
+                    namespace: Some(ns.to_owned()),
+                    name: name.to_owned(),
+                };
+                match cluster.get(&key) {
+                    Some(svcroute::api::Object::Service(s)) => Some((s.clone(), m.port?)),
+                    _ => None,
+                }
+            });
+            match (target_type, backend) {
+                ("instance", Some((svc, port))) => {
+                    hops.extend(matched.trace.iter().cloned());
+                    let elb = front_door::elb(&cluster, &svc, &host, port);
+                    let (sent, more) = elb.forward(client, args.seed);
+                    hops.extend(more.into_iter().skip(1));
+                    match sent {
+                        Some(sent) => {
+                            let mut d = front_door::with_hops(route(&sent, &mut state)?, hops);
+                            d.ingress_match = matched.ingress_match.clone();
+                            d
+                        }
+                        None => {
+                            let mut d = matched.clone();
+                            d.outcome = Result_::Http;
+                            d.http = Some(svcroute::dataplane::HttpAnswer {
+                                status: 503,
+                                body: String::new(),
+                            });
+                            d.packet_fate = None;
+                            hops.push(Hop {
+                                rule: None,
+                                detail: "target type instance needs the backend Service's NodePort and a healthy node: the ALB answers 503".to_owned(),
+                            });
+                            d.trace = hops;
+                            d
+                        }
+                    }
+                }
+                _ => {
+                    if target_type == "ip" {
+                        hops.push(Hop {
+                            rule: None,
+                            detail: "target type ip: the ALB sends to the pod IPs".to_owned(),
+                        });
+                    }
+                    front_door::with_hops(matched, hops)
+                }
+            }
+        }
         (FrontDoor::Elb(elb), client) => {
             let (sent, hops) = elb.forward(client, args.seed);
             match sent {
@@ -169,6 +244,27 @@ fn front_door_of(cluster: &Cluster, namespace: &str, request: &Request) -> (Fron
             },
             Destination::Dns { name, port, .. },
         ) => (front_door::resolve(cluster, namespace, name, *port), *ip),
+        (
+            Source::External {
+                ip,
+                arrives_at: None,
+            },
+            Destination::Ingress(r),
+        ) => match alb::ingress_for_host(cluster, &r.host) {
+            Some(i) => (
+                FrontDoor::Alb {
+                    ingress: format!(
+                        "{}/{}",
+                        i.metadata.namespace.as_deref().unwrap_or_default(),
+                        i.metadata.name.as_deref().unwrap_or_default()
+                    ),
+                    scheme: alb::scheme(i),
+                    target_type: alb::target_type(i),
+                },
+                *ip,
+            ),
+            None => (FrontDoor::Direct, *ip),
+        },
         (source, _) => {
             let ip = match source {
                 Source::External { ip, .. } => *ip,
