@@ -16,7 +16,7 @@ use crate::exit::CliError;
 /// assert_eq!(parse_pod("pod/web-0", "shop").unwrap(), ("shop".into(), "web-0".into()));
 /// assert_eq!(parse_pod("pods/db/pg-0", "shop").unwrap(), ("db".into(), "pg-0".into()));
 /// assert_eq!(parse_pod("web-0", "default").unwrap(), ("default".into(), "web-0".into()));
-/// assert!(parse_pod("svc/web", "default").is_err());
+/// assert!(parse_pod("pod/a/b/c", "default").is_err());
 /// ```
 pub fn parse_pod(text: &str, namespace: &str) -> Result<(String, String), CliError> {
     let rest = ["pod/", "pods/", "po/"]
