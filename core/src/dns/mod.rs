@@ -526,6 +526,10 @@ impl std::hash::Hasher for Fnv {
 }
 
 type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+type FastSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<Fnv>>;
+
+/// Up to this many records, duplicates are found by a scan.
+const DEDUP_SCAN: usize = 16;
 
 /// Cluster DNS over one state of a cluster: an index built once, answering
 /// questions without scanning. See the [module documentation](self).
@@ -868,6 +872,61 @@ impl Dns {
                 },
             );
         }
+    }
+
+    /// How many names in the cluster zone have records: per exposed
+    /// Service its own name, one SRV name per named port
+    /// (`_port._proto.<service>`), and one name per endpoint. The zone's
+    /// own names (apex, `ns.dns`, `dns-version`), pod names and reverse
+    /// names are not counted.
+    ///
+    /// ```
+    /// use svcroute::dns::{Dns, DnsConfig};
+    /// let cluster = svcroute::cluster::Cluster::new(Default::default())?;
+    /// let dns = Dns::new(&cluster, DnsConfig::default())?;
+    /// // kubernetes.default.svc and _https._tcp.kubernetes.default.svc
+    /// assert_eq!(dns.name_count(), 2);
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn name_count(&self) -> usize {
+        let mut count = 0;
+        for (ns_name, ns) in &self.namespaces {
+            if !ns.exists || (!self.exposed.is_empty() && !self.exposed.contains(ns_name)) {
+                continue;
+            }
+            for svc in ns.services.values() {
+                let mut ports: Vec<(&str, &str)> = Vec::new();
+                let mut endpoints: Vec<&str> = Vec::new();
+                let service_ports = match &svc.kind {
+                    SvcKind::ClusterIp { ports, .. } => ports.as_slice(),
+                    SvcKind::Headless => &[],
+                    SvcKind::External(_) => {
+                        count += 1;
+                        continue;
+                    }
+                };
+                let headless = matches!(svc.kind, SvcKind::Headless);
+                let slice_ports = svc
+                    .subsets
+                    .iter()
+                    .filter(|_| headless)
+                    .flat_map(|s| &s.ports);
+                for p in service_ports.iter().chain(slice_ports) {
+                    if !p.name.is_empty() {
+                        ports.push((&p.name, &p.protocol));
+                    }
+                }
+                for a in svc.subsets.iter().flat_map(|s| &s.addrs) {
+                    endpoints.push(&a.name);
+                }
+                ports.sort_unstable();
+                ports.dedup();
+                endpoints.sort_unstable();
+                endpoints.dedup();
+                count += 1 + ports.len() + endpoints.len();
+            }
+        }
+        count
     }
 
     /// The options.
@@ -1439,6 +1498,7 @@ impl Dns {
     ) -> Result<(), NameError> {
         let ttl = self.config.ttl;
         let first = records.len();
+        let mut seen: Option<FastSet<IpAddr>> = None;
         self.services(q, qtype, &mut |e| match e.host {
             Host::Name(target) => {
                 let target = fqdn(target);
@@ -1497,13 +1557,28 @@ impl Dns {
                 }
             }
             Host::Ip(ip) => {
-                let data = match (as_v4(ip), qtype) {
-                    (Ok(v4), RecordType::A) => RData::A(v4),
-                    (Err(v6), RecordType::Aaaa) => RData::Aaaa(v6),
+                let (data, key) = match (as_v4(ip), qtype) {
+                    (Ok(v4), RecordType::A) => (RData::A(v4), IpAddr::V4(v4)),
+                    (Err(v6), RecordType::Aaaa) => (RData::Aaaa(v6), IpAddr::V6(v6)),
                     _ => return,
                 };
-                if records[first..].iter().any(|r| r.data == data) {
+                // Duplicates: a scan while few, a set past that (headless
+                // services have hundreds of endpoints).
+                if let Some(set) = &mut seen {
+                    if !set.insert(key) {
+                        return;
+                    }
+                } else if records[first..].iter().any(|r| r.data == data) {
                     return;
+                } else if records.len() - first >= DEDUP_SCAN {
+                    let mut set = FastSet::default();
+                    set.extend(records[first..].iter().filter_map(|r| match r.data {
+                        RData::A(v4) => Some(IpAddr::V4(v4)),
+                        RData::Aaaa(v6) => Some(IpAddr::V6(v6)),
+                        _ => None,
+                    }));
+                    set.insert(key);
+                    seen = Some(set);
                 }
                 records.push(Record::new(q.qname, ttl, data));
             }
@@ -1524,8 +1599,7 @@ impl Dns {
         let total = 100.0 * entries.len() as f64;
         let w1 = (100.0 / total * 100.0).floor();
         let weight = if w1 < 1.0 { 1 } else { w1 as u16 };
-        let mut seen_srv: Vec<(String, u16)> = Vec::new();
-        let mut seen_addr: Vec<(String, IpAddr)> = Vec::new();
+        let (first, first_extra) = (records.len(), extra.len());
         for e in &entries {
             if e.port == -1 {
                 continue;
@@ -1535,26 +1609,42 @@ impl Dns {
                 continue;
             };
             let target = self.target_name(e, q.zone_q);
-            if !seen_srv.iter().any(|(t, p)| *t == target && *p == port) {
-                seen_srv.push((target.clone(), port));
-                records.push(Record::new(
+            let data = match as_v4(ip) {
+                Ok(v4) => RData::A(v4),
+                Err(v6) => RData::Aaaa(v6),
+            };
+            let new_addr = !extra[first_extra..]
+                .iter()
+                .any(|r| r.data == data && r.name == target);
+            let new_srv = !records[first..].iter().any(|r| {
+                matches!(&r.data, RData::Srv { port: p, target: t, .. } if *p == port && *t == target)
+            });
+            match (new_srv, new_addr) {
+                (true, true) => {
+                    records.push(Record::new(
+                        q.qname,
+                        ttl,
+                        RData::Srv {
+                            priority: 0,
+                            weight,
+                            port,
+                            target: target.clone(),
+                        },
+                    ));
+                    extra.push(Record::new(target, ttl, data));
+                }
+                (true, false) => records.push(Record::new(
                     q.qname,
                     ttl,
                     RData::Srv {
                         priority: 0,
                         weight,
                         port,
-                        target: target.clone(),
+                        target,
                     },
-                ));
-            }
-            if !seen_addr.iter().any(|(t, a)| *t == target && *a == ip) {
-                let data = match as_v4(ip) {
-                    Ok(v4) => RData::A(v4),
-                    Err(v6) => RData::Aaaa(v6),
-                };
-                extra.push(Record::new(target.clone(), ttl, data));
-                seen_addr.push((target, ip));
+                )),
+                (false, true) => extra.push(Record::new(target, ttl, data)),
+                (false, false) => {}
             }
         }
         Ok(())

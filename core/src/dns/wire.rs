@@ -506,13 +506,20 @@ fn same_name_at(buf: &[u8], mut off: usize, want: &[u8]) -> bool {
     }
 }
 
-struct Writer {
-    buf: Vec<u8>,
-    /// Offsets of every name suffix written so far (compression targets).
-    names: Vec<u16>,
+/// Compression targets remembered per message: enough for every name of
+/// a usual response; past it names are written whole (still correct).
+const MAX_TARGETS: usize = 128;
+
+struct Writer<'a> {
+    buf: &'a mut Vec<u8>,
+    /// Where the message starts in `buf` (offsets count from there).
+    base: usize,
+    /// Offsets of name suffixes written so far (compression targets).
+    names: [u16; MAX_TARGETS],
+    n_names: usize,
 }
 
-impl Writer {
+impl Writer<'_> {
     fn u16(&mut self, v: u16) {
         self.buf.extend_from_slice(&v.to_be_bytes());
     }
@@ -529,18 +536,19 @@ impl Writer {
         while wire[i] != 0 {
             let suffix = &wire[i..];
             if compress
-                && let Some(&off) = self
-                    .names
+                && let Some(&off) = self.names[..self.n_names]
                     .iter()
-                    .find(|&&off| same_name_at(&self.buf, off as usize, suffix))
+                    .find(|&&off| same_name_at(&self.buf[self.base..], off as usize, suffix))
             {
                 self.u16(0xC000 | off);
                 return Ok(());
             }
-            if let Ok(off) = u16::try_from(self.buf.len())
+            if let Ok(off) = u16::try_from(self.buf.len() - self.base)
                 && off < 0x4000
+                && self.n_names < MAX_TARGETS
             {
-                self.names.push(off);
+                self.names[self.n_names] = off;
+                self.n_names += 1;
             }
             let n = wire[i] as usize + 1;
             self.buf.extend_from_slice(&wire[i..i + n]);
@@ -629,9 +637,38 @@ impl Writer {
 /// # Ok::<(), svcroute::dns::DnsError>(())
 /// ```
 pub fn encode(m: &Message) -> Result<Vec<u8>, DnsError> {
+    let mut out = Vec::with_capacity(512);
+    encode_into(m, &mut out)?;
+    Ok(out)
+}
+
+/// [`encode`] appending to `out` (compression offsets count from where the
+/// message starts, so `out` may already hold, say, a TCP length prefix).
+/// On error `out` is left as it was.
+///
+/// ```
+/// use svcroute::dns::{RecordType, wire};
+/// let q = wire::Message::query(1, "a.example.", RecordType::A);
+/// let mut out = vec![0, 27];
+/// wire::encode_into(&q, &mut out)?;
+/// assert_eq!(out[2..], wire::encode(&q)?[..]);
+/// # Ok::<(), svcroute::dns::DnsError>(())
+/// ```
+pub fn encode_into(m: &Message, out: &mut Vec<u8>) -> Result<(), DnsError> {
+    let base = out.len();
+    let result = write_message(m, out, base);
+    if result.is_err() {
+        out.truncate(base);
+    }
+    result
+}
+
+fn write_message(m: &Message, out: &mut Vec<u8>, base: usize) -> Result<(), DnsError> {
     let mut w = Writer {
-        buf: Vec::with_capacity(512),
-        names: Vec::new(),
+        buf: out,
+        base,
+        names: [0; MAX_TARGETS],
+        n_names: 0,
     };
     let h = &m.header;
     w.u16(h.id);
@@ -676,10 +713,10 @@ pub fn encode(m: &Message) -> Result<Vec<u8>, DnsError> {
         let len = count(w.buf.len() - len_at - 2)?;
         w.buf[len_at..len_at + 2].copy_from_slice(&len.to_be_bytes());
     }
-    if w.buf.len() > 65535 {
+    if w.buf.len() - base > 65535 {
         return Err(DnsError::Encode("message over 65535 octets"));
     }
-    Ok(w.buf)
+    Ok(())
 }
 
 // ------------------------------------------------------------------ serve
@@ -712,6 +749,61 @@ impl Dns {
     /// * ExternalName targets outside the cluster ([`super::Answer::chase`])
     ///   are not resolved here: the response holds the CNAME only.
     pub fn answer_wire(&self, query: &[u8], transport: Transport) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        self.answer_wire_into(query, transport, &mut out)
+            .then_some(out)
+    }
+
+    /// [`Dns::answer_wire`] appending the response to `out` (a buffer a
+    /// server reuses from query to query); `false`, with `out` unchanged,
+    /// when the query gets no answer.
+    ///
+    /// ```
+    /// use svcroute::dns::wire::{self, Message};
+    /// use svcroute::dns::{Dns, DnsConfig, RecordType, Transport};
+    ///
+    /// let cluster = svcroute::cluster::Cluster::new(Default::default())?;
+    /// let dns = Dns::new(&cluster, DnsConfig::default())?;
+    /// let query = wire::encode(&Message::query(9, "kubernetes.default.svc.cluster.local.", RecordType::A))?;
+    /// let mut out = vec![0, 0]; // room for a TCP length prefix
+    /// assert!(dns.answer_wire_into(&query, Transport::Tcp, &mut out));
+    /// assert_eq!(wire::decode(&out[2..])?.answers.len(), 1);
+    /// assert!(!dns.answer_wire_into(&[1, 2, 3], Transport::Udp, &mut out));
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn answer_wire_into(&self, query: &[u8], transport: Transport, out: &mut Vec<u8>) -> bool {
+        let base = out.len();
+        let Some(resp) = self.response(query, transport) else {
+            return false;
+        };
+        let (mut resp, limit) = resp;
+        if encode_into(&resp, out).is_err() {
+            return false;
+        }
+        if out.len() - base > limit {
+            out.truncate(base);
+            resp.additional.clear();
+            if encode_into(&resp, out).is_err() {
+                return false;
+            }
+            while out.len() - base > limit
+                && (!resp.answers.is_empty() || !resp.authority.is_empty())
+            {
+                resp.header.tc = true;
+                if resp.authority.pop().is_none() {
+                    resp.answers.pop();
+                }
+                out.truncate(base);
+                if encode_into(&resp, out).is_err() {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// The response message and the size it must fit.
+    fn response(&self, query: &[u8], transport: Transport) -> Option<(Message, usize)> {
         if query.len() < 12 || query[2] & 0x80 != 0 {
             return None;
         }
@@ -728,12 +820,13 @@ impl Dns {
             },
             ..Message::default()
         };
+        let done = |mut resp: Message, rcode: u16| {
+            resp.header.rcode = rcode;
+            Some((resp, 65535))
+        };
         let mut q = match decode(query) {
             Ok(q) => q,
-            Err(_) => {
-                resp.header.rcode = u16::from(Rcode::FormErr.to_u8());
-                return encode(&resp).ok();
-            }
+            Err(_) => return done(resp, u16::from(Rcode::FormErr.to_u8())),
         };
         resp.header.cd = q.header.cd;
         resp.questions = std::mem::take(&mut q.questions);
@@ -750,23 +843,19 @@ impl Dns {
                 options: Vec::new(),
             });
             if e.version > 0 {
-                resp.header.rcode = 16; // BADVERS
                 resp.questions.clear();
-                return encode(&resp).ok();
+                return done(resp, 16); // BADVERS
             }
         }
         if opcode != 0 {
-            resp.header.rcode = u16::from(Rcode::NotImp.to_u8());
-            return encode(&resp).ok();
+            return done(resp, u16::from(Rcode::NotImp.to_u8()));
         }
         if resp.questions.len() != 1 {
-            resp.header.rcode = u16::from(Rcode::FormErr.to_u8());
-            return encode(&resp).ok();
+            return done(resp, u16::from(Rcode::FormErr.to_u8()));
         }
         let question = &resp.questions[0];
         if question.qclass != CLASS_IN {
-            resp.header.rcode = u16::from(Rcode::Refused.to_u8());
-            return encode(&resp).ok();
+            return done(resp, u16::from(Rcode::Refused.to_u8()));
         }
         let answer = match self.query(&question.name, question.qtype) {
             Ok(a) => a,
@@ -782,18 +871,6 @@ impl Dns {
                 resp.additional = answer.additional;
             }
         }
-        let mut bytes = encode(&resp).ok()?;
-        if bytes.len() > limit {
-            resp.additional.clear();
-            bytes = encode(&resp).ok()?;
-            while bytes.len() > limit && (!resp.answers.is_empty() || !resp.authority.is_empty()) {
-                resp.header.tc = true;
-                if resp.authority.pop().is_none() {
-                    resp.answers.pop();
-                }
-                bytes = encode(&resp).ok()?;
-            }
-        }
-        Some(bytes)
+        Some((resp, limit))
     }
 }

@@ -15,6 +15,7 @@ pub mod route;
 pub mod selector;
 pub mod simulate;
 pub mod urls;
+pub mod serve_dns;
 pub mod version;
 
 /// What `svcroute` is asked to do.
@@ -36,6 +37,8 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Every address that reaches a Service: DNS names, cluster IPs, node ports, load balancers, Ingress
     Urls(urls::UrlsArgs),
+    /// Serve cluster DNS over UDP and TCP from the -f manifests
+    ServeDns(serve_dns::ServeDnsArgs),
     /// Print the version of svcroute
     Version(version::VersionArgs),
 }
@@ -52,6 +55,7 @@ impl Command {
             Command::Selector(args) => selector::run(args, ctx),
             Command::Simulate(args) => simulate::run(args, ctx),
             Command::Urls(args) => urls::run(args, ctx),
+            Command::ServeDns(args) => serve_dns::run(args, ctx),
             Command::Version(args) => version::run(args, ctx),
         }
     }

@@ -1,0 +1,475 @@
+//! `svcroute serve-dns`: cluster DNS as a real server, over UDP and TCP.
+//!
+//! The manifests given with `-f` are loaded once into a cluster (as every
+//! command does), indexed into [`svcroute::dns::Dns`], and every query is
+//! answered by [`Dns::answer_wire_into`]: the server itself only moves
+//! bytes.
+//!
+//! * UDP: `--threads` workers, each with its own socket on the shared
+//!   port (`SO_REUSEPORT`, so no worker waits on another). Each keeps its
+//!   receive and response buffers from query to query, and the responses
+//!   it has encoded (keyed by the query less its ID, bounded): a repeated
+//!   question costs a hash probe and a copy and allocates nothing.
+//!   Responses over the client's size (512 octets, or its EDNS size) come
+//!   back truncated (TC) and the client retries over TCP.
+//! * TCP: one thread accepts; each connection gets a thread that answers
+//!   any number of queries (two-octet length prefix, RFC 1035 4.2.2 and RFC
+//!   7766), and is closed after 10 s without a query. At most 256
+//!   connections are served at once; more are closed at accept.
+//! * Malformed messages get FORMERR or nothing (the core decides); nothing
+//!   a client sends stops a worker.
+//! * Nothing is logged per query. SIGINT or SIGTERM stops the server: the
+//!   workers finish the query in hand, and the process exits 0.
+//! * The manifests are not reloaded while serving: restart to pick up a
+//!   change.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use svcroute::dns::{Dns, DnsConfig, Transport};
+
+use crate::context::Context;
+use crate::exit::{CliError, Outcome};
+use crate::load;
+
+/// How often a blocked worker looks at the stop flag.
+const POLL: Duration = Duration::from_millis(200);
+
+/// A TCP connection without a query for this long is closed.
+const TCP_IDLE: Duration = Duration::from_secs(10);
+
+/// TCP connections served at once.
+const MAX_TCP_CONNECTIONS: usize = 256;
+
+/// Flags of `svcroute serve-dns`.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "\
+Answers as the CoreDNS `kubernetes` plugin would for the cluster the -f manifests \
+describe (zone cluster.local, TTL 5). Names outside the cluster zone and the reverse \
+zones are REFUSED (there is no upstream to forward to).
+
+The manifests are read once at start and are NOT reloaded: restart the server to \
+serve a changed cluster. Nothing is logged per query. SIGINT or SIGTERM stops it \
+(exit 0).")]
+pub struct ServeDnsArgs {
+    /// Address and port to listen on, for UDP and TCP alike (port 0: any
+    /// free port; the one chosen is printed)
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:5353")]
+    pub listen: SocketAddr,
+
+    /// Serve UDP (with --tcp: both; neither flag: both)
+    #[arg(long)]
+    pub udp: bool,
+
+    /// Serve TCP (with --udp: both; neither flag: both)
+    #[arg(long)]
+    pub tcp: bool,
+
+    /// UDP worker threads, one socket each [default: the number of CPUs]
+    #[arg(long, value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
+}
+
+impl ServeDnsArgs {
+    /// Which transports to serve: `(udp, tcp)`.
+    fn transports(&self) -> (bool, bool) {
+        if self.udp || self.tcp {
+            (self.udp, self.tcp)
+        } else {
+            (true, true)
+        }
+    }
+}
+
+/// Loads the cluster, binds, prints `serving N names on ADDR` on stderr and
+/// answers until SIGINT or SIGTERM.
+pub fn run(args: &ServeDnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
+    let cluster = load::cluster(ctx)?;
+    let dns = Dns::new(&cluster, DnsConfig::for_cluster(cluster.config()))
+        .map_err(|e| CliError::from(svcroute::Error::from(e)))?;
+    drop(cluster);
+    // Before the first answer: a signal must never kill the server uncleanly.
+    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    let (udp, tcp) = args.transports();
+    let threads = args
+        .threads
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, NonZeroUsize::get);
+    let names = dns.name_count();
+    let server = Server::bind(args.listen, if udp { threads.max(1) } else { 0 }, tcp)?;
+    let addr = server.local_addr;
+    let running = server.start(Arc::new(dns))?;
+    let protocols = match (udp, tcp) {
+        (true, true) => "udp+tcp",
+        (true, false) => "udp",
+        _ => "tcp",
+    };
+    writeln!(ctx.stderr, "serving {names} names on {addr} ({protocols})")?;
+    ctx.stderr.flush()?;
+    let signal = signals.forever().next();
+    running.stop();
+    let why = match signal {
+        Some(SIGINT) => "SIGINT",
+        Some(SIGTERM) => "SIGTERM",
+        _ => "end of signals",
+    };
+    writeln!(ctx.stderr, "stopped ({why})")?;
+    Ok(Outcome::Positive)
+}
+
+/// The bound sockets, not yet served.
+struct Server {
+    /// One UDP socket per worker, all on the same port (`SO_REUSEPORT`:
+    /// the kernel spreads clients over them, no worker waits on another).
+    udp: Vec<UdpSocket>,
+    tcp: Option<TcpListener>,
+    local_addr: SocketAddr,
+}
+
+/// The receive buffer asked for each UDP socket: room for a burst of a few
+/// thousand queries (the kernel may grant less).
+const UDP_RECV_BUFFER: usize = 4 << 20;
+
+/// A UDP socket on `addr` that shares its port with the other workers'.
+fn udp_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    sock.set_reuse_port(true)?;
+    // Best effort: a smaller buffer only means drops sooner under a flood.
+    let _ = sock.set_recv_buffer_size(UDP_RECV_BUFFER);
+    let _ = sock.set_send_buffer_size(UDP_RECV_BUFFER);
+    sock.bind(&addr.into())?;
+    Ok(sock.into())
+}
+
+impl Server {
+    /// Binds `udp_sockets` UDP sockets and/or a TCP listener on `addr`.
+    /// With port 0, UDP picks the port and TCP takes the same one (tried
+    /// a few times should it be taken).
+    fn bind(addr: SocketAddr, udp_sockets: usize, tcp: bool) -> io::Result<Server> {
+        let mut last = None;
+        for _ in 0..16 {
+            let mut udp = Vec::new();
+            let mut port_addr = addr;
+            for _ in 0..udp_sockets {
+                let u = udp_socket(port_addr)?;
+                port_addr = u.local_addr()?;
+                udp.push(u);
+            }
+            let t = if tcp {
+                match TcpListener::bind(port_addr) {
+                    Ok(t) => Some(t),
+                    Err(e) if addr.port() == 0 && e.kind() == io::ErrorKind::AddrInUse => {
+                        last = Some(e);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                None
+            };
+            let local_addr = match (udp.first(), &t) {
+                (Some(u), _) => u.local_addr()?,
+                (None, Some(t)) => t.local_addr()?,
+                (None, None) => addr,
+            };
+            return Ok(Server {
+                udp,
+                tcp: t,
+                local_addr,
+            });
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("no port")))
+    }
+
+    /// Starts the workers: one per UDP socket, one TCP acceptor.
+    fn start(self, dns: Arc<Dns>) -> io::Result<Running> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let tcp = self.tcp.is_some();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let mut workers = Vec::new();
+        for (i, sock) in self.udp.into_iter().enumerate() {
+            sock.set_read_timeout(Some(POLL))?;
+            let (dns, stop) = (Arc::clone(&dns), Arc::clone(&stop));
+            workers.push(
+                std::thread::Builder::new()
+                    .name(format!("dns-udp-{i}"))
+                    .spawn(move || serve_udp(&sock, &dns, &stop))?,
+            );
+        }
+        if let Some(listener) = self.tcp {
+            let (dns, stop, conns) = (
+                Arc::clone(&dns),
+                Arc::clone(&stop),
+                Arc::clone(&connections),
+            );
+            workers.push(
+                std::thread::Builder::new()
+                    .name("dns-tcp-accept".to_owned())
+                    .spawn(move || accept_tcp(&listener, &dns, &stop, &conns))?,
+            );
+        }
+        Ok(Running {
+            stop,
+            connections,
+            workers,
+            local_addr: self.local_addr,
+            tcp,
+        })
+    }
+}
+
+/// A server being served.
+struct Running {
+    stop: Arc<AtomicBool>,
+    connections: Arc<AtomicUsize>,
+    workers: Vec<JoinHandle<()>>,
+    local_addr: SocketAddr,
+    tcp: bool,
+}
+
+impl Running {
+    /// Stops every worker: the flag is set, the acceptor woken with a
+    /// connection of our own, the UDP workers see the flag within [`POLL`],
+    /// connection threads within [`POLL`] of their current query.
+    fn stop(self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if self.tcp {
+            let _ = TcpStream::connect_timeout(&self.local_addr, POLL);
+        }
+        for w in self.workers {
+            let _ = w.join();
+        }
+        let deadline = Instant::now() + POLL * 5;
+        while self.connections.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+fn serve_udp(sock: &UdpSocket, dns: &Dns, stop: &AtomicBool) {
+    // One datagram of any size fits; over-long ones are FORMERR anyway.
+    let mut buf = vec![0u8; 65_535];
+    let mut out = Vec::with_capacity(4096);
+    let mut cache = AnswerCache::default();
+    while !stop.load(Ordering::Relaxed) {
+        let (n, peer) = match sock.recv_from(&mut buf) {
+            Ok(got) => got,
+            // Timeouts (the stop poll), ICMP errors of earlier sends,
+            // interrupted calls: nothing to answer.
+            Err(_) => continue,
+        };
+        out.clear();
+        if cache.answer(dns, &buf[..n], &mut out) {
+            let _ = sock.send_to(&out, peer);
+        }
+    }
+}
+
+/// Responses already encoded, per worker, keyed by the query message less
+/// its ID. The server's [`Dns`] never changes and a response is a function
+/// of the query's octets alone (the ID is copied back), so a hit is the
+/// response [`Dns::answer_wire_into`] would write, for the price of a hash
+/// probe and a copy. Bounded: small queries and responses only, and the
+/// whole cache is dropped when it holds [`CACHE_BYTES`].
+#[derive(Default)]
+struct AnswerCache {
+    map: std::collections::HashMap<Box<[u8]>, Option<Box<[u8]>>>,
+    bytes: usize,
+}
+
+/// The most a worker's [`AnswerCache`] holds, keys and responses.
+const CACHE_BYTES: usize = 32 << 20;
+
+impl AnswerCache {
+    /// Writes the UDP response to `query` into `out` (empty); `false` when
+    /// there is none.
+    fn answer(&mut self, dns: &Dns, query: &[u8], out: &mut Vec<u8>) -> bool {
+        if query.len() < 12 || query.len() > 512 {
+            return dns.answer_wire_into(query, Transport::Udp, out);
+        }
+        let (id, key) = query.split_at(2);
+        if let Some(hit) = self.map.get(key) {
+            return match hit {
+                Some(resp) => {
+                    out.extend_from_slice(id);
+                    out.extend_from_slice(resp);
+                    true
+                }
+                None => false,
+            };
+        }
+        let answered = dns.answer_wire_into(query, Transport::Udp, out);
+        let value = answered.then(|| Box::<[u8]>::from(&out[2..]));
+        let size = key.len() + value.as_ref().map_or(0, |v| v.len()) + 64;
+        if self.bytes + size > CACHE_BYTES {
+            self.map.clear();
+            self.bytes = 0;
+        }
+        self.bytes += size;
+        self.map.insert(key.into(), value);
+        answered
+    }
+}
+
+fn accept_tcp(
+    listener: &TcpListener,
+    dns: &Arc<Dns>,
+    stop: &Arc<AtomicBool>,
+    conns: &Arc<AtomicUsize>,
+) {
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        if conns.fetch_add(1, Ordering::SeqCst) >= MAX_TCP_CONNECTIONS {
+            conns.fetch_sub(1, Ordering::SeqCst);
+            continue;
+        }
+        let (dns, stop, conns2) = (Arc::clone(dns), Arc::clone(stop), Arc::clone(conns));
+        let spawned = std::thread::Builder::new()
+            .name("dns-tcp".to_owned())
+            .spawn(move || {
+                let _ = serve_tcp(stream, &dns, &stop);
+                conns2.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            conns.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Answers the queries of one connection until it closes, goes idle, sends
+/// something unreadable, or the server stops.
+fn serve_tcp(mut stream: TcpStream, dns: &Dns, stop: &AtomicBool) -> io::Result<()> {
+    stream.set_read_timeout(Some(POLL))?;
+    stream.set_write_timeout(Some(TCP_IDLE))?;
+    stream.set_nodelay(true)?;
+    let mut buf = vec![0u8; 65_535];
+    let mut out = Vec::with_capacity(4096);
+    loop {
+        let mut prefix = [0u8; 2];
+        if !read_full(&mut stream, &mut prefix, stop)? {
+            return Ok(());
+        }
+        let len = usize::from(u16::from_be_bytes(prefix));
+        if !read_full(&mut stream, &mut buf[..len], stop)? {
+            return Ok(());
+        }
+        out.clear();
+        out.extend_from_slice(&[0, 0]);
+        if !dns.answer_wire_into(&buf[..len], Transport::Tcp, &mut out) {
+            // Not a query (too short, or a response): RFC 7766 lets the
+            // server close.
+            return Ok(());
+        }
+        let Ok(n) = u16::try_from(out.len() - 2) else {
+            return Ok(());
+        };
+        out[..2].copy_from_slice(&n.to_be_bytes());
+        stream.write_all(&out)?;
+    }
+}
+
+/// Fills `buf` from the stream; `false` when the peer closed, went idle for
+/// [`TCP_IDLE`], or the server is stopping.
+fn read_full(stream: &mut TcpStream, buf: &mut [u8], stop: &AtomicBool) -> io::Result<bool> {
+    let mut filled = 0;
+    let mut idle_since = Instant::now();
+    while filled < buf.len() {
+        match stream.read(&mut buf[filled..]) {
+            Ok(0) => return Ok(false),
+            Ok(n) => {
+                filled += n;
+                idle_since = Instant::now();
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                if stop.load(Ordering::Relaxed) || idle_since.elapsed() >= TCP_IDLE {
+                    return Ok(false);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_transports_unless_one_is_named() {
+        let args = |udp, tcp| ServeDnsArgs {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            udp,
+            tcp,
+            threads: None,
+        };
+        assert_eq!(args(false, false).transports(), (true, true));
+        assert_eq!(args(true, false).transports(), (true, false));
+        assert_eq!(args(false, true).transports(), (false, true));
+        assert_eq!(args(true, true).transports(), (true, true));
+    }
+
+    #[test]
+    fn cached_responses_equal_fresh_ones_with_the_new_id() {
+        use svcroute::dns::RecordType;
+        use svcroute::dns::wire::{self, Message};
+        let cluster = svcroute::cluster::Cluster::new(Default::default()).unwrap();
+        let dns = Dns::new(&cluster, DnsConfig::default()).unwrap();
+        let mut cache = AnswerCache::default();
+        for name in [
+            "kubernetes.default.svc.cluster.local.",
+            "nope.default.svc.cluster.local.",
+        ] {
+            for id in [1u16, 2, 3] {
+                let q = wire::encode(&Message::query(id, name, RecordType::A)).unwrap();
+                let (mut cached, mut fresh) = (Vec::new(), Vec::new());
+                assert!(cache.answer(&dns, &q, &mut cached));
+                assert!(dns.answer_wire_into(&q, Transport::Udp, &mut fresh));
+                assert_eq!(cached, fresh);
+                assert_eq!(wire::decode(&cached).unwrap().header.id, id);
+            }
+        }
+        // Dropped queries stay dropped (a response, QR set).
+        let mut q = wire::encode(&Message::query(4, "a.", RecordType::A)).unwrap();
+        q[2] |= 0x80;
+        let mut out = Vec::new();
+        assert!(!cache.answer(&dns, &q, &mut out));
+        assert!(!cache.answer(&dns, &q, &mut out));
+        assert!(out.is_empty());
+        assert_eq!(cache.map.len(), 3);
+    }
+
+    #[test]
+    fn port_zero_gives_udp_and_tcp_the_same_port() {
+        let server = Server::bind("127.0.0.1:0".parse().unwrap(), 3, true).unwrap();
+        let port = server.local_addr.port();
+        assert_ne!(port, 0);
+        assert_eq!(server.udp.len(), 3);
+        for u in &server.udp {
+            assert_eq!(u.local_addr().unwrap().port(), port);
+        }
+        assert_eq!(
+            server.tcp.as_ref().unwrap().local_addr().unwrap().port(),
+            port
+        );
+    }
+}
