@@ -125,7 +125,7 @@ pub struct GlobalArgs {
 
     /// Give LoadBalancer Services addresses from this block, as MetalLB
     /// does (repeatable). Without --lb-pool or --cloud a LoadBalancer
-    /// Service stays <pending>, as in a cluster with no load-balancer
+    /// Service stays `<pending>`, as in a cluster with no load-balancer
     /// controller
     #[arg(
         long = "lb-pool",
