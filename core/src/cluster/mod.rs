@@ -136,10 +136,10 @@ mod error;
 mod explain;
 mod expose;
 mod intern;
+mod loadbalancer;
 mod pod_state;
 pub mod scheduler;
 pub mod workloads;
-mod loadbalancer;
 
 use std::collections::BTreeMap;
 
@@ -160,11 +160,11 @@ pub use explain::{
     LabelMiss, PodExplanation, PodVerdict, PortTarget, ServiceExplanation, SkipReason,
     explain_service,
 };
+pub use expose::{ExposeError, ExposeRequest};
+pub use loadbalancer::{AWS_INTERNAL_ANNOTATION, AWS_SCHEME_ANNOTATION, METALLB_IPS_ANNOTATION};
 pub use pod_state::TERMINATING_SINCE;
 pub use scheduler::default_nodes;
 pub use workloads::ROLLOUT_STEPS_ANNOTATION;
-pub use expose::{ExposeError, ExposeRequest};
-pub use loadbalancer::{AWS_INTERNAL_ANNOTATION, AWS_SCHEME_ANNOTATION, METALLB_IPS_ANNOTATION};
 
 use crate::api::{
     EndpointSlice, Kind, Namespace, Node, Object, ObjectKey, ObjectMeta, Pod, Service, WatchEvent,

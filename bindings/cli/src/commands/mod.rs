@@ -13,9 +13,9 @@ pub mod explain;
 pub mod get;
 pub mod route;
 pub mod selector;
+pub mod serve_dns;
 pub mod simulate;
 pub mod urls;
-pub mod serve_dns;
 pub mod version;
 
 /// What `svcroute` is asked to do.
