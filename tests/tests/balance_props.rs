@@ -710,6 +710,45 @@ fn ketama_exact_at_scale_and_balance() {
 
 // ---------- 4.9 jump ----------
 
+/// Bit-exact with the paper's loop: the go-jump vectors, and outputs of the
+/// `jumphash` crate (0.1.9, `CustomJumpHasher` over an identity hasher, so
+/// that the key is the raw 64-bit value) up to 4e9 buckets.
+#[test]
+fn jump_matches_published_and_jumphash_crate_outputs() {
+    let golden: [(u64, u32, u32); 23] = [
+        (0x1, 1, 0),
+        (0x2a, 57, 43),
+        (0xdead_10cc, 1, 0),
+        (0xdead_10cc, 666, 361),
+        (0x100, 1024, 520),
+        (0x3f28_00d6_569e_01b4, 2, 0),
+        (0x606f_949a_3ceb_d0b7, 2, 1),
+        (0xc69b_ba40_dddc_cad6, 2, 0),
+        (0xbdc1_62a6_bf89_06c3, 10, 3),
+        (0xaccc_fee2_b873_c40e, 10, 2),
+        (0x2208_ba58_d97f_e006, 10, 1),
+        (0x7942_b05e_77b9_de46, 100, 86),
+        (0xf7bf_d187_e61d_fc7a, 100, 5),
+        (0x6ba9_915d_e325_9902, 100, 65),
+        (0x0bf7_6c28_87c5_d2b0, 10_000, 9966),
+        (0xd7ed_a3f8_77c2_f515, 10_000, 5887),
+        (0x73e1_da3f_024c_95bf, 10_000, 1721),
+        (0xa433_8db7_7b72_8354, 1_000_000, 145_213),
+        (0x0417_5a80_ffea_3352, 1_000_000, 781_370),
+        (0x7977_4e11_a59b_73b4, 1_000_000, 432_805),
+        (0xb13b_0ca3_dedc_2853, 4_000_000_000, 2_920_742_799),
+        (0x8223_7f55_62e7_e4c3, 4_000_000_000, 2_006_898_151),
+        (0x6d4d_5a29_7ad7_7bca, 4_000_000_000, 2_173_231_425),
+    ];
+    for (key, n, want) in golden {
+        assert_eq!(
+            jump_consistent_hash(key, n),
+            want,
+            "key {key:#x}, {n} buckets"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(cases(256))]
 

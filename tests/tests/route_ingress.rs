@@ -320,3 +320,60 @@ fn gw1_allowed_routes_namespaces_same_all_and_selector() {
     let d = ask("same.example");
     assert_eq!((d.route_match, d.http.map(|h| h.status)), (None, Some(404)));
 }
+
+/// `ingress_pick`, the trace-free hot path, answers as `route` does (ING-1
+/// … ING-6): the same status, or an endpoint of the same eligible set.
+#[test]
+fn ingress_pick_agrees_with_route() {
+    use svcroute::dataplane::{HttpPick, RouteState};
+    let mut with_default = rules();
+    with_default["defaultBackend"] = json!({"service": {"name": "svc-c", "port": {"number": 80}}});
+    let empty = json!({"rules": [{"host": "empty.com", "http": {"paths": [path("/", "Prefix", "svc-empty")]}},
+                                  {"host": "gone.com", "http": {"paths": [path("/", "Prefix", "svc-gone")]}}]});
+    for objs in [
+        objects(vec![ingress("i", Some("nginx"), rules())]),
+        objects(vec![
+            ingress("i", Some("nginx"), with_default),
+            ingress("j", None, empty),
+        ]),
+    ] {
+        let dp = compile(objs, ProxyMode::Iptables);
+        let mut st = RouteState::new(3);
+        for controller in ["k8s.io/ingress-nginx", "example.com/other", "nobody"] {
+            for host in [
+                "foo.bar.com",
+                "FOO.bar.com:80",
+                "x.wild.com",
+                "a.b.wild.com",
+                "other.org",
+                "empty.com",
+                "gone.com",
+                "[::1]:8080",
+                "",
+            ] {
+                for p in ["/", "/foo", "/foo/", "/foo/bar/x", "/foox", "/x?q=1", ""] {
+                    let d = ask_as(&dp, controller, "http", host, p);
+                    let r = IngressRequest {
+                        controller: controller.into(),
+                        scheme: "http".into(),
+                        host: host.into(),
+                        path: p.into(),
+                    };
+                    match dp.ingress_pick(&r, &mut st) {
+                        HttpPick::Endpoint(e) => {
+                            assert_eq!(d.outcome, Outcome::Forward, "{controller} {host} {p}");
+                            assert!(d.endpoints.contains(&e), "{controller} {host} {p}");
+                        }
+                        HttpPick::Status(s) => {
+                            assert_eq!(
+                                d.http.map(|h| h.status),
+                                Some(s),
+                                "{controller} {host} {p}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

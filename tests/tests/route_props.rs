@@ -331,3 +331,102 @@ fn a_dataplane_is_shared_across_threads() {
     shareable::<svcroute::dataplane::Dataplane>();
     shareable::<RouteState>();
 }
+
+/// A ClusterIP-only `shop/web` (optionally internalTrafficPolicy Local and
+/// ClientIP affinity) over `pods`, compiled for `mode` with `scheduler`.
+fn cluster_ip_only(
+    pods: &[(usize, bool, bool)],
+    itp: bool,
+    affinity: bool,
+    mode: ProxyMode,
+    scheduler: &str,
+) -> svcroute::dataplane::Dataplane {
+    let mut o = build(pods, false, false);
+    let mut extra = json!({"type": "ClusterIP"});
+    if itp {
+        extra["internalTrafficPolicy"] = json!("Local");
+    }
+    if affinity {
+        extra["sessionAffinity"] = json!("ClientIP");
+    }
+    let last = o.len() - 1;
+    o[last] = service("shop", "web", "web", "10.96.0.20", extra);
+    let c = cluster_with(
+        o,
+        svcroute::cluster::ClusterConfig {
+            bootstrap: false,
+            proxy: svcroute::cluster::ProxyConfig {
+                ipvs_scheduler: scheduler.into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    );
+    svcroute::dataplane::Dataplane::compile(&c, mode)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// What is *chosen* (by `route` through an address or a DNS name, and
+    /// by the `pick` hot path, over many picks with one `RouteState`) obeys
+    /// the same rules as the eligible set, in every mode and IPVS
+    /// scheduler: ready unless the terminating fallback allows it (KP-4,
+    /// KP-11), never another namespace's pod (EP-2), and an
+    /// internalTrafficPolicy Local Service never leaves the client's node
+    /// (KP-7; IPVS rejects instead, KP-12).
+    #[test]
+    fn chosen_endpoints_obey_readiness_namespace_and_locality(
+        (pods, itp, _etp, client) in scenario(), mode in 0..3usize, sched in 0..6usize,
+        affinity in any::<bool>(), seed in any::<u64>(),
+    ) {
+        let modes = [ProxyMode::Iptables, ProxyMode::Nftables, ProxyMode::Ipvs];
+        let scheduler = ["rr", "wrr", "lc", "sh", "mh", "sed"][sched];
+        let dp = cluster_ip_only(&pods, itp, affinity, modes[mode], scheduler);
+        let (pod_name, node, client_ip) = [
+            ("client-a", 0usize, "10.244.0.50"),
+            ("client-c", 2, "10.244.2.50"),
+            ("client-a", 0, "10.244.0.50"),
+        ][client];
+        let any_ready = pods.iter().any(|p| p.1 && !p.2);
+        let ready_on_node = pods.iter().any(|p| p.0 == node && p.1 && !p.2);
+        let check = |ep: SocketAddr| -> Result<(), TestCaseError> {
+            let i = pods.iter().enumerate().position(|(i, (n, _, _))| {
+                ep.ip().to_string() == format!("10.244.{n}.{}", 10 + i)
+            });
+            prop_assert!(i.is_some(), "endpoint {ep} is not a pod of shop/web");
+            let (n, ready, term) = pods[i.unwrap_or(0)];
+            let allowed = (ready && !term)
+                || (ready && term && (!any_ready || (itp && !ready_on_node)));
+            prop_assert!(allowed, "{ep}: ready {ready} terminating {term}");
+            if itp {
+                prop_assert_eq!(n, node, "{} left node {}", ep, node);
+            }
+            Ok(())
+        };
+        let mut st = RouteState::new(seed);
+        let vip: SocketAddr = "10.96.0.20:80".parse().unwrap();
+        for (k, destination) in [
+            to("10.96.0.20:80"),
+            Destination::Dns { name: "web".into(), port: 80, family: None },
+            Destination::Dns { name: "web.shop.svc.cluster.local.".into(), port: 80, family: None },
+        ].into_iter().cycle().take(9).enumerate() {
+            let d = dp.route(
+                &Request { source: from_pod(&format!("shop/{pod_name}")), destination, protocol: Protocol::Tcp },
+                &mut st,
+                Millis(1000 * k as u64),
+            ).unwrap();
+            if let Some(ep) = d.chosen {
+                prop_assert!(d.endpoints.contains(&ep), "chosen {} outside {:?}", ep, d.endpoints);
+                check(ep)?;
+            }
+            for &ep in &d.endpoints {
+                check(ep)?;
+            }
+            let picked = dp.pick(client_ip.parse().unwrap(), NODES[node], vip, Protocol::Tcp, &mut st, Millis(1000 * k as u64));
+            if let svcroute::dataplane::Pick::Endpoint(ep) = picked {
+                check(ep)?;
+            }
+        }
+    }
+}

@@ -358,8 +358,13 @@ void svcroute_string_free(char *string);
 // (`"iptables"`, `"nftables"`, `"ipvs"`), `masqueradeAll`,
 // `localhostNodePorts`, `nodePortAddresses`, `ipvsScheduler`,
 // `detectLocalMode`, `kubernetesServiceIP` (`null`: none reserved), `seed`,
-// `endpointSliceController` and `bootstrap` (`false`: start empty). Absent
-// keys keep their defaults.
+// `endpointSliceController`, `bootstrap` (`false`: start empty),
+// `workloads` (`false`: Deployments, StatefulSets, DaemonSets and
+// ReplicaSets make no Pods, as for a `kubectl get -o json` dump),
+// `endpointsController`, `loadBalancer` (`null`, `"aws"`,
+// `{"pool": ["192.0.2.0/28"]}`, `{"aws": {"region": "eu-west-1"}}`) and
+// `defaultNodes` (start with that many Ready nodes in three zones, for
+// manifests that bring none). Absent keys keep their defaults.
 //
 // On success stores the new cluster in `*out`. Fails with
 // `SVCROUTE_STATUS_PARSE` (not a JSON object, an unknown key, a value of

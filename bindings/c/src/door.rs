@@ -21,7 +21,7 @@ use svcroute::ErrorKind;
 use svcroute::api::{self, Kind, Object, ObjectKey, TypeMeta, WatchEvent};
 use svcroute::cluster::{
     Changes, Cluster, ClusterConfig, ClusterError, DetectLocalMode, KubernetesServiceIp,
-    PodVerdict, ProxyMode, ServiceExplanation, SkipReason, explain_service,
+    LoadBalancerProvider, PodVerdict, ProxyMode, ServiceExplanation, SkipReason, explain_service,
 };
 use svcroute::ipam::{IpNet, PortRange};
 use svcroute::labels::Selector;
@@ -130,6 +130,10 @@ pub const CONFIG_KEYS: &[&str] = &[
     "seed",
     "endpointSliceController",
     "bootstrap",
+    "workloads",
+    "endpointsController",
+    "loadBalancer",
+    "defaultNodes",
 ];
 
 /// A [`ClusterConfig`] from a JSON object whose keys are those of the
@@ -139,7 +143,13 @@ pub const CONFIG_KEYS: &[&str] = &[
 /// `detectLocalMode`, `masqueradeAll`, `localhostNodePorts`,
 /// `nodePortAddresses`, `ipvsScheduler`, `kubernetesServiceIP` with `null`
 /// for none, `endpointSliceController`) plus `mirroringMaxEndpointsPerSubset`,
-/// `proxyMode` (`iptables`, `nftables`, `ipvs`), `seed` and `bootstrap`.
+/// `proxyMode` (`iptables`, `nftables`, `ipvs`), `seed`, `bootstrap`,
+/// `workloads` (run the workload controllers and the scheduler: `true`;
+/// `false` for a dump whose Pods are already there), `endpointsController`
+/// (`true`), `loadBalancer` (`null` or `"none"`: LoadBalancer Services stay
+/// pending; `{"pool": ["192.0.2.0/28"]}`; `{"aws": {"region": "eu-west-1"}}`
+/// or `"aws"`) and `defaultNodes` (taken by [`new_cluster`], not here: the
+/// number of default nodes to start with, for inputs that bring none).
 /// Absent keys keep upstream's defaults (a fresh real cluster: `bootstrap`
 /// is `true`). `None`, an empty text or `null` is all defaults.
 ///
@@ -150,14 +160,20 @@ pub const CONFIG_KEYS: &[&str] = &[
 /// keys (one CIDR per family, `maxEndpointsPerSlice` in 1..=1000) are checked
 /// by [`Cluster::new`].
 pub fn config_from_json(text: Option<&str>) -> Result<ClusterConfig, DoorError> {
+    door_config_from_json(text).map(|(config, _)| config)
+}
+
+/// [`config_from_json`] and the `defaultNodes` count (0 when absent).
+fn door_config_from_json(text: Option<&str>) -> Result<(ClusterConfig, usize), DoorError> {
     let mut c = ClusterConfig::default();
+    let mut default_nodes = 0;
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
-        return Ok(c);
+        return Ok((c, default_nodes));
     };
     let value: Value =
         serde_json::from_str(text).map_err(|e| parse_error(format!("config: not JSON: {e}")))?;
     let map = match value {
-        Value::Null => return Ok(c),
+        Value::Null => return Ok((c, default_nodes)),
         Value::Object(map) => map,
         other => {
             return Err(parse_error(format!(
@@ -236,6 +252,15 @@ pub fn config_from_json(text: Option<&str>) -> Result<ClusterConfig, DoorError> 
             "seed" => c.seed = number(u64::MAX)?,
             "endpointSliceController" => c.endpoint_slice_controller = boolean()?,
             "bootstrap" => c.bootstrap = boolean()?,
+            "workloads" => c.workloads = boolean()?,
+            "endpointsController" => c.endpoints_controller = boolean()?,
+            "defaultNodes" => default_nodes = number(256)? as usize,
+            "loadBalancer" => {
+                c.load_balancer = load_balancer(v).map_err(|e| match e {
+                    Ok(want) => wrong(want),
+                    Err(why) => invalid(why),
+                })?
+            }
             "dns" | "allocated" => {
                 return Err(DoorError::new(
                     ErrorKind::Unsupported,
@@ -250,13 +275,74 @@ pub fn config_from_json(text: Option<&str>) -> Result<ClusterConfig, DoorError> 
             }
         }
     }
-    Ok(c)
+    Ok((c, default_nodes))
 }
 
-/// A new cluster from a JSON configuration (see [`config_from_json`]).
+/// The `loadBalancer` value: `Err(Ok(expected))` for a wrong shape,
+/// `Err(Err(why))` for a bad CIDR.
+fn load_balancer(v: &Value) -> Result<LoadBalancerProvider, Result<&'static str, String>> {
+    const SHAPE: &str =
+        "null, \"none\", \"aws\", {\"pool\": [CIDR, ...]} or {\"aws\": {\"region\": R}}";
+    match v {
+        Value::Null => Ok(LoadBalancerProvider::None),
+        Value::String(s) if s == "none" => Ok(LoadBalancerProvider::None),
+        Value::String(s) if s == "aws" => Ok(LoadBalancerProvider::aws()),
+        Value::Object(map) if map.len() == 1 => {
+            if let Some(pool) = map.get("pool") {
+                let list = pool.as_array().ok_or(Ok(SHAPE))?;
+                let cidrs = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let s = s.as_str().ok_or(Ok(SHAPE))?;
+                        IpNet::parse_truncating(s).map_err(|e| Err(format!("pool[{i}]: {e}")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok(LoadBalancerProvider::Pool(cidrs));
+            }
+            let aws = map.get("aws").ok_or(Ok(SHAPE))?;
+            match aws.get("region") {
+                None if aws.as_object().is_some_and(|m| m.is_empty()) => {
+                    Ok(LoadBalancerProvider::aws())
+                }
+                Some(Value::String(region)) if aws.as_object().is_some_and(|m| m.len() == 1) => {
+                    Ok(LoadBalancerProvider::Aws {
+                        region: region.clone(),
+                    })
+                }
+                _ => Err(Ok(SHAPE)),
+            }
+        }
+        _ => Err(Ok(SHAPE)),
+    }
+}
+
+/// A new cluster from a JSON configuration (see [`config_from_json`]); with
+/// `defaultNodes: N`, it starts with the `N` nodes of
+/// [`svcroute::cluster::default_nodes`] (three zones, Ready, with pod
+/// CIDRs), so that the Pods of workload manifests that bring no Node are
+/// scheduled.
+///
+/// ```
+/// let c = svcroute_c::door::new_cluster(Some(r#"{"defaultNodes": 3, "loadBalancer": {"pool": ["192.0.2.0/28"]}}"#)).unwrap();
+/// let nodes = c.list(svcroute::api::Kind::Node, None, &svcroute::labels::Selector::everything());
+/// assert_eq!(nodes.len(), 3);
+/// assert!(svcroute_c::door::new_cluster(Some(r#"{"loadBalancer": {"pool": "x"}}"#)).is_err());
+/// ```
 pub fn new_cluster(config_json: Option<&str>) -> Result<Cluster, DoorError> {
-    let config = config_from_json(config_json)?;
-    Cluster::new(config).map_err(|e| DoorError::from(svcroute::Error::from(e)))
+    let (config, default_nodes) = door_config_from_json(config_json)?;
+    let mut cluster =
+        Cluster::new(config).map_err(|e| DoorError::from(svcroute::Error::from(e)))?;
+    if default_nodes > 0 {
+        let nodes = svcroute::cluster::default_nodes(default_nodes)
+            .into_iter()
+            .map(Object::Node)
+            .collect();
+        cluster
+            .apply_batch(nodes)
+            .map_err(|e| DoorError::from(svcroute::Error::from(e)))?;
+    }
+    Ok(cluster)
 }
 
 fn json_type(v: &Value) -> &'static str {

@@ -206,6 +206,108 @@ pub fn render_ipvs<S: AsRef<str>>(
     }
 }
 
+/// The kernel thresholds of every iptables chain up to some length, shared
+/// by all the chains of a data plane: a chain of `n` rules uses the
+/// thresholds of `1/n, 1/(n-1), …, 1/2` ([`ChainTable::chain`]), so one
+/// table serves every endpoint set, and a pick allocates nothing.
+///
+/// ```
+/// use svcroute::balance::{Rng, kube::{ChainTable, pick_chain}};
+/// let mut t = ChainTable::default();
+/// t.ensure(3);
+/// assert_eq!(t.chain(3), [715_827_883, 1 << 30]);
+/// assert_eq!(t.chain(2), [1 << 30]);
+/// assert!(t.chain(1).is_empty());
+/// assert!(pick_chain(t.chain(3), &mut Rng::new(1)) < 3);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainTable {
+    /// Thresholds of `1/k` for `k = max, max-1, …, 2` (descending `k`).
+    desc: Vec<u32>,
+}
+
+impl ChainTable {
+    /// Makes room for chains of up to `n` rules (never shrinks).
+    ///
+    /// ```
+    /// let mut t = svcroute::balance::kube::ChainTable::default();
+    /// t.ensure(5);
+    /// assert_eq!(t.max_len(), 5);
+    /// ```
+    pub fn ensure(&mut self, n: usize) {
+        let have = self.max_len();
+        if n <= have {
+            return;
+        }
+        let mut desc: Vec<u32> = (have + 1..=n)
+            .rev()
+            .map(|k| iptables_threshold(&iptables_probability(k)))
+            .collect();
+        desc.extend_from_slice(&self.desc);
+        self.desc = desc;
+    }
+
+    /// The longest chain the table holds (at least 1).
+    ///
+    /// ```
+    /// assert_eq!(svcroute::balance::kube::ChainTable::default().max_len(), 1);
+    /// ```
+    pub fn max_len(&self) -> usize {
+        self.desc.len() + 1
+    }
+
+    /// The thresholds of the `n - 1` conditional rules of a chain of `n`
+    /// endpoints, in chain order (empty for `n <= 1`, and when `n` is
+    /// beyond [`max_len`](Self::max_len): call [`ensure`](Self::ensure)).
+    ///
+    /// ```
+    /// let mut t = svcroute::balance::kube::ChainTable::default();
+    /// t.ensure(4);
+    /// assert_eq!(t.chain(4).len(), 3);
+    /// ```
+    pub fn chain(&self, n: usize) -> &[u32] {
+        if n <= 1 || n > self.max_len() {
+            return &[];
+        }
+        &self.desc[self.desc.len() + 1 - n..]
+    }
+}
+
+/// Walks an iptables chain as the kernel does: rule `k` fires when a 31-bit
+/// random number is below `thresholds[k]`; the unconditional last rule
+/// takes the rest. Returns the chain position (`thresholds.len()` for the
+/// last rule).
+///
+/// ```
+/// use svcroute::balance::{Rng, kube::pick_chain};
+/// assert_eq!(pick_chain(&[], &mut Rng::new(0)), 0);
+/// assert_eq!(pick_chain(&[u32::MAX], &mut Rng::new(0)), 0);
+/// assert_eq!(pick_chain(&[0, 0], &mut Rng::new(0)), 2);
+/// ```
+#[inline]
+pub fn pick_chain(thresholds: &[u32], rng: &mut Rng) -> usize {
+    for (k, &t) in thresholds.iter().enumerate() {
+        if ((rng.next_u64() >> 33) as u32) < t {
+            return k;
+        }
+    }
+    thresholds.len()
+}
+
+/// `numgen random mod n` as the kernel computes it: a 32-bit random number
+/// scaled by a multiply-high. Returns the verdict-map index (0 for `n == 0`).
+///
+/// ```
+/// use svcroute::balance::{Rng, kube::pick_numgen};
+/// assert!(pick_numgen(3, &mut Rng::new(9)) < 3);
+/// assert_eq!(pick_numgen(1, &mut Rng::new(9)), 0);
+/// ```
+#[inline]
+pub fn pick_numgen(n: usize, rng: &mut Rng) -> usize {
+    let r = (rng.next_u64() >> 32) as u32;
+    ((u64::from(r) * n as u64) >> 32) as usize
+}
+
 /// Sorts backend indices by key: kube-proxy's chain order.
 fn chain_order(backends: &[Backend]) -> Vec<u32> {
     let mut order: Vec<u32> = (0..backends.len() as u32)
@@ -255,9 +357,9 @@ impl IptablesChain {
     fn rebuild(&mut self, backends: &[Backend]) {
         self.order = chain_order(backends);
         let n = self.order.len();
-        self.thresholds = (0..n.saturating_sub(1))
-            .map(|i| iptables_threshold(&iptables_probability(n - i)))
-            .collect();
+        let mut table = ChainTable::default();
+        table.ensure(n);
+        self.thresholds = table.chain(n).to_vec();
         self.len = backends.len();
     }
 
@@ -300,13 +402,11 @@ impl IptablesChain {
 impl Balancer for IptablesChain {
     #[inline]
     fn pick(&mut self, _req: &Request) -> Option<usize> {
-        for (k, &t) in self.thresholds.iter().enumerate() {
-            let r = (self.rng.next_u64() >> 33) as u32;
-            if r < t {
-                return Some(self.order[k] as usize);
-            }
+        if self.order.is_empty() {
+            return None;
         }
-        self.order.last().map(|&i| i as usize)
+        let k = pick_chain(&self.thresholds, &mut self.rng);
+        Some(self.order[k] as usize)
     }
 
     fn set_backends(&mut self, backends: &[Backend]) -> Result<(), BalanceError> {
@@ -367,8 +467,7 @@ impl Balancer for NftablesNumgen {
         if self.order.is_empty() {
             return None;
         }
-        let r = (self.rng.next_u64() >> 32) as u32;
-        let k = ((u64::from(r) * self.order.len() as u64) >> 32) as usize;
+        let k = pick_numgen(self.order.len(), &mut self.rng);
         Some(self.order[k] as usize)
     }
 
@@ -401,6 +500,23 @@ mod tests {
                 assert_eq!(ours, std, "n = {n}");
             }
         }
+    }
+
+    #[test]
+    fn chain_table_matches_chains() {
+        let mut t = ChainTable::default();
+        t.ensure(7);
+        t.ensure(40);
+        for n in 1..=40usize {
+            let backends: Vec<Backend> =
+                (0..n).map(|i| Backend::new(format!("{i:03}"), 1)).collect();
+            assert_eq!(
+                t.chain(n),
+                IptablesChain::new(&backends, 0).thresholds(),
+                "n = {n}"
+            );
+        }
+        assert!(t.chain(41).is_empty());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Building a [`Dataplane`] from a settled cluster.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use super::table_hash::FastMap;
 use std::net::{IpAddr, SocketAddr};
 
 use super::state::stable_hash;
@@ -37,23 +39,27 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         node_port_cidrs: config.proxy.node_port_addresses.clone(),
         detect_local: config.proxy.detect_local_mode,
         ipvs_scheduler: config.proxy.ipvs_scheduler.clone(),
+        scheduler: crate::balance::IpvsScheduler::parse(&config.proxy.ipvs_scheduler)
+            .unwrap_or_default(),
+        chains: crate::balance::kube::ChainTable::default(),
         nodes: Vec::new(),
-        node_by_name: HashMap::new(),
-        node_by_ip: HashMap::new(),
-        pods: HashMap::new(),
+        node_by_name: FastMap::default(),
+        node_by_ip: FastMap::default(),
+        pods: FastMap::default(),
         services: Vec::new(),
-        service_by_name: HashMap::new(),
+        service_by_name: FastMap::default(),
         ports: Vec::new(),
-        vips: HashMap::new(),
-        vip_addrs: HashMap::new(),
-        lb_proxy_addrs: HashMap::new(),
-        node_ports: HashMap::new(),
-        node_port_numbers: HashMap::new(),
-        health_checks: HashMap::new(),
-        slice_owner: HashMap::new(),
+        vips: FastMap::default(),
+        vip_addrs: FastMap::default(),
+        lb_proxy_addrs: FastMap::default(),
+        node_ports: FastMap::default(),
+        node_port_numbers: FastMap::default(),
+        health_checks: FastMap::default(),
+        slice_owner: FastMap::default(),
         dead_services: 0,
         ingress: super::http::IngressTable::default(),
         gateways: super::http::GatewayTable::default(),
+        dns: crate::dns::Dns::new(cluster, crate::dns::DnsConfig::for_cluster(config)).ok(),
     };
 
     for object in cluster.list(Kind::Node, None, &everything) {
@@ -154,7 +160,7 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
     let spec = &svc.spec;
     let stype = svc.service_type();
     let kind = if stype == ServiceType::ExternalName {
-        SvcKind::ExternalName(spec.external_name.clone().unwrap_or_default())
+        SvcKind::ExternalName
     } else if svc.is_headless() {
         SvcKind::Headless
     } else {
@@ -239,10 +245,12 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
             for &family in &families {
                 let eps = endpoints_for(&slices, &sp.name, protocol, family);
                 let sets = categorize(&eps);
+                dp.chains.ensure(eps.len());
                 let pidx = dp.ports.len();
                 dp.ports.push(PortInfo {
                     svc: svc_idx,
                     name: sp.name.clone(),
+                    fingerprint: fingerprint(&eps),
                     port,
                     protocol,
                     family,
@@ -343,26 +351,6 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
             keys.push(IndexKey::Health(hc));
         }
     }
-    let mut dns_endpoints: Vec<IpAddr> = Vec::new();
-    if matches!(kind, SvcKind::Headless) {
-        for slice in &slices {
-            if family_of_address_type(slice.address_type).is_none() {
-                continue;
-            }
-            for ep in &slice.endpoints {
-                if !ep.conditions.is_ready() {
-                    continue;
-                }
-                for a in &ep.addresses {
-                    if let Ok(ip) = a.trim().parse::<IpAddr>()
-                        && !dns_endpoints.contains(&ip)
-                    {
-                        dns_endpoints.push(ip);
-                    }
-                }
-            }
-        }
-    }
     for slice in &slices {
         if let Some(slice_name) = &slice.metadata.name {
             dp.slice_owner
@@ -375,14 +363,12 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
         namespace: ns,
         name,
         kind,
-        cluster_ips,
         etp_local,
         itp_local,
         externally_accessible,
         affinity_timeout,
         source_ranges,
         ports: port_ids,
-        dns_endpoints,
         keys,
         slices: slices
             .iter()
@@ -473,6 +459,26 @@ fn endpoints_for(
     }
     // BTreeMap order is the `ip:port` string order.
     by_key.into_values().collect()
+}
+
+/// An order-sensitive fingerprint of an endpoint list: what the IPVS
+/// scheduler state of a virtual server is kept for.
+fn fingerprint(eps: &[Ep]) -> u64 {
+    let mut parts: Vec<String> = Vec::with_capacity(eps.len());
+    for e in eps {
+        parts.push(format!(
+            "{}|{}{}{}|{}|{:?}|{:?}",
+            e.addr,
+            u8::from(e.ready),
+            u8::from(e.serving),
+            u8::from(e.terminating),
+            e.node.as_deref().unwrap_or(""),
+            e.for_zones,
+            e.for_nodes
+        ));
+    }
+    let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+    stable_hash(&refs)
 }
 
 /// Rule KP-4 (with KP-6 and KP-11) for every node at once.

@@ -2,12 +2,12 @@
 //! HTTPRoute precedence (GW-1). Both send traffic straight to the backend
 //! Service's ready endpoints (no kube-proxy: no traffic policy, no affinity).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
+use super::table_hash::{FastMap, NamePair};
 use super::{
-    Dataplane, Decision, GatewayRequest, HttpAnswer, IngressMatch, IngressRequest, Outcome,
-    RouteError, RouteMatch, RouteState, SvcKind, TlsTermination,
+    Dataplane, Decision, GatewayRequest, HttpAnswer, HttpPick, IngressMatch, IngressRequest,
+    Outcome, PortInfo, RouteError, RouteMatch, RouteState, SvcKind, TlsTermination,
 };
 use crate::api::{IngressBackend, Kind, Object, PathMatchType, PathType};
 use crate::cluster::Cluster;
@@ -20,7 +20,7 @@ pub(super) struct IngressTable {
     /// Ordered oldest first (creationTimestamp, then namespace/name).
     ingresses: Vec<IngInfo>,
     /// controller → its host index.
-    by_controller: HashMap<String, HostIndex>,
+    by_controller: FastMap<String, HostIndex>,
 }
 
 /// The rules one controller serves, indexed by host (ING-2). Entries are
@@ -31,9 +31,9 @@ struct HostIndex {
     classes: Vec<String>,
     /// Served Ingresses, oldest first.
     served: Vec<usize>,
-    precise: HashMap<String, Vec<(usize, usize)>>,
+    precise: FastMap<String, Vec<(usize, usize)>>,
     /// `*.suffix` rules by suffix.
-    wildcard: HashMap<String, Vec<(usize, usize)>>,
+    wildcard: FastMap<String, Vec<(usize, usize)>>,
     hostless: Vec<(usize, usize)>,
 }
 
@@ -215,7 +215,7 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
             .then_with(|| a.1.name.cmp(&b.1.name))
     });
     dp.ingress.ingresses = ings.into_iter().map(|(_, i)| i).collect();
-    let mut by_controller: HashMap<String, HostIndex> = HashMap::new();
+    let mut by_controller: FastMap<String, HostIndex> = FastMap::default();
     for (class, controller) in &dp.ingress.classes {
         by_controller
             .entry(controller.clone())
@@ -450,7 +450,172 @@ pub(super) fn ingress_wildcard(rule: &str, host: &str) -> bool {
         .is_some_and(|label| !label.is_empty() && !label.contains('.'))
 }
 
+/// What the rules of one controller say about a request (ING-2 … ING-5).
+enum IngressHit<'a> {
+    /// The best path of the rules of the best host tier.
+    Rule(&'a IngInfo, &'a RuleInfo, &'a PathInfo),
+    /// No path matched: this Ingress's defaultBackend.
+    Default(&'a IngInfo, &'a Backend),
+    /// The controller's 404.
+    NotFound,
+}
+
+/// Already lower case, without a port, a bracket or a trailing dot: a
+/// `Host` header [`normalize_host`] would return unchanged.
+fn plain_host(host: &str) -> bool {
+    !host.ends_with('.')
+        && host.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.' || b == b'*'
+        })
+}
+
 impl Dataplane {
+    /// ING-2 … ING-5 for a normalized host and a path: precise hosts, then
+    /// wildcards (one extra label), then host-less rules; the first tier
+    /// with rules decides. Within it Exact beats Prefix, then the longest
+    /// path. Without a matching path, the defaultBackend of the tier's
+    /// oldest Ingress (for unknown hosts, of any served Ingress).
+    fn match_ingress<'a>(&'a self, index: &'a HostIndex, host: &str, path: &str) -> IngressHit<'a> {
+        let ings = &self.ingress.ingresses;
+        let wildcard_key = host
+            .split_once('.')
+            .filter(|(label, _)| !label.is_empty())
+            .map(|(_, suffix)| suffix);
+        let tiers: [&[(usize, usize)]; 3] = [
+            index.precise.get(host).map_or(&[], Vec::as_slice),
+            wildcard_key
+                .and_then(|k| index.wildcard.get(k))
+                .map_or(&[], Vec::as_slice),
+            &index.hostless,
+        ];
+        let mut best: Option<(bool, usize, &IngInfo, &RuleInfo, &PathInfo)> = None;
+        let mut decided: Option<&[(usize, usize)]> = None;
+        for tier in tiers {
+            for &(ii, ri) in tier {
+                let ing = &ings[ii];
+                let rule = &ing.rules[ri];
+                for p in &rule.paths {
+                    let (ok, exact) = match p.path_type {
+                        PathType::Exact => (p.path == path, true),
+                        _ => (prefix_match(&p.path, path), false),
+                    };
+                    if !ok {
+                        continue;
+                    }
+                    let len = p.path.trim_end_matches('/').len();
+                    let better = match &best {
+                        None => true,
+                        Some((bx, bl, ..)) => (exact && !bx) || (exact == *bx && len > *bl),
+                    };
+                    if better {
+                        best = Some((exact, len, ing, rule, p));
+                    }
+                }
+            }
+            if !tier.is_empty() {
+                decided = Some(tier);
+                break;
+            }
+        }
+        if let Some((_, _, ing, rule, p)) = best {
+            return IngressHit::Rule(ing, rule, p);
+        }
+        let fallback = match decided {
+            None => index
+                .served
+                .iter()
+                .map(|&i| &ings[i])
+                .find(|i| i.default_backend.is_some()),
+            // ingress-nginx: the Ingress that first created the host, ties
+            // in reverse namespace/name order.
+            Some(tier) => tier
+                .iter()
+                .map(|&(ii, _)| &ings[ii])
+                .min_by(|a, b| {
+                    a.created
+                        .cmp(&b.created)
+                        .then_with(|| (&b.namespace, &b.name).cmp(&(&a.namespace, &a.name)))
+                })
+                .filter(|i| i.default_backend.is_some()),
+        };
+        match fallback.and_then(|i| Some((i, i.default_backend.as_ref()?))) {
+            Some((ing, b)) => IngressHit::Default(ing, b),
+            None => IngressHit::NotFound,
+        }
+    }
+
+    /// The hot path for an Ingress request: the same rules as
+    /// [`route`](Self::route) with [`Destination::Ingress`](super::Destination::Ingress)
+    /// (ING-1 … ING-6), without a trace and, for a lower-case `Host`
+    /// without a port, without allocating. The endpoint is drawn from the
+    /// backend Service port's ready endpoints with `state`'s random source.
+    ///
+    /// ```
+    /// use svcroute::cluster::{Cluster, ClusterConfig, ProxyMode};
+    /// use svcroute::dataplane::{Dataplane, HttpPick, IngressRequest, RouteState};
+    /// let c = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+    /// let dp = Dataplane::compile(&c, ProxyMode::Iptables);
+    /// let r = IngressRequest { controller: "k8s.io/ingress-nginx".into(), scheme: "http".into(),
+    ///                          host: "shop.example.com".into(), path: "/".into() };
+    /// assert_eq!(dp.ingress_pick(&r, &mut RouteState::new(0)), HttpPick::Status(404));
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
+    pub fn ingress_pick(&self, r: &IngressRequest, state: &mut RouteState) -> HttpPick {
+        let Some(index) = self.ingress.by_controller.get(r.controller.as_str()) else {
+            return HttpPick::Status(404);
+        };
+        let owned;
+        let host = if plain_host(&r.host) {
+            r.host.as_str()
+        } else {
+            owned = normalize_host(&r.host);
+            owned.as_str()
+        };
+        let path = r.path.split('?').next().unwrap_or("");
+        let (namespace, b) = match self.match_ingress(index, host, path) {
+            IngressHit::Rule(ing, _, p) => (ing.namespace.as_str(), &p.backend),
+            IngressHit::Default(ing, b) => (ing.namespace.as_str(), b),
+            IngressHit::NotFound => return HttpPick::Status(404),
+        };
+        let Some(&idx) = self
+            .service_by_name
+            .get(&(namespace, b.service.as_str()) as &dyn NamePair)
+        else {
+            return HttpPick::Status(503);
+        };
+        let svc = &self.services[idx];
+        if !matches!(svc.kind, SvcKind::Proxied) {
+            return HttpPick::Status(503);
+        }
+        let hit = |p: &&PortInfo| match (b.port_number, b.port_name.as_deref()) {
+            (Some(n), _) => i32::from(p.port) == n,
+            (None, Some(nm)) => p.name == nm,
+            (None, None) => svc.ports.len() == 1,
+        };
+        // Ready endpoints only: the cluster set unless it is the fallback.
+        fn ready(p: &PortInfo) -> &[u32] {
+            if p.sets.fallback {
+                &[]
+            } else {
+                &p.sets.cluster
+            }
+        }
+        let ports = || svc.ports.iter().map(|&i| &self.ports[i]).filter(hit);
+        let total: usize = ports().map(|p| ready(p).len()).sum();
+        if total == 0 {
+            return HttpPick::Status(503);
+        }
+        let mut k = state.below(total);
+        for p in ports() {
+            let set = ready(p);
+            if let Some(&i) = set.get(k) {
+                return HttpPick::Endpoint(p.eps[i as usize].addr);
+            }
+            k -= set.len();
+        }
+        HttpPick::Status(503)
+    }
+
     /// The ready endpoints of a Service port (by number or name), as an
     /// Ingress controller or Gateway sends to them; `None` when there is no
     /// such Service or port.
@@ -463,7 +628,7 @@ impl Dataplane {
     ) -> Option<(u16, Vec<SocketAddr>)> {
         let idx = *self
             .service_by_name
-            .get(&(namespace.to_owned(), service.to_owned()))?;
+            .get(&(namespace, service) as &dyn NamePair)?;
         let svc = &self.services[idx];
         if !matches!(svc.kind, SvcKind::Proxied) {
             return None;
@@ -564,51 +729,8 @@ impl Dataplane {
                 secret_name: secret.flatten(),
             });
         }
-        // ING-2: precise hosts, then wildcards (one extra label), then
-        // host-less rules.
-        let wildcard_key = host
-            .split_once('.')
-            .filter(|(label, _)| !label.is_empty())
-            .map(|(_, suffix)| suffix);
-        let tiers: [&[(usize, usize)]; 3] = [
-            index.precise.get(host.as_str()).map_or(&[], Vec::as_slice),
-            wildcard_key
-                .and_then(|k| index.wildcard.get(k))
-                .map_or(&[], Vec::as_slice),
-            &index.hostless,
-        ];
-        let mut tier_ingresses: Vec<&IngInfo> = Vec::new();
-        let mut best: Option<(bool, usize, &IngInfo, &RuleInfo, &PathInfo)> = None;
-        for tier in tiers {
-            for &(ii, ri) in tier {
-                let ing = &ings[ii];
-                let rule = &ing.rules[ri];
-                if !tier_ingresses.iter().any(|i| std::ptr::eq(*i, ing)) {
-                    tier_ingresses.push(ing);
-                }
-                for p in &rule.paths {
-                    let (ok, exact) = match p.path_type {
-                        PathType::Exact => (p.path == path, true),
-                        _ => (prefix_match(&p.path, path), false),
-                    };
-                    if !ok {
-                        continue;
-                    }
-                    let len = p.path.trim_end_matches('/').len();
-                    let better = match &best {
-                        None => true,
-                        Some((bx, bl, ..)) => (exact && !bx) || (exact == *bx && len > *bl),
-                    };
-                    if better {
-                        best = Some((exact, len, ing, rule, p));
-                    }
-                }
-            }
-            if !tier_ingresses.is_empty() {
-                break;
-            }
-        }
-        if let Some((_, _, ing, rule, p)) = best {
+        let hit = self.match_ingress(index, &host, path);
+        if let IngressHit::Rule(ing, rule, p) = hit {
             d.hop(
                 Some("ING-4"),
                 format!(
@@ -639,25 +761,8 @@ impl Dataplane {
             self.deliver(&mut d, state, found, "ING-6");
             return d;
         }
-        // ING-5: the defaultBackend of the Ingress that holds the host
-        // (oldest first); for unknown hosts, of any served Ingress.
-        let fallback = if tier_ingresses.is_empty() {
-            served.iter().copied().find(|i| i.default_backend.is_some())
-        } else {
-            // ingress-nginx: the Ingress that first created the host, ties
-            // in reverse namespace/name order.
-            tier_ingresses.sort_by(|a, b| {
-                a.created
-                    .cmp(&b.created)
-                    .then_with(|| (&b.namespace, &b.name).cmp(&(&a.namespace, &a.name)))
-            });
-            tier_ingresses
-                .first()
-                .copied()
-                .filter(|i| i.default_backend.is_some())
-        };
-        match fallback.and_then(|i| Some((i, i.default_backend.as_ref()?))) {
-            Some((ing, b)) => {
+        match hit {
+            IngressHit::Default(ing, b) => {
                 d.hop(
                     Some("ING-5"),
                     format!(
@@ -683,7 +788,7 @@ impl Dataplane {
                 });
                 self.deliver(&mut d, state, found, "ING-6");
             }
-            None => {
+            _ => {
                 d.hop(
                     Some("ING-5"),
                     "no rule and no defaultBackend: the controller's 404",

@@ -19,9 +19,18 @@
 //! source) lives in a [`RouteState`] the caller owns and passes in with
 //! `now`.
 //!
-//! DNS destinations are resolved by a small resolver over Services (the
-//! pod search path `<ns>.svc.<zone> svc.<zone> <zone>`, ndots 5); it will
-//! defer to `crate::dns` once that module exists.
+//! Backend selection is [`crate::balance`]'s: iptables walks kube-proxy's
+//! probability chain ([`crate::balance::kube::pick_chain`], KP-16),
+//! nftables draws `numgen random mod n` (KP-17), IPVS runs the configured
+//! `--ipvs-scheduler` ([`crate::balance::Ipvs`]: rr, wrr, lc, wlc, sed, nq,
+//! sh, dh, mh; every real server weight 1, KP-18) with one scheduler state
+//! per node and virtual server in the [`RouteState`]. The rendering of a
+//! decision ([`render`]) is written from the same chains.
+//!
+//! DNS destinations are resolved by the cluster DNS ([`crate::dns`], kept
+//! beside the tables and updated by [`Dataplane::patch`]): a pod's name walks
+//! its search path `<ns>.svc.<zone> svc.<zone> <zone>` with ndots 5 as glibc
+//! does (rule KP-2); other sources ask the name as written.
 //!
 //! ## The pieces
 //!
@@ -37,6 +46,10 @@
 //!   no trace, no allocation. Rule KP-4's categorisation is precomputed per
 //!   Service port (cluster set, per-zone and per-node hint sets, local set
 //!   per node, terminating fallbacks), so a lookup only indexes.
+//!   [`Dataplane::ingress_pick`] is its counterpart for Ingress requests
+//!   (the matching of `route`, no trace). The lookup tables use a cheap
+//!   word hasher, and `(namespace, name)` tables are asked with borrowed
+//!   strings.
 //! * HTTP front doors: Ingress (class and default class ING-1, precise /
 //!   one-label wildcard / host-less hosts ING-2, Exact and element-wise
 //!   Prefix paths with Exact-first and longest-prefix precedence ING-3/4,
@@ -46,9 +59,10 @@
 //!
 //! ## Not modelled (yet)
 //!
-//! * Backend selection beyond uniform random (iptables, nftables) and
-//!   round robin (IPVS, whatever `--ipvs-scheduler` says): `crate::balance`
-//!   will own the schedulers; IPVS weight 0 for graceful termination.
+//! * IPVS weight 0 for graceful termination, connection close events for
+//!   the least-connection schedulers (every routed connection stays
+//!   active), and the schedulers svcroute does not model (`lblc`, `lblcr`,
+//!   `fo`, `ovf`, `twos`: picked as `rr`, rendered under their name).
 //! * Regular-expression matches of HTTPRoute, ingress-nginx regex/rewrite
 //!   locations, HTTPRoute filters and ReferenceGrants.
 //!
@@ -87,27 +101,31 @@ mod compile;
 mod http;
 mod patch;
 mod render;
+mod resolve;
 mod route;
 mod state;
+mod table_hash;
 mod types;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 pub use render::render;
 pub use state::RouteState;
 pub use types::{
-    Decision, Destination, GatewayRequest, Hop, HttpAnswer, IngressMatch, IngressRequest,
+    Decision, Destination, GatewayRequest, Hop, HttpAnswer, HttpPick, IngressMatch, IngressRequest,
     Masquerade, Millis, Outcome, PacketFate, Pick, Protocol, Render, Request, RouteError,
     RouteMatch, Source, TlsTermination, endpoint_string,
 };
 
 use crate::api::Protocol as L4;
+use crate::balance::IpvsScheduler;
+use crate::balance::kube::ChainTable;
 use crate::cluster::{Cluster, DetectLocalMode, ProxyMode};
 use crate::ipam::{IpFamily, IpNet};
+use table_hash::FastMap;
 
 /// The compiled routing tables of one cluster for one kube-proxy mode. See
 /// the [module documentation](self).
@@ -131,34 +149,42 @@ pub struct Dataplane {
     /// `--nodeport-addresses` CIDRs (`None`: the mode's default).
     node_port_cidrs: Option<Vec<IpNet>>,
     detect_local: DetectLocalMode,
+    /// `--ipvs-scheduler` as configured (rendered as written).
     ipvs_scheduler: String,
+    /// The scheduler IPVS picks with (`rr` for names svcroute does not model).
+    scheduler: IpvsScheduler,
+    /// iptables chain thresholds for every endpoint-set size (KP-16).
+    chains: ChainTable,
     nodes: Vec<NodeInfo>,
-    node_by_name: HashMap<String, usize>,
+    node_by_name: FastMap<String, usize>,
     /// Every node InternalIP → node.
-    node_by_ip: HashMap<IpAddr, usize>,
-    pods: HashMap<(String, String), PodInfo>,
+    node_by_ip: FastMap<IpAddr, usize>,
+    pods: FastMap<(String, String), PodInfo>,
     services: Vec<SvcInfo>,
-    service_by_name: HashMap<(String, String), usize>,
+    service_by_name: FastMap<(String, String), usize>,
     ports: Vec<PortInfo>,
     /// (VIP, port, protocol) → (port index, kind): cluster IPs, externalIPs, VIP LB IPs.
-    vips: HashMap<(IpAddr, u16, L4), (usize, FrontKind)>,
+    vips: FastMap<(IpAddr, u16, L4), (usize, FrontKind)>,
     /// Every captured VIP address → its kind and how many Service ports
     /// use it (for port-not-exposed).
-    vip_addrs: HashMap<IpAddr, (FrontKind, u32)>,
+    vip_addrs: FastMap<IpAddr, (FrontKind, u32)>,
     /// LB ingress IPs kube-proxy leaves alone (ipMode Proxy).
-    lb_proxy_addrs: HashMap<IpAddr, usize>,
+    lb_proxy_addrs: FastMap<IpAddr, usize>,
     /// (node address, nodePort, protocol) → port index.
-    node_ports: HashMap<(IpAddr, u16, L4), usize>,
+    node_ports: FastMap<(IpAddr, u16, L4), usize>,
     /// nodePort numbers per protocol and family (for localhost NodePorts).
-    node_port_numbers: HashMap<(u16, L4, IpFamily), usize>,
+    node_port_numbers: FastMap<(u16, L4, IpFamily), usize>,
     /// healthCheckNodePort → Service.
-    health_checks: HashMap<u16, usize>,
+    health_checks: FastMap<u16, usize>,
     /// (namespace, EndpointSlice) → the Service it was read for.
-    slice_owner: HashMap<(String, String), String>,
+    slice_owner: FastMap<(String, String), String>,
     /// Services replaced or removed by [`Dataplane::patch`], still in the arena.
     dead_services: usize,
     ingress: http::IngressTable,
     gateways: http::GatewayTable,
+    /// The cluster DNS the sources resolve names with (`None` when the
+    /// cluster's domain is not a legal zone).
+    dns: Option<crate::dns::Dns>,
 }
 
 /// What kind of external front door a VIP is.
@@ -202,7 +228,8 @@ enum SvcKind {
     /// Has cluster IPs.
     Proxied,
     Headless,
-    ExternalName(String),
+    /// Answered by the cluster DNS with a CNAME.
+    ExternalName,
 }
 
 #[derive(Debug, Clone)]
@@ -210,7 +237,6 @@ struct SvcInfo {
     namespace: String,
     name: String,
     kind: SvcKind,
-    cluster_ips: Vec<IpAddr>,
     etp_local: bool,
     itp_local: bool,
     externally_accessible: bool,
@@ -218,8 +244,6 @@ struct SvcInfo {
     /// Effective loadBalancerSourceRanges (empty: no filter).
     source_ranges: Vec<IpNet>,
     ports: Vec<usize>,
-    /// For DNS of headless Services: endpoint addresses that are ready.
-    dns_endpoints: Vec<IpAddr>,
     /// The index entries this Service asked for (removed on patch).
     keys: Vec<IndexKey>,
     /// Names of the EndpointSlices read for it.
@@ -257,6 +281,9 @@ struct PortInfo {
     node_port: Option<u16>,
     /// Sorted by the `ip:port` string.
     eps: Vec<Ep>,
+    /// Identifies `eps` (addresses, conditions, nodes, hints) across
+    /// recompiles: IPVS scheduler state is kept while it holds.
+    fingerprint: u64,
     /// Stable affinity scope of this Service port (iptables/nftables).
     scope: u64,
     /// Stable affinity scope of the IPVS virtual server of the cluster IP.
@@ -277,12 +304,12 @@ struct Sets {
     /// `cluster` is the terminating fallback (KP-11).
     fallback: bool,
     /// KP-6: every ready endpoint has node hints; node → endpoints hinted for it.
-    by_node: HashMap<String, Vec<u32>>,
+    by_node: FastMap<String, Vec<u32>>,
     /// KP-6: every ready endpoint has zone hints; zone → endpoints hinted for it.
-    by_zone: HashMap<String, Vec<u32>>,
+    by_zone: FastMap<String, Vec<u32>>,
     /// KP-4.2: node → its local endpoints (ready, else serving-terminating),
     /// and whether that is the fallback.
-    local: HashMap<String, (Vec<u32>, bool)>,
+    local: FastMap<String, (Vec<u32>, bool)>,
 }
 
 impl Dataplane {

@@ -79,6 +79,9 @@ impl Dataplane {
                 _ => {}
             }
         }
+        if let Some(dns) = &mut self.dns {
+            dns.update(cluster, changes);
+        }
         for (ns, name) in services {
             self.remove_service(&ns, &name);
             let key = ObjectKey {

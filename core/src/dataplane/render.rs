@@ -1,9 +1,13 @@
-//! How kube-proxy writes an endpoint set (rules KP-16, KP-17, KP-18).
-//! A small local renderer: `crate::balance` will own the shared chains.
+//! How kube-proxy writes an endpoint set (rules KP-16, KP-17, KP-18): the
+//! renderings of [`crate::balance::kube`] in the dataplane's vocabulary. The
+//! picks use the same chains ([`crate::balance::kube::pick_chain`],
+//! [`crate::balance::kube::pick_numgen`], [`crate::balance::Ipvs`]), so what
+//! is printed is what is picked.
 
 use std::net::SocketAddr;
 
 use super::Render;
+use crate::balance::{IpvsScheduler, kube};
 use crate::cluster::ProxyMode;
 
 /// Renders the (already `ip:port`-sorted) endpoint set for `mode`.
@@ -20,25 +24,30 @@ use crate::cluster::ProxyMode;
 /// }
 /// ```
 pub fn render(mode: ProxyMode, endpoints: &[SocketAddr], ipvs_scheduler: &str) -> Render {
-    let order: Vec<String> = endpoints.iter().map(ToString::to_string).collect();
+    let keys: Vec<String> = endpoints.iter().map(ToString::to_string).collect();
     match mode {
         ProxyMode::Iptables => {
-            let n = order.len();
-            let probabilities = (0..n)
-                .map(|i| (i + 1 < n).then(|| format!("{:.10}", 1.0 / (n - i) as f64)))
-                .collect();
+            let r = kube::render_iptables(&keys);
             Render::Iptables {
-                endpoint_order: order,
-                probabilities,
+                endpoint_order: r.endpoint_order,
+                probabilities: r.probabilities,
             }
         }
-        ProxyMode::Nftables => Render::Nftables {
-            numgen_mod: order.len(),
-            vmap_order: order,
-        },
-        ProxyMode::Ipvs => Render::Ipvs {
-            scheduler: ipvs_scheduler.to_owned(),
-            real_server_weights: order.into_iter().map(|e| (e, 1)).collect(),
-        },
+        ProxyMode::Nftables => {
+            let r = kube::render_nftables(&keys);
+            Render::Nftables {
+                numgen_mod: r.numgen_mod,
+                vmap_order: r.vmap_order,
+            }
+        }
+        ProxyMode::Ipvs => {
+            let sched = IpvsScheduler::parse(ipvs_scheduler).unwrap_or_default();
+            let r = kube::render_ipvs(&keys, &[], sched);
+            Render::Ipvs {
+                // The configured name, even one svcroute schedules as rr.
+                scheduler: ipvs_scheduler.to_owned(),
+                real_server_weights: r.real_server_weights,
+            }
+        }
     }
 }

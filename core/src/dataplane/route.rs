@@ -5,9 +5,11 @@ use std::net::{IpAddr, SocketAddr};
 use super::state::stable_hash;
 use super::{
     Dataplane, Decision, Destination, FrontKind, Masquerade, Millis, Outcome, PacketFate, Pick,
-    PortInfo, Request, RouteError, RouteState, Source, SvcKind, render,
+    PortInfo, Request, RouteError, RouteState, Source, render,
 };
 use crate::api::Protocol as L4;
+use crate::balance::kube::{pick_chain, pick_numgen};
+use crate::balance::{FlowKey, proto};
 use crate::cluster::{DetectLocalMode, ProxyMode};
 use crate::ipam::IpFamily;
 
@@ -95,65 +97,10 @@ impl Dataplane {
             Destination::HttpRoute(r) => return self.route_gateway(r, state, d),
             Destination::Ip(a) => *a,
             Destination::Dns { name, port, family } => {
-                let ns = match &req.source {
-                    Source::Pod { namespace, .. } => Some(namespace.as_str()),
-                    _ => None,
-                };
-                let Some(svc_idx) = self.resolve(name, ns, &mut d) else {
-                    d.hop(Some("KP-2"), format!("{name}: NXDOMAIN"));
-                    d.end(Outcome::NoSuchService, None);
-                    return Ok(d);
-                };
-                let svc = &self.services[svc_idx];
-                d.service = Some(format!("{}/{}", svc.namespace, svc.name));
-                let answers: Vec<IpAddr> = match &svc.kind {
-                    SvcKind::ExternalName(target) => {
-                        d.hop(Some("KP-1"), format!("ExternalName: CNAME {target}"));
-                        d.cname = Some(target.clone());
-                        d.end(Outcome::Cname, None);
-                        return Ok(d);
-                    }
-                    SvcKind::Headless => svc.dns_endpoints.clone(),
-                    SvcKind::Proxied => svc.cluster_ips.clone(),
-                };
-                d.dns_answers = answers.clone();
-                let fam = family.unwrap_or_else(|| {
-                    if answers.iter().any(IpAddr::is_ipv4) {
-                        IpFamily::V4
-                    } else {
-                        IpFamily::V6
-                    }
-                });
-                let of_family: Vec<IpAddr> = answers
-                    .iter()
-                    .copied()
-                    .filter(|ip| IpFamily::of(ip) == fam)
-                    .collect();
-                if matches!(svc.kind, SvcKind::Headless) {
-                    d.hop(
-                        Some("KP-1"),
-                        "headless Service: no proxy rules; the client dials a pod IP",
-                    );
-                    let mut eps: Vec<SocketAddr> = of_family
-                        .iter()
-                        .map(|ip| SocketAddr::new(*ip, *port))
-                        .collect();
-                    eps.sort_by_key(ToString::to_string);
-                    if eps.is_empty() {
-                        d.end(Outcome::NoSuchService, None);
-                        return Ok(d);
-                    }
-                    d.chosen = Some(eps[state.below(eps.len())]);
-                    d.endpoints = eps;
-                    d.end(Outcome::Direct, None);
-                    return Ok(d);
+                match self.resolve_destination(&req.source, name, *port, *family, state, &mut d) {
+                    Some(addr) => addr,
+                    None => return Ok(d),
                 }
-                let Some(ip) = of_family.first() else {
-                    d.hop(Some("KP-2"), format!("no {} address", fam.as_str()));
-                    d.end(Outcome::NoSuchService, None);
-                    return Ok(d);
-                };
-                SocketAddr::new(*ip, *port)
             }
         };
         let src = self.source(&req.source, &dest, req.protocol.l4())?;
@@ -223,14 +170,10 @@ impl Dataplane {
                 .any(|&i| p.eps[i as usize].addr == ep)
                 .then_some(ep)
         });
-        let ep = remembered.unwrap_or_else(|| {
-            let i = if self.mode == ProxyMode::Ipvs {
-                state.round_robin(node_hash, scope, set.len())
-            } else {
-                state.below(set.len())
-            };
-            p.eps[set[i] as usize].addr
-        });
+        let ep = match remembered {
+            Some(ep) => ep,
+            None => self.schedule(p, set, (node_hash, scope), client, dest, state, now),
+        };
         if svc.affinity_timeout.is_some() {
             state.remember(key, ep, now);
         }
@@ -414,7 +357,7 @@ impl Dataplane {
                 ),
             );
             return if kind == FrontKind::ClusterIp {
-                self.internal(src, pidx, state, now, d)
+                self.internal(src, dest, pidx, state, now, d)
             } else {
                 self.external(src, dest, pidx, kind, false, state, now, d)
             };
@@ -671,6 +614,7 @@ impl Dataplane {
     fn internal(
         &self,
         src: Src,
+        dest: SocketAddr,
         pidx: usize,
         state: &mut RouteState,
         now: Millis,
@@ -734,7 +678,7 @@ impl Dataplane {
             ProxyMode::Ipvs => p.cluster_vs,
             _ => p.scope,
         };
-        self.forward(&src, p, chosen, masq, scope, state, now, d)
+        self.forward(&src, dest, p, chosen, masq, scope, state, now, d)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -852,13 +796,53 @@ impl Dataplane {
             ]),
             _ => p.scope,
         };
-        self.forward(&src, p, chosen, masq, scope, state, now, d)
+        self.forward(&src, dest, p, chosen, masq, scope, state, now, d)
+    }
+
+    /// KP-16..KP-18: the endpoint of `set` (indices into `p.eps`, in
+    /// endpoint order) the kernel gives a new connection in this mode: the
+    /// iptables probability chain, the nftables `numgen`, or the IPVS
+    /// scheduler of virtual server `vs` on its node. `set` is not empty.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn schedule(
+        &self,
+        p: &PortInfo,
+        set: &[u32],
+        vs: (u64, u64),
+        client: IpAddr,
+        dest: SocketAddr,
+        state: &mut RouteState,
+        now: Millis,
+    ) -> SocketAddr {
+        let k = match self.mode {
+            ProxyMode::Iptables => pick_chain(self.chains.chain(set.len()), state.rng()),
+            ProxyMode::Nftables => pick_numgen(set.len(), state.rng()),
+            ProxyMode::Ipvs => {
+                let proto = match p.protocol {
+                    L4::UDP => proto::UDP,
+                    L4::SCTP => proto::SCTP,
+                    _ => proto::TCP,
+                };
+                let flow = FlowKey::new(client, 0, dest.ip(), dest.port(), proto);
+                let eps = set.iter().map(|&i| p.eps[i as usize].addr);
+                // Which set of this port it is (per node, the set is fixed
+                // by the endpoint list and the node's name and zone).
+                let fp = p.fingerprint
+                    ^ crate::balance::hash::mix64(set.len() as u64, u64::from(set[0]), 0);
+                state
+                    .ipvs_pick(vs, self.scheduler, fp, eps, flow, now)
+                    .unwrap_or(0)
+            }
+        };
+        p.eps[set[k.min(set.len() - 1)] as usize].addr
     }
 
     #[allow(clippy::too_many_arguments)]
     fn forward(
         &self,
         src: &Src,
+        dest: SocketAddr,
         p: &PortInfo,
         chosen: Chosen,
         masq: bool,
@@ -908,14 +892,10 @@ impl Dataplane {
                 pick = Some(ep);
             }
         }
-        let pick = pick.unwrap_or_else(|| {
-            let i = if self.mode == ProxyMode::Ipvs {
-                state.round_robin(node_hash, scope, eps.len())
-            } else {
-                state.below(eps.len())
-            };
-            eps[i]
-        });
+        let pick = match pick {
+            Some(ep) => ep,
+            None => self.schedule(p, chosen.set, (node_hash, scope), src.ip, dest, state, now),
+        };
         if svc.affinity_timeout.is_some() {
             state.remember((node_hash, scope, src.ip), pick, now);
         }
@@ -925,71 +905,5 @@ impl Dataplane {
         d.endpoints = eps;
         d.end(Outcome::Forward, None);
         d
-    }
-
-    /// A small resolver over Services (rule KP-2): the pod's search list
-    /// `<ns>.svc.<zone> svc.<zone> <zone>` with ndots 5. Returns the Service
-    /// whose name answered. To be replaced by `crate::dns`.
-    fn resolve(&self, name: &str, ns: Option<&str>, d: &mut Decision) -> Option<usize> {
-        let lower = name.to_ascii_lowercase();
-        let absolute = lower.ends_with('.');
-        let bare = lower.trim_end_matches('.');
-        if bare.is_empty() {
-            return None;
-        }
-        let zone = &self.cluster_domain;
-        let mut candidates: Vec<String> = Vec::new();
-        match ns {
-            Some(ns) if !absolute => {
-                let search = [
-                    format!("{ns}.svc.{zone}"),
-                    format!("svc.{zone}"),
-                    zone.clone(),
-                ];
-                let dots = bare.matches('.').count();
-                if dots >= 5 {
-                    candidates.push(bare.to_owned());
-                }
-                candidates.extend(search.iter().map(|s| format!("{bare}.{s}")));
-                if dots < 5 {
-                    candidates.push(bare.to_owned());
-                }
-            }
-            _ => candidates.push(bare.to_owned()),
-        }
-        let mut tried: Vec<String> = Vec::new();
-        for c in candidates {
-            let found = c
-                .strip_suffix(&format!(".svc.{zone}"))
-                .and_then(|rest| rest.split_once('.'))
-                .filter(|(_, svc_ns)| !svc_ns.contains('.'))
-                .and_then(|(svc, svc_ns)| {
-                    self.service_by_name
-                        .get(&(svc_ns.to_owned(), svc.to_owned()))
-                        .copied()
-                });
-            let Some(idx) = found else {
-                tried.push(format!("{c}. NXDOMAIN"));
-                continue;
-            };
-            let s = &self.services[idx];
-            let has_answer = match s.kind {
-                SvcKind::ExternalName(_) => true,
-                SvcKind::Headless => !s.dns_endpoints.is_empty(),
-                SvcKind::Proxied => !s.cluster_ips.is_empty(),
-            };
-            if has_answer {
-                if !tried.is_empty() {
-                    d.hop(Some("KP-2"), format!("tried {}", tried.join(", ")));
-                }
-                d.hop(Some("KP-2"), format!("{name} → {c}."));
-                return Some(idx);
-            }
-            tried.push(format!("{c}. NODATA"));
-        }
-        if !tried.is_empty() {
-            d.hop(Some("KP-2"), format!("tried {}", tried.join(", ")));
-        }
-        None
     }
 }

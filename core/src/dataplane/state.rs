@@ -1,10 +1,12 @@
 //! Per-pick state, owned by the caller: ClientIP affinity memory (rule
-//! KP-19), IPVS round-robin cursors and the seeded random source.
+//! KP-19), the IPVS virtual servers' scheduler state (KP-18) and the seeded
+//! random source of the iptables and nftables picks (KP-16, KP-17).
 
-use std::collections::HashMap;
+use super::table_hash::FastMap;
 use std::net::{IpAddr, SocketAddr};
 
 use super::Millis;
+use crate::balance::{Backend, Balancer, Event, FlowKey, Ipvs, IpvsScheduler, Request, Rng};
 
 /// The state that changes with every pick. A [`Dataplane`](super::Dataplane)
 /// is immutable and shareable; this is what a caller keeps beside it (one per
@@ -18,11 +20,19 @@ use super::Millis;
 /// ```
 #[derive(Debug, Clone)]
 pub struct RouteState {
-    rng: u64,
+    rng: Rng,
     /// (node, scope, client) → (endpoint, last seen).
-    affinity: HashMap<(u64, u64, IpAddr), (SocketAddr, Millis)>,
-    /// (node, virtual server) → next index.
-    cursors: HashMap<(u64, u64), usize>,
+    affinity: FastMap<(u64, u64, IpAddr), (SocketAddr, Millis)>,
+    /// (node, virtual server) → the kernel's scheduler state for it.
+    ipvs: FastMap<(u64, u64), VirtualServer>,
+}
+
+/// One IPVS virtual server on one node: its real servers (identified by a
+/// fingerprint of the endpoint set) and the scheduler over them.
+#[derive(Debug, Clone)]
+struct VirtualServer {
+    fingerprint: u64,
+    lb: Ipvs,
 }
 
 impl RouteState {
@@ -34,9 +44,9 @@ impl RouteState {
     /// ```
     pub fn new(seed: u64) -> RouteState {
         RouteState {
-            rng: seed ^ 0x9e37_79b9_7f4a_7c15,
-            affinity: HashMap::new(),
-            cursors: HashMap::new(),
+            rng: Rng::new(seed),
+            affinity: FastMap::default(),
+            ipvs: FastMap::default(),
         }
     }
 
@@ -60,31 +70,61 @@ impl RouteState {
         self.affinity.clear();
     }
 
-    /// splitmix64.
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+    /// The random source of iptables and nftables picks.
+    pub(crate) fn rng(&mut self) -> &mut Rng {
+        &mut self.rng
     }
 
-    /// A uniform index below `n` (`n > 0`).
+    /// A uniform index below `n` (0 when `n == 0`).
     pub(crate) fn below(&mut self, n: usize) -> usize {
-        if n <= 1 {
-            return 0;
-        }
-        (self.next_u64() % n as u64) as usize
+        self.rng.below(n as u64) as usize
     }
 
-    pub(crate) fn round_robin(&mut self, node: u64, vs: u64, n: usize) -> usize {
-        if n == 0 {
-            return 0;
-        }
-        let c = self.cursors.entry((node, vs)).or_insert(0);
-        let i = *c % n;
-        *c = c.wrapping_add(1);
-        i
+    /// KP-18: the real server the kernel's `scheduler` gives a new
+    /// connection of `flow` on virtual server `vs` (node, scope), whose real
+    /// servers are `eps` (weight 1 each, as kube-proxy writes them), known
+    /// by `fingerprint`. The scheduler state is rebuilt only when the
+    /// fingerprint changed (counters carry over by address); a steady set
+    /// allocates nothing. Returns the position in `eps`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn ipvs_pick<I>(
+        &mut self,
+        vs: (u64, u64),
+        scheduler: IpvsScheduler,
+        fp: u64,
+        eps: I,
+        flow: FlowKey,
+        now: Millis,
+    ) -> Option<usize>
+    where
+        I: Iterator<Item = SocketAddr> + Clone,
+    {
+        let backends = || -> Vec<Backend> {
+            eps.clone()
+                .map(|e| Backend::new(e.to_string(), 1))
+                .collect()
+        };
+        let server = match self.ipvs.entry(vs) {
+            std::collections::hash_map::Entry::Occupied(o) => {
+                let server = o.into_mut();
+                if server.lb.scheduler() != scheduler {
+                    server.lb = Ipvs::new(&backends(), scheduler, self.rng.next_u64());
+                    server.fingerprint = fp;
+                } else if server.fingerprint != fp {
+                    // Weights are all 1: set_backends cannot fail.
+                    let _ = server.lb.set_backends(&backends());
+                    server.fingerprint = fp;
+                }
+                server
+            }
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(VirtualServer {
+                fingerprint: fp,
+                lb: Ipvs::new(&backends(), scheduler, self.rng.next_u64()),
+            }),
+        };
+        let i = server.lb.pick(&Request::flow(flow).at(now.0))?;
+        server.lb.observe(Event::Opened(i));
+        Some(i)
     }
 
     /// The remembered endpoint if it was seen within `timeout`.

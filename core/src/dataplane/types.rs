@@ -676,3 +676,20 @@ pub enum Pick {
     /// [`Dataplane::route`](super::Dataplane::route).
     NotClusterIp,
 }
+
+/// What an Ingress controller does with one request, without the trace:
+/// the answer of [`Dataplane::ingress_pick`](super::Dataplane::ingress_pick).
+///
+/// ```
+/// use svcroute::dataplane::HttpPick;
+/// assert_ne!(HttpPick::Status(404), HttpPick::Status(503));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HttpPick {
+    /// Proxied to this endpoint of the backend Service (ING-6).
+    Endpoint(SocketAddr),
+    /// Answered by the controller: 404 when no rule and no defaultBackend
+    /// matched (ING-5), 503 when the backend has no ready endpoint or does
+    /// not exist (ING-6).
+    Status(u16),
+}

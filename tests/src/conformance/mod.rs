@@ -110,6 +110,11 @@ pub trait Handler {
         let _ = mutation;
         None
     }
+    /// Told the index of the step about to run (0-based, as the case lists
+    /// its steps), before any of the calls above. The default ignores it.
+    fn begin_step(&mut self, index: usize) {
+        let _ = index;
+    }
 }
 
 /// What a handler may need to know about the execution it serves.
@@ -135,6 +140,8 @@ pub struct Execution<'a> {
     /// The stateful handlers, built on first use (`Err` = the case's state
     /// could not be built: every later stateful step reports it).
     handlers: Option<Result<Vec<Box<dyn Handler>>, StepResult>>,
+    /// The index of the step being run (told to the handlers).
+    index: usize,
 }
 
 impl Execution<'_> {
@@ -143,6 +150,7 @@ impl Execution<'_> {
         let Some(map) = step.as_object() else {
             return StepResult::Fail(format!("step {index} is not an object"));
         };
+        self.index = index;
         if let Some(query) = map.get("query") {
             let expect = map.get("expect").unwrap_or(&Value::Null);
             let Some((kind, body)) = query.as_object().and_then(|q| q.iter().next()) else {
@@ -219,6 +227,7 @@ impl Execution<'_> {
             level: self.level,
             mode: self.mode,
         };
+        let index = self.index;
         let built = self.handlers.get_or_insert_with(|| {
             let alloc = allocation::State::new(config, objects)?;
             let cluster = cluster::State::new(config, objects)?;
@@ -231,7 +240,11 @@ impl Execution<'_> {
                 Box::new(route),
             ])
         });
-        built.as_mut().map_err(|e| e.clone())
+        let handlers = built.as_mut().map_err(|e| e.clone())?;
+        for handler in handlers.iter_mut() {
+            handler.begin_step(index);
+        }
+        Ok(handlers)
     }
 }
 
@@ -268,6 +281,7 @@ pub fn run_case(case: &Value, level: Level) -> StepResult {
             mode,
             level,
             handlers: None,
+            index: 0,
         };
         for (index, step) in steps.iter().enumerate() {
             let where_ = match mode {

@@ -6,9 +6,8 @@
 //! [`RouteState`] (affinity memory survives recompiles, as kernel state
 //! survives a kube-proxy sync) and the backend chosen by every `route` step.
 //!
-//! Step indices: the runner does not pass them to handlers, so the handler
-//! counts the steps that reach it (every `route` query, `apply`, `delete`
-//! and `mutate`). In the routing suites every step reaches it.
+//! Step indices (for `sameAsStep` and `mutate`'s step references) are the
+//! case's own, told by the runner through [`Handler::begin_step`].
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -33,7 +32,7 @@ pub struct State {
     built: Result<(Cluster, Dataplane), String>,
     /// Affinity memory and the seeded random source.
     state: RouteState,
-    /// The index of the next step.
+    /// The index of the step being run (from the runner).
     step: usize,
     /// Backend chosen by each `route` step, by step index.
     chosen: HashMap<usize, SocketAddr>,
@@ -485,7 +484,6 @@ impl Handler for State {
         match kind {
             "route" => {
                 let index = self.step;
-                self.step += 1;
                 Some(self.route(index, query, expect))
             }
             _ => None,
@@ -493,7 +491,6 @@ impl Handler for State {
     }
 
     fn apply(&mut self, objects: &[Value]) -> StepResult {
-        self.step += 1;
         let Ok((cluster, _)) = &mut self.built else {
             return StepResult::Pass; // reported by the route queries
         };
@@ -510,7 +507,6 @@ impl Handler for State {
     }
 
     fn delete(&mut self, refs: &[Value]) -> StepResult {
-        self.step += 1;
         let Ok((cluster, _)) = &mut self.built else {
             return StepResult::Pass;
         };
@@ -539,7 +535,10 @@ impl Handler for State {
 
     fn mutate(&mut self, mutation: &Value) -> Option<StepResult> {
         let index = self.step;
-        self.step += 1;
         Some(self.mutate_pod(index, mutation))
+    }
+
+    fn begin_step(&mut self, index: usize) {
+        self.step = index;
     }
 }

@@ -55,11 +55,18 @@ pub fn base() -> Vec<Value> {
 }
 
 pub fn cluster(objects: Vec<Value>) -> Cluster {
-    let mut c = Cluster::new(ClusterConfig {
-        bootstrap: false,
-        ..Default::default()
-    })
-    .expect("config");
+    cluster_with(
+        objects,
+        ClusterConfig {
+            bootstrap: false,
+            ..Default::default()
+        },
+    )
+}
+
+/// A cluster of `objects` under `config`.
+pub fn cluster_with(objects: Vec<Value>, config: ClusterConfig) -> Cluster {
+    let mut c = Cluster::new(config).expect("config");
     let objects: Vec<Object> = objects
         .into_iter()
         .map(|v| serde_json::from_value(v).expect("object"))

@@ -1,0 +1,107 @@
+//! DNS-name destinations go through the cluster DNS (`svcroute::dns`), kept
+//! up to date by `Dataplane::patch` (rule KP-2).
+
+mod route_common;
+
+use route_common::*;
+use serde_json::json;
+use svcroute::api::Object;
+use svcroute::cluster::ProxyMode;
+use svcroute::dataplane::{Dataplane, Destination, Outcome};
+
+fn dns(name: &str) -> Destination {
+    Destination::Dns {
+        name: name.into(),
+        port: 80,
+        family: None,
+    }
+}
+
+#[test]
+fn kp2_names_follow_patches() {
+    let mut objects = base();
+    objects.push(pod("shop", "api-1", "api", "node-b", "10.244.1.40", true));
+    let mut c = cluster(objects);
+    let mut dp = Dataplane::compile(&c, ProxyMode::Nftables);
+    let d = route(&dp, from_pod("shop/client-a"), dns("api"));
+    assert_eq!(d.outcome, Outcome::NoSuchService);
+    // glibc tried every search domain, then the name as written.
+    assert!(
+        d.trace
+            .iter()
+            .any(|h| h.detail.contains("api.shop.svc.cluster.local.")),
+        "{:?}",
+        d.trace
+    );
+
+    let svc: Object =
+        serde_json::from_value(service("shop", "api", "api", "10.96.0.40", json!({}))).unwrap();
+    let changes = c.apply(svc).unwrap();
+    dp.patch(&c, &changes);
+    let d = route(&dp, from_pod("shop/client-a"), dns("api"));
+    assert_eq!(d.outcome, Outcome::Forward);
+    assert_eq!(d.service.as_deref(), Some("shop/api"));
+    assert_eq!(d.chosen, Some("10.244.1.40:8080".parse().unwrap()));
+
+    let changes = c
+        .delete(&svcroute::api::ObjectKey {
+            kind: svcroute::api::Kind::Service,
+            namespace: Some("shop".into()),
+            name: "api".into(),
+        })
+        .unwrap();
+    dp.patch(&c, &changes);
+    assert_eq!(
+        route(&dp, from_pod("shop/client-a"), dns("api")).outcome,
+        Outcome::NoSuchService
+    );
+}
+
+#[test]
+fn kp2_other_namespaces_need_their_name_and_nodes_ask_as_written() {
+    let mut objects = base();
+    objects.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ops"}}));
+    objects.push(pod("ops", "mon-1", "mon", "node-b", "10.244.1.41", true));
+    objects.push(service("ops", "mon", "mon", "10.96.0.41", json!({})));
+    let dp = Dataplane::compile(&cluster(objects), ProxyMode::Iptables);
+    assert_eq!(
+        route(&dp, from_pod("shop/client-a"), dns("mon")).outcome,
+        Outcome::NoSuchService
+    );
+    let d = route(&dp, from_pod("shop/client-a"), dns("mon.ops"));
+    assert_eq!(d.outcome, Outcome::Forward);
+    assert_eq!(d.service.as_deref(), Some("ops/mon"));
+    // A node's resolver has no cluster search path.
+    let node = svcroute::dataplane::Source::Node("node-a".into());
+    assert_eq!(
+        route(&dp, node.clone(), dns("mon.ops")).outcome,
+        Outcome::NoSuchService
+    );
+    assert_eq!(
+        route(&dp, node, dns("mon.ops.svc.cluster.local")).outcome,
+        Outcome::Forward
+    );
+}
+
+#[test]
+fn kp1_headless_answers_are_dialled_directly() {
+    let mut objects = base();
+    objects.push(pod("shop", "db-0", "db", "node-b", "10.244.1.42", true));
+    objects.push(pod("shop", "db-1", "db", "node-c", "10.244.2.42", false));
+    objects.push(service(
+        "shop",
+        "db",
+        "db",
+        "None",
+        json!({"clusterIP": "None", "clusterIPs": ["None"]}),
+    ));
+    let dp = Dataplane::compile(&cluster(objects), ProxyMode::Ipvs);
+    let d = route(&dp, from_pod("shop/client-a"), dns("db"));
+    assert_eq!(d.outcome, Outcome::Direct);
+    // Only the ready endpoint is published (EP-3 readiness in DNS).
+    assert_eq!(
+        d.dns_answers,
+        ["10.244.1.42".parse::<std::net::IpAddr>().unwrap()]
+    );
+    assert_eq!(d.chosen, Some("10.244.1.42:80".parse().unwrap()));
+}
