@@ -34,6 +34,7 @@
 //!   pool: [192.0.2.0/28]               # --lb-pool: MetalLB-style addresses
 //!   cloud: aws                         # --cloud aws: ELB hostnames, as EKS gives them
 //!   region: eu-west-1                  # --region (default us-east-1)
+//!   # or, as the C and WASM loaders say it: aws: {region: eu-west-1}
 //! ```
 
 use std::net::IpAddr;
@@ -100,6 +101,21 @@ pub struct LoadBalancerSettings {
     pub cloud: Option<String>,
     /// `--region` of the cloud (`us-east-1` by default).
     pub region: Option<String>,
+    /// `aws: {region: R}`: the C and WASM loaders' spelling of `cloud: aws`.
+    pub aws: Option<AwsSettings>,
+}
+
+/// `loadBalancer.aws`, as the C and WASM loaders spell it.
+///
+/// ```
+/// let a: svcroute_cli::config::AwsSettings = serde_json::from_str(r#"{"region": "eu-west-1"}"#).unwrap();
+/// assert_eq!(a.region.as_deref(), Some("eu-west-1"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AwsSettings {
+    /// The region (`us-east-1` by default).
+    pub region: Option<String>,
 }
 
 impl LoadBalancerSettings {
@@ -114,6 +130,20 @@ impl LoadBalancerSettings {
     /// assert!(l.provider().unwrap_err().starts_with("loadBalancer.cloud: "));
     /// ```
     pub fn provider(&self) -> Result<LoadBalancerProvider, String> {
+        if let Some(aws) = &self.aws {
+            if self.pool.is_some() || self.cloud.is_some() || self.region.is_some() {
+                return Err(
+                    "loadBalancer.aws: give either aws: {region: R} or cloud: aws, region: R, alone"
+                        .to_owned(),
+                );
+            }
+            return Ok(match &aws.region {
+                Some(region) => LoadBalancerProvider::Aws {
+                    region: region.clone(),
+                },
+                None => LoadBalancerProvider::aws(),
+            });
+        }
         match (&self.pool, self.cloud.as_deref()) {
             (Some(_), Some(_)) => {
                 Err("loadBalancer: an address pool and a cloud exclude each other".to_owned())
@@ -562,5 +592,40 @@ mod tests {
         };
         let e = cluster_config(Some(("c.yaml", &s)), &[], &mut notices).unwrap_err();
         assert!(e.message().contains("proxy.mode"), "{e}");
+    }
+
+    // The loadBalancer section: none by default, a pool, or AWS in either
+    // spelling; a wrong combination names the key.
+    #[test]
+    fn load_balancer_settings() {
+        let read = |text: &str| {
+            let src = Source {
+                name: "c.yaml".into(),
+                text: text.into(),
+            };
+            let s = Settings::read(&src).unwrap();
+            let mut notices = Vec::new();
+            cluster_config(Some(("c.yaml", &s)), &[], &mut notices).map(|c| c.load_balancer)
+        };
+        assert_eq!(read("{}").unwrap(), LoadBalancerProvider::None);
+        assert!(matches!(
+            read("loadBalancer: {pool: [192.0.2.0/28]}").unwrap(),
+            LoadBalancerProvider::Pool(p) if p[0].to_string() == "192.0.2.0/28"
+        ));
+        let eu = LoadBalancerProvider::Aws {
+            region: "eu-west-1".into(),
+        };
+        assert_eq!(
+            read("loadBalancer: {cloud: aws, region: eu-west-1}").unwrap(),
+            eu
+        );
+        assert_eq!(
+            read("loadBalancer: {aws: {region: eu-west-1}}").unwrap(),
+            eu
+        );
+        let e = read("loadBalancer: {pool: [192.0.2.0/28], cloud: aws}").unwrap_err();
+        assert!(e.message().starts_with("c.yaml: loadBalancer: "), "{e}");
+        let e = read("loadBalancer: {cloud: gcp}").unwrap_err();
+        assert!(e.message().contains("unknown cloud `gcp`"), "{e}");
     }
 }

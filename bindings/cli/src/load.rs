@@ -230,6 +230,7 @@ fn flags_over(ctx: &Context<'_>, settings: &mut Option<(String, Settings)>) {
         pool: (!g.lb_pool.is_empty()).then(|| g.lb_pool.clone()),
         cloud: g.cloud.clone(),
         region: g.region.clone(),
+        aws: None,
     });
 }
 
