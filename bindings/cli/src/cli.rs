@@ -100,6 +100,51 @@ pub struct GlobalArgs {
     )]
     pub selector: Option<String>,
 
+    /// Nodes to schedule on when the input has none: svcroute adds this
+    /// many default nodes (`node-1` … in zones `zone-a`, `zone-b`,
+    /// `zone-c`) and says so [default: 3]. Used only when the input holds
+    /// workloads or pods to place
+    #[arg(long, value_name = "N", global = true, help_heading = "Cluster")]
+    pub nodes: Option<usize>,
+
+    /// Make a pod not ready after loading, as a failing readiness probe
+    /// does: `pod/NAME`, `pod/NS/NAME` or `NAME` (in -n). Repeatable
+    #[arg(
+        long = "not-ready",
+        value_name = "POD",
+        global = true,
+        help_heading = "Cluster"
+    )]
+    pub not_ready: Vec<String>,
+
+    /// Make a pod terminating after loading, as `kubectl delete` does
+    /// during the grace period: `pod/NAME`, `pod/NS/NAME` or `NAME` (in
+    /// -n). Repeatable
+    #[arg(long, value_name = "POD", global = true, help_heading = "Cluster")]
+    pub terminating: Vec<String>,
+
+    /// Give LoadBalancer Services addresses from this block, as MetalLB
+    /// does (repeatable). Without --lb-pool or --cloud a LoadBalancer
+    /// Service stays `<pending>`, as in a cluster with no load-balancer
+    /// controller
+    #[arg(
+        long = "lb-pool",
+        value_name = "CIDR",
+        global = true,
+        help_heading = "Cluster"
+    )]
+    pub lb_pool: Vec<String>,
+
+    /// The cloud's load-balancer controller: `aws` gives LoadBalancer
+    /// Services an ELB hostname (as EKS does), reached on the nodes'
+    /// NodePort
+    #[arg(long, value_name = "CLOUD", global = true, help_heading = "Cluster")]
+    pub cloud: Option<String>,
+
+    /// The cloud region of the load-balancer hostnames [default: us-east-1]
+    #[arg(long, value_name = "REGION", global = true, help_heading = "Cluster")]
+    pub region: Option<String>,
+
     /// Output format (each command says which it supports; default: text)
     #[arg(
         short = 'o',

@@ -30,6 +30,11 @@
 //!   nodePortAddresses: [192.168.10.0/24]
 //!   ipvsScheduler: rr
 //!   detectLocalMode: ClusterCIDR
+//! loadBalancer:                        # none by default: LoadBalancers stay <pending>
+//!   pool: [192.0.2.0/28]               # --lb-pool: MetalLB-style addresses
+//!   cloud: aws                         # --cloud aws: ELB hostnames, as EKS gives them
+//!   region: eu-west-1                  # --region (default us-east-1)
+//!   # or, as the C and WASM loaders say it: aws: {region: eu-west-1}
 //! ```
 
 use std::net::IpAddr;
@@ -37,7 +42,7 @@ use std::net::IpAddr;
 use serde::Deserialize;
 use svcroute::ErrorKind;
 use svcroute::api::Object;
-use svcroute::cluster::{ClusterConfig, KubernetesServiceIp};
+use svcroute::cluster::{ClusterConfig, KubernetesServiceIp, LoadBalancerProvider};
 use svcroute::ipam::{IpFamily, IpNet};
 
 use crate::exit::CliError;
@@ -74,6 +79,103 @@ pub struct Settings {
     pub seed: Option<u64>,
     /// kube-proxy.
     pub proxy: Option<ProxySettings>,
+    /// The load-balancer controller (`--lb-pool`, `--cloud`, `--region`).
+    pub load_balancer: Option<LoadBalancerSettings>,
+}
+
+/// The `loadBalancer` section of a settings file: which load-balancer
+/// controller the cluster has. Nothing set: none (LoadBalancer Services
+/// stay `<pending>`); `pool` and `cloud` exclude each other.
+///
+/// ```
+/// let l: svcroute_cli::config::LoadBalancerSettings =
+///     serde_json::from_str(r#"{"cloud": "aws", "region": "eu-west-1"}"#).unwrap();
+/// assert_eq!(l.cloud.as_deref(), Some("aws"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoadBalancerSettings {
+    /// `--lb-pool`: address blocks handed out as MetalLB does.
+    pub pool: Option<Vec<String>>,
+    /// `--cloud`: `aws` (ELB hostnames, as EKS gives them).
+    pub cloud: Option<String>,
+    /// `--region` of the cloud (`us-east-1` by default).
+    pub region: Option<String>,
+    /// `aws: {region: R}`: the C and WASM loaders' spelling of `cloud: aws`.
+    pub aws: Option<AwsSettings>,
+}
+
+/// `loadBalancer.aws`, as the C and WASM loaders spell it.
+///
+/// ```
+/// let a: svcroute_cli::config::AwsSettings = serde_json::from_str(r#"{"region": "eu-west-1"}"#).unwrap();
+/// assert_eq!(a.region.as_deref(), Some("eu-west-1"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AwsSettings {
+    /// The region (`us-east-1` by default).
+    pub region: Option<String>,
+}
+
+impl LoadBalancerSettings {
+    /// The provider these settings describe; errors name the key.
+    ///
+    /// ```
+    /// use svcroute::cluster::LoadBalancerProvider;
+    /// use svcroute_cli::config::LoadBalancerSettings;
+    /// let l = LoadBalancerSettings { pool: Some(vec!["192.0.2.0/28".into()]), ..Default::default() };
+    /// assert!(matches!(l.provider().unwrap(), LoadBalancerProvider::Pool(p) if p.len() == 1));
+    /// let l = LoadBalancerSettings { cloud: Some("gcp".into()), ..Default::default() };
+    /// assert!(l.provider().unwrap_err().starts_with("loadBalancer.cloud: "));
+    /// ```
+    pub fn provider(&self) -> Result<LoadBalancerProvider, String> {
+        if let Some(aws) = &self.aws {
+            if self.pool.is_some() || self.cloud.is_some() || self.region.is_some() {
+                return Err(
+                    "loadBalancer.aws: give either aws: {region: R} or cloud: aws, region: R, alone"
+                        .to_owned(),
+                );
+            }
+            return Ok(match &aws.region {
+                Some(region) => LoadBalancerProvider::Aws {
+                    region: region.clone(),
+                },
+                None => LoadBalancerProvider::aws(),
+            });
+        }
+        match (&self.pool, self.cloud.as_deref()) {
+            (Some(_), Some(_)) => {
+                Err("loadBalancer: an address pool and a cloud exclude each other".to_owned())
+            }
+            (Some(pool), None) => {
+                if self.region.is_some() {
+                    return Err("loadBalancer.region: a region needs a cloud".to_owned());
+                }
+                let nets = pool
+                    .iter()
+                    .map(|s| {
+                        s.parse::<IpNet>()
+                            .map_err(|e| format!("loadBalancer.pool: {s}: {e}"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(LoadBalancerProvider::Pool(nets))
+            }
+            (None, Some("aws")) => Ok(match &self.region {
+                Some(region) => LoadBalancerProvider::Aws {
+                    region: region.clone(),
+                },
+                None => LoadBalancerProvider::aws(),
+            }),
+            (None, Some(other)) => Err(format!(
+                "loadBalancer.cloud: unknown cloud `{other}`; expected aws"
+            )),
+            (None, None) if self.region.is_some() => {
+                Err("loadBalancer.region: a region needs a cloud (--cloud aws)".to_owned())
+            }
+            (None, None) => Ok(LoadBalancerProvider::None),
+        }
+    }
 }
 
 /// The `proxy` section of a settings file.
@@ -164,6 +266,11 @@ impl Settings {
         }
         if let Some(seed) = self.seed {
             config.seed = seed;
+        }
+        if let Some(l) = &self.load_balancer {
+            config.load_balancer = l
+                .provider()
+                .map_err(|e| CliError::of_kind(ErrorKind::Invalid, format!("{file}: {e}")))?;
         }
         if let Some(p) = &self.proxy {
             if let Some(m) = &p.mode {
@@ -485,5 +592,40 @@ mod tests {
         };
         let e = cluster_config(Some(("c.yaml", &s)), &[], &mut notices).unwrap_err();
         assert!(e.message().contains("proxy.mode"), "{e}");
+    }
+
+    // The loadBalancer section: none by default, a pool, or AWS in either
+    // spelling; a wrong combination names the key.
+    #[test]
+    fn load_balancer_settings() {
+        let read = |text: &str| {
+            let src = Source {
+                name: "c.yaml".into(),
+                text: text.into(),
+            };
+            let s = Settings::read(&src).unwrap();
+            let mut notices = Vec::new();
+            cluster_config(Some(("c.yaml", &s)), &[], &mut notices).map(|c| c.load_balancer)
+        };
+        assert_eq!(read("{}").unwrap(), LoadBalancerProvider::None);
+        assert!(matches!(
+            read("loadBalancer: {pool: [192.0.2.0/28]}").unwrap(),
+            LoadBalancerProvider::Pool(p) if p[0].to_string() == "192.0.2.0/28"
+        ));
+        let eu = LoadBalancerProvider::Aws {
+            region: "eu-west-1".into(),
+        };
+        assert_eq!(
+            read("loadBalancer: {cloud: aws, region: eu-west-1}").unwrap(),
+            eu
+        );
+        assert_eq!(
+            read("loadBalancer: {aws: {region: eu-west-1}}").unwrap(),
+            eu
+        );
+        let e = read("loadBalancer: {pool: [192.0.2.0/28], cloud: aws}").unwrap_err();
+        assert!(e.message().starts_with("c.yaml: loadBalancer: "), "{e}");
+        let e = read("loadBalancer: {cloud: gcp}").unwrap_err();
+        assert!(e.message().contains("unknown cloud `gcp`"), "{e}");
     }
 }

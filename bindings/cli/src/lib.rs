@@ -15,10 +15,14 @@
 //! | [`input`] | reading `-f` files, directories and stdin |
 //! | [`load`] | the input folded into objects and a cluster; errors with file, document, object, field |
 //! | [`config`] | the one place that builds the `ClusterConfig`: `--config` and inference |
+//! | [`nodes`], [`namespaces`], [`pod_state`] | default nodes (`--nodes`), namespaces a real API server would refuse, `--not-ready`/`--terminating` |
+//! | [`summary`] | the one line on stderr after loading: read, generated, skipped (D1) |
 //! | [`output`] | printing values as JSON or YAML |
 //! | [`table`], [`age`] | kubectl's tables and its AGE column |
 //! | [`describe`], [`tabwriter`] | kubectl's describe layouts, aligned as Go's tabwriter does |
 //! | [`request`] | `--from`/`--to` of `route` and `simulate` (DECISIONS D15, D16) |
+//! | [`front_door`] | an outside client's way in to a LoadBalancer Service: pending, a pool VIP, an AWS ELB hostname to a node's NodePort |
+//! | [`alb`] | Ingresses of class `alb` under `--cloud aws`: the class, ALB hostnames, instance or ip targets |
 //! | [`via`] | `route --via port-forward` and `--via apiserver-proxy`: the paths around kube-proxy |
 //! | [`exit`] | exit codes (DECISIONS D5), [`exit::Outcome`] and [`exit::CliError`] |
 //!
@@ -51,16 +55,22 @@ use std::io::{Read, Write};
 use clap::Parser;
 
 pub mod age;
+pub mod alb;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod context;
 pub mod describe;
 pub mod exit;
+pub mod front_door;
 pub mod input;
 pub mod load;
+pub mod namespaces;
+pub mod nodes;
 pub mod output;
+pub mod pod_state;
 pub mod request;
+pub mod summary;
 pub mod table;
 pub mod tabwriter;
 pub mod via;

@@ -9,12 +9,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use svcroute::ErrorKind;
 use svcroute::api::{self, Object, ObjectKey, WatchEvent};
-use svcroute::cluster::{Cluster, ClusterConfig, ClusterError};
+use svcroute::cluster::{Cluster, ClusterConfig, ClusterError, LoadBalancerProvider};
 
-use crate::config::{self, Settings};
+use crate::config::{self, LoadBalancerSettings, Settings};
 use crate::context::Context;
 use crate::exit::CliError;
 use crate::input::{self, Source};
+use crate::summary::Summary;
+use crate::{alb, namespaces, nodes, pod_state};
 
 /// Where an object was read: the input's name, its document (0-based, as
 /// the core counts) and the line it starts on.
@@ -141,33 +143,6 @@ impl Input {
         })
     }
 
-    /// The D1 notice: `skipped 3 objects of kinds svcroute does not model:
-    /// ConfigMap (2), Secret (1)`; `None` when nothing was skipped.
-    ///
-    /// ```
-    /// let mut input = svcroute_cli::load::Input::default();
-    /// assert_eq!(input.skipped_notice(), None);
-    /// input.skipped.insert("Secret".into(), 2);
-    /// assert_eq!(input.skipped_notice().unwrap(),
-    ///            "skipped 2 objects of kinds svcroute does not model: Secret (2)");
-    /// ```
-    pub fn skipped_notice(&self) -> Option<String> {
-        if self.skipped.is_empty() {
-            return None;
-        }
-        let total: usize = self.skipped.values().sum();
-        let kinds: Vec<String> = self
-            .skipped
-            .iter()
-            .map(|(k, n)| format!("{k} ({n})"))
-            .collect();
-        Some(format!(
-            "skipped {total} object{} of kinds svcroute does not model: {}",
-            if total == 1 { "" } else { "s" },
-            kinds.join(", ")
-        ))
-    }
-
     /// A refused batch as an error naming, for each problem, the file and
     /// document the object came from, the object and the field.
     pub fn locate(&self, err: &ClusterError) -> CliError {
@@ -207,14 +182,11 @@ fn default_namespace(object: &mut Object, namespace: &str) {
     }
 }
 
-/// Loads every `-f` input, printing the D1 notice on stderr.
+/// Loads every `-f` input (the D1 count of skipped kinds is in
+/// [`Input::skipped`], said in the summary line of [`cluster`]).
 pub fn input(ctx: &mut Context<'_>) -> Result<Input, CliError> {
     let sources = ctx.sources()?;
-    let input = Input::from_sources(&sources, ctx.namespace())?;
-    if let Some(notice) = input.skipped_notice() {
-        writeln!(ctx.stderr, "{notice}")?;
-    }
-    Ok(input)
+    Input::from_sources(&sources, ctx.namespace())
 }
 
 /// The objects of the `-f` input (see [`Input`]).
@@ -225,13 +197,14 @@ pub fn objects(ctx: &mut Context<'_>) -> Result<Vec<Object>, CliError> {
 /// The cluster configuration for `input`: `--config`, then inference, each
 /// inference said on stderr.
 pub fn config_for(ctx: &mut Context<'_>, input: &Input) -> Result<ClusterConfig, CliError> {
-    let settings = match &ctx.global.config {
+    let mut settings = match &ctx.global.config {
         Some(path) => {
             let source = input::read_file(path)?;
             Some((source.name.clone(), Settings::read(&source)?))
         }
         None => None,
     };
+    flags_over(ctx, &mut settings);
     let mut notices = Vec::new();
     let config = config::cluster_config(
         settings.as_ref().map(|(f, s)| (f.as_str(), s)),
@@ -244,17 +217,78 @@ pub fn config_for(ctx: &mut Context<'_>, input: &Input) -> Result<ClusterConfig,
     Ok(config)
 }
 
-/// The cluster the `-f` input describes: it starts as a real cluster does
-/// (namespaces `default`, `kube-system`, `kube-public`, `kube-node-lease`
-/// and the `default/kubernetes` Service, DECISIONS D7), then takes every
-/// object in one atomic batch; the controllers settle (EndpointSlices).
+/// The cluster flags (`--lb-pool`, `--cloud`, `--region`) over the
+/// settings file's keys: a flag given replaces the file's whole
+/// `loadBalancer` section.
+fn flags_over(ctx: &Context<'_>, settings: &mut Option<(String, Settings)>) {
+    let g = ctx.global;
+    if g.lb_pool.is_empty() && g.cloud.is_none() && g.region.is_none() {
+        return;
+    }
+    let (_, s) = settings.get_or_insert_with(|| ("command line".to_owned(), Settings::default()));
+    s.load_balancer = Some(LoadBalancerSettings {
+        pool: (!g.lb_pool.is_empty()).then(|| g.lb_pool.clone()),
+        cloud: g.cloud.clone(),
+        region: g.region.clone(),
+        aws: None,
+    });
+}
+
+/// The cluster the `-f` input describes, as a real cluster would run it:
+/// it starts as a fresh cluster does (namespaces `default`, `kube-system`,
+/// `kube-public`, `kube-node-lease` and the `default/kubernetes` Service,
+/// DECISIONS D7), gets `--nodes` default nodes when the input has none and
+/// something to place ([`nodes`]), then takes every object in one atomic
+/// batch: the workload controllers make ReplicaSets and Pods, the
+/// scheduler places them, the endpoint controllers settle. Then
+/// `--not-ready` and `--terminating` ([`pod_state`]). On stderr: the
+/// inferred settings, the default nodes, a warning per namespace a real
+/// API server would refuse ([`namespaces`]), and one [`Summary`] line.
 pub fn cluster(ctx: &mut Context<'_>) -> Result<Cluster, CliError> {
     let input = input(ctx)?;
     let config = config_for(ctx, &input)?;
-    let mut cluster = Cluster::new(config).map_err(|e| CliError::from(svcroute::Error::from(e)))?;
-    cluster
+    for (ns, n) in namespaces::missing(&input.objects) {
+        writeln!(ctx.stderr, "{}", namespaces::warning(&ns, n))?;
+    }
+    let mut cluster =
+        Cluster::new(config.clone()).map_err(|e| CliError::from(svcroute::Error::from(e)))?;
+    if config.workloads && nodes::needs_default_nodes(&input.objects) {
+        let n = ctx.global.nodes.unwrap_or(nodes::DEFAULT_NODE_COUNT);
+        if n > 0 {
+            let defaults = nodes::default_nodes_for(n, &config);
+            cluster
+                .apply_batch(defaults.into_iter().map(Object::Node).collect())
+                .map_err(|e| CliError::from(svcroute::Error::from(e)))?;
+            writeln!(ctx.stderr, "{}", nodes::notice(n))?;
+        }
+    }
+    let changes = cluster
         .apply_batch(input.objects.clone())
         .map_err(|e| input.locate(&e))?;
+    let summary = Summary::of(&input.objects, &changes, &cluster, &input.skipped);
+    writeln!(ctx.stderr, "{summary}")?;
+    pod_state::apply(
+        &mut cluster,
+        &ctx.global.not_ready,
+        &ctx.global.terminating,
+        ctx.namespace(),
+    )?;
+    if let LoadBalancerProvider::Aws { region } = &config.load_balancer {
+        let writes = alb::controller_writes(&cluster, region);
+        if writes.iter().any(|o| matches!(o, Object::IngressClass(_))) {
+            writeln!(
+                ctx.stderr,
+                "no IngressClass \"{}\" in the input: added it (controller {}), as the AWS Load Balancer Controller's install does",
+                alb::CLASS,
+                alb::CONTROLLER
+            )?;
+        }
+        if !writes.is_empty() {
+            cluster
+                .apply_batch(writes)
+                .map_err(|e| CliError::from(svcroute::Error::from(e)))?;
+        }
+    }
     Ok(cluster)
 }
 

@@ -227,7 +227,8 @@ fn get_lists_services_like_kubectl() {
     );
     assert_eq!(
         stderr(&out),
-        "skipped 1 object of kinds svcroute does not model: ConfigMap (1)\n"
+        "read 13 objects (6 Pods, 3 Services, 2 Namespaces, 2 Nodes); \
+         skipped 1 object of kinds svcroute does not model (ConfigMap)\n"
     );
 }
 

@@ -103,7 +103,8 @@ fn unmodelled_kinds_are_one_notice_and_exit_0() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        "skipped 3 objects of kinds svcroute does not model: Role (1), Secret (2)\n"
+        "read 1 object (1 Service); \
+         skipped 3 objects of kinds svcroute does not model (Role, Secret ×2)\n"
     );
     assert!(
         stdout(&out).contains("web    ClusterIP   10.96.0.50"),
@@ -209,7 +210,8 @@ fn settings_from_config_and_from_the_dump() {
         stderr(&out),
         "inferred service CIDR 10.100.0.0/16 from default/kubernetes\n\
          inferred node CIDR mask /26 from the nodes' podCIDRs\n\
-         inferred cluster CIDR 192.168.0.0/16 from the nodes' podCIDRs\n"
+         inferred cluster CIDR 192.168.0.0/16 from the nodes' podCIDRs\n\
+         read 3 objects (2 Services, 1 Node)\n"
     );
     assert!(
         stdout(&out).contains("kubernetes   ClusterIP   10.100.0.1"),
@@ -233,7 +235,8 @@ fn settings_from_config_and_from_the_dump() {
         "json",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stderr(&out), "");
+    // Nothing inferred; the summary stays on stderr under -o json.
+    assert_eq!(stderr(&out), "read 3 objects (2 Services, 1 Node)\n");
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["answeredBy"], "web.default.svc.corp.example.");
     assert_eq!(

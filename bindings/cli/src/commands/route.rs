@@ -6,15 +6,20 @@
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
+use std::net::IpAddr;
+
+use svcroute::cluster::Cluster;
 use svcroute::dataplane::{
-    Dataplane, Decision, Masquerade, Millis, Outcome as Result_, Render, RouteState,
+    Dataplane, Decision, Destination, Hop, Masquerade, Millis, Outcome as Result_, PacketFate,
+    Render, Request, RouteState, Source,
 };
 
 use crate::cli::OutputFormat;
 use crate::context::Context;
 use crate::exit::{CliError, Outcome};
+use crate::front_door::{self, FrontDoor};
 use crate::request::QuestionArgs;
-use crate::{load, output, via};
+use crate::{alb, load, output, via};
 
 /// Flags of `svcroute route`.
 #[derive(Debug, Clone, Default, Args)]
@@ -23,6 +28,11 @@ Examples:
   svcroute route -f shop.yaml -n shop --from pod/frontend-5f6d8-lp2wd --to backend:80
   svcroute route -f shop.yaml --from 198.51.100.7@node-a --to 192.168.10.12:30080
   svcroute route -f shop.yaml -n shop --to backend:80 --via port-forward --from pod/x
+  svcroute route -f app.yaml --cloud aws --from 203.0.113.9 --to HOSTNAME:80
+
+An outside client (--from IP) reaches a LoadBalancer Service by its name or
+its load balancer's hostname: no address without --lb-pool or --cloud; a
+pool address routes as a VIP; an AWS hostname goes to a node's NodePort.
 
 Exit codes: 0 delivered (forward, direct, cname, HTTP < 400); 1 not delivered
 (reject, drop, unhandled, not captured, no such service, HTTP >= 400 from
@@ -92,9 +102,121 @@ pub fn run(args: &RouteArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError>
     let request = args.question.request(&cluster, &namespace)?;
     let dataplane = Dataplane::compile(&cluster, cluster.config().proxy.mode);
     let mut state = RouteState::new(args.seed);
-    let decision = dataplane
-        .route(&request, &mut state, now)
-        .map_err(|e| CliError::of_kind(e.kind(), e.to_string()))?;
+    let route = |request: &Request, state: &mut RouteState| {
+        dataplane
+            .route(request, state, now)
+            .map_err(|e| CliError::of_kind(e.kind(), e.to_string()))
+    };
+    let decision = match front_door_of(&cluster, &namespace, &request) {
+        (FrontDoor::Direct, _) => route(&request, &mut state)?,
+        (FrontDoor::Pending { service }, _) => {
+            front_door::pending(route(&request, &mut state)?, &service)
+        }
+        (FrontDoor::Address { service, to }, _) => {
+            let mut asked = request.clone();
+            asked.destination = Destination::Ip(to);
+            let hop = Hop {
+                rule: None,
+                detail: format!(
+                    "{} is the load-balancer address of {service} (status.loadBalancer.ingress)",
+                    to.ip()
+                ),
+            };
+            front_door::with_hops(route(&asked, &mut state)?, vec![hop])
+        }
+        (
+            FrontDoor::Alb {
+                ingress,
+                scheme,
+                target_type,
+            },
+            client,
+        ) => {
+            let mut asked = request.clone();
+            let host = match &mut asked.destination {
+                Destination::Ingress(r) => {
+                    r.controller = alb::CONTROLLER.to_owned();
+                    r.host.clone()
+                }
+                _ => String::new(),
+            };
+            let matched = route(&asked, &mut state)?;
+            let mut hops = vec![Hop {
+                rule: None,
+                detail: format!(
+                    "{host} is served by the ALB of Ingress {ingress} (class alb, scheme {scheme}, target type {target_type})"
+                ),
+            }];
+            let backend = matched.ingress_match.clone().and_then(|m| {
+                let (ns, name) = m.service.split_once('/')?;
+                let key = svcroute::api::ObjectKey {
+                    kind: svcroute::api::Kind::Service,
+                    namespace: Some(ns.to_owned()),
+                    name: name.to_owned(),
+                };
+                match cluster.get(&key) {
+                    Some(svcroute::api::Object::Service(s)) => Some((s.clone(), m.port?)),
+                    _ => None,
+                }
+            });
+            match (target_type, backend) {
+                ("instance", Some((svc, port))) => {
+                    hops.extend(matched.trace.iter().cloned());
+                    let elb = front_door::elb(&cluster, &svc, &host, port);
+                    let (sent, more) = elb.forward(client, args.seed);
+                    hops.extend(more.into_iter().skip(1));
+                    match sent {
+                        Some(sent) => {
+                            let mut d = front_door::with_hops(route(&sent, &mut state)?, hops);
+                            d.ingress_match = matched.ingress_match.clone();
+                            d
+                        }
+                        None => {
+                            let mut d = matched.clone();
+                            d.outcome = Result_::Http;
+                            d.http = Some(svcroute::dataplane::HttpAnswer {
+                                status: 503,
+                                body: String::new(),
+                            });
+                            d.packet_fate = None;
+                            hops.push(Hop {
+                                rule: None,
+                                detail: "target type instance needs the backend Service's NodePort and a healthy node: the ALB answers 503".to_owned(),
+                            });
+                            d.trace = hops;
+                            d
+                        }
+                    }
+                }
+                _ => {
+                    if target_type == "ip" {
+                        hops.push(Hop {
+                            rule: None,
+                            detail: "target type ip: the ALB sends to the pod IPs".to_owned(),
+                        });
+                    }
+                    front_door::with_hops(matched, hops)
+                }
+            }
+        }
+        (FrontDoor::Elb(elb), client) => {
+            let (sent, hops) = elb.forward(client, args.seed);
+            match sent {
+                Some(mut sent) => {
+                    sent.protocol = request.protocol;
+                    front_door::with_hops(route(&sent, &mut state)?, hops)
+                }
+                None => {
+                    let mut d = route(&request, &mut state)?;
+                    d.service = Some(elb.service.clone());
+                    d.outcome = Result_::Reject;
+                    d.packet_fate = Some(PacketFate::Reject);
+                    d.trace = hops;
+                    d
+                }
+            }
+        }
+    };
     match format {
         Some(f) => output::write_structured(ctx.stdout, f, &decision.to_json())?,
         None => write_text(
@@ -109,6 +231,48 @@ pub fn run(args: &RouteArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError>
         )?,
     }
     Ok(verdict(&decision))
+}
+
+/// The front door of an outside client's `NAME:PORT` (D16; see
+/// [`front_door`]), with the client's address.
+fn front_door_of(cluster: &Cluster, namespace: &str, request: &Request) -> (FrontDoor, IpAddr) {
+    match (&request.source, &request.destination) {
+        (
+            Source::External {
+                ip,
+                arrives_at: None,
+            },
+            Destination::Dns { name, port, .. },
+        ) => (front_door::resolve(cluster, namespace, name, *port), *ip),
+        (
+            Source::External {
+                ip,
+                arrives_at: None,
+            },
+            Destination::Ingress(r),
+        ) => match alb::ingress_for_host(cluster, &r.host) {
+            Some(i) => (
+                FrontDoor::Alb {
+                    ingress: format!(
+                        "{}/{}",
+                        i.metadata.namespace.as_deref().unwrap_or_default(),
+                        i.metadata.name.as_deref().unwrap_or_default()
+                    ),
+                    scheme: alb::scheme(i),
+                    target_type: alb::target_type(i),
+                },
+                *ip,
+            ),
+            None => (FrontDoor::Direct, *ip),
+        },
+        (source, _) => {
+            let ip = match source {
+                Source::External { ip, .. } => *ip,
+                _ => IpAddr::from([0, 0, 0, 0]),
+            };
+            (FrontDoor::Direct, ip)
+        }
+    }
 }
 
 fn path_name(via: Via) -> &'static str {

@@ -243,12 +243,24 @@ pub fn service_urls(cluster: &Cluster, svc: &Service) -> Vec<Url> {
             let Some(host) = ing.ip.clone().or_else(|| ing.hostname.clone()) else {
                 continue;
             };
+            let elb = ing.ip.is_none().then(|| {
+                let a = &svc.metadata.annotations;
+                let internal = a.get(crate::front_door::AWS_SCHEME).map(String::as_str)
+                    == Some("internal")
+                    || a.get(crate::front_door::AWS_INTERNAL)
+                        .is_some_and(|v| v != "false");
+                if internal {
+                    ", load balancer (scheme internal)"
+                } else {
+                    ", load balancer (scheme internet-facing)"
+                }
+            });
             for (pname, port) in &ports {
                 push(
                     "outside",
                     "load-balancer",
                     host_port(&host, *port),
-                    port_label(pname, *port),
+                    format!("{}{}", port_label(pname, *port), elb.unwrap_or("")),
                 );
             }
         }
@@ -353,7 +365,8 @@ fn write_text(out: &mut dyn Write, svc: &Service, urls: &[Url]) -> Result<(), Cl
     {
         writeln!(
             out,
-            "Load balancer: <pending> (no load-balancer controller has given it an address)"
+            "Load balancer: <pending> (no load-balancer controller has given it an address; \
+             try --lb-pool CIDR or --cloud aws)"
         )?;
     }
     let local = svc.spec.external_traffic_policy == Some(ServiceExternalTrafficPolicy::Local);
