@@ -15,12 +15,18 @@
 #   wasm/build.sh --no-opt   skip wasm-opt (fast; what `cargo test` uses)
 #   wasm/build.sh --yaml     with the core's YAML reader (feature `yaml`)
 #
-# YAML is left out by default (DECISIONS D12): measured 2026-12-03, the
-# engine after wasm-opt is 857,976 B (312,123 B gzip) without YAML and
-# 1,011,946 B (382,670 B gzip) with it: over the 250 KB gzip budget either
-# way, YAML adds 70 KB gzip more, so the playground parses YAML in JS and
-# passes JSON. (A third of the code is serde_path_to_error's wrappers around
-# the typed decoding of every kind, in the core's loader.)
+# YAML is left out by default (DECISIONS D12): the playground parses YAML
+# with npm's `yaml` (copied into www/vendor/yaml/ below) and passes JSON.
+# Sizes after wasm-opt, gzip -9 (measured 2026-12-03):
+#   cluster only (apply/list/slices/explain), before:   312,123 B
+#   the same with the core's `compact` feature:         284,007 B
+#   + DNS, search walk, route, simulate (all of issue 8): 440,228 B
+#   + selector and name-rule functions (shipped now):     446,127 B
+#   YAML reader (--yaml) adds about 70 KB more.
+# Over the 250 KB budget: the DNS, dataplane and balance code is new weight;
+# the typed decoding through serde_json::Value is still the largest part.
+# `compact` replaces serde_path_to_error's tracking with a re-decoding search
+# for the failing field (core/src/api/load.rs).
 #
 # Exit 3 when a tool is missing (the message says how to install it).
 set -euo pipefail
@@ -97,6 +103,18 @@ if [ "$opt" = 1 ]; then
 fi
 
 node "$here/scripts/check-imports.mjs" --bound "$web" "$node_wasm"
+
+# The playground parses YAML with npm's `yaml` (DECISIONS D12), served from
+# www/vendor/yaml/ (its browser build, pinned by package-lock.json).
+yaml_dist="$here/node_modules/yaml/browser/dist"
+if [ -d "$yaml_dist" ]; then
+    rm -rf "$here/www/vendor/yaml"
+    mkdir -p "$here/www/vendor"
+    cp -r "$yaml_dist" "$here/www/vendor/yaml"
+    cp "$here/node_modules/yaml/LICENSE" "$here/www/vendor/yaml/LICENSE"
+else
+    echo "== www/vendor/yaml: npm's yaml is not installed (npm ci in wasm/); the playground needs it"
+fi
 
 echo "== sizes (bytes)"
 printf '  %-44s %9s %9s\n' "file" "raw" "gzip -9"

@@ -4,7 +4,10 @@
 //! wasm32-unknown-unknown, the import check, wasm-bindgen for web and
 //! nodejs) and runs `node --test wasm/tests/*.test.mjs` over it: the
 //! package's functions and `Cluster` class, and `tsc --noEmit` over a typed
-//! program (`wasm/tests/types/`; TypeScript from `npm ci` in `wasm/`).
+//! program (`wasm/tests/types/`; TypeScript from `npm ci` in `wasm/`), and
+//! the playground in headless Chromium (`wasm/tests/browser.test.mjs`:
+//! Debian's chromium driven by playwright-core; skipped with a notice when
+//! chromium is missing, except under `SVCROUTE_REQUIRE_TOOLS=1`).
 //!
 //! Skipped with a notice when a tool is missing (the wasm32 target,
 //! wasm-bindgen 0.2.130, node), unless `SVCROUTE_REQUIRE_TOOLS=1` (as in

@@ -211,7 +211,7 @@ impl From<DoorError> for CodedError {
 }
 
 /// JSON text made into a JS value.
-fn parse(text: &str) -> Result<JsValue> {
+pub(crate) fn parse(text: &str) -> Result<JsValue> {
     json_parse(text).map_err(|_| {
         CodedError::new(
             svcroute::ErrorKind::Invalid,
@@ -232,7 +232,15 @@ fn parse(text: &str) -> Result<JsValue> {
 /// ```
 #[wasm_bindgen(js_name = Cluster)]
 pub struct Cluster {
-    inner: svcroute::cluster::Cluster,
+    pub(crate) inner: svcroute::cluster::Cluster,
+    /// The routing tables, compiled on the first `route` or `simulate` and
+    /// patched with each later call's changes.
+    pub(crate) dataplane: Option<svcroute::dataplane::Dataplane>,
+    /// The DNS index, built on the first DNS question and updated with each
+    /// later call's changes.
+    pub(crate) dns: Option<svcroute::dns::Dns>,
+    /// Affinity memory and the random source of `route`.
+    pub(crate) route_state: svcroute::dataplane::RouteState,
 }
 
 #[wasm_bindgen(js_class = Cluster)]
@@ -266,8 +274,13 @@ impl Cluster {
                 }
             }
         };
+        let inner = door::new_cluster(text.as_deref())?;
+        let seed = inner.config().seed;
         Ok(Cluster {
-            inner: door::new_cluster(text.as_deref())?,
+            inner,
+            dataplane: None,
+            dns: None,
+            route_state: svcroute::dataplane::RouteState::new(seed),
         })
     }
 
@@ -283,6 +296,7 @@ impl Cluster {
     #[wasm_bindgen(unchecked_return_type = "Changes")]
     pub fn apply(&mut self, text: &str) -> Result<JsValue> {
         let changes = door::apply(&mut self.inner, text)?;
+        self.changed(&changes);
         parse(&changes.to_string())
     }
 
@@ -298,6 +312,7 @@ impl Cluster {
         name: &str,
     ) -> Result<JsValue> {
         let changes = door::delete(&mut self.inner, kind, namespace.as_deref(), name)?;
+        self.changed(&changes);
         parse(&changes.to_string())
     }
 
@@ -330,6 +345,23 @@ impl Cluster {
     #[wasm_bindgen(js_name = explainService, unchecked_return_type = "ServiceExplanation")]
     pub fn explain_service(&self, namespace: &str, service: &str) -> Result<JsValue> {
         parse(&door::explain(&self.inner, namespace, service)?.to_string())
+    }
+}
+
+impl Cluster {
+    /// Brings the cached routing tables and DNS index up to date with a
+    /// call's changes (as JSON, the shape `apply` returns).
+    pub(crate) fn changed(&mut self, changes_json: &serde_json::Value) {
+        let changes = crate::changes::from_json(changes_json);
+        if changes.is_empty() {
+            return;
+        }
+        if let Some(dp) = &mut self.dataplane {
+            dp.patch(&self.inner, &changes);
+        }
+        if let Some(dns) = &mut self.dns {
+            dns.update(&self.inner, &changes);
+        }
     }
 }
 

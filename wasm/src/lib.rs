@@ -9,7 +9,10 @@
 //! [`Cluster`] is the cluster engine: `new Cluster(config?)`,
 //! `apply(text)`, `delete(kind, namespace, name)`, `list(kind, namespace?,
 //! selector?)`, `endpointSlices(namespace, service)`,
-//! `explainService(namespace, service)`, `free()`. Values come back as plain
+//! `explainService(namespace, service)`, `setPodReady(ns, name, ready)`,
+//! `setPodTerminating(ns, name, terminating)`, `setDnsConfig(options)`,
+//! `dnsQuery(name, type)`, `dnsSearch(client, name, type, resolver,
+//! external)`, `route(request)`, `simulate(request)`, `free()`. Values come back as plain
 //! JS objects (JSON made by Rust, parsed by `JSON.parse`: faster than
 //! building them through the boundary), typed by TypeScript declarations in
 //! the package's `.d.ts` (`Changes`, `List`, `EndpointSlice`,
@@ -32,7 +35,30 @@
 //! is. The feature `yaml` (`wasm/build.sh --yaml`) adds the core's YAML
 //! reader, at 70 KB gzip more on an engine already over the 250 KB budget
 //! (DECISIONS D12; the figures are in `wasm/build.sh`): the playground parses
-//! YAML with an npm parser and passes JSON.
+//! YAML with npm's `yaml` (`wasm/www/manifest.js`) and passes JSON. The core
+//! is built with its `compact` feature (decode errors find their field
+//! without serde_path_to_error).
+//!
+//! ## Routing, DNS and traffic
+//!
+//! ```js
+//! cluster.dnsQuery("web.shop.svc.cluster.local.", "A").answer;   // ["web.shop... 5 IN A 10.96.0.20"]
+//! cluster.dnsSearch({ pod: "shop/client" }, "web", "A").sent;     // the search-list walk
+//! cluster.route({ source: { pod: "shop/client" }, destination: { dns: "web", port: 80 } }).trace;
+//! cluster.simulate({ source: { pod: "shop/client" }, destination: { dns: "web", port: 80 },
+//!                    requests: 1000, algorithm: "maglev" }).endpoints; // [{endpoint, pod, node, count}]
+//! cluster.setPodReady("shop", "web-1", false);                      // leaves the ready endpoints (EP-3)
+//! ```
+//!
+//! The routing tables are compiled once and patched with each call's
+//! changes; the DNS index likewise.
+//!
+//! ## Labels and selectors
+//!
+//! `parseSelector`, `matchSelector`, `labelSelector`, `matchLabelSelector`,
+//! `serviceSelects`, `parseSelectorMap` and `validateName` answer the
+//! selectors suite's questions (`wasm/tests/conformance.test.mjs` runs it,
+//! with the route and DNS suites, through this package).
 //!
 //! ## Building
 //!
@@ -69,7 +95,14 @@
 
 use wasm_bindgen::prelude::*;
 
+mod args;
+mod changes;
 mod cluster;
+mod dns;
+mod labels;
+mod pods;
+mod route;
+mod simulate;
 // The cluster door shared with the C library: the same shapes at both doors.
 #[path = "../../bindings/c/src/door.rs"]
 pub mod door;
@@ -77,6 +110,12 @@ mod error;
 
 pub use cluster::{Cluster, has_yaml};
 pub use error::{CodedError, Result};
+pub use labels::{
+    label_selector_kind, match_label_selector, match_selector, parse_selector,
+    parse_selector_map_js, service_selects, validate_name,
+};
+pub use pods::DEFAULT_DELETION_TIMESTAMP;
+pub use simulate::MAX_REQUESTS;
 
 /// The version of svcroute, `"MAJOR.MINOR.PATCH"`.
 ///

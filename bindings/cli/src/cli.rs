@@ -50,8 +50,11 @@ pub struct Cli {
 #[derive(Debug, Clone, Default, Args)]
 pub struct GlobalArgs {
     /// Manifests to read: a file, a directory (its .json, .yaml and .yml
-    /// files), or - for stdin. Repeatable. JSON or YAML; single objects,
-    /// multi-document streams, Lists and `kubectl get -o json|yaml` dumps
+    /// files; subdirectories with -R), or - for stdin. Repeatable. JSON or
+    /// YAML; single objects, multi-document streams, Lists, `kubectl get -o
+    /// json|yaml` dumps and watch-event streams (`kubectl get -w -o json`:
+    /// the state the events leave). Kinds svcroute does not model are
+    /// skipped with one notice
     #[arg(
         short = 'f',
         long = "filename",
@@ -60,6 +63,12 @@ pub struct GlobalArgs {
         help_heading = "Input"
     )]
     pub filenames: Vec<PathBuf>,
+
+    /// Cluster settings (YAML or JSON): cluster domain, service and cluster
+    /// CIDRs, node CIDR mask, node-port range, proxy mode and options. What
+    /// it leaves out is inferred from the input where it can be, and said
+    #[arg(long, value_name = "FILE", global = true, help_heading = "Input")]
+    pub config: Option<PathBuf>,
 
     /// Read the directories given with -f recursively
     #[arg(short = 'R', long, global = true, help_heading = "Input")]

@@ -92,7 +92,13 @@ fn read_dir(dir: &Path, recursive: bool, sources: &mut Vec<Source>) -> Result<()
     Ok(())
 }
 
-fn read_file(path: &Path) -> Result<Source, CliError> {
+/// Reads one file (any extension); errors name it.
+///
+/// ```
+/// let e = svcroute_cli::input::read_file(std::path::Path::new("/nonexistent/x.yaml")).unwrap_err();
+/// assert!(e.to_string().contains("/nonexistent/x.yaml"));
+/// ```
+pub fn read_file(path: &Path) -> Result<Source, CliError> {
     let bytes = std::fs::read(path)
         .map_err(|e| CliError::usage(format!("cannot read \"{}\": {e}", path.display())))?;
     source(&path.display().to_string(), bytes)

@@ -13,7 +13,13 @@
 //! | [`commands`] | the [`commands::Command`] enum and one module per subcommand |
 //! | [`context`] | [`context::Context`]: what a command gets (resolved flags, input, output streams) |
 //! | [`input`] | reading `-f` files, directories and stdin |
+//! | [`load`] | the input folded into objects and a cluster; errors with file, document, object, field |
+//! | [`config`] | the one place that builds the `ClusterConfig`: `--config` and inference |
 //! | [`output`] | printing values as JSON or YAML |
+//! | [`table`], [`age`] | kubectl's tables and its AGE column |
+//! | [`describe`], [`tabwriter`] | kubectl's describe layouts, aligned as Go's tabwriter does |
+//! | [`request`] | `--from`/`--to` of `route` and `simulate` (DECISIONS D15, D16) |
+//! | [`via`] | `route --via port-forward` and `--via apiserver-proxy`: the paths around kube-proxy |
 //! | [`exit`] | exit codes (DECISIONS D5), [`exit::Outcome`] and [`exit::CliError`] |
 //!
 //! ## Adding a subcommand
@@ -24,7 +30,9 @@
 //! 2. Declare the module and add a variant `Name(name::NameArgs)` to
 //!    [`commands::Command`] (its doc comment is the one-line help), and a
 //!    match arm in [`commands::Command::run`].
-//! 3. Read input with [`context::Context::sources`], the namespace with
+//! 3. Build the cluster with [`load::cluster`] (it reads `-f` and
+//!    `--config`; [`config::cluster_config`] is the one place that turns
+//!    settings into a `ClusterConfig`, so new cluster flags go there), the namespace with
 //!    [`context::Context::namespace`] / [`context::Context::scope`], check the
 //!    output format with [`context::Context::output_format`], write to
 //!    `ctx.stdout`. Return [`exit::Outcome::Negative`] for a negative answer
@@ -42,14 +50,20 @@ use std::io::{Read, Write};
 
 use clap::Parser;
 
+pub mod age;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod context;
+pub mod describe;
 pub mod exit;
 pub mod input;
 pub mod load;
 pub mod output;
+pub mod request;
 pub mod table;
+pub mod tabwriter;
+pub mod via;
 
 use context::Context;
 use exit::{CliError, EXIT_USAGE};

@@ -23,7 +23,7 @@ pub fn write(out: &mut dyn Write, headers: &[&str], rows: &[Vec<String>]) -> Res
                 text.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        writeln!(out, "{text}")?;
+        writeln!(out, "{}", text.trim_end())?;
         Ok(())
     };
     line(&mut headers.iter().copied())?;

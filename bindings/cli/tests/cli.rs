@@ -220,10 +220,10 @@ fn get_lists_services_like_kubectl() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "NAME       TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)\n\
-         backend    ClusterIP   10.96.0.20   <none>        80/TCP\n\
-         frontend   NodePort    10.96.0.30   <none>        80:30080/TCP\n\
-         payments   ClusterIP   10.96.0.40   <none>        9000/TCP\n"
+        "NAME       TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)        AGE\n\
+         backend    ClusterIP   10.96.0.20   <none>        80/TCP         <unknown>\n\
+         frontend   NodePort    10.96.0.30   <none>        80:30080/TCP   <unknown>\n\
+         payments   ClusterIP   10.96.0.40   <none>        9000/TCP       <unknown>\n"
     );
     assert_eq!(
         stderr(&out),
@@ -327,12 +327,15 @@ fn get_shows_what_the_controllers_publish() {
         .collect();
     assert_eq!(rows.len(), 3, "{text}");
     assert!(rows[0][0].starts_with("backend-"), "{text}");
-    assert_eq!(&rows[0][1..], ["IPv4", "8080", "10.244.0.11,10.244.1.12"]);
+    assert_eq!(
+        &rows[0][1..],
+        ["IPv4", "8080", "10.244.0.11,10.244.1.12", "<unknown>"]
+    );
     assert!(rows[1][0].starts_with("frontend-"), "{text}");
-    assert_eq!(&rows[1][1..], ["IPv4", "8000", "10.244.0.21"]);
+    assert_eq!(&rows[1][1..], ["IPv4", "8000", "10.244.0.21", "<unknown>"]);
     // EP-9: a Service with nothing to publish gets one placeholder slice.
     assert!(rows[2][0].starts_with("payments-"), "{text}");
-    assert_eq!(&rows[2][1..], ["IPv4", "<unset>", "<none>"]);
+    assert_eq!(&rows[2][1..], ["IPv4", "<unset>", "<unset>", "<unknown>"]);
 
     let out = svcroute(&["get", "svc", "kubernetes", "-f", SHOP, "-o", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -7,7 +7,7 @@ use std::io::Write;
 use clap::Args;
 use serde_json::{Value, json};
 use svcroute::ErrorKind;
-use svcroute::cluster::{ServiceExplanation, explain_service};
+use svcroute::cluster::{PodVerdict, ServiceExplanation, SkipReason, explain_service};
 
 use crate::cli::OutputFormat;
 use crate::context::Context;
@@ -129,7 +129,7 @@ fn write_text(out: &mut dyn Write, why: &ServiceExplanation) -> Result<(), CliEr
 fn to_json(why: &ServiceExplanation) -> Value {
     json!({
         "service": {"namespace": why.namespace, "name": why.name},
-        "type": format!("{:?}", why.service_type),
+        "type": why.service_type.to_string(),
         "selector": why.selector,
         "externalName": why.external_name,
         "ports": why.ports.iter().map(|p| json!({
@@ -138,8 +138,34 @@ fn to_json(why: &ServiceExplanation) -> Value {
         "readyEndpoints": why.ready_endpoints(),
         "pods": why.pods.iter().map(|p| json!({
             "namespace": p.namespace, "name": p.name, "ip": p.ip, "node": p.node,
-            "verdict": p.verdict.to_string(),
+            "verdict": verdict_code(&p.verdict),
+            "reason": p.verdict.to_string(),
+            "labelMisses": match &p.verdict {
+                PodVerdict::NotSelected(misses) => misses.iter().map(|m| json!({
+                    "key": m.key, "wanted": m.wanted, "found": m.found,
+                })).collect::<Vec<_>>(),
+                _ => Vec::new(),
+            },
             "ports": p.ports.iter().map(|(n, r)| json!({"name": n, "targetPort": r})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
+}
+
+/// A stable code per verdict for `-o json` (the words are in `reason`).
+fn verdict_code(v: &PodVerdict) -> &'static str {
+    match v {
+        PodVerdict::Ready => "ready",
+        PodVerdict::NotReady => "not-ready",
+        PodVerdict::Terminating { serving: true } => "terminating-serving",
+        PodVerdict::Terminating { serving: false } => "terminating",
+        PodVerdict::Skipped(SkipReason::NoIp) => "no-ip",
+        PodVerdict::Skipped(SkipReason::Terminal(_)) => "finished",
+        PodVerdict::Skipped(SkipReason::NodeMissing(_)) => "node-missing",
+        PodVerdict::NotSelected(_) => "not-selected",
+        PodVerdict::OtherNamespace => "other-namespace",
+        #[allow(unreachable_patterns)]
+        PodVerdict::Skipped(_) => "skipped",
+        #[allow(unreachable_patterns)]
+        _ => "other",
+    }
 }

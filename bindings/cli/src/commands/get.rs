@@ -14,12 +14,15 @@ use crate::cli::OutputFormat;
 use crate::context::{Context, Scope};
 
 use crate::exit::{CliError, Outcome};
-use crate::{load, output, table};
+use crate::{age, load, output, table};
 
 /// Flags of `svcroute get`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct GetArgs {
-    /// Resource types, comma-separated (`pods`, `svc`, `endpointslices`, `nodes`, …)
+    /// Resource types, comma-separated: services (svc), endpoints (ep),
+    /// endpointslices, pods (po), deployments (deploy), replicasets (rs),
+    /// statefulsets (sts), daemonsets (ds), nodes (no), namespaces (ns),
+    /// ingresses (ing), ingressclasses
     pub types: String,
     /// Only the object with this name
     pub name: Option<String>,
@@ -185,36 +188,23 @@ fn write_table(
     all_namespaces: bool,
     mixed: bool,
 ) -> Result<(), CliError> {
-    let (mut headers, wide_headers): (Vec<&str>, Vec<&str>) = match kind {
-        Kind::Pod => (vec!["NAME", "READY", "STATUS"], vec!["IP", "NODE"]),
-        Kind::Service => (
-            vec!["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)"],
-            vec!["SELECTOR"],
-        ),
-        Kind::Node => (vec!["NAME", "STATUS", "ROLES"], vec!["INTERNAL-IP"]),
-        Kind::Namespace => (vec!["NAME", "STATUS"], vec![]),
-        Kind::Endpoints => (vec!["NAME", "ENDPOINTS"], vec![]),
-        Kind::EndpointSlice => (vec!["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS"], vec![]),
-        Kind::Ingress => (vec!["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS"], vec![]),
-        Kind::Deployment | Kind::ReplicaSet | Kind::StatefulSet => {
-            (vec!["NAME", "REPLICAS"], vec!["SELECTOR"])
-        }
-        _ => (vec!["NAME"], vec![]),
-    };
-    let extra = if wide { wide_headers.len() } else { 0 };
-    headers.extend(wide_headers.iter().take(extra));
-    if all_namespaces && kind.is_namespaced() {
+    let (mut headers, wide_headers) = headers(kind);
+    if wide {
+        headers.extend(wide_headers);
+    }
+    let namespaced = all_namespaces && kind.is_namespaced();
+    if namespaced {
         headers.insert(0, "NAMESPACE");
     }
     let rows: Vec<Vec<String>> = objects
         .iter()
         .map(|o| {
             let mut row = cells(o);
-            row.truncate(headers.len() - usize::from(all_namespaces && kind.is_namespaced()));
+            row.truncate(headers.len() - usize::from(namespaced));
             if mixed {
                 row[0] = format!("{}/{}", resource_of(kind), row[0]);
             }
-            if all_namespaces && kind.is_namespaced() {
+            if namespaced {
                 row.insert(0, o.namespace().unwrap_or("").to_string());
             }
             row
@@ -223,9 +213,75 @@ fn write_table(
     table::write(out, &headers, &rows)
 }
 
+/// kubectl's columns of a kind: the normal ones, then the `-o wide` ones.
+pub fn headers(kind: Kind) -> (Vec<&'static str>, Vec<&'static str>) {
+    match kind {
+        Kind::Pod => (
+            vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+            vec!["IP", "NODE", "NOMINATED NODE", "READINESS GATES"],
+        ),
+        Kind::Service => (
+            vec![
+                "NAME",
+                "TYPE",
+                "CLUSTER-IP",
+                "EXTERNAL-IP",
+                "PORT(S)",
+                "AGE",
+            ],
+            vec!["SELECTOR"],
+        ),
+        Kind::Node => (
+            vec!["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
+            vec![
+                "INTERNAL-IP",
+                "EXTERNAL-IP",
+                "OS-IMAGE",
+                "KERNEL-VERSION",
+                "CONTAINER-RUNTIME",
+            ],
+        ),
+        Kind::Namespace => (vec!["NAME", "STATUS", "AGE"], vec![]),
+        Kind::Endpoints => (vec!["NAME", "ENDPOINTS", "AGE"], vec![]),
+        Kind::EndpointSlice => (
+            vec!["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"],
+            vec![],
+        ),
+        Kind::Ingress => (
+            vec!["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"],
+            vec![],
+        ),
+        Kind::IngressClass => (vec!["NAME", "CONTROLLER", "PARAMETERS", "AGE"], vec![]),
+        Kind::Deployment => (
+            vec!["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+            vec!["CONTAINERS", "IMAGES", "SELECTOR"],
+        ),
+        Kind::ReplicaSet => (
+            vec!["NAME", "DESIRED", "CURRENT", "READY", "AGE"],
+            vec!["CONTAINERS", "IMAGES", "SELECTOR"],
+        ),
+        Kind::StatefulSet => (vec!["NAME", "READY", "AGE"], vec!["CONTAINERS", "IMAGES"]),
+        Kind::DaemonSet => (
+            vec![
+                "NAME",
+                "DESIRED",
+                "CURRENT",
+                "READY",
+                "UP-TO-DATE",
+                "AVAILABLE",
+                "NODE SELECTOR",
+                "AGE",
+            ],
+            vec!["CONTAINERS", "IMAGES", "SELECTOR"],
+        ),
+        _ => (vec!["NAME", "AGE"], vec![]),
+    }
+}
+
 /// The cells of one object's row: the normal columns, then the wide ones.
 fn cells(object: &Object) -> Vec<String> {
     let name = object.name().unwrap_or("").to_string();
+    let age = age::age(object.metadata().creation_timestamp.as_deref());
     match object {
         Object::Pod(pod) => {
             let containers = pod.spec.containers.len();
@@ -233,16 +289,25 @@ fn cells(object: &Object) -> Vec<String> {
             let status = if pod.is_terminating() {
                 "Terminating".to_string()
             } else {
-                format!("{:?}", pod.phase())
+                pod.phase().to_string()
             };
-            let ip = pod.status.pod_ip.clone().unwrap_or_default();
+            let ip = pod
+                .status
+                .pod_ip
+                .clone()
+                .or_else(|| pod.status.pod_ips.first().map(|p| p.ip.clone()))
+                .unwrap_or_default();
             let node = pod.spec.node_name.clone().unwrap_or_default();
             vec![
                 name,
                 format!("{ready}/{containers}"),
                 status,
+                "0".into(),
+                age,
                 table::or_none(ip),
                 table::or_none(node),
+                "<none>".into(),
+                "<none>".into(),
             ]
         }
         Object::Service(svc) => {
@@ -254,78 +319,90 @@ fn cells(object: &Object) -> Vec<String> {
                 .unwrap_or_default();
             vec![
                 name,
-                format!("{:?}", svc.service_type()),
+                svc.service_type().to_string(),
                 service_cluster_ip(svc),
                 service_external_ip(svc),
                 service_ports(svc),
+                age,
                 table::or_none(selector),
             ]
         }
         Object::Node(node) => {
-            let status = if node.is_ready() { "Ready" } else { "NotReady" };
-            let roles: Vec<&str> = node
+            let mut status = if node.is_ready() {
+                "Ready".to_string()
+            } else {
+                "NotReady".to_string()
+            };
+            if node.spec.unschedulable {
+                status.push_str(",SchedulingDisabled");
+            }
+            let mut roles: Vec<&str> = node
                 .metadata
                 .labels
-                .keys()
-                .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
-                .collect();
-            let ip = node
-                .status
-                .addresses
                 .iter()
-                .find(|a| a.type_ == "InternalIP")
-                .map(|a| a.address.clone())
-                .unwrap_or_default();
+                .filter_map(|(k, v)| {
+                    k.strip_prefix("node-role.kubernetes.io/")
+                        .filter(|r| !r.is_empty())
+                        .or_else(|| (k == "kubernetes.io/role").then_some(v.as_str()))
+                })
+                .collect();
+            roles.sort_unstable();
+            roles.dedup();
+            let address = |t: &str| {
+                node.status
+                    .addresses
+                    .iter()
+                    .find(|a| a.type_ == t)
+                    .map(|a| a.address.clone())
+                    .unwrap_or_default()
+            };
             vec![
                 name,
-                status.into(),
+                status,
                 table::or_none(roles.join(",")),
-                table::or_none(ip),
+                age,
+                "<unknown>".into(),
+                table::or_none(address("InternalIP")),
+                table::or_none(address("ExternalIP")),
+                "<unknown>".into(),
+                "<unknown>".into(),
+                "<unknown>".into(),
             ]
         }
         Object::Namespace(ns) => {
             let status = if ns.metadata.deletion_timestamp.is_some() {
-                "Terminating"
+                "Terminating".to_string()
             } else {
-                "Active"
+                ns.status.phase.clone().unwrap_or_else(|| "Active".into())
             };
-            vec![name, status.into()]
+            vec![name, status, age]
         }
-        Object::Endpoints(ep) => {
-            let mut addrs = Vec::new();
-            for subset in &ep.subsets {
-                for a in &subset.addresses {
-                    if subset.ports.is_empty() {
-                        addrs.push(a.ip.clone());
-                    }
-                    for p in &subset.ports {
-                        addrs.push(join_host_port(&a.ip, p.port));
-                    }
-                }
-            }
-            vec![name, table::or_none(abbreviate(&addrs))]
-        }
+        Object::Endpoints(ep) => vec![name, format_endpoints(ep), age],
         Object::EndpointSlice(slice) => {
             let ports: Vec<String> = slice
                 .ports
                 .iter()
-                .filter_map(|p| p.port.map(|n| n.to_string()))
+                .map(|p| p.port.map_or("<unset>".to_string(), |n| n.to_string()))
                 .collect();
             let addrs: Vec<String> = slice
                 .endpoints
                 .iter()
                 .flat_map(|e| e.addresses.iter().cloned())
                 .collect();
-            let ports = if ports.is_empty() {
-                "<unset>".to_string()
-            } else {
-                ports.join(",")
-            };
             vec![
                 name,
-                format!("{:?}", slice.address_type),
-                ports,
-                table::or_none(abbreviate(&addrs)),
+                slice.address_type.to_string(),
+                if ports.is_empty() {
+                    "<unset>".into()
+                } else {
+                    abbreviate(&ports)
+                },
+                if addrs.is_empty() {
+                    "<unset>".into()
+                } else {
+                    abbreviate(&addrs)
+                },
+                age,
             ]
         }
         Object::Ingress(ing) => {
@@ -333,9 +410,9 @@ fn cells(object: &Object) -> Vec<String> {
                 .spec
                 .rules
                 .iter()
-                .map(|r| r.host.as_deref().unwrap_or("*"))
+                .filter_map(|r| r.host.as_deref())
                 .collect();
-            let address: Vec<&str> = ing
+            let address: BTreeSet<&str> = ing
                 .status
                 .load_balancer
                 .ingress
@@ -355,31 +432,104 @@ fn cells(object: &Object) -> Vec<String> {
                 } else {
                     hosts.join(",")
                 },
-                address.join(","),
+                address.into_iter().collect::<Vec<_>>().join(","),
                 ports.into(),
+                age,
             ]
         }
-        Object::Deployment(d) => workload(name, d.spec.replicas, d.spec.selector.as_ref()),
-        Object::ReplicaSet(r) => workload(name, r.spec.replicas, r.spec.selector.as_ref()),
-        Object::StatefulSet(s) => workload(name, s.spec.replicas, s.spec.selector.as_ref()),
-        _ => vec![name],
+        Object::IngressClass(ic) => vec![
+            name,
+            ic.spec.controller.clone().unwrap_or_default(),
+            ic.spec
+                .parameters
+                .as_ref()
+                .map_or("<none>".to_string(), |p| format!("{}/{}", p.kind, p.name)),
+            age,
+        ],
+        Object::Deployment(d) => {
+            let want = d.spec.replicas.unwrap_or(1);
+            let st = &d.status;
+            let mut row = vec![
+                name,
+                format!("{}/{want}", st.ready_replicas.unwrap_or(0)),
+                st.replicas.unwrap_or(0).to_string(),
+                st.available_replicas.unwrap_or(0).to_string(),
+                age,
+            ];
+            row.extend(template(&d.spec.template, d.spec.selector.as_ref()));
+            row
+        }
+        Object::ReplicaSet(r) => {
+            let st = &r.status;
+            let mut row = vec![
+                name,
+                r.spec.replicas.unwrap_or(1).to_string(),
+                st.replicas.unwrap_or(0).to_string(),
+                st.ready_replicas.unwrap_or(0).to_string(),
+                age,
+            ];
+            row.extend(template(&r.spec.template, r.spec.selector.as_ref()));
+            row
+        }
+        Object::StatefulSet(s) => {
+            let mut row = vec![
+                name,
+                format!(
+                    "{}/{}",
+                    s.status.ready_replicas.unwrap_or(0),
+                    s.spec.replicas.unwrap_or(1)
+                ),
+                age,
+            ];
+            let mut t = template(&s.spec.template, s.spec.selector.as_ref());
+            t.truncate(2);
+            row.extend(t);
+            row
+        }
+        Object::DaemonSet(ds) => {
+            let st = &ds.status;
+            let node_selector = ds
+                .spec
+                .template
+                .spec
+                .node_selector
+                .as_ref()
+                .map(|m| svcroute::labels::format_label_set(m.iter()))
+                .unwrap_or_default();
+            let mut row = vec![
+                name,
+                st.desired_number_scheduled.unwrap_or(0).to_string(),
+                st.current_number_scheduled.unwrap_or(0).to_string(),
+                st.number_ready.unwrap_or(0).to_string(),
+                st.current_number_scheduled.unwrap_or(0).to_string(),
+                st.number_ready.unwrap_or(0).to_string(),
+                table::or_none(node_selector),
+                age,
+            ];
+            row.extend(template(&ds.spec.template, ds.spec.selector.as_ref()));
+            row
+        }
+        _ => vec![name, age],
     }
 }
 
-fn workload(
-    name: String,
-    replicas: Option<i32>,
+/// The wide CONTAINERS, IMAGES and SELECTOR cells of a workload.
+fn template(
+    t: &svcroute::api::PodTemplateSpec,
     selector: Option<&svcroute::labels::LabelSelector>,
 ) -> Vec<String> {
+    let names: Vec<&str> = t.spec.containers.iter().map(|c| c.name.as_str()).collect();
+    let images: Vec<&str> = t
+        .spec
+        .containers
+        .iter()
+        .map(|c| c.image.as_deref().unwrap_or(""))
+        .collect();
     let selector = selector
         .and_then(|s| s.to_selector().ok())
         .map(|s| s.to_string())
         .unwrap_or_default();
-    vec![
-        name,
-        replicas.unwrap_or(1).to_string(),
-        table::or_none(selector),
-    ]
+    vec![names.join(","), images.join(","), table::or_none(selector)]
 }
 
 fn join_host_port(ip: &str, port: i32) -> String {
@@ -390,7 +540,29 @@ fn join_host_port(ip: &str, port: i32) -> String {
     }
 }
 
-/// kubectl's endpoint list: the first three, then `+ N more...`.
+/// kubectl's `formatEndpoints`: per subset, per port, per ready address.
+fn format_endpoints(ep: &svcroute::api::Endpoints) -> String {
+    if ep.subsets.is_empty() {
+        return "<none>".into();
+    }
+    let mut addrs = Vec::new();
+    for subset in &ep.subsets {
+        if subset.ports.is_empty() {
+            addrs.extend(subset.addresses.iter().map(|a| a.ip.clone()));
+        }
+        for p in &subset.ports {
+            addrs.extend(
+                subset
+                    .addresses
+                    .iter()
+                    .map(|a| join_host_port(&a.ip, p.port)),
+            );
+        }
+    }
+    abbreviate(&addrs)
+}
+
+/// kubectl's lists: the first three, then `+ N more...`.
 fn abbreviate(items: &[String]) -> String {
     if items.len() <= 3 {
         items.join(",")
@@ -400,16 +572,18 @@ fn abbreviate(items: &[String]) -> String {
 }
 
 fn service_cluster_ip(svc: &Service) -> String {
-    if svc.service_type() == ServiceType::ExternalName {
-        return "<none>".into();
-    }
-    let ips = svc
+    let ip = svc
         .spec
-        .cluster_ips
+        .cluster_ip
         .clone()
-        .or_else(|| svc.spec.cluster_ip.clone().map(|ip| vec![ip]))
+        .or_else(|| {
+            svc.spec
+                .cluster_ips
+                .as_ref()
+                .and_then(|v| v.first().cloned())
+        })
         .unwrap_or_default();
-    table::or_none(ips.join(","))
+    table::or_none(ip)
 }
 
 fn service_external_ip(svc: &Service) -> String {
