@@ -4,6 +4,7 @@
 //! `serde_json`, so the workspace's tests can include this file by path.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use svcroute::api;
 use svcroute::cluster::{Cluster, ClusterConfig};
@@ -77,7 +78,12 @@ pub fn load_apply(data: &[u8]) {
     let Ok(loaded) = api::load(text) else {
         return;
     };
-    let mut cluster = Cluster::new(ClusterConfig::default()).expect("the default configuration");
+    // A fresh cluster as a user gets it (namespaces, `kubernetes`
+    // Service), built once and cloned: cheaper than a bootstrap per input.
+    static FRESH: OnceLock<Cluster> = OnceLock::new();
+    let mut cluster = FRESH
+        .get_or_init(|| Cluster::new(ClusterConfig::default()).expect("the default configuration"))
+        .clone();
     let before = format!("{cluster:?}");
     let events: Vec<_> = loaded.events.iter().map(|e| e.value.clone()).collect();
     if cluster.apply_batch(loaded.into_objects()).is_err() {
