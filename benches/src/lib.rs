@@ -152,6 +152,8 @@ pub fn pod(scale: &Scale, i: usize, k: usize, node: usize, ready: bool, version:
                     ConditionStatus::False
                 },
                 last_transition_time: None,
+                reason: None,
+                message: None,
             }],
             ..PodStatus::default()
         },

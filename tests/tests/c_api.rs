@@ -143,6 +143,10 @@ fn compile(source: &Path, linkage: Linkage) -> PathBuf {
             "-DSVCROUTE_EXPECTED_VERSION=\"{}\"",
             env!("CARGO_PKG_VERSION")
         ))
+        .arg(format!(
+            "-DSVCROUTE_TEST_DATA_DIR=\"{}\"",
+            workspace_root().join("bindings/c/tests/data").display()
+        ))
         .arg("-I")
         .arg(workspace_root().join("bindings/c/include"))
         .arg(source)
@@ -257,7 +261,17 @@ fn header_compiles_as_cxx17() {
         .write_all(
             b"#include \"svcroute.h\"\n\
               int main() { svcroute_status s = svcroute_last_error_status();\n\
-              return s == SVCROUTE_STATUS_OK && svcroute_version() != nullptr ? 0 : 1; }\n",
+              svcroute_flow flow = {};\n\
+              flow.protocol = SVCROUTE_PROTOCOL_TCP;\n\
+              flow.source_kind = SVCROUTE_SOURCE_KIND_PACKET;\n\
+              flow.node = \"n1\";\n\
+              svcroute_route_result r = {};\n\
+              svcroute_status t = svcroute_route(nullptr, &flow, 0, &r);\n\
+              unsigned char buf[SVCROUTE_ENDPOINT_TEXT_SIZE];\n\
+              size_t n = 0;\n\
+              (void)svcroute_dns_answer(nullptr, buf, sizeof buf, buf, sizeof buf, &n);\n\
+              return s == SVCROUTE_STATUS_OK && t == SVCROUTE_STATUS_NULL_ARGUMENT &&\n\
+                     r.outcome != SVCROUTE_OUTCOME_FORWARD && svcroute_version() != nullptr ? 0 : 1; }\n",
         )
         .expect("write to g++");
     let out = child.wait_with_output().expect("g++");
@@ -286,4 +300,177 @@ fn committed_header_matches_a_fresh_generation() {
         return;
     }
     assert!(out.status.success(), "{text}");
+}
+
+/// Compiles `bindings/c/examples/NAME.c` against the shared library.
+fn compile_example(name: &str) -> PathBuf {
+    let lib_dir = library_dir();
+    let out_dir = lib_dir.join("c-tests");
+    std::fs::create_dir_all(&out_dir).expect("create c-tests dir");
+    let exe = out_dir.join(format!("example-{name}"));
+    run(Command::new("gcc")
+        .args(C_FLAGS)
+        .arg("-I")
+        .arg(workspace_root().join("bindings/c/include"))
+        .arg(workspace_root().join(format!("bindings/c/examples/{name}.c")))
+        .arg("-o")
+        .arg(&exe)
+        .arg("-L")
+        .arg(lib_dir)
+        .arg("-lsvcroute_c")
+        .arg(format!("-Wl,-rpath,{}", lib_dir.display())));
+    exe
+}
+
+/// An echo server on `addr`: greets with `backend NAME`, then echoes until
+/// the client closes its side. Runs for the rest of the test process.
+fn echo_backend(listener: std::net::TcpListener, name: &'static str) {
+    use std::io::{Read, Write};
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let _ = writeln!(stream, "backend {name}");
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 || stream.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Three backends on 127.0.0.2-4 sharing one free port.
+fn three_backends() -> u16 {
+    use std::net::TcpListener;
+    for _ in 0..20 {
+        let first = TcpListener::bind("127.0.0.2:0").expect("bind 127.0.0.2");
+        let port = first.local_addr().expect("local addr").port();
+        let (Ok(second), Ok(third)) = (
+            TcpListener::bind(("127.0.0.3", port)),
+            TcpListener::bind(("127.0.0.4", port)),
+        ) else {
+            continue;
+        };
+        echo_backend(first, "a");
+        echo_backend(second, "b");
+        echo_backend(third, "c");
+        return port;
+    }
+    panic!("no port free on 127.0.0.2-4");
+}
+
+/// `bindings/c/examples/tcp_proxy.c` end to end with real sockets: a
+/// Service over three ready pods whose IPs are loopback addresses where
+/// echo servers listen, and a Service whose only pod is not ready. The
+/// proxy relays every connection to the first to one of the three
+/// (uniform spread, kube-proxy iptables mode) and refuses connections to
+/// the second (KP-12: no ready endpoint, reject).
+#[test]
+fn tcp_proxy_example_places_and_relays_real_connections() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{Shutdown, TcpStream};
+    use std::time::Duration;
+
+    let exe = compile_example("tcp_proxy");
+    let port = three_backends();
+    let pod = |name: &str, app: &str, ip: &str, ready: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: demo, labels: {{app: {app}}}}}\n\
+             spec: {{nodeName: n1}}\nstatus: {{phase: Running, podIPs: [{{ip: {ip}}}], \
+             conditions: [{{type: Ready, status: \"{ready}\"}}]}}\n---\n"
+        )
+    };
+    let manifest = format!(
+        "apiVersion: v1\nkind: Node\nmetadata: {{name: n1}}\n\
+         status: {{addresses: [{{type: InternalIP, address: 127.0.0.1}}]}}\n---\n\
+         {}{}{}{}\
+         apiVersion: v1\nkind: Service\nmetadata: {{name: echo, namespace: demo}}\n\
+         spec: {{clusterIP: 10.96.0.50, selector: {{app: echo}}, ports: [{{port: 80, targetPort: {port}}}]}}\n---\n\
+         apiVersion: v1\nkind: Service\nmetadata: {{name: down, namespace: demo}}\n\
+         spec: {{clusterIP: 10.96.0.51, selector: {{app: down}}, ports: [{{port: 80, targetPort: {port}}}]}}\n",
+        pod("echo-a", "echo", "127.0.0.2", "True"),
+        pod("echo-b", "echo", "127.0.0.3", "True"),
+        pod("echo-c", "echo", "127.0.0.4", "True"),
+        pod("down-a", "down", "127.0.0.2", "False"),
+    );
+    let dir = library_dir().join("c-tests");
+    let manifest_path = dir.join("tcp_proxy-demo.yaml");
+    std::fs::write(&manifest_path, manifest).expect("write manifest");
+
+    let mut proxy = Command::new(&exe)
+        .arg(&manifest_path)
+        .arg("n1")
+        .arg("0=10.96.0.50:80")
+        .arg("0=10.96.0.51:80")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start tcp_proxy");
+    let mut stdout = BufReader::new(proxy.stdout.take().expect("stdout"));
+    let mut ports = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).expect("read proxy stdout") > 0,
+            "tcp_proxy exited before ready"
+        );
+        if line.trim() == "ready" {
+            break;
+        }
+        // "listening 127.0.0.1:P for VIP:PORT"
+        let addr = line.split_whitespace().nth(1).expect("listening line");
+        ports.push(addr.rsplit(':').next().unwrap().parse::<u16>().unwrap());
+    }
+    assert_eq!(ports.len(), 2);
+
+    let mut counts = std::collections::BTreeMap::new();
+    for i in 0..300 {
+        let mut c = TcpStream::connect(("127.0.0.1", ports[0])).expect("connect to proxy");
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        writeln!(c, "ping {i}").unwrap();
+        c.shutdown(Shutdown::Write).unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).expect("read answer");
+        let mut lines = answer.lines();
+        let backend = lines.next().unwrap_or_default().to_owned();
+        assert!(backend.starts_with("backend "), "{answer:?}");
+        assert_eq!(
+            lines.next(),
+            Some(format!("ping {i}").as_str()),
+            "{answer:?}"
+        );
+        *counts.entry(backend).or_insert(0) += 1;
+    }
+    println!("spread over the backends: {counts:?}");
+    assert_eq!(counts.len(), 3, "{counts:?}");
+    for (backend, n) in &counts {
+        // Uniform: 100 each expected; 50 is more than 5 standard deviations away.
+        assert!(*n >= 50, "{backend} got only {n} of 300: {counts:?}");
+    }
+
+    // No ready endpoint: refused (reset or closed without a byte).
+    for _ in 0..3 {
+        let mut c = TcpStream::connect(("127.0.0.1", ports[1])).expect("connect to proxy");
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = c.write_all(b"hello?\n");
+        let mut got = Vec::new();
+        match c.read_to_end(&mut got) {
+            Ok(_) => assert!(got.is_empty(), "{got:?}"),
+            Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+        }
+    }
+
+    run(Command::new("kill")
+        .arg("-TERM")
+        .arg(proxy.id().to_string()));
+    let out = proxy.wait_with_output().expect("wait for tcp_proxy");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}\n{log}", out.status);
+    assert!(log.contains("10.96.0.51:80: reject, refused"), "{log}");
+    assert!(log.contains("10.96.0.50:80 -> 127.0.0.3:"), "{log}");
+    assert!(log.ends_with("tcp_proxy: stopped\n"), "{log}");
 }

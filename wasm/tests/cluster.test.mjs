@@ -110,8 +110,8 @@ function checkShop(cluster, changes) {
   assert.deepEqual(changes.deleted, []);
   assert.deepEqual(changes.skipped, [{ apiVersion: "v1", kind: "ConfigMap", count: 1 }]);
   const created = keys(changes.created);
-  assert.equal(created.length, 7, created.join(", "));
-  for (const k of ["Namespace shop", "Node n1", "Pod shop/web-1", "Pod shop/web-2", "Pod shop/api-1", "Service shop/web"]) {
+  assert.equal(created.length, 8, created.join(", ")); // the slice and the Endpoints object too
+  for (const k of ["Namespace shop", "Node n1", "Pod shop/web-1", "Pod shop/web-2", "Pod shop/api-1", "Service shop/web", "Endpoints shop/web"]) {
     assert.ok(created.includes(k), `${k} in ${created}`);
   }
   const slice = changes.created.find((k) => k.kind === "EndpointSlice");
@@ -248,6 +248,7 @@ test("delete, watch events, not-found and unsupported", () => {
     const changes = cluster.delete("Service", "shop", "web");
     assert.deepEqual(keys(changes.deleted).map((k) => k.replace(/web-[a-z0-9]{5}$/, "web-*")), [
       "Service shop/web",
+      "Endpoints shop/web",
       "EndpointSlice shop/web-*",
     ]);
     assert.throws(() => cluster.delete("Service", "shop", "web"), (e) => e.code === "not-found" && e.message === "Service shop/web: not found");

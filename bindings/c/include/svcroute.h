@@ -39,6 +39,19 @@
  *   which functions may run concurrently on one handle; a handle may always
  *   be moved between threads between calls.
  *
+ *   A cluster (svcroute_cluster) is shared by all threads: it sits behind a
+ *   read-write lock. Routes, DNS answers and the _json reads share it;
+ *   apply, delete and svcroute_set_algorithm take it alone, so a route is
+ *   answered wholly before or wholly after a batch. What changes with every
+ *   pick (ClientIP affinity memory, round-robin turns, the random source,
+ *   balancers of chosen algorithms) is not under that lock: it lives in 16
+ *   shards, each with its own mutex, chosen by a hash of the flow's source
+ *   address. Why: one client always meets the same affinity memory (as
+ *   kube-proxy's affinity is kept per node, not per CPU), no
+ *   per-thread state needs registering or freeing, and threads routing for
+ *   different clients rarely wait for each other. A proxy therefore needs
+ *   no locking of its own around svcroute calls.
+ *
  * PANICS
  *   No Rust panic ever unwinds into the caller: it is caught and returned as
  *   SVCROUTE_STATUS_PANIC (a bug in svcroute; please report it with the
@@ -59,6 +72,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+
+// No address (`svcroute_address.family`).
+#define SVCROUTE_FAMILY_NONE 0
+
+// An IPv4 address in the first 4 bytes (`svcroute_address.family`).
+#define SVCROUTE_FAMILY_IPV4 4
+
+// An IPv6 address in all 16 bytes (`svcroute_address.family`).
+#define SVCROUTE_FAMILY_IPV6 6
+
+// The size of `svcroute_route_result.endpoint_text`: room for any
+// `[IPv6]:port` and its NUL.
+#define SVCROUTE_ENDPOINT_TEXT_SIZE 64
+
+// How many shards of route state a cluster keeps.
+#define SHARDS 16
 
 // What a call returned: `SVCROUTE_STATUS_OK` (0) or why it failed.
 //
@@ -104,20 +133,129 @@ typedef enum {
   SVCROUTE_STATUS_INTERNAL = 104,
 } svcroute_status;
 
+// What happens to a connection (the conformance suite's `result`).
+typedef enum {
+  // Proxied (DNAT) to `endpoint`:`endpoint_port`.
+  SVCROUTE_OUTCOME_FORWARD = 1,
+  // No proxying (a headless Service): the client dials a pod directly.
+  SVCROUTE_OUTCOME_DIRECT = 2,
+  // No usable endpoint anywhere: the connection is refused (ICMP port
+  // unreachable, KP-12).
+  SVCROUTE_OUTCOME_REJECT = 3,
+  // Silently dropped (e.g. internalTrafficPolicy Local with no endpoint
+  // on the node, KP-7; nftables for an unallocated service IP, KP-13).
+  SVCROUTE_OUTCOME_DROP = 4,
+  // Nothing on that address and port belongs to a Service; the packet
+  // is routed like any other.
+  SVCROUTE_OUTCOME_NO_SERVICE = 5,
+  // The address is a Service's, but not with this port and protocol.
+  SVCROUTE_OUTCOME_PORT_NOT_EXPOSED = 6,
+  // An ExternalName Service: DNS only (a CNAME).
+  SVCROUTE_OUTCOME_CNAME = 7,
+  // An address kube-proxy deliberately leaves alone (a load-balancer
+  // IP with ipMode Proxy, a localhost NodePort it does not serve).
+  SVCROUTE_OUTCOME_NOT_CAPTURED = 8,
+  // Infrastructure answers itself over HTTP (a health-check NodePort);
+  // the status is in `http_status`.
+  SVCROUTE_OUTCOME_HTTP = 9,
+} svcroute_outcome;
+
+// The transport protocol of a flow (`svcroute_flow.protocol`): the IANA
+// protocol numbers.
+typedef enum {
+  // TCP.
+  SVCROUTE_PROTOCOL_TCP = 6,
+  // UDP.
+  SVCROUTE_PROTOCOL_UDP = 17,
+  // SCTP.
+  SVCROUTE_PROTOCOL_SCTP = 132,
+} svcroute_protocol;
+
+// Who sends a flow (`svcroute_flow.source_kind`).
+typedef enum {
+  // A packet from `source` (a pod, or a client outside the cluster)
+  // arriving at node `node`, the node whose kube-proxy decides. With
+  // `node` NULL, the packet comes in through the destination's own front
+  // door (the node owning a node address; for a load-balancer IP, the
+  // first node that passes the health check; else the first node).
+  SVCROUTE_SOURCE_KIND_PACKET = 0,
+  // A host-network process on node `node` (required); `source` is
+  // ignored: the node's InternalIP of the destination's family is used.
+  SVCROUTE_SOURCE_KIND_HOST = 1,
+} svcroute_source_kind;
+
 // A cluster: the object store and its controllers (the EndpointSlice and
-// mirroring controllers), settled after every call.
+// mirroring controllers), settled after every call, with kube-proxy's
+// tables (the cluster's `proxyMode`) and the cluster DNS compiled from it
+// and patched on every change.
 //
 // Created by `svcroute_cluster_new`, released by `svcroute_cluster_free`.
 //
-// Threads: a cluster may be moved between threads between calls. Calls
-// that change it (`svcroute_cluster_apply`, `svcroute_cluster_delete`) need
-// exclusive access: no other call on the same cluster may run at the same
-// time. Read-only calls (`svcroute_cluster_list_json`,
-// `svcroute_cluster_endpoint_slices_json`,
-// `svcroute_cluster_explain_service_json`) may run concurrently with each
-// other from any number of threads (a read-write lock around the handle is
-// enough). Different clusters are independent.
+// Threads: every function taking a cluster may be called from any number
+// of threads at once on the same cluster, except `svcroute_cluster_free`,
+// which must be the last call. The cluster is behind a read-write lock:
+// reads (`svcroute_route`, `svcroute_dns_answer`, the `_json` functions)
+// share it; writes (`svcroute_cluster_apply`, `svcroute_cluster_delete`,
+// `svcroute_set_algorithm`) take it alone, so a route never sees half a
+// change: it is answered either before or after the whole batch.
+// Different clusters are independent.
 typedef struct svcroute_cluster svcroute_cluster;
+
+// An IP address as bytes in network order.
+//
+// `family` is `SVCROUTE_FAMILY_IPV4` (the address in `bytes[0..4]`, the
+// rest ignored), `SVCROUTE_FAMILY_IPV6` (all 16 bytes) or
+// `SVCROUTE_FAMILY_NONE` (no address). `svcroute_address_parse` fills one
+// from text; `inet_pton` into `bytes` works as well.
+typedef struct {
+  // `SVCROUTE_FAMILY_NONE`, `SVCROUTE_FAMILY_IPV4` or `SVCROUTE_FAMILY_IPV6`.
+  uint8_t family;
+  // The address, network byte order.
+  uint8_t bytes[16];
+} svcroute_address;
+
+// One connection to place.
+//
+// Zero-initialise it (`svcroute_flow flow = {0};`) and fill the fields;
+// `source_kind` 0 is `SVCROUTE_SOURCE_KIND_PACKET`.
+typedef struct {
+  // An `svcroute_source_kind`.
+  int source_kind;
+  // An `svcroute_protocol` (6, 17 or 132).
+  int protocol;
+  // The client's address (ignored for `SVCROUTE_SOURCE_KIND_HOST`).
+  svcroute_address source;
+  // The client's port (hashed by algorithms keyed on the 5-tuple).
+  uint16_t source_port;
+  // The address dialled: a cluster IP, a node address, a load-balancer
+  // IP, an externalIP, anything.
+  svcroute_address destination;
+  // The port dialled.
+  uint16_t destination_port;
+  // The node (its `metadata.name`), NUL-terminated; NULL: see
+  // `svcroute_source_kind`. Borrowed for the call only.
+  const char *node;
+} svcroute_flow;
+
+// Where a connection goes: filled by `svcroute_route`.
+typedef struct {
+  // What happens.
+  svcroute_outcome outcome;
+  // Whether the connection is masqueraded (SNAT to a node address,
+  // KP-20): `--masquerade-all`, a source that is not a local pod, or a
+  // pod reaching itself through its Service. False when not forwarded.
+  bool masquerade;
+  // The HTTP status for `SVCROUTE_OUTCOME_HTTP`, else 0.
+  uint16_t http_status;
+  // For `SVCROUTE_OUTCOME_FORWARD` and `SVCROUTE_OUTCOME_DIRECT`: the
+  // endpoint picked; else family `SVCROUTE_FAMILY_NONE`.
+  svcroute_address endpoint;
+  // The endpoint's port, or 0.
+  uint16_t endpoint_port;
+  // The endpoint as text, `10.244.1.5:8080` or `[fd00::5]:8080`,
+  // NUL-terminated; `""` when there is none.
+  char endpoint_text[SVCROUTE_ENDPOINT_TEXT_SIZE];
+} svcroute_route_result;
 
 #ifdef __cplusplus
 extern "C" {
@@ -274,12 +412,12 @@ void svcroute_cluster_free(svcroute_cluster *cluster);
 //
 // Ownership: `bytes` is borrowed for the call only. The changes string
 // belongs to the caller, who releases it with `svcroute_string_free`.
-// Threads: needs exclusive access to `cluster`.
+// Threads: a write: waits for running calls on `cluster`, and they for it;
+// any thread may call it while others route.
 //
 // # Safety
 //
-// `cluster` is NULL or a live cluster not used by any other call during
-// this one; `bytes` is NULL or valid for reading `len` bytes;
+// `cluster` is NULL or a live cluster, not freed during this call; `bytes` is NULL or valid for reading `len` bytes;
 // `changes_json_out` is NULL or valid for writing one pointer.
 svcroute_status svcroute_cluster_apply(svcroute_cluster *cluster,
                                        const uint8_t *bytes,
@@ -299,12 +437,12 @@ svcroute_status svcroute_cluster_apply(svcroute_cluster *cluster,
 //
 // Ownership: the strings are borrowed for the call only; the changes string
 // belongs to the caller (`svcroute_string_free`).
-// Threads: needs exclusive access to `cluster`.
+// Threads: a write: waits for running calls on `cluster`, and they for it;
+// any thread may call it while others route.
 //
 // # Safety
 //
-// `cluster` is NULL or a live cluster not used by any other call during
-// this one; `kind`, `namespace` and `name` are NULL or NUL-terminated
+// `cluster` is NULL or a live cluster, not freed during this call; `kind`, `namespace` and `name` are NULL or NUL-terminated
 // strings; `changes_json_out` is NULL or valid for writing one pointer.
 svcroute_status svcroute_cluster_delete(svcroute_cluster *cluster,
                                         const char *kind,
@@ -327,12 +465,11 @@ svcroute_status svcroute_cluster_delete(svcroute_cluster *cluster,
 //
 // Ownership: the strings are borrowed for the call only; `*out` belongs to
 // the caller (`svcroute_string_free`).
-// Threads: read-only; may run concurrently with other read-only calls.
+// Threads: a read: runs concurrently with other reads and routes.
 //
 // # Safety
 //
-// `cluster` is NULL or a live cluster not changed by another call during
-// this one; `kind`, `namespace` and `selector` are NULL or NUL-terminated
+// `cluster` is NULL or a live cluster, not freed during this call; `kind`, `namespace` and `selector` are NULL or NUL-terminated
 // strings; `out` is NULL or valid for writing one pointer.
 svcroute_status svcroute_cluster_list_json(const svcroute_cluster *cluster,
                                            const char *kind,
@@ -351,12 +488,11 @@ svcroute_status svcroute_cluster_list_json(const svcroute_cluster *cluster,
 //
 // Ownership: the strings are borrowed for the call only; `*out` belongs to
 // the caller (`svcroute_string_free`).
-// Threads: read-only; may run concurrently with other read-only calls.
+// Threads: a read: runs concurrently with other reads and routes.
 //
 // # Safety
 //
-// `cluster` is NULL or a live cluster not changed by another call during
-// this one; `namespace` and `service` are NULL or NUL-terminated strings;
+// `cluster` is NULL or a live cluster, not freed during this call; `namespace` and `service` are NULL or NUL-terminated strings;
 // `out` is NULL or valid for writing one pointer.
 svcroute_status svcroute_cluster_endpoint_slices_json(const svcroute_cluster *cluster,
                                                       const char *namespace_,
@@ -379,17 +515,189 @@ svcroute_status svcroute_cluster_endpoint_slices_json(const svcroute_cluster *cl
 //
 // Ownership: the strings are borrowed for the call only; `*out` belongs to
 // the caller (`svcroute_string_free`).
-// Threads: read-only; may run concurrently with other read-only calls.
+// Threads: a read: runs concurrently with other reads and routes.
 //
 // # Safety
 //
-// `cluster` is NULL or a live cluster not changed by another call during
-// this one; `namespace` and `service` are NULL or NUL-terminated strings;
+// `cluster` is NULL or a live cluster, not freed during this call; `namespace` and `service` are NULL or NUL-terminated strings;
 // `out` is NULL or valid for writing one pointer.
 svcroute_status svcroute_cluster_explain_service_json(const svcroute_cluster *cluster,
                                                       const char *namespace_,
                                                       const char *service,
                                                       char **out);
+
+// Chooses how connections to port `port` of Service `namespace/name` are
+// placed among the endpoints kube-proxy's rules make eligible:
+// `algorithm` is `"kube-proxy"` (the default: the proxy mode's own
+// placement and ClientIP affinity), `"round-robin"`, `"smooth-weighted"`,
+// `"random"`, `"weighted-random"`, `"least-request"`, `"peak-ewma"`,
+// `"maglev"`, `"ketama"`, `"jump"`, `"rendezvous"` (consistent hashing of
+// the flow's 5-tuple: the same flow always lands on the same endpoint),
+// `"iptables"`, `"nftables"` or `"ipvs"`. Seeds come from the
+// configuration's `seed`. `port` is the Service port number
+// (`spec.ports[].port`; the flow may also arrive on its nodePort), or 0
+// for every port. The Service need not exist yet.
+//
+// Balancer state (round-robin turns, connection counts) is kept per
+// shard of route state (see `svcroute_route`), so turn-based algorithms
+// alternate per client group rather than globally; hashing algorithms
+// give the same endpoint whatever the shard.
+//
+// Fails with `SVCROUTE_STATUS_NOT_FOUND` (no algorithm of that name),
+// `SVCROUTE_STATUS_NULL_ARGUMENT` or `SVCROUTE_STATUS_INVALID_UTF8`.
+//
+// Ownership: the strings are borrowed for the call only.
+// Threads: a write: waits for running calls on `cluster`, and they for it.
+//
+// # Safety
+//
+// `cluster` is NULL or a live cluster, not freed during this call;
+// `namespace`, `name` and `algorithm` are NULL or NUL-terminated strings.
+svcroute_status svcroute_set_algorithm(svcroute_cluster *cluster,
+                                       const char *namespace_,
+                                       const char *name,
+                                       uint16_t port,
+                                       const char *algorithm);
+
+// The endpoints of Service `namespace/service` as kube-proxy reads them
+// from its EndpointSlices (rule EP-13), per Service port: JSON
+// `{"namespace", "name", "ports": [{"name", "port", "protocol",
+// "endpoints": [{"address", "port", "ready", "serving", "terminating",
+// "nodeName", "zone"}]}]}`, where `ports[].port` is the Service port and
+// `endpoints[].port` the target port; endpoints in `ip:port` order,
+// duplicates collapsed. A Service without slices has its ports with no
+// endpoints.
+//
+// On success stores the JSON in `*out`. Fails with
+// `SVCROUTE_STATUS_NOT_FOUND` (no such Service),
+// `SVCROUTE_STATUS_NULL_ARGUMENT` or `SVCROUTE_STATUS_INVALID_UTF8`.
+//
+// Ownership: the strings are borrowed for the call only; `*out` belongs to
+// the caller (`svcroute_string_free`).
+// Threads: a read: runs concurrently with other reads and routes.
+//
+// # Safety
+//
+// `cluster` is NULL or a live cluster, not freed during this call;
+// `namespace` and `service` are NULL or NUL-terminated strings; `out` is
+// NULL or valid for writing one pointer.
+svcroute_status svcroute_cluster_endpoints_json(const svcroute_cluster *cluster,
+                                                const char *namespace_,
+                                                const char *service,
+                                                char **out);
+
+// Answers one DNS query message (the UDP payload) with the response
+// message, as the cluster DNS server would over UDP: a response larger
+// than the client's size (512 bytes, or its EDNS size) is truncated and
+// flagged TC. `svcroute_dns_answer_tcp` answers as over TCP.
+//
+// The response is written to `out` (`out_cap` bytes) and its length to
+// `*out_len`. A message that is no query (shorter than a header, or a
+// response) gets no answer, as servers drop it: the call succeeds with
+// `*out_len` 0. Malformed queries get FORMERR, names outside the zone
+// REFUSED, unknown names NXDOMAIN with the SOA, all as responses.
+//
+// Fails with `SVCROUTE_STATUS_BUFFER_TOO_SMALL` when the response does not
+// fit: nothing is written to `out`, and `*out_len` holds the size needed
+// (a UDP response is at most 4096 bytes, the size the server offers;
+// 65535 always suffices). `SVCROUTE_STATUS_NULL_ARGUMENT` for a NULL
+// `cluster` or `out_len`, `query` NULL with `query_len > 0`, or `out`
+// NULL with `out_cap > 0`.
+//
+// Ownership: `query` is borrowed for the call only; `out` and `*out_len`
+// are the caller's.
+// Threads: a read: runs concurrently with routes and other reads.
+//
+// # Safety
+//
+// `cluster` is NULL or a live cluster, not freed during this call;
+// `query` is NULL or valid for reading `query_len` bytes; `out` is NULL or
+// valid for writing `out_cap` bytes; `out_len` is NULL or valid for
+// writing one `size_t`.
+svcroute_status svcroute_dns_answer(const svcroute_cluster *cluster,
+                                    const uint8_t *query,
+                                    size_t query_len,
+                                    uint8_t *out,
+                                    size_t out_cap,
+                                    size_t *out_len);
+
+// As `svcroute_dns_answer`, over TCP: the response is never truncated.
+// `query` is the message without TCP's two-byte length prefix, and so is
+// the response.
+//
+// # Safety
+//
+// As for `svcroute_dns_answer`.
+svcroute_status svcroute_dns_answer_tcp(const svcroute_cluster *cluster,
+                                        const uint8_t *query,
+                                        size_t query_len,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *out_len);
+
+// Places one connection as kube-proxy would on `flow.node`, and fills
+// `*out`: the outcome, the endpoint picked (bytes, port and text), the
+// masquerade flag and, for infrastructure answers, the HTTP status.
+//
+// `now_ms` is the caller's monotonic clock in milliseconds (only
+// ClientIP session affinity, KP-19, and time-aware algorithms read it).
+// Placement follows the cluster's proxy mode (iptables and nftables:
+// uniformly at random, reproducible from the config's `seed`; IPVS: round
+// robin), or the algorithm `svcroute_set_algorithm` chose for the Service
+// port, among the endpoints kube-proxy's rules make eligible.
+//
+// Fails with `SVCROUTE_STATUS_NULL_ARGUMENT` (`cluster`, `flow` or `out`
+// NULL; `flow->node` NULL for a host source), `SVCROUTE_STATUS_INVALID`
+// (a family, protocol or source kind that is none of the constants),
+// `SVCROUTE_STATUS_INVALID_UTF8` (`flow->node`) or
+// `SVCROUTE_STATUS_NOT_FOUND` (no node of that name); `*out` is then left
+// unchanged.
+//
+// Cost: for a packet to a cluster IP from a named node, with kube-proxy's
+// own placement, the call does not allocate (a shared lock, a per-source
+// mutex, hash lookups). Other flows take the full decision, which
+// allocates internally and costs a few microseconds.
+//
+// Ownership: `flow` (and `flow->node`) are borrowed for the call only;
+// `*out` is the caller's.
+// Threads: a read: any number of threads may route on one cluster at
+// once, while another applies changes.
+//
+// # Safety
+//
+// `cluster` is NULL or a live cluster, not freed during this call; `flow`
+// is NULL or points to a valid `svcroute_flow` whose `node` is NULL or
+// NUL-terminated; `out` is NULL or valid for writing one
+// `svcroute_route_result`.
+svcroute_status svcroute_route(const svcroute_cluster *cluster,
+                               const svcroute_flow *flow,
+                               uint64_t now_ms,
+                               svcroute_route_result *out);
+
+// The conformance spelling of an outcome: `"forward"`, `"direct"`,
+// `"reject"`, `"drop"`, `"no-such-service"`, `"port-not-exposed"`,
+// `"cname"`, `"not-captured"`, `"http"`; `"unknown"` for a number that is
+// no outcome.
+//
+// Ownership: the string is static; do not free it. Never NULL.
+// Threads: may be called from any thread at any time.
+const char *svcroute_outcome_name(int outcome);
+
+// Reads an IPv4 (`"10.96.0.10"`) or IPv6 (`"fd00::10"`) address into
+// `*out`.
+//
+// Fails with `SVCROUTE_STATUS_PARSE` (not an address),
+// `SVCROUTE_STATUS_NULL_ARGUMENT` or `SVCROUTE_STATUS_INVALID_UTF8`; `*out`
+// is then left unchanged.
+//
+// Ownership: `text` is borrowed for the call only.
+// Threads: may be called from any thread at any time.
+//
+// # Safety
+//
+// `text` is NULL or NUL-terminated; `out` is NULL or valid for writing one
+// `svcroute_address`.
+svcroute_status svcroute_address_parse(const char *text, svcroute_address *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,38 +6,78 @@
 //! shapes of [`crate::door`], the same the WASM package returns.
 
 use std::ffi::c_char;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use svcroute::cluster::Cluster;
 
 use crate::door::{self, DoorError};
+use crate::engine::Engine;
 use crate::error::FfiError;
+use crate::route::Shards;
 use crate::status::svcroute_status;
 use crate::{args, boundary, owned};
 
 /// A cluster: the object store and its controllers (the EndpointSlice and
-/// mirroring controllers), settled after every call.
+/// mirroring controllers), settled after every call, with kube-proxy's
+/// tables (the cluster's `proxyMode`) and the cluster DNS compiled from it
+/// and patched on every change.
 ///
 /// Created by `svcroute_cluster_new`, released by `svcroute_cluster_free`.
 ///
-/// Threads: a cluster may be moved between threads between calls. Calls
-/// that change it (`svcroute_cluster_apply`, `svcroute_cluster_delete`) need
-/// exclusive access: no other call on the same cluster may run at the same
-/// time. Read-only calls (`svcroute_cluster_list_json`,
-/// `svcroute_cluster_endpoint_slices_json`,
-/// `svcroute_cluster_explain_service_json`) may run concurrently with each
-/// other from any number of threads (a read-write lock around the handle is
-/// enough). Different clusters are independent.
+/// Threads: every function taking a cluster may be called from any number
+/// of threads at once on the same cluster, except `svcroute_cluster_free`,
+/// which must be the last call. The cluster is behind a read-write lock:
+/// reads (`svcroute_route`, `svcroute_dns_answer`, the `_json` functions)
+/// share it; writes (`svcroute_cluster_apply`, `svcroute_cluster_delete`,
+/// `svcroute_set_algorithm`) take it alone, so a route never sees half a
+/// change: it is answered either before or after the whole batch.
+/// Different clusters are independent.
 #[allow(non_camel_case_types)]
 pub struct svcroute_cluster {
-    inner: Cluster,
+    engine: RwLock<Engine>,
+    shards: Shards,
 }
 
-// The threading promise above rests on this: concurrent `&Cluster` use is
-// sound only if `Cluster: Sync`, moving it only if `Send`. Checked at compile
-// time, so a change in the core that breaks it breaks this build.
+impl svcroute_cluster {
+    /// A handle over a new cluster.
+    ///
+    /// ```
+    /// let c = svcroute_c::svcroute_cluster::new(svcroute_c::door::new_cluster(None).unwrap()).unwrap();
+    /// assert_eq!(c.read().dataplane.service_count(), 1);
+    /// c.write().apply("{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"a\"}}").unwrap();
+    /// # let _ = c.shards();
+    /// ```
+    pub fn new(cluster: Cluster) -> Result<svcroute_cluster, DoorError> {
+        let seed = cluster.config().seed;
+        Ok(svcroute_cluster {
+            engine: RwLock::new(Engine::new(cluster)?),
+            shards: Shards::new(seed),
+        })
+    }
+
+    /// Shared access (a panic in an earlier call does not lock it out).
+    pub fn read(&self) -> RwLockReadGuard<'_, Engine> {
+        self.engine.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Exclusive access.
+    pub fn write(&self) -> RwLockWriteGuard<'_, Engine> {
+        self.engine.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The per-pick state.
+    pub fn shards(&self) -> &Shards {
+        &self.shards
+    }
+}
+
+// The threading promise above rests on this: concurrent `&Engine` use is
+// sound only if the engine is `Sync`, moving it only if `Send`. Checked at
+// compile time, so a change in the core that breaks it breaks this build.
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
-    assert_send_sync::<Cluster>();
+    assert_send_sync::<Engine>();
+    assert_send_sync::<svcroute_cluster>();
 };
 
 fn door_error(err: DoorError) -> FfiError {
@@ -98,8 +138,9 @@ pub unsafe extern "C" fn svcroute_cluster_new(
             // SAFETY: as above; not NULL.
             Some(unsafe { args::str_arg(config_json, "config_json") }?)
         };
-        let inner = door::new_cluster(config).map_err(door_error)?;
-        out.write(owned::into_handle(svcroute_cluster { inner }));
+        let cluster = door::new_cluster(config).map_err(door_error)?;
+        let handle = svcroute_cluster::new(cluster).map_err(door_error)?;
+        out.write(owned::into_handle(handle));
         Ok(())
     })
 }
@@ -143,12 +184,12 @@ pub unsafe extern "C" fn svcroute_cluster_free(cluster: *mut svcroute_cluster) {
 ///
 /// Ownership: `bytes` is borrowed for the call only. The changes string
 /// belongs to the caller, who releases it with `svcroute_string_free`.
-/// Threads: needs exclusive access to `cluster`.
+/// Threads: a write: waits for running calls on `cluster`, and they for it;
+/// any thread may call it while others route.
 ///
 /// # Safety
 ///
-/// `cluster` is NULL or a live cluster not used by any other call during
-/// this one; `bytes` is NULL or valid for reading `len` bytes;
+/// `cluster` is NULL or a live cluster, not freed during this call; `bytes` is NULL or valid for reading `len` bytes;
 /// `changes_json_out` is NULL or valid for writing one pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svcroute_cluster_apply(
@@ -159,10 +200,11 @@ pub unsafe extern "C" fn svcroute_cluster_apply(
 ) -> svcroute_status {
     boundary::status(|| {
         // SAFETY: the caller's guarantees, as documented above.
-        let cluster = unsafe { owned::handle_mut(cluster, "cluster") }?;
+        let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
         // SAFETY: as above.
         let text = unsafe { args::utf8_arg(bytes, len, "bytes") }?;
-        let changes = door::apply(&mut cluster.inner, text).map_err(door_error)?;
+        let applied = cluster.write().apply(text).map_err(door_error)?;
+        let changes = door::changes_json(&applied.changes, &applied.skipped);
         if !changes_json_out.is_null() {
             // SAFETY: as above; not NULL.
             write_json(
@@ -187,12 +229,12 @@ pub unsafe extern "C" fn svcroute_cluster_apply(
 ///
 /// Ownership: the strings are borrowed for the call only; the changes string
 /// belongs to the caller (`svcroute_string_free`).
-/// Threads: needs exclusive access to `cluster`.
+/// Threads: a write: waits for running calls on `cluster`, and they for it;
+/// any thread may call it while others route.
 ///
 /// # Safety
 ///
-/// `cluster` is NULL or a live cluster not used by any other call during
-/// this one; `kind`, `namespace` and `name` are NULL or NUL-terminated
+/// `cluster` is NULL or a live cluster, not freed during this call; `kind`, `namespace` and `name` are NULL or NUL-terminated
 /// strings; `changes_json_out` is NULL or valid for writing one pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svcroute_cluster_delete(
@@ -204,15 +246,18 @@ pub unsafe extern "C" fn svcroute_cluster_delete(
 ) -> svcroute_status {
     boundary::status(|| {
         // SAFETY: the caller's guarantees, as documented above.
-        let cluster = unsafe { owned::handle_mut(cluster, "cluster") }?;
+        let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
         // SAFETY: as above.
         let kind = unsafe { args::str_arg(kind, "kind") }?;
         // SAFETY: as above.
         let namespace = unsafe { optional_str(namespace, "namespace") }?;
         // SAFETY: as above.
         let name = unsafe { args::str_arg(name, "name") }?;
-        let changes =
-            door::delete(&mut cluster.inner, kind, namespace, name).map_err(door_error)?;
+        let changes = cluster
+            .write()
+            .delete(kind, namespace, name)
+            .map_err(door_error)?;
+        let changes = door::changes_json(&changes, &Default::default());
         if !changes_json_out.is_null() {
             // SAFETY: as above; not NULL.
             write_json(
@@ -239,12 +284,11 @@ pub unsafe extern "C" fn svcroute_cluster_delete(
 ///
 /// Ownership: the strings are borrowed for the call only; `*out` belongs to
 /// the caller (`svcroute_string_free`).
-/// Threads: read-only; may run concurrently with other read-only calls.
+/// Threads: a read: runs concurrently with other reads and routes.
 ///
 /// # Safety
 ///
-/// `cluster` is NULL or a live cluster not changed by another call during
-/// this one; `kind`, `namespace` and `selector` are NULL or NUL-terminated
+/// `cluster` is NULL or a live cluster, not freed during this call; `kind`, `namespace` and `selector` are NULL or NUL-terminated
 /// strings; `out` is NULL or valid for writing one pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svcroute_cluster_list_json(
@@ -265,7 +309,8 @@ pub unsafe extern "C" fn svcroute_cluster_list_json(
         let selector = unsafe { optional_str(selector, "selector") }?;
         // SAFETY: as above.
         let out = unsafe { args::out_arg(out, "out") }?;
-        let list = door::list(&cluster.inner, kind, namespace, selector).map_err(door_error)?;
+        let list =
+            door::list(&cluster.read().cluster, kind, namespace, selector).map_err(door_error)?;
         write_text(out, &list);
         Ok(())
     })
@@ -282,12 +327,11 @@ pub unsafe extern "C" fn svcroute_cluster_list_json(
 ///
 /// Ownership: the strings are borrowed for the call only; `*out` belongs to
 /// the caller (`svcroute_string_free`).
-/// Threads: read-only; may run concurrently with other read-only calls.
+/// Threads: a read: runs concurrently with other reads and routes.
 ///
 /// # Safety
 ///
-/// `cluster` is NULL or a live cluster not changed by another call during
-/// this one; `namespace` and `service` are NULL or NUL-terminated strings;
+/// `cluster` is NULL or a live cluster, not freed during this call; `namespace` and `service` are NULL or NUL-terminated strings;
 /// `out` is NULL or valid for writing one pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svcroute_cluster_endpoint_slices_json(
@@ -305,7 +349,8 @@ pub unsafe extern "C" fn svcroute_cluster_endpoint_slices_json(
         let service = unsafe { args::str_arg(service, "service") }?;
         // SAFETY: as above.
         let out = unsafe { args::out_arg(out, "out") }?;
-        let list = door::endpoint_slices(&cluster.inner, namespace, service).map_err(door_error)?;
+        let list = door::endpoint_slices(&cluster.read().cluster, namespace, service)
+            .map_err(door_error)?;
         write_text(out, &list);
         Ok(())
     })
@@ -327,12 +372,11 @@ pub unsafe extern "C" fn svcroute_cluster_endpoint_slices_json(
 ///
 /// Ownership: the strings are borrowed for the call only; `*out` belongs to
 /// the caller (`svcroute_string_free`).
-/// Threads: read-only; may run concurrently with other read-only calls.
+/// Threads: a read: runs concurrently with other reads and routes.
 ///
 /// # Safety
 ///
-/// `cluster` is NULL or a live cluster not changed by another call during
-/// this one; `namespace` and `service` are NULL or NUL-terminated strings;
+/// `cluster` is NULL or a live cluster, not freed during this call; `namespace` and `service` are NULL or NUL-terminated strings;
 /// `out` is NULL or valid for writing one pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn svcroute_cluster_explain_service_json(
@@ -350,8 +394,105 @@ pub unsafe extern "C" fn svcroute_cluster_explain_service_json(
         let service = unsafe { args::str_arg(service, "service") }?;
         // SAFETY: as above.
         let out = unsafe { args::out_arg(out, "out") }?;
-        let why = door::explain(&cluster.inner, namespace, service).map_err(door_error)?;
+        let why = door::explain(&cluster.read().cluster, namespace, service).map_err(door_error)?;
         write_json(out, &why);
+        Ok(())
+    })
+}
+
+/// Chooses how connections to port `port` of Service `namespace/name` are
+/// placed among the endpoints kube-proxy's rules make eligible:
+/// `algorithm` is `"kube-proxy"` (the default: the proxy mode's own
+/// placement and ClientIP affinity), `"round-robin"`, `"smooth-weighted"`,
+/// `"random"`, `"weighted-random"`, `"least-request"`, `"peak-ewma"`,
+/// `"maglev"`, `"ketama"`, `"jump"`, `"rendezvous"` (consistent hashing of
+/// the flow's 5-tuple: the same flow always lands on the same endpoint),
+/// `"iptables"`, `"nftables"` or `"ipvs"`. Seeds come from the
+/// configuration's `seed`. `port` is the Service port number
+/// (`spec.ports[].port`; the flow may also arrive on its nodePort), or 0
+/// for every port. The Service need not exist yet.
+///
+/// Balancer state (round-robin turns, connection counts) is kept per
+/// shard of route state (see `svcroute_route`), so turn-based algorithms
+/// alternate per client group rather than globally; hashing algorithms
+/// give the same endpoint whatever the shard.
+///
+/// Fails with `SVCROUTE_STATUS_NOT_FOUND` (no algorithm of that name),
+/// `SVCROUTE_STATUS_NULL_ARGUMENT` or `SVCROUTE_STATUS_INVALID_UTF8`.
+///
+/// Ownership: the strings are borrowed for the call only.
+/// Threads: a write: waits for running calls on `cluster`, and they for it.
+///
+/// # Safety
+///
+/// `cluster` is NULL or a live cluster, not freed during this call;
+/// `namespace`, `name` and `algorithm` are NULL or NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn svcroute_set_algorithm(
+    cluster: *mut svcroute_cluster,
+    namespace: *const c_char,
+    name: *const c_char,
+    port: u16,
+    algorithm: *const c_char,
+) -> svcroute_status {
+    boundary::status(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
+        // SAFETY: as above.
+        let namespace = unsafe { args::str_arg(namespace, "namespace") }?;
+        // SAFETY: as above.
+        let name = unsafe { args::str_arg(name, "name") }?;
+        // SAFETY: as above.
+        let algorithm = unsafe { args::str_arg(algorithm, "algorithm") }?;
+        cluster
+            .write()
+            .set_algorithm(namespace, name, port, algorithm)
+            .map_err(door_error)
+    })
+}
+
+/// The endpoints of Service `namespace/service` as kube-proxy reads them
+/// from its EndpointSlices (rule EP-13), per Service port: JSON
+/// `{"namespace", "name", "ports": [{"name", "port", "protocol",
+/// "endpoints": [{"address", "port", "ready", "serving", "terminating",
+/// "nodeName", "zone"}]}]}`, where `ports[].port` is the Service port and
+/// `endpoints[].port` the target port; endpoints in `ip:port` order,
+/// duplicates collapsed. A Service without slices has its ports with no
+/// endpoints.
+///
+/// On success stores the JSON in `*out`. Fails with
+/// `SVCROUTE_STATUS_NOT_FOUND` (no such Service),
+/// `SVCROUTE_STATUS_NULL_ARGUMENT` or `SVCROUTE_STATUS_INVALID_UTF8`.
+///
+/// Ownership: the strings are borrowed for the call only; `*out` belongs to
+/// the caller (`svcroute_string_free`).
+/// Threads: a read: runs concurrently with other reads and routes.
+///
+/// # Safety
+///
+/// `cluster` is NULL or a live cluster, not freed during this call;
+/// `namespace` and `service` are NULL or NUL-terminated strings; `out` is
+/// NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn svcroute_cluster_endpoints_json(
+    cluster: *const svcroute_cluster,
+    namespace: *const c_char,
+    service: *const c_char,
+    out: *mut *mut c_char,
+) -> svcroute_status {
+    boundary::status(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
+        // SAFETY: as above.
+        let namespace = unsafe { args::str_arg(namespace, "namespace") }?;
+        // SAFETY: as above.
+        let service = unsafe { args::str_arg(service, "service") }?;
+        // SAFETY: as above.
+        let out = unsafe { args::out_arg(out, "out") }?;
+        let endpoints =
+            crate::endpoints::service_endpoints(&cluster.read().cluster, namespace, service)
+                .map_err(door_error)?;
+        write_json(out, &endpoints);
         Ok(())
     })
 }
@@ -418,7 +559,7 @@ metadata: {name: settings, namespace: shop}
             unsafe { svcroute_cluster_apply(c, MANIFEST.as_ptr(), MANIFEST.len(), &mut changes) };
         assert_eq!(s, svcroute_status::Ok);
         let changes = take(changes);
-        assert_eq!(changes["created"].as_array().unwrap().len(), 5, "{changes}");
+        assert_eq!(changes["created"].as_array().unwrap().len(), 6, "{changes}"); // with the Endpoints object
         assert_eq!(changes["skipped"][0]["kind"], "ConfigMap");
         assert_eq!(changes["skipped"][0]["count"], 1);
 
@@ -480,7 +621,7 @@ metadata: {name: settings, namespace: shop}
             unsafe { svcroute_cluster_new(cfg.as_ptr(), &mut c) },
             svcroute_status::Ok
         );
-        let before = unsafe { &(*c).inner }.len();
+        let before = unsafe { &*c }.read().cluster.len();
         // A good namespace, then an event stream whose second object is bad.
         let text = concat!(
             r#"{"type": "ADDED", "object": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}}"#,
@@ -491,7 +632,7 @@ metadata: {name: settings, namespace: shop}
         let s = unsafe { svcroute_cluster_apply(c, text.as_ptr(), text.len(), &mut changes) };
         assert_eq!(s, svcroute_status::Invalid);
         assert!(changes.is_null());
-        assert_eq!(unsafe { &(*c).inner }.len(), before);
+        assert_eq!(unsafe { &*c }.read().cluster.len(), before);
         crate::error::with_last_error_message(|m| {
             assert!(
                 m.starts_with("document 1 (line 2): Pod a/: metadata.name"),

@@ -308,6 +308,25 @@ enum Entry {
 /// batch each, each event on its own. Without events the whole text is one
 /// batch.
 pub fn apply(cluster: &mut Cluster, text: &str) -> Result<Value, DoorError> {
+    let applied = apply_objects(cluster, text)?;
+    Ok(changes_json(&applied.changes, &applied.skipped))
+}
+
+/// What [`apply_objects`] did: the net [`Changes`] (what a [`Dataplane`] or
+/// a DNS view patches itself with) and the unmodelled kinds skipped (D1).
+///
+/// [`Dataplane`]: svcroute::dataplane::Dataplane
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// The net changes of the whole call.
+    pub changes: Changes,
+    /// Each unmodelled kind and how many objects of it were skipped.
+    pub skipped: BTreeMap<TypeMeta, usize>,
+}
+
+/// [`apply`], returning the changes as values rather than JSON, for doors
+/// that keep derived state (compiled dataplanes, DNS views) in step.
+pub fn apply_objects(cluster: &mut Cluster, text: &str) -> Result<Applied, DoorError> {
     // A JSON stream may start with `null` (an empty document, e.g. YAML
     // parsed in JS and passed one JSON value per document); `api::load`
     // takes only text starting with `{` or `[` for JSON.
@@ -389,7 +408,10 @@ pub fn apply(cluster: &mut Cluster, text: &str) -> Result<Value, DoorError> {
             .apply_batch(objects)
             .map_err(|err| cluster_error(err, &origins))?
     };
-    Ok(changes_json(&changes, &loaded.skipped))
+    Ok(Applied {
+        changes,
+        skipped: loaded.skipped,
+    })
 }
 
 /// The net changes of several calls, as the core computes them for one.
@@ -474,6 +496,17 @@ pub fn delete(
     namespace: Option<&str>,
     name: &str,
 ) -> Result<Value, DoorError> {
+    let changes = delete_object(cluster, kind, namespace, name)?;
+    Ok(changes_json(&changes, &BTreeMap::new()))
+}
+
+/// [`delete`], returning the [`Changes`] as values rather than JSON.
+pub fn delete_object(
+    cluster: &mut Cluster,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<Changes, DoorError> {
     let kind = parse_kind(kind)?;
     let key = ObjectKey {
         kind,
@@ -489,8 +522,7 @@ pub fn delete(
         },
         name: name.to_owned(),
     };
-    let changes = cluster.delete(&key).map_err(|e| cluster_error(e, &[]))?;
-    Ok(changes_json(&changes, &BTreeMap::new()))
+    cluster.delete(&key).map_err(|e| cluster_error(e, &[]))
 }
 
 /// The modelled kind named `kind` (`Service`, `EndpointSlice`, …; ASCII case
@@ -671,6 +703,10 @@ pub fn explanation_json(why: &ServiceExplanation) -> Value {
                         SkipReason::NodeMissing(node) => {
                             o.insert("reason".into(), json!("NodeMissing"));
                             o.insert("missingNode".into(), json!(node));
+                        }
+                        SkipReason::Pending(message) => {
+                            o.insert("reason".into(), json!("Pending"));
+                            o.insert("message".into(), json!(message));
                         }
                     }
                     "Skipped"

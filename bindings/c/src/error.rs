@@ -78,6 +78,10 @@ pub fn set_last_error(err: &FfiError) {
 /// Forgets this thread's last error (each call through the boundary starts so).
 pub fn clear_last_error() {
     LAST_ERROR.with(|last| {
+        // Most calls follow a success: a read is enough then.
+        if last.borrow().status.is_none() {
+            return;
+        }
         let mut last = last.borrow_mut();
         last.status = None;
         last.message.clear();

@@ -30,6 +30,18 @@
 //!   `svcroute_string_free`; each function says which. Opaque handles are
 //!   boxed Rust values with a `_new`/`_free` pair ([`owned`]).
 //!
+//! ## What a proxy uses
+//!
+//! A cluster handle ([`svcroute_cluster`]) holds the object store and, kept
+//! in step with it on every write, kube-proxy's compiled tables and the
+//! cluster DNS ([`engine`]). [`route::svcroute_route`] places a connection
+//! without allocating on the cluster-IP path; [`dns::svcroute_dns_answer`]
+//! answers wire-format queries; `svcroute_set_algorithm` swaps kube-proxy's
+//! placement for one of [`svcroute::balance`]'s algorithms per Service port
+//! ([`algorithm`]). The threading model (a read-write lock around the
+//! cluster, per-pick state sharded by source address) is explained in
+//! [`route`] and in the header.
+//!
 //! ## Adding an export
 //!
 //! ```text
@@ -54,17 +66,31 @@
 
 use std::ffi::{CStr, c_char, c_int};
 
+pub mod algorithm;
 pub mod args;
 pub mod boundary;
 pub mod cluster;
+pub mod dns;
 pub mod door;
+pub mod endpoints;
+pub mod engine;
 mod error;
+pub mod local_traffic;
 pub mod owned;
+pub mod route;
 mod status;
 
 pub use cluster::svcroute_cluster;
 pub use error::FfiError;
 pub use status::svcroute_status;
+/// The core this library wraps, re-exported so that Rust code mixing the
+/// two (tests, benches, examples) names the very same types.
+///
+/// ```
+/// let kind = svcroute_c::svcroute::ErrorKind::NotFound;
+/// assert_eq!(kind.code(), "not-found");
+/// ```
+pub use svcroute;
 
 #[cfg(panic = "abort")]
 compile_error!(

@@ -170,10 +170,11 @@ static svcroute_cluster *shop(void) {
     char *changes = NULL;
     CHECK(svcroute_cluster_apply(c, (const uint8_t *)MANIFEST, strlen(MANIFEST), &changes) ==
           SVCROUTE_STATUS_OK);
-    /* The node, the three pods, the Service, the namespace shop and the
-     * controller's EndpointSlice; the ConfigMap skipped and counted. */
+    /* The node, the three pods, the Service, the namespace shop, the
+     * controller's EndpointSlice and its Endpoints object; the ConfigMap
+     * skipped and counted. */
     CHECK_HAS(changes, "\"created\":[");
-    CHECK(count(changes, "\"name\":") == 7);
+    CHECK(count(changes, "\"name\":") == 8);
     CHECK_HAS(changes, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"name\":\"shop\"}");
     CHECK_HAS(changes, "\"kind\":\"EndpointSlice\",\"name\":\"web-");
     CHECK_HAS(changes, "\"deleted\":[]");
@@ -243,11 +244,13 @@ static void test_apply_and_read(void) {
           SVCROUTE_STATUS_NOT_FOUND);
     CHECK(out == NULL);
 
-    /* Delete: the Service and its slice go; deleting again is NOT_FOUND. */
+    /* Delete: the Service, its Endpoints and its slice go; deleting again
+     * is NOT_FOUND. */
     char *changes = NULL;
     CHECK(svcroute_cluster_delete(c, "Service", "shop", "web", &changes) == SVCROUTE_STATUS_OK);
     CHECK_HAS(changes, "\"deleted\":[{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"name\":\"web\","
-                       "\"namespace\":\"shop\"},{\"apiVersion\":\"discovery.k8s.io/v1\","
+                       "\"namespace\":\"shop\"},{\"apiVersion\":\"v1\",\"kind\":\"Endpoints\","
+                       "\"name\":\"web\",\"namespace\":\"shop\"},{\"apiVersion\":\"discovery.k8s.io/v1\","
                        "\"kind\":\"EndpointSlice\",\"name\":\"web-");
     svcroute_string_free(changes);
     CHECK(svcroute_cluster_delete(c, "Service", "shop", "web", NULL) == SVCROUTE_STATUS_NOT_FOUND);

@@ -403,6 +403,125 @@ pub struct PodSpec {
     /// `dnsConfig`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<PodDNSConfig>,
+    /// `tolerations`: the node taints the pod accepts.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tolerations: Vec<Toleration>,
+    /// `affinity` (only `nodeAffinity`'s required terms are read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<Affinity>,
+}
+
+/// A pod toleration (`v1.Toleration`).
+///
+/// ```
+/// let t: svcroute::api::Toleration = serde_json::from_str(
+///     r#"{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}"#).unwrap();
+/// assert_eq!(t.operator.as_deref(), Some("Exists"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Toleration {
+    /// `key`; empty with `Exists` tolerates every taint.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub key: String,
+    /// `operator`: `Equal` (absent) or `Exists` (kept as text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// `value`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// `effect`: empty matches every effect.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub effect: String,
+    /// `tolerationSeconds` (not modelled: evictions are not simulated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub toleration_seconds: Option<i64>,
+}
+
+/// A pod's `affinity` (`v1.Affinity`): only node affinity is modelled.
+///
+/// ```
+/// let a: svcroute::api::Affinity = serde_json::from_str(r#"{"nodeAffinity": {
+///   "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+///     {"matchExpressions": [{"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["a"]}]}]}}}"#).unwrap();
+/// let terms = &a.node_affinity.unwrap().required_during_scheduling_ignored_during_execution.unwrap().node_selector_terms;
+/// assert_eq!(terms[0].match_expressions[0].operator, "In");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Affinity {
+    /// `nodeAffinity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_affinity: Option<NodeAffinity>,
+}
+
+/// `v1.NodeAffinity`: the required part (the preferred part is not read).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeAffinity {
+    /// `requiredDuringSchedulingIgnoredDuringExecution`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_during_scheduling_ignored_during_execution: Option<NodeSelector>,
+}
+
+/// `v1.NodeSelector`: terms, ORed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSelector {
+    /// `nodeSelectorTerms`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub node_selector_terms: Vec<NodeSelectorTerm>,
+}
+
+/// `v1.NodeSelectorTerm`: requirements, ANDed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSelectorTerm {
+    /// `matchExpressions`, on the node's labels.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub match_expressions: Vec<NodeSelectorRequirement>,
+    /// `matchFields`, on the node's fields (only `metadata.name`).
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub match_fields: Vec<NodeSelectorRequirement>,
+}
+
+/// `v1.NodeSelectorRequirement`: `key`, `operator` (`In`, `NotIn`,
+/// `Exists`, `DoesNotExist`, `Gt`, `Lt`, kept as text) and `values`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeSelectorRequirement {
+    /// `key`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub key: String,
+    /// `operator`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub operator: String,
+    /// `values`.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub values: Vec<String>,
 }
 
 /// A container (`v1.Container`): its name, ports and restart policy.
@@ -565,6 +684,12 @@ pub struct PodCondition {
     /// `lastTransitionTime` (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_transition_time: Option<String>,
+    /// `reason` (e.g. `Unschedulable` for `PodScheduled`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `message`: the human-readable detail (the scheduler's verdict).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 // ---------------------------------------------------------------- Service

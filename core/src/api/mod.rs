@@ -97,13 +97,13 @@ pub use appsv1::{
     StatefulSet, StatefulSetOrdinals, StatefulSetSpec, UpdateStrategy, WorkloadStatus,
 };
 pub use corev1::{
-    ClientIPConfig, Container, ContainerPort, DNSPolicy, EndpointAddress, EndpointSubset,
+    Affinity, ClientIPConfig, Container, ContainerPort, DNSPolicy, EndpointAddress, EndpointSubset,
     Endpoints, HostIP, IPFamily, IPFamilyPolicy, LoadBalancerIPMode, LoadBalancerIngress,
-    LoadBalancerStatus, Namespace, NamespaceStatus, Node, NodeAddress, NodeCondition, NodeSpec,
-    NodeStatus, ObjectReference, Pod, PodCondition, PodDNSConfig, PodDNSConfigOption, PodIP,
-    PodPhase, PodSpec, PodStatus, Protocol, Service, ServiceAffinity, ServiceExternalTrafficPolicy,
-    ServiceInternalTrafficPolicy, ServicePort, ServiceSpec, ServiceStatus, ServiceType,
-    SessionAffinityConfig, Taint,
+    LoadBalancerStatus, Namespace, NamespaceStatus, Node, NodeAddress, NodeAffinity, NodeCondition,
+    NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, NodeSpec, NodeStatus, ObjectReference,
+    Pod, PodCondition, PodDNSConfig, PodDNSConfigOption, PodIP, PodPhase, PodSpec, PodStatus,
+    Protocol, Service, ServiceAffinity, ServiceExternalTrafficPolicy, ServiceInternalTrafficPolicy,
+    ServicePort, ServiceSpec, ServiceStatus, ServiceType, SessionAffinityConfig, Taint, Toleration,
 };
 pub use discoveryv1::{
     AddressType, Endpoint, EndpointConditions, EndpointHints, EndpointSlice, ForNode, ForZone,

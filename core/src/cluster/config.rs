@@ -154,6 +154,70 @@ pub enum KubernetesServiceIp {
     None,
 }
 
+/// The load-balancer controller a cluster has: what a LoadBalancer
+/// Service's `status.loadBalancer` becomes.
+///
+/// * [`None`](Self::None) (default): no controller; the status stays
+///   empty, the Service is pending (kubectl's `<pending>`).
+/// * [`Pool`](Self::Pool): an address pool handed out the way MetalLB's
+///   layer-2 mode does: the next free address of the pool (CIDRs in order,
+///   every address of each CIDR, lowest first), one per IP family of the
+///   Service that the pool has, as `status.loadBalancer.ingress[].ip`
+///   (`ipMode: VIP`). Addresses asked for with the annotation
+///   `metallb.io/loadBalancerIPs` (comma-separated) or the deprecated
+///   `spec.loadBalancerIP` are given when they are in the pool and free
+///   (else the Service stays pending). Released when the Service is deleted
+///   or stops being a LoadBalancer. An exhausted pool leaves the Service
+///   pending.
+/// * [`Aws`](Self::Aws): the AWS cloud provider's classic ELB, as EKS
+///   gives it: `status.loadBalancer.ingress[].hostname` =
+///   `<elb-name>-<digits>.<region>.elb.amazonaws.com`, where `<elb-name>`
+///   is `a` followed by 31 hex digits (the Service's `metadata.uid` without
+///   dashes, as the provider names ELBs, or a hash of namespace/name and
+///   the cluster seed when there is no uid) and `<digits>` ten digits of
+///   that hash. With the annotation
+///   `service.beta.kubernetes.io/aws-load-balancer-scheme: internal` (or
+///   the legacy `service.beta.kubernetes.io/aws-load-balancer-internal`
+///   set to anything but `false`) the hostname starts with `internal-`.
+///
+/// A status already set on the applied object is kept in every mode.
+///
+/// ```
+/// use svcroute::cluster::{ClusterConfig, LoadBalancerProvider};
+/// assert_eq!(ClusterConfig::default().load_balancer, LoadBalancerProvider::None);
+/// let pool = LoadBalancerProvider::Pool(vec!["192.168.10.0/24".parse()?]);
+/// assert!(matches!(LoadBalancerProvider::aws(), LoadBalancerProvider::Aws { region } if region == "us-east-1"));
+/// # let _ = pool;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LoadBalancerProvider {
+    /// No load-balancer controller: LoadBalancer Services stay pending.
+    #[default]
+    None,
+    /// A MetalLB-style address pool (`--lb-pool CIDR`, repeatable).
+    Pool(Vec<IpNet>),
+    /// The AWS cloud provider (`--cloud aws`), in `region`.
+    Aws {
+        /// The AWS region of the hostnames (`us-east-1` by default).
+        region: String,
+    },
+}
+
+impl LoadBalancerProvider {
+    /// AWS in the default region, `us-east-1`.
+    ///
+    /// ```
+    /// use svcroute::cluster::LoadBalancerProvider;
+    /// assert_eq!(LoadBalancerProvider::aws(), LoadBalancerProvider::Aws { region: "us-east-1".into() });
+    /// ```
+    pub fn aws() -> LoadBalancerProvider {
+        LoadBalancerProvider::Aws {
+            region: "us-east-1".to_owned(),
+        }
+    }
+}
+
 /// The configuration of a [`Cluster`](super::Cluster): control-plane flags
 /// (kube-apiserver, kube-controller-manager), kube-proxy's, and the seed of
 /// everything random. [`Default`] is upstream's defaults.
@@ -203,6 +267,18 @@ pub struct ClusterConfig {
     /// `kube-public`, `kube-node-lease` and the `default/kubernetes`
     /// Service (`true`).
     pub bootstrap: bool,
+    /// Run the workload controllers and the scheduler (`true`): Deployments,
+    /// ReplicaSets, StatefulSets and DaemonSets make Pods, and submitted
+    /// Pods (no status) are scheduled and started. `false`: workload
+    /// objects are only stored, as for a `kubectl get -o json` dump whose
+    /// Pods are already in the input.
+    pub workloads: bool,
+    /// Run the v1 Endpoints controller (`true`): an `Endpoints` object for
+    /// every Service with a selector. Off also when
+    /// `endpoint_slice_controller` is off (nothing is derived from Pods).
+    pub endpoints_controller: bool,
+    /// The load-balancer controller (none by default).
+    pub load_balancer: LoadBalancerProvider,
 }
 
 impl Default for ClusterConfig {
@@ -222,6 +298,9 @@ impl Default for ClusterConfig {
             seed: 0,
             endpoint_slice_controller: true,
             bootstrap: true,
+            workloads: true,
+            endpoints_controller: true,
+            load_balancer: LoadBalancerProvider::None,
         }
     }
 }
@@ -299,6 +378,21 @@ impl ClusterConfig {
         }
         if self.cluster_domain.is_empty() {
             bad("clusterDomain".to_owned(), "must not be empty".to_owned());
+        }
+        match &self.load_balancer {
+            LoadBalancerProvider::Pool(cidrs) if cidrs.is_empty() => {
+                bad(
+                    "loadBalancer.pool".to_owned(),
+                    "an address pool needs at least one CIDR".to_owned(),
+                );
+            }
+            LoadBalancerProvider::Aws { region } if region.is_empty() => {
+                bad(
+                    "loadBalancer.region".to_owned(),
+                    "must not be empty".to_owned(),
+                );
+            }
+            _ => {}
         }
         if problems.is_empty() {
             Ok(())

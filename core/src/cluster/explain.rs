@@ -161,6 +161,9 @@ impl fmt::Display for PodVerdict {
             PodVerdict::Skipped(SkipReason::NodeMissing(node)) => {
                 write!(f, "left out: its node \"{node}\" does not exist")
             }
+            PodVerdict::Skipped(SkipReason::Pending(message)) => {
+                write!(f, "left out: Pending: {message}")
+            }
             PodVerdict::NotSelected(misses) => {
                 f.write_str("not selected: ")?;
                 for (i, m) in misses.iter().enumerate() {
@@ -196,6 +199,9 @@ pub enum SkipReason {
     Terminal(PodPhase),
     /// Its node does not exist (and `publishNotReadyAddresses` is off).
     NodeMissing(String),
+    /// The scheduler found no node for it: `PodScheduled=False`, with the
+    /// scheduler's message.
+    Pending(String),
 }
 
 /// One selector requirement a pod's labels fail.
@@ -338,6 +344,19 @@ fn verdict_of(cluster: &Cluster, svc: &Service, pod: &Pod) -> PodVerdict {
     let phase = pod.phase();
     if matches!(phase, PodPhase::Succeeded | PodPhase::Failed) {
         return PodVerdict::Skipped(SkipReason::Terminal(phase));
+    }
+    if pod.spec.node_name.as_deref().is_none_or(str::is_empty)
+        && let Some(c) =
+            pod.status.conditions.iter().find(|c| {
+                c.type_ == "PodScheduled" && c.status == crate::api::ConditionStatus::False
+            })
+    {
+        return PodVerdict::Skipped(SkipReason::Pending(
+            c.message
+                .clone()
+                .or_else(|| c.reason.clone())
+                .unwrap_or_default(),
+        ));
     }
     if !should_be_in_endpoints(pod) {
         return PodVerdict::Skipped(SkipReason::NoIp);

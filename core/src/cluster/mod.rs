@@ -66,12 +66,18 @@
 //! * Mirroring (EP-12): one slice per (port list, address type) of a
 //!   selector-less Service's `Endpoints`, at most
 //!   `mirroring_max_endpoints_per_subset` endpoints, `skip-mirror` honoured.
+//! * Workloads and scheduling: Deployments, ReplicaSets, StatefulSets and
+//!   DaemonSets make Pods, placed by a deterministic scheduler, before the
+//!   EndpointSlice controller settles (see [`workloads`] and [`scheduler`]).
 //! * Controller-managed slices of a Service that is deleted, loses its
 //!   selector or becomes `ExternalName` are deleted (upstream leaves them to
 //!   garbage collection or keeps them).
-//! * Deleting a Namespace does not delete its objects. Service and Node
-//!   admission (validation, defaulting, allocation) plugs into the write
-//!   path and is not wired yet: objects are kept as given.
+//! * The v1 Endpoints controller (`endpoints.rs`) beside the slice
+//!   controller, for the same Services.
+//! * Admission (`admit.rs`): Services and Nodes are defaulted, validated
+//!   and allocated on the write path (stored values kept, D7); a
+//!   load-balancer provider fills LoadBalancer statuses.
+//! * Deleting a Namespace does not delete its objects.
 //!
 //! ## Performance
 //!
@@ -107,8 +113,9 @@
 //!
 //! let mut cluster = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
 //! let changes = cluster.apply_batch(objects)?;
-//! // The Pod, the Node, the Service, the implied namespace and one EndpointSlice.
-//! assert_eq!(changes.created.len(), 5);
+//! // The Pod, the Node, the Service, the implied namespace, one
+//! // EndpointSlice and the Endpoints object.
+//! assert_eq!(changes.created.len(), 6);
 //!
 //! let slices = cluster.endpoint_slices("shop", "web");
 //! assert_eq!(slices.len(), 1);
@@ -121,15 +128,29 @@
 //! ```
 
 pub mod admission;
+mod admit;
 mod config;
+mod endpoints;
 mod endpointslice;
 mod error;
 mod explain;
+mod expose;
 mod intern;
+mod pod_state;
+pub mod scheduler;
+pub mod workloads;
+mod loadbalancer;
 
 use std::collections::BTreeMap;
 
-pub use config::{ClusterConfig, DetectLocalMode, KubernetesServiceIp, ProxyConfig, ProxyMode};
+pub use config::{
+    ClusterConfig, DetectLocalMode, KubernetesServiceIp, LoadBalancerProvider, ProxyConfig,
+    ProxyMode,
+};
+pub use endpoints::{
+    ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION, ENDPOINTS_OVER_CAPACITY_ANNOTATION,
+    MAX_ENDPOINTS_ADDRESSES, repack_subsets,
+};
 pub use endpointslice::{
     CONTROLLER_NAME, HEADLESS_LABEL, MIRRORING_CONTROLLER_NAME, SKIP_MIRROR_LABEL,
     TOPOLOGY_AWARE_HINTS_ANNOTATION, TOPOLOGY_MODE_ANNOTATION, ZONE_LABEL,
@@ -139,6 +160,11 @@ pub use explain::{
     LabelMiss, PodExplanation, PodVerdict, PortTarget, ServiceExplanation, SkipReason,
     explain_service,
 };
+pub use pod_state::TERMINATING_SINCE;
+pub use scheduler::default_nodes;
+pub use workloads::ROLLOUT_STEPS_ANNOTATION;
+pub use expose::{ExposeError, ExposeRequest};
+pub use loadbalancer::{AWS_INTERNAL_ANNOTATION, AWS_SCHEME_ANNOTATION, METALLB_IPS_ANNOTATION};
 
 use crate::api::{
     EndpointSlice, Kind, Namespace, Node, Object, ObjectKey, ObjectMeta, Pod, Service, WatchEvent,
@@ -250,6 +276,13 @@ pub struct Cluster {
     /// The zone weights of topology-mode Auto, computed from the Nodes on
     /// demand (`None` = to recompute after a Node change).
     zone_ratios: Option<endpointslice::ZoneRatios>,
+    /// The workload controllers' and the scheduler's memory.
+    workloads: workloads::Workloads,
+    /// The allocators of admission (cluster IPs, node ports, pod CIDRs,
+    /// load-balancer addresses).
+    admission: admit::Admission,
+    /// The allocators of the batch being admitted.
+    staging: Option<admit::Staging>,
 }
 
 /// Why a Service must be reconciled.
@@ -309,6 +342,7 @@ impl Cluster {
     /// ```
     pub fn new(config: ClusterConfig) -> Result<Cluster, ClusterError> {
         config.validate()?;
+        let admission = admit::Admission::new(&config)?;
         let mut cluster = Cluster {
             rng: Rng::new(config.seed),
             config,
@@ -328,6 +362,9 @@ impl Cluster {
             fast_path: true,
             auto_services: BTreeMap::new(),
             zone_ratios: None,
+            workloads: workloads::Workloads::default(),
+            admission,
+            staging: None,
         };
         if cluster.config.bootstrap {
             let mut objects: Vec<Object> =
@@ -420,8 +457,10 @@ impl Cluster {
                 continue;
             }
             self.admit(&mut object, index, &mut problems);
+            workloads::validate(self, &object, index, &mut problems);
             staged.push(object);
         }
+        self.finish_admission(problems.is_empty());
         if !problems.is_empty() {
             return Err(ClusterError::new(problems));
         }
@@ -446,11 +485,11 @@ impl Cluster {
         Ok(self.settle(t))
     }
 
-    /// The admission step of a write: where Service and Node admission
+    /// The admission step of a write: Service and Node admission
     /// (validation, defaulting, cluster-IP / node-port / pod-CIDR
-    /// allocation) plugs in. Today objects are taken as stored.
+    /// allocation, load-balancer status); see `admit.rs`.
     fn admit(&mut self, object: &mut Object, index: usize, problems: &mut Vec<ClusterProblem>) {
-        let _ = (object, index, problems);
+        self.admit_object(object, index, problems);
     }
 
     /// Deletes one object, then lets the controllers settle. Deleting an
@@ -498,6 +537,7 @@ impl Cluster {
         }
         let mut t = Tracker::default();
         for k in keys {
+            self.release_admitted(&normal_key(k));
             self.remove(&normal_key(k), &mut t);
         }
         Ok(self.settle(t))
@@ -1040,6 +1080,7 @@ impl Cluster {
     /// Reconciles every Service marked during the call, then computes the
     /// call's net changes.
     fn settle(&mut self, mut t: Tracker) -> Changes {
+        workloads::settle(self, &mut t);
         let dirty = std::mem::take(&mut t.dirty);
         for ((ns, name), trigger) in &dirty {
             let done = match trigger {
@@ -1051,6 +1092,7 @@ impl Cluster {
             if !done {
                 self.reconcile_service(ns, name, &mut t);
             }
+            self.reconcile_endpoints(ns, name, trigger, &mut t);
         }
         let mut changes = Changes::default();
         for (key, existed) in t.touched {

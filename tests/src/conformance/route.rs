@@ -328,6 +328,8 @@ impl State {
                     type_: "Ready".into(),
                     status,
                     last_transition_time: None,
+                    reason: None,
+                    message: None,
                 }),
             }
         }

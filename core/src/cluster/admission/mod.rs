@@ -11,6 +11,7 @@
 //! | type / function | models | rules |
 //! | --- | --- | --- |
 //! | [`ServiceAdmission`] | kube-apiserver's Service create: defaulting, IP families, cluster IPs, node ports, health-check port, validation | ALLOC-1 … ALLOC-17 |
+//! | [`ServiceAdmission::admit_stored`] | a stored Service (a dump's, D7): set values kept and occupied, absent ones allocated | ALLOC-1 … ALLOC-15 |
 //! | [`apply_defaults`] | `v1` defaulting of a Service | ALLOC-11, ALLOC-12, ALLOC-17 |
 //! | [`kubernetes_service`] | the `default/kubernetes` Service of a fresh cluster | ALLOC-3 |
 //! | [`NodeIpam`] | kube-controller-manager's range allocator over Nodes | ALLOC-18 |
@@ -54,6 +55,7 @@
 mod error;
 mod node;
 mod service;
+mod stored;
 mod update;
 mod validate;
 

@@ -204,7 +204,7 @@ impl ServiceAdmission {
 
     /// `defaultOnReadService`: stored objects written before `clusterIPs`
     /// and `ipFamilies` existed read as if they had them.
-    fn default_on_read(&self, old: &mut Service) {
+    pub(super) fn default_on_read(&self, old: &mut Service) {
         normalize_cluster_ips(old);
         if !needs_cluster_ip(old) || !old.spec.ip_families.is_empty() {
             return;

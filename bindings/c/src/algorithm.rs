@@ -1,0 +1,297 @@
+//! Balancing algorithms chosen per Service port (`svcroute_set_algorithm`)
+//! and where in the dataplane they apply.
+//!
+//! By default a connection is placed as kube-proxy places it (iptables and
+//! nftables: uniformly at random; IPVS: its scheduler; ClientIP affinity
+//! on top). A proxy may instead choose one of [`svcroute::balance`]'s
+//! algorithms for a Service port: kube-proxy's rules still decide the
+//! eligible endpoints (traffic policies, topology, readiness), and the
+//! algorithm picks among them, keyed by the connection's 5-tuple.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+
+use svcroute::ErrorKind;
+use svcroute::api::{Kind, Object, ObjectKey, Protocol as L4};
+use svcroute::balance::{
+    Algorithm, AnyBalancer, Backend, Balancer, FlowHash, FlowKey, IpvsScheduler, KetamaConfig,
+    KetamaPoints, MaglevConfig, PeakEwmaConfig, Request,
+};
+use svcroute::cluster::Cluster;
+
+use crate::door::DoorError;
+
+/// The names `svcroute_set_algorithm` takes, `"kube-proxy"` (the default)
+/// first.
+pub const NAMES: &[&str] = &[
+    "kube-proxy",
+    "round-robin",
+    "smooth-weighted",
+    "random",
+    "weighted-random",
+    "least-request",
+    "peak-ewma",
+    "maglev",
+    "ketama",
+    "jump",
+    "rendezvous",
+    "iptables",
+    "nftables",
+    "ipvs",
+];
+
+/// The algorithm named `name` with its defaults and `seed`; `Ok(None)` for
+/// `"kube-proxy"` (kube-proxy's own placement).
+///
+/// ```
+/// use svcroute_c::algorithm::parse;
+/// assert_eq!(parse("maglev", 0).unwrap().unwrap().name(), "maglev");
+/// assert!(parse("kube-proxy", 0).unwrap().is_none());
+/// assert!(parse("fastest", 0).is_err());
+/// ```
+pub fn parse(name: &str, seed: u64) -> Result<Option<Algorithm>, DoorError> {
+    let flow_hash = FlowHash::Fast;
+    Ok(Some(match name {
+        "kube-proxy" => return Ok(None),
+        "round-robin" => Algorithm::RoundRobin,
+        "smooth-weighted" => Algorithm::SmoothWeighted,
+        "random" => Algorithm::Random { seed },
+        "weighted-random" => Algorithm::WeightedRandom { seed },
+        "least-request" => Algorithm::LeastRequest {
+            choice_count: 2,
+            seed,
+        },
+        "peak-ewma" => Algorithm::PeakEwma(PeakEwmaConfig {
+            seed,
+            ..PeakEwmaConfig::default()
+        }),
+        "maglev" => Algorithm::Maglev(MaglevConfig {
+            seed,
+            ..MaglevConfig::default()
+        }),
+        "ketama" => Algorithm::Ketama(KetamaConfig {
+            points: KetamaPoints::default(),
+            flow_hash,
+            seed,
+        }),
+        "jump" => Algorithm::Jump { flow_hash, seed },
+        "rendezvous" => Algorithm::Rendezvous { flow_hash, seed },
+        "iptables" => Algorithm::Iptables { seed },
+        "nftables" => Algorithm::Nftables { seed },
+        "ipvs" => Algorithm::Ipvs {
+            scheduler: IpvsScheduler::default(),
+            seed,
+        },
+        other => {
+            return Err(DoorError::new(
+                ErrorKind::NotFound,
+                format!(
+                    "no balancing algorithm is named {other:?}; the names are {}",
+                    NAMES.join(", ")
+                ),
+            ));
+        }
+    }))
+}
+
+/// A Service port an algorithm was chosen for (`port` 0: every port).
+///
+/// ```
+/// let k = svcroute_c::algorithm::PortKey { namespace: "shop".into(), name: "web".into(), port: 80 };
+/// assert_eq!(k.port, 80);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortKey {
+    /// The Service's namespace.
+    pub namespace: String,
+    /// The Service's name.
+    pub name: String,
+    /// The Service port number (`spec.ports[].port`), 0 for all.
+    pub port: u16,
+}
+
+/// One Service port with an algorithm, resolved against the current
+/// Service object (see [`Algorithms`]).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// `namespace/name`, as a decision names its Service.
+    pub service: String,
+    /// The algorithm.
+    pub algorithm: Algorithm,
+}
+
+/// The algorithms chosen, and the front doors (cluster IPs, externalIPs,
+/// load-balancer IPs, node ports) of the Service ports they apply to.
+///
+/// ```
+/// use svcroute_c::algorithm::{parse, Algorithms, PortKey};
+/// let c = svcroute_c::door::new_cluster(None).unwrap(); // default/kubernetes on 10.96.0.1:443
+/// let mut a = Algorithms::default();
+/// let key = PortKey { namespace: "default".into(), name: "kubernetes".into(), port: 443 };
+/// a.set(&c, key, parse("maglev", 0).unwrap());
+/// assert!(a.covers("10.96.0.1:443".parse().unwrap(), svcroute_c::svcroute::api::Protocol::TCP));
+/// assert!(!a.covers("10.96.0.1:80".parse().unwrap(), svcroute_c::svcroute::api::Protocol::TCP));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Algorithms {
+    chosen: BTreeMap<PortKey, Algorithm>,
+    /// Bumped on every change; balancer caches built for an older
+    /// generation are dropped.
+    generation: u64,
+    entries: Vec<Entry>,
+    /// (address, Service port, protocol) → entry.
+    fronts: HashMap<(IpAddr, u16, L4), usize>,
+    /// (nodePort, protocol) → entry.
+    node_ports: HashMap<(u16, L4), usize>,
+}
+
+impl Algorithms {
+    /// Chooses `algorithm` for `key` (`None`: back to kube-proxy's own).
+    pub fn set(&mut self, cluster: &Cluster, key: PortKey, algorithm: Option<Algorithm>) {
+        match algorithm {
+            Some(a) => {
+                self.chosen.insert(key, a);
+            }
+            None => {
+                self.chosen.remove(&key);
+            }
+        }
+        self.reindex(cluster);
+    }
+
+    /// No algorithm chosen anywhere: every connection is placed by kube-proxy's rules.
+    pub fn is_empty(&self) -> bool {
+        self.chosen.is_empty()
+    }
+
+    /// The generation of the index (changes whenever it does).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Whether a connection to this front door may need an algorithm.
+    pub fn covers(&self, dest: SocketAddr, l4: L4) -> bool {
+        !self.fronts.is_empty() && self.fronts.contains_key(&(dest.ip(), dest.port(), l4))
+    }
+
+    /// The entry for a connection to `dest` that `service` handled.
+    pub fn lookup(&self, dest: SocketAddr, l4: L4, service: &str) -> Option<(usize, &Entry)> {
+        let i = self
+            .fronts
+            .get(&(dest.ip(), dest.port(), l4))
+            .or_else(|| self.node_ports.get(&(dest.port(), l4)))
+            .copied()?;
+        let entry = self.entries.get(i)?;
+        (entry.service == service).then_some((i, entry))
+    }
+
+    /// Re-resolves the chosen ports against the Services of `cluster`
+    /// (after any change to them).
+    pub fn reindex(&mut self, cluster: &Cluster) {
+        self.generation += 1;
+        self.entries.clear();
+        self.fronts.clear();
+        self.node_ports.clear();
+        for (key, algorithm) in &self.chosen {
+            let object = cluster.get(&ObjectKey {
+                kind: Kind::Service,
+                namespace: Some(key.namespace.clone()),
+                name: key.name.clone(),
+            });
+            let Some(Object::Service(svc)) = object else {
+                continue;
+            };
+            let mut addresses: Vec<IpAddr> = Vec::new();
+            let spec = &svc.spec;
+            let cluster_ips = spec.cluster_ips.iter().flatten().chain(&spec.cluster_ip);
+            for ip in cluster_ips.chain(&spec.external_ips) {
+                if let Ok(ip) = ip.trim().parse::<IpAddr>()
+                    && !addresses.contains(&ip)
+                {
+                    addresses.push(ip);
+                }
+            }
+            for ingress in &svc.status.load_balancer.ingress {
+                if let Some(Ok(ip)) = ingress.ip.as_ref().map(|ip| ip.trim().parse::<IpAddr>())
+                    && !addresses.contains(&ip)
+                {
+                    addresses.push(ip);
+                }
+            }
+            for port in &spec.ports {
+                let Ok(number) = u16::try_from(port.port) else {
+                    continue;
+                };
+                if key.port != 0 && key.port != number {
+                    continue;
+                }
+                let l4 = port.protocol.unwrap_or(L4::TCP);
+                let i = self.entries.len();
+                self.entries.push(Entry {
+                    service: format!("{}/{}", key.namespace, key.name),
+                    algorithm: algorithm.clone(),
+                });
+                for ip in &addresses {
+                    self.fronts.entry((*ip, number, l4)).or_insert(i);
+                }
+                if let Some(node_port) = port.node_port.and_then(|p| u16::try_from(p).ok()) {
+                    self.node_ports.entry((node_port, l4)).or_insert(i);
+                }
+            }
+        }
+    }
+}
+
+/// The balancers one shard of route state has built: per entry, per
+/// eligible endpoint set (kube-proxy's rules give each node, zone and
+/// policy its own set). Used by [`crate::route`] after
+/// [`Algorithms::lookup`] found an entry.
+#[derive(Debug, Default)]
+pub struct Balancers {
+    generation: u64,
+    built: HashMap<usize, Vec<(Vec<SocketAddr>, AnyBalancer)>>,
+}
+
+/// How many eligible sets of one Service port a shard keeps balancers for.
+const SETS_PER_PORT: usize = 16;
+
+impl Balancers {
+    /// Picks among `eligible` with `entry`'s algorithm, keyed by `flow` at
+    /// `now_ms`, building (or reusing) the balancer for that set.
+    pub fn pick(
+        &mut self,
+        algorithms: &Algorithms,
+        entry: (usize, &Entry),
+        eligible: &[SocketAddr],
+        flow: FlowKey,
+        now_ms: u64,
+    ) -> Result<Option<SocketAddr>, DoorError> {
+        if self.generation != algorithms.generation() {
+            self.built.clear();
+            self.generation = algorithms.generation();
+        }
+        let sets = self.built.entry(entry.0).or_default();
+        let at = match sets.iter().position(|(set, _)| set == eligible) {
+            Some(at) => at,
+            None => {
+                let backends: Vec<Backend> = eligible
+                    .iter()
+                    .map(|e| Backend::new(e.to_string(), 1))
+                    .collect();
+                let balancer = entry
+                    .1
+                    .algorithm
+                    .build(&backends)
+                    .map_err(|e| DoorError::from(svcroute::Error::from(e)))?;
+                if sets.len() >= SETS_PER_PORT {
+                    sets.clear();
+                }
+                sets.push((eligible.to_vec(), balancer));
+                sets.len() - 1
+            }
+        };
+        let (set, balancer) = &mut sets[at];
+        let request = Request::flow(flow).at(now_ms);
+        Ok(balancer.pick(&request).and_then(|i| set.get(i).copied()))
+    }
+}

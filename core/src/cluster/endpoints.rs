@@ -1,0 +1,647 @@
+//! The v1 Endpoints controller (kube-controller-manager's `endpoint`
+//! controller), beside the EndpointSlice controller.
+//!
+//! For every Service with a selector (and not `ExternalName`) an
+//! `Endpoints` object of the same name holds its pods:
+//!
+//! * the pods the selector picks in the Service's namespace, except
+//!   terminal ones (`Succeeded`, `Failed`), those without an IP, and
+//!   terminating ones (kept with `publishNotReadyAddresses`);
+//! * one address per pod, of the Service's first IP family, with
+//!   `nodeName`, `targetRef` (kind, namespace, name, uid) and `hostname`
+//!   (pods whose `hostname` is set and whose `subdomain` is the Service);
+//! * ready pods in `addresses`, others in `notReadyAddresses` (every pod in
+//!   `addresses` with `publishNotReadyAddresses`);
+//! * one entry per Service port the pod resolves (named target ports per
+//!   pod), then upstream's `RepackSubsets`: addresses grouped by the set of
+//!   ports they serve, one subset per distinct address set, an address not
+//!   ready for one port is not ready for all; a headless Service without
+//!   ports lists its pods in a subset without ports;
+//! * at most [`MAX_ENDPOINTS_ADDRESSES`] addresses: beyond, upstream's
+//!   proportional truncation (ready addresses first) and the annotation
+//!   `endpoints.kubernetes.io/over-capacity: truncated`;
+//! * labels: the Service's, plus `service.kubernetes.io/headless: ""` for
+//!   a Service without a cluster IP; the annotation
+//!   `endpoints.kubernetes.io/last-change-trigger-time` is never written
+//!   (there is no clock).
+//!
+//! Addresses are sorted by IP then pod uid, as upstream. Upstream orders
+//! ports and subsets by a hash of their Go representation; here ports are
+//! ordered by (name, port, protocol) and subsets by their addresses, a
+//! deterministic order with the same content.
+//!
+//! The Endpoints of a Service is deleted with the Service. Endpoints of
+//! Services without a selector are the user's and left alone (mirrored to
+//! EndpointSlices, EP-12). The controller runs for the Services each call
+//! marks, the EndpointSlice controller's trigger set. A Service that only
+//! one pod's change touched, whose Endpoints is one subset the pod serves
+//! with exactly its ports, is patched in place (the pod's address replaced,
+//! removed or inserted in order) without looking at its other pods; the
+//! tests check that this writes what the full computation writes.
+
+use std::collections::BTreeMap;
+
+use super::{Cluster, Tracker, Trigger, endpointslice};
+use crate::api::corev1::EndpointPort;
+use crate::api::{
+    EndpointAddress, EndpointSubset, Endpoints, IPFamily, IntOrString, Kind, Object, ObjectKey,
+    ObjectMeta, ObjectReference, Pod, Service, ServiceType,
+};
+use crate::cluster::HEADLESS_LABEL;
+
+/// `endpoints.kubernetes.io/over-capacity`: set to `truncated` when a
+/// Service has more than [`MAX_ENDPOINTS_ADDRESSES`] addresses.
+pub const ENDPOINTS_OVER_CAPACITY_ANNOTATION: &str = "endpoints.kubernetes.io/over-capacity";
+/// `endpoints.kubernetes.io/last-change-trigger-time`: removed by the
+/// controller (svcroute has no clock to write it).
+pub const ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION: &str =
+    "endpoints.kubernetes.io/last-change-trigger-time";
+/// The most addresses (ready and not ready) one Endpoints object holds.
+pub const MAX_ENDPOINTS_ADDRESSES: usize = 1000;
+
+/// Upstream `ShouldPodBeInEndpoints`.
+fn should_be_in_endpoints(pod: &Pod, include_terminating: bool) -> bool {
+    endpointslice::should_be_in_endpoints(pod) && (include_terminating || !pod.is_terminating())
+}
+
+fn is_ipv6(s: &str) -> bool {
+    s.parse::<std::net::Ipv6Addr>().is_ok()
+}
+
+/// Upstream `podToEndpointAddressForService`: the pod's address of the
+/// Service's first family.
+fn pod_address(svc: &Service, pod: &Pod) -> Option<EndpointAddress> {
+    let v6 = match svc.spec.ip_families.first() {
+        Some(f) => *f == IPFamily::IPv6,
+        None => match svc.spec.cluster_ip.as_deref() {
+            Some(ip) if !ip.is_empty() && ip != "None" => is_ipv6(ip),
+            _ => pod.status.pod_ip.as_deref().is_some_and(is_ipv6),
+        },
+    };
+    let ips: Vec<&str> = if pod.status.pod_ips.is_empty() {
+        pod.status.pod_ip.as_deref().into_iter().collect()
+    } else {
+        pod.status.pod_ips.iter().map(|p| p.ip.as_str()).collect()
+    };
+    let ip = ips.into_iter().find(|ip| is_ipv6(ip) == v6)?;
+    let hostname = match (&pod.spec.hostname, &pod.spec.subdomain) {
+        (Some(h), Some(sub))
+            if !h.is_empty()
+                && Some(sub.as_str()) == svc.metadata.name.as_deref()
+                && pod.metadata.namespace == svc.metadata.namespace =>
+        {
+            Some(h.clone())
+        }
+        _ => None,
+    };
+    Some(EndpointAddress {
+        ip: ip.to_owned(),
+        hostname,
+        node_name: Some(pod.spec.node_name.clone().unwrap_or_default()),
+        target_ref: Some(ObjectReference {
+            kind: "Pod".to_owned(),
+            namespace: pod.metadata.namespace.clone(),
+            name: pod.metadata.name.clone().unwrap_or_default(),
+            uid: pod.metadata.uid.clone(),
+            ..ObjectReference::default()
+        }),
+    })
+}
+
+/// The subsets the controller computes for `svc` over its selected
+/// `pods`, repacked (before truncation).
+pub(crate) fn subsets(svc: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
+    let mut out = Vec::new();
+    for pod in pods {
+        let Some((address, ready, ports)) = pod_entry(svc, pod) else {
+            continue;
+        };
+        let subset = |ports: Vec<EndpointPort>| {
+            if ready {
+                EndpointSubset {
+                    addresses: vec![address.clone()],
+                    ports,
+                    ..EndpointSubset::default()
+                }
+            } else {
+                EndpointSubset {
+                    not_ready_addresses: vec![address.clone()],
+                    ports,
+                    ..EndpointSubset::default()
+                }
+            }
+        };
+        if ports.is_empty() {
+            out.push(subset(Vec::new()));
+        }
+        for port in ports {
+            out.push(subset(vec![port]));
+        }
+    }
+    repack(out)
+}
+
+/// What one pod contributes: its address, whether it is ready, and the
+/// ports it serves (empty: a headless Service without ports); `None` when
+/// it contributes nothing.
+fn pod_entry(svc: &Service, pod: &Pod) -> Option<(EndpointAddress, bool, Vec<EndpointPort>)> {
+    let tolerate = svc.spec.publish_not_ready_addresses.unwrap_or(false);
+    if !should_be_in_endpoints(pod, tolerate) {
+        return None;
+    }
+    let address = pod_address(svc, pod)?;
+    let ready = tolerate || pod.is_ready();
+    if svc.spec.ports.is_empty() {
+        let headless = svc.spec.cluster_ip.as_deref() == Some("None");
+        return headless.then_some((address, ready, Vec::new()));
+    }
+    let mut ports = Vec::with_capacity(svc.spec.ports.len());
+    for sp in &svc.spec.ports {
+        let protocol = sp.protocol.unwrap_or_default();
+        let target = sp.target_port.clone().unwrap_or(IntOrString::Int(sp.port));
+        if let Some(port) = endpointslice::find_port(pod, protocol, &target) {
+            ports.push(EndpointPort {
+                name: sp.name.clone(),
+                port,
+                protocol: sp.protocol,
+                app_protocol: sp.app_protocol.clone(),
+            });
+        }
+    }
+    (!ports.is_empty()).then_some((address, ready, ports))
+}
+
+/// The labels the controller writes: the Service's, and the headless
+/// label for a Service without a cluster IP.
+fn wanted_labels(svc: &Service) -> BTreeMap<String, String> {
+    let mut labels = svc.metadata.labels.clone();
+    let ip_set =
+        matches!(svc.spec.cluster_ip.as_deref(), Some(ip) if !ip.is_empty() && ip != "None");
+    if ip_set {
+        labels.remove(HEADLESS_LABEL);
+    } else {
+        labels.insert(HEADLESS_LABEL.to_owned(), String::new());
+    }
+    labels
+}
+
+/// The one-pod fast path: when the current object is one subset that the
+/// changed pod serves (or leaves) with exactly that subset's ports, the
+/// pod's address is replaced in place; the result is the full
+/// computation's (every address serves the same ports, so the repacked
+/// form stays one subset). `None`: run the full computation.
+fn patch_for_pod(
+    svc: &Service,
+    current: &Endpoints,
+    pod_ns: &str,
+    pod_name: &str,
+    pod: Option<&Pod>,
+) -> Option<Endpoints> {
+    let [subset] = current.subsets.as_slice() else {
+        return None;
+    };
+    let a = &current.metadata.annotations;
+    if a.contains_key(ENDPOINTS_OVER_CAPACITY_ANNOTATION)
+        || a.contains_key(ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION)
+        || current.metadata.labels != wanted_labels(svc)
+    {
+        return None;
+    }
+    let uid_of = |addr: &EndpointAddress| {
+        addr.target_ref
+            .as_ref()
+            .and_then(|r| r.uid.clone())
+            .filter(|u| !u.is_empty())
+    };
+    let is_pod = |addr: &EndpointAddress| {
+        addr.target_ref.as_ref().is_some_and(|r| {
+            r.kind == "Pod" && r.name == pod_name && r.namespace.as_deref() == Some(pod_ns)
+        })
+    };
+    // Addresses are deduplicated by IP and uid: without a uid two pods may
+    // share an entry, which only the full computation sorts out.
+    if subset
+        .addresses
+        .iter()
+        .chain(&subset.not_ready_addresses)
+        .any(|addr| is_pod(addr) && uid_of(addr).is_none())
+    {
+        return None;
+    }
+    let mut out = subset.clone();
+    out.addresses.retain(|a| !is_pod(a));
+    out.not_ready_addresses.retain(|a| !is_pod(a));
+    if let Some((address, ready, mut ports)) = pod.and_then(|p| pod_entry(svc, p)) {
+        ports.sort_by_key(port_order);
+        uid_of(&address)?;
+        if ports != out.ports {
+            return None;
+        }
+        let key = address_order(&address);
+        if out
+            .addresses
+            .iter()
+            .chain(&out.not_ready_addresses)
+            .any(|a| address_order(a) == key)
+        {
+            return None;
+        }
+        let list = if ready {
+            &mut out.addresses
+        } else {
+            &mut out.not_ready_addresses
+        };
+        let at = list.partition_point(|a| address_order(a) < key);
+        list.insert(at, address);
+    }
+    if out.addresses.len() + out.not_ready_addresses.len() > MAX_ENDPOINTS_ADDRESSES {
+        return None;
+    }
+    let mut next = current.clone();
+    next.subsets = if out.addresses.is_empty() && out.not_ready_addresses.is_empty() {
+        Vec::new()
+    } else {
+        vec![out]
+    };
+    Some(next)
+}
+
+type PortOrder = (String, i32, &'static str, Option<String>);
+
+/// One port (`None`: the no-ports sentinel) and its addresses: address id
+/// → ready.
+type PortAddresses = (Option<EndpointPort>, BTreeMap<usize, bool>);
+
+fn port_order(p: &EndpointPort) -> PortOrder {
+    (
+        p.name.clone(),
+        p.port,
+        p.protocol.map_or("", |p| p.as_str()),
+        p.app_protocol.clone(),
+    )
+}
+
+/// Upstream `LessEndpointAddress`: by IP (bytes), then by target uid.
+fn address_order(a: &EndpointAddress) -> (String, Option<String>) {
+    (
+        a.ip.clone(),
+        a.target_ref.as_ref().and_then(|r| r.uid.clone()),
+    )
+}
+
+/// Upstream `RepackSubsets`: addresses (deduplicated by IP and uid) mapped
+/// to the ports they serve, then one subset per distinct set of (address,
+/// ready) pairs with every port that set serves.
+///
+/// ```
+/// use svcroute::api::corev1::EndpointPort;
+/// use svcroute::api::{EndpointAddress, EndpointSubset};
+/// # use svcroute::cluster::Cluster;
+/// let a = |ip: &str| EndpointAddress { ip: ip.into(), ..Default::default() };
+/// let p = |n: i32| EndpointPort { port: n, ..Default::default() };
+/// let subsets = vec![
+///     EndpointSubset { addresses: vec![a("10.0.0.2")], ports: vec![p(80)], ..Default::default() },
+///     EndpointSubset { addresses: vec![a("10.0.0.1")], ports: vec![p(80)], ..Default::default() },
+///     EndpointSubset { addresses: vec![a("10.0.0.1")], ports: vec![p(81)], ..Default::default() },
+/// ];
+/// let packed = svcroute::cluster::repack_subsets(subsets);
+/// assert_eq!(packed.len(), 2); // {.1, .2}:80 and {.1}:81
+/// assert_eq!(packed[0].addresses.len() + packed[1].addresses.len(), 3);
+/// ```
+pub fn repack_subsets(subsets: Vec<EndpointSubset>) -> Vec<EndpointSubset> {
+    repack(subsets)
+}
+
+fn repack(subsets: Vec<EndpointSubset>) -> Vec<EndpointSubset> {
+    // Every distinct address (by IP and uid), in first-seen order.
+    let mut addresses: Vec<EndpointAddress> = Vec::new();
+    let mut address_ids: BTreeMap<(String, Option<String>), usize> = BTreeMap::new();
+    // Port (None = the no-ports sentinel) → address id → ready.
+    let mut by_port: BTreeMap<Option<PortOrder>, PortAddresses> = BTreeMap::new();
+    for subset in &subsets {
+        let ports: Vec<Option<&EndpointPort>> = if subset.ports.is_empty() {
+            vec![None]
+        } else {
+            subset.ports.iter().map(Some).collect()
+        };
+        for port in ports {
+            let entry = by_port
+                .entry(port.map(port_order))
+                .or_insert_with(|| (port.cloned(), BTreeMap::new()));
+            let listed = subset
+                .addresses
+                .iter()
+                .map(|a| (a, true))
+                .chain(subset.not_ready_addresses.iter().map(|a| (a, false)));
+            for (address, ready) in listed {
+                let key = address_order(address);
+                let id = *address_ids.entry(key).or_insert_with(|| {
+                    addresses.push(address.clone());
+                    addresses.len() - 1
+                });
+                // Not ready trumps ready.
+                let was = entry.1.entry(id).or_insert(ready);
+                *was = *was && ready;
+            }
+        }
+    }
+    // Address sets → ports.
+    let mut groups: BTreeMap<Vec<(usize, bool)>, Vec<EndpointPort>> = BTreeMap::new();
+    for (port, set) in by_port.into_values() {
+        let key: Vec<(usize, bool)> = set.into_iter().collect();
+        let ports = groups.entry(key).or_default();
+        if let Some(p) = port.filter(|p| p.port > 0) {
+            ports.push(p);
+        }
+    }
+    let mut out: Vec<EndpointSubset> = groups
+        .into_iter()
+        .map(|(set, mut ports)| {
+            let mut ready = Vec::new();
+            let mut not_ready = Vec::new();
+            for (id, r) in set {
+                let a = addresses[id].clone();
+                if r {
+                    ready.push(a);
+                } else {
+                    not_ready.push(a);
+                }
+            }
+            ready.sort_by_key(address_order);
+            not_ready.sort_by_key(address_order);
+            ports.sort_by_key(port_order);
+            EndpointSubset {
+                addresses: ready,
+                not_ready_addresses: not_ready,
+                ports,
+            }
+        })
+        .collect();
+    out.sort_by_key(|s| {
+        (
+            s.addresses.iter().map(address_order).collect::<Vec<_>>(),
+            s.not_ready_addresses
+                .iter()
+                .map(address_order)
+                .collect::<Vec<_>>(),
+            s.ports.iter().map(port_order).collect::<Vec<_>>(),
+        )
+    });
+    out
+}
+
+/// Upstream `truncateEndpoints`: keeps at most [`MAX_ENDPOINTS_ADDRESSES`]
+/// addresses, spread over the subsets in proportion (rounded up, the last
+/// subsets getting what is left), ready addresses first; `true` when it
+/// cut.
+fn truncate(subsets: &mut [EndpointSubset]) -> bool {
+    let ready: usize = subsets.iter().map(|s| s.addresses.len()).sum();
+    let not_ready: usize = subsets.iter().map(|s| s.not_ready_addresses.len()).sum();
+    if ready + not_ready <= MAX_ENDPOINTS_ADDRESSES {
+        return false;
+    }
+    let truncate_ready = ready > MAX_ENDPOINTS_ADDRESSES;
+    let (max, total) = if truncate_ready {
+        (MAX_ENDPOINTS_ADDRESSES, ready)
+    } else {
+        (MAX_ENDPOINTS_ADDRESSES - ready, not_ready)
+    };
+    let mut can_be_added = max;
+    for subset in subsets.iter_mut() {
+        let in_subset = if truncate_ready {
+            subset.addresses.len()
+        } else {
+            subset.not_ready_addresses.len()
+        };
+        // ceil(in_subset / total * max), in integers.
+        let share = (in_subset * max).div_ceil(total.max(1));
+        let to_add = share.min(can_be_added);
+        if truncate_ready {
+            subset.addresses.truncate(to_add);
+            subset.not_ready_addresses.clear();
+            can_be_added -= subset.addresses.len();
+        } else {
+            subset.not_ready_addresses.truncate(to_add);
+            can_be_added -= subset.not_ready_addresses.len();
+        }
+    }
+    true
+}
+
+/// The Endpoints object the controller writes for `svc` (selector set,
+/// not ExternalName) over its selected `pods`, given the `current` one;
+/// `None` when the current one is left as it is (upstream's no-op check).
+pub(crate) fn desired(
+    svc: &Service,
+    pods: &[&Pod],
+    current: Option<&Endpoints>,
+) -> Option<Endpoints> {
+    let subsets = subsets(svc, pods);
+    if let Some(cur) = current {
+        let mut labels = cur.metadata.labels.clone();
+        labels.remove(HEADLESS_LABEL);
+        let count: usize = cur
+            .subsets
+            .iter()
+            .map(|s| s.addresses.len() + s.not_ready_addresses.len())
+            .sum();
+        let capacity_ok = count <= MAX_ENDPOINTS_ADDRESSES
+            && !cur
+                .metadata
+                .annotations
+                .contains_key(ENDPOINTS_OVER_CAPACITY_ANNOTATION);
+        if cur.subsets == subsets && labels == svc.metadata.labels && capacity_ok {
+            return None;
+        }
+    }
+    let mut metadata = match current {
+        Some(cur) => cur.metadata.clone(),
+        None => ObjectMeta {
+            name: svc.metadata.name.clone(),
+            namespace: svc.metadata.namespace.clone(),
+            ..ObjectMeta::default()
+        },
+    };
+    let mut endpoints = Endpoints {
+        metadata: ObjectMeta::default(),
+        subsets,
+    };
+    metadata
+        .annotations
+        .remove(ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION);
+    if truncate(&mut endpoints.subsets) {
+        metadata.annotations.insert(
+            ENDPOINTS_OVER_CAPACITY_ANNOTATION.to_owned(),
+            "truncated".to_owned(),
+        );
+    } else {
+        metadata
+            .annotations
+            .remove(ENDPOINTS_OVER_CAPACITY_ANNOTATION);
+    }
+    metadata.labels = wanted_labels(svc);
+    endpoints.metadata = metadata;
+    Some(endpoints)
+}
+
+impl Cluster {
+    /// The Endpoints controller for one marked Service.
+    pub(super) fn reconcile_endpoints(
+        &mut self,
+        ns: &str,
+        name: &str,
+        trigger: &Trigger,
+        t: &mut Tracker,
+    ) {
+        if !self.config.endpoints_controller || !self.config.endpoint_slice_controller {
+            return;
+        }
+        let svc_key = ObjectKey {
+            kind: Kind::Service,
+            namespace: Some(ns.to_owned()),
+            name: name.to_owned(),
+        };
+        let eps_key = ObjectKey {
+            kind: Kind::Endpoints,
+            ..svc_key.clone()
+        };
+        let write = {
+            let current = match self.lookup(Kind::Endpoints, Some(ns), name) {
+                Some((_, Object::Endpoints(e))) => Some(e),
+                _ => None,
+            };
+            match self.lookup(Kind::Service, Some(ns), name) {
+                None => {
+                    // Deleted with its Service (only when the Service went
+                    // in this call: Endpoints written without a Service
+                    // are left alone).
+                    if current.is_some() && t.touched.get(&svc_key) == Some(&true) {
+                        let mut scratch = Tracker {
+                            internal: true,
+                            ..Tracker::default()
+                        };
+                        self.remove(&eps_key, &mut scratch);
+                        for (k, v) in scratch.touched {
+                            t.touched.entry(k).or_insert(v);
+                        }
+                    }
+                    return;
+                }
+                Some((sid, Object::Service(svc))) => {
+                    if svc.service_type() == ServiceType::ExternalName
+                        || svc.spec.selector.as_ref().is_none_or(BTreeMap::is_empty)
+                    {
+                        return;
+                    }
+                    let patched = match (trigger, current) {
+                        (Trigger::Pod(pod_ns, pod_name), Some(cur)) if self.fast_path => {
+                            let pod = match self.lookup(Kind::Pod, Some(pod_ns), pod_name) {
+                                Some((pid, Object::Pod(p))) if self.selects(sid, pid) => Some(p),
+                                _ => None,
+                            };
+                            patch_for_pod(svc, cur, pod_ns, pod_name, pod)
+                        }
+                        _ => None,
+                    };
+                    if let Some(next) = patched {
+                        if Some(&next) == current {
+                            return;
+                        }
+                        self.write_internal(Object::Endpoints(next), t);
+                        return;
+                    }
+                    let mut pods: Vec<&Pod> = self
+                        .selected_pods(sid)
+                        .into_iter()
+                        .filter_map(|pid| match self.object(pid) {
+                            Some(Object::Pod(p)) => Some(p),
+                            _ => None,
+                        })
+                        .collect();
+                    pods.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+                    desired(svc, &pods, current)
+                }
+                Some(_) => return,
+            }
+        };
+        if let Some(endpoints) = write {
+            self.write_internal(Object::Endpoints(endpoints), t);
+        }
+    }
+
+    /// The Endpoints object of a Service (the controller's, or the user's
+    /// for a Service without a selector), as `kubectl get endpoints NAME`
+    /// shows it.
+    ///
+    /// ```
+    /// use svcroute::api::Object;
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let mut c = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+    /// let objects: Vec<Object> = serde_json::from_str(r#"[
+    ///   {"apiVersion": "v1", "kind": "Pod",
+    ///    "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
+    ///    "spec": {"nodeName": "n1", "containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}]},
+    ///    "status": {"phase": "Running", "podIPs": [{"ip": "10.244.0.5"}],
+    ///               "conditions": [{"type": "Ready", "status": "True"}]}},
+    ///   {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+    ///    "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]}}
+    /// ]"#).unwrap();
+    /// c.apply_batch(objects)?;
+    /// let eps = c.endpoints("shop", "web").unwrap();
+    /// assert_eq!(eps.subsets[0].addresses[0].ip, "10.244.0.5");
+    /// assert_eq!(eps.subsets[0].ports[0].port, 8080);
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
+    pub fn endpoints(&self, namespace: &str, service: &str) -> Option<&Endpoints> {
+        match self.lookup(Kind::Endpoints, Some(namespace), service) {
+            Some((_, Object::Endpoints(e))) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subset(ready: usize, not_ready: usize, port: i32) -> EndpointSubset {
+        let a = |i: usize| EndpointAddress {
+            ip: format!("10.{port}.{}.{}", i / 250, i % 250),
+            ..EndpointAddress::default()
+        };
+        EndpointSubset {
+            addresses: (0..ready).map(a).collect(),
+            not_ready_addresses: (ready..ready + not_ready).map(a).collect(),
+            ports: vec![EndpointPort {
+                port,
+                ..EndpointPort::default()
+            }],
+        }
+    }
+
+    fn counts(s: &[EndpointSubset]) -> Vec<(usize, usize)> {
+        s.iter()
+            .map(|s| (s.addresses.len(), s.not_ready_addresses.len()))
+            .collect()
+    }
+
+    // Upstream truncateEndpoints: ready addresses over capacity are cut in
+    // proportion (rounded up, the last subset gets what is left) and every
+    // not-ready address goes.
+    #[test]
+    fn truncate_ready_in_proportion() {
+        let mut s = vec![subset(500, 3, 1), subset(400, 0, 2), subset(300, 1, 3)];
+        assert!(truncate(&mut s));
+        assert_eq!(counts(&s), [(417, 0), (334, 0), (249, 0)]);
+    }
+
+    // Ready addresses fit: not-ready ones fill the rest, in proportion.
+    #[test]
+    fn truncate_not_ready_in_proportion() {
+        let mut s = vec![subset(600, 100, 1), subset(300, 300, 2)];
+        assert!(truncate(&mut s));
+        assert_eq!(counts(&s), [(600, 25), (300, 75)]);
+        let mut small = vec![subset(10, 10, 1)];
+        assert!(!truncate(&mut small));
+    }
+}
