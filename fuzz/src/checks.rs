@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use svcroute::api::{self, Object};
-use svcroute::dns::{Dns, DnsConfig, Transport, wire};
 use svcroute::cluster::{Cluster, ClusterConfig};
+use svcroute::dns::{Dns, DnsConfig, Transport, wire};
 use svcroute::labels::{LabelSelector, Selector};
 
 /// The names of the targets, in the order of [`run`].
@@ -47,7 +47,11 @@ pub fn selector_parse(data: &[u8]) {
     let again = Selector::parse(&printed)
         .unwrap_or_else(|e| panic!("canonical form {printed:?} of {text:?} does not parse: {e}"));
     assert_eq!(again, selector, "round trip of {text:?} via {printed:?}");
-    assert_eq!(again.to_string(), printed, "printing is not stable for {text:?}");
+    assert_eq!(
+        again.to_string(),
+        printed,
+        "printing is not stable for {text:?}"
+    );
     let _ = selector.matches(&BTreeMap::<String, String>::new());
 }
 
@@ -71,9 +75,16 @@ pub fn label_selector_json(data: &[u8]) {
                 panic!("canonical form {printed:?} of {ls:?} does not parse: {e}")
             });
             let reprinted = again.to_string();
-            assert_eq!(Selector::parse(&reprinted).ok(), Some(again), "{printed:?} is not stable");
+            assert_eq!(
+                Selector::parse(&reprinted).ok(),
+                Some(again),
+                "{printed:?} is not stable"
+            );
         }
-        Err(e) => assert!(!e.problems().is_empty(), "an error without problems: {ls:?}"),
+        Err(e) => assert!(
+            !e.problems().is_empty(),
+            "an error without problems: {ls:?}"
+        ),
     }
 }
 
@@ -96,7 +107,10 @@ pub fn load_apply(data: &[u8]) {
     let before = format!("{cluster:?}");
     let events: Vec<_> = loaded.events.iter().map(|e| e.value.clone()).collect();
     if cluster.apply_batch(loaded.into_objects()).is_err() {
-        assert!(format!("{cluster:?}") == before, "a refused batch changed the cluster");
+        assert!(
+            format!("{cluster:?}") == before,
+            "a refused batch changed the cluster"
+        );
     }
     for event in events {
         let _ = cluster.apply_event(event);
@@ -132,8 +146,11 @@ fn small_dns() -> &'static Dns {
     static DNS: OnceLock<Dns> = OnceLock::new();
     DNS.get_or_init(|| {
         let objects: Vec<Object> = serde_json::from_str(SMALL_CLUSTER).expect("the small cluster");
-        let mut cluster = Cluster::new(ClusterConfig::default()).expect("the default configuration");
-        cluster.apply_batch(objects).expect("the small cluster applies");
+        let mut cluster =
+            Cluster::new(ClusterConfig::default()).expect("the default configuration");
+        cluster
+            .apply_batch(objects)
+            .expect("the small cluster applies");
         Dns::new(&cluster, DnsConfig::for_cluster(cluster.config())).expect("DNS")
     })
 }
@@ -149,10 +166,17 @@ pub fn dns_wire(data: &[u8]) {
             continue;
         };
         assert!(response.len() >= 12, "a response shorter than a header");
-        assert_eq!(response[..2], data[..2], "the response id differs from the query's");
+        assert_eq!(
+            response[..2],
+            data[..2],
+            "the response id differs from the query's"
+        );
         assert!(response[2] & 0x80 != 0, "QR is not set in a response");
         if transport == Transport::Udp && wire::decode(data).is_ok_and(|q| q.edns.is_none()) {
-            assert!(response.len() <= 512, "a UDP response over 512 bytes without EDNS");
+            assert!(
+                response.len() <= 512,
+                "a UDP response over 512 bytes without EDNS"
+            );
         }
         let decoded = wire::decode(&response)
             .unwrap_or_else(|e| panic!("our own response does not decode: {e}"));
@@ -168,7 +192,9 @@ pub fn dns_wire(data: &[u8]) {
 /// the cluster stays usable after a refused apply.
 pub fn c_api(data: &[u8]) {
     use std::ptr;
-    use svcroute_c::cluster::{svcroute_cluster_apply, svcroute_cluster_free, svcroute_cluster_new};
+    use svcroute_c::cluster::{
+        svcroute_cluster_apply, svcroute_cluster_free, svcroute_cluster_new,
+    };
     use svcroute_c::dns::{svcroute_dns_answer, svcroute_dns_answer_tcp};
     use svcroute_c::{svcroute_cluster, svcroute_status, svcroute_string_free};
 
@@ -179,9 +205,7 @@ pub fn c_api(data: &[u8]) {
     // SAFETY: valid out-pointer; a NULL config is the documented default.
     let status = unsafe { svcroute_cluster_new(ptr::null(), &mut cluster) };
     assert_eq!(status, svcroute_status::Ok);
-    let bad = |s: svcroute_status| {
-        matches!(s, svcroute_status::Panic | svcroute_status::Internal)
-    };
+    let bad = |s: svcroute_status| matches!(s, svcroute_status::Panic | svcroute_status::Internal);
     let small = SMALL_CLUSTER.as_bytes();
     let mut changes: *mut std::ffi::c_char = ptr::null_mut();
     // SAFETY: live cluster, valid buffers for the stated lengths.
@@ -197,13 +221,35 @@ pub fn c_api(data: &[u8]) {
         }
         let mut out = [0u8; 4096];
         let mut out_len = 0usize;
-        let answer = if op % 4 == 1 { svcroute_dns_answer_tcp } else { svcroute_dns_answer };
-        let s = answer(cluster, payload.as_ptr(), payload.len(), out.as_mut_ptr(), out.len(), &mut out_len);
+        let answer = if op % 4 == 1 {
+            svcroute_dns_answer_tcp
+        } else {
+            svcroute_dns_answer
+        };
+        let s = answer(
+            cluster,
+            payload.as_ptr(),
+            payload.len(),
+            out.as_mut_ptr(),
+            out.len(),
+            &mut out_len,
+        );
         assert!(!bad(s), "DNS answer reported {s:?}");
         // Still usable: the fixture's Service answers after whatever came before.
-        let q = wire::encode(&wire::Message::query(7, "web.shop.svc.cluster.local.", svcroute::dns::RecordType::A))
-            .expect("a query encodes");
-        let s = svcroute_dns_answer(cluster, q.as_ptr(), q.len(), out.as_mut_ptr(), out.len(), &mut out_len);
+        let q = wire::encode(&wire::Message::query(
+            7,
+            "web.shop.svc.cluster.local.",
+            svcroute::dns::RecordType::A,
+        ))
+        .expect("a query encodes");
+        let s = svcroute_dns_answer(
+            cluster,
+            q.as_ptr(),
+            q.len(),
+            out.as_mut_ptr(),
+            out.len(),
+            &mut out_len,
+        );
         assert_eq!(s, svcroute_status::Ok);
         assert!(out_len > 12, "no answer for web.shop after the fuzz input");
         svcroute_cluster_free(cluster);

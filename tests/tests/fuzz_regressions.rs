@@ -17,7 +17,7 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n == ".keep"))
+        .filter(|p| p.is_file() && p.file_name().is_none_or(|n| n != ".keep"))
         .collect();
     files.sort();
     files
@@ -57,8 +57,19 @@ fn the_committed_corpus_replays_clean() {
 fn every_target_has_a_corpus_and_a_dictionary() {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
     for target in checks::TARGETS {
-        assert!(!inputs(&fuzz.join("corpus").join(target)).is_empty(), "{target}: no corpus");
-        assert!(fuzz.join("dicts").join(format!("{target}.dict")).is_file(), "{target}: no dictionary");
-        assert!(fuzz.join("fuzz_targets").join(format!("{target}.rs")).is_file(), "{target}: no target");
+        assert!(
+            !inputs(&fuzz.join("corpus").join(target)).is_empty(),
+            "{target}: no corpus"
+        );
+        assert!(
+            fuzz.join("dicts").join(format!("{target}.dict")).is_file(),
+            "{target}: no dictionary"
+        );
+        assert!(
+            fuzz.join("fuzz_targets")
+                .join(format!("{target}.rs"))
+                .is_file(),
+            "{target}: no target"
+        );
     }
 }
