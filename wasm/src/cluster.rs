@@ -62,6 +62,13 @@ export interface ClusterConfig {
   endpointSliceController?: boolean;
   /** `false`: start empty instead of as a fresh real cluster. */
   bootstrap?: boolean;
+  /** `false`: workloads make no Pods (for a dump whose Pods are given). */
+  workloads?: boolean;
+  endpointsController?: boolean;
+  /** How LoadBalancer Services get addresses (`null`: they stay pending). */
+  loadBalancer?: null | "none" | "aws" | { pool: string[] } | { aws: { region?: string } };
+  /** Start with this many Ready default nodes (for manifests with none). */
+  defaultNodes?: number;
 }
 
 /** The kinds svcroute models. */
