@@ -90,6 +90,26 @@ fn write_json(out: args::Out<'_, *mut c_char>, value: &serde_json::Value) {
     write_text(out, &value.to_string())
 }
 
+/// Stores `changes` in `*changes_json_out`, unless the caller passed NULL
+/// (it does not want them).
+///
+/// # Safety
+///
+/// `changes_json_out` is NULL or valid for writing one pointer.
+unsafe fn write_changes(
+    changes_json_out: *mut *mut c_char,
+    changes: &serde_json::Value,
+) -> Result<(), FfiError> {
+    if !changes_json_out.is_null() {
+        // SAFETY: the caller's guarantee; not NULL.
+        write_json(
+            unsafe { args::out_arg(changes_json_out, "changes_json_out") }?,
+            changes,
+        );
+    }
+    Ok(())
+}
+
 /// Writes `text` to `out`, a string the caller frees with
 /// `svcroute_string_free`.
 fn write_text(out: args::Out<'_, *mut c_char>, text: &str) {
@@ -210,14 +230,8 @@ pub unsafe extern "C" fn svcroute_cluster_apply(
         let text = unsafe { args::utf8_arg(bytes, len, "bytes") }?;
         let applied = cluster.write().apply(text).map_err(door_error)?;
         let changes = door::changes_json(&applied.changes, &applied.skipped);
-        if !changes_json_out.is_null() {
-            // SAFETY: as above; not NULL.
-            write_json(
-                unsafe { args::out_arg(changes_json_out, "changes_json_out") }?,
-                &changes,
-            );
-        }
-        Ok(())
+        // SAFETY: the caller's guarantees, as documented above.
+        unsafe { write_changes(changes_json_out, &changes) }
     })
 }
 
@@ -263,14 +277,8 @@ pub unsafe extern "C" fn svcroute_cluster_delete(
             .delete(kind, namespace, name)
             .map_err(door_error)?;
         let changes = door::changes_json(&changes, &Default::default());
-        if !changes_json_out.is_null() {
-            // SAFETY: as above; not NULL.
-            write_json(
-                unsafe { args::out_arg(changes_json_out, "changes_json_out") }?,
-                &changes,
-            );
-        }
-        Ok(())
+        // SAFETY: the caller's guarantees, as documented above.
+        unsafe { write_changes(changes_json_out, &changes) }
     })
 }
 
