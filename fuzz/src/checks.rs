@@ -100,15 +100,19 @@ pub fn load_apply(data: &[u8]) {
     };
     // A fresh cluster as a user gets it (namespaces, `kubernetes`
     // Service), built once and cloned: cheaper than a bootstrap per input.
-    static FRESH: OnceLock<Cluster> = OnceLock::new();
-    let mut cluster = FRESH
-        .get_or_init(|| Cluster::new(ClusterConfig::default()).expect("the default configuration"))
-        .clone();
-    let before = format!("{cluster:?}");
+    // Its `Debug` form is printed once too: every input starts from the
+    // same state, so a refused batch must leave exactly that text.
+    static FRESH: OnceLock<(Cluster, String)> = OnceLock::new();
+    let (fresh, before) = FRESH.get_or_init(|| {
+        let cluster = Cluster::new(ClusterConfig::default()).expect("the default configuration");
+        let text = format!("{cluster:?}");
+        (cluster, text)
+    });
+    let mut cluster = fresh.clone();
     let events: Vec<_> = loaded.events.iter().map(|e| e.value.clone()).collect();
     if cluster.apply_batch(loaded.into_objects()).is_err() {
         assert!(
-            format!("{cluster:?}") == before,
+            format!("{cluster:?}") == *before,
             "a refused batch changed the cluster"
         );
     }
