@@ -30,6 +30,8 @@ struct Group {
     next: usize,
     /// `weight * (t + 1) - W * rounds`, kept incrementally for the scan.
     current: i64,
+    /// `members[next]`, kept so that the scan reads no second allocation.
+    cand: u32,
 }
 
 impl Group {
@@ -41,7 +43,7 @@ impl Group {
 
     #[inline(always)]
     fn candidate(&self) -> u32 {
-        self.members[self.next]
+        self.cand
     }
 
     #[inline(always)]
@@ -52,6 +54,7 @@ impl Group {
             self.next = 0;
             self.rounds += 1;
         }
+        self.cand = self.members[self.next];
     }
 
     fn reset(&mut self) {
@@ -59,6 +62,7 @@ impl Group {
         self.rounds = 0;
         self.next = 0;
         self.current = self.weight as i64;
+        self.cand = self.members[0];
     }
 }
 
@@ -124,6 +128,7 @@ impl SmoothWeighted {
                     rounds: 0,
                     next: 0,
                     current: i64::from(w),
+                    cand: i,
                 }),
             }
         }
