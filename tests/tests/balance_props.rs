@@ -749,6 +749,32 @@ fn jump_matches_published_and_jumphash_crate_outputs() {
     }
 }
 
+/// Lamping & Veach's published C++ loop, transcribed: the oracle for the
+/// fixed-point walk of `jump_consistent_hash`.
+fn jump_paper(mut key: u64, num_buckets: u32) -> u32 {
+    let (mut b, mut j) = (-1i64, 0i64);
+    while j < i64::from(num_buckets) {
+        b = j;
+        key = key.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(1);
+        j = ((b + 1) as f64 * ((1i64 << 31) as f64 / ((key >> 33) + 1) as f64)) as i64;
+    }
+    b.max(0) as u32
+}
+
+proptest! {
+    #![proptest_config(cases(2048))]
+
+    /// Bit-exact with the paper's double arithmetic for every key and
+    /// bucket count, inside (n <= 65,536) and beyond the fixed-point range.
+    #[test]
+    fn jump_is_bit_exact_with_the_paper(
+        key in any::<u64>(),
+        n in prop_oneof![1u32..=300, 1u32..=65_536, 65_530u32..=65_540, any::<u32>()],
+    ) {
+        prop_assert_eq!(jump_consistent_hash(key, n), jump_paper(key, n));
+    }
+}
+
 proptest! {
     #![proptest_config(cases(256))]
 
