@@ -234,6 +234,7 @@ impl Crc32 {
     }
 
     /// Feed more bytes (slicing-by-8).
+    #[inline]
     pub fn update(&mut self, data: &[u8]) {
         let mut c = self.state;
         let mut chunks = data.chunks_exact(8);
@@ -285,6 +286,7 @@ fn crc_tail(c: u32, rest: &[u8]) -> u32 {
 /// ```
 /// assert_eq!(svcroute::balance::hash::crc32(b""), 0);
 /// ```
+#[inline]
 pub fn crc32(data: &[u8]) -> u32 {
     let mut c = Crc32::new();
     c.update(data);
