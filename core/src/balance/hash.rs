@@ -250,9 +250,26 @@ impl Crc32 {
                 ^ CRC[1][((hi >> 16) & 0xFF) as usize]
                 ^ CRC[0][(hi >> 24) as usize];
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            c = crc_tail(c, rest);
+        let r = chunks.remainder().len();
+        if r > 0 {
+            // The tail as a little-endian word: the last 8 bytes of the input
+            // shifted down (no variable-length copy), or bytewise when short.
+            let v = if data.len() >= 8 {
+                le64(&data[data.len() - 8..]) >> (8 * (8 - r))
+            } else {
+                data.iter()
+                    .enumerate()
+                    .fold(0u64, |v, (k, &b)| v | (u64::from(b) << (8 * k)))
+            };
+            c = match r {
+                1 => crc_tail::<1>(c, v),
+                2 => crc_tail::<2>(c, v),
+                3 => crc_tail::<3>(c, v),
+                4 => crc_tail::<4>(c, v),
+                5 => crc_tail::<5>(c, v),
+                6 => crc_tail::<6>(c, v),
+                _ => crc_tail::<7>(c, v),
+            };
         }
         self.state = c;
     }
@@ -263,20 +280,20 @@ impl Crc32 {
     }
 }
 
-/// The last 1..=7 bytes in one slicing step: byte `k` of `r` goes through
-/// table `r - 1 - k` (the byte followed by that many zero bytes), the state
-/// is folded into the first four bytes, and state bytes beyond the message
-/// shift down. Independent lookups instead of a chain of `r` byte steps.
+/// The last `R` (1..=7) bytes, little-endian in `v`, in one slicing step:
+/// byte `k` goes through table `R - 1 - k` (the byte followed by that many
+/// zero bytes), the state is folded into the first four bytes, and state
+/// bytes beyond the message shift down. Independent lookups instead of a
+/// chain of `R` byte steps.
 #[inline(always)]
-fn crc_tail(c: u32, rest: &[u8]) -> u32 {
-    let r = rest.len();
-    debug_assert!((1..8).contains(&r));
-    let mut w = [0u8; 8];
-    w[..r].copy_from_slice(rest);
-    let v = u64::from_le_bytes(w) ^ u64::from(c);
-    let mut acc = if r < 4 { c >> (8 * r) } else { 0 };
-    for (k, table) in CRC[..r].iter().rev().enumerate() {
-        acc ^= table[((v >> (8 * k)) & 0xFF) as usize];
+fn crc_tail<const R: usize>(c: u32, v: u64) -> u32 {
+    let v = v ^ u64::from(c);
+    // State bytes beyond the message (none when R >= 4).
+    let mut acc = (u64::from(c) >> (8 * R)) as u32;
+    let mut k = 0;
+    while k < R {
+        acc ^= CRC[R - 1 - k][((v >> (8 * k)) & 0xFF) as usize];
+        k += 1;
     }
     acc
 }

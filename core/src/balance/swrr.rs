@@ -30,8 +30,6 @@ struct Group {
     next: usize,
     /// `weight * (t + 1) - W * rounds`, kept incrementally for the scan.
     current: i64,
-    /// `members[next]`, kept so that the scan reads no second allocation.
-    cand: u32,
 }
 
 impl Group {
@@ -43,7 +41,7 @@ impl Group {
 
     #[inline(always)]
     fn candidate(&self) -> u32 {
-        self.cand
+        self.members[self.next]
     }
 
     #[inline(always)]
@@ -54,7 +52,6 @@ impl Group {
             self.next = 0;
             self.rounds += 1;
         }
-        self.cand = self.members[self.next];
     }
 
     fn reset(&mut self) {
@@ -62,7 +59,6 @@ impl Group {
         self.rounds = 0;
         self.next = 0;
         self.current = self.weight as i64;
-        self.cand = self.members[0];
     }
 }
 
@@ -128,7 +124,6 @@ impl SmoothWeighted {
                     rounds: 0,
                     next: 0,
                     current: i64::from(w),
-                    cand: i,
                 }),
             }
         }
