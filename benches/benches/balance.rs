@@ -1,7 +1,15 @@
 //! Backend selection: svcroute's picks and builds side by side with peers
 //! (pingora-ketama, maglev, jumphash, hashring).
 //!
-//! Run: `cargo bench -p svcroute-benches --bench balance -- --warm-up-time 1 --measurement-time 3`
+//! Run: `benches/quiet balance [FILTER]` (pinned under SCHED_FIFO; the
+//! figures in the notes are taken this way), or plain
+//! `cargo bench -p svcroute-benches --bench balance -- --warm-up-time 1 --measurement-time 3`.
+//!
+//! pingora-load-balancing is not a peer here: besides cmake (for
+//! libz-ng-sys) it pulls about 120 crates (tokio, h2, zstd-sys, brotli,
+//! clap, ...) into every build of this package's benches, a cost every
+//! bench run would pay on a 2-core machine. Its raw selectors are measured
+//! in the reference (balancers.md, section 3.1).
 //!
 //! Keys: 1024 distinct 13-byte pseudo 5-tuples, cycled; backends are
 //! `10.x.y.z:8080`. Every pick bench hashes the key inside the loop unless

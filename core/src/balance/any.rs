@@ -79,6 +79,90 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    /// Every name [`from_name`](Algorithm::from_name) accepts (and
+    /// [`name`](Algorithm::name) returns), one per variant.
+    ///
+    /// ```
+    /// use svcroute::balance::Algorithm;
+    /// for name in Algorithm::NAMES {
+    ///     assert_eq!(Algorithm::from_name(name, 0)?.name(), *name);
+    /// }
+    /// # Ok::<(), svcroute::balance::BalanceError>(())
+    /// ```
+    pub const NAMES: &'static [&'static str] = &[
+        "round-robin",
+        "smooth-weighted",
+        "random",
+        "weighted-random",
+        "iptables",
+        "nftables",
+        "ipvs",
+        "least-request",
+        "peak-ewma",
+        "maglev",
+        "ketama",
+        "jump",
+        "rendezvous",
+    ];
+
+    /// The algorithm called `name` with its defaults and `seed`: the one
+    /// name table of the C door and the WASM `simulate`. Defaults: IPVS
+    /// `rr`, two choices for least request, Maglev M = 65537 with Envoy's
+    /// layout, nginx ketama points, [`FlowHash::Fast`] for every flow key.
+    ///
+    /// Errors: [`BalanceError::UnknownAlgorithm`] for any other name
+    /// (including `"kube-proxy"`, which is not an algorithm of this module
+    /// but kube-proxy's own placement; callers handle it first).
+    ///
+    /// ```
+    /// use svcroute::balance::{Algorithm, BalanceError, IpvsScheduler};
+    /// let a = Algorithm::from_name("ipvs", 7)?;
+    /// assert_eq!(a, Algorithm::Ipvs { scheduler: IpvsScheduler::Rr, seed: 7 });
+    /// let err = Algorithm::from_name("fastest", 0).unwrap_err();
+    /// assert!(matches!(err, BalanceError::UnknownAlgorithm { .. }));
+    /// assert_eq!(err.kind(), svcroute::ErrorKind::NotFound);
+    /// # Ok::<(), BalanceError>(())
+    /// ```
+    pub fn from_name(name: &str, seed: u64) -> Result<Algorithm, BalanceError> {
+        let flow_hash = FlowHash::Fast;
+        Ok(match name {
+            "round-robin" => Algorithm::RoundRobin,
+            "smooth-weighted" => Algorithm::SmoothWeighted,
+            "random" => Algorithm::Random { seed },
+            "weighted-random" => Algorithm::WeightedRandom { seed },
+            "iptables" => Algorithm::Iptables { seed },
+            "nftables" => Algorithm::Nftables { seed },
+            "ipvs" => Algorithm::Ipvs {
+                scheduler: IpvsScheduler::default(),
+                seed,
+            },
+            "least-request" => Algorithm::LeastRequest {
+                choice_count: 2,
+                seed,
+            },
+            "peak-ewma" => Algorithm::PeakEwma(PeakEwmaConfig {
+                seed,
+                ..PeakEwmaConfig::default()
+            }),
+            "maglev" => Algorithm::Maglev(MaglevConfig {
+                seed,
+                ..MaglevConfig::default()
+            }),
+            "ketama" => Algorithm::Ketama(KetamaConfig {
+                flow_hash,
+                seed,
+                ..KetamaConfig::default()
+            }),
+            "jump" => Algorithm::Jump { flow_hash, seed },
+            "rendezvous" => Algorithm::Rendezvous { flow_hash, seed },
+            _ => {
+                return Err(BalanceError::UnknownAlgorithm {
+                    name: name.to_string(),
+                });
+            }
+        })
+    }
+
     /// A short stable name.
     ///
     /// ```
@@ -208,5 +292,26 @@ impl Balancer for AnyBalancer {
 
     fn len(&self) -> usize {
         each!(self, b => b.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_build() {
+        assert_eq!(Algorithm::NAMES.len(), 13);
+        for name in Algorithm::NAMES {
+            let a = Algorithm::from_name(name, 3).unwrap();
+            assert_eq!(a.name(), *name);
+            let lb = a
+                .build(&Backend::list(["10.0.0.1:80", "10.0.0.2:80"]))
+                .unwrap();
+            assert_eq!(lb.len(), 2);
+        }
+        let err = Algorithm::from_name("kube-proxy", 0).unwrap_err();
+        assert!(err.to_string().contains("round-robin, smooth-weighted"));
+        assert!(Algorithm::from_name("Maglev", 0).is_err());
     }
 }

@@ -234,6 +234,7 @@ impl Crc32 {
     }
 
     /// Feed more bytes (slicing-by-8).
+    #[inline]
     pub fn update(&mut self, data: &[u8]) {
         let mut c = self.state;
         let mut chunks = data.chunks_exact(8);
@@ -249,8 +250,26 @@ impl Crc32 {
                 ^ CRC[1][((hi >> 16) & 0xFF) as usize]
                 ^ CRC[0][(hi >> 24) as usize];
         }
-        for &b in chunks.remainder() {
-            c = (c >> 8) ^ CRC[0][((c ^ u32::from(b)) & 0xFF) as usize];
+        let r = chunks.remainder().len();
+        if r > 0 {
+            // The tail as a little-endian word: the last 8 bytes of the input
+            // shifted down (no variable-length copy), or bytewise when short.
+            let v = if data.len() >= 8 {
+                le64(&data[data.len() - 8..]) >> (8 * (8 - r))
+            } else {
+                data.iter()
+                    .enumerate()
+                    .fold(0u64, |v, (k, &b)| v | (u64::from(b) << (8 * k)))
+            };
+            c = match r {
+                1 => crc_tail::<1>(c, v),
+                2 => crc_tail::<2>(c, v),
+                3 => crc_tail::<3>(c, v),
+                4 => crc_tail::<4>(c, v),
+                5 => crc_tail::<5>(c, v),
+                6 => crc_tail::<6>(c, v),
+                _ => crc_tail::<7>(c, v),
+            };
         }
         self.state = c;
     }
@@ -261,11 +280,30 @@ impl Crc32 {
     }
 }
 
+/// The last `R` (1..=7) bytes, little-endian in `v`, in one slicing step:
+/// byte `k` goes through table `R - 1 - k` (the byte followed by that many
+/// zero bytes), the state is folded into the first four bytes, and state
+/// bytes beyond the message shift down. Independent lookups instead of a
+/// chain of `R` byte steps.
+#[inline(always)]
+fn crc_tail<const R: usize>(c: u32, v: u64) -> u32 {
+    let v = v ^ u64::from(c);
+    // State bytes beyond the message (none when R >= 4).
+    let mut acc = (u64::from(c) >> (8 * R)) as u32;
+    let mut k = 0;
+    while k < R {
+        acc ^= CRC[R - 1 - k][((v >> (8 * k)) & 0xFF) as usize];
+        k += 1;
+    }
+    acc
+}
+
 /// CRC-32 of `data` in one call.
 ///
 /// ```
 /// assert_eq!(svcroute::balance::hash::crc32(b""), 0);
 /// ```
+#[inline]
 pub fn crc32(data: &[u8]) -> u32 {
     let mut c = Crc32::new();
     c.update(data);
@@ -544,6 +582,28 @@ mod tests {
     #[test]
     fn crc32_vectors() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        // Every tail length against the bytewise definition.
+        let data: Vec<u8> = (0..40u32).map(|i| (i * 37 + 11) as u8).collect();
+        for len in 0..data.len() {
+            let mut c = !0u32;
+            for &b in &data[..len] {
+                c ^= u32::from(b);
+                for _ in 0..8 {
+                    c = if c & 1 != 0 {
+                        0xEDB8_8320 ^ (c >> 1)
+                    } else {
+                        c >> 1
+                    };
+                }
+            }
+            assert_eq!(crc32(&data[..len]), !c, "length {len}");
+            for split in 0..=len {
+                let mut s = Crc32::new();
+                s.update(&data[..split]);
+                s.update(&data[split..len]);
+                assert_eq!(s.finish(), !c, "length {len} split {split}");
+            }
+        }
         assert_eq!(
             crc32(b"The quick brown fox jumps over the lazy dog"),
             0x414F_A339

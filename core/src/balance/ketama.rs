@@ -122,7 +122,9 @@ impl Ketama {
                 }
             }
         }
-        points.sort_unstable();
+        // Points were pushed in rank order, so a stable sort on the hash
+        // alone gives the (hash, rank) order.
+        sort_points(&mut points);
         points.dedup_by_key(|p| *p >> 32);
         self.hashes = points.iter().map(|&p| (p >> 32) as u32).collect();
         self.owners = points
@@ -262,6 +264,38 @@ impl Ketama {
         let start = self.point_at(h).unwrap_or(0);
         let n = self.hashes.len();
         (0..n).map(move |k| self.owners[(start + k) % n] as usize)
+    }
+}
+
+/// Sorts composite points (hash in the high half, key rank in the low half,
+/// pushed in rank order) by `(hash, rank)`: an LSD radix sort on the hash,
+/// three stable passes of 11 bits, for large rings; `sort_unstable` below.
+fn sort_points(points: &mut Vec<u64>) {
+    const BITS: u32 = 11;
+    const BUCKETS: usize = 1 << BITS;
+    if points.len() < 4096 {
+        points.sort_unstable();
+        return;
+    }
+    let mut out = vec![0u64; points.len()];
+    for shift in [32, 32 + BITS, 32 + 2 * BITS] {
+        let digit = |p: u64| ((p >> shift) as usize) & (BUCKETS - 1);
+        let mut start = vec![0usize; BUCKETS];
+        for &p in points.iter() {
+            start[digit(p)] += 1;
+        }
+        let mut sum = 0;
+        for c in start.iter_mut() {
+            let count = *c;
+            *c = sum;
+            sum += count;
+        }
+        for &p in points.iter() {
+            let d = digit(p);
+            out[start[d]] = p;
+            start[d] += 1;
+        }
+        std::mem::swap(points, &mut out);
     }
 }
 
@@ -422,6 +456,23 @@ mod tests {
             let p = if p == r.hashes.len() { 0 } else { p };
             assert_eq!(r.point_at(h), Some(p));
         }
+    }
+
+    #[test]
+    fn radix_sort_orders_by_hash_then_rank() {
+        let mut rng = Rng::new(9);
+        let mut points: Vec<u64> = Vec::new();
+        for rank in 0..50u64 {
+            for _ in 0..200 {
+                // Few distinct hashes, so that ties between ranks occur.
+                let h = ((rng.next_u64() >> 52) << 20) | (rng.next_u64() & 3);
+                points.push((h << 32) | rank);
+            }
+        }
+        let mut want = points.clone();
+        want.sort_unstable();
+        sort_points(&mut points);
+        assert_eq!(points, want);
     }
 
     #[test]

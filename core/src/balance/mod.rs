@@ -108,6 +108,13 @@ pub enum BalanceError {
     /// An event or query named a backend index that does not exist.
     #[error("no backend at index {0}")]
     NoSuchBackend(usize),
+    /// [`Algorithm::from_name`] was given a name that is not in
+    /// [`Algorithm::NAMES`].
+    #[error("no balancing algorithm is named {name:?}; the names are {}", Algorithm::NAMES.join(", "))]
+    UnknownAlgorithm {
+        /// The rejected name.
+        name: String,
+    },
 }
 
 impl BalanceError {
@@ -121,7 +128,9 @@ impl BalanceError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             BalanceError::TooManyBackends { .. } => ErrorKind::Limit,
-            BalanceError::NoSuchBackend(_) => ErrorKind::NotFound,
+            BalanceError::NoSuchBackend(_) | BalanceError::UnknownAlgorithm { .. } => {
+                ErrorKind::NotFound
+            }
             BalanceError::NotPrime { .. }
             | BalanceError::DuplicateKey(_)
             | BalanceError::InvalidParameter { .. } => ErrorKind::Invalid,

@@ -64,13 +64,12 @@ impl RoundRobin {
     #[inline]
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<usize> {
-        let n = self.eligible.len();
-        if n == 0 {
-            return None;
-        }
+        // `cursor < eligible.len()` whenever the list is non-empty, so one
+        // bounds check covers both the empty case and the index.
         let c = self.cursor;
-        let i = self.eligible[c];
-        self.cursor = if c + 1 == n { 0 } else { c + 1 };
+        let i = *self.eligible.get(c)?;
+        let c = c + 1;
+        self.cursor = if c == self.eligible.len() { 0 } else { c };
         Some(i as usize)
     }
 }
