@@ -94,7 +94,7 @@ impl Dns {
         transport: Transport,
         out: &mut Vec<u8>,
     ) -> bool {
-        let Some(q) = parse_query(query) else {
+        let Some(q) = parse_query(query).filter(|q| matches!(q.qtype, 1 | 28)) else {
             return false;
         };
         let lower = &q.lower[..q.lower_len];
@@ -132,22 +132,14 @@ impl Dns {
         if n == 0 {
             return false; // NODATA: the general path adds the SOA.
         }
-        let limit = match (transport, q.edns) {
-            (Transport::Tcp, _) => 65535,
-            (Transport::Udp, Some(e)) => usize::from(e.udp_size.clamp(512, MAX_UDP_SIZE)),
-            (Transport::Udp, None) => 512,
-        };
+        let limit = q.limit(transport);
         let size = q.question_end + n * (12 + rdlen) + if q.edns.is_some() { 11 } else { 0 };
         if size > limit {
             return false;
         }
         out.reserve(size);
         out.extend_from_slice(&query[..2]);
-        let flags: u16 = 0x8000 // QR
-            | 0x0400 // AA
-            | (u16::from(q.rd) << 8)
-            | (u16::from(q.cd) << 4);
-        out.extend_from_slice(&flags.to_be_bytes());
+        out.extend_from_slice(&q.response_flags(true, 0).to_be_bytes());
         out.extend_from_slice(&1u16.to_be_bytes());
         out.extend_from_slice(&(n as u16).to_be_bytes());
         out.extend_from_slice(&0u16.to_be_bytes());
@@ -165,46 +157,84 @@ impl Dns {
                 IpAddr::V6(v6) => out.extend_from_slice(&v6.octets()),
             }
         }
-        if let Some(e) = q.edns {
-            out.push(0);
-            out.extend_from_slice(&OPT.to_be_bytes());
-            out.extend_from_slice(&e.udp_size.clamp(512, MAX_UDP_SIZE).to_be_bytes());
-            out.extend_from_slice(&(u32::from(e.dnssec_ok) << 15).to_be_bytes());
-            out.extend_from_slice(&0u16.to_be_bytes());
-        }
+        q.write_opt(out);
         true
     }
 }
 
 /// The EDNS facts a response echoes.
 #[derive(Debug, Clone, Copy)]
-struct Edns {
+pub(super) struct Edns {
     udp_size: u16,
     dnssec_ok: bool,
 }
 
 /// A query of the common shape, read in place.
-struct Query {
-    /// The question name folded to lower case, presentation form (FQDN).
+pub(super) struct Query {
+    /// The question name as asked, presentation form (FQDN).
+    pub(super) name: [u8; MAX_NAME + 1],
+    /// The question name folded to lower case.
     lower: [u8; MAX_NAME + 1],
-    lower_len: usize,
+    pub(super) lower_len: usize,
     /// Where the question section ends.
     question_end: usize,
-    /// 1 (A) or 28 (AAAA).
-    qtype: u16,
+    /// The question type.
+    pub(super) qtype: u16,
     rd: bool,
     cd: bool,
     edns: Option<Edns>,
+}
+
+impl Query {
+    /// The question name as asked.
+    pub(super) fn name(&self) -> Option<&str> {
+        std::str::from_utf8(&self.name[..self.lower_len]).ok()
+    }
+
+    /// The most a response over `transport` may hold.
+    pub(super) fn limit(&self, transport: Transport) -> usize {
+        match (transport, self.edns) {
+            (Transport::Tcp, _) => 65535,
+            (Transport::Udp, Some(e)) => usize::from(e.udp_size.clamp(512, MAX_UDP_SIZE)),
+            (Transport::Udp, None) => 512,
+        }
+    }
+
+    /// The response's flags for this `rcode`: QR, AA as given, RD and CD
+    /// copied.
+    pub(super) fn response_flags(&self, aa: bool, rcode: u8) -> u16 {
+        0x8000
+            | (u16::from(aa) << 10)
+            | (u16::from(self.rd) << 8)
+            | (u16::from(self.cd) << 4)
+            | u16::from(rcode)
+    }
+
+    /// Appends the response's OPT record (the echo of the query's), if any.
+    pub(super) fn write_opt(&self, out: &mut Vec<u8>) {
+        if let Some(e) = self.edns {
+            out.push(0);
+            out.extend_from_slice(&OPT.to_be_bytes());
+            out.extend_from_slice(&e.udp_size.clamp(512, MAX_UDP_SIZE).to_be_bytes());
+            out.extend_from_slice(&(u32::from(e.dnssec_ok) << 15).to_be_bytes());
+            out.extend_from_slice(&0u16.to_be_bytes());
+        }
+    }
+
+    /// Whether the query carried an OPT record.
+    pub(super) fn has_edns(&self) -> bool {
+        self.edns.is_some()
+    }
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
 }
 
-/// A QUERY with one IN question of type A or AAAA whose name is plain
-/// labels (letters, digits, `-`, `_`), nothing else but an optional
-/// version-0 OPT record; `None` for every other message.
-fn parse_query(m: &[u8]) -> Option<Query> {
+/// A QUERY with one IN question whose name is plain labels (letters,
+/// digits, `-`, `_`), nothing else but an optional version-0 OPT record;
+/// `None` for every other message.
+pub(super) fn parse_query(m: &[u8]) -> Option<Query> {
     if m.len() < HEADER {
         return None;
     }
@@ -218,6 +248,7 @@ fn parse_query(m: &[u8]) -> Option<Query> {
         return None;
     }
     let mut q = Query {
+        name: [0; MAX_NAME + 1],
         lower: [0; MAX_NAME + 1],
         lower_len: 0,
         question_end: 0,
@@ -241,9 +272,11 @@ fn parse_query(m: &[u8]) -> Option<Query> {
             if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
                 return None;
             }
+            q.name[q.lower_len] = b;
             q.lower[q.lower_len] = b.to_ascii_lowercase();
             q.lower_len += 1;
         }
+        q.name[q.lower_len] = b'.';
         q.lower[q.lower_len] = b'.';
         q.lower_len += 1;
         pos += len;
@@ -252,7 +285,7 @@ fn parse_query(m: &[u8]) -> Option<Query> {
         return None;
     }
     q.qtype = be16(m, pos)?;
-    if !matches!(q.qtype, 1 | 28) || be16(m, pos + 2)? != 1 {
+    if be16(m, pos + 2)? != 1 {
         return None;
     }
     pos += 4;

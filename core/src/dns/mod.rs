@@ -83,6 +83,7 @@
 //! # Ok::<(), svcroute::Error>(())
 //! ```
 
+mod direct;
 mod error;
 mod fast;
 mod record;
