@@ -12,7 +12,9 @@
 use std::net::IpAddr;
 
 use super::wire::{MAX_UDP_SIZE, Transport};
-use super::{Dns, Ips, RData, Record, RecordType, SvcKind, as_v4, is_reverse_name};
+use super::{
+    Answer, Dns, Ips, Outcome, RData, Record, RecordType, SvcKind, as_v4, is_reverse_name,
+};
 
 /// The longest name on the wire (RFC 1035 2.3.4).
 const MAX_NAME: usize = 255;
@@ -83,6 +85,82 @@ impl Dns {
             }
             records.push(Record::new(qname, self.config.ttl, data));
         }
+    }
+
+    /// The A/AAAA answer of a Service's cluster IPs for a fully qualified
+    /// `name`, written over `out` with its records reused; `false`, with
+    /// `out` unchanged, when the name is of another shape, not legal, or
+    /// the answer would be empty (the general path answers).
+    pub(super) fn cluster_ip_answer(
+        &self,
+        name: &str,
+        qtype: RecordType,
+        out: &mut Answer,
+    ) -> bool {
+        let mut buf = [0u8; MAX_NAME + 1];
+        let lower = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            let Some(dst) = buf.get_mut(..name.len()) else {
+                return false;
+            };
+            dst.copy_from_slice(name.as_bytes());
+            dst.make_ascii_lowercase();
+            match std::str::from_utf8(dst) {
+                Ok(l) => l,
+                Err(_) => return false,
+            }
+        } else {
+            name
+        };
+        let Some(ips) = self
+            .zone_of(lower)
+            .and_then(|zone| self.cluster_ips_of(lower, zone))
+        else {
+            return false;
+        };
+        if super::check_name(name).is_err() {
+            return false;
+        }
+        let ttl = self.config.ttl;
+        let mut n = 0;
+        for &ip in ips.iter() {
+            let data = match (as_v4(ip), qtype) {
+                (Ok(v4), RecordType::A) => RData::A(v4),
+                (Err(v6), RecordType::Aaaa) => RData::Aaaa(v6),
+                _ => continue,
+            };
+            if out.answer[..n.min(out.answer.len())]
+                .iter()
+                .any(|r| r.data == data)
+            {
+                continue;
+            }
+            if n == 0 {
+                out.authority.clear();
+                out.additional.clear();
+                out.chase.clear();
+            }
+            match out.answer.get_mut(n) {
+                Some(r) => {
+                    r.name.clear();
+                    r.name.push_str(name);
+                    r.ttl = ttl;
+                    r.data = data;
+                }
+                None => {
+                    if out.answer.capacity() == 0 {
+                        out.answer.reserve_exact(ips.iter().count());
+                    }
+                    out.answer.push(Record::new(name, ttl, data));
+                }
+            }
+            n += 1;
+        }
+        if n == 0 {
+            return false;
+        }
+        out.answer.truncate(n);
+        out.outcome = Outcome::Answer;
+        true
     }
 
     /// The response to a plain A/AAAA query for a Service with cluster
@@ -438,6 +516,40 @@ mod tests {
         escaped[13] = b'.';
         assert!(!dns.answer_wire_fast(&escaped, Transport::Udp, &mut out));
         assert!(dns.answer_wire_fast(&good, Transport::Udp, &mut out));
+    }
+
+    #[test]
+    fn a_reused_answer_equals_a_fresh_one() {
+        let dns = dns();
+        let mut reused = crate::dns::Answer::default();
+        let names = [
+            "web.default.svc.cluster.local.",
+            "WEB.Default.svc.Cluster.Local.",
+            "nope.default.svc.cluster.local.",
+            "kubernetes.default.svc.cluster.local.",
+            "noports.default.svc.cluster.local.",
+            "_http._tcp.web.default.svc.cluster.local.",
+            "web.default.svc.cluster.local",
+            "20.0.96.10.in-addr.arpa.",
+        ];
+        for _ in 0..2 {
+            for name in names {
+                for qtype in [
+                    RecordType::A,
+                    RecordType::Aaaa,
+                    RecordType::Srv,
+                    RecordType::Ptr,
+                ] {
+                    let fresh = dns.query(name, qtype).expect("answer");
+                    dns.query_into(name, qtype, &mut reused).expect("answer");
+                    assert_eq!(reused, fresh, "{name} {qtype}");
+                    assert_eq!(fresh, dns.query_general(name, qtype).expect("answer"));
+                }
+            }
+        }
+        let before = reused.clone();
+        assert!(dns.query_into("a..b.", RecordType::A, &mut reused).is_err());
+        assert_eq!(reused, before, "left as it was on error");
     }
 
     #[test]
