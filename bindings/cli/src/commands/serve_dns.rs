@@ -99,9 +99,26 @@ impl ServeDnsArgs {
 /// Loads the manifests into a cluster and indexes it; the cluster itself is
 /// dropped (the index holds all that is answered).
 fn load_dns(ctx: &mut Context<'_>) -> Result<Dns, CliError> {
-    let cluster = load::cluster(ctx)?;
-    Dns::new(&cluster, DnsConfig::for_cluster(cluster.config()))
-        .map_err(|e| CliError::from(svcroute::Error::from(e)))
+    let dns = {
+        let cluster = load::cluster(ctx)?;
+        Dns::new(&cluster, DnsConfig::for_cluster(cluster.config()))
+            .map_err(|e| CliError::from(svcroute::Error::from(e)))?
+    };
+    release_freed_memory();
+    Ok(dns)
+}
+
+/// Gives the heap freed since the last call (the parsed manifests and the
+/// cluster, many times the size of the index) back to the system: glibc
+/// keeps freed pages in its arenas otherwise, and they would count in the
+/// server's resident size for as long as it runs.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointer and only walks glibc's own free
+    // lists, under glibc's own locks; any thread may call it at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Loads the cluster, binds, prints `serving N names on ADDR` on stderr and
@@ -159,6 +176,7 @@ fn reload(ctx: &mut Context<'_>, served: &Served) -> Result<(), CliError> {
         Ok(dns) => {
             let names = dns.name_count();
             served.swap(dns);
+            release_freed_memory();
             writeln!(ctx.stderr, "reloaded: serving {names} names")?;
         }
         Err(e) => writeln!(
