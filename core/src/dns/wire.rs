@@ -880,10 +880,10 @@ impl Dns {
         if question.qclass != CLASS_IN {
             return done(resp, u16::from(Rcode::Refused.to_u8()));
         }
-        let answer = match self.query(&question.name, question.qtype) {
-            Ok(a) => a,
-            Err(_) => super::Answer::passthrough(),
-        };
+        // A name that is not legal is no name of ours: passthrough.
+        let answer = self
+            .query(&question.name, question.qtype)
+            .unwrap_or_default();
         match answer.rcode() {
             None => resp.header.rcode = u16::from(Rcode::Refused.to_u8()),
             Some(rcode) => {
