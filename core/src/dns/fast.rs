@@ -12,7 +12,9 @@
 use std::net::IpAddr;
 
 use super::wire::{MAX_UDP_SIZE, Transport};
-use super::{Dns, Ips, RData, Record, RecordType, SvcKind, as_v4, is_reverse_name};
+use super::{
+    Answer, Dns, Ips, Outcome, RData, Record, RecordType, SvcKind, as_v4, is_reverse_name,
+};
 
 /// The longest name on the wire (RFC 1035 2.3.4).
 const MAX_NAME: usize = 255;
@@ -85,6 +87,82 @@ impl Dns {
         }
     }
 
+    /// The A/AAAA answer of a Service's cluster IPs for a fully qualified
+    /// `name`, written over `out` with its records reused; `false`, with
+    /// `out` unchanged, when the name is of another shape, not legal, or
+    /// the answer would be empty (the general path answers).
+    pub(super) fn cluster_ip_answer(
+        &self,
+        name: &str,
+        qtype: RecordType,
+        out: &mut Answer,
+    ) -> bool {
+        let mut buf = [0u8; MAX_NAME + 1];
+        let lower = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            let Some(dst) = buf.get_mut(..name.len()) else {
+                return false;
+            };
+            dst.copy_from_slice(name.as_bytes());
+            dst.make_ascii_lowercase();
+            match std::str::from_utf8(dst) {
+                Ok(l) => l,
+                Err(_) => return false,
+            }
+        } else {
+            name
+        };
+        let Some(ips) = self
+            .zone_of(lower)
+            .and_then(|zone| self.cluster_ips_of(lower, zone))
+        else {
+            return false;
+        };
+        if super::check_name(name).is_err() {
+            return false;
+        }
+        let ttl = self.config.ttl;
+        let mut n = 0;
+        for &ip in ips.iter() {
+            let data = match (as_v4(ip), qtype) {
+                (Ok(v4), RecordType::A) => RData::A(v4),
+                (Err(v6), RecordType::Aaaa) => RData::Aaaa(v6),
+                _ => continue,
+            };
+            if out.answer[..n.min(out.answer.len())]
+                .iter()
+                .any(|r| r.data == data)
+            {
+                continue;
+            }
+            if n == 0 {
+                out.authority.clear();
+                out.additional.clear();
+                out.chase.clear();
+            }
+            match out.answer.get_mut(n) {
+                Some(r) => {
+                    r.name.clear();
+                    r.name.push_str(name);
+                    r.ttl = ttl;
+                    r.data = data;
+                }
+                None => {
+                    if out.answer.capacity() == 0 {
+                        out.answer.reserve_exact(ips.iter().count());
+                    }
+                    out.answer.push(Record::new(name, ttl, data));
+                }
+            }
+            n += 1;
+        }
+        if n == 0 {
+            return false;
+        }
+        out.answer.truncate(n);
+        out.outcome = Outcome::Answer;
+        true
+    }
+
     /// The response to a plain A/AAAA query for a Service with cluster
     /// IPs, appended to `out`; `false`, with `out` unchanged, when the
     /// query is of another shape (the general path answers it).
@@ -94,7 +172,7 @@ impl Dns {
         transport: Transport,
         out: &mut Vec<u8>,
     ) -> bool {
-        let Some(q) = parse_query(query) else {
+        let Some(q) = parse_query(query).filter(|q| matches!(q.qtype, 1 | 28)) else {
             return false;
         };
         let lower = &q.lower[..q.lower_len];
@@ -132,22 +210,14 @@ impl Dns {
         if n == 0 {
             return false; // NODATA: the general path adds the SOA.
         }
-        let limit = match (transport, q.edns) {
-            (Transport::Tcp, _) => 65535,
-            (Transport::Udp, Some(e)) => usize::from(e.udp_size.clamp(512, MAX_UDP_SIZE)),
-            (Transport::Udp, None) => 512,
-        };
+        let limit = q.limit(transport);
         let size = q.question_end + n * (12 + rdlen) + if q.edns.is_some() { 11 } else { 0 };
         if size > limit {
             return false;
         }
         out.reserve(size);
         out.extend_from_slice(&query[..2]);
-        let flags: u16 = 0x8000 // QR
-            | 0x0400 // AA
-            | (u16::from(q.rd) << 8)
-            | (u16::from(q.cd) << 4);
-        out.extend_from_slice(&flags.to_be_bytes());
+        out.extend_from_slice(&q.response_flags(true, 0).to_be_bytes());
         out.extend_from_slice(&1u16.to_be_bytes());
         out.extend_from_slice(&(n as u16).to_be_bytes());
         out.extend_from_slice(&0u16.to_be_bytes());
@@ -165,46 +235,84 @@ impl Dns {
                 IpAddr::V6(v6) => out.extend_from_slice(&v6.octets()),
             }
         }
-        if let Some(e) = q.edns {
-            out.push(0);
-            out.extend_from_slice(&OPT.to_be_bytes());
-            out.extend_from_slice(&e.udp_size.clamp(512, MAX_UDP_SIZE).to_be_bytes());
-            out.extend_from_slice(&(u32::from(e.dnssec_ok) << 15).to_be_bytes());
-            out.extend_from_slice(&0u16.to_be_bytes());
-        }
+        q.write_opt(out);
         true
     }
 }
 
 /// The EDNS facts a response echoes.
 #[derive(Debug, Clone, Copy)]
-struct Edns {
+pub(super) struct Edns {
     udp_size: u16,
     dnssec_ok: bool,
 }
 
 /// A query of the common shape, read in place.
-struct Query {
-    /// The question name folded to lower case, presentation form (FQDN).
+pub(super) struct Query {
+    /// The question name as asked, presentation form (FQDN).
+    pub(super) name: [u8; MAX_NAME + 1],
+    /// The question name folded to lower case.
     lower: [u8; MAX_NAME + 1],
-    lower_len: usize,
+    pub(super) lower_len: usize,
     /// Where the question section ends.
     question_end: usize,
-    /// 1 (A) or 28 (AAAA).
-    qtype: u16,
+    /// The question type.
+    pub(super) qtype: u16,
     rd: bool,
     cd: bool,
     edns: Option<Edns>,
+}
+
+impl Query {
+    /// The question name as asked.
+    pub(super) fn name(&self) -> Option<&str> {
+        std::str::from_utf8(&self.name[..self.lower_len]).ok()
+    }
+
+    /// The most a response over `transport` may hold.
+    pub(super) fn limit(&self, transport: Transport) -> usize {
+        match (transport, self.edns) {
+            (Transport::Tcp, _) => 65535,
+            (Transport::Udp, Some(e)) => usize::from(e.udp_size.clamp(512, MAX_UDP_SIZE)),
+            (Transport::Udp, None) => 512,
+        }
+    }
+
+    /// The response's flags for this `rcode`: QR, AA as given, RD and CD
+    /// copied.
+    pub(super) fn response_flags(&self, aa: bool, rcode: u8) -> u16 {
+        0x8000
+            | (u16::from(aa) << 10)
+            | (u16::from(self.rd) << 8)
+            | (u16::from(self.cd) << 4)
+            | u16::from(rcode)
+    }
+
+    /// Appends the response's OPT record (the echo of the query's), if any.
+    pub(super) fn write_opt(&self, out: &mut Vec<u8>) {
+        if let Some(e) = self.edns {
+            out.push(0);
+            out.extend_from_slice(&OPT.to_be_bytes());
+            out.extend_from_slice(&e.udp_size.clamp(512, MAX_UDP_SIZE).to_be_bytes());
+            out.extend_from_slice(&(u32::from(e.dnssec_ok) << 15).to_be_bytes());
+            out.extend_from_slice(&0u16.to_be_bytes());
+        }
+    }
+
+    /// Whether the query carried an OPT record.
+    pub(super) fn has_edns(&self) -> bool {
+        self.edns.is_some()
+    }
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
 }
 
-/// A QUERY with one IN question of type A or AAAA whose name is plain
-/// labels (letters, digits, `-`, `_`), nothing else but an optional
-/// version-0 OPT record; `None` for every other message.
-fn parse_query(m: &[u8]) -> Option<Query> {
+/// A QUERY with one IN question whose name is plain labels (letters,
+/// digits, `-`, `_`), nothing else but an optional version-0 OPT record;
+/// `None` for every other message.
+pub(super) fn parse_query(m: &[u8]) -> Option<Query> {
     if m.len() < HEADER {
         return None;
     }
@@ -218,6 +326,7 @@ fn parse_query(m: &[u8]) -> Option<Query> {
         return None;
     }
     let mut q = Query {
+        name: [0; MAX_NAME + 1],
         lower: [0; MAX_NAME + 1],
         lower_len: 0,
         question_end: 0,
@@ -241,9 +350,11 @@ fn parse_query(m: &[u8]) -> Option<Query> {
             if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
                 return None;
             }
+            q.name[q.lower_len] = b;
             q.lower[q.lower_len] = b.to_ascii_lowercase();
             q.lower_len += 1;
         }
+        q.name[q.lower_len] = b'.';
         q.lower[q.lower_len] = b'.';
         q.lower_len += 1;
         pos += len;
@@ -252,7 +363,7 @@ fn parse_query(m: &[u8]) -> Option<Query> {
         return None;
     }
     q.qtype = be16(m, pos)?;
-    if !matches!(q.qtype, 1 | 28) || be16(m, pos + 2)? != 1 {
+    if be16(m, pos + 2)? != 1 {
         return None;
     }
     pos += 4;
@@ -405,6 +516,40 @@ mod tests {
         escaped[13] = b'.';
         assert!(!dns.answer_wire_fast(&escaped, Transport::Udp, &mut out));
         assert!(dns.answer_wire_fast(&good, Transport::Udp, &mut out));
+    }
+
+    #[test]
+    fn a_reused_answer_equals_a_fresh_one() {
+        let dns = dns();
+        let mut reused = crate::dns::Answer::default();
+        let names = [
+            "web.default.svc.cluster.local.",
+            "WEB.Default.svc.Cluster.Local.",
+            "nope.default.svc.cluster.local.",
+            "kubernetes.default.svc.cluster.local.",
+            "noports.default.svc.cluster.local.",
+            "_http._tcp.web.default.svc.cluster.local.",
+            "web.default.svc.cluster.local",
+            "20.0.96.10.in-addr.arpa.",
+        ];
+        for _ in 0..2 {
+            for name in names {
+                for qtype in [
+                    RecordType::A,
+                    RecordType::Aaaa,
+                    RecordType::Srv,
+                    RecordType::Ptr,
+                ] {
+                    let fresh = dns.query(name, qtype).expect("answer");
+                    dns.query_into(name, qtype, &mut reused).expect("answer");
+                    assert_eq!(reused, fresh, "{name} {qtype}");
+                    assert_eq!(fresh, dns.query_general(name, qtype).expect("answer"));
+                }
+            }
+        }
+        let before = reused.clone();
+        assert!(dns.query_into("a..b.", RecordType::A, &mut reused).is_err());
+        assert_eq!(reused, before, "left as it was on error");
     }
 
     #[test]

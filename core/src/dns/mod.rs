@@ -83,6 +83,7 @@
 //! # Ok::<(), svcroute::Error>(())
 //! ```
 
+mod direct;
 mod error;
 mod fast;
 mod record;
@@ -392,6 +393,14 @@ pub struct Answer {
     pub additional: Vec<Record>,
     /// ExternalName targets outside the cluster still to resolve.
     pub chase: Vec<Chase>,
+}
+
+impl Default for Answer {
+    /// An empty answer ([`Outcome::Passthrough`], no records): a buffer
+    /// for [`Dns::query_into`].
+    fn default() -> Answer {
+        Answer::passthrough()
+    }
 }
 
 impl Answer {
@@ -952,6 +961,46 @@ impl Dns {
     /// # Ok::<(), svcroute::Error>(())
     /// ```
     pub fn query(&self, name: &str, qtype: RecordType) -> Result<Answer, DnsError> {
+        let mut answer = Answer::passthrough();
+        self.query_into(name, qtype, &mut answer)?;
+        Ok(answer)
+    }
+
+    /// [`Dns::query`] into an answer the caller keeps from question to
+    /// question: for the common A/AAAA question of a Service with cluster
+    /// IPs, the records already there are rewritten in place, so a reused
+    /// answer costs no allocation. `out` is replaced whole (on error it is
+    /// left as it was).
+    ///
+    /// ```
+    /// use svcroute::dns::{Answer, Dns, DnsConfig, RecordType};
+    /// let cluster = svcroute::cluster::Cluster::new(Default::default())?;
+    /// let dns = Dns::new(&cluster, DnsConfig::default())?;
+    /// let mut answer = Answer::default();
+    /// for name in ["kubernetes.default.svc.cluster.local.", "KUBERNETES.default.svc.cluster.local."] {
+    ///     dns.query_into(name, RecordType::A, &mut answer)?;
+    ///     assert_eq!(answer, dns.query(name, RecordType::A)?);
+    /// }
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn query_into(
+        &self,
+        name: &str,
+        qtype: RecordType,
+        out: &mut Answer,
+    ) -> Result<(), DnsError> {
+        if matches!(qtype, RecordType::A | RecordType::Aaaa)
+            && name.ends_with('.')
+            && self.cluster_ip_answer(name, qtype, out)
+        {
+            return Ok(());
+        }
+        *out = self.query_general(name, qtype)?;
+        Ok(())
+    }
+
+    /// [`Dns::query`] through the whole lookup.
+    fn query_general(&self, name: &str, qtype: RecordType) -> Result<Answer, DnsError> {
         check_name(name)?;
         let qname: Cow<'_, str> = if name.ends_with('.') {
             Cow::Borrowed(name)

@@ -510,8 +510,8 @@ fn same_name_at(buf: &[u8], mut off: usize, want: &[u8]) -> bool {
 /// a usual response; past it names are written whole (still correct).
 const MAX_TARGETS: usize = 128;
 
-struct Writer<'a> {
-    buf: &'a mut Vec<u8>,
+pub(super) struct Writer<'a> {
+    pub(super) buf: &'a mut Vec<u8>,
     /// Where the message starts in `buf` (offsets count from there).
     base: usize,
     /// Offsets of name suffixes written so far (compression targets).
@@ -519,16 +519,26 @@ struct Writer<'a> {
     n_names: usize,
 }
 
-impl Writer<'_> {
-    fn u16(&mut self, v: u16) {
+impl<'a> Writer<'a> {
+    /// A writer of one message starting at `buf.len()`.
+    pub(super) fn new(buf: &'a mut Vec<u8>) -> Writer<'a> {
+        Writer {
+            base: buf.len(),
+            buf,
+            names: [0; MAX_TARGETS],
+            n_names: 0,
+        }
+    }
+
+    pub(super) fn u16(&mut self, v: u16) {
         self.buf.extend_from_slice(&v.to_be_bytes());
     }
 
-    fn u32(&mut self, v: u32) {
+    pub(super) fn u32(&mut self, v: u32) {
         self.buf.extend_from_slice(&v.to_be_bytes());
     }
 
-    fn name(&mut self, name: &str, compress: bool) -> Result<(), DnsError> {
+    pub(super) fn name(&mut self, name: &str, compress: bool) -> Result<(), DnsError> {
         let mut wire = [0u8; 256];
         let len = to_wire(name, &mut wire)?;
         let wire = &wire[..len];
@@ -558,7 +568,7 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn record(&mut self, r: &Record) -> Result<(), DnsError> {
+    pub(super) fn record(&mut self, r: &Record) -> Result<(), DnsError> {
         self.name(&r.name, true)?;
         self.u16(r.record_type().to_u16());
         self.u16(CLASS_IN);
@@ -773,6 +783,7 @@ impl Dns {
     /// ```
     pub fn answer_wire_into(&self, query: &[u8], transport: Transport, out: &mut Vec<u8>) -> bool {
         self.answer_wire_fast(query, transport, out)
+            || self.answer_wire_direct(query, transport, out)
             || self.answer_wire_general(query, transport, out)
     }
 
@@ -869,10 +880,10 @@ impl Dns {
         if question.qclass != CLASS_IN {
             return done(resp, u16::from(Rcode::Refused.to_u8()));
         }
-        let answer = match self.query(&question.name, question.qtype) {
-            Ok(a) => a,
-            Err(_) => super::Answer::passthrough(),
-        };
+        // A name that is not legal is no name of ours: passthrough.
+        let answer = self
+            .query(&question.name, question.qtype)
+            .unwrap_or_default();
         match answer.rcode() {
             None => resp.header.rcode = u16::from(Rcode::Refused.to_u8()),
             Some(rcode) => {

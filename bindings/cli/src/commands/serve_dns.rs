@@ -20,19 +20,25 @@
 //!   a client sends stops a worker.
 //! * Nothing is logged per query. SIGINT or SIGTERM stops the server: the
 //!   workers finish the query in hand, and the process exits 0.
-//! * The manifests are not reloaded while serving: restart to pick up a
-//!   change.
+//! * SIGHUP reloads: the `-f` files are read again and a new index is built
+//!   off to the side while the old one keeps answering; then it is swapped
+//!   in whole ([`Served`]). Each worker picks the new index up before its
+//!   next query (and forgets its cached responses), so no query is dropped
+//!   and none sees half of a change. A reload that fails (a bad manifest)
+//!   is reported on stderr and the previous cluster keeps being served.
+//!   Standard input (`-f -`) cannot be read twice: with it, SIGHUP is
+//!   refused with a message.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::num::NonZeroUsize;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use svcroute::dns::{Dns, DnsConfig, Transport};
 
@@ -56,9 +62,10 @@ Answers as the CoreDNS `kubernetes` plugin would for the cluster the -f manifest
 describe (zone cluster.local, TTL 5). Names outside the cluster zone and the reverse \
 zones are REFUSED (there is no upstream to forward to).
 
-The manifests are read once at start and are NOT reloaded: restart the server to \
-serve a changed cluster. Nothing is logged per query. SIGINT or SIGTERM stops it \
-(exit 0).")]
+SIGHUP reloads the -f files without dropping a query: the new cluster is indexed \
+while the old one keeps answering, then swapped in whole; if the new files do not \
+load, the error is printed and the old cluster stays served. Input from stdin (-f -) \
+cannot be reloaded. Nothing is logged per query. SIGINT or SIGTERM stops it (exit 0).")]
 pub struct ServeDnsArgs {
     /// Address and port to listen on, for UDP and TCP alike (port 0: any
     /// free port; the one chosen is printed)
@@ -89,15 +96,37 @@ impl ServeDnsArgs {
     }
 }
 
+/// Loads the manifests into a cluster and indexes it; the cluster itself is
+/// dropped (the index holds all that is answered).
+fn load_dns(ctx: &mut Context<'_>) -> Result<Dns, CliError> {
+    let dns = {
+        let cluster = load::cluster(ctx)?;
+        Dns::new(&cluster, DnsConfig::for_cluster(cluster.config()))
+            .map_err(|e| CliError::from(svcroute::Error::from(e)))?
+    };
+    release_freed_memory();
+    Ok(dns)
+}
+
+/// Gives the heap freed since the last call (the parsed manifests and the
+/// cluster, many times the size of the index) back to the system: glibc
+/// keeps freed pages in its arenas otherwise, and they would count in the
+/// server's resident size for as long as it runs.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointer and only walks glibc's own free
+    // lists, under glibc's own locks; any thread may call it at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Loads the cluster, binds, prints `serving N names on ADDR` on stderr and
-/// answers until SIGINT or SIGTERM.
+/// answers until SIGINT or SIGTERM; SIGHUP reloads.
 pub fn run(args: &ServeDnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
-    let cluster = load::cluster(ctx)?;
-    let dns = Dns::new(&cluster, DnsConfig::for_cluster(cluster.config()))
-        .map_err(|e| CliError::from(svcroute::Error::from(e)))?;
-    drop(cluster);
+    let dns = load_dns(ctx)?;
     // Before the first answer: a signal must never kill the server uncleanly.
-    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     let (udp, tcp) = args.transports();
     let threads = args
         .threads
@@ -106,7 +135,8 @@ pub fn run(args: &ServeDnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
     let names = dns.name_count();
     let server = Server::bind(args.listen, if udp { threads.max(1) } else { 0 }, tcp)?;
     let addr = server.local_addr;
-    let running = server.start(Arc::new(dns))?;
+    let served = Arc::new(Served::new(dns));
+    let running = server.start(Arc::clone(&served))?;
     let protocols = match (udp, tcp) {
         (true, true) => "udp+tcp",
         (true, false) => "udp",
@@ -114,7 +144,14 @@ pub fn run(args: &ServeDnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
     };
     writeln!(ctx.stderr, "serving {names} names on {addr} ({protocols})")?;
     ctx.stderr.flush()?;
-    let signal = signals.forever().next();
+    let mut signal = None;
+    for sig in signals.forever() {
+        if sig != SIGHUP {
+            signal = Some(sig);
+            break;
+        }
+        reload(ctx, &served)?;
+    }
     running.stop();
     let why = match signal {
         Some(SIGINT) => "SIGINT",
@@ -123,6 +160,90 @@ pub fn run(args: &ServeDnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
     };
     writeln!(ctx.stderr, "stopped ({why})")?;
     Ok(Outcome::Positive)
+}
+
+/// Reads the `-f` files again and swaps the new index in; a failure is
+/// reported and leaves the served index as it was.
+fn reload(ctx: &mut Context<'_>, served: &Served) -> Result<(), CliError> {
+    if ctx.global.filenames.iter().any(|f| f.as_os_str() == "-") {
+        writeln!(
+            ctx.stderr,
+            "reload refused: standard input (-f -) cannot be read again; still serving the previous cluster"
+        )?;
+        return Ok(());
+    }
+    match load_dns(ctx) {
+        Ok(dns) => {
+            let names = dns.name_count();
+            served.swap(dns);
+            release_freed_memory();
+            writeln!(ctx.stderr, "reloaded: serving {names} names")?;
+        }
+        Err(e) => writeln!(
+            ctx.stderr,
+            "reload failed, still serving the previous cluster: {e}"
+        )?,
+    }
+    ctx.stderr.flush()?;
+    Ok(())
+}
+
+/// The index being served, replaced whole on reload. Workers keep their
+/// own `Arc` and compare [`Served::generation`] before each query: one
+/// relaxed atomic load on the hot path, the lock only taken after a swap.
+struct Served {
+    dns: RwLock<Arc<Dns>>,
+    generation: AtomicU64,
+}
+
+impl Served {
+    fn new(dns: Dns) -> Served {
+        Served {
+            dns: RwLock::new(Arc::new(dns)),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The current index and its generation.
+    fn current(&self) -> (Arc<Dns>, u64) {
+        let guard = self.dns.read().unwrap_or_else(PoisonError::into_inner);
+        (Arc::clone(&guard), self.generation.load(Ordering::Acquire))
+    }
+
+    /// Publishes a new index; the old one is freed when the last worker
+    /// lets go of it.
+    fn swap(&self, dns: Dns) {
+        let mut guard = self.dns.write().unwrap_or_else(PoisonError::into_inner);
+        *guard = Arc::new(dns);
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Whether the index changed since `generation`.
+    fn changed_since(&self, generation: u64) -> bool {
+        self.generation.load(Ordering::Acquire) != generation
+    }
+}
+
+/// A worker's view of the served index, refreshed between queries.
+struct View {
+    dns: Arc<Dns>,
+    generation: u64,
+}
+
+impl View {
+    fn of(served: &Served) -> View {
+        let (dns, generation) = served.current();
+        View { dns, generation }
+    }
+
+    /// Picks up a new index if one was swapped in; `true` when it did.
+    fn refresh(&mut self, served: &Served) -> bool {
+        if !served.changed_since(self.generation) {
+            return false;
+        }
+        *self = View::of(served);
+        true
+    }
 }
 
 /// The bound sockets, not yet served.
@@ -191,7 +312,7 @@ impl Server {
     }
 
     /// Starts the workers: one per UDP socket, one TCP acceptor.
-    fn start(self, dns: Arc<Dns>) -> io::Result<Running> {
+    fn start(self, dns: Arc<Served>) -> io::Result<Running> {
         let stop = Arc::new(AtomicBool::new(false));
         let tcp = self.tcp.is_some();
         let connections = Arc::new(AtomicUsize::new(0));
@@ -255,11 +376,12 @@ impl Running {
     }
 }
 
-fn serve_udp(sock: &UdpSocket, dns: &Dns, stop: &AtomicBool) {
+fn serve_udp(sock: &UdpSocket, served: &Served, stop: &AtomicBool) {
     // One datagram of any size fits; over-long ones are FORMERR anyway.
     let mut buf = vec![0u8; 65_535];
     let mut out = Vec::with_capacity(4096);
     let mut cache = AnswerCache::default();
+    let mut view = View::of(served);
     while !stop.load(Ordering::Relaxed) {
         let (n, peer) = match sock.recv_from(&mut buf) {
             Ok(got) => got,
@@ -268,14 +390,18 @@ fn serve_udp(sock: &UdpSocket, dns: &Dns, stop: &AtomicBool) {
             Err(_) => continue,
         };
         out.clear();
-        if cache.answer(dns, &buf[..n], &mut out) {
+        if view.refresh(served) {
+            cache.clear();
+        }
+        if cache.answer(&view.dns, &buf[..n], &mut out) {
             let _ = sock.send_to(&out, peer);
         }
     }
 }
 
 /// Responses already encoded, per worker, keyed by the query message less
-/// its ID. The server's [`Dns`] never changes and a response is a function
+/// its ID. Between reloads the served [`Dns`] never changes (the cache is
+/// cleared when a reload swaps it), and a response is a function
 /// of the query's octets alone (the ID is copied back), so a hit is the
 /// response [`Dns::answer_wire_into`] would write, for the price of a hash
 /// probe and a copy. Bounded: small queries and responses only, and the
@@ -290,6 +416,12 @@ struct AnswerCache {
 const CACHE_BYTES: usize = 32 << 20;
 
 impl AnswerCache {
+    /// Forgets every response (the index changed).
+    fn clear(&mut self) {
+        self.map.clear();
+        self.bytes = 0;
+    }
+
     /// Writes the UDP response to `query` into `out` (empty); `false` when
     /// there is none.
     fn answer(&mut self, dns: &Dns, query: &[u8], out: &mut Vec<u8>) -> bool {
@@ -322,7 +454,7 @@ impl AnswerCache {
 
 fn accept_tcp(
     listener: &TcpListener,
-    dns: &Arc<Dns>,
+    dns: &Arc<Served>,
     stop: &Arc<AtomicBool>,
     conns: &Arc<AtomicUsize>,
 ) {
@@ -350,7 +482,8 @@ fn accept_tcp(
 
 /// Answers the queries of one connection until it closes, goes idle, sends
 /// something unreadable, or the server stops.
-fn serve_tcp(mut stream: TcpStream, dns: &Dns, stop: &AtomicBool) -> io::Result<()> {
+fn serve_tcp(mut stream: TcpStream, served: &Served, stop: &AtomicBool) -> io::Result<()> {
+    let mut view = View::of(served);
     stream.set_read_timeout(Some(POLL))?;
     stream.set_write_timeout(Some(TCP_IDLE))?;
     stream.set_nodelay(true)?;
@@ -367,7 +500,11 @@ fn serve_tcp(mut stream: TcpStream, dns: &Dns, stop: &AtomicBool) -> io::Result<
         }
         out.clear();
         out.extend_from_slice(&[0, 0]);
-        if !dns.answer_wire_into(&buf[..len], Transport::Tcp, &mut out) {
+        view.refresh(served);
+        if !view
+            .dns
+            .answer_wire_into(&buf[..len], Transport::Tcp, &mut out)
+        {
             // Not a query (too short, or a response): RFC 7766 lets the
             // server close.
             return Ok(());
@@ -456,6 +593,29 @@ mod tests {
         assert!(!cache.answer(&dns, &q, &mut out));
         assert!(out.is_empty());
         assert_eq!(cache.map.len(), 3);
+    }
+
+    #[test]
+    fn a_swapped_index_is_seen_by_every_view_once() {
+        let cluster = svcroute::cluster::Cluster::new(Default::default()).unwrap();
+        let served = Served::new(Dns::new(&cluster, DnsConfig::default()).unwrap());
+        let (mut a, mut b) = (View::of(&served), View::of(&served));
+        assert!(!a.refresh(&served));
+        let ttl9 = DnsConfig {
+            ttl: 9,
+            ..DnsConfig::default()
+        };
+        served.swap(Dns::new(&cluster, ttl9).unwrap());
+        assert!(a.refresh(&served));
+        assert!(!a.refresh(&served));
+        assert_eq!(a.dns.config().ttl, 9);
+        assert_eq!(
+            b.dns.config().ttl,
+            5,
+            "the old index stays whole until refresh"
+        );
+        assert!(b.refresh(&served));
+        assert_eq!(b.dns.config().ttl, 9);
     }
 
     #[test]
