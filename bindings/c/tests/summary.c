@@ -52,9 +52,49 @@ static void summary_line(void) {
     svcroute_cluster_free(c);
 }
 
+/* Issue 13: each limit, configured low, is SVCROUTE_STATUS_LIMIT with a last
+ * error that names it; the cluster stays usable. */
+static void limits(void) {
+    static const struct {
+        const char *config;
+        const char *input;
+        const char *name;
+    } cases[] = {
+        {"{\"maxInputBytes\": 55}",
+         "apiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: {x: y}}\n",
+         "maxInputBytes"},
+        {"{\"maxDocuments\": 1}", "kind: A\napiVersion: x/v1\n---\nkind: A\napiVersion: x/v1\n",
+         "maxDocuments"},
+        {"{\"maxDepth\": 2}", "apiVersion: v1\nkind: Namespace\nmetadata: {labels: {a: b}}\n",
+         "maxDepth"},
+        {"{\"maxStringBytes\": 12}",
+         "apiVersion: v1\nkind: Namespace\nmetadata: {name: longer-than-12}\n",
+         "maxStringBytes"},
+        {"{\"maxLabelsPerObject\": 2}",
+         "apiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: {a: b, c: d, e: f}}\n",
+         "maxLabelsPerObject"},
+        {"{\"maxObjects\": 5}", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+         "maxObjects"},
+    };
+    static const char OK[] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        svcroute_cluster *c = NULL;
+        CHECK(svcroute_cluster_new(cases[i].config, &c) == SVCROUTE_STATUS_OK);
+        CHECK(svcroute_cluster_apply(c, (const uint8_t *)cases[i].input, strlen(cases[i].input),
+                                     NULL) == SVCROUTE_STATUS_LIMIT);
+        char *err = last_error();
+        CHECK_HAS(err, cases[i].name);
+        svcroute_string_free(err);
+        CHECK(svcroute_cluster_apply(c, (const uint8_t *)OK, strlen(OK), NULL) ==
+              SVCROUTE_STATUS_OK);
+        svcroute_cluster_free(c);
+    }
+}
+
 int main(void) {
     (void)read_data; /* from check.h, unused here */
     summary_line();
+    limits();
     printf("summary: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
