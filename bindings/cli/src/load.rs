@@ -72,13 +72,31 @@ impl Input {
     /// assert_eq!(input.skipped["ConfigMap"], 1);
     /// ```
     pub fn from_sources(sources: &[Source], namespace: &str) -> Result<Input, CliError> {
+        Input::from_sources_with(sources, namespace, &api::LoadLimits::default())
+    }
+
+    /// [`Input::from_sources`] within the loader's `limits` (issue 13).
+    ///
+    /// ```
+    /// use svcroute::api::LoadLimits;
+    /// use svcroute_cli::{input::Source, load::Input};
+    /// let src = Source { name: "a.yaml".into(), text: "kind: ConfigMap\napiVersion: v1\n".into() };
+    /// let tight = LoadLimits { max_input_bytes: 8, ..LoadLimits::default() };
+    /// let err = Input::from_sources_with(&[src], "default", &tight).unwrap_err();
+    /// assert!(err.to_string().contains("a.yaml: document 0: the input is 31 bytes"));
+    /// ```
+    pub fn from_sources_with(
+        sources: &[Source],
+        namespace: &str,
+        limits: &api::LoadLimits,
+    ) -> Result<Input, CliError> {
         let mut problems = Vec::new();
         let mut kind = ErrorKind::Parse;
         let mut state: Vec<Option<(Object, Origin)>> = Vec::new();
         let mut index: HashMap<ObjectKey, usize> = HashMap::new();
         let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
         for source in sources {
-            let loaded = match api::load(&source.text) {
+            let loaded = match api::load_with(&source.text, limits) {
                 Ok(loaded) => loaded,
                 Err(err) => {
                     kind = err.kind();
@@ -211,9 +229,17 @@ fn default_namespace(object: &mut Object, namespace: &str) {
 
 /// Loads every `-f` input (the D1 count of skipped kinds is in
 /// [`Input::skipped`], said in the summary line of [`cluster`]).
+/// The loader's limits are those of the `--config` file's `limits`.
 pub fn input(ctx: &mut Context<'_>) -> Result<Input, CliError> {
+    let mut limits = ClusterConfig::default().limits;
+    if let Some(path) = &ctx.global.config {
+        let source = input::read_file(path)?;
+        if let Some(l) = Settings::read(&source)?.limits {
+            limits = l.over(limits);
+        }
+    }
     let sources = ctx.sources()?;
-    Input::from_sources(&sources, ctx.namespace())
+    Input::from_sources_with(&sources, ctx.namespace(), &limits.load)
 }
 
 /// The objects of the `-f` input (see [`Input`]).
