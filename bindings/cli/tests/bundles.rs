@@ -437,6 +437,19 @@ fn aws_gives_an_elb_hostname_reached_on_the_node_ports() {
     assert!(text.contains("scheme internal"), "{text}");
     assert!(text.contains("one of 1 healthy target(s)"), "{text}");
     assert!(text.contains("fails the health check"), "{text}");
+
+    // An internal load balancer refuses a client outside the VPC (not a
+    // private address): outcome reject, exit 1 (D5).
+    let mut a = args(
+        &files,
+        &["route", "--from", "203.0.113.9", "--to", "front-local:80"],
+    );
+    a.extend(cloud);
+    let out = svcroute_with_stdin(&a, local.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("outside the VPC"), "{text}");
+    assert!(text.contains("Result:       reject"), "{text}");
 }
 
 // --cloud aws and Ingresses of class alb: the IngressClass as the AWS Load
