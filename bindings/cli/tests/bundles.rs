@@ -493,12 +493,28 @@ fn alb_ingresses_get_hostnames_and_target_types() {
     );
     assert!(text.contains("Ingress:      default/shop"), "{text}");
 
+    // An internal ALB (the default scheme) refuses a client outside the
+    // VPC (D5: reject, exit 1) and serves one inside it.
     let mut a = args(
         &files,
         &[
             "route",
             "--from",
             "203.0.113.9",
+            "--to",
+            "http://api.example.com/",
+        ],
+    );
+    a.extend(cloud);
+    let text = run_ok(&a, 1);
+    assert!(text.contains("Result:       reject"), "{text}");
+    assert!(text.contains("outside the VPC"), "{text}");
+    let mut a = args(
+        &files,
+        &[
+            "route",
+            "--from",
+            "10.0.0.9",
             "--to",
             "http://api.example.com/",
         ],
