@@ -34,7 +34,7 @@ const NS = (labels) => JSON.stringify({ apiVersion: "v1", kind: "Namespace",
   metadata: { name: "longer-than-12", labels } });
 
 for (const [config, input, name] of [
-  [{ maxInputBytes: 20 }, NS({}), "maxInputBytes"],
+  [{ maxInputBytes: 75 }, NS({}), "maxInputBytes"],
   [{ maxDocuments: 1 }, NS({}) + "\n" + NS({}), "maxDocuments"],
   [{ maxDepth: 2 }, NS({ a: "b" }), "maxDepth"],
   [{ maxStringBytes: 12 }, NS({}), "maxStringBytes"],
