@@ -1070,3 +1070,146 @@ proptest! {
         assert_round_trip(&loaded);
     }
 }
+
+// ---------------------------------------------------------------- limits
+
+/// Issue 13: every loader limit, at its default and configured lower, is a
+/// `Limit` problem that names it; a load within the limits still works.
+mod limits {
+    use svcroute::ErrorKind;
+    use svcroute::api::{self, LoadLimits, ProblemKind};
+    use svcroute::cluster::{Cluster, ClusterConfig, ClusterLimits};
+
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+
+    fn limit_error(text: &str, limits: &LoadLimits, name: &str) -> api::ApiError {
+        let err = api::load_with(text, limits).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Limit, "{err}");
+        assert_eq!(err.problems()[0].kind, ProblemKind::Limit, "{err}");
+        assert!(err.to_string().contains(name), "{err}");
+        err
+    }
+
+    #[test]
+    fn input_size() {
+        let tight = LoadLimits {
+            max_input_bytes: 100,
+            ..LoadLimits::default()
+        };
+        limit_error(&CM.repeat(3), &tight, "(maxInputBytes)");
+        limit_error(&format!("[{}]", " ".repeat(200)), &tight, "maxInputBytes");
+        assert!(api::load_with(CM, &tight).is_ok());
+    }
+
+    #[test]
+    fn documents_per_stream_yaml_and_json() {
+        let tight = LoadLimits {
+            max_documents: 3,
+            ..LoadLimits::default()
+        };
+        let yaml = vec![CM; 4].join("---\n");
+        let err = limit_error(
+            &yaml,
+            &tight,
+            "more than 3 documents in one input (maxDocuments)",
+        );
+        assert_eq!(err.problems()[0].document, 3);
+        let json = r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}"#;
+        let err = limit_error(&vec![json; 4].join("\n"), &tight, "maxDocuments");
+        assert_eq!(err.problems()[0].document, 3);
+        assert!(api::load_with(&vec![json; 3].join("\n"), &tight).is_ok());
+        // The default: 100,000 documents.
+        let many = "---\n".repeat(100_001);
+        limit_error(&many, &LoadLimits::default(), "more than 100000 documents");
+    }
+
+    #[test]
+    fn nesting_depth() {
+        let tight = LoadLimits {
+            max_depth: 4,
+            ..LoadLimits::default()
+        };
+        let yaml =
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: {b: {c: {d: 1}}}}\n";
+        let err = limit_error(yaml, &tight, "nesting deeper than 4 levels (maxDepth)");
+        assert_eq!(err.problems()[0].line, Some(4));
+        let json =
+            r#"{"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": {"b": {"c": {"d": 1}}}}}"#;
+        let err = limit_error(json, &tight, "maxDepth");
+        assert_eq!(err.problems()[0].field.as_deref(), Some("data.a.b.c"));
+        // The default and most: 128, whatever is asked.
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let high = LoadLimits {
+            max_depth: 10_000,
+            ..LoadLimits::default()
+        };
+        assert_eq!(
+            api::load_with(&deep, &high).unwrap_err().kind(),
+            ErrorKind::Limit
+        );
+    }
+
+    #[test]
+    fn string_length_of_values_and_keys() {
+        let tight = LoadLimits {
+            max_string_bytes: 16,
+            ..LoadLimits::default()
+        };
+        let long = "x".repeat(17);
+        let yaml = format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  annotations: {{a: {long}}}\n"
+        );
+        let err = limit_error(
+            &yaml,
+            &tight,
+            "a string of 17 bytes, over the limit of 16 bytes (maxStringBytes)",
+        );
+        assert_eq!(err.problems()[0].line, Some(5));
+        let json = format!(
+            r#"{{"apiVersion": "v1", "kind": "Service", "metadata": {{"name": "web", "labels": {{"{long}": "v"}}}}}}"#
+        );
+        let err = limit_error(&json, &tight, "a key of 17 bytes");
+        assert_eq!(err.problems()[0].field.as_deref(), Some("metadata.labels"));
+        // The default: 1 MiB.
+        let huge = format!("{CM}data: {{a: {}}}\n", "y".repeat((1 << 20) + 1));
+        limit_error(&huge, &LoadLimits::default(), "maxStringBytes");
+    }
+
+    // The two cluster limits, checked at apply: the batch is refused whole.
+    #[test]
+    fn labels_per_object_and_objects_per_cluster() {
+        let limits = ClusterLimits {
+            max_objects: 8,
+            max_labels_per_object: 2,
+            ..ClusterLimits::default()
+        };
+        let mut c = Cluster::new(ClusterConfig {
+            limits,
+            ..ClusterConfig::default()
+        })
+        .unwrap();
+        let before = c.len();
+        let labels = api::load(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: {x: '1', y: '2', z: '3'}}\n",
+        )
+        .unwrap();
+        let err = c.apply_batch(labels.into_objects()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Limit);
+        assert_eq!(err.problems()[0].field.as_deref(), Some("metadata.labels"));
+        assert!(err.to_string().contains("maxLabelsPerObject"), "{err}");
+        let ns = |n: usize| {
+            (0..n)
+                .map(|i| format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: n{i}}}\n"))
+                .collect::<Vec<_>>()
+                .join("---\n")
+        };
+        let err = c
+            .apply_batch(api::load(&ns(before + 10)).unwrap().into_objects())
+            .unwrap_err();
+        assert!(err.to_string().contains("(maxObjects)"), "{err}");
+        assert_eq!(c.len(), before);
+        c.apply_batch(api::load(&ns(8 - before)).unwrap().into_objects())
+            .unwrap();
+        assert_eq!(c.len(), 8);
+    }
+}

@@ -134,6 +134,12 @@ pub const CONFIG_KEYS: &[&str] = &[
     "endpointsController",
     "loadBalancer",
     "defaultNodes",
+    "maxObjects",
+    "maxLabelsPerObject",
+    "maxInputBytes",
+    "maxDocuments",
+    "maxDepth",
+    "maxStringBytes",
 ];
 
 /// A [`ClusterConfig`] from a JSON object whose keys are those of the
@@ -255,6 +261,13 @@ fn door_config_from_json(text: Option<&str>) -> Result<(ClusterConfig, usize), D
             "workloads" => c.workloads = boolean()?,
             "endpointsController" => c.endpoints_controller = boolean()?,
             "defaultNodes" => default_nodes = number(256)? as usize,
+            // Issue 13's limits (svcroute::cluster::ClusterLimits).
+            "maxObjects" => c.limits.max_objects = number(u64::MAX)? as usize,
+            "maxLabelsPerObject" => c.limits.max_labels_per_object = number(u64::MAX)? as usize,
+            "maxInputBytes" => c.limits.load.max_input_bytes = number(u64::MAX)? as usize,
+            "maxDocuments" => c.limits.load.max_documents = number(u64::MAX)? as usize,
+            "maxDepth" => c.limits.load.max_depth = number(128)? as usize,
+            "maxStringBytes" => c.limits.load.max_string_bytes = number(u64::MAX)? as usize,
             "loadBalancer" => {
                 c.load_balancer = load_balancer(v).map_err(|e| match e {
                     Ok(want) => wrong(want),
@@ -402,6 +415,8 @@ pub struct Applied {
     pub changes: Changes,
     /// Each unmodelled kind and how many objects of it were skipped.
     pub skipped: BTreeMap<TypeMeta, usize>,
+    /// What the load did, in the CLI's words (issue 14).
+    pub summary: svcroute::cluster::LoadSummary,
 }
 
 /// [`apply`], returning the changes as values rather than JSON, for doors
@@ -414,11 +429,13 @@ pub fn apply_objects(cluster: &mut Cluster, text: &str) -> Result<Applied, DoorE
     let leading_null = trimmed
         .strip_prefix("null")
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace));
+    let limits = cluster.config().limits.load;
     let loaded = if leading_null {
-        api::load_json(text)?
+        api::load_json_with(text, &limits)?
     } else {
-        api::load(text)?
+        api::load_with(text, &limits)?
     };
+    let tally = svcroute::cluster::InputTally::of_loaded(&loaded);
     let mut entries: Vec<(Origin, Entry)> = Vec::new();
     for o in loaded.objects {
         let origin = Origin {
@@ -489,6 +506,7 @@ pub fn apply_objects(cluster: &mut Cluster, text: &str) -> Result<Applied, DoorE
             .map_err(|err| cluster_error(err, &origins))?
     };
     Ok(Applied {
+        summary: tally.finish(&changes, cluster),
         changes,
         skipped: loaded.skipped,
     })
@@ -902,7 +920,7 @@ mod tests {
         assert_eq!(bad.kind, ErrorKind::Invalid);
         assert!(bad.message.contains("loadBalancer"), "{}", bad.message);
         // Every key documented is read.
-        assert_eq!(CONFIG_KEYS.len(), 22);
+        assert_eq!(CONFIG_KEYS.len(), 28);
     }
 
     #[test]

@@ -42,7 +42,7 @@ use std::net::IpAddr;
 use serde::Deserialize;
 use svcroute::ErrorKind;
 use svcroute::api::Object;
-use svcroute::cluster::{ClusterConfig, KubernetesServiceIp, LoadBalancerProvider};
+use svcroute::cluster::{ClusterConfig, ClusterLimits, KubernetesServiceIp, LoadBalancerProvider};
 use svcroute::ipam::{IpFamily, IpNet};
 
 use crate::exit::CliError;
@@ -81,6 +81,57 @@ pub struct Settings {
     pub proxy: Option<ProxySettings>,
     /// The load-balancer controller (`--lb-pool`, `--cloud`, `--region`).
     pub load_balancer: Option<LoadBalancerSettings>,
+    /// Input limits (issue 13); absent keys keep the defaults.
+    pub limits: Option<LimitSettings>,
+}
+
+/// The `limits` section of a settings file: the core's
+/// [`ClusterLimits`](svcroute::cluster::ClusterLimits) and
+/// [`LoadLimits`](svcroute::api::LoadLimits), under the names their errors
+/// give.
+///
+/// ```
+/// let l: svcroute_cli::config::LimitSettings =
+///     serde_json::from_str(r#"{"maxDocuments": 10, "maxStringBytes": 4096}"#).unwrap();
+/// let limits = l.over(Default::default());
+/// assert_eq!((limits.load.max_documents, limits.max_objects), (10, 1_000_000));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Objects per cluster.
+    pub max_objects: Option<usize>,
+    /// Labels per object.
+    pub max_labels_per_object: Option<usize>,
+    /// Bytes per input file.
+    pub max_input_bytes: Option<usize>,
+    /// Documents per input file.
+    pub max_documents: Option<usize>,
+    /// Nesting depth (at most 128).
+    pub max_depth: Option<usize>,
+    /// Bytes per string.
+    pub max_string_bytes: Option<usize>,
+}
+
+impl LimitSettings {
+    /// `limits` with the keys that are set replaced.
+    pub fn over(&self, mut limits: ClusterLimits) -> ClusterLimits {
+        let set = |to: &mut usize, v: Option<usize>| {
+            if let Some(v) = v {
+                *to = v;
+            }
+        };
+        set(&mut limits.max_objects, self.max_objects);
+        set(
+            &mut limits.max_labels_per_object,
+            self.max_labels_per_object,
+        );
+        set(&mut limits.load.max_input_bytes, self.max_input_bytes);
+        set(&mut limits.load.max_documents, self.max_documents);
+        set(&mut limits.load.max_depth, self.max_depth);
+        set(&mut limits.load.max_string_bytes, self.max_string_bytes);
+        limits
+    }
 }
 
 /// The `loadBalancer` section of a settings file: which load-balancer
@@ -244,6 +295,9 @@ impl Settings {
                 .map(|s| s.parse::<IpNet>().map_err(|e| bad(key, e.to_string())))
                 .collect()
         };
+        if let Some(l) = &self.limits {
+            config.limits = l.over(config.limits);
+        }
         if let Some(d) = &self.cluster_domain {
             config.cluster_domain = d.trim_end_matches('.').to_owned();
         }

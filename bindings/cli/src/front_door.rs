@@ -207,6 +207,24 @@ pub fn elb(cluster: &Cluster, svc: &Service, hostname: &str, port: u16) -> Elb {
     }
 }
 
+/// Whether `client` can be inside the cluster's VPC: svcroute takes the
+/// VPC to be addressed from the private ranges (RFC 1918 for IPv4, unique
+/// local `fc00::/7` for IPv6), as EKS VPCs are; an internal load balancer
+/// answers only such clients.
+///
+/// ```
+/// use svcroute_cli::front_door::in_vpc;
+/// assert!(in_vpc("10.0.3.7".parse().unwrap()));
+/// assert!(in_vpc("172.20.0.1".parse().unwrap()));
+/// assert!(!in_vpc("203.0.113.9".parse().unwrap()));
+/// ```
+pub fn in_vpc(client: IpAddr) -> bool {
+    match client {
+        IpAddr::V4(v4) => v4.is_private(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
 fn internal_ip(node: &Node) -> Option<IpAddr> {
     node.status
         .addresses
@@ -230,6 +248,13 @@ impl Elb {
             "{} is the AWS classic load balancer of {} (scheme {}); instance targets on the Service's NodePort",
             self.hostname, self.service, self.scheme
         ))];
+        if self.scheme == "internal" && !in_vpc(client) {
+            hops.push(hop(format!(
+                "the load balancer is internal: it has only private addresses, and the client {client} \
+                 is outside the VPC (not a private RFC 1918 or ULA address), so it cannot reach it"
+            )));
+            return (None, hops);
+        }
         for (node, why) in &self.left_out {
             hops.push(hop(format!("target {node} left out: {why}")));
         }

@@ -9,14 +9,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use svcroute::ErrorKind;
 use svcroute::api::{self, Object, ObjectKey, WatchEvent};
-use svcroute::cluster::{Cluster, ClusterConfig, ClusterError, LoadBalancerProvider};
+use svcroute::cluster::{
+    Cluster, ClusterConfig, ClusterError, InputTally, LoadBalancerProvider, LoadSummary,
+};
 
 use crate::config::{self, LoadBalancerSettings, Settings};
 use crate::context::Context;
 use crate::exit::CliError;
 use crate::input::{self, Source};
-use crate::summary::Summary;
-use crate::{alb, namespaces, nodes, pod_state};
+use crate::{alb, nodes, pod_state};
 
 /// Where an object was read: the input's name, its document (0-based, as
 /// the core counts) and the line it starts on.
@@ -71,13 +72,31 @@ impl Input {
     /// assert_eq!(input.skipped["ConfigMap"], 1);
     /// ```
     pub fn from_sources(sources: &[Source], namespace: &str) -> Result<Input, CliError> {
+        Input::from_sources_with(sources, namespace, &api::LoadLimits::default())
+    }
+
+    /// [`Input::from_sources`] within the loader's `limits` (issue 13).
+    ///
+    /// ```
+    /// use svcroute::api::LoadLimits;
+    /// use svcroute_cli::{input::Source, load::Input};
+    /// let src = Source { name: "a.yaml".into(), text: "kind: ConfigMap\napiVersion: v1\n".into() };
+    /// let tight = LoadLimits { max_input_bytes: 8, ..LoadLimits::default() };
+    /// let err = Input::from_sources_with(&[src], "default", &tight).unwrap_err();
+    /// assert!(err.to_string().contains("a.yaml: document 0: the input is 31 bytes"));
+    /// ```
+    pub fn from_sources_with(
+        sources: &[Source],
+        namespace: &str,
+        limits: &api::LoadLimits,
+    ) -> Result<Input, CliError> {
         let mut problems = Vec::new();
         let mut kind = ErrorKind::Parse;
         let mut state: Vec<Option<(Object, Origin)>> = Vec::new();
         let mut index: HashMap<ObjectKey, usize> = HashMap::new();
         let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
         for source in sources {
-            let loaded = match api::load(&source.text) {
+            let loaded = match api::load_with(&source.text, limits) {
                 Ok(loaded) => loaded,
                 Err(err) => {
                     kind = err.kind();
@@ -143,6 +162,32 @@ impl Input {
         })
     }
 
+    /// Applies the objects to `cluster` in one atomic batch and says what
+    /// that did: read, generated, skipped, and the namespaces a real API
+    /// server would not have found.
+    ///
+    /// ```
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// use svcroute_cli::{input::Source, load::Input};
+    /// let src = Source { name: "a.yaml".into(), text: "apiVersion: v1\nkind: Service\n\
+    ///     metadata: {name: web, namespace: shop}\nspec: {ports: [{port: 80}]}\n".into() };
+    /// let input = Input::from_sources(&[src], "default").unwrap();
+    /// let mut cluster = Cluster::new(ClusterConfig::default()).unwrap();
+    /// let summary = input.apply(&mut cluster).unwrap();
+    /// assert_eq!(summary.to_string(), "read 1 object (1 Service)");
+    /// assert_eq!(summary.namespace_warnings()[0].namespace, "shop");
+    /// ```
+    pub fn apply(&self, cluster: &mut Cluster) -> Result<LoadSummary, CliError> {
+        let mut tally = InputTally::of(&self.objects);
+        for (kind, n) in &self.skipped {
+            tally.skipped(kind, *n);
+        }
+        let changes = cluster
+            .apply_batch(self.objects.clone())
+            .map_err(|e| self.locate(&e))?;
+        Ok(tally.finish(&changes, cluster))
+    }
+
     /// A refused batch as an error naming, for each problem, the file and
     /// document the object came from, the object and the field.
     pub fn locate(&self, err: &ClusterError) -> CliError {
@@ -184,9 +229,17 @@ fn default_namespace(object: &mut Object, namespace: &str) {
 
 /// Loads every `-f` input (the D1 count of skipped kinds is in
 /// [`Input::skipped`], said in the summary line of [`cluster`]).
+/// The loader's limits are those of the `--config` file's `limits`.
 pub fn input(ctx: &mut Context<'_>) -> Result<Input, CliError> {
+    let mut limits = ClusterConfig::default().limits;
+    if let Some(path) = &ctx.global.config {
+        let source = input::read_file(path)?;
+        if let Some(l) = Settings::read(&source)?.limits {
+            limits = l.over(limits);
+        }
+    }
     let sources = ctx.sources()?;
-    Input::from_sources(&sources, ctx.namespace())
+    Input::from_sources_with(&sources, ctx.namespace(), &limits.load)
 }
 
 /// The objects of the `-f` input (see [`Input`]).
@@ -243,13 +296,11 @@ fn flags_over(ctx: &Context<'_>, settings: &mut Option<(String, Settings)>) {
 /// scheduler places them, the endpoint controllers settle. Then
 /// `--not-ready` and `--terminating` ([`pod_state`]). On stderr: the
 /// inferred settings, the default nodes, a warning per namespace a real
-/// API server would refuse ([`namespaces`]), and one [`Summary`] line.
+/// API server would refuse and one summary line (both the core's
+/// [`LoadSummary`]).
 pub fn cluster(ctx: &mut Context<'_>) -> Result<Cluster, CliError> {
     let input = input(ctx)?;
     let config = config_for(ctx, &input)?;
-    for (ns, n) in namespaces::missing(&input.objects) {
-        writeln!(ctx.stderr, "{}", namespaces::warning(&ns, n))?;
-    }
     let mut cluster =
         Cluster::new(config.clone()).map_err(|e| CliError::from(svcroute::Error::from(e)))?;
     if config.workloads && nodes::needs_default_nodes(&input.objects) {
@@ -262,10 +313,10 @@ pub fn cluster(ctx: &mut Context<'_>) -> Result<Cluster, CliError> {
             writeln!(ctx.stderr, "{}", nodes::notice(n))?;
         }
     }
-    let changes = cluster
-        .apply_batch(input.objects.clone())
-        .map_err(|e| input.locate(&e))?;
-    let summary = Summary::of(&input.objects, &changes, &cluster, &input.skipped);
+    let summary = input.apply(&mut cluster)?;
+    for warning in summary.namespace_warnings() {
+        writeln!(ctx.stderr, "{warning}")?;
+    }
     writeln!(ctx.stderr, "{summary}")?;
     pod_state::apply(
         &mut cluster,

@@ -437,6 +437,19 @@ fn aws_gives_an_elb_hostname_reached_on_the_node_ports() {
     assert!(text.contains("scheme internal"), "{text}");
     assert!(text.contains("one of 1 healthy target(s)"), "{text}");
     assert!(text.contains("fails the health check"), "{text}");
+
+    // An internal load balancer refuses a client outside the VPC (not a
+    // private address): outcome reject, exit 1 (D5).
+    let mut a = args(
+        &files,
+        &["route", "--from", "203.0.113.9", "--to", "front-local:80"],
+    );
+    a.extend(cloud);
+    let out = svcroute_with_stdin(&a, local.as_bytes());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("outside the VPC"), "{text}");
+    assert!(text.contains("Result:       reject"), "{text}");
 }
 
 // --cloud aws and Ingresses of class alb: the IngressClass as the AWS Load
@@ -480,12 +493,28 @@ fn alb_ingresses_get_hostnames_and_target_types() {
     );
     assert!(text.contains("Ingress:      default/shop"), "{text}");
 
+    // An internal ALB (the default scheme) refuses a client outside the
+    // VPC (D5: reject, exit 1) and serves one inside it.
     let mut a = args(
         &files,
         &[
             "route",
             "--from",
             "203.0.113.9",
+            "--to",
+            "http://api.example.com/",
+        ],
+    );
+    a.extend(cloud);
+    let text = run_ok(&a, 1);
+    assert!(text.contains("Result:       reject"), "{text}");
+    assert!(text.contains("outside the VPC"), "{text}");
+    let mut a = args(
+        &files,
+        &[
+            "route",
+            "--from",
+            "10.0.0.9",
             "--to",
             "http://api.example.com/",
         ],

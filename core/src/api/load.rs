@@ -13,6 +13,65 @@ use super::object::{
     Bookmark, Modelled, Object, Status, WatchEvent, WatchEventType, classify, decode_kind,
 };
 
+/// The loader's limits on hostile input (issue 13), each named in the
+/// problem of kind [`ProblemKind::Limit`] that breaking it gives. The
+/// cluster's own limits (objects per cluster, labels per object) are
+/// [`ClusterLimits`](crate::cluster::ClusterLimits), which holds these too.
+///
+/// ```
+/// use svcroute::api::{self, LoadLimits};
+/// let l = LoadLimits::default();
+/// assert_eq!((l.max_input_bytes, l.max_documents, l.max_depth, l.max_string_bytes),
+///            (256 << 20, 100_000, 128, 1 << 20));
+///
+/// let tight = LoadLimits { max_documents: 2, ..LoadLimits::default() };
+/// let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+/// let err = api::load_with(&[cm, cm, cm].join("---\n"), &tight).unwrap_err();
+/// assert_eq!(err.kind(), svcroute::ErrorKind::Limit);
+/// assert!(err.to_string().contains("maxDocuments"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadLimits {
+    /// Bytes of one input at most (256 MiB; `maxInputBytes`), checked
+    /// before anything is read.
+    pub max_input_bytes: usize,
+    /// Documents in one input (100,000; `maxDocuments`): YAML documents,
+    /// empty ones included, or JSON values. A `List` is one document.
+    pub max_documents: usize,
+    /// Nesting of maps and lists (128; `maxDepth`). 128 is also the most:
+    /// a larger value is taken as 128 (serde_json's own limit).
+    pub max_depth: usize,
+    /// Bytes of one string, map keys included (1 MiB; `maxStringBytes`).
+    /// The API server refuses objects over 1.5 MiB in all.
+    pub max_string_bytes: usize,
+}
+
+impl Default for LoadLimits {
+    fn default() -> Self {
+        LoadLimits {
+            max_input_bytes: 256 << 20,
+            max_documents: 100_000,
+            max_depth: 128,
+            max_string_bytes: 1 << 20,
+        }
+    }
+}
+
+/// The problem of an input over [`LoadLimits::max_input_bytes`], if it is.
+fn input_too_large(text: &str, limits: &LoadLimits) -> Option<ApiError> {
+    (text.len() > limits.max_input_bytes).then(|| {
+        ApiError::new(vec![Problem::new(
+            ProblemKind::Limit,
+            0,
+            format!(
+                "the input is {} bytes, over the limit of {} bytes (maxInputBytes)",
+                text.len(),
+                limits.max_input_bytes
+            ),
+        )])
+    })
+}
+
 /// A value read from the input, with where it was.
 ///
 /// ```
@@ -103,9 +162,25 @@ impl Loaded {
 /// assert_eq!(pod.metadata.labels["app"], "web");
 /// ```
 pub fn load(text: &str) -> Result<Loaded, ApiError> {
+    load_with(text, &LoadLimits::default())
+}
+
+/// [`load`] within `limits` (issue 13): an input over any of them is a
+/// problem of kind [`ProblemKind::Limit`] that names the limit.
+///
+/// ```
+/// use svcroute::api::{self, LoadLimits};
+/// let tight = LoadLimits { max_input_bytes: 10, ..LoadLimits::default() };
+/// let err = api::load_with("{\"kind\": \"Service\"}", &tight).unwrap_err();
+/// assert!(err.to_string().contains("over the limit of 10 bytes (maxInputBytes)"));
+/// ```
+pub fn load_with(text: &str, limits: &LoadLimits) -> Result<Loaded, ApiError> {
+    if let Some(err) = input_too_large(text, limits) {
+        return Err(err);
+    }
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with(['{', '[']) {
-        match load_json(text) {
+        match load_json_with(text, limits) {
             Ok(loaded) => return Ok(loaded),
             Err(json_err) => {
                 let syntax = json_err
@@ -117,7 +192,7 @@ pub fn load(text: &str) -> Result<Loaded, ApiError> {
                 }
                 // Flow-style YAML starts like JSON; if it reads as YAML, take it.
                 #[cfg(feature = "yaml")]
-                if let Ok(loaded) = load_yaml(text) {
+                if let Ok(loaded) = load_yaml_with(text, limits) {
                     return Ok(loaded);
                 }
                 return Err(json_err);
@@ -126,7 +201,7 @@ pub fn load(text: &str) -> Result<Loaded, ApiError> {
     }
     #[cfg(feature = "yaml")]
     {
-        load_yaml(text)
+        load_yaml_with(text, limits)
     }
     #[cfg(not(feature = "yaml"))]
     {
@@ -152,13 +227,40 @@ pub fn load(text: &str) -> Result<Loaded, ApiError> {
 /// assert_eq!(loaded.objects[1].document, 1);
 /// ```
 pub fn load_json(text: &str) -> Result<Loaded, ApiError> {
+    load_json_with(text, &LoadLimits::default())
+}
+
+/// [`load_json`] within `limits`.
+///
+/// ```
+/// use svcroute::api::{self, LoadLimits};
+/// let tight = LoadLimits { max_depth: 3, ..LoadLimits::default() };
+/// let err = api::load_json_with(r#"{"a": {"b": {"c": {"d": 1}}}}"#, &tight).unwrap_err();
+/// assert_eq!(err.problems()[0].field.as_deref(), Some("a.b.c"));
+/// assert!(err.to_string().contains("maxDepth"));
+/// ```
+pub fn load_json_with(text: &str, limits: &LoadLimits) -> Result<Loaded, ApiError> {
+    if let Some(err) = input_too_large(text, limits) {
+        return Err(err);
+    }
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut walker = Walker::default();
+    let mut walker = Walker::new(*limits);
     let mut lines = LineCounter::new(body);
     let mut stream = serde_json::Deserializer::from_str(body).into_iter::<JsonValue>();
     let mut document = 0;
     loop {
         let start = stream.byte_offset();
+        if document >= limits.max_documents && !body[start..].trim().is_empty() {
+            walker.problems.push(Problem::new(
+                ProblemKind::Limit,
+                document,
+                format!(
+                    "more than {} documents in one input (maxDocuments)",
+                    limits.max_documents
+                ),
+            ));
+            break;
+        }
         match stream.next() {
             None => break,
             Some(Ok(JsonValue(Value::Null))) => document += 1,
@@ -209,8 +311,25 @@ pub fn load_json(text: &str) -> Result<Loaded, ApiError> {
 /// ```
 #[cfg(feature = "yaml")]
 pub fn load_yaml(text: &str) -> Result<Loaded, ApiError> {
-    let mut walker = Walker::default();
-    for (document, result) in super::yaml::documents(text).into_iter().enumerate() {
+    load_yaml_with(text, &LoadLimits::default())
+}
+
+/// [`load_yaml`] within `limits`.
+///
+/// ```
+/// use svcroute::api::{self, LoadLimits};
+/// let tight = LoadLimits { max_string_bytes: 4, ..LoadLimits::default() };
+/// let err = api::load_yaml_with("a: {b: longer}\n", &tight).unwrap_err();
+/// assert_eq!((err.problems()[0].line, err.problems()[0].column), (Some(1), Some(8)));
+/// assert!(err.to_string().contains("maxStringBytes"));
+/// ```
+#[cfg(feature = "yaml")]
+pub fn load_yaml_with(text: &str, limits: &LoadLimits) -> Result<Loaded, ApiError> {
+    if let Some(err) = input_too_large(text, limits) {
+        return Err(err);
+    }
+    let mut walker = Walker::new(*limits);
+    for (document, result) in super::yaml::documents(text, limits).into_iter().enumerate() {
         match result {
             Ok((value, span)) => walker.document(document, &value, Position::Span(Some(&span))),
             Err(problem) => walker.problems.push(problem),
@@ -228,7 +347,20 @@ pub fn load_yaml(text: &str) -> Result<Loaded, ApiError> {
 /// assert_eq!(svcroute::api::load_value(&v).unwrap().objects[0].item, Some(0));
 /// ```
 pub fn load_value(value: &Value) -> Result<Loaded, ApiError> {
-    let mut walker = Walker::default();
+    load_value_with(value, &LoadLimits::default())
+}
+
+/// [`load_value`] within `limits` (its depth and string lengths; the value
+/// is already decoded, so input size and documents do not apply).
+///
+/// ```
+/// use svcroute::api::{self, LoadLimits};
+/// let tight = LoadLimits { max_string_bytes: 2, ..LoadLimits::default() };
+/// let v = serde_json::json!({"apiVersion": "v1"});
+/// assert!(api::load_value_with(&v, &tight).is_err());
+/// ```
+pub fn load_value_with(value: &Value, limits: &LoadLimits) -> Result<Loaded, ApiError> {
+    let mut walker = Walker::new(*limits);
     walker.document(0, value, Position::Line(None));
     walker.finish()
 }
@@ -571,11 +703,55 @@ fn object_ref(map: &Map<String, Value>, type_meta: Option<(&str, &str)>) -> Obje
     }
 }
 
+/// The first string over [`LoadLimits::max_string_bytes`] or node deeper
+/// than [`LoadLimits::max_depth`] in `value`: the message, with `path` left
+/// at the place. Recursion stops at `max_depth` (at most 128).
+fn first_over(value: &Value, limits: &LoadLimits, path: &mut Vec<Step>) -> Option<String> {
+    let max_depth = limits.max_depth.min(128);
+    let max_string = limits.max_string_bytes;
+    match value {
+        Value::String(s) if s.len() > max_string => Some(format!(
+            "a string of {} bytes, over the limit of {max_string} bytes (maxStringBytes)",
+            s.len()
+        )),
+        Value::Array(_) | Value::Object(_) if path.len() >= max_depth => {
+            Some(format!("nesting deeper than {max_depth} levels (maxDepth)"))
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(Step::Index(i));
+                if let Some(m) = first_over(item, limits, path) {
+                    return Some(m);
+                }
+                path.pop();
+            }
+            None
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                if k.len() > max_string {
+                    return Some(format!(
+                        "a key of {} bytes, over the limit of {max_string} bytes (maxStringBytes)",
+                        k.len()
+                    ));
+                }
+                path.push(Step::Key(k.clone()));
+                if let Some(m) = first_over(item, limits, path) {
+                    return Some(m);
+                }
+                path.pop();
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
 /// Walks documents, collecting objects, events, skipped kinds and problems.
-#[derive(Default)]
 struct Walker {
     loaded: Loaded,
     problems: Vec<Problem>,
+    limits: LoadLimits,
 }
 
 /// Where in the input an entry is.
@@ -587,6 +763,33 @@ struct At<'a> {
 }
 
 impl Walker {
+    fn new(limits: LoadLimits) -> Self {
+        Walker {
+            loaded: Loaded::default(),
+            problems: Vec::new(),
+            limits,
+        }
+    }
+
+    /// A problem for the first string over `max_string_bytes` or the first
+    /// node deeper than `max_depth` in `value`; true if there was one.
+    fn over_limits(&mut self, at: At<'_>, value: &Value) -> bool {
+        let mut path = Vec::new();
+        match first_over(value, &self.limits, &mut path) {
+            Some(message) => {
+                self.limit_problem(at, &path, message);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn limit_problem(&mut self, at: At<'_>, path: &[Step], message: String) {
+        let position = at.position.follow(path);
+        let p = self.problem(ProblemKind::Limit, At { position, ..at }, message);
+        p.field = format_path(path);
+    }
+
     fn finish(self) -> Result<Loaded, ApiError> {
         if self.problems.is_empty() {
             Ok(self.loaded)
@@ -614,6 +817,9 @@ impl Walker {
             item: None,
             position,
         };
+        if self.over_limits(at, value) {
+            return;
+        }
         match value {
             Value::Null => {}
             Value::Array(items) => {

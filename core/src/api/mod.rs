@@ -116,9 +116,12 @@ pub use gatewayv1::{
     QueryParamMatchType, RouteGroupKind, RouteNamespaces,
 };
 pub use intstr::IntOrString;
+pub use load::{
+    LoadLimits, Loaded, Located, load, load_json, load_json_with, load_value, load_value_with,
+    load_with,
+};
 #[cfg(feature = "yaml")]
-pub use load::load_yaml;
-pub use load::{Loaded, Located, load, load_json, load_value};
+pub use load::{load_yaml, load_yaml_with};
 pub use metav1::{ConditionStatus, ObjectMeta, OwnerReference, TypeMeta, UnknownValue};
 pub use networkingv1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressClass,

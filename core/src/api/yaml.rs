@@ -28,7 +28,7 @@ use serde_json::{Map, Number, Value};
 use serde_saphyr::granit_parser::{self as granit, Event, ScalarStyle, ScanError};
 
 use super::error::{Problem, ProblemKind};
-use super::load::{Children, Span};
+use super::load::{Children, LoadLimits, Span};
 
 /// The deepest nesting accepted (serde_json's own limit is 128 too).
 pub(crate) const MAX_DEPTH: usize = 128;
@@ -39,7 +39,7 @@ pub(crate) type Document = Result<(Value, Span), Problem>;
 
 /// Reads every document of a YAML stream. After a problem, reading resumes
 /// at the next document boundary (`---` or `...` at column 0).
-pub(crate) fn documents(text: &str) -> Vec<Document> {
+pub(crate) fn documents(text: &str, limits: &LoadLimits) -> Vec<Document> {
     let mut options = granit::Options::default();
     options.set_emit_comments(false);
     let parser = granit::Parser::new_from_str_with_options(text, options);
@@ -49,6 +49,10 @@ pub(crate) fn documents(text: &str) -> Vec<Document> {
         started: 0,
         in_document: false,
         alias_budget: 100_000usize.max(text.len().saturating_mul(4)),
+        max_depth: limits.max_depth.min(MAX_DEPTH),
+        max_documents: limits.max_documents,
+        max_string_bytes: limits.max_string_bytes,
+        over: false,
     };
     builder.run();
     builder.out
@@ -115,6 +119,14 @@ struct Builder<'a> {
     in_document: bool,
     /// Nodes that aliases may still copy (alias bombs).
     alias_budget: usize,
+    /// [`LoadLimits::max_depth`], at most [`MAX_DEPTH`].
+    max_depth: usize,
+    /// [`LoadLimits::max_documents`].
+    max_documents: usize,
+    /// [`LoadLimits::max_string_bytes`].
+    max_string_bytes: usize,
+    /// Past `max_documents`: stop reading.
+    over: bool,
 }
 
 fn position(span: &granit::Span) -> (usize, usize) {
@@ -139,6 +151,9 @@ impl Builder<'_> {
                         p.column = Some(column);
                     }
                     self.out.push(Err(p));
+                    if self.over {
+                        return;
+                    }
                     if !self.in_document {
                         // The next document was broken before it started: count it.
                         self.started += 1;
@@ -191,6 +206,18 @@ impl Builder<'_> {
         }
         self.started += 1;
         self.in_document = true;
+        if self.started > self.max_documents {
+            self.over = true;
+            return Err(Stop {
+                kind: ProblemKind::Limit,
+                at: None,
+                message: format!(
+                    "more than {} documents in one input (maxDocuments)",
+                    self.max_documents
+                ),
+            });
+        }
+        let (max_depth, max_string_bytes) = (self.max_depth, self.max_string_bytes);
         let mut stack: Vec<Frame> = Vec::new();
         let mut anchors: HashMap<usize, Node> = HashMap::new();
         let mut root: Option<Node> = None;
@@ -206,6 +233,17 @@ impl Builder<'_> {
             let finished = match event {
                 Event::DocumentEnd => break,
                 Event::Scalar(text, style, anchor, tag) => {
+                    if text.len() > max_string_bytes {
+                        return Err(Stop::new(
+                            ProblemKind::Limit,
+                            at,
+                            format!(
+                                "a string of {} bytes, over the limit of {} bytes (maxStringBytes)",
+                                text.len(),
+                                max_string_bytes
+                            ),
+                        ));
+                    }
                     if let Some(Frame::Map {
                         key: key @ None, ..
                     }) = stack.last_mut()
@@ -240,11 +278,11 @@ impl Builder<'_> {
                             "a list or map as a mapping key is not supported",
                         ));
                     }
-                    if stack.len() >= MAX_DEPTH {
+                    if stack.len() >= max_depth {
                         return Err(Stop::new(
                             ProblemKind::Limit,
                             at,
-                            format!("nesting deeper than {MAX_DEPTH} levels"),
+                            format!("nesting deeper than {max_depth} levels (maxDepth)"),
                         ));
                     }
                     stack.push(if matches!(event, Event::SequenceStart(..)) {
@@ -777,7 +815,10 @@ mod tests {
 
     #[test]
     fn documents_are_counted_and_positioned() {
-        let docs = documents("# c\n---\na: 1\n---\n---\nb: [x, {c: d}]\n...\n");
+        let docs = documents(
+            "# c\n---\na: 1\n---\n---\nb: [x, {c: d}]\n...\n",
+            &LoadLimits::default(),
+        );
         assert_eq!(docs.len(), 3);
         let (v, s) = docs[2].as_ref().unwrap();
         assert_eq!(v, &serde_json::json!({"b": ["x", {"c": "d"}]}));
@@ -792,7 +833,10 @@ mod tests {
 
     #[test]
     fn syntax_errors_do_not_stop_later_documents() {
-        let docs = documents("a: [1\n---\nb: 2\n---\nc: {\n---\nd: 4\n");
+        let docs = documents(
+            "a: [1\n---\nb: 2\n---\nc: {\n---\nd: 4\n",
+            &LoadLimits::default(),
+        );
         let summary: Vec<_> = docs
             .iter()
             .map(|d| match d {

@@ -279,6 +279,8 @@ pub struct ClusterConfig {
     pub endpoints_controller: bool,
     /// The load-balancer controller (none by default).
     pub load_balancer: LoadBalancerProvider,
+    /// Objects per cluster and labels per object (issue 13).
+    pub limits: super::ClusterLimits,
 }
 
 impl Default for ClusterConfig {
@@ -301,6 +303,7 @@ impl Default for ClusterConfig {
             workloads: true,
             endpoints_controller: true,
             load_balancer: LoadBalancerProvider::None,
+            limits: super::ClusterLimits::default(),
         }
     }
 }

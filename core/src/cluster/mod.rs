@@ -136,9 +136,11 @@ mod error;
 mod explain;
 mod expose;
 mod intern;
+mod limits;
 mod loadbalancer;
 mod pod_state;
 pub mod scheduler;
+mod summary;
 pub mod workloads;
 
 use std::collections::BTreeMap;
@@ -161,9 +163,11 @@ pub use explain::{
     explain_service,
 };
 pub use expose::{ExposeError, ExposeRequest};
+pub use limits::ClusterLimits;
 pub use loadbalancer::{AWS_INTERNAL_ANNOTATION, AWS_SCHEME_ANNOTATION, METALLB_IPS_ANNOTATION};
 pub use pod_state::TERMINATING_SINCE;
 pub use scheduler::default_nodes;
+pub use summary::{InputTally, LoadSummary, NamespaceWarning};
 pub use workloads::ROLLOUT_STEPS_ANNOTATION;
 
 use crate::api::{
@@ -433,6 +437,7 @@ impl Cluster {
     /// # Ok::<(), svcroute::cluster::ClusterError>(())
     /// ```
     pub fn apply_batch(&mut self, objects: Vec<Object>) -> Result<Changes, ClusterError> {
+        limits::check(self, &objects)?;
         let mut problems = Vec::new();
         let mut staged = Vec::with_capacity(objects.len());
         for (index, mut object) in objects.into_iter().enumerate() {

@@ -147,55 +147,71 @@ pub fn run(args: &RouteArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError>
                     "{host} is served by the ALB of Ingress {ingress} (class alb, scheme {scheme}, target type {target_type})"
                 ),
             }];
-            let backend = matched.ingress_match.clone().and_then(|m| {
-                let (ns, name) = m.service.split_once('/')?;
-                let key = svcroute::api::ObjectKey {
-                    kind: svcroute::api::Kind::Service,
-                    namespace: Some(ns.to_owned()),
-                    name: name.to_owned(),
-                };
-                match cluster.get(&key) {
-                    Some(svcroute::api::Object::Service(s)) => Some((s.clone(), m.port?)),
-                    _ => None,
-                }
-            });
-            match (target_type, backend) {
-                ("instance", Some((svc, port))) => {
-                    hops.extend(matched.trace.iter().cloned());
-                    let elb = front_door::elb(&cluster, &svc, &host, port);
-                    let (sent, more) = elb.forward(client, args.seed);
-                    hops.extend(more.into_iter().skip(1));
-                    match sent {
-                        Some(sent) => {
-                            let mut d = front_door::with_hops(route(&sent, &mut state)?, hops);
-                            d.ingress_match = matched.ingress_match.clone();
-                            d
-                        }
-                        None => {
-                            let mut d = matched.clone();
-                            d.outcome = Result_::Http;
-                            d.http = Some(svcroute::dataplane::HttpAnswer {
-                                status: 503,
-                                body: String::new(),
-                            });
-                            d.packet_fate = None;
-                            hops.push(Hop {
+            if scheme == "internal" && !front_door::in_vpc(client) {
+                let mut d = matched.clone();
+                d.outcome = Result_::Reject;
+                d.packet_fate = Some(PacketFate::Reject);
+                d.http = None;
+                hops.push(Hop {
+                    rule: None,
+                    detail: format!(
+                        "the ALB is internal: it has only private addresses, and the client {client} \
+                         is outside the VPC (not a private RFC 1918 or ULA address), so it cannot reach it"
+                    ),
+                });
+                d.trace = hops;
+                d
+            } else {
+                let backend = matched.ingress_match.clone().and_then(|m| {
+                    let (ns, name) = m.service.split_once('/')?;
+                    let key = svcroute::api::ObjectKey {
+                        kind: svcroute::api::Kind::Service,
+                        namespace: Some(ns.to_owned()),
+                        name: name.to_owned(),
+                    };
+                    match cluster.get(&key) {
+                        Some(svcroute::api::Object::Service(s)) => Some((s.clone(), m.port?)),
+                        _ => None,
+                    }
+                });
+                match (target_type, backend) {
+                    ("instance", Some((svc, port))) => {
+                        hops.extend(matched.trace.iter().cloned());
+                        let elb = front_door::elb(&cluster, &svc, &host, port);
+                        let (sent, more) = elb.forward(client, args.seed);
+                        hops.extend(more.into_iter().skip(1));
+                        match sent {
+                            Some(sent) => {
+                                let mut d = front_door::with_hops(route(&sent, &mut state)?, hops);
+                                d.ingress_match = matched.ingress_match.clone();
+                                d
+                            }
+                            None => {
+                                let mut d = matched.clone();
+                                d.outcome = Result_::Http;
+                                d.http = Some(svcroute::dataplane::HttpAnswer {
+                                    status: 503,
+                                    body: String::new(),
+                                });
+                                d.packet_fate = None;
+                                hops.push(Hop {
                                 rule: None,
                                 detail: "target type instance needs the backend Service's NodePort and a healthy node: the ALB answers 503".to_owned(),
                             });
-                            d.trace = hops;
-                            d
+                                d.trace = hops;
+                                d
+                            }
                         }
                     }
-                }
-                _ => {
-                    if target_type == "ip" {
-                        hops.push(Hop {
-                            rule: None,
-                            detail: "target type ip: the ALB sends to the pod IPs".to_owned(),
-                        });
+                    _ => {
+                        if target_type == "ip" {
+                            hops.push(Hop {
+                                rule: None,
+                                detail: "target type ip: the ALB sends to the pod IPs".to_owned(),
+                            });
+                        }
+                        front_door::with_hops(matched, hops)
                     }
-                    front_door::with_hops(matched, hops)
                 }
             }
         }
