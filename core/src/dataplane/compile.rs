@@ -7,7 +7,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::state::{stable_hash, vs_hash};
 use super::{
-    Dataplane, Ep, FrontKind, IndexKey, Millis, NodeInfo, PodInfo, PortInfo, Sets, SvcInfo, SvcKind,
+    Dataplane, Ep, FrontKind, IndexKey, Millis, NodeInfo, PodDns, PodInfo, PortInfo, Sets, SvcInfo,
+    SvcKind,
 };
 use crate::api::{
     AddressType, EndpointSlice, IPFamily, Kind, LoadBalancerIPMode, Object, Service,
@@ -52,7 +53,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         vips: FastMap::default(),
         vip_addrs: FastMap::default(),
         lb_proxy_addrs: FastMap::default(),
-        node_ports: FastMap::default(),
+        node_port_ips: FastMap::default(),
         node_port_numbers: FastMap::default(),
         health_checks: FastMap::default(),
         slice_owner: FastMap::default(),
@@ -93,6 +94,11 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
             dp.node_by_ip.entry(*ip).or_insert(idx);
         }
         dp.node_by_name.insert(name.clone(), idx);
+        for family in [IpFamily::V4, IpFamily::V6] {
+            for ip in node_port_addresses(dp.mode, dp.node_port_cidrs.as_deref(), &ips, family) {
+                dp.node_port_ips.insert(ip, ());
+            }
+        }
         dp.nodes.push(NodeInfo {
             hash: stable_hash(&[&name]),
             name,
@@ -138,10 +144,28 @@ pub(super) fn pod_info(pod: &crate::api::Pod) -> PodInfo {
                 .and_then(|p| p.parse::<IpAddr>().ok()),
         );
     }
+    use crate::api::DNSPolicy;
+    let config = pod.spec.dns_config.clone().unwrap_or_default();
+    let dns = PodDns {
+        cluster: match pod.spec.dns_policy.unwrap_or(DNSPolicy::ClusterFirst) {
+            DNSPolicy::ClusterFirstWithHostNet => true,
+            // On the host network ClusterFirst silently acts as Default.
+            DNSPolicy::ClusterFirst => !pod.spec.host_network,
+            DNSPolicy::Default | DNSPolicy::None => false,
+        },
+        ndots: config
+            .options
+            .iter()
+            .rev()
+            .find(|o| o.name == "ndots")
+            .and_then(|o| o.value.as_deref()?.trim().parse().ok()),
+        searches: config.searches,
+    };
     PodInfo {
         ips,
         node: pod.spec.node_name.clone(),
         host_network: pod.spec.host_network,
+        dns,
     }
 }
 
@@ -326,18 +350,9 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                     dp.node_port_numbers
                         .entry((np, protocol, family))
                         .or_insert(pidx);
+                    // One entry per port, not per node address: a NodePort
+                    // answers on every address of `node_port_ips`.
                     keys.push(IndexKey::NodePortNumber(np, protocol, family));
-                    for node in &dp.nodes {
-                        for ip in node_port_addresses(
-                            dp.mode,
-                            dp.node_port_cidrs.as_deref(),
-                            &node.ips,
-                            family,
-                        ) {
-                            dp.node_ports.entry((ip, np, protocol)).or_insert(pidx);
-                            keys.push(IndexKey::NodePort(ip, np, protocol));
-                        }
-                    }
                 }
             }
         }

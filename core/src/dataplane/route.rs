@@ -540,7 +540,9 @@ impl Dataplane {
             {
                 return self.health_check(svc, node, v, t);
             }
-            if let Some(&pidx) = self.node_ports.get(&(ip, port, l4)) {
+            if let Some(&pidx) = self.node_port_numbers.get(&(port, l4, IpFamily::of(&ip)))
+                && self.node_port_ips.contains_key(&ip)
+            {
                 let p = &self.ports[pidx];
                 let svc = &self.services[p.svc];
                 v.service = Some(self.service_ref(p.svc));
