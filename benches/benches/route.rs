@@ -36,7 +36,8 @@ use serde_json::json;
 use svcroute::api::Object;
 use svcroute::cluster::{Cluster, ProxyMode};
 use svcroute::dataplane::{
-    Dataplane, Destination, IngressRequest, Millis, Protocol, Request, RouteState, Source,
+    Dataplane, Destination, Flow, IngressRequest, Millis, Protocol, Request, RouteState, Source,
+    SourceRef,
 };
 use svcroute_benches::{Scale, config, pod, pod_slots, synthetic_cluster};
 
@@ -206,6 +207,33 @@ fn benches(c: &mut Criterion) {
                 ))
             })
         });
+        // The trace-free decision the C door uses (`decide`): the same
+        // flows as `clusterip_pick`, with the masquerade rule included.
+        let flows: Vec<Flow<'_>> = vips
+            .iter()
+            .map(|&destination| Flow {
+                source: SourceRef::External {
+                    ip: client,
+                    arrives_at: Some(&client_node),
+                },
+                destination,
+                protocol: Protocol::Tcp,
+            })
+            .collect();
+        cpu_per_call(&format!("clusterip_decide/{}", mode.as_str()), || {
+            k = (k + 1) & 1023;
+            let _ = black_box(dp.decide(black_box(&flows[k]), &mut st, Millis(0)));
+        });
+        g.bench_function(
+            format!("clusterip_decide_one_service/{}", mode.as_str()),
+            |b| b.iter(|| black_box(dp.decide(black_box(&flows[1]), &mut st, Millis(0)).is_ok())),
+        );
+        g.bench_function(format!("clusterip_decide/{}", mode.as_str()), |b| {
+            b.iter(|| {
+                k = (k + 1) & 1023;
+                black_box(dp.decide(black_box(&flows[k]), &mut st, Millis(0)).is_ok())
+            })
+        });
     }
 
     let mut dp = Dataplane::compile(&cluster, ProxyMode::Iptables);
@@ -254,6 +282,14 @@ fn benches(c: &mut Criterion) {
                     .expect("routes"),
             )
         })
+    });
+
+    let np_flow = np.flow().expect("an address");
+    cpu_per_call("nodeport_local_decide", || {
+        let _ = black_box(dp.decide(black_box(&np_flow), &mut st, Millis(0)));
+    });
+    g.bench_function("nodeport_local_decide", |b| {
+        b.iter(|| black_box(dp.decide(black_box(&np_flow), &mut st, Millis(0)).is_ok()))
     });
 
     let ingress: Vec<Request> = (0..64)

@@ -105,3 +105,102 @@ fn kp1_headless_answers_are_dialled_directly() {
     );
     assert_eq!(d.chosen, Some("10.244.1.42:80".parse().unwrap()));
 }
+
+/// A client pod of `shop` on node-a with this `dnsPolicy`, `dnsConfig`
+/// and `hostNetwork`.
+fn dns_client(
+    name: &str,
+    policy: Option<&str>,
+    config: serde_json::Value,
+    host: bool,
+) -> serde_json::Value {
+    let ip = if host {
+        "192.168.0.10".to_owned()
+    } else {
+        format!("10.244.0.{}", 60 + name.len())
+    };
+    let mut p = pod("shop", name, "client", "node-a", &ip, true);
+    if let Some(policy) = policy {
+        p["spec"]["dnsPolicy"] = json!(policy);
+    }
+    if !config.is_null() {
+        p["spec"]["dnsConfig"] = config;
+    }
+    p["spec"]["hostNetwork"] = json!(host);
+    p
+}
+
+#[test]
+fn kp2_the_search_path_follows_dns_policy_and_dns_config() {
+    // dns.md section 12.
+    let mut objects = base();
+    objects.push(pod("shop", "web-1", "web", "node-b", "10.244.1.12", true));
+    objects.push(service("shop", "web", "web", "10.96.0.20", json!({})));
+    objects.push(dns_client("plain", None, json!(null), false));
+    objects.push(dns_client(
+        "ndots1",
+        None,
+        json!({"options": [{"name": "ndots", "value": "1"}]}),
+        false,
+    ));
+    objects.push(dns_client(
+        "none",
+        Some("None"),
+        json!({"nameservers": ["10.96.0.10"]}),
+        false,
+    ));
+    objects.push(dns_client(
+        "none-search",
+        Some("None"),
+        json!({"nameservers": ["10.96.0.10"], "searches": ["shop.svc.cluster.local"]}),
+        false,
+    ));
+    objects.push(dns_client("default", Some("Default"), json!(null), false));
+    objects.push(dns_client(
+        "hostnet",
+        Some("ClusterFirst"),
+        json!(null),
+        true,
+    ));
+    objects.push(dns_client(
+        "hostnet-cf",
+        Some("ClusterFirstWithHostNet"),
+        json!(null),
+        true,
+    ));
+    let dp = Dataplane::compile(&cluster(objects), ProxyMode::Iptables);
+    let ask = |who: &str, name: &str| route(&dp, from_pod(&format!("shop/{who}")), dns(name));
+
+    // ClusterFirst: the cluster search list, ndots 5.
+    assert_eq!(ask("plain", "web").outcome, Outcome::Forward);
+    let d = ask("plain", "web.shop");
+    assert_eq!(d.outcome, Outcome::Forward);
+    assert!(
+        !d.trace
+            .iter()
+            .any(|h| h.detail.contains("tried web.shop. ")),
+        "{:?}",
+        d.trace
+    );
+    // ndots 1: a name with a dot is asked as typed first, then searched.
+    let d = ask("ndots1", "web.shop");
+    assert_eq!(d.outcome, Outcome::Forward);
+    assert!(
+        d.trace
+            .iter()
+            .any(|h| h.detail.contains("tried web.shop. NXDOMAIN")),
+        "{:?}",
+        d.trace
+    );
+    // None: only dnsConfig's searches.
+    assert_eq!(ask("none", "web").outcome, Outcome::NoSuchService);
+    assert_eq!(
+        ask("none", "web.shop.svc.cluster.local").outcome,
+        Outcome::Forward
+    );
+    assert_eq!(ask("none-search", "web").outcome, Outcome::Forward);
+    // Default, and ClusterFirst on the host network: no cluster search list.
+    assert_eq!(ask("default", "web").outcome, Outcome::NoSuchService);
+    assert_eq!(ask("hostnet", "web").outcome, Outcome::NoSuchService);
+    assert_eq!(ask("hostnet-cf", "web").outcome, Outcome::Forward);
+}

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use super::table_hash::FastMap;
 use std::net::{IpAddr, SocketAddr};
 
-use super::state::stable_hash;
+use super::state::{stable_hash, vs_hash};
 use super::{
-    Dataplane, Ep, FrontKind, IndexKey, Millis, NodeInfo, PodInfo, PortInfo, Sets, SvcInfo, SvcKind,
+    Dataplane, Ep, FrontKind, IndexKey, Millis, NodeInfo, PodDns, PodInfo, PortInfo, Sets, SvcInfo,
+    SvcKind,
 };
 use crate::api::{
     AddressType, EndpointSlice, IPFamily, Kind, LoadBalancerIPMode, Object, Service,
@@ -52,7 +53,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         vips: FastMap::default(),
         vip_addrs: FastMap::default(),
         lb_proxy_addrs: FastMap::default(),
-        node_ports: FastMap::default(),
+        node_port_ips: FastMap::default(),
         node_port_numbers: FastMap::default(),
         health_checks: FastMap::default(),
         slice_owner: FastMap::default(),
@@ -93,6 +94,11 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
             dp.node_by_ip.entry(*ip).or_insert(idx);
         }
         dp.node_by_name.insert(name.clone(), idx);
+        for family in [IpFamily::V4, IpFamily::V6] {
+            for ip in node_port_addresses(dp.mode, dp.node_port_cidrs.as_deref(), &ips, family) {
+                dp.node_port_ips.insert(ip, ());
+            }
+        }
         dp.nodes.push(NodeInfo {
             hash: stable_hash(&[&name]),
             name,
@@ -138,10 +144,28 @@ pub(super) fn pod_info(pod: &crate::api::Pod) -> PodInfo {
                 .and_then(|p| p.parse::<IpAddr>().ok()),
         );
     }
+    use crate::api::DNSPolicy;
+    let config = pod.spec.dns_config.clone().unwrap_or_default();
+    let dns = PodDns {
+        cluster: match pod.spec.dns_policy.unwrap_or(DNSPolicy::ClusterFirst) {
+            DNSPolicy::ClusterFirstWithHostNet => true,
+            // On the host network ClusterFirst silently acts as Default.
+            DNSPolicy::ClusterFirst => !pod.spec.host_network,
+            DNSPolicy::Default | DNSPolicy::None => false,
+        },
+        ndots: config
+            .options
+            .iter()
+            .rev()
+            .find(|o| o.name == "ndots")
+            .and_then(|o| o.value.as_deref()?.trim().parse().ok()),
+        searches: config.searches,
+    };
     PodInfo {
         ips,
         node: pod.spec.node_name.clone(),
         host_network: pod.spec.host_network,
+        dns,
     }
 }
 
@@ -263,10 +287,10 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                     cluster_vs: {
                         let ip = cluster_ips
                             .iter()
+                            .copied()
                             .find(|ip| IpFamily::of(ip) == family)
-                            .map(ToString::to_string)
-                            .unwrap_or_default();
-                        stable_hash(&[&ip, &port.to_string(), protocol.as_str()])
+                            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+                        vs_hash(ip, port, protocol)
                     },
                     sets,
                 });
@@ -326,18 +350,9 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                     dp.node_port_numbers
                         .entry((np, protocol, family))
                         .or_insert(pidx);
+                    // One entry per port, not per node address: a NodePort
+                    // answers on every address of `node_port_ips`.
                     keys.push(IndexKey::NodePortNumber(np, protocol, family));
-                    for node in &dp.nodes {
-                        for ip in node_port_addresses(
-                            dp.mode,
-                            dp.node_port_cidrs.as_deref(),
-                            &node.ips,
-                            family,
-                        ) {
-                            dp.node_ports.entry((ip, np, protocol)).or_insert(pidx);
-                            keys.push(IndexKey::NodePort(ip, np, protocol));
-                        }
-                    }
                 }
             }
         }
@@ -483,8 +498,7 @@ fn fingerprint(eps: &[Ep]) -> u64 {
 
 /// Rule KP-4 (with KP-6 and KP-11) for every node at once.
 pub(super) fn categorize(eps: &[Ep]) -> Sets {
-    let idx = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-    let ready: Vec<u32> = (0..eps.len()).filter(|&i| eps[i].ready).map(idx).collect();
+    let ready: Vec<&Ep> = eps.iter().filter(|e| e.ready).collect();
     let serving_terminating = |e: &Ep| !e.ready && e.serving && e.terminating;
     let mut sets = Sets {
         has_any: eps.iter().any(|e| e.ready || (e.serving && e.terminating)),
@@ -492,35 +506,35 @@ pub(super) fn categorize(eps: &[Ep]) -> Sets {
     };
     if ready.is_empty() {
         sets.fallback = true;
-        sets.cluster = (0..eps.len())
-            .filter(|&i| serving_terminating(&eps[i]))
-            .map(idx)
+        sets.cluster = eps
+            .iter()
+            .filter(|e| serving_terminating(e))
+            .map(|e| e.addr)
             .collect();
     } else {
-        let ready_eps = || ready.iter().map(|&i| &eps[i as usize]);
-        if ready_eps().all(|e| !e.for_nodes.is_empty()) {
-            for &i in &ready {
-                for n in &eps[i as usize].for_nodes {
+        if ready.iter().all(|e| !e.for_nodes.is_empty()) {
+            for e in &ready {
+                for n in &e.for_nodes {
                     let list = sets.by_node.entry(n.clone()).or_default();
-                    if !list.contains(&i) {
-                        list.push(i);
+                    if !list.contains(&e.addr) {
+                        list.push(e.addr);
                     }
                 }
             }
         }
-        if ready_eps().all(|e| !e.for_zones.is_empty()) {
-            for &i in &ready {
-                for z in &eps[i as usize].for_zones {
+        if ready.iter().all(|e| !e.for_zones.is_empty()) {
+            for e in &ready {
+                for z in &e.for_zones {
                     let list = sets.by_zone.entry(z.clone()).or_default();
-                    if !list.contains(&i) {
-                        list.push(i);
+                    if !list.contains(&e.addr) {
+                        list.push(e.addr);
                     }
                 }
             }
         }
-        sets.cluster = ready;
+        sets.cluster = ready.iter().map(|e| e.addr).collect();
     }
-    for (i, e) in eps.iter().enumerate() {
+    for e in eps {
         let Some(node) = &e.node else { continue };
         let entry = sets.local.entry(node.clone()).or_insert((Vec::new(), true));
         if e.ready {
@@ -529,9 +543,9 @@ pub(super) fn categorize(eps: &[Ep]) -> Sets {
                 entry.0.clear();
                 entry.1 = false;
             }
-            entry.0.push(idx(i));
+            entry.0.push(e.addr);
         } else if entry.1 && e.serving && e.terminating {
-            entry.0.push(idx(i));
+            entry.0.push(e.addr);
         }
     }
     sets.local.retain(|_, (v, _)| !v.is_empty());

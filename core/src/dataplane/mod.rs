@@ -3,8 +3,8 @@
 //! A [`Dataplane`] is compiled from a settled [`Cluster`] for one
 //! kube-proxy mode. It is immutable and can be shared across threads: the
 //! lookups are hash maps keyed by (destination IP, port, protocol) for
-//! cluster IPs, externalIPs and VIP-mode load-balancer IPs, by (node
-//! address, port, protocol) for NodePorts, and by port for health-check
+//! cluster IPs, externalIPs and VIP-mode load-balancer IPs, by (nodePort,
+//! protocol, family) for NodePorts on any node address, by port for health-check
 //! NodePorts; each Service port holds its endpoint list, read from the
 //! EndpointSlices as kube-proxy reads them (rule EP-13: name and protocol
 //! match, `addresses[0]`, duplicates collapsed, sorted by the `ip:port`
@@ -101,11 +101,14 @@ mod compile;
 mod http;
 mod patch;
 mod render;
+mod request_json;
 mod resolve;
 mod route;
 mod state;
 mod table_hash;
+mod trace;
 mod types;
+mod verdict;
 
 #[cfg(test)]
 mod tests;
@@ -114,11 +117,13 @@ use std::net::{IpAddr, SocketAddr};
 
 pub use render::render;
 pub use state::RouteState;
+pub use trace::{NoTrace, Tracer};
 pub use types::{
     Decision, Destination, GatewayRequest, Hop, HttpAnswer, HttpPick, IngressMatch, IngressRequest,
     Masquerade, Millis, Outcome, PacketFate, Pick, Protocol, Render, Request, RouteError,
     RouteMatch, Source, TlsTermination, endpoint_string,
 };
+pub use verdict::{Flow, ServiceRef, SourceRef, Verdict};
 
 use crate::api::Protocol as L4;
 use crate::balance::IpvsScheduler;
@@ -170,9 +175,11 @@ pub struct Dataplane {
     vip_addrs: FastMap<IpAddr, (FrontKind, u32)>,
     /// LB ingress IPs kube-proxy leaves alone (ipMode Proxy).
     lb_proxy_addrs: FastMap<IpAddr, usize>,
-    /// (node address, nodePort, protocol) → port index.
-    node_ports: FastMap<(IpAddr, u16, L4), usize>,
-    /// nodePort numbers per protocol and family (for localhost NodePorts).
+    /// The node addresses NodePorts answer on (`--nodeport-addresses`,
+    /// KP-15), every node's.
+    node_port_ips: FastMap<IpAddr, ()>,
+    /// (nodePort, protocol, family) → port index: a NodePort is one entry,
+    /// whatever the number of nodes (a pod change touches one entry).
     node_port_numbers: FastMap<(u16, L4, IpFamily), usize>,
     /// healthCheckNodePort → Service.
     health_checks: FastMap<u16, usize>,
@@ -221,6 +228,22 @@ struct PodInfo {
     node: Option<String>,
     /// `hostNetwork: true`: a host process as far as kube-proxy can tell.
     host_network: bool,
+    /// How its resolver asks names (`dnsPolicy`, `dnsConfig`).
+    dns: PodDns,
+}
+
+/// A pod's resolver configuration, as the kubelet writes its resolv.conf
+/// (`dns.md` section 12).
+#[derive(Debug, Clone, Default)]
+struct PodDns {
+    /// The cluster search list comes first (`ClusterFirst` off the host
+    /// network, `ClusterFirstWithHostNet`); otherwise (`Default`, `None`,
+    /// `ClusterFirst` on the host network) only `searches`.
+    cluster: bool,
+    /// `dnsConfig.searches`, appended (duplicates dropped).
+    searches: Vec<String>,
+    /// `dnsConfig.options` `ndots`, if set.
+    ndots: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -255,7 +278,6 @@ struct SvcInfo {
 enum IndexKey {
     Vip(IpAddr, u16, L4),
     LbProxy(IpAddr),
-    NodePort(IpAddr, u16, L4),
     NodePortNumber(u16, L4, IpFamily),
     Health(u16),
 }
@@ -293,23 +315,24 @@ struct PortInfo {
 }
 
 /// Rule KP-4 for one Service port, precomputed so that a lookup only
-/// indexes: indices into [`PortInfo::eps`].
+/// indexes: each set is a flat array of endpoint addresses in endpoint
+/// order (a pick reads one slice, not the endpoint records).
 #[derive(Debug, Clone, Default)]
 struct Sets {
     /// KP-4.3: some endpoint is ready, or serving and terminating.
     has_any: bool,
     /// KP-4.1 without topology: the ready endpoints, or (when none is
     /// ready) every serving-terminating endpoint.
-    cluster: Vec<u32>,
+    cluster: Vec<SocketAddr>,
     /// `cluster` is the terminating fallback (KP-11).
     fallback: bool,
     /// KP-6: every ready endpoint has node hints; node → endpoints hinted for it.
-    by_node: FastMap<String, Vec<u32>>,
+    by_node: FastMap<String, Vec<SocketAddr>>,
     /// KP-6: every ready endpoint has zone hints; zone → endpoints hinted for it.
-    by_zone: FastMap<String, Vec<u32>>,
+    by_zone: FastMap<String, Vec<SocketAddr>>,
     /// KP-4.2: node → its local endpoints (ready, else serving-terminating),
     /// and whether that is the fallback.
-    local: FastMap<String, (Vec<u32>, bool)>,
+    local: FastMap<String, (Vec<SocketAddr>, bool)>,
 }
 
 impl Dataplane {

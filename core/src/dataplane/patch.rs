@@ -12,8 +12,8 @@ impl Dataplane {
     /// (the [`Changes`] its `apply`/`delete` returned), touching only what
     /// moved: the Services named, the Services whose EndpointSlices moved,
     /// the Pods, and the Ingress/Gateway tables when those kinds moved. A
-    /// Node change recompiles everything (node addresses key the NodePort
-    /// tables), as does accumulated garbage.
+    /// Node change recompiles everything (node addresses are where NodePorts
+    /// answer), as does accumulated garbage.
     ///
     /// The result routes exactly as [`Dataplane::compile`] would, except
     /// when two Services claim the same (address, port, protocol): then the
@@ -146,15 +146,6 @@ impl Dataplane {
                 IndexKey::LbProxy(ip) => {
                     if self.lb_proxy_addrs.get(&ip) == Some(&idx) {
                         self.lb_proxy_addrs.remove(&ip);
-                    }
-                }
-                IndexKey::NodePort(ip, port, proto) => {
-                    if self
-                        .node_ports
-                        .get(&(ip, port, proto))
-                        .is_some_and(|p| ports.contains(p))
-                    {
-                        self.node_ports.remove(&(ip, port, proto));
                     }
                 }
                 IndexKey::NodePortNumber(port, proto, fam) => {

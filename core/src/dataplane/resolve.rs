@@ -1,14 +1,19 @@
 //! Rule KP-2: a DNS-name destination, resolved by the cluster DNS
-//! ([`crate::dns`]) as the source sees it: a pod walks its search path
-//! (`<ns>.svc.<zone> svc.<zone> <zone>`, ndots 5) as glibc does; a node or
+//! ([`crate::dns`]) as the source sees it: a pod walks its search path as
+//! glibc does, written from its `dnsPolicy` and `dnsConfig` (dns.md
+//! section 12: ClusterFirst and ClusterFirstWithHostNet
+//! `<ns>.svc.<zone> svc.<zone> <zone>` then `dnsConfig.searches`, ndots 5;
+//! Default, None and ClusterFirst on the host network only
+//! `dnsConfig.searches`, ndots 1; `dnsConfig` ndots overrides); a node or
 //! an external client asks the name as written, absolute.
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::{Dataplane, Decision, Outcome, RouteState, Source, SvcKind};
+use super::table_hash::NamePair;
+use super::{Dataplane, Decision, Outcome, PodDns, RouteState, Source, SvcKind};
 use crate::dns::{
-    Dns, ExternalRecords, Outcome as DnsOutcome, RData, RecordType, Resolver, SearchClient, Sent,
-    Walk,
+    Dns, ExternalRecords, MAX_NDOTS, Outcome as DnsOutcome, RData, RecordType, Resolver,
+    SearchClient, Sent, Walk,
 };
 use crate::ipam::IpFamily;
 
@@ -21,17 +26,26 @@ fn addresses(records: &[crate::dns::Record]) -> impl Iterator<Item = IpAddr> + '
     })
 }
 
-/// One lookup as `source` makes it.
-fn walk(dns: &Dns, source: &Source, name: &str, qtype: RecordType) -> Walk {
+/// One lookup as `source` makes it; `pod` is the source pod's resolver
+/// configuration when the source is a known pod.
+fn walk(dns: &Dns, source: &Source, pod: Option<&PodDns>, name: &str, qtype: RecordType) -> Walk {
     let none = ExternalRecords::default();
     if let Source::Pod { namespace, .. } = source {
-        return dns.search(
-            &SearchClient::new(namespace.clone()),
-            name,
-            qtype,
-            Resolver::Glibc,
-            &none,
-        );
+        match pod {
+            Some(p) if !p.cluster => {
+                // Default / None: no cluster search list; glibc's ndots 1
+                // unless dnsConfig says otherwise.
+                return custom_walk(dns, &p.searches, p.ndots.unwrap_or(1), name, qtype);
+            }
+            _ => {
+                let mut client = SearchClient::new(namespace.clone())
+                    .with_host_search(pod.map(|p| p.searches.clone()).unwrap_or_default());
+                if let Some(n) = pod.and_then(|p| p.ndots) {
+                    client.ndots = n;
+                }
+                return dns.search(&client, name, qtype, Resolver::Glibc, &none);
+            }
+        }
     }
     let fq = if name.ends_with('.') {
         name.to_owned()
@@ -53,6 +67,54 @@ fn walk(dns: &Dns, source: &Source, name: &str, qtype: RecordType) -> Walk {
         result,
         answer: a.answer,
     }
+}
+
+/// glibc's walk over a search list of the pod's own (`dnsPolicy` Default
+/// or None), asked of the cluster DNS (dns.md section 12).
+fn custom_walk(dns: &Dns, list: &[String], ndots: u32, name: &str, qtype: RecordType) -> Walk {
+    let none = ExternalRecords::default();
+    let candidates = Resolver::Glibc.candidates(name, list, ndots, qtype);
+    let dots = u32::try_from(name.matches('.').count()).unwrap_or(u32::MAX);
+    let as_typed_first = name.ends_with('.') || dots >= ndots.min(MAX_NDOTS);
+    let mut walk = Walk {
+        candidates: candidates.clone(),
+        sent: Vec::new(),
+        answered_by: None,
+        result: DnsOutcome::NxDomain,
+        answer: Vec::new(),
+    };
+    let mut any_nodata = false;
+    for c in candidates {
+        let a = dns.resolve(&c, qtype, &none);
+        let outcome = match a.outcome {
+            DnsOutcome::Answer | DnsOutcome::NoData => a.outcome,
+            _ => DnsOutcome::NxDomain,
+        };
+        walk.sent.push(Sent {
+            qname: c.clone(),
+            outcome,
+        });
+        match outcome {
+            DnsOutcome::Answer => {
+                walk.answered_by = Some(c);
+                walk.result = DnsOutcome::Answer;
+                walk.answer = a.answer;
+                return walk;
+            }
+            DnsOutcome::NoData => any_nodata = true,
+            _ => {}
+        }
+    }
+    walk.result = if as_typed_first {
+        walk.sent
+            .first()
+            .map_or(DnsOutcome::NxDomain, |s| s.outcome)
+    } else if any_nodata {
+        DnsOutcome::NoData
+    } else {
+        DnsOutcome::NxDomain
+    };
+    walk
 }
 
 impl Dataplane {
@@ -91,12 +153,19 @@ impl Dataplane {
             Some(IpFamily::V6) => &[RecordType::Aaaa],
             None => &[RecordType::A, RecordType::Aaaa],
         };
-        let mut found = walk(dns, source, name, qtypes[0]);
+        let pod = match source {
+            Source::Pod { namespace, name } => self
+                .pods
+                .get(&(namespace.as_str(), name.as_str()) as &dyn NamePair)
+                .map(|p| &p.dns),
+            _ => None,
+        };
+        let mut found = walk(dns, source, pod, name, qtypes[0]);
         for &qtype in &qtypes[1..] {
             if found.result == DnsOutcome::Answer {
                 break;
             }
-            found = walk(dns, source, name, qtype);
+            found = walk(dns, source, pod, name, qtype);
         }
         let tried: Vec<String> = found
             .sent

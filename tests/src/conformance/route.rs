@@ -15,11 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde_json::{Value, json};
 use svcroute::api::{ConditionStatus, Kind, Object, ObjectKey, PodCondition, PodPhase};
 use svcroute::cluster::{Cluster, ProxyMode};
-use svcroute::dataplane::{
-    Dataplane, Decision, Destination, GatewayRequest, IngressRequest, Masquerade, Millis, Protocol,
-    Request, RouteState, Source,
-};
-use svcroute::ipam::IpFamily;
+use svcroute::dataplane::{Dataplane, Decision, Masquerade, Millis, Request, RouteState, Verdict};
 use svcroute::labels::Selector;
 
 use super::{CaseContext, Handler, StepResult};
@@ -90,10 +86,28 @@ impl State {
             Ok((_, dp)) => dp,
             Err(e) => return StepResult::Fail(format!("cluster could not be built: {e}")),
         };
+        // The trace-free decision from the same state must be the same.
+        let verdict = request.flow().map(|flow| {
+            let mut state = self.state.clone();
+            dp.decide(&flow, &mut state, now)
+                .map(|v| verdict_summary(&v))
+                .map_err(|e| e.to_string())
+        });
         let decision = match dp.route(&request, &mut self.state, now) {
             Ok(d) => d,
-            Err(e) => return StepResult::Fail(format!("route: {e}")),
+            Err(e) => {
+                if let Some(Ok(v)) = verdict {
+                    return StepResult::Fail(format!("route: {e}, but decide answered {v}"));
+                }
+                return StepResult::Fail(format!("route: {e}"));
+            }
         };
+        if let Some(v) = verdict {
+            let want = decision_summary(&decision);
+            if v.as_ref() != Ok(&want) {
+                return StepResult::Fail(format!("decide answered {v:?}, route {want}"));
+            }
+        }
         if let Some(c) = decision.chosen {
             self.chosen.insert(index, c);
         }
@@ -350,6 +364,34 @@ impl State {
     }
 }
 
+/// What `decide` and `route` must agree on, in one line.
+fn verdict_summary(v: &Verdict<'_>) -> String {
+    format!(
+        "{} fate={:?} chosen={:?} eligible={:?} masq={:?} service={:?} http={}",
+        v.outcome.as_str(),
+        v.packet_fate,
+        v.chosen,
+        v.eligible,
+        v.masquerade,
+        v.service.map(|s| s.to_string()),
+        v.http_status
+    )
+}
+
+/// [`verdict_summary`] of a traced decision.
+fn decision_summary(d: &Decision) -> String {
+    format!(
+        "{} fate={:?} chosen={:?} eligible={:?} masq={:?} service={:?} http={}",
+        d.outcome.as_str(),
+        d.packet_fate,
+        d.chosen,
+        d.endpoints,
+        d.masquerade,
+        d.service,
+        d.http.as_ref().map_or(0, |h| h.status)
+    )
+}
+
 /// The expectation with this mode's `perMode` overrides applied (a `null`
 /// override removes the key).
 fn effective_expect(expect: &Value, mode: Option<&str>) -> Value {
@@ -391,92 +433,8 @@ fn subset(want: &Value, got: &Value) -> bool {
     }
 }
 
-fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
-}
-
 fn parse_request(query: &Value) -> Result<Request, StepResult> {
-    let bad = |what: &str| StepResult::Fail(format!("route query: {what}"));
-    let source = &query["source"];
-    let source = if let Some(pod) = text(source, "pod") {
-        let (namespace, name) = pod
-            .split_once('/')
-            .ok_or_else(|| bad("pod is not ns/name"))?;
-        Source::Pod {
-            namespace: namespace.to_owned(),
-            name: name.to_owned(),
-        }
-    } else if let Some(node) = text(source, "node") {
-        Source::Node(node.to_owned())
-    } else if let Some(ip) = text(source, "external") {
-        Source::External {
-            ip: ip.parse().map_err(|_| bad("external is not an IP"))?,
-            arrives_at: text(source, "arrivesAt").map(str::to_owned),
-        }
-    } else {
-        return Err(StepResult::Unsupported(format!("route source {source}")));
-    };
-    let dest = &query["destination"];
-    let port = |v: &Value| {
-        v.get("port")
-            .and_then(Value::as_u64)
-            .and_then(|p| u16::try_from(p).ok())
-            .ok_or_else(|| bad("destination port"))
-    };
-    let destination = if let Some(name) = text(dest, "dns") {
-        Destination::Dns {
-            name: name.to_owned(),
-            port: port(dest)?,
-            family: match text(dest, "family") {
-                None => None,
-                Some("IPv4") => Some(IpFamily::V4),
-                Some("IPv6") => Some(IpFamily::V6),
-                Some(_) => return Err(bad("family")),
-            },
-        }
-    } else if let Some(ip) = text(dest, "ip") {
-        let ip: IpAddr = ip.parse().map_err(|_| bad("destination ip"))?;
-        Destination::Ip(SocketAddr::new(ip, port(dest)?))
-    } else if let Some(i) = dest.get("ingress") {
-        let mut path = text(i, "path").unwrap_or("/").to_owned();
-        if let Some(q) = text(i, "query") {
-            path = format!("{path}?{q}");
-        }
-        Destination::Ingress(IngressRequest {
-            controller: text(i, "controller").unwrap_or_default().to_owned(),
-            scheme: text(i, "scheme").unwrap_or("http").to_owned(),
-            host: text(i, "host").unwrap_or_default().to_owned(),
-            path,
-        })
-    } else if let Some(h) = dest.get("httproute") {
-        Destination::HttpRoute(GatewayRequest {
-            gateway: text(h, "gateway").unwrap_or_default().to_owned(),
-            listener: text(h, "listener").map(str::to_owned),
-            host: text(h, "host").unwrap_or_default().to_owned(),
-            path: text(h, "path").unwrap_or("/").to_owned(),
-            method: text(h, "method").map(str::to_owned),
-            headers: h
-                .get("headers")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect(),
-        })
-    } else {
-        return Err(StepResult::Unsupported(format!("route destination {dest}")));
-    };
-    let protocol = match text(query, "protocol") {
-        None => Protocol::Tcp,
-        Some(p) => p
-            .parse()
-            .map_err(|_| StepResult::Unsupported(format!("route protocol {p}")))?,
-    };
-    Ok(Request {
-        source,
-        destination,
-        protocol,
-    })
+    Request::from_json(query).map_err(|e| StepResult::Fail(format!("route query: {e}")))
 }
 
 impl Handler for State {
