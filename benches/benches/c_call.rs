@@ -7,8 +7,9 @@
 //!   allocation-free answer for a cluster IP (what `svcroute_route` does
 //!   inside for that case);
 //! * `c_call/cluster_ip/c_route`: `svcroute_route` for the same flow (flow
-//!   checks, panic boundary, last-error reset, read lock, per-source state
-//!   mutex, masquerade rule, result struct with the endpoint's text);
+//!   checks, panic boundary, last-error reset, the published snapshot,
+//!   per-source state mutex, masquerade rule, result struct);
+//!   `c_route_text` also asks for the endpoint's text;
 //! * `c_call/cluster_ip/rust_door_route` and `fill_result`: the binding's
 //!   Rust routing function without the C layer, and filling the result
 //!   struct (where the time of `c_route` goes);
@@ -73,6 +74,8 @@ fn bench(c: &mut Criterion) {
         destination: svcroute_address::from_ip(dest.ip()),
         destination_port: dest.port(),
         node: c"node-0001".as_ptr(),
+        options: 0,
+        http: std::ptr::null(),
     };
     let mut out = Answer::empty_result();
     // SAFETY: live handle, valid flow and result.
@@ -101,6 +104,16 @@ fn bench(c: &mut Criterion) {
             black_box((s, &out));
         })
     });
+    let mut with_text = flow;
+    with_text.options = svcroute_c::route::SVCROUTE_ROUTE_ENDPOINT_TEXT;
+    g.bench_function("c_route_text", |b| {
+        b.iter(|| {
+            // SAFETY: live handle, valid flow and result.
+            let s =
+                unsafe { svcroute_route(black_box(handle), black_box(&with_text), 0, &mut out) };
+            black_box((s, &out));
+        })
+    });
     // The same call without the C ABI layer (no flow checks, no panic
     // boundary, no result struct): where the time goes.
     // SAFETY: a live handle, freed only at the end.
@@ -109,19 +122,17 @@ fn bench(c: &mut Criterion) {
     let parsed = unsafe { svcroute_c::route::Flow::read(&flow) }.expect("flow");
     g.bench_function("rust_door_route", |b| {
         b.iter(|| {
-            black_box(svcroute_c::route::route(
-                &handle_ref.read(),
-                handle_ref.shards(),
-                black_box(&parsed),
-                0,
-            ))
+            black_box(handle_ref.view(|view| {
+                svcroute_c::route::route(view, handle_ref.shards(), black_box(&parsed), 0)
+            }))
         })
     });
-    let answer = svcroute_c::route::route(&handle_ref.read(), handle_ref.shards(), &parsed, 0)
+    let answer = handle_ref
+        .view(|view| svcroute_c::route::route(view, handle_ref.shards(), &parsed, 0))
         .expect("route");
     g.bench_function("fill_result", |b| {
         b.iter(|| {
-            black_box(&answer).fill(&mut out);
+            black_box(&answer).fill(&mut out, true);
             black_box(&out);
         })
     });

@@ -159,6 +159,7 @@ static void *serve(void *arg) {
     memset(&flow, 0, sizeof flow);
     flow.source_kind = SVCROUTE_SOURCE_KIND_PACKET;
     flow.protocol = SVCROUTE_PROTOCOL_TCP;
+    flow.options = SVCROUTE_ROUTE_ENDPOINT_TEXT; /* for the log lines */
     flow.destination = conn.listener->vip;
     flow.destination_port = conn.listener->vip_port;
     flow.node = node;

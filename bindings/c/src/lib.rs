@@ -75,9 +75,11 @@ pub mod door;
 pub mod endpoints;
 pub mod engine;
 mod error;
+pub mod events;
 pub mod local_traffic;
 pub mod owned;
 pub mod route;
+pub mod snapshot;
 mod status;
 
 pub use cluster::svcroute_cluster;

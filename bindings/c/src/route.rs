@@ -27,18 +27,20 @@
 //! [`Dataplane::pick`]: svcroute::dataplane::Dataplane::pick
 //! [`Dataplane::route`]: svcroute::dataplane::Dataplane::route
 
+use std::cell::RefCell;
 use std::ffi::{CStr, c_char, c_int};
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use svcroute::balance::{FlowKey, proto};
 use svcroute::dataplane::{
-    Destination, Masquerade, Millis, Outcome, Pick, Protocol, Request, RouteState, Source,
+    Destination, HttpPick, IngressRequest, Masquerade, Millis, Outcome, Pick, Protocol, Request,
+    RouteState, Source,
 };
 
 use crate::algorithm::Balancers;
-use crate::engine::Engine;
+use crate::engine::View;
 use crate::error::FfiError;
 use crate::local_traffic::LocalTraffic;
 use crate::status::svcroute_status;
@@ -124,6 +126,34 @@ pub enum svcroute_protocol {
     Udp = 17,
     /// SCTP.
     Sctp = 132,
+    /// An HTTP request to an Ingress controller, described by
+    /// `svcroute_flow.http` (not an IANA number).
+    Http = 256,
+}
+
+/// `svcroute_flow.options`: fill `svcroute_route_result.endpoint_text`
+/// (otherwise it is left `""`, which saves formatting on the hot path).
+pub const SVCROUTE_ROUTE_ENDPOINT_TEXT: u32 = 1;
+
+/// An HTTP request to an Ingress controller (`svcroute_flow.http`, with
+/// `protocol` `SVCROUTE_PROTOCOL_HTTP`): the Ingress rules of the
+/// controller's classes pick the backend (ING-1 … ING-6).
+///
+/// Every field is a NUL-terminated UTF-8 string borrowed for the call only;
+/// only `controller` is required.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy)]
+pub struct svcroute_http {
+    /// The controller, as IngressClasses name it in `spec.controller`
+    /// (e.g. `"k8s.io/ingress-nginx"`).
+    pub controller: *const c_char,
+    /// `"http"` or `"https"`; NULL: `"http"`.
+    pub scheme: *const c_char,
+    /// The `Host` header, any case, may carry `:port`; NULL: none.
+    pub host: *const c_char,
+    /// The URL path (a `?query` is ignored); NULL: `"/"`.
+    pub path: *const c_char,
 }
 
 /// Who sends a flow (`svcroute_flow.source_kind`).
@@ -166,6 +196,11 @@ pub struct svcroute_flow {
     /// The node (its `metadata.name`), NUL-terminated; NULL: see
     /// `svcroute_source_kind`. Borrowed for the call only.
     pub node: *const c_char,
+    /// Options: 0, or `SVCROUTE_ROUTE_ENDPOINT_TEXT`.
+    pub options: u32,
+    /// For `SVCROUTE_PROTOCOL_HTTP`: the request (required); ignored for
+    /// other protocols. Borrowed for the call only.
+    pub http: *const svcroute_http,
 }
 
 /// What happens to a connection (the conformance suite's `result`).
@@ -242,7 +277,8 @@ pub struct svcroute_route_result {
     /// KP-20): `--masquerade-all`, a source that is not a local pod, or a
     /// pod reaching itself through its Service. False when not forwarded.
     pub masquerade: bool,
-    /// The HTTP status for `SVCROUTE_OUTCOME_HTTP`, else 0.
+    /// The HTTP status for `SVCROUTE_OUTCOME_HTTP` (a health-check
+    /// NodePort's 200 or 503; an Ingress controller's 404 or 503), else 0.
     pub http_status: u16,
     /// For `SVCROUTE_OUTCOME_FORWARD` and `SVCROUTE_OUTCOME_DIRECT`: the
     /// endpoint picked; else family `SVCROUTE_FAMILY_NONE`.
@@ -250,7 +286,9 @@ pub struct svcroute_route_result {
     /// The endpoint's port, or 0.
     pub endpoint_port: u16,
     /// The endpoint as text, `10.244.1.5:8080` or `[fd00::5]:8080`,
-    /// NUL-terminated; `""` when there is none.
+    /// NUL-terminated, when the flow's options ask for it
+    /// (`SVCROUTE_ROUTE_ENDPOINT_TEXT`); `""` otherwise and when there is no
+    /// endpoint.
     pub endpoint_text: [c_char; SVCROUTE_ENDPOINT_TEXT_SIZE],
 }
 
@@ -261,7 +299,7 @@ pub struct svcroute_route_result {
 /// let mut out = Answer::empty_result();
 /// let a = Answer { outcome: svcroute_outcome::Forward, endpoint: Some("10.244.1.5:8080".parse().unwrap()),
 ///                  masquerade: false, http_status: 0 };
-/// a.fill(&mut out);
+/// a.fill(&mut out, true);
 /// let text = unsafe { std::ffi::CStr::from_ptr(out.endpoint_text.as_ptr()) };
 /// assert_eq!(text.to_str().unwrap(), "10.244.1.5:8080");
 /// assert_eq!(out.endpoint_port, 8080);
@@ -279,13 +317,18 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// Writes the answer into a result struct, endpoint text included,
-    /// without allocating.
-    pub fn fill(&self, out: &mut svcroute_route_result) {
+    /// Writes the answer into a result struct, with the endpoint's text if
+    /// `with_text`, without allocating.
+    pub fn fill(&self, out: &mut svcroute_route_result, with_text: bool) {
         out.outcome = self.outcome;
         out.masquerade = self.masquerade;
         out.http_status = self.http_status;
         match self.endpoint {
+            Some(ep) if !with_text => {
+                out.endpoint = svcroute_address::from_ip(ep.ip());
+                out.endpoint_port = ep.port();
+                out.endpoint_text[0] = 0;
+            }
             Some(ep) => {
                 out.endpoint = svcroute_address::from_ip(ep.ip());
                 out.endpoint_port = ep.port();
@@ -315,7 +358,7 @@ impl Answer {
             None => {
                 out.endpoint = svcroute_address::default();
                 out.endpoint_port = 0;
-                out.endpoint_text = [0; SVCROUTE_ENDPOINT_TEXT_SIZE];
+                out.endpoint_text[0] = 0;
             }
         }
     }
@@ -393,10 +436,13 @@ impl std::fmt::Write for TextBuf {
 ///     destination: svcroute_address::from_ip("10.96.0.20".parse().unwrap()),
 ///     destination_port: 80,
 ///     node: c"n1".as_ptr(),
+///     options: 0,
+///     http: std::ptr::null(),
 /// };
 /// // SAFETY: `node` is a static C string.
 /// let read = unsafe { Flow::read(&flow) }.unwrap();
 /// assert_eq!(read.node, Some("n1"));
+/// assert!(read.http.is_none() && !read.endpoint_text);
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Flow<'a> {
@@ -412,6 +458,60 @@ pub struct Flow<'a> {
     pub destination: SocketAddr,
     /// The node, if named.
     pub node: Option<&'a str>,
+    /// For an HTTP flow, the request to the Ingress controller.
+    pub http: Option<HttpFlow<'a>>,
+    /// Whether the result gets the endpoint's text.
+    pub endpoint_text: bool,
+}
+
+/// An HTTP request read from C (`svcroute_http`), absent fields defaulted.
+///
+/// ```
+/// let h = svcroute_c::route::HttpFlow { controller: "k8s.io/ingress-nginx", scheme: "http", host: "shop.example.com", path: "/" };
+/// assert_eq!(h.path, "/");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpFlow<'a> {
+    /// `IngressClass.spec.controller`.
+    pub controller: &'a str,
+    /// `http` or `https`.
+    pub scheme: &'a str,
+    /// The `Host` header.
+    pub host: &'a str,
+    /// The URL path.
+    pub path: &'a str,
+}
+
+impl<'a> HttpFlow<'a> {
+    /// Reads and checks a C request.
+    ///
+    /// # Safety
+    ///
+    /// Every non-NULL field of `http` is a NUL-terminated string valid for `'a`.
+    unsafe fn read(http: &svcroute_http) -> Result<HttpFlow<'a>, FfiError> {
+        /// # Safety: `ptr` is NULL or NUL-terminated, valid for `'a`.
+        unsafe fn field<'a>(
+            ptr: *const c_char,
+            name: &str,
+            absent: Option<&'a str>,
+        ) -> Result<&'a str, FfiError> {
+            if ptr.is_null() {
+                return absent.ok_or_else(|| FfiError::null_argument(name));
+            }
+            // SAFETY: the caller's guarantee: a NUL-terminated string.
+            let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
+            crate::args::utf8(bytes, name)
+        }
+        // SAFETY: the caller's guarantees, field by field.
+        unsafe {
+            Ok(HttpFlow {
+                controller: field(http.controller, "flow.http.controller", None)?,
+                scheme: field(http.scheme, "flow.http.scheme", Some("http"))?,
+                host: field(http.host, "flow.http.host", Some(""))?,
+                path: field(http.path, "flow.http.path", Some("/"))?,
+            })
+        }
+    }
 }
 
 impl<'a> Flow<'a> {
@@ -419,7 +519,9 @@ impl<'a> Flow<'a> {
     ///
     /// # Safety
     ///
-    /// `flow.node` is NULL or a NUL-terminated string valid for `'a`.
+    /// `flow.node` is NULL or a NUL-terminated string valid for `'a`;
+    /// `flow.http` is NULL or points to an `svcroute_http` whose non-NULL
+    /// fields are such strings.
     pub unsafe fn read(flow: &svcroute_flow) -> Result<Flow<'a>, FfiError> {
         let kind = match flow.source_kind {
             0 => svcroute_source_kind::Packet,
@@ -435,19 +537,41 @@ impl<'a> Flow<'a> {
             6 => (Protocol::Tcp, proto::TCP),
             17 => (Protocol::Udp, proto::UDP),
             132 => (Protocol::Sctp, proto::SCTP),
+            256 => (Protocol::Tcp, proto::TCP),
             other => {
                 return Err(FfiError::new(
                     svcroute_status::Invalid,
-                    format!("flow: protocol is {other}; expected 6 (TCP), 17 (UDP) or 132 (SCTP)"),
+                    format!(
+                        "flow: protocol is {other}; expected 6 (TCP), 17 (UDP), 132 (SCTP) \
+                         or 256 (HTTP)"
+                    ),
                 ));
             }
         };
-        let destination = SocketAddr::new(
-            flow.destination.to_ip("destination")?,
-            flow.destination_port,
-        );
+        let http = if flow.protocol == svcroute_protocol::Http as c_int {
+            // SAFETY: the caller's guarantee.
+            let http = unsafe { flow.http.as_ref() }
+                .ok_or_else(|| FfiError::null_argument("flow.http"))?;
+            // SAFETY: as above.
+            Some(unsafe { HttpFlow::read(http) }?)
+        } else {
+            None
+        };
+        // An HTTP request needs no addresses: the controller names the door.
+        let unused = |a: &svcroute_address| http.is_some() && a.family == SVCROUTE_FAMILY_NONE;
+        let destination = if unused(&flow.destination) {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), flow.destination_port)
+        } else {
+            SocketAddr::new(
+                flow.destination.to_ip("destination")?,
+                flow.destination_port,
+            )
+        };
         let source = match kind {
             svcroute_source_kind::Host if flow.source.family == SVCROUTE_FAMILY_NONE => {
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), flow.source_port)
+            }
+            _ if unused(&flow.source) => {
                 SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), flow.source_port)
             }
             _ => SocketAddr::new(flow.source.to_ip("source")?, flow.source_port),
@@ -459,7 +583,7 @@ impl<'a> Flow<'a> {
             let bytes = unsafe { CStr::from_ptr(flow.node) }.to_bytes();
             Some(crate::args::utf8(bytes, "flow.node")?)
         };
-        if kind == svcroute_source_kind::Host && node.is_none() {
+        if kind == svcroute_source_kind::Host && node.is_none() && http.is_none() {
             return Err(FfiError::null_argument("flow.node"));
         }
         Ok(Flow {
@@ -469,6 +593,8 @@ impl<'a> Flow<'a> {
             source,
             destination,
             node,
+            http,
+            endpoint_text: flow.options & SVCROUTE_ROUTE_ENDPOINT_TEXT != 0,
         })
     }
 
@@ -483,42 +609,45 @@ impl<'a> Flow<'a> {
     }
 }
 
-/// How many shards of route state a cluster keeps.
+/// How many shards of kube-proxy's route state a cluster keeps.
 pub const SHARDS: usize = 16;
 
-/// One shard of per-pick state: kube-proxy's (affinity, cursors, random
-/// source) and the balancers of chosen algorithms (see [`Shards`]).
-#[derive(Debug)]
-pub struct Shard {
-    state: RouteState,
-    balancers: Balancers,
-}
-
-/// The per-pick state of a cluster, sharded by source address.
+/// The per-pick state of a cluster: kube-proxy's (affinity, cursors,
+/// random source) in [`SHARDS`] mutex-guarded shards chosen by the source
+/// address, and the balancers of chosen algorithms with the load events
+/// reported to them, behind one mutex (a least-request balancer must see
+/// every connection, whoever routed it).
 ///
 /// ```
 /// let shards = svcroute_c::route::Shards::new(42); // shard i seeded with 42 + i
-/// # let _ = shards;
+/// assert_eq!(shards.balancers().open_connections("10.0.0.1:80".parse().unwrap()), 0);
 /// ```
 #[derive(Debug)]
-pub struct Shards(Box<[Mutex<Shard>]>);
+pub struct Shards {
+    states: Box<[Mutex<RouteState>]>,
+    balancers: Mutex<Balancers>,
+}
 
 impl Shards {
     /// Fresh state; shard `i`'s random source follows `seed + i`.
     pub fn new(seed: u64) -> Shards {
-        Shards(
-            (0..SHARDS as u64)
-                .map(|i| {
-                    Mutex::new(Shard {
-                        state: RouteState::new(seed.wrapping_add(i)),
-                        balancers: Balancers::default(),
-                    })
-                })
+        Shards {
+            states: (0..SHARDS as u64)
+                .map(|i| Mutex::new(RouteState::new(seed.wrapping_add(i))))
                 .collect(),
-        )
+            balancers: Mutex::new(Balancers::default()),
+        }
     }
 
-    fn of(&self, ip: IpAddr) -> &Mutex<Shard> {
+    /// The balancers of chosen algorithms (a panic in an earlier call does
+    /// not lock them out).
+    pub fn balancers(&self) -> MutexGuard<'_, Balancers> {
+        self.balancers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn of(&self, ip: IpAddr) -> &Mutex<RouteState> {
         let h = match ip {
             IpAddr::V4(a) => u64::from(u32::from(a)),
             IpAddr::V6(a) => {
@@ -527,7 +656,7 @@ impl Shards {
             }
         };
         let h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
-        &self.0[(h as usize) % self.0.len()]
+        &self.states[(h as usize) % self.states.len()]
     }
 }
 
@@ -545,44 +674,48 @@ impl Shards {
 ///     source: "198.51.100.7:40000".parse().unwrap(),
 ///     destination: "10.96.0.1:443".parse().unwrap(), // default/kubernetes, no endpoints
 ///     node: None,
+///     http: None,
+///     endpoint_text: false,
 /// };
-/// let a = route(&engine, &Shards::new(0), &flow, 0).unwrap();
+/// let a = route(&engine.view, &Shards::new(0), &flow, 0).unwrap();
 /// assert_eq!(a.outcome, svcroute_outcome::Reject);
 /// ```
 pub fn route(
-    engine: &Engine,
+    view: &View,
     shards: &Shards,
     flow: &Flow<'_>,
     now_ms: u64,
 ) -> Result<Answer, FfiError> {
     let now = Millis(now_ms);
     let shard = shards.of(flow.source.ip());
+    if let Some(http) = &flow.http {
+        let mut state = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        return Ok(ingress(view, http, &mut state));
+    }
     if flow.kind == svcroute_source_kind::Packet
         && let Some(node) = flow.node
-        && !engine
-            .algorithms
-            .covers(flow.destination, flow.protocol.l4())
+        && !view.algorithms.covers(flow.destination, flow.protocol.l4())
     {
-        if !engine.local.has_node(node) {
+        if !view.local.has_node(node) {
             return Err(FfiError::from(svcroute::Error::from(
                 svcroute::dataplane::RouteError::UnknownNode(node.to_owned()),
             )));
         }
-        let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = shard.lock().unwrap_or_else(PoisonError::into_inner);
         let client = flow.source.ip();
-        let pick = engine.dataplane.pick(
+        let pick = view.dataplane.pick(
             client,
             node,
             flow.destination,
             flow.protocol,
-            &mut shard.state,
+            &mut state,
             now,
         );
-        drop(shard);
+        drop(state);
         let answer = |outcome, endpoint: Option<SocketAddr>| Answer {
             outcome,
             endpoint,
-            masquerade: endpoint.is_some_and(|ep| masquerades(&engine.local, client, node, ep)),
+            masquerade: endpoint.is_some_and(|ep| masquerades(&view.local, client, node, ep)),
             http_status: 0,
         };
         match pick {
@@ -592,7 +725,58 @@ pub fn route(
             Pick::NotClusterIp => {}
         }
     }
-    slow_route(engine, shard, flow, now)
+    slow_route(view, shards, flow, now)
+}
+
+thread_local! {
+    /// The request `ingress` hands the core, reused so that its strings
+    /// keep their capacity: no allocation once warm.
+    static INGRESS_REQUEST: RefCell<IngressRequest> = RefCell::new(IngressRequest::default());
+}
+
+/// An HTTP request to an Ingress controller: [`Dataplane::ingress_pick`]
+/// (ING-1 … ING-6), the same answer as the full decision without its trace.
+///
+/// [`Dataplane::ingress_pick`]: svcroute::dataplane::Dataplane::ingress_pick
+fn ingress(view: &View, http: &HttpFlow<'_>, state: &mut RouteState) -> Answer {
+    let fill = |r: &mut IngressRequest| {
+        for (to, from) in [
+            (&mut r.controller, http.controller),
+            (&mut r.scheme, http.scheme),
+            (&mut r.host, http.host),
+            (&mut r.path, http.path),
+        ] {
+            to.clear();
+            to.push_str(from);
+        }
+    };
+    let pick = INGRESS_REQUEST
+        .try_with(|r| {
+            let mut r = r.try_borrow_mut().ok()?;
+            fill(&mut r);
+            Some(view.dataplane.ingress_pick(&r, state))
+        })
+        .ok()
+        .flatten();
+    let pick = pick.unwrap_or_else(|| {
+        let mut r = IngressRequest::default();
+        fill(&mut r);
+        view.dataplane.ingress_pick(&r, state)
+    });
+    match pick {
+        HttpPick::Endpoint(ep) => Answer {
+            outcome: svcroute_outcome::Forward,
+            endpoint: Some(ep),
+            masquerade: false,
+            http_status: 0,
+        },
+        HttpPick::Status(status) => Answer {
+            outcome: svcroute_outcome::Http,
+            endpoint: None,
+            masquerade: false,
+            http_status: status,
+        },
+    }
 }
 
 /// KP-20 for a forwarded cluster-IP connection: the source's masquerade,
@@ -603,8 +787,8 @@ fn masquerades(local: &LocalTraffic, client: IpAddr, node: &str, ep: SocketAddr)
 
 /// The full decision ([`svcroute::dataplane::Dataplane::route`]).
 fn slow_route(
-    engine: &Engine,
-    shard: &Mutex<Shard>,
+    view: &View,
+    shards: &Shards,
     flow: &Flow<'_>,
     now: Millis,
 ) -> Result<Answer, FfiError> {
@@ -620,22 +804,25 @@ fn slow_route(
         destination: Destination::Ip(flow.destination),
         protocol: flow.protocol,
     };
-    let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
-    let shard = &mut *shard;
-    let d = engine
+    let mut state = shards
+        .of(flow.source.ip())
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let d = view
         .dataplane
-        .route(&request, &mut shard.state, now)
+        .route(&request, &mut state, now)
         .map_err(|e| FfiError::from(svcroute::Error::from(e)))?;
+    drop(state);
     let mut chosen = d.chosen;
     if d.outcome == Outcome::Forward
         && let Some(service) = &d.service
-        && let Some(entry) = engine
+        && let Some(entry) = view
             .algorithms
             .lookup(flow.destination, flow.protocol.l4(), service)
     {
-        chosen = shard
-            .balancers
-            .pick(&engine.algorithms, entry, &d.endpoints, flow.key(), now.0)
+        chosen = shards
+            .balancers()
+            .pick(&view.algorithms, entry, &d.endpoints, flow.key(), now.0)
             .map_err(|e| FfiError::new(svcroute_status::from_kind(e.kind), e.message))?
             .or(chosen);
     }
@@ -702,8 +889,8 @@ pub unsafe extern "C" fn svcroute_route(
         let out = unsafe { out.as_mut() }.ok_or_else(|| FfiError::null_argument("out"))?;
         // SAFETY: as above.
         let flow = unsafe { Flow::read(flow) }?;
-        let answer = route(&cluster.read(), cluster.shards(), &flow, now_ms)?;
-        answer.fill(out);
+        let answer = cluster.view(|view| route(view, cluster.shards(), &flow, now_ms))?;
+        answer.fill(out, flow.endpoint_text);
         Ok(())
     })
 }
@@ -763,6 +950,7 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+    use crate::engine::Engine;
 
     const MANIFEST: &str = include_str!("../tests/data/two-nodes.yaml");
 
@@ -780,6 +968,8 @@ mod tests {
             source: format!("{src}:40000").parse().unwrap(),
             destination: dst.parse().unwrap(),
             node,
+            http: None,
+            endpoint_text: false,
         }
     }
 
@@ -816,8 +1006,8 @@ mod tests {
                 for dst in dests {
                     for node in ["n1", "n2"] {
                         let f = flow(src, dst, Some(node));
-                        let fast = route(&e, &shards, &f, 0).unwrap();
-                        let slow = slow_route(&e, shards.of(f.source.ip()), &f, Millis(0)).unwrap();
+                        let fast = route(&e.view, &shards, &f, 0).unwrap();
+                        let slow = slow_route(&e.view, &shards, &f, Millis(0)).unwrap();
                         let case =
                             format!("{config} {src} -> {dst} at {node}: {fast:?} vs {slow:?}");
                         assert_eq!(fast.outcome, slow.outcome, "{case}");
@@ -830,6 +1020,7 @@ mod tests {
                             protocol: Protocol::Tcp,
                         };
                         let d = e
+                            .view
                             .dataplane
                             .route(&req, &mut RouteState::new(0), Millis(0))
                             .unwrap();
@@ -858,7 +1049,7 @@ mod tests {
         let e = engine(r#"{"bootstrap": false}"#);
         let s = Shards::new(0);
         let at = |src: &str, dst: &str, node: Option<&str>| {
-            route(&e, &s, &flow(src, dst, node), 0).unwrap()
+            route(&e.view, &s, &flow(src, dst, node), 0).unwrap()
         };
         // ClusterIP: forward to a ready endpoint (KP-4); a pod source is not masqueraded.
         let a = at("10.244.1.9", "10.96.0.20:80", Some("n1"));
@@ -908,7 +1099,13 @@ mod tests {
             );
         }
         // An unknown node is an error on both paths.
-        let err = route(&e, &s, &flow("10.244.1.9", "10.96.0.20:80", Some("n9")), 0).unwrap_err();
+        let err = route(
+            &e.view,
+            &s,
+            &flow("10.244.1.9", "10.96.0.20:80", Some("n9")),
+            0,
+        )
+        .unwrap_err();
         assert_eq!(err.status, svcroute_status::NotFound);
         assert_eq!(err.message, "node n9 not found");
     }
@@ -922,19 +1119,25 @@ mod tests {
         for port in 1000..1400 {
             let mut f = flow("10.244.1.9", "10.96.0.20:80", Some("n1"));
             f.source.set_port(port);
-            let a = route(&e, &s, &f, 0).unwrap();
+            let a = route(&e.view, &s, &f, 0).unwrap();
             // Consistent hashing: the same flow, the same endpoint, in any shard.
-            let again = route(&e, &Shards::new(9), &f, 0).unwrap();
+            let again = route(&e.view, &Shards::new(9), &f, 0).unwrap();
             assert_eq!(a.endpoint, again.endpoint);
             seen.insert(a.endpoint.unwrap());
         }
         assert_eq!(seen.len(), 2);
         // The NodePort of the same Service port uses it too.
-        let np = route(&e, &s, &flow("198.51.100.7", "192.168.0.1:30080", None), 0).unwrap();
+        let np = route(
+            &e.view,
+            &s,
+            &flow("198.51.100.7", "192.168.0.1:30080", None),
+            0,
+        )
+        .unwrap();
         assert_eq!(np.outcome, svcroute_outcome::Forward);
         assert!(e.set_algorithm("shop", "web", 80, "fastest").is_err());
         e.set_algorithm("shop", "web", 80, "kube-proxy").unwrap();
-        assert!(e.algorithms.is_empty());
+        assert!(e.view.algorithms.is_empty());
     }
 
     thread_local! {
@@ -986,6 +1189,8 @@ mod tests {
             destination: svcroute_address::from_ip("10.96.0.24".parse().unwrap()),
             destination_port: 80,
             node: c"n1".as_ptr(),
+            options: SVCROUTE_ROUTE_ENDPOINT_TEXT,
+            http: std::ptr::null(),
         };
         let mut out = Answer::empty_result();
         // Forward, forward with ClientIP affinity, Local forward, reject.
@@ -1045,7 +1250,7 @@ mod tests {
                 masquerade: false,
                 http_status: 0,
             };
-            answer.fill(&mut out);
+            answer.fill(&mut out, true);
             let got = unsafe { CStr::from_ptr(out.endpoint_text.as_ptr()) };
             assert_eq!(got.to_str().unwrap(), text);
         }
@@ -1063,7 +1268,7 @@ mod tests {
             masquerade: false,
             http_status: 0,
         }
-        .fill(&mut out);
+        .fill(&mut out, true);
         let text = unsafe { CStr::from_ptr(out.endpoint_text.as_ptr()) }
             .to_str()
             .unwrap();
