@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::table_hash::FastMap;
 use std::net::{IpAddr, SocketAddr};
 
-use super::state::stable_hash;
+use super::state::{stable_hash, vs_hash};
 use super::{
     Dataplane, Ep, FrontKind, IndexKey, Millis, NodeInfo, PodInfo, PortInfo, Sets, SvcInfo, SvcKind,
 };
@@ -263,10 +263,10 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                     cluster_vs: {
                         let ip = cluster_ips
                             .iter()
+                            .copied()
                             .find(|ip| IpFamily::of(ip) == family)
-                            .map(ToString::to_string)
-                            .unwrap_or_default();
-                        stable_hash(&[&ip, &port.to_string(), protocol.as_str()])
+                            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+                        vs_hash(ip, port, protocol)
                     },
                     sets,
                 });
@@ -483,8 +483,7 @@ fn fingerprint(eps: &[Ep]) -> u64 {
 
 /// Rule KP-4 (with KP-6 and KP-11) for every node at once.
 pub(super) fn categorize(eps: &[Ep]) -> Sets {
-    let idx = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-    let ready: Vec<u32> = (0..eps.len()).filter(|&i| eps[i].ready).map(idx).collect();
+    let ready: Vec<&Ep> = eps.iter().filter(|e| e.ready).collect();
     let serving_terminating = |e: &Ep| !e.ready && e.serving && e.terminating;
     let mut sets = Sets {
         has_any: eps.iter().any(|e| e.ready || (e.serving && e.terminating)),
@@ -492,35 +491,35 @@ pub(super) fn categorize(eps: &[Ep]) -> Sets {
     };
     if ready.is_empty() {
         sets.fallback = true;
-        sets.cluster = (0..eps.len())
-            .filter(|&i| serving_terminating(&eps[i]))
-            .map(idx)
+        sets.cluster = eps
+            .iter()
+            .filter(|e| serving_terminating(e))
+            .map(|e| e.addr)
             .collect();
     } else {
-        let ready_eps = || ready.iter().map(|&i| &eps[i as usize]);
-        if ready_eps().all(|e| !e.for_nodes.is_empty()) {
-            for &i in &ready {
-                for n in &eps[i as usize].for_nodes {
+        if ready.iter().all(|e| !e.for_nodes.is_empty()) {
+            for e in &ready {
+                for n in &e.for_nodes {
                     let list = sets.by_node.entry(n.clone()).or_default();
-                    if !list.contains(&i) {
-                        list.push(i);
+                    if !list.contains(&e.addr) {
+                        list.push(e.addr);
                     }
                 }
             }
         }
-        if ready_eps().all(|e| !e.for_zones.is_empty()) {
-            for &i in &ready {
-                for z in &eps[i as usize].for_zones {
+        if ready.iter().all(|e| !e.for_zones.is_empty()) {
+            for e in &ready {
+                for z in &e.for_zones {
                     let list = sets.by_zone.entry(z.clone()).or_default();
-                    if !list.contains(&i) {
-                        list.push(i);
+                    if !list.contains(&e.addr) {
+                        list.push(e.addr);
                     }
                 }
             }
         }
-        sets.cluster = ready;
+        sets.cluster = ready.iter().map(|e| e.addr).collect();
     }
-    for (i, e) in eps.iter().enumerate() {
+    for e in eps {
         let Some(node) = &e.node else { continue };
         let entry = sets.local.entry(node.clone()).or_insert((Vec::new(), true));
         if e.ready {
@@ -529,9 +528,9 @@ pub(super) fn categorize(eps: &[Ep]) -> Sets {
                 entry.0.clear();
                 entry.1 = false;
             }
-            entry.0.push(idx(i));
+            entry.0.push(e.addr);
         } else if entry.1 && e.serving && e.terminating {
-            entry.0.push(idx(i));
+            entry.0.push(e.addr);
         }
     }
     sets.local.retain(|_, (v, _)| !v.is_empty());

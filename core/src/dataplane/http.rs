@@ -593,7 +593,7 @@ impl Dataplane {
             (None, None) => svc.ports.len() == 1,
         };
         // Ready endpoints only: the cluster set unless it is the fallback.
-        fn ready(p: &PortInfo) -> &[u32] {
+        fn ready(p: &PortInfo) -> &[SocketAddr] {
             if p.sets.fallback {
                 &[]
             } else {
@@ -608,8 +608,8 @@ impl Dataplane {
         let mut k = state.below(total);
         for p in ports() {
             let set = ready(p);
-            if let Some(&i) = set.get(k) {
-                return HttpPick::Endpoint(p.eps[i as usize].addr);
+            if let Some(&addr) = set.get(k) {
+                return HttpPick::Endpoint(addr);
             }
             k -= set.len();
         }

@@ -105,7 +105,9 @@ mod resolve;
 mod route;
 mod state;
 mod table_hash;
+mod trace;
 mod types;
+mod verdict;
 
 #[cfg(test)]
 mod tests;
@@ -114,11 +116,13 @@ use std::net::{IpAddr, SocketAddr};
 
 pub use render::render;
 pub use state::RouteState;
+pub use trace::{NoTrace, Tracer};
 pub use types::{
     Decision, Destination, GatewayRequest, Hop, HttpAnswer, HttpPick, IngressMatch, IngressRequest,
     Masquerade, Millis, Outcome, PacketFate, Pick, Protocol, Render, Request, RouteError,
     RouteMatch, Source, TlsTermination, endpoint_string,
 };
+pub use verdict::{Flow, ServiceRef, SourceRef, Verdict};
 
 use crate::api::Protocol as L4;
 use crate::balance::IpvsScheduler;
@@ -293,23 +297,24 @@ struct PortInfo {
 }
 
 /// Rule KP-4 for one Service port, precomputed so that a lookup only
-/// indexes: indices into [`PortInfo::eps`].
+/// indexes: each set is a flat array of endpoint addresses in endpoint
+/// order (a pick reads one slice, not the endpoint records).
 #[derive(Debug, Clone, Default)]
 struct Sets {
     /// KP-4.3: some endpoint is ready, or serving and terminating.
     has_any: bool,
     /// KP-4.1 without topology: the ready endpoints, or (when none is
     /// ready) every serving-terminating endpoint.
-    cluster: Vec<u32>,
+    cluster: Vec<SocketAddr>,
     /// `cluster` is the terminating fallback (KP-11).
     fallback: bool,
     /// KP-6: every ready endpoint has node hints; node → endpoints hinted for it.
-    by_node: FastMap<String, Vec<u32>>,
+    by_node: FastMap<String, Vec<SocketAddr>>,
     /// KP-6: every ready endpoint has zone hints; zone → endpoints hinted for it.
-    by_zone: FastMap<String, Vec<u32>>,
+    by_zone: FastMap<String, Vec<SocketAddr>>,
     /// KP-4.2: node → its local endpoints (ready, else serving-terminating),
     /// and whether that is the fallback.
-    local: FastMap<String, (Vec<u32>, bool)>,
+    local: FastMap<String, (Vec<SocketAddr>, bool)>,
 }
 
 impl Dataplane {

@@ -1,17 +1,21 @@
-//! `route()`: kube-proxy's decisions (rules KP-1 … KP-20).
+//! `route()` and `decide()`: kube-proxy's decisions (rules KP-1 … KP-20),
+//! written once, generic over where the hops go ([`Tracer`]).
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::state::stable_hash;
+use super::state::vs_hash;
+use super::table_hash::NamePair;
+use super::trace::{NoTrace, Tracer};
+use super::verdict::{Flow, ServiceRef, SourceRef, Verdict};
 use super::{
-    Dataplane, Decision, Destination, FrontKind, Masquerade, Millis, Outcome, PacketFate, Pick,
-    PortInfo, Request, RouteError, RouteState, Source, render,
+    Dataplane, Decision, Destination, FrontKind, HttpAnswer, Masquerade, Millis, Outcome,
+    PacketFate, Pick, PortInfo, Request, RouteError, RouteState, render,
 };
 use crate::api::Protocol as L4;
 use crate::balance::kube::{pick_chain, pick_numgen};
 use crate::balance::{FlowKey, proto};
 use crate::cluster::{DetectLocalMode, ProxyMode};
-use crate::ipam::IpFamily;
+use crate::ipam::{IpFamily, IpNet};
 
 /// The source as kube-proxy sees it.
 #[derive(Debug, Clone)]
@@ -23,9 +27,9 @@ struct Src {
     host: bool,
 }
 
-/// The eligible set: indices into the port's endpoints, and how it was made.
+/// The eligible set: endpoint addresses of the port, and how it was made.
 struct Chosen<'p> {
-    set: &'p [u32],
+    set: &'p [SocketAddr],
     how: How,
 }
 
@@ -46,22 +50,37 @@ enum Why {
 }
 
 /// KP-4.1 with KP-6, from the precomputed sets: no allocation.
-fn cluster_set_of<'p>(p: &'p PortInfo, node: &str, zone: &str) -> (&'p [u32], Why) {
+#[inline]
+fn cluster_set_of<'p>(p: &'p PortInfo, node: &str, zone: &str) -> (&'p [SocketAddr], Why) {
     let s = &p.sets;
     if s.fallback {
         return (&s.cluster, Why::Fallback);
     }
     if !node.is_empty()
+        && !s.by_node.is_empty()
         && let Some(set) = s.by_node.get(node)
     {
         return (set, Why::NodeHints);
     }
     if !zone.is_empty()
+        && !s.by_zone.is_empty()
         && let Some(set) = s.by_zone.get(zone)
     {
         return (set, Why::ZoneHints);
     }
     (&s.cluster, Why::AllReady)
+}
+
+/// One word of an endpoint address (which set of a port a pick is from).
+fn addr_word(a: &SocketAddr) -> u64 {
+    let ip = match a.ip() {
+        IpAddr::V4(v4) => u64::from(u32::from(v4)),
+        IpAddr::V6(v6) => {
+            let v = u128::from(v6);
+            (v as u64) ^ ((v >> 64) as u64)
+        }
+    };
+    ip ^ (u64::from(a.port()) << 48)
 }
 
 impl Dataplane {
@@ -103,8 +122,118 @@ impl Dataplane {
                 }
             }
         };
-        let src = self.source(&req.source, &dest, req.protocol.l4())?;
-        Ok(self.route_ip(src, dest, req.protocol, state, now, d))
+        let flow = Flow {
+            source: req.source.as_ref(),
+            destination: dest,
+            protocol: req.protocol,
+        };
+        let v = self.decide_traced(&flow, state, now, &mut d.trace)?;
+        self.fill(&mut d, &v);
+        Ok(d)
+    }
+
+    /// The decision of [`route`](Self::route) for a connection to an
+    /// address, without the trace and without allocating (the affinity
+    /// memory and IPVS scheduler state in `state` may grow on first use):
+    /// cluster IPs, NodePorts, load-balancer IPs, externalIPs, health-check
+    /// NodePorts, Local traffic policies, topology, affinity, the
+    /// terminating fallback, reject and drop, and masquerade (KP-20).
+    ///
+    /// Errors as `route` does: an unknown source pod or node.
+    ///
+    /// ```
+    /// use svcroute::cluster::{Cluster, ClusterConfig, ProxyMode};
+    /// use svcroute::dataplane::*;
+    /// let c = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+    /// let dp = Dataplane::compile(&c, ProxyMode::Iptables);
+    /// let flow = Flow {
+    ///     source: SourceRef::External { ip: "198.51.100.7".parse().unwrap(), arrives_at: None },
+    ///     destination: "192.0.2.1:80".parse().unwrap(),
+    ///     protocol: Protocol::Tcp,
+    /// };
+    /// let v = dp.decide(&flow, &mut RouteState::new(0), Millis(0))?;
+    /// assert_eq!((v.outcome, v.chosen), (Outcome::NoSuchService, None));
+    /// let missing = Flow { source: SourceRef::Node("nope"), ..flow };
+    /// assert!(dp.decide(&missing, &mut RouteState::new(0), Millis(0)).is_err());
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn decide(
+        &self,
+        flow: &Flow<'_>,
+        state: &mut RouteState,
+        now: Millis,
+    ) -> Result<Verdict<'_>, RouteError> {
+        self.decide_traced(flow, state, now, &mut NoTrace)
+    }
+
+    /// [`decide`](Self::decide), with the hops of the decision written to
+    /// `tracer` (what [`route`](Self::route) does with a `Vec<Hop>`).
+    ///
+    /// ```
+    /// use svcroute::cluster::{Cluster, ClusterConfig, ProxyMode};
+    /// use svcroute::dataplane::*;
+    /// let c = Cluster::new(ClusterConfig { bootstrap: false, ..Default::default() })?;
+    /// let dp = Dataplane::compile(&c, ProxyMode::Nftables);
+    /// let mut hops: Vec<Hop> = Vec::new();
+    /// let v = dp.decide_traced(&Flow {
+    ///     source: SourceRef::External { ip: "198.51.100.7".parse().unwrap(), arrives_at: None },
+    ///     destination: "10.96.5.5:80".parse().unwrap(),
+    ///     protocol: Protocol::Tcp,
+    /// }, &mut RouteState::new(0), Millis(0), &mut hops)?;
+    /// assert_eq!(v.outcome, Outcome::Drop);
+    /// assert_eq!(hops[0].rule, Some("KP-13"));
+    /// # Ok::<(), svcroute::Error>(())
+    /// ```
+    pub fn decide_traced<T: Tracer>(
+        &self,
+        flow: &Flow<'_>,
+        state: &mut RouteState,
+        now: Millis,
+        tracer: &mut T,
+    ) -> Result<Verdict<'_>, RouteError> {
+        let mut src = self.source(flow.source, &flow.destination, flow.protocol.l4())?;
+        let mut v = self.route_ip(
+            &mut src,
+            flow.destination,
+            flow.protocol,
+            state,
+            now,
+            tracer,
+        );
+        v.node = src
+            .node
+            .and_then(|n| self.nodes.get(n))
+            .map(|n| n.name.as_str());
+        Ok(v)
+    }
+
+    /// Writes a verdict into the traced decision (service, endpoints,
+    /// rendering, health-check body).
+    fn fill(&self, d: &mut Decision, v: &Verdict<'_>) {
+        d.outcome = v.outcome;
+        d.packet_fate = v.packet_fate;
+        d.chosen = v.chosen;
+        d.masquerade = v.masquerade;
+        if let Some(s) = v.service {
+            d.service = Some(s.to_string());
+        }
+        if v.outcome == Outcome::Forward {
+            d.endpoints = v.eligible.to_vec();
+            d.render = Some(render(self.mode, v.eligible, &self.ipvs_scheduler));
+        }
+        if v.outcome == Outcome::Http
+            && let Some(s) = v.service
+        {
+            let body = serde_json::json!({
+                "service": {"namespace": s.namespace, "name": s.name},
+                "localEndpoints": v.local_endpoints,
+                "serviceProxyHealthy": true,
+            });
+            d.http = Some(HttpAnswer {
+                status: v.http_status,
+                body: body.to_string(),
+            });
+        }
     }
 
     /// The hot path for a connection to a cluster IP from `client` on
@@ -144,7 +273,7 @@ impl Dataplane {
         }
         let n = self.node_by_name.get(node).map(|&i| &self.nodes[i]);
         let (zone, node_hash) = n.map_or(("", 0), |n| (n.zone.as_str(), n.hash));
-        let set: &[u32] = if svc.itp_local {
+        let set: &[SocketAddr] = if svc.itp_local {
             match p.sets.local.get(node) {
                 Some((set, _)) => set,
                 None if self.mode == ProxyMode::Ipvs && svc.externally_accessible => {
@@ -166,9 +295,7 @@ impl Dataplane {
         let key = (node_hash, scope, client);
         let remembered = svc.affinity_timeout.and_then(|t| {
             let ep = state.sticky(key, now, t)?;
-            set.iter()
-                .any(|&i| p.eps[i as usize].addr == ep)
-                .then_some(ep)
+            set.contains(&ep).then_some(ep)
         });
         let ep = match remembered {
             Some(ep) => ep,
@@ -193,14 +320,13 @@ impl Dataplane {
             .position(|n| matches!(p.sets.local.get(&n.name), Some((_, false))))
     }
 
-    fn source(&self, source: &Source, dest: &SocketAddr, l4: L4) -> Result<Src, RouteError> {
+    fn source(&self, source: SourceRef<'_>, dest: &SocketAddr, l4: L4) -> Result<Src, RouteError> {
         let fam = IpFamily::of(&dest.ip());
         match source {
-            Source::Pod { namespace, name } => {
-                let key = (namespace.clone(), name.clone());
+            SourceRef::Pod { namespace, name } => {
                 let pod = self
                     .pods
-                    .get(&key)
+                    .get(&(namespace, name) as &dyn NamePair)
                     .ok_or_else(|| RouteError::UnknownPod(format!("{namespace}/{name}")))?;
                 let ip = pod
                     .ips
@@ -219,30 +345,30 @@ impl Dataplane {
                     host: pod.host_network,
                 })
             }
-            Source::Node(name) => {
+            SourceRef::Node(name) => {
                 let idx = *self
                     .node_by_name
                     .get(name)
-                    .ok_or_else(|| RouteError::UnknownNode(name.clone()))?;
+                    .ok_or_else(|| RouteError::UnknownNode(name.to_owned()))?;
                 let ip = self.nodes[idx]
                     .ips
                     .iter()
                     .copied()
                     .find(|ip| IpFamily::of(ip) == fam)
-                    .ok_or_else(|| RouteError::NodeWithoutIp(name.clone()))?;
+                    .ok_or_else(|| RouteError::NodeWithoutIp(name.to_owned()))?;
                 Ok(Src {
                     ip,
                     node: Some(idx),
                     host: true,
                 })
             }
-            Source::External { ip, arrives_at } => {
+            SourceRef::External { ip, arrives_at } => {
                 let node = match arrives_at {
                     Some(n) => Some(
                         *self
                             .node_by_name
                             .get(n)
-                            .ok_or_else(|| RouteError::UnknownNode(n.clone()))?,
+                            .ok_or_else(|| RouteError::UnknownNode(n.to_owned()))?,
                     ),
                     // D16: through the destination's own front door: the
                     // node owning the address; for a load balancer with
@@ -256,7 +382,7 @@ impl Dataplane {
                         .or((!self.nodes.is_empty()).then_some(0)),
                 };
                 Ok(Src {
-                    ip: *ip,
+                    ip,
                     node,
                     host: false,
                 })
@@ -267,39 +393,43 @@ impl Dataplane {
     /// Does the local-traffic detector (`--detect-local-mode`) exist, and
     /// does it call `ip` a local pod at `node`?
     fn detector(&self, ip: IpAddr, node: Option<usize>) -> Option<bool> {
-        match self.detect_local {
-            DetectLocalMode::ClusterCIDR => {
-                let of_family: Vec<_> = self
-                    .cluster_cidrs
-                    .iter()
-                    .filter(|c| c.family() == IpFamily::of(&ip))
-                    .collect();
-                (!of_family.is_empty()).then(|| of_family.iter().any(|c| c.contains(ip)))
+        let cidrs: &[IpNet] = match self.detect_local {
+            DetectLocalMode::ClusterCIDR => &self.cluster_cidrs,
+            DetectLocalMode::NodeCIDR => &self.nodes.get(node?)?.pod_cidrs,
+            DetectLocalMode::None => return None,
+        };
+        let fam = IpFamily::of(&ip);
+        let mut exists = false;
+        for c in cidrs.iter().filter(|c| c.family() == fam) {
+            if c.contains(ip) {
+                return Some(true);
             }
-            DetectLocalMode::NodeCIDR => {
-                let cidrs = &self.nodes.get(node?)?.pod_cidrs;
-                let of_family: Vec<_> = cidrs
-                    .iter()
-                    .filter(|c| c.family() == IpFamily::of(&ip))
-                    .collect();
-                (!of_family.is_empty()).then(|| of_family.iter().any(|c| c.contains(ip)))
-            }
-            DetectLocalMode::None => None,
+            exists = true;
+        }
+        exists.then_some(false)
+    }
+
+    fn service_ref(&self, svc: usize) -> ServiceRef<'_> {
+        let s = &self.services[svc];
+        ServiceRef {
+            namespace: &s.namespace,
+            name: &s.name,
         }
     }
 
-    fn route_ip(
+    fn route_ip<T: Tracer>(
         &self,
-        mut src: Src,
+        src: &mut Src,
         dest: SocketAddr,
         protocol: super::Protocol,
         state: &mut RouteState,
         now: Millis,
-        mut d: Decision,
-    ) -> Decision {
+        t: &mut T,
+    ) -> Verdict<'_> {
         let l4 = protocol.l4();
         let ip = dest.ip();
         let port = dest.port();
+        let mut v = Verdict::new(Outcome::NoSuchService, src.ip);
 
         if ip.is_loopback() {
             let np = self
@@ -312,30 +442,38 @@ impl Dataplane {
                 && src.host;
             return match np {
                 Some(pidx) if localhost_ok => {
-                    d.hop(
+                    t.hop(
                         Some("KP-15"),
-                        format!(
+                        format_args!(
                             "NodePort {port}/{} on {ip} (iptables localhost NodePorts)",
                             l4.as_str()
                         ),
                     );
-                    self.external(src, dest, pidx, FrontKind::ClusterIp, true, state, now, d)
+                    self.external(
+                        src,
+                        dest,
+                        pidx,
+                        FrontKind::ClusterIp,
+                        true,
+                        state,
+                        now,
+                        v,
+                        t,
+                    )
                 }
                 Some(_) => {
-                    d.hop(
+                    t.hop(
                         Some("KP-15"),
-                        format!(
+                        format_args!(
                             "localhost NodePorts do not exist in {} mode (or for this source)",
                             self.mode.as_str()
                         ),
                     );
-                    d.end(Outcome::NotCaptured, Some(PacketFate::Unhandled));
-                    d
+                    v.end(Outcome::NotCaptured, Some(PacketFate::Unhandled))
                 }
                 None => {
-                    d.hop(None, format!("nothing listens on {dest}"));
-                    d.end(Outcome::NoSuchService, Some(PacketFate::Unhandled));
-                    d
+                    t.hop(None, format_args!("nothing listens on {dest}"));
+                    v.end(Outcome::NoSuchService, Some(PacketFate::Unhandled))
                 }
             };
         }
@@ -343,10 +481,10 @@ impl Dataplane {
         if let Some(&(pidx, kind)) = self.vips.get(&(ip, port, l4)) {
             let p = &self.ports[pidx];
             let svc = &self.services[p.svc];
-            d.service = Some(format!("{}/{}", svc.namespace, svc.name));
-            d.hop(
+            v.service = Some(self.service_ref(p.svc));
+            t.hop(
                 Some("KP-3"),
-                format!(
+                format_args!(
                     "{ip} is the {} of {}/{}; port {port}/{} is Service port {:?} ({})",
                     kind.as_str(),
                     svc.namespace,
@@ -357,9 +495,9 @@ impl Dataplane {
                 ),
             );
             return if kind == FrontKind::ClusterIp {
-                self.internal(src, dest, pidx, state, now, d)
+                self.internal(src, dest, pidx, state, now, v, t)
             } else {
-                self.external(src, dest, pidx, kind, false, state, now, d)
+                self.external(src, dest, pidx, kind, false, state, now, v, t)
             };
         }
         if let Some(&(kind, _)) = self.vip_addrs.get(&ip) {
@@ -369,9 +507,9 @@ impl Dataplane {
                 }
                 _ => PacketFate::Unhandled,
             };
-            d.hop(
+            t.hop(
                 Some("KP-13"),
-                format!(
+                format_args!(
                     "{ip} is a {} but no Service port is {port}/{}; {} mode: {}",
                     kind.as_str(),
                     l4.as_str(),
@@ -379,20 +517,17 @@ impl Dataplane {
                     fate.as_str()
                 ),
             );
-            d.end(Outcome::PortNotExposed, Some(fate));
-            return d;
+            return v.end(Outcome::PortNotExposed, Some(fate));
         }
         if let Some(&svc) = self.lb_proxy_addrs.get(&ip) {
-            let s = &self.services[svc];
-            d.service = Some(format!("{}/{}", s.namespace, s.name));
-            d.hop(
+            v.service = Some(self.service_ref(svc));
+            t.hop(
                 Some("ALLOC-13"),
-                format!(
+                format_args!(
                     "{ip} is a load-balancer ingress with ipMode Proxy: kube-proxy leaves it alone"
                 ),
             );
-            d.end(Outcome::NotCaptured, Some(PacketFate::Unhandled));
-            return d;
+            return v.end(Outcome::NotCaptured, Some(PacketFate::Unhandled));
         }
         if let Some(&node) = self.node_by_ip.get(&ip) {
             // The packet is handled by the node that owns the address.
@@ -403,15 +538,15 @@ impl Dataplane {
             if let Some(&svc) = self.health_checks.get(&port)
                 && l4 == L4::TCP
             {
-                return self.health_check(svc, node, d);
+                return self.health_check(svc, node, v, t);
             }
             if let Some(&pidx) = self.node_ports.get(&(ip, port, l4)) {
                 let p = &self.ports[pidx];
                 let svc = &self.services[p.svc];
-                d.service = Some(format!("{}/{}", svc.namespace, svc.name));
-                d.hop(
+                v.service = Some(self.service_ref(p.svc));
+                t.hop(
                     Some("KP-3"),
-                    format!(
+                    format_args!(
                         "{ip}:{port}/{} is NodePort of {}/{} port {:?} on node {}",
                         l4.as_str(),
                         svc.namespace,
@@ -420,66 +555,71 @@ impl Dataplane {
                         self.nodes[node].name
                     ),
                 );
-                return self.external(src, dest, pidx, FrontKind::ClusterIp, true, state, now, d);
+                return self.external(
+                    src,
+                    dest,
+                    pidx,
+                    FrontKind::ClusterIp,
+                    true,
+                    state,
+                    now,
+                    v,
+                    t,
+                );
             }
-            d.hop(
+            t.hop(
                 None,
-                format!(
+                format_args!(
                     "{ip} is node {}; no NodePort {port}/{}",
                     self.nodes[node].name,
                     l4.as_str()
                 ),
             );
-            d.end(Outcome::NoSuchService, Some(PacketFate::Unhandled));
-            return d;
+            return v.end(Outcome::NoSuchService, Some(PacketFate::Unhandled));
         }
         if self.service_cidrs.iter().any(|c| c.contains(ip)) && self.mode == ProxyMode::Nftables {
-            d.hop(
+            t.hop(
                 Some("KP-13"),
-                format!("{ip} is an unallocated address of a service CIDR: nftables drops it"),
+                format_args!("{ip} is an unallocated address of a service CIDR: nftables drops it"),
             );
-            d.end(Outcome::Drop, Some(PacketFate::Drop));
-            return d;
+            return v.end(Outcome::Drop, Some(PacketFate::Drop));
         }
-        d.hop(None, format!("no Service owns {dest}"));
-        d.end(Outcome::NoSuchService, Some(PacketFate::Unhandled));
-        d
+        t.hop(None, format_args!("no Service owns {dest}"));
+        v.end(Outcome::NoSuchService, Some(PacketFate::Unhandled))
     }
 
-    fn health_check(&self, svc_idx: usize, node: usize, mut d: Decision) -> Decision {
+    fn health_check<'a, T: Tracer>(
+        &'a self,
+        svc_idx: usize,
+        node: usize,
+        mut v: Verdict<'a>,
+        t: &mut T,
+    ) -> Verdict<'a> {
         let svc = &self.services[svc_idx];
         let node_name = &self.nodes[node].name;
-        let mut ips: Vec<IpAddr> = Vec::new();
-        for &pidx in &svc.ports {
-            for ep in &self.ports[pidx].eps {
-                if ep.ready && ep.node.as_deref() == Some(node_name) && !ips.contains(&ep.addr.ip())
-                {
-                    ips.push(ep.addr.ip());
-                }
-            }
-        }
-        let status = if ips.is_empty() { 503 } else { 200 };
-        d.service = Some(format!("{}/{}", svc.namespace, svc.name));
-        d.hop(
+        // The local ready endpoints' distinct addresses, counted in place.
+        let local = || {
+            svc.ports
+                .iter()
+                .flat_map(|&pidx| self.ports[pidx].eps.iter())
+                .filter(|ep| ep.ready && ep.node.as_deref() == Some(node_name))
+        };
+        let count = local()
+            .enumerate()
+            .filter(|(i, ep)| !local().take(*i).any(|e| e.addr.ip() == ep.addr.ip()))
+            .count();
+        let status = if count == 0 { 503 } else { 200 };
+        v.service = Some(self.service_ref(svc_idx));
+        t.hop(
             Some("KP-10"),
-            format!(
-                "health-check NodePort of {}/{} on {node_name}: {} local ready endpoint(s) → {status}",
-                svc.namespace,
-                svc.name,
-                ips.len()
+            format_args!(
+                "health-check NodePort of {}/{} on {node_name}: {count} local ready endpoint(s) → {status}",
+                svc.namespace, svc.name,
             ),
         );
-        let body = serde_json::json!({
-            "service": {"namespace": svc.namespace, "name": svc.name},
-            "localEndpoints": ips.len(),
-            "serviceProxyHealthy": true,
-        });
-        d.http = Some(super::HttpAnswer {
-            status,
-            body: body.to_string(),
-        });
-        d.end(Outcome::Http, None);
-        d
+        v.http_status = status;
+        v.local_endpoints = count;
+        v.end(Outcome::Http, None)
     }
 
     fn has_any(p: &PortInfo) -> bool {
@@ -487,56 +627,39 @@ impl Dataplane {
     }
 
     /// KP-4.1 with KP-6: the cluster endpoints seen from `node`.
-    fn cluster_set<'p>(
+    fn cluster_set<'p, T: Tracer>(
         &self,
         p: &'p PortInfo,
         node: Option<usize>,
-        d: &mut Decision,
+        t: &mut T,
     ) -> Chosen<'p> {
         let (name, zone) = node
             .and_then(|n| self.nodes.get(n))
             .map_or(("", ""), |n| (n.name.as_str(), n.zone.as_str()));
-        match cluster_set_of(p, name, zone) {
-            (set, Why::Fallback) => {
-                d.hop(
-                    Some("KP-11"),
-                    "no ready endpoint: serving-terminating endpoints are used, without topology",
-                );
-                Chosen {
-                    set,
-                    how: How::Cluster(Why::Fallback),
-                }
-            }
-            (set, Why::NodeHints) => {
-                d.hop(
-                    Some("KP-6"),
-                    format!("every ready endpoint has node hints: only those for {name}"),
-                );
-                Chosen {
-                    set,
-                    how: How::Cluster(Why::NodeHints),
-                }
-            }
-            (set, Why::ZoneHints) => {
-                d.hop(
-                    Some("KP-6"),
-                    format!("every ready endpoint has zone hints: only those for {zone}"),
-                );
-                Chosen {
-                    set,
-                    how: How::Cluster(Why::ZoneHints),
-                }
-            }
-            (set, Why::AllReady) => {
-                d.hop(
-                    Some("KP-4"),
-                    "cluster endpoints: every ready endpoint (no usable hints)",
-                );
-                Chosen {
-                    set,
-                    how: How::Cluster(Why::AllReady),
-                }
-            }
+        let (set, why) = cluster_set_of(p, name, zone);
+        match why {
+            Why::Fallback => t.hop(
+                Some("KP-11"),
+                format_args!(
+                    "no ready endpoint: serving-terminating endpoints are used, without topology"
+                ),
+            ),
+            Why::NodeHints => t.hop(
+                Some("KP-6"),
+                format_args!("every ready endpoint has node hints: only those for {name}"),
+            ),
+            Why::ZoneHints => t.hop(
+                Some("KP-6"),
+                format_args!("every ready endpoint has zone hints: only those for {zone}"),
+            ),
+            Why::AllReady => t.hop(
+                Some("KP-4"),
+                format_args!("cluster endpoints: every ready endpoint (no usable hints)"),
+            ),
+        }
+        Chosen {
+            set,
+            how: How::Cluster(why),
         }
     }
 
@@ -573,102 +696,107 @@ impl Dataplane {
     }
 
     /// KP-4.2: the local endpoints on `node`.
-    fn local_set<'p>(&self, p: &'p PortInfo, node: Option<usize>, d: &mut Decision) -> Chosen<'p> {
+    fn local_set<'p, T: Tracer>(
+        &self,
+        p: &'p PortInfo,
+        node: Option<usize>,
+        t: &mut T,
+    ) -> Chosen<'p> {
+        let empty = Chosen {
+            set: &[],
+            how: How::Local,
+        };
         let Some(name) = node
             .and_then(|n| self.nodes.get(n))
             .map(|n| n.name.as_str())
         else {
-            return Chosen {
-                set: &[],
-                how: How::Local,
-            };
+            return empty;
         };
         match p.sets.local.get(name) {
-            Some((set, false)) => {
-                d.hop(
-                    Some("KP-4"),
-                    format!("local endpoints: the ready endpoints on {name}"),
-                );
+            Some((set, fallback)) => {
+                if *fallback {
+                    t.hop(
+                        Some("KP-11"),
+                        format_args!(
+                            "no ready endpoint on {name}: its serving-terminating endpoints"
+                        ),
+                    );
+                } else {
+                    t.hop(
+                        Some("KP-4"),
+                        format_args!("local endpoints: the ready endpoints on {name}"),
+                    );
+                }
                 Chosen {
                     set,
                     how: How::Local,
                 }
             }
-            Some((set, true)) => {
-                d.hop(
-                    Some("KP-11"),
-                    format!("no ready endpoint on {name}: its serving-terminating endpoints"),
-                );
-                Chosen {
-                    set,
-                    how: How::Local,
-                }
-            }
-            None => Chosen {
-                set: &[],
-                how: How::Local,
-            },
+            None => empty,
         }
     }
 
-    fn internal(
-        &self,
-        src: Src,
+    #[allow(clippy::too_many_arguments)]
+    fn internal<'a, T: Tracer>(
+        &'a self,
+        src: &Src,
         dest: SocketAddr,
         pidx: usize,
         state: &mut RouteState,
         now: Millis,
-        mut d: Decision,
-    ) -> Decision {
+        v: Verdict<'a>,
+        t: &mut T,
+    ) -> Verdict<'a> {
         let p = &self.ports[pidx];
         let svc = &self.services[p.svc];
         if !Self::has_any(p) {
-            d.hop(
+            t.hop(
                 Some("KP-12"),
-                "the Service has no usable endpoint anywhere: reject",
+                format_args!("the Service has no usable endpoint anywhere: reject"),
             );
-            d.end(Outcome::Reject, Some(PacketFate::Reject));
-            return d;
+            return v.end(Outcome::Reject, Some(PacketFate::Reject));
         }
         let chosen = if svc.itp_local {
-            let local = self.local_set(p, src.node, &mut d);
+            let local = self.local_set(p, src.node, t);
             if local.set.is_empty() {
                 if self.mode == ProxyMode::Ipvs {
                     if svc.externally_accessible {
-                        d.hop(
+                        t.hop(
                             Some("KP-9"),
-                            "IPVS: no local endpoint, the cluster endpoints are used",
+                            format_args!("IPVS: no local endpoint, the cluster endpoints are used"),
                         );
-                        self.cluster_set(p, src.node, &mut d)
+                        self.cluster_set(p, src.node, t)
                     } else {
-                        d.hop(
+                        t.hop(
                             Some("KP-12"),
-                            "IPVS: internalTrafficPolicy Local without local endpoint leaves the virtual server empty: reject",
+                            format_args!(
+                                "IPVS: internalTrafficPolicy Local without local endpoint leaves the virtual server empty: reject"
+                            ),
                         );
-                        d.end(Outcome::Reject, Some(PacketFate::Reject));
-                        return d;
+                        return v.end(Outcome::Reject, Some(PacketFate::Reject));
                     }
                 } else {
-                    d.hop(
+                    t.hop(
                         Some("KP-7"),
-                        "internalTrafficPolicy Local and no endpoint on this node: drop",
+                        format_args!(
+                            "internalTrafficPolicy Local and no endpoint on this node: drop"
+                        ),
                     );
-                    d.end(Outcome::Drop, Some(PacketFate::Drop));
-                    return d;
+                    return v.end(Outcome::Drop, Some(PacketFate::Drop));
                 }
             } else {
                 local
             }
         } else {
-            self.cluster_set(p, src.node, &mut d)
+            self.cluster_set(p, src.node, t)
         };
         let masq = if self.masquerade_all {
-            d.hop(Some("KP-20"), "--masquerade-all");
+            t.hop(Some("KP-20"), format_args!("--masquerade-all"));
             true
         } else if self.detector(src.ip, src.node) == Some(false) {
-            d.hop(
+            t.hop(
                 Some("KP-20"),
-                format!("source {} is not a local pod: masquerade", src.ip),
+                format_args!("source {} is not a local pod: masquerade", src.ip),
             );
             true
         } else {
@@ -678,21 +806,22 @@ impl Dataplane {
             ProxyMode::Ipvs => p.cluster_vs,
             _ => p.scope,
         };
-        self.forward(&src, dest, p, chosen, masq, scope, state, now, d)
+        self.forward(src, dest, p, chosen, masq, scope, state, now, v, t)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn external(
-        &self,
-        src: Src,
+    fn external<'a, T: Tracer>(
+        &'a self,
+        src: &Src,
         dest: SocketAddr,
         pidx: usize,
         kind: FrontKind,
         node_port: bool,
         state: &mut RouteState,
         now: Millis,
-        mut d: Decision,
-    ) -> Decision {
+        v: Verdict<'a>,
+        t: &mut T,
+    ) -> Verdict<'a> {
         let p = &self.ports[pidx];
         let svc = &self.services[p.svc];
         let any = Self::has_any(p);
@@ -706,109 +835,115 @@ impl Dataplane {
                 || (src.ip == dest.ip() && node_ip_in_range);
             if !allowed {
                 if self.mode == ProxyMode::Iptables && !any {
-                    d.hop(
+                    t.hop(
                         Some("KP-14"),
-                        "source outside loadBalancerSourceRanges, but iptables has no firewall chain without endpoints: reject",
-                    );
-                    d.end(Outcome::Reject, Some(PacketFate::Reject));
-                } else {
-                    d.hop(
-                        Some("KP-14"),
-                        format!(
-                            "source {} is outside loadBalancerSourceRanges: drop",
-                            src.ip
+                        format_args!(
+                            "source outside loadBalancerSourceRanges, but iptables has no firewall chain without endpoints: reject"
                         ),
                     );
-                    d.end(Outcome::Drop, Some(PacketFate::Drop));
+                    return v.end(Outcome::Reject, Some(PacketFate::Reject));
                 }
-                return d;
+                t.hop(
+                    Some("KP-14"),
+                    format_args!(
+                        "source {} is outside loadBalancerSourceRanges: drop",
+                        src.ip
+                    ),
+                );
+                return v.end(Outcome::Drop, Some(PacketFate::Drop));
             }
-            d.hop(
+            t.hop(
                 Some("KP-14"),
-                format!("source {} is inside loadBalancerSourceRanges", src.ip),
+                format_args!("source {} is inside loadBalancerSourceRanges", src.ip),
             );
         }
         if !any {
             if self.mode == ProxyMode::Iptables && src.host && !node_port {
-                d.hop(
+                t.hop(
                     Some("KP-12"),
-                    "no endpoint, but iptables rejects only in INPUT/FORWARD: a host process's packet leaves unhandled",
+                    format_args!(
+                        "no endpoint, but iptables rejects only in INPUT/FORWARD: a host process's packet leaves unhandled"
+                    ),
                 );
-                d.end(Outcome::NotCaptured, Some(PacketFate::Unhandled));
-            } else {
-                d.hop(
-                    Some("KP-12"),
-                    "the Service has no usable endpoint anywhere: reject",
-                );
-                d.end(Outcome::Reject, Some(PacketFate::Reject));
+                return v.end(Outcome::NotCaptured, Some(PacketFate::Unhandled));
             }
-            return d;
+            t.hop(
+                Some("KP-12"),
+                format_args!("the Service has no usable endpoint anywhere: reject"),
+            );
+            return v.end(Outcome::Reject, Some(PacketFate::Reject));
         }
         let (chosen, masq) = if svc.etp_local {
             if self.mode == ProxyMode::Ipvs {
-                let local = self.local_set(p, src.node, &mut d);
+                let local = self.local_set(p, src.node, t);
                 if local.set.is_empty() {
-                    d.hop(
+                    t.hop(
                         Some("KP-9"),
-                        "IPVS: no local endpoint, the cluster endpoints are used, no SNAT",
+                        format_args!(
+                            "IPVS: no local endpoint, the cluster endpoints are used, no SNAT"
+                        ),
                     );
-                    (self.cluster_set(p, src.node, &mut d), src.host)
+                    (self.cluster_set(p, src.node, t), src.host)
                 } else {
                     (local, src.host)
                 }
             } else if src.host {
-                d.hop(
+                t.hop(
                     Some("KP-9"),
-                    "externalTrafficPolicy Local, source is the node itself: cluster endpoints, masqueraded",
+                    format_args!(
+                        "externalTrafficPolicy Local, source is the node itself: cluster endpoints, masqueraded"
+                    ),
                 );
-                (self.cluster_set(p, src.node, &mut d), true)
+                (self.cluster_set(p, src.node, t), true)
             } else if self.detector(src.ip, src.node) == Some(true) {
-                d.hop(
+                t.hop(
                     Some("KP-9"),
-                    "externalTrafficPolicy Local, source is a local pod: short-circuited to the cluster endpoints",
+                    format_args!(
+                        "externalTrafficPolicy Local, source is a local pod: short-circuited to the cluster endpoints"
+                    ),
                 );
-                (self.cluster_set(p, src.node, &mut d), false)
+                (self.cluster_set(p, src.node, t), false)
             } else {
-                let local = self.local_set(p, src.node, &mut d);
+                let local = self.local_set(p, src.node, t);
                 if local.set.is_empty() {
-                    d.hop(
+                    t.hop(
                         Some("KP-8"),
-                        "externalTrafficPolicy Local and no endpoint on this node: drop",
+                        format_args!(
+                            "externalTrafficPolicy Local and no endpoint on this node: drop"
+                        ),
                     );
-                    d.end(Outcome::Drop, Some(PacketFate::Drop));
-                    return d;
+                    return v.end(Outcome::Drop, Some(PacketFate::Drop));
                 }
-                d.hop(Some("KP-8"), "externalTrafficPolicy Local: no SNAT");
+                t.hop(
+                    Some("KP-8"),
+                    format_args!("externalTrafficPolicy Local: no SNAT"),
+                );
                 (local, false)
             }
         } else {
-            d.hop(
+            t.hop(
                 Some("KP-20"),
-                "external traffic with externalTrafficPolicy Cluster is masqueraded",
+                format_args!("external traffic with externalTrafficPolicy Cluster is masqueraded"),
             );
-            (self.cluster_set(p, src.node, &mut d), true)
+            (self.cluster_set(p, src.node, t), true)
         };
         let scope = match self.mode {
-            ProxyMode::Ipvs => stable_hash(&[
-                &dest.ip().to_string(),
-                &dest.port().to_string(),
-                p.protocol.as_str(),
-            ]),
+            ProxyMode::Ipvs => vs_hash(dest.ip(), dest.port(), p.protocol),
             _ => p.scope,
         };
-        self.forward(&src, dest, p, chosen, masq, scope, state, now, d)
+        self.forward(src, dest, p, chosen, masq, scope, state, now, v, t)
     }
 
-    /// KP-16..KP-18: the endpoint of `set` (indices into `p.eps`, in
-    /// endpoint order) the kernel gives a new connection in this mode: the
-    /// iptables probability chain, the nftables `numgen`, or the IPVS
-    /// scheduler of virtual server `vs` on its node. `set` is not empty.
+    /// KP-16..KP-18: the endpoint of `set` (in endpoint order) the kernel
+    /// gives a new connection in this mode: the iptables probability chain,
+    /// the nftables `numgen`, or the IPVS scheduler of virtual server `vs`
+    /// on its node. `set` is not empty.
     #[allow(clippy::too_many_arguments)]
     #[inline]
     fn schedule(
         &self,
         p: &PortInfo,
-        set: &[u32],
+        set: &[SocketAddr],
         vs: (u64, u64),
         client: IpAddr,
         dest: SocketAddr,
@@ -825,51 +960,54 @@ impl Dataplane {
                     _ => proto::TCP,
                 };
                 let flow = FlowKey::new(client, 0, dest.ip(), dest.port(), proto);
-                let eps = set.iter().map(|&i| p.eps[i as usize].addr);
                 // Which set of this port it is (per node, the set is fixed
                 // by the endpoint list and the node's name and zone).
                 let fp = p.fingerprint
-                    ^ crate::balance::hash::mix64(set.len() as u64, u64::from(set[0]), 0);
+                    ^ crate::balance::hash::mix64(set.len() as u64, addr_word(&set[0]), 0);
                 state
-                    .ipvs_pick(vs, self.scheduler, fp, eps, flow, now)
+                    .ipvs_pick(vs, self.scheduler, fp, set.iter().copied(), flow, now)
                     .unwrap_or(0)
             }
         };
-        p.eps[set[k.min(set.len() - 1)] as usize].addr
+        set[k.min(set.len() - 1)]
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn forward(
-        &self,
+    fn forward<'a, T: Tracer>(
+        &'a self,
         src: &Src,
         dest: SocketAddr,
-        p: &PortInfo,
-        chosen: Chosen,
+        p: &'a PortInfo,
+        chosen: Chosen<'a>,
         masq: bool,
         scope: u64,
         state: &mut RouteState,
         now: Millis,
-        mut d: Decision,
-    ) -> Decision {
+        mut v: Verdict<'a>,
+        t: &mut T,
+    ) -> Verdict<'a> {
         let svc = &self.services[p.svc];
-        for (i, e) in p.eps.iter().enumerate() {
-            if !chosen.set.iter().any(|&c| c as usize == i) {
-                let (rule, why) = self.exclusion(e, chosen.how, src.node);
-                d.hop(Some(rule), format!("{} excluded: {why}", e.addr));
+        let eps = chosen.set;
+        if t.enabled() {
+            for e in &p.eps {
+                if !eps.contains(&e.addr) {
+                    let (rule, why) = self.exclusion(e, chosen.how, src.node);
+                    t.hop(Some(rule), format_args!("{} excluded: {why}", e.addr));
+                }
             }
         }
-        let eps: Vec<SocketAddr> = chosen.set.iter().map(|&i| p.eps[i as usize].addr).collect();
         if eps.is_empty() {
-            d.hop(Some("KP-12"), "no eligible endpoint: reject");
-            d.end(Outcome::Reject, Some(PacketFate::Reject));
-            return d;
+            t.hop(Some("KP-12"), format_args!("no eligible endpoint: reject"));
+            return v.end(Outcome::Reject, Some(PacketFate::Reject));
         }
-        d.masquerade = Some(if masq {
+        v.masquerade = Some(if masq {
             Masquerade::Yes
         } else if eps.iter().any(|e| e.ip() == src.ip) {
-            d.hop(
+            t.hop(
                 Some("KP-20"),
-                "the source is itself an eligible endpoint: SNAT if it picks itself (hairpin)",
+                format_args!(
+                    "the source is itself an eligible endpoint: SNAT if it picks itself (hairpin)"
+                ),
             );
             Masquerade::IfSelf
         } else {
@@ -879,31 +1017,27 @@ impl Dataplane {
             .node
             .and_then(|n| self.nodes.get(n))
             .map_or(0, |n| n.hash);
-        let mut pick = None;
-        if let Some(timeout) = svc.affinity_timeout {
-            let key = (node_hash, scope, src.ip);
-            if let Some(ep) = state.sticky(key, now, timeout)
-                && eps.contains(&ep)
-            {
-                d.hop(
+        let key = (node_hash, scope, src.ip);
+        let remembered = svc.affinity_timeout.and_then(|timeout| {
+            let ep = state.sticky(key, now, timeout)?;
+            eps.contains(&ep).then_some(ep)
+        });
+        let pick = match remembered {
+            Some(ep) => {
+                t.hop(
                     Some("KP-19"),
-                    format!("ClientIP affinity: {} remembered for {}", ep, src.ip),
+                    format_args!("ClientIP affinity: {} remembered for {}", ep, src.ip),
                 );
-                pick = Some(ep);
+                ep
             }
-        }
-        let pick = match pick {
-            Some(ep) => ep,
-            None => self.schedule(p, chosen.set, (node_hash, scope), src.ip, dest, state, now),
+            None => self.schedule(p, eps, (node_hash, scope), src.ip, dest, state, now),
         };
         if svc.affinity_timeout.is_some() {
-            state.remember((node_hash, scope, src.ip), pick, now);
+            state.remember(key, pick, now);
         }
-        d.hop(None, format!("picked {pick}"));
-        d.render = Some(render(self.mode, &eps, &self.ipvs_scheduler));
-        d.chosen = Some(pick);
-        d.endpoints = eps;
-        d.end(Outcome::Forward, None);
-        d
+        t.hop(None, format_args!("picked {pick}"));
+        v.chosen = Some(pick);
+        v.eligible = eps;
+        v.end(Outcome::Forward, None)
     }
 }

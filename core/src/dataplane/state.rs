@@ -143,6 +143,30 @@ impl RouteState {
     }
 }
 
+/// A stable key of the IPVS virtual server `ip:port/protocol`, computed
+/// without allocating.
+pub(crate) fn vs_hash(ip: IpAddr, port: u16, protocol: crate::api::Protocol) -> u64 {
+    use crate::api::Protocol as L4;
+    use crate::balance::hash::mix64;
+    let (hi, lo) = match ip {
+        IpAddr::V4(a) => (0, u64::from(u32::from(a))),
+        IpAddr::V6(a) => {
+            let v = u128::from(a);
+            ((v >> 64) as u64, v as u64)
+        }
+    };
+    let proto: u64 = match protocol {
+        L4::TCP => 6,
+        L4::UDP => 17,
+        L4::SCTP => 132,
+    };
+    mix64(
+        mix64(hi, lo, 0x5653),
+        (u64::from(port) << 8) | proto,
+        0x7673,
+    )
+}
+
 /// FNV-1a over the parts, separated: stable keys that survive recompiles.
 pub(crate) fn stable_hash(parts: &[&str]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

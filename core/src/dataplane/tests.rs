@@ -67,6 +67,12 @@ mod http_matching {
 
 mod categorisation {
     use super::super::compile::tests_support::categorize_for_test as categorize;
+    use std::net::SocketAddr;
+
+    /// The address `categorize_for_test` gives endpoint `i`.
+    fn a(i: u8) -> SocketAddr {
+        SocketAddr::from(([10, 0, 0, i], 80))
+    }
 
     #[test]
     fn kp4_ready_first_then_terminating_fallback() {
@@ -77,11 +83,11 @@ mod categorisation {
             (false, false, false, "c", &[]),
         ]);
         assert!(s.has_any);
-        assert_eq!(s.cluster, [0]);
+        assert_eq!(s.cluster, [a(0)]);
         assert!(!s.fallback);
         assert_eq!(
             s.local.get("b").map(|l| (&l.0[..], l.1)),
-            Some((&[1u32][..], true))
+            Some((&[a(1)][..], true))
         );
         assert!(!s.local.contains_key("c"));
         let s = categorize(&[
@@ -89,7 +95,7 @@ mod categorisation {
             (false, false, true, "c", &[]),
         ]);
         assert!(s.fallback && s.has_any);
-        assert_eq!(s.cluster, [0]);
+        assert_eq!(s.cluster, [a(0)]);
     }
 
     #[test]
@@ -98,7 +104,7 @@ mod categorisation {
             (true, true, false, "a", &["z1"]),
             (true, true, false, "b", &["z2"]),
         ]);
-        assert_eq!(s.by_zone.get("z1").map(Vec::as_slice), Some(&[0u32][..]));
+        assert_eq!(s.by_zone.get("z1").map(Vec::as_slice), Some(&[a(0)][..]));
         let s = categorize(&[
             (true, true, false, "a", &["z1"]),
             (true, true, false, "b", &[]),

@@ -17,7 +17,7 @@ use svcroute::api::{ConditionStatus, Kind, Object, ObjectKey, PodCondition, PodP
 use svcroute::cluster::{Cluster, ProxyMode};
 use svcroute::dataplane::{
     Dataplane, Decision, Destination, GatewayRequest, IngressRequest, Masquerade, Millis, Protocol,
-    Request, RouteState, Source,
+    Request, RouteState, Source, Verdict,
 };
 use svcroute::ipam::IpFamily;
 use svcroute::labels::Selector;
@@ -90,10 +90,28 @@ impl State {
             Ok((_, dp)) => dp,
             Err(e) => return StepResult::Fail(format!("cluster could not be built: {e}")),
         };
+        // The trace-free decision from the same state must be the same.
+        let verdict = request.flow().map(|flow| {
+            let mut state = self.state.clone();
+            dp.decide(&flow, &mut state, now)
+                .map(|v| verdict_summary(&v))
+                .map_err(|e| e.to_string())
+        });
         let decision = match dp.route(&request, &mut self.state, now) {
             Ok(d) => d,
-            Err(e) => return StepResult::Fail(format!("route: {e}")),
+            Err(e) => {
+                if let Some(Ok(v)) = verdict {
+                    return StepResult::Fail(format!("route: {e}, but decide answered {v}"));
+                }
+                return StepResult::Fail(format!("route: {e}"));
+            }
         };
+        if let Some(v) = verdict {
+            let want = decision_summary(&decision);
+            if v.as_ref() != Ok(&want) {
+                return StepResult::Fail(format!("decide answered {v:?}, route {want}"));
+            }
+        }
         if let Some(c) = decision.chosen {
             self.chosen.insert(index, c);
         }
@@ -348,6 +366,34 @@ impl State {
         self.patch(&changes);
         StepResult::Pass
     }
+}
+
+/// What `decide` and `route` must agree on, in one line.
+fn verdict_summary(v: &Verdict<'_>) -> String {
+    format!(
+        "{} fate={:?} chosen={:?} eligible={:?} masq={:?} service={:?} http={}",
+        v.outcome.as_str(),
+        v.packet_fate,
+        v.chosen,
+        v.eligible,
+        v.masquerade,
+        v.service.map(|s| s.to_string()),
+        v.http_status
+    )
+}
+
+/// [`verdict_summary`] of a traced decision.
+fn decision_summary(d: &Decision) -> String {
+    format!(
+        "{} fate={:?} chosen={:?} eligible={:?} masq={:?} service={:?} http={}",
+        d.outcome.as_str(),
+        d.packet_fate,
+        d.chosen,
+        d.endpoints,
+        d.masquerade,
+        d.service,
+        d.http.as_ref().map_or(0, |h| h.status)
+    )
 }
 
 /// The expectation with this mode's `perMode` overrides applied (a `null`
