@@ -767,10 +767,9 @@ svcroute_status svcroute_observe_latency(const svcroute_cluster *cluster,
 // `SVCROUTE_STATUS_NOT_FOUND` (no node of that name); `*out` is then left
 // unchanged.
 //
-// Cost: for a packet to a cluster IP from a named node, with kube-proxy's
-// own placement, the call does not allocate (a shared lock, a per-source
-// mutex, hash lookups). Other flows take the full decision, which
-// allocates internally and costs a few microseconds.
+// Cost: the call does not allocate (no lock on the cluster, a per-source
+// mutex, hash lookups; a chosen algorithm adds a per-cluster mutex), once
+// the per-pick state knows the client and the thread has routed once.
 //
 // Ownership: `flow` (and `flow->node`) are borrowed for the call only;
 // `*out` is the caller's.

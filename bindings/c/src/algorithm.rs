@@ -174,15 +174,27 @@ impl Algorithms {
         !self.fronts.is_empty() && self.fronts.contains_key(&(dest.ip(), dest.port(), l4))
     }
 
-    /// The entry for a connection to `dest` that `service` handled.
-    pub fn lookup(&self, dest: SocketAddr, l4: L4, service: &str) -> Option<(usize, &Entry)> {
+    /// The entry for a connection to `dest` that Service
+    /// `namespace/name` handled.
+    pub fn lookup(
+        &self,
+        dest: SocketAddr,
+        l4: L4,
+        namespace: &str,
+        name: &str,
+    ) -> Option<(usize, &Entry)> {
         let i = self
             .fronts
             .get(&(dest.ip(), dest.port(), l4))
             .or_else(|| self.node_ports.get(&(dest.port(), l4)))
             .copied()?;
         let entry = self.entries.get(i)?;
-        (entry.service == service).then_some((i, entry))
+        let s = entry.service.as_str();
+        let same = s.len() == namespace.len() + 1 + name.len()
+            && s.starts_with(namespace)
+            && s.as_bytes()[namespace.len()] == b'/'
+            && s.ends_with(name);
+        same.then_some((i, entry))
     }
 
     /// Re-resolves the chosen ports against the Services of `cluster`

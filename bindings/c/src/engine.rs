@@ -16,7 +16,6 @@ use svcroute::dns::{Dns, DnsConfig};
 
 use crate::algorithm::{self, Algorithms, PortKey};
 use crate::door::{self, Applied, DoorError};
-use crate::local_traffic::LocalTraffic;
 
 /// A cluster with its derived views. Writes go through [`Engine::apply`]
 /// and [`Engine::delete`], which patch the views; reads may use any field.
@@ -51,8 +50,6 @@ pub struct View {
     pub dataplane: Dataplane,
     /// The cluster DNS (CoreDNS `kubernetes` plugin defaults, the cluster's domain).
     pub dns: Dns,
-    /// Inputs of the masquerade rule for the allocation-free route path.
-    pub local: LocalTraffic,
     /// Balancing algorithms chosen per Service port.
     pub algorithms: Algorithms,
 }
@@ -63,11 +60,9 @@ impl Engine {
         let dataplane = Dataplane::compile(&cluster, cluster.config().proxy.mode);
         let dns = Dns::new(&cluster, dns_config(&cluster))
             .map_err(|e| DoorError::from(svcroute::Error::from(e)))?;
-        let local = LocalTraffic::from_cluster(&cluster);
         let view = View {
             dataplane,
             dns,
-            local,
             algorithms: Algorithms::default(),
         };
         Ok(Engine {
@@ -133,9 +128,6 @@ impl Engine {
                 .chain(&changes.deleted)
                 .any(|k| k.kind == kind)
         };
-        if touched(Kind::Node) {
-            view.local = LocalTraffic::from_cluster(&self.cluster);
-        }
         if !view.algorithms.is_empty() && touched(Kind::Service) {
             view.algorithms.reindex(&self.cluster);
         }

@@ -1,31 +1,30 @@
 //! `svcroute_route`: where a connection goes, as kube-proxy decides it,
 //! through the C door, without allocating on the hot path.
 //!
-//! ## Two paths
+//! ## The decision
 //!
-//! * **Cluster IPs** (a packet from an address arriving at a named node,
-//!   to a Service's cluster IP and port, with no algorithm chosen for that
-//!   port): [`Dataplane::pick`], the allocation-free lookup of the
-//!   precomputed eligible sets, plus the masquerade rule of
-//!   [`LocalTraffic`]. This is a proxy's hot path.
-//! * **Everything else** (NodePorts, load-balancer IPs, externalIPs,
-//!   host-process sources, no node given, ports with a chosen algorithm,
-//!   addresses that are no Service): [`Dataplane::route`], the full
-//!   decision, which allocates its trace. Same rules, same answers.
+//! Every flow to an address (cluster IPs, NodePorts, load-balancer IPs,
+//! externalIPs, health-check NodePorts, from a packet or a host process)
+//! takes [`Dataplane::decide`], the core's trace-free, allocation-free
+//! form of [`Dataplane::route`] (the same decision function), masquerade
+//! (KP-20) included. When an algorithm was chosen for the Service port,
+//! it picks among the eligible endpoints the decision reports. An HTTP
+//! request to an Ingress controller takes [`Dataplane::ingress_pick`].
 //!
 //! ## Threads
 //!
-//! The cluster sits behind a read-write lock: routes and other reads share
-//! it, writes (apply, delete, set_algorithm) take it alone. What changes
-//! per pick — ClientIP affinity memory (KP-19), round-robin cursors, the
-//! random source, the balancers of chosen algorithms — lives in
-//! [`SHARDS`] shards, each behind its own mutex, chosen by a hash of the
-//! source address. One client therefore always meets the same affinity
-//! memory (as the kernel's is per node, not per CPU), and threads routing
-//! for different clients rarely wait for each other.
+//! Routes read the cluster's published snapshot without a lock
+//! ([`crate::snapshot`]). What changes per pick — ClientIP affinity memory
+//! (KP-19), IPVS turns, the random source — lives in [`SHARDS`] shards,
+//! each behind its own mutex, chosen by a hash of the source address. One
+//! client therefore always meets the same affinity memory (as the
+//! kernel's is per node, not per CPU), and threads routing for different
+//! clients rarely wait for each other. The balancers of chosen algorithms
+//! sit behind one mutex, so that load events reach them all.
 //!
-//! [`Dataplane::pick`]: svcroute::dataplane::Dataplane::pick
+//! [`Dataplane::decide`]: svcroute::dataplane::Dataplane::decide
 //! [`Dataplane::route`]: svcroute::dataplane::Dataplane::route
+//! [`Dataplane::ingress_pick`]: svcroute::dataplane::Dataplane::ingress_pick
 
 use std::cell::RefCell;
 use std::ffi::{CStr, c_char, c_int};
@@ -35,14 +34,12 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use svcroute::balance::{FlowKey, proto};
 use svcroute::dataplane::{
-    Destination, HttpPick, IngressRequest, Masquerade, Millis, Outcome, Pick, Protocol, Request,
-    RouteState, Source,
+    HttpPick, IngressRequest, Millis, Outcome, Protocol, RouteState, SourceRef,
 };
 
 use crate::algorithm::Balancers;
 use crate::engine::View;
 use crate::error::FfiError;
-use crate::local_traffic::LocalTraffic;
 use crate::status::svcroute_status;
 
 /// No address (`svcroute_address.family`).
@@ -692,40 +689,46 @@ pub fn route(
         let mut state = shard.lock().unwrap_or_else(PoisonError::into_inner);
         return Ok(ingress(view, http, &mut state));
     }
-    if flow.kind == svcroute_source_kind::Packet
-        && let Some(node) = flow.node
-        && !view.algorithms.covers(flow.destination, flow.protocol.l4())
-    {
-        if !view.local.has_node(node) {
-            return Err(FfiError::from(svcroute::Error::from(
-                svcroute::dataplane::RouteError::UnknownNode(node.to_owned()),
-            )));
-        }
-        let mut state = shard.lock().unwrap_or_else(PoisonError::into_inner);
-        let client = flow.source.ip();
-        let pick = view.dataplane.pick(
-            client,
-            node,
+    let source = match flow.kind {
+        svcroute_source_kind::Packet => SourceRef::External {
+            ip: flow.source.ip(),
+            arrives_at: flow.node,
+        },
+        svcroute_source_kind::Host => SourceRef::Node(flow.node.unwrap_or_default()),
+    };
+    let question = svcroute::dataplane::Flow {
+        source,
+        destination: flow.destination,
+        protocol: flow.protocol,
+    };
+    let mut state = shard.lock().unwrap_or_else(PoisonError::into_inner);
+    let verdict = view.dataplane.decide(&question, &mut state, now);
+    drop(state);
+    let v = verdict.map_err(|e| FfiError::from(svcroute::Error::from(e)))?;
+    let mut chosen = v.chosen;
+    if v.outcome == Outcome::Forward
+        && !view.algorithms.is_empty()
+        && let Some(service) = v.service
+        && let Some(entry) = view.algorithms.lookup(
             flow.destination,
-            flow.protocol,
-            &mut state,
-            now,
-        );
-        drop(state);
-        let answer = |outcome, endpoint: Option<SocketAddr>| Answer {
-            outcome,
-            endpoint,
-            masquerade: endpoint.is_some_and(|ep| masquerades(&view.local, client, node, ep)),
-            http_status: 0,
-        };
-        match pick {
-            Pick::Endpoint(ep) => return Ok(answer(svcroute_outcome::Forward, Some(ep))),
-            Pick::Reject => return Ok(answer(svcroute_outcome::Reject, None)),
-            Pick::Drop => return Ok(answer(svcroute_outcome::Drop, None)),
-            Pick::NotClusterIp => {}
-        }
+            flow.protocol.l4(),
+            service.namespace,
+            service.name,
+        )
+    {
+        chosen = shards
+            .balancers()
+            .pick(&view.algorithms, entry, v.eligible, flow.key(), now.0)
+            .map_err(|e| FfiError::new(svcroute_status::from_kind(e.kind), e.message))?
+            .or(chosen);
     }
-    slow_route(view, shards, flow, now)
+    let endpoint = chosen.filter(|_| matches!(v.outcome, Outcome::Forward | Outcome::Direct));
+    Ok(Answer {
+        outcome: svcroute_outcome::of(v.outcome),
+        endpoint,
+        masquerade: endpoint.is_some_and(|ep| v.masquerades_to(ep)),
+        http_status: v.http_status,
+    })
 }
 
 thread_local! {
@@ -779,66 +782,6 @@ fn ingress(view: &View, http: &HttpFlow<'_>, state: &mut RouteState) -> Answer {
     }
 }
 
-/// KP-20 for a forwarded cluster-IP connection: the source's masquerade,
-/// or a hairpin.
-fn masquerades(local: &LocalTraffic, client: IpAddr, node: &str, ep: SocketAddr) -> bool {
-    local.masquerades(client, node) || ep.ip() == client
-}
-
-/// The full decision ([`svcroute::dataplane::Dataplane::route`]).
-fn slow_route(
-    view: &View,
-    shards: &Shards,
-    flow: &Flow<'_>,
-    now: Millis,
-) -> Result<Answer, FfiError> {
-    let source = match flow.kind {
-        svcroute_source_kind::Packet => Source::External {
-            ip: flow.source.ip(),
-            arrives_at: flow.node.map(str::to_owned),
-        },
-        svcroute_source_kind::Host => Source::Node(flow.node.unwrap_or_default().to_owned()),
-    };
-    let request = Request {
-        source,
-        destination: Destination::Ip(flow.destination),
-        protocol: flow.protocol,
-    };
-    let mut state = shards
-        .of(flow.source.ip())
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    let d = view
-        .dataplane
-        .route(&request, &mut state, now)
-        .map_err(|e| FfiError::from(svcroute::Error::from(e)))?;
-    drop(state);
-    let mut chosen = d.chosen;
-    if d.outcome == Outcome::Forward
-        && let Some(service) = &d.service
-        && let Some(entry) = view
-            .algorithms
-            .lookup(flow.destination, flow.protocol.l4(), service)
-    {
-        chosen = shards
-            .balancers()
-            .pick(&view.algorithms, entry, &d.endpoints, flow.key(), now.0)
-            .map_err(|e| FfiError::new(svcroute_status::from_kind(e.kind), e.message))?
-            .or(chosen);
-    }
-    let masquerade = match (d.masquerade, chosen) {
-        (Some(Masquerade::Yes), Some(_)) => true,
-        (Some(Masquerade::IfSelf), Some(ep)) => ep.ip() == flow.source.ip(),
-        _ => false,
-    };
-    Ok(Answer {
-        outcome: svcroute_outcome::of(d.outcome),
-        endpoint: chosen.filter(|_| matches!(d.outcome, Outcome::Forward | Outcome::Direct)),
-        masquerade,
-        http_status: d.http.as_ref().map_or(0, |h| h.status),
-    })
-}
-
 /// Places one connection as kube-proxy would on `flow.node`, and fills
 /// `*out`: the outcome, the endpoint picked (bytes, port and text), the
 /// masquerade flag and, for infrastructure answers, the HTTP status.
@@ -857,10 +800,9 @@ fn slow_route(
 /// `SVCROUTE_STATUS_NOT_FOUND` (no node of that name); `*out` is then left
 /// unchanged.
 ///
-/// Cost: for a packet to a cluster IP from a named node, with kube-proxy's
-/// own placement, the call does not allocate (a shared lock, a per-source
-/// mutex, hash lookups). Other flows take the full decision, which
-/// allocates internally and costs a few microseconds.
+/// Cost: the call does not allocate (no lock on the cluster, a per-source
+/// mutex, hash lookups; a chosen algorithm adds a per-cluster mutex), once
+/// the per-pick state knows the client and the thread has routed once.
 ///
 /// Ownership: `flow` (and `flow->node`) are borrowed for the call only;
 /// `*out` is the caller's.
@@ -951,6 +893,7 @@ mod tests {
 
     use super::*;
     use crate::engine::Engine;
+    use svcroute::dataplane::{Destination, Masquerade, Request, Source};
 
     const MANIFEST: &str = include_str!("../tests/data/two-nodes.yaml");
 
@@ -973,11 +916,13 @@ mod tests {
         }
     }
 
-    /// Every cluster-IP case answered by the allocation-free path equals
-    /// the full decision (outcome, the endpoint among the eligible ones,
-    /// masquerade): KP-4, KP-7, KP-12, KP-20.
+    /// Every flow of the small cluster answers as the core's full decision
+    /// with its trace (outcome, the endpoint among the eligible ones,
+    /// masquerade, HTTP status): cluster IPs, NodePorts, node addresses,
+    /// from a packet at a node, at the front door, or a host process
+    /// (KP-3, KP-4, KP-7, KP-10, KP-12, KP-20).
     #[test]
-    fn the_fast_path_answers_as_the_full_decision() {
+    fn route_answers_as_the_full_decision() {
         let sources = [
             "10.244.1.9",
             "10.244.2.9",
@@ -993,6 +938,9 @@ mod tests {
             "10.96.0.24:80",
             "10.96.0.20:81",
             "10.96.9.9:80",
+            "192.168.0.1:30080",
+            "192.168.0.2:30080",
+            "192.168.0.2:30081",
         ];
         for config in [
             r#"{"bootstrap": false}"#,
@@ -1004,39 +952,53 @@ mod tests {
             let shards = Shards::new(1);
             for src in sources {
                 for dst in dests {
-                    for node in ["n1", "n2"] {
-                        let f = flow(src, dst, Some(node));
-                        let fast = route(&e.view, &shards, &f, 0).unwrap();
-                        let slow = slow_route(&e.view, &shards, &f, Millis(0)).unwrap();
-                        let case =
-                            format!("{config} {src} -> {dst} at {node}: {fast:?} vs {slow:?}");
-                        assert_eq!(fast.outcome, slow.outcome, "{case}");
-                        let req = Request {
-                            source: Source::External {
-                                ip: f.source.ip(),
-                                arrives_at: Some(node.into()),
-                            },
-                            destination: Destination::Ip(f.destination),
-                            protocol: Protocol::Tcp,
-                        };
-                        let d = e
-                            .view
-                            .dataplane
-                            .route(&req, &mut RouteState::new(0), Millis(0))
-                            .unwrap();
-                        if let Some(ep) = fast.endpoint {
-                            assert!(d.endpoints.contains(&ep), "{case}");
-                            // Hairpin aside, masquerade does not depend on the pick.
-                            if ep.ip() != f.source.ip()
-                                && slow.endpoint.unwrap().ip() != f.source.ip()
-                            {
-                                assert_eq!(fast.masquerade, slow.masquerade, "{case}");
+                    for node in [Some("n1"), Some("n2"), None] {
+                        for kind in [svcroute_source_kind::Packet, svcroute_source_kind::Host] {
+                            if kind == svcroute_source_kind::Host && node.is_none() {
+                                continue;
                             }
+                            let mut f = flow(src, dst, node);
+                            f.kind = kind;
+                            let got = route(&e.view, &shards, &f, 0).unwrap();
+                            let source = match kind {
+                                svcroute_source_kind::Packet => Source::External {
+                                    ip: f.source.ip(),
+                                    arrives_at: node.map(str::to_owned),
+                                },
+                                svcroute_source_kind::Host => Source::Node(node.unwrap().into()),
+                            };
+                            let req = Request {
+                                source,
+                                destination: Destination::Ip(f.destination),
+                                protocol: Protocol::Tcp,
+                            };
+                            let d = e
+                                .view
+                                .dataplane
+                                .route(&req, &mut RouteState::new(0), Millis(0))
+                                .unwrap();
+                            let case = format!(
+                                "{config} {src} -> {dst} at {node:?} {kind:?}: {got:?} vs {d:?}"
+                            );
+                            assert_eq!(got.outcome, svcroute_outcome::of(d.outcome), "{case}");
                             assert_eq!(
-                                fast.masquerade,
-                                d.masquerade == Some(Masquerade::Yes) || ep.ip() == f.source.ip(),
+                                got.http_status,
+                                d.http.as_ref().map_or(0, |h| h.status),
                                 "{case}"
                             );
+                            match got.endpoint {
+                                Some(ep) if got.outcome == svcroute_outcome::Forward => {
+                                    assert!(d.endpoints.contains(&ep), "{case}");
+                                    match d.masquerade {
+                                        Some(Masquerade::Yes) => assert!(got.masquerade, "{case}"),
+                                        // A hairpin depends on the pick.
+                                        Some(Masquerade::IfSelf) => {}
+                                        _ => assert!(!got.masquerade, "{case}"),
+                                    }
+                                }
+                                Some(_) => {}
+                                None => assert!(!got.masquerade, "{case}"),
+                            }
                         }
                     }
                 }

@@ -1,4 +1,4 @@
-//! Which flows `svcroute_route` answers without allocating, called through
+//! That `svcroute_route` answers every kind of flow without allocating, called through
 //! the exported `extern "C"` functions as a C proxy calls them, with a
 //! counting global allocator (per thread, so other tests' threads do not
 //! count).
@@ -62,6 +62,16 @@ spec:
     http:
       paths:
       - {path: /cart, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: edge, namespace: shop}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  healthCheckNodePort: 32100
+  selector: {app: cache}
+  ports: [{port: 6379, nodePort: 30379}]
 "#;
 
 fn cluster() -> *mut svcroute_cluster {
@@ -207,33 +217,63 @@ fn load_events_do_not_allocate() {
     }
 }
 
-/// The flows that take the core's full decision today (NodePorts, host
-/// sources, front doors without a node, ports with a chosen algorithm)
-/// still allocate: this records which, and how much, so that the number
-/// is seen to fall to zero when they move to a trace-free decision.
+/// The flows that are no cluster IP at a named node (NodePorts, KP-3;
+/// host-process sources; front doors without a node, D16; a health-check
+/// NodePort's HTTP answer, KP-10) and ports with a chosen algorithm (here
+/// maglev and least-request) do not allocate either.
 #[test]
-fn full_decision_flows_are_counted() {
+fn every_other_flow_kind_does_not_allocate() {
     let c = cluster();
     let mut host = flow("0.0.0.0", "10.96.0.20", 80, Some(c"n1"));
     host.source_kind = 1;
     let cases = [
-        ("nodeport", flow("198.51.100.7", "192.168.0.2", 30080, None)),
-        ("host", host),
-        ("no node", flow("10.244.1.9", "10.96.0.20", 80, None)),
+        (
+            "nodeport",
+            flow("198.51.100.7", "192.168.0.2", 30080, None),
+            svcroute_outcome::Forward,
+        ),
+        (
+            "nodeport at n1",
+            flow("198.51.100.7", "192.168.0.2", 30080, Some(c"n1")),
+            svcroute_outcome::Forward,
+        ),
+        ("host", host, svcroute_outcome::Forward),
+        (
+            "no node",
+            flow("10.244.1.9", "10.96.0.20", 80, None),
+            svcroute_outcome::Forward,
+        ),
+        (
+            "health check",
+            flow("198.51.100.7", "192.168.0.1", 32100, None),
+            svcroute_outcome::Http,
+        ),
+        (
+            "no service",
+            flow("198.51.100.7", "192.0.2.1", 80, None),
+            svcroute_outcome::NoService,
+        ),
     ];
-    for (name, f) in cases {
-        let (outcome, n) = allocations(c, &f);
-        assert_eq!(outcome, svcroute_outcome::Forward, "{name}");
-        println!("{name}: {} allocations per route", n / 100);
+    for (name, f, outcome) in cases {
+        assert_eq!(allocations(c, &f), (outcome, 0), "{name}");
     }
-    // SAFETY: a live cluster and NUL-terminated strings.
-    let s = unsafe {
-        svcroute_set_algorithm(c, c"shop".as_ptr(), c"web".as_ptr(), 80, c"maglev".as_ptr())
-    };
-    assert_eq!(s, svcroute_status::Ok);
-    let (outcome, n) = allocations(c, &flow("10.244.1.9", "10.96.0.20", 80, Some(c"n1")));
-    assert_eq!(outcome, svcroute_outcome::Forward);
-    println!("maglev: {} allocations per route", n / 100);
+    for algorithm in [c"maglev", c"least-request"] {
+        // SAFETY: a live cluster and NUL-terminated strings.
+        let s = unsafe {
+            svcroute_set_algorithm(c, c"shop".as_ptr(), c"web".as_ptr(), 80, algorithm.as_ptr())
+        };
+        assert_eq!(s, svcroute_status::Ok);
+        for f in [
+            flow("10.244.1.9", "10.96.0.20", 80, Some(c"n1")),
+            flow("198.51.100.7", "192.168.0.2", 30080, None),
+        ] {
+            assert_eq!(
+                allocations(c, &f),
+                (svcroute_outcome::Forward, 0),
+                "{algorithm:?}"
+            );
+        }
+    }
     // SAFETY: not used after this.
     unsafe { svcroute_cluster_free(c) };
 }
