@@ -4,21 +4,27 @@
 //! benches' small scale (50 nodes, 1,500 pods, 100 Services):
 //!
 //! * `c_call/cluster_ip/rust_pick`: [`Dataplane::pick`], the core's
-//!   allocation-free answer for a cluster IP (what `svcroute_route` does
-//!   inside for that case);
+//!   allocation-free answer for a cluster IP alone (no masquerade);
+//! * `c_call/cluster_ip/rust_decide`: [`Dataplane::decide`], the core's
+//!   trace-free, allocation-free decision with masquerade (what
+//!   `svcroute_route` asks the core for every flow to an address): the
+//!   Rust figure the C call is held to;
 //! * `c_call/cluster_ip/c_route`: `svcroute_route` for the same flow (flow
-//!   checks, panic boundary, last-error reset, read lock, per-source state
-//!   mutex, masquerade rule, result struct with the endpoint's text);
+//!   checks, panic boundary, last-error reset, the published snapshot,
+//!   per-source state mutex, masquerade rule, result struct);
+//!   `c_route_text` also asks for the endpoint's text;
 //! * `c_call/cluster_ip/rust_door_route` and `fill_result`: the binding's
 //!   Rust routing function without the C layer, and filling the result
 //!   struct (where the time of `c_route` goes);
-//! * `c_call/cluster_ip/rust_route` and `c_call/host_source/*`: the full
-//!   decision with its trace ([`Dataplane::route`]) in Rust and through
-//!   the C ABI (a host-process source takes that path).
+//! * `c_call/cluster_ip/rust_route` and `c_call/host_source/rust_route`:
+//!   the full decision with its trace ([`Dataplane::route`]);
+//!   `c_call/host_source/c_route`: a host-process source through the C ABI
+//!   (now the trace-free decision too).
 //!
 //! Run: `cargo bench -p svcroute-benches --bench c_call -- --warm-up-time 1 --measurement-time 3`
 //!
 //! [`Dataplane::pick`]: svcroute::dataplane::Dataplane::pick
+//! [`Dataplane::decide`]: svcroute::dataplane::Dataplane::decide
 //! [`Dataplane::route`]: svcroute::dataplane::Dataplane::route
 
 use std::hint::black_box;
@@ -26,7 +32,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use svcroute::cluster::{Cluster, ProxyMode};
-use svcroute::dataplane::{Dataplane, Destination, Millis, Protocol, Request, RouteState, Source};
+use svcroute::dataplane::{
+    Dataplane, Destination, Flow, Millis, Protocol, Request, RouteState, Source, SourceRef,
+};
 use svcroute_benches::{Scale, config, synthetic_cluster};
 use svcroute_c::route::{
     Answer, svcroute_address, svcroute_flow, svcroute_protocol, svcroute_route,
@@ -73,6 +81,8 @@ fn bench(c: &mut Criterion) {
         destination: svcroute_address::from_ip(dest.ip()),
         destination_port: dest.port(),
         node: c"node-0001".as_ptr(),
+        options: 0,
+        http: std::ptr::null(),
     };
     let mut out = Answer::empty_result();
     // SAFETY: live handle, valid flow and result.
@@ -94,10 +104,31 @@ fn bench(c: &mut Criterion) {
             ))
         })
     });
+    let question = Flow {
+        source: SourceRef::External {
+            ip: client,
+            arrives_at: Some(node),
+        },
+        destination: dest,
+        protocol: Protocol::Tcp,
+    };
+    g.bench_function("rust_decide", |b| {
+        b.iter(|| black_box(dp.decide(black_box(&question), &mut state, Millis(0))))
+    });
     g.bench_function("c_route", |b| {
         b.iter(|| {
             // SAFETY: live handle, valid flow and result.
             let s = unsafe { svcroute_route(black_box(handle), black_box(&flow), 0, &mut out) };
+            black_box((s, &out));
+        })
+    });
+    let mut with_text = flow;
+    with_text.options = svcroute_c::route::SVCROUTE_ROUTE_ENDPOINT_TEXT;
+    g.bench_function("c_route_text", |b| {
+        b.iter(|| {
+            // SAFETY: live handle, valid flow and result.
+            let s =
+                unsafe { svcroute_route(black_box(handle), black_box(&with_text), 0, &mut out) };
             black_box((s, &out));
         })
     });
@@ -109,19 +140,17 @@ fn bench(c: &mut Criterion) {
     let parsed = unsafe { svcroute_c::route::Flow::read(&flow) }.expect("flow");
     g.bench_function("rust_door_route", |b| {
         b.iter(|| {
-            black_box(svcroute_c::route::route(
-                &handle_ref.read(),
-                handle_ref.shards(),
-                black_box(&parsed),
-                0,
-            ))
+            black_box(handle_ref.view(|view| {
+                svcroute_c::route::route(view, handle_ref.shards(), black_box(&parsed), 0)
+            }))
         })
     });
-    let answer = svcroute_c::route::route(&handle_ref.read(), handle_ref.shards(), &parsed, 0)
+    let answer = handle_ref
+        .view(|view| svcroute_c::route::route(view, handle_ref.shards(), &parsed, 0))
         .expect("route");
     g.bench_function("fill_result", |b| {
         b.iter(|| {
-            black_box(&answer).fill(&mut out);
+            black_box(&answer).fill(&mut out, true);
             black_box(&out);
         })
     });
@@ -146,6 +175,13 @@ fn bench(c: &mut Criterion) {
     };
     g.bench_function("rust_route", |b| {
         b.iter(|| black_box(dp.route(black_box(&host), &mut state, Millis(0))))
+    });
+    let host_question = Flow {
+        source: SourceRef::Node(node),
+        ..question
+    };
+    g.bench_function("rust_decide", |b| {
+        b.iter(|| black_box(dp.decide(black_box(&host_question), &mut state, Millis(0))))
     });
     flow.source_kind = svcroute_source_kind::Host as i32;
     g.bench_function("c_route", |b| {

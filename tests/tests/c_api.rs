@@ -405,6 +405,7 @@ fn tcp_proxy_example_places_and_relays_real_connections() {
         .arg("n1")
         .arg("0=10.96.0.50:80")
         .arg("0=10.96.0.51:80")
+        .arg("0=[fd00::50]:80")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -421,11 +422,13 @@ fn tcp_proxy_example_places_and_relays_real_connections() {
         if line.trim() == "ready" {
             break;
         }
-        // "listening 127.0.0.1:P for VIP:PORT"
+        // "listening 127.0.0.1:P for VIP:PORT", "listening [::1]:P for [VIP]:PORT"
         let addr = line.split_whitespace().nth(1).expect("listening line");
+        let v6 = ports.len() == 2;
+        assert_eq!(addr.starts_with("[::1]:"), v6, "{line}");
         ports.push(addr.rsplit(':').next().unwrap().parse::<u16>().unwrap());
     }
-    assert_eq!(ports.len(), 2);
+    assert_eq!(ports.len(), 3);
 
     let mut counts = std::collections::BTreeMap::new();
     for i in 0..300 {
@@ -464,6 +467,16 @@ fn tcp_proxy_example_places_and_relays_real_connections() {
         }
     }
 
+    // IPv6: a listener on [::1] for an IPv6 address no Service has: refused.
+    let mut c = TcpStream::connect(("::1", ports[2])).expect("connect to proxy over IPv6");
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = c.write_all(b"hello?\n");
+    let mut got = Vec::new();
+    match c.read_to_end(&mut got) {
+        Ok(_) => assert!(got.is_empty(), "{got:?}"),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+    }
+
     run(Command::new("kill")
         .arg("-TERM")
         .arg(proxy.id().to_string()));
@@ -471,6 +484,10 @@ fn tcp_proxy_example_places_and_relays_real_connections() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{}\n{log}", out.status);
     assert!(log.contains("10.96.0.51:80: reject, refused"), "{log}");
+    assert!(
+        log.contains("[fd00::50]:80: no-such-service, refused"),
+        "{log}"
+    );
     assert!(log.contains("10.96.0.50:80 -> 127.0.0.3:"), "{log}");
     assert!(log.ends_with("tcp_proxy: stopped\n"), "{log}");
 }

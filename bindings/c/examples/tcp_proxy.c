@@ -7,13 +7,15 @@
  * MANIFEST is a YAML or JSON file of Kubernetes objects (Nodes, Pods,
  * Services...). For each LISTEN=VIP:PORT the proxy listens on
  * 127.0.0.1:LISTEN (0: a free port), standing for the Service address
- * VIP:PORT. For every connection it asks svcroute where a packet from the
+ * VIP:PORT; an IPv6 VIP is written in brackets, LISTEN=[VIP]:PORT, and
+ * listened for on [::1]:LISTEN. Clients and endpoints may be IPv4 or IPv6. For every connection it asks svcroute where a packet from the
  * client, arriving at node NODE, to VIP:PORT goes; on "forward" it
  * connects to the endpoint chosen and relays bytes both ways until both
  * sides are done; on anything else (reject: no ready endpoint; drop;
  * no such service) it refuses the connection with a reset.
  *
- * It prints one line per listener, "listening 127.0.0.1:P for VIP:PORT",
+ * It prints one line per listener, "listening 127.0.0.1:P for VIP:PORT" (or
+ * "listening [::1]:P for [VIP]:PORT"),
  * then "ready", and logs each connection on stderr. SIGINT or SIGTERM
  * stops it: it closes its listeners, waits for open connections to end
  * and frees the cluster.
@@ -159,6 +161,7 @@ static void *serve(void *arg) {
     memset(&flow, 0, sizeof flow);
     flow.source_kind = SVCROUTE_SOURCE_KIND_PACKET;
     flow.protocol = SVCROUTE_PROTOCOL_TCP;
+    flow.options = SVCROUTE_ROUTE_ENDPOINT_TEXT; /* for the log lines */
     flow.destination = conn.listener->vip;
     flow.destination_port = conn.listener->vip_port;
     flow.node = node;
@@ -246,31 +249,55 @@ int main(int argc, char **argv) {
         struct listener *l = &listeners[n];
         char vip[64];
         unsigned listen_port = 0, vip_port = 0;
-        if (sscanf(argv[i], "%u=%63[^:]:%u", &listen_port, vip, &vip_port) != 3 ||
+        int v6 = sscanf(argv[i], "%u=[%63[^]]]:%u", &listen_port, vip, &vip_port) == 3;
+        if ((!v6 && sscanf(argv[i], "%u=%63[^:]:%u", &listen_port, vip, &vip_port) != 3) ||
             listen_port > 65535 || vip_port == 0 || vip_port > 65535) {
-            fprintf(stderr, "tcp_proxy: %s: expected LISTEN=VIP:PORT\n", argv[i]);
+            fprintf(stderr, "tcp_proxy: %s: expected LISTEN=VIP:PORT or LISTEN=[VIP]:PORT\n",
+                    argv[i]);
             return 2;
         }
         if (svcroute_address_parse(vip, &l->vip) != SVCROUTE_STATUS_OK) {
             die_with_last_error(argv[i]);
         }
+        if ((l->vip.family == SVCROUTE_FAMILY_IPV6) != v6) {
+            fprintf(stderr, "tcp_proxy: %s: write an IPv6 VIP, and only one, in brackets\n",
+                    argv[i]);
+            return 2;
+        }
         l->vip_port = (uint16_t)vip_port;
-        snprintf(l->vip_text, sizeof l->vip_text, "%s:%u", vip, vip_port);
-        l->fd = socket(AF_INET, SOCK_STREAM, 0);
+        snprintf(l->vip_text, sizeof l->vip_text, v6 ? "[%s]:%u" : "%s:%u", vip, vip_port);
+        l->fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
         int one = 1;
         setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        struct sockaddr_in addr;
+        struct sockaddr_storage addr;
         memset(&addr, 0, sizeof addr);
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons((uint16_t)listen_port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t addr_len = sizeof addr;
-        if (bind(l->fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(l->fd, 128) != 0 ||
+        socklen_t addr_len;
+        if (v6) {
+            struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&addr;
+            in6->sin6_family = AF_INET6;
+            in6->sin6_port = htons((uint16_t)listen_port);
+            in6->sin6_addr = in6addr_loopback;
+            addr_len = sizeof *in6;
+        } else {
+            struct sockaddr_in *in = (struct sockaddr_in *)&addr;
+            in->sin_family = AF_INET;
+            in->sin_port = htons((uint16_t)listen_port);
+            in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            addr_len = sizeof *in;
+        }
+        if (l->fd < 0 || bind(l->fd, (struct sockaddr *)&addr, addr_len) != 0 ||
+            listen(l->fd, 128) != 0 ||
             getsockname(l->fd, (struct sockaddr *)&addr, &addr_len) != 0) {
             perror("tcp_proxy: listen");
             return 2;
         }
-        printf("listening 127.0.0.1:%u for %s\n", ntohs(addr.sin_port), l->vip_text);
+        if (v6) {
+            printf("listening [::1]:%u for %s\n",
+                   ntohs(((struct sockaddr_in6 *)&addr)->sin6_port), l->vip_text);
+        } else {
+            printf("listening 127.0.0.1:%u for %s\n",
+                   ntohs(((struct sockaddr_in *)&addr)->sin_port), l->vip_text);
+        }
     }
     printf("ready\n");
     fflush(stdout);

@@ -39,18 +39,30 @@
  *   which functions may run concurrently on one handle; a handle may always
  *   be moved between threads between calls.
  *
- *   A cluster (svcroute_cluster) is shared by all threads: it sits behind a
- *   read-write lock. Routes, DNS answers and the _json reads share it;
- *   apply, delete and svcroute_set_algorithm take it alone, so a route is
- *   answered wholly before or wholly after a batch. What changes with every
- *   pick (ClientIP affinity memory, round-robin turns, the random source,
- *   balancers of chosen algorithms) is not under that lock: it lives in 16
+ *   A cluster (svcroute_cluster) is shared by all threads. Writes (apply,
+ *   delete, svcroute_set_algorithm) take a write lock, patch a copy of the
+ *   routing and DNS tables and publish it as a new immutable snapshot.
+ *   Routes and DNS answers read the latest snapshot without taking any
+ *   lock: each thread keeps the snapshot it last used and re-reads it only
+ *   after a write (one atomic load per call). So a route is answered wholly
+ *   before or wholly after a batch, never halfway, and routing threads
+ *   never wait for each other or for a writer. After a write returns, the
+ *   same thread's next route sees it. A thread holds on to the snapshot it
+ *   last used until it routes again after a write, routes on another
+ *   cluster, or exits. The _json reads of the object store share a
+ *   read-write lock with the writers.
+ *
+ *   What changes with every pick is not in the snapshot. kube-proxy's state
+ *   (ClientIP affinity memory, IPVS turns, the random source) lives in 16
  *   shards, each with its own mutex, chosen by a hash of the flow's source
- *   address. Why: one client always meets the same affinity memory (as
- *   kube-proxy's affinity is kept per node, not per CPU), no
- *   per-thread state needs registering or freeing, and threads routing for
- *   different clients rarely wait for each other. A proxy therefore needs
- *   no locking of its own around svcroute calls.
+ *   address: one client always meets the same affinity memory (as
+ *   kube-proxy's affinity is kept per node, not per CPU), and threads
+ *   routing for different clients rarely wait for each other. The
+ *   balancers of algorithms chosen with svcroute_set_algorithm, and the
+ *   load events fed to them (svcroute_conn_open, svcroute_conn_close,
+ *   svcroute_observe_latency), are behind one mutex per cluster, so that a
+ *   least-request balancer sees every connection whichever thread routed
+ *   it. A proxy needs no locking of its own around svcroute calls.
  *
  * PANICS
  *   No Rust panic ever unwinds into the caller: it is caught and returned as
@@ -86,7 +98,11 @@
 // `[IPv6]:port` and its NUL.
 #define SVCROUTE_ENDPOINT_TEXT_SIZE 64
 
-// How many shards of route state a cluster keeps.
+// `svcroute_flow.options`: fill `svcroute_route_result.endpoint_text`
+// (otherwise it is left `""`, which saves formatting on the hot path).
+#define SVCROUTE_ROUTE_ENDPOINT_TEXT 1
+
+// How many shards of kube-proxy's route state a cluster keeps.
 #define SHARDS 16
 
 // What a call returned: `SVCROUTE_STATUS_OK` (0) or why it failed.
@@ -169,6 +185,9 @@ typedef enum {
   SVCROUTE_PROTOCOL_UDP = 17,
   // SCTP.
   SVCROUTE_PROTOCOL_SCTP = 132,
+  // An HTTP request to an Ingress controller, described by
+  // `svcroute_flow.http` (not an IANA number).
+  SVCROUTE_PROTOCOL_HTTP = 256,
 } svcroute_protocol;
 
 // Who sends a flow (`svcroute_flow.source_kind`).
@@ -193,12 +212,13 @@ typedef enum {
 //
 // Threads: every function taking a cluster may be called from any number
 // of threads at once on the same cluster, except `svcroute_cluster_free`,
-// which must be the last call. The cluster is behind a read-write lock:
-// reads (`svcroute_route`, `svcroute_dns_answer`, the `_json` functions)
-// share it; writes (`svcroute_cluster_apply`, `svcroute_cluster_delete`,
-// `svcroute_set_algorithm`) take it alone, so a route never sees half a
-// change: it is answered either before or after the whole batch.
-// Different clusters are independent.
+// which must be the last call. Writes (`svcroute_cluster_apply`,
+// `svcroute_cluster_delete`, `svcroute_set_algorithm`) take a write lock
+// and publish a new immutable snapshot of the routing and DNS tables;
+// routes and DNS answers read the latest snapshot without taking any lock
+// ([`crate::snapshot`]), so a route never sees half a change: it is
+// answered either before or after the whole batch. The `_json` reads of
+// the object store share a read lock. Different clusters are independent.
 typedef struct svcroute_cluster svcroute_cluster;
 
 // An IP address as bytes in network order.
@@ -213,6 +233,24 @@ typedef struct {
   // The address, network byte order.
   uint8_t bytes[16];
 } svcroute_address;
+
+// An HTTP request to an Ingress controller (`svcroute_flow.http`, with
+// `protocol` `SVCROUTE_PROTOCOL_HTTP`): the Ingress rules of the
+// controller's classes pick the backend (ING-1 … ING-6).
+//
+// Every field is a NUL-terminated UTF-8 string borrowed for the call only;
+// only `controller` is required.
+typedef struct {
+  // The controller, as IngressClasses name it in `spec.controller`
+  // (e.g. `"k8s.io/ingress-nginx"`).
+  const char *controller;
+  // `"http"` or `"https"`; NULL: `"http"`.
+  const char *scheme;
+  // The `Host` header, any case, may carry `:port`; NULL: none.
+  const char *host;
+  // The URL path (a `?query` is ignored); NULL: `"/"`.
+  const char *path;
+} svcroute_http;
 
 // One connection to place.
 //
@@ -235,6 +273,11 @@ typedef struct {
   // The node (its `metadata.name`), NUL-terminated; NULL: see
   // `svcroute_source_kind`. Borrowed for the call only.
   const char *node;
+  // Options: 0, or `SVCROUTE_ROUTE_ENDPOINT_TEXT`.
+  uint32_t options;
+  // For `SVCROUTE_PROTOCOL_HTTP`: the request (required); ignored for
+  // other protocols. Borrowed for the call only.
+  const svcroute_http *http;
 } svcroute_flow;
 
 // Where a connection goes: filled by `svcroute_route`.
@@ -245,7 +288,8 @@ typedef struct {
   // KP-20): `--masquerade-all`, a source that is not a local pod, or a
   // pod reaching itself through its Service. False when not forwarded.
   bool masquerade;
-  // The HTTP status for `SVCROUTE_OUTCOME_HTTP`, else 0.
+  // The HTTP status for `SVCROUTE_OUTCOME_HTTP` (a health-check
+  // NodePort's 200 or 503; an Ingress controller's 404 or 503), else 0.
   uint16_t http_status;
   // For `SVCROUTE_OUTCOME_FORWARD` and `SVCROUTE_OUTCOME_DIRECT`: the
   // endpoint picked; else family `SVCROUTE_FAMILY_NONE`.
@@ -253,7 +297,9 @@ typedef struct {
   // The endpoint's port, or 0.
   uint16_t endpoint_port;
   // The endpoint as text, `10.244.1.5:8080` or `[fd00::5]:8080`,
-  // NUL-terminated; `""` when there is none.
+  // NUL-terminated, when the flow's options ask for it
+  // (`SVCROUTE_ROUTE_ENDPOINT_TEXT`); `""` otherwise and when there is no
+  // endpoint.
   char endpoint_text[SVCROUTE_ENDPOINT_TEXT_SIZE];
 } svcroute_route_result;
 
@@ -640,6 +686,69 @@ svcroute_status svcroute_dns_answer_tcp(const svcroute_cluster *cluster,
                                         size_t out_cap,
                                         size_t *out_len);
 
+// Reports that the caller opened a connection (or sent a request) to
+// `endpoint`:`port`, typically the endpoint `svcroute_route` just picked.
+//
+// least-request and Peak-EWMA count it as in flight until the matching
+// `svcroute_conn_close`, so they steer new connections away from busy
+// endpoints. The count is the cluster's, whichever thread routed.
+//
+// Fails with `SVCROUTE_STATUS_NULL_ARGUMENT` (`cluster` or `endpoint`) or
+// `SVCROUTE_STATUS_INVALID` (an address family that is none of the
+// constants); nothing is counted then.
+//
+// Ownership: `endpoint` is borrowed for the call only.
+// Threads: may be called from any thread, concurrently with routes and
+// other events (they share one lock per cluster, held for a few hash
+// lookups).
+//
+// # Safety
+//
+// `cluster` is NULL or a live cluster, not freed during this call;
+// `endpoint` is NULL or valid for reading one `svcroute_address`.
+svcroute_status svcroute_conn_open(const svcroute_cluster *cluster,
+                                   const svcroute_address *endpoint,
+                                   uint16_t port);
+
+// Reports that a connection `svcroute_conn_open` reported has ended.
+//
+// A close with no open connection to that endpoint left is ignored (and
+// succeeds), so a proxy may report every close it sees.
+//
+// Fails as `svcroute_conn_open` does.
+//
+// Ownership: `endpoint` is borrowed for the call only.
+// Threads: as `svcroute_conn_open`.
+//
+// # Safety
+//
+// As for `svcroute_conn_open`.
+svcroute_status svcroute_conn_close(const svcroute_cluster *cluster,
+                                    const svcroute_address *endpoint,
+                                    uint16_t port);
+
+// Reports that a response from `endpoint`:`port` took `micros`
+// microseconds, observed at `now_ms` (the clock `svcroute_route` is
+// given).
+//
+// Peak-EWMA folds it into the endpoint's latency estimate (decaying with
+// time), so slow endpoints get fewer new connections; other algorithms
+// ignore it.
+//
+// Fails as `svcroute_conn_open` does.
+//
+// Ownership: `endpoint` is borrowed for the call only.
+// Threads: as `svcroute_conn_open`.
+//
+// # Safety
+//
+// As for `svcroute_conn_open`.
+svcroute_status svcroute_observe_latency(const svcroute_cluster *cluster,
+                                         const svcroute_address *endpoint,
+                                         uint16_t port,
+                                         uint64_t micros,
+                                         uint64_t now_ms);
+
 // Places one connection as kube-proxy would on `flow.node`, and fills
 // `*out`: the outcome, the endpoint picked (bytes, port and text), the
 // masquerade flag and, for infrastructure answers, the HTTP status.
@@ -658,10 +767,9 @@ svcroute_status svcroute_dns_answer_tcp(const svcroute_cluster *cluster,
 // `SVCROUTE_STATUS_NOT_FOUND` (no node of that name); `*out` is then left
 // unchanged.
 //
-// Cost: for a packet to a cluster IP from a named node, with kube-proxy's
-// own placement, the call does not allocate (a shared lock, a per-source
-// mutex, hash lookups). Other flows take the full decision, which
-// allocates internally and costs a few microseconds.
+// Cost: the call does not allocate (no lock on the cluster, a per-source
+// mutex, hash lookups; a chosen algorithm adds a per-cluster mutex), once
+// the per-pick state knows the client and the thread has routed once.
 //
 // Ownership: `flow` (and `flow->node`) are borrowed for the call only;
 // `*out` is the caller's.

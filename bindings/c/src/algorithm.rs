@@ -14,8 +14,8 @@ use std::net::{IpAddr, SocketAddr};
 use svcroute::ErrorKind;
 use svcroute::api::{Kind, Object, ObjectKey, Protocol as L4};
 use svcroute::balance::{
-    Algorithm, AnyBalancer, Backend, Balancer, FlowHash, FlowKey, IpvsScheduler, KetamaConfig,
-    KetamaPoints, MaglevConfig, PeakEwmaConfig, Request,
+    Algorithm, AnyBalancer, Backend, Balancer, Event, FlowHash, FlowKey, IpvsScheduler,
+    KetamaConfig, KetamaPoints, MaglevConfig, PeakEwmaConfig, Request,
 };
 use svcroute::cluster::Cluster;
 
@@ -174,15 +174,27 @@ impl Algorithms {
         !self.fronts.is_empty() && self.fronts.contains_key(&(dest.ip(), dest.port(), l4))
     }
 
-    /// The entry for a connection to `dest` that `service` handled.
-    pub fn lookup(&self, dest: SocketAddr, l4: L4, service: &str) -> Option<(usize, &Entry)> {
+    /// The entry for a connection to `dest` that Service
+    /// `namespace/name` handled.
+    pub fn lookup(
+        &self,
+        dest: SocketAddr,
+        l4: L4,
+        namespace: &str,
+        name: &str,
+    ) -> Option<(usize, &Entry)> {
         let i = self
             .fronts
             .get(&(dest.ip(), dest.port(), l4))
             .or_else(|| self.node_ports.get(&(dest.port(), l4)))
             .copied()?;
         let entry = self.entries.get(i)?;
-        (entry.service == service).then_some((i, entry))
+        let s = entry.service.as_str();
+        let same = s.len() == namespace.len() + 1 + name.len()
+            && s.starts_with(namespace)
+            && s.as_bytes()[namespace.len()] == b'/'
+            && s.ends_with(name);
+        same.then_some((i, entry))
     }
 
     /// Re-resolves the chosen ports against the Services of `cluster`
@@ -242,17 +254,41 @@ impl Algorithms {
     }
 }
 
-/// The balancers one shard of route state has built: per entry, per
-/// eligible endpoint set (kube-proxy's rules give each node, zone and
-/// policy its own set). Used by [`crate::route`] after
-/// [`Algorithms::lookup`] found an entry.
+/// The balancers built for chosen algorithms, per entry and per eligible
+/// endpoint set (kube-proxy's rules give each node, zone and policy its own
+/// set), and the connection and latency events reported for endpoints
+/// (`svcroute_conn_open`, `svcroute_conn_close`,
+/// `svcroute_observe_latency`), which every balancer whose set holds the
+/// endpoint hears. A balancer built later starts from the load reported so
+/// far. Used by [`crate::route`] after [`Algorithms::lookup`] found an
+/// entry.
+///
+/// ```
+/// use svcroute_c::algorithm::Balancers;
+/// let mut b = Balancers::default();
+/// let ep = "10.244.1.5:8080".parse().unwrap();
+/// b.opened(ep);
+/// assert_eq!(b.open_connections(ep), 1);
+/// assert!(b.closed(ep));
+/// assert!(!b.closed(ep)); // a close without an open is ignored
+/// ```
 #[derive(Debug, Default)]
 pub struct Balancers {
     generation: u64,
     built: HashMap<usize, Vec<(Vec<SocketAddr>, AnyBalancer)>>,
+    load: HashMap<SocketAddr, Load>,
 }
 
-/// How many eligible sets of one Service port a shard keeps balancers for.
+/// What the caller reported about one endpoint.
+#[derive(Debug, Clone, Copy, Default)]
+struct Load {
+    /// Connections opened and not closed yet.
+    open: u64,
+    /// The last latency observed: (microseconds, the caller's clock).
+    latency: Option<(u64, u64)>,
+}
+
+/// How many eligible sets of one Service port are kept balancers for.
 const SETS_PER_PORT: usize = 16;
 
 impl Balancers {
@@ -278,11 +314,12 @@ impl Balancers {
                     .iter()
                     .map(|e| Backend::new(e.to_string(), 1))
                     .collect();
-                let balancer = entry
+                let mut balancer = entry
                     .1
                     .algorithm
                     .build(&backends)
                     .map_err(|e| DoorError::from(svcroute::Error::from(e)))?;
+                replay(&self.load, eligible, &mut balancer);
                 if sets.len() >= SETS_PER_PORT {
                     sets.clear();
                 }
@@ -293,5 +330,70 @@ impl Balancers {
         let (set, balancer) = &mut sets[at];
         let request = Request::flow(flow).at(now_ms);
         Ok(balancer.pick(&request).and_then(|i| set.get(i).copied()))
+    }
+
+    /// A connection to `endpoint` opened.
+    pub fn opened(&mut self, endpoint: SocketAddr) {
+        self.load.entry(endpoint).or_default().open += 1;
+        self.tell(endpoint, Event::Opened);
+    }
+
+    /// A connection to `endpoint` closed; false (and nothing changes) when
+    /// none was open.
+    pub fn closed(&mut self, endpoint: SocketAddr) -> bool {
+        let Some(load) = self.load.get_mut(&endpoint).filter(|l| l.open > 0) else {
+            return false;
+        };
+        load.open -= 1;
+        if load.open == 0 && load.latency.is_none() {
+            self.load.remove(&endpoint);
+        }
+        self.tell(endpoint, Event::Closed);
+        true
+    }
+
+    /// A response from `endpoint` took `micros` microseconds, seen at `now_ms`.
+    pub fn latency(&mut self, endpoint: SocketAddr, micros: u64, now_ms: u64) {
+        self.load.entry(endpoint).or_default().latency = Some((micros, now_ms));
+        self.tell(endpoint, |backend| Event::Latency {
+            backend,
+            micros,
+            now_ms,
+        });
+    }
+
+    /// The connections to `endpoint` opened and not closed.
+    pub fn open_connections(&self, endpoint: SocketAddr) -> u64 {
+        self.load.get(&endpoint).map_or(0, |l| l.open)
+    }
+
+    /// Tells every balancer whose set holds `endpoint`.
+    fn tell(&mut self, endpoint: SocketAddr, event: impl Fn(usize) -> Event) {
+        for sets in self.built.values_mut() {
+            for (set, balancer) in sets.iter_mut() {
+                if let Some(i) = set.iter().position(|e| *e == endpoint) {
+                    balancer.observe(event(i));
+                }
+            }
+        }
+    }
+}
+
+/// Tells a new balancer over `set` the load reported so far.
+fn replay(load: &HashMap<SocketAddr, Load>, set: &[SocketAddr], balancer: &mut AnyBalancer) {
+    for (i, endpoint) in set.iter().enumerate() {
+        let Some(l) = load.get(endpoint) else {
+            continue;
+        };
+        for _ in 0..l.open {
+            balancer.observe(Event::Opened(i));
+        }
+        if let Some((micros, now_ms)) = l.latency {
+            balancer.observe(Event::Latency {
+                backend: i,
+                micros,
+                now_ms,
+            });
+        }
     }
 }

@@ -6,14 +6,15 @@
 //! shapes of [`crate::door`], the same the WASM package returns.
 
 use std::ffi::c_char;
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use svcroute::cluster::Cluster;
 
 use crate::door::{self, DoorError};
-use crate::engine::Engine;
+use crate::engine::{Engine, View};
 use crate::error::FfiError;
 use crate::route::Shards;
+use crate::snapshot::Published;
 use crate::status::svcroute_status;
 use crate::{args, boundary, owned};
 
@@ -26,15 +27,17 @@ use crate::{args, boundary, owned};
 ///
 /// Threads: every function taking a cluster may be called from any number
 /// of threads at once on the same cluster, except `svcroute_cluster_free`,
-/// which must be the last call. The cluster is behind a read-write lock:
-/// reads (`svcroute_route`, `svcroute_dns_answer`, the `_json` functions)
-/// share it; writes (`svcroute_cluster_apply`, `svcroute_cluster_delete`,
-/// `svcroute_set_algorithm`) take it alone, so a route never sees half a
-/// change: it is answered either before or after the whole batch.
-/// Different clusters are independent.
+/// which must be the last call. Writes (`svcroute_cluster_apply`,
+/// `svcroute_cluster_delete`, `svcroute_set_algorithm`) take a write lock
+/// and publish a new immutable snapshot of the routing and DNS tables;
+/// routes and DNS answers read the latest snapshot without taking any lock
+/// ([`crate::snapshot`]), so a route never sees half a change: it is
+/// answered either before or after the whole batch. The `_json` reads of
+/// the object store share a read lock. Different clusters are independent.
 #[allow(non_camel_case_types)]
 pub struct svcroute_cluster {
     engine: RwLock<Engine>,
+    published: Published,
     shards: Shards,
 }
 
@@ -43,31 +46,60 @@ impl svcroute_cluster {
     ///
     /// ```
     /// let c = svcroute_c::svcroute_cluster::new(svcroute_c::door::new_cluster(None).unwrap()).unwrap();
-    /// assert_eq!(c.read().dataplane.service_count(), 1);
-    /// c.write().apply("{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"a\"}}").unwrap();
+    /// assert_eq!(c.view(|v| v.dataplane.service_count()), 1);
+    /// let before = c.read().cluster.len();
+    /// c.write(|e| e.apply("{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"a\"}}")).unwrap();
+    /// assert_eq!(c.read().cluster.len(), before + 1);
     /// # let _ = c.shards();
     /// ```
     pub fn new(cluster: Cluster) -> Result<svcroute_cluster, DoorError> {
         let seed = cluster.config().seed;
         Ok(svcroute_cluster {
             engine: RwLock::new(Engine::new(cluster)?),
+            published: Published::new(),
             shards: Shards::new(seed),
         })
     }
 
-    /// Shared access (a panic in an earlier call does not lock it out).
+    /// Shared access to the object store (a panic in an earlier call does
+    /// not lock it out).
     pub fn read(&self) -> RwLockReadGuard<'_, Engine> {
         self.engine.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Exclusive access.
-    pub fn write(&self) -> RwLockWriteGuard<'_, Engine> {
-        self.engine.write().unwrap_or_else(PoisonError::into_inner)
+    /// Runs `f` with exclusive access, then publishes the (possibly) new
+    /// view to the readers.
+    pub fn write<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> R {
+        // Dropped after the lock guard, even if `f` panics.
+        let _publish = Publish(&self.published);
+        let mut engine = self.engine.write().unwrap_or_else(PoisonError::into_inner);
+        f(&mut engine)
+    }
+
+    /// Runs `f` on the latest published view, without a lock on the hot
+    /// path (see [`crate::snapshot`]).
+    pub fn view<R>(&self, f: impl FnOnce(&View) -> R) -> R {
+        self.published.read(|| Arc::clone(&self.read().view), f)
     }
 
     /// The per-pick state.
     pub fn shards(&self) -> &Shards {
         &self.shards
+    }
+}
+
+/// Bumps the generation when dropped.
+struct Publish<'a>(&'a Published);
+
+impl Drop for Publish<'_> {
+    fn drop(&mut self) {
+        self.0.changed();
+    }
+}
+
+impl Drop for svcroute_cluster {
+    fn drop(&mut self) {
+        self.published.forget();
     }
 }
 
@@ -228,7 +260,7 @@ pub unsafe extern "C" fn svcroute_cluster_apply(
         let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
         // SAFETY: as above.
         let text = unsafe { args::utf8_arg(bytes, len, "bytes") }?;
-        let applied = cluster.write().apply(text).map_err(door_error)?;
+        let applied = cluster.write(|e| e.apply(text)).map_err(door_error)?;
         let changes = door::changes_json(&applied.changes, &applied.skipped);
         // SAFETY: the caller's guarantees, as documented above.
         unsafe { write_changes(changes_json_out, &changes) }
@@ -273,8 +305,7 @@ pub unsafe extern "C" fn svcroute_cluster_delete(
         // SAFETY: as above.
         let name = unsafe { args::str_arg(name, "name") }?;
         let changes = cluster
-            .write()
-            .delete(kind, namespace, name)
+            .write(|e| e.delete(kind, namespace, name))
             .map_err(door_error)?;
         let changes = door::changes_json(&changes, &Default::default());
         // SAFETY: the caller's guarantees, as documented above.
@@ -458,8 +489,7 @@ pub unsafe extern "C" fn svcroute_set_algorithm(
         // SAFETY: as above.
         let algorithm = unsafe { args::str_arg(algorithm, "algorithm") }?;
         cluster
-            .write()
-            .set_algorithm(namespace, name, port, algorithm)
+            .write(|e| e.set_algorithm(namespace, name, port, algorithm))
             .map_err(door_error)
     })
 }

@@ -110,7 +110,7 @@ unsafe fn answer(
         if out.is_null() && out_cap > 0 {
             return Err(FfiError::null_argument("out"));
         }
-        let response = cluster.read().dns.answer_wire(query, transport);
+        let response = cluster.view(|v| v.dns.answer_wire(query, transport));
         let response = response.as_deref().unwrap_or_default();
         *out_len = response.len();
         if response.len() > out_cap {

@@ -1,7 +1,13 @@
-//! What a cluster handle holds: the object store, the dataplane and the DNS
-//! view compiled from it, and the balancing choices, kept in step on every
-//! write with the [`Changes`] the write reported (incremental patches, not
-//! recompiles).
+//! What a cluster handle holds: the object store, and a [`View`] of it (the
+//! dataplane and the DNS compiled from it, and the balancing choices), kept
+//! in step on every write with the [`Changes`] the write reported
+//! (incremental patches, not recompiles).
+//!
+//! The view is an immutable snapshot behind an [`Arc`]: readers (routes,
+//! DNS answers) hold one snapshot for as long as they like, and a write
+//! patches a copy (copy on write, [`Arc::make_mut`]) that replaces it.
+
+use std::sync::Arc;
 
 use svcroute::api::Kind;
 use svcroute::cluster::{Changes, Cluster};
@@ -10,7 +16,6 @@ use svcroute::dns::{Dns, DnsConfig};
 
 use crate::algorithm::{self, Algorithms, PortKey};
 use crate::door::{self, Applied, DoorError};
-use crate::local_traffic::LocalTraffic;
 
 /// A cluster with its derived views. Writes go through [`Engine::apply`]
 /// and [`Engine::delete`], which patch the views; reads may use any field.
@@ -18,20 +23,33 @@ use crate::local_traffic::LocalTraffic;
 /// ```
 /// use svcroute_c::engine::Engine;
 /// let mut e = Engine::new(svcroute_c::door::new_cluster(None).unwrap()).unwrap();
+/// let before = e.view.clone();
 /// let applied = e.apply(r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}"#).unwrap();
 /// assert_eq!(applied.changes.created.len(), 1);
-/// assert_eq!(e.dataplane.service_count(), 1); // default/kubernetes
+/// assert_eq!(e.view.dataplane.service_count(), 1); // default/kubernetes
+/// assert!(!std::sync::Arc::ptr_eq(&before, &e.view)); // a held snapshot is never changed
 /// ```
 #[derive(Debug)]
 pub struct Engine {
     /// The object store and its controllers.
     pub cluster: Cluster,
+    /// What routes and DNS answers read, as of the last write.
+    pub view: Arc<View>,
+}
+
+/// The state a route or a DNS answer reads: one immutable snapshot of the
+/// cluster's derived views.
+///
+/// ```
+/// let e = svcroute_c::engine::Engine::new(svcroute_c::door::new_cluster(None).unwrap()).unwrap();
+/// assert!(e.view.algorithms.is_empty());
+/// ```
+#[derive(Debug, Clone)]
+pub struct View {
     /// kube-proxy's tables for the cluster's proxy mode.
     pub dataplane: Dataplane,
     /// The cluster DNS (CoreDNS `kubernetes` plugin defaults, the cluster's domain).
     pub dns: Dns,
-    /// Inputs of the masquerade rule for the allocation-free route path.
-    pub local: LocalTraffic,
     /// Balancing algorithms chosen per Service port.
     pub algorithms: Algorithms,
 }
@@ -42,13 +60,14 @@ impl Engine {
         let dataplane = Dataplane::compile(&cluster, cluster.config().proxy.mode);
         let dns = Dns::new(&cluster, dns_config(&cluster))
             .map_err(|e| DoorError::from(svcroute::Error::from(e)))?;
-        let local = LocalTraffic::from_cluster(&cluster);
-        Ok(Engine {
-            cluster,
+        let view = View {
             dataplane,
             dns,
-            local,
             algorithms: Algorithms::default(),
+        };
+        Ok(Engine {
+            cluster,
+            view: Arc::new(view),
         })
     }
 
@@ -88,7 +107,9 @@ impl Engine {
             name: service.to_owned(),
             port,
         };
-        self.algorithms.set(&self.cluster, key, algorithm);
+        Arc::make_mut(&mut self.view)
+            .algorithms
+            .set(&self.cluster, key, algorithm);
         Ok(())
     }
 
@@ -96,8 +117,9 @@ impl Engine {
         if changes.is_empty() {
             return;
         }
-        self.dataplane.patch(&self.cluster, changes);
-        self.dns.update(&self.cluster, changes);
+        let view = Arc::make_mut(&mut self.view);
+        view.dataplane.patch(&self.cluster, changes);
+        view.dns.update(&self.cluster, changes);
         let touched = |kind: Kind| {
             changes
                 .created
@@ -106,11 +128,8 @@ impl Engine {
                 .chain(&changes.deleted)
                 .any(|k| k.kind == kind)
         };
-        if touched(Kind::Node) {
-            self.local = LocalTraffic::from_cluster(&self.cluster);
-        }
-        if !self.algorithms.is_empty() && touched(Kind::Service) {
-            self.algorithms.reindex(&self.cluster);
+        if !view.algorithms.is_empty() && touched(Kind::Service) {
+            view.algorithms.reindex(&self.cluster);
         }
     }
 }

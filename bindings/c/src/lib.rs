@@ -35,12 +35,13 @@
 //! A cluster handle ([`svcroute_cluster`]) holds the object store and, kept
 //! in step with it on every write, kube-proxy's compiled tables and the
 //! cluster DNS ([`engine`]). [`route::svcroute_route`] places a connection
-//! without allocating on the cluster-IP path; [`dns::svcroute_dns_answer`]
+//! without allocating; [`dns::svcroute_dns_answer`]
 //! answers wire-format queries; `svcroute_set_algorithm` swaps kube-proxy's
 //! placement for one of [`svcroute::balance`]'s algorithms per Service port
-//! ([`algorithm`]). The threading model (a read-write lock around the
-//! cluster, per-pick state sharded by source address) is explained in
-//! [`route`] and in the header.
+//! ([`algorithm`]), fed by load events ([`events`]). The threading model
+//! (routes read a published snapshot without a lock, [`snapshot`];
+//! per-pick state sharded by source address) is explained in [`route`]
+//! and in the header.
 //!
 //! ## Adding an export
 //!
@@ -75,9 +76,10 @@ pub mod door;
 pub mod endpoints;
 pub mod engine;
 mod error;
-pub mod local_traffic;
+pub mod events;
 pub mod owned;
 pub mod route;
+pub mod snapshot;
 mod status;
 pub mod summary;
 

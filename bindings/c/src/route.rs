@@ -1,46 +1,45 @@
 //! `svcroute_route`: where a connection goes, as kube-proxy decides it,
 //! through the C door, without allocating on the hot path.
 //!
-//! ## Two paths
+//! ## The decision
 //!
-//! * **Cluster IPs** (a packet from an address arriving at a named node,
-//!   to a Service's cluster IP and port, with no algorithm chosen for that
-//!   port): [`Dataplane::pick`], the allocation-free lookup of the
-//!   precomputed eligible sets, plus the masquerade rule of
-//!   [`LocalTraffic`]. This is a proxy's hot path.
-//! * **Everything else** (NodePorts, load-balancer IPs, externalIPs,
-//!   host-process sources, no node given, ports with a chosen algorithm,
-//!   addresses that are no Service): [`Dataplane::route`], the full
-//!   decision, which allocates its trace. Same rules, same answers.
+//! Every flow to an address (cluster IPs, NodePorts, load-balancer IPs,
+//! externalIPs, health-check NodePorts, from a packet or a host process)
+//! takes [`Dataplane::decide`], the core's trace-free, allocation-free
+//! form of [`Dataplane::route`] (the same decision function), masquerade
+//! (KP-20) included. When an algorithm was chosen for the Service port,
+//! it picks among the eligible endpoints the decision reports. An HTTP
+//! request to an Ingress controller takes [`Dataplane::ingress_pick`].
 //!
 //! ## Threads
 //!
-//! The cluster sits behind a read-write lock: routes and other reads share
-//! it, writes (apply, delete, set_algorithm) take it alone. What changes
-//! per pick — ClientIP affinity memory (KP-19), round-robin cursors, the
-//! random source, the balancers of chosen algorithms — lives in
-//! [`SHARDS`] shards, each behind its own mutex, chosen by a hash of the
-//! source address. One client therefore always meets the same affinity
-//! memory (as the kernel's is per node, not per CPU), and threads routing
-//! for different clients rarely wait for each other.
+//! Routes read the cluster's published snapshot without a lock
+//! ([`crate::snapshot`]). What changes per pick — ClientIP affinity memory
+//! (KP-19), IPVS turns, the random source — lives in [`SHARDS`] shards,
+//! each behind its own mutex, chosen by a hash of the source address. One
+//! client therefore always meets the same affinity memory (as the
+//! kernel's is per node, not per CPU), and threads routing for different
+//! clients rarely wait for each other. The balancers of chosen algorithms
+//! sit behind one mutex, so that load events reach them all.
 //!
-//! [`Dataplane::pick`]: svcroute::dataplane::Dataplane::pick
+//! [`Dataplane::decide`]: svcroute::dataplane::Dataplane::decide
 //! [`Dataplane::route`]: svcroute::dataplane::Dataplane::route
+//! [`Dataplane::ingress_pick`]: svcroute::dataplane::Dataplane::ingress_pick
 
+use std::cell::RefCell;
 use std::ffi::{CStr, c_char, c_int};
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use svcroute::balance::{FlowKey, proto};
 use svcroute::dataplane::{
-    Destination, Masquerade, Millis, Outcome, Pick, Protocol, Request, RouteState, Source,
+    HttpPick, IngressRequest, Millis, Outcome, Protocol, RouteState, SourceRef,
 };
 
 use crate::algorithm::Balancers;
-use crate::engine::Engine;
+use crate::engine::View;
 use crate::error::FfiError;
-use crate::local_traffic::LocalTraffic;
 use crate::status::svcroute_status;
 
 /// No address (`svcroute_address.family`).
@@ -124,6 +123,34 @@ pub enum svcroute_protocol {
     Udp = 17,
     /// SCTP.
     Sctp = 132,
+    /// An HTTP request to an Ingress controller, described by
+    /// `svcroute_flow.http` (not an IANA number).
+    Http = 256,
+}
+
+/// `svcroute_flow.options`: fill `svcroute_route_result.endpoint_text`
+/// (otherwise it is left `""`, which saves formatting on the hot path).
+pub const SVCROUTE_ROUTE_ENDPOINT_TEXT: u32 = 1;
+
+/// An HTTP request to an Ingress controller (`svcroute_flow.http`, with
+/// `protocol` `SVCROUTE_PROTOCOL_HTTP`): the Ingress rules of the
+/// controller's classes pick the backend (ING-1 … ING-6).
+///
+/// Every field is a NUL-terminated UTF-8 string borrowed for the call only;
+/// only `controller` is required.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy)]
+pub struct svcroute_http {
+    /// The controller, as IngressClasses name it in `spec.controller`
+    /// (e.g. `"k8s.io/ingress-nginx"`).
+    pub controller: *const c_char,
+    /// `"http"` or `"https"`; NULL: `"http"`.
+    pub scheme: *const c_char,
+    /// The `Host` header, any case, may carry `:port`; NULL: none.
+    pub host: *const c_char,
+    /// The URL path (a `?query` is ignored); NULL: `"/"`.
+    pub path: *const c_char,
 }
 
 /// Who sends a flow (`svcroute_flow.source_kind`).
@@ -166,6 +193,11 @@ pub struct svcroute_flow {
     /// The node (its `metadata.name`), NUL-terminated; NULL: see
     /// `svcroute_source_kind`. Borrowed for the call only.
     pub node: *const c_char,
+    /// Options: 0, or `SVCROUTE_ROUTE_ENDPOINT_TEXT`.
+    pub options: u32,
+    /// For `SVCROUTE_PROTOCOL_HTTP`: the request (required); ignored for
+    /// other protocols. Borrowed for the call only.
+    pub http: *const svcroute_http,
 }
 
 /// What happens to a connection (the conformance suite's `result`).
@@ -242,7 +274,8 @@ pub struct svcroute_route_result {
     /// KP-20): `--masquerade-all`, a source that is not a local pod, or a
     /// pod reaching itself through its Service. False when not forwarded.
     pub masquerade: bool,
-    /// The HTTP status for `SVCROUTE_OUTCOME_HTTP`, else 0.
+    /// The HTTP status for `SVCROUTE_OUTCOME_HTTP` (a health-check
+    /// NodePort's 200 or 503; an Ingress controller's 404 or 503), else 0.
     pub http_status: u16,
     /// For `SVCROUTE_OUTCOME_FORWARD` and `SVCROUTE_OUTCOME_DIRECT`: the
     /// endpoint picked; else family `SVCROUTE_FAMILY_NONE`.
@@ -250,7 +283,9 @@ pub struct svcroute_route_result {
     /// The endpoint's port, or 0.
     pub endpoint_port: u16,
     /// The endpoint as text, `10.244.1.5:8080` or `[fd00::5]:8080`,
-    /// NUL-terminated; `""` when there is none.
+    /// NUL-terminated, when the flow's options ask for it
+    /// (`SVCROUTE_ROUTE_ENDPOINT_TEXT`); `""` otherwise and when there is no
+    /// endpoint.
     pub endpoint_text: [c_char; SVCROUTE_ENDPOINT_TEXT_SIZE],
 }
 
@@ -261,7 +296,7 @@ pub struct svcroute_route_result {
 /// let mut out = Answer::empty_result();
 /// let a = Answer { outcome: svcroute_outcome::Forward, endpoint: Some("10.244.1.5:8080".parse().unwrap()),
 ///                  masquerade: false, http_status: 0 };
-/// a.fill(&mut out);
+/// a.fill(&mut out, true);
 /// let text = unsafe { std::ffi::CStr::from_ptr(out.endpoint_text.as_ptr()) };
 /// assert_eq!(text.to_str().unwrap(), "10.244.1.5:8080");
 /// assert_eq!(out.endpoint_port, 8080);
@@ -279,13 +314,18 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// Writes the answer into a result struct, endpoint text included,
-    /// without allocating.
-    pub fn fill(&self, out: &mut svcroute_route_result) {
+    /// Writes the answer into a result struct, with the endpoint's text if
+    /// `with_text`, without allocating.
+    pub fn fill(&self, out: &mut svcroute_route_result, with_text: bool) {
         out.outcome = self.outcome;
         out.masquerade = self.masquerade;
         out.http_status = self.http_status;
         match self.endpoint {
+            Some(ep) if !with_text => {
+                out.endpoint = svcroute_address::from_ip(ep.ip());
+                out.endpoint_port = ep.port();
+                out.endpoint_text[0] = 0;
+            }
             Some(ep) => {
                 out.endpoint = svcroute_address::from_ip(ep.ip());
                 out.endpoint_port = ep.port();
@@ -315,7 +355,7 @@ impl Answer {
             None => {
                 out.endpoint = svcroute_address::default();
                 out.endpoint_port = 0;
-                out.endpoint_text = [0; SVCROUTE_ENDPOINT_TEXT_SIZE];
+                out.endpoint_text[0] = 0;
             }
         }
     }
@@ -393,10 +433,13 @@ impl std::fmt::Write for TextBuf {
 ///     destination: svcroute_address::from_ip("10.96.0.20".parse().unwrap()),
 ///     destination_port: 80,
 ///     node: c"n1".as_ptr(),
+///     options: 0,
+///     http: std::ptr::null(),
 /// };
 /// // SAFETY: `node` is a static C string.
 /// let read = unsafe { Flow::read(&flow) }.unwrap();
 /// assert_eq!(read.node, Some("n1"));
+/// assert!(read.http.is_none() && !read.endpoint_text);
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Flow<'a> {
@@ -412,6 +455,60 @@ pub struct Flow<'a> {
     pub destination: SocketAddr,
     /// The node, if named.
     pub node: Option<&'a str>,
+    /// For an HTTP flow, the request to the Ingress controller.
+    pub http: Option<HttpFlow<'a>>,
+    /// Whether the result gets the endpoint's text.
+    pub endpoint_text: bool,
+}
+
+/// An HTTP request read from C (`svcroute_http`), absent fields defaulted.
+///
+/// ```
+/// let h = svcroute_c::route::HttpFlow { controller: "k8s.io/ingress-nginx", scheme: "http", host: "shop.example.com", path: "/" };
+/// assert_eq!(h.path, "/");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpFlow<'a> {
+    /// `IngressClass.spec.controller`.
+    pub controller: &'a str,
+    /// `http` or `https`.
+    pub scheme: &'a str,
+    /// The `Host` header.
+    pub host: &'a str,
+    /// The URL path.
+    pub path: &'a str,
+}
+
+impl<'a> HttpFlow<'a> {
+    /// Reads and checks a C request.
+    ///
+    /// # Safety
+    ///
+    /// Every non-NULL field of `http` is a NUL-terminated string valid for `'a`.
+    unsafe fn read(http: &svcroute_http) -> Result<HttpFlow<'a>, FfiError> {
+        /// # Safety: `ptr` is NULL or NUL-terminated, valid for `'a`.
+        unsafe fn field<'a>(
+            ptr: *const c_char,
+            name: &str,
+            absent: Option<&'a str>,
+        ) -> Result<&'a str, FfiError> {
+            if ptr.is_null() {
+                return absent.ok_or_else(|| FfiError::null_argument(name));
+            }
+            // SAFETY: the caller's guarantee: a NUL-terminated string.
+            let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
+            crate::args::utf8(bytes, name)
+        }
+        // SAFETY: the caller's guarantees, field by field.
+        unsafe {
+            Ok(HttpFlow {
+                controller: field(http.controller, "flow.http.controller", None)?,
+                scheme: field(http.scheme, "flow.http.scheme", Some("http"))?,
+                host: field(http.host, "flow.http.host", Some(""))?,
+                path: field(http.path, "flow.http.path", Some("/"))?,
+            })
+        }
+    }
 }
 
 impl<'a> Flow<'a> {
@@ -419,7 +516,9 @@ impl<'a> Flow<'a> {
     ///
     /// # Safety
     ///
-    /// `flow.node` is NULL or a NUL-terminated string valid for `'a`.
+    /// `flow.node` is NULL or a NUL-terminated string valid for `'a`;
+    /// `flow.http` is NULL or points to an `svcroute_http` whose non-NULL
+    /// fields are such strings.
     pub unsafe fn read(flow: &svcroute_flow) -> Result<Flow<'a>, FfiError> {
         let kind = match flow.source_kind {
             0 => svcroute_source_kind::Packet,
@@ -435,19 +534,41 @@ impl<'a> Flow<'a> {
             6 => (Protocol::Tcp, proto::TCP),
             17 => (Protocol::Udp, proto::UDP),
             132 => (Protocol::Sctp, proto::SCTP),
+            256 => (Protocol::Tcp, proto::TCP),
             other => {
                 return Err(FfiError::new(
                     svcroute_status::Invalid,
-                    format!("flow: protocol is {other}; expected 6 (TCP), 17 (UDP) or 132 (SCTP)"),
+                    format!(
+                        "flow: protocol is {other}; expected 6 (TCP), 17 (UDP), 132 (SCTP) \
+                         or 256 (HTTP)"
+                    ),
                 ));
             }
         };
-        let destination = SocketAddr::new(
-            flow.destination.to_ip("destination")?,
-            flow.destination_port,
-        );
+        let http = if flow.protocol == svcroute_protocol::Http as c_int {
+            // SAFETY: the caller's guarantee.
+            let http = unsafe { flow.http.as_ref() }
+                .ok_or_else(|| FfiError::null_argument("flow.http"))?;
+            // SAFETY: as above.
+            Some(unsafe { HttpFlow::read(http) }?)
+        } else {
+            None
+        };
+        // An HTTP request needs no addresses: the controller names the door.
+        let unused = |a: &svcroute_address| http.is_some() && a.family == SVCROUTE_FAMILY_NONE;
+        let destination = if unused(&flow.destination) {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), flow.destination_port)
+        } else {
+            SocketAddr::new(
+                flow.destination.to_ip("destination")?,
+                flow.destination_port,
+            )
+        };
         let source = match kind {
             svcroute_source_kind::Host if flow.source.family == SVCROUTE_FAMILY_NONE => {
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), flow.source_port)
+            }
+            _ if unused(&flow.source) => {
                 SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), flow.source_port)
             }
             _ => SocketAddr::new(flow.source.to_ip("source")?, flow.source_port),
@@ -459,7 +580,7 @@ impl<'a> Flow<'a> {
             let bytes = unsafe { CStr::from_ptr(flow.node) }.to_bytes();
             Some(crate::args::utf8(bytes, "flow.node")?)
         };
-        if kind == svcroute_source_kind::Host && node.is_none() {
+        if kind == svcroute_source_kind::Host && node.is_none() && http.is_none() {
             return Err(FfiError::null_argument("flow.node"));
         }
         Ok(Flow {
@@ -469,6 +590,8 @@ impl<'a> Flow<'a> {
             source,
             destination,
             node,
+            http,
+            endpoint_text: flow.options & SVCROUTE_ROUTE_ENDPOINT_TEXT != 0,
         })
     }
 
@@ -483,42 +606,45 @@ impl<'a> Flow<'a> {
     }
 }
 
-/// How many shards of route state a cluster keeps.
+/// How many shards of kube-proxy's route state a cluster keeps.
 pub const SHARDS: usize = 16;
 
-/// One shard of per-pick state: kube-proxy's (affinity, cursors, random
-/// source) and the balancers of chosen algorithms (see [`Shards`]).
-#[derive(Debug)]
-pub struct Shard {
-    state: RouteState,
-    balancers: Balancers,
-}
-
-/// The per-pick state of a cluster, sharded by source address.
+/// The per-pick state of a cluster: kube-proxy's (affinity, cursors,
+/// random source) in [`SHARDS`] mutex-guarded shards chosen by the source
+/// address, and the balancers of chosen algorithms with the load events
+/// reported to them, behind one mutex (a least-request balancer must see
+/// every connection, whoever routed it).
 ///
 /// ```
 /// let shards = svcroute_c::route::Shards::new(42); // shard i seeded with 42 + i
-/// # let _ = shards;
+/// assert_eq!(shards.balancers().open_connections("10.0.0.1:80".parse().unwrap()), 0);
 /// ```
 #[derive(Debug)]
-pub struct Shards(Box<[Mutex<Shard>]>);
+pub struct Shards {
+    states: Box<[Mutex<RouteState>]>,
+    balancers: Mutex<Balancers>,
+}
 
 impl Shards {
     /// Fresh state; shard `i`'s random source follows `seed + i`.
     pub fn new(seed: u64) -> Shards {
-        Shards(
-            (0..SHARDS as u64)
-                .map(|i| {
-                    Mutex::new(Shard {
-                        state: RouteState::new(seed.wrapping_add(i)),
-                        balancers: Balancers::default(),
-                    })
-                })
+        Shards {
+            states: (0..SHARDS as u64)
+                .map(|i| Mutex::new(RouteState::new(seed.wrapping_add(i))))
                 .collect(),
-        )
+            balancers: Mutex::new(Balancers::default()),
+        }
     }
 
-    fn of(&self, ip: IpAddr) -> &Mutex<Shard> {
+    /// The balancers of chosen algorithms (a panic in an earlier call does
+    /// not lock them out).
+    pub fn balancers(&self) -> MutexGuard<'_, Balancers> {
+        self.balancers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn of(&self, ip: IpAddr) -> &Mutex<RouteState> {
         let h = match ip {
             IpAddr::V4(a) => u64::from(u32::from(a)),
             IpAddr::V6(a) => {
@@ -527,7 +653,7 @@ impl Shards {
             }
         };
         let h = h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
-        &self.0[(h as usize) % self.0.len()]
+        &self.states[(h as usize) % self.states.len()]
     }
 }
 
@@ -545,111 +671,115 @@ impl Shards {
 ///     source: "198.51.100.7:40000".parse().unwrap(),
 ///     destination: "10.96.0.1:443".parse().unwrap(), // default/kubernetes, no endpoints
 ///     node: None,
+///     http: None,
+///     endpoint_text: false,
 /// };
-/// let a = route(&engine, &Shards::new(0), &flow, 0).unwrap();
+/// let a = route(&engine.view, &Shards::new(0), &flow, 0).unwrap();
 /// assert_eq!(a.outcome, svcroute_outcome::Reject);
 /// ```
 pub fn route(
-    engine: &Engine,
+    view: &View,
     shards: &Shards,
     flow: &Flow<'_>,
     now_ms: u64,
 ) -> Result<Answer, FfiError> {
     let now = Millis(now_ms);
     let shard = shards.of(flow.source.ip());
-    if flow.kind == svcroute_source_kind::Packet
-        && let Some(node) = flow.node
-        && !engine
-            .algorithms
-            .covers(flow.destination, flow.protocol.l4())
-    {
-        if !engine.local.has_node(node) {
-            return Err(FfiError::from(svcroute::Error::from(
-                svcroute::dataplane::RouteError::UnknownNode(node.to_owned()),
-            )));
-        }
-        let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
-        let client = flow.source.ip();
-        let pick = engine.dataplane.pick(
-            client,
-            node,
-            flow.destination,
-            flow.protocol,
-            &mut shard.state,
-            now,
-        );
-        drop(shard);
-        let answer = |outcome, endpoint: Option<SocketAddr>| Answer {
-            outcome,
-            endpoint,
-            masquerade: endpoint.is_some_and(|ep| masquerades(&engine.local, client, node, ep)),
-            http_status: 0,
-        };
-        match pick {
-            Pick::Endpoint(ep) => return Ok(answer(svcroute_outcome::Forward, Some(ep))),
-            Pick::Reject => return Ok(answer(svcroute_outcome::Reject, None)),
-            Pick::Drop => return Ok(answer(svcroute_outcome::Drop, None)),
-            Pick::NotClusterIp => {}
-        }
+    if let Some(http) = &flow.http {
+        let mut state = shard.lock().unwrap_or_else(PoisonError::into_inner);
+        return Ok(ingress(view, http, &mut state));
     }
-    slow_route(engine, shard, flow, now)
-}
-
-/// KP-20 for a forwarded cluster-IP connection: the source's masquerade,
-/// or a hairpin.
-fn masquerades(local: &LocalTraffic, client: IpAddr, node: &str, ep: SocketAddr) -> bool {
-    local.masquerades(client, node) || ep.ip() == client
-}
-
-/// The full decision ([`svcroute::dataplane::Dataplane::route`]).
-fn slow_route(
-    engine: &Engine,
-    shard: &Mutex<Shard>,
-    flow: &Flow<'_>,
-    now: Millis,
-) -> Result<Answer, FfiError> {
     let source = match flow.kind {
-        svcroute_source_kind::Packet => Source::External {
+        svcroute_source_kind::Packet => SourceRef::External {
             ip: flow.source.ip(),
-            arrives_at: flow.node.map(str::to_owned),
+            arrives_at: flow.node,
         },
-        svcroute_source_kind::Host => Source::Node(flow.node.unwrap_or_default().to_owned()),
+        svcroute_source_kind::Host => SourceRef::Node(flow.node.unwrap_or_default()),
     };
-    let request = Request {
+    let question = svcroute::dataplane::Flow {
         source,
-        destination: Destination::Ip(flow.destination),
+        destination: flow.destination,
         protocol: flow.protocol,
     };
-    let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
-    let shard = &mut *shard;
-    let d = engine
-        .dataplane
-        .route(&request, &mut shard.state, now)
-        .map_err(|e| FfiError::from(svcroute::Error::from(e)))?;
-    let mut chosen = d.chosen;
-    if d.outcome == Outcome::Forward
-        && let Some(service) = &d.service
-        && let Some(entry) = engine
-            .algorithms
-            .lookup(flow.destination, flow.protocol.l4(), service)
+    let mut state = shard.lock().unwrap_or_else(PoisonError::into_inner);
+    let verdict = view.dataplane.decide(&question, &mut state, now);
+    drop(state);
+    let v = verdict.map_err(|e| FfiError::from(svcroute::Error::from(e)))?;
+    let mut chosen = v.chosen;
+    if v.outcome == Outcome::Forward
+        && !view.algorithms.is_empty()
+        && let Some(service) = v.service
+        && let Some(entry) = view.algorithms.lookup(
+            flow.destination,
+            flow.protocol.l4(),
+            service.namespace,
+            service.name,
+        )
     {
-        chosen = shard
-            .balancers
-            .pick(&engine.algorithms, entry, &d.endpoints, flow.key(), now.0)
+        chosen = shards
+            .balancers()
+            .pick(&view.algorithms, entry, v.eligible, flow.key(), now.0)
             .map_err(|e| FfiError::new(svcroute_status::from_kind(e.kind), e.message))?
             .or(chosen);
     }
-    let masquerade = match (d.masquerade, chosen) {
-        (Some(Masquerade::Yes), Some(_)) => true,
-        (Some(Masquerade::IfSelf), Some(ep)) => ep.ip() == flow.source.ip(),
-        _ => false,
-    };
+    let endpoint = chosen.filter(|_| matches!(v.outcome, Outcome::Forward | Outcome::Direct));
     Ok(Answer {
-        outcome: svcroute_outcome::of(d.outcome),
-        endpoint: chosen.filter(|_| matches!(d.outcome, Outcome::Forward | Outcome::Direct)),
-        masquerade,
-        http_status: d.http.as_ref().map_or(0, |h| h.status),
+        outcome: svcroute_outcome::of(v.outcome),
+        endpoint,
+        masquerade: endpoint.is_some_and(|ep| v.masquerades_to(ep)),
+        http_status: v.http_status,
     })
+}
+
+thread_local! {
+    /// The request `ingress` hands the core, reused so that its strings
+    /// keep their capacity: no allocation once warm.
+    static INGRESS_REQUEST: RefCell<IngressRequest> = RefCell::new(IngressRequest::default());
+}
+
+/// An HTTP request to an Ingress controller: [`Dataplane::ingress_pick`]
+/// (ING-1 … ING-6), the same answer as the full decision without its trace.
+///
+/// [`Dataplane::ingress_pick`]: svcroute::dataplane::Dataplane::ingress_pick
+fn ingress(view: &View, http: &HttpFlow<'_>, state: &mut RouteState) -> Answer {
+    let fill = |r: &mut IngressRequest| {
+        for (to, from) in [
+            (&mut r.controller, http.controller),
+            (&mut r.scheme, http.scheme),
+            (&mut r.host, http.host),
+            (&mut r.path, http.path),
+        ] {
+            to.clear();
+            to.push_str(from);
+        }
+    };
+    let pick = INGRESS_REQUEST
+        .try_with(|r| {
+            let mut r = r.try_borrow_mut().ok()?;
+            fill(&mut r);
+            Some(view.dataplane.ingress_pick(&r, state))
+        })
+        .ok()
+        .flatten();
+    let pick = pick.unwrap_or_else(|| {
+        let mut r = IngressRequest::default();
+        fill(&mut r);
+        view.dataplane.ingress_pick(&r, state)
+    });
+    match pick {
+        HttpPick::Endpoint(ep) => Answer {
+            outcome: svcroute_outcome::Forward,
+            endpoint: Some(ep),
+            masquerade: false,
+            http_status: 0,
+        },
+        HttpPick::Status(status) => Answer {
+            outcome: svcroute_outcome::Http,
+            endpoint: None,
+            masquerade: false,
+            http_status: status,
+        },
+    }
 }
 
 /// Places one connection as kube-proxy would on `flow.node`, and fills
@@ -670,10 +800,9 @@ fn slow_route(
 /// `SVCROUTE_STATUS_NOT_FOUND` (no node of that name); `*out` is then left
 /// unchanged.
 ///
-/// Cost: for a packet to a cluster IP from a named node, with kube-proxy's
-/// own placement, the call does not allocate (a shared lock, a per-source
-/// mutex, hash lookups). Other flows take the full decision, which
-/// allocates internally and costs a few microseconds.
+/// Cost: the call does not allocate (no lock on the cluster, a per-source
+/// mutex, hash lookups; a chosen algorithm adds a per-cluster mutex), once
+/// the per-pick state knows the client and the thread has routed once.
 ///
 /// Ownership: `flow` (and `flow->node`) are borrowed for the call only;
 /// `*out` is the caller's.
@@ -702,8 +831,8 @@ pub unsafe extern "C" fn svcroute_route(
         let out = unsafe { out.as_mut() }.ok_or_else(|| FfiError::null_argument("out"))?;
         // SAFETY: as above.
         let flow = unsafe { Flow::read(flow) }?;
-        let answer = route(&cluster.read(), cluster.shards(), &flow, now_ms)?;
-        answer.fill(out);
+        let answer = cluster.view(|view| route(view, cluster.shards(), &flow, now_ms))?;
+        answer.fill(out, flow.endpoint_text);
         Ok(())
     })
 }
@@ -763,6 +892,8 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+    use crate::engine::Engine;
+    use svcroute::dataplane::{Destination, Masquerade, Request, Source};
 
     const MANIFEST: &str = include_str!("../tests/data/two-nodes.yaml");
 
@@ -780,14 +911,18 @@ mod tests {
             source: format!("{src}:40000").parse().unwrap(),
             destination: dst.parse().unwrap(),
             node,
+            http: None,
+            endpoint_text: false,
         }
     }
 
-    /// Every cluster-IP case answered by the allocation-free path equals
-    /// the full decision (outcome, the endpoint among the eligible ones,
-    /// masquerade): KP-4, KP-7, KP-12, KP-20.
+    /// Every flow of the small cluster answers as the core's full decision
+    /// with its trace (outcome, the endpoint among the eligible ones,
+    /// masquerade, HTTP status): cluster IPs, NodePorts, node addresses,
+    /// from a packet at a node, at the front door, or a host process
+    /// (KP-3, KP-4, KP-7, KP-10, KP-12, KP-20).
     #[test]
-    fn the_fast_path_answers_as_the_full_decision() {
+    fn route_answers_as_the_full_decision() {
         let sources = [
             "10.244.1.9",
             "10.244.2.9",
@@ -803,6 +938,9 @@ mod tests {
             "10.96.0.24:80",
             "10.96.0.20:81",
             "10.96.9.9:80",
+            "192.168.0.1:30080",
+            "192.168.0.2:30080",
+            "192.168.0.2:30081",
         ];
         for config in [
             r#"{"bootstrap": false}"#,
@@ -814,38 +952,53 @@ mod tests {
             let shards = Shards::new(1);
             for src in sources {
                 for dst in dests {
-                    for node in ["n1", "n2"] {
-                        let f = flow(src, dst, Some(node));
-                        let fast = route(&e, &shards, &f, 0).unwrap();
-                        let slow = slow_route(&e, shards.of(f.source.ip()), &f, Millis(0)).unwrap();
-                        let case =
-                            format!("{config} {src} -> {dst} at {node}: {fast:?} vs {slow:?}");
-                        assert_eq!(fast.outcome, slow.outcome, "{case}");
-                        let req = Request {
-                            source: Source::External {
-                                ip: f.source.ip(),
-                                arrives_at: Some(node.into()),
-                            },
-                            destination: Destination::Ip(f.destination),
-                            protocol: Protocol::Tcp,
-                        };
-                        let d = e
-                            .dataplane
-                            .route(&req, &mut RouteState::new(0), Millis(0))
-                            .unwrap();
-                        if let Some(ep) = fast.endpoint {
-                            assert!(d.endpoints.contains(&ep), "{case}");
-                            // Hairpin aside, masquerade does not depend on the pick.
-                            if ep.ip() != f.source.ip()
-                                && slow.endpoint.unwrap().ip() != f.source.ip()
-                            {
-                                assert_eq!(fast.masquerade, slow.masquerade, "{case}");
+                    for node in [Some("n1"), Some("n2"), None] {
+                        for kind in [svcroute_source_kind::Packet, svcroute_source_kind::Host] {
+                            if kind == svcroute_source_kind::Host && node.is_none() {
+                                continue;
                             }
+                            let mut f = flow(src, dst, node);
+                            f.kind = kind;
+                            let got = route(&e.view, &shards, &f, 0).unwrap();
+                            let source = match kind {
+                                svcroute_source_kind::Packet => Source::External {
+                                    ip: f.source.ip(),
+                                    arrives_at: node.map(str::to_owned),
+                                },
+                                svcroute_source_kind::Host => Source::Node(node.unwrap().into()),
+                            };
+                            let req = Request {
+                                source,
+                                destination: Destination::Ip(f.destination),
+                                protocol: Protocol::Tcp,
+                            };
+                            let d = e
+                                .view
+                                .dataplane
+                                .route(&req, &mut RouteState::new(0), Millis(0))
+                                .unwrap();
+                            let case = format!(
+                                "{config} {src} -> {dst} at {node:?} {kind:?}: {got:?} vs {d:?}"
+                            );
+                            assert_eq!(got.outcome, svcroute_outcome::of(d.outcome), "{case}");
                             assert_eq!(
-                                fast.masquerade,
-                                d.masquerade == Some(Masquerade::Yes) || ep.ip() == f.source.ip(),
+                                got.http_status,
+                                d.http.as_ref().map_or(0, |h| h.status),
                                 "{case}"
                             );
+                            match got.endpoint {
+                                Some(ep) if got.outcome == svcroute_outcome::Forward => {
+                                    assert!(d.endpoints.contains(&ep), "{case}");
+                                    match d.masquerade {
+                                        Some(Masquerade::Yes) => assert!(got.masquerade, "{case}"),
+                                        // A hairpin depends on the pick.
+                                        Some(Masquerade::IfSelf) => {}
+                                        _ => assert!(!got.masquerade, "{case}"),
+                                    }
+                                }
+                                Some(_) => {}
+                                None => assert!(!got.masquerade, "{case}"),
+                            }
                         }
                     }
                 }
@@ -858,7 +1011,7 @@ mod tests {
         let e = engine(r#"{"bootstrap": false}"#);
         let s = Shards::new(0);
         let at = |src: &str, dst: &str, node: Option<&str>| {
-            route(&e, &s, &flow(src, dst, node), 0).unwrap()
+            route(&e.view, &s, &flow(src, dst, node), 0).unwrap()
         };
         // ClusterIP: forward to a ready endpoint (KP-4); a pod source is not masqueraded.
         let a = at("10.244.1.9", "10.96.0.20:80", Some("n1"));
@@ -908,7 +1061,13 @@ mod tests {
             );
         }
         // An unknown node is an error on both paths.
-        let err = route(&e, &s, &flow("10.244.1.9", "10.96.0.20:80", Some("n9")), 0).unwrap_err();
+        let err = route(
+            &e.view,
+            &s,
+            &flow("10.244.1.9", "10.96.0.20:80", Some("n9")),
+            0,
+        )
+        .unwrap_err();
         assert_eq!(err.status, svcroute_status::NotFound);
         assert_eq!(err.message, "node n9 not found");
     }
@@ -922,19 +1081,25 @@ mod tests {
         for port in 1000..1400 {
             let mut f = flow("10.244.1.9", "10.96.0.20:80", Some("n1"));
             f.source.set_port(port);
-            let a = route(&e, &s, &f, 0).unwrap();
+            let a = route(&e.view, &s, &f, 0).unwrap();
             // Consistent hashing: the same flow, the same endpoint, in any shard.
-            let again = route(&e, &Shards::new(9), &f, 0).unwrap();
+            let again = route(&e.view, &Shards::new(9), &f, 0).unwrap();
             assert_eq!(a.endpoint, again.endpoint);
             seen.insert(a.endpoint.unwrap());
         }
         assert_eq!(seen.len(), 2);
         // The NodePort of the same Service port uses it too.
-        let np = route(&e, &s, &flow("198.51.100.7", "192.168.0.1:30080", None), 0).unwrap();
+        let np = route(
+            &e.view,
+            &s,
+            &flow("198.51.100.7", "192.168.0.1:30080", None),
+            0,
+        )
+        .unwrap();
         assert_eq!(np.outcome, svcroute_outcome::Forward);
         assert!(e.set_algorithm("shop", "web", 80, "fastest").is_err());
         e.set_algorithm("shop", "web", 80, "kube-proxy").unwrap();
-        assert!(e.algorithms.is_empty());
+        assert!(e.view.algorithms.is_empty());
     }
 
     thread_local! {
@@ -986,6 +1151,8 @@ mod tests {
             destination: svcroute_address::from_ip("10.96.0.24".parse().unwrap()),
             destination_port: 80,
             node: c"n1".as_ptr(),
+            options: SVCROUTE_ROUTE_ENDPOINT_TEXT,
+            http: std::ptr::null(),
         };
         let mut out = Answer::empty_result();
         // Forward, forward with ClientIP affinity, Local forward, reject.
@@ -1045,7 +1212,7 @@ mod tests {
                 masquerade: false,
                 http_status: 0,
             };
-            answer.fill(&mut out);
+            answer.fill(&mut out, true);
             let got = unsafe { CStr::from_ptr(out.endpoint_text.as_ptr()) };
             assert_eq!(got.to_str().unwrap(), text);
         }
@@ -1063,7 +1230,7 @@ mod tests {
             masquerade: false,
             http_status: 0,
         }
-        .fill(&mut out);
+        .fill(&mut out, true);
         let text = unsafe { CStr::from_ptr(out.endpoint_text.as_ptr()) }
             .to_str()
             .unwrap();

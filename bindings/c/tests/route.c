@@ -46,6 +46,7 @@ static svcroute_flow flow_to(const char *src, const char *dst, uint16_t port,
     f.source_port = 40000;
     f.destination_port = port;
     f.node = node;
+    f.options = SVCROUTE_ROUTE_ENDPOINT_TEXT;
     return f;
 }
 
@@ -360,7 +361,7 @@ static void test_errors(void) {
     f.protocol = 7;
     CHECK(svcroute_route(c, &f, 0, &r) == SVCROUTE_STATUS_INVALID);
     msg = last_error();
-    CHECK_STR(msg, "flow: protocol is 7; expected 6 (TCP), 17 (UDP) or 132 (SCTP)");
+    CHECK_STR(msg, "flow: protocol is 7; expected 6 (TCP), 17 (UDP), 132 (SCTP) or 256 (HTTP)");
     free(msg);
     f.protocol = SVCROUTE_PROTOCOL_TCP;
     f.destination.family = 5;

@@ -4,9 +4,12 @@
  * environment overrides it, as .ci/test does under valgrind) to the web
  * Service of tests/data/two-nodes.yaml and to its Local and endpoint-less
  * Services, while the main thread adds, readies, unreadies and deletes
- * web pods and flips the Local Service's policy. Every answer must be a
- * valid one for some state of the cluster: forward to a pod of the right
- * Service on the right port, drop or reject only where the rules allow.
+ * web pods (and adds and deletes web pods that are never ready) and flips
+ * the Local Service's policy. Every answer must be a valid one for some
+ * state of the cluster: forward to a pod of the right Service on the right
+ * port, never to a pod that was never ready, drop or reject only where
+ * the rules allow. (Each write publishes one whole snapshot that routes
+ * read without a lock: see the header's threading model.)
  *
  * Built by tests/tests/c_api.rs with
  *   gcc -std=c11 -Wall -Wextra -Werror -pedantic -pthread
@@ -21,7 +24,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define ROUTERS 4
+#define ROUTERS 8
 #define EXTRA_PODS 8
 
 static long routes = 100000;
@@ -58,6 +61,7 @@ static void *router(void *arg) {
     svcroute_flow f;
     memset(&f, 0, sizeof f);
     f.protocol = SVCROUTE_PROTOCOL_TCP;
+    f.options = SVCROUTE_ROUTE_ENDPOINT_TEXT;
     f.node = job->id % 2 == 0 ? "n1" : "n2";
     if (svcroute_address_parse("10.244.1.9", &f.source) != SVCROUTE_STATUS_OK) {
         abort();
@@ -129,6 +133,8 @@ static void apply(svcroute_cluster *c, const char *text) {
 
 static void pod(svcroute_cluster *c, int i, const char *ready) {
     char text[512];
+    /* extra-0..7 at 10.244.1.100-107 (ready at times); extra-50.. at
+     * 10.244.1.150.. are never ready, and no route may ever pick them. */
     snprintf(text, sizeof text,
              "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"extra-%d\","
              " \"namespace\": \"shop\", \"labels\": {\"app\": \"web\"}}, \"spec\": {\"nodeName\":"
@@ -173,6 +179,7 @@ int main(void) {
     for (;;) {
         for (int i = 0; i < EXTRA_PODS; i++) {
             pod(c, i, "True");
+            pod(c, 50 + i, "False");
         }
         cache_policy(c, "Cluster");
         for (int i = 0; i < EXTRA_PODS; i += 2) {
@@ -185,6 +192,8 @@ int main(void) {
             snprintf(name, sizeof name, "extra-%d", i);
             CHECK(svcroute_cluster_delete(c, "Pod", "shop", name, &changes) == SVCROUTE_STATUS_OK);
             svcroute_string_free(changes);
+            snprintf(name, sizeof name, "extra-%d", 50 + i);
+            CHECK(svcroute_cluster_delete(c, "Pod", "shop", name, NULL) == SVCROUTE_STATUS_OK);
         }
         rounds++;
         if (atomic_load(&finished) == ROUTERS) {
@@ -204,6 +213,7 @@ int main(void) {
     svcroute_flow f;
     memset(&f, 0, sizeof f);
     f.protocol = SVCROUTE_PROTOCOL_TCP;
+    f.options = SVCROUTE_ROUTE_ENDPOINT_TEXT;
     f.node = "n1";
     CHECK(svcroute_address_parse("10.244.1.9", &f.source) == SVCROUTE_STATUS_OK);
     CHECK(svcroute_address_parse("10.96.0.20", &f.destination) == SVCROUTE_STATUS_OK);
