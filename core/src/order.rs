@@ -91,7 +91,7 @@ mod tests {
             let mut ours = input.clone();
             let mut std = input;
             sort_by_indices(&mut ours, |a, b| a.0.cmp(&b.0));
-            std.sort_by(|a, b| a.0.cmp(&b.0));
+            std.sort_by_key(|a| a.0);
             assert_eq!(ours, std, "len {len}");
         }
     }
