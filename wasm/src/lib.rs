@@ -118,6 +118,7 @@ mod pods;
 mod route;
 #[cfg(feature = "traffic")]
 mod simulate;
+mod summary;
 mod workloads;
 // The cluster door shared with the C library: the same shapes at both doors.
 #[path = "../../bindings/c/src/door.rs"]

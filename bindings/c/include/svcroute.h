@@ -704,6 +704,39 @@ const char *svcroute_outcome_name(int outcome);
 // `svcroute_address`.
 svcroute_status svcroute_address_parse(const char *text, svcroute_address *out);
 
+// Applies manifests exactly as `svcroute_cluster_apply` does (same input,
+// atomicity, statuses and last error, same `*changes_json_out`), and also
+// says what the load did, as the command line does after loading.
+//
+// On success, unless `summary_json_out` is NULL, stores in
+// `*summary_json_out` a JSON object: `{"line": "read 28 objects (12
+// Deployments, 12 Services, 4 Nodes); generated 12 ReplicaSets and 12
+// Pods; skipped 12 objects of kinds svcroute does not model
+// (ServiceAccount ×12)", "read": {kind: count}, "generated": {kind:
+// count}, "pending": n, "skipped": {kind: count}, "warnings": [{"namespace",
+// "objects", "message"}]}`. `generated` counts the ReplicaSets and Pods
+// the workload controllers made, `pending` those Pods that no node took;
+// `warnings` names each namespace that neither the cluster nor the input
+// held, which a real API server would refuse (svcroute creates it), except
+// for objects read from a running cluster (with `metadata.uid`).
+//
+// On failure both out-parameters are left unchanged.
+//
+// Ownership: `bytes` is borrowed for the call only. The two strings belong
+// to the caller, who releases each with `svcroute_string_free`.
+// Threads: a write, as `svcroute_cluster_apply`.
+//
+// # Safety
+//
+// `cluster` is NULL or a live cluster, not freed during this call; `bytes`
+// is NULL or valid for reading `len` bytes; `changes_json_out` and
+// `summary_json_out` are each NULL or valid for writing one pointer.
+svcroute_status svcroute_cluster_apply_summary(svcroute_cluster *cluster,
+                                               const uint8_t *bytes,
+                                               size_t len,
+                                               char **changes_json_out,
+                                               char **summary_json_out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -402,6 +402,8 @@ pub struct Applied {
     pub changes: Changes,
     /// Each unmodelled kind and how many objects of it were skipped.
     pub skipped: BTreeMap<TypeMeta, usize>,
+    /// What the load did, in the CLI's words (issue 14).
+    pub summary: svcroute::cluster::LoadSummary,
 }
 
 /// [`apply`], returning the changes as values rather than JSON, for doors
@@ -419,6 +421,7 @@ pub fn apply_objects(cluster: &mut Cluster, text: &str) -> Result<Applied, DoorE
     } else {
         api::load(text)?
     };
+    let tally = svcroute::cluster::InputTally::of_loaded(&loaded);
     let mut entries: Vec<(Origin, Entry)> = Vec::new();
     for o in loaded.objects {
         let origin = Origin {
@@ -489,6 +492,7 @@ pub fn apply_objects(cluster: &mut Cluster, text: &str) -> Result<Applied, DoorE
             .map_err(|err| cluster_error(err, &origins))?
     };
     Ok(Applied {
+        summary: tally.finish(&changes, cluster),
         changes,
         skipped: loaded.skipped,
     })

@@ -79,6 +79,7 @@ pub mod local_traffic;
 pub mod owned;
 pub mod route;
 mod status;
+pub mod summary;
 
 pub use cluster::svcroute_cluster;
 pub use error::FfiError;

@@ -15,8 +15,7 @@
 //! | [`input`] | reading `-f` files, directories and stdin |
 //! | [`load`] | the input folded into objects and a cluster; errors with file, document, object, field |
 //! | [`config`] | the one place that builds the `ClusterConfig`: `--config` and inference |
-//! | [`nodes`], [`namespaces`], [`pod_state`] | default nodes (`--nodes`), namespaces a real API server would refuse, `--not-ready`/`--terminating` |
-//! | [`summary`] | the one line on stderr after loading: read, generated, skipped (D1) |
+//! | [`nodes`], [`pod_state`] | default nodes (`--nodes`), `--not-ready`/`--terminating` (the summary line and the namespace warnings are the core's `LoadSummary`) |
 //! | [`output`] | printing values as JSON or YAML |
 //! | [`table`], [`age`] | kubectl's tables and its AGE column |
 //! | [`describe`], [`tabwriter`] | kubectl's describe layouts, aligned as Go's tabwriter does |
@@ -65,12 +64,10 @@ pub mod exit;
 pub mod front_door;
 pub mod input;
 pub mod load;
-pub mod namespaces;
 pub mod nodes;
 pub mod output;
 pub mod pod_state;
 pub mod request;
-pub mod summary;
 pub mod table;
 pub mod tabwriter;
 pub mod via;

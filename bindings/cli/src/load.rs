@@ -9,14 +9,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use svcroute::ErrorKind;
 use svcroute::api::{self, Object, ObjectKey, WatchEvent};
-use svcroute::cluster::{Cluster, ClusterConfig, ClusterError, LoadBalancerProvider};
+use svcroute::cluster::{
+    Cluster, ClusterConfig, ClusterError, InputTally, LoadBalancerProvider, LoadSummary,
+};
 
 use crate::config::{self, LoadBalancerSettings, Settings};
 use crate::context::Context;
 use crate::exit::CliError;
 use crate::input::{self, Source};
-use crate::summary::Summary;
-use crate::{alb, namespaces, nodes, pod_state};
+use crate::{alb, nodes, pod_state};
 
 /// Where an object was read: the input's name, its document (0-based, as
 /// the core counts) and the line it starts on.
@@ -143,6 +144,32 @@ impl Input {
         })
     }
 
+    /// Applies the objects to `cluster` in one atomic batch and says what
+    /// that did: read, generated, skipped, and the namespaces a real API
+    /// server would not have found.
+    ///
+    /// ```
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// use svcroute_cli::{input::Source, load::Input};
+    /// let src = Source { name: "a.yaml".into(), text: "apiVersion: v1\nkind: Service\n\
+    ///     metadata: {name: web, namespace: shop}\nspec: {ports: [{port: 80}]}\n".into() };
+    /// let input = Input::from_sources(&[src], "default").unwrap();
+    /// let mut cluster = Cluster::new(ClusterConfig::default()).unwrap();
+    /// let summary = input.apply(&mut cluster).unwrap();
+    /// assert_eq!(summary.to_string(), "read 1 object (1 Service)");
+    /// assert_eq!(summary.namespace_warnings()[0].namespace, "shop");
+    /// ```
+    pub fn apply(&self, cluster: &mut Cluster) -> Result<LoadSummary, CliError> {
+        let mut tally = InputTally::of(&self.objects);
+        for (kind, n) in &self.skipped {
+            tally.skipped(kind, *n);
+        }
+        let changes = cluster
+            .apply_batch(self.objects.clone())
+            .map_err(|e| self.locate(&e))?;
+        Ok(tally.finish(&changes, cluster))
+    }
+
     /// A refused batch as an error naming, for each problem, the file and
     /// document the object came from, the object and the field.
     pub fn locate(&self, err: &ClusterError) -> CliError {
@@ -243,13 +270,11 @@ fn flags_over(ctx: &Context<'_>, settings: &mut Option<(String, Settings)>) {
 /// scheduler places them, the endpoint controllers settle. Then
 /// `--not-ready` and `--terminating` ([`pod_state`]). On stderr: the
 /// inferred settings, the default nodes, a warning per namespace a real
-/// API server would refuse ([`namespaces`]), and one [`Summary`] line.
+/// API server would refuse and one summary line (both the core's
+/// [`LoadSummary`]).
 pub fn cluster(ctx: &mut Context<'_>) -> Result<Cluster, CliError> {
     let input = input(ctx)?;
     let config = config_for(ctx, &input)?;
-    for (ns, n) in namespaces::missing(&input.objects) {
-        writeln!(ctx.stderr, "{}", namespaces::warning(&ns, n))?;
-    }
     let mut cluster =
         Cluster::new(config.clone()).map_err(|e| CliError::from(svcroute::Error::from(e)))?;
     if config.workloads && nodes::needs_default_nodes(&input.objects) {
@@ -262,10 +287,10 @@ pub fn cluster(ctx: &mut Context<'_>) -> Result<Cluster, CliError> {
             writeln!(ctx.stderr, "{}", nodes::notice(n))?;
         }
     }
-    let changes = cluster
-        .apply_batch(input.objects.clone())
-        .map_err(|e| input.locate(&e))?;
-    let summary = Summary::of(&input.objects, &changes, &cluster, &input.skipped);
+    let summary = input.apply(&mut cluster)?;
+    for warning in summary.namespace_warnings() {
+        writeln!(ctx.stderr, "{warning}")?;
+    }
     writeln!(ctx.stderr, "{summary}")?;
     pod_state::apply(
         &mut cluster,

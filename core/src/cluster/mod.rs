@@ -139,6 +139,7 @@ mod intern;
 mod loadbalancer;
 mod pod_state;
 pub mod scheduler;
+mod summary;
 pub mod workloads;
 
 use std::collections::BTreeMap;
@@ -164,6 +165,7 @@ pub use expose::{ExposeError, ExposeRequest};
 pub use loadbalancer::{AWS_INTERNAL_ANNOTATION, AWS_SCHEME_ANNOTATION, METALLB_IPS_ANNOTATION};
 pub use pod_state::TERMINATING_SINCE;
 pub use scheduler::default_nodes;
+pub use summary::{InputTally, LoadSummary, NamespaceWarning};
 pub use workloads::ROLLOUT_STEPS_ANNOTATION;
 
 use crate::api::{
