@@ -4,7 +4,7 @@ import init, { Cluster } from "./pkg/svcroute_wasm.js";
 import * as YAML from "./vendor/yaml/index.js";
 import { EXAMPLES } from "./examples.js";
 import { toEngineInput, problemLine } from "./manifest.js";
-import { configFor, objectsOf, summarize } from "./bundle.js";
+import { configFor, objectsOf } from "./bundle.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -55,7 +55,7 @@ function applyText() {
   const next = new Cluster(configFor(objects));
   let summary;
   try {
-    summary = summarize(objects, next.apply(json), next);
+    summary = next.applyWithSummary(json).summary;
   } catch (e) {
     next.free();
     const problems = e.problems?.length ? e.problems : [{ message: e.message }];
@@ -74,7 +74,8 @@ function applyText() {
   lastTrace = null;
   showErrors([]);
   $("status").textContent = "applied";
-  $("summary").textContent = summary.line;
+  $("summary").replaceChildren(el("span", { text: summary.line }),
+    ...summary.warnings.map((w) => el("span", { class: "warn", text: `\n${w.message}` })));
   $("tr-result").replaceChildren();
   $("dns-result").replaceChildren();
   refreshChoices();
