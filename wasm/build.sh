@@ -38,6 +38,10 @@
 # (about 220 KB of the 750 KB of code before compression).
 # Over the 250 KB budget: the DNS, dataplane and balance code is new weight;
 # the typed decoding through serde_json::Value is still the largest part.
+# Session 3 (measured 2026-12-03; details in wasm/SIZE.md): the start was
+# 561,326 B (the module grew with workloads, scale/expose, bundles); with one
+# compiled sort for the core (core/src/order.rs, feature `compact`) and the
+# load summary merged: 551,278 B. Still over the budget: see SIZE.md.
 # `compact` replaces serde_path_to_error's tracking with a re-decoding search
 # for the failing field (core/src/api/load.rs).
 #

@@ -85,5 +85,6 @@ pub mod dns;
 mod error;
 pub mod ipam;
 pub mod labels;
+mod order;
 
 pub use error::{Error, ErrorKind};

@@ -290,7 +290,7 @@ impl Cluster {
         let namespace = match (text(&client, "pod"), text(&client, "namespace")) {
             (Some(pod), _) => {
                 let (ns, pod_name) = namespaced(pod);
-                crate::pods::pod_json(&self.inner, ns, pod_name)?;
+                crate::pods::pod(&self.inner, ns, pod_name)?;
                 ns.to_owned()
             }
             (None, Some(ns)) => ns.to_owned(),

@@ -10,7 +10,8 @@
 //! `apply(text)`, `delete(kind, namespace, name)`, `list(kind, namespace?,
 //! selector?)`, `endpointSlices(namespace, service)`,
 //! `explainService(namespace, service)`, `setPodReady(ns, name, ready)`,
-//! `setPodTerminating(ns, name, terminating)`, `setDnsConfig(options)`,
+//! `setPodTerminating(ns, name, terminating)`, `scale(kind, ns, name,
+//! replicas)`, `expose(kind, ns, name, options)`, `setDnsConfig(options)`,
 //! `dnsQuery(name, type)`, `dnsSearch(client, name, type, resolver,
 //! external)`, `route(request)`, `simulate(request)`, `free()`. Values come back as plain
 //! JS objects (JSON made by Rust, parsed by `JSON.parse`: faster than
@@ -48,6 +49,8 @@
 //! cluster.simulate({ source: { pod: "shop/client" }, destination: { dns: "web", port: 80 },
 //!                    requests: 1000, algorithm: "maglev" }).endpoints; // [{endpoint, pod, node, count}]
 //! cluster.setPodReady("shop", "web-1", false);                      // leaves the ready endpoints (EP-3)
+//! cluster.scale("Deployment", "shop", "web", 5);                    // kubectl scale: Pods and endpoints follow
+//! cluster.expose("Deployment", "shop", "web", { port: 80, targetPort: 8080 }).service;
 //! ```
 //!
 //! The routing tables are compiled once and patched with each call's
@@ -116,6 +119,7 @@ mod route;
 #[cfg(feature = "traffic")]
 mod simulate;
 mod summary;
+mod workloads;
 // The cluster door shared with the C library: the same shapes at both doors.
 #[path = "../../bindings/c/src/door.rs"]
 pub mod door;

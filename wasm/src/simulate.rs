@@ -280,9 +280,9 @@ impl Cluster {
         let unknown = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
         match source {
             Source::External { ip, .. } => *ip,
-            Source::Pod { namespace, name } => crate::pods::pod_json(&self.inner, namespace, name)
+            Source::Pod { namespace, name } => crate::pods::pod(&self.inner, namespace, name)
                 .ok()
-                .and_then(|p| p["status"]["podIP"].as_str().and_then(|s| s.parse().ok()))
+                .and_then(|p| p.status.pod_ip.as_deref()?.parse().ok())
                 .unwrap_or(unknown),
             Source::Node(_) => unknown,
         }

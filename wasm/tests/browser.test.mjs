@@ -91,6 +91,7 @@ test("every example loads and draws its services and endpoints", { skip: why ?? 
     rollout: [["store/checkout", 4]],
     "rollout-done": [["store/checkout", 2]],
     "no-match": [["pay/payments", 0]],
+    bundle: [["bookshop/critic", 3]],
   };
   for (const ex of EXAMPLES) {
     await page.selectOption("#example", ex.id);
@@ -198,4 +199,78 @@ spec:
   await page.waitForSelector("#picture text");
   assert.ok((await svgTexts()).includes("Service default/linked"));
   assert.deepEqual(page.errors, []);
+});
+
+test("a bundle: Deployments become Pods on default nodes, with the load summary; scaling redraws live", { skip: why ?? false }, async () => {
+  await page.selectOption("#example", "bundle");
+  await page.waitForFunction(() => document.getElementById("summary").textContent.startsWith("read "));
+  assert.equal(await page.textContent("#errors"), "");
+  assert.equal(await page.textContent("#summary"),
+    "read 5 objects (3 Deployments, 1 Namespace, 1 Service); generated 3 ReplicaSets and 3 Pods; " +
+    "skipped 2 objects of kinds svcroute does not model (ConfigMap, ServiceAccount)");
+  const texts = await svgTexts();
+  for (const n of ["node-1", "node-2", "node-3"]) assert.ok(texts.some((t) => t.startsWith(`Node ${n}`)), texts.join("|"));
+  let critic = await serviceBox("bookshop/critic");
+  assert.ok(critic.includes("3 ready endpoints"), critic.join("|"));
+  assert.equal(texts.filter((t) => /^Pod bookshop\/critic-v[123]-/.test(t)).length, 3);
+  // Traffic splits a third each over the three versions.
+  await page.selectOption("#tr-source", "external");
+  const dest = await page.$eval("#tr-dest", (s) => [...s.options].find((o) => o.text.startsWith("Service bookshop/critic")).value);
+  await page.selectOption("#tr-source", await page.$eval("#tr-source", (s) => s.options[0].value));
+  await page.selectOption("#tr-dest", dest);
+  await page.selectOption("#tr-algo", "round-robin");
+  await page.fill("#tr-n", "900");
+  await page.click("#tr-go");
+  await page.waitForSelector("#tr-result .chart");
+  const counts = async () => page.$$eval("#tr-result .chart g", (gs) => gs.map((g) => Number(g.querySelectorAll("text")[1].textContent)));
+  assert.deepEqual(await counts(), [300, 300, 300]);
+  // Scale v3 to 3 replicas with its control: 5 endpoints, and the chart is redrawn.
+  const v3 = "#workloads li[data-name='bookshop/critic-v3']";
+  await page.click(`${v3} button[aria-label='scale critic-v3 up']`);
+  await page.fill(`${v3} input`, "3");
+  await page.dispatchEvent(`${v3} input`, "change");
+  critic = await serviceBox("bookshop/critic");
+  assert.ok(critic.includes("5 ready endpoints"), critic.join("|"));
+  assert.equal(await page.$eval(`${v3} input`, (i) => i.value), "3");
+  assert.deepEqual(await counts(), [180, 180, 180, 180, 180]);
+  // And down to none: v3 leaves the endpoints.
+  await page.fill(`${v3} input`, "0");
+  await page.dispatchEvent(`${v3} input`, "change");
+  critic = await serviceBox("bookshop/critic");
+  assert.ok(critic.includes("2 ready endpoints"), critic.join("|"));
+  assert.equal((await svgTexts()).filter((t) => t.startsWith("Pod bookshop/critic-v3-")).length, 0);
+  await page.screenshot({ path: shots + "bundle-scaled.png", fullPage: true });
+  assert.deepEqual(page.errors, []);
+});
+
+test("a YAML file dropped on the editor is applied", { skip: why ?? false }, async () => {
+  const yaml = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dropped, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: dropped}}
+  template:
+    metadata: {labels: {app: dropped}}
+    spec: {containers: [{name: c, image: nginx, ports: [{containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dropped, namespace: default}
+spec:
+  selector: {app: dropped}
+  ports: [{port: 80}]
+`;
+  const transfer = await page.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], "app.yaml", { type: "application/yaml" }));
+    return dt;
+  }, yaml);
+  await page.dispatchEvent("#editor", "drop", { dataTransfer: transfer });
+  await page.waitForFunction(() => document.getElementById("story").textContent === "Dropped: app.yaml.");
+  await page.waitForFunction(() => document.getElementById("summary").textContent.includes("generated"));
+  const box = await serviceBox("default/dropped");
+  assert.ok(box?.includes("2 ready endpoints"), box?.join("|"));
+  assert.equal(await page.textContent("#summary"), "read 2 objects (1 Deployment, 1 Service); generated 1 ReplicaSet and 2 Pods");
+  assert.equal(await page.$eval("#editor", (e) => e.value), yaml);
 });

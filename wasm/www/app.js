@@ -4,6 +4,7 @@ import init, { Cluster } from "./pkg/svcroute_wasm.js";
 import * as YAML from "./vendor/yaml/index.js";
 import { EXAMPLES } from "./examples.js";
 import { toEngineInput, problemLine } from "./manifest.js";
+import { configFor, objectsOf } from "./bundle.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -49,9 +50,12 @@ function applyText() {
     $("status").textContent = "not applied";
     return false;
   }
-  const next = new Cluster();
+  // A bundle with no nodes gets the CLI's default nodes (issue 14).
+  const objects = objectsOf(json.split("\n").map((l) => JSON.parse(l)));
+  const next = new Cluster(configFor(objects));
+  let summary;
   try {
-    next.apply(json);
+    summary = next.applyWithSummary(json).summary;
   } catch (e) {
     next.free();
     const problems = e.problems?.length ? e.problems : [{ message: e.message }];
@@ -70,6 +74,8 @@ function applyText() {
   lastTrace = null;
   showErrors([]);
   $("status").textContent = "applied";
+  $("summary").replaceChildren(el("span", { text: summary.line }),
+    ...summary.warnings.map((w) => el("span", { class: "warn", text: `\n${w.message}` })));
   $("tr-result").replaceChildren();
   $("dns-result").replaceChildren();
   refreshChoices();
@@ -92,10 +98,30 @@ function objects() {
 
 const COLORS = { Ready: "#1f9d55", "Not ready": "#8a94a6", Terminating: "#d97706", NotReady: "#8a94a6" };
 
+/** The scale controls: one row per Deployment and StatefulSet (kubectl scale). */
+function drawWorkloads() {
+  const rows = [];
+  for (const kind of ["Deployment", "StatefulSet"]) {
+    for (const w of cluster.list(kind).items) {
+      const ns = w.metadata.namespace, name = w.metadata.name, n = w.spec?.replicas ?? 1;
+      const scale = (to) => live(() => cluster.scale(kind, ns, name, Math.max(0, to)));
+      const input = el("input", { type: "number", min: 0, max: 50, value: n, "aria-label": `replicas of ${kind} ${ns}/${name}`,
+        onchange: (e) => scale(Number(e.target.value)) });
+      rows.push(el("li", { class: "workload", "data-name": `${ns}/${name}` },
+        el("span", { text: `${kind} ${ns}/${name}` }),
+        el("button", { text: "−", "aria-label": `scale ${name} down`, onclick: () => scale(n - 1) }),
+        input,
+        el("button", { text: "+", "aria-label": `scale ${name} up`, onclick: () => scale(n + 1) })));
+    }
+  }
+  $("workloads").replaceChildren(...(rows.length ? [el("h3", { text: "Workloads (replicas)" }), el("ul", {}, ...rows)] : []));
+}
+
 function draw() {
   const svg = $("picture");
   svg.replaceChildren();
   if (!cluster) return;
+  drawWorkloads();
   const o = objects();
   const boxes = new Map(); // key → {x, y, w, h}
   const text = (g, x, y, t, attrs = {}) => g.append(el("svg:text", { x, y, "font-size": 12, ...attrs, text: t }));
@@ -362,12 +388,29 @@ function loadExample(id) {
 async function main() {
   await init();
   $("example").replaceChildren(...EXAMPLES.map((e) => el("option", { value: e.id, text: e.title })),
-    el("option", { value: "link", text: "From the link", hidden: "" }));
+    el("option", { value: "link", text: "From the link", hidden: "" }),
+    el("option", { value: "dropped", text: "Dropped files", hidden: "" }));
   $("tr-algo").replaceChildren(...ALGORITHMS.map((a) => el("option", { value: a, text: a })));
   $("example").addEventListener("change", () => loadExample($("example").value));
   $("apply").addEventListener("click", applyText);
   let timer = null;
   $("editor").addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(applyText, 500); });
+  // Drop YAML or JSON files on the editor: they replace its text (several
+  // files are joined as documents of one bundle).
+  const editor = $("editor");
+  editor.addEventListener("dragover", (e) => { e.preventDefault(); editor.classList.add("drop"); });
+  editor.addEventListener("dragleave", () => editor.classList.remove("drop"));
+  editor.addEventListener("drop", async (e) => {
+    e.preventDefault();
+    editor.classList.remove("drop");
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (!files.length) return;
+    const texts = await Promise.all(files.map((f) => f.text()));
+    editor.value = texts.map((t) => t.replace(/\s+$/, "\n")).join("---\n");
+    $("example").value = "dropped";
+    $("story").textContent = `Dropped: ${files.map((f) => f.name).join(", ")}.`;
+    applyText();
+  });
   $("share").addEventListener("click", () => { location.hash = "yaml=" + encodeURIComponent($("editor").value); });
   $("dns-go").addEventListener("click", resolveDns);
   $("tr-go").addEventListener("click", send);

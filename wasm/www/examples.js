@@ -1,5 +1,7 @@
 // The example clusters of the playground: each tells one story of Service
-// networking. Plain Pods with IPs and nodes (the engine does not schedule).
+// networking. Most are plain Pods with IPs and nodes; the bundle example is
+// Deployments only, whose Pods the engine makes and places on default
+// nodes, as `svcroute -f bundle.yaml` does.
 
 const nodes = (...names) => names.map((n, i) => `apiVersion: v1
 kind: Node
@@ -29,6 +31,27 @@ status:
 const ns = (name) => `apiVersion: v1
 kind: Namespace
 metadata: {name: ${name}}
+`;
+
+const critic = (version, replicas) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: critic-${version}
+  namespace: bookshop
+  labels: {app: critic, version: ${version}}
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: {app: critic, version: ${version}}
+  template:
+    metadata:
+      labels: {app: critic, version: ${version}}
+    spec:
+      serviceAccountName: critic
+      containers:
+      - name: critic
+        image: example.org/critic:${version.slice(1)}.0.0
+        ports: [{name: http, containerPort: 9080}]
 `;
 
 export const EXAMPLES = [
@@ -221,5 +244,35 @@ spec:
     ].join("---\n"),
     traffic: { source: "pay/client", service: "pay/payments" },
     dns: { pod: "pay/client", name: "payments" },
+  },
+  {
+    id: "bundle",
+    title: "A bundle: three versions behind one Service",
+    story: "An app as it is shipped: Deployments and a Service, no Pods, no Nodes, and kinds svcroute does not model. The engine makes the Pods and places them on three default nodes, as the CLI does. One Service selects the pods of critic v1, v2 and v3, so traffic splits about a third each: scale a version and watch the split change.",
+    yaml: [
+      ns("bookshop"),
+      `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: critic, namespace: bookshop}
+`,
+      `apiVersion: v1
+kind: ConfigMap
+metadata: {name: critic-settings, namespace: bookshop}
+data: {stars: "5"}
+`,
+      `apiVersion: v1
+kind: Service
+metadata:
+  name: critic
+  namespace: bookshop
+  labels: {app: critic}
+spec:
+  selector: {app: critic}
+  ports: [{name: http, port: 9080, targetPort: http}]
+`,
+      critic("v1", 1), critic("v2", 1), critic("v3", 1),
+    ].join("---\n"),
+    traffic: { service: "bookshop/critic" },
+    dns: { name: "critic" },
   },
 ];

@@ -205,7 +205,7 @@ impl Balancer for JumpHash {
         }
         // Append new backends in list order.
         let mut fresh: Vec<u32> = new_index.into_values().collect();
-        fresh.sort_unstable();
+        crate::order::sort_unstable(&mut fresh);
         self.buckets = slots.into_iter().flatten().chain(fresh).collect();
         self.keys = backends.iter().map(|b| b.key.clone()).collect();
         Ok(())

@@ -105,7 +105,9 @@ impl Ketama {
         let mut by_key: Vec<u32> = (0..backends.len() as u32)
             .filter(|&i| backends[i as usize].weight > 0)
             .collect();
-        by_key.sort_by(|&a, &b| backends[a as usize].key.cmp(&backends[b as usize].key));
+        crate::order::sort_by(&mut by_key, |&a, &b| {
+            backends[a as usize].key.cmp(&backends[b as usize].key)
+        });
         // Composite sort key: hash in the high half, key rank in the low half.
         let mut points: Vec<u64> = Vec::new();
         let total: u64 = by_key

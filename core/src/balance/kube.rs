@@ -27,7 +27,7 @@ use super::{Backend, BalanceError, Balancer, IpvsScheduler, Request, Rng};
 /// ```
 pub fn endpoint_order<S: AsRef<str>>(endpoints: &[S]) -> Vec<String> {
     let mut v: Vec<String> = endpoints.iter().map(|s| s.as_ref().to_string()).collect();
-    v.sort_unstable();
+    crate::order::sort_unstable(&mut v);
     v.dedup();
     v
 }
@@ -199,7 +199,7 @@ pub fn render_ipvs<S: AsRef<str>>(
             all.push((d, 0));
         }
     }
-    all.sort();
+    crate::order::sort(&mut all);
     IpvsRender {
         scheduler: scheduler.name().to_string(),
         real_server_weights: all,
@@ -313,7 +313,9 @@ fn chain_order(backends: &[Backend]) -> Vec<u32> {
     let mut order: Vec<u32> = (0..backends.len() as u32)
         .filter(|&i| backends[i as usize].weight > 0)
         .collect();
-    order.sort_by(|&a, &b| backends[a as usize].key.cmp(&backends[b as usize].key));
+    crate::order::sort_by(&mut order, |&a, &b| {
+        backends[a as usize].key.cmp(&backends[b as usize].key)
+    });
     order
 }
 

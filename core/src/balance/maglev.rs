@@ -299,7 +299,7 @@ impl Maglev {
         if order.is_empty() {
             return Ok(());
         }
-        order.sort_by(|&a, &b| {
+        crate::order::sort_by(&mut order, |&a, &b| {
             backends[a as usize]
                 .key
                 .as_bytes()

@@ -535,7 +535,7 @@ pub trait Balancer {
 /// Rejects duplicate keys; shared by constructors that hash keys.
 pub(crate) fn check_unique(backends: &[Backend]) -> Result<(), BalanceError> {
     let mut keys: Vec<&str> = backends.iter().map(|b| b.key.as_str()).collect();
-    keys.sort_unstable();
+    crate::order::sort_unstable(&mut keys);
     for w in keys.windows(2) {
         if w[0] == w[1] {
             return Err(BalanceError::DuplicateKey(w[0].to_string()));

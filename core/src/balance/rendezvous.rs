@@ -82,7 +82,9 @@ impl Rendezvous {
             .filter(|&i| backends[i as usize].weight > 0)
             .collect();
         // Sorted by key so that the first maximum is the smallest key.
-        order.sort_by(|&a, &b| backends[a as usize].key.cmp(&backends[b as usize].key));
+        crate::order::sort_by(&mut order, |&a, &b| {
+            backends[a as usize].key.cmp(&backends[b as usize].key)
+        });
         self.nodes = order
             .iter()
             .map(|&i| {

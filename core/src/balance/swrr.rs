@@ -112,7 +112,7 @@ impl SmoothWeighted {
             .filter(|(_, b)| b.weight > 0)
             .map(|(i, b)| (b.weight, i as u32))
             .collect();
-        by_weight.sort_unstable();
+        crate::order::sort_unstable(&mut by_weight);
         let mut groups: Vec<Group> = Vec::new();
         for (w, i) in by_weight {
             match groups.last_mut() {

@@ -232,7 +232,7 @@ fn patch_for_pod(
     out.addresses.retain(|a| !is_pod(a));
     out.not_ready_addresses.retain(|a| !is_pod(a));
     if let Some((address, ready, mut ports)) = pod.and_then(|p| pod_entry(svc, p)) {
-        ports.sort_by_key(port_order);
+        crate::order::sort_by_key(&mut ports, port_order);
         uid_of(&address)?;
         if ports != out.ports {
             return None;
@@ -367,9 +367,9 @@ fn repack(subsets: Vec<EndpointSubset>) -> Vec<EndpointSubset> {
                     not_ready.push(a);
                 }
             }
-            ready.sort_by_key(address_order);
-            not_ready.sort_by_key(address_order);
-            ports.sort_by_key(port_order);
+            crate::order::sort_by_key(&mut ready, address_order);
+            crate::order::sort_by_key(&mut not_ready, address_order);
+            crate::order::sort_by_key(&mut ports, port_order);
             EndpointSubset {
                 addresses: ready,
                 not_ready_addresses: not_ready,
@@ -377,7 +377,7 @@ fn repack(subsets: Vec<EndpointSubset>) -> Vec<EndpointSubset> {
             }
         })
         .collect();
-    out.sort_by_key(|s| {
+    crate::order::sort_by_key(&mut out, |s| {
         (
             s.addresses.iter().map(address_order).collect::<Vec<_>>(),
             s.not_ready_addresses
@@ -558,7 +558,7 @@ impl Cluster {
                             _ => None,
                         })
                         .collect();
-                    pods.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+                    crate::order::sort_by(&mut pods, |a, b| a.metadata.name.cmp(&b.metadata.name));
                     desired(svc, &pods, current)
                 }
                 Some(_) => return,

@@ -185,7 +185,7 @@ fn port_key(ports: &[EndpointPort]) -> PortKey {
         .iter()
         .map(|p| (p.name.clone(), p.protocol, p.port, p.app_protocol.clone()))
         .collect();
-    key.sort();
+    crate::order::sort(&mut key);
     key
 }
 
@@ -247,7 +247,7 @@ type EpKey = (Vec<String>, Option<String>, Option<String>, String);
 
 fn ep_key(ep: &Endpoint) -> EpKey {
     let mut addresses = ep.addresses.clone();
-    addresses.sort();
+    crate::order::sort(&mut addresses);
     let (ns, name) = ep.target_ref.as_ref().map_or((None, String::new()), |r| {
         (r.namespace.clone(), r.name.clone())
     });
@@ -689,7 +689,9 @@ fn by_port_mapping<'a>(
 
     // 2. Fill the slices being updated, fullest first.
     if !desired.is_empty() && !to_update.is_empty() {
-        to_update.sort_by_key(|(_, s)| std::cmp::Reverse(s.endpoints.len()));
+        crate::order::sort_by_key(&mut to_update, |(_, s)| {
+            std::cmp::Reverse(s.endpoints.len())
+        });
         for (_, s) in &mut to_update {
             while s.endpoints.len() < max {
                 let Some((_, ep)) = desired.pop_first() else {

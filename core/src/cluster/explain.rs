@@ -314,10 +314,10 @@ pub fn explain_service(
             others.push(entry);
         }
     }
-    selected.sort_by(|a, b| a.name.cmp(&b.name));
+    crate::order::sort_by(&mut selected, |a, b| a.name.cmp(&b.name));
     // Closest near misses first (fewest failing labels, then the smallest
     // edit distance between the values), then other namespaces.
-    others.sort_by_key(|p| {
+    crate::order::sort_by_key(&mut others, |p| {
         let closeness = match &p.verdict {
             PodVerdict::NotSelected(misses) => (
                 0,

@@ -736,7 +736,7 @@ impl Cluster {
                 _ => None,
             })
             .collect();
-        out.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        crate::order::sort_by(&mut out, |a, b| a.metadata.name.cmp(&b.metadata.name));
         out
     }
 
@@ -1157,8 +1157,12 @@ impl Cluster {
                     }
                 }
             }
-            managed.sort_by(|a, b| a.1.metadata.name.cmp(&b.1.metadata.name));
-            mirrored.sort_by(|a, b| a.1.metadata.name.cmp(&b.1.metadata.name));
+            crate::order::sort_by(&mut managed, |a, b| {
+                a.1.metadata.name.cmp(&b.1.metadata.name)
+            });
+            crate::order::sort_by(&mut mirrored, |a, b| {
+                a.1.metadata.name.cmp(&b.1.metadata.name)
+            });
             let mut ops = Vec::new();
             match svc {
                 Some((sid, Object::Service(svc))) if endpointslice::is_managed(svc) => {
@@ -1171,7 +1175,9 @@ impl Cluster {
                         })
                         .map(|p| (p, self.node_of(p)))
                         .collect();
-                    pods.sort_by(|a, b| a.0.metadata.name.cmp(&b.0.metadata.name));
+                    crate::order::sort_by(&mut pods, |a, b| {
+                        a.0.metadata.name.cmp(&b.0.metadata.name)
+                    });
                     ops.extend(endpointslice::reconcile(
                         svc,
                         &pods,
@@ -1284,7 +1290,7 @@ impl Cluster {
                 }
             }
         }
-        out.sort_by(|a, b| a.1.metadata.name.cmp(&b.1.metadata.name));
+        crate::order::sort_by(&mut out, |a, b| a.1.metadata.name.cmp(&b.1.metadata.name));
         out
     }
 

@@ -267,7 +267,7 @@ fn unschedulable_message(total: usize, reasons: &BTreeMap<Misfit, usize>) -> Str
         .iter()
         .map(|(m, n)| format!("{n} {}", m.message()))
         .collect();
-    parts.sort();
+    crate::order::sort(&mut parts);
     format!(
         "0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: \
          {total} Preemption is not helpful for scheduling.",

@@ -311,7 +311,7 @@ impl fmt::Display for LoadSummary {
         write!(f, "read {}", count(total, "object"))?;
         if total > 0 {
             let mut kinds: Vec<(&String, &usize)> = self.read.iter().collect();
-            kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            crate::order::sort_by(&mut kinds, |a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             let list: Vec<String> = kinds.iter().map(|(k, n)| count(**n, k)).collect();
             write!(f, " ({})", list.join(", "))?;
         }

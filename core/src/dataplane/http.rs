@@ -141,7 +141,7 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
             .push((name, c.spec.controller.clone().unwrap_or_default()));
     }
     // ING-1: with several defaults the newest wins, ties broken by name.
-    defaults.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    crate::order::sort_by(&mut defaults, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let default_class = defaults.first().map(|d| d.1.clone());
 
     let mut ings: Vec<(String, IngInfo)> = Vec::new();
@@ -209,7 +209,7 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
             info,
         ));
     }
-    ings.sort_by(|a, b| {
+    crate::order::sort_by(&mut ings, |a, b| {
         a.0.cmp(&b.0)
             .then_with(|| a.1.namespace.cmp(&b.1.namespace))
             .then_with(|| a.1.name.cmp(&b.1.name))
@@ -647,7 +647,7 @@ impl Dataplane {
                 eps.extend(p.eps.iter().filter(|e| e.ready).map(|e| e.addr));
             }
         }
-        eps.sort_by_key(ToString::to_string);
+        crate::order::sort_by_key(&mut eps, ToString::to_string);
         eps.dedup();
         found.map(|port| (port, eps))
     }
@@ -968,7 +968,7 @@ impl Dataplane {
                 eps.extend(e);
             }
         }
-        eps.sort_by_key(ToString::to_string);
+        crate::order::sort_by_key(&mut eps, ToString::to_string);
         eps.dedup();
         if !any {
             d.hop(Some("GW-1"), "no valid backendRef: 500");

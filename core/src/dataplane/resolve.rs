@@ -240,7 +240,7 @@ impl Dataplane {
             .iter()
             .map(|ip| SocketAddr::new(*ip, port))
             .collect();
-        eps.sort_by_key(ToString::to_string);
+        crate::order::sort_by_key(&mut eps, ToString::to_string);
         if eps.is_empty() {
             d.end(Outcome::NoSuchService, None);
             return None;

@@ -670,7 +670,7 @@ impl Dns {
                 groups.push((ns.clone(), svc.to_owned()));
             }
         }
-        groups.sort();
+        crate::order::sort(&mut groups);
         groups.dedup();
         for (ns, name) in &groups {
             dns.reindex_group(cluster, ns, name);
@@ -737,7 +737,7 @@ impl Dns {
                 _ => {}
             }
         }
-        groups.sort();
+        crate::order::sort(&mut groups);
         groups.dedup();
         for (ns, name) in &groups {
             self.reindex_group(cluster, ns, name);
@@ -848,7 +848,7 @@ impl Dns {
                     );
                     let list = self.by_endpoint_ip.entry(ip).or_default();
                     list.push((ns.to_owned(), name.to_owned(), ep_name.clone()));
-                    list.sort();
+                    crate::order::sort(list);
                     ips.push(ip);
                     addrs.push(EpAddr { ip, name: ep_name });
                 }
@@ -869,7 +869,7 @@ impl Dns {
                 for ip in ips.iter() {
                     let list = self.by_cluster_ip.entry(*ip).or_default();
                     list.push((ns.to_owned(), name.to_owned()));
-                    list.sort();
+                    crate::order::sort(list);
                 }
             }
             self.namespaces.entry(ns_l).or_default().services.insert(
@@ -929,9 +929,9 @@ impl Dns {
                 for a in svc.subsets.iter().flat_map(|s| &s.addrs) {
                     endpoints.push(&a.name);
                 }
-                ports.sort_unstable();
+                crate::order::sort_unstable(&mut ports);
                 ports.dedup();
-                endpoints.sort_unstable();
+                crate::order::sort_unstable(&mut endpoints);
                 endpoints.dedup();
                 count += 1 + ports.len() + endpoints.len();
             }

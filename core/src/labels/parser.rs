@@ -435,7 +435,7 @@ impl<'a> Parser<'a> {
                 e,
             ));
         }
-        values.sort_unstable();
+        crate::order::sort_unstable(&mut values);
         values.dedup();
         Ok(Requirement::from_checked(
             key.to_owned(),

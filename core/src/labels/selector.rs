@@ -196,7 +196,7 @@ impl Values {
             0 => Values::Zero,
             1 => Values::One(v.pop().unwrap_or_default()),
             _ => {
-                v.sort_unstable();
+                crate::order::sort_unstable(&mut v);
                 Values::Many(v)
             }
         }
@@ -670,7 +670,7 @@ impl Selector {
     fn from_sorted_or_not(mut requirements: Vec<Requirement>) -> Selector {
         // `sort_by` is stable: requirements with equal keys keep their order.
         if !requirements.is_sorted_by(|a, b| a.key <= b.key) {
-            requirements.sort_by(|a, b| a.key.cmp(&b.key));
+            crate::order::sort_by(&mut requirements, |a, b| a.key.cmp(&b.key));
         }
         Selector {
             repr: Repr::All(requirements),

@@ -212,6 +212,6 @@ where
             s
         })
         .collect();
-    pieces.sort_unstable();
+    crate::order::sort_unstable(&mut pieces);
     pieces.join(",")
 }

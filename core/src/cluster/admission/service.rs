@@ -678,7 +678,7 @@ pub(super) fn held_ports(service: &Service) -> Vec<u16> {
         .filter_map(|p| u16::try_from(p).ok())
         .filter(|p| *p != 0)
         .collect();
-    ports.sort_unstable();
+    crate::order::sort_unstable(&mut ports);
     ports.dedup();
     ports
 }

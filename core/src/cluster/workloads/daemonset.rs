@@ -85,7 +85,7 @@ pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
         }
     }
     for pods in by_node.values_mut() {
-        pods.sort();
+        crate::order::sort(pods);
         for extra in pods.drain(1..) {
             delete_tree(c, t, &extra);
         }

@@ -125,7 +125,7 @@ pub(super) fn reconcile(
             _ => None,
         })
         .collect();
-    owned.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    crate::order::sort_by(&mut owned, |a, b| a.metadata.name.cmp(&b.metadata.name));
     let wanted = strip_hash(&d.spec.template);
     let (new_rs, created) = match owned
         .iter()

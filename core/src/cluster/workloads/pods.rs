@@ -256,7 +256,7 @@ fn allocate_ips(c: &Cluster, node: &Node, node_name: &str) -> Vec<IpAddr> {
             }
         }
     }
-    used.sort();
+    crate::order::sort(&mut used);
     let mut out = Vec::new();
     for cidr in cidrs {
         let mut alloc = PodIpAllocator::new(cidr);
@@ -294,7 +294,7 @@ pub(super) fn deletion_order(c: &Cluster, pods: &mut [ObjectKey]) {
             (k.clone(), (scheduled, running, ready, node))
         })
         .collect();
-    pods.sort_by(|a, b| {
+    crate::order::sort_by(pods, |a, b| {
         let (sa, ra, ya, na) = &info[a];
         let (sb, rb, yb, nb) = &info[b];
         (sa, ra, ya)
