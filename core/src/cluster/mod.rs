@@ -264,6 +264,9 @@ pub struct Cluster {
     pod_index: FxMap<Pair, Vec<ObjId>>,
     svc_index: FxMap<Pair, Vec<ObjId>>,
     pods_by_node: FxMap<Sym, Vec<ObjId>>,
+    /// How many pods have each IP (by hash): the Endpoints fast path's
+    /// check that an address without a uid is no other pod's.
+    ip_counts: FxMap<u64, u32>,
     nodes: FxMap<Sym, ObjId>,
     slices_by_service: FxMap<(Sym, Sym), Vec<ObjId>>,
     /// Services with controller-labelled slices written by someone else:
@@ -356,6 +359,7 @@ impl Cluster {
             pod_index: FxMap::default(),
             svc_index: FxMap::default(),
             pods_by_node: FxMap::default(),
+            ip_counts: FxMap::default(),
             nodes: FxMap::default(),
             slices_by_service: FxMap::default(),
             foreign: FxSet::default(),
@@ -773,6 +777,13 @@ impl Cluster {
                     && let Some(rec) = self.pods.get(&id)
                 {
                     self.mark_pod_services(rec, &key, t);
+                    if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
+                        && endpoints::pod_ips(old) != endpoints::pod_ips(new)
+                    {
+                        let old = old.clone();
+                        self.count_pod_ips(&old, false);
+                        self.count_pod_ips(new, true);
+                    }
                     if let Some(slot) = self.slots[id as usize].as_mut() {
                         slot.object = object;
                     }
@@ -819,6 +830,7 @@ impl Cluster {
         };
         match &slot.object {
             Object::Pod(pod) => {
+                self.count_pod_ips(pod, true);
                 let rec = self.index_pod(id, pod);
                 self.mark_pod_services(&rec, &slot.key, t);
                 self.pods.insert(id, rec);
@@ -884,7 +896,8 @@ impl Cluster {
             return;
         };
         match &slot.object {
-            Object::Pod(_) => {
+            Object::Pod(pod) => {
+                self.count_pod_ips(pod, false);
                 if let Some(rec) = self.pods.remove(&id) {
                     self.mark_pod_services(&rec, &slot.key, t);
                     self.unindex_pod(id, rec);
