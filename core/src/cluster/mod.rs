@@ -468,6 +468,17 @@ impl Cluster {
         if !problems.is_empty() {
             return Err(ClusterError::new(problems));
         }
+        // Room for the batch and the controllers' objects of its Services
+        // (an Endpoints and a slice each, one more slice per
+        // `maxEndpointsPerSlice` pods), so that the arena does not double
+        // past what a large batch needs.
+        let count = |f: fn(&Object) -> bool| staged.iter().filter(|o| f(o)).count();
+        let services = count(|o| matches!(o, Object::Service(_)));
+        let pods = count(|o| matches!(o, Object::Pod(_)));
+        let per_slice = (self.config.max_endpoints_per_slice as usize).max(1);
+        self.slots.reserve(
+            (staged.len() + 2 * services + pods / per_slice + 64).saturating_sub(self.free.len()),
+        );
         let mut t = Tracker::default();
         for object in staged {
             if let Some(ns) = object.namespace().map(str::to_owned)
