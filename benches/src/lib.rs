@@ -104,11 +104,8 @@ fn first_pod(scale: &Scale, i: usize) -> usize {
     let big = scale.services.div_ceil(100);
     let small = scale.services - big;
     let rest = scale.pods.saturating_sub(big * scale.max_endpoints);
-    let (each, extra) = if small == 0 {
-        (0, 0)
-    } else {
-        (rest / small, rest % small)
-    };
+    let each = rest.checked_div(small).unwrap_or(0);
+    let extra = rest.checked_rem(small).unwrap_or(0);
     big_before * scale.max_endpoints + small_before * each + small_before.min(extra)
 }
 
