@@ -81,17 +81,25 @@
 //!
 //! ## Performance
 //!
-//! Measured with `cargo bench -p svcroute-benches --bench cluster -- --warm-up-time 1
-//! --measurement-time 3` on a shared 2-core machine, for a synthetic cluster
-//! at the published limits (5,000 nodes, 150,000 pods, 10,000 Services, up
-//! to 250 endpoints per Service): building it from objects takes 1.9–4.2 s,
-//! one Pod label change or readiness flip 6.6–16 µs (about the same for a
-//! 15-pod and a 250-pod Service; the spread is the machine's load, a load
-//! average of 3–5 during the runs), and the store holds about 4.1 KB per
-//! pod (3.7 KB above the same cluster without pods).
-//! Objects are stored whole, in their API shape, so that reads return
-//! exactly what was applied; a compact pod record (interned labels, no API
-//! struct) is the way to the 400-byte and 300-ms targets.
+//! Measured with `benches/quiet cluster` (criterion, the bench pinned to
+//! one CPU under SCHED_FIFO; load average 22–28 on a shared 2-core
+//! machine), default config (Endpoints controller on), for a synthetic
+//! cluster at the published limits (5,000 nodes, 150,000 pods, 10,000
+//! Services, up to 250 endpoints per Service). Session 3, before → after
+//! the in-place Endpoints patch: building it from objects 2.47 s → 2.51 s
+//! (unchanged: the build cost is elsewhere, not yet profiled); one Pod
+//! label change 144 µs → 43 µs (15-pod Service) and 4.2 ms → 0.92 ms
+//! (250-pod Service); readiness flip 165 µs → 57 µs and 4.2 ms → 1.0 ms.
+//! Those "after" figures were taken with the synthetic pods' IPs still
+//! shared between pods of one node, which sends the Endpoints controller
+//! to its full computation; the generator now gives unique IPs. Memory:
+//! 4.7 KB per pod (3.9 KB above the same cluster without pods). A Pod is
+//! stored whole as an `Object` (976 bytes inline for every kind, plus
+//! about 1.1 KB of heap: 16 label strings and their map node, the
+//! container and its ports, status), and each pod also has an endpoint in
+//! a slice (~380 B) and an address in the v1 Endpoints (~270 B), so the
+//! 400-byte target is out of reach without changing the public object
+//! types.
 //!
 //! ## Example
 //!
