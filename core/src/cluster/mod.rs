@@ -86,13 +86,12 @@
 //! machine), default config (Endpoints controller on), for a synthetic
 //! cluster at the published limits (5,000 nodes, 150,000 pods, 10,000
 //! Services, up to 250 endpoints per Service). Session 3, before → after
-//! the in-place Endpoints patch: building it from objects 2.47 s → 2.51 s
-//! (unchanged: the build cost is elsewhere, not yet profiled); one Pod
-//! label change 144 µs → 43 µs (15-pod Service) and 4.2 ms → 0.92 ms
-//! (250-pod Service); readiness flip 165 µs → 57 µs and 4.2 ms → 1.0 ms.
-//! Those "after" figures were taken with the synthetic pods' IPs still
-//! shared between pods of one node, which sends the Endpoints controller
-//! to its full computation; the generator now gives unique IPs. Memory:
+//! the in-place Endpoints patch and unique synthetic pod IPs (final run at
+//! load 3.7): build 2.47 s → 2.72 s (unchanged within noise; the build
+//! cost is elsewhere, not yet profiled); one Pod label change 144 µs →
+//! 9.2 µs (15-pod Service) and 4.2 ms → 18.5 µs (250-pod Service);
+//! readiness flip 165 µs → 10.0 µs and 4.2 ms → 16.7 µs. Memory:
+//! 4.7 KB → 4.2 KB per pod (3.6 KB above the pod-less cluster). Before:
 //! 4.7 KB per pod (3.9 KB above the same cluster without pods). A Pod is
 //! stored whole as an `Object` (976 bytes inline for every kind, plus
 //! about 1.1 KB of heap: 16 label strings and their map node, the
