@@ -93,6 +93,22 @@ fn pods_of(scale: &Scale, i: usize) -> usize {
     rest / small + usize::from(j < rest % small)
 }
 
+/// How many pods the Services before `i` have (the index of Service `i`'s
+/// first pod in [`pod_slots`]).
+fn first_pod(scale: &Scale, i: usize) -> usize {
+    if scale.services == 0 {
+        return 0;
+    }
+    let big_before = i.div_ceil(100);
+    let small_before = i - big_before;
+    let big = scale.services.div_ceil(100);
+    let small = scale.services - big;
+    let rest = scale.pods.saturating_sub(big * scale.max_endpoints);
+    let each = rest.checked_div(small).unwrap_or(0);
+    let extra = rest.checked_rem(small).unwrap_or(0);
+    big_before * scale.max_endpoints + small_before * each + small_before.min(extra)
+}
+
 /// The Pod `k` of Service `i` (for benches that change one pod).
 pub fn pod(scale: &Scale, i: usize, k: usize, node: usize, ready: bool, version: &str) -> Pod {
     let ns = format!("team-{:02}", i % scale.namespaces);
@@ -101,7 +117,10 @@ pub fn pod(scale: &Scale, i: usize, k: usize, node: usize, ready: bool, version:
         "{:010x}",
         (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 24
     );
-    let ip = format!("10.{}.{}.{}", node >> 8, node & 255, 2 + (k % 250));
+    // The pod's ordinal on its node (pods are dealt to nodes in turn), so
+    // that no two pods of a node share an IP.
+    let ordinal = (first_pod(scale, i) + k) / scale.nodes.max(1);
+    let ip = format!("10.{}.{}.{}", node >> 8, node & 255, 2 + (ordinal % 250));
     Pod {
         metadata: meta(
             format!("{app}-{hash}-{k:05}"),
@@ -247,6 +266,14 @@ pub fn pod_slots(scale: &Scale) -> Vec<(usize, usize, usize)> {
 /// use svcroute_benches::{Scale, synthetic_cluster};
 /// let objects = synthetic_cluster(&Scale::SMALL);
 /// assert_eq!(objects.len(), 5 + 50 + 100 + 1_500);
+/// // Pod IPs are unique.
+/// let mut ips: Vec<String> = objects.iter().filter_map(|o| match o {
+///     svcroute::api::Object::Pod(p) => p.status.pod_ip.clone(),
+///     _ => None,
+/// }).collect();
+/// ips.sort();
+/// ips.dedup();
+/// assert_eq!(ips.len(), 1_500);
 /// ```
 pub fn synthetic_cluster(scale: &Scale) -> Vec<Object> {
     let mut out = Vec::with_capacity(scale.namespaces + scale.nodes + scale.services + scale.pods);

@@ -5,18 +5,12 @@
 //! patched with the changes of every later call (`Dataplane::patch`), not
 //! rebuilt.
 
-use std::net::{IpAddr, SocketAddr};
-
 use serde_json::Value;
 use svcroute::cluster::ProxyMode;
-use svcroute::dataplane::{
-    Dataplane, Decision, Destination, GatewayRequest, IngressRequest, Millis, Protocol, Request,
-    Source,
-};
-use svcroute::ipam::IpFamily;
+use svcroute::dataplane::{Dataplane, Decision, Millis, Request};
 use wasm_bindgen::prelude::*;
 
-use crate::args::{invalid, parse_error, text, to_json};
+use crate::args::{invalid, text, to_json};
 use crate::cluster::{Cluster, parse};
 use crate::error::{CodedError, Result};
 
@@ -92,89 +86,16 @@ pub(crate) struct Parsed {
 
 /// Reads a `RouteRequest` (the conformance vocabulary, README 10.8).
 pub(crate) fn parse_request(query: &Value) -> Result<Parsed> {
-    let source = &query["source"];
-    let source = if let Some(pod) = text(source, "pod") {
-        let (namespace, name) = crate::args::namespaced(pod);
-        Source::Pod {
-            namespace: namespace.to_owned(),
-            name: name.to_owned(),
+    // The page lets a pod be named without its namespace (`default`).
+    let request = match text(&query["source"], "pod") {
+        Some(pod) if !pod.contains('/') => {
+            let mut query = query.clone();
+            query["source"]["pod"] = Value::String(format!("default/{pod}"));
+            Request::from_json(&query)
         }
-    } else if let Some(node) = text(source, "node") {
-        Source::Node(node.to_owned())
-    } else if let Some(ip) = text(source, "external") {
-        Source::External {
-            ip: ip
-                .parse()
-                .map_err(|_| invalid(format!("source.external: {ip:?} is not an IP address")))?,
-            arrives_at: text(source, "arrivesAt").map(str::to_owned),
-        }
-    } else {
-        return Err(parse_error(
-            "source: expected {pod: \"ns/name\"}, {node: name} or {external: ip}",
-        ));
-    };
-    let dest = &query["destination"];
-    let port = |v: &Value| {
-        v.get("port")
-            .and_then(Value::as_u64)
-            .and_then(|p| u16::try_from(p).ok())
-            .ok_or_else(|| parse_error("destination.port: expected a port number (0-65535)"))
-    };
-    let destination = if let Some(name) = text(dest, "dns") {
-        Destination::Dns {
-            name: name.to_owned(),
-            port: port(dest)?,
-            family: match text(dest, "family") {
-                None => None,
-                Some("IPv4") => Some(IpFamily::V4),
-                Some("IPv6") => Some(IpFamily::V6),
-                Some(f) => {
-                    return Err(invalid(format!(
-                        "destination.family: {f:?} is not IPv4 or IPv6"
-                    )));
-                }
-            },
-        }
-    } else if let Some(ip) = text(dest, "ip") {
-        let ip: IpAddr = ip
-            .parse()
-            .map_err(|_| invalid(format!("destination.ip: {ip:?} is not an IP address")))?;
-        Destination::Ip(SocketAddr::new(ip, port(dest)?))
-    } else if let Some(i) = dest.get("ingress") {
-        let mut path = text(i, "path").unwrap_or("/").to_owned();
-        if let Some(q) = text(i, "query") {
-            path = format!("{path}?{q}");
-        }
-        Destination::Ingress(IngressRequest {
-            controller: text(i, "controller").unwrap_or_default().to_owned(),
-            scheme: text(i, "scheme").unwrap_or("http").to_owned(),
-            host: text(i, "host").unwrap_or_default().to_owned(),
-            path,
-        })
-    } else if let Some(h) = dest.get("httproute") {
-        Destination::HttpRoute(GatewayRequest {
-            gateway: text(h, "gateway").unwrap_or_default().to_owned(),
-            listener: text(h, "listener").map(str::to_owned),
-            host: text(h, "host").unwrap_or_default().to_owned(),
-            path: text(h, "path").unwrap_or("/").to_owned(),
-            method: text(h, "method").map(str::to_owned),
-            headers: h
-                .get("headers")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect(),
-        })
-    } else {
-        return Err(parse_error(
-            "destination: expected {ip, port}, {dns, port}, {ingress} or {httproute}",
-        ));
-    };
-    let protocol = match text(query, "protocol") {
-        None => Protocol::Tcp,
-        Some(p) => p.parse().map_err(route_error)?,
-    };
+        _ => Request::from_json(query),
+    }
+    .map_err(route_error)?;
     let now = Millis(
         query
             .get("atSeconds")
@@ -188,15 +109,7 @@ pub(crate) fn parse_request(query: &Value) -> Result<Parsed> {
                 .map_err(|_| invalid(format!("mode: {m:?} is not iptables, nftables or ipvs")))?,
         ),
     };
-    Ok(Parsed {
-        request: Request {
-            source,
-            destination,
-            protocol,
-        },
-        now,
-        mode,
-    })
+    Ok(Parsed { request, now, mode })
 }
 
 impl Cluster {

@@ -8,8 +8,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use serde_json::{Value, json};
 use svcroute::api::Kind;
 use svcroute::balance::{
-    Algorithm, Backend, Balancer, FlowHash, FlowKey, IpvsScheduler, KetamaConfig, MaglevConfig,
-    PeakEwmaConfig, Request as Pick, proto,
+    Algorithm, Backend, Balancer, FlowKey, IpvsScheduler, Request as Pick, proto,
 };
 use svcroute::dataplane::{Destination, Protocol, RouteState, Source};
 use svcroute::labels::Selector;
@@ -62,47 +61,19 @@ const TS_SECTION: &str = TS_SIMULATE;
 
 /// The balancer of `name` (any name but `kube-proxy`).
 fn algorithm(name: &str, scheduler: Option<&str>, seed: u64) -> Result<Algorithm> {
-    Ok(match name {
-        "round-robin" => Algorithm::RoundRobin,
-        "smooth-weighted" => Algorithm::SmoothWeighted,
-        "random" => Algorithm::Random { seed },
-        "weighted-random" => Algorithm::WeightedRandom { seed },
-        "iptables" => Algorithm::Iptables { seed },
-        "nftables" => Algorithm::Nftables { seed },
-        "ipvs" => Algorithm::Ipvs {
-            scheduler: match scheduler {
-                None => IpvsScheduler::Rr,
-                Some(s) => IpvsScheduler::parse(s)
-                    .ok_or_else(|| invalid(format!("scheduler: {s:?} is not an IPVS scheduler")))?,
-            },
-            seed,
+    let mut algorithm = Algorithm::from_name(name, seed)
+        .map_err(|_| invalid(format!("algorithm: unknown algorithm {name:?}")))?;
+    if let (
+        Algorithm::Ipvs {
+            scheduler: chosen, ..
         },
-        "least-request" => Algorithm::LeastRequest {
-            choice_count: 2,
-            seed,
-        },
-        "peak-ewma" => Algorithm::PeakEwma(PeakEwmaConfig {
-            seed,
-            ..PeakEwmaConfig::default()
-        }),
-        "maglev" => Algorithm::Maglev(MaglevConfig {
-            seed,
-            ..MaglevConfig::default()
-        }),
-        "ketama" => Algorithm::Ketama(KetamaConfig {
-            seed,
-            ..KetamaConfig::default()
-        }),
-        "jump" => Algorithm::Jump {
-            flow_hash: FlowHash::Fast,
-            seed,
-        },
-        "rendezvous" => Algorithm::Rendezvous {
-            flow_hash: FlowHash::Fast,
-            seed,
-        },
-        other => return Err(invalid(format!("algorithm: unknown algorithm {other:?}"))),
-    })
+        Some(s),
+    ) = (&mut algorithm, scheduler)
+    {
+        *chosen = IpvsScheduler::parse(s)
+            .ok_or_else(|| invalid(format!("scheduler: {s:?} is not an IPVS scheduler")))?;
+    }
+    Ok(algorithm)
 }
 
 /// Pod IP → (`ns/name`, node), from the cluster's Pods.

@@ -13,10 +13,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use svcroute::ErrorKind;
 use svcroute::api::{Kind, Object, ObjectKey, Protocol as L4};
-use svcroute::balance::{
-    Algorithm, AnyBalancer, Backend, Balancer, Event, FlowHash, FlowKey, IpvsScheduler,
-    KetamaConfig, KetamaPoints, MaglevConfig, PeakEwmaConfig, Request,
-};
+use svcroute::balance::{Algorithm, AnyBalancer, Backend, Balancer, Event, FlowKey, Request};
 use svcroute::cluster::Cluster;
 
 use crate::door::DoorError;
@@ -50,48 +47,18 @@ pub const NAMES: &[&str] = &[
 /// assert!(parse("fastest", 0).is_err());
 /// ```
 pub fn parse(name: &str, seed: u64) -> Result<Option<Algorithm>, DoorError> {
-    let flow_hash = FlowHash::Fast;
-    Ok(Some(match name {
-        "kube-proxy" => return Ok(None),
-        "round-robin" => Algorithm::RoundRobin,
-        "smooth-weighted" => Algorithm::SmoothWeighted,
-        "random" => Algorithm::Random { seed },
-        "weighted-random" => Algorithm::WeightedRandom { seed },
-        "least-request" => Algorithm::LeastRequest {
-            choice_count: 2,
-            seed,
-        },
-        "peak-ewma" => Algorithm::PeakEwma(PeakEwmaConfig {
-            seed,
-            ..PeakEwmaConfig::default()
-        }),
-        "maglev" => Algorithm::Maglev(MaglevConfig {
-            seed,
-            ..MaglevConfig::default()
-        }),
-        "ketama" => Algorithm::Ketama(KetamaConfig {
-            points: KetamaPoints::default(),
-            flow_hash,
-            seed,
-        }),
-        "jump" => Algorithm::Jump { flow_hash, seed },
-        "rendezvous" => Algorithm::Rendezvous { flow_hash, seed },
-        "iptables" => Algorithm::Iptables { seed },
-        "nftables" => Algorithm::Nftables { seed },
-        "ipvs" => Algorithm::Ipvs {
-            scheduler: IpvsScheduler::default(),
-            seed,
-        },
-        other => {
-            return Err(DoorError::new(
-                ErrorKind::NotFound,
-                format!(
-                    "no balancing algorithm is named {other:?}; the names are {}",
-                    NAMES.join(", ")
-                ),
-            ));
-        }
-    }))
+    if name == "kube-proxy" {
+        return Ok(None);
+    }
+    Algorithm::from_name(name, seed).map(Some).map_err(|_| {
+        DoorError::new(
+            ErrorKind::NotFound,
+            format!(
+                "no balancing algorithm is named {name:?}; the names are {}",
+                NAMES.join(", ")
+            ),
+        )
+    })
 }
 
 /// A Service port an algorithm was chosen for (`port` 0: every port).

@@ -72,7 +72,7 @@ pub unsafe extern "C" fn svcroute_cluster_apply_summary(
         let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
         // SAFETY: as above.
         let text = unsafe { args::utf8_arg(bytes, len, "bytes") }?;
-        let applied = cluster.write().apply(text).map_err(door_error)?;
+        let applied = cluster.write(|e| e.apply(text)).map_err(door_error)?;
         let changes = door::changes_json(&applied.changes, &applied.skipped);
         // SAFETY: the caller's guarantees, as documented above.
         unsafe { write_optional(changes_json_out, "changes_json_out", &changes) }?;

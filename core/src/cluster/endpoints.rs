@@ -68,6 +68,16 @@ fn is_ipv6(s: &str) -> bool {
     s.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
+/// The distinct IPs of a pod (`podIPs`, and `podIP`).
+pub(super) fn pod_ips(pod: &Pod) -> Vec<&str> {
+    let mut out: Vec<&str> = pod.status.pod_ips.iter().map(|p| p.ip.as_str()).collect();
+    out.extend(pod.status.pod_ip.as_deref());
+    out.retain(|ip| !ip.is_empty());
+    crate::order::sort_unstable(&mut out);
+    out.dedup();
+    out
+}
+
 /// Upstream `podToEndpointAddressForService`: the pod's address of the
 /// Service's first family.
 fn pod_address(svc: &Service, pod: &Pod) -> Option<EndpointAddress> {
@@ -111,11 +121,15 @@ fn pod_address(svc: &Service, pod: &Pod) -> Option<EndpointAddress> {
 /// The subsets the controller computes for `svc` over its selected
 /// `pods`, repacked (before truncation).
 pub(crate) fn subsets(svc: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
+    let entries: Vec<(EndpointAddress, bool, Vec<EndpointPort>)> =
+        pods.iter().filter_map(|pod| pod_entry(svc, pod)).collect();
+    if let Some(first) = entries.first()
+        && entries.iter().all(|e| e.2 == first.2)
+    {
+        return one_port_list(entries);
+    }
     let mut out = Vec::new();
-    for pod in pods {
-        let Some((address, ready, ports)) = pod_entry(svc, pod) else {
-            continue;
-        };
+    for (address, ready, ports) in entries {
         let subset = |ports: Vec<EndpointPort>| {
             if ready {
                 EndpointSubset {
@@ -139,6 +153,58 @@ pub(crate) fn subsets(svc: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
         }
     }
     repack(out)
+}
+
+/// [`repack`] when every pod serves the same port list: every port then
+/// has the same address set, so the result is one subset holding every
+/// distinct address (by IP and uid; the first seen kept, not ready if any
+/// duplicate is not ready) with the distinct ports, computed without the
+/// per-port maps.
+fn one_port_list(entries: Vec<(EndpointAddress, bool, Vec<EndpointPort>)>) -> Vec<EndpointSubset> {
+    let mut ports: Vec<EndpointPort> = entries
+        .first()
+        .map(|e| e.2.iter().filter(|p| p.port > 0).cloned().collect())
+        .unwrap_or_default();
+    crate::order::sort_by_key(&mut ports, port_order);
+    ports.dedup_by(|a, b| port_order(a) == port_order(b));
+    // (address, ready, first-seen position), sorted by address order; the
+    // stable sort keeps duplicates in first-seen order.
+    let mut all: Vec<(EndpointAddress, bool)> =
+        entries.into_iter().map(|(a, r, _)| (a, r)).collect();
+    crate::order::sort_by(&mut all, |x, y| cmp_address(&x.0, &y.0));
+    let mut ready = Vec::new();
+    let mut not_ready = Vec::new();
+    let mut iter = all.into_iter().peekable();
+    while let Some((address, mut r)) = iter.next() {
+        while let Some((next, nr)) = iter.peek() {
+            if cmp_address(next, &address) != std::cmp::Ordering::Equal {
+                break;
+            }
+            r = r && *nr;
+            iter.next();
+        }
+        if r {
+            ready.push(address);
+        } else {
+            not_ready.push(address);
+        }
+    }
+    if ready.is_empty() && not_ready.is_empty() {
+        return Vec::new();
+    }
+    vec![EndpointSubset {
+        addresses: ready,
+        not_ready_addresses: not_ready,
+        ports,
+    }]
+}
+
+/// [`address_order`] without building keys.
+fn cmp_address(a: &EndpointAddress, b: &EndpointAddress) -> std::cmp::Ordering {
+    fn uid(x: &EndpointAddress) -> Option<&str> {
+        x.target_ref.as_ref().and_then(|r| r.uid.as_deref())
+    }
+    a.ip.cmp(&b.ip).then_with(|| uid(a).cmp(&uid(b)))
 }
 
 /// What one pod contributes: its address, whether it is ready, and the
@@ -185,85 +251,188 @@ fn wanted_labels(svc: &Service) -> BTreeMap<String, String> {
     labels
 }
 
+/// An in-place edit of an Endpoints object (see [`patch_for_pod`]).
+#[derive(Debug)]
+pub(super) enum Patch {
+    /// The object stays as it is.
+    Same,
+    /// Remove these addresses (`true`: from `addresses`, `false`: from
+    /// `notReadyAddresses`; indexes ascending), then insert one (list,
+    /// index after the removals, address); an emptied subset goes.
+    Edit {
+        removed: Vec<(bool, usize)>,
+        insert: Option<(bool, usize, Box<EndpointAddress>)>,
+    },
+}
+
+impl Patch {
+    /// Applies the edit.
+    pub(super) fn apply(self, current: &mut Endpoints) {
+        let Patch::Edit { removed, insert } = self else {
+            return;
+        };
+        let Some(subset) = current.subsets.first_mut() else {
+            return;
+        };
+        for &(ready, i) in removed.iter().rev() {
+            let list = if ready {
+                &mut subset.addresses
+            } else {
+                &mut subset.not_ready_addresses
+            };
+            if i < list.len() {
+                list.remove(i);
+            }
+        }
+        if let Some((ready, at, address)) = insert {
+            let list = if ready {
+                &mut subset.addresses
+            } else {
+                &mut subset.not_ready_addresses
+            };
+            list.insert(at.min(list.len()), *address);
+        }
+        if subset.addresses.is_empty() && subset.not_ready_addresses.is_empty() {
+            current.subsets.clear();
+        }
+    }
+}
+
 /// The one-pod fast path: when the current object is one subset that the
 /// changed pod serves (or leaves) with exactly that subset's ports, the
 /// pod's address is replaced in place; the result is the full
 /// computation's (every address serves the same ports, so the repacked
-/// form stays one subset). `None`: run the full computation.
-fn patch_for_pod(
+/// form stays one subset). `others(ip)` counts the pods other than the
+/// changed one that have this IP: an address without a uid is patched only
+/// when no other pod shares its IP (addresses are deduplicated by IP and
+/// uid, which only the full computation sorts out), and a pod with no
+/// address of its own only when every address has a uid. `None`: run the
+/// full computation.
+pub(super) fn patch_for_pod(
     svc: &Service,
     current: &Endpoints,
     pod_ns: &str,
     pod_name: &str,
     pod: Option<&Pod>,
-) -> Option<Endpoints> {
+    others: impl Fn(&str) -> u32,
+) -> Option<Patch> {
     let [subset] = current.subsets.as_slice() else {
         return None;
     };
     let a = &current.metadata.annotations;
     if a.contains_key(ENDPOINTS_OVER_CAPACITY_ANNOTATION)
         || a.contains_key(ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION)
-        || current.metadata.labels != wanted_labels(svc)
+        || !labels_as_wanted(&current.metadata.labels, svc)
     {
         return None;
     }
-    let uid_of = |addr: &EndpointAddress| {
+    let has_uid = |addr: &EndpointAddress| {
         addr.target_ref
             .as_ref()
-            .and_then(|r| r.uid.clone())
-            .filter(|u| !u.is_empty())
+            .and_then(|r| r.uid.as_deref())
+            .is_some_and(|u| !u.is_empty())
     };
     let is_pod = |addr: &EndpointAddress| {
         addr.target_ref.as_ref().is_some_and(|r| {
             r.kind == "Pod" && r.name == pod_name && r.namespace.as_deref() == Some(pod_ns)
         })
     };
-    // Addresses are deduplicated by IP and uid: without a uid two pods may
-    // share an entry, which only the full computation sorts out.
-    if subset
-        .addresses
-        .iter()
-        .chain(&subset.not_ready_addresses)
-        .any(|addr| is_pod(addr) && uid_of(addr).is_none())
+    let mut removed: Vec<(bool, usize)> = Vec::new();
+    for (ready, list) in [
+        (true, &subset.addresses),
+        (false, &subset.not_ready_addresses),
+    ] {
+        for (i, addr) in list.iter().enumerate() {
+            if is_pod(addr) {
+                if !has_uid(addr) && others(&addr.ip) > 0 {
+                    return None;
+                }
+                removed.push((ready, i));
+            }
+        }
+    }
+    // A pod without an address of its own may have shared one (same IP,
+    // no uid) that it no longer shares: only the full computation knows.
+    if removed.is_empty()
+        && subset
+            .addresses
+            .iter()
+            .chain(&subset.not_ready_addresses)
+            .any(|a| !has_uid(a))
     {
         return None;
     }
-    let mut out = subset.clone();
-    out.addresses.retain(|a| !is_pod(a));
-    out.not_ready_addresses.retain(|a| !is_pod(a));
+    let gone = |ready: bool, i: usize| removed.contains(&(ready, i));
+    let mut insert = None;
     if let Some((address, ready, mut ports)) = pod.and_then(|p| pod_entry(svc, p)) {
         crate::order::sort_by_key(&mut ports, port_order);
-        uid_of(&address)?;
-        if ports != out.ports {
+        if !has_uid(&address) && others(&address.ip) > 0 {
             return None;
         }
-        let key = address_order(&address);
-        if out
-            .addresses
-            .iter()
-            .chain(&out.not_ready_addresses)
-            .any(|a| address_order(a) == key)
-        {
+        if ports != subset.ports {
+            return None;
+        }
+        let clash = |list: &[EndpointAddress], r: bool| {
+            list.iter()
+                .enumerate()
+                .any(|(i, a)| !gone(r, i) && cmp_address(a, &address).is_eq())
+        };
+        if clash(&subset.addresses, true) || clash(&subset.not_ready_addresses, false) {
             return None;
         }
         let list = if ready {
-            &mut out.addresses
+            &subset.addresses
         } else {
-            &mut out.not_ready_addresses
+            &subset.not_ready_addresses
         };
-        let at = list.partition_point(|a| address_order(a) < key);
-        list.insert(at, address);
+        let raw = list.partition_point(|a| cmp_address(a, &address).is_lt());
+        let at = raw
+            - removed
+                .iter()
+                .filter(|&&(r, i)| r == ready && i < raw)
+                .count();
+        insert = Some((ready, at, Box::new(address)));
     }
-    if out.addresses.len() + out.not_ready_addresses.len() > MAX_ENDPOINTS_ADDRESSES {
+    let left = subset.addresses.len() + subset.not_ready_addresses.len() - removed.len();
+    if left + usize::from(insert.is_some()) > MAX_ENDPOINTS_ADDRESSES {
         return None;
     }
-    let mut next = current.clone();
-    next.subsets = if out.addresses.is_empty() && out.not_ready_addresses.is_empty() {
-        Vec::new()
-    } else {
-        vec![out]
+    // Unchanged: the pod's one address put back where it was, or no
+    // address before or after (and the subset not emptied).
+    let same = match (removed.as_slice(), &insert) {
+        ([(r, i)], Some((nr, at, addr))) => {
+            let list = if *r {
+                &subset.addresses
+            } else {
+                &subset.not_ready_addresses
+            };
+            r == nr && i == at && list.get(*i) == Some(&**addr)
+        }
+        ([], None) => left > 0,
+        _ => false,
     };
-    Some(next)
+    Some(if same {
+        Patch::Same
+    } else {
+        Patch::Edit { removed, insert }
+    })
+}
+
+/// `labels == wanted_labels(svc)`, without building the wanted map.
+fn labels_as_wanted(labels: &BTreeMap<String, String>, svc: &Service) -> bool {
+    let ip_set =
+        matches!(svc.spec.cluster_ip.as_deref(), Some(ip) if !ip.is_empty() && ip != "None");
+    let mut mine = labels.iter().filter(|(k, _)| k.as_str() != HEADLESS_LABEL);
+    let theirs = svc
+        .metadata
+        .labels
+        .iter()
+        .filter(|(k, _)| k.as_str() != HEADLESS_LABEL);
+    let headless_ok = match labels.get(HEADLESS_LABEL) {
+        Some(v) => !ip_set && v.is_empty(),
+        None => ip_set,
+    };
+    headless_ok && mine.by_ref().eq(theirs)
 }
 
 type PortOrder = (String, i32, &'static str, Option<String>);
@@ -484,6 +653,13 @@ pub(crate) fn desired(
     Some(endpoints)
 }
 
+fn ip_hash(ip: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = super::intern::FxHasher::default();
+    ip.hash(&mut h);
+    h.finish()
+}
+
 impl Cluster {
     /// The Endpoints controller for one marked Service.
     pub(super) fn reconcile_endpoints(
@@ -535,20 +711,30 @@ impl Cluster {
                     }
                     let patched = match (trigger, current) {
                         (Trigger::Pod(pod_ns, pod_name), Some(cur)) if self.fast_path => {
-                            let pod = match self.lookup(Kind::Pod, Some(pod_ns), pod_name) {
+                            let stored = self.lookup(Kind::Pod, Some(pod_ns), pod_name);
+                            let mine: Vec<&str> = match stored {
+                                Some((_, Object::Pod(p))) => pod_ips(p),
+                                _ => Vec::new(),
+                            };
+                            let pod = match stored {
                                 Some((pid, Object::Pod(p))) if self.selects(sid, pid) => Some(p),
                                 _ => None,
                             };
-                            patch_for_pod(svc, cur, pod_ns, pod_name, pod)
+                            let others = |ip: &str| {
+                                self.pods_with_ip(ip)
+                                    .saturating_sub(u32::from(mine.contains(&ip)))
+                            };
+                            patch_for_pod(svc, cur, pod_ns, pod_name, pod, others)
                         }
                         _ => None,
                     };
-                    if let Some(next) = patched {
-                        if Some(&next) == current {
+                    match patched {
+                        Some(Patch::Same) => return,
+                        Some(patch) => {
+                            self.edit_endpoints(&eps_key, t, |e| patch.apply(e));
                             return;
                         }
-                        self.write_internal(Object::Endpoints(next), t);
-                        return;
+                        None => {}
                     }
                     let mut pods: Vec<&Pod> = self
                         .selected_pods(sid)
@@ -566,6 +752,48 @@ impl Cluster {
         };
         if let Some(endpoints) = write {
             self.write_internal(Object::Endpoints(endpoints), t);
+        }
+    }
+
+    /// Edits the stored Endpoints object in place (its labels, and so its
+    /// indexes, stay), marking it updated.
+    fn edit_endpoints(
+        &mut self,
+        key: &ObjectKey,
+        t: &mut Tracker,
+        edit: impl FnOnce(&mut Endpoints),
+    ) {
+        let Some(&id) = self.ids.get(key) else {
+            return;
+        };
+        if let Some(Some(slot)) = self.slots.get_mut(id as usize)
+            && let Object::Endpoints(e) = &mut slot.object
+        {
+            edit(e);
+            if !t.touched.contains_key(&slot.key) {
+                t.touched.insert(slot.key.clone(), true);
+            }
+        }
+    }
+
+    /// How many stored pods have this IP (an upper bound: IPs are counted
+    /// by hash).
+    pub(super) fn pods_with_ip(&self, ip: &str) -> u32 {
+        self.ip_counts.get(&ip_hash(ip)).copied().unwrap_or(0)
+    }
+
+    /// Counts (`add`) or uncounts a pod's IPs.
+    pub(super) fn count_pod_ips(&mut self, pod: &Pod, add: bool) {
+        for ip in pod_ips(pod) {
+            let h = ip_hash(ip);
+            if add {
+                *self.ip_counts.entry(h).or_default() += 1;
+            } else if let Some(n) = self.ip_counts.get_mut(&h) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.ip_counts.remove(&h);
+                }
+            }
         }
     }
 

@@ -384,3 +384,56 @@ fn external_name_with_selector_is_neither_managed_nor_mirrored() {
         .unwrap();
     assert!(c.endpoint_slices("shop", "ext").is_empty());
 }
+
+// The Endpoints fast path patches an address without a uid only when no
+// other pod has its IP: two uid-less pods sharing an IP (hostNetwork pods
+// on one node) share one address, not ready if either is not.
+#[test]
+fn endpoints_patch_keeps_shared_ip_addresses_exact() {
+    let mut c = bare();
+    c.apply_batch(objects(BASE)).unwrap();
+    c.apply(pod("a", "10.0.0.9", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    c.apply(pod("b", "10.0.0.9", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    c.apply(pod("d", "10.0.0.7", "n1", true, r#"{"app": "web"}"#))
+        .unwrap();
+    let eps = |c: &Cluster| c.endpoints("shop", "web").cloned().unwrap();
+    let sorted = |e: &crate::api::Endpoints| {
+        let s = &e.subsets[0];
+        let ips =
+            |l: &[crate::api::EndpointAddress]| l.iter().map(|a| a.ip.clone()).collect::<Vec<_>>();
+        (ips(&s.addresses), ips(&s.not_ready_addresses))
+    };
+    assert_eq!(
+        sorted(&eps(&c)),
+        (vec!["10.0.0.7".into(), "10.0.0.9".into()], vec![])
+    );
+    // One of the two not ready: the shared address is not ready.
+    c.apply(pod("b", "10.0.0.9", "n1", false, r#"{"app": "web"}"#))
+        .unwrap();
+    assert_eq!(
+        sorted(&eps(&c)),
+        (vec!["10.0.0.7".into()], vec!["10.0.0.9".into()])
+    );
+    // The unshared one patched in place, same as a full recompute.
+    c.apply(pod("d", "10.0.0.7", "n1", false, r#"{"app": "web"}"#))
+        .unwrap();
+    assert_eq!(
+        sorted(&eps(&c)),
+        (vec![], vec!["10.0.0.7".into(), "10.0.0.9".into()])
+    );
+    c.delete(&ObjectKey {
+        kind: Kind::Pod,
+        namespace: Some("shop".into()),
+        name: "b".into(),
+    })
+    .unwrap();
+    assert_eq!(
+        sorted(&eps(&c)),
+        (vec!["10.0.0.9".into()], vec!["10.0.0.7".into()])
+    );
+    let before = eps(&c);
+    assert!(c.resync().is_empty());
+    assert_eq!(eps(&c), before);
+}
