@@ -23,10 +23,26 @@ fn sort_by_indices<T>(v: &mut [T], mut compare: impl FnMut(&T, &T) -> Ordering) 
     if v.len() < 2 {
         return;
     }
-    let mut order: Vec<usize> = (0..v.len()).collect();
-    sort_indices(&mut order, &mut |a, b| compare(&v[a], &v[b]));
-    permute(v, &mut order);
+    // Short lists (label values, ports) keep their permutation on the
+    // stack, so that sorting them allocates nothing, as the standard
+    // library's sort of a short slice does not.
+    let mut stack = [0usize; SHORT];
+    let mut heap = Vec::new();
+    let order: &mut [usize] = if v.len() <= SHORT {
+        &mut stack[..v.len()]
+    } else {
+        heap.resize(v.len(), 0);
+        &mut heap
+    };
+    for (i, slot) in order.iter_mut().enumerate() {
+        *slot = i;
+    }
+    sort_indices(order, &mut |a, b| compare(&v[a], &v[b]));
+    permute(v, order);
 }
+
+/// The longest list whose permutation is kept on the stack.
+const SHORT: usize = 64;
 
 /// Sorts `v` stably by the key `key` gives: `v.sort_by_key(key)`.
 pub(crate) fn sort_by_key<T, K: Ord>(v: &mut [T], mut key: impl FnMut(&T) -> K) {

@@ -18,6 +18,10 @@ fn invalid(what: String) -> RouteError {
     RouteError::Invalid(what)
 }
 
+fn malformed(what: String) -> RouteError {
+    RouteError::Malformed(what)
+}
+
 impl Request {
     /// Reads a request written as the conformance suites write a `route`
     /// query. Keys the request does not use (`atSeconds`) are ignored.
@@ -47,7 +51,7 @@ impl Request {
                 Some(Value::String(p)) => p
                     .parse()
                     .map_err(|e: RouteError| invalid(format!("protocol: {e}")))?,
-                Some(other) => return Err(invalid(format!("protocol: {other} is not a string"))),
+                Some(other) => return Err(malformed(format!("protocol: {other} is not a string"))),
             },
         })
     }
@@ -74,7 +78,7 @@ fn source(v: &Value) -> Result<Source, RouteError> {
             arrives_at: text(v, "arrivesAt").map(str::to_owned),
         });
     }
-    Err(invalid(format!(
+    Err(malformed(format!(
         "source: {v} has none of pod, node, external"
     )))
 }
@@ -83,7 +87,7 @@ fn port(v: &Value) -> Result<u16, RouteError> {
     v.get("port")
         .and_then(Value::as_u64)
         .and_then(|p| u16::try_from(p).ok())
-        .ok_or_else(|| invalid("destination.port: missing or not a port number".into()))
+        .ok_or_else(|| malformed("destination.port: missing or not a port number".into()))
 }
 
 fn destination(v: &Value) -> Result<Destination, RouteError> {
@@ -137,7 +141,7 @@ fn destination(v: &Value) -> Result<Destination, RouteError> {
                 .collect(),
         }));
     }
-    Err(invalid(format!(
+    Err(malformed(format!(
         "destination: {v} has none of dns, ip, ingress, httproute"
     )))
 }

@@ -635,16 +635,23 @@ pub enum RouteError {
     /// The Gateway does not exist.
     #[error("gateway {0} not found")]
     UnknownGateway(String),
-    /// A malformed request.
+    /// A request with a value that is wrong (an address that does not
+    /// parse, an unknown protocol).
     #[error("invalid route request: {0}")]
     Invalid(String),
+    /// A request missing a part it must have (no source kind, no
+    /// destination kind, no port): its shape is wrong, not a value.
+    #[error("malformed route request: {0}")]
+    Malformed(String),
 }
 
 impl RouteError {
     /// The classification of this error.
     ///
     /// ```
-    /// assert_eq!(svcroute::dataplane::RouteError::Invalid("x".into()).kind(), svcroute::ErrorKind::Invalid);
+    /// use svcroute::{ErrorKind, dataplane::RouteError};
+    /// assert_eq!(RouteError::Invalid("x".into()).kind(), ErrorKind::Invalid);
+    /// assert_eq!(RouteError::Malformed("x".into()).kind(), ErrorKind::Parse);
     /// ```
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -654,6 +661,7 @@ impl RouteError {
             RouteError::PodWithoutIp(_) | RouteError::NodeWithoutIp(_) | RouteError::Invalid(_) => {
                 ErrorKind::Invalid
             }
+            RouteError::Malformed(_) => ErrorKind::Parse,
         }
     }
 }

@@ -433,8 +433,15 @@ fn subset(want: &Value, got: &Value) -> bool {
     }
 }
 
+/// A request whose shape we do not know (a source or destination kind
+/// from a newer vector set) is unsupported; a bad value is a failure.
 fn parse_request(query: &Value) -> Result<Request, StepResult> {
-    Request::from_json(query).map_err(|e| StepResult::Fail(format!("route query: {e}")))
+    Request::from_json(query).map_err(|e| match e {
+        svcroute::dataplane::RouteError::Malformed(_) => {
+            StepResult::Unsupported(format!("route query: {e}"))
+        }
+        _ => StepResult::Fail(format!("route query: {e}")),
+    })
 }
 
 impl Handler for State {
