@@ -11,48 +11,17 @@
 //!
 //! Run: `cargo bench -p svcroute-benches --bench cluster -- --warm-up-time 1 --measurement-time 3`
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicIsize, Ordering};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use svcroute::api::Object;
 use svcroute::cluster::Cluster;
 use svcroute_benches::{Scale, config, pod, pod_slots, synthetic_cluster};
 
-/// Counts live heap bytes.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every call is forwarded to the system allocator unchanged; the
-// counter only observes sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// Counts live heap bytes (see [`svcroute_benches::LiveBytes`]).
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: svcroute_benches::LiveBytes = svcroute_benches::LiveBytes;
 
 fn build(objects: Vec<Object>) -> Cluster {
     let mut cluster = Cluster::new(config()).expect("config");
@@ -63,17 +32,17 @@ fn build(objects: Vec<Object>) -> Cluster {
 }
 
 fn memory_report(scale: &Scale) {
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = svcroute_benches::live_bytes();
     let cluster = build(synthetic_cluster(scale));
-    let total = LIVE.load(Ordering::Relaxed) - before;
+    let total = svcroute_benches::live_bytes() - before;
     let no_pods = Scale {
         pods: 0,
         max_endpoints: 0,
         ..*scale
     };
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = svcroute_benches::live_bytes();
     let empty = build(synthetic_cluster(&no_pods));
-    let base = LIVE.load(Ordering::Relaxed) - before;
+    let base = svcroute_benches::live_bytes() - before;
     println!(
         "cluster/memory: {} objects, {:.1} MiB in all, {} B per pod in all, {} B per pod above the pod-less cluster ({:.1} MiB)",
         cluster.len(),

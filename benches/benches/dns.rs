@@ -16,9 +16,7 @@
 //!
 //! Run: `cargo bench -p svcroute-benches --bench dns -- --warm-up-time 1 --measurement-time 3`
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -28,44 +26,15 @@ use svcroute::dns::wire::{self, Message};
 use svcroute::dns::{Answer, Dns, DnsConfig, RecordType, Transport};
 use svcroute_benches::{Scale, config, pod, pod_slots, synthetic_cluster};
 
-/// Counts live heap bytes.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every call is forwarded to the system allocator unchanged; the
-// counter only observes sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// Counts live heap bytes (see [`svcroute_benches::LiveBytes`]).
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: svcroute_benches::LiveBytes = svcroute_benches::LiveBytes;
 
 /// Prints the heap the index holds, in all and per Pod+Service.
 fn memory_report(scale: &Scale, cluster: &Cluster, config: &DnsConfig) {
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = svcroute_benches::live_bytes();
     let dns = Dns::new(cluster, config.clone()).expect("dns");
-    let bytes = LIVE.load(Ordering::Relaxed) - before;
+    let bytes = svcroute_benches::live_bytes() - before;
     let objects = (scale.pods + scale.services) as f64;
     println!(
         "dns/memory: the Dns index holds {:.1} MiB for {} pods + {} Services: {:.0} B per Pod+Service (CoreDNS: 860 B per Pod+Service, whole process)",

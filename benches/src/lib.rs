@@ -292,3 +292,56 @@ pub fn synthetic_cluster(scale: &Scale) -> Vec<Object> {
     );
     out
 }
+
+/// A global allocator that counts the live heap bytes of the process, for
+/// the memory figures of the benches (bytes per pod, per record). Every
+/// call goes to the system allocator unchanged; the count is one relaxed
+/// atomic add, so it slows allocation-heavy benches a little.
+///
+/// ```no_run
+/// #[global_allocator]
+/// static GLOBAL: svcroute_benches::LiveBytes = svcroute_benches::LiveBytes;
+///
+/// let before = svcroute_benches::live_bytes();
+/// let v = vec![0u8; 1 << 20];
+/// assert!(svcroute_benches::live_bytes() - before >= 1 << 20);
+/// drop(v);
+/// ```
+pub struct LiveBytes;
+
+static LIVE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
+
+/// The heap bytes live now, as counted by [`LiveBytes`] (0 when the
+/// program does not use it as its global allocator).
+///
+/// ```
+/// let _bytes: isize = svcroute_benches::live_bytes();
+/// ```
+pub fn live_bytes() -> isize {
+    LIVE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the
+// counter only observes sizes.
+unsafe impl std::alloc::GlobalAlloc for LiveBytes {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        LIVE.fetch_sub(layout.size() as isize, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        // SAFETY: same contract as ours.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}

@@ -264,21 +264,7 @@ impl Cluster {
 mod tests {
     #[test]
     fn every_named_algorithm_builds() {
-        for name in [
-            "round-robin",
-            "smooth-weighted",
-            "random",
-            "weighted-random",
-            "iptables",
-            "nftables",
-            "ipvs",
-            "least-request",
-            "peak-ewma",
-            "maglev",
-            "ketama",
-            "jump",
-            "rendezvous",
-        ] {
+        for &name in svcroute::balance::Algorithm::NAMES {
             let a = super::algorithm(name, None, 1).unwrap();
             assert_eq!(a.name(), name);
         }

@@ -18,24 +18,14 @@ use svcroute::cluster::Cluster;
 
 use crate::door::DoorError;
 
-/// The names `svcroute_set_algorithm` takes, `"kube-proxy"` (the default)
-/// first.
-pub const NAMES: &[&str] = &[
-    "kube-proxy",
-    "round-robin",
-    "smooth-weighted",
-    "random",
-    "weighted-random",
-    "least-request",
-    "peak-ewma",
-    "maglev",
-    "ketama",
-    "jump",
-    "rendezvous",
-    "iptables",
-    "nftables",
-    "ipvs",
-];
+/// The name of kube-proxy's own placement, the default, which
+/// `svcroute_set_algorithm` takes besides [`Algorithm::NAMES`].
+///
+/// ```
+/// use svcroute_c::algorithm::{KUBE_PROXY, parse};
+/// assert!(parse(KUBE_PROXY, 0).unwrap().is_none());
+/// ```
+pub const KUBE_PROXY: &str = "kube-proxy";
 
 /// The algorithm named `name` with its defaults and `seed`; `Ok(None)` for
 /// `"kube-proxy"` (kube-proxy's own placement).
@@ -47,15 +37,15 @@ pub const NAMES: &[&str] = &[
 /// assert!(parse("fastest", 0).is_err());
 /// ```
 pub fn parse(name: &str, seed: u64) -> Result<Option<Algorithm>, DoorError> {
-    if name == "kube-proxy" {
+    if name == KUBE_PROXY {
         return Ok(None);
     }
     Algorithm::from_name(name, seed).map(Some).map_err(|_| {
         DoorError::new(
             ErrorKind::NotFound,
             format!(
-                "no balancing algorithm is named {name:?}; the names are {}",
-                NAMES.join(", ")
+                "no balancing algorithm is named {name:?}; the names are {KUBE_PROXY}, {}",
+                Algorithm::NAMES.join(", ")
             ),
         )
     })

@@ -122,22 +122,20 @@ fn write_json(out: args::Out<'_, *mut c_char>, value: &serde_json::Value) {
     write_text(out, &value.to_string())
 }
 
-/// Stores `changes` in `*changes_json_out`, unless the caller passed NULL
-/// (it does not want them).
+/// Stores `value` in `*out`, unless the caller passed NULL (it does not
+/// want it); `name` is the out-parameter's name for the last error.
 ///
 /// # Safety
 ///
-/// `changes_json_out` is NULL or valid for writing one pointer.
-unsafe fn write_changes(
-    changes_json_out: *mut *mut c_char,
-    changes: &serde_json::Value,
+/// `out` is NULL or valid for writing one pointer.
+pub(crate) unsafe fn write_optional(
+    out: *mut *mut c_char,
+    name: &str,
+    value: &serde_json::Value,
 ) -> Result<(), FfiError> {
-    if !changes_json_out.is_null() {
+    if !out.is_null() {
         // SAFETY: the caller's guarantee; not NULL.
-        write_json(
-            unsafe { args::out_arg(changes_json_out, "changes_json_out") }?,
-            changes,
-        );
+        write_json(unsafe { args::out_arg(out, name) }?, value);
     }
     Ok(())
 }
@@ -255,16 +253,17 @@ pub unsafe extern "C" fn svcroute_cluster_apply(
     len: usize,
     changes_json_out: *mut *mut c_char,
 ) -> svcroute_status {
-    boundary::status(|| {
-        // SAFETY: the caller's guarantees, as documented above.
-        let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
-        // SAFETY: as above.
-        let text = unsafe { args::utf8_arg(bytes, len, "bytes") }?;
-        let applied = cluster.write(|e| e.apply(text)).map_err(door_error)?;
-        let changes = door::changes_json(&applied.changes, &applied.skipped);
-        // SAFETY: the caller's guarantees, as documented above.
-        unsafe { write_changes(changes_json_out, &changes) }
-    })
+    // SAFETY: the caller's guarantees, as documented above; NULL is a
+    // valid `summary_json_out` (no summary wanted).
+    unsafe {
+        crate::summary::svcroute_cluster_apply_summary(
+            cluster,
+            bytes,
+            len,
+            changes_json_out,
+            std::ptr::null_mut(),
+        )
+    }
 }
 
 /// Deletes one object: `kind` as in manifests (`"Service"`, `"Pod"`,
@@ -309,7 +308,7 @@ pub unsafe extern "C" fn svcroute_cluster_delete(
             .map_err(door_error)?;
         let changes = door::changes_json(&changes, &Default::default());
         // SAFETY: the caller's guarantees, as documented above.
-        unsafe { write_changes(changes_json_out, &changes) }
+        unsafe { write_optional(changes_json_out, "changes_json_out", &changes) }
     })
 }
 

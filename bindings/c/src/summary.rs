@@ -5,6 +5,7 @@
 use std::ffi::c_char;
 
 use crate::cluster::svcroute_cluster;
+use crate::cluster::write_optional;
 use crate::door::DoorError;
 use crate::error::FfiError;
 use crate::status::svcroute_status;
@@ -12,24 +13,6 @@ use crate::{args, boundary, door, owned};
 
 fn door_error(err: DoorError) -> FfiError {
     FfiError::new(svcroute_status::from_kind(err.kind), err.message)
-}
-
-/// Stores `value` as compact JSON in `*out`, unless `out` is NULL.
-///
-/// # Safety
-///
-/// `out` is NULL or valid for writing one pointer.
-unsafe fn write_optional(
-    out: *mut *mut c_char,
-    name: &str,
-    value: &serde_json::Value,
-) -> Result<(), FfiError> {
-    if !out.is_null() {
-        // SAFETY: the caller's guarantee; not NULL.
-        let out = unsafe { args::out_arg(out, name) }?;
-        out.write(owned::into_c_string(&value.to_string()));
-    }
-    Ok(())
 }
 
 /// Applies manifests exactly as `svcroute_cluster_apply` does (same input,
