@@ -1107,7 +1107,7 @@ mod limits {
             max_documents: 3,
             ..LoadLimits::default()
         };
-        let yaml = vec![CM; 4].join("---\n");
+        let yaml = [CM; 4].join("---\n");
         let err = limit_error(
             &yaml,
             &tight,
@@ -1115,9 +1115,9 @@ mod limits {
         );
         assert_eq!(err.problems()[0].document, 3);
         let json = r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}"#;
-        let err = limit_error(&vec![json; 4].join("\n"), &tight, "maxDocuments");
+        let err = limit_error(&[json; 4].join("\n"), &tight, "maxDocuments");
         assert_eq!(err.problems()[0].document, 3);
-        assert!(api::load_with(&vec![json; 3].join("\n"), &tight).is_ok());
+        assert!(api::load_with(&[json; 3].join("\n"), &tight).is_ok());
         // The default: 100,000 documents.
         let many = "---\n".repeat(100_001);
         limit_error(&many, &LoadLimits::default(), "more than 100000 documents");
