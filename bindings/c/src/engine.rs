@@ -91,7 +91,7 @@ impl Engine {
         Ok(changes)
     }
 
-    /// Chooses the balancing algorithm `name` (see [`algorithm::NAMES`]) for
+    /// Chooses the balancing algorithm `name` (see [`svcroute::balance::Algorithm::NAMES`] and `"kube-proxy"`) for
     /// port `port` (0: every port) of Service `namespace/name`. The Service
     /// need not exist yet: the choice applies whenever it does.
     pub fn set_algorithm(

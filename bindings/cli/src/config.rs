@@ -86,7 +86,7 @@ pub struct Settings {
 }
 
 /// The `limits` section of a settings file: the core's
-/// [`ClusterLimits`](svcroute::cluster::ClusterLimits) and
+/// [`ClusterLimits`] and
 /// [`LoadLimits`](svcroute::api::LoadLimits), under the names their errors
 /// give.
 ///

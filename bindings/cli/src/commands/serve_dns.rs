@@ -22,7 +22,7 @@
 //!   workers finish the query in hand, and the process exits 0.
 //! * SIGHUP reloads: the `-f` files are read again and a new index is built
 //!   off to the side while the old one keeps answering; then it is swapped
-//!   in whole ([`Served`]). Each worker picks the new index up before its
+//!   in whole (`Served`). Each worker picks the new index up before its
 //!   next query (and forgets its cached responses), so no query is dropped
 //!   and none sees half of a change. A reload that fails (a bad manifest)
 //!   is reported on stderr and the previous cluster keeps being served.
