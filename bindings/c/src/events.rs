@@ -10,6 +10,7 @@
 
 use std::net::SocketAddr;
 
+use crate::algorithm::Balancers;
 use crate::error::FfiError;
 use crate::route::svcroute_address;
 use crate::status::svcroute_status;
@@ -28,6 +29,29 @@ unsafe fn endpoint_arg(
     let endpoint =
         unsafe { endpoint.as_ref() }.ok_or_else(|| FfiError::null_argument("endpoint"))?;
     Ok(SocketAddr::new(endpoint.to_ip("endpoint")?, port))
+}
+
+/// Checks an event's arguments, then tells the cluster's balancers about
+/// `endpoint`:`port` through `tell`: the body of every event function.
+///
+/// # Safety
+///
+/// `cluster` is NULL or a live cluster, not freed during this call;
+/// `endpoint` is NULL or valid for reading one `svcroute_address`.
+unsafe fn report(
+    cluster: *const crate::svcroute_cluster,
+    endpoint: *const svcroute_address,
+    port: u16,
+    tell: impl FnOnce(&mut Balancers, SocketAddr),
+) -> svcroute_status {
+    boundary::status(|| {
+        // SAFETY: the caller's guarantees, as documented above.
+        let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
+        // SAFETY: as above.
+        let endpoint = unsafe { endpoint_arg(endpoint, port) }?;
+        tell(&mut cluster.shards().balancers(), endpoint);
+        Ok(())
+    })
 }
 
 /// Reports that the caller opened a connection (or sent a request) to
@@ -56,14 +80,8 @@ pub unsafe extern "C" fn svcroute_conn_open(
     endpoint: *const svcroute_address,
     port: u16,
 ) -> svcroute_status {
-    boundary::status(|| {
-        // SAFETY: the caller's guarantees, as documented above.
-        let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
-        // SAFETY: as above.
-        let endpoint = unsafe { endpoint_arg(endpoint, port) }?;
-        cluster.shards().balancers().opened(endpoint);
-        Ok(())
-    })
+    // SAFETY: the caller's guarantees, as documented above.
+    unsafe { report(cluster, endpoint, port, |b, ep| b.opened(ep)) }
 }
 
 /// Reports that a connection `svcroute_conn_open` reported has ended.
@@ -85,14 +103,12 @@ pub unsafe extern "C" fn svcroute_conn_close(
     endpoint: *const svcroute_address,
     port: u16,
 ) -> svcroute_status {
-    boundary::status(|| {
-        // SAFETY: the caller's guarantees, as documented above.
-        let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
-        // SAFETY: as above.
-        let endpoint = unsafe { endpoint_arg(endpoint, port) }?;
-        cluster.shards().balancers().closed(endpoint);
-        Ok(())
-    })
+    // SAFETY: the caller's guarantees, as documented above.
+    unsafe {
+        report(cluster, endpoint, port, |b, ep| {
+            b.closed(ep);
+        })
+    }
 }
 
 /// Reports that a response from `endpoint`:`port` took `micros`
@@ -119,15 +135,10 @@ pub unsafe extern "C" fn svcroute_observe_latency(
     micros: u64,
     now_ms: u64,
 ) -> svcroute_status {
-    boundary::status(|| {
-        // SAFETY: the caller's guarantees, as documented above.
-        let cluster = unsafe { owned::handle_ref(cluster, "cluster") }?;
-        // SAFETY: as above.
-        let endpoint = unsafe { endpoint_arg(endpoint, port) }?;
-        cluster
-            .shards()
-            .balancers()
-            .latency(endpoint, micros, now_ms);
-        Ok(())
-    })
+    // SAFETY: the caller's guarantees, as documented above.
+    unsafe {
+        report(cluster, endpoint, port, |b, ep| {
+            b.latency(ep, micros, now_ms)
+        })
+    }
 }
