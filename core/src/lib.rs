@@ -86,5 +86,6 @@ mod error;
 pub mod ipam;
 pub mod labels;
 mod order;
+mod table_hash;
 
 pub use error::{Error, ErrorKind};

@@ -655,7 +655,7 @@ pub(crate) fn desired(
 
 fn ip_hash(ip: &str) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = super::intern::FxHasher::default();
+    let mut h = crate::table_hash::TableHasher::default();
     ip.hash(&mut h);
     h.finish()
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::table_hash::FastMap;
+use crate::table_hash::FastMap;
 use std::net::{IpAddr, SocketAddr};
 
 use super::state::{stable_hash, vs_hash};

@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 
-use super::table_hash::{FastMap, NamePair};
 use super::{
     Dataplane, Decision, GatewayRequest, HttpAnswer, HttpPick, IngressMatch, IngressRequest,
     Outcome, PortInfo, RouteError, RouteMatch, RouteState, SvcKind, TlsTermination,
@@ -12,6 +11,7 @@ use super::{
 use crate::api::{IngressBackend, Kind, Object, PathMatchType, PathType};
 use crate::cluster::Cluster;
 use crate::labels::Selector;
+use crate::table_hash::{FastMap, NamePair};
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct IngressTable {

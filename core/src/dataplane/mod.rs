@@ -105,7 +105,7 @@ mod request_json;
 mod resolve;
 mod route;
 mod state;
-mod table_hash;
+
 mod trace;
 mod types;
 mod verdict;
@@ -130,7 +130,7 @@ use crate::balance::IpvsScheduler;
 use crate::balance::kube::ChainTable;
 use crate::cluster::{Cluster, DetectLocalMode, ProxyMode};
 use crate::ipam::{IpFamily, IpNet};
-use table_hash::FastMap;
+use crate::table_hash::FastMap;
 
 /// The compiled routing tables of one cluster for one kube-proxy mode. See
 /// the [module documentation](self).

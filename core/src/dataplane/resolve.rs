@@ -9,13 +9,13 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::table_hash::NamePair;
 use super::{Dataplane, Decision, Outcome, PodDns, RouteState, Source, SvcKind};
 use crate::dns::{
     Dns, ExternalRecords, MAX_NDOTS, Outcome as DnsOutcome, RData, RecordType, Resolver,
     SearchClient, Sent, Walk,
 };
 use crate::ipam::IpFamily;
+use crate::table_hash::NamePair;
 
 /// The records of `qtype` in an answer section, as addresses.
 fn addresses(records: &[crate::dns::Record]) -> impl Iterator<Item = IpAddr> + '_ {

@@ -4,7 +4,6 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::state::vs_hash;
-use super::table_hash::NamePair;
 use super::trace::{NoTrace, Tracer};
 use super::verdict::{Flow, ServiceRef, SourceRef, Verdict};
 use super::{
@@ -16,6 +15,7 @@ use crate::balance::kube::{pick_chain, pick_numgen};
 use crate::balance::{FlowKey, proto};
 use crate::cluster::{DetectLocalMode, ProxyMode};
 use crate::ipam::{IpFamily, IpNet};
+use crate::table_hash::NamePair;
 
 /// The source as kube-proxy sees it.
 #[derive(Debug, Clone)]

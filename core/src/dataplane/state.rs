@@ -2,7 +2,7 @@
 //! KP-19), the IPVS virtual servers' scheduler state (KP-18) and the seeded
 //! random source of the iptables and nftables picks (KP-16, KP-17).
 
-use super::table_hash::FastMap;
+use crate::table_hash::FastMap;
 use std::net::{IpAddr, SocketAddr};
 
 use super::Millis;

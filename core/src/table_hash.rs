@@ -1,8 +1,9 @@
-//! The hasher of the dataplane's lookup tables: a multiply-rotate word hash
-//! (FxHash's shape) with a final avalanche, several times cheaper than the
-//! standard SipHash on the short keys a lookup hashes (an address, a port,
-//! a node name). Keys come from the cluster's own objects, not from
-//! packets, so flooding resistance is not needed here.
+//! The hasher of the crate's internal hash maps (the dataplane's lookup
+//! tables, the cluster store's indexes and interner): a multiply-rotate
+//! word hash (FxHash's shape) with a final avalanche, several times cheaper
+//! than the standard SipHash on the short keys hashed here (an address, a
+//! port, a node name, an interned id). Keys come from the cluster's own
+//! objects, not from packets, so flooding resistance is not needed.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
