@@ -10,13 +10,21 @@
 //! that each is answered FORMERR or dropped and that a good query right
 //! after it is answered. Afterwards a sample of answers is checked for
 //! correctness with our own client, and the server's memory (VmRSS from
-//! `/proc/PID/status`) is compared with a server over an empty cluster:
-//! the difference per Pod+Service is printed next to CoreDNS's published
-//! 0.86 KB. Speed and memory are printed, never asserted (DECISIONS D11).
+//! `/proc/PID/status`) is compared with a server over an empty cluster.
+//! At 2,200 Pods and Services the server's fixed costs still weigh, so a
+//! second server then serves a cluster ten times larger (2,000 Services,
+//! 20,000 Pods) and dnsperf asks it every name once (every Service's A,
+//! AAAA, SRV and PTR, every headless name, every Pod IP's PTR, a missing
+//! name per Service): its memory above the empty server per Pod+Service,
+//! and the slope between the two clusters, are printed next to CoreDNS's
+//! published 0.86 KB per Pod+Service (its whole process at scale). Speed
+//! and memory are printed, never asserted (DECISIONS D11).
 //!
 //! Skipped with a notice when `dnsperf` is not installed, unless
 //! `SVCROUTE_REQUIRE_TOOLS=1` (then it fails). Run it with
 //! `cargo test -p svcroute-cli --test serve_dns_dnsperf -- --nocapture`.
+//! `SVCROUTE_SERVE_DNS_ARGS` adds flags to every server started (e.g.
+//! `--cache 0`, to measure what the response cache is worth).
 
 use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
@@ -31,6 +39,8 @@ use svcroute::dns::{RData, RecordType};
 
 const NAMESPACES: usize = 5;
 const SERVICES: usize = 200;
+/// The larger cluster, for memory at scale.
+const LARGE_SERVICES: usize = 2_000;
 /// Every tenth Service is headless (its name answers the pods' IPs).
 const HEADLESS_EVERY: usize = 10;
 const PODS_PER_SERVICE: usize = 10;
@@ -42,8 +52,11 @@ fn service_ip(i: usize) -> Ipv4Addr {
     Ipv4Addr::new(10, 96, 1 + (i / 250) as u8, 1 + (i % 250) as u8)
 }
 
+/// Pod `k` of Service `i`: distinct for up to 6,000 Services, inside the
+/// node's 10.244.0.0/16.
 fn pod_ip(i: usize, k: usize) -> Ipv4Addr {
-    Ipv4Addr::new(10, 244, 1 + i as u8, 10 + k as u8)
+    let n = u32::try_from(256 + i * PODS_PER_SERVICE + k).expect("small");
+    Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 244, 0, 0)) + n)
 }
 
 fn ns(i: usize) -> String {
@@ -169,6 +182,29 @@ fn case(n: u64) -> Case {
     }
 }
 
+/// Every name of the cluster with `services` Services once, as a dnsperf
+/// query file: A, AAAA, SRV and PTR of each ClusterIP Service, A of each
+/// headless one, PTR of each Pod IP, and one missing name per Service.
+fn every_name(services: usize) -> String {
+    let mut lines = String::new();
+    let ptr = |ip: Ipv4Addr| {
+        let o = ip.octets();
+        format!("{}.{}.{}.{}.in-addr.arpa. PTR\n", o[3], o[2], o[1], o[0])
+    };
+    for i in 0..services {
+        let name = fq(i);
+        lines += &format!("{name} A\nnope-{i}.{}.svc.cluster.local. A\n", ns(i));
+        if !headless(i) {
+            lines += &format!("{name} AAAA\n_http._tcp.{name} SRV\n");
+            lines += &ptr(service_ip(i));
+        }
+        for k in 0..PODS_PER_SERVICE {
+            lines += &ptr(pod_ip(i, k));
+        }
+    }
+    lines
+}
+
 fn qtype_text(t: RecordType) -> &'static str {
     match t {
         RecordType::A => "A",
@@ -214,11 +250,13 @@ impl Server {
     fn start(dir: &Path, name: &str, services: usize) -> Server {
         let file = dir.join(name);
         std::fs::write(&file, manifests(services).to_string()).expect("write manifests");
+        let extra = std::env::var("SVCROUTE_SERVE_DNS_ARGS").unwrap_or_default();
         let mut child = Command::new(env!("CARGO_BIN_EXE_svcroute"))
             .arg("serve-dns")
             .arg("-f")
             .arg(&file)
             .args(["--listen", "127.0.0.1:0"])
+            .args(extra.split_whitespace())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -585,13 +623,35 @@ fn serve_dns_under_dnsperf_loses_nothing() {
     );
 
     let (rss, base) = (server.rss_kib(), empty.rss_kib());
-    let objects = (SERVICES + SERVICES * PODS_PER_SERVICE) as f64;
+    let objects = SERVICES + SERVICES * PODS_PER_SERVICE;
+    report_memory(rss, base, objects);
+    drop(server);
+
+    // Memory at scale: a cluster ten times larger, every name asked once.
+    let large = Server::start(&dir.0, "large.json", LARGE_SERVICES);
+    let every = dir.0.join("every-name.txt");
+    std::fs::write(&every, every_name(LARGE_SERVICES)).expect("write queries");
+    let asked = dnsperf(large.addr, &every, 1, "udp");
+    asked.report("UDP, every name of the larger cluster once", "");
+    asked.assert_clean();
+    let large_rss = large.rss_kib();
+    let large_objects = LARGE_SERVICES + LARGE_SERVICES * PODS_PER_SERVICE;
+    report_memory(large_rss, base, large_objects);
     eprintln!(
-        "serve-dns memory after load: VmRSS {rss} KiB with {SERVICES} Services + {} Pods, \
+        "serve-dns memory slope from {objects} to {large_objects} Pods+Services: {:.2} KB per \
+         Pod+Service; CoreDNS publishes 0.86 KB per Pod+Service",
+        large_rss.saturating_sub(rss) as f64 * 1.024 / (large_objects - objects) as f64,
+    );
+}
+
+/// Prints a server's memory per Pod+Service, above the empty server's and
+/// all in.
+fn report_memory(rss: u64, base: u64, objects: usize) {
+    eprintln!(
+        "serve-dns memory after load: VmRSS {rss} KiB with {objects} Pods+Services, \
          {base} KiB over an empty cluster: {:.2} KB per Pod+Service above the empty server \
          ({:.2} KB per Pod+Service all in); CoreDNS publishes 0.86 KB per Pod+Service",
-        SERVICES * PODS_PER_SERVICE,
-        rss.saturating_sub(base) as f64 * 1.024 / objects,
-        rss as f64 * 1.024 / objects,
+        rss.saturating_sub(base) as f64 * 1.024 / objects as f64,
+        rss as f64 * 1.024 / objects as f64,
     );
 }

@@ -7,8 +7,8 @@
 //!
 //! * UDP: `--threads` workers, each with its own socket on the shared
 //!   port (`SO_REUSEPORT`, so no worker waits on another). Each keeps its
-//!   receive and response buffers from query to query, and the responses
-//!   it has encoded (keyed by the query less its ID, bounded): a repeated
+//!   receive and response buffers from query to query, and up to `--cache`
+//!   responses it has encoded (keyed by the query less its ID): a repeated
 //!   question costs a hash probe and a copy and allocates nothing.
 //!   Responses over the client's size (512 octets, or its EDNS size) come
 //!   back truncated (TC) and the client retries over TCP.
@@ -28,6 +28,11 @@
 //!   is reported on stderr and the previous cluster keeps being served.
 //!   Standard input (`-f -`) cannot be read twice: with it, SIGHUP is
 //!   refused with a message.
+//! * Memory: the cluster is dropped once indexed; the index is copied,
+//!   packed, onto a thread of its own (its own malloc arena) and the freed
+//!   heap is given back to the system ([`memory`]), after the first load
+//!   and after each reload. What the server holds beyond the index is a
+//!   fixed cost: the bounded caches, buffers and threads.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -45,6 +50,12 @@ use svcroute::dns::{Dns, DnsConfig, Transport};
 use crate::context::Context;
 use crate::exit::{CliError, Outcome};
 use crate::load;
+
+mod cache;
+mod memory;
+
+use cache::AnswerCache;
+use memory::{IndexHome, release_freed_memory};
 
 /// How often a blocked worker looks at the stop flag.
 const POLL: Duration = Duration::from_millis(200);
@@ -83,7 +94,16 @@ pub struct ServeDnsArgs {
     /// UDP worker threads, one socket each [default: the number of CPUs]
     #[arg(long, value_name = "N")]
     pub threads: Option<NonZeroUsize>,
+
+    /// Responses each UDP worker keeps encoded for questions asked again
+    /// (0: none); a fixed cost of about 200 octets each, whatever the
+    /// cluster's size
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CACHE)]
+    pub cache: usize,
 }
+
+/// Responses kept per UDP worker unless `--cache` says otherwise.
+pub const DEFAULT_CACHE: usize = 8192;
 
 impl ServeDnsArgs {
     /// Which transports to serve: `(udp, tcp)`.
@@ -98,33 +118,22 @@ impl ServeDnsArgs {
 
 /// Loads the manifests into a cluster and indexes it; the cluster itself is
 /// dropped (the index holds all that is answered).
-fn load_dns(ctx: &mut Context<'_>) -> Result<Dns, CliError> {
-    let dns = {
+fn load_dns(ctx: &mut Context<'_>, home: &IndexHome) -> Result<Dns, CliError> {
+    let built = {
         let cluster = load::cluster(ctx)?;
         Dns::new(&cluster, DnsConfig::for_cluster(cluster.config()))
             .map_err(|e| CliError::from(svcroute::Error::from(e)))?
     };
+    let dns = home.copy(built);
     release_freed_memory();
     Ok(dns)
-}
-
-/// Gives the heap freed since the last call (the parsed manifests and the
-/// cluster, many times the size of the index) back to the system: glibc
-/// keeps freed pages in its arenas otherwise, and they would count in the
-/// server's resident size for as long as it runs.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim takes no pointer and only walks glibc's own free
-    // lists, under glibc's own locks; any thread may call it at any time.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 /// Loads the cluster, binds, prints `serving N names on ADDR` on stderr and
 /// answers until SIGINT or SIGTERM; SIGHUP reloads.
 pub fn run(args: &ServeDnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
-    let dns = load_dns(ctx)?;
+    let home = IndexHome::start()?;
+    let dns = load_dns(ctx, &home)?;
     // Before the first answer: a signal must never kill the server uncleanly.
     let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     let (udp, tcp) = args.transports();
@@ -136,7 +145,7 @@ pub fn run(args: &ServeDnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
     let server = Server::bind(args.listen, if udp { threads.max(1) } else { 0 }, tcp)?;
     let addr = server.local_addr;
     let served = Arc::new(Served::new(dns));
-    let running = server.start(Arc::clone(&served))?;
+    let running = server.start(Arc::clone(&served), args.cache)?;
     let protocols = match (udp, tcp) {
         (true, true) => "udp+tcp",
         (true, false) => "udp",
@@ -150,7 +159,7 @@ pub fn run(args: &ServeDnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
             signal = Some(sig);
             break;
         }
-        reload(ctx, &served)?;
+        reload(ctx, &served, &home)?;
     }
     running.stop();
     let why = match signal {
@@ -164,7 +173,7 @@ pub fn run(args: &ServeDnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
 
 /// Reads the `-f` files again and swaps the new index in; a failure is
 /// reported and leaves the served index as it was.
-fn reload(ctx: &mut Context<'_>, served: &Served) -> Result<(), CliError> {
+fn reload(ctx: &mut Context<'_>, served: &Served, home: &IndexHome) -> Result<(), CliError> {
     if ctx.global.filenames.iter().any(|f| f.as_os_str() == "-") {
         writeln!(
             ctx.stderr,
@@ -172,12 +181,21 @@ fn reload(ctx: &mut Context<'_>, served: &Served) -> Result<(), CliError> {
         )?;
         return Ok(());
     }
-    match load_dns(ctx) {
+    match load_dns(ctx, home) {
         Ok(dns) => {
             let names = dns.name_count();
-            served.swap(dns);
-            release_freed_memory();
+            let old = served.swap(dns);
             writeln!(ctx.stderr, "reloaded: serving {names} names")?;
+            ctx.stderr.flush()?;
+            // Freed once the workers let go of it (each does before its next
+            // query, or within POLL when idle; a TCP connection waiting for
+            // its next query may hold it longer): then its pages go back.
+            let deadline = Instant::now() + POLL * 3;
+            while Arc::strong_count(&old) > 1 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            drop(old);
+            release_freed_memory();
         }
         Err(e) => writeln!(
             ctx.stderr,
@@ -210,12 +228,13 @@ impl Served {
         (Arc::clone(&guard), self.generation.load(Ordering::Acquire))
     }
 
-    /// Publishes a new index; the old one is freed when the last worker
-    /// lets go of it.
-    fn swap(&self, dns: Dns) {
+    /// Publishes a new index and returns the old one, which is freed when
+    /// the last worker lets go of it.
+    fn swap(&self, dns: Dns) -> Arc<Dns> {
         let mut guard = self.dns.write().unwrap_or_else(PoisonError::into_inner);
-        *guard = Arc::new(dns);
+        let old = std::mem::replace(&mut *guard, Arc::new(dns));
         self.generation.fetch_add(1, Ordering::Release);
+        old
     }
 
     /// Whether the index changed since `generation`.
@@ -312,7 +331,7 @@ impl Server {
     }
 
     /// Starts the workers: one per UDP socket, one TCP acceptor.
-    fn start(self, dns: Arc<Served>) -> io::Result<Running> {
+    fn start(self, dns: Arc<Served>, cache: usize) -> io::Result<Running> {
         let stop = Arc::new(AtomicBool::new(false));
         let tcp = self.tcp.is_some();
         let connections = Arc::new(AtomicUsize::new(0));
@@ -323,7 +342,7 @@ impl Server {
             workers.push(
                 std::thread::Builder::new()
                     .name(format!("dns-udp-{i}"))
-                    .spawn(move || serve_udp(&sock, &dns, &stop))?,
+                    .spawn(move || serve_udp(&sock, &dns, &stop, cache))?,
             );
         }
         if let Some(listener) = self.tcp {
@@ -376,79 +395,29 @@ impl Running {
     }
 }
 
-fn serve_udp(sock: &UdpSocket, served: &Served, stop: &AtomicBool) {
+fn serve_udp(sock: &UdpSocket, served: &Served, stop: &AtomicBool, cache: usize) {
     // One datagram of any size fits; over-long ones are FORMERR anyway.
     let mut buf = vec![0u8; 65_535];
     let mut out = Vec::with_capacity(4096);
-    let mut cache = AnswerCache::default();
+    let mut cache = AnswerCache::new(cache);
     let mut view = View::of(served);
     while !stop.load(Ordering::Relaxed) {
-        let (n, peer) = match sock.recv_from(&mut buf) {
+        let got = sock.recv_from(&mut buf);
+        // Before the answer, and on every timeout too: an idle worker lets
+        // go of a replaced index within POLL, so its memory is freed.
+        if view.refresh(served) {
+            cache.clear();
+        }
+        let (n, peer) = match got {
             Ok(got) => got,
             // Timeouts (the stop poll), ICMP errors of earlier sends,
             // interrupted calls: nothing to answer.
             Err(_) => continue,
         };
         out.clear();
-        if view.refresh(served) {
-            cache.clear();
-        }
         if cache.answer(&view.dns, &buf[..n], &mut out) {
             let _ = sock.send_to(&out, peer);
         }
-    }
-}
-
-/// Responses already encoded, per worker, keyed by the query message less
-/// its ID. Between reloads the served [`Dns`] never changes (the cache is
-/// cleared when a reload swaps it), and a response is a function
-/// of the query's octets alone (the ID is copied back), so a hit is the
-/// response [`Dns::answer_wire_into`] would write, for the price of a hash
-/// probe and a copy. Bounded: small queries and responses only, and the
-/// whole cache is dropped when it holds [`CACHE_BYTES`].
-#[derive(Default)]
-struct AnswerCache {
-    map: std::collections::HashMap<Box<[u8]>, Option<Box<[u8]>>>,
-    bytes: usize,
-}
-
-/// The most a worker's [`AnswerCache`] holds, keys and responses.
-const CACHE_BYTES: usize = 32 << 20;
-
-impl AnswerCache {
-    /// Forgets every response (the index changed).
-    fn clear(&mut self) {
-        self.map.clear();
-        self.bytes = 0;
-    }
-
-    /// Writes the UDP response to `query` into `out` (empty); `false` when
-    /// there is none.
-    fn answer(&mut self, dns: &Dns, query: &[u8], out: &mut Vec<u8>) -> bool {
-        if query.len() < 12 || query.len() > 512 {
-            return dns.answer_wire_into(query, Transport::Udp, out);
-        }
-        let (id, key) = query.split_at(2);
-        if let Some(hit) = self.map.get(key) {
-            return match hit {
-                Some(resp) => {
-                    out.extend_from_slice(id);
-                    out.extend_from_slice(resp);
-                    true
-                }
-                None => false,
-            };
-        }
-        let answered = dns.answer_wire_into(query, Transport::Udp, out);
-        let value = answered.then(|| Box::<[u8]>::from(&out[2..]));
-        let size = key.len() + value.as_ref().map_or(0, |v| v.len()) + 64;
-        if self.bytes + size > CACHE_BYTES {
-            self.map.clear();
-            self.bytes = 0;
-        }
-        self.bytes += size;
-        self.map.insert(key.into(), value);
-        answered
     }
 }
 
@@ -558,41 +527,12 @@ mod tests {
             udp,
             tcp,
             threads: None,
+            cache: DEFAULT_CACHE,
         };
         assert_eq!(args(false, false).transports(), (true, true));
         assert_eq!(args(true, false).transports(), (true, false));
         assert_eq!(args(false, true).transports(), (false, true));
         assert_eq!(args(true, true).transports(), (true, true));
-    }
-
-    #[test]
-    fn cached_responses_equal_fresh_ones_with_the_new_id() {
-        use svcroute::dns::RecordType;
-        use svcroute::dns::wire::{self, Message};
-        let cluster = svcroute::cluster::Cluster::new(Default::default()).unwrap();
-        let dns = Dns::new(&cluster, DnsConfig::default()).unwrap();
-        let mut cache = AnswerCache::default();
-        for name in [
-            "kubernetes.default.svc.cluster.local.",
-            "nope.default.svc.cluster.local.",
-        ] {
-            for id in [1u16, 2, 3] {
-                let q = wire::encode(&Message::query(id, name, RecordType::A)).unwrap();
-                let (mut cached, mut fresh) = (Vec::new(), Vec::new());
-                assert!(cache.answer(&dns, &q, &mut cached));
-                assert!(dns.answer_wire_into(&q, Transport::Udp, &mut fresh));
-                assert_eq!(cached, fresh);
-                assert_eq!(wire::decode(&cached).unwrap().header.id, id);
-            }
-        }
-        // Dropped queries stay dropped (a response, QR set).
-        let mut q = wire::encode(&Message::query(4, "a.", RecordType::A)).unwrap();
-        q[2] |= 0x80;
-        let mut out = Vec::new();
-        assert!(!cache.answer(&dns, &q, &mut out));
-        assert!(!cache.answer(&dns, &q, &mut out));
-        assert!(out.is_empty());
-        assert_eq!(cache.map.len(), 3);
     }
 
     #[test]
@@ -605,7 +545,7 @@ mod tests {
             ttl: 9,
             ..DnsConfig::default()
         };
-        served.swap(Dns::new(&cluster, ttl9).unwrap());
+        let _old = served.swap(Dns::new(&cluster, ttl9).unwrap());
         assert!(a.refresh(&served));
         assert!(!a.refresh(&served));
         assert_eq!(a.dns.config().ttl, 9);
