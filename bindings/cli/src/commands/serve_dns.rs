@@ -30,7 +30,7 @@
 //!   refused with a message.
 //! * Memory: the cluster is dropped once indexed; the index is copied,
 //!   packed, onto a thread of its own (its own malloc arena) and the freed
-//!   heap is given back to the system ([`memory`]), after the first load
+//!   heap is given back to the system (module `memory`), after the first load
 //!   and after each reload. What the server holds beyond the index is a
 //!   fixed cost: the bounded caches, buffers and threads.
 
