@@ -96,13 +96,16 @@ pub struct ServeDnsArgs {
     pub threads: Option<NonZeroUsize>,
 
     /// Responses each UDP worker keeps encoded for questions asked again
-    /// (0: none); a fixed cost of about 200 octets each, whatever the
-    /// cluster's size
+    /// (0: none): a fixed cost, whatever the cluster's size, of about 256
+    /// octets a response at most
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CACHE)]
     pub cache: usize,
 }
 
-/// Responses kept per UDP worker unless `--cache` says otherwise.
+/// Responses kept per UDP worker unless `--cache` says otherwise (at most
+/// 2 MiB each; CoreDNS's cache plugin keeps 10,000 by default). More than a
+/// dnsperf run's distinct questions: measured, 8,192 answers as fast as
+/// 65,536 does.
 pub const DEFAULT_CACHE: usize = 8192;
 
 impl ServeDnsArgs {

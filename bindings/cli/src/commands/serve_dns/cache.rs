@@ -8,6 +8,17 @@ use svcroute::dns::{Dns, Transport};
 /// ones (rare: big headless answers, EDNS options) are answered afresh.
 const MAX_CACHED_OCTETS: usize = 512;
 
+/// Octets a cache may hold per entry of its capacity, on average: keys,
+/// responses and the table's own cost (64 per entry, counted). A typical
+/// cluster question and answer cost about 200 (260 with the table, as
+/// measured), so this bound bites when clients send long questions with
+/// long answers.
+pub(super) const OCTETS_PER_ENTRY: usize = 256;
+
+/// What an entry is counted as, beyond its key and response: the table slot
+/// and two allocations' headers.
+const ENTRY_OVERHEAD: usize = 64;
+
 /// Responses already encoded, keyed by the query message less its ID.
 ///
 /// Between reloads the served [`Dns`] never changes (the cache is cleared
@@ -16,16 +27,19 @@ const MAX_CACHED_OCTETS: usize = 512;
 /// [`Dns::answer_wire_into`] would write, for the price of a hash probe and
 /// a copy.
 ///
-/// Bounded: at most `capacity` entries, of at most [`MAX_CACHED_OCTETS`]
+/// Bounded: at most `capacity` entries and `capacity` ×
+/// [`OCTETS_PER_ENTRY`] octets, each entry at most [`MAX_CACHED_OCTETS`]
 /// each way, so what it holds is a fixed cost of the server, not a cost per
-/// name (a client asking every name of a large cluster does not grow it).
-/// Two generations: new entries go to `recent`; when it holds half the
-/// capacity it becomes `older` (the previous `older` is dropped), and a hit
-/// in `older` moves the entry back to `recent`. Names asked again and again
-/// stay; names asked once age out.
+/// name (a client asking every name of a large cluster does not grow it
+/// past that). Two generations: new entries go to `recent`; when it holds
+/// half the capacity (in entries or in octets) it becomes `older` (the
+/// previous `older` is dropped), and a hit in `older` moves the entry back
+/// to `recent`. Names asked again and again stay; names asked once age out.
 pub(super) struct AnswerCache {
     recent: Generation,
     older: Generation,
+    /// Octets counted in `recent`.
+    recent_octets: usize,
     /// Entries per generation; 0 turns the cache off.
     per_generation: usize,
 }
@@ -39,6 +53,7 @@ impl AnswerCache {
         AnswerCache {
             recent: HashMap::new(),
             older: HashMap::new(),
+            recent_octets: 0,
             per_generation: capacity / 2 + capacity % 2,
         }
     }
@@ -47,6 +62,7 @@ impl AnswerCache {
     pub(super) fn clear(&mut self) {
         self.recent = HashMap::new();
         self.older = HashMap::new();
+        self.recent_octets = 0;
     }
 
     /// Responses held.
@@ -81,9 +97,14 @@ impl AnswerCache {
 
     /// Files an entry in `recent`, turning generations over when it is full.
     fn keep(&mut self, key: Box<[u8]>, value: Option<Box<[u8]>>) {
-        if self.recent.len() >= self.per_generation {
+        let octets = key.len() + value.as_ref().map_or(0, |v| v.len()) + ENTRY_OVERHEAD;
+        if self.recent.len() >= self.per_generation
+            || self.recent_octets + octets > self.per_generation * OCTETS_PER_ENTRY
+        {
             self.older = std::mem::take(&mut self.recent);
+            self.recent_octets = 0;
         }
+        self.recent_octets += octets;
         self.recent.insert(key, value);
     }
 }
@@ -156,6 +177,27 @@ mod tests {
             assert_eq!(out, fresh);
             assert!(cache.len() <= 10, "{} entries", cache.len());
         }
+    }
+
+    #[test]
+    fn long_entries_are_bounded_in_octets_too() {
+        let dns = dns();
+        let mut cache = AnswerCache::new(100);
+        let mut out = Vec::new();
+        for n in 0..1000u16 {
+            // 200-octet names: about 470 octets an entry, counted.
+            let label = "x".repeat(60);
+            let name = format!("{label}.{label}.{label}.n{n}.cluster.local.");
+            out.clear();
+            let _ = cache.answer(&dns, &query(n, &name), &mut out);
+            let held: usize = [&cache.recent, &cache.older]
+                .iter()
+                .flat_map(|g| g.iter())
+                .map(|(k, v)| k.len() + v.as_ref().map_or(0, |v| v.len()) + ENTRY_OVERHEAD)
+                .sum();
+            assert!(held <= 100 * OCTETS_PER_ENTRY, "{held} octets held");
+        }
+        assert!(cache.len() < 100);
     }
 
     #[test]
