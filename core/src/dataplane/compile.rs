@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crate::table_hash::FastMap;
 use std::net::{IpAddr, SocketAddr};
 
+use super::front::{Front, VipKey, ip_bit};
 use super::state::{stable_hash, vs_hash};
 use super::{
     Dataplane, Ep, FrontKind, IndexKey, Millis, NodeInfo, PodDns, PodInfo, PortInfo, Sets, SvcInfo,
@@ -43,6 +44,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         scheduler: crate::balance::IpvsScheduler::parse(&config.proxy.ipvs_scheduler)
             .unwrap_or_default(),
         chains: crate::balance::kube::ChainTable::default(),
+        draws: super::draw::ChainBounds::default(),
         nodes: Vec::new(),
         node_by_name: FastMap::default(),
         node_by_ip: FastMap::default(),
@@ -270,6 +272,10 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                 let eps = endpoints_for(&slices, &sp.name, protocol, family);
                 let sets = categorize(&eps);
                 dp.chains.ensure(eps.len());
+                for n in set_sizes(&sets) {
+                    dp.draws.ensure(&dp.chains, n);
+                }
+                let ip_filter = eps.iter().fold(0, |f, e| f | ip_bit(e.addr.ip()));
                 let pidx = dp.ports.len();
                 dp.ports.push(PortInfo {
                     svc: svc_idx,
@@ -293,12 +299,32 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                         vs_hash(ip, port, protocol)
                     },
                     sets,
+                    ip_filter,
                 });
                 port_ids.push(pidx);
+                let p = &dp.ports[pidx];
+                let (mode, has_any, cluster_vs, scope) =
+                    (dp.mode, p.sets.has_any, p.cluster_vs, p.scope);
+                let topology =
+                    !p.sets.fallback && (!p.sets.by_node.is_empty() || !p.sets.by_zone.is_empty());
+                let front = |kind: FrontKind, ip: IpAddr| Front {
+                    port: pidx,
+                    kind,
+                    has_any,
+                    itp_local,
+                    externally_accessible,
+                    topology,
+                    affinity: affinity_timeout,
+                    scope: match (mode, kind) {
+                        (ProxyMode::Ipvs, FrontKind::ClusterIp) => cluster_vs,
+                        (ProxyMode::Ipvs, _) => vs_hash(ip, port, protocol),
+                        _ => scope,
+                    },
+                };
                 for ip in cluster_ips.iter().filter(|ip| IpFamily::of(ip) == family) {
                     dp.vips
-                        .entry((*ip, port, protocol))
-                        .or_insert((pidx, FrontKind::ClusterIp));
+                        .entry(VipKey::new(*ip, port, protocol))
+                        .or_insert(front(FrontKind::ClusterIp, *ip));
                     dp.vip_addrs
                         .entry(*ip)
                         .or_insert((FrontKind::ClusterIp, 0))
@@ -307,8 +333,8 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                 }
                 for ip in external_ips.iter().filter(|ip| IpFamily::of(ip) == family) {
                     dp.vips
-                        .entry((*ip, port, protocol))
-                        .or_insert((pidx, FrontKind::ExternalIp));
+                        .entry(VipKey::new(*ip, port, protocol))
+                        .or_insert(front(FrontKind::ExternalIp, *ip));
                     dp.vip_addrs
                         .entry(*ip)
                         .or_insert((FrontKind::ExternalIp, 0))
@@ -332,8 +358,8 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                             keys.push(IndexKey::LbProxy(ip));
                         } else {
                             dp.vips
-                                .entry((ip, port, protocol))
-                                .or_insert((pidx, FrontKind::LoadBalancer));
+                                .entry(VipKey::new(ip, port, protocol))
+                                .or_insert(front(FrontKind::LoadBalancer, ip));
                             dp.vip_addrs
                                 .entry(ip)
                                 .or_insert((FrontKind::LoadBalancer, 0))
@@ -379,8 +405,6 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
         name,
         kind,
         etp_local,
-        itp_local,
-        externally_accessible,
         affinity_timeout,
         source_ranges,
         ports: port_ids,
@@ -494,6 +518,14 @@ fn fingerprint(eps: &[Ep]) -> u64 {
     }
     let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
     stable_hash(&refs)
+}
+
+/// The sizes of every eligible set of a port (KP-16 one-draw bounds).
+fn set_sizes(sets: &Sets) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(sets.cluster.len())
+        .chain(sets.by_node.values().map(Vec::len))
+        .chain(sets.by_zone.values().map(Vec::len))
+        .chain(sets.local.values().map(|(v, _)| v.len()))
 }
 
 /// Rule KP-4 (with KP-6 and KP-11) for every node at once.

@@ -19,9 +19,13 @@
 //! source) lives in a [`RouteState`] the caller owns and passes in with
 //! `now`.
 //!
-//! Backend selection is [`crate::balance`]'s: iptables walks kube-proxy's
-//! probability chain ([`crate::balance::kube::pick_chain`], KP-16),
-//! nftables draws `numgen random mod n` (KP-17), IPVS runs the configured
+//! Backend selection is [`crate::balance`]'s: iptables picks with the
+//! distribution of kube-proxy's probability chain (KP-16; the chain of
+//! [`crate::balance::kube::ChainTable`], walked with one 64-bit draw per
+//! pick mapped through the chain's cumulative bounds instead of one draw
+//! per rule tried: the same shares within 2^-64, the same seed
+//! determinism, a different sequence than
+//! [`crate::balance::kube::pick_chain`] for the same seed), nftables draws `numgen random mod n` (KP-17), IPVS runs the configured
 //! `--ipvs-scheduler` ([`crate::balance::Ipvs`]: rr, wrr, lc, wlc, sed, nq,
 //! sh, dh, mh; every real server weight 1, KP-18) with one scheduler state
 //! per node and virtual server in the [`RouteState`]. The rendering of a
@@ -98,6 +102,8 @@
 //! ```
 
 mod compile;
+mod draw;
+mod front;
 mod http;
 mod patch;
 mod render;
@@ -160,6 +166,8 @@ pub struct Dataplane {
     scheduler: IpvsScheduler,
     /// iptables chain thresholds for every endpoint-set size (KP-16).
     chains: ChainTable,
+    /// The chains' cumulative bounds for one-draw picks, per set size in use.
+    draws: draw::ChainBounds,
     nodes: Vec<NodeInfo>,
     node_by_name: FastMap<String, usize>,
     /// Every node InternalIP → node.
@@ -168,8 +176,9 @@ pub struct Dataplane {
     services: Vec<SvcInfo>,
     service_by_name: FastMap<(String, String), usize>,
     ports: Vec<PortInfo>,
-    /// (VIP, port, protocol) → (port index, kind): cluster IPs, externalIPs, VIP LB IPs.
-    vips: FastMap<(IpAddr, u16, L4), (usize, FrontKind)>,
+    /// (VIP, port, protocol) → its record (port index, kind, hot-path
+    /// facts): cluster IPs, externalIPs, VIP LB IPs.
+    vips: FastMap<front::VipKey, front::Front>,
     /// Every captured VIP address → its kind and how many Service ports
     /// use it (for port-not-exposed).
     vip_addrs: FastMap<IpAddr, (FrontKind, u32)>,
@@ -261,8 +270,6 @@ struct SvcInfo {
     name: String,
     kind: SvcKind,
     etp_local: bool,
-    itp_local: bool,
-    externally_accessible: bool,
     affinity_timeout: Option<Millis>,
     /// Effective loadBalancerSourceRanges (empty: no filter).
     source_ranges: Vec<IpNet>,
@@ -312,6 +319,8 @@ struct PortInfo {
     cluster_vs: u64,
     /// Rule KP-4 categorisation, precomputed per node and zone.
     sets: Sets,
+    /// OR of [`front::ip_bit`] over the endpoint IPs (hairpin filter).
+    ip_filter: u64,
 }
 
 /// Rule KP-4 for one Service port, precomputed so that a lookup only
