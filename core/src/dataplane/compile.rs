@@ -8,8 +8,8 @@ use std::net::{IpAddr, SocketAddr};
 use super::front::{Front, VipKey, ip_bit};
 use super::state::{stable_hash, vs_hash};
 use super::{
-    Dataplane, Ep, FrontKind, IndexKey, Millis, NodeInfo, PodDns, PodInfo, PortInfo, Sets, SvcInfo,
-    SvcKind,
+    Dataplane, Ep, FrontKind, IndexKey, Millis, NodeInfo, PodDns, PodDnsPolicy, PodInfo, PortInfo,
+    Sets, SvcInfo, SvcKind,
 };
 use crate::api::{
     AddressType, EndpointSlice, IPFamily, Kind, LoadBalancerIPMode, Object, Service,
@@ -149,12 +149,19 @@ pub(super) fn pod_info(pod: &crate::api::Pod) -> PodInfo {
     use crate::api::DNSPolicy;
     let config = pod.spec.dns_config.clone().unwrap_or_default();
     let dns = PodDns {
-        cluster: match pod.spec.dns_policy.unwrap_or(DNSPolicy::ClusterFirst) {
-            DNSPolicy::ClusterFirstWithHostNet => true,
+        policy: match pod.spec.dns_policy.unwrap_or(DNSPolicy::ClusterFirst) {
+            DNSPolicy::ClusterFirstWithHostNet => PodDnsPolicy::Cluster,
             // On the host network ClusterFirst silently acts as Default.
-            DNSPolicy::ClusterFirst => !pod.spec.host_network,
-            DNSPolicy::Default | DNSPolicy::None => false,
+            DNSPolicy::ClusterFirst if pod.spec.host_network => PodDnsPolicy::Node,
+            DNSPolicy::ClusterFirst => PodDnsPolicy::Cluster,
+            DNSPolicy::Default => PodDnsPolicy::Node,
+            DNSPolicy::None => PodDnsPolicy::Own,
         },
+        nameservers: config
+            .nameservers
+            .iter()
+            .filter_map(|n| n.trim().parse().ok())
+            .collect(),
         ndots: config
             .options
             .iter()

@@ -245,14 +245,29 @@ struct PodInfo {
 /// (`dns.md` section 12).
 #[derive(Debug, Clone, Default)]
 struct PodDns {
-    /// The cluster search list comes first (`ClusterFirst` off the host
-    /// network, `ClusterFirstWithHostNet`); otherwise (`Default`, `None`,
-    /// `ClusterFirst` on the host network) only `searches`.
-    cluster: bool,
+    /// Whose nameservers resolv.conf lists first.
+    policy: PodDnsPolicy,
+    /// `dnsConfig.nameservers` (appended after the node's for `Default`;
+    /// the only ones for `None`).
+    nameservers: Vec<IpAddr>,
     /// `dnsConfig.searches`, appended (duplicates dropped).
     searches: Vec<String>,
     /// `dnsConfig.options` `ndots`, if set.
     ndots: Option<u32>,
+}
+
+/// The resolver a pod's `dnsPolicy` gives it (`dns.md` section 12).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum PodDnsPolicy {
+    /// `ClusterFirst` off the host network, `ClusterFirstWithHostNet`: the
+    /// cluster DNS with the cluster search list first.
+    #[default]
+    Cluster,
+    /// `Default`, and `ClusterFirst` on the host network: the node's
+    /// resolv.conf (its nameservers first), then `dnsConfig`.
+    Node,
+    /// `None`: only `dnsConfig`.
+    Own,
 }
 
 #[derive(Debug, Clone)]
