@@ -60,6 +60,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         health_checks: FastMap::default(),
         slice_owner: FastMap::default(),
         dead_services: 0,
+        flat: super::front::Flat::default(),
         ingress: super::http::IngressTable::default(),
         gateways: super::http::GatewayTable::default(),
         dns: crate::dns::Dns::new(cluster, crate::dns::DnsConfig::for_cluster(config)).ok(),
@@ -127,6 +128,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
     }
 
     super::http::compile(&mut dp, cluster);
+    dp.flat.settle();
     dp
 }
 
@@ -309,6 +311,7 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                     ip_filter,
                 });
                 port_ids.push(pidx);
+                let cluster = dp.flat.push(&dp.ports[pidx].sets.cluster);
                 let p = &dp.ports[pidx];
                 let (mode, has_any, cluster_vs, scope) =
                     (dp.mode, p.sets.has_any, p.cluster_vs, p.scope);
@@ -327,6 +330,7 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                         (ProxyMode::Ipvs, _) => vs_hash(ip, port, protocol),
                         _ => scope,
                     },
+                    cluster,
                 };
                 for ip in cluster_ips.iter().filter(|ip| IpFamily::of(ip) == family) {
                     dp.vips

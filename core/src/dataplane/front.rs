@@ -3,7 +3,7 @@
 //! pick reads the record, the port's endpoint set and nothing else.
 
 use std::hash::{Hash, Hasher};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use super::{FrontKind, Millis};
 use crate::api::Protocol as L4;
@@ -71,6 +71,66 @@ pub(super) struct Front {
     /// The affinity scope and IPVS virtual server of traffic to a cluster
     /// IP in this mode.
     pub(super) scope: u64,
+    /// The port's cluster set in [`Flat`]: start and length.
+    pub(super) cluster: (u32, u32),
+}
+
+/// The cluster sets of every port, back to back. A patch appends the sets
+/// of the Services it re-reads and leaves the old ones as garbage;
+/// [`Flat::compact`] rewrites the array from the live records once the
+/// garbage outgrows what was live (amortised O(1) per appended endpoint).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Flat {
+    pub(super) addrs: Vec<SocketAddr>,
+    /// Length after the last compile or compaction.
+    base: usize,
+}
+
+impl Flat {
+    /// Appends `set`; its (start, length).
+    pub(super) fn push(&mut self, set: &[SocketAddr]) -> (u32, u32) {
+        let start = u32::try_from(self.addrs.len()).unwrap_or(u32::MAX);
+        self.addrs.extend_from_slice(set);
+        (start, u32::try_from(set.len()).unwrap_or(u32::MAX))
+    }
+
+    /// The set at `range`.
+    #[inline]
+    pub(super) fn get(&self, (start, len): (u32, u32)) -> &[SocketAddr] {
+        let start = start as usize;
+        self.addrs
+            .get(start..start + len as usize)
+            .unwrap_or_default()
+    }
+
+    /// Marks the current contents as live (after a full compile).
+    pub(super) fn settle(&mut self) {
+        self.base = self.addrs.len();
+    }
+
+    /// Whether enough garbage piled up to compact.
+    pub(super) fn wants_compaction(&self) -> bool {
+        self.addrs.len() > 2 * self.base + 4096
+    }
+
+    /// Rewrites the array with only the sets `records` point at (each port
+    /// once), and points them at their new place.
+    pub(super) fn compact<'a>(&mut self, records: impl Iterator<Item = &'a mut Front>) {
+        let mut moved: crate::table_hash::FastMap<(u32, u32), u32> = Default::default();
+        let mut addrs = Vec::with_capacity(self.base.max(16));
+        for f in records {
+            let old = f.cluster;
+            let start = *moved.entry(old).or_insert_with(|| {
+                let start = u32::try_from(addrs.len()).unwrap_or(u32::MAX);
+                let s = old.0 as usize;
+                addrs.extend_from_slice(self.addrs.get(s..s + old.1 as usize).unwrap_or_default());
+                start
+            });
+            f.cluster = (start, old.1);
+        }
+        self.addrs = addrs;
+        self.base = self.addrs.len();
+    }
 }
 
 /// One bit of a 64-bit filter for an endpoint IP: a port's filter is the OR
@@ -105,6 +165,35 @@ mod tests {
             VipKey::new("fd00::1".parse().unwrap(), 80, L4::SCTP),
             VipKey::new("fd00::2".parse().unwrap(), 80, L4::SCTP)
         );
+    }
+
+    #[test]
+    fn compaction_keeps_what_records_point_at() {
+        let a: Vec<SocketAddr> = (1..=3)
+            .map(|i| format!("10.0.0.{i}:80").parse().unwrap())
+            .collect();
+        let mut flat = Flat::default();
+        let garbage = flat.push(&a[..1]);
+        let live = flat.push(&a);
+        let record = |cluster| Front {
+            port: 0,
+            kind: FrontKind::ClusterIp,
+            has_any: true,
+            itp_local: false,
+            externally_accessible: false,
+            topology: false,
+            affinity: None,
+            scope: 0,
+            cluster,
+        };
+        // Two records of one port (a cluster IP and an externalIP).
+        let mut records = [record(live), record(live)];
+        assert_eq!(flat.get(garbage), &a[..1]);
+        flat.compact(records.iter_mut());
+        assert_eq!(flat.addrs, a);
+        assert!(records.iter().all(|r| flat.get(r.cluster) == a));
+        assert!(!flat.wants_compaction());
+        assert!(flat.get((7, 2)).is_empty());
     }
 
     #[test]

@@ -196,6 +196,10 @@ pub struct Dataplane {
     slice_owner: FastMap<(String, String), String>,
     /// Services replaced or removed by [`Dataplane::patch`], still in the arena.
     dead_services: usize,
+    /// Every port's cluster set (KP-4.1 without topology) back to back: a
+    /// VIP record points into it, so a pick reads the record and the
+    /// endpoint, not the port. Patches append; see [`front::Flat`].
+    flat: front::Flat,
     ingress: http::IngressTable,
     gateways: http::GatewayTable,
     /// The cluster DNS the sources resolve names with (`None` when the

@@ -102,6 +102,8 @@ impl Dataplane {
         }
         if self.dead_services > self.service_by_name.len() + 64 {
             *self = Dataplane::compile(cluster, self.mode);
+        } else if self.flat.wants_compaction() {
+            self.flat.compact(self.vips.values_mut());
         }
     }
 

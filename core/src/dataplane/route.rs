@@ -294,7 +294,7 @@ impl Dataplane {
         } else if f.topology {
             cluster_set_of(p, node, zone).0
         } else {
-            &p.sets.cluster
+            self.flat.get(f.cluster)
         };
         if set.is_empty() {
             return Pick::Reject;
