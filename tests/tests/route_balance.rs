@@ -59,8 +59,26 @@ fn render_of(dp: &Dataplane) -> Render {
     d.render.expect("a forward decision is rendered")
 }
 
+/// KP-16: the chain's outcome distribution, from the printed
+/// probabilities: `P(k) = t_k/2^31 · Π_{j<k} (1 - t_j/2^31)`, cumulated.
+fn chain_cdf(thresholds: &[u32]) -> Vec<f64> {
+    let (mut rest, mut cum) = (1.0f64, 0.0f64);
+    thresholds
+        .iter()
+        .map(|&t| {
+            let p = rest * f64::from(t) / f64::from(1u32 << 31);
+            rest -= p;
+            cum += p;
+            cum
+        })
+        .collect()
+}
+
 #[test]
-fn kp16_iptables_picks_walk_the_rendered_chain() {
+fn kp16_iptables_picks_follow_the_rendered_chain_with_one_draw() {
+    // One 64-bit draw per pick, mapped through the chain's cumulative
+    // distribution (the chain walk would draw once per rule tried): the
+    // same distribution, the same seed determinism.
     let dp = compile_with(web(), ProxyMode::Iptables, "rr");
     let Render::Iptables {
         endpoint_order,
@@ -76,14 +94,29 @@ fn kp16_iptables_picks_walk_the_rendered_chain() {
         .map(|p| iptables_threshold(p))
         .collect();
     assert_eq!(thresholds.len(), endpoint_order.len() - 1);
+    let cdf = chain_cdf(&thresholds);
     for seed in 0..20u64 {
         let mut st = RouteState::new(seed);
         let mut rng = Rng::new(seed);
         for _ in 0..50 {
-            let want = &endpoint_order[pick_chain(&thresholds, &mut rng)];
-            assert_eq!(pick(&dp, "10.244.0.50", &mut st).to_string(), *want);
+            let r = rng.next_u64() as f64 / 2f64.powi(64);
+            let k = cdf.iter().position(|&c| r < c).unwrap_or(thresholds.len());
+            assert_eq!(
+                pick(&dp, "10.244.0.50", &mut st).to_string(),
+                endpoint_order[k]
+            );
         }
     }
+    // The walk of the chain lands with the same shares (1/4 each here).
+    let mut rng = Rng::new(11);
+    let mut walked = [0u32; 4];
+    for _ in 0..40_000 {
+        walked[pick_chain(&thresholds, &mut rng)] += 1;
+    }
+    assert!(
+        walked.iter().all(|&c| (9_400..10_600).contains(&c)),
+        "{walked:?}"
+    );
 }
 
 #[test]

@@ -203,4 +203,83 @@ fn kp2_the_search_path_follows_dns_policy_and_dns_config() {
     assert_eq!(ask("default", "web").outcome, Outcome::NoSuchService);
     assert_eq!(ask("hostnet", "web").outcome, Outcome::NoSuchService);
     assert_eq!(ask("hostnet-cf", "web").outcome, Outcome::Forward);
+    // Default asks the node's nameservers: not even a fully qualified
+    // cluster name resolves there.
+    for who in ["default", "hostnet"] {
+        let d = ask(who, "web.shop.svc.cluster.local");
+        assert_eq!(d.outcome, Outcome::NoSuchService, "{who}");
+        assert!(
+            d.trace
+                .iter()
+                .any(|h| h.detail.contains("node's nameservers")),
+            "{:?}",
+            d.trace
+        );
+    }
+}
+
+#[test]
+fn kp2_dns_policy_none_resolves_only_through_a_cluster_dns_nameserver() {
+    // dns.md section 12: None uses only dnsConfig; its first nameserver
+    // answers (glibc moves on only when a server fails). The cluster DNS
+    // listens on its Service's cluster IP (here kube-system/kube-dns at
+    // 10.96.0.53, so the installers' 10.96.0.10 is nobody).
+    let mut objects = base();
+    objects.push(pod("shop", "web-1", "web", "node-b", "10.244.1.12", true));
+    objects.push(service("shop", "web", "web", "10.96.0.20", json!({})));
+    objects.push(service(
+        "kube-system",
+        "kube-dns",
+        "coredns",
+        "10.96.0.53",
+        json!({}),
+    ));
+    let searches = json!(["shop.svc.cluster.local"]);
+    for (who, ns) in [
+        ("own-dns", "10.96.0.53"),
+        ("conv", "10.96.0.10"),
+        ("public", "8.8.8.8"),
+        ("fallback", "8.8.8.8"),
+    ] {
+        // `fallback` lists the cluster DNS second: never asked on NXDOMAIN.
+        let servers = if who == "fallback" {
+            json!([ns, "10.96.0.53"])
+        } else {
+            json!([ns])
+        };
+        objects.push(dns_client(
+            who,
+            Some("None"),
+            json!({"nameservers": servers, "searches": searches}),
+            false,
+        ));
+    }
+    objects.push(dns_client(
+        "default-with-dns",
+        Some("Default"),
+        json!({"nameservers": ["10.96.0.53"], "searches": searches}),
+        false,
+    ));
+    let dp = Dataplane::compile(&cluster(objects), ProxyMode::Nftables);
+    let ask = |who: &str, name: &str| route(&dp, from_pod(&format!("shop/{who}")), dns(name));
+
+    assert_eq!(ask("own-dns", "web").outcome, Outcome::Forward);
+    let d = ask("own-dns", "web.shop.svc.cluster.local");
+    assert_eq!(d.outcome, Outcome::Forward);
+    assert_eq!(d.service.as_deref(), Some("shop/web"));
+    for who in ["conv", "public", "fallback", "default-with-dns"] {
+        for name in ["web", "web.shop.svc.cluster.local"] {
+            let d = ask(who, name);
+            assert_eq!(d.outcome, Outcome::NoSuchService, "{who} {name}");
+            assert_eq!(d.chosen, None);
+        }
+    }
+    let d = ask("public", "web");
+    assert!(
+        d.trace
+            .iter()
+            .any(|h| h.detail.contains("8.8.8.8 is not the cluster DNS")),
+        "{:?}",
+        d.trace
+    );
 }

@@ -277,6 +277,21 @@ fn observe(dp: &svcroute::dataplane::Dataplane) -> Vec<String> {
         );
         out.push(format!("{:?}", d.map(|d| (d.outcome, d.dns_answers))));
     }
+    // The hot path reads the VIP records and their flat cluster sets, which
+    // a patch rewrites: it too must answer as after a fresh compile.
+    for dst in ["10.96.0.20:80", "10.96.0.21:80", "10.96.0.20:81"] {
+        for node in ["node-a", "node-c"] {
+            let pick = dp.pick(
+                "10.244.0.50".parse().unwrap(),
+                node,
+                dst.parse().unwrap(),
+                Protocol::Tcp,
+                &mut RouteState::new(5),
+                Millis(0),
+            );
+            out.push(format!("pick {dst} from {node}: {pick:?}"));
+        }
+    }
     out
 }
 

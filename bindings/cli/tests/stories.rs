@@ -94,7 +94,7 @@ fn frontend_and_backend_over_cluster_ip() {
              Service:      default/backend\n\
              DNS answers:  10.96.0.10\n\
              Endpoints:    10.244.1.10:8080, 10.244.2.10:8080, 10.244.3.10:8080\n\
-             Chosen:       10.244.2.10:8080\n\
+             Chosen:       10.244.3.10:8080\n\
              Masquerade:   no (the backend sees the client's address)\n\
              iptables:     10.244.1.10:8080 (--probability 0.3333333333), \
              10.244.2.10:8080 (--probability 0.5000000000), 10.244.3.10:8080\n\
@@ -102,7 +102,7 @@ fn frontend_and_backend_over_cluster_ip() {
              1. [KP-2] backend → backend.default.svc.cluster.local.\n  \
              2. [KP-3] 10.96.0.10 is the cluster IP of default/backend; port 80/TCP is Service port \"80-8080\" (IPv4)\n  \
              3. [KP-4] cluster endpoints: every ready endpoint (no usable hints)\n  \
-             4. picked 10.244.2.10:8080\n"
+             4. picked 10.244.3.10:8080\n"
         )
     );
     // iptables picks uniformly at random: about a third each.

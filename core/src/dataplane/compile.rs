@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use crate::table_hash::FastMap;
 use std::net::{IpAddr, SocketAddr};
 
+use super::front::{Front, VipKey, ip_bit};
 use super::state::{stable_hash, vs_hash};
 use super::{
-    Dataplane, Ep, FrontKind, IndexKey, Millis, NodeInfo, PodDns, PodInfo, PortInfo, Sets, SvcInfo,
-    SvcKind,
+    Dataplane, Ep, FrontKind, IndexKey, Millis, NodeInfo, PodDns, PodDnsPolicy, PodInfo, PortInfo,
+    Sets, SvcInfo, SvcKind,
 };
 use crate::api::{
     AddressType, EndpointSlice, IPFamily, Kind, LoadBalancerIPMode, Object, Service,
@@ -43,6 +44,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         scheduler: crate::balance::IpvsScheduler::parse(&config.proxy.ipvs_scheduler)
             .unwrap_or_default(),
         chains: crate::balance::kube::ChainTable::default(),
+        draws: super::draw::ChainBounds::default(),
         nodes: Vec::new(),
         node_by_name: FastMap::default(),
         node_by_ip: FastMap::default(),
@@ -58,6 +60,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         health_checks: FastMap::default(),
         slice_owner: FastMap::default(),
         dead_services: 0,
+        flat: super::front::Flat::default(),
         ingress: super::http::IngressTable::default(),
         gateways: super::http::GatewayTable::default(),
         dns: crate::dns::Dns::new(cluster, crate::dns::DnsConfig::for_cluster(config)).ok(),
@@ -125,6 +128,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
     }
 
     super::http::compile(&mut dp, cluster);
+    dp.flat.settle();
     dp
 }
 
@@ -147,12 +151,19 @@ pub(super) fn pod_info(pod: &crate::api::Pod) -> PodInfo {
     use crate::api::DNSPolicy;
     let config = pod.spec.dns_config.clone().unwrap_or_default();
     let dns = PodDns {
-        cluster: match pod.spec.dns_policy.unwrap_or(DNSPolicy::ClusterFirst) {
-            DNSPolicy::ClusterFirstWithHostNet => true,
+        policy: match pod.spec.dns_policy.unwrap_or(DNSPolicy::ClusterFirst) {
+            DNSPolicy::ClusterFirstWithHostNet => PodDnsPolicy::Cluster,
             // On the host network ClusterFirst silently acts as Default.
-            DNSPolicy::ClusterFirst => !pod.spec.host_network,
-            DNSPolicy::Default | DNSPolicy::None => false,
+            DNSPolicy::ClusterFirst if pod.spec.host_network => PodDnsPolicy::Node,
+            DNSPolicy::ClusterFirst => PodDnsPolicy::Cluster,
+            DNSPolicy::Default => PodDnsPolicy::Node,
+            DNSPolicy::None => PodDnsPolicy::Own,
         },
+        nameservers: config
+            .nameservers
+            .iter()
+            .filter_map(|n| n.trim().parse().ok())
+            .collect(),
         ndots: config
             .options
             .iter()
@@ -270,6 +281,10 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                 let eps = endpoints_for(&slices, &sp.name, protocol, family);
                 let sets = categorize(&eps);
                 dp.chains.ensure(eps.len());
+                for n in set_sizes(&sets) {
+                    dp.draws.ensure(&dp.chains, n);
+                }
+                let ip_filter = eps.iter().fold(0, |f, e| f | ip_bit(e.addr.ip()));
                 let pidx = dp.ports.len();
                 dp.ports.push(PortInfo {
                     svc: svc_idx,
@@ -293,12 +308,34 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                         vs_hash(ip, port, protocol)
                     },
                     sets,
+                    ip_filter,
                 });
                 port_ids.push(pidx);
+                let cluster = dp.flat.push(&dp.ports[pidx].sets.cluster);
+                let p = &dp.ports[pidx];
+                let (mode, has_any, cluster_vs, scope) =
+                    (dp.mode, p.sets.has_any, p.cluster_vs, p.scope);
+                let topology =
+                    !p.sets.fallback && (!p.sets.by_node.is_empty() || !p.sets.by_zone.is_empty());
+                let front = |kind: FrontKind, ip: IpAddr| Front {
+                    port: pidx,
+                    kind,
+                    has_any,
+                    itp_local,
+                    externally_accessible,
+                    topology,
+                    affinity: affinity_timeout,
+                    scope: match (mode, kind) {
+                        (ProxyMode::Ipvs, FrontKind::ClusterIp) => cluster_vs,
+                        (ProxyMode::Ipvs, _) => vs_hash(ip, port, protocol),
+                        _ => scope,
+                    },
+                    cluster,
+                };
                 for ip in cluster_ips.iter().filter(|ip| IpFamily::of(ip) == family) {
                     dp.vips
-                        .entry((*ip, port, protocol))
-                        .or_insert((pidx, FrontKind::ClusterIp));
+                        .entry(VipKey::new(*ip, port, protocol))
+                        .or_insert(front(FrontKind::ClusterIp, *ip));
                     dp.vip_addrs
                         .entry(*ip)
                         .or_insert((FrontKind::ClusterIp, 0))
@@ -307,8 +344,8 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                 }
                 for ip in external_ips.iter().filter(|ip| IpFamily::of(ip) == family) {
                     dp.vips
-                        .entry((*ip, port, protocol))
-                        .or_insert((pidx, FrontKind::ExternalIp));
+                        .entry(VipKey::new(*ip, port, protocol))
+                        .or_insert(front(FrontKind::ExternalIp, *ip));
                     dp.vip_addrs
                         .entry(*ip)
                         .or_insert((FrontKind::ExternalIp, 0))
@@ -332,8 +369,8 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                             keys.push(IndexKey::LbProxy(ip));
                         } else {
                             dp.vips
-                                .entry((ip, port, protocol))
-                                .or_insert((pidx, FrontKind::LoadBalancer));
+                                .entry(VipKey::new(ip, port, protocol))
+                                .or_insert(front(FrontKind::LoadBalancer, ip));
                             dp.vip_addrs
                                 .entry(ip)
                                 .or_insert((FrontKind::LoadBalancer, 0))
@@ -379,8 +416,6 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
         name,
         kind,
         etp_local,
-        itp_local,
-        externally_accessible,
         affinity_timeout,
         source_ranges,
         ports: port_ids,
@@ -494,6 +529,14 @@ fn fingerprint(eps: &[Ep]) -> u64 {
     }
     let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
     stable_hash(&refs)
+}
+
+/// The sizes of every eligible set of a port (KP-16 one-draw bounds).
+fn set_sizes(sets: &Sets) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(sets.cluster.len())
+        .chain(sets.by_node.values().map(Vec::len))
+        .chain(sets.by_zone.values().map(Vec::len))
+        .chain(sets.local.values().map(|(v, _)| v.len()))
 }
 
 /// Rule KP-4 (with KP-6 and KP-11) for every node at once.

@@ -19,9 +19,13 @@
 //! source) lives in a [`RouteState`] the caller owns and passes in with
 //! `now`.
 //!
-//! Backend selection is [`crate::balance`]'s: iptables walks kube-proxy's
-//! probability chain ([`crate::balance::kube::pick_chain`], KP-16),
-//! nftables draws `numgen random mod n` (KP-17), IPVS runs the configured
+//! Backend selection is [`crate::balance`]'s: iptables picks with the
+//! distribution of kube-proxy's probability chain (KP-16; the chain of
+//! [`crate::balance::kube::ChainTable`], walked with one 64-bit draw per
+//! pick mapped through the chain's cumulative bounds instead of one draw
+//! per rule tried: the same shares within 2^-64, the same seed
+//! determinism, a different sequence than
+//! [`crate::balance::kube::pick_chain`] for the same seed), nftables draws `numgen random mod n` (KP-17), IPVS runs the configured
 //! `--ipvs-scheduler` ([`crate::balance::Ipvs`]: rr, wrr, lc, wlc, sed, nq,
 //! sh, dh, mh; every real server weight 1, KP-18) with one scheduler state
 //! per node and virtual server in the [`RouteState`]. The rendering of a
@@ -98,6 +102,8 @@
 //! ```
 
 mod compile;
+mod draw;
+mod front;
 mod http;
 mod patch;
 mod render;
@@ -160,6 +166,8 @@ pub struct Dataplane {
     scheduler: IpvsScheduler,
     /// iptables chain thresholds for every endpoint-set size (KP-16).
     chains: ChainTable,
+    /// The chains' cumulative bounds for one-draw picks, per set size in use.
+    draws: draw::ChainBounds,
     nodes: Vec<NodeInfo>,
     node_by_name: FastMap<String, usize>,
     /// Every node InternalIP → node.
@@ -168,8 +176,9 @@ pub struct Dataplane {
     services: Vec<SvcInfo>,
     service_by_name: FastMap<(String, String), usize>,
     ports: Vec<PortInfo>,
-    /// (VIP, port, protocol) → (port index, kind): cluster IPs, externalIPs, VIP LB IPs.
-    vips: FastMap<(IpAddr, u16, L4), (usize, FrontKind)>,
+    /// (VIP, port, protocol) → its record (port index, kind, hot-path
+    /// facts): cluster IPs, externalIPs, VIP LB IPs.
+    vips: FastMap<front::VipKey, front::Front>,
     /// Every captured VIP address → its kind and how many Service ports
     /// use it (for port-not-exposed).
     vip_addrs: FastMap<IpAddr, (FrontKind, u32)>,
@@ -187,6 +196,10 @@ pub struct Dataplane {
     slice_owner: FastMap<(String, String), String>,
     /// Services replaced or removed by [`Dataplane::patch`], still in the arena.
     dead_services: usize,
+    /// Every port's cluster set (KP-4.1 without topology) back to back: a
+    /// VIP record points into it, so a pick reads the record and the
+    /// endpoint, not the port. Patches append; see [`front::Flat`].
+    flat: front::Flat,
     ingress: http::IngressTable,
     gateways: http::GatewayTable,
     /// The cluster DNS the sources resolve names with (`None` when the
@@ -236,14 +249,29 @@ struct PodInfo {
 /// (`dns.md` section 12).
 #[derive(Debug, Clone, Default)]
 struct PodDns {
-    /// The cluster search list comes first (`ClusterFirst` off the host
-    /// network, `ClusterFirstWithHostNet`); otherwise (`Default`, `None`,
-    /// `ClusterFirst` on the host network) only `searches`.
-    cluster: bool,
+    /// Whose nameservers resolv.conf lists first.
+    policy: PodDnsPolicy,
+    /// `dnsConfig.nameservers` (appended after the node's for `Default`;
+    /// the only ones for `None`).
+    nameservers: Vec<IpAddr>,
     /// `dnsConfig.searches`, appended (duplicates dropped).
     searches: Vec<String>,
     /// `dnsConfig.options` `ndots`, if set.
     ndots: Option<u32>,
+}
+
+/// The resolver a pod's `dnsPolicy` gives it (`dns.md` section 12).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum PodDnsPolicy {
+    /// `ClusterFirst` off the host network, `ClusterFirstWithHostNet`: the
+    /// cluster DNS with the cluster search list first.
+    #[default]
+    Cluster,
+    /// `Default`, and `ClusterFirst` on the host network: the node's
+    /// resolv.conf (its nameservers first), then `dnsConfig`.
+    Node,
+    /// `None`: only `dnsConfig`.
+    Own,
 }
 
 #[derive(Debug, Clone)]
@@ -261,8 +289,6 @@ struct SvcInfo {
     name: String,
     kind: SvcKind,
     etp_local: bool,
-    itp_local: bool,
-    externally_accessible: bool,
     affinity_timeout: Option<Millis>,
     /// Effective loadBalancerSourceRanges (empty: no filter).
     source_ranges: Vec<IpNet>,
@@ -312,6 +338,8 @@ struct PortInfo {
     cluster_vs: u64,
     /// Rule KP-4 categorisation, precomputed per node and zone.
     sets: Sets,
+    /// OR of [`front::ip_bit`] over the endpoint IPs (hairpin filter).
+    ip_filter: u64,
 }
 
 /// Rule KP-4 for one Service port, precomputed so that a lookup only

@@ -102,6 +102,8 @@ impl Dataplane {
         }
         if self.dead_services > self.service_by_name.len() + 64 {
             *self = Dataplane::compile(cluster, self.mode);
+        } else if self.flat.wants_compaction() {
+            self.flat.compact(self.vips.values_mut());
         }
     }
 
@@ -129,12 +131,9 @@ impl Dataplane {
         for key in keys {
             match key {
                 IndexKey::Vip(ip, port, proto) => {
-                    if self
-                        .vips
-                        .get(&(ip, port, proto))
-                        .is_some_and(|(p, _)| ports.contains(p))
-                    {
-                        self.vips.remove(&(ip, port, proto));
+                    let key = super::front::VipKey::new(ip, port, proto);
+                    if self.vips.get(&key).is_some_and(|f| ports.contains(&f.port)) {
+                        self.vips.remove(&key);
                     }
                     if let Some(entry) = self.vip_addrs.get_mut(&ip) {
                         entry.1 = entry.1.saturating_sub(1);

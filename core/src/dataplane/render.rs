@@ -1,8 +1,8 @@
 //! How kube-proxy writes an endpoint set (rules KP-16, KP-17, KP-18): the
 //! renderings of [`crate::balance::kube`] in the dataplane's vocabulary. The
-//! picks use the same chains ([`crate::balance::kube::pick_chain`],
-//! [`crate::balance::kube::pick_numgen`], [`crate::balance::Ipvs`]), so what
-//! is printed is what is picked.
+//! picks use the same chains (the iptables chain's distribution with one
+//! draw per pick, [`crate::balance::kube::pick_numgen`],
+//! [`crate::balance::Ipvs`]), so what is printed is what is picked.
 
 use std::net::SocketAddr;
 

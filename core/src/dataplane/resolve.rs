@@ -1,20 +1,45 @@
-//! Rule KP-2: a DNS-name destination, resolved by the cluster DNS
-//! ([`crate::dns`]) as the source sees it: a pod walks its search path as
-//! glibc does, written from its `dnsPolicy` and `dnsConfig` (dns.md
-//! section 12: ClusterFirst and ClusterFirstWithHostNet
-//! `<ns>.svc.<zone> svc.<zone> <zone>` then `dnsConfig.searches`, ndots 5;
-//! Default, None and ClusterFirst on the host network only
-//! `dnsConfig.searches`, ndots 1; `dnsConfig` ndots overrides); a node or
-//! an external client asks the name as written, absolute.
+//! Rule KP-2: a DNS-name destination, resolved as the source sees it.
+//!
+//! A pod walks its search path as glibc does, written from its `dnsPolicy`
+//! and `dnsConfig` (dns.md section 12), and asks the first nameserver of
+//! its resolv.conf (glibc moves to the next one only when a server fails,
+//! never on NXDOMAIN):
+//!
+//! * `ClusterFirst` (off the host network) and `ClusterFirstWithHostNet`:
+//!   the cluster DNS, search `<ns>.svc.<zone> svc.<zone> <zone>` then
+//!   `dnsConfig.searches`, ndots 5 (`dnsConfig` ndots overrides);
+//! * `Default`, and `ClusterFirst` on the host network: the node's
+//!   resolv.conf, whose nameservers come first. They are not the cluster
+//!   DNS, so no cluster name resolves (NXDOMAIN: `no-such-service`), not
+//!   even a fully qualified one;
+//! * `None`: only `dnsConfig`: when its first nameserver is the cluster DNS
+//!   the walk is over `dnsConfig.searches` with ndots 1 (or its own
+//!   ndots); any other first nameserver knows no cluster name.
+//!
+//! The cluster DNS listens on the cluster IPs and the endpoint IPs of its
+//! Service ([`crate::dns::DnsConfig::dns_service`], `kube-system/kube-dns`);
+//! a cluster without that Service is taken to use the installers' address,
+//! the 10th of the service CIDR (10.96.0.10 for 10.96.0.0/12, ALLOC-3).
+//!
+//! Not expressible with the conformance vocabulary (and so not modelled):
+//! the node's own resolv.conf (its nameservers, search domains, options)
+//! and what its resolver answers for names outside the cluster, a node
+//! resolver that forwards the cluster zone to the cluster DNS (node-local
+//! caches), and failover to a second nameserver. A node or an external
+//! client asks the name as written, absolute, of the cluster DNS.
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::{Dataplane, Decision, Outcome, PodDns, RouteState, Source, SvcKind};
+use super::front::VipKey;
+use super::{
+    Dataplane, Decision, FrontKind, IndexKey, Outcome, PodDns, PodDnsPolicy, RouteState, Source,
+    SvcKind,
+};
 use crate::dns::{
     Dns, ExternalRecords, MAX_NDOTS, Outcome as DnsOutcome, RData, RecordType, Resolver,
     SearchClient, Sent, Walk,
 };
-use crate::ipam::IpFamily;
+use crate::ipam::{IpFamily, IpNet};
 use crate::table_hash::NamePair;
 
 /// The records of `qtype` in an answer section, as addresses.
@@ -27,17 +52,30 @@ fn addresses(records: &[crate::dns::Record]) -> impl Iterator<Item = IpAddr> + '
 }
 
 /// One lookup as `source` makes it; `pod` is the source pod's resolver
-/// configuration when the source is a known pod.
-fn walk(dns: &Dns, source: &Source, pod: Option<&PodDns>, name: &str, qtype: RecordType) -> Walk {
+/// configuration when the source is a known pod, and whether its first
+/// nameserver is the cluster DNS.
+fn walk(
+    dns: &Dns,
+    source: &Source,
+    pod: Option<(&PodDns, bool)>,
+    name: &str,
+    qtype: RecordType,
+) -> Walk {
     let none = ExternalRecords::default();
     if let Source::Pod { namespace, .. } = source {
         match pod {
-            Some(p) if !p.cluster => {
+            Some((p, cluster_dns)) if p.policy != PodDnsPolicy::Cluster => {
                 // Default / None: no cluster search list; glibc's ndots 1
                 // unless dnsConfig says otherwise.
-                return custom_walk(dns, &p.searches, p.ndots.unwrap_or(1), name, qtype);
+                let ndots = p.ndots.unwrap_or(1);
+                return if cluster_dns {
+                    custom_walk(dns, &p.searches, ndots, name, qtype)
+                } else {
+                    outside_walk(&p.searches, ndots, name, qtype)
+                };
             }
             _ => {
+                let pod = pod.map(|(p, _)| p);
                 let mut client = SearchClient::new(namespace.clone())
                     .with_host_search(pod.map(|p| p.searches.clone()).unwrap_or_default());
                 if let Some(n) = pod.and_then(|p| p.ndots) {
@@ -66,6 +104,26 @@ fn walk(dns: &Dns, source: &Source, pod: Option<&PodDns>, name: &str, qtype: Rec
         answered_by: (result == DnsOutcome::Answer).then_some(fq),
         result,
         answer: a.answer,
+    }
+}
+
+/// glibc's walk asked of a nameserver that is not the cluster DNS: it
+/// knows no cluster name and the model knows no other, so every candidate
+/// is NXDOMAIN.
+fn outside_walk(list: &[String], ndots: u32, name: &str, qtype: RecordType) -> Walk {
+    let candidates = Resolver::Glibc.candidates(name, list, ndots, qtype);
+    Walk {
+        sent: candidates
+            .iter()
+            .map(|c| Sent {
+                qname: c.clone(),
+                outcome: DnsOutcome::NxDomain,
+            })
+            .collect(),
+        candidates,
+        answered_by: None,
+        result: DnsOutcome::NxDomain,
+        answer: Vec::new(),
     }
 }
 
@@ -117,7 +175,50 @@ fn custom_walk(dns: &Dns, list: &[String], ndots: u32, name: &str, qtype: Record
     walk
 }
 
+/// The `n`th address of `net` (`None` beyond it).
+fn nth_address(net: &IpNet, n: u32) -> Option<IpAddr> {
+    let ip = match net.network() {
+        IpAddr::V4(a) => IpAddr::V4(u32::from(a).checked_add(n)?.into()),
+        IpAddr::V6(a) => IpAddr::V6(u128::from(a).checked_add(u128::from(n))?.into()),
+    };
+    net.contains(ip).then_some(ip)
+}
+
 impl Dataplane {
+    /// Is `ip` where the cluster DNS listens (see the module documentation)?
+    fn is_cluster_dns(&self, ip: IpAddr) -> bool {
+        let service = self
+            .dns
+            .as_ref()
+            .and_then(|d| d.config().dns_service.as_ref())
+            .and_then(|(ns, name)| {
+                self.service_by_name
+                    .get(&(ns.as_str(), name.as_str()) as &dyn NamePair)
+            });
+        let Some(&svc) = service else {
+            // ALLOC-3: the installers' convention, the 10th address.
+            return self
+                .service_cidrs
+                .iter()
+                .any(|c| nth_address(c, 10) == Some(ip));
+        };
+        let s = &self.services[svc];
+        let cluster_ip = s.keys.iter().any(|k| match *k {
+            IndexKey::Vip(a, port, proto) => {
+                a == ip
+                    && self
+                        .vips
+                        .get(&VipKey::new(a, port, proto))
+                        .is_some_and(|f| f.kind == FrontKind::ClusterIp)
+            }
+            _ => false,
+        });
+        cluster_ip
+            || s.ports
+                .iter()
+                .any(|&p| self.ports[p].eps.iter().any(|e| e.addr.ip() == ip))
+    }
+
     /// The Service a cluster DNS name `<svc>.<ns>.svc.<zone>.` names.
     fn service_named(&self, fqdn: &str) -> Option<usize> {
         let lower = fqdn.trim_end_matches('.').to_ascii_lowercase();
@@ -160,6 +261,37 @@ impl Dataplane {
                 .map(|p| &p.dns),
             _ => None,
         };
+        // Whose nameserver the pod asks (dns.md section 12).
+        let pod = pod.map(|p| {
+            let first = p.nameservers.first().copied();
+            let cluster_dns = match p.policy {
+                PodDnsPolicy::Cluster => true,
+                PodDnsPolicy::Node => {
+                    d.hop(
+                        Some("KP-2"),
+                        format!(
+                            "dnsPolicy Default (or ClusterFirst on the host network): the node's nameservers come first and do not serve {}: no cluster name resolves",
+                            self.cluster_domain
+                        ),
+                    );
+                    false
+                }
+                PodDnsPolicy::Own => {
+                    let ours = first.is_some_and(|ip| self.is_cluster_dns(ip));
+                    let ns = first.map_or_else(|| "none".to_owned(), |ip| ip.to_string());
+                    d.hop(
+                        Some("KP-2"),
+                        if ours {
+                            format!("dnsPolicy None: nameserver {ns} is the cluster DNS; dnsConfig searches only")
+                        } else {
+                            format!("dnsPolicy None: nameserver {ns} is not the cluster DNS: no cluster name resolves")
+                        },
+                    );
+                    ours
+                }
+            };
+            (p, cluster_dns)
+        });
         let mut found = walk(dns, source, pod, name, qtypes[0]);
         for &qtype in &qtypes[1..] {
             if found.result == DnsOutcome::Answer {

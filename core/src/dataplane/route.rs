@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use super::front::{Front, VipKey, ip_bit};
 use super::state::vs_hash;
 use super::trace::{NoTrace, Tracer};
 use super::verdict::{Flow, ServiceRef, SourceRef, Verdict};
@@ -11,7 +12,7 @@ use super::{
     PacketFate, Pick, PortInfo, Request, RouteError, RouteState, render,
 };
 use crate::api::Protocol as L4;
-use crate::balance::kube::{pick_chain, pick_numgen};
+use crate::balance::kube::pick_numgen;
 use crate::balance::{FlowKey, proto};
 use crate::cluster::{DetectLocalMode, ProxyMode};
 use crate::ipam::{IpFamily, IpNet};
@@ -261,47 +262,53 @@ impl Dataplane {
         state: &mut RouteState,
         now: Millis,
     ) -> Pick {
-        let Some(&(pidx, FrontKind::ClusterIp)) =
-            self.vips.get(&(dest.ip(), dest.port(), protocol.l4()))
+        let Some(f) = self
+            .vips
+            .get(&VipKey::new(dest.ip(), dest.port(), protocol.l4()))
+            .filter(|f| f.kind == FrontKind::ClusterIp)
         else {
             return Pick::NotClusterIp;
         };
-        let p = &self.ports[pidx];
-        let svc = &self.services[p.svc];
-        if !p.sets.has_any {
+        if !f.has_any {
             return Pick::Reject;
         }
-        let n = self.node_by_name.get(node).map(|&i| &self.nodes[i]);
+        let p = &self.ports[f.port];
+        // The node matters only for Local policies, topology, affinity
+        // (its key) and IPVS (scheduler state per node).
+        let n = if f.itp_local || f.topology || f.affinity.is_some() || self.mode == ProxyMode::Ipvs
+        {
+            self.node_by_name.get(node).map(|&i| &self.nodes[i])
+        } else {
+            None
+        };
         let (zone, node_hash) = n.map_or(("", 0), |n| (n.zone.as_str(), n.hash));
-        let set: &[SocketAddr] = if svc.itp_local {
+        let set: &[SocketAddr] = if f.itp_local {
             match p.sets.local.get(node) {
                 Some((set, _)) => set,
-                None if self.mode == ProxyMode::Ipvs && svc.externally_accessible => {
+                None if self.mode == ProxyMode::Ipvs && f.externally_accessible => {
                     cluster_set_of(p, node, zone).0
                 }
                 None if self.mode == ProxyMode::Ipvs => return Pick::Reject,
                 None => return Pick::Drop,
             }
-        } else {
+        } else if f.topology {
             cluster_set_of(p, node, zone).0
+        } else {
+            self.flat.get(f.cluster)
         };
         if set.is_empty() {
             return Pick::Reject;
         }
-        let scope = match self.mode {
-            ProxyMode::Ipvs => p.cluster_vs,
-            _ => p.scope,
-        };
-        let key = (node_hash, scope, client);
-        let remembered = svc.affinity_timeout.and_then(|t| {
+        let key = (node_hash, f.scope, client);
+        let remembered = f.affinity.and_then(|t| {
             let ep = state.sticky(key, now, t)?;
             set.contains(&ep).then_some(ep)
         });
         let ep = match remembered {
             Some(ep) => ep,
-            None => self.schedule(p, set, (node_hash, scope), client, dest, state, now),
+            None => self.schedule(p, set, (node_hash, f.scope), client, dest, state, now),
         };
-        if svc.affinity_timeout.is_some() {
+        if f.affinity.is_some() {
             state.remember(key, ep, now);
         }
         Pick::Endpoint(ep)
@@ -310,9 +317,9 @@ impl Dataplane {
     /// The first node (by name) with a local ready endpoint for the
     /// external VIP `dest` of an externalTrafficPolicy Local Service.
     fn healthy_front_door(&self, dest: &SocketAddr, l4: L4) -> Option<usize> {
-        let &(pidx, kind) = self.vips.get(&(dest.ip(), dest.port(), l4))?;
-        let p = &self.ports[pidx];
-        if kind == FrontKind::ClusterIp || !self.services[p.svc].etp_local {
+        let f = self.vips.get(&VipKey::new(dest.ip(), dest.port(), l4))?;
+        let p = &self.ports[f.port];
+        if f.kind == FrontKind::ClusterIp || !self.services[p.svc].etp_local {
             return None;
         }
         self.nodes
@@ -478,7 +485,8 @@ impl Dataplane {
             };
         }
 
-        if let Some(&(pidx, kind)) = self.vips.get(&(ip, port, l4)) {
+        if let Some(f) = self.vips.get(&VipKey::new(ip, port, l4)) {
+            let (pidx, kind) = (f.port, f.kind);
             let p = &self.ports[pidx];
             let svc = &self.services[p.svc];
             v.service = Some(self.service_ref(p.svc));
@@ -495,7 +503,7 @@ impl Dataplane {
                 ),
             );
             return if kind == FrontKind::ClusterIp {
-                self.internal(src, dest, pidx, state, now, v, t)
+                self.internal(src, dest, f, state, now, v, t)
             } else {
                 self.external(src, dest, pidx, kind, false, state, now, v, t)
             };
@@ -743,26 +751,25 @@ impl Dataplane {
         &'a self,
         src: &Src,
         dest: SocketAddr,
-        pidx: usize,
+        f: &Front,
         state: &mut RouteState,
         now: Millis,
         v: Verdict<'a>,
         t: &mut T,
     ) -> Verdict<'a> {
-        let p = &self.ports[pidx];
-        let svc = &self.services[p.svc];
-        if !Self::has_any(p) {
+        let p = &self.ports[f.port];
+        if !f.has_any {
             t.hop(
                 Some("KP-12"),
                 format_args!("the Service has no usable endpoint anywhere: reject"),
             );
             return v.end(Outcome::Reject, Some(PacketFate::Reject));
         }
-        let chosen = if svc.itp_local {
+        let chosen = if f.itp_local {
             let local = self.local_set(p, src.node, t);
             if local.set.is_empty() {
                 if self.mode == ProxyMode::Ipvs {
-                    if svc.externally_accessible {
+                    if f.externally_accessible {
                         t.hop(
                             Some("KP-9"),
                             format_args!("IPVS: no local endpoint, the cluster endpoints are used"),
@@ -804,11 +811,7 @@ impl Dataplane {
         } else {
             false
         };
-        let scope = match self.mode {
-            ProxyMode::Ipvs => p.cluster_vs,
-            _ => p.scope,
-        };
-        self.forward(src, dest, p, chosen, masq, scope, state, now, v, t)
+        self.forward(src, dest, p, chosen, masq, f.scope, state, now, v, t)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -953,7 +956,8 @@ impl Dataplane {
         now: Millis,
     ) -> SocketAddr {
         let k = match self.mode {
-            ProxyMode::Iptables => pick_chain(self.chains.chain(set.len()), state.rng()),
+            // KP-16, one draw mapped through the chain's bounds (`draw`).
+            ProxyMode::Iptables => self.draws.pick(set.len(), state.rng().next_u64()),
             ProxyMode::Nftables => pick_numgen(set.len(), state.rng()),
             ProxyMode::Ipvs => {
                 let proto = match p.protocol {
@@ -1004,7 +1008,7 @@ impl Dataplane {
         }
         v.masquerade = Some(if masq {
             Masquerade::Yes
-        } else if eps.iter().any(|e| e.ip() == src.ip) {
+        } else if p.ip_filter & ip_bit(src.ip) != 0 && eps.iter().any(|e| e.ip() == src.ip) {
             t.hop(
                 Some("KP-20"),
                 format_args!(

@@ -33,6 +33,11 @@ pub struct RouteState {
 struct VirtualServer {
     fingerprint: u64,
     lb: Ipvs,
+    /// `rr`'s position, kept here: every real server has weight 1 and none
+    /// is overloaded, so the kernel's round robin is the next in the list
+    /// (`None`: the list head, as after `ip_vs_rr_init_svc` or a change of
+    /// the real servers).
+    rr: Option<usize>,
 }
 
 impl RouteState {
@@ -110,18 +115,34 @@ impl RouteState {
                 if server.lb.scheduler() != scheduler {
                     server.lb = Ipvs::new(&backends(), scheduler, self.rng.next_u64());
                     server.fingerprint = fp;
+                    server.rr = None;
                 } else if server.fingerprint != fp {
                     // Weights are all 1: set_backends cannot fail.
                     let _ = server.lb.set_backends(&backends());
                     server.fingerprint = fp;
+                    server.rr = None;
                 }
                 server
             }
             std::collections::hash_map::Entry::Vacant(v) => v.insert(VirtualServer {
                 fingerprint: fp,
                 lb: Ipvs::new(&backends(), scheduler, self.rng.next_u64()),
+                rr: None,
             }),
         };
+        if scheduler == IpvsScheduler::Rr {
+            // What `Ipvs`'s rr answers when every destination is usable,
+            // without its bookkeeping (no division, no counters: rr reads
+            // none).
+            let n = server.lb.len();
+            let i = match server.rr {
+                _ if n == 0 => return None,
+                Some(c) if c + 1 < n => c + 1,
+                _ => 0,
+            };
+            server.rr = Some(i);
+            return Some(i);
+        }
         let i = server.lb.pick(&Request::flow(flow).at(now.0))?;
         server.lb.observe(Event::Opened(i));
         Some(i)
