@@ -269,6 +269,11 @@ impl Query {
         std::str::from_utf8(&self.name[..self.lower_len]).ok()
     }
 
+    /// The question name folded to lower case.
+    pub(super) fn lower(&self) -> Option<&str> {
+        std::str::from_utf8(&self.lower[..self.lower_len]).ok()
+    }
+
     /// The most a response over `transport` may hold.
     pub(super) fn limit(&self, transport: Transport) -> usize {
         match (transport, self.edns) {

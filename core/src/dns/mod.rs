@@ -1022,9 +1022,29 @@ impl Dns {
     }
 
     fn answer_for(&self, qname: &str, qtype: RecordType) -> Answer {
-        let Some(zi) = self.zone_of(qname) else {
-            return Answer::passthrough();
-        };
+        let mut out = Answer::passthrough();
+        if let Some(zone_q) = self.answer_without_soa(qname, qtype, &mut out) {
+            out.authority.push(self.soa(zone_q));
+        }
+        out
+    }
+
+    /// [`Dns::answer_for`] into `out` (replaced whole) without the SOA of
+    /// a negative answer: for NXDOMAIN and NODATA the zone as the query
+    /// spells it is returned instead, and the caller adds the SOA
+    /// ([`Dns::soa`]) or writes it.
+    fn answer_without_soa<'q>(
+        &self,
+        qname: &'q str,
+        qtype: RecordType,
+        out: &mut Answer,
+    ) -> Option<&'q str> {
+        out.answer.clear();
+        out.authority.clear();
+        out.additional.clear();
+        out.chase.clear();
+        out.outcome = Outcome::Passthrough;
+        let zi = self.zone_of(qname)?;
         let zone_len = self.zones[zi].len();
         // The zone as the query spells it.
         let zone_q = if self.zones[zi] == "." {
@@ -1045,19 +1065,13 @@ impl Dns {
             zone_q,
             all_ports: qtype == RecordType::Srv,
         };
-        let mut out = Answer {
-            outcome: Outcome::Answer,
-            answer: Vec::new(),
-            authority: Vec::new(),
-            additional: Vec::new(),
-            chase: Vec::new(),
-        };
+        out.outcome = Outcome::Answer;
         if matches!(qtype, RecordType::A | RecordType::Aaaa)
             && let Some(ips) = self.cluster_ips_of(&lower, zi)
         {
             self.cluster_ip_records(qname, qtype, ips, &mut out.answer);
             if !out.answer.is_empty() {
-                return out;
+                return None;
             }
         }
         let result: Result<(), NameError> = match qtype {
@@ -1077,33 +1091,34 @@ impl Dns {
             }
             RecordType::Axfr | RecordType::Ixfr => {
                 out.outcome = Outcome::Refused;
-                return out;
+                return None;
             }
             RecordType::Ns if at_apex => self.ns(&q, &mut out.answer, &mut out.additional),
             _ => self.services(&q, RecordType::A, &mut |_| {}),
         };
         match result {
             Err(NameError) => {
-                if self.config.fallthrough.through(&lower) {
-                    return Answer::passthrough();
-                }
-                out.outcome = Outcome::NxDomain;
                 out.answer.clear();
                 out.additional.clear();
                 out.chase.clear();
-                out.authority.push(self.soa(zone_q));
+                if self.config.fallthrough.through(&lower) {
+                    out.outcome = Outcome::Passthrough;
+                    return None;
+                }
+                out.outcome = Outcome::NxDomain;
+                Some(zone_q)
             }
             Ok(()) if out.answer.is_empty() => {
                 out.outcome = Outcome::NoData;
                 out.additional.clear();
                 out.chase.clear();
-                out.authority.push(self.soa(zone_q));
+                Some(zone_q)
             }
-            Ok(()) => {}
+            Ok(()) => None,
         }
-        out
     }
 
+    /// The zone's SOA record, named as the query spells the zone.
     fn soa(&self, zone_q: &str) -> Record {
         let join = |label: &str| {
             let mut s = String::with_capacity(label.len() + 1 + zone_q.len());
@@ -1114,18 +1129,28 @@ impl Dns {
             }
             s
         };
+        let (ttl, [serial, refresh, retry, expire, minimum]) = self.soa_numbers();
         Record::new(
             zone_q,
-            self.config.ttl.min(300),
+            ttl,
             RData::Soa {
                 mname: join("ns.dns"),
                 rname: join("hostmaster"),
-                serial: self.config.soa_serial,
-                refresh: 7200,
-                retry: 1800,
-                expire: 86400,
-                minimum: self.config.ttl,
+                serial,
+                refresh,
+                retry,
+                expire,
+                minimum,
             },
+        )
+    }
+
+    /// The SOA's TTL and its numbers: serial, refresh, retry, expire,
+    /// minimum.
+    fn soa_numbers(&self) -> (u32, [u32; 5]) {
+        (
+            self.config.ttl.min(300),
+            [self.config.soa_serial, 7200, 1800, 86400, self.config.ttl],
         )
     }
 
