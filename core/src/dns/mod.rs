@@ -705,6 +705,24 @@ impl Dns {
     /// ```
     pub fn update(&mut self, cluster: &Cluster, changes: &crate::cluster::Changes) {
         let mut groups: Vec<(String, String)> = Vec::new();
+        // Updated slices that stay with their Service: patched alone
+        // unless their Service is re-read anyway.
+        let mut patches: Vec<(String, String, String)> = Vec::new();
+        for key in &changes.updated {
+            if key.kind != Kind::EndpointSlice {
+                continue;
+            }
+            let ns = key.namespace.clone().unwrap_or_default();
+            if let Some(Object::EndpointSlice(s)) = cluster.get(key)
+                && let Some(svc) = s.service_name()
+                && self
+                    .slice_owner
+                    .get(&(ns.clone(), key.name.clone()))
+                    .is_some_and(|owner| owner == svc)
+            {
+                patches.push((ns, svc.to_owned(), key.name.clone()));
+            }
+        }
         for key in changes
             .created
             .iter()
@@ -722,6 +740,12 @@ impl Dns {
                 }
                 Kind::Service => groups.push((ns, key.name.clone())),
                 Kind::EndpointSlice => {
+                    if patches
+                        .iter()
+                        .any(|(n, _, slice)| *n == ns && *slice == key.name)
+                    {
+                        continue;
+                    }
                     if let Some(old) = self.slice_owner.remove(&(ns.clone(), key.name.clone())) {
                         groups.push((ns.clone(), old));
                     }
@@ -735,6 +759,12 @@ impl Dns {
                     self.reindex_pod(cluster, key);
                 }
                 _ => {}
+            }
+        }
+        for (ns, svc, slice) in &patches {
+            let group = (ns.clone(), svc.clone());
+            if !groups.contains(&group) && !self.patch_slice(cluster, ns, svc, slice) {
+                groups.push(group);
             }
         }
         crate::order::sort(&mut groups);
@@ -810,50 +840,16 @@ impl Dns {
                 self.slice_owner
                     .insert((ns.to_owned(), slice_name.clone()), name.to_owned());
             }
-            if slice.address_type == AddressType::FQDN {
+            let Some(subset) = self.read_slice(slice) else {
                 continue;
-            }
-            let ports = if slice.ports.is_empty() {
-                vec![Port {
-                    name: String::new(),
-                    protocol: String::new(),
-                    port: -1,
-                }]
-            } else {
-                slice
-                    .ports
-                    .iter()
-                    .map(|p| Port {
-                        name: p.name.clone().unwrap_or_default().to_ascii_lowercase(),
-                        protocol: p.protocol.unwrap_or_default().as_str().to_ascii_lowercase(),
-                        port: p.port.unwrap_or(-1),
-                    })
-                    .collect()
             };
-            let mut addrs = Vec::new();
-            for ep in &slice.endpoints {
-                if ep.conditions.ready == Some(false) {
-                    continue;
-                }
-                let pod = ep.target_ref.as_ref().map(|r| r.name.as_str());
-                for a in &ep.addresses {
-                    let Ok(ip) = a.parse::<IpAddr>() else {
-                        continue;
-                    };
-                    let ep_name = endpoint_name(
-                        a,
-                        ep.hostname.as_deref(),
-                        pod,
-                        self.config.endpoint_pod_names,
-                    );
-                    let list = self.by_endpoint_ip.entry(ip).or_default();
-                    list.push((ns.to_owned(), name.to_owned(), ep_name.clone()));
-                    crate::order::sort(list);
-                    ips.push(ip);
-                    addrs.push(EpAddr { ip, name: ep_name });
-                }
+            for a in &subset.addrs {
+                let list = self.by_endpoint_ip.entry(a.ip).or_default();
+                list.push((ns.to_owned(), name.to_owned(), a.name.clone()));
+                crate::order::sort(list);
+                ips.push(a.ip);
             }
-            subsets.push(Subset { addrs, ports });
+            subsets.push(subset);
         }
         if !ips.is_empty() {
             self.group_ips.insert(group, ips);
@@ -882,6 +878,157 @@ impl Dns {
                 },
             );
         }
+    }
+
+    /// What a slice publishes: its ports (a placeholder when it has none)
+    /// and its ready addresses with their endpoint names; `None` for
+    /// slices of FQDNs.
+    fn read_slice(&self, slice: &crate::api::EndpointSlice) -> Option<Subset> {
+        if slice.address_type == AddressType::FQDN {
+            return None;
+        }
+        let ports = if slice.ports.is_empty() {
+            vec![Port {
+                name: String::new(),
+                protocol: String::new(),
+                port: -1,
+            }]
+        } else {
+            slice
+                .ports
+                .iter()
+                .map(|p| Port {
+                    name: p.name.clone().unwrap_or_default().to_ascii_lowercase(),
+                    protocol: p.protocol.unwrap_or_default().as_str().to_ascii_lowercase(),
+                    port: p.port.unwrap_or(-1),
+                })
+                .collect()
+        };
+        let mut addrs = Vec::new();
+        for ep in &slice.endpoints {
+            if ep.conditions.ready == Some(false) {
+                continue;
+            }
+            let pod = ep.target_ref.as_ref().map(|r| r.name.as_str());
+            for a in &ep.addresses {
+                let Ok(ip) = a.parse::<IpAddr>() else {
+                    continue;
+                };
+                let name = endpoint_name(
+                    a,
+                    ep.hostname.as_deref(),
+                    pod,
+                    self.config.endpoint_pod_names,
+                );
+                addrs.push(EpAddr { ip, name });
+            }
+        }
+        Some(Subset { addrs, ports })
+    }
+
+    /// Re-reads one updated slice of a Service and patches only what it
+    /// changed: its subset, and the reverse entries of the addresses that
+    /// came or went. `false` (nothing touched) when the slice cannot be
+    /// patched alone (the Service is not indexed, the slice is new, gone,
+    /// of FQDNs, or the Service's slices changed in number): the caller
+    /// re-reads the whole Service.
+    fn patch_slice(&mut self, cluster: &Cluster, ns: &str, name: &str, slice_name: &str) -> bool {
+        let slices = cluster.endpoint_slices(ns, name);
+        let mut position = None;
+        let mut count = 0;
+        for s in &slices {
+            if s.address_type == AddressType::FQDN {
+                continue;
+            }
+            if s.metadata.name.as_deref() == Some(slice_name) {
+                position = Some((count, *s));
+            }
+            count += 1;
+        }
+        let Some((k, slice)) = position else {
+            return false;
+        };
+        let (ns_l, name_l) = (ns.to_ascii_lowercase(), name.to_ascii_lowercase());
+        let indexed = self
+            .namespaces
+            .get(&ns_l)
+            .and_then(|n| n.services.get(&name_l))
+            .is_some_and(|svc| {
+                svc.namespace == ns && svc.name == name && svc.subsets.len() == count
+            });
+        if !indexed {
+            return false;
+        }
+        let Some(new) = self.read_slice(slice) else {
+            return false;
+        };
+        let Some(svc) = self
+            .namespaces
+            .get_mut(&ns_l)
+            .and_then(|n| n.services.get_mut(&name_l))
+        else {
+            return false;
+        };
+        let old = std::mem::replace(&mut svc.subsets[k], new);
+        let new = &svc.subsets[k];
+        // The addresses that went and came, as multisets.
+        let mut gone: Vec<(IpAddr, &str)> =
+            old.addrs.iter().map(|a| (a.ip, a.name.as_str())).collect();
+        let mut came: Vec<(IpAddr, &str)> =
+            new.addrs.iter().map(|a| (a.ip, a.name.as_str())).collect();
+        crate::order::sort_unstable(&mut gone);
+        crate::order::sort_unstable(&mut came);
+        let (mut i, mut j) = (0, 0);
+        let (mut removed, mut added) = (Vec::new(), Vec::new());
+        while i < gone.len() || j < came.len() {
+            match (gone.get(i), came.get(j)) {
+                (Some(g), Some(c)) if g == c => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(g), Some(c)) if g < c => {
+                    removed.push(*g);
+                    i += 1;
+                }
+                (Some(g), None) => {
+                    removed.push(*g);
+                    i += 1;
+                }
+                (_, Some(c)) => {
+                    added.push(*c);
+                    j += 1;
+                }
+                (None, None) => break,
+            }
+        }
+        let group = (ns.to_owned(), name.to_owned());
+        let ips = self.group_ips.entry(group.clone()).or_default();
+        for (ip, ep) in removed {
+            if let Some(list) = self.by_endpoint_ip.get_mut(&ip) {
+                if let Some(at) = list
+                    .iter()
+                    .position(|(n, s, e)| n == ns && s == name && e == ep)
+                {
+                    list.remove(at);
+                }
+                if list.is_empty() {
+                    self.by_endpoint_ip.remove(&ip);
+                }
+            }
+            if let Some(at) = ips.iter().position(|x| *x == ip) {
+                ips.swap_remove(at);
+            }
+        }
+        for (ip, ep) in added {
+            let list = self.by_endpoint_ip.entry(ip).or_default();
+            list.push((ns.to_owned(), name.to_owned(), ep.to_owned()));
+            crate::order::sort(list);
+            ips.push(ip);
+        }
+        if ips.is_empty() {
+            self.group_ips.remove(&group);
+        }
+        true
     }
 
     /// How many names in the cluster zone have records: per exposed
