@@ -92,7 +92,6 @@ pub mod wire;
 pub use wire::Transport;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use error::DnsError;
@@ -503,40 +502,11 @@ struct NsEntry {
     services: FastMap<String, SvcEntry>,
 }
 
-/// FNV-1a with a final mix: short keys (names, addresses) hash much faster
-/// than with SipHash;
-/// the keys come from the cluster, not from the network.
-#[derive(Debug, Clone, Copy, Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        // murmur3's fmix64: FNV's high bits, which the table's control
-        // bytes use, are poor for short similar keys.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
-type FastSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<Fnv>>;
+/// The index's maps hash with the crate's table hasher (word at a time):
+/// the keys are names and addresses from the cluster, not from the network.
+type FastMap<K, V> = crate::table_hash::FastMap<K, V>;
+type FastSet<K> =
+    std::collections::HashSet<K, std::hash::BuildHasherDefault<crate::table_hash::TableHasher>>;
 
 /// Up to this many records, duplicates are found by a scan.
 const DEDUP_SCAN: usize = 16;
@@ -548,6 +518,9 @@ pub struct Dns {
     config: DnsConfig,
     /// Lower-case zones: the forward zone first, then the reverse zones.
     zones: Vec<String>,
+    /// Every name ending in the forward zone falls in it (no reverse zone
+    /// lies inside it or equals it), and the zone is not the root.
+    forward_zone_first: bool,
     exposed: Vec<String>,
     namespaces: FastMap<String, NsEntry>,
     /// Cluster IP -> (namespace, name) of the services that have it.
@@ -590,6 +563,16 @@ fn endpoint_name(
     }
 }
 
+/// See [`Dns::forward_zone_first`](Dns).
+fn forward_zone_first(zones: &[String]) -> bool {
+    match zones.split_first() {
+        Some((forward, reverse)) => {
+            forward != "." && !reverse.iter().any(|z| is_subdomain(forward, z))
+        }
+        None => false,
+    }
+}
+
 fn service_kind(svc: &Service) -> SvcKind {
     if svc.service_type() == ServiceType::ExternalName {
         return SvcKind::External(svc.spec.external_name.clone().unwrap_or_default());
@@ -628,11 +611,13 @@ impl Dns {
     /// ```
     pub fn new(cluster: &Cluster, config: DnsConfig) -> Result<Dns, DnsError> {
         config.validate()?;
-        let zones = std::iter::once(&config.zone)
+        let zones: Vec<String> = std::iter::once(&config.zone)
             .chain(&config.reverse_zones)
             .map(|z| fqdn(&z.to_ascii_lowercase()))
             .collect();
+        let forward_zone_first = forward_zone_first(&zones);
         let mut dns = Dns {
+            forward_zone_first,
             exposed: config
                 .namespaces
                 .iter()
