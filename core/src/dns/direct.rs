@@ -9,6 +9,21 @@
 //! leaves to the general path: malformed or unusual queries (escapes in
 //! the name, several questions, EDNS versions above 0, classes other than
 //! IN) and responses over the client's size (truncation).
+//!
+//! Two answers are not even made as [`Record`](super::Record)s, because
+//! their owned names were most of their cost:
+//!
+//! * the SOA of a negative answer (NXDOMAIN, NODATA): its owner and the
+//!   names in its data are the zone as the query spells it, put together
+//!   on the stack;
+//! * SRV answers of up to [`MAX_SRV`] entries (a Service with cluster IPs
+//!   and its named ports): the lookup's entries are kept on the stack,
+//!   de-duplicated and weighed as [`Dns::query`] does, and each target is
+//!   written from the Service's name.
+//!
+//! Both go through the writer's record primitives that the general path's
+//! records go through, so compression and bytes are the same
+//! (`direct_path_gives_the_general_bytes`).
 
 use std::net::IpAddr;
 

@@ -366,8 +366,9 @@ pub(super) struct NameBuf {
 }
 
 impl NameBuf {
-    /// Room for any name without escapes (longer ones are not legal).
-    const CAPACITY: usize = 512;
+    /// Room for a zone (at most 254 octets) under a few labels; longer
+    /// names are not legal, and their answers take the general path.
+    const CAPACITY: usize = 320;
 
     pub(super) fn new() -> NameBuf {
         NameBuf {

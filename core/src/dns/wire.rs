@@ -511,25 +511,26 @@ fn same_name_at(buf: &[u8], mut off: usize, want: &[u8]) -> bool {
 const MAX_TARGETS: usize = 128;
 
 /// A hash of each suffix of a wire-form name: `hashes[k]` covers the name
-/// from its `k`-th label on. A candidate target is compared byte by byte
-/// only when its hash matches, so looking for a suffix costs a few integer
-/// compares per target instead of a walk.
-fn suffix_hashes(wire: &[u8], starts: &mut [usize; 128], hashes: &mut [u32; 128]) -> usize {
+/// from its `k`-th label on, and `starts[k]` is where that label starts.
+/// Each label counts by its length and its first and last octets: a weak
+/// hash, but a candidate target is compared byte by byte only when its
+/// hash matches, so looking for a suffix costs a few integer compares per
+/// target instead of a walk. Returns the number of labels.
+fn suffix_hashes(wire: &[u8], starts: &mut [u8; 128], hashes: &mut [u32; 128]) -> usize {
     let mut n = 0;
     let mut i = 0;
     while wire[i] != 0 && n < starts.len() {
-        starts[n] = i;
+        starts[n] = i as u8;
         n += 1;
         i += wire[i] as usize + 1;
     }
-    // The root's hash, then each label folded in from the right.
-    let mut h: u32 = 0x811c_9dc5;
+    let mut h: u32 = 0;
     for k in (0..n).rev() {
-        let label = &wire[starts[k]..starts[k] + wire[starts[k]] as usize + 1];
-        for &b in label {
-            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-        }
-        h = h.rotate_left(13);
+        let at = usize::from(starts[k]);
+        let len = usize::from(wire[at]);
+        let label =
+            u32::from(wire[at]) << 16 | u32::from(wire[at + 1]) << 8 | u32::from(wire[at + len]);
+        h = (h.rotate_left(7) ^ label).wrapping_mul(0x9e37_79b1);
         hashes[k] = h;
     }
     n
@@ -580,11 +581,11 @@ impl<'a> Writer<'a> {
     /// [`Writer::name`] for a name already in wire form (labels and the
     /// root's zero, at most 255 octets).
     pub(super) fn wire_name(&mut self, wire: &[u8], compress: bool) {
-        let mut starts = [0usize; 128];
+        let mut starts = [0u8; 128];
         let mut hashes = [0u32; 128];
         let n = suffix_hashes(wire, &mut starts, &mut hashes);
         for k in 0..n {
-            let i = starts[k];
+            let i = usize::from(starts[k]);
             let suffix = &wire[i..];
             if compress {
                 let found = (0..self.n_names).find(|&t| {
