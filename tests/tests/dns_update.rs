@@ -149,3 +149,134 @@ fn update_equals_rebuild() {
     d.update(&c, &ch);
     check(&c, &d, "namespace delete");
 }
+
+/// A pod of a headless Service (`dns.md` section 4: one A per ready
+/// endpoint, the hostname when `subdomain` names the Service).
+fn db_pod(k: usize, ip: &str, ready: bool, hostname: bool) -> Object {
+    let mut spec = serde_json::json!({
+        "nodeName": "n1",
+        "containers": [{"name": "c", "ports": [{"name": "pg", "containerPort": 5432}]}],
+    });
+    if hostname {
+        spec["hostname"] = serde_json::json!(format!("db-{k}"));
+        spec["subdomain"] = serde_json::json!("db");
+    }
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": format!("db-{k}"), "namespace": "shop", "labels": {"app": "db"}},
+        "spec": spec,
+        "status": {
+            "phase": "Running",
+            "podIPs": [{"ip": ip}],
+            "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
+        },
+    }))
+    .unwrap()
+}
+
+fn db_snapshot(d: &Dns, ips: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut ask = |name: String, t: RecordType| {
+        let a = d.query(&name, t).unwrap();
+        let recs: Vec<String> = a
+            .answer
+            .iter()
+            .chain(&a.additional)
+            .map(ToString::to_string)
+            .collect();
+        out.push(format!("{name} {t} {} {recs:?}", a.outcome.as_str()));
+    };
+    ask("db.shop.svc.cluster.local.".into(), RecordType::A);
+    ask("db.shop.svc.cluster.local.".into(), RecordType::Srv);
+    ask(
+        "_pg._tcp.db.shop.svc.cluster.local.".into(),
+        RecordType::Srv,
+    );
+    for k in 0..12 {
+        ask(format!("db-{k}.db.shop.svc.cluster.local."), RecordType::A);
+    }
+    for ip in ips {
+        let rev: Vec<&str> = ip.split('.').rev().collect();
+        ask(format!("{}.in-addr.arpa.", rev.join(".")), RecordType::Ptr);
+        ask(
+            format!("{}.db.shop.svc.cluster.local.", ip.replace('.', "-")),
+            RecordType::A,
+        );
+    }
+    out
+}
+
+/// Pod changes behind a headless Service spread over several slices are
+/// patched slice by slice (`Dns::update`); after every step the index
+/// answers exactly as one built from scratch, records in the same order.
+#[test]
+fn patched_headless_slices_equal_a_rebuild() {
+    let cluster_config = svcroute::cluster::ClusterConfig {
+        max_endpoints_per_slice: 3,
+        ..svcroute::cluster::ClusterConfig::default()
+    };
+    let mut c = Cluster::new(cluster_config).unwrap();
+    let mut objs = objects(
+        r#"[{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+            {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db", "namespace": "shop"},
+             "spec": {"clusterIP": "None", "selector": {"app": "db"},
+                      "ports": [{"name": "pg", "port": 5432, "targetPort": "pg"}]}}]"#,
+    );
+    let ip = |k: usize, net: usize| format!("10.244.{net}.{}", 10 + k);
+    for k in 0..10 {
+        objs.push(db_pod(k, &ip(k, 1), true, k % 2 == 0));
+    }
+    c.apply_batch(objs).unwrap();
+    let mut d = Dns::new(&c, config()).unwrap();
+    let mut ips: Vec<String> = (0..12).flat_map(|k| [ip(k, 1), ip(k, 2)]).collect();
+    ips.sort();
+    let check = |c: &Cluster, d: &Dns, step: &str| {
+        let rebuilt = Dns::new(c, config()).unwrap();
+        assert_eq!(
+            db_snapshot(d, &ips),
+            db_snapshot(&rebuilt, &ips),
+            "after {step}"
+        );
+    };
+    check(&c, &d, "build");
+    let steps: Vec<(&str, Vec<Object>)> = vec![
+        ("one pod not ready", vec![db_pod(4, &ip(4, 1), false, true)]),
+        ("ready again", vec![db_pod(4, &ip(4, 1), true, true)]),
+        ("a new address", vec![db_pod(5, &ip(5, 2), true, false)]),
+        ("a hostname given", vec![db_pod(7, &ip(7, 1), true, true)]),
+        ("a hostname taken", vec![db_pod(0, &ip(0, 1), true, false)]),
+        (
+            "two pods in two slices",
+            vec![
+                db_pod(1, &ip(1, 1), false, false),
+                db_pod(8, &ip(8, 2), true, true),
+            ],
+        ),
+        (
+            "two pods share an address",
+            vec![db_pod(9, &ip(8, 2), true, false)],
+        ),
+        ("a new pod", vec![db_pod(10, &ip(10, 1), true, true)]),
+        (
+            "all of one slice down",
+            (0..3).map(|k| db_pod(k, &ip(k, 1), false, false)).collect(),
+        ),
+        (
+            "and up",
+            (0..3).map(|k| db_pod(k, &ip(k, 1), true, k == 1)).collect(),
+        ),
+    ];
+    for (step, pods) in steps {
+        let ch = c.apply_batch(pods).unwrap();
+        d.update(&c, &ch);
+        check(&c, &d, step);
+    }
+    for (step, k) in [("a pod deleted", 3), ("another", 10)] {
+        let ch = c
+            .delete(&key(Kind::Pod, Some("shop"), &format!("db-{k}")))
+            .unwrap();
+        d.update(&c, &ch);
+        check(&c, &d, step);
+    }
+}

@@ -9,10 +9,49 @@
 //! leaves to the general path: malformed or unusual queries (escapes in
 //! the name, several questions, EDNS versions above 0, classes other than
 //! IN) and responses over the client's size (truncation).
+//!
+//! Two answers are not even made as [`Record`](super::Record)s, because
+//! their owned names were most of their cost:
+//!
+//! * the SOA of a negative answer (NXDOMAIN, NODATA): its owner and the
+//!   names in its data are the zone as the query spells it, put together
+//!   on the stack;
+//! * SRV answers of up to [`MAX_SRV`] entries (a Service with cluster IPs
+//!   and its named ports): the lookup's entries are kept on the stack,
+//!   de-duplicated and weighed as [`Dns::query`] does, and each target is
+//!   written from the Service's name.
+//!
+//! Both go through the writer's record primitives that the general path's
+//! records go through, so compression and bytes are the same
+//! (`direct_path_gives_the_general_bytes`).
 
-use super::fast::parse_query;
+use std::net::IpAddr;
+
+use super::fast::{Query, parse_query};
+use super::record::NameBuf;
 use super::wire::{CLASS_IN, Transport, Writer};
-use super::{Dns, Outcome, Rcode, RecordType, check_name};
+use super::{
+    Answer, Dns, Entry, Host, Outcome, Question, Rcode, RecordType, SvcEntry, as_v4, check_name,
+};
+
+/// At most this many SRV entries are answered directly (a ClusterIP
+/// Service's ports); more (headless Services) take the other paths.
+const MAX_SRV: usize = 16;
+
+/// One SRV record of a direct answer: its port and the endpoint name of
+/// its target (`None`: the Service itself).
+#[derive(Clone, Copy, PartialEq)]
+struct Srv<'a> {
+    port: u16,
+    endpoint: Option<&'a str>,
+}
+
+/// One address record of the additional section.
+#[derive(Clone, Copy, PartialEq)]
+struct Glue<'a> {
+    endpoint: Option<&'a str>,
+    ip: IpAddr,
+}
 
 impl Dns {
     /// The response to a plain query, appended to `out`; `false`, with
@@ -34,26 +73,22 @@ impl Dns {
             return false;
         }
         let qtype = RecordType::from_u16(q.qtype);
-        let answer = self.answer_for(qname, qtype);
+        if qtype == RecordType::Srv
+            && let Some(done) = self.srv_wire(query, &q, qname, transport, out)
+        {
+            return done;
+        }
+        let mut answer = Answer::default();
+        let soa = self.answer_without_soa(qname, qtype, &mut answer);
         let (rcode, aa) = match answer.rcode() {
             None => (Rcode::Refused, false),
             Some(rcode) => (rcode, answer.outcome != Outcome::Refused),
         };
-        let empty: &[super::Record] = &[];
-        let (answers, authority, additional) = if answer.outcome == Outcome::Passthrough {
-            (empty, empty, empty)
-        } else {
-            (
-                answer.answer.as_slice(),
-                answer.authority.as_slice(),
-                answer.additional.as_slice(),
-            )
-        };
         let count = |n: usize| u16::try_from(n).ok();
         let (Some(an), Some(ns), Some(ar)) = (
-            count(answers.len()),
-            count(authority.len()),
-            count(additional.len() + usize::from(q.has_edns())),
+            count(answer.answer.len()),
+            count(answer.authority.len() + usize::from(soa.is_some())),
+            count(answer.additional.len() + usize::from(q.has_edns())),
         ) else {
             return false;
         };
@@ -68,7 +103,13 @@ impl Dns {
         let mut ok = w.name(qname, true).is_ok();
         w.u16(q.qtype);
         w.u16(CLASS_IN);
-        for r in answers.iter().chain(authority).chain(additional) {
+        for r in answer.answer.iter().chain(&answer.authority) {
+            ok = ok && w.record(r).is_ok();
+        }
+        if let Some(zone_q) = soa {
+            ok = ok && self.write_soa(&mut w, zone_q).is_some();
+        }
+        for r in &answer.additional {
             ok = ok && w.record(r).is_ok();
         }
         q.write_opt(w.buf);
@@ -77,6 +118,169 @@ impl Dns {
             return false;
         }
         true
+    }
+
+    /// The zone's SOA record ([`Dns::soa`]) written without making it.
+    fn write_soa(&self, w: &mut Writer<'_>, zone_q: &str) -> Option<()> {
+        let (ttl, numbers) = self.soa_numbers();
+        let join = |label: &str| {
+            let mut n = NameBuf::new();
+            n.push(label)?;
+            if zone_q != "." {
+                n.push(zone_q)?;
+            }
+            Some(n)
+        };
+        let (mname, rname) = (join("ns.dns.")?, join("hostmaster.")?);
+        let len_at = w.start_record(zone_q, RecordType::Soa, ttl).ok()?;
+        w.soa_data(mname.as_str(), rname.as_str(), numbers).ok()?;
+        w.end_record(len_at).ok()
+    }
+
+    /// An SRV answer of at most [`MAX_SRV`] records, written as the
+    /// general path would write what [`Dns::query`] gives; `None` (with
+    /// `out` unchanged) for every other outcome (NXDOMAIN, NODATA, many
+    /// records, truncation), which the caller answers another way.
+    fn srv_wire(
+        &self,
+        query: &[u8],
+        q: &Query,
+        qname: &str,
+        transport: Transport,
+        out: &mut Vec<u8>,
+    ) -> Option<bool> {
+        let lower = q.lower()?;
+        let zone = self.zone_of(lower)?;
+        let zone_len = self.zones[zone].len();
+        if self.zones[zone] == "." {
+            return None;
+        }
+        let zone_q = &qname[qname.len() - zone_len..];
+        let question = Question {
+            qname,
+            lower,
+            zone,
+            zone_q,
+            all_ports: true,
+        };
+        let mut entries: [Option<Entry<'_>>; MAX_SRV] = [None; MAX_SRV];
+        let (mut n, mut more) = (0, false);
+        self.services(
+            &question,
+            RecordType::Srv,
+            &mut |e| match entries.get_mut(n) {
+                Some(slot) => {
+                    *slot = Some(e);
+                    n += 1;
+                }
+                None => more = true,
+            },
+        )
+        .ok()?;
+        if more || n == 0 {
+            return None;
+        }
+        // As `Dns::srv`: weight floor(100 / N) over every entry; SRV
+        // records unique by (port, target), glue by (target, address).
+        let total = 100.0 * n as f64;
+        let w1 = (100.0 / total * 100.0).floor();
+        let weight = if w1 < 1.0 { 1 } else { w1 as u16 };
+        let mut svc: Option<&SvcEntry> = None;
+        let mut srvs: [Option<Srv<'_>>; MAX_SRV] = [None; MAX_SRV];
+        let mut glue: [Option<Glue<'_>>; MAX_SRV] = [None; MAX_SRV];
+        let (mut n_srv, mut n_glue) = (0, 0);
+        for e in entries[..n].iter().flatten() {
+            if e.port == -1 {
+                continue;
+            }
+            let Host::Ip(ip) = e.host else { continue };
+            let Ok(port) = u16::try_from(e.port) else {
+                continue;
+            };
+            // One Service per answer, whose name every target carries.
+            let s = e.svc?;
+            if svc.is_some_and(|prev| !std::ptr::eq(prev, s)) {
+                return None;
+            }
+            svc = Some(s);
+            let ip = match as_v4(ip) {
+                Ok(v4) => IpAddr::V4(v4),
+                Err(v6) => IpAddr::V6(v6),
+            };
+            let srv = Srv {
+                port,
+                endpoint: e.endpoint,
+            };
+            if !srvs[..n_srv].contains(&Some(srv)) {
+                srvs[n_srv] = Some(srv);
+                n_srv += 1;
+            }
+            let g = Glue {
+                endpoint: e.endpoint,
+                ip,
+            };
+            if !glue[..n_glue].contains(&Some(g)) {
+                glue[n_glue] = Some(g);
+                n_glue += 1;
+            }
+        }
+        let svc = svc?;
+        if n_srv == 0 {
+            return None;
+        }
+        let target = |endpoint: Option<&str>| {
+            let mut t = NameBuf::new();
+            if let Some(ep) = endpoint {
+                t.push(ep)?;
+                t.push(".")?;
+            }
+            t.push(&svc.name)?;
+            t.push(".")?;
+            t.push(&svc.namespace)?;
+            t.push(".svc.")?;
+            t.push(zone_q)?;
+            Some(t)
+        };
+        let ttl = self.config.ttl;
+        let base = out.len();
+        let mut w = Writer::new(out);
+        let written = (|| {
+            w.buf.extend_from_slice(&query[..2]);
+            w.u16(q.response_flags(true, Rcode::NoError.to_u8()));
+            w.u16(1);
+            w.u16(n_srv as u16);
+            w.u16(0);
+            w.u16((n_glue + usize::from(q.has_edns())) as u16);
+            w.name(qname, true).ok()?;
+            w.u16(q.qtype);
+            w.u16(CLASS_IN);
+            for srv in srvs[..n_srv].iter().flatten() {
+                let t = target(srv.endpoint)?;
+                let len_at = w.start_record(qname, RecordType::Srv, ttl).ok()?;
+                w.srv_data(0, weight, srv.port, t.as_str()).ok()?;
+                w.end_record(len_at).ok()?;
+            }
+            for g in glue[..n_glue].iter().flatten() {
+                let t = target(g.endpoint)?;
+                let rtype = match g.ip {
+                    IpAddr::V4(_) => RecordType::A,
+                    IpAddr::V6(_) => RecordType::Aaaa,
+                };
+                let len_at = w.start_record(t.as_str(), rtype, ttl).ok()?;
+                match g.ip {
+                    IpAddr::V4(v4) => w.buf.extend_from_slice(&v4.octets()),
+                    IpAddr::V6(v6) => w.buf.extend_from_slice(&v6.octets()),
+                }
+                w.end_record(len_at).ok()?;
+            }
+            q.write_opt(w.buf);
+            Some(())
+        })();
+        if written.is_none() || out.len() - base > q.limit(transport) {
+            out.truncate(base);
+            return None;
+        }
+        Some(true)
     }
 }
 
@@ -110,6 +314,18 @@ mod tests {
                {"addresses": ["10.0.0.2"], "conditions": {"ready": true}},
                {"addresses": ["10.0.0.3"], "conditions": {"ready": false}}]},
             {"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": "v6", "namespace": "default"},
+             "spec": {"clusterIPs": ["fd00::60"], "ipFamilies": ["IPv6"],
+                      "ports": [{"port": 80, "name": "http"}, {"port": 81, "name": "http", "protocol": "UDP"},
+                                {"port": 82}]}},
+            {"apiVersion": "v1", "kind": "Service",
+             "metadata": {"name": "wide", "namespace": "default"},
+             "spec": {"clusterIPs": ["10.96.0.70", "fd00::70"], "ipFamilies": ["IPv4", "IPv6"],
+                      "ipFamilyPolicy": "PreferDualStack",
+                      "ports": [{"port": 1, "name": "p1"}, {"port": 2, "name": "p2"}, {"port": 3, "name": "p3"},
+                                {"port": 4, "name": "p4"}, {"port": 5, "name": "p5"}, {"port": 6, "name": "p6"},
+                                {"port": 7, "name": "p7"}, {"port": 8, "name": "p8"}, {"port": 9, "name": "p9"}]}},
+            {"apiVersion": "v1", "kind": "Service",
              "metadata": {"name": "ext", "namespace": "default"},
              "spec": {"type": "ExternalName", "externalName": "example.com"}},
             {"apiVersion": "v1", "kind": "Service",
@@ -136,6 +352,21 @@ mod tests {
             "web.default.svc.cluster.local.",
             "db.default.svc.cluster.local.",
             "_pg._tcp.db.default.svc.cluster.local.",
+            "_http._tcp.WEB.default.svc.cluster.local.",
+            "_http._udp.web.default.svc.cluster.local.",
+            "_nope._tcp.web.default.svc.cluster.local.",
+            "_http._tcp.v6.default.svc.cluster.local.",
+            "_http.v6.default.svc.cluster.local.",
+            "http.v6.default.svc.cluster.local.",
+            "v6.default.svc.cluster.local.",
+            "wide.default.svc.cluster.local.",
+            "_p9._tcp.wide.default.svc.cluster.local.",
+            "_pg._udp.db.default.svc.cluster.local.",
+            "_pg._tcp.db-0.db.default.svc.cluster.local.",
+            "hostmaster.cluster.local.",
+            "dns.cluster.local.",
+            "Ns.Dns.cluster.local.",
+            "svc.cluster.local.",
             "db-0.db.default.svc.cluster.local.",
             "10-0-0-2.db.default.svc.cluster.local.",
             "ext.default.svc.cluster.local.",
@@ -170,6 +401,7 @@ mod tests {
             RecordType::Other(99),
         ];
         let mut direct_hits = 0;
+        let mut srv_hits = 0;
         for name in names {
             for qtype in types {
                 let mut m = Message::query(0x4321, name, qtype);
@@ -192,6 +424,22 @@ mod tests {
                 shapes.push(wire::encode(&m).expect("encode"));
                 for q in shapes {
                     for t in [Transport::Udp, Transport::Tcp] {
+                        let mut srv_out = vec![7];
+                        if qtype == RecordType::Srv
+                            && let Some(parsed) = parse_query(&q)
+                            && let Some(qname) = parsed.name()
+                            && let Some(done) = dns.srv_wire(&q, &parsed, qname, t, &mut srv_out)
+                        {
+                            assert!(done);
+                            srv_hits += 1;
+                            assert_eq!(
+                                Some(srv_out[1..].to_vec()),
+                                general(&dns, &q, t),
+                                "{name} {qtype} {t:?}"
+                            );
+                        } else {
+                            assert_eq!(srv_out, [7], "unchanged when not taken");
+                        }
                         let mut out = vec![7];
                         if dns.answer_wire_direct(&q, t, &mut out) {
                             direct_hits += 1;
@@ -211,6 +459,7 @@ mod tests {
             }
         }
         assert!(direct_hits > 1000, "direct path taken {direct_hits} times");
+        assert!(srv_hits >= 60, "direct SRV path taken {srv_hits} times");
     }
 
     #[test]

@@ -61,6 +61,31 @@ impl Dns {
         }
     }
 
+    /// [`Dns::cluster_ips_of`] for a lower-case FQDN of plain labels
+    /// whose first `n_dots` (at most three) dots are at `dots`: the zone
+    /// compared once, no second split.
+    fn service_ips(&self, lower: &str, dots: [usize; 3], n_dots: usize) -> Option<&Ips> {
+        if n_dots < 3 || !self.forward_zone_first {
+            return None;
+        }
+        let zone = self.zones.first()?;
+        if lower.get(dots[2] + 1..)? != zone.as_str() || is_reverse_name(lower) {
+            return None;
+        }
+        let service = &lower[..dots[0]];
+        let namespace = &lower[dots[0] + 1..dots[1]];
+        if &lower[dots[1] + 1..dots[2]] != "svc" {
+            return None;
+        }
+        let entry = self.exposed_namespace(namespace)?.services.get(service)?;
+        let empty =
+            self.config.ignore_empty_service && entry.subsets.iter().all(|s| s.addrs.is_empty());
+        match &entry.kind {
+            SvcKind::ClusterIp { ips, ports } if !ports.is_empty() && !empty => Some(ips),
+            _ => None,
+        }
+    }
+
     /// The A or AAAA records of a Service's cluster IPs, named as asked
     /// (what the general path gives for the names [`Dns::cluster_ips_of`]
     /// accepts); none when no address is of the family.
@@ -97,29 +122,42 @@ impl Dns {
         qtype: RecordType,
         out: &mut Answer,
     ) -> bool {
+        // One pass: fold to lower case, check the name is legal as
+        // `check_name` does (no escapes here: those take the general
+        // path), and note where the first three labels end.
+        let bytes = name.as_bytes();
         let mut buf = [0u8; MAX_NAME + 1];
-        let lower = if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            let Some(dst) = buf.get_mut(..name.len()) else {
-                return false;
-            };
-            dst.copy_from_slice(name.as_bytes());
-            dst.make_ascii_lowercase();
-            match std::str::from_utf8(dst) {
-                Ok(l) => l,
-                Err(_) => return false,
-            }
-        } else {
-            name
-        };
-        let Some(ips) = self
-            .zone_of(lower)
-            .and_then(|zone| self.cluster_ips_of(lower, zone))
-        else {
+        let Some(dst) = buf.get_mut(..bytes.len()) else {
             return false;
         };
-        if super::check_name(name).is_err() {
+        if bytes.len() + 1 > MAX_NAME {
             return false;
         }
+        let mut dots = [0usize; 3];
+        let (mut n_dots, mut label_start) = (0, 0);
+        for (i, (&b, d)) in bytes.iter().zip(dst.iter_mut()).enumerate() {
+            if b == b'\\' || !b.is_ascii() {
+                return false;
+            }
+            *d = b.to_ascii_lowercase();
+            if b == b'.' {
+                let len = i - label_start;
+                if len == 0 || len > 63 {
+                    return false;
+                }
+                if let Some(slot) = dots.get_mut(n_dots) {
+                    *slot = i;
+                    n_dots += 1;
+                }
+                label_start = i + 1;
+            }
+        }
+        let Ok(lower) = std::str::from_utf8(dst) else {
+            return false;
+        };
+        let Some(ips) = self.service_ips(lower, dots, n_dots) else {
+            return false;
+        };
         let ttl = self.config.ttl;
         let mut n = 0;
         for &ip in ips.iter() {
@@ -267,6 +305,11 @@ impl Query {
     /// The question name as asked.
     pub(super) fn name(&self) -> Option<&str> {
         std::str::from_utf8(&self.name[..self.lower_len]).ok()
+    }
+
+    /// The question name folded to lower case.
+    pub(super) fn lower(&self) -> Option<&str> {
+        std::str::from_utf8(&self.lower[..self.lower_len]).ok()
     }
 
     /// The most a response over `transport` may hold.
@@ -531,6 +574,13 @@ mod tests {
             "_http._tcp.web.default.svc.cluster.local.",
             "web.default.svc.cluster.local",
             "20.0.96.10.in-addr.arpa.",
+            "web.default.SVC.Cluster.local.",
+            "web.default.svc.cluster.local.example.",
+            "web.default.svc.cluster.",
+            "web..default.svc.cluster.local.",
+            "w\\eb.default.svc.cluster.local.",
+            "x.web.default.svc.cluster.local.",
+            "web.default.pod.cluster.local.",
         ];
         for _ in 0..2 {
             for name in names {
@@ -540,13 +590,22 @@ mod tests {
                     RecordType::Srv,
                     RecordType::Ptr,
                 ] {
-                    let fresh = dns.query(name, qtype).expect("answer");
+                    let Ok(fresh) = dns.query(name, qtype) else {
+                        assert!(dns.query_general(name, qtype).is_err());
+                        assert!(dns.query_into(name, qtype, &mut reused).is_err());
+                        continue;
+                    };
                     dns.query_into(name, qtype, &mut reused).expect("answer");
                     assert_eq!(reused, fresh, "{name} {qtype}");
                     assert_eq!(fresh, dns.query_general(name, qtype).expect("answer"));
                 }
             }
         }
+        let long = format!("{}.default.svc.cluster.local.", "w".repeat(64));
+        assert_eq!(
+            dns.query_into(&long, RecordType::A, &mut reused).is_err(),
+            dns.query_general(&long, RecordType::A).is_err()
+        );
         let before = reused.clone();
         assert!(dns.query_into("a..b.", RecordType::A, &mut reused).is_err());
         assert_eq!(reused, before, "left as it was on error");

@@ -92,7 +92,6 @@ pub mod wire;
 pub use wire::Transport;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use error::DnsError;
@@ -503,40 +502,11 @@ struct NsEntry {
     services: FastMap<String, SvcEntry>,
 }
 
-/// FNV-1a with a final mix: short keys (names, addresses) hash much faster
-/// than with SipHash;
-/// the keys come from the cluster, not from the network.
-#[derive(Debug, Clone, Copy, Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        // murmur3's fmix64: FNV's high bits, which the table's control
-        // bytes use, are poor for short similar keys.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
-type FastSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<Fnv>>;
+/// The index's maps hash with the crate's table hasher (word at a time):
+/// the keys are names and addresses from the cluster, not from the network.
+type FastMap<K, V> = crate::table_hash::FastMap<K, V>;
+type FastSet<K> =
+    std::collections::HashSet<K, std::hash::BuildHasherDefault<crate::table_hash::TableHasher>>;
 
 /// Up to this many records, duplicates are found by a scan.
 const DEDUP_SCAN: usize = 16;
@@ -548,6 +518,9 @@ pub struct Dns {
     config: DnsConfig,
     /// Lower-case zones: the forward zone first, then the reverse zones.
     zones: Vec<String>,
+    /// Every name ending in the forward zone falls in it (no reverse zone
+    /// lies inside it or equals it), and the zone is not the root.
+    forward_zone_first: bool,
     exposed: Vec<String>,
     namespaces: FastMap<String, NsEntry>,
     /// Cluster IP -> (namespace, name) of the services that have it.
@@ -590,6 +563,16 @@ fn endpoint_name(
     }
 }
 
+/// See [`Dns::forward_zone_first`](Dns).
+fn forward_zone_first(zones: &[String]) -> bool {
+    match zones.split_first() {
+        Some((forward, reverse)) => {
+            forward != "." && !reverse.iter().any(|z| is_subdomain(forward, z))
+        }
+        None => false,
+    }
+}
+
 fn service_kind(svc: &Service) -> SvcKind {
     if svc.service_type() == ServiceType::ExternalName {
         return SvcKind::External(svc.spec.external_name.clone().unwrap_or_default());
@@ -628,11 +611,13 @@ impl Dns {
     /// ```
     pub fn new(cluster: &Cluster, config: DnsConfig) -> Result<Dns, DnsError> {
         config.validate()?;
-        let zones = std::iter::once(&config.zone)
+        let zones: Vec<String> = std::iter::once(&config.zone)
             .chain(&config.reverse_zones)
             .map(|z| fqdn(&z.to_ascii_lowercase()))
             .collect();
+        let forward_zone_first = forward_zone_first(&zones);
         let mut dns = Dns {
+            forward_zone_first,
             exposed: config
                 .namespaces
                 .iter()
@@ -705,6 +690,24 @@ impl Dns {
     /// ```
     pub fn update(&mut self, cluster: &Cluster, changes: &crate::cluster::Changes) {
         let mut groups: Vec<(String, String)> = Vec::new();
+        // Updated slices that stay with their Service: patched alone
+        // unless their Service is re-read anyway.
+        let mut patches: Vec<(String, String, String)> = Vec::new();
+        for key in &changes.updated {
+            if key.kind != Kind::EndpointSlice {
+                continue;
+            }
+            let ns = key.namespace.clone().unwrap_or_default();
+            if let Some(Object::EndpointSlice(s)) = cluster.get(key)
+                && let Some(svc) = s.service_name()
+                && self
+                    .slice_owner
+                    .get(&(ns.clone(), key.name.clone()))
+                    .is_some_and(|owner| owner == svc)
+            {
+                patches.push((ns, svc.to_owned(), key.name.clone()));
+            }
+        }
         for key in changes
             .created
             .iter()
@@ -722,6 +725,12 @@ impl Dns {
                 }
                 Kind::Service => groups.push((ns, key.name.clone())),
                 Kind::EndpointSlice => {
+                    if patches
+                        .iter()
+                        .any(|(n, _, slice)| *n == ns && *slice == key.name)
+                    {
+                        continue;
+                    }
                     if let Some(old) = self.slice_owner.remove(&(ns.clone(), key.name.clone())) {
                         groups.push((ns.clone(), old));
                     }
@@ -735,6 +744,12 @@ impl Dns {
                     self.reindex_pod(cluster, key);
                 }
                 _ => {}
+            }
+        }
+        for (ns, svc, slice) in &patches {
+            let group = (ns.clone(), svc.clone());
+            if !groups.contains(&group) && !self.patch_slice(cluster, ns, svc, slice) {
+                groups.push(group);
             }
         }
         crate::order::sort(&mut groups);
@@ -810,50 +825,16 @@ impl Dns {
                 self.slice_owner
                     .insert((ns.to_owned(), slice_name.clone()), name.to_owned());
             }
-            if slice.address_type == AddressType::FQDN {
+            let Some(subset) = self.read_slice(slice) else {
                 continue;
-            }
-            let ports = if slice.ports.is_empty() {
-                vec![Port {
-                    name: String::new(),
-                    protocol: String::new(),
-                    port: -1,
-                }]
-            } else {
-                slice
-                    .ports
-                    .iter()
-                    .map(|p| Port {
-                        name: p.name.clone().unwrap_or_default().to_ascii_lowercase(),
-                        protocol: p.protocol.unwrap_or_default().as_str().to_ascii_lowercase(),
-                        port: p.port.unwrap_or(-1),
-                    })
-                    .collect()
             };
-            let mut addrs = Vec::new();
-            for ep in &slice.endpoints {
-                if ep.conditions.ready == Some(false) {
-                    continue;
-                }
-                let pod = ep.target_ref.as_ref().map(|r| r.name.as_str());
-                for a in &ep.addresses {
-                    let Ok(ip) = a.parse::<IpAddr>() else {
-                        continue;
-                    };
-                    let ep_name = endpoint_name(
-                        a,
-                        ep.hostname.as_deref(),
-                        pod,
-                        self.config.endpoint_pod_names,
-                    );
-                    let list = self.by_endpoint_ip.entry(ip).or_default();
-                    list.push((ns.to_owned(), name.to_owned(), ep_name.clone()));
-                    crate::order::sort(list);
-                    ips.push(ip);
-                    addrs.push(EpAddr { ip, name: ep_name });
-                }
+            for a in &subset.addrs {
+                let list = self.by_endpoint_ip.entry(a.ip).or_default();
+                list.push((ns.to_owned(), name.to_owned(), a.name.clone()));
+                crate::order::sort(list);
+                ips.push(a.ip);
             }
-            subsets.push(Subset { addrs, ports });
+            subsets.push(subset);
         }
         if !ips.is_empty() {
             self.group_ips.insert(group, ips);
@@ -882,6 +863,157 @@ impl Dns {
                 },
             );
         }
+    }
+
+    /// What a slice publishes: its ports (a placeholder when it has none)
+    /// and its ready addresses with their endpoint names; `None` for
+    /// slices of FQDNs.
+    fn read_slice(&self, slice: &crate::api::EndpointSlice) -> Option<Subset> {
+        if slice.address_type == AddressType::FQDN {
+            return None;
+        }
+        let ports = if slice.ports.is_empty() {
+            vec![Port {
+                name: String::new(),
+                protocol: String::new(),
+                port: -1,
+            }]
+        } else {
+            slice
+                .ports
+                .iter()
+                .map(|p| Port {
+                    name: p.name.clone().unwrap_or_default().to_ascii_lowercase(),
+                    protocol: p.protocol.unwrap_or_default().as_str().to_ascii_lowercase(),
+                    port: p.port.unwrap_or(-1),
+                })
+                .collect()
+        };
+        let mut addrs = Vec::new();
+        for ep in &slice.endpoints {
+            if ep.conditions.ready == Some(false) {
+                continue;
+            }
+            let pod = ep.target_ref.as_ref().map(|r| r.name.as_str());
+            for a in &ep.addresses {
+                let Ok(ip) = a.parse::<IpAddr>() else {
+                    continue;
+                };
+                let name = endpoint_name(
+                    a,
+                    ep.hostname.as_deref(),
+                    pod,
+                    self.config.endpoint_pod_names,
+                );
+                addrs.push(EpAddr { ip, name });
+            }
+        }
+        Some(Subset { addrs, ports })
+    }
+
+    /// Re-reads one updated slice of a Service and patches only what it
+    /// changed: its subset, and the reverse entries of the addresses that
+    /// came or went. `false` (nothing touched) when the slice cannot be
+    /// patched alone (the Service is not indexed, the slice is new, gone,
+    /// of FQDNs, or the Service's slices changed in number): the caller
+    /// re-reads the whole Service.
+    fn patch_slice(&mut self, cluster: &Cluster, ns: &str, name: &str, slice_name: &str) -> bool {
+        let slices = cluster.endpoint_slices(ns, name);
+        let mut position = None;
+        let mut count = 0;
+        for s in &slices {
+            if s.address_type == AddressType::FQDN {
+                continue;
+            }
+            if s.metadata.name.as_deref() == Some(slice_name) {
+                position = Some((count, *s));
+            }
+            count += 1;
+        }
+        let Some((k, slice)) = position else {
+            return false;
+        };
+        let (ns_l, name_l) = (ns.to_ascii_lowercase(), name.to_ascii_lowercase());
+        let indexed = self
+            .namespaces
+            .get(&ns_l)
+            .and_then(|n| n.services.get(&name_l))
+            .is_some_and(|svc| {
+                svc.namespace == ns && svc.name == name && svc.subsets.len() == count
+            });
+        if !indexed {
+            return false;
+        }
+        let Some(new) = self.read_slice(slice) else {
+            return false;
+        };
+        let Some(svc) = self
+            .namespaces
+            .get_mut(&ns_l)
+            .and_then(|n| n.services.get_mut(&name_l))
+        else {
+            return false;
+        };
+        let old = std::mem::replace(&mut svc.subsets[k], new);
+        let new = &svc.subsets[k];
+        // The addresses that went and came, as multisets.
+        let mut gone: Vec<(IpAddr, &str)> =
+            old.addrs.iter().map(|a| (a.ip, a.name.as_str())).collect();
+        let mut came: Vec<(IpAddr, &str)> =
+            new.addrs.iter().map(|a| (a.ip, a.name.as_str())).collect();
+        crate::order::sort_unstable(&mut gone);
+        crate::order::sort_unstable(&mut came);
+        let (mut i, mut j) = (0, 0);
+        let (mut removed, mut added) = (Vec::new(), Vec::new());
+        while i < gone.len() || j < came.len() {
+            match (gone.get(i), came.get(j)) {
+                (Some(g), Some(c)) if g == c => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(g), Some(c)) if g < c => {
+                    removed.push(*g);
+                    i += 1;
+                }
+                (Some(g), None) => {
+                    removed.push(*g);
+                    i += 1;
+                }
+                (_, Some(c)) => {
+                    added.push(*c);
+                    j += 1;
+                }
+                (None, None) => break,
+            }
+        }
+        let group = (ns.to_owned(), name.to_owned());
+        let ips = self.group_ips.entry(group.clone()).or_default();
+        for (ip, ep) in removed {
+            if let Some(list) = self.by_endpoint_ip.get_mut(&ip) {
+                if let Some(at) = list
+                    .iter()
+                    .position(|(n, s, e)| n == ns && s == name && e == ep)
+                {
+                    list.remove(at);
+                }
+                if list.is_empty() {
+                    self.by_endpoint_ip.remove(&ip);
+                }
+            }
+            if let Some(at) = ips.iter().position(|x| *x == ip) {
+                ips.swap_remove(at);
+            }
+        }
+        for (ip, ep) in added {
+            let list = self.by_endpoint_ip.entry(ip).or_default();
+            list.push((ns.to_owned(), name.to_owned(), ep.to_owned()));
+            crate::order::sort(list);
+            ips.push(ip);
+        }
+        if ips.is_empty() {
+            self.group_ips.remove(&group);
+        }
+        true
     }
 
     /// How many names in the cluster zone have records: per exposed
@@ -1022,9 +1154,29 @@ impl Dns {
     }
 
     fn answer_for(&self, qname: &str, qtype: RecordType) -> Answer {
-        let Some(zi) = self.zone_of(qname) else {
-            return Answer::passthrough();
-        };
+        let mut out = Answer::passthrough();
+        if let Some(zone_q) = self.answer_without_soa(qname, qtype, &mut out) {
+            out.authority.push(self.soa(zone_q));
+        }
+        out
+    }
+
+    /// [`Dns::answer_for`] into `out` (replaced whole) without the SOA of
+    /// a negative answer: for NXDOMAIN and NODATA the zone as the query
+    /// spells it is returned instead, and the caller adds the SOA
+    /// ([`Dns::soa`]) or writes it.
+    fn answer_without_soa<'q>(
+        &self,
+        qname: &'q str,
+        qtype: RecordType,
+        out: &mut Answer,
+    ) -> Option<&'q str> {
+        out.answer.clear();
+        out.authority.clear();
+        out.additional.clear();
+        out.chase.clear();
+        out.outcome = Outcome::Passthrough;
+        let zi = self.zone_of(qname)?;
         let zone_len = self.zones[zi].len();
         // The zone as the query spells it.
         let zone_q = if self.zones[zi] == "." {
@@ -1045,19 +1197,13 @@ impl Dns {
             zone_q,
             all_ports: qtype == RecordType::Srv,
         };
-        let mut out = Answer {
-            outcome: Outcome::Answer,
-            answer: Vec::new(),
-            authority: Vec::new(),
-            additional: Vec::new(),
-            chase: Vec::new(),
-        };
+        out.outcome = Outcome::Answer;
         if matches!(qtype, RecordType::A | RecordType::Aaaa)
             && let Some(ips) = self.cluster_ips_of(&lower, zi)
         {
             self.cluster_ip_records(qname, qtype, ips, &mut out.answer);
             if !out.answer.is_empty() {
-                return out;
+                return None;
             }
         }
         let result: Result<(), NameError> = match qtype {
@@ -1077,33 +1223,34 @@ impl Dns {
             }
             RecordType::Axfr | RecordType::Ixfr => {
                 out.outcome = Outcome::Refused;
-                return out;
+                return None;
             }
             RecordType::Ns if at_apex => self.ns(&q, &mut out.answer, &mut out.additional),
             _ => self.services(&q, RecordType::A, &mut |_| {}),
         };
         match result {
             Err(NameError) => {
-                if self.config.fallthrough.through(&lower) {
-                    return Answer::passthrough();
-                }
-                out.outcome = Outcome::NxDomain;
                 out.answer.clear();
                 out.additional.clear();
                 out.chase.clear();
-                out.authority.push(self.soa(zone_q));
+                if self.config.fallthrough.through(&lower) {
+                    out.outcome = Outcome::Passthrough;
+                    return None;
+                }
+                out.outcome = Outcome::NxDomain;
+                Some(zone_q)
             }
             Ok(()) if out.answer.is_empty() => {
                 out.outcome = Outcome::NoData;
                 out.additional.clear();
                 out.chase.clear();
-                out.authority.push(self.soa(zone_q));
+                Some(zone_q)
             }
-            Ok(()) => {}
+            Ok(()) => None,
         }
-        out
     }
 
+    /// The zone's SOA record, named as the query spells the zone.
     fn soa(&self, zone_q: &str) -> Record {
         let join = |label: &str| {
             let mut s = String::with_capacity(label.len() + 1 + zone_q.len());
@@ -1114,18 +1261,28 @@ impl Dns {
             }
             s
         };
+        let (ttl, [serial, refresh, retry, expire, minimum]) = self.soa_numbers();
         Record::new(
             zone_q,
-            self.config.ttl.min(300),
+            ttl,
             RData::Soa {
                 mname: join("ns.dns"),
                 rname: join("hostmaster"),
-                serial: self.config.soa_serial,
-                refresh: 7200,
-                retry: 1800,
-                expire: 86400,
-                minimum: self.config.ttl,
+                serial,
+                refresh,
+                retry,
+                expire,
+                minimum,
             },
+        )
+    }
+
+    /// The SOA's TTL and its numbers: serial, refresh, retry, expire,
+    /// minimum.
+    fn soa_numbers(&self) -> (u32, [u32; 5]) {
+        (
+            self.config.ttl.min(300),
+            [self.config.soa_serial, 7200, 1800, 86400, self.config.ttl],
         )
     }
 

@@ -358,6 +358,40 @@ pub(crate) fn is_subdomain(zone: &str, name: &str) -> bool {
     split == 0 || name.as_bytes()[split - 1] == b'.'
 }
 
+/// A name put together on the stack from pieces (presentation format),
+/// for the wire paths that write records without owning them.
+pub(super) struct NameBuf {
+    buf: [u8; NameBuf::CAPACITY],
+    len: usize,
+}
+
+impl NameBuf {
+    /// Room for a zone (at most 254 octets) under a few labels; longer
+    /// names are not legal, and their answers take the general path.
+    const CAPACITY: usize = 320;
+
+    pub(super) fn new() -> NameBuf {
+        NameBuf {
+            buf: [0; NameBuf::CAPACITY],
+            len: 0,
+        }
+    }
+
+    /// Appends `s`; `None` (the buffer unchanged) when it does not fit.
+    pub(super) fn push(&mut self, s: &str) -> Option<()> {
+        let dst = self.buf.get_mut(self.len..self.len + s.len())?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len += s.len();
+        Some(())
+    }
+
+    /// The name so far.
+    pub(super) fn as_str(&self) -> &str {
+        // Only whole `&str`s are pushed, so the bytes are UTF-8.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -510,12 +510,40 @@ fn same_name_at(buf: &[u8], mut off: usize, want: &[u8]) -> bool {
 /// a usual response; past it names are written whole (still correct).
 const MAX_TARGETS: usize = 128;
 
+/// A hash of each suffix of a wire-form name: `hashes[k]` covers the name
+/// from its `k`-th label on, and `starts[k]` is where that label starts.
+/// Each label counts by its length and its first and last octets: a weak
+/// hash, but a candidate target is compared byte by byte only when its
+/// hash matches, so looking for a suffix costs a few integer compares per
+/// target instead of a walk. Returns the number of labels.
+fn suffix_hashes(wire: &[u8], starts: &mut [u8; 128], hashes: &mut [u32; 128]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while wire[i] != 0 && n < starts.len() {
+        starts[n] = i as u8;
+        n += 1;
+        i += wire[i] as usize + 1;
+    }
+    let mut h: u32 = 0;
+    for k in (0..n).rev() {
+        let at = usize::from(starts[k]);
+        let len = usize::from(wire[at]);
+        let label =
+            u32::from(wire[at]) << 16 | u32::from(wire[at + 1]) << 8 | u32::from(wire[at + len]);
+        h = (h.rotate_left(7) ^ label).wrapping_mul(0x9e37_79b1);
+        hashes[k] = h;
+    }
+    n
+}
+
 pub(super) struct Writer<'a> {
     pub(super) buf: &'a mut Vec<u8>,
     /// Where the message starts in `buf` (offsets count from there).
     base: usize,
     /// Offsets of name suffixes written so far (compression targets).
     names: [u16; MAX_TARGETS],
+    /// The [`suffix_hashes`] hash of the name at each target.
+    hashes: [u32; MAX_TARGETS],
     n_names: usize,
 }
 
@@ -526,6 +554,7 @@ impl<'a> Writer<'a> {
             base: buf.len(),
             buf,
             names: [0; MAX_TARGETS],
+            hashes: [0; MAX_TARGETS],
             n_names: 0,
         }
     }
@@ -538,43 +567,107 @@ impl<'a> Writer<'a> {
         self.buf.extend_from_slice(&v.to_be_bytes());
     }
 
+    /// Writes a presentation-format name; with `compress`, its longest
+    /// suffix already in the message becomes a pointer to the first place
+    /// it was written. Every label written is remembered as a target
+    /// either way.
     pub(super) fn name(&mut self, name: &str, compress: bool) -> Result<(), DnsError> {
         let mut wire = [0u8; 256];
         let len = to_wire(name, &mut wire)?;
-        let wire = &wire[..len];
-        let mut i = 0;
-        while wire[i] != 0 {
+        self.wire_name(&wire[..len], compress);
+        Ok(())
+    }
+
+    /// [`Writer::name`] for a name already in wire form (labels and the
+    /// root's zero, at most 255 octets).
+    pub(super) fn wire_name(&mut self, wire: &[u8], compress: bool) {
+        let mut starts = [0u8; 128];
+        let mut hashes = [0u32; 128];
+        let n = suffix_hashes(wire, &mut starts, &mut hashes);
+        for k in 0..n {
+            let i = usize::from(starts[k]);
             let suffix = &wire[i..];
-            if compress
-                && let Some(&off) = self.names[..self.n_names]
-                    .iter()
-                    .find(|&&off| same_name_at(&self.buf[self.base..], off as usize, suffix))
-            {
-                self.u16(0xC000 | off);
-                return Ok(());
+            if compress {
+                let found = (0..self.n_names).find(|&t| {
+                    self.hashes[t] == hashes[k]
+                        && same_name_at(&self.buf[self.base..], self.names[t] as usize, suffix)
+                });
+                if let Some(t) = found {
+                    self.u16(0xC000 | self.names[t]);
+                    return;
+                }
             }
             if let Ok(off) = u16::try_from(self.buf.len() - self.base)
                 && off < 0x4000
                 && self.n_names < MAX_TARGETS
             {
                 self.names[self.n_names] = off;
+                self.hashes[self.n_names] = hashes[k];
                 self.n_names += 1;
             }
-            let n = wire[i] as usize + 1;
-            self.buf.extend_from_slice(&wire[i..i + n]);
-            i += n;
+            let l = wire[i] as usize + 1;
+            self.buf.extend_from_slice(&wire[i..i + l]);
         }
         self.buf.push(0);
+    }
+
+    /// Starts a record: owner (compressed), type, class IN, TTL and a
+    /// place for the data length, whose position is returned for
+    /// [`Writer::end_record`].
+    pub(super) fn start_record(
+        &mut self,
+        owner: &str,
+        rtype: RecordType,
+        ttl: u32,
+    ) -> Result<usize, DnsError> {
+        self.name(owner, true)?;
+        self.u16(rtype.to_u16());
+        self.u16(CLASS_IN);
+        self.u32(ttl);
+        let len_at = self.buf.len();
+        self.u16(0);
+        Ok(len_at)
+    }
+
+    /// Fills in the data length of the record started at `len_at`.
+    pub(super) fn end_record(&mut self, len_at: usize) -> Result<(), DnsError> {
+        let len = u16::try_from(self.buf.len() - len_at - 2)
+            .map_err(|_| DnsError::Encode("record data over 65535 octets"))?;
+        self.buf[len_at..len_at + 2].copy_from_slice(&len.to_be_bytes());
+        Ok(())
+    }
+
+    /// The data of an SRV record (the target uncompressed, RFC 2782).
+    pub(super) fn srv_data(
+        &mut self,
+        priority: u16,
+        weight: u16,
+        port: u16,
+        target: &str,
+    ) -> Result<(), DnsError> {
+        self.u16(priority);
+        self.u16(weight);
+        self.u16(port);
+        self.name(target, false)
+    }
+
+    /// The data of an SOA record.
+    pub(super) fn soa_data(
+        &mut self,
+        mname: &str,
+        rname: &str,
+        numbers: [u32; 5],
+    ) -> Result<(), DnsError> {
+        self.name(mname, true)?;
+        self.name(rname, true)?;
+        for v in numbers {
+            self.u32(v);
+        }
         Ok(())
     }
 
     pub(super) fn record(&mut self, r: &Record) -> Result<(), DnsError> {
-        self.name(&r.name, true)?;
-        self.u16(r.record_type().to_u16());
-        self.u16(CLASS_IN);
-        self.u32(r.ttl);
-        let len_at = self.buf.len();
-        self.u16(0);
+        let len_at = self.start_record(&r.name, r.record_type(), r.ttl)?;
         match &r.data {
             RData::A(ip) => self.buf.extend_from_slice(&ip.octets()),
             RData::Aaaa(ip) => self.buf.extend_from_slice(&ip.octets()),
@@ -584,12 +677,7 @@ impl<'a> Writer<'a> {
                 weight,
                 port,
                 target,
-            } => {
-                self.u16(*priority);
-                self.u16(*weight);
-                self.u16(*port);
-                self.name(target, false)?;
-            }
+            } => self.srv_data(*priority, *weight, *port, target)?,
             RData::Txt(strings) => {
                 for s in strings {
                     // One octet per char; wider chars go as their UTF-8 octets.
@@ -620,19 +708,10 @@ impl<'a> Writer<'a> {
                 retry,
                 expire,
                 minimum,
-            } => {
-                self.name(mname, true)?;
-                self.name(rname, true)?;
-                for v in [serial, refresh, retry, expire, minimum] {
-                    self.u32(*v);
-                }
-            }
+            } => self.soa_data(mname, rname, [*serial, *refresh, *retry, *expire, *minimum])?,
             RData::Unknown { data, .. } => self.buf.extend_from_slice(data),
         }
-        let len = u16::try_from(self.buf.len() - len_at - 2)
-            .map_err(|_| DnsError::Encode("record data over 65535 octets"))?;
-        self.buf[len_at..len_at + 2].copy_from_slice(&len.to_be_bytes());
-        Ok(())
+        self.end_record(len_at)
     }
 }
 
@@ -674,12 +753,8 @@ pub fn encode_into(m: &Message, out: &mut Vec<u8>) -> Result<(), DnsError> {
 }
 
 fn write_message(m: &Message, out: &mut Vec<u8>, base: usize) -> Result<(), DnsError> {
-    let mut w = Writer {
-        buf: out,
-        base,
-        names: [0; MAX_TARGETS],
-        n_names: 0,
-    };
+    debug_assert_eq!(base, out.len());
+    let mut w = Writer::new(out);
     let h = &m.header;
     w.u16(h.id);
     let flags = (u16::from(h.qr) << 15)
