@@ -200,6 +200,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorKind;
 
+#[cfg(not(feature = "compact"))]
+mod fast_parse;
 mod label_selector;
 mod lexer;
 mod parser;

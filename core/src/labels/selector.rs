@@ -49,17 +49,117 @@ pub trait Labels {
     /// assert_eq!(Labels::get(&map, "b"), None);
     /// ```
     fn get(&self, key: &str) -> Option<&str>;
+
+    /// Matches all of `scan`'s requirements in one walk over the labels,
+    /// when this label set can do that faster than one [`Labels::get`] per
+    /// requirement. `None` (the default) means "use `get`", which is always
+    /// right: implement only `get`. The maps, slices, arrays and vectors of
+    /// this crate override it.
+    ///
+    /// ```
+    /// use svcroute::labels::{Labels, Selector};
+    /// struct One;
+    /// impl Labels for One {
+    ///     fn get(&self, key: &str) -> Option<&str> { (key == "app").then_some("web") }
+    /// }
+    /// assert!(Selector::parse("app=web,!canary")?.matches(&One));
+    /// # Ok::<(), svcroute::labels::ParseError>(())
+    /// ```
+    #[doc(hidden)]
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        let _ = scan;
+        None
+    }
+}
+
+/// The requirements of one [`Selector::matches`] call, prepared for a walk
+/// over a label set ([`Labels::scan`]): a bitmask of their key lengths, so
+/// that most labels are passed over on their length alone, without
+/// comparing bytes.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Scan<'r> {
+    requirements: &'r [Requirement],
+    /// Bit `len % 64` is set for the key length of every requirement.
+    lengths: u64,
+}
+
+impl<'r> Scan<'r> {
+    /// At most 64 requirements (one bit each for "key seen").
+    fn new(requirements: &'r [Requirement]) -> Option<Scan<'r>> {
+        if requirements.len() > 64 {
+            return None;
+        }
+        let lengths = requirements
+            .iter()
+            .fold(0u64, |m, r| m | 1u64 << (r.key.len() % 64));
+        Some(Scan {
+            requirements,
+            lengths,
+        })
+    }
+
+    /// Is one walk over `labels` entries cheaper than one lookup per
+    /// requirement? (A walk costs a few ns per label; a lookup a few string
+    /// compares.)
+    #[cfg(not(feature = "compact"))]
+    fn worth_walking(&self, labels: usize) -> bool {
+        labels <= 8 * self.requirements.len() + 8
+    }
+
+    /// Evaluates every requirement from one pass over `entries` (each key
+    /// once, or the first pair of a key counts, as [`Labels::get`] on a
+    /// slice): a requirement whose key is seen is tested on its value at
+    /// once; one whose key never appears is tested as absent at the end
+    /// (`selectors.md#3`: `!=`, `notin` and `!k` hold, the others fail).
+    #[cfg(not(feature = "compact"))]
+    fn walk<'l>(&self, entries: impl Iterator<Item = (&'l str, &'l str)>) -> bool {
+        let all = u64::MAX >> (64 - self.requirements.len().max(1));
+        let mut seen = 0u64;
+        for (key, value) in entries {
+            if self.lengths >> (key.len() % 64) & 1 == 0 {
+                continue;
+            }
+            for (i, r) in self.requirements.iter().enumerate() {
+                let bit = 1u64 << i;
+                if seen & bit == 0 && r.key.len() == key.len() && r.key == key {
+                    seen |= bit;
+                    if !r.holds(Some(value)) {
+                        return false;
+                    }
+                }
+            }
+            if seen == all {
+                return true;
+            }
+        }
+        self.requirements
+            .iter()
+            .enumerate()
+            .all(|(i, r)| seen >> i & 1 == 1 || r.holds(None))
+    }
 }
 
 impl<L: Labels + ?Sized> Labels for &L {
     fn get(&self, key: &str) -> Option<&str> {
         (**self).get(key)
     }
+
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        (**self).scan(scan)
+    }
 }
 
 impl<L: Labels> Labels for Option<L> {
     fn get(&self, key: &str) -> Option<&str> {
         self.as_ref().and_then(|l| l.get(key))
+    }
+
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        match self {
+            Some(l) => l.scan(scan),
+            None => Some(scan.requirements.iter().all(|r| r.holds(None))),
+        }
     }
 }
 
@@ -70,6 +170,12 @@ where
 {
     fn get(&self, key: &str) -> Option<&str> {
         BTreeMap::get(self, key).map(AsRef::as_ref)
+    }
+
+    #[cfg(not(feature = "compact"))]
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        scan.worth_walking(self.len())
+            .then(|| scan.walk(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
     }
 }
 
@@ -82,6 +188,12 @@ where
     fn get(&self, key: &str) -> Option<&str> {
         HashMap::get(self, key).map(AsRef::as_ref)
     }
+
+    #[cfg(not(feature = "compact"))]
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        scan.worth_walking(self.len())
+            .then(|| scan.walk(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
+    }
 }
 
 impl<K: AsRef<str>, V: AsRef<str>> Labels for [(K, V)] {
@@ -90,17 +202,31 @@ impl<K: AsRef<str>, V: AsRef<str>> Labels for [(K, V)] {
             .find(|(k, _)| k.as_ref() == key)
             .map(|(_, v)| v.as_ref())
     }
+
+    #[cfg(not(feature = "compact"))]
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        scan.worth_walking(self.len())
+            .then(|| scan.walk(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))))
+    }
 }
 
 impl<K: AsRef<str>, V: AsRef<str>, const N: usize> Labels for [(K, V); N] {
     fn get(&self, key: &str) -> Option<&str> {
         Labels::get(self.as_slice(), key)
     }
+
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        Labels::scan(self.as_slice(), scan)
+    }
 }
 
 impl<K: AsRef<str>, V: AsRef<str>> Labels for Vec<(K, V)> {
     fn get(&self, key: &str) -> Option<&str> {
         Labels::get(self.as_slice(), key)
+    }
+
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        Labels::scan(self.as_slice(), scan)
     }
 }
 
@@ -533,7 +659,12 @@ impl Requirement {
     /// # Ok::<(), svcroute::labels::RequirementError>(())
     /// ```
     pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
-        let found = labels.get(&self.key);
+        self.holds(labels.get(&self.key))
+    }
+
+    /// Does the requirement hold when its key has this value (`None`:
+    /// absent)?
+    fn holds(&self, found: Option<&str>) -> bool {
         match self.operator {
             Operator::Equals | Operator::DoubleEquals | Operator::In => {
                 found.is_some_and(|v| self.values.contains(v))
@@ -847,7 +978,11 @@ impl Selector {
     pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
         match &self.repr {
             Repr::Nothing => false,
-            Repr::All(reqs) => reqs.iter().all(|r| r.matches(labels)),
+            Repr::All(reqs) if reqs.is_empty() => true,
+            Repr::All(reqs) => match Scan::new(reqs).and_then(|scan| labels.scan(&scan)) {
+                Some(matched) => matched,
+                None => reqs.iter().all(|r| r.matches(labels)),
+            },
         }
     }
 
