@@ -101,10 +101,10 @@ impl<'r> Scan<'r> {
 
     /// Is one walk over `labels` entries cheaper than one lookup per
     /// requirement? (A walk costs a few ns per label; a lookup a few string
-    /// compares.)
-    #[cfg(not(feature = "compact"))]
+    /// compares.) Never in the compact build.
     fn worth_walking(&self, labels: usize) -> bool {
-        labels <= 8 * self.requirements.len() + 8
+        // The compact (WASM) build keeps to lookups: smaller code.
+        !cfg!(feature = "compact") && labels <= 8 * self.requirements.len() + 8
     }
 
     /// Evaluates every requirement from one pass over `entries` (each key
@@ -112,7 +112,6 @@ impl<'r> Scan<'r> {
     /// slice): a requirement whose key is seen is tested on its value at
     /// once; one whose key never appears is tested as absent at the end
     /// (`selectors.md#3`: `!=`, `notin` and `!k` hold, the others fail).
-    #[cfg(not(feature = "compact"))]
     fn walk<'l>(&self, entries: impl Iterator<Item = (&'l str, &'l str)>) -> bool {
         let all = u64::MAX >> (64 - self.requirements.len().max(1));
         let mut seen = 0u64;
@@ -172,7 +171,6 @@ where
         BTreeMap::get(self, key).map(AsRef::as_ref)
     }
 
-    #[cfg(not(feature = "compact"))]
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         scan.worth_walking(self.len())
             .then(|| scan.walk(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
@@ -189,7 +187,6 @@ where
         HashMap::get(self, key).map(AsRef::as_ref)
     }
 
-    #[cfg(not(feature = "compact"))]
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         scan.worth_walking(self.len())
             .then(|| scan.walk(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
@@ -203,7 +200,6 @@ impl<K: AsRef<str>, V: AsRef<str>> Labels for [(K, V)] {
             .map(|(_, v)| v.as_ref())
     }
 
-    #[cfg(not(feature = "compact"))]
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         scan.worth_walking(self.len())
             .then(|| scan.walk(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))))
@@ -326,6 +322,30 @@ impl Values {
                 Values::Many(v)
             }
         }
+    }
+
+    /// In the given order (`Many` not yet sorted); no vector for a single
+    /// value.
+    fn gather(mut values: impl Iterator<Item = String>) -> Values {
+        let Some(first) = values.next() else {
+            return Values::Zero;
+        };
+        let Some(second) = values.next() else {
+            return Values::One(first);
+        };
+        let mut many = Vec::with_capacity(2 + values.size_hint().0);
+        many.push(first);
+        many.push(second);
+        many.extend(values);
+        Values::Many(many)
+    }
+
+    /// Restores the invariant after [`Values::gather`].
+    fn sorted(mut self) -> Values {
+        if let Values::Many(v) = &mut self {
+            crate::order::sort_unstable(v);
+        }
+        self
     }
 
     fn contains(&self, value: &str) -> bool {
@@ -521,12 +541,13 @@ impl Requirement {
         I::Item: Into<String>,
     {
         let key = key.into();
-        let values: Vec<String> = values.into_iter().map(Into::into).collect();
+        // In the given order until checked (problems name value indices).
+        let values = Values::gather(values.into_iter().map(Into::into));
         let mut problems = Vec::new();
         if let Err(e) = validate_label_key(&key) {
             problems.push(RequirementProblem::InvalidKey(e));
         }
-        let count = values.len();
+        let count = values.as_slice().len();
         match operator {
             Operator::In | Operator::NotIn => {
                 if count == 0 {
@@ -547,7 +568,7 @@ impl Requirement {
                 if count != 1 {
                     problems.push(RequirementProblem::NotOneValue { count });
                 }
-                for (index, v) in values.iter().enumerate() {
+                for (index, v) in values.as_slice().iter().enumerate() {
                     if parse_int(v).is_none() {
                         problems.push(RequirementProblem::NotAnInteger {
                             index,
@@ -557,7 +578,7 @@ impl Requirement {
                 }
             }
         }
-        for (index, v) in values.iter().enumerate() {
+        for (index, v) in values.as_slice().iter().enumerate() {
             if let Err(error) = validate_label_value(v) {
                 problems.push(RequirementProblem::InvalidValue { index, error });
             }
@@ -570,15 +591,17 @@ impl Requirement {
             });
         }
         let bound = match operator {
-            Operator::GreaterThan | Operator::LessThan => {
-                values.first().and_then(|v| parse_int(v)).unwrap_or(0)
-            }
+            Operator::GreaterThan | Operator::LessThan => values
+                .as_slice()
+                .first()
+                .and_then(|v| parse_int(v))
+                .unwrap_or(0),
             _ => 0,
         };
         Ok(Requirement {
             key,
             operator,
-            values: Values::from_vec(values),
+            values: values.sorted(),
             bound,
         })
     }
