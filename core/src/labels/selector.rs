@@ -86,6 +86,7 @@ pub struct Scan<'r> {
 
 impl<'r> Scan<'r> {
     /// At most 64 requirements (one bit each for "key seen").
+    #[inline]
     fn new(requirements: &'r [Requirement]) -> Option<Scan<'r>> {
         if requirements.len() > 64 {
             return None;
@@ -112,6 +113,7 @@ impl<'r> Scan<'r> {
     /// slice): a requirement whose key is seen is tested on its value at
     /// once; one whose key never appears is tested as absent at the end
     /// (`selectors.md#3`: `!=`, `notin` and `!k` hold, the others fail).
+    #[inline]
     fn walk<'l>(&self, entries: impl Iterator<Item = (&'l str, &'l str)>) -> bool {
         let all = u64::MAX >> (64 - self.requirements.len().max(1));
         let mut seen = 0u64;
@@ -121,7 +123,7 @@ impl<'r> Scan<'r> {
             }
             for (i, r) in self.requirements.iter().enumerate() {
                 let bit = 1u64 << i;
-                if seen & bit == 0 && r.key.len() == key.len() && r.key == key {
+                if seen & bit == 0 && same_bytes(&r.key, key) {
                     seen |= bit;
                     if !r.holds(Some(value)) {
                         return false;
@@ -294,6 +296,36 @@ impl fmt::Display for Operator {
     }
 }
 
+/// `a == b` for strings, without a `memcmp` call for the short ones that
+/// label keys and values mostly are: up to 16 bytes are compared as two
+/// (overlapping) words.
+#[inline]
+fn same_bytes(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    fn word<const W: usize>(s: &[u8], at: usize) -> [u8; W] {
+        let mut w = [0u8; W];
+        w.copy_from_slice(&s[at..at + W]);
+        w
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => {
+            u32::from_ne_bytes(word(a, 0)) == u32::from_ne_bytes(word(b, 0))
+                && u32::from_ne_bytes(word(a, n - 4)) == u32::from_ne_bytes(word(b, n - 4))
+        }
+        8..=16 => {
+            u64::from_ne_bytes(word(a, 0)) == u64::from_ne_bytes(word(b, 0))
+                && u64::from_ne_bytes(word(a, n - 8)) == u64::from_ne_bytes(word(b, n - 8))
+        }
+        _ => a == b,
+    }
+}
+
 /// Zero, one or many values, without a heap block for the common single
 /// value. Invariant: `Many` holds at least two values, sorted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -348,11 +380,12 @@ impl Values {
         self
     }
 
+    #[inline]
     fn contains(&self, value: &str) -> bool {
         match self {
             Values::Zero => false,
-            Values::One(v) => v == value,
-            Values::Many(v) if v.len() <= 8 => v.iter().any(|x| x == value),
+            Values::One(v) => same_bytes(v, value),
+            Values::Many(v) if v.len() <= 8 => v.iter().any(|x| same_bytes(x, value)),
             Values::Many(v) => v.binary_search_by(|x| x.as_str().cmp(value)).is_ok(),
         }
     }
@@ -687,6 +720,7 @@ impl Requirement {
 
     /// Does the requirement hold when its key has this value (`None`:
     /// absent)?
+    #[inline]
     fn holds(&self, found: Option<&str>) -> bool {
         match self.operator {
             Operator::Equals | Operator::DoubleEquals | Operator::In => {
@@ -1047,5 +1081,27 @@ impl FromStr for Selector {
     /// Same as [`Selector::parse`].
     fn from_str(s: &str) -> Result<Selector, ParseError> {
         Selector::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_bytes;
+
+    #[test]
+    fn same_bytes_is_string_equality() {
+        // Every length up to past the word paths, a difference at every
+        // position, and unequal lengths.
+        for n in 0..40usize {
+            let a: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for at in 0..n {
+                let mut b = a.clone().into_bytes();
+                b[at] = b'#';
+                let b = String::from_utf8(b).unwrap();
+                assert!(!same_bytes(&a, &b), "{a} {b}");
+            }
+            assert!(!same_bytes(&a, &format!("{a}x")));
+        }
     }
 }
