@@ -179,13 +179,14 @@
 //! [`Labels`] implementation of your own (which only needs `get`).
 //!
 //! Measured medians (criterion, `benches/quiet selectors`: release build
-//! pinned to one CPU, on the shared 2-core machine at load 12, so upper
-//! bounds): parsing the selector above 240 ns (kube-core, which has no
-//! parser, needs 199 ns just to build the same selector from ready values);
-//! matching it against a 10-label pod 31 ns with a slice of pairs, 35 ns
-//! with a `HashMap`, 38 ns with a `BTreeMap` (kube-core: 83 ns); a
-//! selector whose first requirement fails 13 ns (kube-core 8 ns); printing
-//! the canonical string 214 ns (kube-core 355 ns).
+//! pinned to one CPU, on the shared 2-core machine at load 10 to 13, so
+//! upper bounds; two runs): parsing the selector above 240–252 ns
+//! (kube-core, which has no parser, needs about 200–220 ns just to build
+//! the same selector from ready values); matching it against a 10-label
+//! pod 31–32 ns with a slice of pairs, 35–44 ns with a `HashMap`, 38–54 ns
+//! with a `BTreeMap` (kube-core: 75–83 ns); a selector whose first
+//! requirement fails 13–19 ns (kube-core 8–12 ns); printing the canonical
+//! string 214–303 ns (kube-core 355–364 ns).
 //!
 //! Validation is hand-written byte loops (no regex engine), allocation-free
 //! on success.
