@@ -152,10 +152,13 @@
 //!
 //! # Performance
 //!
-//! Parsing is one pass with one token of lookahead and no recursion, so
-//! hostile input (megabytes of `(` or `!`) costs linear time and constant
-//! stack; memory is proportional to the number of requirements and values.
-//! The cost is dominated by allocation: one `String` per key and per value,
+//! Parsing is one pass with no recursion, so hostile input (megabytes of
+//! `(` or `!`) costs linear time and constant stack; memory is proportional
+//! to the number of requirements and values. A valid selector is read once,
+//! byte by byte through a class table, with keys and values checked as they
+//! are scanned and list values sorted on the stack; anything else (an
+//! error) is read again by a token-by-token parser that reports the exact
+//! position. What is left is allocation: one `String` per key and per value,
 //! one `Vec` for the requirements and one per multi-value list (a
 //! single-value requirement such as `k=v` holds its value inline).
 //! `app=web,tier in (front,back),!canary` takes 8 allocations. Building a
@@ -164,24 +167,26 @@
 //!
 //! Matching does no allocation and no parsing (a `>`/`<` bound is parsed
 //! once, at construction; the label side is parsed on each match, as
-//! upstream does). Its cost is one [`Labels::get`] per requirement plus a
-//! comparison against the values (a linear scan for up to 8 values, a
-//! binary search beyond), and it stops at the first requirement that fails.
-//! So the label storage decides most of the cost: a `BTreeMap` lookup
-//! compares the key against several stored keys, a `HashMap` hashes the key
-//! (SipHash by default), and a short slice of pairs, which rejects most keys
-//! on their length, is the fastest for pod-sized label sets. If you keep
-//! labels in a store of your own, implement [`Labels`] over it.
+//! upstream does). Against the maps, slices, arrays and vectors of pairs
+//! that [`Labels`] is implemented for here, it walks the labels once: a
+//! label whose key length is not one of the selector's key lengths is
+//! passed over without comparing bytes, a key that is found is tested at
+//! once (the first failure ends the match), and the requirements whose key
+//! never showed up are then tested as absent. Short keys and values compare
+//! as machine words. Pod-sized label sets take one walk; for a label set
+//! much larger than the selector (more than 8 labels per requirement, plus
+//! 8) it looks each requirement's key up instead, as it does for a
+//! [`Labels`] implementation of your own (which only needs `get`).
 //!
-//! Measured medians (criterion, `cargo bench -p svcroute-benches --bench
-//! selectors`, on a shared 2-core machine that was busy with other builds
-//! and benchmarks, so treat them as upper bounds): parsing the selector
-//! above about 460 ns (kube-core, which has no parser, needs about 180 ns
-//! just to build the same selector from ready values); matching it against
-//! a 10-label pod 24 ns with a slice of pairs, 55 ns with a `HashMap`, 79 ns
-//! with a `BTreeMap` (kube-core: 75 ns, the same lookups); a selector whose
-//! first requirement fails 10 ns; printing the canonical string 176 ns
-//! (kube-core 312 ns).
+//! Measured medians (criterion, `benches/quiet selectors`: release build
+//! pinned to one CPU, on the shared 2-core machine at load 10 to 13, so
+//! upper bounds; two runs): parsing the selector above 240–252 ns
+//! (kube-core, which has no parser, needs about 200–220 ns just to build
+//! the same selector from ready values); matching it against a 10-label
+//! pod 31–32 ns with a slice of pairs, 35–44 ns with a `HashMap`, 38–54 ns
+//! with a `BTreeMap` (kube-core: 75–83 ns); a selector whose first
+//! requirement fails 13–19 ns (kube-core 8–12 ns); printing the canonical
+//! string 214–303 ns (kube-core 355–364 ns).
 //!
 //! Validation is hand-written byte loops (no regex engine), allocation-free
 //! on success.
@@ -200,6 +205,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorKind;
 
+#[cfg(not(feature = "compact"))]
+mod fast_parse;
 mod label_selector;
 mod lexer;
 mod parser;

@@ -448,6 +448,18 @@ impl<'a> Parser<'a> {
 
 /// Parses a selector string into its requirements, in input order.
 pub(crate) fn parse(input: &str) -> Result<Vec<Requirement>, ParseError> {
+    // The one-pass fast path reads valid selectors; it gives up on anything
+    // else, and this parser then finds the error. (Left out of the compact
+    // build, which keeps one parser for size.)
+    #[cfg(not(feature = "compact"))]
+    if let Some(requirements) = super::fast_parse::parse(input) {
+        return Ok(requirements);
+    }
+    reference(input)
+}
+
+/// The reference parser: token by token, with exact error positions.
+pub(crate) fn reference(input: &str) -> Result<Vec<Requirement>, ParseError> {
     if input.as_bytes().contains(&0)
         && let Some(pos) = input.bytes().position(|b| b == 0)
     {

@@ -49,17 +49,118 @@ pub trait Labels {
     /// assert_eq!(Labels::get(&map, "b"), None);
     /// ```
     fn get(&self, key: &str) -> Option<&str>;
+
+    /// Matches all of `scan`'s requirements in one walk over the labels,
+    /// when this label set can do that faster than one [`Labels::get`] per
+    /// requirement. `None` (the default) means "use `get`", which is always
+    /// right: implement only `get`. The maps, slices, arrays and vectors of
+    /// this crate override it.
+    ///
+    /// ```
+    /// use svcroute::labels::{Labels, Selector};
+    /// struct One;
+    /// impl Labels for One {
+    ///     fn get(&self, key: &str) -> Option<&str> { (key == "app").then_some("web") }
+    /// }
+    /// assert!(Selector::parse("app=web,!canary")?.matches(&One));
+    /// # Ok::<(), svcroute::labels::ParseError>(())
+    /// ```
+    #[doc(hidden)]
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        let _ = scan;
+        None
+    }
+}
+
+/// The requirements of one [`Selector::matches`] call, prepared for a walk
+/// over a label set ([`Labels::scan`]): a bitmask of their key lengths, so
+/// that most labels are passed over on their length alone, without
+/// comparing bytes.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Scan<'r> {
+    requirements: &'r [Requirement],
+    /// Bit `len % 64` is set for the key length of every requirement.
+    lengths: u64,
+}
+
+impl<'r> Scan<'r> {
+    /// At most 64 requirements (one bit each for "key seen").
+    #[inline]
+    fn new(requirements: &'r [Requirement]) -> Option<Scan<'r>> {
+        if requirements.len() > 64 {
+            return None;
+        }
+        let lengths = requirements
+            .iter()
+            .fold(0u64, |m, r| m | 1u64 << (r.key.len() % 64));
+        Some(Scan {
+            requirements,
+            lengths,
+        })
+    }
+
+    /// Is one walk over `labels` entries cheaper than one lookup per
+    /// requirement? (A walk costs a few ns per label; a lookup a few string
+    /// compares.) Never in the compact build.
+    fn worth_walking(&self, labels: usize) -> bool {
+        // The compact (WASM) build keeps to lookups: smaller code.
+        !cfg!(feature = "compact") && labels <= 8 * self.requirements.len() + 8
+    }
+
+    /// Evaluates every requirement from one pass over `entries` (each key
+    /// once, or the first pair of a key counts, as [`Labels::get`] on a
+    /// slice): a requirement whose key is seen is tested on its value at
+    /// once; one whose key never appears is tested as absent at the end
+    /// (`selectors.md#3`: `!=`, `notin` and `!k` hold, the others fail).
+    #[inline]
+    fn walk<'l>(&self, entries: impl Iterator<Item = (&'l str, &'l str)>) -> bool {
+        let all = u64::MAX >> (64 - self.requirements.len().max(1));
+        let mut seen = 0u64;
+        for (key, value) in entries {
+            if self.lengths >> (key.len() % 64) & 1 == 0 {
+                continue;
+            }
+            for (i, r) in self.requirements.iter().enumerate() {
+                let bit = 1u64 << i;
+                if seen & bit == 0 && same_bytes(&r.key, key) {
+                    seen |= bit;
+                    if !r.holds(Some(value)) {
+                        return false;
+                    }
+                }
+            }
+            if seen == all {
+                return true;
+            }
+        }
+        self.requirements
+            .iter()
+            .enumerate()
+            .all(|(i, r)| seen >> i & 1 == 1 || r.holds(None))
+    }
 }
 
 impl<L: Labels + ?Sized> Labels for &L {
     fn get(&self, key: &str) -> Option<&str> {
         (**self).get(key)
     }
+
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        (**self).scan(scan)
+    }
 }
 
 impl<L: Labels> Labels for Option<L> {
     fn get(&self, key: &str) -> Option<&str> {
         self.as_ref().and_then(|l| l.get(key))
+    }
+
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        match self {
+            Some(l) => l.scan(scan),
+            None => Some(scan.requirements.iter().all(|r| r.holds(None))),
+        }
     }
 }
 
@@ -70,6 +171,11 @@ where
 {
     fn get(&self, key: &str) -> Option<&str> {
         BTreeMap::get(self, key).map(AsRef::as_ref)
+    }
+
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        scan.worth_walking(self.len())
+            .then(|| scan.walk(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
     }
 }
 
@@ -82,6 +188,11 @@ where
     fn get(&self, key: &str) -> Option<&str> {
         HashMap::get(self, key).map(AsRef::as_ref)
     }
+
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        scan.worth_walking(self.len())
+            .then(|| scan.walk(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
+    }
 }
 
 impl<K: AsRef<str>, V: AsRef<str>> Labels for [(K, V)] {
@@ -90,17 +201,30 @@ impl<K: AsRef<str>, V: AsRef<str>> Labels for [(K, V)] {
             .find(|(k, _)| k.as_ref() == key)
             .map(|(_, v)| v.as_ref())
     }
+
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        scan.worth_walking(self.len())
+            .then(|| scan.walk(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))))
+    }
 }
 
 impl<K: AsRef<str>, V: AsRef<str>, const N: usize> Labels for [(K, V); N] {
     fn get(&self, key: &str) -> Option<&str> {
         Labels::get(self.as_slice(), key)
     }
+
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        Labels::scan(self.as_slice(), scan)
+    }
 }
 
 impl<K: AsRef<str>, V: AsRef<str>> Labels for Vec<(K, V)> {
     fn get(&self, key: &str) -> Option<&str> {
         Labels::get(self.as_slice(), key)
+    }
+
+    fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
+        Labels::scan(self.as_slice(), scan)
     }
 }
 
@@ -172,6 +296,36 @@ impl fmt::Display for Operator {
     }
 }
 
+/// `a == b` for strings, without a `memcmp` call for the short ones that
+/// label keys and values mostly are: up to 16 bytes are compared as two
+/// (overlapping) words.
+#[inline]
+fn same_bytes(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    fn word<const W: usize>(s: &[u8], at: usize) -> [u8; W] {
+        let mut w = [0u8; W];
+        w.copy_from_slice(&s[at..at + W]);
+        w
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => {
+            u32::from_ne_bytes(word(a, 0)) == u32::from_ne_bytes(word(b, 0))
+                && u32::from_ne_bytes(word(a, n - 4)) == u32::from_ne_bytes(word(b, n - 4))
+        }
+        8..=16 => {
+            u64::from_ne_bytes(word(a, 0)) == u64::from_ne_bytes(word(b, 0))
+                && u64::from_ne_bytes(word(a, n - 8)) == u64::from_ne_bytes(word(b, n - 8))
+        }
+        _ => a == b,
+    }
+}
+
 /// Zero, one or many values, without a heap block for the common single
 /// value. Invariant: `Many` holds at least two values, sorted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -202,11 +356,36 @@ impl Values {
         }
     }
 
+    /// In the given order (`Many` not yet sorted); no vector for a single
+    /// value.
+    fn gather(mut values: impl Iterator<Item = String>) -> Values {
+        let Some(first) = values.next() else {
+            return Values::Zero;
+        };
+        let Some(second) = values.next() else {
+            return Values::One(first);
+        };
+        let mut many = Vec::with_capacity(2 + values.size_hint().0);
+        many.push(first);
+        many.push(second);
+        many.extend(values);
+        Values::Many(many)
+    }
+
+    /// Restores the invariant after [`Values::gather`].
+    fn sorted(mut self) -> Values {
+        if let Values::Many(v) = &mut self {
+            crate::order::sort_unstable(v);
+        }
+        self
+    }
+
+    #[inline]
     fn contains(&self, value: &str) -> bool {
         match self {
             Values::Zero => false,
-            Values::One(v) => v == value,
-            Values::Many(v) if v.len() <= 8 => v.iter().any(|x| x == value),
+            Values::One(v) => same_bytes(v, value),
+            Values::Many(v) if v.len() <= 8 => v.iter().any(|x| same_bytes(x, value)),
             Values::Many(v) => v.binary_search_by(|x| x.as_str().cmp(value)).is_ok(),
         }
     }
@@ -395,12 +574,13 @@ impl Requirement {
         I::Item: Into<String>,
     {
         let key = key.into();
-        let values: Vec<String> = values.into_iter().map(Into::into).collect();
+        // In the given order until checked (problems name value indices).
+        let values = Values::gather(values.into_iter().map(Into::into));
         let mut problems = Vec::new();
         if let Err(e) = validate_label_key(&key) {
             problems.push(RequirementProblem::InvalidKey(e));
         }
-        let count = values.len();
+        let count = values.as_slice().len();
         match operator {
             Operator::In | Operator::NotIn => {
                 if count == 0 {
@@ -421,7 +601,7 @@ impl Requirement {
                 if count != 1 {
                     problems.push(RequirementProblem::NotOneValue { count });
                 }
-                for (index, v) in values.iter().enumerate() {
+                for (index, v) in values.as_slice().iter().enumerate() {
                     if parse_int(v).is_none() {
                         problems.push(RequirementProblem::NotAnInteger {
                             index,
@@ -431,7 +611,7 @@ impl Requirement {
                 }
             }
         }
-        for (index, v) in values.iter().enumerate() {
+        for (index, v) in values.as_slice().iter().enumerate() {
             if let Err(error) = validate_label_value(v) {
                 problems.push(RequirementProblem::InvalidValue { index, error });
             }
@@ -444,15 +624,17 @@ impl Requirement {
             });
         }
         let bound = match operator {
-            Operator::GreaterThan | Operator::LessThan => {
-                values.first().and_then(|v| parse_int(v)).unwrap_or(0)
-            }
+            Operator::GreaterThan | Operator::LessThan => values
+                .as_slice()
+                .first()
+                .and_then(|v| parse_int(v))
+                .unwrap_or(0),
             _ => 0,
         };
         Ok(Requirement {
             key,
             operator,
-            values: Values::from_vec(values),
+            values: values.sorted(),
             bound,
         })
     }
@@ -533,7 +715,13 @@ impl Requirement {
     /// # Ok::<(), svcroute::labels::RequirementError>(())
     /// ```
     pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
-        let found = labels.get(&self.key);
+        self.holds(labels.get(&self.key))
+    }
+
+    /// Does the requirement hold when its key has this value (`None`:
+    /// absent)?
+    #[inline]
+    fn holds(&self, found: Option<&str>) -> bool {
         match self.operator {
             Operator::Equals | Operator::DoubleEquals | Operator::In => {
                 found.is_some_and(|v| self.values.contains(v))
@@ -847,7 +1035,11 @@ impl Selector {
     pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
         match &self.repr {
             Repr::Nothing => false,
-            Repr::All(reqs) => reqs.iter().all(|r| r.matches(labels)),
+            Repr::All(reqs) if reqs.is_empty() => true,
+            Repr::All(reqs) => match Scan::new(reqs).and_then(|scan| labels.scan(&scan)) {
+                Some(matched) => matched,
+                None => reqs.iter().all(|r| r.matches(labels)),
+            },
         }
     }
 
@@ -889,5 +1081,27 @@ impl FromStr for Selector {
     /// Same as [`Selector::parse`].
     fn from_str(s: &str) -> Result<Selector, ParseError> {
         Selector::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_bytes;
+
+    #[test]
+    fn same_bytes_is_string_equality() {
+        // Every length up to past the word paths, a difference at every
+        // position, and unequal lengths.
+        for n in 0..40usize {
+            let a: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for at in 0..n {
+                let mut b = a.clone().into_bytes();
+                b[at] = b'#';
+                let b = String::from_utf8(b).unwrap();
+                assert!(!same_bytes(&a, &b), "{a} {b}");
+            }
+            assert!(!same_bytes(&a, &format!("{a}x")));
+        }
     }
 }

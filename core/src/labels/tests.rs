@@ -796,3 +796,89 @@ fn error_kinds_map_to_crate_kinds() {
     let e: crate::Error = validate_label_key("-").unwrap_err().into();
     assert_eq!(e.kind(), crate::ErrorKind::Invalid);
 }
+
+/// Labels that can only be looked up one key at a time: the path every
+/// [`Labels`] implementation gets by default.
+struct LookupOnly<'a>(&'a BTreeMap<String, String>);
+
+impl Labels for LookupOnly<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+}
+
+#[test]
+fn one_walk_agrees_with_lookups_on_absent_keys() {
+    // selectors.md#3: `!=`, `notin` and `!k` hold on an absent key, the
+    // others fail; the walk over the labels must keep that exactly,
+    // including repeated keys and keys of equal length.
+    let pod = labels(&[("app", "web"), ("env", ""), ("tier", "fe"), ("zone", "a")]);
+    for s in [
+        "app=web,tier in (fe,be),!canary",
+        "app!=db,abc notin (x),!xyz",
+        "app,!app",
+        "app=web,app=db",
+        "env=,env in (),env notin (a)",
+        "abc",
+        "abc!=x,abc",
+        "tier>1",
+        "zone=a,zon=a",
+    ] {
+        let sel = parse(s);
+        let expected = sel.matches(&LookupOnly(&pod));
+        let pairs: Vec<(&str, &str)> = pod.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let hash: std::collections::HashMap<&str, &str> = pairs.iter().copied().collect();
+        assert_eq!(sel.matches(&pod), expected, "{s}");
+        assert_eq!(sel.matches(&pairs), expected, "{s}");
+        assert_eq!(sel.matches(&hash), expected, "{s}");
+        assert_eq!(sel.matches(&Some(&pod)), expected, "{s}");
+        let none: Option<&BTreeMap<String, String>> = None;
+        assert_eq!(
+            sel.matches(&none),
+            sel.matches(&LookupOnly(&BTreeMap::new())),
+            "{s}"
+        );
+    }
+    // A slice with a repeated key: the first pair counts, as in `get`.
+    assert!(parse("x=1").matches(&[("x", "1"), ("x", "2")]));
+    assert!(!parse("x=2").matches(&[("x", "1"), ("x", "2")]));
+}
+
+proptest::proptest! {
+    /// The walk over a map, a slice and a `HashMap` gives the same answer as
+    /// one lookup per requirement, for any selector over a small key pool.
+    #[test]
+    fn one_walk_agrees_with_lookups(
+        reqs in proptest::collection::vec(
+            ("(a|b|ab|ba|abc|x/a)", 0..9usize, "(|1|2|ab)"), 0..6),
+        pod in proptest::collection::btree_map("(a|b|ab|ba|abc|x/a|c|cd)", "(|1|2|ab|-3)", 0..8),
+    ) {
+        let ops = ["=", "==", "!=", " in ", " notin ", "", "!", ">", "<"];
+        let text: Vec<String> = reqs
+            .iter()
+            .map(|(k, op, v)| match ops[*op] {
+                "" => k.clone(),
+                "!" => format!("!{k}"),
+                " in " | " notin " => format!("{k}{}({v},2)", ops[*op]),
+                ">" | "<" => format!("{k}{}1", ops[*op]),
+                o => format!("{k}{o}{v}"),
+            })
+            .collect();
+        let sel = parse(&text.join(","));
+        let expected = sel.matches(&LookupOnly(&pod));
+        let pairs: Vec<(&str, &str)> = pod.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let hash: std::collections::HashMap<&str, &str> = pairs.iter().copied().collect();
+        proptest::prop_assert_eq!(sel.matches(&pod), expected);
+        proptest::prop_assert_eq!(sel.matches(&pairs), expected);
+        proptest::prop_assert_eq!(sel.matches(&hash), expected);
+    }
+
+    /// The yes/no key check of the fast parser agrees with the full one.
+    #[test]
+    #[cfg(not(feature = "compact"))]
+    fn quick_key_check_agrees(key in "[a-zA-Z0-9./_-]{0,70}", long in "[a-z.]{250,256}/[a-z]{1,3}") {
+        for k in [key.as_str(), long.as_str()] {
+            proptest::prop_assert_eq!(validation::is_label_key(k), validate_label_key(k).is_ok(), "{:?}", k);
+        }
+    }
+}

@@ -411,6 +411,22 @@ fn subdomain_rules(c: &mut Collector, part: Option<KeyPart>, text: &str) {
     }
 }
 
+/// `validate_label_key(key).is_ok()`, without collecting what is wrong.
+#[cfg(not(feature = "compact"))]
+pub(crate) fn is_label_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    let name_ok = |n: &[u8]| !n.is_empty() && n.len() <= LABEL_NAME_MAX_LEN && label_name_shape(n);
+    match b.iter().position(|&c| c == b'/') {
+        None => name_ok(b),
+        Some(slash) => {
+            let (prefix, name) = (&b[..slash], &b[slash + 1..]);
+            prefix.len() <= DNS_SUBDOMAIN_MAX_LEN
+                && dns1123_subdomain_shape(prefix)
+                && name_ok(name)
+        }
+    }
+}
+
 /// Checks a label key (apimachinery `IsQualifiedName` / `IsLabelKey`).
 ///
 /// A key is `name` or `prefix/name`. The prefix must be a non-empty
