@@ -276,16 +276,16 @@ pub struct DaemonSetStatus {
     pub number_ready: Option<i32>,
 }
 
-// How each type is read (DESIGN: one reader for every build; see `decode`).
+// How each type is read (see `decode`): wire names in sorted order.
 read_struct!(PodTemplateSpec {
     metadata: "metadata" => null_default,
     spec: "spec" => null_default,
 });
 read_struct!(WorkloadStatus {
-    replicas: "replicas" => or_default,
-    ready_replicas: "readyReplicas" => or_default,
     available_replicas: "availableReplicas" => or_default,
     observed_generation: "observedGeneration" => or_default,
+    ready_replicas: "readyReplicas" => or_default,
+    replicas: "replicas" => or_default,
 });
 read_struct!(Deployment {
     metadata: "metadata" => null_default,
@@ -293,19 +293,19 @@ read_struct!(Deployment {
     status: "status" => null_default,
 });
 read_struct!(DeploymentSpec {
+    min_ready_seconds: "minReadySeconds" => or_default,
     replicas: "replicas" => or_default,
     selector: "selector" => or_default,
-    template: "template" => null_default,
     strategy: "strategy" => or_default,
-    min_ready_seconds: "minReadySeconds" => or_default,
+    template: "template" => null_default,
 });
 read_struct!(DeploymentStrategy {
-    type_: "type" => or_default,
     rolling_update: "rollingUpdate" => or_default,
+    type_: "type" => or_default,
 });
 read_struct!(RollingUpdate {
-    max_unavailable: "maxUnavailable" => or_default,
     max_surge: "maxSurge" => or_default,
+    max_unavailable: "maxUnavailable" => or_default,
 });
 read_struct!(ReplicaSet {
     metadata: "metadata" => null_default,
@@ -313,10 +313,10 @@ read_struct!(ReplicaSet {
     status: "status" => null_default,
 });
 read_struct!(ReplicaSetSpec {
+    min_ready_seconds: "minReadySeconds" => or_default,
     replicas: "replicas" => or_default,
     selector: "selector" => or_default,
     template: "template" => null_default,
-    min_ready_seconds: "minReadySeconds" => or_default,
 });
 read_struct!(StatefulSet {
     metadata: "metadata" => null_default,
@@ -324,20 +324,20 @@ read_struct!(StatefulSet {
     status: "status" => null_default,
 });
 read_struct!(StatefulSetSpec {
+    ordinals: "ordinals" => or_default,
+    pod_management_policy: "podManagementPolicy" => or_default,
     replicas: "replicas" => or_default,
     selector: "selector" => or_default,
-    template: "template" => null_default,
     service_name: "serviceName" => or_default,
-    pod_management_policy: "podManagementPolicy" => or_default,
+    template: "template" => null_default,
     update_strategy: "updateStrategy" => or_default,
-    ordinals: "ordinals" => or_default,
 });
 read_struct!(StatefulSetOrdinals {
     start: "start" => or_default,
 });
 read_struct!(UpdateStrategy {
-    type_: "type" => or_default,
     rolling_update: "rollingUpdate" => or_default,
+    type_: "type" => or_default,
 });
 read_struct!(DaemonSet {
     metadata: "metadata" => null_default,

@@ -908,14 +908,14 @@ pub struct EndpointPort {
     pub app_protocol: Option<String>,
 }
 
-// How each type is read (DESIGN: one reader for every build; see `decode`).
+// How each type is read (see `decode`): wire names in sorted order.
 read_struct!(ObjectReference {
     api_version: "apiVersion" => or_default,
     kind: "kind" => null_default,
-    namespace: "namespace" => or_default,
     name: "name" => null_default,
-    uid: "uid" => or_default,
+    namespace: "namespace" => or_default,
     resource_version: "resourceVersion" => or_default,
+    uid: "uid" => or_default,
 });
 read_struct!(Namespace {
     metadata: "metadata" => null_default,
@@ -932,14 +932,14 @@ read_struct!(Node {
 read_struct!(NodeSpec {
     pod_cidr: "podCIDR" => or_default,
     pod_cidrs: "podCIDRs" => null_default,
-    unschedulable: "unschedulable" => null_default,
-    taints: "taints" => null_default,
     provider_id: "providerID" => or_default,
+    taints: "taints" => null_default,
+    unschedulable: "unschedulable" => null_default,
 });
 read_struct!(Taint {
+    effect: "effect" => null_default,
     key: "key" => null_default,
     value: "value" => or_default,
-    effect: "effect" => null_default,
 });
 read_struct!(NodeStatus {
     addresses: "addresses" => null_default,
@@ -948,14 +948,14 @@ read_struct!(NodeStatus {
     conditions: "conditions" => null_default,
 });
 read_struct!(NodeAddress {
-    type_: "type" => null_default,
     address: "address" => null_default,
+    type_: "type" => null_default,
 });
 read_struct!(NodeCondition {
-    type_: "type" => required,
-    status: "status" => required,
     last_transition_time: "lastTransitionTime" => or_default,
     reason: "reason" => or_default,
+    status: "status" => required,
+    type_: "type" => required,
 });
 read_struct!(Pod {
     metadata: "metadata" => null_default,
@@ -963,25 +963,25 @@ read_struct!(Pod {
     status: "status" => null_default,
 });
 read_struct!(PodSpec {
+    affinity: "affinity" => or_default,
     containers: "containers" => null_default,
+    dns_config: "dnsConfig" => or_default,
+    dns_policy: "dnsPolicy" => or_default,
+    host_network: "hostNetwork" => null_default,
+    hostname: "hostname" => or_default,
     init_containers: "initContainers" => null_default,
     node_name: "nodeName" => or_default,
     node_selector: "nodeSelector" => opt_strict_map,
-    hostname: "hostname" => or_default,
-    subdomain: "subdomain" => or_default,
     set_hostname_as_fqdn: "setHostnameAsFQDN" => or_default,
-    host_network: "hostNetwork" => null_default,
-    dns_policy: "dnsPolicy" => or_default,
-    dns_config: "dnsConfig" => or_default,
+    subdomain: "subdomain" => or_default,
     tolerations: "tolerations" => null_default,
-    affinity: "affinity" => or_default,
 });
 read_struct!(Toleration {
+    effect: "effect" => null_default,
     key: "key" => null_default,
     operator: "operator" => or_default,
-    value: "value" => or_default,
-    effect: "effect" => null_default,
     toleration_seconds: "tolerationSeconds" => or_default,
+    value: "value" => or_default,
 });
 read_struct!(Affinity {
     node_affinity: "nodeAffinity" => or_default,
@@ -1002,32 +1002,32 @@ read_struct!(NodeSelectorRequirement {
     values: "values" => null_default,
 });
 read_struct!(Container {
-    name: "name" => null_default,
     image: "image" => or_default,
+    name: "name" => null_default,
     ports: "ports" => null_default,
     restart_policy: "restartPolicy" => or_default,
 });
 read_struct!(ContainerPort {
-    name: "name" => or_default,
     container_port: "containerPort" => required,
-    protocol: "protocol" => or_default,
-    host_port: "hostPort" => or_default,
     host_ip: "hostIP" => or_default,
+    host_port: "hostPort" => or_default,
+    name: "name" => or_default,
+    protocol: "protocol" => or_default,
 });
 read_struct!(PodDNSConfig {
     nameservers: "nameservers" => null_default,
-    searches: "searches" => null_default,
     options: "options" => null_default,
+    searches: "searches" => null_default,
 });
 read_struct!(PodDNSConfigOption {
     name: "name" => null_default,
     value: "value" => or_default,
 });
 read_struct!(PodStatus {
-    phase: "phase" => or_default,
     conditions: "conditions" => null_default,
     host_ip: "hostIP" => or_default,
     host_ips: "hostIPs" => null_default,
+    phase: "phase" => or_default,
     pod_ip: "podIP" => or_default,
     pod_ips: "podIPs" => null_default,
 });
@@ -1038,11 +1038,11 @@ read_struct!(HostIP {
     ip: "ip" => null_default,
 });
 read_struct!(PodCondition {
-    type_: "type" => required,
-    status: "status" => required,
     last_transition_time: "lastTransitionTime" => or_default,
-    reason: "reason" => or_default,
     message: "message" => or_default,
+    reason: "reason" => or_default,
+    status: "status" => required,
+    type_: "type" => required,
 });
 read_struct!(Service {
     metadata: "metadata" => null_default,
@@ -1050,34 +1050,34 @@ read_struct!(Service {
     status: "status" => null_default,
 });
 read_struct!(ServiceSpec {
-    type_: "type" => or_default,
-    selector: "selector" => opt_strict_map,
-    ports: "ports" => null_default,
+    allocate_load_balancer_node_ports: "allocateLoadBalancerNodePorts" => or_default,
     cluster_ip: "clusterIP" => or_default,
     cluster_ips: "clusterIPs" => or_default,
+    external_ips: "externalIPs" => null_default,
+    external_name: "externalName" => or_default,
+    external_traffic_policy: "externalTrafficPolicy" => or_default,
+    health_check_node_port: "healthCheckNodePort" => or_default,
+    internal_traffic_policy: "internalTrafficPolicy" => or_default,
     ip_families: "ipFamilies" => null_default,
     ip_family_policy: "ipFamilyPolicy" => or_default,
-    external_name: "externalName" => or_default,
-    external_ips: "externalIPs" => null_default,
-    external_traffic_policy: "externalTrafficPolicy" => or_default,
-    internal_traffic_policy: "internalTrafficPolicy" => or_default,
-    health_check_node_port: "healthCheckNodePort" => or_default,
-    allocate_load_balancer_node_ports: "allocateLoadBalancerNodePorts" => or_default,
+    load_balancer_class: "loadBalancerClass" => or_default,
     load_balancer_ip: "loadBalancerIP" => or_default,
     load_balancer_source_ranges: "loadBalancerSourceRanges" => null_default,
-    load_balancer_class: "loadBalancerClass" => or_default,
+    ports: "ports" => null_default,
+    publish_not_ready_addresses: "publishNotReadyAddresses" => or_default,
+    selector: "selector" => opt_strict_map,
     session_affinity: "sessionAffinity" => or_default,
     session_affinity_config: "sessionAffinityConfig" => or_default,
-    publish_not_ready_addresses: "publishNotReadyAddresses" => or_default,
     traffic_distribution: "trafficDistribution" => or_default,
+    type_: "type" => or_default,
 });
 read_struct!(ServicePort {
-    name: "name" => null_default,
-    protocol: "protocol" => or_default,
     app_protocol: "appProtocol" => or_default,
-    port: "port" => required,
-    target_port: "targetPort" => or_default,
+    name: "name" => null_default,
     node_port: "nodePort" => or_default,
+    port: "port" => required,
+    protocol: "protocol" => or_default,
+    target_port: "targetPort" => or_default,
 });
 read_struct!(SessionAffinityConfig {
     client_ip: "clientIP" => or_default,
@@ -1092,8 +1092,8 @@ read_struct!(LoadBalancerStatus {
     ingress: "ingress" => null_default,
 });
 read_struct!(LoadBalancerIngress {
-    ip: "ip" => or_default,
     hostname: "hostname" => or_default,
+    ip: "ip" => or_default,
     ip_mode: "ipMode" => or_default,
 });
 read_struct!(Endpoints {
@@ -1106,14 +1106,14 @@ read_struct!(EndpointSubset {
     ports: "ports" => null_default,
 });
 read_struct!(EndpointAddress {
-    ip: "ip" => null_default,
     hostname: "hostname" => or_default,
+    ip: "ip" => null_default,
     node_name: "nodeName" => or_default,
     target_ref: "targetRef" => or_default,
 });
 read_struct!(EndpointPort {
+    app_protocol: "appProtocol" => or_default,
     name: "name" => null_default,
     port: "port" => required,
     protocol: "protocol" => or_default,
-    app_protocol: "appProtocol" => or_default,
 });

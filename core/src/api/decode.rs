@@ -169,16 +169,22 @@ fn field<T>(
     read(map.get(key)).map_err(|e| e.under(Step::Key(key.to_owned())))
 }
 
-/// Field rule `required`: absent is serde's ``missing field `key` ``, on
-/// the struct itself.
+/// Field rule `required`: read when present; absent is `None` here, and
+/// serde's ``missing field `key` `` ([`missing`]) once every present field
+/// has been read.
 pub(crate) fn required<T: FromValue>(
     map: &Map<String, Value>,
-    key: &'static str,
-) -> Result<T, DecodeError> {
+    key: &str,
+) -> Result<Option<T>, DecodeError> {
     match map.get(key) {
-        None => Err(DecodeError::new(serde_json::Error::missing_field(key))),
-        Some(_) => field(map, key, |v| T::from_value(v.unwrap_or(&Value::Null))),
+        None => Ok(None),
+        Some(v) => field(map, key, |_| T::from_value(v)).map(Some),
     }
+}
+
+/// serde's ``missing field `key` `` error, on the struct itself.
+pub(crate) fn missing(key: &'static str) -> DecodeError {
+    DecodeError::new(serde_json::Error::missing_field(key))
 }
 
 /// Field rule `or_default`: absent is the default; `null` is read as the
@@ -299,19 +305,11 @@ pub(crate) fn via_value<'de, D: Deserializer<'de>, T: FromValue>(
 
 /// Implements [`FromValue`] (and `serde::Deserialize` through it) for a
 /// struct from its table of fields: `field: "wireName" => rule`, the rule
-/// being one of this module's field rules.
+/// being one of this module's field rules, sorted by wire name (see
+/// [`read_fields!`]).
 macro_rules! read_struct {
     ($ty:ident { $($field:ident: $wire:literal => $rule:ident),* $(,)? }) => {
-        impl $crate::api::decode::FromValue for $ty {
-            fn from_value(
-                value: &::serde_json::Value,
-            ) -> Result<Self, $crate::api::decode::DecodeError> {
-                let _map = $crate::api::decode::fields(value, concat!("struct ", stringify!($ty)))?;
-                Ok($ty {
-                    $($field: $crate::api::decode::$rule(_map, $wire)?,)*
-                })
-            }
-        }
+        $crate::api::decode::read_fields!($ty { $($field: $wire => $rule),* });
 
         impl<'de> ::serde::Deserialize<'de> for $ty {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -322,28 +320,56 @@ macro_rules! read_struct {
 }
 pub(crate) use read_struct;
 
-// The label selector lives in `labels` (which keeps its serde derive for its
-// own users); the objects read it with the same rules here.
-impl FromValue for LabelSelector {
-    fn from_value(value: &Value) -> Result<Self, DecodeError> {
-        let map = fields(value, "struct LabelSelector")?;
-        Ok(LabelSelector {
-            match_labels: or_default(map, "matchLabels")?,
-            match_expressions: or_default(map, "matchExpressions")?,
-        })
-    }
+/// [`FromValue`] alone, for a struct from its table of fields (see
+/// [`read_struct!`]).
+///
+/// The fields are read in the table's order, and a wrong one ends the read:
+/// the tables list the wire names in the order of a `Value`'s map (sorted),
+/// so that of several wrong fields the error is the one serde's derive
+/// gives; a missing required field is reported after every present field
+/// was read, as serde does.
+macro_rules! read_fields {
+    ($ty:ident { $($field:ident: $wire:literal => $rule:ident),* $(,)? }) => {
+        impl $crate::api::decode::FromValue for $ty {
+            fn from_value(
+                value: &::serde_json::Value,
+            ) -> Result<Self, $crate::api::decode::DecodeError> {
+                use $crate::api::decode as d;
+                let map = d::fields(value, concat!("struct ", stringify!($ty)))?;
+                $(let $field = d::$rule(map, $wire)?;)*
+                Ok($ty { $($field: $crate::api::decode::present!($rule, $field, $wire)),* })
+            }
+        }
+    };
 }
 
-impl FromValue for LabelSelectorRequirement {
-    fn from_value(value: &Value) -> Result<Self, DecodeError> {
-        let map = fields(value, "struct LabelSelectorRequirement")?;
-        Ok(LabelSelectorRequirement {
-            key: or_default(map, "key")?,
-            operator: or_default(map, "operator")?,
-            values: or_default(map, "values")?,
-        })
-    }
+/// A field's value once every field was read: a `required` one must be
+/// there.
+macro_rules! present {
+    (required, $field:ident, $wire:literal) => {
+        match $field {
+            Some(v) => v,
+            None => return Err($crate::api::decode::missing($wire)),
+        }
+    };
+    ($rule:ident, $field:ident, $wire:literal) => {
+        $field
+    };
 }
+pub(crate) use present;
+pub(crate) use read_fields;
+
+// The label selector lives in `labels` (which keeps its serde derive for its
+// own users); the objects read it with the same rules here.
+read_fields!(LabelSelector {
+    match_expressions: "matchExpressions" => or_default,
+    match_labels: "matchLabels" => or_default,
+});
+read_fields!(LabelSelectorRequirement {
+    key: "key" => or_default,
+    operator: "operator" => or_default,
+    values: "values" => or_default,
+});
 
 #[cfg(test)]
 mod tests {
@@ -384,5 +410,19 @@ mod tests {
         assert_eq!((p.name.as_str(), p.protocol), ("", None));
         let (m, _) = error_of::<ServicePort>(json!({"port": null}));
         assert_eq!(m, "invalid type: null, expected i32");
+    }
+
+    #[test]
+    fn of_several_wrong_fields_the_error_is_serdes() {
+        // The first wrong field in the map's order ...
+        let (m, path) = error_of::<ServicePort>(json!({"targetPort": 1.5, "name": 1}));
+        assert_eq!(m, "invalid type: integer `1`, expected a string");
+        assert_eq!(path, [Step::Key("name".into())]);
+        // ... before a missing one.
+        let (m, path) = error_of::<ServicePort>(json!({"targetPort": 1.5}));
+        assert!(m.starts_with("invalid type: floating point `1.5`"), "{m}");
+        assert_eq!(path, [Step::Key("targetPort".into())]);
+        let (m, path) = error_of::<ServicePort>(json!({"targetPort": 8080}));
+        assert_eq!((m.as_str(), path.len()), ("missing field `port`", 0));
     }
 }

@@ -184,21 +184,21 @@ pub struct EndpointPort {
     pub app_protocol: Option<String>,
 }
 
-// How each type is read (DESIGN: one reader for every build; see `decode`).
+// How each type is read (see `decode`): wire names in sorted order.
 read_struct!(EndpointSlice {
-    metadata: "metadata" => null_default,
     address_type: "addressType" => required,
     endpoints: "endpoints" => null_default,
+    metadata: "metadata" => null_default,
     ports: "ports" => null_default,
 });
 read_struct!(Endpoint {
     addresses: "addresses" => null_default,
     conditions: "conditions" => null_default,
-    hostname: "hostname" => or_default,
-    target_ref: "targetRef" => or_default,
-    node_name: "nodeName" => or_default,
-    zone: "zone" => or_default,
     hints: "hints" => or_default,
+    hostname: "hostname" => or_default,
+    node_name: "nodeName" => or_default,
+    target_ref: "targetRef" => or_default,
+    zone: "zone" => or_default,
 });
 read_struct!(EndpointConditions {
     ready: "ready" => or_default,
@@ -206,8 +206,8 @@ read_struct!(EndpointConditions {
     terminating: "terminating" => or_default,
 });
 read_struct!(EndpointHints {
-    for_zones: "forZones" => null_default,
     for_nodes: "forNodes" => null_default,
+    for_zones: "forZones" => null_default,
 });
 read_struct!(ForZone {
     name: "name" => null_default,
@@ -216,8 +216,8 @@ read_struct!(ForNode {
     name: "name" => null_default,
 });
 read_struct!(EndpointPort {
-    name: "name" => or_default,
-    protocol: "protocol" => or_default,
-    port: "port" => or_default,
     app_protocol: "appProtocol" => or_default,
+    name: "name" => or_default,
+    port: "port" => or_default,
+    protocol: "protocol" => or_default,
 });

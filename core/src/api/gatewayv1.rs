@@ -331,26 +331,26 @@ pub struct HTTPBackendRef {
     pub weight: Option<i32>,
 }
 
-// How each type is read (DESIGN: one reader for every build; see `decode`).
+// How each type is read (see `decode`): wire names in sorted order.
 read_struct!(Gateway {
     metadata: "metadata" => null_default,
     spec: "spec" => null_default,
 });
 read_struct!(GatewaySpec {
+    addresses: "addresses" => null_default,
     gateway_class_name: "gatewayClassName" => null_default,
     listeners: "listeners" => null_default,
-    addresses: "addresses" => null_default,
 });
 read_struct!(Listener {
-    name: "name" => null_default,
+    allowed_routes: "allowedRoutes" => or_default,
     hostname: "hostname" => or_default,
+    name: "name" => null_default,
     port: "port" => required,
     protocol: "protocol" => null_default,
-    allowed_routes: "allowedRoutes" => or_default,
 });
 read_struct!(AllowedRoutes {
-    namespaces: "namespaces" => or_default,
     kinds: "kinds" => null_default,
+    namespaces: "namespaces" => or_default,
 });
 read_struct!(RouteNamespaces {
     from: "from" => or_default,
@@ -369,41 +369,41 @@ read_struct!(HTTPRoute {
     spec: "spec" => null_default,
 });
 read_struct!(HTTPRouteSpec {
-    parent_refs: "parentRefs" => null_default,
     hostnames: "hostnames" => null_default,
+    parent_refs: "parentRefs" => null_default,
     rules: "rules" => null_default,
 });
 read_struct!(ParentReference {
     group: "group" => or_default,
     kind: "kind" => or_default,
-    namespace: "namespace" => or_default,
     name: "name" => null_default,
-    section_name: "sectionName" => or_default,
+    namespace: "namespace" => or_default,
     port: "port" => or_default,
+    section_name: "sectionName" => or_default,
 });
 read_struct!(HTTPRouteRule {
-    name: "name" => or_default,
-    matches: "matches" => null_default,
     backend_refs: "backendRefs" => null_default,
+    matches: "matches" => null_default,
+    name: "name" => or_default,
 });
 read_struct!(HTTPRouteMatch {
-    path: "path" => or_default,
     headers: "headers" => null_default,
-    query_params: "queryParams" => null_default,
     method: "method" => or_default,
+    path: "path" => or_default,
+    query_params: "queryParams" => null_default,
 });
 read_struct!(HTTPPathMatch {
     type_: "type" => or_default,
     value: "value" => or_default,
 });
 read_struct!(HTTPHeaderMatch {
-    type_: "type" => or_default,
     name: "name" => null_default,
+    type_: "type" => or_default,
     value: "value" => null_default,
 });
 read_struct!(HTTPQueryParamMatch {
-    type_: "type" => or_default,
     name: "name" => null_default,
+    type_: "type" => or_default,
     value: "value" => null_default,
 });
 read_struct!(HTTPBackendRef {

@@ -241,26 +241,26 @@ impl fmt::Display for TypeMeta {
     }
 }
 
-// How each type is read (DESIGN: one reader for every build; see `decode`).
+// How each type is read (see `decode`): wire names in sorted order.
 read_struct!(ObjectMeta {
-    name: "name" => or_default,
-    generate_name: "generateName" => or_default,
-    namespace: "namespace" => or_default,
-    uid: "uid" => or_default,
-    resource_version: "resourceVersion" => or_default,
+    annotations: "annotations" => strict_map,
     creation_timestamp: "creationTimestamp" => or_default,
     deletion_timestamp: "deletionTimestamp" => or_default,
+    generate_name: "generateName" => or_default,
     labels: "labels" => strict_map,
-    annotations: "annotations" => strict_map,
+    name: "name" => or_default,
+    namespace: "namespace" => or_default,
     owner_references: "ownerReferences" => null_default,
+    resource_version: "resourceVersion" => or_default,
+    uid: "uid" => or_default,
 });
 read_struct!(OwnerReference {
     api_version: "apiVersion" => null_default,
+    block_owner_deletion: "blockOwnerDeletion" => or_default,
+    controller: "controller" => or_default,
     kind: "kind" => null_default,
     name: "name" => null_default,
     uid: "uid" => null_default,
-    controller: "controller" => or_default,
-    block_owner_deletion: "blockOwnerDeletion" => or_default,
 });
 read_struct!(TypeMeta {
     api_version: "apiVersion" => required,

@@ -247,17 +247,17 @@ pub struct IngressClassParametersReference {
     pub scope: Option<String>,
 }
 
-// How each type is read (DESIGN: one reader for every build; see `decode`).
+// How each type is read (see `decode`): wire names in sorted order.
 read_struct!(Ingress {
     metadata: "metadata" => null_default,
     spec: "spec" => null_default,
     status: "status" => null_default,
 });
 read_struct!(IngressSpec {
-    ingress_class_name: "ingressClassName" => or_default,
     default_backend: "defaultBackend" => or_default,
-    tls: "tls" => null_default,
+    ingress_class_name: "ingressClassName" => or_default,
     rules: "rules" => null_default,
+    tls: "tls" => null_default,
 });
 read_struct!(IngressTLS {
     hosts: "hosts" => null_default,
@@ -271,13 +271,13 @@ read_struct!(HTTPIngressRuleValue {
     paths: "paths" => null_default,
 });
 read_struct!(HTTPIngressPath {
+    backend: "backend" => null_default,
     path: "path" => or_default,
     path_type: "pathType" => or_default,
-    backend: "backend" => null_default,
 });
 read_struct!(IngressBackend {
-    service: "service" => or_default,
     resource: "resource" => or_default,
+    service: "service" => or_default,
 });
 read_struct!(IngressServiceBackend {
     name: "name" => null_default,
@@ -299,8 +299,8 @@ read_struct!(IngressLoadBalancerStatus {
     ingress: "ingress" => null_default,
 });
 read_struct!(IngressLoadBalancerIngress {
-    ip: "ip" => or_default,
     hostname: "hostname" => or_default,
+    ip: "ip" => or_default,
 });
 read_struct!(IngressClass {
     metadata: "metadata" => null_default,

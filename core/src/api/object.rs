@@ -439,15 +439,15 @@ impl Serialize for Status {
     }
 }
 
-// How each type is read (DESIGN: one reader for every build; see `decode`).
+// How each type is read (see `decode`): wire names in sorted order.
 read_struct!(Bookmark {
     api_version: "apiVersion" => null_default,
     kind: "kind" => null_default,
     metadata: "metadata" => null_default,
 });
 read_struct!(Status {
-    status: "status" => or_default,
+    code: "code" => or_default,
     message: "message" => or_default,
     reason: "reason" => or_default,
-    code: "code" => or_default,
+    status: "status" => or_default,
 });
