@@ -3,7 +3,9 @@
 #   1. cargo build --target wasm32-unknown-unknown --release -p svcroute-wasm,
 #      optimized for size (opt-level "z", fat LTO, one codegen unit, no debug
 #      info: set here through CARGO_PROFILE_RELEASE_*, so that native release
-#      builds keep the workspace profile)
+#      builds keep the workspace profile), with the standard library rebuilt
+#      with immediate-abort panics when rust-src is installed (into
+#      target/wasm-size/; SVCROUTE_WASM_PLAIN=1 or a failure: the plain build)
 #   2. checks the module imports nothing but wasm-bindgen's (no `env`)
 #   3. wasm-bindgen 0.2.130 --target web    into wasm/www/pkg/  (the playground)
 #      wasm-bindgen 0.2.130 --target nodejs into wasm/pkg-node/ (Node, tests)
@@ -42,8 +44,10 @@
 # 561,326 B (the module grew with workloads, scale/expose, bundles); with one
 # compiled sort for the core (core/src/order.rs, feature `compact`) and the
 # load summary merged: 551,278 B. Still over the budget: see SIZE.md.
-# `compact` replaces serde_path_to_error's tracking with a re-decoding search
-# for the failing field (core/src/api/load.rs).
+# Session 4 (wasm-opt without --converge, see SIZE.md): start 567,725 B;
+# the objects read by one hand-written reader (core/src/api/decode.rs)
+# instead of serde derive, and std rebuilt with immediate-abort panics:
+# 496,241 B; shipped (with --converge): 494,148 B (session 3: 551,278).
 #
 # Exit 3 when a tool is missing (the message says how to install it).
 set -euo pipefail
@@ -90,12 +94,39 @@ command -v node >/dev/null || missing "node is needed for the import check"
 size() { stat -c %s "$1"; }
 gzsize() { gzip -9 -c "$1" | wc -c; }
 
-echo "== cargo build (wasm32-unknown-unknown, release, for size) ${features[*]}"
-(cd "$root" &&
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat \
-        CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_DEBUG=0 \
-        cargo build --target wasm32-unknown-unknown --release -p svcroute-wasm "${features[@]}")
-raw="$target_dir/wasm32-unknown-unknown/release/svcroute_wasm.wasm"
+# For size: opt-level "z", fat LTO, one codegen unit, no debug info.
+size_build() {
+    (cd "$root" &&
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=fat \
+            CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_DEBUG=0 \
+            cargo build --target wasm32-unknown-unknown --release -p svcroute-wasm \
+            "${features[@]}" "$@")
+}
+
+# The standard library rebuilt with panics that abort at once (a panic is a
+# trap, without its message and the formatting code behind it; nothing here
+# catches panics): about 19 KB gzip less. It needs the rust-src component and
+# unstable cargo flags (RUSTC_BOOTSTRAP=1); it builds into its own target
+# directory, so that plain wasm32 builds (`cargo test --target wasm32-...`)
+# do not rebuild. If it fails, the plain build below is the fallback.
+raw=""
+if [ -d "$sysroot/lib/rustlib/src/rust/library/std" ] && [ "${SVCROUTE_WASM_PLAIN:-0}" != 1 ]; then
+    echo "== cargo build (wasm32-unknown-unknown, release, for size, std with immediate-abort panics) ${features[*]}"
+    if CARGO_TARGET_DIR="$target_dir/wasm-size" RUSTC_BOOTSTRAP=1 \
+        RUSTFLAGS="-Cpanic=immediate-abort -Zunstable-options" CARGO_PROFILE_RELEASE_PANIC=abort \
+        size_build -Zbuild-std=std,panic_abort; then
+        raw="$target_dir/wasm-size/wasm32-unknown-unknown/release/svcroute_wasm.wasm"
+    else
+        echo "== the build with std rebuilt failed; the plain build follows" >&2
+    fi
+else
+    echo "== rust-src is not installed (rustup component add rust-src): plain std, panics unwind to an abort"
+fi
+if [ -z "$raw" ]; then
+    echo "== cargo build (wasm32-unknown-unknown, release, for size) ${features[*]}"
+    size_build
+    raw="$target_dir/wasm32-unknown-unknown/release/svcroute_wasm.wasm"
+fi
 
 echo "== import check"
 node "$here/scripts/check-imports.mjs" --raw "$raw"

@@ -37,8 +37,8 @@
 //! reader, at 70 KB gzip more on an engine already over the 250 KB budget
 //! (DECISIONS D12; the figures are in `wasm/build.sh`): the playground parses
 //! YAML with npm's `yaml` (`wasm/www/manifest.js`) and passes JSON. The core
-//! is built with its `compact` feature (decode errors find their field
-//! without serde_path_to_error).
+//! is built with its `compact` feature (one compiled sort for all its
+//! sorts).
 //!
 //! ## Routing, DNS and traffic
 //!

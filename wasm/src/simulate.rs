@@ -2,11 +2,10 @@
 //! destination and counts where they land, with kube-proxy's own choice or
 //! any algorithm of `svcroute::balance` over the same eligible endpoints.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use serde_json::{Value, json};
-use svcroute::api::Kind;
+use svcroute::api::{Kind, Object};
 use svcroute::balance::{
     Algorithm, Backend, Balancer, FlowKey, IpvsScheduler, Request as Pick, proto,
 };
@@ -76,32 +75,43 @@ fn algorithm(name: &str, scheduler: Option<&str>, seed: u64) -> Result<Algorithm
     Ok(algorithm)
 }
 
-/// Pod IP → (`ns/name`, node), from the cluster's Pods.
-fn pods_by_ip(cluster: &svcroute::cluster::Cluster) -> BTreeMap<String, (String, Option<String>)> {
-    let mut out = BTreeMap::new();
+/// A Pod's IP with the Pod (`ns/name`) and its node.
+struct PodAt {
+    ip: String,
+    pod: String,
+    node: Option<String>,
+}
+
+/// The IPs of the cluster's Pods (a list: the playground's clusters are
+/// small, and a map type of its own would be code of its own in the module).
+fn pods_by_ip(cluster: &svcroute::cluster::Cluster) -> Vec<PodAt> {
+    let mut out = Vec::new();
     for object in cluster.list(Kind::Pod, None, &Selector::everything()) {
-        let Ok(v) = serde_json::to_string(object).and_then(|t| serde_json::from_str::<Value>(&t))
-        else {
-            continue;
-        };
-        let meta = &v["metadata"];
-        let name = format!(
+        let Object::Pod(p) = object else { continue };
+        let pod = format!(
             "{}/{}",
-            meta["namespace"].as_str().unwrap_or("default"),
-            meta["name"].as_str().unwrap_or_default()
+            p.metadata.namespace.as_deref().unwrap_or("default"),
+            p.metadata.name.as_deref().unwrap_or_default()
         );
-        let node = v["spec"]["nodeName"].as_str().map(str::to_owned);
-        let ips = v["status"]["podIPs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|p| p["ip"].as_str())
-            .chain(v["status"]["podIP"].as_str());
-        for ip in ips {
-            out.insert(ip.to_owned(), (name.clone(), node.clone()));
+        let ips = p.status.pod_ips.iter().map(|i| i.ip.as_str());
+        for ip in ips.chain(p.status.pod_ip.as_deref()) {
+            out.push(PodAt {
+                ip: ip.to_owned(),
+                pod: pod.clone(),
+                node: p.spec.node_name.clone(),
+            });
         }
     }
     out
+}
+
+/// Adds `by` to the count of `endpoint` in `counts` (kept in endpoint
+/// order, as the result lists them).
+fn count(counts: &mut Vec<(String, u64)>, endpoint: &str, by: u64) {
+    match counts.binary_search_by(|(e, _)| e.as_str().cmp(endpoint)) {
+        Ok(i) => counts[i].1 += by,
+        Err(i) => counts.insert(i, (endpoint.to_owned(), by)),
+    }
 }
 
 /// The IP of an endpoint string `ip:port` / `[v6]:port`.
@@ -151,11 +161,11 @@ impl Cluster {
         // does not touch the cluster's affinity memory).
         let saved = std::mem::replace(&mut self.route_state, RouteState::new(seed));
         let first = self.route_parsed(&parsed);
-        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        let mut counts: Vec<(String, u64)> = Vec::new();
         let mut unrouted = 0u64;
         let outcome = first.and_then(|first| {
             for e in &first.endpoints {
-                counts.insert(svcroute::dataplane::endpoint_string(e), 0);
+                count(&mut counts, &svcroute::dataplane::endpoint_string(e), 0);
             }
             if name == "kube-proxy" {
                 self.route_state = RouteState::new(seed);
@@ -170,17 +180,13 @@ impl Cluster {
                         .ok()
                         .and_then(|d| d.chosen);
                     match chosen {
-                        Some(c) => {
-                            *counts
-                                .entry(svcroute::dataplane::endpoint_string(&c))
-                                .or_default() += 1
-                        }
+                        Some(c) => count(&mut counts, &svcroute::dataplane::endpoint_string(&c), 1),
                         None => unrouted += 1,
                     }
                 }
             } else {
                 let algo = algorithm(&name, query.get("scheduler").and_then(Value::as_str), seed)?;
-                let keys: Vec<String> = counts.keys().cloned().collect();
+                let keys: Vec<String> = counts.iter().map(|(e, _)| e.clone()).collect();
                 if keys.is_empty() {
                     unrouted = n;
                 } else {
@@ -209,7 +215,9 @@ impl Cluster {
                         let sport = 1024 + (i % 64_512) as u16;
                         let flow = FlowKey::new(src, sport, dst, dport, protocol);
                         match lb.pick(&Pick::flow(flow).at(i)) {
-                            Some(k) => *counts.get_mut(&keys[k]).expect("a key") += 1,
+                            // `keys` are `counts`' endpoints, in its order.
+                            Some(k) if k < counts.len() => counts[k].1 += 1,
+                            Some(_) => unrouted += 1,
                             None => unrouted += 1,
                         }
                     }
@@ -223,11 +231,13 @@ impl Cluster {
         let endpoints: Vec<Value> = counts
             .iter()
             .map(|(endpoint, count)| {
-                let pod = pods.get(endpoint_ip(endpoint));
+                let ip = endpoint_ip(endpoint);
+                // The last Pod of an IP, as before (host-network Pods share one).
+                let pod = pods.iter().rev().find(|p| p.ip == ip);
                 json!({
                     "endpoint": endpoint,
-                    "pod": pod.map(|p| &p.0),
-                    "node": pod.and_then(|p| p.1.as_ref()),
+                    "pod": pod.map(|p| &p.pod),
+                    "node": pod.and_then(|p| p.node.as_ref()),
                     "count": count,
                 })
             })

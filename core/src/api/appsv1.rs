@@ -1,38 +1,31 @@
 //! `apps/v1`: Deployment, ReplicaSet, StatefulSet, DaemonSet — the
 //! workloads that make Pods.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::corev1::PodSpec;
+use super::decode::read_struct;
 use super::intstr::IntOrString;
 use super::metav1::{ObjectMeta, wire_enum};
 use super::resource::impl_resource;
-use super::wire::{is_default, null_default};
+use super::wire::is_default;
 use crate::labels::LabelSelector;
 
 /// A pod template (`v1.PodTemplateSpec`): the metadata and spec of the
 /// Pods a workload makes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PodTemplateSpec {
     /// `metadata` (labels of the Pods).
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "is_default"
-    )]
+    #[serde(skip_serializing_if = "is_default")]
     pub metadata: ObjectMeta,
     /// `spec`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "is_default"
-    )]
+    #[serde(skip_serializing_if = "is_default")]
     pub spec: PodSpec,
 }
 
 /// Status counters shared by the workload kinds (the fields the controllers
 /// report; each kind's status has more).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadStatus {
     /// `replicas` (for a DaemonSet: `currentNumberScheduled` is not read).
@@ -63,23 +56,20 @@ pub struct WorkloadStatus {
 /// assert_eq!(d.spec.replicas, Some(3));
 /// assert_eq!(d.spec.template.metadata.labels["app"], "web");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Deployment {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `spec`.
-    #[serde(default, deserialize_with = "null_default")]
     pub spec: DeploymentSpec,
     /// `status`.
-    #[serde(default, deserialize_with = "null_default")]
     pub status: WorkloadStatus,
 }
 impl_resource!(Deployment, "apps/v1", "Deployment", namespaced: true,
     always: [], omit_default: [spec => "spec", status => "status"]);
 
 /// `spec` of a Deployment.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentSpec {
     /// `replicas`; absent = 1.
@@ -89,7 +79,6 @@ pub struct DeploymentSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
     /// `template`.
-    #[serde(default, deserialize_with = "null_default")]
     pub template: PodTemplateSpec,
     /// `strategy`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,7 +89,7 @@ pub struct DeploymentSpec {
 }
 
 /// `spec.strategy` of a Deployment.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentStrategy {
     /// `type`: `RollingUpdate` or `Recreate` (kept as text).
@@ -112,7 +101,7 @@ pub struct DeploymentStrategy {
 }
 
 /// `rollingUpdate` of a Deployment or DaemonSet strategy.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RollingUpdate {
     /// `maxUnavailable`: a count or a percentage.
@@ -130,23 +119,20 @@ pub struct RollingUpdate {
 ///   "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}}}"#).unwrap();
 /// assert_eq!(rs.spec.replicas, Some(2));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReplicaSet {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `spec`.
-    #[serde(default, deserialize_with = "null_default")]
     pub spec: ReplicaSetSpec,
     /// `status`.
-    #[serde(default, deserialize_with = "null_default")]
     pub status: WorkloadStatus,
 }
 impl_resource!(ReplicaSet, "apps/v1", "ReplicaSet", namespaced: true,
     always: [], omit_default: [spec => "spec", status => "status"]);
 
 /// `spec` of a ReplicaSet.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReplicaSetSpec {
     /// `replicas`; absent = 1.
@@ -156,7 +142,6 @@ pub struct ReplicaSetSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
     /// `template`.
-    #[serde(default, deserialize_with = "null_default")]
     pub template: PodTemplateSpec,
     /// `minReadySeconds`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,23 +168,20 @@ wire_enum! {
 /// assert_eq!(sts.spec.service_name.as_deref(), Some("zk-hs"));
 /// assert_eq!(sts.spec.ordinals.unwrap().start, Some(1));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatefulSet {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `spec`.
-    #[serde(default, deserialize_with = "null_default")]
     pub spec: StatefulSetSpec,
     /// `status`.
-    #[serde(default, deserialize_with = "null_default")]
     pub status: WorkloadStatus,
 }
 impl_resource!(StatefulSet, "apps/v1", "StatefulSet", namespaced: true,
     always: [], omit_default: [spec => "spec", status => "status"]);
 
 /// `spec` of a StatefulSet.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatefulSetSpec {
     /// `replicas`; absent = 1.
@@ -209,7 +191,6 @@ pub struct StatefulSetSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
     /// `template`.
-    #[serde(default, deserialize_with = "null_default")]
     pub template: PodTemplateSpec,
     /// `serviceName`: the governing (headless) Service; Pods get it as
     /// their `subdomain`.
@@ -227,7 +208,7 @@ pub struct StatefulSetSpec {
 }
 
 /// `spec.ordinals` of a StatefulSet.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct StatefulSetOrdinals {
     /// `start`; absent = 0.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -235,7 +216,7 @@ pub struct StatefulSetOrdinals {
 }
 
 /// `updateStrategy` of a StatefulSet or DaemonSet (minimal).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateStrategy {
     /// `type`: `RollingUpdate` or `OnDelete` (kept as text).
@@ -254,30 +235,26 @@ pub struct UpdateStrategy {
 ///            "template": {"spec": {"hostNetwork": true}}}}"#).unwrap();
 /// assert!(ds.spec.template.spec.host_network);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DaemonSet {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `spec`.
-    #[serde(default, deserialize_with = "null_default")]
     pub spec: DaemonSetSpec,
     /// `status` (DaemonSets count differently; kept minimal).
-    #[serde(default, deserialize_with = "null_default")]
     pub status: DaemonSetStatus,
 }
 impl_resource!(DaemonSet, "apps/v1", "DaemonSet", namespaced: true,
     always: [], omit_default: [spec => "spec", status => "status"]);
 
 /// `spec` of a DaemonSet.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DaemonSetSpec {
     /// `selector`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
     /// `template`.
-    #[serde(default, deserialize_with = "null_default")]
     pub template: PodTemplateSpec,
     /// `updateStrategy`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -285,7 +262,7 @@ pub struct DaemonSetSpec {
 }
 
 /// `status` of a DaemonSet.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DaemonSetStatus {
     /// `currentNumberScheduled`.
@@ -298,3 +275,82 @@ pub struct DaemonSetStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub number_ready: Option<i32>,
 }
+
+// How each type is read (see `decode`): wire names in sorted order.
+read_struct!(PodTemplateSpec {
+    metadata: "metadata" => null_default,
+    spec: "spec" => null_default,
+});
+read_struct!(WorkloadStatus {
+    available_replicas: "availableReplicas" => or_default,
+    observed_generation: "observedGeneration" => or_default,
+    ready_replicas: "readyReplicas" => or_default,
+    replicas: "replicas" => or_default,
+});
+read_struct!(Deployment {
+    metadata: "metadata" => null_default,
+    spec: "spec" => null_default,
+    status: "status" => null_default,
+});
+read_struct!(DeploymentSpec {
+    min_ready_seconds: "minReadySeconds" => or_default,
+    replicas: "replicas" => or_default,
+    selector: "selector" => or_default,
+    strategy: "strategy" => or_default,
+    template: "template" => null_default,
+});
+read_struct!(DeploymentStrategy {
+    rolling_update: "rollingUpdate" => or_default,
+    type_: "type" => or_default,
+});
+read_struct!(RollingUpdate {
+    max_surge: "maxSurge" => or_default,
+    max_unavailable: "maxUnavailable" => or_default,
+});
+read_struct!(ReplicaSet {
+    metadata: "metadata" => null_default,
+    spec: "spec" => null_default,
+    status: "status" => null_default,
+});
+read_struct!(ReplicaSetSpec {
+    min_ready_seconds: "minReadySeconds" => or_default,
+    replicas: "replicas" => or_default,
+    selector: "selector" => or_default,
+    template: "template" => null_default,
+});
+read_struct!(StatefulSet {
+    metadata: "metadata" => null_default,
+    spec: "spec" => null_default,
+    status: "status" => null_default,
+});
+read_struct!(StatefulSetSpec {
+    ordinals: "ordinals" => or_default,
+    pod_management_policy: "podManagementPolicy" => or_default,
+    replicas: "replicas" => or_default,
+    selector: "selector" => or_default,
+    service_name: "serviceName" => or_default,
+    template: "template" => null_default,
+    update_strategy: "updateStrategy" => or_default,
+});
+read_struct!(StatefulSetOrdinals {
+    start: "start" => or_default,
+});
+read_struct!(UpdateStrategy {
+    rolling_update: "rollingUpdate" => or_default,
+    type_: "type" => or_default,
+});
+read_struct!(DaemonSet {
+    metadata: "metadata" => null_default,
+    spec: "spec" => null_default,
+    status: "status" => null_default,
+});
+read_struct!(DaemonSetSpec {
+    selector: "selector" => or_default,
+    template: "template" => null_default,
+    update_strategy: "updateStrategy" => or_default,
+});
+read_struct!(DaemonSetStatus {
+    current_number_scheduled: "currentNumberScheduled" => or_default,
+    desired_number_scheduled: "desiredNumberScheduled" => or_default,
+    number_ready: "numberReady" => or_default,
+});

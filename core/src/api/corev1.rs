@@ -2,13 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use super::decode::read_struct;
 use super::intstr::IntOrString;
 use super::metav1::{ConditionStatus, ObjectMeta, wire_enum};
 use super::quantity::Quantity;
 use super::resource::impl_resource;
-use super::wire::{is_default, is_false, null_default, opt_strict_map};
+use super::wire::{is_default, is_false};
 
 wire_enum! {
     /// A transport protocol (`v1.Protocol`). Absent means `TCP`.
@@ -53,28 +54,20 @@ wire_enum! {
 ///     serde_json::from_str(r#"{"kind": "Pod", "name": "web-1"}"#).unwrap();
 /// assert_eq!(r.namespace, None); // the referring object's namespace
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectReference {
     /// `apiVersion`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
     /// `kind`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub kind: String,
     /// `namespace`; absent means the referring object's namespace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// `name`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// `uid`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,20 +87,18 @@ pub struct ObjectReference {
 ///     serde_json::from_str(r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}"#).unwrap();
 /// assert_eq!(ns.metadata.name.as_deref(), Some("shop"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Namespace {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `status`.
-    #[serde(default, deserialize_with = "null_default")]
     pub status: NamespaceStatus,
 }
 impl_resource!(Namespace, "v1", "Namespace", namespaced: false,
     always: [], omit_default: [status => "status"]);
 
 /// `status` of a Namespace.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NamespaceStatus {
     /// `phase`: `Active` or `Terminating` (kept as text).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,16 +124,13 @@ pub struct NamespaceStatus {
 /// assert!(node.is_ready());
 /// assert_eq!(node.status.addresses[0].type_, "InternalIP");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Node {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `spec`.
-    #[serde(default, deserialize_with = "null_default")]
     pub spec: NodeSpec,
     /// `status`.
-    #[serde(default, deserialize_with = "null_default")]
     pub status: NodeStatus,
 }
 impl_resource!(Node, "v1", "Node", namespaced: false,
@@ -159,33 +147,20 @@ impl Node {
 }
 
 /// `spec` of a Node.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeSpec {
     /// `podCIDR`: the first of `podCIDRs`.
     #[serde(rename = "podCIDR", skip_serializing_if = "Option::is_none")]
     pub pod_cidr: Option<String>,
     /// `podCIDRs`: one block per IP family.
-    #[serde(
-        rename = "podCIDRs",
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "podCIDRs", skip_serializing_if = "Vec::is_empty")]
     pub pod_cidrs: Vec<String>,
     /// `unschedulable` (cordoned).
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "is_false"
-    )]
+    #[serde(skip_serializing_if = "is_false")]
     pub unschedulable: bool,
     /// `taints`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub taints: Vec<Taint>,
     /// `providerID`.
     #[serde(rename = "providerID", skip_serializing_if = "Option::is_none")]
@@ -193,66 +168,47 @@ pub struct NodeSpec {
 }
 
 /// A Node taint (`v1.Taint`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Taint {
     /// `key`.
-    #[serde(default, deserialize_with = "null_default")]
     pub key: String,
     /// `value`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// `effect`: `NoSchedule`, `PreferNoSchedule` or `NoExecute` (kept as text).
-    #[serde(default, deserialize_with = "null_default")]
     pub effect: String,
 }
 
 /// `status` of a Node.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NodeStatus {
     /// `addresses`: `InternalIP`, `ExternalIP`, `Hostname`, ...
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<NodeAddress>,
     /// `allocatable`: resource name → quantity (`cpu: 3500m`).
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub allocatable: BTreeMap<String, Quantity>,
     /// `capacity`: resource name → quantity.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub capacity: BTreeMap<String, Quantity>,
     /// `conditions` (`Ready`, ...).
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<NodeCondition>,
 }
 
 /// One of a Node's `status.addresses` (`v1.NodeAddress`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NodeAddress {
     /// `type`: `InternalIP`, `ExternalIP`, `Hostname`, `InternalDNS`,
     /// `ExternalDNS` (kept as text).
-    #[serde(rename = "type", default, deserialize_with = "null_default")]
+    #[serde(rename = "type")]
     pub type_: String,
     /// `address`.
-    #[serde(default, deserialize_with = "null_default")]
     pub address: String,
 }
 
 /// One of a Node's `status.conditions` (`v1.NodeCondition`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeCondition {
     /// `type`: `Ready`, `MemoryPressure`, ... (kept as text).
@@ -318,16 +274,13 @@ wire_enum! {
 /// assert!(pod.spec.init_containers[0].is_sidecar());
 /// assert_eq!(pod.spec.containers[0].ports[0].container_port, 8080);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pod {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `spec`.
-    #[serde(default, deserialize_with = "null_default")]
     pub spec: PodSpec,
     /// `status`.
-    #[serde(default, deserialize_with = "null_default")]
     pub status: PodStatus,
 }
 impl_resource!(Pod, "v1", "Pod", namespaced: true,
@@ -354,32 +307,20 @@ impl Pod {
 }
 
 /// `spec` of a Pod (and of a workload's pod template).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodSpec {
     /// `containers`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<Container>,
     /// `initContainers`; one with `restartPolicy: Always` is a sidecar.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub init_containers: Vec<Container>,
     /// `nodeName`: the node the pod is bound to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_name: Option<String>,
     /// `nodeSelector` (string values only).
-    #[serde(
-        default,
-        deserialize_with = "opt_strict_map",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub node_selector: Option<BTreeMap<String, String>>,
     /// `hostname`: the pod's hostname (DNS `<hostname>.<subdomain>...`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -391,11 +332,7 @@ pub struct PodSpec {
     #[serde(rename = "setHostnameAsFQDN", skip_serializing_if = "Option::is_none")]
     pub set_hostname_as_fqdn: Option<bool>,
     /// `hostNetwork`: the pod uses the node's network namespace.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "is_false"
-    )]
+    #[serde(skip_serializing_if = "is_false")]
     pub host_network: bool,
     /// `dnsPolicy`; absent = `ClusterFirst`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -404,11 +341,7 @@ pub struct PodSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<PodDNSConfig>,
     /// `tolerations`: the node taints the pod accepts.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tolerations: Vec<Toleration>,
     /// `affinity` (only `nodeAffinity`'s required terms are read).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -422,15 +355,11 @@ pub struct PodSpec {
 ///     r#"{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}"#).unwrap();
 /// assert_eq!(t.operator.as_deref(), Some("Exists"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Toleration {
     /// `key`; empty with `Exists` tolerates every taint.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub key: String,
     /// `operator`: `Equal` (absent) or `Exists` (kept as text).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -439,11 +368,7 @@ pub struct Toleration {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// `effect`: empty matches every effect.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub effect: String,
     /// `tolerationSeconds` (not modelled: evictions are not simulated).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -459,7 +384,7 @@ pub struct Toleration {
 /// let terms = &a.node_affinity.unwrap().required_during_scheduling_ignored_during_execution.unwrap().node_selector_terms;
 /// assert_eq!(terms[0].match_expressions[0].operator, "In");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Affinity {
     /// `nodeAffinity`.
@@ -468,7 +393,7 @@ pub struct Affinity {
 }
 
 /// `v1.NodeAffinity`: the required part (the preferred part is not read).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeAffinity {
     /// `requiredDuringSchedulingIgnoredDuringExecution`.
@@ -477,50 +402,35 @@ pub struct NodeAffinity {
 }
 
 /// `v1.NodeSelector`: terms, ORed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeSelector {
     /// `nodeSelectorTerms`.
-    #[serde(default, deserialize_with = "null_default")]
     pub node_selector_terms: Vec<NodeSelectorTerm>,
 }
 
 /// `v1.NodeSelectorTerm`: requirements, ANDed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeSelectorTerm {
     /// `matchExpressions`, on the node's labels.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub match_expressions: Vec<NodeSelectorRequirement>,
     /// `matchFields`, on the node's fields (only `metadata.name`).
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub match_fields: Vec<NodeSelectorRequirement>,
 }
 
 /// `v1.NodeSelectorRequirement`: `key`, `operator` (`In`, `NotIn`,
 /// `Exists`, `DoesNotExist`, `Gt`, `Lt`, kept as text) and `values`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NodeSelectorRequirement {
     /// `key`.
-    #[serde(default, deserialize_with = "null_default")]
     pub key: String,
     /// `operator`.
-    #[serde(default, deserialize_with = "null_default")]
     pub operator: String,
     /// `values`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub values: Vec<String>,
 }
 
@@ -531,21 +441,16 @@ pub struct NodeSelectorRequirement {
 ///     serde_json::from_str(r#"{"name": "envoy", "restartPolicy": "Always"}"#).unwrap();
 /// assert!(c.is_sidecar());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Container {
     /// `name`.
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     /// `image` (not used; kept so that written Pods are complete).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// `ports`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ContainerPort>,
     /// `restartPolicy`: only for init containers; `Always` makes a sidecar
     /// (kept as text: the set of values grows).
@@ -562,7 +467,7 @@ impl Container {
 }
 
 /// A container port (`v1.ContainerPort`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerPort {
     /// `name`: what a Service's `targetPort` may refer to.
@@ -582,36 +487,23 @@ pub struct ContainerPort {
 }
 
 /// A Pod's `dnsConfig` (`v1.PodDNSConfig`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PodDNSConfig {
     /// `nameservers`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub nameservers: Vec<String>,
     /// `searches`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub searches: Vec<String>,
     /// `options` (`ndots`, ...).
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<PodDNSConfigOption>,
 }
 
 /// One resolver option (`v1.PodDNSConfigOption`), e.g. `ndots: "2"`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PodDNSConfigOption {
     /// `name`.
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     /// `value`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -619,61 +511,45 @@ pub struct PodDNSConfigOption {
 }
 
 /// `status` of a Pod.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodStatus {
     /// `phase`; absent = `Pending`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<PodPhase>,
     /// `conditions` (`Ready`, ...).
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<PodCondition>,
     /// `hostIP`.
     #[serde(rename = "hostIP", skip_serializing_if = "Option::is_none")]
     pub host_ip: Option<String>,
     /// `hostIPs`.
-    #[serde(
-        rename = "hostIPs",
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "hostIPs", skip_serializing_if = "Vec::is_empty")]
     pub host_ips: Vec<HostIP>,
     /// `podIP`: equals the first of `podIPs`.
     #[serde(rename = "podIP", skip_serializing_if = "Option::is_none")]
     pub pod_ip: Option<String>,
     /// `podIPs`: one per family; absent = no IP yet.
-    #[serde(
-        rename = "podIPs",
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "podIPs", skip_serializing_if = "Vec::is_empty")]
     pub pod_ips: Vec<PodIP>,
 }
 
 /// One of a Pod's `status.podIPs` (`v1.PodIP`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PodIP {
     /// `ip`.
-    #[serde(default, deserialize_with = "null_default")]
     pub ip: String,
 }
 
 /// One of a Pod's `status.hostIPs` (`v1.HostIP`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HostIP {
     /// `ip`.
-    #[serde(default, deserialize_with = "null_default")]
     pub ip: String,
 }
 
 /// One of a Pod's `status.conditions` (`v1.PodCondition`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodCondition {
     /// `type`: `Ready`, `ContainersReady`, `PodScheduled`, ... (kept as text).
@@ -783,16 +659,13 @@ wire_enum! {
 /// assert!(svc.spec.selector.is_some());
 /// assert!(!svc.is_headless());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Service {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `spec`.
-    #[serde(default, deserialize_with = "null_default")]
     pub spec: ServiceSpec,
     /// `status`.
-    #[serde(default, deserialize_with = "null_default")]
     pub status: ServiceStatus,
 }
 impl_resource!(Service, "v1", "Service", namespaced: true,
@@ -818,25 +691,17 @@ impl Service {
 }
 
 /// `spec` of a Service: every field of the API.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceSpec {
     /// `type`; absent = `ClusterIP`.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<ServiceType>,
     /// `selector`: absent and `{}` both select no pods, but are kept apart.
-    #[serde(
-        default,
-        deserialize_with = "opt_strict_map",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub selector: Option<BTreeMap<String, String>>,
     /// `ports`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ServicePort>,
     /// `clusterIP`: an IP, `None` (headless), or absent (to be allocated).
     #[serde(rename = "clusterIP", skip_serializing_if = "Option::is_none")]
@@ -845,11 +710,7 @@ pub struct ServiceSpec {
     #[serde(rename = "clusterIPs", skip_serializing_if = "Option::is_none")]
     pub cluster_ips: Option<Vec<String>>,
     /// `ipFamilies`, in the order of `clusterIPs`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ip_families: Vec<IPFamily>,
     /// `ipFamilyPolicy`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -858,12 +719,7 @@ pub struct ServiceSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_name: Option<String>,
     /// `externalIPs`: extra destination IPs kube-proxy captures.
-    #[serde(
-        rename = "externalIPs",
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(rename = "externalIPs", skip_serializing_if = "Vec::is_empty")]
     pub external_ips: Vec<String>,
     /// `externalTrafficPolicy`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -881,11 +737,7 @@ pub struct ServiceSpec {
     #[serde(rename = "loadBalancerIP", skip_serializing_if = "Option::is_none")]
     pub load_balancer_ip: Option<String>,
     /// `loadBalancerSourceRanges`: CIDRs allowed through the load balancer.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub load_balancer_source_ranges: Vec<String>,
     /// `loadBalancerClass`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -913,15 +765,11 @@ pub struct ServiceSpec {
 /// assert_eq!(p.name, ""); // absent name is ""
 /// assert_eq!(p.target_port, None); // absent = the port itself
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServicePort {
     /// `name`; absent = `""` (allowed for a single port).
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// `protocol`; absent = `TCP`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -940,7 +788,7 @@ pub struct ServicePort {
 }
 
 /// `spec.sessionAffinityConfig` (`v1.SessionAffinityConfig`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SessionAffinityConfig {
     /// `clientIP`.
     #[serde(rename = "clientIP", skip_serializing_if = "Option::is_none")]
@@ -948,7 +796,7 @@ pub struct SessionAffinityConfig {
 }
 
 /// `sessionAffinityConfig.clientIP` (`v1.ClientIPConfig`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientIPConfig {
     /// `timeoutSeconds`; absent = 10800.
@@ -957,32 +805,24 @@ pub struct ClientIPConfig {
 }
 
 /// `status` of a Service.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceStatus {
     /// `loadBalancer`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "is_default"
-    )]
+    #[serde(skip_serializing_if = "is_default")]
     pub load_balancer: LoadBalancerStatus,
 }
 
 /// `status.loadBalancer` (`v1.LoadBalancerStatus`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LoadBalancerStatus {
     /// `ingress`: the load balancer's addresses.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ingress: Vec<LoadBalancerIngress>,
 }
 
 /// One load balancer address (`v1.LoadBalancerIngress`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoadBalancerIngress {
     /// `ip`.
@@ -1008,51 +848,36 @@ pub struct LoadBalancerIngress {
 ///                "ports": [{"port": 443}]}]}"#).unwrap();
 /// assert_eq!(ep.subsets[0].not_ready_addresses[0].ip, "192.0.2.11");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Endpoints {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `subsets`.
-    #[serde(default, deserialize_with = "null_default")]
     pub subsets: Vec<EndpointSubset>,
 }
 impl_resource!(Endpoints, "v1", "Endpoints", namespaced: true,
     always: [], omit_default: [subsets => "subsets"]);
 
 /// One of an Endpoints object's `subsets` (`v1.EndpointSubset`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointSubset {
     /// `addresses`: ready.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<EndpointAddress>,
     /// `notReadyAddresses`: not ready.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_ready_addresses: Vec<EndpointAddress>,
     /// `ports`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<EndpointPort>,
 }
 
 /// One address of an Endpoints subset (`v1.EndpointAddress`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointAddress {
     /// `ip`.
-    #[serde(default, deserialize_with = "null_default")]
     pub ip: String,
     /// `hostname`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1067,15 +892,11 @@ pub struct EndpointAddress {
 
 /// One port of an Endpoints subset (`v1.EndpointPort`; not the
 /// EndpointSlice port, which is [`crate::api::discoveryv1::EndpointPort`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointPort {
     /// `name`; absent = `""`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// `port`.
     pub port: i32,
@@ -1086,3 +907,213 @@ pub struct EndpointPort {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_protocol: Option<String>,
 }
+
+// How each type is read (see `decode`): wire names in sorted order.
+read_struct!(ObjectReference {
+    api_version: "apiVersion" => or_default,
+    kind: "kind" => null_default,
+    name: "name" => null_default,
+    namespace: "namespace" => or_default,
+    resource_version: "resourceVersion" => or_default,
+    uid: "uid" => or_default,
+});
+read_struct!(Namespace {
+    metadata: "metadata" => null_default,
+    status: "status" => null_default,
+});
+read_struct!(NamespaceStatus {
+    phase: "phase" => or_default,
+});
+read_struct!(Node {
+    metadata: "metadata" => null_default,
+    spec: "spec" => null_default,
+    status: "status" => null_default,
+});
+read_struct!(NodeSpec {
+    pod_cidr: "podCIDR" => or_default,
+    pod_cidrs: "podCIDRs" => null_default,
+    provider_id: "providerID" => or_default,
+    taints: "taints" => null_default,
+    unschedulable: "unschedulable" => null_default,
+});
+read_struct!(Taint {
+    effect: "effect" => null_default,
+    key: "key" => null_default,
+    value: "value" => or_default,
+});
+read_struct!(NodeStatus {
+    addresses: "addresses" => null_default,
+    allocatable: "allocatable" => null_default,
+    capacity: "capacity" => null_default,
+    conditions: "conditions" => null_default,
+});
+read_struct!(NodeAddress {
+    address: "address" => null_default,
+    type_: "type" => null_default,
+});
+read_struct!(NodeCondition {
+    last_transition_time: "lastTransitionTime" => or_default,
+    reason: "reason" => or_default,
+    status: "status" => required,
+    type_: "type" => required,
+});
+read_struct!(Pod {
+    metadata: "metadata" => null_default,
+    spec: "spec" => null_default,
+    status: "status" => null_default,
+});
+read_struct!(PodSpec {
+    affinity: "affinity" => or_default,
+    containers: "containers" => null_default,
+    dns_config: "dnsConfig" => or_default,
+    dns_policy: "dnsPolicy" => or_default,
+    host_network: "hostNetwork" => null_default,
+    hostname: "hostname" => or_default,
+    init_containers: "initContainers" => null_default,
+    node_name: "nodeName" => or_default,
+    node_selector: "nodeSelector" => opt_strict_map,
+    set_hostname_as_fqdn: "setHostnameAsFQDN" => or_default,
+    subdomain: "subdomain" => or_default,
+    tolerations: "tolerations" => null_default,
+});
+read_struct!(Toleration {
+    effect: "effect" => null_default,
+    key: "key" => null_default,
+    operator: "operator" => or_default,
+    toleration_seconds: "tolerationSeconds" => or_default,
+    value: "value" => or_default,
+});
+read_struct!(Affinity {
+    node_affinity: "nodeAffinity" => or_default,
+});
+read_struct!(NodeAffinity {
+    required_during_scheduling_ignored_during_execution: "requiredDuringSchedulingIgnoredDuringExecution" => or_default,
+});
+read_struct!(NodeSelector {
+    node_selector_terms: "nodeSelectorTerms" => null_default,
+});
+read_struct!(NodeSelectorTerm {
+    match_expressions: "matchExpressions" => null_default,
+    match_fields: "matchFields" => null_default,
+});
+read_struct!(NodeSelectorRequirement {
+    key: "key" => null_default,
+    operator: "operator" => null_default,
+    values: "values" => null_default,
+});
+read_struct!(Container {
+    image: "image" => or_default,
+    name: "name" => null_default,
+    ports: "ports" => null_default,
+    restart_policy: "restartPolicy" => or_default,
+});
+read_struct!(ContainerPort {
+    container_port: "containerPort" => required,
+    host_ip: "hostIP" => or_default,
+    host_port: "hostPort" => or_default,
+    name: "name" => or_default,
+    protocol: "protocol" => or_default,
+});
+read_struct!(PodDNSConfig {
+    nameservers: "nameservers" => null_default,
+    options: "options" => null_default,
+    searches: "searches" => null_default,
+});
+read_struct!(PodDNSConfigOption {
+    name: "name" => null_default,
+    value: "value" => or_default,
+});
+read_struct!(PodStatus {
+    conditions: "conditions" => null_default,
+    host_ip: "hostIP" => or_default,
+    host_ips: "hostIPs" => null_default,
+    phase: "phase" => or_default,
+    pod_ip: "podIP" => or_default,
+    pod_ips: "podIPs" => null_default,
+});
+read_struct!(PodIP {
+    ip: "ip" => null_default,
+});
+read_struct!(HostIP {
+    ip: "ip" => null_default,
+});
+read_struct!(PodCondition {
+    last_transition_time: "lastTransitionTime" => or_default,
+    message: "message" => or_default,
+    reason: "reason" => or_default,
+    status: "status" => required,
+    type_: "type" => required,
+});
+read_struct!(Service {
+    metadata: "metadata" => null_default,
+    spec: "spec" => null_default,
+    status: "status" => null_default,
+});
+read_struct!(ServiceSpec {
+    allocate_load_balancer_node_ports: "allocateLoadBalancerNodePorts" => or_default,
+    cluster_ip: "clusterIP" => or_default,
+    cluster_ips: "clusterIPs" => or_default,
+    external_ips: "externalIPs" => null_default,
+    external_name: "externalName" => or_default,
+    external_traffic_policy: "externalTrafficPolicy" => or_default,
+    health_check_node_port: "healthCheckNodePort" => or_default,
+    internal_traffic_policy: "internalTrafficPolicy" => or_default,
+    ip_families: "ipFamilies" => null_default,
+    ip_family_policy: "ipFamilyPolicy" => or_default,
+    load_balancer_class: "loadBalancerClass" => or_default,
+    load_balancer_ip: "loadBalancerIP" => or_default,
+    load_balancer_source_ranges: "loadBalancerSourceRanges" => null_default,
+    ports: "ports" => null_default,
+    publish_not_ready_addresses: "publishNotReadyAddresses" => or_default,
+    selector: "selector" => opt_strict_map,
+    session_affinity: "sessionAffinity" => or_default,
+    session_affinity_config: "sessionAffinityConfig" => or_default,
+    traffic_distribution: "trafficDistribution" => or_default,
+    type_: "type" => or_default,
+});
+read_struct!(ServicePort {
+    app_protocol: "appProtocol" => or_default,
+    name: "name" => null_default,
+    node_port: "nodePort" => or_default,
+    port: "port" => required,
+    protocol: "protocol" => or_default,
+    target_port: "targetPort" => or_default,
+});
+read_struct!(SessionAffinityConfig {
+    client_ip: "clientIP" => or_default,
+});
+read_struct!(ClientIPConfig {
+    timeout_seconds: "timeoutSeconds" => or_default,
+});
+read_struct!(ServiceStatus {
+    load_balancer: "loadBalancer" => null_default,
+});
+read_struct!(LoadBalancerStatus {
+    ingress: "ingress" => null_default,
+});
+read_struct!(LoadBalancerIngress {
+    hostname: "hostname" => or_default,
+    ip: "ip" => or_default,
+    ip_mode: "ipMode" => or_default,
+});
+read_struct!(Endpoints {
+    metadata: "metadata" => null_default,
+    subsets: "subsets" => null_default,
+});
+read_struct!(EndpointSubset {
+    addresses: "addresses" => null_default,
+    not_ready_addresses: "notReadyAddresses" => null_default,
+    ports: "ports" => null_default,
+});
+read_struct!(EndpointAddress {
+    hostname: "hostname" => or_default,
+    ip: "ip" => null_default,
+    node_name: "nodeName" => or_default,
+    target_ref: "targetRef" => or_default,
+});
+read_struct!(EndpointPort {
+    app_protocol: "appProtocol" => or_default,
+    name: "name" => null_default,
+    port: "port" => required,
+    protocol: "protocol" => or_default,
+});

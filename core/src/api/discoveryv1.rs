@@ -1,11 +1,12 @@
 //! `discovery.k8s.io/v1`: EndpointSlice.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::corev1::{ObjectReference, Protocol};
+use super::decode::read_struct;
 use super::metav1::{ObjectMeta, wire_enum};
 use super::resource::impl_resource;
-use super::wire::{is_default, null_default};
+use super::wire::is_default;
 
 wire_enum! {
     /// An EndpointSlice's `addressType` (`discoveryv1.AddressType`).
@@ -42,19 +43,15 @@ wire_enum! {
 /// assert_eq!(ep.conditions.serving, None); // unset: consumers read it as serving
 /// assert_eq!(slice.ports[0].port, Some(8080));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointSlice {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `addressType` (required).
     pub address_type: AddressType,
     /// `endpoints`.
-    #[serde(default, deserialize_with = "null_default")]
     pub endpoints: Vec<Endpoint>,
     /// `ports`; empty = no ports.
-    #[serde(default, deserialize_with = "null_default")]
     pub ports: Vec<EndpointPort>,
 }
 impl_resource!(EndpointSlice, "discovery.k8s.io/v1", "EndpointSlice", namespaced: true,
@@ -77,18 +74,13 @@ impl EndpointSlice {
 }
 
 /// One endpoint of a slice (`discoveryv1.Endpoint`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoint {
     /// `addresses`.
-    #[serde(default, deserialize_with = "null_default")]
     pub addresses: Vec<String>,
     /// `conditions`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "is_default"
-    )]
+    #[serde(skip_serializing_if = "is_default")]
     pub conditions: EndpointConditions,
     /// `hostname`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,7 +109,7 @@ pub struct Endpoint {
 /// assert_eq!((c.ready, c.serving, c.terminating), (None, Some(true), Some(true)));
 /// assert!(c.is_ready() && c.is_serving() && c.is_terminating());
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct EndpointConditions {
     /// `ready`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,44 +140,34 @@ impl EndpointConditions {
 }
 
 /// `hints` of an endpoint (`discoveryv1.EndpointHints`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointHints {
     /// `forZones`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub for_zones: Vec<ForZone>,
     /// `forNodes`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub for_nodes: Vec<ForNode>,
 }
 
 /// A zone hint (`discoveryv1.ForZone`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ForZone {
     /// `name`.
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
 }
 
 /// A node hint (`discoveryv1.ForNode`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ForNode {
     /// `name`.
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
 }
 
 /// A port of a slice (`discoveryv1.EndpointPort`; every field optional, unlike
 /// the `v1` Endpoints [`crate::api::corev1::EndpointPort`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointPort {
     /// `name`; absent = `""`.
@@ -201,3 +183,41 @@ pub struct EndpointPort {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_protocol: Option<String>,
 }
+
+// How each type is read (see `decode`): wire names in sorted order.
+read_struct!(EndpointSlice {
+    address_type: "addressType" => required,
+    endpoints: "endpoints" => null_default,
+    metadata: "metadata" => null_default,
+    ports: "ports" => null_default,
+});
+read_struct!(Endpoint {
+    addresses: "addresses" => null_default,
+    conditions: "conditions" => null_default,
+    hints: "hints" => or_default,
+    hostname: "hostname" => or_default,
+    node_name: "nodeName" => or_default,
+    target_ref: "targetRef" => or_default,
+    zone: "zone" => or_default,
+});
+read_struct!(EndpointConditions {
+    ready: "ready" => or_default,
+    serving: "serving" => or_default,
+    terminating: "terminating" => or_default,
+});
+read_struct!(EndpointHints {
+    for_nodes: "forNodes" => null_default,
+    for_zones: "forZones" => null_default,
+});
+read_struct!(ForZone {
+    name: "name" => null_default,
+});
+read_struct!(ForNode {
+    name: "name" => null_default,
+});
+read_struct!(EndpointPort {
+    app_protocol: "appProtocol" => or_default,
+    name: "name" => or_default,
+    port: "port" => or_default,
+    protocol: "protocol" => or_default,
+});

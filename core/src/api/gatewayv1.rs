@@ -1,11 +1,11 @@
 //! `gateway.networking.k8s.io/v1`: Gateway and HTTPRoute (the fields that
 //! decide routing).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use super::decode::read_struct;
 use super::metav1::{ObjectMeta, wire_enum};
 use super::resource::impl_resource;
-use super::wire::null_default;
 use crate::labels::LabelSelector;
 
 /// A `gateway.networking.k8s.io/v1` Gateway: its listeners.
@@ -19,51 +19,36 @@ use crate::labels::LabelSelector;
 /// assert_eq!(gw.spec.listeners[0].port, 80);
 /// assert_eq!(gw.spec.listeners[0].hostname.as_deref(), Some("*.example.com"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Gateway {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `spec`.
-    #[serde(default, deserialize_with = "null_default")]
     pub spec: GatewaySpec,
 }
 impl_resource!(Gateway, "gateway.networking.k8s.io/v1", "Gateway", namespaced: true,
     always: [], omit_default: [spec => "spec"]);
 
 /// `spec` of a Gateway.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewaySpec {
     /// `gatewayClassName`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub gateway_class_name: String,
     /// `listeners`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub listeners: Vec<Listener>,
     /// `addresses`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<GatewaySpecAddress>,
 }
 
 /// One listener of a Gateway.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Listener {
     /// `name`: what a route's `parentRefs[].sectionName` refers to.
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     /// `hostname`: exact or `*.` wildcard; absent = every host.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,7 +57,6 @@ pub struct Listener {
     pub port: i32,
     /// `protocol`: `HTTP`, `HTTPS`, `TLS`, `TCP`, `UDP` or an
     /// implementation-specific domain-prefixed name (kept as text).
-    #[serde(default, deserialize_with = "null_default")]
     pub protocol: String,
     /// `allowedRoutes`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,22 +76,18 @@ wire_enum! {
 }
 
 /// `allowedRoutes` of a listener.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AllowedRoutes {
     /// `namespaces`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespaces: Option<RouteNamespaces>,
     /// `kinds`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kinds: Vec<RouteGroupKind>,
 }
 
 /// `allowedRoutes.namespaces`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RouteNamespaces {
     /// `from`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -118,24 +98,22 @@ pub struct RouteNamespaces {
 }
 
 /// `allowedRoutes.kinds[]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RouteGroupKind {
     /// `group`; absent = `gateway.networking.k8s.io`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// `kind`.
-    #[serde(default, deserialize_with = "null_default")]
     pub kind: String,
 }
 
 /// `spec.addresses[]` of a Gateway.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GatewaySpecAddress {
     /// `type`: `IPAddress`, `Hostname` or implementation-specific; absent = `IPAddress`.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
     /// `value`.
-    #[serde(default, deserialize_with = "null_default")]
     pub value: String,
 }
 
@@ -158,47 +136,33 @@ pub struct GatewaySpecAddress {
 /// assert_eq!(rule.matches[0].path.as_ref().unwrap().type_, Some(PathMatchType::PathPrefix));
 /// assert_eq!(rule.backend_refs[1].weight, Some(10));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HTTPRoute {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `spec`.
-    #[serde(default, deserialize_with = "null_default")]
     pub spec: HTTPRouteSpec,
 }
 impl_resource!(HTTPRoute, "gateway.networking.k8s.io/v1", "HTTPRoute", namespaced: true,
     always: [], omit_default: [spec => "spec"]);
 
 /// `spec` of an HTTPRoute.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPRouteSpec {
     /// `parentRefs`: the Gateways (or listeners) the route attaches to.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parent_refs: Vec<ParentReference>,
     /// `hostnames`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hostnames: Vec<String>,
     /// `rules`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<HTTPRouteRule>,
 }
 
 /// A route's `parentRefs[]` (`ParentReference`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ParentReference {
     /// `group`; absent = `gateway.networking.k8s.io`.
@@ -211,7 +175,6 @@ pub struct ParentReference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// `name`.
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     /// `sectionName`: a listener name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -222,25 +185,17 @@ pub struct ParentReference {
 }
 
 /// One rule of an HTTPRoute (`HTTPRouteRule`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPRouteRule {
     /// `name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `matches`; empty = `PathPrefix /`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub matches: Vec<HTTPRouteMatch>,
     /// `backendRefs`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub backend_refs: Vec<HTTPBackendRef>,
 }
 
@@ -301,25 +256,17 @@ wire_enum! {
 }
 
 /// One of a rule's `matches` (`HTTPRouteMatch`): all given conditions must hold.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPRouteMatch {
     /// `path`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<HTTPPathMatch>,
     /// `headers`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<HTTPHeaderMatch>,
     /// `queryParams`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub query_params: Vec<HTTPQueryParamMatch>,
     /// `method`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -327,7 +274,7 @@ pub struct HTTPRouteMatch {
 }
 
 /// `matches[].path` (`HTTPPathMatch`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HTTPPathMatch {
     /// `type`; absent = `PathPrefix`.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
@@ -338,35 +285,31 @@ pub struct HTTPPathMatch {
 }
 
 /// `matches[].headers[]` (`HTTPHeaderMatch`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HTTPHeaderMatch {
     /// `type`; absent = `Exact`.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<HeaderMatchType>,
     /// `name` (case-insensitive).
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     /// `value`.
-    #[serde(default, deserialize_with = "null_default")]
     pub value: String,
 }
 
 /// `matches[].queryParams[]` (`HTTPQueryParamMatch`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HTTPQueryParamMatch {
     /// `type`; absent = `Exact`.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<QueryParamMatchType>,
     /// `name` (case-sensitive).
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     /// `value`.
-    #[serde(default, deserialize_with = "null_default")]
     pub value: String,
 }
 
 /// A rule's `backendRefs[]` (`HTTPBackendRef`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPBackendRef {
     /// `group`; absent = `""` (core).
@@ -376,7 +319,6 @@ pub struct HTTPBackendRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// `name`.
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     /// `namespace`; absent = the route's namespace.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -388,3 +330,87 @@ pub struct HTTPBackendRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<i32>,
 }
+
+// How each type is read (see `decode`): wire names in sorted order.
+read_struct!(Gateway {
+    metadata: "metadata" => null_default,
+    spec: "spec" => null_default,
+});
+read_struct!(GatewaySpec {
+    addresses: "addresses" => null_default,
+    gateway_class_name: "gatewayClassName" => null_default,
+    listeners: "listeners" => null_default,
+});
+read_struct!(Listener {
+    allowed_routes: "allowedRoutes" => or_default,
+    hostname: "hostname" => or_default,
+    name: "name" => null_default,
+    port: "port" => required,
+    protocol: "protocol" => null_default,
+});
+read_struct!(AllowedRoutes {
+    kinds: "kinds" => null_default,
+    namespaces: "namespaces" => or_default,
+});
+read_struct!(RouteNamespaces {
+    from: "from" => or_default,
+    selector: "selector" => or_default,
+});
+read_struct!(RouteGroupKind {
+    group: "group" => or_default,
+    kind: "kind" => null_default,
+});
+read_struct!(GatewaySpecAddress {
+    type_: "type" => or_default,
+    value: "value" => null_default,
+});
+read_struct!(HTTPRoute {
+    metadata: "metadata" => null_default,
+    spec: "spec" => null_default,
+});
+read_struct!(HTTPRouteSpec {
+    hostnames: "hostnames" => null_default,
+    parent_refs: "parentRefs" => null_default,
+    rules: "rules" => null_default,
+});
+read_struct!(ParentReference {
+    group: "group" => or_default,
+    kind: "kind" => or_default,
+    name: "name" => null_default,
+    namespace: "namespace" => or_default,
+    port: "port" => or_default,
+    section_name: "sectionName" => or_default,
+});
+read_struct!(HTTPRouteRule {
+    backend_refs: "backendRefs" => null_default,
+    matches: "matches" => null_default,
+    name: "name" => or_default,
+});
+read_struct!(HTTPRouteMatch {
+    headers: "headers" => null_default,
+    method: "method" => or_default,
+    path: "path" => or_default,
+    query_params: "queryParams" => null_default,
+});
+read_struct!(HTTPPathMatch {
+    type_: "type" => or_default,
+    value: "value" => or_default,
+});
+read_struct!(HTTPHeaderMatch {
+    name: "name" => null_default,
+    type_: "type" => or_default,
+    value: "value" => null_default,
+});
+read_struct!(HTTPQueryParamMatch {
+    name: "name" => null_default,
+    type_: "type" => or_default,
+    value: "value" => null_default,
+});
+read_struct!(HTTPBackendRef {
+    group: "group" => or_default,
+    kind: "kind" => or_default,
+    name: "name" => null_default,
+    namespace: "namespace" => or_default,
+    port: "port" => or_default,
+    weight: "weight" => or_default,
+});

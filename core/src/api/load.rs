@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::decode::{DecodeError, FromValue, Step};
 use super::error::{ApiError, ObjectRef, Problem, ProblemKind};
 use super::metav1::TypeMeta;
 use super::object::{
@@ -475,7 +476,6 @@ impl<'a> Position<'a> {
             let next = match step {
                 Step::Index(index) => at.index(*index),
                 Step::Key(key) => at.key(key),
-                Step::Unknown => break,
             };
             if next.line().is_none() {
                 break;
@@ -484,18 +484,6 @@ impl<'a> Position<'a> {
         }
         at
     }
-}
-
-/// One step of a field path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Step {
-    /// An index in a list.
-    Index(usize),
-    /// A key of a map (or an enum variant).
-    Key(String),
-    /// A step the tracker could not name.
-    #[cfg_attr(feature = "compact", allow(dead_code))]
-    Unknown,
 }
 
 /// `spec.ports[0].targetPort`; map keys that are not plain identifiers in
@@ -521,157 +509,9 @@ fn format_path(path: &[Step]) -> Option<String> {
                     out.push(']');
                 }
             }
-            Step::Unknown => out.push_str("[?]"),
         }
     }
     (!out.is_empty()).then_some(out)
-}
-
-/// Decodes `value` with `f`, and on failure says where: the error and the
-/// path of the field it concerns, tracked by `serde_path_to_error`.
-#[cfg(not(feature = "compact"))]
-fn decode_tracked<T>(
-    value: &Value,
-    f: impl FnOnce(serde_path_to_error::Deserializer<'_, '_, &Value>) -> Result<T, serde_json::Error>,
-) -> Result<T, (serde_json::Error, Vec<Step>)> {
-    use serde_path_to_error::{Segment, Track};
-    let mut track = Track::new();
-    f(serde_path_to_error::Deserializer::new(value, &mut track)).map_err(|err| {
-        let path = track
-            .path()
-            .iter()
-            .map(|segment| match segment {
-                Segment::Seq { index } => Step::Index(*index),
-                Segment::Map { key } | Segment::Enum { variant: key } => Step::Key(key.clone()),
-                Segment::Unknown => Step::Unknown,
-            })
-            .collect();
-        (err, path)
-    })
-}
-
-/// Decodes `value` with `f`, and on failure says where: the error and the
-/// path of the field it concerns, found by decoding again with parts of the
-/// value taken out (feature `compact`: no tracking code for every type, at
-/// the cost of a few more decodes when one fails).
-///
-/// A child is on the path when taking it out makes the decode succeed or
-/// fail differently (other than by its own absence), or, for a required
-/// child, when a value of another type in its place makes the decode
-/// succeed. The walk stops at the deepest node it can be sure of.
-#[cfg(feature = "compact")]
-fn decode_tracked<T>(
-    value: &Value,
-    f: impl Fn(&Value) -> Result<T, serde_json::Error>,
-) -> Result<T, (serde_json::Error, Vec<Step>)> {
-    let err = match f(value) {
-        Ok(v) => return Ok(v),
-        Err(err) => err,
-    };
-    let message = err.to_string();
-    // What a trial decode says about the child taken out: `Some(true)`
-    // the same error (not here), `Some(false)` no error or another one
-    // (here), `None` only that the child is missing (required; unsure).
-    let same_error = |trial: &Value, child: &Step| match f(trial) {
-        Ok(_) => Some(false),
-        Err(e) => {
-            let m = e.to_string();
-            match child {
-                _ if m == message => Some(true),
-                Step::Key(k) if m == format!("missing field `{k}`") => None,
-                _ => Some(false),
-            }
-        }
-    };
-    let mut path: Vec<Step> = Vec::new();
-    // Bounded: each round goes one level deeper into a finite value.
-    while let Some(node) = lookup(value, &path) {
-        let children: Vec<Step> = match node {
-            Value::Object(map) => map.keys().map(|k| Step::Key(k.clone())).collect(),
-            Value::Array(items) => (0..items.len()).map(Step::Index).collect(),
-            _ => break,
-        };
-        let mut next = None;
-        for child in children {
-            let mut trial = value.clone();
-            edit(&mut trial, &path, &child, None);
-            match same_error(&trial, &child) {
-                // Taken out, the error is gone or another one: it was here.
-                Some(false) => {
-                    next = Some(child);
-                    break;
-                }
-                Some(true) => {}
-                // Missing now: required. Another value in its place?
-                None => {
-                    let fixed = [
-                        Value::from(0),
-                        Value::from(""),
-                        Value::from(false),
-                        Value::Object(Map::new()),
-                        Value::Array(Vec::new()),
-                    ]
-                    .into_iter()
-                    .any(|replacement| {
-                        let mut trial = value.clone();
-                        edit(&mut trial, &path, &child, Some(replacement));
-                        f(&trial).is_ok()
-                    });
-                    if fixed {
-                        next = Some(child);
-                        break;
-                    }
-                }
-            }
-        }
-        match next {
-            Some(step) => path.push(step),
-            None => break,
-        }
-    }
-    Err((err, path))
-}
-
-/// The node at `path` under `value`.
-#[cfg(feature = "compact")]
-fn lookup<'v>(value: &'v Value, path: &[Step]) -> Option<&'v Value> {
-    path.iter().try_fold(value, |v, step| match step {
-        Step::Index(i) => v.get(*i),
-        Step::Key(k) => v.get(k),
-        Step::Unknown => None,
-    })
-}
-
-/// Takes `child` of the node at `path` out (`None`) or replaces it.
-#[cfg(feature = "compact")]
-fn edit(value: &mut Value, path: &[Step], child: &Step, replacement: Option<Value>) {
-    let mut node = value;
-    for step in path {
-        let next = match step {
-            Step::Index(i) => node.get_mut(*i),
-            Step::Key(k) => node.get_mut(k),
-            Step::Unknown => None,
-        };
-        match next {
-            Some(n) => node = n,
-            None => return,
-        }
-    }
-    match (node, child, replacement) {
-        (Value::Object(map), Step::Key(k), None) => {
-            map.remove(k);
-        }
-        (Value::Object(map), Step::Key(k), Some(r)) => {
-            map.insert(k.clone(), r);
-        }
-        (Value::Array(items), Step::Index(i), None) if *i < items.len() => {
-            items.remove(*i);
-        }
-        (Value::Array(items), Step::Index(i), Some(r)) if *i < items.len() => {
-            items[*i] = r;
-        }
-        _ => {}
-    }
 }
 
 fn type_name(value: &Value) -> &'static str {
@@ -989,54 +829,32 @@ impl Walker {
                 p.object = Some(object_ref(map, Some((api_version, kind))));
                 None
             }
-            Modelled::Yes(k) => self.decode(at, map, value, Some((api_version, kind)), |de| {
-                decode_kind(k, de)
+            Modelled::Yes(k) => self.decode(at, map, value, Some((api_version, kind)), |v| {
+                decode_kind(k, v)
             }),
         }
     }
 
-    /// Runs a typed decode with field-path tracking; on failure records the
-    /// problem with its path and position.
-    #[cfg(not(feature = "compact"))]
+    /// Runs a typed decode; on failure records the problem with the path
+    /// and position of the field it concerns.
     fn decode<T>(
         &mut self,
         at: At<'_>,
         map: &Map<String, Value>,
         value: &Value,
         type_meta: Option<(&str, &str)>,
-        f: impl FnOnce(
-            serde_path_to_error::Deserializer<'_, '_, &Value>,
-        ) -> Result<T, serde_json::Error>,
+        read: impl FnOnce(&Value) -> Result<T, DecodeError>,
     ) -> Option<T> {
-        self.decoded(at, map, type_meta, decode_tracked(value, f))
-    }
-
-    /// Runs a typed decode; on failure finds the field and records the
-    /// problem with its path and position (feature `compact`).
-    #[cfg(feature = "compact")]
-    fn decode<T>(
-        &mut self,
-        at: At<'_>,
-        map: &Map<String, Value>,
-        value: &Value,
-        type_meta: Option<(&str, &str)>,
-        f: impl Fn(&Value) -> Result<T, serde_json::Error>,
-    ) -> Option<T> {
-        self.decoded(at, map, type_meta, decode_tracked(value, f))
-    }
-
-    fn decoded<T>(
-        &mut self,
-        at: At<'_>,
-        map: &Map<String, Value>,
-        type_meta: Option<(&str, &str)>,
-        result: Result<T, (serde_json::Error, Vec<Step>)>,
-    ) -> Option<T> {
-        match result {
+        match read(value) {
             Ok(v) => Some(v),
-            Err((err, path)) => {
+            Err(err) => {
+                let path = err.path();
                 let position = at.position.follow(&path);
-                let p = self.problem(ProblemKind::Field, At { position, ..at }, err.to_string());
+                let p = self.problem(
+                    ProblemKind::Field,
+                    At { position, ..at },
+                    err.error.to_string(),
+                );
                 p.field = format_path(&path);
                 p.object = Some(object_ref(map, type_meta));
                 None
@@ -1076,14 +894,10 @@ impl Walker {
         };
         let event = match event_type {
             WatchEventType::Bookmark => self
-                .decode(object_at, object_map, object, None, |de| {
-                    Bookmark::deserialize(de)
-                })
+                .decode(object_at, object_map, object, None, Bookmark::from_value)
                 .map(WatchEvent::Bookmark),
             WatchEventType::Error => self
-                .decode(object_at, object_map, object, None, |de| {
-                    Status::deserialize(de)
-                })
+                .decode(object_at, object_map, object, None, Status::from_value)
                 .map(WatchEvent::Error),
             WatchEventType::Added | WatchEventType::Modified | WatchEventType::Deleted => {
                 let Some(type_meta) = self.type_meta(object_at, object_map, None) else {

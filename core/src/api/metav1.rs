@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::wire::{null_default, strict_map};
+use super::decode::read_struct;
 
 /// `metadata` of every object (`metav1.ObjectMeta`), the fields that matter
 /// for networking.
@@ -30,7 +30,7 @@ use super::wire::{null_default, strict_map};
 /// let err = serde_json::from_str::<ObjectMeta>(r#"{"labels": {"canary": true}}"#).unwrap_err();
 /// assert!(err.to_string().contains("quote it"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {
     /// `name`: unique within the namespace (or the cluster, for cluster-scoped kinds).
@@ -56,25 +56,13 @@ pub struct ObjectMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deletion_timestamp: Option<String>,
     /// `labels` (string values only).
-    #[serde(
-        default,
-        deserialize_with = "strict_map",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     /// `annotations` (string values only).
-    #[serde(
-        default,
-        deserialize_with = "strict_map",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
     /// `ownerReferences`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub owner_references: Vec<OwnerReference>,
 }
 
@@ -86,20 +74,16 @@ pub struct ObjectMeta {
 ///         "controller": true}"#).unwrap();
 /// assert_eq!(r.controller, Some(true));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnerReference {
     /// `apiVersion` of the owner.
-    #[serde(default, deserialize_with = "null_default")]
     pub api_version: String,
     /// `kind` of the owner.
-    #[serde(default, deserialize_with = "null_default")]
     pub kind: String,
     /// `name` of the owner.
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     /// `uid` of the owner.
-    #[serde(default, deserialize_with = "null_default")]
     pub uid: String,
     /// `controller`: this owner is the managing controller.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -139,10 +123,25 @@ macro_rules! wire_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-                 serde::Serialize, serde::Deserialize)]
+                 serde::Serialize)]
         #[allow(clippy::upper_case_acronyms)]
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $wire)] $variant ),+
+        }
+
+        impl $crate::api::decode::FromValue for $name {
+            fn from_value(
+                value: &::serde_json::Value,
+            ) -> Result<Self, $crate::api::decode::DecodeError> {
+                const NAMES: &[&str] = &[$($wire),+];
+                $crate::api::decode::variant(value, NAMES).map(|i| $name::ALL[i])
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::api::decode::via_value(deserializer)
+            }
         }
 
         impl $name {
@@ -207,7 +206,7 @@ wire_enum! {
 /// assert_eq!(t.group(), "rbac.authorization.k8s.io");
 /// assert_eq!(t.to_string(), "rbac.authorization.k8s.io/v1 ClusterRole");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TypeMeta {
     /// `apiVersion`: `v1`, `apps/v1`, ...
@@ -241,3 +240,29 @@ impl fmt::Display for TypeMeta {
         write!(f, "{} {}", self.api_version, self.kind)
     }
 }
+
+// How each type is read (see `decode`): wire names in sorted order.
+read_struct!(ObjectMeta {
+    annotations: "annotations" => strict_map,
+    creation_timestamp: "creationTimestamp" => or_default,
+    deletion_timestamp: "deletionTimestamp" => or_default,
+    generate_name: "generateName" => or_default,
+    labels: "labels" => strict_map,
+    name: "name" => or_default,
+    namespace: "namespace" => or_default,
+    owner_references: "ownerReferences" => null_default,
+    resource_version: "resourceVersion" => or_default,
+    uid: "uid" => or_default,
+});
+read_struct!(OwnerReference {
+    api_version: "apiVersion" => null_default,
+    block_owner_deletion: "blockOwnerDeletion" => or_default,
+    controller: "controller" => or_default,
+    kind: "kind" => null_default,
+    name: "name" => null_default,
+    uid: "uid" => null_default,
+});
+read_struct!(TypeMeta {
+    api_version: "apiVersion" => required,
+    kind: "kind" => required,
+});

@@ -74,6 +74,7 @@
 
 pub mod appsv1;
 pub mod corev1;
+mod decode;
 pub mod discoveryv1;
 mod error;
 pub mod gatewayv1;

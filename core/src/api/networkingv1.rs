@@ -1,10 +1,11 @@
 //! `networking.k8s.io/v1`: Ingress and IngressClass.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use super::decode::read_struct;
 use super::metav1::{ObjectMeta, wire_enum};
 use super::resource::impl_resource;
-use super::wire::{is_default, null_default};
+use super::wire::is_default;
 
 wire_enum! {
     /// How an Ingress path matches (`networkingv1.PathType`).
@@ -34,23 +35,20 @@ wire_enum! {
 /// assert_eq!(path.path_type, Some(PathType::Prefix));
 /// assert_eq!(path.backend.service.as_ref().unwrap().port.as_ref().unwrap().number, Some(80));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ingress {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `spec`.
-    #[serde(default, deserialize_with = "null_default")]
     pub spec: IngressSpec,
     /// `status`.
-    #[serde(default, deserialize_with = "null_default")]
     pub status: IngressStatus,
 }
 impl_resource!(Ingress, "networking.k8s.io/v1", "Ingress", namespaced: true,
     always: [], omit_default: [spec => "spec", status => "status"]);
 
 /// `spec` of an Ingress.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressSpec {
     /// `ingressClassName`; absent = the default class, assigned on create.
@@ -60,31 +58,19 @@ pub struct IngressSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_backend: Option<IngressBackend>,
     /// `tls`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tls: Vec<IngressTLS>,
     /// `rules`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<IngressRule>,
 }
 
 /// One `tls` entry (`networkingv1.IngressTLS`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressTLS {
     /// `hosts`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<String>,
     /// `secretName`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,7 +78,7 @@ pub struct IngressTLS {
 }
 
 /// One rule (`networkingv1.IngressRule`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IngressRule {
     /// `host`: exact or `*.` wildcard; absent = every host.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,15 +89,14 @@ pub struct IngressRule {
 }
 
 /// `http` of a rule (`networkingv1.HTTPIngressRuleValue`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HTTPIngressRuleValue {
     /// `paths`.
-    #[serde(default, deserialize_with = "null_default")]
     pub paths: Vec<HTTPIngressPath>,
 }
 
 /// One path of a rule (`networkingv1.HTTPIngressPath`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HTTPIngressPath {
     /// `path`.
@@ -121,12 +106,11 @@ pub struct HTTPIngressPath {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path_type: Option<PathType>,
     /// `backend`.
-    #[serde(default, deserialize_with = "null_default")]
     pub backend: IngressBackend,
 }
 
 /// A backend (`networkingv1.IngressBackend`): a Service port or a resource.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IngressBackend {
     /// `service`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,10 +121,9 @@ pub struct IngressBackend {
 }
 
 /// `backend.service` (`networkingv1.IngressServiceBackend`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IngressServiceBackend {
     /// `name`: a Service in the Ingress's namespace.
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     /// `port`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,7 +132,7 @@ pub struct IngressServiceBackend {
 
 /// `backend.service.port` (`networkingv1.ServiceBackendPort`): a Service
 /// port by number or by name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ServiceBackendPort {
     /// `name`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,47 +143,37 @@ pub struct ServiceBackendPort {
 }
 
 /// `backend.resource` (`v1.TypedLocalObjectReference`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TypedLocalObjectReference {
     /// `apiGroup`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_group: Option<String>,
     /// `kind`.
-    #[serde(default, deserialize_with = "null_default")]
     pub kind: String,
     /// `name`.
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
 }
 
 /// `status` of an Ingress.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressStatus {
     /// `loadBalancer`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "is_default"
-    )]
+    #[serde(skip_serializing_if = "is_default")]
     pub load_balancer: IngressLoadBalancerStatus,
 }
 
 /// `status.loadBalancer` of an Ingress (`networkingv1.IngressLoadBalancerStatus`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IngressLoadBalancerStatus {
     /// `ingress`.
-    #[serde(
-        default,
-        deserialize_with = "null_default",
-        skip_serializing_if = "Vec::is_empty"
-    )]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ingress: Vec<IngressLoadBalancerIngress>,
 }
 
 /// One address of an Ingress's load balancer (`networkingv1.IngressLoadBalancerIngress`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IngressLoadBalancerIngress {
     /// `ip`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -220,13 +193,11 @@ pub struct IngressLoadBalancerIngress {
 ///   "spec": {"controller": "k8s.io/ingress-nginx"}}"#).unwrap();
 /// assert!(class.is_default_class());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngressClass {
     /// `metadata`.
-    #[serde(default, deserialize_with = "null_default")]
     pub metadata: ObjectMeta,
     /// `spec`.
-    #[serde(default, deserialize_with = "null_default")]
     pub spec: IngressClassSpec,
 }
 impl_resource!(IngressClass, "networking.k8s.io/v1", "IngressClass", namespaced: false,
@@ -247,7 +218,7 @@ impl IngressClass {
 }
 
 /// `spec` of an IngressClass.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IngressClassSpec {
     /// `controller`, e.g. `k8s.io/ingress-nginx`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -258,17 +229,15 @@ pub struct IngressClassSpec {
 }
 
 /// `spec.parameters` of an IngressClass.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IngressClassParametersReference {
     /// `apiGroup`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_group: Option<String>,
     /// `kind`.
-    #[serde(default, deserialize_with = "null_default")]
     pub kind: String,
     /// `name`.
-    #[serde(default, deserialize_with = "null_default")]
     pub name: String,
     /// `namespace`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -277,3 +246,74 @@ pub struct IngressClassParametersReference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
+
+// How each type is read (see `decode`): wire names in sorted order.
+read_struct!(Ingress {
+    metadata: "metadata" => null_default,
+    spec: "spec" => null_default,
+    status: "status" => null_default,
+});
+read_struct!(IngressSpec {
+    default_backend: "defaultBackend" => or_default,
+    ingress_class_name: "ingressClassName" => or_default,
+    rules: "rules" => null_default,
+    tls: "tls" => null_default,
+});
+read_struct!(IngressTLS {
+    hosts: "hosts" => null_default,
+    secret_name: "secretName" => or_default,
+});
+read_struct!(IngressRule {
+    host: "host" => or_default,
+    http: "http" => or_default,
+});
+read_struct!(HTTPIngressRuleValue {
+    paths: "paths" => null_default,
+});
+read_struct!(HTTPIngressPath {
+    backend: "backend" => null_default,
+    path: "path" => or_default,
+    path_type: "pathType" => or_default,
+});
+read_struct!(IngressBackend {
+    resource: "resource" => or_default,
+    service: "service" => or_default,
+});
+read_struct!(IngressServiceBackend {
+    name: "name" => null_default,
+    port: "port" => or_default,
+});
+read_struct!(ServiceBackendPort {
+    name: "name" => or_default,
+    number: "number" => or_default,
+});
+read_struct!(TypedLocalObjectReference {
+    api_group: "apiGroup" => or_default,
+    kind: "kind" => null_default,
+    name: "name" => null_default,
+});
+read_struct!(IngressStatus {
+    load_balancer: "loadBalancer" => null_default,
+});
+read_struct!(IngressLoadBalancerStatus {
+    ingress: "ingress" => null_default,
+});
+read_struct!(IngressLoadBalancerIngress {
+    hostname: "hostname" => or_default,
+    ip: "ip" => or_default,
+});
+read_struct!(IngressClass {
+    metadata: "metadata" => null_default,
+    spec: "spec" => null_default,
+});
+read_struct!(IngressClassSpec {
+    controller: "controller" => or_default,
+    parameters: "parameters" => or_default,
+});
+read_struct!(IngressClassParametersReference {
+    api_group: "apiGroup" => or_default,
+    kind: "kind" => null_default,
+    name: "name" => null_default,
+    namespace: "namespace" => or_default,
+    scope: "scope" => or_default,
+});

@@ -3,10 +3,11 @@
 use std::fmt;
 
 use serde::ser::SerializeStruct;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 use super::appsv1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use super::corev1::{Endpoints, Namespace, Node, Pod, Service};
+use super::decode::read_struct;
 use super::discoveryv1::EndpointSlice;
 use super::gatewayv1::{Gateway, HTTPRoute};
 use super::metav1::{ObjectMeta, group_of};
@@ -107,12 +108,13 @@ macro_rules! kinds {
             }
         )+
 
-        /// Deserializes the typed object of `kind` from `de`.
-        pub(crate) fn decode_kind<'de, D: serde::Deserializer<'de>>(
+        /// Reads the typed object of `kind` from `value`.
+        pub(crate) fn decode_kind(
             kind: Kind,
-            de: D,
-        ) -> Result<Object, D::Error> {
-            match kind { $(Kind::$kind => $kind::deserialize(de).map(Object::$kind)),+ }
+            value: &serde_json::Value,
+        ) -> Result<Object, super::decode::DecodeError> {
+            use super::decode::FromValue;
+            match kind { $(Kind::$kind => $kind::from_value(value).map(Object::$kind)),+ }
         }
     };
 }
@@ -255,14 +257,14 @@ impl Object {
     }
 }
 
-impl<'de> Deserialize<'de> for Object {
+impl<'de> serde::Deserialize<'de> for Object {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        let value = serde_json::Value::deserialize(deserializer)?;
+        let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
         let text = |key: &str| value.get(key).and_then(|v| v.as_str()).unwrap_or_default();
         let (api_version, kind) = (text("apiVersion"), text("kind"));
         match classify(api_version, kind) {
-            Modelled::Yes(k) => decode_kind(k, &value).map_err(D::Error::custom),
+            Modelled::Yes(k) => decode_kind(k, &value).map_err(|e| D::Error::custom(e.error)),
             Modelled::OtherVersion(k) => Err(D::Error::custom(format_args!(
                 "{kind} {api_version} is not supported; svcroute reads {}",
                 k.api_version()
@@ -383,17 +385,14 @@ impl Serialize for WatchEvent {
 /// The object of a `BOOKMARK` event: the kind being watched and, in
 /// `metadata`, a `resourceVersion` (and the annotation
 /// `k8s.io/initial-events-end`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bookmark {
     /// `apiVersion`.
-    #[serde(default, deserialize_with = "super::wire::null_default")]
     pub api_version: String,
     /// `kind`.
-    #[serde(default, deserialize_with = "super::wire::null_default")]
     pub kind: String,
     /// `metadata`.
-    #[serde(default, deserialize_with = "super::wire::null_default")]
     pub metadata: ObjectMeta,
 }
 
@@ -405,19 +404,15 @@ pub struct Bookmark {
 ///         "message": "too old resource version"}"#).unwrap();
 /// assert_eq!(s.code, Some(410));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Status {
     /// `status`: `Success` or `Failure`.
-    #[serde(default)]
     pub status: Option<String>,
     /// `message`.
-    #[serde(default)]
     pub message: Option<String>,
     /// `reason`, e.g. `Expired`.
-    #[serde(default)]
     pub reason: Option<String>,
     /// `code`: an HTTP status code.
-    #[serde(default)]
     pub code: Option<i32>,
 }
 
@@ -443,3 +438,16 @@ impl Serialize for Status {
         st.end()
     }
 }
+
+// How each type is read (see `decode`): wire names in sorted order.
+read_struct!(Bookmark {
+    api_version: "apiVersion" => null_default,
+    kind: "kind" => null_default,
+    metadata: "metadata" => null_default,
+});
+read_struct!(Status {
+    code: "code" => or_default,
+    message: "message" => or_default,
+    reason: "reason" => or_default,
+    status: "status" => or_default,
+});
