@@ -68,14 +68,20 @@ fn is_ipv6(s: &str) -> bool {
     s.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
-/// The distinct IPs of a pod (`podIPs`, and `podIP`).
-pub(super) fn pod_ips(pod: &Pod) -> Vec<&str> {
-    let mut out: Vec<&str> = pod.status.pod_ips.iter().map(|p| p.ip.as_str()).collect();
-    out.extend(pod.status.pod_ip.as_deref());
-    out.retain(|ip| !ip.is_empty());
-    crate::order::sort_unstable(&mut out);
-    out.dedup();
-    out
+/// The distinct IPs of a pod (`podIPs`, and `podIP`), each once, without
+/// allocating.
+pub(super) fn pod_ips(pod: &Pod) -> impl Iterator<Item = &str> + '_ {
+    let all = move || {
+        pod.status
+            .pod_ips
+            .iter()
+            .map(|p| p.ip.as_str())
+            .chain(pod.status.pod_ip.as_deref())
+    };
+    all()
+        .enumerate()
+        .filter(move |&(i, ip)| !ip.is_empty() && !all().take(i).any(|o| o == ip))
+        .map(|(_, ip)| ip)
 }
 
 /// Upstream `podToEndpointAddressForService`: the pod's address of the
@@ -691,7 +697,7 @@ impl Cluster {
                     // Deleted with its Service (only when the Service went
                     // in this call: Endpoints written without a Service
                     // are left alone).
-                    if current.is_some() && t.touched.get(&svc_key) == Some(&true) {
+                    if current.is_some() && t.existed(&svc_key) == Some(true) {
                         let mut scratch = Tracker {
                             internal: true,
                             ..Tracker::default()
@@ -710,19 +716,22 @@ impl Cluster {
                         return;
                     }
                     let patched = match (trigger, current) {
-                        (Trigger::Pod(pod_ns, pod_name), Some(cur)) if self.fast_path => {
+                        (Trigger::Pod(pod), Some(cur)) if self.fast_path => {
+                            let pod_ns = pod.namespace.as_deref().unwrap_or_default();
+                            let pod_name = pod.name.as_str();
                             let stored = self.lookup(Kind::Pod, Some(pod_ns), pod_name);
-                            let mine: Vec<&str> = match stored {
-                                Some((_, Object::Pod(p))) => pod_ips(p),
-                                _ => Vec::new(),
+                            let mine: Option<&Pod> = match stored {
+                                Some((_, Object::Pod(p))) => Some(p),
+                                _ => None,
                             };
                             let pod = match stored {
                                 Some((pid, Object::Pod(p))) if self.selects(sid, pid) => Some(p),
                                 _ => None,
                             };
                             let others = |ip: &str| {
-                                self.pods_with_ip(ip)
-                                    .saturating_sub(u32::from(mine.contains(&ip)))
+                                self.pods_with_ip(ip).saturating_sub(u32::from(
+                                    mine.is_some_and(|p| pod_ips(p).any(|m| m == ip)),
+                                ))
                             };
                             patch_for_pod(svc, cur, pod_ns, pod_name, pod, others)
                         }
@@ -763,7 +772,7 @@ impl Cluster {
         t: &mut Tracker,
         edit: impl FnOnce(&mut Endpoints),
     ) {
-        let Some(&id) = self.ids.get(key) else {
+        let Some(&id) = self.ids.get(key as &dyn super::KeyView) else {
             return;
         };
         if let Some(Some(slot)) = self.slots.get_mut(id as usize)

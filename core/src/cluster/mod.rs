@@ -147,6 +147,7 @@ mod limits;
 mod loadbalancer;
 mod pod_state;
 pub mod scheduler;
+mod store_key;
 mod summary;
 pub mod workloads;
 
@@ -185,6 +186,7 @@ use crate::labels::Selector;
 
 use endpointslice::SliceOp;
 use intern::{FxMap, FxSet, Interner, Sym};
+use store_key::{KeyRef, KeyView, StoreKey};
 
 /// The id of a stored object (an index into the arena).
 pub(crate) type ObjId = u32;
@@ -234,7 +236,7 @@ impl Changes {
 /// One stored object.
 #[derive(Debug, Clone)]
 struct Slot {
-    key: ObjectKey,
+    key: StoreKey,
     object: Object,
 }
 
@@ -267,9 +269,9 @@ pub struct Cluster {
     slots: Vec<Option<Slot>>,
     free: Vec<ObjId>,
     /// Ordered index, for listing.
-    by_key: BTreeMap<ObjectKey, ObjId>,
+    by_key: BTreeMap<StoreKey, ObjId>,
     /// Hash index, for point lookups.
-    ids: FxMap<ObjectKey, ObjId>,
+    ids: FxMap<StoreKey, ObjId>,
     pods: FxMap<ObjId, PodRec>,
     services: FxMap<ObjId, SvcRec>,
     pod_index: FxMap<Pair, Vec<ObjId>>,
@@ -302,8 +304,8 @@ pub struct Cluster {
 /// Why a Service must be reconciled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Trigger {
-    /// Only this pod (namespace, name) changed for it.
-    Pod(String, String),
+    /// Only this pod changed for it.
+    Pod(StoreKey),
     /// Anything else: run the full reconcile.
     Full,
 }
@@ -312,28 +314,59 @@ enum Trigger {
 #[derive(Debug, Default)]
 struct Tracker {
     /// Key → did it exist before the call.
-    touched: BTreeMap<ObjectKey, bool>,
-    /// Services to reconcile: (namespace, name) → why.
-    dirty: BTreeMap<(String, String), Trigger>,
+    touched: BTreeMap<StoreKey, bool>,
+    /// Services to reconcile (by Service key, so in namespace and name
+    /// order) → why.
+    dirty: BTreeMap<StoreKey, Trigger>,
     /// The writes are the controllers' own.
     internal: bool,
 }
 
 impl Tracker {
-    fn full(&mut self, service: (String, String)) {
-        self.dirty.insert(service, Trigger::Full);
+    /// Was this key touched, and did it exist before the call?
+    fn existed(&self, key: &ObjectKey) -> Option<bool> {
+        self.touched.get(key as &dyn KeyView).copied()
     }
 
-    fn pod(&mut self, service: (String, String), pod: &ObjectKey) {
-        let trigger = Trigger::Pod(pod.namespace.clone().unwrap_or_default(), pod.name.clone());
-        match self.dirty.get(&service) {
+    /// Service `namespace/name` must be reconciled in full.
+    fn full(&mut self, namespace: &str, name: &str) {
+        let parts = KeyRef {
+            kind: Kind::Service,
+            namespace: Some(namespace),
+            name,
+        };
+        match self.dirty.get_mut(&parts as &dyn KeyView) {
+            Some(t) => *t = Trigger::Full,
             None => {
-                self.dirty.insert(service, trigger);
+                let key = StoreKey::new(ObjectKey {
+                    kind: Kind::Service,
+                    namespace: Some(namespace.to_owned()),
+                    name: name.to_owned(),
+                });
+                self.dirty.insert(key, Trigger::Full);
             }
-            Some(t) if *t == trigger => {}
-            Some(_) => {
-                self.dirty.insert(service, Trigger::Full);
+        }
+    }
+
+    /// The stored Service with this key must be reconciled in full.
+    fn full_key(&mut self, service: &StoreKey) {
+        match self.dirty.get_mut(service) {
+            Some(t) => *t = Trigger::Full,
+            None => {
+                self.dirty.insert(service.clone(), Trigger::Full);
             }
+        }
+    }
+
+    /// Pod `pod` changed for the stored Service `service`.
+    fn pod(&mut self, service: &StoreKey, pod: &StoreKey) {
+        match self.dirty.get_mut(service) {
+            None => {
+                self.dirty
+                    .insert(service.clone(), Trigger::Pod(pod.clone()));
+            }
+            Some(Trigger::Pod(p)) if p == pod => {}
+            Some(t) => *t = Trigger::Full,
         }
     }
 }
@@ -494,7 +527,7 @@ impl Cluster {
         let mut t = Tracker::default();
         for object in staged {
             if let Some(ns) = object.namespace().map(str::to_owned)
-                && !self.ids.contains_key(&ns_key(&ns))
+                && !self.contains(&ns_key(&ns))
             {
                 self.write(
                     Object::Namespace(Namespace {
@@ -554,7 +587,7 @@ impl Cluster {
         let problems: Vec<ClusterProblem> = keys
             .iter()
             .enumerate()
-            .filter(|(_, k)| !self.ids.contains_key(&normal_key(k)))
+            .filter(|(_, k)| !self.contains(&normal_key(k)))
             .map(|(i, k)| {
                 ClusterProblem::object(ProblemKind::NotFound, k.clone(), Some(i), None, "not found")
             })
@@ -590,7 +623,7 @@ impl Cluster {
             WatchEvent::Added(o) | WatchEvent::Modified(o) => self.apply(o),
             WatchEvent::Deleted(o) => {
                 let key = normal_key(&o.key());
-                if self.ids.contains_key(&key) {
+                if self.contains(&key) {
                     self.delete(&key)
                 } else {
                     Ok(Changes::default())
@@ -618,28 +651,25 @@ impl Cluster {
             name: String::new(),
         };
         for (k, _) in self
-            .by_key
-            .range(services..)
+            .keys_from(&services)
             .take_while(|(k, _)| k.kind == Kind::Service)
         {
-            t.full(ns_name(k));
+            t.full_key(k);
         }
+        let slices = ObjectKey {
+            kind: Kind::EndpointSlice,
+            namespace: None,
+            name: String::new(),
+        };
         for (k, _) in self
-            .by_key
-            .range(
-                ObjectKey {
-                    kind: Kind::EndpointSlice,
-                    namespace: None,
-                    name: String::new(),
-                }..,
-            )
+            .keys_from(&slices)
             .take_while(|(k, _)| k.kind == Kind::EndpointSlice)
         {
             if let Some(Object::EndpointSlice(s)) = self.get(k)
                 && let Some(svc) = s.service_name()
                 && is_controller_slice(s)
             {
-                t.full((k.namespace.clone().unwrap_or_default(), svc.to_owned()));
+                t.full(k.namespace.as_deref().unwrap_or_default(), svc);
             }
         }
         self.settle(t)
@@ -663,7 +693,7 @@ impl Cluster {
     /// # Ok::<(), svcroute::cluster::ClusterError>(())
     /// ```
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
-        let id = *self.ids.get(key)?;
+        let id = *self.ids.get(key as &dyn KeyView)?;
         self.slot(id).map(|s| &s.object)
     }
 
@@ -690,8 +720,7 @@ impl Cluster {
             },
             name: String::new(),
         };
-        self.by_key
-            .range(start.clone()..)
+        self.keys_from(&start)
             .take_while(|(k, _)| {
                 k.kind == kind
                     && (namespace.is_none()
@@ -773,12 +802,12 @@ impl Cluster {
     }
 
     fn lookup(&self, kind: Kind, ns: Option<&str>, name: &str) -> Option<(ObjId, &Object)> {
-        let key = ObjectKey {
+        let key = KeyRef {
             kind,
-            namespace: ns.map(str::to_owned),
-            name: name.to_owned(),
+            namespace: ns,
+            name,
         };
-        let id = *self.ids.get(&key)?;
+        let id = *self.ids.get(&key as &dyn KeyView)?;
         Some((id, self.object(id)?))
     }
 
@@ -786,11 +815,14 @@ impl Cluster {
     /// the controllers must look at.
     fn write(&mut self, object: Object, t: &mut Tracker) -> ObjId {
         let key = object.key();
-        let id = match self.ids.get(&key) {
+        let id = match self.ids.get(&key as &dyn KeyView) {
             Some(&id) => {
-                if self.object(id) == Some(&object) {
+                if self.object(id).is_some_and(|old| unchanged(old, &object)) {
                     return id;
                 }
+                let Some(key) = self.slot(id).map(|s| s.key.clone()) else {
+                    return id;
+                };
                 t.touched.entry(key.clone()).or_insert(true);
                 // A pod whose labels and node stay (a status change): its
                 // index entries stay too; only its Services look again.
@@ -801,7 +833,8 @@ impl Cluster {
                 {
                     self.mark_pod_services(rec, &key, t);
                     if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
-                        && endpoints::pod_ips(old) != endpoints::pod_ips(new)
+                        && (old.status.pod_ip != new.status.pod_ip
+                            || old.status.pod_ips != new.status.pod_ips)
                     {
                         let old = old.clone();
                         self.count_pod_ips(&old, false);
@@ -813,9 +846,14 @@ impl Cluster {
                     return id;
                 }
                 self.unindex(id, t);
-                id
+                if let Some(slot) = self.slots[id as usize].as_mut() {
+                    slot.object = object;
+                }
+                self.index(id, t);
+                return id;
             }
             None => {
+                let key = StoreKey::new(key);
                 t.touched.entry(key.clone()).or_insert(false);
                 let id = match self.free.pop() {
                     Some(id) => id,
@@ -826,20 +864,35 @@ impl Cluster {
                 };
                 self.by_key.insert(key.clone(), id);
                 self.ids.insert(key.clone(), id);
+                self.slots[id as usize] = Some(Slot { key, object });
                 id
             }
         };
-        self.slots[id as usize] = Some(Slot { key, object });
         self.index(id, t);
         id
     }
 
+    /// Is an object with this key stored?
+    fn contains(&self, key: &ObjectKey) -> bool {
+        self.ids.contains_key(key as &dyn KeyView)
+    }
+
+    /// The ordered index from `start` on.
+    fn keys_from<'a>(
+        &'a self,
+        start: &'a ObjectKey,
+    ) -> impl Iterator<Item = (&'a StoreKey, &'a ObjId)> + 'a {
+        use std::ops::Bound;
+        self.by_key
+            .range::<dyn KeyView, _>((Bound::Included(start as &dyn KeyView), Bound::Unbounded))
+    }
+
     fn remove(&mut self, key: &ObjectKey, t: &mut Tracker) {
-        let Some(id) = self.ids.remove(key) else {
+        let Some((key, id)) = self.ids.remove_entry(key as &dyn KeyView) else {
             return;
         };
-        self.by_key.remove(key);
-        t.touched.entry(key.clone()).or_insert(true);
+        self.by_key.remove(&key);
+        t.touched.entry(key).or_insert(true);
         self.unindex(id, t);
         self.slots[id as usize] = None;
         self.free.push(id);
@@ -879,7 +932,7 @@ impl Cluster {
                 if endpointslice::topology_auto(svc) {
                     self.auto_services.insert(ns_name(&slot.key), ());
                 }
-                t.full(ns_name(&slot.key));
+                t.full_key(&slot.key);
             }
             Object::Node(_) => {
                 self.node_changed(t);
@@ -899,15 +952,15 @@ impl Cluster {
                         .push(id);
                     if is_controller_slice(slice) && !t.internal {
                         self.foreign.insert((ns, svc_sym));
-                        t.full((
-                            slot.key.namespace.clone().unwrap_or_default(),
-                            svc.to_owned(),
-                        ));
+                        t.full(slot.key.namespace.as_deref().unwrap_or_default(), svc);
                     }
                 }
             }
             Object::Endpoints(_) => {
-                t.full(ns_name(&slot.key));
+                t.full(
+                    slot.key.namespace.as_deref().unwrap_or_default(),
+                    &slot.key.name,
+                );
             }
             _ => {}
         }
@@ -938,7 +991,7 @@ impl Cluster {
                     }
                 }
                 self.auto_services.remove(&ns_name(&slot.key));
-                t.full(ns_name(&slot.key));
+                t.full_key(&slot.key);
             }
             Object::Node(_) => {
                 self.node_changed(t);
@@ -960,15 +1013,15 @@ impl Cluster {
                         }
                     }
                     if is_controller_slice(slice) && !t.internal {
-                        t.full((
-                            slot.key.namespace.clone().unwrap_or_default(),
-                            svc.to_owned(),
-                        ));
+                        t.full(slot.key.namespace.as_deref().unwrap_or_default(), svc);
                     }
                 }
             }
             Object::Endpoints(_) => {
-                t.full(ns_name(&slot.key));
+                t.full(
+                    slot.key.namespace.as_deref().unwrap_or_default(),
+                    &slot.key.name,
+                );
             }
             _ => {}
         }
@@ -1035,7 +1088,7 @@ impl Cluster {
 
     /// Marks the Services whose selector matches this pod's labels, found
     /// through the reverse index.
-    fn mark_pod_services(&self, rec: &PodRec, pod: &ObjectKey, t: &mut Tracker) {
+    fn mark_pod_services(&self, rec: &PodRec, pod: &StoreKey, t: &mut Tracker) {
         let mut seen: Vec<ObjId> = Vec::new();
         for &(k, v, _) in &rec.labels {
             for &sid in self.svc_index.get(&(rec.ns, k, v)).into_iter().flatten() {
@@ -1051,7 +1104,7 @@ impl Cluster {
                     .iter()
                     .all(|&(sk, sv)| rec.labels.iter().any(|&(pk, pv, _)| pk == sk && pv == sv));
                 if selects && let Some(slot) = self.slot(sid) {
-                    t.pod(ns_name(&slot.key), pod);
+                    t.pod(&slot.key, pod);
                 }
             }
         }
@@ -1061,8 +1114,8 @@ impl Cluster {
     /// Auto are stale, and every Auto Service must be reconciled.
     fn node_changed(&mut self, t: &mut Tracker) {
         self.zone_ratios = None;
-        for service in self.auto_services.keys() {
-            t.full(service.clone());
+        for (ns, name) in self.auto_services.keys() {
+            t.full(ns, name);
         }
     }
 
@@ -1074,7 +1127,7 @@ impl Cluster {
             }
         }
         for service in scratch.dirty.into_keys() {
-            t.full(service);
+            t.full_key(&service);
         }
     }
 
@@ -1118,11 +1171,19 @@ impl Cluster {
     fn settle(&mut self, mut t: Tracker) -> Changes {
         workloads::settle(self, &mut t);
         let dirty = std::mem::take(&mut t.dirty);
-        for ((ns, name), trigger) in &dirty {
+        for (service, trigger) in &dirty {
+            let (ns, name) = (
+                service.namespace.as_deref().unwrap_or_default(),
+                service.name.as_str(),
+            );
             let done = match trigger {
-                Trigger::Pod(pod_ns, pod_name) if self.fast_path => {
-                    self.reconcile_for_pod(ns, name, pod_ns, pod_name, &mut t)
-                }
+                Trigger::Pod(pod) if self.fast_path => self.reconcile_for_pod(
+                    ns,
+                    name,
+                    pod.namespace.as_deref().unwrap_or_default(),
+                    &pod.name,
+                    &mut t,
+                ),
                 _ => false,
             };
             if !done {
@@ -1133,9 +1194,9 @@ impl Cluster {
         let mut changes = Changes::default();
         for (key, existed) in t.touched {
             match (existed, self.ids.contains_key(&key)) {
-                (false, true) => changes.created.push(key),
-                (true, true) => changes.updated.push(key),
-                (true, false) => changes.deleted.push(key),
+                (false, true) => changes.created.push(key.get().clone()),
+                (true, true) => changes.updated.push(key.get().clone()),
+                (true, false) => changes.deleted.push(key.get().clone()),
                 (false, false) => {}
             }
         }
@@ -1429,10 +1490,26 @@ impl Cluster {
                 namespace: Some(ns.to_owned()),
                 name,
             };
-            if !self.ids.contains_key(&key) {
+            if !self.contains(&key) {
                 return key.name;
             }
         }
+    }
+}
+
+/// Is `new` the object already stored (`old`)? For a Pod the status,
+/// where changes usually are, is compared first.
+fn unchanged(old: &Object, new: &Object) -> bool {
+    match (old, new) {
+        (Object::Pod(a), Object::Pod(b)) => {
+            let Pod {
+                metadata,
+                spec,
+                status,
+            } = a;
+            *status == b.status && *metadata == b.metadata && *spec == b.spec
+        }
+        _ => old == new,
     }
 }
 
