@@ -378,10 +378,13 @@ pub(super) fn patch_for_pod(
         if ports != subset.ports {
             return None;
         }
+        // Both lists are in address order (the full computation sorts
+        // them, and this patch keeps them so): the addresses equal to the
+        // pod's are one run, found by binary search.
         let clash = |list: &[EndpointAddress], r: bool| {
-            list.iter()
-                .enumerate()
-                .any(|(i, a)| !gone(r, i) && cmp_address(a, &address).is_eq())
+            let lo = list.partition_point(|a| cmp_address(a, &address).is_lt());
+            let hi = lo + list[lo..].partition_point(|a| cmp_address(a, &address).is_eq());
+            (lo..hi).any(|i| !gone(r, i))
         };
         if clash(&subset.addresses, true) || clash(&subset.not_ready_addresses, false) {
             return None;
