@@ -681,31 +681,27 @@ impl Cluster {
         if !self.config.endpoints_controller || !self.config.endpoint_slice_controller {
             return;
         }
-        let svc_key = ObjectKey {
-            kind: Kind::Service,
+        let key = |kind| ObjectKey {
+            kind,
             namespace: Some(ns.to_owned()),
             name: name.to_owned(),
         };
-        let eps_key = ObjectKey {
-            kind: Kind::Endpoints,
-            ..svc_key.clone()
-        };
         let write = {
-            let current = match self.lookup(Kind::Endpoints, Some(ns), name) {
-                Some((_, Object::Endpoints(e))) => Some(e),
-                _ => None,
+            let (eps_id, current) = match self.lookup(Kind::Endpoints, Some(ns), name) {
+                Some((id, Object::Endpoints(e))) => (Some(id), Some(e)),
+                _ => (None, None),
             };
             match self.lookup(Kind::Service, Some(ns), name) {
                 None => {
                     // Deleted with its Service (only when the Service went
                     // in this call: Endpoints written without a Service
                     // are left alone).
-                    if current.is_some() && t.existed(&svc_key) == Some(true) {
+                    if current.is_some() && t.existed(&key(Kind::Service)) == Some(true) {
                         let mut scratch = Tracker {
                             internal: true,
                             ..Tracker::default()
                         };
-                        self.remove(&eps_key, &mut scratch);
+                        self.remove(&key(Kind::Endpoints), &mut scratch);
                         for (k, v) in scratch.touched {
                             t.touched.entry(k).or_insert(v);
                         }
@@ -743,7 +739,9 @@ impl Cluster {
                     match patched {
                         Some(Patch::Same) => return,
                         Some(patch) => {
-                            self.edit_endpoints(&eps_key, t, |e| patch.apply(e));
+                            if let Some(id) = eps_id {
+                                self.edit_endpoints(id, t, |e| patch.apply(e));
+                            }
                             return;
                         }
                         None => {}
@@ -771,13 +769,10 @@ impl Cluster {
     /// indexes, stay), marking it updated.
     fn edit_endpoints(
         &mut self,
-        key: &ObjectKey,
+        id: super::ObjId,
         t: &mut Tracker,
         edit: impl FnOnce(&mut Endpoints),
     ) {
-        let Some(&id) = self.ids.get(key as &dyn super::KeyView) else {
-            return;
-        };
         if let Some(Some(slot)) = self.slots.get_mut(id as usize)
             && let Object::Endpoints(e) = &mut slot.object
         {

@@ -494,11 +494,10 @@ impl Cluster {
             } else {
                 meta.namespace = None;
             }
-            let key = object.key();
-            if key.name.is_empty() {
+            if object.name().unwrap_or_default().is_empty() {
                 problems.push(ClusterProblem::object(
                     ProblemKind::Invalid,
-                    key,
+                    object.key(),
                     Some(index),
                     Some("metadata.name"),
                     "name is required",
@@ -526,9 +525,14 @@ impl Cluster {
         );
         let mut t = Tracker::default();
         for object in staged {
-            if let Some(ns) = object.namespace().map(str::to_owned)
-                && !self.contains(&ns_key(&ns))
+            if let Some(ns) = object.namespace()
+                && !self.contains_parts(KeyRef {
+                    kind: Kind::Namespace,
+                    namespace: None,
+                    name: ns,
+                })
             {
+                let ns = ns.to_owned();
                 self.write(
                     Object::Namespace(Namespace {
                         metadata: ObjectMeta {
@@ -814,9 +818,16 @@ impl Cluster {
     /// Stores `object` (create or replace), keeping indexes, and marks what
     /// the controllers must look at.
     fn write(&mut self, object: Object, t: &mut Tracker) -> ObjId {
-        let key = object.key();
-        let id = match self.ids.get(&key as &dyn KeyView) {
-            Some(&id) => {
+        let found = self
+            .ids
+            .get(&KeyRef {
+                kind: object.kind(),
+                namespace: object.namespace(),
+                name: object.name().unwrap_or_default(),
+            } as &dyn KeyView)
+            .copied();
+        let id = match found {
+            Some(id) => {
                 if self.object(id).is_some_and(|old| unchanged(old, &object)) {
                     return id;
                 }
@@ -853,7 +864,7 @@ impl Cluster {
                 return id;
             }
             None => {
-                let key = StoreKey::new(key);
+                let key = StoreKey::new(object.key());
                 t.touched.entry(key.clone()).or_insert(false);
                 let id = match self.free.pop() {
                     Some(id) => id,
@@ -875,6 +886,20 @@ impl Cluster {
     /// Is an object with this key stored?
     fn contains(&self, key: &ObjectKey) -> bool {
         self.ids.contains_key(key as &dyn KeyView)
+    }
+
+    /// Is an object with this key (given by its parts) stored?
+    fn contains_parts(&self, key: KeyRef<'_>) -> bool {
+        self.ids.contains_key(&key as &dyn KeyView)
+    }
+
+    /// Is an object with `object`'s key stored (its key not built)?
+    pub(crate) fn holds(&self, object: &Object) -> bool {
+        self.contains_parts(KeyRef {
+            kind: object.kind(),
+            namespace: object.namespace(),
+            name: object.name().unwrap_or_default(),
+        })
     }
 
     /// The ordered index from `start` on.
@@ -1522,14 +1547,6 @@ fn is_controller_slice(slice: &EndpointSlice) -> bool {
             .map(String::as_str),
         Some(CONTROLLER_NAME | MIRRORING_CONTROLLER_NAME)
     )
-}
-
-fn ns_key(ns: &str) -> ObjectKey {
-    ObjectKey {
-        kind: Kind::Namespace,
-        namespace: None,
-        name: ns.to_owned(),
-    }
 }
 
 fn ns_name(key: &ObjectKey) -> (String, String) {
