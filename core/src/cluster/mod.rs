@@ -82,23 +82,28 @@
 //! ## Performance
 //!
 //! Measured with `benches/quiet cluster` (criterion, the bench pinned to
-//! one CPU under SCHED_FIFO; load average 22–28 on a shared 2-core
-//! machine), default config (Endpoints controller on), for a synthetic
-//! cluster at the published limits (5,000 nodes, 150,000 pods, 10,000
-//! Services, up to 250 endpoints per Service). Session 3, before → after
-//! the in-place Endpoints patch and unique synthetic pod IPs (final run at
-//! load 3.7): build 2.47 s → 2.72 s (unchanged within noise; the build
-//! cost is elsewhere, not yet profiled); one Pod label change 144 µs →
-//! 9.2 µs (15-pod Service) and 4.2 ms → 18.5 µs (250-pod Service);
-//! readiness flip 165 µs → 10.0 µs and 4.2 ms → 16.7 µs. Memory:
-//! 4.7 KB → 4.2 KB per pod (3.6 KB above the pod-less cluster). Before:
-//! 4.7 KB per pod (3.9 KB above the same cluster without pods). A Pod is
-//! stored whole as an `Object` (976 bytes inline for every kind, plus
-//! about 1.1 KB of heap: 16 label strings and their map node, the
-//! container and its ports, status), and each pod also has an endpoint in
-//! a slice (~380 B) and an address in the v1 Endpoints (~270 B), so the
-//! 400-byte target is out of reach without changing the public object
-//! types.
+//! one CPU under SCHED_FIFO on a shared 2-core machine at load 7–12, so
+//! single runs vary by up to 2×), default config (Endpoints controller
+//! on), for a synthetic cluster at the published limits (5,000 nodes,
+//! 150,000 pods, 10,000 Services, up to 250 endpoints per Service).
+//! Session 4, medians before → after, same load, alternating binaries:
+//! build 2.54–2.79 s → 2.43–2.49 s; one Pod label change 9.7–12.2 µs →
+//! 6.6–8.7 µs (15-pod Service) and 13.1–17.2 µs → 7.8–11.0 µs (250-pod
+//! Service); readiness flip 7.6–12.9 µs → 5.5–8.7 µs and 11.5–19.8 µs →
+//! 7.2–11.0 µs. Memory: 4,190 → 3,957 B per pod (3,449 B above the
+//! pod-less cluster). Keys are allocated once (`store_key.rs`: one `Arc`
+//! shared by the slot, both indexes and the call's tracker) and point
+//! lookups borrow `(kind, namespace, name)`. What is left per pod: the
+//! `Object` enum inline (976 bytes for every kind), about 1.1 KB of Pod
+//! heap (8 label pairs and their map, the container and its ports,
+//! status), an endpoint in a slice (~380 B) and an address in the v1
+//! Endpoints (~270 B), so the 400-byte target is out of reach without a
+//! compact internal pod form, which `get`/`list` returning `&Object` rule
+//! out. The build's time is spread thin (profile: indexing and interning
+//! pods, the slice reconcile's endpoint building and sorted sets, the
+//! ordered indexes, allocation); a pod change's is the linear scans of a
+//! Service's slices and Endpoints for the pod, the whole-object compare
+//! and the drop of the replaced Pod.
 //!
 //! ## Example
 //!
