@@ -68,14 +68,20 @@ fn is_ipv6(s: &str) -> bool {
     s.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
-/// The distinct IPs of a pod (`podIPs`, and `podIP`).
-pub(super) fn pod_ips(pod: &Pod) -> Vec<&str> {
-    let mut out: Vec<&str> = pod.status.pod_ips.iter().map(|p| p.ip.as_str()).collect();
-    out.extend(pod.status.pod_ip.as_deref());
-    out.retain(|ip| !ip.is_empty());
-    crate::order::sort_unstable(&mut out);
-    out.dedup();
-    out
+/// The distinct IPs of a pod (`podIPs`, and `podIP`), each once, without
+/// allocating.
+pub(super) fn pod_ips(pod: &Pod) -> impl Iterator<Item = &str> + '_ {
+    let all = move || {
+        pod.status
+            .pod_ips
+            .iter()
+            .map(|p| p.ip.as_str())
+            .chain(pod.status.pod_ip.as_deref())
+    };
+    all()
+        .enumerate()
+        .filter(move |&(i, ip)| !ip.is_empty() && !all().take(i).any(|o| o == ip))
+        .map(|(_, ip)| ip)
 }
 
 /// Upstream `podToEndpointAddressForService`: the pod's address of the
@@ -372,10 +378,13 @@ pub(super) fn patch_for_pod(
         if ports != subset.ports {
             return None;
         }
+        // Both lists are in address order (the full computation sorts
+        // them, and this patch keeps them so): the addresses equal to the
+        // pod's are one run, found by binary search.
         let clash = |list: &[EndpointAddress], r: bool| {
-            list.iter()
-                .enumerate()
-                .any(|(i, a)| !gone(r, i) && cmp_address(a, &address).is_eq())
+            let lo = list.partition_point(|a| cmp_address(a, &address).is_lt());
+            let hi = lo + list[lo..].partition_point(|a| cmp_address(a, &address).is_eq());
+            (lo..hi).any(|i| !gone(r, i))
         };
         if clash(&subset.addresses, true) || clash(&subset.not_ready_addresses, false) {
             return None;
@@ -672,31 +681,27 @@ impl Cluster {
         if !self.config.endpoints_controller || !self.config.endpoint_slice_controller {
             return;
         }
-        let svc_key = ObjectKey {
-            kind: Kind::Service,
+        let key = |kind| ObjectKey {
+            kind,
             namespace: Some(ns.to_owned()),
             name: name.to_owned(),
         };
-        let eps_key = ObjectKey {
-            kind: Kind::Endpoints,
-            ..svc_key.clone()
-        };
         let write = {
-            let current = match self.lookup(Kind::Endpoints, Some(ns), name) {
-                Some((_, Object::Endpoints(e))) => Some(e),
-                _ => None,
+            let (eps_id, current) = match self.lookup(Kind::Endpoints, Some(ns), name) {
+                Some((id, Object::Endpoints(e))) => (Some(id), Some(e)),
+                _ => (None, None),
             };
             match self.lookup(Kind::Service, Some(ns), name) {
                 None => {
                     // Deleted with its Service (only when the Service went
                     // in this call: Endpoints written without a Service
                     // are left alone).
-                    if current.is_some() && t.touched.get(&svc_key) == Some(&true) {
+                    if current.is_some() && t.existed(&key(Kind::Service)) == Some(true) {
                         let mut scratch = Tracker {
                             internal: true,
                             ..Tracker::default()
                         };
-                        self.remove(&eps_key, &mut scratch);
+                        self.remove(&key(Kind::Endpoints), &mut scratch);
                         for (k, v) in scratch.touched {
                             t.touched.entry(k).or_insert(v);
                         }
@@ -710,19 +715,22 @@ impl Cluster {
                         return;
                     }
                     let patched = match (trigger, current) {
-                        (Trigger::Pod(pod_ns, pod_name), Some(cur)) if self.fast_path => {
+                        (Trigger::Pod(pod), Some(cur)) if self.fast_path => {
+                            let pod_ns = pod.namespace.as_deref().unwrap_or_default();
+                            let pod_name = pod.name.as_str();
                             let stored = self.lookup(Kind::Pod, Some(pod_ns), pod_name);
-                            let mine: Vec<&str> = match stored {
-                                Some((_, Object::Pod(p))) => pod_ips(p),
-                                _ => Vec::new(),
+                            let mine: Option<&Pod> = match stored {
+                                Some((_, Object::Pod(p))) => Some(p),
+                                _ => None,
                             };
                             let pod = match stored {
                                 Some((pid, Object::Pod(p))) if self.selects(sid, pid) => Some(p),
                                 _ => None,
                             };
                             let others = |ip: &str| {
-                                self.pods_with_ip(ip)
-                                    .saturating_sub(u32::from(mine.contains(&ip)))
+                                self.pods_with_ip(ip).saturating_sub(u32::from(
+                                    mine.is_some_and(|p| pod_ips(p).any(|m| m == ip)),
+                                ))
                             };
                             patch_for_pod(svc, cur, pod_ns, pod_name, pod, others)
                         }
@@ -731,7 +739,9 @@ impl Cluster {
                     match patched {
                         Some(Patch::Same) => return,
                         Some(patch) => {
-                            self.edit_endpoints(&eps_key, t, |e| patch.apply(e));
+                            if let Some(id) = eps_id {
+                                self.edit_endpoints(id, t, |e| patch.apply(e));
+                            }
                             return;
                         }
                         None => {}
@@ -759,13 +769,10 @@ impl Cluster {
     /// indexes, stay), marking it updated.
     fn edit_endpoints(
         &mut self,
-        key: &ObjectKey,
+        id: super::ObjId,
         t: &mut Tracker,
         edit: impl FnOnce(&mut Endpoints),
     ) {
-        let Some(&id) = self.ids.get(key) else {
-            return;
-        };
         if let Some(Some(slot)) = self.slots.get_mut(id as usize)
             && let Object::Endpoints(e) = &mut slot.object
         {

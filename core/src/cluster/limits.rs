@@ -72,10 +72,7 @@ pub(crate) fn check(cluster: &Cluster, objects: &[Object]) -> Result<(), Cluster
     }
     // New objects only (a replaced one takes no new room); the namespaces
     // and objects the controllers add are bounded by the next batch.
-    let new = objects
-        .iter()
-        .filter(|o| cluster.get(&o.key()).is_none())
-        .count();
+    let new = objects.iter().filter(|o| !cluster.holds(o)).count();
     if cluster.len().saturating_add(new) > limits.max_objects {
         problems.push(ClusterProblem::config(
             ProblemKind::Limit,

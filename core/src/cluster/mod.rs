@@ -82,23 +82,28 @@
 //! ## Performance
 //!
 //! Measured with `benches/quiet cluster` (criterion, the bench pinned to
-//! one CPU under SCHED_FIFO; load average 22–28 on a shared 2-core
-//! machine), default config (Endpoints controller on), for a synthetic
-//! cluster at the published limits (5,000 nodes, 150,000 pods, 10,000
-//! Services, up to 250 endpoints per Service). Session 3, before → after
-//! the in-place Endpoints patch and unique synthetic pod IPs (final run at
-//! load 3.7): build 2.47 s → 2.72 s (unchanged within noise; the build
-//! cost is elsewhere, not yet profiled); one Pod label change 144 µs →
-//! 9.2 µs (15-pod Service) and 4.2 ms → 18.5 µs (250-pod Service);
-//! readiness flip 165 µs → 10.0 µs and 4.2 ms → 16.7 µs. Memory:
-//! 4.7 KB → 4.2 KB per pod (3.6 KB above the pod-less cluster). Before:
-//! 4.7 KB per pod (3.9 KB above the same cluster without pods). A Pod is
-//! stored whole as an `Object` (976 bytes inline for every kind, plus
-//! about 1.1 KB of heap: 16 label strings and their map node, the
-//! container and its ports, status), and each pod also has an endpoint in
-//! a slice (~380 B) and an address in the v1 Endpoints (~270 B), so the
-//! 400-byte target is out of reach without changing the public object
-//! types.
+//! one CPU under SCHED_FIFO on a shared 2-core machine at load 7–12, so
+//! single runs vary by up to 2×), default config (Endpoints controller
+//! on), for a synthetic cluster at the published limits (5,000 nodes,
+//! 150,000 pods, 10,000 Services, up to 250 endpoints per Service).
+//! Session 4, medians before → after, same load, alternating binaries:
+//! build 2.54–2.79 s → 2.43–2.49 s; one Pod label change 9.7–12.2 µs →
+//! 6.6–8.7 µs (15-pod Service) and 13.1–17.2 µs → 7.8–11.0 µs (250-pod
+//! Service); readiness flip 7.6–12.9 µs → 5.5–8.7 µs and 11.5–19.8 µs →
+//! 7.2–11.0 µs. Memory: 4,190 → 3,957 B per pod (3,449 B above the
+//! pod-less cluster). Keys are allocated once (`store_key.rs`: one `Arc`
+//! shared by the slot, both indexes and the call's tracker) and point
+//! lookups borrow `(kind, namespace, name)`. What is left per pod: the
+//! `Object` enum inline (976 bytes for every kind), about 1.1 KB of Pod
+//! heap (8 label pairs and their map, the container and its ports,
+//! status), an endpoint in a slice (~380 B) and an address in the v1
+//! Endpoints (~270 B), so the 400-byte target is out of reach without a
+//! compact internal pod form, which `get`/`list` returning `&Object` rule
+//! out. The build's time is spread thin (profile: indexing and interning
+//! pods, the slice reconcile's endpoint building and sorted sets, the
+//! ordered indexes, allocation); a pod change's is the linear scans of a
+//! Service's slices and Endpoints for the pod, the whole-object compare
+//! and the drop of the replaced Pod.
 //!
 //! ## Example
 //!
@@ -147,6 +152,7 @@ mod limits;
 mod loadbalancer;
 mod pod_state;
 pub mod scheduler;
+mod store_key;
 mod summary;
 pub mod workloads;
 
@@ -185,6 +191,7 @@ use crate::labels::Selector;
 
 use endpointslice::SliceOp;
 use intern::{FxMap, FxSet, Interner, Sym};
+use store_key::{KeyRef, KeyView, StoreKey};
 
 /// The id of a stored object (an index into the arena).
 pub(crate) type ObjId = u32;
@@ -234,7 +241,7 @@ impl Changes {
 /// One stored object.
 #[derive(Debug, Clone)]
 struct Slot {
-    key: ObjectKey,
+    key: StoreKey,
     object: Object,
 }
 
@@ -267,9 +274,9 @@ pub struct Cluster {
     slots: Vec<Option<Slot>>,
     free: Vec<ObjId>,
     /// Ordered index, for listing.
-    by_key: BTreeMap<ObjectKey, ObjId>,
+    by_key: BTreeMap<StoreKey, ObjId>,
     /// Hash index, for point lookups.
-    ids: FxMap<ObjectKey, ObjId>,
+    ids: FxMap<StoreKey, ObjId>,
     pods: FxMap<ObjId, PodRec>,
     services: FxMap<ObjId, SvcRec>,
     pod_index: FxMap<Pair, Vec<ObjId>>,
@@ -302,8 +309,8 @@ pub struct Cluster {
 /// Why a Service must be reconciled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Trigger {
-    /// Only this pod (namespace, name) changed for it.
-    Pod(String, String),
+    /// Only this pod changed for it.
+    Pod(StoreKey),
     /// Anything else: run the full reconcile.
     Full,
 }
@@ -312,28 +319,59 @@ enum Trigger {
 #[derive(Debug, Default)]
 struct Tracker {
     /// Key → did it exist before the call.
-    touched: BTreeMap<ObjectKey, bool>,
-    /// Services to reconcile: (namespace, name) → why.
-    dirty: BTreeMap<(String, String), Trigger>,
+    touched: BTreeMap<StoreKey, bool>,
+    /// Services to reconcile (by Service key, so in namespace and name
+    /// order) → why.
+    dirty: BTreeMap<StoreKey, Trigger>,
     /// The writes are the controllers' own.
     internal: bool,
 }
 
 impl Tracker {
-    fn full(&mut self, service: (String, String)) {
-        self.dirty.insert(service, Trigger::Full);
+    /// Was this key touched, and did it exist before the call?
+    fn existed(&self, key: &ObjectKey) -> Option<bool> {
+        self.touched.get(key as &dyn KeyView).copied()
     }
 
-    fn pod(&mut self, service: (String, String), pod: &ObjectKey) {
-        let trigger = Trigger::Pod(pod.namespace.clone().unwrap_or_default(), pod.name.clone());
-        match self.dirty.get(&service) {
+    /// Service `namespace/name` must be reconciled in full.
+    fn full(&mut self, namespace: &str, name: &str) {
+        let parts = KeyRef {
+            kind: Kind::Service,
+            namespace: Some(namespace),
+            name,
+        };
+        match self.dirty.get_mut(&parts as &dyn KeyView) {
+            Some(t) => *t = Trigger::Full,
             None => {
-                self.dirty.insert(service, trigger);
+                let key = StoreKey::new(ObjectKey {
+                    kind: Kind::Service,
+                    namespace: Some(namespace.to_owned()),
+                    name: name.to_owned(),
+                });
+                self.dirty.insert(key, Trigger::Full);
             }
-            Some(t) if *t == trigger => {}
-            Some(_) => {
-                self.dirty.insert(service, Trigger::Full);
+        }
+    }
+
+    /// The stored Service with this key must be reconciled in full.
+    fn full_key(&mut self, service: &StoreKey) {
+        match self.dirty.get_mut(service) {
+            Some(t) => *t = Trigger::Full,
+            None => {
+                self.dirty.insert(service.clone(), Trigger::Full);
             }
+        }
+    }
+
+    /// Pod `pod` changed for the stored Service `service`.
+    fn pod(&mut self, service: &StoreKey, pod: &StoreKey) {
+        match self.dirty.get_mut(service) {
+            None => {
+                self.dirty
+                    .insert(service.clone(), Trigger::Pod(pod.clone()));
+            }
+            Some(Trigger::Pod(p)) if p == pod => {}
+            Some(t) => *t = Trigger::Full,
         }
     }
 }
@@ -461,11 +499,10 @@ impl Cluster {
             } else {
                 meta.namespace = None;
             }
-            let key = object.key();
-            if key.name.is_empty() {
+            if object.name().unwrap_or_default().is_empty() {
                 problems.push(ClusterProblem::object(
                     ProblemKind::Invalid,
-                    key,
+                    object.key(),
                     Some(index),
                     Some("metadata.name"),
                     "name is required",
@@ -493,9 +530,14 @@ impl Cluster {
         );
         let mut t = Tracker::default();
         for object in staged {
-            if let Some(ns) = object.namespace().map(str::to_owned)
-                && !self.ids.contains_key(&ns_key(&ns))
+            if let Some(ns) = object.namespace()
+                && !self.contains_parts(KeyRef {
+                    kind: Kind::Namespace,
+                    namespace: None,
+                    name: ns,
+                })
             {
+                let ns = ns.to_owned();
                 self.write(
                     Object::Namespace(Namespace {
                         metadata: ObjectMeta {
@@ -554,7 +596,7 @@ impl Cluster {
         let problems: Vec<ClusterProblem> = keys
             .iter()
             .enumerate()
-            .filter(|(_, k)| !self.ids.contains_key(&normal_key(k)))
+            .filter(|(_, k)| !self.contains(&normal_key(k)))
             .map(|(i, k)| {
                 ClusterProblem::object(ProblemKind::NotFound, k.clone(), Some(i), None, "not found")
             })
@@ -590,7 +632,7 @@ impl Cluster {
             WatchEvent::Added(o) | WatchEvent::Modified(o) => self.apply(o),
             WatchEvent::Deleted(o) => {
                 let key = normal_key(&o.key());
-                if self.ids.contains_key(&key) {
+                if self.contains(&key) {
                     self.delete(&key)
                 } else {
                     Ok(Changes::default())
@@ -618,28 +660,25 @@ impl Cluster {
             name: String::new(),
         };
         for (k, _) in self
-            .by_key
-            .range(services..)
+            .keys_from(&services)
             .take_while(|(k, _)| k.kind == Kind::Service)
         {
-            t.full(ns_name(k));
+            t.full_key(k);
         }
+        let slices = ObjectKey {
+            kind: Kind::EndpointSlice,
+            namespace: None,
+            name: String::new(),
+        };
         for (k, _) in self
-            .by_key
-            .range(
-                ObjectKey {
-                    kind: Kind::EndpointSlice,
-                    namespace: None,
-                    name: String::new(),
-                }..,
-            )
+            .keys_from(&slices)
             .take_while(|(k, _)| k.kind == Kind::EndpointSlice)
         {
             if let Some(Object::EndpointSlice(s)) = self.get(k)
                 && let Some(svc) = s.service_name()
                 && is_controller_slice(s)
             {
-                t.full((k.namespace.clone().unwrap_or_default(), svc.to_owned()));
+                t.full(k.namespace.as_deref().unwrap_or_default(), svc);
             }
         }
         self.settle(t)
@@ -663,7 +702,7 @@ impl Cluster {
     /// # Ok::<(), svcroute::cluster::ClusterError>(())
     /// ```
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
-        let id = *self.ids.get(key)?;
+        let id = *self.ids.get(key as &dyn KeyView)?;
         self.slot(id).map(|s| &s.object)
     }
 
@@ -690,8 +729,7 @@ impl Cluster {
             },
             name: String::new(),
         };
-        self.by_key
-            .range(start.clone()..)
+        self.keys_from(&start)
             .take_while(|(k, _)| {
                 k.kind == kind
                     && (namespace.is_none()
@@ -773,24 +811,34 @@ impl Cluster {
     }
 
     fn lookup(&self, kind: Kind, ns: Option<&str>, name: &str) -> Option<(ObjId, &Object)> {
-        let key = ObjectKey {
+        let key = KeyRef {
             kind,
-            namespace: ns.map(str::to_owned),
-            name: name.to_owned(),
+            namespace: ns,
+            name,
         };
-        let id = *self.ids.get(&key)?;
+        let id = *self.ids.get(&key as &dyn KeyView)?;
         Some((id, self.object(id)?))
     }
 
     /// Stores `object` (create or replace), keeping indexes, and marks what
     /// the controllers must look at.
     fn write(&mut self, object: Object, t: &mut Tracker) -> ObjId {
-        let key = object.key();
-        let id = match self.ids.get(&key) {
-            Some(&id) => {
-                if self.object(id) == Some(&object) {
+        let found = self
+            .ids
+            .get(&KeyRef {
+                kind: object.kind(),
+                namespace: object.namespace(),
+                name: object.name().unwrap_or_default(),
+            } as &dyn KeyView)
+            .copied();
+        let id = match found {
+            Some(id) => {
+                if self.object(id).is_some_and(|old| unchanged(old, &object)) {
                     return id;
                 }
+                let Some(key) = self.slot(id).map(|s| s.key.clone()) else {
+                    return id;
+                };
                 t.touched.entry(key.clone()).or_insert(true);
                 // A pod whose labels and node stay (a status change): its
                 // index entries stay too; only its Services look again.
@@ -801,7 +849,8 @@ impl Cluster {
                 {
                     self.mark_pod_services(rec, &key, t);
                     if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
-                        && endpoints::pod_ips(old) != endpoints::pod_ips(new)
+                        && (old.status.pod_ip != new.status.pod_ip
+                            || old.status.pod_ips != new.status.pod_ips)
                     {
                         let old = old.clone();
                         self.count_pod_ips(&old, false);
@@ -813,9 +862,14 @@ impl Cluster {
                     return id;
                 }
                 self.unindex(id, t);
-                id
+                if let Some(slot) = self.slots[id as usize].as_mut() {
+                    slot.object = object;
+                }
+                self.index(id, t);
+                return id;
             }
             None => {
+                let key = StoreKey::new(object.key());
                 t.touched.entry(key.clone()).or_insert(false);
                 let id = match self.free.pop() {
                     Some(id) => id,
@@ -826,20 +880,49 @@ impl Cluster {
                 };
                 self.by_key.insert(key.clone(), id);
                 self.ids.insert(key.clone(), id);
+                self.slots[id as usize] = Some(Slot { key, object });
                 id
             }
         };
-        self.slots[id as usize] = Some(Slot { key, object });
         self.index(id, t);
         id
     }
 
+    /// Is an object with this key stored?
+    fn contains(&self, key: &ObjectKey) -> bool {
+        self.ids.contains_key(key as &dyn KeyView)
+    }
+
+    /// Is an object with this key (given by its parts) stored?
+    fn contains_parts(&self, key: KeyRef<'_>) -> bool {
+        self.ids.contains_key(&key as &dyn KeyView)
+    }
+
+    /// Is an object with `object`'s key stored (its key not built)?
+    pub(crate) fn holds(&self, object: &Object) -> bool {
+        self.contains_parts(KeyRef {
+            kind: object.kind(),
+            namespace: object.namespace(),
+            name: object.name().unwrap_or_default(),
+        })
+    }
+
+    /// The ordered index from `start` on.
+    fn keys_from<'a>(
+        &'a self,
+        start: &'a ObjectKey,
+    ) -> impl Iterator<Item = (&'a StoreKey, &'a ObjId)> + 'a {
+        use std::ops::Bound;
+        self.by_key
+            .range::<dyn KeyView, _>((Bound::Included(start as &dyn KeyView), Bound::Unbounded))
+    }
+
     fn remove(&mut self, key: &ObjectKey, t: &mut Tracker) {
-        let Some(id) = self.ids.remove(key) else {
+        let Some((key, id)) = self.ids.remove_entry(key as &dyn KeyView) else {
             return;
         };
-        self.by_key.remove(key);
-        t.touched.entry(key.clone()).or_insert(true);
+        self.by_key.remove(&key);
+        t.touched.entry(key).or_insert(true);
         self.unindex(id, t);
         self.slots[id as usize] = None;
         self.free.push(id);
@@ -879,7 +962,7 @@ impl Cluster {
                 if endpointslice::topology_auto(svc) {
                     self.auto_services.insert(ns_name(&slot.key), ());
                 }
-                t.full(ns_name(&slot.key));
+                t.full_key(&slot.key);
             }
             Object::Node(_) => {
                 self.node_changed(t);
@@ -899,15 +982,15 @@ impl Cluster {
                         .push(id);
                     if is_controller_slice(slice) && !t.internal {
                         self.foreign.insert((ns, svc_sym));
-                        t.full((
-                            slot.key.namespace.clone().unwrap_or_default(),
-                            svc.to_owned(),
-                        ));
+                        t.full(slot.key.namespace.as_deref().unwrap_or_default(), svc);
                     }
                 }
             }
             Object::Endpoints(_) => {
-                t.full(ns_name(&slot.key));
+                t.full(
+                    slot.key.namespace.as_deref().unwrap_or_default(),
+                    &slot.key.name,
+                );
             }
             _ => {}
         }
@@ -938,7 +1021,7 @@ impl Cluster {
                     }
                 }
                 self.auto_services.remove(&ns_name(&slot.key));
-                t.full(ns_name(&slot.key));
+                t.full_key(&slot.key);
             }
             Object::Node(_) => {
                 self.node_changed(t);
@@ -960,15 +1043,15 @@ impl Cluster {
                         }
                     }
                     if is_controller_slice(slice) && !t.internal {
-                        t.full((
-                            slot.key.namespace.clone().unwrap_or_default(),
-                            svc.to_owned(),
-                        ));
+                        t.full(slot.key.namespace.as_deref().unwrap_or_default(), svc);
                     }
                 }
             }
             Object::Endpoints(_) => {
-                t.full(ns_name(&slot.key));
+                t.full(
+                    slot.key.namespace.as_deref().unwrap_or_default(),
+                    &slot.key.name,
+                );
             }
             _ => {}
         }
@@ -1035,7 +1118,7 @@ impl Cluster {
 
     /// Marks the Services whose selector matches this pod's labels, found
     /// through the reverse index.
-    fn mark_pod_services(&self, rec: &PodRec, pod: &ObjectKey, t: &mut Tracker) {
+    fn mark_pod_services(&self, rec: &PodRec, pod: &StoreKey, t: &mut Tracker) {
         let mut seen: Vec<ObjId> = Vec::new();
         for &(k, v, _) in &rec.labels {
             for &sid in self.svc_index.get(&(rec.ns, k, v)).into_iter().flatten() {
@@ -1051,7 +1134,7 @@ impl Cluster {
                     .iter()
                     .all(|&(sk, sv)| rec.labels.iter().any(|&(pk, pv, _)| pk == sk && pv == sv));
                 if selects && let Some(slot) = self.slot(sid) {
-                    t.pod(ns_name(&slot.key), pod);
+                    t.pod(&slot.key, pod);
                 }
             }
         }
@@ -1061,8 +1144,8 @@ impl Cluster {
     /// Auto are stale, and every Auto Service must be reconciled.
     fn node_changed(&mut self, t: &mut Tracker) {
         self.zone_ratios = None;
-        for service in self.auto_services.keys() {
-            t.full(service.clone());
+        for (ns, name) in self.auto_services.keys() {
+            t.full(ns, name);
         }
     }
 
@@ -1074,7 +1157,7 @@ impl Cluster {
             }
         }
         for service in scratch.dirty.into_keys() {
-            t.full(service);
+            t.full_key(&service);
         }
     }
 
@@ -1118,11 +1201,19 @@ impl Cluster {
     fn settle(&mut self, mut t: Tracker) -> Changes {
         workloads::settle(self, &mut t);
         let dirty = std::mem::take(&mut t.dirty);
-        for ((ns, name), trigger) in &dirty {
+        for (service, trigger) in &dirty {
+            let (ns, name) = (
+                service.namespace.as_deref().unwrap_or_default(),
+                service.name.as_str(),
+            );
             let done = match trigger {
-                Trigger::Pod(pod_ns, pod_name) if self.fast_path => {
-                    self.reconcile_for_pod(ns, name, pod_ns, pod_name, &mut t)
-                }
+                Trigger::Pod(pod) if self.fast_path => self.reconcile_for_pod(
+                    ns,
+                    name,
+                    pod.namespace.as_deref().unwrap_or_default(),
+                    &pod.name,
+                    &mut t,
+                ),
                 _ => false,
             };
             if !done {
@@ -1133,9 +1224,9 @@ impl Cluster {
         let mut changes = Changes::default();
         for (key, existed) in t.touched {
             match (existed, self.ids.contains_key(&key)) {
-                (false, true) => changes.created.push(key),
-                (true, true) => changes.updated.push(key),
-                (true, false) => changes.deleted.push(key),
+                (false, true) => changes.created.push(key.get().clone()),
+                (true, true) => changes.updated.push(key.get().clone()),
+                (true, false) => changes.deleted.push(key.get().clone()),
                 (false, false) => {}
             }
         }
@@ -1429,10 +1520,26 @@ impl Cluster {
                 namespace: Some(ns.to_owned()),
                 name,
             };
-            if !self.ids.contains_key(&key) {
+            if !self.contains(&key) {
                 return key.name;
             }
         }
+    }
+}
+
+/// Is `new` the object already stored (`old`)? For a Pod the status,
+/// where changes usually are, is compared first.
+fn unchanged(old: &Object, new: &Object) -> bool {
+    match (old, new) {
+        (Object::Pod(a), Object::Pod(b)) => {
+            let Pod {
+                metadata,
+                spec,
+                status,
+            } = a;
+            *status == b.status && *metadata == b.metadata && *spec == b.spec
+        }
+        _ => old == new,
     }
 }
 
@@ -1445,14 +1552,6 @@ fn is_controller_slice(slice: &EndpointSlice) -> bool {
             .map(String::as_str),
         Some(CONTROLLER_NAME | MIRRORING_CONTROLLER_NAME)
     )
-}
-
-fn ns_key(ns: &str) -> ObjectKey {
-    ObjectKey {
-        kind: Kind::Namespace,
-        namespace: None,
-        name: ns.to_owned(),
-    }
 }
 
 fn ns_name(key: &ObjectKey) -> (String, String) {

@@ -274,7 +274,7 @@ fn delete_tree(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
 /// owns goes too (garbage collection). An owner that never existed (Pods
 /// of a dump naming a ReplicaSet that is not in the input) deletes nothing.
 fn deleted(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
-    if t.touched.get(key) == Some(&true) {
+    if t.existed(key) == Some(true) {
         delete_tree(c, t, key);
     }
 }
@@ -285,7 +285,7 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
     if !c.config.workloads {
         return;
     }
-    let keys: Vec<ObjectKey> = t
+    let keys: Vec<super::StoreKey> = t
         .touched
         .keys()
         .filter(|k| is_workload(k.kind) || matches!(k.kind, Kind::Pod | Kind::Node))
@@ -299,10 +299,11 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
     let mut gone_nodes: Vec<String> = Vec::new();
     let mut nodes_changed = false;
     for key in keys {
+        let key: &ObjectKey = &key;
         match key.kind {
             Kind::Node => {
                 nodes_changed = true;
-                if c.get(&key).is_none() {
+                if c.get(key).is_none() {
                     gone_nodes.push(key.name.clone());
                 }
             }
@@ -310,34 +311,31 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
                 let before = if c.workloads.owner_of.is_empty() {
                     None
                 } else {
-                    c.workloads.owner_of.get(&key).cloned()
+                    c.workloads.owner_of.get(key).cloned()
                 };
-                let now = c.get(&key).and_then(|o| controller_owner(o, &key));
+                let stored = c.get(key);
+                let now = stored.and_then(|o| controller_owner(o, key));
+                let exists = stored.is_some();
+                let submitted = matches!(stored, Some(Object::Pod(p)) if pods::is_submitted(p));
                 if before != now {
-                    c.workloads.set_owner(&key, now.clone());
+                    c.workloads.set_owner(key, now.clone());
                 }
                 dirty.extend(before);
                 dirty.extend(now);
                 if key.kind == Kind::ReplicaSet {
-                    if c.get(&key).is_none() {
+                    if !exists {
                         // Deleted: its pods go with it (garbage collection).
-                        deleted(c, t, &key);
+                        deleted(c, t, key);
                     }
                     dirty.insert(key.clone());
-                } else {
-                    match c.get(&key) {
-                        Some(Object::Pod(p)) if pods::is_submitted(p) => {
-                            unscheduled.insert(key.clone());
-                        }
-                        None => {
-                            c.workloads.pending.remove(&key);
-                        }
-                        _ => {}
-                    }
+                } else if submitted {
+                    unscheduled.insert(key.clone());
+                } else if !exists {
+                    c.workloads.pending.remove(key);
                 }
             }
             _ => {
-                dirty.insert(key);
+                dirty.insert(key.clone());
             }
         }
     }
@@ -349,7 +347,7 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
                 .and_then(|s| c.pods_by_node.get(&s))
                 .into_iter()
                 .flatten()
-                .filter_map(|&id| c.slot(id).map(|s| s.key.clone()))
+                .filter_map(|&id| c.slot(id).map(|s| s.key.get().clone()))
                 .collect();
             for pod in pods {
                 if let Some(owner) = c.workloads.owner_of.get(&pod).cloned()
