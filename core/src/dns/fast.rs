@@ -52,13 +52,7 @@ impl Dns {
         if labels.next().is_some() || svc != "svc" || service.is_empty() || namespace.is_empty() {
             return None;
         }
-        let entry = self.exposed_namespace(namespace)?.services.get(service)?;
-        let empty =
-            self.config.ignore_empty_service && entry.subsets.iter().all(|s| s.addrs.is_empty());
-        match &entry.kind {
-            SvcKind::ClusterIp { ips, ports } if !ports.is_empty() && !empty => Some(ips),
-            _ => None,
-        }
+        self.answerable_cluster_ips(namespace, service)
     }
 
     /// [`Dns::cluster_ips_of`] for a lower-case FQDN of plain labels
@@ -77,6 +71,12 @@ impl Dns {
         if &lower[dots[1] + 1..dots[2]] != "svc" {
             return None;
         }
+        self.answerable_cluster_ips(namespace, service)
+    }
+
+    /// The cluster IPs of `namespace/service` when the Service has a
+    /// cluster IP and a port, and is not hidden by `ignore_empty_service`.
+    fn answerable_cluster_ips(&self, namespace: &str, service: &str) -> Option<&Ips> {
         let entry = self.exposed_namespace(namespace)?.services.get(service)?;
         let empty =
             self.config.ignore_empty_service && entry.subsets.iter().all(|s| s.addrs.is_empty());
