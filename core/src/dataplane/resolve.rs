@@ -36,8 +36,8 @@ use super::{
     SvcKind,
 };
 use crate::dns::{
-    Dns, ExternalRecords, MAX_NDOTS, Outcome as DnsOutcome, RData, RecordType, Resolver,
-    SearchClient, Sent, Walk,
+    Dns, ExternalRecords, Outcome as DnsOutcome, RData, RecordType, Resolver, SearchClient, Sent,
+    Walk,
 };
 use crate::ipam::{IpFamily, IpNet};
 use crate::table_hash::NamePair;
@@ -131,48 +131,7 @@ fn outside_walk(list: &[String], ndots: u32, name: &str, qtype: RecordType) -> W
 /// or None), asked of the cluster DNS (dns.md section 12).
 fn custom_walk(dns: &Dns, list: &[String], ndots: u32, name: &str, qtype: RecordType) -> Walk {
     let none = ExternalRecords::default();
-    let candidates = Resolver::Glibc.candidates(name, list, ndots, qtype);
-    let dots = u32::try_from(name.matches('.').count()).unwrap_or(u32::MAX);
-    let as_typed_first = name.ends_with('.') || dots >= ndots.min(MAX_NDOTS);
-    let mut walk = Walk {
-        candidates: candidates.clone(),
-        sent: Vec::new(),
-        answered_by: None,
-        result: DnsOutcome::NxDomain,
-        answer: Vec::new(),
-    };
-    let mut any_nodata = false;
-    for c in candidates {
-        let a = dns.resolve(&c, qtype, &none);
-        let outcome = match a.outcome {
-            DnsOutcome::Answer | DnsOutcome::NoData => a.outcome,
-            _ => DnsOutcome::NxDomain,
-        };
-        walk.sent.push(Sent {
-            qname: c.clone(),
-            outcome,
-        });
-        match outcome {
-            DnsOutcome::Answer => {
-                walk.answered_by = Some(c);
-                walk.result = DnsOutcome::Answer;
-                walk.answer = a.answer;
-                return walk;
-            }
-            DnsOutcome::NoData => any_nodata = true,
-            _ => {}
-        }
-    }
-    walk.result = if as_typed_first {
-        walk.sent
-            .first()
-            .map_or(DnsOutcome::NxDomain, |s| s.outcome)
-    } else if any_nodata {
-        DnsOutcome::NoData
-    } else {
-        DnsOutcome::NxDomain
-    };
-    walk
+    dns.walk_list(list, ndots, name, qtype, Resolver::Glibc, &none)
 }
 
 /// The `n`th address of `net` (`None` beyond it).

@@ -269,10 +269,24 @@ impl Dns {
         external: &ExternalRecords,
     ) -> Walk {
         let list = client.search_list(&self.config.zone);
-        let candidates = resolver.candidates(name, &list, client.ndots, qtype);
+        self.walk_list(&list, client.ndots, name, qtype, resolver, external)
+    }
+
+    /// [`Dns::search`] over a search list and `ndots` given as they are
+    /// (a pod's own `dnsConfig`, `dnsPolicy` None or Default) rather than
+    /// derived from a [`SearchClient`].
+    pub(crate) fn walk_list(
+        &self,
+        list: &[String],
+        ndots: u32,
+        name: &str,
+        qtype: RecordType,
+        resolver: Resolver,
+        external: &ExternalRecords,
+    ) -> Walk {
+        let candidates = resolver.candidates(name, list, ndots, qtype);
         let as_typed_first = name.ends_with('.')
-            || u32::try_from(name.matches('.').count()).unwrap_or(u32::MAX)
-                >= client.ndots.min(MAX_NDOTS);
+            || u32::try_from(name.matches('.').count()).unwrap_or(u32::MAX) >= ndots.min(MAX_NDOTS);
         let mut walk = Walk {
             candidates: candidates.clone(),
             sent: Vec::new(),
