@@ -41,6 +41,7 @@
 
 use std::collections::BTreeMap;
 
+use super::positions::{AddressTags, Positions, address_tag, has_uid, pod_tag};
 use super::{Cluster, Tracker, Trigger, endpointslice};
 use crate::api::corev1::EndpointPort;
 use crate::api::{
@@ -272,13 +273,14 @@ pub(super) enum Patch {
 }
 
 impl Patch {
-    /// Applies the edit.
-    pub(super) fn apply(self, current: &mut Endpoints) {
+    /// Applies the edit to the object and to its address tags; `false`
+    /// when the object no longer has one subset (its tags are then void).
+    pub(super) fn apply(self, current: &mut Endpoints, tags: &mut AddressTags) -> bool {
         let Patch::Edit { removed, insert } = self else {
-            return;
+            return true;
         };
         let Some(subset) = current.subsets.first_mut() else {
-            return;
+            return false;
         };
         for &(ready, i) in removed.iter().rev() {
             let list = if ready {
@@ -287,7 +289,12 @@ impl Patch {
                 &mut subset.not_ready_addresses
             };
             if i < list.len() {
-                list.remove(i);
+                let gone = list.remove(i);
+                tags.without_uid = tags.without_uid.saturating_sub(u32::from(!has_uid(&gone)));
+                let t = tags.list_mut(ready);
+                if i < t.len() {
+                    t.remove(i);
+                }
             }
         }
         if let Some((ready, at, address)) = insert {
@@ -296,11 +303,17 @@ impl Patch {
             } else {
                 &mut subset.not_ready_addresses
             };
-            list.insert(at.min(list.len()), *address);
+            let at = at.min(list.len());
+            tags.without_uid += u32::from(!has_uid(&address));
+            let t = tags.list_mut(ready);
+            t.insert(at.min(t.len()), address_tag(&address));
+            list.insert(at, *address);
         }
         if subset.addresses.is_empty() && subset.not_ready_addresses.is_empty() {
             current.subsets.clear();
+            return false;
         }
+        true
     }
 }
 
@@ -314,9 +327,11 @@ impl Patch {
 /// uid, which only the full computation sorts out), and a pod with no
 /// address of its own only when every address has a uid. `None`: run the
 /// full computation.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn patch_for_pod(
     svc: &Service,
     current: &Endpoints,
+    tags: &AddressTags,
     pod_ns: &str,
     pod_name: &str,
     pod: Option<&Pod>,
@@ -325,6 +340,11 @@ pub(super) fn patch_for_pod(
     let [subset] = current.subsets.as_slice() else {
         return None;
     };
+    if tags.ready.len() != subset.addresses.len()
+        || tags.not_ready.len() != subset.not_ready_addresses.len()
+    {
+        return None;
+    }
     let a = &current.metadata.annotations;
     if a.contains_key(ENDPOINTS_OVER_CAPACITY_ANNOTATION)
         || a.contains_key(ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION)
@@ -332,23 +352,20 @@ pub(super) fn patch_for_pod(
     {
         return None;
     }
-    let has_uid = |addr: &EndpointAddress| {
-        addr.target_ref
-            .as_ref()
-            .and_then(|r| r.uid.as_deref())
-            .is_some_and(|u| !u.is_empty())
-    };
     let is_pod = |addr: &EndpointAddress| {
         addr.target_ref.as_ref().is_some_and(|r| {
             r.kind == "Pod" && r.name == pod_name && r.namespace.as_deref() == Some(pod_ns)
         })
     };
+    // The pod's addresses: among those tagged as the pod's.
+    let tag = pod_tag(Some(pod_ns), pod_name);
     let mut removed: Vec<(bool, usize)> = Vec::new();
     for (ready, list) in [
         (true, &subset.addresses),
         (false, &subset.not_ready_addresses),
     ] {
-        for (i, addr) in list.iter().enumerate() {
+        for i in Positions::matching(tags.list(ready), tag) {
+            let addr = &list[i];
             if is_pod(addr) {
                 if !has_uid(addr) && others(&addr.ip) > 0 {
                     return None;
@@ -359,13 +376,7 @@ pub(super) fn patch_for_pod(
     }
     // A pod without an address of its own may have shared one (same IP,
     // no uid) that it no longer shares: only the full computation knows.
-    if removed.is_empty()
-        && subset
-            .addresses
-            .iter()
-            .chain(&subset.not_ready_addresses)
-            .any(|a| !has_uid(a))
-    {
+    if removed.is_empty() && tags.without_uid > 0 {
         return None;
     }
     let gone = |ready: bool, i: usize| removed.contains(&(ready, i));
@@ -714,8 +725,9 @@ impl Cluster {
                     {
                         return;
                     }
-                    let patched = match (trigger, current) {
-                        (Trigger::Pod(pod), Some(cur)) if self.fast_path => {
+                    let tags = eps_id.and_then(|id| self.positions.endpoints(id));
+                    let patched = match (trigger, current, tags) {
+                        (Trigger::Pod(pod), Some(cur), Some(tags)) if self.fast_path => {
                             let pod_ns = pod.namespace.as_deref().unwrap_or_default();
                             let pod_name = pod.name.as_str();
                             let stored = self.lookup(Kind::Pod, Some(pod_ns), pod_name);
@@ -732,7 +744,7 @@ impl Cluster {
                                     mine.is_some_and(|p| pod_ips(p).any(|m| m == ip)),
                                 ))
                             };
-                            patch_for_pod(svc, cur, pod_ns, pod_name, pod, others)
+                            patch_for_pod(svc, cur, tags, pod_ns, pod_name, pod, others)
                         }
                         _ => None,
                     };
@@ -740,7 +752,7 @@ impl Cluster {
                         Some(Patch::Same) => return,
                         Some(patch) => {
                             if let Some(id) = eps_id {
-                                self.edit_endpoints(id, t, |e| patch.apply(e));
+                                self.edit_endpoints(id, t, patch);
                             }
                             return;
                         }
@@ -765,18 +777,20 @@ impl Cluster {
         }
     }
 
-    /// Edits the stored Endpoints object in place (its labels, and so its
-    /// indexes, stay), marking it updated.
-    fn edit_endpoints(
-        &mut self,
-        id: super::ObjId,
-        t: &mut Tracker,
-        edit: impl FnOnce(&mut Endpoints),
-    ) {
+    /// Patches the stored Endpoints object in place (its labels, and so
+    /// its indexes, stay) and its address tags, marking it updated.
+    fn edit_endpoints(&mut self, id: super::ObjId, t: &mut Tracker, patch: Patch) {
         if let Some(Some(slot)) = self.slots.get_mut(id as usize)
             && let Object::Endpoints(e) = &mut slot.object
         {
-            edit(e);
+            let mut scratch = AddressTags::default();
+            let (tags, kept) = match self.positions.endpoints_mut(id) {
+                Some(tags) => (tags, true),
+                None => (&mut scratch, false),
+            };
+            if !(patch.apply(e, tags) && kept) {
+                self.positions.index_endpoints(id, e);
+            }
             if !t.touched.contains_key(&slot.key) {
                 t.touched.insert(slot.key.clone(), true);
             }

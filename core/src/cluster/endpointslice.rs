@@ -20,6 +20,7 @@ use crate::api::{
 use crate::ipam::IpFamily;
 
 use super::ObjId;
+use super::positions::{self, Positions};
 
 /// `endpointslice.kubernetes.io/managed-by` of the EndpointSlice controller.
 ///
@@ -894,7 +895,8 @@ pub(crate) fn mirror(
 ///
 /// `pod` is the pod and its node when it exists and the Service selects
 /// it; `existing` the controller's slices of the Service, in the order the
-/// full reconcile sees them.
+/// full reconcile sees them, and `tags` their endpoints' tags (see
+/// `positions.rs`): the pod's endpoint is found among the equal tags.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn reconcile_pod(
     svc: &Service,
@@ -902,12 +904,22 @@ pub(crate) fn reconcile_pod(
     pod_name: &str,
     pod: Option<PodAndNode<'_>>,
     existing: &[Existing<'_>],
+    tags: &[&[u32]],
     primary: IpFamily,
     max: usize,
 ) -> Option<Vec<SliceOp>> {
     if max < 2 || topology_auto(svc) || existing.iter().any(|(_, s)| s.endpoints.is_empty()) {
         return None;
     }
+    if tags.len() != existing.len()
+        || existing
+            .iter()
+            .zip(tags)
+            .any(|((_, s), t)| s.endpoints.len() != t.len())
+    {
+        return None;
+    }
+    let tag = positions::pod_tag(Some(pod_ns), pod_name);
     let types = address_types(svc, primary);
     if existing
         .iter()
@@ -937,7 +949,8 @@ pub(crate) fn reconcile_pod(
             if s.address_type != at {
                 continue;
             }
-            for (ei, ep) in s.endpoints.iter().enumerate() {
+            for ei in Positions::matching(tags[si], tag) {
+                let ep = &s.endpoints[ei];
                 let is_it = ep
                     .target_ref
                     .as_ref()

@@ -151,6 +151,7 @@ mod intern;
 mod limits;
 mod loadbalancer;
 mod pod_state;
+mod positions;
 pub mod scheduler;
 mod store_key;
 mod summary;
@@ -287,6 +288,8 @@ pub struct Cluster {
     ip_counts: FxMap<u64, u32>,
     nodes: FxMap<Sym, ObjId>,
     slices_by_service: FxMap<(Sym, Sym), Vec<ObjId>>,
+    /// Where each pod's entry sits in the stored slices and Endpoints.
+    positions: positions::Positions,
     /// Services with controller-labelled slices written by someone else:
     /// always reconciled in full.
     foreign: FxSet<(Sym, Sym)>,
@@ -411,6 +414,7 @@ impl Cluster {
             ip_counts: FxMap::default(),
             nodes: FxMap::default(),
             slices_by_service: FxMap::default(),
+            positions: positions::Positions::default(),
             foreign: FxSet::default(),
             fast_path: true,
             auto_services: BTreeMap::new(),
@@ -971,6 +975,7 @@ impl Cluster {
                 self.mark_node_pods(name, t);
             }
             Object::EndpointSlice(slice) => {
+                self.positions.index_slice(id, slice);
                 if let Some(svc) = slice.service_name() {
                     let ns = self
                         .strings
@@ -986,7 +991,8 @@ impl Cluster {
                     }
                 }
             }
-            Object::Endpoints(_) => {
+            Object::Endpoints(e) => {
+                self.positions.index_endpoints(id, e);
                 t.full(
                     slot.key.namespace.as_deref().unwrap_or_default(),
                     &slot.key.name,
@@ -1031,6 +1037,7 @@ impl Cluster {
                 }
             }
             Object::EndpointSlice(slice) => {
+                self.positions.forget(id);
                 if let Some(svc) = slice.service_name() {
                     let ns = self
                         .strings
@@ -1048,6 +1055,7 @@ impl Cluster {
                 }
             }
             Object::Endpoints(_) => {
+                self.positions.forget(id);
                 t.full(
                     slot.key.namespace.as_deref().unwrap_or_default(),
                     &slot.key.name,
@@ -1343,17 +1351,22 @@ impl Cluster {
     fn apply_ops(&mut self, ns: &str, ops: Vec<SliceOp>, t: &mut Tracker) {
         for op in ops {
             match op {
-                SliceOp::Replace(id, i, ep) => self.edit_slice(id, t, |s| {
-                    if let Some(e) = s.endpoints.get_mut(i) {
+                SliceOp::Replace(id, i, ep) => self.edit_slice(id, t, |s, tags| {
+                    if let (Some(e), Some(tag)) = (s.endpoints.get_mut(i), tags.get_mut(i)) {
+                        *tag = positions::endpoint_tag(&ep);
                         *e = ep;
                     }
                 }),
-                SliceOp::Remove(id, i) => self.edit_slice(id, t, |s| {
-                    if i < s.endpoints.len() {
+                SliceOp::Remove(id, i) => self.edit_slice(id, t, |s, tags| {
+                    if i < s.endpoints.len() && i < tags.len() {
                         s.endpoints.remove(i);
+                        tags.remove(i);
                     }
                 }),
-                SliceOp::Push(id, ep) => self.edit_slice(id, t, |s| s.endpoints.push(ep)),
+                SliceOp::Push(id, ep) => self.edit_slice(id, t, |s, tags| {
+                    tags.push(positions::endpoint_tag(&ep));
+                    s.endpoints.push(ep);
+                }),
                 SliceOp::Create(mut slice) => {
                     let prefix = slice.metadata.generate_name.clone().unwrap_or_default();
                     slice.metadata.name = Some(self.generate_slice_name(ns, &prefix));
@@ -1378,12 +1391,27 @@ impl Cluster {
         }
     }
 
-    /// Edits a stored slice in place (its labels, and so its indexes, stay).
-    fn edit_slice(&mut self, id: ObjId, t: &mut Tracker, edit: impl FnOnce(&mut EndpointSlice)) {
+    /// Edits a stored slice and its endpoint tags in place (its labels,
+    /// and so its indexes, stay).
+    fn edit_slice(
+        &mut self,
+        id: ObjId,
+        t: &mut Tracker,
+        edit: impl FnOnce(&mut EndpointSlice, &mut Vec<u32>),
+    ) {
         if let Some(Some(slot)) = self.slots.get_mut(id as usize)
             && let Object::EndpointSlice(s) = &mut slot.object
         {
-            edit(s);
+            if self
+                .positions
+                .slice(id)
+                .is_none_or(|tags| tags.len() != s.endpoints.len())
+            {
+                self.positions.index_slice(id, s);
+            }
+            if let Some(tags) = self.positions.slice_mut(id) {
+                edit(s, tags);
+            }
             if !t.touched.contains_key(&slot.key) {
                 t.touched.insert(slot.key.clone(), true);
             }
@@ -1450,12 +1478,20 @@ impl Cluster {
                 _ => None,
             };
             let existing = self.managed_slices(ns, name, CONTROLLER_NAME);
+            let Some(tags) = existing
+                .iter()
+                .map(|(id, _)| self.positions.slice(*id))
+                .collect::<Option<Vec<&[u32]>>>()
+            else {
+                return false;
+            };
             match endpointslice::reconcile_pod(
                 svc,
                 pod_ns,
                 pod_name,
                 pod,
                 &existing,
+                &tags,
                 self.config.primary_family(),
                 self.config.max_endpoints_per_slice as usize,
             ) {
