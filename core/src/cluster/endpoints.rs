@@ -45,8 +45,8 @@ use super::positions::{AddressTags, Positions, address_tag, has_uid, pod_tag};
 use super::{Cluster, Tracker, Trigger, endpointslice};
 use crate::api::corev1::EndpointPort;
 use crate::api::{
-    EndpointAddress, EndpointSubset, Endpoints, IPFamily, IntOrString, Kind, Object, ObjectKey,
-    ObjectMeta, ObjectReference, Pod, Service, ServiceType,
+    EndpointAddress, EndpointSubset, Endpoints, IPFamily, Kind, Object, ObjectKey, ObjectMeta,
+    ObjectReference, Pod, Service, ServiceType,
 };
 use crate::cluster::HEADLESS_LABEL;
 
@@ -85,9 +85,62 @@ pub(super) fn pod_ips(pod: &Pod) -> impl Iterator<Item = &str> + '_ {
         .map(|(_, ip)| ip)
 }
 
+/// The address of a pod for a Service, borrowed from the pod.
+#[derive(Debug, Clone, Copy)]
+struct AddressView<'a> {
+    ip: &'a str,
+    hostname: Option<&'a str>,
+    node_name: &'a str,
+    namespace: Option<&'a str>,
+    name: &'a str,
+    uid: Option<&'a str>,
+}
+
+impl AddressView<'_> {
+    fn to_owned(self) -> EndpointAddress {
+        EndpointAddress {
+            ip: self.ip.to_owned(),
+            hostname: self.hostname.map(str::to_owned),
+            node_name: Some(self.node_name.to_owned()),
+            target_ref: Some(ObjectReference {
+                kind: "Pod".to_owned(),
+                namespace: self.namespace.map(str::to_owned),
+                name: self.name.to_owned(),
+                uid: self.uid.map(str::to_owned),
+                ..ObjectReference::default()
+            }),
+        }
+    }
+
+    /// Is `a` this address (`to_owned() == *a`)?
+    fn is(&self, a: &EndpointAddress) -> bool {
+        a.ip == self.ip
+            && a.hostname.as_deref() == self.hostname
+            && a.node_name.as_deref() == Some(self.node_name)
+            && a.target_ref.as_ref().is_some_and(|r| {
+                r.kind == "Pod"
+                    && r.namespace.as_deref() == self.namespace
+                    && r.name == self.name
+                    && r.uid.as_deref() == self.uid
+                    && r.api_version.is_none()
+                    && r.resource_version.is_none()
+            })
+    }
+
+    /// [`cmp_address`] of `a` against this address.
+    fn cmp_with(&self, a: &EndpointAddress) -> std::cmp::Ordering {
+        let uid = a.target_ref.as_ref().and_then(|r| r.uid.as_deref());
+        a.ip.as_str().cmp(self.ip).then_with(|| uid.cmp(&self.uid))
+    }
+
+    fn has_uid(&self) -> bool {
+        self.uid.is_some_and(|u| !u.is_empty())
+    }
+}
+
 /// Upstream `podToEndpointAddressForService`: the pod's address of the
-/// Service's first family.
-fn pod_address(svc: &Service, pod: &Pod) -> Option<EndpointAddress> {
+/// Service's first family, borrowed from the pod.
+fn pod_address_view<'a>(svc: &Service, pod: &'a Pod) -> Option<AddressView<'a>> {
     let v6 = match svc.spec.ip_families.first() {
         Some(f) => *f == IPFamily::IPv6,
         None => match svc.spec.cluster_ip.as_deref() {
@@ -95,33 +148,32 @@ fn pod_address(svc: &Service, pod: &Pod) -> Option<EndpointAddress> {
             _ => pod.status.pod_ip.as_deref().is_some_and(is_ipv6),
         },
     };
-    let ips: Vec<&str> = if pod.status.pod_ips.is_empty() {
-        pod.status.pod_ip.as_deref().into_iter().collect()
+    let ip = if pod.status.pod_ips.is_empty() {
+        pod.status.pod_ip.as_deref().filter(|ip| is_ipv6(ip) == v6)
     } else {
-        pod.status.pod_ips.iter().map(|p| p.ip.as_str()).collect()
-    };
-    let ip = ips.into_iter().find(|ip| is_ipv6(ip) == v6)?;
+        pod.status
+            .pod_ips
+            .iter()
+            .map(|p| p.ip.as_str())
+            .find(|ip| is_ipv6(ip) == v6)
+    }?;
     let hostname = match (&pod.spec.hostname, &pod.spec.subdomain) {
         (Some(h), Some(sub))
             if !h.is_empty()
                 && Some(sub.as_str()) == svc.metadata.name.as_deref()
                 && pod.metadata.namespace == svc.metadata.namespace =>
         {
-            Some(h.clone())
+            Some(h.as_str())
         }
         _ => None,
     };
-    Some(EndpointAddress {
-        ip: ip.to_owned(),
+    Some(AddressView {
+        ip,
         hostname,
-        node_name: Some(pod.spec.node_name.clone().unwrap_or_default()),
-        target_ref: Some(ObjectReference {
-            kind: "Pod".to_owned(),
-            namespace: pod.metadata.namespace.clone(),
-            name: pod.metadata.name.clone().unwrap_or_default(),
-            uid: pod.metadata.uid.clone(),
-            ..ObjectReference::default()
-        }),
+        node_name: pod.spec.node_name.as_deref().unwrap_or_default(),
+        namespace: pod.metadata.namespace.as_deref(),
+        name: pod.metadata.name.as_deref().unwrap_or_default(),
+        uid: pod.metadata.uid.as_deref(),
     })
 }
 
@@ -218,30 +270,87 @@ fn cmp_address(a: &EndpointAddress, b: &EndpointAddress) -> std::cmp::Ordering {
 /// ports it serves (empty: a headless Service without ports); `None` when
 /// it contributes nothing.
 fn pod_entry(svc: &Service, pod: &Pod) -> Option<(EndpointAddress, bool, Vec<EndpointPort>)> {
+    let (address, ready) = pod_entry_view(svc, pod)?;
+    let ports = resolved_ports(svc, pod)
+        .map(|(sp, port)| EndpointPort {
+            name: sp.name.clone(),
+            port,
+            protocol: sp.protocol,
+            app_protocol: sp.app_protocol.clone(),
+        })
+        .collect();
+    Some((address.to_owned(), ready, ports))
+}
+
+/// The Service ports a pod resolves, with the container port of each.
+fn resolved_ports<'a>(
+    svc: &'a Service,
+    pod: &'a Pod,
+) -> impl Iterator<Item = (&'a crate::api::ServicePort, i32)> + Clone + 'a {
+    svc.spec.ports.iter().filter_map(move |sp| {
+        let protocol = sp.protocol.unwrap_or_default();
+        endpointslice::find_port_of(pod, protocol, sp.target_port.as_ref(), sp.port)
+            .map(|port| (sp, port))
+    })
+}
+
+/// [`pod_entry`] without building the address or the ports: the address
+/// borrowed and whether it is ready (the ports are [`resolved_ports`]).
+fn pod_entry_view<'a>(svc: &Service, pod: &'a Pod) -> Option<(AddressView<'a>, bool)> {
     let tolerate = svc.spec.publish_not_ready_addresses.unwrap_or(false);
     if !should_be_in_endpoints(pod, tolerate) {
         return None;
     }
-    let address = pod_address(svc, pod)?;
+    let address = pod_address_view(svc, pod)?;
     let ready = tolerate || pod.is_ready();
     if svc.spec.ports.is_empty() {
         let headless = svc.spec.cluster_ip.as_deref() == Some("None");
-        return headless.then_some((address, ready, Vec::new()));
+        return headless.then_some((address, ready));
     }
-    let mut ports = Vec::with_capacity(svc.spec.ports.len());
-    for sp in &svc.spec.ports {
-        let protocol = sp.protocol.unwrap_or_default();
-        let target = sp.target_port.clone().unwrap_or(IntOrString::Int(sp.port));
-        if let Some(port) = endpointslice::find_port(pod, protocol, &target) {
-            ports.push(EndpointPort {
-                name: sp.name.clone(),
-                port,
-                protocol: sp.protocol,
-                app_protocol: sp.app_protocol.clone(),
-            });
-        }
+    resolved_ports(svc, pod)
+        .next()
+        .is_some()
+        .then_some((address, ready))
+}
+
+/// Is `list` the pod's resolved ports sorted by [`port_order`] (what the
+/// patch compares), checked without building them?
+fn ports_are(svc: &Service, pod: &Pod, list: &[EndpointPort]) -> bool {
+    let resolved = resolved_ports(svc, pod);
+    if resolved.clone().count() != list.len() {
+        return false;
     }
-    (!ports.is_empty()).then_some((address, ready, ports))
+    let cmp = |a: &EndpointPort, b: &EndpointPort| {
+        a.name
+            .cmp(&b.name)
+            .then(a.port.cmp(&b.port))
+            .then_with(|| {
+                let p = |x: &EndpointPort| x.protocol.map_or("", |p| p.as_str());
+                p(a).cmp(p(b))
+            })
+            .then_with(|| a.app_protocol.cmp(&b.app_protocol))
+    };
+    if !list.is_sorted_by(|a, b| cmp(a, b).is_le()) {
+        return false;
+    }
+    let is = |e: &EndpointPort, sp: &crate::api::ServicePort, port: i32| {
+        e.name == sp.name
+            && e.port == port
+            && e.protocol == sp.protocol
+            && e.app_protocol == sp.app_protocol
+    };
+    resolved.clone().all(|(sp, port)| {
+        let mine = resolved
+            .clone()
+            .filter(|&(sq, pq)| {
+                sq.name == sp.name
+                    && pq == port
+                    && sq.protocol == sp.protocol
+                    && sq.app_protocol == sp.app_protocol
+            })
+            .count();
+        mine == list.iter().filter(|e| is(e, sp, port)).count()
+    })
 }
 
 /// The labels the controller writes: the Service's, and the headless
@@ -268,8 +377,17 @@ pub(super) enum Patch {
     /// index after the removals, address); an emptied subset goes.
     Edit {
         removed: Vec<(bool, usize)>,
-        insert: Option<(bool, usize, Box<EndpointAddress>)>,
+        insert: Option<(bool, usize, Insert)>,
     },
+}
+
+/// The address a [`Patch`] inserts.
+#[derive(Debug)]
+pub(super) enum Insert {
+    /// A new address.
+    New(Box<EndpointAddress>),
+    /// The one removed address, unchanged (a readiness flip moves it).
+    Moved,
 }
 
 impl Patch {
@@ -282,6 +400,7 @@ impl Patch {
         let Some(subset) = current.subsets.first_mut() else {
             return false;
         };
+        let mut last = None;
         for &(ready, i) in removed.iter().rev() {
             let list = if ready {
                 &mut subset.addresses
@@ -295,8 +414,13 @@ impl Patch {
                 if i < t.len() {
                     t.remove(i);
                 }
+                last = Some(gone);
             }
         }
+        let insert = insert.and_then(|(ready, at, what)| match what {
+            Insert::New(address) => Some((ready, at, *address)),
+            Insert::Moved => last.map(|a| (ready, at, a)),
+        });
         if let Some((ready, at, address)) = insert {
             let list = if ready {
                 &mut subset.addresses
@@ -307,7 +431,7 @@ impl Patch {
             tags.without_uid += u32::from(!has_uid(&address));
             let t = tags.list_mut(ready);
             t.insert(at.min(t.len()), address_tag(&address));
-            list.insert(at, *address);
+            list.insert(at, address);
         }
         if subset.addresses.is_empty() && subset.not_ready_addresses.is_empty() {
             current.subsets.clear();
@@ -381,20 +505,21 @@ pub(super) fn patch_for_pod(
     }
     let gone = |ready: bool, i: usize| removed.contains(&(ready, i));
     let mut insert = None;
-    if let Some((address, ready, mut ports)) = pod.and_then(|p| pod_entry(svc, p)) {
-        crate::order::sort_by_key(&mut ports, port_order);
-        if !has_uid(&address) && others(&address.ip) > 0 {
+    if let Some(p) = pod
+        && let Some((address, ready)) = pod_entry_view(svc, p)
+    {
+        if !address.has_uid() && others(address.ip) > 0 {
             return None;
         }
-        if ports != subset.ports {
+        if !ports_are(svc, p, &subset.ports) {
             return None;
         }
         // Both lists are in address order (the full computation sorts
         // them, and this patch keeps them so): the addresses equal to the
         // pod's are one run, found by binary search.
         let clash = |list: &[EndpointAddress], r: bool| {
-            let lo = list.partition_point(|a| cmp_address(a, &address).is_lt());
-            let hi = lo + list[lo..].partition_point(|a| cmp_address(a, &address).is_eq());
+            let lo = list.partition_point(|a| address.cmp_with(a).is_lt());
+            let hi = lo + list[lo..].partition_point(|a| address.cmp_with(a).is_eq());
             (lo..hi).any(|i| !gone(r, i))
         };
         if clash(&subset.addresses, true) || clash(&subset.not_ready_addresses, false) {
@@ -405,13 +530,13 @@ pub(super) fn patch_for_pod(
         } else {
             &subset.not_ready_addresses
         };
-        let raw = list.partition_point(|a| cmp_address(a, &address).is_lt());
+        let raw = list.partition_point(|a| address.cmp_with(a).is_lt());
         let at = raw
             - removed
                 .iter()
                 .filter(|&&(r, i)| r == ready && i < raw)
                 .count();
-        insert = Some((ready, at, Box::new(address)));
+        insert = Some((ready, at, address));
     }
     let left = subset.addresses.len() + subset.not_ready_addresses.len() - removed.len();
     if left + usize::from(insert.is_some()) > MAX_ENDPOINTS_ADDRESSES {
@@ -419,23 +544,35 @@ pub(super) fn patch_for_pod(
     }
     // Unchanged: the pod's one address put back where it was, or no
     // address before or after (and the subset not emptied).
+    let was = |r: bool, i: usize| {
+        if r {
+            subset.addresses.get(i)
+        } else {
+            subset.not_ready_addresses.get(i)
+        }
+    };
     let same = match (removed.as_slice(), &insert) {
         ([(r, i)], Some((nr, at, addr))) => {
-            let list = if *r {
-                &subset.addresses
-            } else {
-                &subset.not_ready_addresses
-            };
-            r == nr && i == at && list.get(*i) == Some(&**addr)
+            r == nr && i == at && was(*r, *i).is_some_and(|a| addr.is(a))
         }
         ([], None) => left > 0,
         _ => false,
     };
-    Some(if same {
-        Patch::Same
-    } else {
-        Patch::Edit { removed, insert }
-    })
+    if same {
+        return Some(Patch::Same);
+    }
+    // The one removed address, unchanged, moves (a readiness flip).
+    let insert = insert.map(|(ready, at, addr)| {
+        let moved =
+            matches!(removed.as_slice(), [(r, i)] if was(*r, *i).is_some_and(|a| addr.is(a)));
+        let what = if moved {
+            Insert::Moved
+        } else {
+            Insert::New(Box::new(addr.to_owned()))
+        };
+        (ready, at, what)
+    });
+    Some(Patch::Edit { removed, insert })
 }
 
 /// `labels == wanted_labels(svc)`, without building the wanted map.

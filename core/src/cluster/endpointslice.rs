@@ -56,6 +56,9 @@ pub(crate) enum SliceOp {
     Remove(ObjId, usize),
     /// Append an endpoint to the stored slice, in place.
     Push(ObjId, Endpoint),
+    /// Set the conditions and hints of endpoint `i` of the stored slice,
+    /// in place (the rest of the endpoint is already what it should be).
+    Refresh(ObjId, usize, EndpointConditions, Option<EndpointHints>),
 }
 
 /// A pod as the controller sees it: the pod and its node (`None` when the
@@ -133,6 +136,20 @@ pub(crate) fn should_be_in_endpoints(pod: &Pod) -> bool {
 
 /// EP-5: the container port a Service port resolves to on this pod.
 pub(crate) fn find_port(pod: &Pod, protocol: Protocol, target: &IntOrString) -> Option<i32> {
+    find_port_of(pod, protocol, Some(target), 0)
+}
+
+/// [`find_port`] for a Service port's `targetPort` (`None`: the Service
+/// port `port` itself), without cloning the target.
+pub(crate) fn find_port_of(
+    pod: &Pod,
+    protocol: Protocol,
+    target: Option<&IntOrString>,
+    port: i32,
+) -> Option<i32> {
+    let Some(target) = target else {
+        return Some(port);
+    };
     match target {
         IntOrString::Int(n) => Some(*n),
         IntOrString::String(name) => {
@@ -159,8 +176,7 @@ fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
     }
     for sp in &svc.spec.ports {
         let protocol = sp.protocol.unwrap_or_default();
-        let target = sp.target_port.clone().unwrap_or(IntOrString::Int(sp.port));
-        if let Some(port) = find_port(pod, protocol, &target) {
+        if let Some(port) = find_port_of(pod, protocol, sp.target_port.as_ref(), sp.port) {
             out.push(EndpointPort {
                 name: Some(sp.name.clone()),
                 protocol: Some(protocol),
@@ -181,6 +197,28 @@ type PortKey = Vec<(
     Option<String>,
 )>;
 
+/// `port_key(a) == port_key(b)` without building the keys: the same
+/// ports, as multisets.
+fn same_port_list(a: &[EndpointPort], b: &[EndpointPort]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a == b {
+        return true;
+    }
+    if a.len() > 8 {
+        return port_key(a) == port_key(b);
+    }
+    let same = |x: &EndpointPort, y: &EndpointPort| {
+        x.name == y.name
+            && x.protocol == y.protocol
+            && x.port == y.port
+            && x.app_protocol == y.app_protocol
+    };
+    a.iter()
+        .all(|p| a.iter().filter(|q| same(p, q)).count() == b.iter().filter(|q| same(p, q)).count())
+}
+
 fn port_key(ports: &[EndpointPort]) -> PortKey {
     let mut key: PortKey = ports
         .iter()
@@ -194,11 +232,75 @@ fn is_ipv6(s: &str) -> bool {
     s.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
-/// EP-4, EP-8: the endpoint of a pod for one address type.
-fn pod_to_endpoint(pod: &Pod, node: Option<&Node>, svc: &Service, at: AddressType) -> Endpoint {
+/// EP-4: the conditions of a pod's endpoint.
+fn endpoint_conditions(pod: &Pod, svc: &Service) -> EndpointConditions {
     let serving = pod.is_ready();
     let terminating = pod.is_terminating();
     let ready = svc.spec.publish_not_ready_addresses.unwrap_or(false) || (serving && !terminating);
+    EndpointConditions {
+        ready: Some(ready),
+        serving: Some(serving),
+        terminating: Some(terminating),
+    }
+}
+
+/// EP-6: the hostname of a pod's endpoint (the pod's `hostname` when its
+/// `subdomain` is the Service, in the Service's namespace).
+fn endpoint_hostname<'a>(pod: &'a Pod, svc: &Service) -> Option<&'a str> {
+    match (&pod.spec.hostname, &pod.spec.subdomain) {
+        (Some(h), Some(sub))
+            if !h.is_empty()
+                && Some(sub.as_str()) == svc.metadata.name.as_deref()
+                && pod.metadata.namespace == svc.metadata.namespace =>
+        {
+            Some(h.as_str())
+        }
+        _ => None,
+    }
+}
+
+/// The zone of a pod's endpoint: its node's zone label.
+fn endpoint_zone<'a>(node: Option<&'a Node>) -> Option<&'a str> {
+    node.and_then(|n| n.metadata.labels.get(ZONE_LABEL))
+        .map(String::as_str)
+        .filter(|z| !z.is_empty())
+}
+
+/// `old` is the endpoint [`pod_to_endpoint`] builds, but for its
+/// conditions and hints: the conditions it should have then, computed
+/// without building the endpoint; `None` when anything else differs.
+fn same_but_conditions(
+    old: &Endpoint,
+    pod: &Pod,
+    node: Option<&Node>,
+    svc: &Service,
+    at: AddressType,
+) -> Option<EndpointConditions> {
+    let want_v6 = at == AddressType::IPv6;
+    let same_addresses = pod
+        .status
+        .pod_ips
+        .iter()
+        .filter(|ip| is_ipv6(&ip.ip) == want_v6)
+        .map(|ip| ip.ip.as_str())
+        .eq(old.addresses.iter().map(String::as_str));
+    let r = old.target_ref.as_ref()?;
+    let same_target = r.kind == "Pod"
+        && r.namespace == pod.metadata.namespace
+        && r.name.as_str() == pod.metadata.name.as_deref().unwrap_or_default()
+        && r.uid == pod.metadata.uid
+        && r.api_version.is_none()
+        && r.resource_version.is_none();
+    let same = same_addresses
+        && same_target
+        && old.hostname.as_deref() == endpoint_hostname(pod, svc)
+        && old.node_name.as_deref() == pod.spec.node_name.as_deref().filter(|n| !n.is_empty())
+        && old.zone.as_deref() == endpoint_zone(node);
+    same.then(|| endpoint_conditions(pod, svc))
+}
+
+/// EP-4, EP-8: the endpoint of a pod for one address type.
+fn pod_to_endpoint(pod: &Pod, node: Option<&Node>, svc: &Service, at: AddressType) -> Endpoint {
     let want_v6 = at == AddressType::IPv6;
     let addresses = pod
         .status
@@ -207,28 +309,10 @@ fn pod_to_endpoint(pod: &Pod, node: Option<&Node>, svc: &Service, at: AddressTyp
         .filter(|ip| is_ipv6(&ip.ip) == want_v6)
         .map(|ip| ip.ip.clone())
         .collect();
-    let zone = node
-        .and_then(|n| n.metadata.labels.get(ZONE_LABEL))
-        .filter(|z| !z.is_empty())
-        .cloned();
-    let hostname = match (&pod.spec.hostname, &pod.spec.subdomain) {
-        (Some(h), Some(sub))
-            if !h.is_empty()
-                && Some(sub.as_str()) == svc.metadata.name.as_deref()
-                && pod.metadata.namespace == svc.metadata.namespace =>
-        {
-            Some(h.clone())
-        }
-        _ => None,
-    };
     Endpoint {
         addresses,
-        conditions: EndpointConditions {
-            ready: Some(ready),
-            serving: Some(serving),
-            terminating: Some(terminating),
-        },
-        hostname,
+        conditions: endpoint_conditions(pod, svc),
+        hostname: endpoint_hostname(pod, svc).map(str::to_owned),
         target_ref: Some(ObjectReference {
             kind: "Pod".to_owned(),
             namespace: pod.metadata.namespace.clone(),
@@ -237,7 +321,7 @@ fn pod_to_endpoint(pod: &Pod, node: Option<&Node>, svc: &Service, at: AddressTyp
             ..ObjectReference::default()
         }),
         node_name: pod.spec.node_name.clone().filter(|n| !n.is_empty()),
-        zone,
+        zone: endpoint_zone(node).map(str::to_owned),
         hints: None,
     }
 }
@@ -400,9 +484,23 @@ fn heuristic(svc: &Service) -> Heuristic {
 
 /// EP-10: the hints an endpoint should carry; `None` = leave as is.
 fn wanted_hints(ep: &Endpoint, h: Heuristic) -> Option<Option<EndpointHints>> {
-    let ready = ep.conditions.ready == Some(true);
-    let zone = ep.zone.as_deref().filter(|z| !z.is_empty());
-    let node = ep.node_name.as_deref().filter(|n| !n.is_empty());
+    wanted_hints_of(
+        ep.conditions.ready == Some(true),
+        ep.zone.as_deref(),
+        ep.node_name.as_deref(),
+        h,
+    )
+}
+
+/// [`wanted_hints`] of an endpoint with this readiness, zone and node.
+fn wanted_hints_of(
+    ready: bool,
+    zone: Option<&str>,
+    node: Option<&str>,
+    h: Heuristic,
+) -> Option<Option<EndpointHints>> {
+    let zone = zone.filter(|z| !z.is_empty());
+    let node = node.filter(|n| !n.is_empty());
     match h {
         Heuristic::Remove => Some(None),
         _ if !ready => None,
@@ -933,15 +1031,14 @@ pub(crate) fn reconcile_pod(
     let wanted = pod
         .filter(|(p, _)| should_be_in_endpoints(p))
         .map(|(p, node)| {
-            let ports = endpoint_ports(svc, p);
             (
                 p,
                 node,
-                port_key(&ports),
+                endpoint_ports(svc, p),
                 node.is_some() || publish_not_ready,
             )
         });
-    let mut ops = Vec::new();
+    let mut ops = Vec::with_capacity(2);
     for at in types {
         // Where the pod's endpoint is now.
         let mut found: Option<(usize, usize)> = None;
@@ -963,20 +1060,43 @@ pub(crate) fn reconcile_pod(
                 }
             }
         }
+        // The same endpoint but for its conditions (a readiness flip): set
+        // them in place, without building the endpoint.
+        if let (Some((si, ei)), Some((p, node, ports, true))) = (found, &wanted)
+            && same_port_list(&existing[si].1.ports, ports)
+        {
+            let (id, slice) = existing[si];
+            let old = &slice.endpoints[ei];
+            if !old.addresses.is_empty()
+                && let Some(conditions) = same_but_conditions(old, p, *node, svc, at)
+            {
+                let hints_ok = wanted_hints(old, h).is_none_or(|w| w == old.hints);
+                if !(conditions == old.conditions && hints_ok) {
+                    let hints = wanted_hints_of(
+                        conditions.ready == Some(true),
+                        old.zone.as_deref(),
+                        old.node_name.as_deref(),
+                        h,
+                    );
+                    ops.push(SliceOp::Refresh(id, ei, conditions, hints.unwrap_or(None)));
+                }
+                continue;
+            }
+        }
         // What it should be.
         let new = match &wanted {
-            Some((p, node, key, true)) => {
+            Some((p, node, ports, true)) => {
                 let mut ep = pod_to_endpoint(p, *node, svc, at);
                 if let Some(w) = wanted_hints(&ep, h) {
                     ep.hints = w;
                 }
-                (!ep.addresses.is_empty()).then_some((ep, key))
+                (!ep.addresses.is_empty()).then_some((ep, ports))
             }
             _ => None,
         };
         match (found, new) {
             (None, None) => {}
-            (Some((si, ei)), Some((ep, key))) if port_key(&existing[si].1.ports) == *key => {
+            (Some((si, ei)), Some((ep, ports))) if same_port_list(&existing[si].1.ports, ports) => {
                 let (id, slice) = existing[si];
                 let old = &slice.endpoints[ei];
                 if same_identity(old, &ep) {
@@ -1000,10 +1120,10 @@ pub(crate) fn reconcile_pod(
                 }
                 ops.push(SliceOp::Remove(id, ei));
             }
-            (None, Some((ep, key))) => {
+            (None, Some((ep, ports))) => {
                 let mut in_group = existing
                     .iter()
-                    .filter(|(_, s)| s.address_type == at && port_key(&s.ports) == *key)
+                    .filter(|(_, s)| s.address_type == at && same_port_list(&s.ports, ports))
                     .peekable();
                 in_group.peek()?;
                 // The slice that ends up closest to full, first on ties.
@@ -1017,8 +1137,7 @@ pub(crate) fn reconcile_pod(
                 match best {
                     Some((_, id)) => ops.push(SliceOp::Push(id, ep)),
                     None => {
-                        let ports = endpoint_ports(svc, wanted.as_ref()?.0);
-                        let mut s = new_slice(svc, ports, at);
+                        let mut s = new_slice(svc, ports.clone(), at);
                         s.endpoints.push(ep);
                         ops.push(SliceOp::Create(s));
                     }

@@ -865,6 +865,15 @@ impl Cluster {
                     }
                     return id;
                 }
+                // A pod whose node stays but whose labels change: only the
+                // label pairs that change move in the index.
+                if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
+                    && old.spec.node_name == new.spec.node_name
+                    && self.pods.contains_key(&id)
+                {
+                    self.relabel_pod(id, object, t);
+                    return id;
+                }
                 self.unindex(id, t);
                 if let Some(slot) = self.slots[id as usize].as_mut() {
                     slot.object = object;
@@ -1089,9 +1098,77 @@ impl Cluster {
         PodRec { ns, labels, node }
     }
 
-    fn unindex_pod(&mut self, id: ObjId, rec: PodRec) {
-        for &(k, v, pos) in &rec.labels {
-            let pair = (rec.ns, k, v);
+    /// Replaces stored pod `id` by `object`, a Pod on the same node with
+    /// other labels: the index entries of the label pairs both carry stay,
+    /// the others are removed and added, and the Services of the old and
+    /// the new labels are marked. The index ends as unindexing and indexing
+    /// the pod would leave it, but for the pod's place in the posting
+    /// lists of the pairs that stay (readers sort pods by name).
+    fn relabel_pod(&mut self, id: ObjId, object: Object, t: &mut Tracker) {
+        let (Some(mut slot), Some(mut rec)) =
+            (self.slots[id as usize].take(), self.pods.remove(&id))
+        else {
+            return;
+        };
+        let old = std::mem::replace(&mut slot.object, object);
+        if let (Object::Pod(old), Object::Pod(new)) = (&old, &slot.object)
+            && rec.labels.len() == old.metadata.labels.len()
+        {
+            if old.status.pod_ip != new.status.pod_ip || old.status.pod_ips != new.status.pod_ips {
+                self.count_pod_ips(old, false);
+                self.count_pod_ips(new, true);
+            }
+            self.mark_pod_services(&rec, &slot.key, t);
+            let mut gone: Vec<(Sym, Sym, u32)> = Vec::new();
+            let mut labels = Vec::with_capacity(new.metadata.labels.len());
+            let mut was = old.metadata.labels.iter().zip(&rec.labels).peekable();
+            for (k, v) in &new.metadata.labels {
+                while let Some(((ok, _), e)) = was.peek()
+                    && ok.as_str() < k.as_str()
+                {
+                    gone.push(**e);
+                    was.next();
+                }
+                if let Some(((ok, ov), e)) = was.peek()
+                    && *ok == k
+                {
+                    let (e, same) = (**e, *ov == v);
+                    was.next();
+                    if same {
+                        labels.push(e);
+                        continue;
+                    }
+                    gone.push(e);
+                }
+                let (k, v) = (self.strings.intern(k), self.strings.intern(v));
+                let list = self.pod_index.entry((rec.ns, k, v)).or_default();
+                labels.push((k, v, u32::try_from(list.len()).unwrap_or(u32::MAX)));
+                list.push(id);
+            }
+            gone.extend(was.map(|(_, e)| *e));
+            self.unindex_pairs(id, rec.ns, &gone);
+            rec.labels = labels;
+            self.mark_pod_services(&rec, &slot.key, t);
+            self.pods.insert(id, rec);
+            self.slots[id as usize] = Some(slot);
+        } else {
+            // Not the shape expected: the whole way.
+            self.pods.insert(id, rec);
+            let new = std::mem::replace(&mut slot.object, old);
+            self.slots[id as usize] = Some(slot);
+            self.unindex(id, t);
+            if let Some(slot) = self.slots[id as usize].as_mut() {
+                slot.object = new;
+            }
+            self.index(id, t);
+        }
+    }
+
+    /// Removes pod `id` from the posting lists of these pairs (entries of
+    /// its record, with its position in each).
+    fn unindex_pairs(&mut self, id: ObjId, ns: Sym, pairs: &[(Sym, Sym, u32)]) {
+        for &(k, v, pos) in pairs {
+            let pair = (ns, k, v);
             let Some(list) = self.pod_index.get_mut(&pair) else {
                 continue;
             };
@@ -1112,6 +1189,10 @@ impl Cluster {
                 self.pod_index.remove(&pair);
             }
         }
+    }
+
+    fn unindex_pod(&mut self, id: ObjId, rec: PodRec) {
+        self.unindex_pairs(id, rec.ns, &rec.labels);
         if let Some(n) = rec.node
             && let Some(list) = self.pods_by_node.get_mut(&n)
         {
@@ -1361,6 +1442,12 @@ impl Cluster {
                     if i < s.endpoints.len() && i < tags.len() {
                         s.endpoints.remove(i);
                         tags.remove(i);
+                    }
+                }),
+                SliceOp::Refresh(id, i, conditions, hints) => self.edit_slice(id, t, |s, _| {
+                    if let Some(e) = s.endpoints.get_mut(i) {
+                        e.conditions = conditions;
+                        e.hints = hints;
                     }
                 }),
                 SliceOp::Push(id, ep) => self.edit_slice(id, t, |s, tags| {

@@ -285,10 +285,19 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
     if !c.config.workloads {
         return;
     }
+    // A stored pod that no workload owns (none is known and it names no
+    // controller) and that is no new submission asks nothing of them.
+    let idle_pod = |k: &ObjectKey| {
+        k.kind == Kind::Pod
+            && c.workloads.owner_of.is_empty()
+            && matches!(c.get(k), Some(o @ Object::Pod(p))
+                if controller_owner(o, k).is_none() && !pods::is_submitted(p))
+    };
     let keys: Vec<super::StoreKey> = t
         .touched
         .keys()
         .filter(|k| is_workload(k.kind) || matches!(k.kind, Kind::Pod | Kind::Node))
+        .filter(|k| !idle_pod(k))
         .cloned()
         .collect();
     if keys.is_empty() {
