@@ -418,3 +418,139 @@ proptest! {
         let _ = c.apply_event(svcroute::api::WatchEvent::Deleted(o));
     }
 }
+
+/// One change to a pod of a large Service (the position index's cases).
+#[derive(Debug, Clone)]
+enum PodChange {
+    /// Readiness flip (EP-4).
+    Ready(usize, bool),
+    /// Label change: `version` only (the Service still selects it), or
+    /// `app` off the selector and back (EP-1).
+    Version(usize, u8),
+    Selected(usize, bool),
+    /// A new pod IP (the endpoint's identity changes).
+    Ip(usize, u8),
+    Delete(usize),
+    Terminating(usize, bool),
+}
+
+fn pod_change() -> impl Strategy<Value = PodChange> {
+    prop_oneof![
+        4 => (0..24usize, any::<bool>()).prop_map(|(p, r)| PodChange::Ready(p, r)),
+        2 => (0..24usize, 0..3u8).prop_map(|(p, v)| PodChange::Version(p, v)),
+        2 => (0..24usize, any::<bool>()).prop_map(|(p, s)| PodChange::Selected(p, s)),
+        1 => (0..24usize, 0..3u8).prop_map(|(p, v)| PodChange::Ip(p, v)),
+        1 => (0..24usize).prop_map(PodChange::Delete),
+        1 => (0..24usize, any::<bool>()).prop_map(|(p, t)| PodChange::Terminating(p, t)),
+    ]
+}
+
+/// The state of pod `i` in [`pods_stay_patched_like_a_fresh_build`].
+#[derive(Debug, Clone, Copy)]
+struct PodState {
+    exists: bool,
+    ready: bool,
+    version: u8,
+    selected: bool,
+    ip: u8,
+    terminating: bool,
+}
+
+fn big_pod(i: usize, s: &PodState) -> Object {
+    let mut labels = serde_json::Map::new();
+    labels.insert("app".into(), json!(if s.selected { "web" } else { "off" }));
+    labels.insert("version".into(), json!(format!("1.{}", s.version)));
+    let mut meta = json!({"name": format!("web-{i:02}"), "namespace": "shop", "labels": labels,
+                          "uid": format!("uid-{i}")});
+    if s.terminating {
+        meta["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+    }
+    obj(json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": meta,
+        "spec": {"nodeName": format!("n{}", i % 3),
+                 "containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}]},
+        "status": {"phase": "Running",
+                   "podIPs": [{"ip": format!("10.244.{}.{}", s.ip, 10 + i)}],
+                   "conditions": [{"type": "Ready", "status": if s.ready { "True" } else { "False" }}]},
+    }))
+}
+
+fn big_setup(pods: &[PodState]) -> Vec<Object> {
+    let mut out: Vec<Object> = (0..3)
+        .map(|n| {
+            obj(json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": format!("n{n}")}}))
+        })
+        .collect();
+    for (name, extra) in [("web", None), ("web-v1", Some("1.1"))] {
+        let mut selector = json!({"app": "web"});
+        if let Some(v) = extra {
+            selector["version"] = json!(v);
+        }
+        out.push(obj(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"selector": selector, "clusterIP": if extra.is_some() { "10.96.0.11" } else { "10.96.0.10" },
+                     "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}})));
+    }
+    out.extend(
+        pods.iter()
+            .enumerate()
+            .filter(|(_, s)| s.exists)
+            .map(|(i, s)| big_pod(i, s)),
+    );
+    out
+}
+
+fn big_config() -> ClusterConfig {
+    ClusterConfig {
+        bootstrap: false,
+        max_endpoints_per_slice: 7,
+        ..ClusterConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    // EP-1, EP-3, EP-4 and the v1 Endpoints: one-pod changes to Services
+    // of up to 24 pods over several slices, patched in place through the
+    // position index (`core/src/cluster/positions.rs`), write exactly what
+    // the full reconcile writes, and end as a fresh build of the same pods.
+    #[test]
+    fn pods_stay_patched_like_a_fresh_build(changes in proptest::collection::vec(pod_change(), 1..60)) {
+        let mut pods = [PodState { exists: true, ready: true, version: 1, selected: true, ip: 0, terminating: false }; 24];
+        let mut c = Cluster::new(big_config()).unwrap();
+        let mut full = Cluster::new(big_config()).unwrap();
+        full.set_fast_path(false);
+        c.apply_batch(big_setup(&pods)).unwrap();
+        full.apply_batch(big_setup(&pods)).unwrap();
+        for change in &changes {
+            let (i, s) = match *change {
+                PodChange::Ready(i, r) => (i, PodState { ready: r, exists: true, ..pods[i] }),
+                PodChange::Version(i, v) => (i, PodState { version: v, exists: true, ..pods[i] }),
+                PodChange::Selected(i, on) => (i, PodState { selected: on, exists: true, ..pods[i] }),
+                PodChange::Ip(i, v) => (i, PodState { ip: v, exists: true, ..pods[i] }),
+                PodChange::Terminating(i, on) => (i, PodState { terminating: on, exists: true, ..pods[i] }),
+                PodChange::Delete(i) => (i, PodState { exists: !pods[i].exists, ..pods[i] }),
+            };
+            pods[i] = s;
+            for cluster in [&mut c, &mut full] {
+                if s.exists {
+                    cluster.apply(big_pod(i, &s)).unwrap();
+                } else {
+                    cluster.delete(&key(Kind::Pod, Some("shop"), format!("web-{i:02}"))).unwrap();
+                }
+            }
+            prop_assert_eq!(snapshot(&c), snapshot(&full), "after {:?}", change);
+        }
+        prop_assert!(c.resync().is_empty());
+        let mut fresh = Cluster::new(big_config()).unwrap();
+        fresh.apply_batch(big_setup(&pods)).unwrap();
+        prop_assert_eq!(endpoint_view(&c), endpoint_view(&fresh));
+        for name in ["web", "web-v1"] {
+            prop_assert_eq!(
+                c.endpoints("shop", name).map(|e| &e.subsets),
+                fresh.endpoints("shop", name).map(|e| &e.subsets)
+            );
+        }
+    }
+}
