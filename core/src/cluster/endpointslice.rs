@@ -188,6 +188,33 @@ fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
     out
 }
 
+/// `port_key(&endpoint_ports(svc, pod)) == port_key(list)`, without
+/// building either: the pod's resolved ports and `list` are the same
+/// multiset.
+fn ports_match(svc: &Service, pod: &Pod, list: &[EndpointPort]) -> bool {
+    let mine = svc.spec.ports.iter().filter_map(|sp| {
+        let protocol = sp.protocol.unwrap_or_default();
+        find_port_of(pod, protocol, sp.target_port.as_ref(), sp.port)
+            .map(|port| (sp, protocol, port))
+    });
+    if mine.clone().count() != list.len() {
+        return false;
+    }
+    let same = |(a, pa, na): (&crate::api::ServicePort, Protocol, i32),
+                (b, pb, nb): (&crate::api::ServicePort, Protocol, i32)| {
+        a.name == b.name && pa == pb && na == nb && a.app_protocol == b.app_protocol
+    };
+    let is = |e: &EndpointPort, (sp, protocol, port): (&crate::api::ServicePort, Protocol, i32)| {
+        e.name.as_deref() == Some(sp.name.as_str())
+            && e.protocol == Some(protocol)
+            && e.port == Some(port)
+            && e.app_protocol == sp.app_protocol
+    };
+    mine.clone().all(|x| {
+        mine.clone().filter(|&y| same(x, y)).count() == list.iter().filter(|e| is(e, x)).count()
+    })
+}
+
 /// The grouping key of a port list: the ports as a multiset (upstream
 /// hashes the sorted list).
 type PortKey = Vec<(
@@ -196,28 +223,6 @@ type PortKey = Vec<(
     Option<i32>,
     Option<String>,
 )>;
-
-/// `port_key(a) == port_key(b)` without building the keys: the same
-/// ports, as multisets.
-fn same_port_list(a: &[EndpointPort], b: &[EndpointPort]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a == b {
-        return true;
-    }
-    if a.len() > 8 {
-        return port_key(a) == port_key(b);
-    }
-    let same = |x: &EndpointPort, y: &EndpointPort| {
-        x.name == y.name
-            && x.protocol == y.protocol
-            && x.port == y.port
-            && x.app_protocol == y.app_protocol
-    };
-    a.iter()
-        .all(|p| a.iter().filter(|q| same(p, q)).count() == b.iter().filter(|q| same(p, q)).count())
-}
 
 fn port_key(ports: &[EndpointPort]) -> PortKey {
     let mut key: PortKey = ports
@@ -260,7 +265,7 @@ fn endpoint_hostname<'a>(pod: &'a Pod, svc: &Service) -> Option<&'a str> {
 }
 
 /// The zone of a pod's endpoint: its node's zone label.
-fn endpoint_zone<'a>(node: Option<&'a Node>) -> Option<&'a str> {
+fn endpoint_zone(node: Option<&Node>) -> Option<&str> {
     node.and_then(|n| n.metadata.labels.get(ZONE_LABEL))
         .map(String::as_str)
         .filter(|z| !z.is_empty())
@@ -1030,14 +1035,7 @@ pub(crate) fn reconcile_pod(
     // The pod's port group, and whether it yields endpoints at all.
     let wanted = pod
         .filter(|(p, _)| should_be_in_endpoints(p))
-        .map(|(p, node)| {
-            (
-                p,
-                node,
-                endpoint_ports(svc, p),
-                node.is_some() || publish_not_ready,
-            )
-        });
+        .map(|(p, node)| (p, node, node.is_some() || publish_not_ready));
     let mut ops = Vec::with_capacity(2);
     for at in types {
         // Where the pod's endpoint is now.
@@ -1062,8 +1060,8 @@ pub(crate) fn reconcile_pod(
         }
         // The same endpoint but for its conditions (a readiness flip): set
         // them in place, without building the endpoint.
-        if let (Some((si, ei)), Some((p, node, ports, true))) = (found, &wanted)
-            && same_port_list(&existing[si].1.ports, ports)
+        if let (Some((si, ei)), Some((p, node, true))) = (found, &wanted)
+            && ports_match(svc, p, &existing[si].1.ports)
         {
             let (id, slice) = existing[si];
             let old = &slice.endpoints[ei];
@@ -1085,18 +1083,18 @@ pub(crate) fn reconcile_pod(
         }
         // What it should be.
         let new = match &wanted {
-            Some((p, node, ports, true)) => {
+            Some((p, node, true)) => {
                 let mut ep = pod_to_endpoint(p, *node, svc, at);
                 if let Some(w) = wanted_hints(&ep, h) {
                     ep.hints = w;
                 }
-                (!ep.addresses.is_empty()).then_some((ep, ports))
+                (!ep.addresses.is_empty()).then_some((ep, *p))
             }
             _ => None,
         };
         match (found, new) {
             (None, None) => {}
-            (Some((si, ei)), Some((ep, ports))) if same_port_list(&existing[si].1.ports, ports) => {
+            (Some((si, ei)), Some((ep, p))) if ports_match(svc, p, &existing[si].1.ports) => {
                 let (id, slice) = existing[si];
                 let old = &slice.endpoints[ei];
                 if same_identity(old, &ep) {
@@ -1120,10 +1118,10 @@ pub(crate) fn reconcile_pod(
                 }
                 ops.push(SliceOp::Remove(id, ei));
             }
-            (None, Some((ep, ports))) => {
+            (None, Some((ep, p))) => {
                 let mut in_group = existing
                     .iter()
-                    .filter(|(_, s)| s.address_type == at && same_port_list(&s.ports, ports))
+                    .filter(|(_, s)| s.address_type == at && ports_match(svc, p, &s.ports))
                     .peekable();
                 in_group.peek()?;
                 // The slice that ends up closest to full, first on ties.
@@ -1137,7 +1135,7 @@ pub(crate) fn reconcile_pod(
                 match best {
                     Some((_, id)) => ops.push(SliceOp::Push(id, ep)),
                     None => {
-                        let mut s = new_slice(svc, ports.clone(), at);
+                        let mut s = new_slice(svc, endpoint_ports(svc, p), at);
                         s.endpoints.push(ep);
                         ops.push(SliceOp::Create(s));
                     }

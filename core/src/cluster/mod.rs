@@ -46,6 +46,16 @@
 //! trigger (a Service, a Node, an Endpoints object, a controller-labelled
 //! slice written by someone else), the Service is reconciled in full.
 //!
+//! The fast paths find the pod through a position index (`positions.rs`):
+//! every stored slice and one-subset Endpoints object carries a 32-bit tag
+//! per entry (a hash of the target pod's namespace and name), kept in step
+//! with every write and in-place edit, so finding the pod compares
+//! integers and checks only the equal tags. A readiness flip sets the
+//! endpoint's conditions in place and moves the pod's Endpoints address
+//! between `addresses` and `notReadyAddresses` (binary-searched, the lists
+//! stay in address order); nothing is built unless it changes. A label
+//! change moves only the label pairs that change in the pod index.
+//!
 //! ## What is modelled, and what is not yet
 //!
 //! * EndpointSlice controller: EP-1 … EP-10 (selection, conditions,
@@ -82,28 +92,32 @@
 //! ## Performance
 //!
 //! Measured with `benches/quiet cluster` (criterion, the bench pinned to
-//! one CPU under SCHED_FIFO on a shared 2-core machine at load 7–12, so
-//! single runs vary by up to 2×), default config (Endpoints controller
-//! on), for a synthetic cluster at the published limits (5,000 nodes,
-//! 150,000 pods, 10,000 Services, up to 250 endpoints per Service).
-//! Session 4, medians before → after, same load, alternating binaries:
-//! build 2.54–2.79 s → 2.43–2.49 s; one Pod label change 9.7–12.2 µs →
-//! 6.6–8.7 µs (15-pod Service) and 13.1–17.2 µs → 7.8–11.0 µs (250-pod
-//! Service); readiness flip 7.6–12.9 µs → 5.5–8.7 µs and 11.5–19.8 µs →
-//! 7.2–11.0 µs. Memory: 4,190 → 3,957 B per pod (3,449 B above the
-//! pod-less cluster). Keys are allocated once (`store_key.rs`: one `Arc`
-//! shared by the slot, both indexes and the call's tracker) and point
-//! lookups borrow `(kind, namespace, name)`. What is left per pod: the
-//! `Object` enum inline (976 bytes for every kind), about 1.1 KB of Pod
-//! heap (8 label pairs and their map, the container and its ports,
-//! status), an endpoint in a slice (~380 B) and an address in the v1
-//! Endpoints (~270 B), so the 400-byte target is out of reach without a
-//! compact internal pod form, which `get`/`list` returning `&Object` rule
-//! out. The build's time is spread thin (profile: indexing and interning
-//! pods, the slice reconcile's endpoint building and sorted sets, the
-//! ordered indexes, allocation); a pod change's is the linear scans of a
-//! Service's slices and Endpoints for the pod, the whole-object compare
-//! and the drop of the replaced Pod.
+//! one CPU under SCHED_FIFO on a shared 2-core machine whose other vCPU
+//! compiles, so single runs vary by up to 2×), default config (Endpoints
+//! controller on), for a synthetic cluster at the published limits (5,000
+//! nodes, 150,000 pods, 10,000 Services, up to 250 endpoints per Service).
+//! Session 5, medians before → after, alternating binaries at load 7–10:
+//! one Pod label change 9.8–10.4 µs → 7.1–8.2 µs (15-pod Service) and
+//! 13.1–13.3 µs → 6.4–10.0 µs (250-pod Service); readiness flip
+//! 10.1–10.5 µs → 7.7–8.6 µs and 10.3–13.3 µs → 8.7–10.7 µs (session 4
+//! measured the "before" at 7.7, 5.4, 10.3 and 8.3 µs at load 1.6).
+//! What changed: the position index (see above) replaces the scans of a
+//! Service's slices and Endpoints for the pod; a flip edits conditions in
+//! place and moves the Endpoints address instead of building and dropping
+//! both; the one-pod paths compare port lists and addresses without
+//! building them; a label change reindexes only its changed pairs; pods no
+//! workload owns skip the workload step. What a flip of a 250-pod Service
+//! still spends: shifting the Endpoints address list (`Vec` of 216-byte
+//! addresses: the pod moves between `addresses` and `notReadyAddresses`)
+//! 15%, dropping the replaced Pod 7%, the stored-pod compare 7%, key
+//! hashing for ~8 point lookups 7%, port resolution 5%. The build (2.2 s)
+//! and memory (about 3,970 B per pod) are unchanged: the build's cost is
+//! spread thin (indexing and interning pods, the slice reconcile's
+//! endpoint building and sorted sets, the ordered indexes and change
+//! tracker, allocation); memory needs a compact internal pod form, which
+//! `get`/`list` returning `&Object` rule out (the `Object` enum alone is
+//! 976 bytes for every kind; a Pod's heap about 1.1 KB, its slice endpoint
+//! about 380 B, its Endpoints address about 270 B, its endpoint tags 8 B).
 //!
 //! ## Example
 //!
