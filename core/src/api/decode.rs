@@ -206,7 +206,10 @@ impl<T: FromValue> FromValue for Option<T> {
     }
 }
 
+// The list and map readers and the struct readers are kept out of line:
+// one copy per type, called from every field of that type.
 impl<T: FromValue> FromValue for Vec<T> {
+    #[inline(never)]
     fn from_value(value: &Value) -> Result<Self, DecodeError> {
         let Value::Array(items) = value else {
             return Err(invalid_type(value, "a sequence"));
@@ -220,6 +223,7 @@ impl<T: FromValue> FromValue for Vec<T> {
 }
 
 impl<T: FromValue> FromValue for BTreeMap<String, T> {
+    #[inline(never)]
     fn from_value(value: &Value) -> Result<Self, DecodeError> {
         let Value::Object(map) = value else {
             return Err(invalid_type(value, "a map"));
@@ -466,6 +470,7 @@ macro_rules! read_fields {
     };
     ($ty:ident { $($field:ident: $wire:literal => $rule:ident),* $(,)? }) => {
         impl $crate::api::decode::FromValue for $ty {
+            #[inline(never)]
             fn from_value(
                 value: &::serde_json::Value,
             ) -> Result<Self, $crate::api::decode::DecodeError> {
