@@ -9,7 +9,7 @@
 #   2. checks the module imports nothing but wasm-bindgen's (no `env`)
 #   3. wasm-bindgen 0.2.130 --target web    into wasm/www/pkg/  (the playground)
 #      wasm-bindgen 0.2.130 --target nodejs into wasm/pkg-node/ (Node, tests)
-#   4. wasm-opt -Oz --strip-debug --strip-producers from npm's binaryen
+#   4. wasm-opt -Os --strip-debug --strip-producers from npm's binaryen
 #      (wasm/node_modules; `npm ci` in wasm/)
 #   5. prints the sizes, raw and gzipped
 #
@@ -48,6 +48,9 @@
 # the objects read by one hand-written reader (core/src/api/decode.rs)
 # instead of serde derive, and std rebuilt with immediate-abort panics:
 # 496,241 B; shipped (with --converge): 494,148 B (session 3: 551,278).
+# Session 5 (see SIZE.md): start 500,560 B without --converge; std's
+# optimize_for_size, the reader table-driven, wasm-opt -Os instead of -Oz:
+# shipped (with --converge) 468,985 B.
 #
 # Exit 3 when a tool is missing (the message says how to install it).
 set -euo pipefail
@@ -109,12 +112,16 @@ size_build() {
 # unstable cargo flags (RUSTC_BOOTSTRAP=1); it builds into its own target
 # directory, so that plain wasm32 builds (`cargo test --target wasm32-...`)
 # do not rebuild. If it fails, the plain build below is the fallback.
+# std's `optimize_for_size` feature picks its smaller algorithms (sorts,
+# BTreeMap building): about 16 KB gzip less (issue 8, session 5).
+# -Zlocation-detail=none drops the source paths of panic locations, which
+# an immediate abort never prints (14 paths were left; a few bytes).
 raw=""
 if [ -d "$sysroot/lib/rustlib/src/rust/library/std" ] && [ "${SVCROUTE_WASM_PLAIN:-0}" != 1 ]; then
     echo "== cargo build (wasm32-unknown-unknown, release, for size, std with immediate-abort panics) ${features[*]}"
     if CARGO_TARGET_DIR="$target_dir/wasm-size" RUSTC_BOOTSTRAP=1 \
-        RUSTFLAGS="-Cpanic=immediate-abort -Zunstable-options" CARGO_PROFILE_RELEASE_PANIC=abort \
-        size_build -Zbuild-std=std,panic_abort; then
+        RUSTFLAGS="-Cpanic=immediate-abort -Zunstable-options -Zlocation-detail=none" CARGO_PROFILE_RELEASE_PANIC=abort \
+        size_build -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size; then
         raw="$target_dir/wasm-size/wasm32-unknown-unknown/release/svcroute_wasm.wasm"
     else
         echo "== the build with std rebuilt failed; the plain build follows" >&2
@@ -143,18 +150,20 @@ bound_gz=$(gzsize "$web")
 if [ "$opt" = 1 ]; then
     wasm_opt="$here/node_modules/.bin/wasm-opt"
     if [ -x "$wasm_opt" ]; then
-        echo "== wasm-opt -Oz ($("$wasm_opt" --version))"
+        echo "== wasm-opt -Os ($("$wasm_opt" --version))"
         same=0
         cmp -s "$web" "$node_wasm" && same=1
-        # --converge repeats -Oz while it still shrinks; the memory
+        # -Os, not -Oz: its module is a little larger but gzips 1.5 KB
+        # smaller (issue 8, session 5: 469,280 against 470,799 B with
+        # --converge). --converge repeats -Os while it still shrinks; the memory
         # assumptions hold for a module that owns its memory (exported, not
         # imported) and whose stack never reaches its first kilobyte.
         strip=(--converge --low-memory-unused --zero-filled-memory --strip-debug --strip-producers)
-        "$wasm_opt" -Oz "${strip[@]}" "$web" -o "$web.opt" && mv "$web.opt" "$web"
+        "$wasm_opt" -Os "${strip[@]}" "$web" -o "$web.opt" && mv "$web.opt" "$web"
         if [ "$same" = 1 ]; then
             cp "$web" "$node_wasm"
         else
-            "$wasm_opt" -Oz "${strip[@]}" "$node_wasm" -o "$node_wasm.opt" &&
+            "$wasm_opt" -Os "${strip[@]}" "$node_wasm" -o "$node_wasm.opt" &&
                 mv "$node_wasm.opt" "$node_wasm"
         fi
     else
@@ -182,7 +191,7 @@ printf '  %-44s %9s %9s\n' "file" "raw" "gzip -9"
 printf '  %-44s %9s %9s\n' "cargo output" "$(size "$raw")" "$(gzsize "$raw")"
 printf '  %-44s %9s %9s\n' "after wasm-bindgen" "$bound_size" "$bound_gz"
 if [ "$opt" = 1 ]; then
-    printf '  %-44s %9s %9s\n' "after wasm-opt -Oz (shipped)" "$(size "$web")" "$(gzsize "$web")"
+    printf '  %-44s %9s %9s\n' "after wasm-opt -Os (shipped)" "$(size "$web")" "$(gzsize "$web")"
 fi
 printf '  %-44s %9s %9s\n' "www/pkg/svcroute_wasm.js (glue)" \
     "$(size "$here/www/pkg/svcroute_wasm.js")" "$(gzsize "$here/www/pkg/svcroute_wasm.js")"

@@ -77,7 +77,7 @@
 //! --release -p svcroute-wasm` (optimized for size), then wasm-bindgen
 //! 0.2.130 (the exact version this crate pins) for `--target web` into
 //! `wasm/www/pkg/` and `--target nodejs` into `wasm/pkg-node/`, then
-//! `wasm-opt -Oz` from npm's binaryen. It checks that the module imports
+//! `wasm-opt -Os` from npm's binaryen. It checks that the module imports
 //! nothing from `env` (nothing OS-bound slipped into the core) and prints
 //! the sizes.
 //!

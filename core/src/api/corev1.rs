@@ -951,7 +951,7 @@ read_struct!(NodeAddress {
     address: "address" => null_default,
     type_: "type" => null_default,
 });
-read_struct!(NodeCondition {
+read_struct!(direct NodeCondition {
     last_transition_time: "lastTransitionTime" => or_default,
     reason: "reason" => or_default,
     status: "status" => required,
@@ -1037,7 +1037,7 @@ read_struct!(PodIP {
 read_struct!(HostIP {
     ip: "ip" => null_default,
 });
-read_struct!(PodCondition {
+read_struct!(direct PodCondition {
     last_transition_time: "lastTransitionTime" => or_default,
     message: "message" => or_default,
     reason: "reason" => or_default,

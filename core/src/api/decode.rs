@@ -75,9 +75,10 @@ pub(crate) trait FromValue: Sized {
     fn from_value(value: &Value) -> Result<Self, DecodeError>;
 }
 
-/// What serde says a JSON value is, in its "invalid type" errors.
-fn unexpected(value: &Value) -> Unexpected<'_> {
-    match value {
+/// serde's "invalid type" (or, with `out_of_range`, "invalid value") error
+/// for `value`, described as serde_json describes it.
+fn type_error(value: &Value, expected: &str, out_of_range: bool) -> DecodeError {
+    let unexpected = match value {
         Value::Null => Unexpected::Unit,
         Value::Bool(b) => Unexpected::Bool(*b),
         Value::Number(n) => match (n.as_u64(), n.as_i64()) {
@@ -88,29 +89,113 @@ fn unexpected(value: &Value) -> Unexpected<'_> {
         Value::String(s) => Unexpected::Str(s),
         Value::Array(_) => Unexpected::Seq,
         Value::Object(_) => Unexpected::Map,
-    }
+    };
+    DecodeError::new(if out_of_range {
+        serde_json::Error::invalid_value(unexpected, &expected)
+    } else {
+        serde_json::Error::invalid_type(unexpected, &expected)
+    })
 }
 
 fn invalid_type(value: &Value, expected: &str) -> DecodeError {
-    DecodeError::new(serde_json::Error::invalid_type(
-        unexpected(value),
-        &expected,
-    ))
+    type_error(value, expected, false)
 }
 
-/// Leaf types read by serde's own impls (their messages are serde's).
-macro_rules! by_serde {
-    ($($ty:ty),+) => {
-        $(
-            impl FromValue for $ty {
-                fn from_value(value: &Value) -> Result<Self, DecodeError> {
-                    <$ty>::deserialize(value).map_err(DecodeError::new)
-                }
-            }
-        )+
-    };
+/// serde's "invalid value" error (a number out of a type's range).
+fn invalid_value(value: &Value, expected: &str) -> DecodeError {
+    type_error(value, expected, true)
 }
-by_serde!(String, bool, i32, i64, IntOrString, Quantity);
+
+/// A custom error message (serde's `Error::custom`).
+fn custom(message: String) -> DecodeError {
+    DecodeError::new(serde_json::Error::custom(message))
+}
+
+impl FromValue for String {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
+        match value {
+            Value::String(s) => Ok(s.clone()),
+            other => Err(invalid_type(other, "a string")),
+        }
+    }
+}
+
+impl FromValue for bool {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
+        match value {
+            Value::Bool(b) => Ok(*b),
+            other => Err(invalid_type(other, "a boolean")),
+        }
+    }
+}
+
+/// A whole JSON number as an `i64` (`None` for a float or a string, ...;
+/// `Some(Err)` for a whole number out of range), read as serde reads the
+/// integer types.
+fn whole(value: &Value) -> Option<Result<i64, ()>> {
+    let Value::Number(n) = value else { return None };
+    match (n.as_i64(), n.is_u64()) {
+        (Some(i), _) => Some(Ok(i)),
+        (None, true) => Some(Err(())),
+        (None, false) => None,
+    }
+}
+
+impl FromValue for i64 {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
+        match whole(value) {
+            Some(Ok(i)) => Ok(i),
+            Some(Err(())) => Err(invalid_value(value, "i64")),
+            None => Err(invalid_type(value, "i64")),
+        }
+    }
+}
+
+impl FromValue for i32 {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
+        match whole(value) {
+            Some(Ok(i)) => i32::try_from(i).map_err(|_| invalid_value(value, "i32")),
+            Some(Err(())) => Err(invalid_value(value, "i32")),
+            None => Err(invalid_type(value, "i32")),
+        }
+    }
+}
+
+impl FromValue for IntOrString {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
+        match (value, whole(value)) {
+            (Value::String(s), _) => Ok(IntOrString::String(s.clone())),
+            (_, Some(Ok(i))) => i32::try_from(i)
+                .map(IntOrString::Int)
+                .map_err(|_| custom(format!("{i} is out of range for an int32"))),
+            (Value::Number(n), Some(Err(()))) => {
+                Err(custom(format!("{n} is out of range for an int32")))
+            }
+            (other, _) => Err(invalid_type(other, "an integer or a string")),
+        }
+    }
+}
+
+impl FromValue for Quantity {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) if n.is_f64() => match n.as_f64() {
+                Some(f) if f.is_finite() => f.to_string(),
+                _ => return Err(custom("a quantity must be a finite number".to_owned())),
+            },
+            Value::Number(n) => n.to_string(),
+            other => {
+                return Err(invalid_type(
+                    other,
+                    "a quantity such as \"3500m\", \"4\" or \"1Gi\"",
+                ));
+            }
+        };
+        text.parse()
+            .map_err(|e: super::QuantityError| custom(e.to_string()))
+    }
+}
 
 impl<T: FromValue> FromValue for Option<T> {
     fn from_value(value: &Value) -> Result<Self, DecodeError> {
@@ -121,30 +206,36 @@ impl<T: FromValue> FromValue for Option<T> {
     }
 }
 
+// The list and map readers and the struct readers are kept out of line:
+// one copy per type, called from every field of that type.
 impl<T: FromValue> FromValue for Vec<T> {
+    #[inline(never)]
     fn from_value(value: &Value) -> Result<Self, DecodeError> {
         let Value::Array(items) = value else {
             return Err(invalid_type(value, "a sequence"));
         };
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| T::from_value(item).map_err(|e| e.under(Step::Index(i))))
-            .collect()
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            out.push(T::from_value(item).map_err(|e| e.under(Step::Index(i)))?);
+        }
+        Ok(out)
     }
 }
 
 impl<T: FromValue> FromValue for BTreeMap<String, T> {
+    #[inline(never)]
     fn from_value(value: &Value) -> Result<Self, DecodeError> {
         let Value::Object(map) = value else {
             return Err(invalid_type(value, "a map"));
         };
-        map.iter()
-            .map(|(k, v)| match T::from_value(v) {
-                Ok(v) => Ok((k.clone(), v)),
-                Err(e) => Err(e.under(Step::Key(k.clone()))),
-            })
-            .collect()
+        let mut out = BTreeMap::new();
+        for (k, v) in map {
+            match T::from_value(v) {
+                Ok(v) => out.insert(k.clone(), v),
+                Err(e) => return Err(e.under(Step::Key(k.clone()))),
+            };
+        }
+        Ok(out)
     }
 }
 
@@ -160,26 +251,53 @@ pub(crate) fn fields<'v>(
     }
 }
 
-/// Reads `key` with `read`, putting the key on the error's path.
-fn field<T>(
-    map: &Map<String, Value>,
-    key: &str,
-    read: impl FnOnce(Option<&Value>) -> Result<T, DecodeError>,
+/// Reads one present field of a struct into it (the table's setter).
+pub(crate) type Setter<T> = fn(&mut T, &Value) -> Result<(), DecodeError>;
+
+/// Reads a struct from its table: `names` are the wire names (and whether
+/// each is required), `setters` read a present field into the struct, in
+/// the same order. Absent fields keep the struct's default (which is each
+/// rule's value for an absent field); the first wrong field ends the read;
+/// a missing required field is reported after every present field was
+/// read, as serde does.
+pub(crate) fn read_table<T: Default>(
+    value: &Value,
+    expected: &str,
+    names: &[(&'static str, bool)],
+    setters: &[Setter<T>],
 ) -> Result<T, DecodeError> {
-    read(map.get(key)).map_err(|e| e.under(Step::Key(key.to_owned())))
+    let map = fields(value, expected)?;
+    let mut out = T::default();
+    read_present(map, names, &mut |i, v| setters[i](&mut out, v))?;
+    Ok(out)
 }
 
-/// Field rule `required`: read when present; absent is `None` here, and
-/// serde's ``missing field `key` `` ([`missing`]) once every present field
-/// has been read.
-pub(crate) fn required<T: FromValue>(
+/// The loop of [`read_table`], once for every struct type.
+#[inline(never)]
+fn read_present(
     map: &Map<String, Value>,
-    key: &str,
-) -> Result<Option<T>, DecodeError> {
-    match map.get(key) {
-        None => Ok(None),
-        Some(v) => field(map, key, |_| T::from_value(v)).map(Some),
+    names: &[(&'static str, bool)],
+    set: &mut dyn FnMut(usize, &Value) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    let mut missing_field = None;
+    for (i, &(wire, required)) in names.iter().enumerate() {
+        match map.get(wire) {
+            Some(v) => set(i, v).map_err(|e| e.under(Step::Key(wire.to_owned())))?,
+            None if required && missing_field.is_none() => missing_field = Some(wire),
+            None => {}
+        }
     }
+    match missing_field {
+        Some(wire) => Err(missing(wire)),
+        None => Ok(()),
+    }
+}
+
+/// Field rule `required`: a present value is read as the type (`null` is
+/// an error unless it is an `Option`); absent is serde's ``missing field
+/// `key` `` ([`missing`]) once every present field has been read.
+pub(crate) fn required<T: FromValue>(value: &Value) -> Result<T, DecodeError> {
+    T::from_value(value)
 }
 
 /// serde's ``missing field `key` `` error, on the struct itself.
@@ -187,65 +305,65 @@ pub(crate) fn missing(key: &'static str) -> DecodeError {
     DecodeError::new(serde_json::Error::missing_field(key))
 }
 
-/// Field rule `or_default`: absent is the default; `null` is read as the
-/// type (`None` for an `Option`, an error otherwise).
-pub(crate) fn or_default<T: FromValue + Default>(
-    map: &Map<String, Value>,
-    key: &str,
-) -> Result<T, DecodeError> {
-    field(map, key, |v| {
-        v.map_or_else(|| Ok(T::default()), T::from_value)
-    })
+/// Field rule `or_default`: absent is the default (`None`); `null` is read
+/// as the type (`None` for an `Option`, an error otherwise).
+pub(crate) fn or_default<T: FromValue>(value: &Value) -> Result<T, DecodeError> {
+    T::from_value(value)
 }
 
 /// Field rule `null_default`: absent and `null` are the default (Go decodes
 /// `null` into a value type as its zero value).
-pub(crate) fn null_default<T: FromValue + Default>(
-    map: &Map<String, Value>,
-    key: &str,
-) -> Result<T, DecodeError> {
-    field(map, key, |v| match v {
-        None | Some(Value::Null) => Ok(T::default()),
-        Some(v) => T::from_value(v),
-    })
+pub(crate) fn null_default<T: FromValue + Default>(value: &Value) -> Result<T, DecodeError> {
+    match value {
+        Value::Null => Ok(T::default()),
+        v => T::from_value(v),
+    }
 }
 
 /// Field rule `strict_map`, for `map[string]string` fields (labels,
 /// annotations): string values only, with a hint to quote an unquoted YAML
 /// boolean or number; absent and `null` are empty, a `null` value is `""`.
-pub(crate) fn strict_map(
-    map: &Map<String, Value>,
-    key: &str,
-) -> Result<BTreeMap<String, String>, DecodeError> {
-    field(map, key, |v| match v {
-        None | Some(Value::Null) => Ok(BTreeMap::new()),
-        Some(v) => read_strict_map(v),
-    })
+pub(crate) fn strict_map(value: &Value) -> Result<BTreeMap<String, String>, DecodeError> {
+    match value {
+        Value::Null => Ok(BTreeMap::new()),
+        v => read_strict_map(v),
+    }
 }
 
 /// Field rule `opt_strict_map`: [`strict_map`] where absent (or `null`) and
 /// `{}` differ, such as a Service's `spec.selector`.
 pub(crate) fn opt_strict_map(
-    map: &Map<String, Value>,
-    key: &str,
+    value: &Value,
 ) -> Result<Option<BTreeMap<String, String>>, DecodeError> {
-    field(map, key, |v| match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => read_strict_map(v).map(Some),
-    })
+    match value {
+        Value::Null => Ok(None),
+        v => read_strict_map(v).map(Some),
+    }
 }
+
+/// Whether a field rule makes the field required.
+macro_rules! is_required {
+    (required) => {
+        true
+    };
+    ($rule:ident) => {
+        false
+    };
+}
+pub(crate) use is_required;
 
 fn read_strict_map(value: &Value) -> Result<BTreeMap<String, String>, DecodeError> {
     let Value::Object(map) = value else {
         return Err(invalid_type(value, "a map of strings to strings"));
     };
-    map.iter()
-        .map(|(k, v)| {
-            strict_string(v).map(|s| (k.clone(), s)).map_err(|m| {
-                DecodeError::new(serde_json::Error::custom(m)).under(Step::Key(k.clone()))
-            })
-        })
-        .collect()
+    let mut out = BTreeMap::new();
+    for (k, v) in map {
+        match strict_string(v) {
+            Ok(s) => out.insert(k.clone(), s),
+            Err(m) => return Err(custom(m).under(Step::Key(k.clone()))),
+        };
+    }
+    Ok(out)
 }
 
 /// A map value that must be a string, as in the API server's strict JSON
@@ -308,8 +426,15 @@ pub(crate) fn via_value<'de, D: Deserializer<'de>, T: FromValue>(
 /// being one of this module's field rules, sorted by wire name (see
 /// [`read_fields!`]).
 macro_rules! read_struct {
+    (direct $ty:ident { $($field:ident: $wire:literal => $rule:ident),* $(,)? }) => {
+        $crate::api::decode::read_fields!(direct $ty { $($field: $wire => $rule),* });
+        $crate::api::decode::read_struct!(@serde $ty);
+    };
     ($ty:ident { $($field:ident: $wire:literal => $rule:ident),* $(,)? }) => {
         $crate::api::decode::read_fields!($ty { $($field: $wire => $rule),* });
+        $crate::api::decode::read_struct!(@serde $ty);
+    };
+    (@serde $ty:ident) => {
 
         impl<'de> ::serde::Deserialize<'de> for $ty {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -321,7 +446,7 @@ macro_rules! read_struct {
 pub(crate) use read_struct;
 
 /// [`FromValue`] alone, for a struct from its table of fields (see
-/// [`read_struct!`]).
+/// [`read_struct!`]), through [`read_table`]: one small setter per field.
 ///
 /// The fields are read in the table's order, and a wrong one ends the read:
 /// the tables list the wire names in the order of a `Value`'s map (sorted),
@@ -329,22 +454,41 @@ pub(crate) use read_struct;
 /// gives; a missing required field is reported after every present field
 /// was read, as serde does.
 macro_rules! read_fields {
-    ($ty:ident { $($field:ident: $wire:literal => $rule:ident),* $(,)? }) => {
+    // For a struct without `Default` (a required field with no default
+    // value): every field read into a local, then the struct built.
+    (direct $ty:ident { $($field:ident: $wire:literal => $rule:ident),* $(,)? }) => {
         impl $crate::api::decode::FromValue for $ty {
             fn from_value(
                 value: &::serde_json::Value,
             ) -> Result<Self, $crate::api::decode::DecodeError> {
                 use $crate::api::decode as d;
                 let map = d::fields(value, concat!("struct ", stringify!($ty)))?;
-                $(let $field = d::$rule(map, $wire)?;)*
+                $(let $field = d::field(map, $wire, d::$rule)?;)*
                 Ok($ty { $($field: $crate::api::decode::present!($rule, $field, $wire)),* })
+            }
+        }
+    };
+    ($ty:ident { $($field:ident: $wire:literal => $rule:ident),* $(,)? }) => {
+        impl $crate::api::decode::FromValue for $ty {
+            #[inline(never)]
+            fn from_value(
+                value: &::serde_json::Value,
+            ) -> Result<Self, $crate::api::decode::DecodeError> {
+                use $crate::api::decode as d;
+                const NAMES: &[(&str, bool)] = &[$(($wire, d::is_required!($rule))),*];
+                const SETTERS: &[d::Setter<$ty>] = &[$(|s: &mut $ty, v| {
+                    s.$field = d::$rule(v)?;
+                    Ok(())
+                }),*];
+                d::read_table(value, concat!("struct ", stringify!($ty)), NAMES, SETTERS)
             }
         }
     };
 }
 
-/// A field's value once every field was read: a `required` one must be
-/// there.
+/// A field's value once every field was read (the `direct` tables): a
+/// `required` one must be there; an absent other one is its type's
+/// default.
 macro_rules! present {
     (required, $field:ident, $wire:literal) => {
         match $field {
@@ -353,10 +497,25 @@ macro_rules! present {
         }
     };
     ($rule:ident, $field:ident, $wire:literal) => {
-        $field
+        $field.unwrap_or_default()
     };
 }
 pub(crate) use present;
+
+/// Reads `key` of `map` with a field rule when it is there (the `direct`
+/// tables), putting the key on the error's path.
+pub(crate) fn field<T>(
+    map: &Map<String, Value>,
+    key: &str,
+    rule: fn(&Value) -> Result<T, DecodeError>,
+) -> Result<Option<T>, DecodeError> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(v) => rule(v)
+            .map(Some)
+            .map_err(|e| e.under(Step::Key(key.to_owned()))),
+    }
+}
 pub(crate) use read_fields;
 
 // The label selector lives in `labels` (which keeps its serde derive for its
@@ -424,5 +583,54 @@ mod tests {
         assert_eq!(path, [Step::Key("targetPort".into())]);
         let (m, path) = error_of::<ServicePort>(json!({"targetPort": 8080}));
         assert_eq!((m.as_str(), path.len()), ("missing field `port`", 0));
+    }
+
+    /// The leaves read as serde's own impls read them: same values, same
+    /// messages (floats included, written without a second formatter).
+    #[test]
+    fn leaves_read_as_serde_reads_them() {
+        fn same<T>(value: &Value)
+        where
+            T: FromValue + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+        {
+            let ours = T::from_value(value).map_err(|e| e.error.to_string());
+            let serdes = T::deserialize(value).map_err(|e| e.to_string());
+            assert_eq!(ours, serdes, "{value}");
+        }
+        let values = [
+            json!(null),
+            json!(true),
+            json!(0),
+            json!(-1),
+            json!(80),
+            json!(2147483647),
+            json!(2147483648u64),
+            json!(-2147483649i64),
+            json!(9223372036854775807i64),
+            json!(18446744073709551615u64),
+            json!(-9223372036854775808i64),
+            json!(1.5),
+            json!(1.0),
+            json!(-0.0),
+            json!(1e20),
+            json!(1e21),
+            json!(1.5e300),
+            json!(1e-7),
+            json!(0.1),
+            json!(123456.789),
+            json!(2.5e-300),
+            json!("x"),
+            json!("3500m"),
+            json!([1]),
+            json!({"a": 1}),
+        ];
+        for v in &values {
+            same::<String>(v);
+            same::<bool>(v);
+            same::<i32>(v);
+            same::<i64>(v);
+            same::<IntOrString>(v);
+            same::<Quantity>(v);
+        }
     }
 }

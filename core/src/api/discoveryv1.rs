@@ -185,7 +185,7 @@ pub struct EndpointPort {
 }
 
 // How each type is read (see `decode`): wire names in sorted order.
-read_struct!(EndpointSlice {
+read_struct!(direct EndpointSlice {
     address_type: "addressType" => required,
     endpoints: "endpoints" => null_default,
     metadata: "metadata" => null_default,
