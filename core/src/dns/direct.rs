@@ -27,7 +27,9 @@
 
 use std::net::IpAddr;
 
-use super::fast::{Query, parse_query};
+use super::fast::Query;
+#[cfg(test)]
+use super::fast::parse_query;
 use super::record::NameBuf;
 use super::wire::{CLASS_IN, Transport, Writer};
 use super::{
@@ -57,15 +59,26 @@ impl Dns {
     /// The response to a plain query, appended to `out`; `false`, with
     /// `out` unchanged, when the query or its response is of a shape the
     /// general path handles.
+    #[cfg(test)]
     pub(super) fn answer_wire_direct(
         &self,
         query: &[u8],
         transport: Transport,
         out: &mut Vec<u8>,
     ) -> bool {
-        let Some(q) = parse_query(query) else {
-            return false;
-        };
+        parse_query(query)
+            .is_some_and(|q| self.answer_wire_direct_parsed(query, &q, transport, out))
+    }
+
+    /// [`Dns::answer_wire_direct`] for a query already read by
+    /// [`parse_query`].
+    pub(super) fn answer_wire_direct_parsed(
+        &self,
+        query: &[u8],
+        q: &Query,
+        transport: Transport,
+        out: &mut Vec<u8>,
+    ) -> bool {
         let Some(qname) = q.name() else {
             return false;
         };
@@ -74,7 +87,7 @@ impl Dns {
         }
         let qtype = RecordType::from_u16(q.qtype);
         if qtype == RecordType::Srv
-            && let Some(done) = self.srv_wire(query, &q, qname, transport, out)
+            && let Some(done) = self.srv_wire(query, q, qname, transport, out)
         {
             return done;
         }

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use super::wire::{MAX_UDP_SIZE, Transport};
 use super::{
-    Answer, Dns, Ips, Outcome, RData, Record, RecordType, SvcKind, as_v4, is_reverse_name,
+    Answer, Dns, Ips, Outcome, RData, Record, RecordType, Records, SvcKind, as_v4, is_reverse_name,
 };
 
 /// The longest name on the wire (RFC 1035 2.3.4).
@@ -94,7 +94,7 @@ impl Dns {
         qname: &str,
         qtype: RecordType,
         ips: &Ips,
-        records: &mut Vec<Record>,
+        records: &mut Records,
     ) {
         for &ip in ips.iter() {
             let data = match (as_v4(ip), qtype) {
@@ -104,9 +104,6 @@ impl Dns {
             };
             if records.iter().any(|r| r.data == data) {
                 continue;
-            }
-            if records.capacity() == 0 {
-                records.reserve_exact(ips.iter().count());
             }
             records.push(Record::new(qname, self.config.ttl, data));
         }
@@ -179,17 +176,11 @@ impl Dns {
             }
             match out.answer.get_mut(n) {
                 Some(r) => {
-                    r.name.clear();
-                    r.name.push_str(name);
+                    r.name.set(name);
                     r.ttl = ttl;
                     r.data = data;
                 }
-                None => {
-                    if out.answer.capacity() == 0 {
-                        out.answer.reserve_exact(ips.iter().count());
-                    }
-                    out.answer.push(Record::new(name, ttl, data));
-                }
+                None => out.answer.push(Record::new(name, ttl, data)),
             }
             n += 1;
         }
@@ -204,23 +195,38 @@ impl Dns {
     /// The response to a plain A/AAAA query for a Service with cluster
     /// IPs, appended to `out`; `false`, with `out` unchanged, when the
     /// query is of another shape (the general path answers it).
+    #[cfg(test)]
     pub(super) fn answer_wire_fast(
         &self,
         query: &[u8],
         transport: Transport,
         out: &mut Vec<u8>,
     ) -> bool {
-        let Some(q) = parse_query(query).filter(|q| matches!(q.qtype, 1 | 28)) else {
+        parse_query(query).is_some_and(|q| self.answer_wire_fast_parsed(query, &q, transport, out))
+    }
+
+    /// [`Dns::answer_wire_fast`] for a query already read by
+    /// [`parse_query`].
+    pub(super) fn answer_wire_fast_parsed(
+        &self,
+        query: &[u8],
+        q: &Query,
+        transport: Transport,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        if !matches!(q.qtype, 1 | 28) {
+            return false;
+        }
+        let Some(lower) = q.lower() else {
             return false;
         };
-        let lower = &q.lower[..q.lower_len];
-        let Ok(lower) = std::str::from_utf8(lower) else {
-            return false;
+        let ips = if self.forward_zone_first {
+            self.service_ips(lower, q.dots, q.n_dots)
+        } else {
+            self.zone_of(lower)
+                .and_then(|zone| self.cluster_ips_of(lower, zone))
         };
-        let Some(ips) = self
-            .zone_of(lower)
-            .and_then(|zone| self.cluster_ips_of(lower, zone))
-        else {
+        let Some(ips) = ips else {
             return false;
         };
         let (a, rdlen) = match q.qtype {
@@ -292,6 +298,9 @@ pub(super) struct Query {
     /// The question name folded to lower case.
     lower: [u8; MAX_NAME + 1],
     pub(super) lower_len: usize,
+    /// Where the first `n_dots` (at most three) labels end in the name.
+    dots: [usize; 3],
+    n_dots: usize,
     /// Where the question section ends.
     question_end: usize,
     /// The question type.
@@ -372,6 +381,8 @@ pub(super) fn parse_query(m: &[u8]) -> Option<Query> {
         name: [0; MAX_NAME + 1],
         lower: [0; MAX_NAME + 1],
         lower_len: 0,
+        dots: [0; 3],
+        n_dots: 0,
         question_end: 0,
         qtype: 0,
         rd: flags & 0x0100 != 0,
@@ -399,6 +410,10 @@ pub(super) fn parse_query(m: &[u8]) -> Option<Query> {
         }
         q.name[q.lower_len] = b'.';
         q.lower[q.lower_len] = b'.';
+        if let Some(slot) = q.dots.get_mut(q.n_dots) {
+            *slot = q.lower_len;
+            q.n_dots += 1;
+        }
         q.lower_len += 1;
         pos += len;
     }

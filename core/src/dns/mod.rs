@@ -86,7 +86,9 @@
 mod direct;
 mod error;
 mod fast;
+mod name;
 mod record;
+mod records;
 mod search;
 pub mod wire;
 pub use wire::Transport;
@@ -95,7 +97,9 @@ use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use error::DnsError;
+pub use name::Name;
 pub use record::{RData, Record, RecordType};
+pub use records::Records;
 pub use search::{ExternalRecord, ExternalRecords, MAX_NDOTS, Resolver, SearchClient, Sent, Walk};
 
 use crate::api::{AddressType, Kind, Object, Service, ServiceType};
@@ -385,11 +389,11 @@ pub struct Answer {
     /// What it came to.
     pub outcome: Outcome,
     /// The answer section.
-    pub answer: Vec<Record>,
+    pub answer: Records,
     /// The authority section: the zone SOA on negative answers.
-    pub authority: Vec<Record>,
+    pub authority: Records,
     /// The additional section: SRV targets' addresses, NS glue.
-    pub additional: Vec<Record>,
+    pub additional: Records,
     /// ExternalName targets outside the cluster still to resolve.
     pub chase: Vec<Chase>,
 }
@@ -406,9 +410,9 @@ impl Answer {
     fn passthrough() -> Answer {
         Answer {
             outcome: Outcome::Passthrough,
-            answer: Vec::new(),
-            authority: Vec::new(),
-            additional: Vec::new(),
+            answer: Records::new(),
+            authority: Records::new(),
+            additional: Records::new(),
             chase: Vec::new(),
         }
     }
@@ -1708,7 +1712,7 @@ impl Dns {
         q: &Question<'_>,
         qtype: RecordType,
         previous: &[Record],
-        records: &mut Vec<Record>,
+        records: &mut Records,
         chase: &mut Vec<Chase>,
     ) -> Result<(), NameError> {
         let ttl = self.config.ttl;
@@ -1749,7 +1753,7 @@ impl Dns {
                     };
                     let mut chain = previous.to_vec();
                     chain.push(cname.clone());
-                    let mut next = Vec::new();
+                    let mut next = Records::new();
                     let mut next_chase = Vec::new();
                     if self
                         .addresses(&q1, qtype, &chain, &mut next, &mut next_chase)
@@ -1803,8 +1807,8 @@ impl Dns {
     fn srv(
         &self,
         q: &Question<'_>,
-        records: &mut Vec<Record>,
-        extra: &mut Vec<Record>,
+        records: &mut Records,
+        extra: &mut Records,
     ) -> Result<(), NameError> {
         let mut entries = Vec::new();
         self.services(q, RecordType::Srv, &mut |e| entries.push(e))?;
@@ -1865,7 +1869,7 @@ impl Dns {
         Ok(())
     }
 
-    fn txt(&self, q: &Question<'_>, records: &mut Vec<Record>) -> Result<(), NameError> {
+    fn txt(&self, q: &Question<'_>, records: &mut Records) -> Result<(), NameError> {
         let base = self.base(q.lower, q.zone);
         if !base.overflow && base.as_slice() == ["dns-version"] {
             records.push(Record::new(
@@ -1882,7 +1886,7 @@ impl Dns {
         }
     }
 
-    fn cname(&self, q: &Question<'_>, records: &mut Vec<Record>) -> Result<(), NameError> {
+    fn cname(&self, q: &Question<'_>, records: &mut Records) -> Result<(), NameError> {
         let mut first = None;
         self.services(q, RecordType::Cname, &mut |e| {
             first.get_or_insert(e);
@@ -1904,8 +1908,8 @@ impl Dns {
     fn ns(
         &self,
         q: &Question<'_>,
-        records: &mut Vec<Record>,
-        extra: &mut Vec<Record>,
+        records: &mut Records,
+        extra: &mut Records,
     ) -> Result<(), NameError> {
         let ttl = self.config.ttl;
         for (name, ip) in self.ns_addresses(q.zone_q) {
@@ -1921,7 +1925,7 @@ impl Dns {
         Ok(())
     }
 
-    fn ptr(&self, q: &Question<'_>, records: &mut Vec<Record>) -> Result<(), NameError> {
+    fn ptr(&self, q: &Question<'_>, records: &mut Records) -> Result<(), NameError> {
         let Some(ip) = address_from_reverse(q.lower) else {
             return self.records(q, &mut |_| {});
         };

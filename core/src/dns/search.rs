@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::record::fqdn;
-use super::{Answer, Dns, Outcome, RData, Record, RecordType};
+use super::{Answer, Dns, Outcome, RData, Record, RecordType, Records};
 
 /// The largest `ndots` glibc and musl honour (`RES_MAXNDOTS`).
 pub const MAX_NDOTS: u32 = 15;
@@ -168,9 +168,9 @@ impl ExternalRecords {
     pub fn lookup(&self, name: &str, qtype: RecordType) -> Answer {
         let mut out = Answer {
             outcome: Outcome::NxDomain,
-            answer: Vec::new(),
-            authority: Vec::new(),
-            additional: Vec::new(),
+            answer: Records::new(),
+            authority: Records::new(),
+            additional: Records::new(),
             chase: Vec::new(),
         };
         let owner = fqdn(name);
@@ -215,7 +215,7 @@ pub struct Walk {
     /// [`Outcome::NxDomain`].
     pub result: Outcome,
     /// The answering candidate's records.
-    pub answer: Vec<Record>,
+    pub answer: Records,
 }
 
 impl Dns {
@@ -292,7 +292,7 @@ impl Dns {
             sent: Vec::new(),
             answered_by: None,
             result: Outcome::NxDomain,
-            answer: Vec::new(),
+            answer: Records::new(),
         };
         let mut any_nodata = false;
         for c in &candidates {

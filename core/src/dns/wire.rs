@@ -857,9 +857,14 @@ impl Dns {
     /// # Ok::<(), svcroute::Error>(())
     /// ```
     pub fn answer_wire_into(&self, query: &[u8], transport: Transport, out: &mut Vec<u8>) -> bool {
-        self.answer_wire_fast(query, transport, out)
-            || self.answer_wire_direct(query, transport, out)
-            || self.answer_wire_general(query, transport, out)
+        // The common shapes are read once, in place.
+        if let Some(q) = super::fast::parse_query(query)
+            && (self.answer_wire_fast_parsed(query, &q, transport, out)
+                || self.answer_wire_direct_parsed(query, &q, transport, out))
+        {
+            return true;
+        }
+        self.answer_wire_general(query, transport, out)
     }
 
     /// [`Dns::answer_wire_into`] through [`decode`], [`Dns::query`] and
@@ -964,9 +969,9 @@ impl Dns {
             Some(rcode) => {
                 resp.header.rcode = u16::from(rcode.to_u8());
                 resp.header.aa = answer.outcome != Outcome::Refused;
-                resp.answers = answer.answer;
-                resp.authority = answer.authority;
-                resp.additional = answer.additional;
+                resp.answers = answer.answer.into();
+                resp.authority = answer.authority.into();
+                resp.additional = answer.additional.into();
             }
         }
         Some((resp, limit))
