@@ -123,7 +123,7 @@ fn outside_walk(list: &[String], ndots: u32, name: &str, qtype: RecordType) -> W
         candidates,
         answered_by: None,
         result: DnsOutcome::NxDomain,
-        answer: Default::default(),
+        answer: Vec::new(),
     }
 }
 

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use super::wire::{MAX_UDP_SIZE, Transport};
 use super::{
-    Answer, Dns, Ips, Outcome, RData, Record, RecordType, Records, SvcKind, as_v4, is_reverse_name,
+    Answer, Dns, Ips, Outcome, RData, Record, RecordType, SvcKind, as_v4, is_reverse_name,
 };
 
 /// The longest name on the wire (RFC 1035 2.3.4).
@@ -62,15 +62,15 @@ impl Dns {
         if n_dots < 3 || !self.forward_zone_first {
             return None;
         }
+        // The flag also says no such name is a reverse name.
         let zone = self.zones.first()?;
-        if lower.get(dots[2] + 1..)? != zone.as_str() || is_reverse_name(lower) {
+        if lower.get(dots[2] + 1..)? != zone.as_str()
+            || lower.as_bytes().get(dots[1] + 1..dots[2]) != Some(b"svc")
+        {
             return None;
         }
         let service = &lower[..dots[0]];
         let namespace = &lower[dots[0] + 1..dots[1]];
-        if &lower[dots[1] + 1..dots[2]] != "svc" {
-            return None;
-        }
         self.answerable_cluster_ips(namespace, service)
     }
 
@@ -94,7 +94,7 @@ impl Dns {
         qname: &str,
         qtype: RecordType,
         ips: &Ips,
-        records: &mut Records,
+        records: &mut Vec<Record>,
     ) {
         for &ip in ips.iter() {
             let data = match (as_v4(ip), qtype) {
@@ -104,6 +104,9 @@ impl Dns {
             };
             if records.iter().any(|r| r.data == data) {
                 continue;
+            }
+            if records.capacity() == 0 {
+                records.reserve_exact(ips.iter().count());
             }
             records.push(Record::new(qname, self.config.ttl, data));
         }
@@ -119,38 +122,42 @@ impl Dns {
         qtype: RecordType,
         out: &mut Answer,
     ) -> bool {
-        // One pass: fold to lower case, check the name is legal as
-        // `check_name` does (no escapes here: those take the general
-        // path), and note where the first three labels end.
+        // Only plain names of at most 254 octets (no escapes: those take
+        // the general path); the first three labels must be legal, and
+        // the rest is the zone itself when the name is answered here.
         let bytes = name.as_bytes();
-        let mut buf = [0u8; MAX_NAME + 1];
-        let Some(dst) = buf.get_mut(..bytes.len()) else {
-            return false;
-        };
-        if bytes.len() + 1 > MAX_NAME {
+        if bytes.len() + 1 > MAX_NAME || !name.is_ascii() || bytes.contains(&b'\\') {
             return false;
         }
         let mut dots = [0usize; 3];
-        let (mut n_dots, mut label_start) = (0, 0);
-        for (i, (&b, d)) in bytes.iter().zip(dst.iter_mut()).enumerate() {
-            if b == b'\\' || !b.is_ascii() {
+        let mut label_start = 0;
+        for slot in &mut dots {
+            let Some(len) = bytes[label_start..].iter().position(|&b| b == b'.') else {
+                return false;
+            };
+            if len == 0 || len > 63 {
                 return false;
             }
-            *d = b.to_ascii_lowercase();
-            if b == b'.' {
-                let len = i - label_start;
-                if len == 0 || len > 63 {
-                    return false;
-                }
-                if let Some(slot) = dots.get_mut(n_dots) {
-                    *slot = i;
-                    n_dots += 1;
-                }
-                label_start = i + 1;
-            }
+            *slot = label_start + len;
+            label_start += len + 1;
         }
-        let Ok(lower) = std::str::from_utf8(dst) else {
-            return false;
+        let n_dots = dots.len();
+        // Folded to lower case on the stack only when it has capitals.
+        let upper = bytes
+            .iter()
+            .fold(false, |any, b| any | b.is_ascii_uppercase());
+        let folded;
+        let lower = if upper {
+            folded = fold_lower(bytes);
+            match folded
+                .get(..bytes.len())
+                .and_then(|f| std::str::from_utf8(f).ok())
+            {
+                Some(lower) => lower,
+                None => return false,
+            }
+        } else {
+            name
         };
         let Some(ips) = self.service_ips(lower, dots, n_dots) else {
             return false;
@@ -176,11 +183,17 @@ impl Dns {
             }
             match out.answer.get_mut(n) {
                 Some(r) => {
-                    r.name.set(name);
+                    r.name.clear();
+                    r.name.push_str(name);
                     r.ttl = ttl;
                     r.data = data;
                 }
-                None => out.answer.push(Record::new(name, ttl, data)),
+                None => {
+                    if out.answer.capacity() == 0 {
+                        out.answer.reserve_exact(ips.iter().count());
+                    }
+                    out.answer.push(Record::new(name, ttl, data));
+                }
             }
             n += 1;
         }
@@ -284,6 +297,15 @@ impl Dns {
     }
 }
 
+/// `name` (at most [`MAX_NAME`] octets) in lower case, on the stack.
+fn fold_lower(name: &[u8]) -> [u8; MAX_NAME + 1] {
+    let mut buf = [0u8; MAX_NAME + 1];
+    for (d, b) in buf.iter_mut().zip(name) {
+        *d = b.to_ascii_lowercase();
+    }
+    buf
+}
+
 /// The EDNS facts a response echoes.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Edns {
@@ -299,8 +321,8 @@ pub(super) struct Query {
     lower: [u8; MAX_NAME + 1],
     pub(super) lower_len: usize,
     /// Where the first `n_dots` (at most three) labels end in the name.
-    dots: [usize; 3],
-    n_dots: usize,
+    pub(super) dots: [usize; 3],
+    pub(super) n_dots: usize,
     /// Where the question section ends.
     question_end: usize,
     /// The question type.
@@ -319,6 +341,14 @@ impl Query {
     /// The question name folded to lower case.
     pub(super) fn lower(&self) -> Option<&str> {
         std::str::from_utf8(&self.lower[..self.lower_len]).ok()
+    }
+
+    /// The question name in wire form, as the query carries it (plain
+    /// labels, no pointers): `query` is the message this was read from.
+    pub(super) fn wire_name<'m>(&self, query: &'m [u8]) -> &'m [u8] {
+        query
+            .get(HEADER..self.question_end.saturating_sub(4))
+            .unwrap_or_default()
     }
 
     /// The most a response over `transport` may hold.

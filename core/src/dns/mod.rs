@@ -86,9 +86,7 @@
 mod direct;
 mod error;
 mod fast;
-mod name;
 mod record;
-mod records;
 mod search;
 pub mod wire;
 pub use wire::Transport;
@@ -97,9 +95,7 @@ use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use error::DnsError;
-pub use name::Name;
 pub use record::{RData, Record, RecordType};
-pub use records::Records;
 pub use search::{ExternalRecord, ExternalRecords, MAX_NDOTS, Resolver, SearchClient, Sent, Walk};
 
 use crate::api::{AddressType, Kind, Object, Service, ServiceType};
@@ -389,11 +385,11 @@ pub struct Answer {
     /// What it came to.
     pub outcome: Outcome,
     /// The answer section.
-    pub answer: Records,
+    pub answer: Vec<Record>,
     /// The authority section: the zone SOA on negative answers.
-    pub authority: Records,
+    pub authority: Vec<Record>,
     /// The additional section: SRV targets' addresses, NS glue.
-    pub additional: Records,
+    pub additional: Vec<Record>,
     /// ExternalName targets outside the cluster still to resolve.
     pub chase: Vec<Chase>,
 }
@@ -410,9 +406,9 @@ impl Answer {
     fn passthrough() -> Answer {
         Answer {
             outcome: Outcome::Passthrough,
-            answer: Records::new(),
-            authority: Records::new(),
-            additional: Records::new(),
+            answer: Vec::new(),
+            authority: Vec::new(),
+            additional: Vec::new(),
             chase: Vec::new(),
         }
     }
@@ -523,7 +519,8 @@ pub struct Dns {
     /// Lower-case zones: the forward zone first, then the reverse zones.
     zones: Vec<String>,
     /// Every name ending in the forward zone falls in it (no reverse zone
-    /// lies inside it or equals it), and the zone is not the root.
+    /// lies inside it or equals it), the zone is not the root, and no
+    /// `<service>.<namespace>.svc.<zone>` name is a reverse name.
     forward_zone_first: bool,
     exposed: Vec<String>,
     namespaces: FastMap<String, NsEntry>,
@@ -571,7 +568,9 @@ fn endpoint_name(
 fn forward_zone_first(zones: &[String]) -> bool {
     match zones.split_first() {
         Some((forward, reverse)) => {
-            forward != "." && !reverse.iter().any(|z| is_subdomain(forward, z))
+            forward != "."
+                && !reverse.iter().any(|z| is_subdomain(forward, z))
+                && !is_reverse_name(&format!("svc.{forward}"))
         }
         None => false,
     }
@@ -1148,6 +1147,10 @@ impl Dns {
 
     /// The zone (index into `zones`) a name falls in: the longest match.
     fn zone_of(&self, name: &str) -> Option<usize> {
+        // Names of the forward zone, the usual case: one comparison.
+        if self.forward_zone_first && is_subdomain(&self.zones[0], name) {
+            return Some(0);
+        }
         let mut best: Option<usize> = None;
         for (i, z) in self.zones.iter().enumerate() {
             if is_subdomain(z, name) && best.is_none_or(|b| self.zones[b].len() < z.len()) {
@@ -1712,7 +1715,7 @@ impl Dns {
         q: &Question<'_>,
         qtype: RecordType,
         previous: &[Record],
-        records: &mut Records,
+        records: &mut Vec<Record>,
         chase: &mut Vec<Chase>,
     ) -> Result<(), NameError> {
         let ttl = self.config.ttl;
@@ -1753,7 +1756,7 @@ impl Dns {
                     };
                     let mut chain = previous.to_vec();
                     chain.push(cname.clone());
-                    let mut next = Records::new();
+                    let mut next = Vec::new();
                     let mut next_chase = Vec::new();
                     if self
                         .addresses(&q1, qtype, &chain, &mut next, &mut next_chase)
@@ -1807,8 +1810,8 @@ impl Dns {
     fn srv(
         &self,
         q: &Question<'_>,
-        records: &mut Records,
-        extra: &mut Records,
+        records: &mut Vec<Record>,
+        extra: &mut Vec<Record>,
     ) -> Result<(), NameError> {
         let mut entries = Vec::new();
         self.services(q, RecordType::Srv, &mut |e| entries.push(e))?;
@@ -1869,7 +1872,7 @@ impl Dns {
         Ok(())
     }
 
-    fn txt(&self, q: &Question<'_>, records: &mut Records) -> Result<(), NameError> {
+    fn txt(&self, q: &Question<'_>, records: &mut Vec<Record>) -> Result<(), NameError> {
         let base = self.base(q.lower, q.zone);
         if !base.overflow && base.as_slice() == ["dns-version"] {
             records.push(Record::new(
@@ -1886,7 +1889,7 @@ impl Dns {
         }
     }
 
-    fn cname(&self, q: &Question<'_>, records: &mut Records) -> Result<(), NameError> {
+    fn cname(&self, q: &Question<'_>, records: &mut Vec<Record>) -> Result<(), NameError> {
         let mut first = None;
         self.services(q, RecordType::Cname, &mut |e| {
             first.get_or_insert(e);
@@ -1908,8 +1911,8 @@ impl Dns {
     fn ns(
         &self,
         q: &Question<'_>,
-        records: &mut Records,
-        extra: &mut Records,
+        records: &mut Vec<Record>,
+        extra: &mut Vec<Record>,
     ) -> Result<(), NameError> {
         let ttl = self.config.ttl;
         for (name, ip) in self.ns_addresses(q.zone_q) {
@@ -1925,7 +1928,7 @@ impl Dns {
         Ok(())
     }
 
-    fn ptr(&self, q: &Question<'_>, records: &mut Records) -> Result<(), NameError> {
+    fn ptr(&self, q: &Question<'_>, records: &mut Vec<Record>) -> Result<(), NameError> {
         let Some(ip) = address_from_reverse(q.lower) else {
             return self.records(q, &mut |_| {});
         };

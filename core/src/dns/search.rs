@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use super::record::fqdn;
-use super::{Answer, Dns, Outcome, RData, Record, RecordType, Records};
+use super::{Answer, Dns, Outcome, RData, Record, RecordType};
 
 /// The largest `ndots` glibc and musl honour (`RES_MAXNDOTS`).
 pub const MAX_NDOTS: u32 = 15;
@@ -168,9 +168,9 @@ impl ExternalRecords {
     pub fn lookup(&self, name: &str, qtype: RecordType) -> Answer {
         let mut out = Answer {
             outcome: Outcome::NxDomain,
-            answer: Records::new(),
-            authority: Records::new(),
-            additional: Records::new(),
+            answer: Vec::new(),
+            authority: Vec::new(),
+            additional: Vec::new(),
             chase: Vec::new(),
         };
         let owner = fqdn(name);
@@ -215,7 +215,7 @@ pub struct Walk {
     /// [`Outcome::NxDomain`].
     pub result: Outcome,
     /// The answering candidate's records.
-    pub answer: Records,
+    pub answer: Vec<Record>,
 }
 
 impl Dns {
@@ -292,7 +292,7 @@ impl Dns {
             sent: Vec::new(),
             answered_by: None,
             result: Outcome::NxDomain,
-            answer: Records::new(),
+            answer: Vec::new(),
         };
         let mut any_nodata = false;
         for c in &candidates {
