@@ -54,9 +54,7 @@ struct Glue<'a> {
 }
 
 impl Dns {
-    /// The response to a plain query, appended to `out`; `false`, with
-    /// `out` unchanged, when the query or its response is of a shape the
-    /// general path handles.
+    /// [`Dns::answer_wire_direct_parsed`] reading the query itself.
     #[cfg(test)]
     pub(super) fn answer_wire_direct(
         &self,
@@ -68,8 +66,9 @@ impl Dns {
             .is_some_and(|q| self.answer_wire_direct_parsed(query, &q, transport, out))
     }
 
-    /// [`Dns::answer_wire_direct`] for a query already read by
-    /// [`parse_query`].
+    /// The response to a plain query (already read by the fast path's
+    /// parser), appended to `out`; `false`, with `out` unchanged, when the
+    /// query or its response is of a shape the general path handles.
     pub(super) fn answer_wire_direct_parsed(
         &self,
         query: &[u8],

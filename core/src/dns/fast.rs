@@ -205,9 +205,7 @@ impl Dns {
         true
     }
 
-    /// The response to a plain A/AAAA query for a Service with cluster
-    /// IPs, appended to `out`; `false`, with `out` unchanged, when the
-    /// query is of another shape (the general path answers it).
+    /// [`Dns::answer_wire_fast_parsed`] reading the query itself.
     #[cfg(test)]
     pub(super) fn answer_wire_fast(
         &self,
@@ -218,8 +216,10 @@ impl Dns {
         parse_query(query).is_some_and(|q| self.answer_wire_fast_parsed(query, &q, transport, out))
     }
 
-    /// [`Dns::answer_wire_fast`] for a query already read by
-    /// [`parse_query`].
+    /// The response to a plain A/AAAA query (already read by
+    /// [`parse_query`]) for a Service with cluster IPs, appended to `out`;
+    /// `false`, with `out` unchanged, when the query is of another shape
+    /// (the general path answers it).
     pub(super) fn answer_wire_fast_parsed(
         &self,
         query: &[u8],
