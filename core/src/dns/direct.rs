@@ -27,12 +27,12 @@
 
 use std::net::IpAddr;
 
-use super::fast::{Query, parse_query};
+use super::fast::Query;
+#[cfg(test)]
+use super::fast::parse_query;
 use super::record::NameBuf;
 use super::wire::{CLASS_IN, Transport, Writer};
-use super::{
-    Answer, Dns, Entry, Host, Outcome, Question, Rcode, RecordType, SvcEntry, as_v4, check_name,
-};
+use super::{Answer, Dns, Entry, Host, Outcome, Question, Rcode, RecordType, SvcEntry, as_v4};
 
 /// At most this many SRV entries are answered directly (a ClusterIP
 /// Service's ports); more (headless Services) take the other paths.
@@ -54,27 +54,36 @@ struct Glue<'a> {
 }
 
 impl Dns {
-    /// The response to a plain query, appended to `out`; `false`, with
-    /// `out` unchanged, when the query or its response is of a shape the
-    /// general path handles.
+    /// [`Dns::answer_wire_direct_parsed`] reading the query itself.
+    #[cfg(test)]
     pub(super) fn answer_wire_direct(
         &self,
         query: &[u8],
         transport: Transport,
         out: &mut Vec<u8>,
     ) -> bool {
-        let Some(q) = parse_query(query) else {
-            return false;
-        };
+        parse_query(query)
+            .is_some_and(|q| self.answer_wire_direct_parsed(query, &q, transport, out))
+    }
+
+    /// The response to a plain query (already read by the fast path's
+    /// parser), appended to `out`; `false`, with `out` unchanged, when the
+    /// query or its response is of a shape the general path handles.
+    pub(super) fn answer_wire_direct_parsed(
+        &self,
+        query: &[u8],
+        q: &Query,
+        transport: Transport,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        // A parsed name is legal (plain labels of 1 to 63 octets, at most
+        // 255 in all), as `check_name` would find.
         let Some(qname) = q.name() else {
             return false;
         };
-        if check_name(qname).is_err() {
-            return false;
-        }
         let qtype = RecordType::from_u16(q.qtype);
         if qtype == RecordType::Srv
-            && let Some(done) = self.srv_wire(query, &q, qname, transport, out)
+            && let Some(done) = self.srv_wire(query, q, qname, transport, out)
         {
             return done;
         }
@@ -100,7 +109,8 @@ impl Dns {
         w.u16(an);
         w.u16(ns);
         w.u16(ar);
-        let mut ok = w.name(qname, true).is_ok();
+        w.wire_name(q.wire_name(query), true);
+        let mut ok = true;
         w.u16(q.qtype);
         w.u16(CLASS_IN);
         for r in answer.answer.iter().chain(&answer.authority) {
@@ -228,18 +238,36 @@ impl Dns {
         if n_srv == 0 {
             return None;
         }
-        let target = |endpoint: Option<&str>| {
-            let mut t = NameBuf::new();
-            if let Some(ep) = endpoint {
-                t.push(ep)?;
-                t.push(".")?;
+        // Targets in wire form: their labels, then the zone as the query
+        // carries it (a name's offsets are the same in both forms).
+        let qwire = q.wire_name(query);
+        let zone_wire = qwire.get(qname.len() - zone_len..)?;
+        let mut target_buf = [0u8; 256];
+        let target = |target_buf: &mut [u8; 256], endpoint: Option<&str>| -> Option<usize> {
+            let mut len = 0;
+            let labels = [
+                endpoint.unwrap_or_default(),
+                &svc.name,
+                &svc.namespace,
+                "svc",
+            ];
+            for label in labels.into_iter().skip(usize::from(endpoint.is_none())) {
+                let plain = (1..=63).contains(&label.len())
+                    && !label.bytes().any(|b| b == b'.' || b == b'\\');
+                if !plain {
+                    return None;
+                }
+                *target_buf.get_mut(len)? = label.len() as u8;
+                target_buf
+                    .get_mut(len + 1..len + 1 + label.len())?
+                    .copy_from_slice(label.as_bytes());
+                len += 1 + label.len();
             }
-            t.push(&svc.name)?;
-            t.push(".")?;
-            t.push(&svc.namespace)?;
-            t.push(".svc.")?;
-            t.push(zone_q)?;
-            Some(t)
+            target_buf
+                .get_mut(len..len + zone_wire.len())?
+                .copy_from_slice(zone_wire);
+            len += zone_wire.len();
+            (len <= 255).then_some(len)
         };
         let ttl = self.config.ttl;
         let base = out.len();
@@ -251,22 +279,22 @@ impl Dns {
             w.u16(n_srv as u16);
             w.u16(0);
             w.u16((n_glue + usize::from(q.has_edns())) as u16);
-            w.name(qname, true).ok()?;
+            w.wire_name(qwire, true);
             w.u16(q.qtype);
             w.u16(CLASS_IN);
             for srv in srvs[..n_srv].iter().flatten() {
-                let t = target(srv.endpoint)?;
-                let len_at = w.start_record(qname, RecordType::Srv, ttl).ok()?;
-                w.srv_data(0, weight, srv.port, t.as_str()).ok()?;
+                let len = target(&mut target_buf, srv.endpoint)?;
+                let len_at = w.start_record_wire(qwire, RecordType::Srv, ttl);
+                w.srv_data_wire(0, weight, srv.port, &target_buf[..len]);
                 w.end_record(len_at).ok()?;
             }
             for g in glue[..n_glue].iter().flatten() {
-                let t = target(g.endpoint)?;
+                let len = target(&mut target_buf, g.endpoint)?;
                 let rtype = match g.ip {
                     IpAddr::V4(_) => RecordType::A,
                     IpAddr::V6(_) => RecordType::Aaaa,
                 };
-                let len_at = w.start_record(t.as_str(), rtype, ttl).ok()?;
+                let len_at = w.start_record_wire(&target_buf[..len], rtype, ttl);
                 match g.ip {
                     IpAddr::V4(v4) => w.buf.extend_from_slice(&v4.octets()),
                     IpAddr::V6(v6) => w.buf.extend_from_slice(&v6.octets()),

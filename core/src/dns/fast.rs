@@ -62,15 +62,15 @@ impl Dns {
         if n_dots < 3 || !self.forward_zone_first {
             return None;
         }
+        // The flag also says no such name is a reverse name.
         let zone = self.zones.first()?;
-        if lower.get(dots[2] + 1..)? != zone.as_str() || is_reverse_name(lower) {
+        if lower.get(dots[2] + 1..)? != zone.as_str()
+            || lower.as_bytes().get(dots[1] + 1..dots[2]) != Some(b"svc")
+        {
             return None;
         }
         let service = &lower[..dots[0]];
         let namespace = &lower[dots[0] + 1..dots[1]];
-        if &lower[dots[1] + 1..dots[2]] != "svc" {
-            return None;
-        }
         self.answerable_cluster_ips(namespace, service)
     }
 
@@ -122,38 +122,42 @@ impl Dns {
         qtype: RecordType,
         out: &mut Answer,
     ) -> bool {
-        // One pass: fold to lower case, check the name is legal as
-        // `check_name` does (no escapes here: those take the general
-        // path), and note where the first three labels end.
+        // Only plain names of at most 254 octets (no escapes: those take
+        // the general path); the first three labels must be legal, and
+        // the rest is the zone itself when the name is answered here.
         let bytes = name.as_bytes();
-        let mut buf = [0u8; MAX_NAME + 1];
-        let Some(dst) = buf.get_mut(..bytes.len()) else {
-            return false;
-        };
-        if bytes.len() + 1 > MAX_NAME {
+        if bytes.len() + 1 > MAX_NAME || !name.is_ascii() || bytes.contains(&b'\\') {
             return false;
         }
         let mut dots = [0usize; 3];
-        let (mut n_dots, mut label_start) = (0, 0);
-        for (i, (&b, d)) in bytes.iter().zip(dst.iter_mut()).enumerate() {
-            if b == b'\\' || !b.is_ascii() {
+        let mut label_start = 0;
+        for slot in &mut dots {
+            let Some(len) = bytes[label_start..].iter().position(|&b| b == b'.') else {
+                return false;
+            };
+            if len == 0 || len > 63 {
                 return false;
             }
-            *d = b.to_ascii_lowercase();
-            if b == b'.' {
-                let len = i - label_start;
-                if len == 0 || len > 63 {
-                    return false;
-                }
-                if let Some(slot) = dots.get_mut(n_dots) {
-                    *slot = i;
-                    n_dots += 1;
-                }
-                label_start = i + 1;
-            }
+            *slot = label_start + len;
+            label_start += len + 1;
         }
-        let Ok(lower) = std::str::from_utf8(dst) else {
-            return false;
+        let n_dots = dots.len();
+        // Folded to lower case on the stack only when it has capitals.
+        let upper = bytes
+            .iter()
+            .fold(false, |any, b| any | b.is_ascii_uppercase());
+        let folded;
+        let lower = if upper {
+            folded = fold_lower(bytes);
+            match folded
+                .get(..bytes.len())
+                .and_then(|f| std::str::from_utf8(f).ok())
+            {
+                Some(lower) => lower,
+                None => return false,
+            }
+        } else {
+            name
         };
         let Some(ips) = self.service_ips(lower, dots, n_dots) else {
             return false;
@@ -201,26 +205,41 @@ impl Dns {
         true
     }
 
-    /// The response to a plain A/AAAA query for a Service with cluster
-    /// IPs, appended to `out`; `false`, with `out` unchanged, when the
-    /// query is of another shape (the general path answers it).
+    /// [`Dns::answer_wire_fast_parsed`] reading the query itself.
+    #[cfg(test)]
     pub(super) fn answer_wire_fast(
         &self,
         query: &[u8],
         transport: Transport,
         out: &mut Vec<u8>,
     ) -> bool {
-        let Some(q) = parse_query(query).filter(|q| matches!(q.qtype, 1 | 28)) else {
+        parse_query(query).is_some_and(|q| self.answer_wire_fast_parsed(query, &q, transport, out))
+    }
+
+    /// The response to a plain A/AAAA query (already read by
+    /// [`parse_query`]) for a Service with cluster IPs, appended to `out`;
+    /// `false`, with `out` unchanged, when the query is of another shape
+    /// (the general path answers it).
+    pub(super) fn answer_wire_fast_parsed(
+        &self,
+        query: &[u8],
+        q: &Query,
+        transport: Transport,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        if !matches!(q.qtype, 1 | 28) {
+            return false;
+        }
+        let Some(lower) = q.lower() else {
             return false;
         };
-        let lower = &q.lower[..q.lower_len];
-        let Ok(lower) = std::str::from_utf8(lower) else {
-            return false;
+        let ips = if self.forward_zone_first {
+            self.service_ips(lower, q.dots, q.n_dots)
+        } else {
+            self.zone_of(lower)
+                .and_then(|zone| self.cluster_ips_of(lower, zone))
         };
-        let Some(ips) = self
-            .zone_of(lower)
-            .and_then(|zone| self.cluster_ips_of(lower, zone))
-        else {
+        let Some(ips) = ips else {
             return false;
         };
         let (a, rdlen) = match q.qtype {
@@ -278,6 +297,15 @@ impl Dns {
     }
 }
 
+/// `name` (at most [`MAX_NAME`] octets) in lower case, on the stack.
+fn fold_lower(name: &[u8]) -> [u8; MAX_NAME + 1] {
+    let mut buf = [0u8; MAX_NAME + 1];
+    for (d, b) in buf.iter_mut().zip(name) {
+        *d = b.to_ascii_lowercase();
+    }
+    buf
+}
+
 /// The EDNS facts a response echoes.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Edns {
@@ -292,6 +320,9 @@ pub(super) struct Query {
     /// The question name folded to lower case.
     lower: [u8; MAX_NAME + 1],
     pub(super) lower_len: usize,
+    /// Where the first `n_dots` (at most three) labels end in the name.
+    pub(super) dots: [usize; 3],
+    pub(super) n_dots: usize,
     /// Where the question section ends.
     question_end: usize,
     /// The question type.
@@ -310,6 +341,14 @@ impl Query {
     /// The question name folded to lower case.
     pub(super) fn lower(&self) -> Option<&str> {
         std::str::from_utf8(&self.lower[..self.lower_len]).ok()
+    }
+
+    /// The question name in wire form, as the query carries it (plain
+    /// labels, no pointers): `query` is the message this was read from.
+    pub(super) fn wire_name<'m>(&self, query: &'m [u8]) -> &'m [u8] {
+        query
+            .get(HEADER..self.question_end.saturating_sub(4))
+            .unwrap_or_default()
     }
 
     /// The most a response over `transport` may hold.
@@ -372,6 +411,8 @@ pub(super) fn parse_query(m: &[u8]) -> Option<Query> {
         name: [0; MAX_NAME + 1],
         lower: [0; MAX_NAME + 1],
         lower_len: 0,
+        dots: [0; 3],
+        n_dots: 0,
         question_end: 0,
         qtype: 0,
         rd: flags & 0x0100 != 0,
@@ -399,6 +440,10 @@ pub(super) fn parse_query(m: &[u8]) -> Option<Query> {
         }
         q.name[q.lower_len] = b'.';
         q.lower[q.lower_len] = b'.';
+        if let Some(slot) = q.dots.get_mut(q.n_dots) {
+            *slot = q.lower_len;
+            q.n_dots += 1;
+        }
         q.lower_len += 1;
         pos += len;
     }

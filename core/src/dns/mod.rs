@@ -519,7 +519,8 @@ pub struct Dns {
     /// Lower-case zones: the forward zone first, then the reverse zones.
     zones: Vec<String>,
     /// Every name ending in the forward zone falls in it (no reverse zone
-    /// lies inside it or equals it), and the zone is not the root.
+    /// lies inside it or equals it), the zone is not the root, and no
+    /// `<service>.<namespace>.svc.<zone>` name is a reverse name.
     forward_zone_first: bool,
     exposed: Vec<String>,
     namespaces: FastMap<String, NsEntry>,
@@ -567,7 +568,9 @@ fn endpoint_name(
 fn forward_zone_first(zones: &[String]) -> bool {
     match zones.split_first() {
         Some((forward, reverse)) => {
-            forward != "." && !reverse.iter().any(|z| is_subdomain(forward, z))
+            forward != "."
+                && !reverse.iter().any(|z| is_subdomain(forward, z))
+                && !is_reverse_name(&format!("svc.{forward}"))
         }
         None => false,
     }
@@ -1144,6 +1147,10 @@ impl Dns {
 
     /// The zone (index into `zones`) a name falls in: the longest match.
     fn zone_of(&self, name: &str) -> Option<usize> {
+        // Names of the forward zone, the usual case: one comparison.
+        if self.forward_zone_first && is_subdomain(&self.zones[0], name) {
+            return Some(0);
+        }
         let mut best: Option<usize> = None;
         for (i, z) in self.zones.iter().enumerate() {
             if is_subdomain(z, name) && best.is_none_or(|b| self.zones[b].len() < z.len()) {

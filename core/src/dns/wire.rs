@@ -621,12 +621,23 @@ impl<'a> Writer<'a> {
         ttl: u32,
     ) -> Result<usize, DnsError> {
         self.name(owner, true)?;
+        Ok(self.record_header(rtype, ttl))
+    }
+
+    /// [`Writer::start_record`] for an owner already in wire form.
+    pub(super) fn start_record_wire(&mut self, owner: &[u8], rtype: RecordType, ttl: u32) -> usize {
+        self.wire_name(owner, true);
+        self.record_header(rtype, ttl)
+    }
+
+    /// Type, class IN, TTL and a place for the data length (returned).
+    fn record_header(&mut self, rtype: RecordType, ttl: u32) -> usize {
         self.u16(rtype.to_u16());
         self.u16(CLASS_IN);
         self.u32(ttl);
         let len_at = self.buf.len();
         self.u16(0);
-        Ok(len_at)
+        len_at
     }
 
     /// Fills in the data length of the record started at `len_at`.
@@ -649,6 +660,14 @@ impl<'a> Writer<'a> {
         self.u16(weight);
         self.u16(port);
         self.name(target, false)
+    }
+
+    /// [`Writer::srv_data`] for a target already in wire form.
+    pub(super) fn srv_data_wire(&mut self, priority: u16, weight: u16, port: u16, target: &[u8]) {
+        self.u16(priority);
+        self.u16(weight);
+        self.u16(port);
+        self.wire_name(target, false);
     }
 
     /// The data of an SOA record.
@@ -857,9 +876,14 @@ impl Dns {
     /// # Ok::<(), svcroute::Error>(())
     /// ```
     pub fn answer_wire_into(&self, query: &[u8], transport: Transport, out: &mut Vec<u8>) -> bool {
-        self.answer_wire_fast(query, transport, out)
-            || self.answer_wire_direct(query, transport, out)
-            || self.answer_wire_general(query, transport, out)
+        // The common shapes are read once, in place.
+        if let Some(q) = super::fast::parse_query(query)
+            && (self.answer_wire_fast_parsed(query, &q, transport, out)
+                || self.answer_wire_direct_parsed(query, &q, transport, out))
+        {
+            return true;
+        }
+        self.answer_wire_general(query, transport, out)
     }
 
     /// [`Dns::answer_wire_into`] through [`decode`], [`Dns::query`] and
