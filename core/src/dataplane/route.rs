@@ -192,13 +192,15 @@ impl Dataplane {
         now: Millis,
         tracer: &mut T,
     ) -> Result<Verdict<'_>, RouteError> {
-        let mut src = self.source(flow.source, &flow.destination, flow.protocol.l4())?;
-        let mut v = self.route_ip(
+        let mut src = self.source(flow.source, &flow.destination, flow.protocol.l4(), state)?;
+        let mut v = Verdict::new(Outcome::NoSuchService, src.ip);
+        self.route_ip(
             &mut src,
             flow.destination,
             flow.protocol,
             state,
             now,
+            &mut v,
             tracer,
         );
         v.node = src
@@ -277,7 +279,7 @@ impl Dataplane {
         // (its key) and IPVS (scheduler state per node).
         let n = if f.itp_local || f.topology || f.affinity.is_some() || self.mode == ProxyMode::Ipvs
         {
-            self.node_by_name.get(node).map(|&i| &self.nodes[i])
+            self.node_index(node, state).map(|i| &self.nodes[i])
         } else {
             None
         };
@@ -327,7 +329,23 @@ impl Dataplane {
             .position(|n| matches!(p.sets.local.get(&n.name), Some((_, false))))
     }
 
-    fn source(&self, source: SourceRef<'_>, dest: &SocketAddr, l4: L4) -> Result<Src, RouteError> {
+    /// The index of node `name`, through the memo in `state` (a flow's
+    /// node is usually the previous flow's).
+    #[inline]
+    fn node_index(&self, name: &str, state: &mut RouteState) -> Option<usize> {
+        state.node_memo(
+            |i| self.nodes.get(i).is_some_and(|n| n.name == name),
+            || self.node_by_name.get(name).copied(),
+        )
+    }
+
+    fn source(
+        &self,
+        source: SourceRef<'_>,
+        dest: &SocketAddr,
+        l4: L4,
+        state: &mut RouteState,
+    ) -> Result<Src, RouteError> {
         let fam = IpFamily::of(&dest.ip());
         match source {
             SourceRef::Pod { namespace, name } => {
@@ -344,7 +362,7 @@ impl Dataplane {
                 let node = pod
                     .node
                     .as_ref()
-                    .and_then(|n| self.node_by_name.get(n).copied());
+                    .and_then(|n| self.node_index(n, state));
                 Ok(Src {
                     ip,
                     node,
@@ -353,9 +371,8 @@ impl Dataplane {
                 })
             }
             SourceRef::Node(name) => {
-                let idx = *self
-                    .node_by_name
-                    .get(name)
+                let idx = self
+                    .node_index(name, state)
                     .ok_or_else(|| RouteError::UnknownNode(name.to_owned()))?;
                 let ip = self.nodes[idx]
                     .ips
@@ -372,9 +389,7 @@ impl Dataplane {
             SourceRef::External { ip, arrives_at } => {
                 let node = match arrives_at {
                     Some(n) => Some(
-                        *self
-                            .node_by_name
-                            .get(n)
+                        self.node_index(n, state)
                             .ok_or_else(|| RouteError::UnknownNode(n.to_owned()))?,
                     ),
                     // D16: through the destination's own front door: the
@@ -424,19 +439,20 @@ impl Dataplane {
         }
     }
 
-    fn route_ip<T: Tracer>(
-        &self,
+    #[allow(clippy::too_many_arguments)]
+    fn route_ip<'a, T: Tracer>(
+        &'a self,
         src: &mut Src,
         dest: SocketAddr,
         protocol: super::Protocol,
         state: &mut RouteState,
         now: Millis,
+        v: &mut Verdict<'a>,
         t: &mut T,
-    ) -> Verdict<'_> {
+    ) {
         let l4 = protocol.l4();
         let ip = dest.ip();
         let port = dest.port();
-        let mut v = Verdict::new(Outcome::NoSuchService, src.ip);
 
         if ip.is_loopback() {
             let np = self
@@ -476,11 +492,11 @@ impl Dataplane {
                             self.mode.as_str()
                         ),
                     );
-                    v.end(Outcome::NotCaptured, Some(PacketFate::Unhandled))
+                    v.finish(Outcome::NotCaptured, Some(PacketFate::Unhandled))
                 }
                 None => {
                     t.hop(None, format_args!("nothing listens on {dest}"));
-                    v.end(Outcome::NoSuchService, Some(PacketFate::Unhandled))
+                    v.finish(Outcome::NoSuchService, Some(PacketFate::Unhandled))
                 }
             };
         }
@@ -525,7 +541,7 @@ impl Dataplane {
                     fate.as_str()
                 ),
             );
-            return v.end(Outcome::PortNotExposed, Some(fate));
+            return v.finish(Outcome::PortNotExposed, Some(fate));
         }
         if let Some(&svc) = self.lb_proxy_addrs.get(&ip) {
             v.service = Some(self.service_ref(svc));
@@ -535,7 +551,7 @@ impl Dataplane {
                     "{ip} is a load-balancer ingress with ipMode Proxy: kube-proxy leaves it alone"
                 ),
             );
-            return v.end(Outcome::NotCaptured, Some(PacketFate::Unhandled));
+            return v.finish(Outcome::NotCaptured, Some(PacketFate::Unhandled));
         }
         if let Some(&node) = self.node_by_ip.get(&ip) {
             // The packet is handled by the node that owns the address.
@@ -585,26 +601,26 @@ impl Dataplane {
                     l4.as_str()
                 ),
             );
-            return v.end(Outcome::NoSuchService, Some(PacketFate::Unhandled));
+            return v.finish(Outcome::NoSuchService, Some(PacketFate::Unhandled));
         }
         if self.service_cidrs.iter().any(|c| c.contains(ip)) && self.mode == ProxyMode::Nftables {
             t.hop(
                 Some("KP-13"),
                 format_args!("{ip} is an unallocated address of a service CIDR: nftables drops it"),
             );
-            return v.end(Outcome::Drop, Some(PacketFate::Drop));
+            return v.finish(Outcome::Drop, Some(PacketFate::Drop));
         }
         t.hop(None, format_args!("no Service owns {dest}"));
-        v.end(Outcome::NoSuchService, Some(PacketFate::Unhandled))
+        v.finish(Outcome::NoSuchService, Some(PacketFate::Unhandled))
     }
 
     fn health_check<'a, T: Tracer>(
         &'a self,
         svc_idx: usize,
         node: usize,
-        mut v: Verdict<'a>,
+        v: &mut Verdict<'a>,
         t: &mut T,
-    ) -> Verdict<'a> {
+    ) {
         let svc = &self.services[svc_idx];
         let node_name = &self.nodes[node].name;
         // The local ready endpoints' distinct addresses, counted in place.
@@ -629,7 +645,7 @@ impl Dataplane {
         );
         v.http_status = status;
         v.local_endpoints = count;
-        v.end(Outcome::Http, None)
+        v.finish(Outcome::Http, None);
     }
 
     fn has_any(p: &PortInfo) -> bool {
@@ -754,16 +770,16 @@ impl Dataplane {
         f: &Front,
         state: &mut RouteState,
         now: Millis,
-        v: Verdict<'a>,
+        v: &mut Verdict<'a>,
         t: &mut T,
-    ) -> Verdict<'a> {
+    ) {
         let p = &self.ports[f.port];
         if !f.has_any {
             t.hop(
                 Some("KP-12"),
                 format_args!("the Service has no usable endpoint anywhere: reject"),
             );
-            return v.end(Outcome::Reject, Some(PacketFate::Reject));
+            return v.finish(Outcome::Reject, Some(PacketFate::Reject));
         }
         let chosen = if f.itp_local {
             let local = self.local_set(p, src.node, t);
@@ -782,7 +798,7 @@ impl Dataplane {
                                 "IPVS: internalTrafficPolicy Local without local endpoint leaves the virtual server empty: reject"
                             ),
                         );
-                        return v.end(Outcome::Reject, Some(PacketFate::Reject));
+                        return v.finish(Outcome::Reject, Some(PacketFate::Reject));
                     }
                 } else {
                     t.hop(
@@ -791,7 +807,7 @@ impl Dataplane {
                             "internalTrafficPolicy Local and no endpoint on this node: drop"
                         ),
                     );
-                    return v.end(Outcome::Drop, Some(PacketFate::Drop));
+                    return v.finish(Outcome::Drop, Some(PacketFate::Drop));
                 }
             } else {
                 local
@@ -824,9 +840,9 @@ impl Dataplane {
         node_port: bool,
         state: &mut RouteState,
         now: Millis,
-        v: Verdict<'a>,
+        v: &mut Verdict<'a>,
         t: &mut T,
-    ) -> Verdict<'a> {
+    ) {
         let p = &self.ports[pidx];
         let svc = &self.services[p.svc];
         let any = Self::has_any(p);
@@ -846,7 +862,7 @@ impl Dataplane {
                             "source outside loadBalancerSourceRanges, but iptables has no firewall chain without endpoints: reject"
                         ),
                     );
-                    return v.end(Outcome::Reject, Some(PacketFate::Reject));
+                    return v.finish(Outcome::Reject, Some(PacketFate::Reject));
                 }
                 t.hop(
                     Some("KP-14"),
@@ -855,7 +871,7 @@ impl Dataplane {
                         src.ip
                     ),
                 );
-                return v.end(Outcome::Drop, Some(PacketFate::Drop));
+                return v.finish(Outcome::Drop, Some(PacketFate::Drop));
             }
             t.hop(
                 Some("KP-14"),
@@ -870,13 +886,13 @@ impl Dataplane {
                         "no endpoint, but iptables rejects only in INPUT/FORWARD: a host process's packet leaves unhandled"
                     ),
                 );
-                return v.end(Outcome::NotCaptured, Some(PacketFate::Unhandled));
+                return v.finish(Outcome::NotCaptured, Some(PacketFate::Unhandled));
             }
             t.hop(
                 Some("KP-12"),
                 format_args!("the Service has no usable endpoint anywhere: reject"),
             );
-            return v.end(Outcome::Reject, Some(PacketFate::Reject));
+            return v.finish(Outcome::Reject, Some(PacketFate::Reject));
         }
         let (chosen, masq) = if svc.etp_local {
             if self.mode == ProxyMode::Ipvs {
@@ -917,7 +933,7 @@ impl Dataplane {
                             "externalTrafficPolicy Local and no endpoint on this node: drop"
                         ),
                     );
-                    return v.end(Outcome::Drop, Some(PacketFate::Drop));
+                    return v.finish(Outcome::Drop, Some(PacketFate::Drop));
                 }
                 t.hop(
                     Some("KP-8"),
@@ -989,9 +1005,9 @@ impl Dataplane {
         scope: u64,
         state: &mut RouteState,
         now: Millis,
-        mut v: Verdict<'a>,
+        v: &mut Verdict<'a>,
         t: &mut T,
-    ) -> Verdict<'a> {
+    ) {
         let svc = &self.services[p.svc];
         let eps = chosen.set;
         if t.enabled() {
@@ -1004,7 +1020,7 @@ impl Dataplane {
         }
         if eps.is_empty() {
             t.hop(Some("KP-12"), format_args!("no eligible endpoint: reject"));
-            return v.end(Outcome::Reject, Some(PacketFate::Reject));
+            return v.finish(Outcome::Reject, Some(PacketFate::Reject));
         }
         v.masquerade = Some(if masq {
             Masquerade::Yes
@@ -1044,6 +1060,6 @@ impl Dataplane {
         t.hop(None, format_args!("picked {pick}"));
         v.chosen = Some(pick);
         v.eligible = eps;
-        v.end(Outcome::Forward, None)
+        v.finish(Outcome::Forward, None);
     }
 }
