@@ -31,7 +31,7 @@ pub struct RouteState {
     /// from one node skip the map.
     last_server: Option<((u64, u64), u32)>,
     /// The index of the node a call named last, in whichever dataplane
-    /// answered it: checked by name before use (see [`Self::node_memo`]).
+    /// answered it: checked by name before use (see [`Self::last_node`]).
     last_node: Option<u32>,
 }
 
@@ -169,24 +169,19 @@ impl RouteState {
         Some(i)
     }
 
-    /// The node index a previous call found for a node name: `is` tells
-    /// whether an index still names `name` (in the dataplane asking now,
-    /// which may not be the one that stored it), `find` looks it up when
-    /// not.
+    /// The node index a previous call stored ([`Self::set_last_node`]):
+    /// a hint only, the caller checks that it still names the node asked
+    /// for (in the dataplane asking now, which may not be the one that
+    /// stored it).
     #[inline]
-    pub(crate) fn node_memo(
-        &mut self,
-        is: impl Fn(usize) -> bool,
-        find: impl FnOnce() -> Option<usize>,
-    ) -> Option<usize> {
-        if let Some(i) = self.last_node
-            && is(i as usize)
-        {
-            return Some(i as usize);
-        }
-        let i = find()?;
+    pub(crate) fn last_node(&self) -> Option<usize> {
+        self.last_node.map(|i| i as usize)
+    }
+
+    /// Remembers the node index a lookup found.
+    #[inline]
+    pub(crate) fn set_last_node(&mut self, i: usize) {
         self.last_node = u32::try_from(i).ok();
-        Some(i)
     }
 
     /// The remembered endpoint if it was seen within `timeout`.
