@@ -62,7 +62,11 @@ fn cpu_ns() -> Option<u64> {
 /// Runs `f` until it has used about 2 s of CPU and prints the CPU time per
 /// call: on a shared machine, criterion's wall-clock medians include the
 /// time the bench waits for a core; this does not.
+/// Skipped under `--profile-time`, so that a profile shows the bench alone.
 fn cpu_per_call(name: &str, mut f: impl FnMut()) {
+    if std::env::args().any(|a| a == "--profile-time") {
+        return;
+    }
     let Some(start) = cpu_ns() else { return };
     let mut calls = 0u64;
     let spent = loop {

@@ -362,6 +362,119 @@ fn decide_does_not_allocate() {
     }
 }
 
+#[test]
+fn one_state_serves_dataplanes_whose_node_lists_differ() {
+    // The state remembers the node a flow named last, as an index into the
+    // dataplane that answered; another dataplane (here without node-a, so
+    // every index moved) must still find each node by its name. KP-7: a
+    // Local Service picks the endpoint on the node the packet is on.
+    let with_a = cluster(objects());
+    let without_a = cluster(
+        objects()
+            .into_iter()
+            .filter(|o| o["metadata"]["name"] != "node-a")
+            .collect(),
+    );
+    for mode in MODES {
+        let dps = [
+            Dataplane::compile(&with_a, mode),
+            Dataplane::compile(&without_a, mode),
+        ];
+        let mut st = RouteState::new(5);
+        let local: SocketAddr = "10.96.0.21:80".parse().unwrap();
+        for round in 0..4 {
+            for dp in &dps {
+                for (node, endpoint) in [
+                    ("node-b", "10.244.1.12:8080"),
+                    ("node-a", "10.244.0.11:8080"),
+                ] {
+                    let flow = Flow {
+                        source: svcroute::dataplane::SourceRef::External {
+                            ip: "10.244.2.50".parse().unwrap(),
+                            arrives_at: Some(node),
+                        },
+                        destination: local,
+                        protocol: Protocol::Tcp,
+                    };
+                    let known = dp.decide(&flow, &mut st, Millis(round));
+                    if std::ptr::eq(dp, &dps[1]) && node == "node-a" {
+                        assert!(known.is_err(), "node-a is gone in {mode:?}");
+                        continue;
+                    }
+                    let v = known.expect("known node");
+                    assert_eq!(v.node, Some(node), "{mode:?}");
+                    assert_eq!(
+                        v.chosen,
+                        Some(endpoint.parse().unwrap()),
+                        "{mode:?} at {node}"
+                    );
+                    let pick = dp.pick(
+                        "10.244.2.50".parse().unwrap(),
+                        node,
+                        local,
+                        Protocol::Tcp,
+                        &mut st,
+                        Millis(round),
+                    );
+                    assert_eq!(
+                        pick,
+                        svcroute::dataplane::Pick::Endpoint(endpoint.parse().unwrap())
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn ipvs_round_robin_keeps_one_cursor_per_virtual_server_and_node() {
+    // KP-18: rr walks each virtual server's real servers in turn, per node,
+    // however the flows to different virtual servers and nodes interleave.
+    let mut o = objects();
+    o.push(service("shop", "web2", "web", "10.96.0.27", json!({})));
+    let c = cluster(o);
+    let dp = Dataplane::compile(&c, ProxyMode::Ipvs);
+    let client: IpAddr = "10.244.2.50".parse().unwrap();
+    // Two Services over web-1 and web-2, without affinity.
+    let vips: [SocketAddr; 2] = [
+        "10.96.0.26:80".parse().unwrap(),
+        "10.96.0.27:80".parse().unwrap(),
+    ];
+    let nodes = ["node-a", "node-c"];
+    // Alone: each (virtual server, node) from a fresh state.
+    let alone = |vip: SocketAddr, node: &str| -> Vec<String> {
+        let mut st = RouteState::new(1);
+        (0..6)
+            .map(|_| {
+                format!(
+                    "{:?}",
+                    dp.pick(client, node, vip, Protocol::Tcp, &mut st, Millis(0))
+                )
+            })
+            .collect()
+    };
+    let mut st = RouteState::new(1);
+    let mut seen: std::collections::BTreeMap<(usize, usize), Vec<String>> = Default::default();
+    for _ in 0..6 {
+        for (v, &vip) in vips.iter().enumerate() {
+            for (n, node) in nodes.iter().enumerate() {
+                let p = dp.pick(client, node, vip, Protocol::Tcp, &mut st, Millis(0));
+                seen.entry((v, n)).or_default().push(format!("{p:?}"));
+            }
+        }
+    }
+    for ((v, n), picks) in seen {
+        assert_eq!(
+            picks,
+            alone(vips[v], nodes[n]),
+            "{} from {}",
+            vips[v],
+            nodes[n]
+        );
+        assert_ne!(picks[0], picks[1], "rr alternates");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 

@@ -29,7 +29,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
             .trim_end_matches('.')
             .to_ascii_lowercase(),
         service_cidrs: config.service_cidrs.clone(),
-        cluster_cidrs: config.cluster_cidrs.clone(),
+        cluster_cidrs: super::local::Cidrs::new(&config.cluster_cidrs),
         masquerade_all: config.proxy.masquerade_all,
         // --nodeport-addresses without 127.0.0.0/8 also turns localhost NodePorts off.
         localhost_node_ports: config.proxy.localhost_node_ports
@@ -82,7 +82,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         if cidrs.is_empty() {
             cidrs.extend(node.spec.pod_cidr.iter());
         }
-        let pod_cidrs = cidrs
+        let pod_cidrs: Vec<IpNet> = cidrs
             .into_iter()
             .filter_map(|c| IpNet::parse_truncating(c).ok())
             .collect();
@@ -107,7 +107,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
             name,
             zone,
             ips,
-            pod_cidrs,
+            pod_cidrs: super::local::Cidrs::new(&pod_cidrs),
         });
     }
 

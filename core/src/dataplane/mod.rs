@@ -105,6 +105,7 @@ mod compile;
 mod draw;
 mod front;
 mod http;
+mod local;
 mod patch;
 mod render;
 mod request_json;
@@ -154,7 +155,8 @@ pub struct Dataplane {
     mode: ProxyMode,
     cluster_domain: String,
     service_cidrs: Vec<IpNet>,
-    cluster_cidrs: Vec<IpNet>,
+    /// The cluster CIDRs (`--detect-local-mode ClusterCIDR`, KP-20).
+    cluster_cidrs: local::Cidrs,
     masquerade_all: bool,
     localhost_node_ports: bool,
     /// `--nodeport-addresses` CIDRs (`None`: the mode's default).
@@ -231,7 +233,7 @@ struct NodeInfo {
     zone: String,
     /// InternalIPs in order.
     ips: Vec<IpAddr>,
-    pod_cidrs: Vec<IpNet>,
+    pod_cidrs: local::Cidrs,
     hash: u64,
 }
 

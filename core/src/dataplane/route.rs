@@ -15,7 +15,7 @@ use crate::api::Protocol as L4;
 use crate::balance::kube::pick_numgen;
 use crate::balance::{FlowKey, proto};
 use crate::cluster::{DetectLocalMode, ProxyMode};
-use crate::ipam::{IpFamily, IpNet};
+use crate::ipam::IpFamily;
 use crate::table_hash::NamePair;
 
 /// The source as kube-proxy sees it.
@@ -192,13 +192,15 @@ impl Dataplane {
         now: Millis,
         tracer: &mut T,
     ) -> Result<Verdict<'_>, RouteError> {
-        let mut src = self.source(flow.source, &flow.destination, flow.protocol.l4())?;
-        let mut v = self.route_ip(
+        let mut src = self.source(flow.source, &flow.destination, flow.protocol.l4(), state)?;
+        let mut v = Verdict::new(Outcome::NoSuchService, src.ip);
+        self.route_ip(
             &mut src,
             flow.destination,
             flow.protocol,
             state,
             now,
+            &mut v,
             tracer,
         );
         v.node = src
@@ -277,7 +279,7 @@ impl Dataplane {
         // (its key) and IPVS (scheduler state per node).
         let n = if f.itp_local || f.topology || f.affinity.is_some() || self.mode == ProxyMode::Ipvs
         {
-            self.node_by_name.get(node).map(|&i| &self.nodes[i])
+            self.node_index(node, state).map(|i| &self.nodes[i])
         } else {
             None
         };
@@ -327,36 +329,42 @@ impl Dataplane {
             .position(|n| matches!(p.sets.local.get(&n.name), Some((_, false))))
     }
 
-    fn source(&self, source: SourceRef<'_>, dest: &SocketAddr, l4: L4) -> Result<Src, RouteError> {
-        let fam = IpFamily::of(&dest.ip());
+    /// The index of node `name`, through the memo in `state` (a flow's
+    /// node is usually the previous flow's).
+    #[inline(always)]
+    fn node_index(&self, name: &str, state: &mut RouteState) -> Option<usize> {
+        if let Some(i) = state.last_node()
+            && self.nodes.get(i).is_some_and(|n| n.name == name)
+        {
+            return Some(i);
+        }
+        let i = *self.node_by_name.get(name)?;
+        state.set_last_node(i);
+        Some(i)
+    }
+
+    /// The source as kube-proxy sees it (the common cases inline; a pod,
+    /// and an external client without a named node, out of line).
+    #[inline(always)]
+    fn source(
+        &self,
+        source: SourceRef<'_>,
+        dest: &SocketAddr,
+        l4: L4,
+        state: &mut RouteState,
+    ) -> Result<Src, RouteError> {
         match source {
-            SourceRef::Pod { namespace, name } => {
-                let pod = self
-                    .pods
-                    .get(&(namespace, name) as &dyn NamePair)
-                    .ok_or_else(|| RouteError::UnknownPod(format!("{namespace}/{name}")))?;
-                let ip = pod
-                    .ips
-                    .iter()
-                    .copied()
-                    .find(|ip| IpFamily::of(ip) == fam)
-                    .ok_or_else(|| RouteError::PodWithoutIp(format!("{namespace}/{name}")))?;
-                let node = pod
-                    .node
-                    .as_ref()
-                    .and_then(|n| self.node_by_name.get(n).copied());
-                Ok(Src {
-                    ip,
-                    node,
-                    // A hostNetwork pod is a host process (address type LOCAL).
-                    host: pod.host_network,
-                })
-            }
+            SourceRef::External {
+                ip,
+                arrives_at: Some(n),
+            } => Ok(Src {
+                ip,
+                node: Some(self.known_node(n, state)?),
+                host: false,
+            }),
             SourceRef::Node(name) => {
-                let idx = *self
-                    .node_by_name
-                    .get(name)
-                    .ok_or_else(|| RouteError::UnknownNode(name.to_owned()))?;
+                let idx = self.known_node(name, state)?;
+                let fam = IpFamily::of(&dest.ip());
                 let ip = self.nodes[idx]
                     .ips
                     .iter()
@@ -369,51 +377,84 @@ impl Dataplane {
                     host: true,
                 })
             }
-            SourceRef::External { ip, arrives_at } => {
-                let node = match arrives_at {
-                    Some(n) => Some(
-                        *self
-                            .node_by_name
-                            .get(n)
-                            .ok_or_else(|| RouteError::UnknownNode(n.to_owned()))?,
-                    ),
-                    // D16: through the destination's own front door: the
-                    // node owning the address; for a load balancer with
-                    // externalTrafficPolicy Local, the first node whose
-                    // health check passes (KP-10); otherwise the first node.
-                    None => self
-                        .node_by_ip
-                        .get(&dest.ip())
-                        .copied()
-                        .or_else(|| self.healthy_front_door(dest, l4))
-                        .or((!self.nodes.is_empty()).then_some(0)),
-                };
-                Ok(Src {
-                    ip,
-                    node,
-                    host: false,
-                })
-            }
+            SourceRef::Pod { namespace, name } => self.pod_source(namespace, name, dest, state),
+            SourceRef::External {
+                ip,
+                arrives_at: None,
+            } => Ok(Src {
+                ip,
+                node: self.front_door(dest, l4),
+                host: false,
+            }),
         }
+    }
+
+    /// The index of node `name`, which must exist.
+    #[inline(always)]
+    fn known_node(&self, name: &str, state: &mut RouteState) -> Result<usize, RouteError> {
+        match self.node_index(name, state) {
+            Some(i) => Ok(i),
+            None => Err(Self::unknown_node(name)),
+        }
+    }
+
+    #[cold]
+    fn unknown_node(name: &str) -> RouteError {
+        RouteError::UnknownNode(name.to_owned())
+    }
+
+    /// A process in the pod `namespace/name`.
+    #[inline(never)]
+    fn pod_source(
+        &self,
+        namespace: &str,
+        name: &str,
+        dest: &SocketAddr,
+        state: &mut RouteState,
+    ) -> Result<Src, RouteError> {
+        let fam = IpFamily::of(&dest.ip());
+        let pod = self
+            .pods
+            .get(&(namespace, name) as &dyn NamePair)
+            .ok_or_else(|| RouteError::UnknownPod(format!("{namespace}/{name}")))?;
+        let ip = pod
+            .ips
+            .iter()
+            .copied()
+            .find(|ip| IpFamily::of(ip) == fam)
+            .ok_or_else(|| RouteError::PodWithoutIp(format!("{namespace}/{name}")))?;
+        let node = pod.node.as_ref().and_then(|n| self.node_index(n, state));
+        Ok(Src {
+            ip,
+            node,
+            // A hostNetwork pod is a host process (address type LOCAL).
+            host: pod.host_network,
+        })
+    }
+
+    /// D16: the node an external client without a named node enters at,
+    /// through the destination's own front door: the node owning the
+    /// address; for a load balancer with externalTrafficPolicy Local, the
+    /// first node whose health check passes (KP-10); otherwise the first
+    /// node.
+    #[inline(never)]
+    fn front_door(&self, dest: &SocketAddr, l4: L4) -> Option<usize> {
+        self.node_by_ip
+            .get(&dest.ip())
+            .copied()
+            .or_else(|| self.healthy_front_door(dest, l4))
+            .or((!self.nodes.is_empty()).then_some(0))
     }
 
     /// Does the local-traffic detector (`--detect-local-mode`) exist, and
     /// does it call `ip` a local pod at `node`?
+    #[inline(always)]
     fn detector(&self, ip: IpAddr, node: Option<usize>) -> Option<bool> {
-        let cidrs: &[IpNet] = match self.detect_local {
-            DetectLocalMode::ClusterCIDR => &self.cluster_cidrs,
-            DetectLocalMode::NodeCIDR => &self.nodes.get(node?)?.pod_cidrs,
-            DetectLocalMode::None => return None,
-        };
-        let fam = IpFamily::of(&ip);
-        let mut exists = false;
-        for c in cidrs.iter().filter(|c| c.family() == fam) {
-            if c.contains(ip) {
-                return Some(true);
-            }
-            exists = true;
+        match self.detect_local {
+            DetectLocalMode::ClusterCIDR => self.cluster_cidrs.matches(ip),
+            DetectLocalMode::NodeCIDR => self.nodes.get(node?)?.pod_cidrs.matches(ip),
+            DetectLocalMode::None => None,
         }
-        exists.then_some(false)
     }
 
     fn service_ref(&self, svc: usize) -> ServiceRef<'_> {
@@ -424,19 +465,21 @@ impl Dataplane {
         }
     }
 
-    fn route_ip<T: Tracer>(
-        &self,
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn route_ip<'a, T: Tracer>(
+        &'a self,
         src: &mut Src,
         dest: SocketAddr,
         protocol: super::Protocol,
         state: &mut RouteState,
         now: Millis,
+        v: &mut Verdict<'a>,
         t: &mut T,
-    ) -> Verdict<'_> {
+    ) {
         let l4 = protocol.l4();
         let ip = dest.ip();
         let port = dest.port();
-        let mut v = Verdict::new(Outcome::NoSuchService, src.ip);
 
         if ip.is_loopback() {
             let np = self
@@ -476,11 +519,11 @@ impl Dataplane {
                             self.mode.as_str()
                         ),
                     );
-                    v.end(Outcome::NotCaptured, Some(PacketFate::Unhandled))
+                    v.finish(Outcome::NotCaptured, Some(PacketFate::Unhandled))
                 }
                 None => {
                     t.hop(None, format_args!("nothing listens on {dest}"));
-                    v.end(Outcome::NoSuchService, Some(PacketFate::Unhandled))
+                    v.finish(Outcome::NoSuchService, Some(PacketFate::Unhandled))
                 }
             };
         }
@@ -525,7 +568,7 @@ impl Dataplane {
                     fate.as_str()
                 ),
             );
-            return v.end(Outcome::PortNotExposed, Some(fate));
+            return v.finish(Outcome::PortNotExposed, Some(fate));
         }
         if let Some(&svc) = self.lb_proxy_addrs.get(&ip) {
             v.service = Some(self.service_ref(svc));
@@ -535,7 +578,7 @@ impl Dataplane {
                     "{ip} is a load-balancer ingress with ipMode Proxy: kube-proxy leaves it alone"
                 ),
             );
-            return v.end(Outcome::NotCaptured, Some(PacketFate::Unhandled));
+            return v.finish(Outcome::NotCaptured, Some(PacketFate::Unhandled));
         }
         if let Some(&node) = self.node_by_ip.get(&ip) {
             // The packet is handled by the node that owns the address.
@@ -585,26 +628,26 @@ impl Dataplane {
                     l4.as_str()
                 ),
             );
-            return v.end(Outcome::NoSuchService, Some(PacketFate::Unhandled));
+            return v.finish(Outcome::NoSuchService, Some(PacketFate::Unhandled));
         }
         if self.service_cidrs.iter().any(|c| c.contains(ip)) && self.mode == ProxyMode::Nftables {
             t.hop(
                 Some("KP-13"),
                 format_args!("{ip} is an unallocated address of a service CIDR: nftables drops it"),
             );
-            return v.end(Outcome::Drop, Some(PacketFate::Drop));
+            return v.finish(Outcome::Drop, Some(PacketFate::Drop));
         }
         t.hop(None, format_args!("no Service owns {dest}"));
-        v.end(Outcome::NoSuchService, Some(PacketFate::Unhandled))
+        v.finish(Outcome::NoSuchService, Some(PacketFate::Unhandled))
     }
 
     fn health_check<'a, T: Tracer>(
         &'a self,
         svc_idx: usize,
         node: usize,
-        mut v: Verdict<'a>,
+        v: &mut Verdict<'a>,
         t: &mut T,
-    ) -> Verdict<'a> {
+    ) {
         let svc = &self.services[svc_idx];
         let node_name = &self.nodes[node].name;
         // The local ready endpoints' distinct addresses, counted in place.
@@ -629,11 +672,36 @@ impl Dataplane {
         );
         v.http_status = status;
         v.local_endpoints = count;
-        v.end(Outcome::Http, None)
+        v.finish(Outcome::Http, None);
     }
 
     fn has_any(p: &PortInfo) -> bool {
         p.sets.has_any
+    }
+
+    /// KP-4.1 with KP-6: the cluster endpoints of the VIP record `f`
+    /// seen from `node`: without hint sets, the record's own copy.
+    #[inline(always)]
+    fn front_cluster_set<'a, T: Tracer>(
+        &'a self,
+        p: &'a PortInfo,
+        f: &Front,
+        node: Option<usize>,
+        t: &mut T,
+    ) -> Chosen<'a> {
+        if f.topology {
+            return self.cluster_set(p, node, t);
+        }
+        let why = if p.sets.fallback {
+            Why::Fallback
+        } else {
+            Why::AllReady
+        };
+        Self::cluster_hop(why, "", "", t);
+        Chosen {
+            set: self.flat.get(f.cluster),
+            how: How::Cluster(why),
+        }
     }
 
     /// KP-4.1 with KP-6: the cluster endpoints seen from `node`.
@@ -647,6 +715,16 @@ impl Dataplane {
             .and_then(|n| self.nodes.get(n))
             .map_or(("", ""), |n| (n.name.as_str(), n.zone.as_str()));
         let (set, why) = cluster_set_of(p, name, zone);
+        Self::cluster_hop(why, name, zone, t);
+        Chosen {
+            set,
+            how: How::Cluster(why),
+        }
+    }
+
+    /// The hop saying how a cluster set was made.
+    #[inline]
+    fn cluster_hop<T: Tracer>(why: Why, name: &str, zone: &str, t: &mut T) {
         match why {
             Why::Fallback => t.hop(
                 Some("KP-11"),
@@ -666,10 +744,6 @@ impl Dataplane {
                 Some("KP-4"),
                 format_args!("cluster endpoints: every ready endpoint (no usable hints)"),
             ),
-        }
-        Chosen {
-            set,
-            how: How::Cluster(why),
         }
     }
 
@@ -747,6 +821,7 @@ impl Dataplane {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn internal<'a, T: Tracer>(
         &'a self,
         src: &Src,
@@ -754,16 +829,16 @@ impl Dataplane {
         f: &Front,
         state: &mut RouteState,
         now: Millis,
-        v: Verdict<'a>,
+        v: &mut Verdict<'a>,
         t: &mut T,
-    ) -> Verdict<'a> {
+    ) {
         let p = &self.ports[f.port];
         if !f.has_any {
             t.hop(
                 Some("KP-12"),
                 format_args!("the Service has no usable endpoint anywhere: reject"),
             );
-            return v.end(Outcome::Reject, Some(PacketFate::Reject));
+            return v.finish(Outcome::Reject, Some(PacketFate::Reject));
         }
         let chosen = if f.itp_local {
             let local = self.local_set(p, src.node, t);
@@ -774,7 +849,7 @@ impl Dataplane {
                             Some("KP-9"),
                             format_args!("IPVS: no local endpoint, the cluster endpoints are used"),
                         );
-                        self.cluster_set(p, src.node, t)
+                        self.front_cluster_set(p, f, src.node, t)
                     } else {
                         t.hop(
                             Some("KP-12"),
@@ -782,7 +857,7 @@ impl Dataplane {
                                 "IPVS: internalTrafficPolicy Local without local endpoint leaves the virtual server empty: reject"
                             ),
                         );
-                        return v.end(Outcome::Reject, Some(PacketFate::Reject));
+                        return v.finish(Outcome::Reject, Some(PacketFate::Reject));
                     }
                 } else {
                     t.hop(
@@ -791,13 +866,13 @@ impl Dataplane {
                             "internalTrafficPolicy Local and no endpoint on this node: drop"
                         ),
                     );
-                    return v.end(Outcome::Drop, Some(PacketFate::Drop));
+                    return v.finish(Outcome::Drop, Some(PacketFate::Drop));
                 }
             } else {
                 local
             }
         } else {
-            self.cluster_set(p, src.node, t)
+            self.front_cluster_set(p, f, src.node, t)
         };
         let masq = if self.masquerade_all {
             t.hop(Some("KP-20"), format_args!("--masquerade-all"));
@@ -811,7 +886,18 @@ impl Dataplane {
         } else {
             false
         };
-        self.forward(src, dest, p, chosen, masq, f.scope, state, now, v, t)
+        self.forward(
+            src,
+            dest,
+            p,
+            chosen,
+            masq,
+            (f.scope, f.affinity),
+            state,
+            now,
+            v,
+            t,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -824,9 +910,9 @@ impl Dataplane {
         node_port: bool,
         state: &mut RouteState,
         now: Millis,
-        v: Verdict<'a>,
+        v: &mut Verdict<'a>,
         t: &mut T,
-    ) -> Verdict<'a> {
+    ) {
         let p = &self.ports[pidx];
         let svc = &self.services[p.svc];
         let any = Self::has_any(p);
@@ -846,7 +932,7 @@ impl Dataplane {
                             "source outside loadBalancerSourceRanges, but iptables has no firewall chain without endpoints: reject"
                         ),
                     );
-                    return v.end(Outcome::Reject, Some(PacketFate::Reject));
+                    return v.finish(Outcome::Reject, Some(PacketFate::Reject));
                 }
                 t.hop(
                     Some("KP-14"),
@@ -855,7 +941,7 @@ impl Dataplane {
                         src.ip
                     ),
                 );
-                return v.end(Outcome::Drop, Some(PacketFate::Drop));
+                return v.finish(Outcome::Drop, Some(PacketFate::Drop));
             }
             t.hop(
                 Some("KP-14"),
@@ -870,13 +956,13 @@ impl Dataplane {
                         "no endpoint, but iptables rejects only in INPUT/FORWARD: a host process's packet leaves unhandled"
                     ),
                 );
-                return v.end(Outcome::NotCaptured, Some(PacketFate::Unhandled));
+                return v.finish(Outcome::NotCaptured, Some(PacketFate::Unhandled));
             }
             t.hop(
                 Some("KP-12"),
                 format_args!("the Service has no usable endpoint anywhere: reject"),
             );
-            return v.end(Outcome::Reject, Some(PacketFate::Reject));
+            return v.finish(Outcome::Reject, Some(PacketFate::Reject));
         }
         let (chosen, masq) = if svc.etp_local {
             if self.mode == ProxyMode::Ipvs {
@@ -917,7 +1003,7 @@ impl Dataplane {
                             "externalTrafficPolicy Local and no endpoint on this node: drop"
                         ),
                     );
-                    return v.end(Outcome::Drop, Some(PacketFate::Drop));
+                    return v.finish(Outcome::Drop, Some(PacketFate::Drop));
                 }
                 t.hop(
                     Some("KP-8"),
@@ -936,7 +1022,18 @@ impl Dataplane {
             ProxyMode::Ipvs => vs_hash(dest.ip(), dest.port(), p.protocol),
             _ => p.scope,
         };
-        self.forward(src, dest, p, chosen, masq, scope, state, now, v, t)
+        self.forward(
+            src,
+            dest,
+            p,
+            chosen,
+            masq,
+            (scope, svc.affinity_timeout),
+            state,
+            now,
+            v,
+            t,
+        )
     }
 
     /// KP-16..KP-18: the endpoint of `set` (in endpoint order) the kernel
@@ -944,7 +1041,7 @@ impl Dataplane {
     /// the nftables `numgen`, or the IPVS scheduler of virtual server `vs`
     /// on its node. `set` is not empty.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     fn schedule(
         &self,
         p: &PortInfo,
@@ -959,26 +1056,42 @@ impl Dataplane {
             // KP-16, one draw mapped through the chain's bounds (`draw`).
             ProxyMode::Iptables => self.draws.pick(set.len(), state.rng().next_u64()),
             ProxyMode::Nftables => pick_numgen(set.len(), state.rng()),
-            ProxyMode::Ipvs => {
-                let proto = match p.protocol {
-                    L4::UDP => proto::UDP,
-                    L4::SCTP => proto::SCTP,
-                    _ => proto::TCP,
-                };
-                let flow = FlowKey::new(client, 0, dest.ip(), dest.port(), proto);
-                // Which set of this port it is (per node, the set is fixed
-                // by the endpoint list and the node's name and zone).
-                let fp = p.fingerprint
-                    ^ crate::balance::hash::mix64(set.len() as u64, addr_word(&set[0]), 0);
-                state
-                    .ipvs_pick(vs, self.scheduler, fp, set.iter().copied(), flow, now)
-                    .unwrap_or(0)
-            }
+            ProxyMode::Ipvs => self.schedule_ipvs(p, set, vs, client, dest, state, now),
         };
         set[k.min(set.len() - 1)]
     }
 
+    /// KP-18 for [`schedule`](Self::schedule): the position in `set` the
+    /// scheduler of virtual server `vs` gives the connection.
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn schedule_ipvs(
+        &self,
+        p: &PortInfo,
+        set: &[SocketAddr],
+        vs: (u64, u64),
+        client: IpAddr,
+        dest: SocketAddr,
+        state: &mut RouteState,
+        now: Millis,
+    ) -> usize {
+        let proto = match p.protocol {
+            L4::UDP => proto::UDP,
+            L4::SCTP => proto::SCTP,
+            _ => proto::TCP,
+        };
+        let flow = FlowKey::new(client, 0, dest.ip(), dest.port(), proto);
+        // Which set of this port it is (per node, the set is fixed by the
+        // endpoint list and the node's name and zone).
+        let fp =
+            p.fingerprint ^ crate::balance::hash::mix64(set.len() as u64, addr_word(&set[0]), 0);
+        state
+            .ipvs_pick(vs, self.scheduler, fp, set.iter().copied(), flow, now)
+            .unwrap_or(0)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn forward<'a, T: Tracer>(
         &'a self,
         src: &Src,
@@ -986,13 +1099,12 @@ impl Dataplane {
         p: &'a PortInfo,
         chosen: Chosen<'a>,
         masq: bool,
-        scope: u64,
+        (scope, affinity): (u64, Option<Millis>),
         state: &mut RouteState,
         now: Millis,
-        mut v: Verdict<'a>,
+        v: &mut Verdict<'a>,
         t: &mut T,
-    ) -> Verdict<'a> {
-        let svc = &self.services[p.svc];
+    ) {
         let eps = chosen.set;
         if t.enabled() {
             for e in &p.eps {
@@ -1004,7 +1116,7 @@ impl Dataplane {
         }
         if eps.is_empty() {
             t.hop(Some("KP-12"), format_args!("no eligible endpoint: reject"));
-            return v.end(Outcome::Reject, Some(PacketFate::Reject));
+            return v.finish(Outcome::Reject, Some(PacketFate::Reject));
         }
         v.masquerade = Some(if masq {
             Masquerade::Yes
@@ -1024,7 +1136,7 @@ impl Dataplane {
             .and_then(|n| self.nodes.get(n))
             .map_or(0, |n| n.hash);
         let key = (node_hash, scope, src.ip);
-        let remembered = svc.affinity_timeout.and_then(|timeout| {
+        let remembered = affinity.and_then(|timeout| {
             let ep = state.sticky(key, now, timeout)?;
             eps.contains(&ep).then_some(ep)
         });
@@ -1038,12 +1150,12 @@ impl Dataplane {
             }
             None => self.schedule(p, eps, (node_hash, scope), src.ip, dest, state, now),
         };
-        if svc.affinity_timeout.is_some() {
+        if affinity.is_some() {
             state.remember(key, pick, now);
         }
         t.hop(None, format_args!("picked {pick}"));
         v.chosen = Some(pick);
         v.eligible = eps;
-        v.end(Outcome::Forward, None)
+        v.finish(Outcome::Forward, None);
     }
 }

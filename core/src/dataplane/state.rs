@@ -23,8 +23,16 @@ pub struct RouteState {
     rng: Rng,
     /// (node, scope, client) → (endpoint, last seen).
     affinity: FastMap<(u64, u64, IpAddr), (SocketAddr, Millis)>,
-    /// (node, virtual server) → the kernel's scheduler state for it.
-    ipvs: FastMap<(u64, u64), VirtualServer>,
+    /// (node, virtual server) → its slot in `servers`.
+    ipvs: FastMap<(u64, u64), u32>,
+    /// The kernel's scheduler state of every virtual server seen.
+    servers: Vec<VirtualServer>,
+    /// The virtual server picked last and its slot: flows to one Service
+    /// from one node skip the map.
+    last_server: Option<((u64, u64), u32)>,
+    /// The index of the node a call named last, in whichever dataplane
+    /// answered it: checked by name before use (see [`Self::last_node`]).
+    last_node: Option<u32>,
 }
 
 /// One IPVS virtual server on one node: its real servers (identified by a
@@ -52,6 +60,9 @@ impl RouteState {
             rng: Rng::new(seed),
             affinity: FastMap::default(),
             ipvs: FastMap::default(),
+            servers: Vec::new(),
+            last_server: None,
+            last_node: None,
         }
     }
 
@@ -109,27 +120,37 @@ impl RouteState {
                 .map(|e| Backend::new(e.to_string(), 1))
                 .collect()
         };
-        let server = match self.ipvs.entry(vs) {
-            std::collections::hash_map::Entry::Occupied(o) => {
-                let server = o.into_mut();
-                if server.lb.scheduler() != scheduler {
-                    server.lb = Ipvs::new(&backends(), scheduler, self.rng.next_u64());
-                    server.fingerprint = fp;
-                    server.rr = None;
-                } else if server.fingerprint != fp {
-                    // Weights are all 1: set_backends cannot fail.
-                    let _ = server.lb.set_backends(&backends());
-                    server.fingerprint = fp;
-                    server.rr = None;
-                }
-                server
+        let slot = match self.last_server {
+            Some((key, slot)) if key == vs => slot,
+            _ => {
+                let slot = match self.ipvs.get(&vs) {
+                    Some(&slot) => slot,
+                    None => {
+                        let slot = u32::try_from(self.servers.len()).unwrap_or(u32::MAX);
+                        self.servers.push(VirtualServer {
+                            fingerprint: fp,
+                            lb: Ipvs::new(&backends(), scheduler, self.rng.next_u64()),
+                            rr: None,
+                        });
+                        self.ipvs.insert(vs, slot);
+                        slot
+                    }
+                };
+                self.last_server = Some((vs, slot));
+                slot
             }
-            std::collections::hash_map::Entry::Vacant(v) => v.insert(VirtualServer {
-                fingerprint: fp,
-                lb: Ipvs::new(&backends(), scheduler, self.rng.next_u64()),
-                rr: None,
-            }),
         };
+        let server = self.servers.get_mut(slot as usize)?;
+        if server.lb.scheduler() != scheduler {
+            server.lb = Ipvs::new(&backends(), scheduler, self.rng.next_u64());
+            server.fingerprint = fp;
+            server.rr = None;
+        } else if server.fingerprint != fp {
+            // Weights are all 1: set_backends cannot fail.
+            let _ = server.lb.set_backends(&backends());
+            server.fingerprint = fp;
+            server.rr = None;
+        }
         if scheduler == IpvsScheduler::Rr {
             // What `Ipvs`'s rr answers when every destination is usable,
             // without its bookkeeping (no division, no counters: rr reads
@@ -146,6 +167,21 @@ impl RouteState {
         let i = server.lb.pick(&Request::flow(flow).at(now.0))?;
         server.lb.observe(Event::Opened(i));
         Some(i)
+    }
+
+    /// The node index a previous call stored ([`Self::set_last_node`]):
+    /// a hint only, the caller checks that it still names the node asked
+    /// for (in the dataplane asking now, which may not be the one that
+    /// stored it).
+    #[inline]
+    pub(crate) fn last_node(&self) -> Option<usize> {
+        self.last_node.map(|i| i as usize)
+    }
+
+    /// Remembers the node index a lookup found.
+    #[inline]
+    pub(crate) fn set_last_node(&mut self, i: usize) {
+        self.last_node = u32::try_from(i).ok();
     }
 
     /// The remembered endpoint if it was seen within `timeout`.

@@ -181,10 +181,10 @@ impl Verdict<'_> {
         }
     }
 
-    pub(crate) fn end(mut self, outcome: Outcome, fate: Option<PacketFate>) -> Self {
+    #[inline]
+    pub(crate) fn finish(&mut self, outcome: Outcome, fate: Option<PacketFate>) {
         self.outcome = outcome;
         self.packet_fate = fate;
-        self
     }
 
     /// Whether the connection to [`chosen`](Self::chosen) is masqueraded
