@@ -13,7 +13,8 @@ use std::path::Path;
 use proptest::prelude::*;
 use serde_json::Value;
 use svcroute::labels::{
-    self, LabelSelector, LabelSelectorRequirement, Selector, parse_selector_map, service_selector,
+    self, LabelSelector, LabelSelectorRequirement, LabelSet, Selector, parse_selector_map,
+    service_selector,
 };
 use svcroute_tests::conformance::{StepResult, selectors::run_query};
 
@@ -89,6 +90,7 @@ fn matches_does_not_allocate() {
     let btree: BTreeMap<String, String> = pairs.iter().cloned().collect();
     let hash: HashMap<String, String> = pairs.iter().cloned().collect();
     let empty: BTreeMap<String, String> = BTreeMap::new();
+    let set = LabelSet::from(&btree);
     let nothing = Selector::nothing();
     let spec = BTreeMap::from([("a".to_string(), "1".to_string())]);
     let service = service_selector(Some(&spec));
@@ -102,10 +104,15 @@ fn matches_does_not_allocate() {
         selector.matches(black_box(&empty)),
         nothing.matches(black_box(&btree)),
         service.matches(black_box(&btree)),
+        selector.matches(black_box(&set)),
+        nothing.matches(black_box(&set)),
     ];
     let after = allocations();
     assert_eq!(after - before, 0, "matches allocated");
-    assert_eq!(results, [true, true, true, true, false, false, true]);
+    assert_eq!(
+        results,
+        [true, true, true, true, false, false, true, true, false]
+    );
     // The counter does see allocations (the test is not vacuous).
     let v = black_box(vec![1u8; 16]);
     assert!(allocations() > after);
@@ -419,6 +426,7 @@ proptest! {
             prop_assert_eq!(selector.matches(&pairs[..]), want);
             let hash: HashMap<&str, &str> = pairs.iter().copied().collect();
             prop_assert_eq!(selector.matches(&hash), want);
+            prop_assert_eq!(selector.matches(&LabelSet::from(labels)), want);
         }
     }
 

@@ -208,6 +208,7 @@ use crate::ErrorKind;
 #[cfg(not(feature = "compact"))]
 mod fast_parse;
 mod label_selector;
+mod label_set;
 mod lexer;
 mod parser;
 mod selector;
@@ -220,6 +221,7 @@ mod tests;
 pub use label_selector::{
     FieldProblem, LabelSelectorError, LabelSelectorProblem, label_selector_as_selector,
 };
+pub use label_set::LabelSet;
 pub use parser::{Expected, Found, ParseError, SelectorErrorKind};
 pub use selector::{Labels, Operator, Requirement, RequirementError, RequirementProblem, Selector};
 pub use service::{

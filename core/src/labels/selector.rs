@@ -100,6 +100,12 @@ impl<'r> Scan<'r> {
         })
     }
 
+    /// The selector's requirements, sorted by key (stably).
+    #[inline]
+    pub(super) fn requirements(&self) -> &'r [Requirement] {
+        self.requirements
+    }
+
     /// Is one walk over `labels` entries cheaper than one lookup per
     /// requirement? (A walk costs a few ns per label; a lookup a few string
     /// compares.) Never in the compact build.
@@ -326,6 +332,21 @@ fn same_bytes(a: &str, b: &str) -> bool {
     }
 }
 
+/// The first 8 bytes of `s` as a big-endian word, zero-padded. Two keys
+/// whose words differ are ordered as their words are (byte order, as `str`
+/// orders them: a shorter key that is a prefix of the other pads with 0,
+/// which sorts before any byte it is compared with, unless that byte is 0
+/// too, and then the words are equal). Equal words say nothing beyond the
+/// first 8 bytes: compare the rest.
+#[inline]
+pub(super) fn key_word(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let mut w = [0u8; 8];
+    let n = b.len().min(8);
+    w[..n].copy_from_slice(&b[..n]);
+    u64::from_be_bytes(w)
+}
+
 /// Zero, one or many values, without a heap block for the common single
 /// value. Invariant: `Many` holds at least two values, sorted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -410,6 +431,9 @@ impl Values {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Requirement {
     key: String,
+    /// [`key_word`] of `key`: orders and tells keys apart without reading
+    /// their bytes in most cases ([`super::LabelSet`]'s merge walk).
+    key_word: u64,
     operator: Operator,
     values: Values,
     /// The parsed bound of `>`/`<` (0 otherwise).
@@ -632,6 +656,7 @@ impl Requirement {
             _ => 0,
         };
         Ok(Requirement {
+            key_word: key_word(&key),
             key,
             operator,
             values: values.sorted(),
@@ -648,6 +673,7 @@ impl Requirement {
         bound: i64,
     ) -> Self {
         Requirement {
+            key_word: key_word(&key),
             key,
             operator,
             values: Values::One(value),
@@ -663,11 +689,18 @@ impl Requirement {
         bound: i64,
     ) -> Self {
         Requirement {
+            key_word: key_word(&key),
             key,
             operator,
             values: Values::from_vec(values),
             bound,
         }
+    }
+
+    /// [`key_word`] of the key.
+    #[inline]
+    pub(super) fn key_word(&self) -> u64 {
+        self.key_word
     }
 
     /// The label key.
@@ -721,7 +754,7 @@ impl Requirement {
     /// Does the requirement hold when its key has this value (`None`:
     /// absent)?
     #[inline]
-    fn holds(&self, found: Option<&str>) -> bool {
+    pub(super) fn holds(&self, found: Option<&str>) -> bool {
         match self.operator {
             Operator::Equals | Operator::DoubleEquals | Operator::In => {
                 found.is_some_and(|v| self.values.contains(v))
