@@ -121,12 +121,23 @@ fn matches_does_not_allocate() {
 
 #[test]
 fn parse_allocation_budget() {
-    // One String per key and value, one Vec for the requirements, one for
-    // the two-value list; none for `app=web`'s single value.
+    // One String per non-empty value and one Vec for the requirements.
+    // Keys up to 22 bytes are held inline, and so are lists of up to two
+    // values.
     let before = allocations();
     let s = Selector::parse(black_box("app=web,tier in (front,back),!canary")).unwrap();
     let used = allocations() - before;
     drop(s);
+    assert_eq!(used, 4);
+    // Long keys and longer lists take one block each.
+    let before = allocations();
+    let s = Selector::parse(black_box(
+        "app.kubernetes.io/component=web,x in (a,b,c),y in (,a)",
+    ))
+    .unwrap();
+    let used = allocations() - before;
+    drop(s);
+    // Vec, the long key, "web", the 3-list's Vec and its 3 values, "a".
     assert_eq!(used, 8);
 }
 

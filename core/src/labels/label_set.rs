@@ -151,7 +151,7 @@ impl LabelSet {
         let word = key_word(key);
         let i = self
             .entries
-            .binary_search_by(|e| self.compare(e, word, key))
+            .binary_search_by(|e| self.compare(e, word, key.as_bytes()))
             .ok()?;
         self.entries.get(i).map(|e| self.value_of(e))
     }
@@ -180,7 +180,7 @@ impl LabelSet {
     /// Orders entry `e`'s key against `key` (whose [`key_word`] is `word`)
     /// as `str` does, reading bytes only when the first 8 are equal.
     #[inline]
-    fn compare(&self, e: &Entry, word: u64, key: &str) -> Ordering {
+    fn compare(&self, e: &Entry, word: u64, key: &[u8]) -> Ordering {
         match e.word.cmp(&word) {
             Ordering::Equal => {
                 let (a, b) = (e.value - e.key, key.len());
@@ -190,7 +190,7 @@ impl LabelSet {
                     a.cmp(&b)
                 } else {
                     let mine = self.text.as_bytes().get(e.key..e.value);
-                    mine.unwrap_or_default().cmp(key.as_bytes())
+                    mine.unwrap_or_default().cmp(key)
                 }
             }
             order => order,
@@ -211,7 +211,7 @@ impl Labels for LabelSet {
         let entries = self.entries.as_slice();
         let mut i = 0;
         for r in scan.requirements() {
-            let (word, key) = (r.key_word(), r.key());
+            let (word, key) = (r.key_word(), r.key_bytes());
             if entries.len() - i > STEP_MAX {
                 i += entries.get(i..).map_or(0, |rest| {
                     rest.partition_point(|e| self.compare(e, word, key) == Ordering::Less)
@@ -253,11 +253,7 @@ impl<K: Borrow<str> + Ord, V: AsRef<str>> From<&BTreeMap<K, V>> for LabelSet {
     /// assert_eq!(LabelSet::from(&map).get("app"), Some("web"));
     /// ```
     fn from(map: &BTreeMap<K, V>) -> LabelSet {
-        LabelSet::build(
-            map.iter()
-                .map(|(k, v)| (k.borrow(), v.as_ref()))
-                .collect(),
-        )
+        LabelSet::build(map.iter().map(|(k, v)| (k.borrow(), v.as_ref())).collect())
     }
 }
 

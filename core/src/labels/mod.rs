@@ -207,6 +207,7 @@ use crate::ErrorKind;
 
 #[cfg(not(feature = "compact"))]
 mod fast_parse;
+mod key;
 mod label_selector;
 mod label_set;
 mod lexer;
