@@ -20,6 +20,7 @@ pub(super) enum Key {
 }
 
 impl Key {
+    #[inline]
     pub(super) fn new(key: &str) -> Key {
         let b = key.as_bytes();
         if b.len() <= INLINE {

@@ -217,8 +217,17 @@ impl Labels for LabelSet {
                     rest.partition_point(|e| self.compare(e, word, key) == Ordering::Less)
                 });
             }
+            // Entries whose first 8 bytes sort lower are lower.
+            while let Some(e) = entries.get(i)
+                && e.word < word
+            {
+                i += 1;
+            }
+            // Those with the same first 8 bytes: compare the rest.
             let mut found = None;
-            while let Some(e) = entries.get(i) {
+            while let Some(e) = entries.get(i)
+                && e.word == word
+            {
                 match self.compare(e, word, key) {
                     Ordering::Less => i += 1,
                     Ordering::Equal => {

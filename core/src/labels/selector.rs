@@ -674,6 +674,7 @@ impl Requirement {
 
     /// Builds a one-value requirement whose parts were checked by the
     /// caller (no vector is allocated).
+    #[inline]
     pub(crate) fn from_checked_single(
         key: &str,
         operator: Operator,
@@ -691,6 +692,7 @@ impl Requirement {
 
     /// Builds a requirement whose parts were checked by the caller; the
     /// values sorted and deduplicated.
+    #[inline]
     pub(crate) fn from_checked(
         key: &str,
         operator: Operator,
@@ -708,6 +710,7 @@ impl Requirement {
 
     /// Builds a list requirement (`in`, `notin`) whose key and values were
     /// checked by the caller; the values sorted and deduplicated.
+    #[inline]
     pub(crate) fn from_checked_list(key: &str, operator: Operator, values: &[&str]) -> Self {
         Requirement {
             key_word: key_word(key),
