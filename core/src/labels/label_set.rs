@@ -9,16 +9,16 @@ use std::fmt;
 use super::selector::{Labels, Scan, key_word};
 
 /// A set of labels stored for fast matching: one sorted array of entries
-/// over one text buffer, each entry carrying the first 8 bytes of its key
-/// as a number.
+/// over one text buffer, with the first 8 bytes of every key also kept as
+/// a number, in an array of their own.
 ///
-/// [`Selector::matches`](super::Selector::matches) against a `LabelSet` is
-/// one merge walk: the selector's requirements are sorted by key, so are
-/// the entries, and most steps compare two integers instead of two
-/// strings. It does not allocate.
+/// [`Selector::matches`](super::Selector::matches) against a `LabelSet`
+/// finds each requirement's key by comparing integers (counting, without
+/// branches, how many keys sort lower; by binary search in a large set),
+/// and reads key bytes only past the first 8. It does not allocate.
 ///
-/// **When to use it.** Building a `LabelSet` costs two allocations and a
-/// sort, about what cloning a small map costs, so it pays off when the same
+/// **When to use it.** Building a `LabelSet` costs three allocations and
+/// a sort, about what cloning a small map costs, so it pays off when the same
 /// labels are matched against several selectors: a pod held by a label
 /// index, a cluster store that asks every Service, NetworkPolicy and
 /// workload whether it selects a new pod, a proxy that keeps its endpoints'
@@ -54,6 +54,8 @@ pub struct LabelSet {
     text: String,
     /// Sorted by key (byte order), keys unique.
     entries: Vec<Entry>,
+    /// `entries[i].word`, side by side, for the branch-free count.
+    words: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,9 +68,9 @@ struct Entry {
     end: usize,
 }
 
-/// Beyond this many entries left, the walk finds the next key by binary
-/// search instead of stepping.
-const STEP_MAX: usize = 16;
+/// Up to this many labels, a key's place is found by counting (no
+/// branches to mispredict); beyond, by binary search.
+const COUNT_MAX: usize = 32;
 
 impl LabelSet {
     /// The empty label set.
@@ -115,7 +117,12 @@ impl LabelSet {
                 end: text.len(),
             });
         }
-        LabelSet { text, entries }
+        let words = entries.iter().map(|e| e.word).collect();
+        LabelSet {
+            text,
+            entries,
+            words,
+        }
     }
 
     /// How many labels.
@@ -203,30 +210,24 @@ impl Labels for LabelSet {
         LabelSet::get(self, key)
     }
 
-    /// The merge walk: the requirements come sorted by key, and for each
-    /// the entries before its key are stepped over (or, with many left,
-    /// skipped by binary search). Requirements with equal keys see the same
-    /// entry. A key not found is absent (`selectors.md#3`).
+    /// For each requirement, the place of its key among the entries is the
+    /// number of entries whose first 8 bytes sort lower: counted without
+    /// branches in a pod-sized set, found by binary search in a large one.
+    /// Only entries with the same first 8 bytes are then compared further.
+    /// A key not found is absent (`selectors.md#3`).
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
-        let entries = self.entries.as_slice();
-        let mut i = 0;
+        let (words, entries) = (self.words.as_slice(), self.entries.as_slice());
         for r in scan.requirements() {
             let (word, key) = (r.key_word(), r.key_bytes());
-            if entries.len() - i > STEP_MAX {
-                i += entries.get(i..).map_or(0, |rest| {
-                    rest.partition_point(|e| self.compare(e, word, key) == Ordering::Less)
-                });
-            }
-            // Entries whose first 8 bytes sort lower are lower.
-            while let Some(e) = entries.get(i)
-                && e.word < word
-            {
-                i += 1;
-            }
-            // Those with the same first 8 bytes: compare the rest.
+            let mut i = if words.len() <= COUNT_MAX {
+                words.iter().map(|&w| usize::from(w < word)).sum()
+            } else {
+                words.partition_point(|&w| w < word)
+            };
             let mut found = None;
-            while let Some(e) = entries.get(i)
-                && e.word == word
+            while let Some(&w) = words.get(i)
+                && w == word
+                && let Some(e) = entries.get(i)
             {
                 match self.compare(e, word, key) {
                     Ordering::Less => i += 1,
@@ -303,7 +304,7 @@ mod tests {
 
     #[test]
     fn walk_past_many_labels() {
-        // More than STEP_MAX labels: the walk binary-searches.
+        // More than COUNT_MAX labels: keys are found by binary search.
         let labels: LabelSet = (0..100)
             .map(|i| (format!("k{i:03}"), format!("v{i}")))
             .collect();

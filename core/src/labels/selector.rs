@@ -364,7 +364,8 @@ impl Values {
     }
 
     /// Values already sorted and deduplicated, copied; no vector for up to
-    /// two.
+    /// two. (Only the fast parser, which the compact build leaves out.)
+    #[cfg(not(feature = "compact"))]
     pub(super) fn from_sorted_strs(v: &[&str]) -> Values {
         match *v {
             [] => Values::Zero,
@@ -403,7 +404,7 @@ impl Values {
         self
     }
 
-    #[inline]
+    #[inline(always)]
     fn contains(&self, value: &str) -> bool {
         match self {
             Values::Zero => false,
@@ -710,6 +711,7 @@ impl Requirement {
 
     /// Builds a list requirement (`in`, `notin`) whose key and values were
     /// checked by the caller; the values sorted and deduplicated.
+    #[cfg(not(feature = "compact"))]
     #[inline]
     pub(crate) fn from_checked_list(key: &str, operator: Operator, values: &[&str]) -> Self {
         Requirement {
@@ -783,7 +785,7 @@ impl Requirement {
 
     /// Does the requirement hold when its key has this value (`None`:
     /// absent)?
-    #[inline]
+    #[inline(always)]
     pub(super) fn holds(&self, found: Option<&str>) -> bool {
         match self.operator {
             Operator::Equals | Operator::DoubleEquals | Operator::In => {
