@@ -13,7 +13,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use kube_core::{Expression, SelectorExt};
-use svcroute::labels::{LabelSelector, Selector};
+use svcroute::labels::{LabelSelector, LabelSet, Selector};
 
 /// Three requirements: equality, set membership, absence.
 const THREE: &str = "app=web,tier in (front,back),!canary";
@@ -72,6 +72,8 @@ fn matching(c: &mut Criterion) {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let hash: HashMap<String, String> = labels.clone().into_iter().collect();
+    // The same labels prepared once for many matches.
+    let set = LabelSet::from(&labels);
 
     let mut g = c.benchmark_group("match_3req_10labels");
     g.bench_function("svcroute/btreemap", |b| {
@@ -85,6 +87,9 @@ fn matching(c: &mut Criterion) {
     });
     g.bench_function("svcroute/hashmap", |b| {
         b.iter(|| black_box(&ours).matches(black_box(&hash)))
+    });
+    g.bench_function("svcroute/label_set", |b| {
+        b.iter(|| black_box(&ours).matches(black_box(&set)))
     });
     g.finish();
 
@@ -108,6 +113,20 @@ fn matching(c: &mut Criterion) {
     });
     g.bench_function("kube-core/btreemap", |b| {
         b.iter(|| black_box(&miss_theirs).matches(black_box(&labels)))
+    });
+    g.bench_function("svcroute/label_set", |b| {
+        b.iter(|| black_box(&miss_ours).matches(black_box(&set)))
+    });
+    g.finish();
+}
+
+/// Building a `LabelSet` from a 10-label map: the one-off cost that
+/// matching against it saves per selector.
+fn label_set_build(c: &mut Criterion) {
+    let labels = pod();
+    let mut g = c.benchmark_group("label_set_from_10labels");
+    g.bench_function("svcroute/from_btreemap", |b| {
+        b.iter(|| LabelSet::from(black_box(&labels)))
     });
     g.finish();
 }
@@ -143,5 +162,12 @@ fn struct_form(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parse, matching, display, struct_form);
+criterion_group!(
+    benches,
+    parse,
+    matching,
+    label_set_build,
+    display,
+    struct_form
+);
 criterion_main!(benches);

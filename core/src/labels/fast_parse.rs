@@ -9,7 +9,7 @@
 //! position. So errors cost one extra (short) pass; valid selectors are
 //! read once: no token values, no second walk for validation, keywords
 //! compared as bytes, list values sorted on the stack, and one allocation
-//! per key, per value and per list.
+//! per key, per non-empty value and per list of three values or more.
 
 use super::selector::{Operator, Requirement, parse_int};
 use super::validation::{LABEL_NAME_MAX_LEN, is_label_key};
@@ -155,7 +155,7 @@ fn requirement(c: &mut Cursor<'_>) -> Option<Requirement> {
     let key = key.text;
     if negated {
         return Some(Requirement::from_checked(
-            key.to_owned(),
+            key,
             Operator::DoesNotExist,
             Vec::new(),
             0,
@@ -165,7 +165,7 @@ fn requirement(c: &mut Cursor<'_>) -> Option<Requirement> {
     let operator = match c.peek() {
         None | Some(b',') => {
             return Some(Requirement::from_checked(
-                key.to_owned(),
+                key,
                 Operator::Exists,
                 Vec::new(),
                 0,
@@ -222,7 +222,7 @@ fn single_value(c: &mut Cursor<'_>, key: &str, operator: Operator) -> Option<Req
         _ => 0,
     };
     Some(Requirement::from_checked_single(
-        key.to_owned(),
+        key,
         operator,
         value.to_owned(),
         bound,
@@ -270,26 +270,18 @@ fn value_list(c: &mut Cursor<'_>, key: &str, operator: Operator) -> Option<Requi
             j -= 1;
         }
     }
-    let mut values: Vec<String> = Vec::with_capacity(items.len());
-    for (i, v) in items.iter().enumerate() {
-        if i == 0 || items[i - 1] != *v {
-            values.push((*v).to_owned());
+    // Deduplicate in place (the list is sorted).
+    let mut unique = 0;
+    for i in 0..items.len() {
+        if i == 0 || items[unique - 1] != items[i] {
+            items[unique] = items[i];
+            unique += 1;
         }
     }
-    if let [one] = values.as_mut_slice() {
-        let one = std::mem::take(one);
-        return Some(Requirement::from_checked_single(
-            key.to_owned(),
-            operator,
-            one,
-            0,
-        ));
-    }
-    Some(Requirement::from_checked(
-        key.to_owned(),
+    Some(Requirement::from_checked_list(
+        key,
         operator,
-        values,
-        0,
+        &items[..unique],
     ))
 }
 

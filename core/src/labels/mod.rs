@@ -158,35 +158,43 @@
 //! byte by byte through a class table, with keys and values checked as they
 //! are scanned and list values sorted on the stack; anything else (an
 //! error) is read again by a token-by-token parser that reports the exact
-//! position. What is left is allocation: one `String` per key and per value,
-//! one `Vec` for the requirements and one per multi-value list (a
-//! single-value requirement such as `k=v` holds its value inline).
-//! `app=web,tier in (front,back),!canary` takes 8 allocations. Building a
-//! [`Selector`] in code ([`Requirement::new`]) costs the same allocations
-//! plus validation; there is no cheaper way to hold a validated selector.
+//! position. What is left is allocation: one `String` per non-empty value
+//! and one `Vec` for the requirements. Keys of up to 22 bytes and lists of
+//! up to two values are held inside the requirement; a longer key or a
+//! list of three or more values takes one block more.
+//! `app=web,tier in (front,back),!canary` takes 4 allocations. Building a
+//! [`Selector`] in code ([`Requirement::new`]) costs about the same
+//! allocations plus validation.
 //!
 //! Matching does no allocation and no parsing (a `>`/`<` bound is parsed
 //! once, at construction; the label side is parsed on each match, as
 //! upstream does). Against the maps, slices, arrays and vectors of pairs
 //! that [`Labels`] is implemented for here, it walks the labels once: a
-//! label whose key length is not one of the selector's key lengths is
-//! passed over without comparing bytes, a key that is found is tested at
-//! once (the first failure ends the match), and the requirements whose key
-//! never showed up are then tested as absent. Short keys and values compare
-//! as machine words. Pod-sized label sets take one walk; for a label set
-//! much larger than the selector (more than 8 labels per requirement, plus
-//! 8) it looks each requirement's key up instead, as it does for a
-//! [`Labels`] implementation of your own (which only needs `get`).
+//! label whose key length is not one of the selector's key lengths (a mask
+//! kept in the [`Selector`]) is passed over without comparing bytes, a key
+//! that is found is tested at once (the first failure ends the match), and
+//! the requirements whose key never showed up are then tested as absent.
+//! Short keys and values compare as machine words. Pod-sized label sets
+//! take one walk; for a label set much larger than the selector (more than
+//! 8 labels per requirement, plus 8) it looks each requirement's key up
+//! instead, as it does for a [`Labels`] implementation of your own (which
+//! only needs `get`).
+//!
+//! Labels matched against many selectors (a pod in a label index, in a
+//! store that asks every Service whether it selects it) can be laid out
+//! once as a [`LabelSet`]: each requirement's key is then found by
+//! comparing the first 8 bytes of the keys as integers.
 //!
 //! Measured medians (criterion, `benches/quiet selectors`: release build
-//! pinned to one CPU, on the shared 2-core machine at load 10 to 13, so
-//! upper bounds; two runs): parsing the selector above 240–252 ns
-//! (kube-core, which has no parser, needs about 200–220 ns just to build
-//! the same selector from ready values); matching it against a 10-label
-//! pod 31–32 ns with a slice of pairs, 35–44 ns with a `HashMap`, 38–54 ns
-//! with a `BTreeMap` (kube-core: 75–83 ns); a selector whose first
-//! requirement fails 13–19 ns (kube-core 8–12 ns); printing the canonical
-//! string 214–303 ns (kube-core 355–364 ns).
+//! pinned to one CPU, on the shared 2-core machine at load 8 to 11, so
+//! upper bounds): parsing the selector above 222 ns (kube-core, which has
+//! no parser, needs 216 ns in the same run just to build the same selector
+//! from ready values); matching it against a 10-label pod 30 ns with a
+//! slice of pairs, 42–57 ns with a `BTreeMap` (kube-core: 80–94 ns),
+//! 45 ns with a [`LabelSet`]; a selector whose first requirement fails
+//! 12–17 ns (kube-core 9–11 ns); printing the canonical string 260 ns
+//! (kube-core 482 ns). Figures on this machine move by ±20% from run to
+//! run.
 //!
 //! Validation is hand-written byte loops (no regex engine), allocation-free
 //! on success.
@@ -207,7 +215,9 @@ use crate::ErrorKind;
 
 #[cfg(not(feature = "compact"))]
 mod fast_parse;
+mod key;
 mod label_selector;
+mod label_set;
 mod lexer;
 mod parser;
 mod selector;
@@ -220,6 +230,7 @@ mod tests;
 pub use label_selector::{
     FieldProblem, LabelSelectorError, LabelSelectorProblem, label_selector_as_selector,
 };
+pub use label_set::LabelSet;
 pub use parser::{Expected, Found, ParseError, SelectorErrorKind};
 pub use selector::{Labels, Operator, Requirement, RequirementError, RequirementProblem, Selector};
 pub use service::{

@@ -319,7 +319,7 @@ impl<'a> Parser<'a> {
         }
         if negated {
             return Ok(Requirement::from_checked(
-                key.to_owned(),
+                key,
                 Operator::DoesNotExist,
                 Vec::new(),
                 0,
@@ -327,7 +327,7 @@ impl<'a> Parser<'a> {
         }
         if matches!(self.peek().kind, Kind::End | Kind::Comma) {
             return Ok(Requirement::from_checked(
-                key.to_owned(),
+                key,
                 Operator::Exists,
                 Vec::new(),
                 0,
@@ -386,7 +386,7 @@ impl<'a> Parser<'a> {
             ));
         }
         Ok(Requirement::from_checked_single(
-            key.to_owned(),
+            key,
             operator,
             value.to_owned(),
             bound,
@@ -437,12 +437,7 @@ impl<'a> Parser<'a> {
         }
         crate::order::sort_unstable(&mut values);
         values.dedup();
-        Ok(Requirement::from_checked(
-            key.to_owned(),
-            operator,
-            values,
-            0,
-        ))
+        Ok(Requirement::from_checked(key, operator, values, 0))
     }
 }
 

@@ -7,6 +7,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::str::FromStr;
 
+use super::key::Key;
 use super::parser::{self, ParseError};
 use super::validation::{ValidationError, validate_label_key, validate_label_value};
 
@@ -85,27 +86,22 @@ pub struct Scan<'r> {
 }
 
 impl<'r> Scan<'r> {
-    /// At most 64 requirements (one bit each for "key seen").
+    /// The selector's requirements, sorted by key (stably).
     #[inline]
-    fn new(requirements: &'r [Requirement]) -> Option<Scan<'r>> {
-        if requirements.len() > 64 {
-            return None;
-        }
-        let lengths = requirements
-            .iter()
-            .fold(0u64, |m, r| m | 1u64 << (r.key.len() % 64));
-        Some(Scan {
-            requirements,
-            lengths,
-        })
+    pub(super) fn requirements(&self) -> &'r [Requirement] {
+        self.requirements
     }
 
     /// Is one walk over `labels` entries cheaper than one lookup per
     /// requirement? (A walk costs a few ns per label; a lookup a few string
     /// compares.) Never in the compact build.
+    /// At most 64 requirements (one bit each for "key seen").
+    #[inline]
     fn worth_walking(&self, labels: usize) -> bool {
         // The compact (WASM) build keeps to lookups: smaller code.
-        !cfg!(feature = "compact") && labels <= 8 * self.requirements.len() + 8
+        !cfg!(feature = "compact")
+            && self.requirements.len() <= 64
+            && labels <= 8 * self.requirements.len() + 8
     }
 
     /// Evaluates every requirement from one pass over `entries` (each key
@@ -123,7 +119,7 @@ impl<'r> Scan<'r> {
             }
             for (i, r) in self.requirements.iter().enumerate() {
                 let bit = 1u64 << i;
-                if seen & bit == 0 && same_bytes(&r.key, key) {
+                if seen & bit == 0 && same_bytes(r.key.as_bytes(), key.as_bytes()) {
                     seen |= bit;
                     if !r.holds(Some(value)) {
                         return false;
@@ -300,8 +296,7 @@ impl fmt::Display for Operator {
 /// label keys and values mostly are: up to 16 bytes are compared as two
 /// (overlapping) words.
 #[inline]
-fn same_bytes(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -326,12 +321,30 @@ fn same_bytes(a: &str, b: &str) -> bool {
     }
 }
 
-/// Zero, one or many values, without a heap block for the common single
-/// value. Invariant: `Many` holds at least two values, sorted.
+/// The first 8 bytes of `s` as a big-endian word, zero-padded. Two keys
+/// whose words differ are ordered as their words are (byte order, as `str`
+/// orders them: a shorter key that is a prefix of the other pads with 0,
+/// which sorts before any byte it is compared with, unless that byte is 0
+/// too, and then the words are equal). Equal words say nothing beyond the
+/// first 8 bytes: compare the rest.
+#[inline]
+pub(super) fn key_word(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let mut w = [0u8; 8];
+    let n = b.len().min(8);
+    w[..n].copy_from_slice(&b[..n]);
+    u64::from_be_bytes(w)
+}
+
+/// Zero, one, two or many values, without a heap block for up to two
+/// (a matchLabels entry, `k=v`, `k in (a,b)`). Invariant: the variant is
+/// chosen by the count (`Many` holds three or more), and once built the
+/// values are sorted; so equal value lists are equal `Values`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Values {
     Zero,
     One(String),
+    Two([String; 2]),
     Many(Vec<String>),
 }
 
@@ -340,24 +353,29 @@ impl Values {
         match self {
             Values::Zero => &[],
             Values::One(v) => std::slice::from_ref(v),
+            Values::Two(v) => v,
             Values::Many(v) => v,
         }
     }
 
-    /// Sorts; the caller decides about duplicates.
-    fn from_vec(mut v: Vec<String>) -> Values {
-        match v.len() {
-            0 => Values::Zero,
-            1 => Values::One(v.pop().unwrap_or_default()),
-            _ => {
-                crate::order::sort_unstable(&mut v);
-                Values::Many(v)
-            }
+    /// Values already sorted (and deduplicated, as the parsers give them).
+    fn from_sorted(v: Vec<String>) -> Values {
+        Values::gather(v.into_iter())
+    }
+
+    /// Values already sorted and deduplicated, copied; no vector for up to
+    /// two. (Only the fast parser, which the compact build leaves out.)
+    #[cfg(not(feature = "compact"))]
+    pub(super) fn from_sorted_strs(v: &[&str]) -> Values {
+        match *v {
+            [] => Values::Zero,
+            [one] => Values::One(one.to_owned()),
+            [a, b] => Values::Two([a.to_owned(), b.to_owned()]),
+            _ => Values::Many(v.iter().map(|s| (*s).to_owned()).collect()),
         }
     }
 
-    /// In the given order (`Many` not yet sorted); no vector for a single
-    /// value.
+    /// In the given order (not yet sorted); no vector for up to two values.
     fn gather(mut values: impl Iterator<Item = String>) -> Values {
         let Some(first) = values.next() else {
             return Values::Zero;
@@ -365,27 +383,39 @@ impl Values {
         let Some(second) = values.next() else {
             return Values::One(first);
         };
-        let mut many = Vec::with_capacity(2 + values.size_hint().0);
+        let Some(third) = values.next() else {
+            return Values::Two([first, second]);
+        };
+        let mut many = Vec::with_capacity(3 + values.size_hint().0);
         many.push(first);
         many.push(second);
+        many.push(third);
         many.extend(values);
         Values::Many(many)
     }
 
-    /// Restores the invariant after [`Values::gather`].
+    /// Restores the order after [`Values::gather`].
     fn sorted(mut self) -> Values {
-        if let Values::Many(v) = &mut self {
-            crate::order::sort_unstable(v);
+        match &mut self {
+            Values::Two(v) if v[0] > v[1] => v.swap(0, 1),
+            Values::Many(v) => crate::order::sort_unstable(v),
+            _ => {}
         }
         self
     }
 
-    #[inline]
+    #[inline(always)]
     fn contains(&self, value: &str) -> bool {
         match self {
             Values::Zero => false,
-            Values::One(v) => same_bytes(v, value),
-            Values::Many(v) if v.len() <= 8 => v.iter().any(|x| same_bytes(x, value)),
+            Values::One(v) => same_bytes(v.as_bytes(), value.as_bytes()),
+            Values::Two([a, b]) => {
+                same_bytes(a.as_bytes(), value.as_bytes())
+                    || same_bytes(b.as_bytes(), value.as_bytes())
+            }
+            Values::Many(v) if v.len() <= 8 => {
+                v.iter().any(|x| same_bytes(x.as_bytes(), value.as_bytes()))
+            }
             Values::Many(v) => v.binary_search_by(|x| x.as_str().cmp(value)).is_ok(),
         }
     }
@@ -409,7 +439,10 @@ impl Values {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Requirement {
-    key: String,
+    key: Key,
+    /// [`key_word`] of `key`: orders and tells keys apart without reading
+    /// their bytes in most cases ([`super::LabelSet`]'s merge walk).
+    key_word: u64,
     operator: Operator,
     values: Values,
     /// The parsed bound of `>`/`<` (0 otherwise).
@@ -632,7 +665,8 @@ impl Requirement {
             _ => 0,
         };
         Ok(Requirement {
-            key,
+            key_word: key_word(&key),
+            key: Key::from_string(key),
             operator,
             values: values.sorted(),
             bound,
@@ -641,33 +675,58 @@ impl Requirement {
 
     /// Builds a one-value requirement whose parts were checked by the
     /// caller (no vector is allocated).
+    #[inline]
     pub(crate) fn from_checked_single(
-        key: String,
+        key: &str,
         operator: Operator,
         value: String,
         bound: i64,
     ) -> Self {
         Requirement {
-            key,
+            key_word: key_word(key),
+            key: Key::new(key),
             operator,
             values: Values::One(value),
             bound,
         }
     }
 
-    /// Builds a requirement whose parts were checked by the caller.
+    /// Builds a requirement whose parts were checked by the caller; the
+    /// values sorted and deduplicated.
+    #[inline]
     pub(crate) fn from_checked(
-        key: String,
+        key: &str,
         operator: Operator,
         values: Vec<String>,
         bound: i64,
     ) -> Self {
         Requirement {
-            key,
+            key_word: key_word(key),
+            key: Key::new(key),
             operator,
-            values: Values::from_vec(values),
+            values: Values::from_sorted(values),
             bound,
         }
+    }
+
+    /// Builds a list requirement (`in`, `notin`) whose key and values were
+    /// checked by the caller; the values sorted and deduplicated.
+    #[cfg(not(feature = "compact"))]
+    #[inline]
+    pub(crate) fn from_checked_list(key: &str, operator: Operator, values: &[&str]) -> Self {
+        Requirement {
+            key_word: key_word(key),
+            key: Key::new(key),
+            operator,
+            values: Values::from_sorted_strs(values),
+            bound: 0,
+        }
+    }
+
+    /// [`key_word`] of the key.
+    #[inline]
+    pub(super) fn key_word(&self) -> u64 {
+        self.key_word
     }
 
     /// The label key.
@@ -678,7 +737,13 @@ impl Requirement {
     /// # Ok::<(), svcroute::labels::ParseError>(())
     /// ```
     pub fn key(&self) -> &str {
-        &self.key
+        self.key.as_str()
+    }
+
+    /// The key's bytes (no UTF-8 check, for the walks).
+    #[inline]
+    pub(super) fn key_bytes(&self) -> &[u8] {
+        self.key.as_bytes()
     }
 
     /// The operator.
@@ -715,13 +780,13 @@ impl Requirement {
     /// # Ok::<(), svcroute::labels::RequirementError>(())
     /// ```
     pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
-        self.holds(labels.get(&self.key))
+        self.holds(labels.get(self.key.as_str()))
     }
 
     /// Does the requirement hold when its key has this value (`None`:
     /// absent)?
-    #[inline]
-    fn holds(&self, found: Option<&str>) -> bool {
+    #[inline(always)]
+    pub(super) fn holds(&self, found: Option<&str>) -> bool {
         match self.operator {
             Operator::Equals | Operator::DoubleEquals | Operator::In => {
                 found.is_some_and(|v| self.values.contains(v))
@@ -739,8 +804,11 @@ impl fmt::Display for Requirement {
     /// The upstream string form of one requirement (`selectors.md#4`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (before, op, parens) = match self.operator {
-            Operator::Exists => return f.write_str(&self.key),
-            Operator::DoesNotExist => return write!(f, "!{}", self.key),
+            Operator::Exists => return f.write_str(self.key.as_str()),
+            Operator::DoesNotExist => {
+                f.write_str("!")?;
+                return f.write_str(self.key.as_str());
+            }
             Operator::Equals => ("", "=", false),
             Operator::DoubleEquals => ("", "==", false),
             Operator::NotEquals => ("", "!=", false),
@@ -749,7 +817,7 @@ impl fmt::Display for Requirement {
             Operator::In => (" ", "in ", true),
             Operator::NotIn => (" ", "notin ", true),
         };
-        f.write_str(&self.key)?;
+        f.write_str(self.key.as_str())?;
         f.write_str(before)?;
         f.write_str(op)?;
         if parens {
@@ -802,7 +870,28 @@ enum Repr {
     Nothing,
     /// Matches when every requirement does; sorted stably by key. Empty =
     /// matches everything.
-    All(Vec<Requirement>),
+    All {
+        requirements: Vec<Requirement>,
+        /// [`key_lengths`] of `requirements`, kept so that a match does
+        /// not compute it.
+        lengths: u64,
+    },
+}
+
+/// Bit `len % 64` set for the key length of every requirement (see
+/// [`Scan`]).
+fn key_lengths(requirements: &[Requirement]) -> u64 {
+    requirements
+        .iter()
+        .fold(0u64, |m, r| m | 1u64 << (r.key.len() % 64))
+}
+
+/// Orders requirements by key as `str` does, comparing the key words first
+/// (most keys differ in their first 8 bytes).
+fn by_key(a: &Requirement, b: &Requirement) -> std::cmp::Ordering {
+    a.key_word
+        .cmp(&b.key_word)
+        .then_with(|| a.key.as_bytes().cmp(b.key.as_bytes()))
 }
 
 /// A label selector: either *nothing* (matches no object), or a list of
@@ -857,11 +946,19 @@ impl Selector {
 
     fn from_sorted_or_not(mut requirements: Vec<Requirement>) -> Selector {
         // `sort_by` is stable: requirements with equal keys keep their order.
-        if !requirements.is_sorted_by(|a, b| a.key <= b.key) {
-            crate::order::sort_by(&mut requirements, |a, b| a.key.cmp(&b.key));
+        if !requirements.is_sorted_by(|a, b| by_key(a, b).is_le()) {
+            crate::order::sort_by(&mut requirements, by_key);
         }
+        Selector::all(requirements)
+    }
+
+    /// The selector of requirements already sorted by key.
+    fn all(requirements: Vec<Requirement>) -> Selector {
         Selector {
-            repr: Repr::All(requirements),
+            repr: Repr::All {
+                lengths: key_lengths(&requirements),
+                requirements,
+            },
         }
     }
 
@@ -875,9 +972,7 @@ impl Selector {
     /// assert_eq!(all.to_string(), "");
     /// ```
     pub fn everything() -> Selector {
-        Selector {
-            repr: Repr::All(Vec::new()),
-        }
+        Selector::all(Vec::new())
     }
 
     /// The selector that matches nothing (upstream `labels.Nothing()`): what
@@ -952,9 +1047,7 @@ impl Selector {
     ) -> Selector {
         let requirements = set
             .into_iter()
-            .map(|(k, v)| {
-                Requirement::from_checked_single(k.to_owned(), Operator::Equals, v.to_owned(), 0)
-            })
+            .map(|(k, v)| Requirement::from_checked_single(k, Operator::Equals, v.to_owned(), 0))
             .collect();
         Selector::from_sorted_or_not(requirements)
     }
@@ -971,12 +1064,17 @@ impl Selector {
     /// # Ok::<(), svcroute::labels::ParseError>(())
     /// ```
     #[must_use]
-    pub fn with(mut self, requirement: Requirement) -> Selector {
-        if let Repr::All(reqs) = &mut self.repr {
-            let at = reqs.partition_point(|r| r.key <= requirement.key);
-            reqs.insert(at, requirement);
+    pub fn with(self, requirement: Requirement) -> Selector {
+        match self.repr {
+            Repr::Nothing => self,
+            Repr::All {
+                mut requirements, ..
+            } => {
+                let at = requirements.partition_point(|r| by_key(r, &requirement).is_le());
+                requirements.insert(at, requirement);
+                Selector::all(requirements)
+            }
         }
-        self
     }
 
     /// The requirements, sorted by key (empty for both nothing and
@@ -991,7 +1089,7 @@ impl Selector {
     pub fn requirements(&self) -> &[Requirement] {
         match &self.repr {
             Repr::Nothing => &[],
-            Repr::All(r) => r,
+            Repr::All { requirements, .. } => requirements,
         }
     }
 
@@ -1017,7 +1115,7 @@ impl Selector {
     /// # Ok::<(), svcroute::labels::ParseError>(())
     /// ```
     pub fn is_everything(&self) -> bool {
-        matches!(&self.repr, Repr::All(r) if r.is_empty())
+        matches!(&self.repr, Repr::All { requirements, .. } if requirements.is_empty())
     }
 
     /// Do these labels satisfy the selector? All requirements are ANDed
@@ -1035,11 +1133,20 @@ impl Selector {
     pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
         match &self.repr {
             Repr::Nothing => false,
-            Repr::All(reqs) if reqs.is_empty() => true,
-            Repr::All(reqs) => match Scan::new(reqs).and_then(|scan| labels.scan(&scan)) {
-                Some(matched) => matched,
-                None => reqs.iter().all(|r| r.matches(labels)),
-            },
+            Repr::All { requirements, .. } if requirements.is_empty() => true,
+            Repr::All {
+                requirements,
+                lengths,
+            } => {
+                let scan = Scan {
+                    requirements,
+                    lengths: *lengths,
+                };
+                match labels.scan(&scan) {
+                    Some(matched) => matched,
+                    None => requirements.iter().all(|r| r.matches(labels)),
+                }
+            }
         }
     }
 
@@ -1054,7 +1161,10 @@ impl Selector {
     /// # Ok::<(), svcroute::labels::ParseError>(())
     /// ```
     pub fn requires_exact_match(&self, key: &str) -> Option<&str> {
-        let r = self.requirements().iter().find(|r| r.key == key)?;
+        let r = self
+            .requirements()
+            .iter()
+            .find(|r| r.key.as_bytes() == key.as_bytes())?;
         match (r.operator, r.values()) {
             (Operator::Equals | Operator::DoubleEquals | Operator::In, [v]) => Some(v),
             _ => None,
@@ -1094,14 +1204,14 @@ mod tests {
         // position, and unequal lengths.
         for n in 0..40usize {
             let a: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
-            assert!(same_bytes(&a, &a.clone()));
+            assert!(same_bytes(a.as_bytes(), a.clone().as_bytes()));
             for at in 0..n {
                 let mut b = a.clone().into_bytes();
                 b[at] = b'#';
                 let b = String::from_utf8(b).unwrap();
-                assert!(!same_bytes(&a, &b), "{a} {b}");
+                assert!(!same_bytes(a.as_bytes(), b.as_bytes()), "{a} {b}");
             }
-            assert!(!same_bytes(&a, &format!("{a}x")));
+            assert!(!same_bytes(a.as_bytes(), format!("{a}x").as_bytes()));
         }
     }
 }

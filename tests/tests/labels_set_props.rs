@@ -1,0 +1,143 @@
+//! `LabelSet` matches exactly as the same labels in a `BTreeMap` do, for
+//! arbitrary selectors (any operator, repeated keys, keys that share their
+//! first 8 bytes, keys that are prefixes of each other) and label sets from
+//! empty to well past the walk's stepping limit. The absent-key meaning of
+//! `!=`, `notin` and `!key`, and the numeric `>`/`<`, come from
+//! `selectors.md#3`; the `BTreeMap` path is itself checked against an
+//! independent evaluation in `labels_props.rs`.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use svcroute::labels::{LabelSet, Labels, Operator, Requirement, Selector};
+
+/// Keys that collide on their first 8 bytes, are prefixes of each other,
+/// or are short: every branch of the key comparison.
+const KEYS: &[&str] = &[
+    "a",
+    "app",
+    "app.kub",
+    "app.kube",
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/nam",
+    "app.kubernetes.io/name2",
+    "app.kubernetes.io/component",
+    "tier",
+    "topology.kubernetes.io/zone",
+    "z",
+];
+
+const VALUES: &[&str] = &["", "a", "web", "1", "10", "-3", "+2", "v2", "front"];
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => prop::sample::select(KEYS).prop_map(String::from),
+        1 => "[a-z]{1,3}(\\.[a-z]{1,9})?(/[a-z]{1,12})?",
+    ]
+}
+
+fn value() -> impl Strategy<Value = String> {
+    prop::sample::select(VALUES).prop_map(String::from)
+}
+
+fn operator() -> impl Strategy<Value = Operator> {
+    prop::sample::select(vec![
+        Operator::Equals,
+        Operator::DoubleEquals,
+        Operator::NotEquals,
+        Operator::In,
+        Operator::NotIn,
+        Operator::Exists,
+        Operator::DoesNotExist,
+        Operator::GreaterThan,
+        Operator::LessThan,
+    ])
+}
+
+fn requirement() -> impl Strategy<Value = Requirement> {
+    (
+        key(),
+        operator(),
+        prop::collection::vec(value(), 1..4),
+        -5i64..15,
+    )
+        .prop_filter_map("valid requirement", |(key, op, values, bound)| {
+            let values = match op {
+                Operator::In | Operator::NotIn => values,
+                Operator::Exists | Operator::DoesNotExist => vec![],
+                Operator::GreaterThan | Operator::LessThan => vec![bound.abs().to_string()],
+                _ => values[..1].to_vec(),
+            };
+            Requirement::new(key, op, values).ok()
+        })
+}
+
+fn labels() -> impl Strategy<Value = BTreeMap<String, String>> {
+    prop_oneof![
+        3 => prop::collection::btree_map(key(), value(), 0..12),
+        1 => prop::collection::btree_map(key(), value(), 12..60),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn label_set_matches_like_the_map(
+        reqs in prop::collection::vec(requirement(), 0..7),
+        extra in prop::option::of(requirement()),
+        sets in prop::collection::vec(labels(), 1..5),
+    ) {
+        let mut selector = Selector::from_requirements(reqs.clone());
+        if let Some(r) = extra {
+            selector = selector.with(r);
+        }
+        for map in &sets {
+            let set = LabelSet::from(map);
+            let want = selector.matches(map);
+            // EP-3-style selection rests on this: selectors.md#3.
+            prop_assert_eq!(selector.matches(&set), want, "{} on {:?}", selector, map);
+            // Requirement by requirement (plain lookups) agrees too.
+            let each = selector.requirements().iter().all(|r| r.matches(&set));
+            prop_assert_eq!(each, want, "{} on {:?}", selector, map);
+            prop_assert_eq!(Selector::nothing().matches(&set), false);
+            for (k, v) in map {
+                prop_assert_eq!(Labels::get(&set, k), Some(v.as_str()));
+            }
+            for k in KEYS {
+                prop_assert_eq!(set.get(k), map.get(*k).map(String::as_str));
+            }
+        }
+    }
+
+    #[test]
+    fn collecting_pairs_keeps_the_last_value(
+        pairs in prop::collection::vec((key(), value()), 0..30),
+    ) {
+        let set: LabelSet = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let map: BTreeMap<&str, &str> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        prop_assert_eq!(set.len(), map.len());
+        prop_assert!(set.iter().eq(map.iter().map(|(k, v)| (*k, *v))));
+        prop_assert_eq!(&set, &LabelSet::from(&map));
+    }
+}
+
+#[test]
+fn absent_keys_follow_selectors_md_3() {
+    let set: LabelSet = [("app", "web"), ("replicas", "3")].into_iter().collect();
+    let holds = |s: &str| Selector::parse(s).unwrap().matches(&set);
+    // `!=`, `notin` and `!key` hold when the key is absent.
+    assert!(holds("tier!=db"));
+    assert!(holds("tier notin (db)"));
+    assert!(holds("!tier"));
+    // `=`, `in`, `key`, `>` and `<` need it.
+    assert!(!holds("tier=db"));
+    assert!(!holds("tier in (db)"));
+    assert!(!holds("tier"));
+    assert!(!holds("tier>1"));
+    assert!(!holds("tier<1"));
+    // Numeric comparisons on a present key.
+    assert!(holds("replicas>2,replicas<4"));
+    assert!(!holds("replicas>3"));
+    assert!(!holds("app>1")); // not an integer
+}
