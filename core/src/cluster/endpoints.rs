@@ -157,16 +157,7 @@ fn pod_address_view<'a>(svc: &Service, pod: &'a Pod) -> Option<AddressView<'a>> 
             .map(|p| p.ip.as_str())
             .find(|ip| is_ipv6(ip) == v6)
     }?;
-    let hostname = match (&pod.spec.hostname, &pod.spec.subdomain) {
-        (Some(h), Some(sub))
-            if !h.is_empty()
-                && Some(sub.as_str()) == svc.metadata.name.as_deref()
-                && pod.metadata.namespace == svc.metadata.namespace =>
-        {
-            Some(h.as_str())
-        }
-        _ => None,
-    };
+    let hostname = endpointslice::endpoint_hostname(pod, svc);
     Some(AddressView {
         ip,
         hostname,

@@ -251,7 +251,7 @@ fn endpoint_conditions(pod: &Pod, svc: &Service) -> EndpointConditions {
 
 /// EP-6: the hostname of a pod's endpoint (the pod's `hostname` when its
 /// `subdomain` is the Service, in the Service's namespace).
-fn endpoint_hostname<'a>(pod: &'a Pod, svc: &Service) -> Option<&'a str> {
+pub(super) fn endpoint_hostname<'a>(pod: &'a Pod, svc: &Service) -> Option<&'a str> {
     match (&pod.spec.hostname, &pod.spec.subdomain) {
         (Some(h), Some(sub))
             if !h.is_empty()
