@@ -217,12 +217,17 @@ impl Labels for LabelSet {
     /// A key not found is absent (`selectors.md#3`).
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         let (words, entries) = (self.words.as_slice(), self.entries.as_slice());
+        // The requirements come sorted by key, in the order of the entries,
+        // so one cursor walks forward over the entries for all of them (a
+        // merge): each entry's word is passed over at most once.
+        let mut i = 0;
         for r in scan.requirements() {
             let (word, key) = (r.key_word(), r.key_bytes());
-            let mut i = if words.len() <= COUNT_MAX {
-                words.iter().map(|&w| usize::from(w < word)).sum()
+            let rest = words.get(i..).unwrap_or_default();
+            i += if rest.len() <= COUNT_MAX {
+                rest.iter().take_while(|&&w| w < word).count()
             } else {
-                words.partition_point(|&w| w < word)
+                rest.partition_point(|&w| w < word)
             };
             let mut found = None;
             while let Some(&w) = words.get(i)
