@@ -49,6 +49,7 @@ use crate::api::{
     ObjectReference, Pod, Service, ServiceType,
 };
 use crate::cluster::HEADLESS_LABEL;
+use endpointslice::is_ipv6;
 
 /// `endpoints.kubernetes.io/over-capacity`: set to `truncated` when a
 /// Service has more than [`MAX_ENDPOINTS_ADDRESSES`] addresses.
@@ -63,10 +64,6 @@ pub const MAX_ENDPOINTS_ADDRESSES: usize = 1000;
 /// Upstream `ShouldPodBeInEndpoints`.
 fn should_be_in_endpoints(pod: &Pod, include_terminating: bool) -> bool {
     endpointslice::should_be_in_endpoints(pod) && (include_terminating || !pod.is_terminating())
-}
-
-fn is_ipv6(s: &str) -> bool {
-    s.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
 /// The distinct IPs of a pod (`podIPs`, and `podIP`), each once, without

@@ -233,8 +233,20 @@ fn port_key(ports: &[EndpointPort]) -> PortKey {
     key
 }
 
-fn is_ipv6(s: &str) -> bool {
+/// Is this address text an IPv6 address?
+pub(super) fn is_ipv6(s: &str) -> bool {
     s.parse::<std::net::Ipv6Addr>().is_ok()
+}
+
+/// EP-8: a pod's `podIPs` of one address type, in the pod's order (the
+/// addresses of its endpoint in a slice of that type).
+fn family_ips(pod: &Pod, at: AddressType) -> impl Iterator<Item = &str> {
+    let want_v6 = at == AddressType::IPv6;
+    pod.status
+        .pod_ips
+        .iter()
+        .map(|ip| ip.ip.as_str())
+        .filter(move |ip| is_ipv6(ip) == want_v6)
 }
 
 /// EP-4: the conditions of a pod's endpoint.
@@ -281,14 +293,7 @@ fn same_but_conditions(
     svc: &Service,
     at: AddressType,
 ) -> Option<EndpointConditions> {
-    let want_v6 = at == AddressType::IPv6;
-    let same_addresses = pod
-        .status
-        .pod_ips
-        .iter()
-        .filter(|ip| is_ipv6(&ip.ip) == want_v6)
-        .map(|ip| ip.ip.as_str())
-        .eq(old.addresses.iter().map(String::as_str));
+    let same_addresses = family_ips(pod, at).eq(old.addresses.iter().map(String::as_str));
     let r = old.target_ref.as_ref()?;
     let same_target = r.kind == "Pod"
         && r.namespace == pod.metadata.namespace
@@ -306,14 +311,7 @@ fn same_but_conditions(
 
 /// EP-4, EP-8: the endpoint of a pod for one address type.
 fn pod_to_endpoint(pod: &Pod, node: Option<&Node>, svc: &Service, at: AddressType) -> Endpoint {
-    let want_v6 = at == AddressType::IPv6;
-    let addresses = pod
-        .status
-        .pod_ips
-        .iter()
-        .filter(|ip| is_ipv6(&ip.ip) == want_v6)
-        .map(|ip| ip.ip.clone())
-        .collect();
+    let addresses = family_ips(pod, at).map(str::to_owned).collect();
     Endpoint {
         addresses,
         conditions: endpoint_conditions(pod, svc),
