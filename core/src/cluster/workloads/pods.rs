@@ -220,6 +220,12 @@ pub(super) fn pods_on(c: &Cluster, node: Option<&str>) -> usize {
 /// highest in use by the node's pods (the CNI `host-local` plugin's
 /// round-robin, see [`PodIpAllocator`]). Addresses of deleted pods are free
 /// again because the pods in use are read from the store.
+///
+/// An address that some other stored pod already holds is stepped over as
+/// well, even when that pod sits on another node (a hand-written pod whose
+/// IP lies in this node's CIDR): two pods with one IP are a state kube-proxy
+/// resolves arbitrarily ("the result is undefined", `endpointslicecache.go`),
+/// so the simulator never makes one itself.
 fn allocate_ips(c: &Cluster, node: &Node, node_name: &str) -> Vec<IpAddr> {
     let cidrs: Vec<IpNet> = if node.spec.pod_cidrs.is_empty() {
         node.spec
@@ -263,8 +269,11 @@ fn allocate_ips(c: &Cluster, node: &Node, node_name: &str) -> Vec<IpAddr> {
         for ip in used.iter().filter(|ip| cidr.contains(**ip)) {
             let _ = alloc.allocate(*ip);
         }
-        if let Ok(ip) = alloc.allocate_next() {
-            out.push(ip);
+        while let Ok(ip) = alloc.allocate_next() {
+            if c.pods_with_ip(&ip.to_string()) == 0 {
+                out.push(ip);
+                break;
+            }
         }
     }
     out
