@@ -207,17 +207,17 @@ impl<T: FromValue> FromValue for Option<T> {
 }
 
 // The list and map readers and the struct readers are kept out of line:
-// one copy per type, called from every field of that type.
+// one copy per type, called from every field of that type. Their loops are
+// shared by every type ([`read_items`], [`read_entries`]): a type's own
+// code is only reading one item and keeping it.
 impl<T: FromValue> FromValue for Vec<T> {
     #[inline(never)]
     fn from_value(value: &Value) -> Result<Self, DecodeError> {
-        let Value::Array(items) = value else {
-            return Err(invalid_type(value, "a sequence"));
-        };
-        let mut out = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            out.push(T::from_value(item).map_err(|e| e.under(Step::Index(i)))?);
-        }
+        let mut out = Vec::new();
+        read_items(value, &mut |item| {
+            out.push(T::from_value(item)?);
+            Ok(())
+        })?;
         Ok(out)
     }
 }
@@ -225,18 +225,47 @@ impl<T: FromValue> FromValue for Vec<T> {
 impl<T: FromValue> FromValue for BTreeMap<String, T> {
     #[inline(never)]
     fn from_value(value: &Value) -> Result<Self, DecodeError> {
-        let Value::Object(map) = value else {
-            return Err(invalid_type(value, "a map"));
-        };
         let mut out = BTreeMap::new();
-        for (k, v) in map {
-            match T::from_value(v) {
-                Ok(v) => out.insert(k.clone(), v),
-                Err(e) => return Err(e.under(Step::Key(k.clone()))),
-            };
-        }
+        read_entries(value, &mut |k, v| {
+            out.insert(k.to_owned(), T::from_value(v)?);
+            Ok(())
+        })?;
         Ok(out)
     }
+}
+
+/// The loop of every list reader: each item of a JSON array handed to
+/// `item` in order, the first error ending the read with its index on the
+/// path; serde's error for anything but an array.
+#[inline(never)]
+fn read_items(
+    value: &Value,
+    item: &mut dyn FnMut(&Value) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    let Value::Array(items) = value else {
+        return Err(invalid_type(value, "a sequence"));
+    };
+    for (i, v) in items.iter().enumerate() {
+        item(v).map_err(|e| e.under(Step::Index(i)))?;
+    }
+    Ok(())
+}
+
+/// The loop of every map reader: each entry of a JSON object handed to
+/// `entry` in the map's order, the first error ending the read with its key
+/// on the path; serde's error for anything but an object.
+#[inline(never)]
+fn read_entries(
+    value: &Value,
+    entry: &mut dyn FnMut(&str, &Value) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    let Value::Object(map) = value else {
+        return Err(invalid_type(value, "a map"));
+    };
+    for (k, v) in map {
+        entry(k, v).map_err(|e| e.under(Step::Key(k.clone())))?;
+    }
+    Ok(())
 }
 
 /// The fields of a struct value, or serde's error for anything else
@@ -291,6 +320,19 @@ fn read_present(
         Some(wire) => Err(missing(wire)),
         None => Ok(()),
     }
+}
+
+/// Reads a present field with its rule into its slot in the struct (the
+/// setters' one step): one copy per field type, shared by every field of
+/// that type, so that a setter is only the field's place and its rule.
+#[inline(never)]
+pub(crate) fn put<T>(
+    slot: &mut T,
+    value: &Value,
+    rule: fn(&Value) -> Result<T, DecodeError>,
+) -> Result<(), DecodeError> {
+    *slot = rule(value)?;
+    Ok(())
 }
 
 /// Field rule `required`: a present value is read as the type (`null` is
@@ -353,16 +395,14 @@ macro_rules! is_required {
 pub(crate) use is_required;
 
 fn read_strict_map(value: &Value) -> Result<BTreeMap<String, String>, DecodeError> {
-    let Value::Object(map) = value else {
+    if !value.is_object() {
         return Err(invalid_type(value, "a map of strings to strings"));
-    };
-    let mut out = BTreeMap::new();
-    for (k, v) in map {
-        match strict_string(v) {
-            Ok(s) => out.insert(k.clone(), s),
-            Err(m) => return Err(custom(m).under(Step::Key(k.clone()))),
-        };
     }
+    let mut out = BTreeMap::new();
+    read_entries(value, &mut |k, v| {
+        out.insert(k.to_owned(), strict_string(v).map_err(custom)?);
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -476,10 +516,8 @@ macro_rules! read_fields {
             ) -> Result<Self, $crate::api::decode::DecodeError> {
                 use $crate::api::decode as d;
                 const NAMES: &[(&str, bool)] = &[$(($wire, d::is_required!($rule))),*];
-                const SETTERS: &[d::Setter<$ty>] = &[$(|s: &mut $ty, v| {
-                    s.$field = d::$rule(v)?;
-                    Ok(())
-                }),*];
+                const SETTERS: &[d::Setter<$ty>] =
+                    &[$(|s: &mut $ty, v| d::put(&mut s.$field, v, d::$rule)),*];
                 d::read_table(value, concat!("struct ", stringify!($ty)), NAMES, SETTERS)
             }
         }
