@@ -62,9 +62,7 @@ macro_rules! impl_resource {
                 use serde::ser::SerializeStruct;
                 let fields = 3 $(+ { let _ = stringify!($afield); 1 })* $(+ { let _ = stringify!($field); 1 })*;
                 let mut st = serializer.serialize_struct($kind, fields)?;
-                st.serialize_field("apiVersion", $api)?;
-                st.serialize_field("kind", $kind)?;
-                st.serialize_field("metadata", &self.metadata)?;
+                $crate::api::resource::serialize_head(&mut st, $api, $kind, &self.metadata)?;
                 $( st.serialize_field($awire, &self.$afield)?; )*
                 $(
                     if $crate::api::wire::is_default(&self.$field) {
@@ -79,3 +77,18 @@ macro_rules! impl_resource {
     };
 }
 pub(crate) use impl_resource;
+
+/// The first three fields of every kind (`apiVersion`, `kind`,
+/// `metadata`), written by one function for all kinds rather than by each
+/// kind's `Serialize` (one copy per serializer instead of one per kind).
+#[inline(never)]
+pub(crate) fn serialize_head<S: serde::ser::SerializeStruct>(
+    st: &mut S,
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: &ObjectMeta,
+) -> Result<(), S::Error> {
+    st.serialize_field("apiVersion", api_version)?;
+    st.serialize_field("kind", kind)?;
+    st.serialize_field("metadata", metadata)
+}
