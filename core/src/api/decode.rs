@@ -600,6 +600,33 @@ mod tests {
         assert_eq!(m, "invalid type: floating point `1.5`, expected a sequence");
     }
 
+    /// The shared list and map loops put the failing item's index or key
+    /// on the path and keep serde's messages (issue 8's shared readers).
+    #[test]
+    fn list_and_map_loops_name_the_failing_item() {
+        let (m, path) = error_of::<BTreeMap<String, Quantity>>(json!({"cpu": "1", "memory": "x"}));
+        assert_eq!(m, "quantity `x` is not valid: it must start with a number");
+        assert_eq!(path, [Step::Key("memory".into())]);
+        let (m, _) = error_of::<BTreeMap<String, i32>>(json!([1]));
+        assert_eq!(m, "invalid type: sequence, expected a map");
+        let (m, path) = error_of::<Vec<Vec<i32>>>(json!([[1], [2, "x"]]));
+        assert_eq!(m, "invalid type: string \"x\", expected i32");
+        assert_eq!(path, [Step::Index(1), Step::Index(1)]);
+        let e = strict_map(&json!({"app": "web", "canary": true})).unwrap_err();
+        assert!(e.error.to_string().contains("the boolean `true`"));
+        assert_eq!(e.path(), [Step::Key("canary".into())]);
+        let e = strict_map(&json!(["app"])).unwrap_err();
+        assert_eq!(
+            e.error.to_string(),
+            "invalid type: sequence, expected a map of strings to strings"
+        );
+        let ok = strict_map(&json!({"b": "2", "a": null})).unwrap();
+        assert_eq!(
+            ok.into_iter().collect::<Vec<_>>(),
+            [("a".into(), String::new()), ("b".into(), "2".into())]
+        );
+    }
+
     #[test]
     fn nulls_and_absence_follow_the_rules() {
         let p =
