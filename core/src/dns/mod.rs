@@ -515,6 +515,9 @@ impl NsState {
     }
 }
 
+/// A ready endpoint address's owner: (namespace, service, endpoint name).
+type EndpointOf = (Box<str>, Box<str>, Box<str>);
+
 /// The index's maps hash with the crate's table hasher (word at a time):
 /// the keys are names and addresses from the cluster, not from the network.
 type FastMap<K, V> = crate::table_hash::FastMap<K, V>;
@@ -545,7 +548,7 @@ pub struct Dns {
     /// Cluster IP -> (namespace, name) of the services that have it.
     by_cluster_ip: FastMap<IpAddr, Vec<(String, String)>>,
     /// Ready endpoint address -> (namespace, service, endpoint name).
-    by_endpoint_ip: FastMap<IpAddr, Vec<(Box<str>, Box<str>, Box<str>)>>,
+    by_endpoint_ip: FastMap<IpAddr, Vec<EndpointOf>>,
     /// Primary pod IP (as written) -> namespaces (`pods verified` only).
     pods_by_ip: FastMap<String, Vec<String>>,
     /// Indexed slice (namespace, name) -> the service it belongs to.
