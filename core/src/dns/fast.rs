@@ -190,8 +190,7 @@ impl Dns {
             }
             match out.answer.get_mut(n) {
                 Some(r) => {
-                    r.name.clear();
-                    r.name.push_str(name);
+                    r.name.set(name);
                     r.ttl = ttl;
                     r.data = data;
                 }

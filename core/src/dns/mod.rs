@@ -87,6 +87,7 @@ mod direct;
 mod error;
 mod fast;
 mod key;
+mod name;
 mod record;
 mod search;
 pub mod wire;
@@ -96,6 +97,7 @@ use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use error::DnsError;
+pub use name::Name;
 pub use record::{RData, Record, RecordType};
 pub use search::{ExternalRecord, ExternalRecords, MAX_NDOTS, Resolver, SearchClient, Sent, Walk};
 
@@ -2003,20 +2005,70 @@ impl Dns {
 
 /// The address a full reverse name stands for (`dnsutil.ExtractAddressFromReverse`):
 /// four decimal labels under `in-addr.arpa.`, 32 nibbles under `ip6.arpa.`.
+/// The address text is put together on the stack (no legal one is longer
+/// than [`REVERSE_TEXT`] octets).
 fn address_from_reverse(lower: &str) -> Option<IpAddr> {
     if let Some(rest) = lower.strip_suffix(".in-addr.arpa.") {
-        let parts: Vec<&str> = rest.split('.').rev().collect();
-        return parts.join(".").parse::<Ipv4Addr>().ok().map(IpAddr::V4);
+        // The labels in reverse order, joined by dots.
+        let mut text = NameText::default();
+        for (i, label) in rest.rsplit('.').enumerate() {
+            if i > 0 {
+                text.push(".")?;
+            }
+            text.push(label)?;
+        }
+        return text.as_str()?.parse::<Ipv4Addr>().ok().map(IpAddr::V4);
     }
     if let Some(rest) = lower.strip_suffix(".ip6.arpa.") {
-        let parts: Vec<&str> = rest.split('.').rev().collect();
-        if parts.len() / 4 != 8 {
+        if rest.split('.').count() / 4 != 8 {
             return None;
         }
-        let groups: Vec<String> = parts.chunks(4).take(8).map(|c| c.concat()).collect();
-        return groups.join(":").parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+        // The last 32 labels in reverse order, in groups of four joined
+        // by colons.
+        let mut text = NameText::default();
+        for (i, label) in rest.rsplit('.').take(32).enumerate() {
+            if i > 0 && i % 4 == 0 {
+                text.push(":")?;
+            }
+            text.push(label)?;
+        }
+        return text.as_str()?.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
     }
     None
+}
+
+/// Room for an address's text (an IPv6 address with an embedded IPv4 one
+/// takes 45 octets); anything longer is no address.
+const REVERSE_TEXT: usize = 64;
+
+/// An address's text put together on the stack.
+struct NameText {
+    buf: [u8; REVERSE_TEXT],
+    len: usize,
+}
+
+impl Default for NameText {
+    fn default() -> NameText {
+        NameText {
+            buf: [0; REVERSE_TEXT],
+            len: 0,
+        }
+    }
+}
+
+impl NameText {
+    /// Appends `s`; `None` when it does not fit (then it is no address).
+    fn push(&mut self, s: &str) -> Option<()> {
+        self.buf
+            .get_mut(self.len..self.len + s.len())?
+            .copy_from_slice(s.as_bytes());
+        self.len += s.len();
+        Some(())
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.buf[..self.len]).ok()
+    }
 }
 
 #[cfg(test)]
