@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use super::wire::{MAX_UDP_SIZE, Transport};
 use super::{
-    Answer, Dns, Ips, Outcome, RData, Record, RecordType, SvcKind, as_v4, is_reverse_name,
+    Answer, Dns, Ips, Outcome, RData, Record, RecordType, SvcEntry, SvcKind, as_v4, is_reverse_name,
 };
 
 /// The longest name on the wire (RFC 1035 2.3.4).
@@ -69,15 +69,22 @@ impl Dns {
         {
             return None;
         }
-        let service = &lower[..dots[0]];
-        let namespace = &lower[dots[0] + 1..dots[1]];
-        self.answerable_cluster_ips(namespace, service)
+        // `<service>.<namespace>` is the Service's flat key as it stands.
+        let entry = self.service_by_key(lower.as_bytes().get(..dots[1])?, dots[0])?;
+        self.answerable_ips(entry)
     }
 
     /// The cluster IPs of `namespace/service` when the Service has a
     /// cluster IP and a port, and is not hidden by `ignore_empty_service`.
     fn answerable_cluster_ips(&self, namespace: &str, service: &str) -> Option<&Ips> {
-        let entry = self.exposed_namespace(namespace)?.services.get(service)?;
+        self.answerable_ips(self.service(namespace, service)?)
+    }
+
+    /// [`Dns::answerable_cluster_ips`] of an entry found.
+    fn answerable_ips<'s>(&self, entry: &'s SvcEntry) -> Option<&'s Ips> {
+        if !self.ns_states.get(entry.ns as usize)?.answerable() {
+            return None;
+        }
         let empty =
             self.config.ignore_empty_service && entry.subsets.iter().all(|s| s.addrs.is_empty());
         match &entry.kind {
@@ -183,8 +190,7 @@ impl Dns {
             }
             match out.answer.get_mut(n) {
                 Some(r) => {
-                    r.name.clear();
-                    r.name.push_str(name);
+                    r.name.set(name);
                     r.ttl = ttl;
                     r.data = data;
                 }

@@ -86,6 +86,8 @@
 mod direct;
 mod error;
 mod fast;
+mod key;
+mod name;
 mod record;
 mod search;
 pub mod wire;
@@ -95,12 +97,14 @@ use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use error::DnsError;
+pub use name::Name;
 pub use record::{RData, Record, RecordType};
 pub use search::{ExternalRecord, ExternalRecords, MAX_NDOTS, Resolver, SearchClient, Sent, Walk};
 
 use crate::api::{AddressType, Kind, Object, Service, ServiceType};
 use crate::cluster::{Cluster, ClusterConfig};
 use crate::labels::Selector;
+use key::{KeyBuf, SvcKey};
 use record::{fqdn, is_subdomain};
 
 /// The schema version of the Kubernetes DNS specification served in the
@@ -492,15 +496,29 @@ enum SvcKind {
 struct SvcEntry {
     namespace: String,
     name: String,
+    /// Its namespace's id (`Dns::ns_states`).
+    ns: u32,
     kind: SvcKind,
     subsets: Vec<Subset>,
 }
 
-#[derive(Debug, Clone, Default)]
-struct NsEntry {
+/// A namespace's state, by id.
+#[derive(Debug, Clone, Copy, Default)]
+struct NsState {
+    /// The Namespace object exists.
     exists: bool,
-    services: FastMap<String, SvcEntry>,
+    /// The `namespaces` option lets it be answered (always when empty).
+    exposed: bool,
 }
+
+impl NsState {
+    fn answerable(self) -> bool {
+        self.exists && self.exposed
+    }
+}
+
+/// A ready endpoint address's owner: (namespace, service, endpoint name).
+type EndpointOf = (Box<str>, Box<str>, Box<str>);
 
 /// The index's maps hash with the crate's table hasher (word at a time):
 /// the keys are names and addresses from the cluster, not from the network.
@@ -523,11 +541,16 @@ pub struct Dns {
     /// `<service>.<namespace>.svc.<zone>` name is a reverse name.
     forward_zone_first: bool,
     exposed: Vec<String>,
-    namespaces: FastMap<String, NsEntry>,
+    /// Lower-case namespace name -> its id in `ns_states`; every
+    /// namespace seen (a Namespace object or a Service's), never removed.
+    namespaces: FastMap<String, u32>,
+    ns_states: Vec<NsState>,
+    /// Every Service, by its flat key (`<name>.<namespace>`, lower case).
+    services: FastMap<SvcKey, SvcEntry>,
     /// Cluster IP -> (namespace, name) of the services that have it.
     by_cluster_ip: FastMap<IpAddr, Vec<(String, String)>>,
     /// Ready endpoint address -> (namespace, service, endpoint name).
-    by_endpoint_ip: FastMap<IpAddr, Vec<(String, String, String)>>,
+    by_endpoint_ip: FastMap<IpAddr, Vec<EndpointOf>>,
     /// Primary pod IP (as written) -> namespaces (`pods verified` only).
     pods_by_ip: FastMap<String, Vec<String>>,
     /// Indexed slice (namespace, name) -> the service it belongs to.
@@ -629,6 +652,8 @@ impl Dns {
             zones,
             config,
             namespaces: FastMap::default(),
+            ns_states: Vec::new(),
+            services: FastMap::default(),
             by_cluster_ip: FastMap::default(),
             by_endpoint_ip: FastMap::default(),
             pods_by_ip: FastMap::default(),
@@ -639,10 +664,8 @@ impl Dns {
         let all = Selector::everything();
         for o in cluster.list(Kind::Namespace, None, &all) {
             if let Some(name) = &o.metadata().name {
-                dns.namespaces
-                    .entry(name.to_ascii_lowercase())
-                    .or_default()
-                    .exists = true;
+                let id = dns.ns_id(&name.to_ascii_lowercase());
+                dns.ns_states[id as usize].exists = true;
             }
         }
         let mut groups: Vec<(String, String)> = Vec::new();
@@ -721,10 +744,8 @@ impl Dns {
             match key.kind {
                 Kind::Namespace => {
                     let exists = cluster.get(key).is_some();
-                    self.namespaces
-                        .entry(key.name.to_ascii_lowercase())
-                        .or_default()
-                        .exists = exists;
+                    let id = self.ns_id(&key.name.to_ascii_lowercase());
+                    self.ns_states[id as usize].exists = exists;
                 }
                 Kind::Service => groups.push((ns, key.name.clone())),
                 Kind::EndpointSlice => {
@@ -796,10 +817,8 @@ impl Dns {
     fn reindex_group(&mut self, cluster: &Cluster, ns: &str, name: &str) {
         let (ns_l, name_l) = (ns.to_ascii_lowercase(), name.to_ascii_lowercase());
         // Forget what was indexed.
-        if let Some(old) = self
-            .namespaces
-            .get_mut(&ns_l)
-            .and_then(|n| n.services.remove(&name_l))
+        let svc_key = SvcKey::new(&name_l, &ns_l);
+        if let Some(old) = self.services.remove(&svc_key)
             && let SvcKind::ClusterIp { ips, .. } = &old.kind
         {
             for ip in ips.iter() {
@@ -814,7 +833,7 @@ impl Dns {
         let group = (ns.to_owned(), name.to_owned());
         for ip in self.group_ips.remove(&group).unwrap_or_default() {
             if let Some(list) = self.by_endpoint_ip.get_mut(&ip) {
-                list.retain(|(n, s, _)| !(n == ns && s == name));
+                list.retain(|(n, s, _)| !(**n == *ns && **s == *name));
                 if list.is_empty() {
                     self.by_endpoint_ip.remove(&ip);
                 }
@@ -833,7 +852,7 @@ impl Dns {
             };
             for a in &subset.addrs {
                 let list = self.by_endpoint_ip.entry(a.ip).or_default();
-                list.push((ns.to_owned(), name.to_owned(), a.name.clone()));
+                list.push((ns.into(), name.into(), a.name.as_str().into()));
                 crate::order::sort(list);
                 ips.push(a.ip);
             }
@@ -856,11 +875,13 @@ impl Dns {
                     crate::order::sort(list);
                 }
             }
-            self.namespaces.entry(ns_l).or_default().services.insert(
-                name_l,
+            let ns_id = self.ns_id(&ns_l);
+            self.services.insert(
+                svc_key,
                 SvcEntry {
                     namespace: ns.to_owned(),
                     name: name.to_owned(),
+                    ns: ns_id,
                     kind,
                     subsets,
                 },
@@ -937,24 +958,17 @@ impl Dns {
             return false;
         };
         let (ns_l, name_l) = (ns.to_ascii_lowercase(), name.to_ascii_lowercase());
-        let indexed = self
-            .namespaces
-            .get(&ns_l)
-            .and_then(|n| n.services.get(&name_l))
-            .is_some_and(|svc| {
-                svc.namespace == ns && svc.name == name && svc.subsets.len() == count
-            });
+        let svc_key = SvcKey::new(&name_l, &ns_l);
+        let indexed = self.services.get(&svc_key).is_some_and(|svc| {
+            svc.namespace == ns && svc.name == name && svc.subsets.len() == count
+        });
         if !indexed {
             return false;
         }
         let Some(new) = self.read_slice(slice) else {
             return false;
         };
-        let Some(svc) = self
-            .namespaces
-            .get_mut(&ns_l)
-            .and_then(|n| n.services.get_mut(&name_l))
-        else {
+        let Some(svc) = self.services.get_mut(&svc_key) else {
             return false;
         };
         let old = std::mem::replace(&mut svc.subsets[k], new);
@@ -995,7 +1009,7 @@ impl Dns {
             if let Some(list) = self.by_endpoint_ip.get_mut(&ip) {
                 if let Some(at) = list
                     .iter()
-                    .position(|(n, s, e)| n == ns && s == name && e == ep)
+                    .position(|(n, s, e)| **n == *ns && **s == *name && **e == *ep)
                 {
                     list.remove(at);
                 }
@@ -1009,7 +1023,7 @@ impl Dns {
         }
         for (ip, ep) in added {
             let list = self.by_endpoint_ip.entry(ip).or_default();
-            list.push((ns.to_owned(), name.to_owned(), ep.to_owned()));
+            list.push((ns.into(), name.into(), ep.into()));
             crate::order::sort(list);
             ips.push(ip);
         }
@@ -1035,41 +1049,39 @@ impl Dns {
     /// ```
     pub fn name_count(&self) -> usize {
         let mut count = 0;
-        for (ns_name, ns) in &self.namespaces {
-            if !ns.exists || (!self.exposed.is_empty() && !self.exposed.contains(ns_name)) {
+        for svc in self.services.values() {
+            if !self.ns_states[svc.ns as usize].answerable() {
                 continue;
             }
-            for svc in ns.services.values() {
-                let mut ports: Vec<(&str, &str)> = Vec::new();
-                let mut endpoints: Vec<&str> = Vec::new();
-                let service_ports = match &svc.kind {
-                    SvcKind::ClusterIp { ports, .. } => ports.as_slice(),
-                    SvcKind::Headless => &[],
-                    SvcKind::External(_) => {
-                        count += 1;
-                        continue;
-                    }
-                };
-                let headless = matches!(svc.kind, SvcKind::Headless);
-                let slice_ports = svc
-                    .subsets
-                    .iter()
-                    .filter(|_| headless)
-                    .flat_map(|s| &s.ports);
-                for p in service_ports.iter().chain(slice_ports) {
-                    if !p.name.is_empty() {
-                        ports.push((&p.name, &p.protocol));
-                    }
+            let mut ports: Vec<(&str, &str)> = Vec::new();
+            let mut endpoints: Vec<&str> = Vec::new();
+            let service_ports = match &svc.kind {
+                SvcKind::ClusterIp { ports, .. } => ports.as_slice(),
+                SvcKind::Headless => &[],
+                SvcKind::External(_) => {
+                    count += 1;
+                    continue;
                 }
-                for a in svc.subsets.iter().flat_map(|s| &s.addrs) {
-                    endpoints.push(&a.name);
+            };
+            let headless = matches!(svc.kind, SvcKind::Headless);
+            let slice_ports = svc
+                .subsets
+                .iter()
+                .filter(|_| headless)
+                .flat_map(|s| &s.ports);
+            for p in service_ports.iter().chain(slice_ports) {
+                if !p.name.is_empty() {
+                    ports.push((&p.name, &p.protocol));
                 }
-                crate::order::sort_unstable(&mut ports);
-                ports.dedup();
-                crate::order::sort_unstable(&mut endpoints);
-                endpoints.dedup();
-                count += 1 + ports.len() + endpoints.len();
             }
+            for a in svc.subsets.iter().flat_map(|s| &s.addrs) {
+                endpoints.push(&a.name);
+            }
+            crate::order::sort_unstable(&mut ports);
+            ports.dedup();
+            crate::order::sort_unstable(&mut endpoints);
+            endpoints.dedup();
+            count += 1 + ports.len() + endpoints.len();
         }
         count
     }
@@ -1297,16 +1309,40 @@ impl Dns {
         self.exposed_namespace(ns).is_some()
     }
 
-    /// The namespace's entry when it exists and is exposed.
-    fn exposed_namespace(&self, ns: &str) -> Option<&NsEntry> {
-        if !self.exposed.is_empty() && !self.exposed.iter().any(|e| e == ns) {
-            return None;
-        }
-        self.namespaces.get(ns).filter(|n| n.exists)
+    /// The namespace's id when it exists and is exposed (lower case).
+    fn exposed_namespace(&self, ns: &str) -> Option<u32> {
+        let id = *self.namespaces.get(ns)?;
+        self.ns_states[id as usize].answerable().then_some(id)
     }
 
+    /// The id of a namespace (lower case), made on first sight.
+    fn ns_id(&mut self, ns: &str) -> u32 {
+        if let Some(&id) = self.namespaces.get(ns) {
+            return id;
+        }
+        let id = u32::try_from(self.ns_states.len()).unwrap_or(u32::MAX);
+        let exposed = self.exposed.is_empty() || self.exposed.iter().any(|e| e == ns);
+        self.ns_states.push(NsState {
+            exists: false,
+            exposed,
+        });
+        self.namespaces.insert(ns.to_owned(), id);
+        id
+    }
+
+    /// The Service `name` in `ns` (both lower case).
     fn service(&self, ns: &str, name: &str) -> Option<&SvcEntry> {
-        self.namespaces.get(ns)?.services.get(name)
+        let key = KeyBuf::new(name, ns)?;
+        self.service_by_key(key.as_bytes(), name.len())
+    }
+
+    /// The Service whose flat key is `key` and whose name is
+    /// `name_len` octets long (the key alone would confuse `a.b` in `c`
+    /// with `a` in `b.c`, were such names valid).
+    fn service_by_key(&self, key: &[u8], name_len: usize) -> Option<&SvcEntry> {
+        self.services
+            .get(key)
+            .filter(|svc| svc.name.len() == name_len)
     }
 }
 
@@ -1517,13 +1553,13 @@ impl Dns {
         if is_reverse_name(q.lower) {
             return Err(NameError);
         }
-        let Some(ns) = self.exposed_namespace(r.namespace) else {
+        if self.exposed_namespace(r.namespace).is_none() {
             return Err(NameError);
-        };
+        }
         if r.pod {
             self.find_pods(&r, out)
         } else {
-            self.find_services(ns, &r, out)
+            self.find_services(&r, out)
         }
     }
 
@@ -1579,14 +1615,13 @@ impl Dns {
 
     fn find_services<'s>(
         &'s self,
-        ns: &'s NsEntry,
         r: &Request<'_>,
         out: &mut dyn FnMut(Entry<'s>),
     ) -> Result<(), NameError> {
         if r.service.is_empty() {
             return Ok(());
         }
-        let Some(svc) = ns.services.get(r.service) else {
+        let Some(svc) = self.service(r.namespace, r.service) else {
             return Err(NameError);
         };
         let port_ok = |p: &Port| {
@@ -1970,20 +2005,70 @@ impl Dns {
 
 /// The address a full reverse name stands for (`dnsutil.ExtractAddressFromReverse`):
 /// four decimal labels under `in-addr.arpa.`, 32 nibbles under `ip6.arpa.`.
+/// The address text is put together on the stack (no legal one is longer
+/// than [`REVERSE_TEXT`] octets).
 fn address_from_reverse(lower: &str) -> Option<IpAddr> {
     if let Some(rest) = lower.strip_suffix(".in-addr.arpa.") {
-        let parts: Vec<&str> = rest.split('.').rev().collect();
-        return parts.join(".").parse::<Ipv4Addr>().ok().map(IpAddr::V4);
+        // The labels in reverse order, joined by dots.
+        let mut text = NameText::default();
+        for (i, label) in rest.rsplit('.').enumerate() {
+            if i > 0 {
+                text.push(".")?;
+            }
+            text.push(label)?;
+        }
+        return text.as_str()?.parse::<Ipv4Addr>().ok().map(IpAddr::V4);
     }
     if let Some(rest) = lower.strip_suffix(".ip6.arpa.") {
-        let parts: Vec<&str> = rest.split('.').rev().collect();
-        if parts.len() / 4 != 8 {
+        if rest.split('.').count() / 4 != 8 {
             return None;
         }
-        let groups: Vec<String> = parts.chunks(4).take(8).map(|c| c.concat()).collect();
-        return groups.join(":").parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+        // The last 32 labels in reverse order, in groups of four joined
+        // by colons.
+        let mut text = NameText::default();
+        for (i, label) in rest.rsplit('.').take(32).enumerate() {
+            if i > 0 && i % 4 == 0 {
+                text.push(":")?;
+            }
+            text.push(label)?;
+        }
+        return text.as_str()?.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
     }
     None
+}
+
+/// Room for an address's text (an IPv6 address with an embedded IPv4 one
+/// takes 45 octets); anything longer is no address.
+const REVERSE_TEXT: usize = 64;
+
+/// An address's text put together on the stack.
+struct NameText {
+    buf: [u8; REVERSE_TEXT],
+    len: usize,
+}
+
+impl Default for NameText {
+    fn default() -> NameText {
+        NameText {
+            buf: [0; REVERSE_TEXT],
+            len: 0,
+        }
+    }
+}
+
+impl NameText {
+    /// Appends `s`; `None` when it does not fit (then it is no address).
+    fn push(&mut self, s: &str) -> Option<()> {
+        self.buf
+            .get_mut(self.len..self.len + s.len())?
+            .copy_from_slice(s.as_bytes());
+        self.len += s.len();
+        Some(())
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.buf[..self.len]).ok()
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::DnsError;
+use super::{DnsError, Name};
 
 /// A query or record type (`QTYPE`/`TYPE`, RFC 1035 section 3.2.2).
 ///
@@ -291,7 +291,7 @@ impl fmt::Display for RData {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Record {
     /// The owner name (FQDN, trailing dot; the query's spelling).
-    pub name: String,
+    pub name: Name,
     /// Time to live, seconds.
     pub ttl: u32,
     /// The data; its variant is the record's type.
@@ -300,7 +300,7 @@ pub struct Record {
 
 impl Record {
     /// A record.
-    pub fn new(name: impl Into<String>, ttl: u32, data: RData) -> Record {
+    pub fn new(name: impl Into<Name>, ttl: u32, data: RData) -> Record {
         Record {
             name: name.into(),
             ttl,

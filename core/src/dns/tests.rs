@@ -47,3 +47,63 @@ fn base_labels() {
     assert!(Base::split("").as_slice().is_empty());
     assert!(Base::split("1.2.3.4.5.6.7.8.9.").overflow);
 }
+
+/// The reverse-name parse as first written (joins on the heap): the
+/// stack-built one must agree with it on every name.
+fn address_from_reverse_joined(lower: &str) -> Option<IpAddr> {
+    if let Some(rest) = lower.strip_suffix(".in-addr.arpa.") {
+        let parts: Vec<&str> = rest.split('.').rev().collect();
+        return parts.join(".").parse::<Ipv4Addr>().ok().map(IpAddr::V4);
+    }
+    if let Some(rest) = lower.strip_suffix(".ip6.arpa.") {
+        let parts: Vec<&str> = rest.split('.').rev().collect();
+        if parts.len() / 4 != 8 {
+            return None;
+        }
+        let groups: Vec<String> = parts.chunks(4).take(8).map(|c| c.concat()).collect();
+        return groups.join(":").parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+    }
+    None
+}
+
+#[test]
+fn reverse_names_edge_cases_match_the_joined_parse() {
+    let long_v6 = format!("{}ip6.arpa.", "0.".repeat(33));
+    let odd_v6 = format!("{}ip6.arpa.", "00.".repeat(32));
+    for name in [
+        "1.2.3.4.in-addr.arpa.",
+        "01.2.3.4.in-addr.arpa.",
+        "1.2.3.4.5.in-addr.arpa.",
+        "1..3.4.in-addr.arpa.",
+        ".in-addr.arpa.",
+        "256.2.3.4.in-addr.arpa.",
+        "1.2.3.1.2.3.1.2.3.1.2.3.1.2.3.1.2.3.1.2.3.in-addr.arpa.",
+        long_v6.as_str(),
+        odd_v6.as_str(),
+    ] {
+        assert_eq!(
+            address_from_reverse(name),
+            address_from_reverse_joined(name),
+            "{name}"
+        );
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn reverse_names_match_the_joined_parse(
+        labels in proptest::prop_oneof![
+            proptest::collection::vec("[0-9a-f]{0,4}", 0..40),
+            proptest::collection::vec("[0-9]{1,3}", 4..=4),
+            proptest::collection::vec("[0-9a-f]", 31..=36),
+        ],
+        v6 in proptest::bool::ANY,
+    ) {
+        let zone = if v6 { "ip6.arpa." } else { "in-addr.arpa." };
+        let name = format!("{}.{zone}", labels.join("."));
+        proptest::prop_assert_eq!(
+            address_from_reverse(&name),
+            address_from_reverse_joined(&name)
+        );
+    }
+}

@@ -584,20 +584,30 @@ impl<'a> Writer<'a> {
         let mut starts = [0u8; 128];
         let mut hashes = [0u32; 128];
         let n = suffix_hashes(wire, &mut starts, &mut hashes);
+        // Only targets of earlier names can match: a suffix of this name
+        // is shorter than every suffix of it before.
+        let earlier = self.n_names;
+        let at = self.buf.len() - self.base;
+        // The labels before the first suffix found are copied in one go.
+        let mut end = n.checked_sub(1).map_or(0, |last| {
+            let i = usize::from(starts[last]);
+            i + usize::from(wire[i]) + 1
+        });
+        let mut pointer = None;
         for k in 0..n {
             let i = usize::from(starts[k]);
             let suffix = &wire[i..];
-            if compress {
-                let found = (0..self.n_names).find(|&t| {
+            if compress
+                && let Some(t) = (0..earlier).find(|&t| {
                     self.hashes[t] == hashes[k]
                         && same_name_at(&self.buf[self.base..], self.names[t] as usize, suffix)
-                });
-                if let Some(t) = found {
-                    self.u16(0xC000 | self.names[t]);
-                    return;
-                }
+                })
+            {
+                end = i;
+                pointer = Some(self.names[t]);
+                break;
             }
-            if let Ok(off) = u16::try_from(self.buf.len() - self.base)
+            if let Ok(off) = u16::try_from(at + i)
                 && off < 0x4000
                 && self.n_names < MAX_TARGETS
             {
@@ -605,10 +615,12 @@ impl<'a> Writer<'a> {
                 self.hashes[self.n_names] = hashes[k];
                 self.n_names += 1;
             }
-            let l = wire[i] as usize + 1;
-            self.buf.extend_from_slice(&wire[i..i + l]);
         }
-        self.buf.push(0);
+        self.buf.extend_from_slice(&wire[..end]);
+        match pointer {
+            Some(target) => self.u16(0xC000 | target),
+            None => self.buf.push(0),
+        }
     }
 
     /// Starts a record: owner (compressed), type, class IN, TTL and a
@@ -994,5 +1006,65 @@ impl Dns {
             }
         }
         Some((resp, limit))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The compressor as first written, label by label, searching every
+    /// target: the bulk copy must give the same bytes.
+    fn wire_name_by_label(w: &mut Writer<'_>, wire: &[u8], compress: bool) {
+        let mut starts = [0u8; 128];
+        let mut hashes = [0u32; 128];
+        let n = suffix_hashes(wire, &mut starts, &mut hashes);
+        for k in 0..n {
+            let i = usize::from(starts[k]);
+            let suffix = &wire[i..];
+            if compress {
+                let found = (0..w.n_names).find(|&t| {
+                    w.hashes[t] == hashes[k]
+                        && same_name_at(&w.buf[w.base..], w.names[t] as usize, suffix)
+                });
+                if let Some(t) = found {
+                    w.u16(0xC000 | w.names[t]);
+                    return;
+                }
+            }
+            if let Ok(off) = u16::try_from(w.buf.len() - w.base)
+                && off < 0x4000
+                && w.n_names < MAX_TARGETS
+            {
+                w.names[w.n_names] = off;
+                w.hashes[w.n_names] = hashes[k];
+                w.n_names += 1;
+            }
+            let l = wire[i] as usize + 1;
+            w.buf.extend_from_slice(&wire[i..i + l]);
+        }
+        w.buf.push(0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn compression_matches_the_label_by_label_writer(
+            names in proptest::collection::vec(
+                (proptest::collection::vec("[ab]{1,3}", 0..5), proptest::bool::ANY),
+                1..12,
+            ),
+            prefix in 0usize..3,
+        ) {
+            let (mut fast, mut slow) = (vec![7u8; prefix], vec![7u8; prefix]);
+            let (mut wf, mut ws) = (Writer::new(&mut fast), Writer::new(&mut slow));
+            for (labels, compress) in &names {
+                let name = format!("{}.", labels.join("."));
+                let mut wire = [0u8; 256];
+                let len = to_wire(&name, &mut wire).expect("legal name");
+                wf.wire_name(&wire[..len], *compress);
+                wire_name_by_label(&mut ws, &wire[..len], *compress);
+            }
+            proptest::prop_assert_eq!(fast, slow);
+        }
     }
 }
