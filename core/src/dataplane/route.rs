@@ -72,6 +72,27 @@ fn cluster_set_of<'p>(p: &'p PortInfo, node: &str, zone: &str) -> (&'p [SocketAd
     (&s.cluster, Why::AllReady)
 }
 
+/// `a == b` for names, inline: node names are short, and a call to
+/// `memcmp` costs more than comparing them as two words.
+#[inline(always)]
+fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 16
+        && let (Some(a0), Some(a1), Some(b0), Some(b1)) = (
+            a.first_chunk::<8>(),
+            a.last_chunk::<8>(),
+            b.first_chunk::<8>(),
+            b.last_chunk::<8>(),
+        )
+    {
+        return a0 == b0 && a1 == b1;
+    }
+    a == b
+}
+
 /// One word of an endpoint address (which set of a port a pick is from).
 fn addr_word(a: &SocketAddr) -> u64 {
     let ip = match a.ip() {
@@ -153,7 +174,7 @@ impl Dataplane {
     ///     protocol: Protocol::Tcp,
     /// };
     /// let v = dp.decide(&flow, &mut RouteState::new(0), Millis(0))?;
-    /// assert_eq!((v.outcome, v.chosen), (Outcome::NoSuchService, None));
+    /// assert_eq!((v.outcome(), v.chosen()), (Outcome::NoSuchService, None));
     /// let missing = Flow { source: SourceRef::Node("nope"), ..flow };
     /// assert!(dp.decide(&missing, &mut RouteState::new(0), Millis(0)).is_err());
     /// # Ok::<(), svcroute::Error>(())
@@ -181,7 +202,7 @@ impl Dataplane {
     ///     destination: "10.96.5.5:80".parse().unwrap(),
     ///     protocol: Protocol::Tcp,
     /// }, &mut RouteState::new(0), Millis(0), &mut hops)?;
-    /// assert_eq!(v.outcome, Outcome::Drop);
+    /// assert_eq!(v.outcome(), Outcome::Drop);
     /// assert_eq!(hops[0].rule, Some("KP-13"));
     /// # Ok::<(), svcroute::Error>(())
     /// ```
@@ -193,7 +214,7 @@ impl Dataplane {
         tracer: &mut T,
     ) -> Result<Verdict<'_>, RouteError> {
         let mut src = self.source(flow.source, &flow.destination, flow.protocol.l4(), state)?;
-        let mut v = Verdict::new(Outcome::NoSuchService, src.ip);
+        let mut v = Verdict::new(self);
         self.route_ip(
             &mut src,
             flow.destination,
@@ -203,37 +224,34 @@ impl Dataplane {
             &mut v,
             tracer,
         );
-        v.node = src
-            .node
-            .and_then(|n| self.nodes.get(n))
-            .map(|n| n.name.as_str());
+        v.set_node(src.node);
         Ok(v)
     }
 
     /// Writes a verdict into the traced decision (service, endpoints,
     /// rendering, health-check body).
     fn fill(&self, d: &mut Decision, v: &Verdict<'_>) {
-        d.outcome = v.outcome;
-        d.packet_fate = v.packet_fate;
-        d.chosen = v.chosen;
-        d.masquerade = v.masquerade;
-        if let Some(s) = v.service {
+        d.outcome = v.outcome();
+        d.packet_fate = v.packet_fate();
+        d.chosen = v.chosen();
+        d.masquerade = v.masquerade();
+        if let Some(s) = v.service() {
             d.service = Some(s.to_string());
         }
-        if v.outcome == Outcome::Forward {
-            d.endpoints = v.eligible.to_vec();
-            d.render = Some(render(self.mode, v.eligible, &self.ipvs_scheduler));
+        if v.outcome() == Outcome::Forward {
+            d.endpoints = v.eligible().to_vec();
+            d.render = Some(render(self.mode, v.eligible(), &self.ipvs_scheduler));
         }
-        if v.outcome == Outcome::Http
-            && let Some(s) = v.service
+        if v.outcome() == Outcome::Http
+            && let Some(s) = v.service()
         {
             let body = serde_json::json!({
                 "service": {"namespace": s.namespace, "name": s.name},
-                "localEndpoints": v.local_endpoints,
+                "localEndpoints": v.local_endpoints(),
                 "serviceProxyHealthy": true,
             });
             d.http = Some(HttpAnswer {
-                status: v.http_status,
+                status: v.http_status(),
                 body: body.to_string(),
             });
         }
@@ -308,7 +326,7 @@ impl Dataplane {
         });
         let ep = match remembered {
             Some(ep) => ep,
-            None => self.schedule(p, set, (node_hash, f.scope), client, dest, state, now),
+            None => set[self.schedule(p, set, (node_hash, f.scope), client, dest, state, now)],
         };
         if f.affinity.is_some() {
             state.remember(key, ep, now);
@@ -334,7 +352,7 @@ impl Dataplane {
     #[inline(always)]
     fn node_index(&self, name: &str, state: &mut RouteState) -> Option<usize> {
         if let Some(i) = state.last_node()
-            && self.nodes.get(i).is_some_and(|n| n.name == name)
+            && self.nodes.get(i).is_some_and(|n| same_name(&n.name, name))
         {
             return Some(i);
         }
@@ -457,12 +475,17 @@ impl Dataplane {
         }
     }
 
-    fn service_ref(&self, svc: usize) -> ServiceRef<'_> {
-        let s = &self.services[svc];
-        ServiceRef {
+    /// The Service at index `svc` (`None` out of range), borrowed.
+    pub(super) fn service_at(&self, svc: usize) -> Option<ServiceRef<'_>> {
+        self.services.get(svc).map(|s| ServiceRef {
             namespace: &s.namespace,
             name: &s.name,
-        }
+        })
+    }
+
+    /// The name of the node at index `node` (`None` out of range).
+    pub(super) fn node_name(&self, node: usize) -> Option<&str> {
+        self.nodes.get(node).map(|n| n.name.as_str())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -532,7 +555,7 @@ impl Dataplane {
             let (pidx, kind) = (f.port, f.kind);
             let p = &self.ports[pidx];
             let svc = &self.services[p.svc];
-            v.service = Some(self.service_ref(p.svc));
+            v.set_service(p.svc);
             t.hop(
                 Some("KP-3"),
                 format_args!(
@@ -571,7 +594,7 @@ impl Dataplane {
             return v.finish(Outcome::PortNotExposed, Some(fate));
         }
         if let Some(&svc) = self.lb_proxy_addrs.get(&ip) {
-            v.service = Some(self.service_ref(svc));
+            v.set_service(svc);
             t.hop(
                 Some("ALLOC-13"),
                 format_args!(
@@ -596,7 +619,7 @@ impl Dataplane {
             {
                 let p = &self.ports[pidx];
                 let svc = &self.services[p.svc];
-                v.service = Some(self.service_ref(p.svc));
+                v.set_service(p.svc);
                 t.hop(
                     Some("KP-3"),
                     format_args!(
@@ -662,7 +685,7 @@ impl Dataplane {
             .filter(|(i, ep)| !local().take(*i).any(|e| e.addr.ip() == ep.addr.ip()))
             .count();
         let status = if count == 0 { 503 } else { 200 };
-        v.service = Some(self.service_ref(svc_idx));
+        v.set_service(svc_idx);
         t.hop(
             Some("KP-10"),
             format_args!(
@@ -670,9 +693,7 @@ impl Dataplane {
                 svc.namespace, svc.name,
             ),
         );
-        v.http_status = status;
-        v.local_endpoints = count;
-        v.finish(Outcome::Http, None);
+        v.health(status, count);
     }
 
     fn has_any(p: &PortInfo) -> bool {
@@ -1039,7 +1060,7 @@ impl Dataplane {
     /// KP-16..KP-18: the endpoint of `set` (in endpoint order) the kernel
     /// gives a new connection in this mode: the iptables probability chain,
     /// the nftables `numgen`, or the IPVS scheduler of virtual server `vs`
-    /// on its node. `set` is not empty.
+    /// on its node. `set` is not empty. Returns the position in `set`.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn schedule(
@@ -1051,14 +1072,14 @@ impl Dataplane {
         dest: SocketAddr,
         state: &mut RouteState,
         now: Millis,
-    ) -> SocketAddr {
+    ) -> usize {
         let k = match self.mode {
             // KP-16, one draw mapped through the chain's bounds (`draw`).
             ProxyMode::Iptables => self.draws.pick(set.len(), state.rng().next_u64()),
             ProxyMode::Nftables => pick_numgen(set.len(), state.rng()),
             ProxyMode::Ipvs => self.schedule_ipvs(p, set, vs, client, dest, state, now),
         };
-        set[k.min(set.len() - 1)]
+        k.min(set.len() - 1)
     }
 
     /// KP-18 for [`schedule`](Self::schedule): the position in `set` the
@@ -1118,9 +1139,14 @@ impl Dataplane {
             t.hop(Some("KP-12"), format_args!("no eligible endpoint: reject"));
             return v.finish(Outcome::Reject, Some(PacketFate::Reject));
         }
-        v.masquerade = Some(if masq {
+        let hairpin = if masq || p.ip_filter & ip_bit(src.ip) == 0 {
+            None
+        } else {
+            eps.iter().position(|e| e.ip() == src.ip)
+        };
+        let masquerade = if masq {
             Masquerade::Yes
-        } else if p.ip_filter & ip_bit(src.ip) != 0 && eps.iter().any(|e| e.ip() == src.ip) {
+        } else if hairpin.is_some() {
             t.hop(
                 Some("KP-20"),
                 format_args!(
@@ -1130,7 +1156,7 @@ impl Dataplane {
             Masquerade::IfSelf
         } else {
             Masquerade::No
-        });
+        };
         let node_hash = src
             .node
             .and_then(|n| self.nodes.get(n))
@@ -1138,24 +1164,22 @@ impl Dataplane {
         let key = (node_hash, scope, src.ip);
         let remembered = affinity.and_then(|timeout| {
             let ep = state.sticky(key, now, timeout)?;
-            eps.contains(&ep).then_some(ep)
+            eps.iter().position(|e| *e == ep)
         });
-        let pick = match remembered {
-            Some(ep) => {
+        let k = match remembered {
+            Some(k) => {
                 t.hop(
                     Some("KP-19"),
-                    format_args!("ClientIP affinity: {} remembered for {}", ep, src.ip),
+                    format_args!("ClientIP affinity: {} remembered for {}", eps[k], src.ip),
                 );
-                ep
+                k
             }
             None => self.schedule(p, eps, (node_hash, scope), src.ip, dest, state, now),
         };
         if affinity.is_some() {
-            state.remember(key, pick, now);
+            state.remember(key, eps[k], now);
         }
-        t.hop(None, format_args!("picked {pick}"));
-        v.chosen = Some(pick);
-        v.eligible = eps;
-        v.finish(Outcome::Forward, None);
+        t.hop(None, format_args!("picked {}", eps[k]));
+        v.forward(eps, k, masquerade, hairpin);
     }
 }
