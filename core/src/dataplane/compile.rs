@@ -319,6 +319,7 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                     !p.sets.fallback && (!p.sets.by_node.is_empty() || !p.sets.by_zone.is_empty());
                 let front = |kind: FrontKind, ip: IpAddr| Front {
                     port: pidx,
+                    svc: u32::try_from(svc_idx).unwrap_or(u32::MAX),
                     kind,
                     has_any,
                     itp_local,

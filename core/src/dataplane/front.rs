@@ -57,6 +57,8 @@ impl Hash for VipKey {
 pub(super) struct Front {
     /// Index of the Service port.
     pub(super) port: usize,
+    /// Index of its Service.
+    pub(super) svc: u32,
     pub(super) kind: FrontKind,
     /// KP-4.3: some endpoint is ready, or serving and terminating.
     pub(super) has_any: bool,
@@ -177,6 +179,7 @@ mod tests {
         let live = flat.push(&a);
         let record = |cluster| Front {
             port: 0,
+            svc: 0,
             kind: FrontKind::ClusterIp,
             has_any: true,
             itp_local: false,

@@ -213,19 +213,35 @@ impl Dataplane {
         now: Millis,
         tracer: &mut T,
     ) -> Result<Verdict<'_>, RouteError> {
-        let mut src = self.source(flow.source, &flow.destination, flow.protocol.l4(), state)?;
-        let mut v = Verdict::new(self);
-        self.route_ip(
-            &mut src,
-            flow.destination,
-            flow.protocol,
-            state,
-            now,
-            &mut v,
-            tracer,
-        );
-        v.set_node(src.node);
-        Ok(v)
+        let mut src = match flow.source {
+            SourceRef::External {
+                ip,
+                arrives_at: Some(n),
+            } => match self.node_index(n, state) {
+                Some(node) => Src {
+                    ip,
+                    node: Some(node),
+                    host: false,
+                },
+                None => return Err(Self::unknown_node(n)),
+            },
+            other => self.source(other, &flow.destination, flow.protocol.l4(), state)?,
+        };
+        // Filled where it is returned (no copy of the verdict on the way out).
+        let mut out = Ok(Verdict::new(self));
+        if let Ok(v) = &mut out {
+            self.route_ip(
+                &mut src,
+                &flow.destination,
+                flow.protocol,
+                state,
+                now,
+                v,
+                tracer,
+            );
+            v.set_node(src.node);
+        }
+        out
     }
 
     /// Writes a verdict into the traced decision (service, endpoints,
@@ -326,7 +342,7 @@ impl Dataplane {
         });
         let ep = match remembered {
             Some(ep) => ep,
-            None => set[self.schedule(p, set, (node_hash, f.scope), client, dest, state, now)],
+            None => set[self.schedule(p, set, (node_hash, f.scope), client, &dest, state, now)],
         };
         if f.affinity.is_some() {
             state.remember(key, ep, now);
@@ -361,9 +377,9 @@ impl Dataplane {
         Some(i)
     }
 
-    /// The source as kube-proxy sees it (the common cases inline; a pod,
-    /// and an external client without a named node, out of line).
-    #[inline(always)]
+    /// The source as kube-proxy sees it (an external client at a named
+    /// node is read inline by the caller).
+    #[inline(never)]
     fn source(
         &self,
         source: SourceRef<'_>,
@@ -493,7 +509,7 @@ impl Dataplane {
     fn route_ip<'a, T: Tracer>(
         &'a self,
         src: &mut Src,
-        dest: SocketAddr,
+        dest: &SocketAddr,
         protocol: super::Protocol,
         state: &mut RouteState,
         now: Millis,
@@ -553,21 +569,23 @@ impl Dataplane {
 
         if let Some(f) = self.vips.get(&VipKey::new(ip, port, l4)) {
             let (pidx, kind) = (f.port, f.kind);
-            let p = &self.ports[pidx];
-            let svc = &self.services[p.svc];
-            v.set_service(p.svc);
-            t.hop(
-                Some("KP-3"),
-                format_args!(
-                    "{ip} is the {} of {}/{}; port {port}/{} is Service port {:?} ({})",
-                    kind.as_str(),
-                    svc.namespace,
-                    svc.name,
-                    l4.as_str(),
-                    p.name,
-                    p.family.as_str()
-                ),
-            );
+            v.set_service(f.svc as usize);
+            if t.enabled() {
+                let p = &self.ports[pidx];
+                let svc = &self.services[p.svc];
+                t.hop(
+                    Some("KP-3"),
+                    format_args!(
+                        "{ip} is the {} of {}/{}; port {port}/{} is Service port {:?} ({})",
+                        kind.as_str(),
+                        svc.namespace,
+                        svc.name,
+                        l4.as_str(),
+                        p.name,
+                        p.family.as_str()
+                    ),
+                );
+            }
             return if kind == FrontKind::ClusterIp {
                 self.internal(src, dest, f, state, now, v, t)
             } else {
@@ -846,7 +864,7 @@ impl Dataplane {
     fn internal<'a, T: Tracer>(
         &'a self,
         src: &Src,
-        dest: SocketAddr,
+        dest: &SocketAddr,
         f: &Front,
         state: &mut RouteState,
         now: Millis,
@@ -925,7 +943,7 @@ impl Dataplane {
     fn external<'a, T: Tracer>(
         &'a self,
         src: &Src,
-        dest: SocketAddr,
+        dest: &SocketAddr,
         pidx: usize,
         kind: FrontKind,
         node_port: bool,
@@ -1069,7 +1087,7 @@ impl Dataplane {
         set: &[SocketAddr],
         vs: (u64, u64),
         client: IpAddr,
-        dest: SocketAddr,
+        dest: &SocketAddr,
         state: &mut RouteState,
         now: Millis,
     ) -> usize {
@@ -1092,7 +1110,7 @@ impl Dataplane {
         set: &[SocketAddr],
         vs: (u64, u64),
         client: IpAddr,
-        dest: SocketAddr,
+        dest: &SocketAddr,
         state: &mut RouteState,
         now: Millis,
     ) -> usize {
@@ -1116,7 +1134,7 @@ impl Dataplane {
     fn forward<'a, T: Tracer>(
         &'a self,
         src: &Src,
-        dest: SocketAddr,
+        dest: &SocketAddr,
         p: &'a PortInfo,
         chosen: Chosen<'a>,
         masq: bool,
@@ -1161,9 +1179,8 @@ impl Dataplane {
             .node
             .and_then(|n| self.nodes.get(n))
             .map_or(0, |n| n.hash);
-        let key = (node_hash, scope, src.ip);
         let remembered = affinity.and_then(|timeout| {
-            let ep = state.sticky(key, now, timeout)?;
+            let ep = state.sticky((node_hash, scope, src.ip), now, timeout)?;
             eps.iter().position(|e| *e == ep)
         });
         let k = match remembered {
@@ -1177,7 +1194,7 @@ impl Dataplane {
             None => self.schedule(p, eps, (node_hash, scope), src.ip, dest, state, now),
         };
         if affinity.is_some() {
-            state.remember(key, eps[k], now);
+            state.remember((node_hash, scope, src.ip), eps[k], now);
         }
         t.hop(None, format_args!("picked {}", eps[k]));
         v.forward(eps, k, masquerade, hairpin);
