@@ -68,6 +68,10 @@ pub(super) struct Front {
     pub(super) externally_accessible: bool,
     /// KP-6 hint sets exist (the cluster set depends on node and zone).
     pub(super) topology: bool,
+    /// The cluster set is the terminating fallback (KP-11).
+    pub(super) fallback: bool,
+    /// The port's filter of endpoint IPs ([`ip_bit`]; the hairpin check).
+    pub(super) ip_filter: u64,
     /// ClientIP affinity timeout (KP-19).
     pub(super) affinity: Option<Millis>,
     /// The affinity scope and IPVS virtual server of traffic to a cluster
@@ -185,6 +189,8 @@ mod tests {
             itp_local: false,
             externally_accessible: false,
             topology: false,
+            fallback: false,
+            ip_filter: 0,
             affinity: None,
             scope: 0,
             cluster,

@@ -213,7 +213,7 @@ impl Dataplane {
         now: Millis,
         tracer: &mut T,
     ) -> Result<Verdict<'_>, RouteError> {
-        let mut src = match flow.source {
+        let src = match flow.source {
             SourceRef::External {
                 ip,
                 arrives_at: Some(n),
@@ -227,21 +227,17 @@ impl Dataplane {
             },
             other => self.source(other, &flow.destination, flow.protocol.l4(), state)?,
         };
-        // Filled where it is returned (no copy of the verdict on the way out).
-        let mut out = Ok(Verdict::new(self));
-        if let Ok(v) = &mut out {
-            self.route_ip(
-                &mut src,
-                &flow.destination,
-                flow.protocol,
-                state,
-                now,
-                v,
-                tracer,
-            );
-            v.set_node(src.node);
-        }
-        out
+        // The verdict moves through the decision by value (in registers,
+        // not copied out of a frame at the end).
+        Ok(self.route_ip(
+            src,
+            &flow.destination,
+            flow.protocol,
+            state,
+            now,
+            Verdict::new(self),
+            tracer,
+        ))
     }
 
     /// Writes a verdict into the traced decision (service, endpoints,
@@ -508,17 +504,18 @@ impl Dataplane {
     #[inline(always)]
     fn route_ip<'a, T: Tracer>(
         &'a self,
-        src: &mut Src,
+        mut src: Src,
         dest: &SocketAddr,
         protocol: super::Protocol,
         state: &mut RouteState,
         now: Millis,
-        v: &mut Verdict<'a>,
+        mut v: Verdict<'a>,
         t: &mut T,
-    ) {
+    ) -> Verdict<'a> {
         let l4 = protocol.l4();
         let ip = dest.ip();
         let port = dest.port();
+        v.set_node(src.node);
 
         if ip.is_loopback() {
             let np = self
@@ -539,7 +536,7 @@ impl Dataplane {
                         ),
                     );
                     self.external(
-                        src,
+                        &src,
                         dest,
                         pidx,
                         FrontKind::ClusterIp,
@@ -587,9 +584,9 @@ impl Dataplane {
                 );
             }
             return if kind == FrontKind::ClusterIp {
-                self.internal(src, dest, f, state, now, v, t)
+                self.internal(&src, dest, f, state, now, v, t)
             } else {
-                self.external(src, dest, pidx, kind, false, state, now, v, t)
+                self.external(&src, dest, pidx, kind, false, state, now, v, t)
             };
         }
         if let Some(&(kind, _)) = self.vip_addrs.get(&ip) {
@@ -626,6 +623,7 @@ impl Dataplane {
             if src.node != Some(node) {
                 src.host = false;
                 src.node = Some(node);
+                v.set_node(src.node);
             }
             if let Some(&svc) = self.health_checks.get(&port)
                 && l4 == L4::TCP
@@ -650,7 +648,7 @@ impl Dataplane {
                     ),
                 );
                 return self.external(
-                    src,
+                    &src,
                     dest,
                     pidx,
                     FrontKind::ClusterIp,
@@ -686,9 +684,9 @@ impl Dataplane {
         &'a self,
         svc_idx: usize,
         node: usize,
-        v: &mut Verdict<'a>,
+        mut v: Verdict<'a>,
         t: &mut T,
-    ) {
+    ) -> Verdict<'a> {
         let svc = &self.services[svc_idx];
         let node_name = &self.nodes[node].name;
         // The local ready endpoints' distinct addresses, counted in place.
@@ -711,7 +709,7 @@ impl Dataplane {
                 svc.namespace, svc.name,
             ),
         );
-        v.health(status, count);
+        v.health(status, count)
     }
 
     fn has_any(p: &PortInfo) -> bool {
@@ -731,7 +729,7 @@ impl Dataplane {
         if f.topology {
             return self.cluster_set(p, node, t);
         }
-        let why = if p.sets.fallback {
+        let why = if f.fallback {
             Why::Fallback
         } else {
             Why::AllReady
@@ -868,9 +866,9 @@ impl Dataplane {
         f: &Front,
         state: &mut RouteState,
         now: Millis,
-        v: &mut Verdict<'a>,
+        v: Verdict<'a>,
         t: &mut T,
-    ) {
+    ) -> Verdict<'a> {
         let p = &self.ports[f.port];
         if !f.has_any {
             t.hop(
@@ -930,7 +928,7 @@ impl Dataplane {
             dest,
             p,
             chosen,
-            masq,
+            (masq, f.ip_filter),
             (f.scope, f.affinity),
             state,
             now,
@@ -949,9 +947,9 @@ impl Dataplane {
         node_port: bool,
         state: &mut RouteState,
         now: Millis,
-        v: &mut Verdict<'a>,
+        v: Verdict<'a>,
         t: &mut T,
-    ) {
+    ) -> Verdict<'a> {
         let p = &self.ports[pidx];
         let svc = &self.services[p.svc];
         let any = Self::has_any(p);
@@ -1066,7 +1064,7 @@ impl Dataplane {
             dest,
             p,
             chosen,
-            masq,
+            (masq, p.ip_filter),
             (scope, svc.affinity_timeout),
             state,
             now,
@@ -1119,11 +1117,13 @@ impl Dataplane {
             L4::SCTP => proto::SCTP,
             _ => proto::TCP,
         };
-        let flow = FlowKey::new(client, 0, dest.ip(), dest.port(), proto);
+        let flow = || FlowKey::new(client, 0, dest.ip(), dest.port(), proto);
         // Which set of this port it is (per node, the set is fixed by the
-        // endpoint list and the node's name and zone).
-        let fp =
-            p.fingerprint ^ crate::balance::hash::mix64(set.len() as u64, addr_word(&set[0]), 0);
+        // endpoint list and the node's name and zone): its length and
+        // first address, mixed with one multiply.
+        let fp = p.fingerprint
+            ^ (addr_word(&set[0]) ^ ((set.len() as u64) << 32).rotate_left(13))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
         state
             .ipvs_pick(vs, self.scheduler, fp, set.iter().copied(), flow, now)
             .unwrap_or(0)
@@ -1137,13 +1137,13 @@ impl Dataplane {
         dest: &SocketAddr,
         p: &'a PortInfo,
         chosen: Chosen<'a>,
-        masq: bool,
+        (masq, ip_filter): (bool, u64),
         (scope, affinity): (u64, Option<Millis>),
         state: &mut RouteState,
         now: Millis,
-        v: &mut Verdict<'a>,
+        v: Verdict<'a>,
         t: &mut T,
-    ) {
+    ) -> Verdict<'a> {
         let eps = chosen.set;
         if t.enabled() {
             for e in &p.eps {
@@ -1157,7 +1157,7 @@ impl Dataplane {
             t.hop(Some("KP-12"), format_args!("no eligible endpoint: reject"));
             return v.finish(Outcome::Reject, Some(PacketFate::Reject));
         }
-        let hairpin = if masq || p.ip_filter & ip_bit(src.ip) == 0 {
+        let hairpin = if masq || ip_filter & ip_bit(src.ip) == 0 {
             None
         } else {
             eps.iter().position(|e| e.ip() == src.ip)
@@ -1179,10 +1179,13 @@ impl Dataplane {
             .node
             .and_then(|n| self.nodes.get(n))
             .map_or(0, |n| n.hash);
-        let remembered = affinity.and_then(|timeout| {
-            let ep = state.sticky((node_hash, scope, src.ip), now, timeout)?;
-            eps.iter().position(|e| *e == ep)
-        });
+        let remembered = match affinity {
+            Some(timeout) => match state.sticky((node_hash, scope, src.ip), now, timeout) {
+                Some(ep) => eps.iter().position(|e| *e == ep),
+                None => None,
+            },
+            None => None,
+        };
         let k = match remembered {
             Some(k) => {
                 t.hop(
@@ -1197,6 +1200,6 @@ impl Dataplane {
             state.remember((node_hash, scope, src.ip), eps[k], now);
         }
         t.hop(None, format_args!("picked {}", eps[k]));
-        v.forward(eps, k, masquerade, hairpin);
+        v.forward(eps, k, masquerade, hairpin)
     }
 }

@@ -101,19 +101,21 @@ impl RouteState {
     /// servers are `eps` (weight 1 each, as kube-proxy writes them), known
     /// by `fingerprint`. The scheduler state is rebuilt only when the
     /// fingerprint changed (counters carry over by address); a steady set
-    /// allocates nothing. Returns the position in `eps`.
+    /// allocates nothing. Returns the position in `eps`. `flow` is asked
+    /// only by the schedulers that read it (not `rr`).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn ipvs_pick<I>(
+    pub(crate) fn ipvs_pick<I, F>(
         &mut self,
         vs: (u64, u64),
         scheduler: IpvsScheduler,
         fp: u64,
         eps: I,
-        flow: FlowKey,
+        flow: F,
         now: Millis,
     ) -> Option<usize>
     where
         I: Iterator<Item = SocketAddr> + Clone,
+        F: FnOnce() -> FlowKey,
     {
         let backends = || -> Vec<Backend> {
             eps.clone()
@@ -164,7 +166,7 @@ impl RouteState {
             server.rr = Some(i);
             return Some(i);
         }
-        let i = server.lb.pick(&Request::flow(flow).at(now.0))?;
+        let i = server.lb.pick(&Request::flow(flow()).at(now.0))?;
         server.lb.observe(Event::Opened(i));
         Some(i)
     }

@@ -171,11 +171,11 @@ pub struct Verdict<'a> {
 /// "No index" in the fields of a [`Verdict`].
 const NONE: u32 = u32::MAX;
 
-/// `i` as a [`Verdict`] index (an index past `u32::MAX - 1` reads as none;
-/// no table is that large).
+/// `i` as a [`Verdict`] index: the tables it indexes (endpoints of one
+/// set, Services, nodes) hold far fewer than `u32::MAX` entries.
 #[inline(always)]
 fn index(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(NONE)
+    i as u32
 }
 
 impl<'a> Verdict<'a> {
@@ -197,9 +197,10 @@ impl<'a> Verdict<'a> {
     }
 
     #[inline(always)]
-    pub(crate) fn finish(&mut self, outcome: Outcome, fate: Option<PacketFate>) {
+    pub(crate) fn finish(mut self, outcome: Outcome, fate: Option<PacketFate>) -> Self {
         self.outcome = outcome;
         self.packet_fate = fate;
+        self
     }
 
     #[inline(always)]
@@ -216,25 +217,25 @@ impl<'a> Verdict<'a> {
     /// for [`Masquerade::IfSelf`], the source's position in `eligible`).
     #[inline(always)]
     pub(crate) fn forward(
-        &mut self,
+        mut self,
         eligible: &'a [SocketAddr],
         chosen: usize,
         masquerade: Masquerade,
         hairpin: Option<usize>,
-    ) {
+    ) -> Self {
         self.eligible = eligible;
         self.chosen = index(chosen);
         self.masquerade = Some(masquerade);
         self.hairpin = hairpin.map_or(NONE, index);
-        self.finish(Outcome::Forward, None);
+        self.finish(Outcome::Forward, None)
     }
 
     /// A health-check answer (KP-10).
     #[inline]
-    pub(crate) fn health(&mut self, status: u16, local_endpoints: usize) {
+    pub(crate) fn health(mut self, status: u16, local_endpoints: usize) -> Self {
         self.http_status = status;
         self.local_endpoints = u32::try_from(local_endpoints).unwrap_or(u32::MAX);
-        self.finish(Outcome::Http, None);
+        self.finish(Outcome::Http, None)
     }
 
     /// The outcome.
