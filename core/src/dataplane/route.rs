@@ -93,6 +93,17 @@ fn same_name(a: &str, b: &str) -> bool {
     a == b
 }
 
+/// Which set of port `p` an IPVS virtual server's real servers are (per
+/// node, the set is fixed by the endpoint list and the node's name and
+/// zone): the port's fingerprint with the set's length and first address,
+/// mixed with one multiply. `set` is not empty.
+#[inline(always)]
+fn set_fingerprint(p: &PortInfo, set: &[SocketAddr]) -> u64 {
+    let first = set.first().map_or(0, addr_word);
+    p.fingerprint
+        ^ (first ^ ((set.len() as u64) << 32).rotate_left(13)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
 /// One word of an endpoint address (which set of a port a pick is from).
 fn addr_word(a: &SocketAddr) -> u64 {
     let ip = match a.ip() {
@@ -1093,7 +1104,13 @@ impl Dataplane {
             // KP-16, one draw mapped through the chain's bounds (`draw`).
             ProxyMode::Iptables => self.draws.pick(set.len(), state.rng().next_u64()),
             ProxyMode::Nftables => pick_numgen(set.len(), state.rng()),
-            ProxyMode::Ipvs => self.schedule_ipvs(p, set, vs, client, dest, state, now),
+            ProxyMode::Ipvs => {
+                let fp = set_fingerprint(p, set);
+                match state.ipvs_rr_steady(vs, self.scheduler, fp) {
+                    Some(k) => k,
+                    None => self.schedule_ipvs(p, set, vs, fp, client, dest, state, now),
+                }
+            }
         };
         k.min(set.len() - 1)
     }
@@ -1107,6 +1124,7 @@ impl Dataplane {
         p: &PortInfo,
         set: &[SocketAddr],
         vs: (u64, u64),
+        fp: u64,
         client: IpAddr,
         dest: &SocketAddr,
         state: &mut RouteState,
@@ -1118,12 +1136,6 @@ impl Dataplane {
             _ => proto::TCP,
         };
         let flow = || FlowKey::new(client, 0, dest.ip(), dest.port(), proto);
-        // Which set of this port it is (per node, the set is fixed by the
-        // endpoint list and the node's name and zone): its length and
-        // first address, mixed with one multiply.
-        let fp = p.fingerprint
-            ^ (addr_word(&set[0]) ^ ((set.len() as u64) << 32).rotate_left(13))
-                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
         state
             .ipvs_pick(vs, self.scheduler, fp, set.iter().copied(), flow, now)
             .unwrap_or(0)
