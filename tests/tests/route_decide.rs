@@ -205,13 +205,13 @@ fn destinations(c: &Cluster) -> Vec<SocketAddr> {
 fn summary_of_verdict(v: &Verdict<'_>) -> String {
     format!(
         "{:?} {:?} {:?} {:?} {:?} {:?} {} {}",
-        v.outcome,
-        v.packet_fate,
-        v.chosen,
-        v.eligible,
-        v.masquerade,
-        v.service.map(|s| s.to_string()),
-        v.http_status,
+        v.outcome(),
+        v.packet_fate(),
+        v.chosen(),
+        v.eligible(),
+        v.masquerade(),
+        v.service().map(|s| s.to_string()),
+        v.http_status(),
         v.masquerades()
     )
 }
@@ -252,7 +252,7 @@ fn lockstep(dp: &Dataplane, flows: &[(Source, SocketAddr, Protocol, u64)], seed:
         match (d, v) {
             (Ok(d), Ok(v)) => assert_eq!(
                 summary_of_verdict(&v),
-                summary_of_decision(&d, Some(v.source_ip)),
+                summary_of_decision(&d, v.hairpin().map(|h| h.ip())),
                 "{req:?} in {:?}",
                 dp.mode()
             ),
@@ -302,10 +302,10 @@ fn decide_covers_the_outcomes_c_needs() {
             protocol,
         };
         if let Ok(v) = dp.decide(&flow, &mut st, Millis::from_secs(secs)) {
-            seen.insert(v.outcome.as_str());
-            if v.outcome == svcroute::dataplane::Outcome::Http {
+            seen.insert(v.outcome().as_str());
+            if v.outcome() == svcroute::dataplane::Outcome::Http {
                 // KP-10: the health check answers 200 or 503.
-                assert!([200, 503].contains(&v.http_status));
+                assert!([200, 503].contains(&v.http_status()));
             }
         }
     }
@@ -348,7 +348,7 @@ fn decide_does_not_allocate() {
             ok.iter()
                 .filter(|f| {
                     dp.decide(f, &mut st, Millis(1))
-                        .is_ok_and(|v| v.chosen.is_some())
+                        .is_ok_and(|v| v.chosen().is_some())
                 })
                 .count()
         });
@@ -402,9 +402,9 @@ fn one_state_serves_dataplanes_whose_node_lists_differ() {
                         continue;
                     }
                     let v = known.expect("known node");
-                    assert_eq!(v.node, Some(node), "{mode:?}");
+                    assert_eq!(v.node(), Some(node), "{mode:?}");
                     assert_eq!(
-                        v.chosen,
+                        v.chosen(),
                         Some(endpoint.parse().unwrap()),
                         "{mode:?} at {node}"
                     );
@@ -495,5 +495,43 @@ proptest! {
             })
             .collect();
         lockstep(&Dataplane::compile(&c, MODES[mode]), &chosen, seed);
+    }
+}
+
+#[test]
+fn kp20_a_backend_dialling_its_own_service_is_masqueraded_only_to_itself() {
+    // KP-20: a pod that is an eligible endpoint of the Service it dials is
+    // SNATed only when it picks itself (hairpin); the verdict names its
+    // endpoint, and answers for endpoints another balancer picks.
+    let c = cluster(objects());
+    let me: IpAddr = "10.244.0.11".parse().unwrap(); // shop/web-1
+    for mode in MODES {
+        let dp = Dataplane::compile(&c, mode);
+        let mut st = RouteState::new(3);
+        let flow = Flow {
+            source: svcroute::dataplane::SourceRef::Pod {
+                namespace: "shop",
+                name: "web-1",
+            },
+            destination: "10.96.0.26:80".parse().unwrap(),
+            protocol: Protocol::Tcp,
+        };
+        let v = dp.decide(&flow, &mut st, Millis(0)).unwrap();
+        assert_eq!(v.outcome(), svcroute::dataplane::Outcome::Forward);
+        assert_eq!(
+            v.masquerade(),
+            Some(svcroute::dataplane::Masquerade::IfSelf),
+            "{mode:?}"
+        );
+        let own = v.hairpin().expect("the source's own endpoint");
+        assert_eq!(own.ip(), me);
+        assert!(v.eligible().contains(&own));
+        let other = *v.eligible().iter().find(|e| e.ip() != me).unwrap();
+        assert!(v.masquerades_to(own));
+        assert!(!v.masquerades_to(other));
+        assert_eq!(v.masquerades(), v.chosen() == Some(own));
+        assert_eq!(v.chosen(), v.chosen_index().map(|i| v.eligible()[i]));
+        assert_eq!(v.node(), Some("node-a"));
+        assert_eq!(v.service().unwrap().to_string(), "shop/np");
     }
 }

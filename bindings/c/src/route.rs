@@ -705,10 +705,10 @@ pub fn route(
     let verdict = view.dataplane.decide(&question, &mut state, now);
     drop(state);
     let v = verdict.map_err(|e| FfiError::from(svcroute::Error::from(e)))?;
-    let mut chosen = v.chosen;
-    if v.outcome == Outcome::Forward
+    let mut chosen = v.chosen();
+    if v.outcome() == Outcome::Forward
         && !view.algorithms.is_empty()
-        && let Some(service) = v.service
+        && let Some(service) = v.service()
         && let Some(entry) = view.algorithms.lookup(
             flow.destination,
             flow.protocol.l4(),
@@ -718,16 +718,16 @@ pub fn route(
     {
         chosen = shards
             .balancers()
-            .pick(&view.algorithms, entry, v.eligible, flow.key(), now.0)
+            .pick(&view.algorithms, entry, v.eligible(), flow.key(), now.0)
             .map_err(|e| FfiError::new(svcroute_status::from_kind(e.kind), e.message))?
             .or(chosen);
     }
-    let endpoint = chosen.filter(|_| matches!(v.outcome, Outcome::Forward | Outcome::Direct));
+    let endpoint = chosen.filter(|_| matches!(v.outcome(), Outcome::Forward | Outcome::Direct));
     Ok(Answer {
-        outcome: svcroute_outcome::of(v.outcome),
+        outcome: svcroute_outcome::of(v.outcome()),
         endpoint,
         masquerade: endpoint.is_some_and(|ep| v.masquerades_to(ep)),
-        http_status: v.http_status,
+        http_status: v.http_status(),
     })
 }
 

@@ -317,13 +317,17 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
                     (dp.mode, p.sets.has_any, p.cluster_vs, p.scope);
                 let topology =
                     !p.sets.fallback && (!p.sets.by_node.is_empty() || !p.sets.by_zone.is_empty());
+                let fallback = p.sets.fallback;
                 let front = |kind: FrontKind, ip: IpAddr| Front {
                     port: pidx,
+                    svc: u32::try_from(svc_idx).unwrap_or(u32::MAX),
                     kind,
                     has_any,
                     itp_local,
                     externally_accessible,
                     topology,
+                    fallback,
+                    ip_filter,
                     affinity: affinity_timeout,
                     scope: match (mode, kind) {
                         (ProxyMode::Ipvs, FrontKind::ClusterIp) => cluster_vs,

@@ -57,6 +57,8 @@ impl Hash for VipKey {
 pub(super) struct Front {
     /// Index of the Service port.
     pub(super) port: usize,
+    /// Index of its Service.
+    pub(super) svc: u32,
     pub(super) kind: FrontKind,
     /// KP-4.3: some endpoint is ready, or serving and terminating.
     pub(super) has_any: bool,
@@ -66,6 +68,10 @@ pub(super) struct Front {
     pub(super) externally_accessible: bool,
     /// KP-6 hint sets exist (the cluster set depends on node and zone).
     pub(super) topology: bool,
+    /// The cluster set is the terminating fallback (KP-11).
+    pub(super) fallback: bool,
+    /// The port's filter of endpoint IPs ([`ip_bit`]; the hairpin check).
+    pub(super) ip_filter: u64,
     /// ClientIP affinity timeout (KP-19).
     pub(super) affinity: Option<Millis>,
     /// The affinity scope and IPVS virtual server of traffic to a cluster
@@ -177,11 +183,14 @@ mod tests {
         let live = flat.push(&a);
         let record = |cluster| Front {
             port: 0,
+            svc: 0,
             kind: FrontKind::ClusterIp,
             has_any: true,
             itp_local: false,
             externally_accessible: false,
             topology: false,
+            fallback: false,
+            ip_filter: 0,
             affinity: None,
             scope: 0,
             cluster,

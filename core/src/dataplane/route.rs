@@ -72,6 +72,38 @@ fn cluster_set_of<'p>(p: &'p PortInfo, node: &str, zone: &str) -> (&'p [SocketAd
     (&s.cluster, Why::AllReady)
 }
 
+/// `a == b` for names, inline: node names are short, and a call to
+/// `memcmp` costs more than comparing them as two words.
+#[inline(always)]
+fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 16
+        && let (Some(a0), Some(a1), Some(b0), Some(b1)) = (
+            a.first_chunk::<8>(),
+            a.last_chunk::<8>(),
+            b.first_chunk::<8>(),
+            b.last_chunk::<8>(),
+        )
+    {
+        return a0 == b0 && a1 == b1;
+    }
+    a == b
+}
+
+/// Which set of port `p` an IPVS virtual server's real servers are (per
+/// node, the set is fixed by the endpoint list and the node's name and
+/// zone): the port's fingerprint with the set's length and first address,
+/// mixed with one multiply. `set` is not empty.
+#[inline(always)]
+fn set_fingerprint(p: &PortInfo, set: &[SocketAddr]) -> u64 {
+    let first = set.first().map_or(0, addr_word);
+    p.fingerprint
+        ^ (first ^ ((set.len() as u64) << 32).rotate_left(13)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
 /// One word of an endpoint address (which set of a port a pick is from).
 fn addr_word(a: &SocketAddr) -> u64 {
     let ip = match a.ip() {
@@ -153,7 +185,7 @@ impl Dataplane {
     ///     protocol: Protocol::Tcp,
     /// };
     /// let v = dp.decide(&flow, &mut RouteState::new(0), Millis(0))?;
-    /// assert_eq!((v.outcome, v.chosen), (Outcome::NoSuchService, None));
+    /// assert_eq!((v.outcome(), v.chosen()), (Outcome::NoSuchService, None));
     /// let missing = Flow { source: SourceRef::Node("nope"), ..flow };
     /// assert!(dp.decide(&missing, &mut RouteState::new(0), Millis(0)).is_err());
     /// # Ok::<(), svcroute::Error>(())
@@ -181,7 +213,7 @@ impl Dataplane {
     ///     destination: "10.96.5.5:80".parse().unwrap(),
     ///     protocol: Protocol::Tcp,
     /// }, &mut RouteState::new(0), Millis(0), &mut hops)?;
-    /// assert_eq!(v.outcome, Outcome::Drop);
+    /// assert_eq!(v.outcome(), Outcome::Drop);
     /// assert_eq!(hops[0].rule, Some("KP-13"));
     /// # Ok::<(), svcroute::Error>(())
     /// ```
@@ -192,48 +224,57 @@ impl Dataplane {
         now: Millis,
         tracer: &mut T,
     ) -> Result<Verdict<'_>, RouteError> {
-        let mut src = self.source(flow.source, &flow.destination, flow.protocol.l4(), state)?;
-        let mut v = Verdict::new(Outcome::NoSuchService, src.ip);
-        self.route_ip(
-            &mut src,
-            flow.destination,
+        let src = match flow.source {
+            SourceRef::External {
+                ip,
+                arrives_at: Some(n),
+            } => match self.node_index(n, state) {
+                Some(node) => Src {
+                    ip,
+                    node: Some(node),
+                    host: false,
+                },
+                None => return Err(Self::unknown_node(n)),
+            },
+            other => self.source(other, &flow.destination, flow.protocol.l4(), state)?,
+        };
+        // The verdict moves through the decision by value (in registers,
+        // not copied out of a frame at the end).
+        Ok(self.route_ip(
+            src,
+            &flow.destination,
             flow.protocol,
             state,
             now,
-            &mut v,
+            Verdict::new(self),
             tracer,
-        );
-        v.node = src
-            .node
-            .and_then(|n| self.nodes.get(n))
-            .map(|n| n.name.as_str());
-        Ok(v)
+        ))
     }
 
     /// Writes a verdict into the traced decision (service, endpoints,
     /// rendering, health-check body).
     fn fill(&self, d: &mut Decision, v: &Verdict<'_>) {
-        d.outcome = v.outcome;
-        d.packet_fate = v.packet_fate;
-        d.chosen = v.chosen;
-        d.masquerade = v.masquerade;
-        if let Some(s) = v.service {
+        d.outcome = v.outcome();
+        d.packet_fate = v.packet_fate();
+        d.chosen = v.chosen();
+        d.masquerade = v.masquerade();
+        if let Some(s) = v.service() {
             d.service = Some(s.to_string());
         }
-        if v.outcome == Outcome::Forward {
-            d.endpoints = v.eligible.to_vec();
-            d.render = Some(render(self.mode, v.eligible, &self.ipvs_scheduler));
+        if v.outcome() == Outcome::Forward {
+            d.endpoints = v.eligible().to_vec();
+            d.render = Some(render(self.mode, v.eligible(), &self.ipvs_scheduler));
         }
-        if v.outcome == Outcome::Http
-            && let Some(s) = v.service
+        if v.outcome() == Outcome::Http
+            && let Some(s) = v.service()
         {
             let body = serde_json::json!({
                 "service": {"namespace": s.namespace, "name": s.name},
-                "localEndpoints": v.local_endpoints,
+                "localEndpoints": v.local_endpoints(),
                 "serviceProxyHealthy": true,
             });
             d.http = Some(HttpAnswer {
-                status: v.http_status,
+                status: v.http_status(),
                 body: body.to_string(),
             });
         }
@@ -308,7 +349,7 @@ impl Dataplane {
         });
         let ep = match remembered {
             Some(ep) => ep,
-            None => self.schedule(p, set, (node_hash, f.scope), client, dest, state, now),
+            None => set[self.schedule(p, set, (node_hash, f.scope), client, &dest, state, now)],
         };
         if f.affinity.is_some() {
             state.remember(key, ep, now);
@@ -334,7 +375,7 @@ impl Dataplane {
     #[inline(always)]
     fn node_index(&self, name: &str, state: &mut RouteState) -> Option<usize> {
         if let Some(i) = state.last_node()
-            && self.nodes.get(i).is_some_and(|n| n.name == name)
+            && self.nodes.get(i).is_some_and(|n| same_name(&n.name, name))
         {
             return Some(i);
         }
@@ -343,9 +384,9 @@ impl Dataplane {
         Some(i)
     }
 
-    /// The source as kube-proxy sees it (the common cases inline; a pod,
-    /// and an external client without a named node, out of line).
-    #[inline(always)]
+    /// The source as kube-proxy sees it (an external client at a named
+    /// node is read inline by the caller).
+    #[inline(never)]
     fn source(
         &self,
         source: SourceRef<'_>,
@@ -457,29 +498,35 @@ impl Dataplane {
         }
     }
 
-    fn service_ref(&self, svc: usize) -> ServiceRef<'_> {
-        let s = &self.services[svc];
-        ServiceRef {
+    /// The Service at index `svc` (`None` out of range), borrowed.
+    pub(super) fn service_at(&self, svc: usize) -> Option<ServiceRef<'_>> {
+        self.services.get(svc).map(|s| ServiceRef {
             namespace: &s.namespace,
             name: &s.name,
-        }
+        })
+    }
+
+    /// The name of the node at index `node` (`None` out of range).
+    pub(super) fn node_name(&self, node: usize) -> Option<&str> {
+        self.nodes.get(node).map(|n| n.name.as_str())
     }
 
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn route_ip<'a, T: Tracer>(
         &'a self,
-        src: &mut Src,
-        dest: SocketAddr,
+        mut src: Src,
+        dest: &SocketAddr,
         protocol: super::Protocol,
         state: &mut RouteState,
         now: Millis,
-        v: &mut Verdict<'a>,
+        mut v: Verdict<'a>,
         t: &mut T,
-    ) {
+    ) -> Verdict<'a> {
         let l4 = protocol.l4();
         let ip = dest.ip();
         let port = dest.port();
+        v.set_node(src.node);
 
         if ip.is_loopback() {
             let np = self
@@ -500,7 +547,7 @@ impl Dataplane {
                         ),
                     );
                     self.external(
-                        src,
+                        &src,
                         dest,
                         pidx,
                         FrontKind::ClusterIp,
@@ -530,25 +577,27 @@ impl Dataplane {
 
         if let Some(f) = self.vips.get(&VipKey::new(ip, port, l4)) {
             let (pidx, kind) = (f.port, f.kind);
-            let p = &self.ports[pidx];
-            let svc = &self.services[p.svc];
-            v.service = Some(self.service_ref(p.svc));
-            t.hop(
-                Some("KP-3"),
-                format_args!(
-                    "{ip} is the {} of {}/{}; port {port}/{} is Service port {:?} ({})",
-                    kind.as_str(),
-                    svc.namespace,
-                    svc.name,
-                    l4.as_str(),
-                    p.name,
-                    p.family.as_str()
-                ),
-            );
+            v.set_service(f.svc as usize);
+            if t.enabled() {
+                let p = &self.ports[pidx];
+                let svc = &self.services[p.svc];
+                t.hop(
+                    Some("KP-3"),
+                    format_args!(
+                        "{ip} is the {} of {}/{}; port {port}/{} is Service port {:?} ({})",
+                        kind.as_str(),
+                        svc.namespace,
+                        svc.name,
+                        l4.as_str(),
+                        p.name,
+                        p.family.as_str()
+                    ),
+                );
+            }
             return if kind == FrontKind::ClusterIp {
-                self.internal(src, dest, f, state, now, v, t)
+                self.internal(&src, dest, f, state, now, v, t)
             } else {
-                self.external(src, dest, pidx, kind, false, state, now, v, t)
+                self.external(&src, dest, pidx, kind, false, state, now, v, t)
             };
         }
         if let Some(&(kind, _)) = self.vip_addrs.get(&ip) {
@@ -571,7 +620,7 @@ impl Dataplane {
             return v.finish(Outcome::PortNotExposed, Some(fate));
         }
         if let Some(&svc) = self.lb_proxy_addrs.get(&ip) {
-            v.service = Some(self.service_ref(svc));
+            v.set_service(svc);
             t.hop(
                 Some("ALLOC-13"),
                 format_args!(
@@ -585,6 +634,7 @@ impl Dataplane {
             if src.node != Some(node) {
                 src.host = false;
                 src.node = Some(node);
+                v.set_node(src.node);
             }
             if let Some(&svc) = self.health_checks.get(&port)
                 && l4 == L4::TCP
@@ -596,7 +646,7 @@ impl Dataplane {
             {
                 let p = &self.ports[pidx];
                 let svc = &self.services[p.svc];
-                v.service = Some(self.service_ref(p.svc));
+                v.set_service(p.svc);
                 t.hop(
                     Some("KP-3"),
                     format_args!(
@@ -609,7 +659,7 @@ impl Dataplane {
                     ),
                 );
                 return self.external(
-                    src,
+                    &src,
                     dest,
                     pidx,
                     FrontKind::ClusterIp,
@@ -645,9 +695,9 @@ impl Dataplane {
         &'a self,
         svc_idx: usize,
         node: usize,
-        v: &mut Verdict<'a>,
+        mut v: Verdict<'a>,
         t: &mut T,
-    ) {
+    ) -> Verdict<'a> {
         let svc = &self.services[svc_idx];
         let node_name = &self.nodes[node].name;
         // The local ready endpoints' distinct addresses, counted in place.
@@ -662,7 +712,7 @@ impl Dataplane {
             .filter(|(i, ep)| !local().take(*i).any(|e| e.addr.ip() == ep.addr.ip()))
             .count();
         let status = if count == 0 { 503 } else { 200 };
-        v.service = Some(self.service_ref(svc_idx));
+        v.set_service(svc_idx);
         t.hop(
             Some("KP-10"),
             format_args!(
@@ -670,9 +720,7 @@ impl Dataplane {
                 svc.namespace, svc.name,
             ),
         );
-        v.http_status = status;
-        v.local_endpoints = count;
-        v.finish(Outcome::Http, None);
+        v.health(status, count)
     }
 
     fn has_any(p: &PortInfo) -> bool {
@@ -692,7 +740,7 @@ impl Dataplane {
         if f.topology {
             return self.cluster_set(p, node, t);
         }
-        let why = if p.sets.fallback {
+        let why = if f.fallback {
             Why::Fallback
         } else {
             Why::AllReady
@@ -825,13 +873,13 @@ impl Dataplane {
     fn internal<'a, T: Tracer>(
         &'a self,
         src: &Src,
-        dest: SocketAddr,
+        dest: &SocketAddr,
         f: &Front,
         state: &mut RouteState,
         now: Millis,
-        v: &mut Verdict<'a>,
+        v: Verdict<'a>,
         t: &mut T,
-    ) {
+    ) -> Verdict<'a> {
         let p = &self.ports[f.port];
         if !f.has_any {
             t.hop(
@@ -891,7 +939,7 @@ impl Dataplane {
             dest,
             p,
             chosen,
-            masq,
+            (masq, f.ip_filter),
             (f.scope, f.affinity),
             state,
             now,
@@ -904,15 +952,15 @@ impl Dataplane {
     fn external<'a, T: Tracer>(
         &'a self,
         src: &Src,
-        dest: SocketAddr,
+        dest: &SocketAddr,
         pidx: usize,
         kind: FrontKind,
         node_port: bool,
         state: &mut RouteState,
         now: Millis,
-        v: &mut Verdict<'a>,
+        v: Verdict<'a>,
         t: &mut T,
-    ) {
+    ) -> Verdict<'a> {
         let p = &self.ports[pidx];
         let svc = &self.services[p.svc];
         let any = Self::has_any(p);
@@ -1027,7 +1075,7 @@ impl Dataplane {
             dest,
             p,
             chosen,
-            masq,
+            (masq, p.ip_filter),
             (scope, svc.affinity_timeout),
             state,
             now,
@@ -1039,7 +1087,7 @@ impl Dataplane {
     /// KP-16..KP-18: the endpoint of `set` (in endpoint order) the kernel
     /// gives a new connection in this mode: the iptables probability chain,
     /// the nftables `numgen`, or the IPVS scheduler of virtual server `vs`
-    /// on its node. `set` is not empty.
+    /// on its node. `set` is not empty. Returns the position in `set`.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn schedule(
@@ -1048,17 +1096,23 @@ impl Dataplane {
         set: &[SocketAddr],
         vs: (u64, u64),
         client: IpAddr,
-        dest: SocketAddr,
+        dest: &SocketAddr,
         state: &mut RouteState,
         now: Millis,
-    ) -> SocketAddr {
+    ) -> usize {
         let k = match self.mode {
             // KP-16, one draw mapped through the chain's bounds (`draw`).
             ProxyMode::Iptables => self.draws.pick(set.len(), state.rng().next_u64()),
             ProxyMode::Nftables => pick_numgen(set.len(), state.rng()),
-            ProxyMode::Ipvs => self.schedule_ipvs(p, set, vs, client, dest, state, now),
+            ProxyMode::Ipvs => {
+                let fp = set_fingerprint(p, set);
+                match state.ipvs_rr_steady(vs, self.scheduler, fp) {
+                    Some(k) => k,
+                    None => self.schedule_ipvs(p, set, vs, fp, client, dest, state, now),
+                }
+            }
         };
-        set[k.min(set.len() - 1)]
+        k.min(set.len() - 1)
     }
 
     /// KP-18 for [`schedule`](Self::schedule): the position in `set` the
@@ -1070,8 +1124,9 @@ impl Dataplane {
         p: &PortInfo,
         set: &[SocketAddr],
         vs: (u64, u64),
+        fp: u64,
         client: IpAddr,
-        dest: SocketAddr,
+        dest: &SocketAddr,
         state: &mut RouteState,
         now: Millis,
     ) -> usize {
@@ -1080,11 +1135,7 @@ impl Dataplane {
             L4::SCTP => proto::SCTP,
             _ => proto::TCP,
         };
-        let flow = FlowKey::new(client, 0, dest.ip(), dest.port(), proto);
-        // Which set of this port it is (per node, the set is fixed by the
-        // endpoint list and the node's name and zone).
-        let fp =
-            p.fingerprint ^ crate::balance::hash::mix64(set.len() as u64, addr_word(&set[0]), 0);
+        let flow = || FlowKey::new(client, 0, dest.ip(), dest.port(), proto);
         state
             .ipvs_pick(vs, self.scheduler, fp, set.iter().copied(), flow, now)
             .unwrap_or(0)
@@ -1095,16 +1146,16 @@ impl Dataplane {
     fn forward<'a, T: Tracer>(
         &'a self,
         src: &Src,
-        dest: SocketAddr,
+        dest: &SocketAddr,
         p: &'a PortInfo,
         chosen: Chosen<'a>,
-        masq: bool,
+        (masq, ip_filter): (bool, u64),
         (scope, affinity): (u64, Option<Millis>),
         state: &mut RouteState,
         now: Millis,
-        v: &mut Verdict<'a>,
+        v: Verdict<'a>,
         t: &mut T,
-    ) {
+    ) -> Verdict<'a> {
         let eps = chosen.set;
         if t.enabled() {
             for e in &p.eps {
@@ -1118,9 +1169,14 @@ impl Dataplane {
             t.hop(Some("KP-12"), format_args!("no eligible endpoint: reject"));
             return v.finish(Outcome::Reject, Some(PacketFate::Reject));
         }
-        v.masquerade = Some(if masq {
+        let hairpin = if masq || ip_filter & ip_bit(src.ip) == 0 {
+            None
+        } else {
+            eps.iter().position(|e| e.ip() == src.ip)
+        };
+        let masquerade = if masq {
             Masquerade::Yes
-        } else if p.ip_filter & ip_bit(src.ip) != 0 && eps.iter().any(|e| e.ip() == src.ip) {
+        } else if hairpin.is_some() {
             t.hop(
                 Some("KP-20"),
                 format_args!(
@@ -1130,32 +1186,32 @@ impl Dataplane {
             Masquerade::IfSelf
         } else {
             Masquerade::No
-        });
+        };
         let node_hash = src
             .node
             .and_then(|n| self.nodes.get(n))
             .map_or(0, |n| n.hash);
-        let key = (node_hash, scope, src.ip);
-        let remembered = affinity.and_then(|timeout| {
-            let ep = state.sticky(key, now, timeout)?;
-            eps.contains(&ep).then_some(ep)
-        });
-        let pick = match remembered {
-            Some(ep) => {
+        let remembered = match affinity {
+            Some(timeout) => match state.sticky((node_hash, scope, src.ip), now, timeout) {
+                Some(ep) => eps.iter().position(|e| *e == ep),
+                None => None,
+            },
+            None => None,
+        };
+        let k = match remembered {
+            Some(k) => {
                 t.hop(
                     Some("KP-19"),
-                    format_args!("ClientIP affinity: {} remembered for {}", ep, src.ip),
+                    format_args!("ClientIP affinity: {} remembered for {}", eps[k], src.ip),
                 );
-                ep
+                k
             }
             None => self.schedule(p, eps, (node_hash, scope), src.ip, dest, state, now),
         };
         if affinity.is_some() {
-            state.remember(key, pick, now);
+            state.remember((node_hash, scope, src.ip), eps[k], now);
         }
-        t.hop(None, format_args!("picked {pick}"));
-        v.chosen = Some(pick);
-        v.eligible = eps;
-        v.finish(Outcome::Forward, None);
+        t.hop(None, format_args!("picked {}", eps[k]));
+        v.forward(eps, k, masquerade, hairpin)
     }
 }

@@ -101,19 +101,21 @@ impl RouteState {
     /// servers are `eps` (weight 1 each, as kube-proxy writes them), known
     /// by `fingerprint`. The scheduler state is rebuilt only when the
     /// fingerprint changed (counters carry over by address); a steady set
-    /// allocates nothing. Returns the position in `eps`.
+    /// allocates nothing. Returns the position in `eps`. `flow` is asked
+    /// only by the schedulers that read it (not `rr`).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn ipvs_pick<I>(
+    pub(crate) fn ipvs_pick<I, F>(
         &mut self,
         vs: (u64, u64),
         scheduler: IpvsScheduler,
         fp: u64,
         eps: I,
-        flow: FlowKey,
+        flow: F,
         now: Millis,
     ) -> Option<usize>
     where
         I: Iterator<Item = SocketAddr> + Clone,
+        F: FnOnce() -> FlowKey,
     {
         let backends = || -> Vec<Backend> {
             eps.clone()
@@ -164,8 +166,36 @@ impl RouteState {
             server.rr = Some(i);
             return Some(i);
         }
-        let i = server.lb.pick(&Request::flow(flow).at(now.0))?;
+        let i = server.lb.pick(&Request::flow(flow()).at(now.0))?;
         server.lb.observe(Event::Opened(i));
+        Some(i)
+    }
+
+    /// KP-18, the steady case of [`ipvs_pick`](Self::ipvs_pick) inline:
+    /// `rr` on the virtual server picked last, whose real servers are still
+    /// the set `fp` names. `None` (nothing changed) for anything else.
+    #[inline(always)]
+    pub(crate) fn ipvs_rr_steady(
+        &mut self,
+        vs: (u64, u64),
+        scheduler: IpvsScheduler,
+        fp: u64,
+    ) -> Option<usize> {
+        let (key, slot) = self.last_server?;
+        if key != vs || scheduler != IpvsScheduler::Rr {
+            return None;
+        }
+        let server = self.servers.get_mut(slot as usize)?;
+        if server.fingerprint != fp || server.lb.scheduler() != scheduler {
+            return None;
+        }
+        let n = server.lb.len();
+        let i = match server.rr {
+            _ if n == 0 => return None,
+            Some(c) if c + 1 < n => c + 1,
+            _ => 0,
+        };
+        server.rr = Some(i);
         Some(i)
     }
 
@@ -234,4 +264,68 @@ pub(crate) fn stable_hash(parts: &[&str]) -> u64 {
         }
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kp18_the_steady_rr_path_answers_as_the_full_scheduler() {
+        // The inline rr path must pick what `ipvs_pick` picks, and decline
+        // when the virtual server or its real servers changed.
+        let eps: Vec<SocketAddr> = (1..=3)
+            .map(|i| format!("10.0.0.{i}:80").parse().unwrap())
+            .collect();
+        let flow = || {
+            FlowKey::new(
+                "10.1.0.1".parse().unwrap(),
+                0,
+                "10.96.0.1".parse().unwrap(),
+                80,
+                6,
+            )
+        };
+        let (mut fast, mut full) = (RouteState::new(1), RouteState::new(1));
+        for round in 0..24 {
+            let vs = (7, if round % 8 < 6 { 1 } else { 2 });
+            let (set, fp) = if round < 12 {
+                (&eps[..], 1)
+            } else {
+                (&eps[..2], 2)
+            };
+            let a = fast.ipvs_rr_steady(vs, IpvsScheduler::Rr, fp).or_else(|| {
+                fast.ipvs_pick(
+                    vs,
+                    IpvsScheduler::Rr,
+                    fp,
+                    set.iter().copied(),
+                    flow,
+                    Millis(0),
+                )
+            });
+            let b = full.ipvs_pick(
+                vs,
+                IpvsScheduler::Rr,
+                fp,
+                set.iter().copied(),
+                flow,
+                Millis(0),
+            );
+            assert_eq!(a, b, "round {round}");
+        }
+        let mut st = RouteState::new(1);
+        assert_eq!(st.ipvs_rr_steady((7, 1), IpvsScheduler::Rr, 1), None);
+        st.ipvs_pick(
+            (7, 1),
+            IpvsScheduler::Rr,
+            1,
+            eps.iter().copied(),
+            flow,
+            Millis(0),
+        );
+        assert_eq!(st.ipvs_rr_steady((7, 1), IpvsScheduler::Rr, 2), None);
+        assert_eq!(st.ipvs_rr_steady((7, 1), IpvsScheduler::Wrr, 1), None);
+        assert_eq!(st.ipvs_rr_steady((7, 1), IpvsScheduler::Rr, 1), Some(1));
+    }
 }

@@ -368,13 +368,13 @@ impl State {
 fn verdict_summary(v: &Verdict<'_>) -> String {
     format!(
         "{} fate={:?} chosen={:?} eligible={:?} masq={:?} service={:?} http={}",
-        v.outcome.as_str(),
-        v.packet_fate,
-        v.chosen,
-        v.eligible,
-        v.masquerade,
-        v.service.map(|s| s.to_string()),
-        v.http_status
+        v.outcome().as_str(),
+        v.packet_fate(),
+        v.chosen(),
+        v.eligible(),
+        v.masquerade(),
+        v.service().map(|s| s.to_string()),
+        v.http_status()
     )
 }
 
