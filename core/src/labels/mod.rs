@@ -220,6 +220,7 @@ mod label_selector;
 mod label_set;
 mod lexer;
 mod parser;
+mod plan;
 mod selector;
 mod service;
 mod validation;

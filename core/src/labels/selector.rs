@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use super::key::Key;
 use super::parser::{self, ParseError};
+use super::plan::{Present, SHORT, short_form, short_holds};
 use super::validation::{ValidationError, validate_label_key, validate_label_value};
 
 /// Read access to a set of labels, as matching needs it: one lookup by key.
@@ -83,6 +84,9 @@ pub struct Scan<'r> {
     requirements: &'r [Requirement],
     /// Bit `len % 64` is set for the key length of every requirement.
     lengths: u64,
+    /// Bit `i` is set when requirement `i` holds on an absent key (for
+    /// the first 64).
+    absent: u64,
 }
 
 impl<'r> Scan<'r> {
@@ -114,14 +118,16 @@ impl<'r> Scan<'r> {
         let all = u64::MAX >> (64 - self.requirements.len().max(1));
         let mut seen = 0u64;
         for (key, value) in entries {
+            let key = key.as_bytes();
             if self.lengths >> (key.len() % 64) & 1 == 0 {
                 continue;
             }
+            let form = short_form(key).unwrap_or(0);
             for (i, r) in self.requirements.iter().enumerate() {
                 let bit = 1u64 << i;
-                if seen & bit == 0 && same_bytes(r.key.as_bytes(), key.as_bytes()) {
+                if r.has_key(key, form) && seen & bit == 0 {
                     seen |= bit;
-                    if !r.holds(Some(value)) {
+                    if !r.holds_on(value) {
                         return false;
                     }
                 }
@@ -130,10 +136,7 @@ impl<'r> Scan<'r> {
                 return true;
             }
         }
-        self.requirements
-            .iter()
-            .enumerate()
-            .all(|(i, r)| seen >> i & 1 == 1 || r.holds(None))
+        (seen | self.absent) & all == all
     }
 }
 
@@ -328,8 +331,8 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 /// too, and then the words are equal). Equal words say nothing beyond the
 /// first 8 bytes: compare the rest.
 #[inline]
-pub(super) fn key_word(s: &str) -> u64 {
-    let b = s.as_bytes();
+pub(super) fn key_word(s: impl AsRef<[u8]>) -> u64 {
+    let b = s.as_ref();
     let mut w = [0u8; 8];
     let n = b.len().min(8);
     w[..n].copy_from_slice(&b[..n]);
@@ -447,6 +450,22 @@ pub struct Requirement {
     values: Values,
     /// The parsed bound of `>`/`<` (0 otherwise).
     bound: i64,
+    /// The match plan, worked out from the fields above when built
+    /// ([`Requirement::assemble`]).
+    plan: Plan,
+}
+
+/// What a match reads of a [`Requirement`], in a few integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Plan {
+    /// The key's length.
+    key_len: usize,
+    /// [`short_form`] of the key (0 past 16 bytes: compare the bytes).
+    key_form: u128,
+    /// Does the requirement hold when the key is absent (`selectors.md#3`)?
+    absent: bool,
+    /// How a present value is tested.
+    present: Present,
 }
 
 /// One reason a [`Requirement`] cannot be built (apimachinery
@@ -664,13 +683,12 @@ impl Requirement {
                 .unwrap_or(0),
             _ => 0,
         };
-        Ok(Requirement {
-            key_word: key_word(&key),
-            key: Key::from_string(key),
+        Ok(Requirement::assemble(
+            Key::from_string(key),
             operator,
-            values: values.sorted(),
+            values.sorted(),
             bound,
-        })
+        ))
     }
 
     /// Builds a one-value requirement whose parts were checked by the
@@ -682,13 +700,7 @@ impl Requirement {
         value: String,
         bound: i64,
     ) -> Self {
-        Requirement {
-            key_word: key_word(key),
-            key: Key::new(key),
-            operator,
-            values: Values::One(value),
-            bound,
-        }
+        Requirement::assemble(Key::new(key), operator, Values::One(value), bound)
     }
 
     /// Builds a requirement whose parts were checked by the caller; the
@@ -700,13 +712,7 @@ impl Requirement {
         values: Vec<String>,
         bound: i64,
     ) -> Self {
-        Requirement {
-            key_word: key_word(key),
-            key: Key::new(key),
-            operator,
-            values: Values::from_sorted(values),
-            bound,
-        }
+        Requirement::assemble(Key::new(key), operator, Values::from_sorted(values), bound)
     }
 
     /// Builds a list requirement (`in`, `notin`) whose key and values were
@@ -714,12 +720,30 @@ impl Requirement {
     #[cfg(not(feature = "compact"))]
     #[inline]
     pub(crate) fn from_checked_list(key: &str, operator: Operator, values: &[&str]) -> Self {
+        Requirement::assemble(Key::new(key), operator, Values::from_sorted_strs(values), 0)
+    }
+
+    /// A requirement of these parts (already checked), with its key word
+    /// and match plan.
+    #[inline]
+    fn assemble(key: Key, operator: Operator, values: Values, bound: i64) -> Requirement {
+        let bytes = key.as_bytes();
+        let plan = Plan {
+            key_len: bytes.len(),
+            key_form: short_form(bytes).unwrap_or(0),
+            absent: matches!(
+                operator,
+                Operator::NotEquals | Operator::NotIn | Operator::DoesNotExist
+            ),
+            present: Present::new(operator, values.as_slice()),
+        };
         Requirement {
-            key_word: key_word(key),
-            key: Key::new(key),
+            key_word: key_word(bytes),
+            key,
             operator,
-            values: Values::from_sorted_strs(values),
-            bound: 0,
+            values,
+            bound,
+            plan,
         }
     }
 
@@ -787,16 +811,78 @@ impl Requirement {
     /// absent)?
     #[inline(always)]
     pub(super) fn holds(&self, found: Option<&str>) -> bool {
-        match self.operator {
-            Operator::Equals | Operator::DoubleEquals | Operator::In => {
-                found.is_some_and(|v| self.values.contains(v))
-            }
-            Operator::NotEquals | Operator::NotIn => found.is_none_or(|v| !self.values.contains(v)),
-            Operator::Exists => found.is_some(),
-            Operator::DoesNotExist => found.is_none(),
-            Operator::GreaterThan => found.and_then(parse_int).is_some_and(|n| n > self.bound),
-            Operator::LessThan => found.and_then(parse_int).is_some_and(|n| n < self.bound),
+        match found {
+            None => self.plan.absent,
+            Some(value) => self.holds_on(value),
         }
+    }
+
+    /// Does the requirement hold when its key is absent?
+    #[inline(always)]
+    pub(super) fn holds_absent(&self) -> bool {
+        self.plan.absent
+    }
+
+    /// Does the requirement hold when its key has value `value`?
+    #[inline(always)]
+    pub(super) fn holds_on(&self, value: &str) -> bool {
+        self.holds_present(
+            value.len(),
+            || short_form(value.as_bytes()).unwrap_or(0),
+            || value,
+        )
+    }
+
+    /// Does the requirement hold when its key has a value of `length`
+    /// bytes, whose [`short_form`] (when at most 16 bytes) `form` gives and
+    /// whose text `text` gives? Most requirements need only the length and
+    /// the form.
+    #[inline(always)]
+    pub(super) fn holds_present<'v>(
+        &self,
+        length: usize,
+        form: impl FnOnce() -> u128,
+        text: impl FnOnce() -> &'v str,
+    ) -> bool {
+        match &self.plan.present {
+            Present::Always(holds) => *holds,
+            Present::Short {
+                lengths,
+                forms,
+                negate,
+            } => short_holds(lengths, forms, *negate, length, form),
+            Present::General => self.holds_general(text()),
+        }
+    }
+
+    /// The test of a present value from the operator and the value list.
+    fn holds_general(&self, value: &str) -> bool {
+        match self.operator {
+            Operator::Equals | Operator::DoubleEquals | Operator::In => self.values.contains(value),
+            Operator::NotEquals | Operator::NotIn => !self.values.contains(value),
+            Operator::Exists => true,
+            Operator::DoesNotExist => false,
+            Operator::GreaterThan => parse_int(value).is_some_and(|n| n > self.bound),
+            Operator::LessThan => parse_int(value).is_some_and(|n| n < self.bound),
+        }
+    }
+
+    /// Is `key` (whose [`short_form`] is `form` when it has at most 16
+    /// bytes) this requirement's key?
+    #[inline(always)]
+    pub(super) fn has_key(&self, key: &[u8], form: u128) -> bool {
+        key.len() == self.plan.key_len
+            && if key.len() <= SHORT {
+                form == self.plan.key_form
+            } else {
+                self.key.as_bytes() == key
+            }
+    }
+
+    /// The key's length.
+    #[inline(always)]
+    pub(super) fn key_len(&self) -> usize {
+        self.plan.key_len
     }
 }
 
@@ -875,7 +961,19 @@ enum Repr {
         /// [`key_lengths`] of `requirements`, kept so that a match does
         /// not compute it.
         lengths: u64,
+        /// [`absent_mask`] of `requirements`.
+        absent: u64,
     },
+}
+
+/// Bit `i` set when requirement `i` (of the first 64) holds on an absent
+/// key (see [`Scan`]).
+fn absent_mask(requirements: &[Requirement]) -> u64 {
+    requirements
+        .iter()
+        .take(64)
+        .enumerate()
+        .fold(0u64, |m, (i, r)| m | u64::from(r.plan.absent) << i)
 }
 
 /// Bit `len % 64` set for the key length of every requirement (see
@@ -957,6 +1055,7 @@ impl Selector {
         Selector {
             repr: Repr::All {
                 lengths: key_lengths(&requirements),
+                absent: absent_mask(&requirements),
                 requirements,
             },
         }
@@ -1137,10 +1236,12 @@ impl Selector {
             Repr::All {
                 requirements,
                 lengths,
+                absent,
             } => {
                 let scan = Scan {
                     requirements,
                     lengths: *lengths,
+                    absent: *absent,
                 };
                 match labels.scan(&scan) {
                     Some(matched) => matched,
