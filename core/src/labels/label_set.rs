@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::plan::short_form;
+use super::plan::{Form, short_form};
 use super::selector::{Labels, Scan, key_word};
 
 /// A set of labels stored for fast matching: one sorted array of entries
@@ -67,9 +67,9 @@ struct Entry {
     key: usize,
     value: usize,
     end: usize,
-    /// [`short_form`] of the value (0 past 16 bytes), so that most
+    /// [`short_form`] of the value (zeros past 16 bytes), so that most
     /// requirements test the value without reading it.
-    value_form: u128,
+    value_form: Form,
 }
 
 /// Up to this many labels, a key's place is found by counting (no
@@ -119,7 +119,7 @@ impl LabelSet {
                 key: start,
                 value: start + k.len(),
                 end: text.len(),
-                value_form: short_form(v.as_bytes()).unwrap_or(0),
+                value_form: short_form(v.as_bytes()).unwrap_or_default(),
             });
         }
         let words = entries.iter().map(|e| e.word).collect();

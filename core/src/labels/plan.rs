@@ -1,4 +1,4 @@
-//! A requirement's match plan: what [`Selector::matches`] needs to test a
+//! A requirement's match plan: how [`Selector::matches`] tests a present
 //! label, worked out once when the requirement is built, so that the common
 //! requirements (`k=v`, `k in (a,b)`, `k!=v`, `k`, `!k` with values of at
 //! most 16 bytes) are tested by comparing integers, without reading the
@@ -8,10 +8,10 @@
 
 use super::selector::Operator;
 
-/// Values and keys up to this many bytes have a [`short_form`].
+/// Values up to this many bytes have a [`short_form`].
 pub(super) const SHORT: usize = 16;
 
-/// A string of at most [`SHORT`] bytes as one number, such that two strings
+/// A string of at most [`SHORT`] bytes as two numbers, such that two strings
 /// **of the same length** are equal exactly when their forms are: every
 /// byte is in the form (up to 3 bytes one by one, up to 7 as two
 /// overlapping 4-byte words, up to 16 as two overlapping 8-byte words).
@@ -23,7 +23,7 @@ pub(super) const SHORT: usize = 16;
 /// assert_ne!(short_form(b"web"), short_form(b"wed"));
 /// ```
 #[inline(always)]
-pub(super) fn short_form(s: &[u8]) -> Option<u128> {
+pub(super) fn short_form(s: &[u8]) -> Option<Form> {
     fn word<const W: usize>(s: &[u8], at: usize) -> [u8; W] {
         let mut w = [0u8; W];
         if let Some(part) = s.get(at..at + W) {
@@ -32,24 +32,27 @@ pub(super) fn short_form(s: &[u8]) -> Option<u128> {
         w
     }
     let n = s.len();
-    let (low, high) = match n {
-        0 => (0, 0),
+    Some(match n {
+        0 => [0, 0],
         1..=3 => {
             let b = |i: usize| u64::from(s.get(i).copied().unwrap_or(0));
-            (b(0) | b(n / 2) << 8 | b(n - 1) << 16, 0)
+            [b(0) | b(n / 2) << 8 | b(n - 1) << 16, 0]
         }
-        4..=7 => (
+        4..=7 => [
             u64::from(u32::from_le_bytes(word(s, 0))),
             u64::from(u32::from_le_bytes(word(s, n - 4))),
-        ),
-        8..=SHORT => (
+        ],
+        8..=SHORT => [
             u64::from_le_bytes(word(s, 0)),
             u64::from_le_bytes(word(s, n - 8)),
-        ),
+        ],
         _ => return None,
-    };
-    Some(u128::from(low) | u128::from(high) << 64)
+    })
 }
+
+/// A [`short_form`]: two words (8-byte aligned, so that a requirement
+/// stays small enough to be moved without a `memcpy` call).
+pub(super) type Form = [u64; 2];
 
 /// How a requirement tests a label that is present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,26 +64,33 @@ pub(super) enum Present {
     /// they are neither (`!=`, `notin`). Every listed value is at most
     /// [`SHORT`] bytes, so a longer value is never one of them.
     Short {
-        lengths: [usize; 2],
-        forms: [u128; 2],
+        lengths: [u8; 2],
         negate: bool,
+        forms: [Form; 2],
     },
-    /// Anything else (`>`, `<`, long values, more than two values): the
-    /// requirement's own test.
+    /// `>`: the value is a base-10 int64 greater than this.
+    Greater(i64),
+    /// `<`: the value is a base-10 int64 less than this.
+    Less(i64),
+    /// Anything else (long values, more than two values): a look at the
+    /// requirement's value list.
     General,
 }
 
 impl Present {
-    /// The test of a requirement with this operator and these values.
-    pub(super) fn new(operator: Operator, values: &[String]) -> Present {
+    /// The test of a requirement with this operator, these values and
+    /// (for `>` and `<`) this bound.
+    pub(super) fn new(operator: Operator, values: &[String], bound: i64) -> Present {
         let negate = match operator {
             Operator::Exists => return Present::Always(true),
             Operator::DoesNotExist => return Present::Always(false),
-            Operator::GreaterThan | Operator::LessThan => return Present::General,
+            Operator::GreaterThan => return Present::Greater(bound),
+            Operator::LessThan => return Present::Less(bound),
             Operator::Equals | Operator::DoubleEquals | Operator::In => false,
             Operator::NotEquals | Operator::NotIn => true,
         };
-        let short = |v: &String| Some((v.len(), short_form(v.as_bytes())?));
+        // At most SHORT (16) bytes, so the length fits a byte.
+        let short = |v: &String| Some((v.len() as u8, short_form(v.as_bytes())?));
         let pair = match values {
             [a] => short(a).map(|a| [a, a]),
             [a, b] => short(a).zip(short(b)).map(|(a, b)| [a, b]),
@@ -89,8 +99,8 @@ impl Present {
         match pair {
             Some([(la, fa), (lb, fb)]) => Present::Short {
                 lengths: [la, lb],
-                forms: [fa, fb],
                 negate,
+                forms: [fa, fb],
             },
             None => Present::General,
         }
@@ -99,18 +109,19 @@ impl Present {
 
 /// The [`Present::Short`] test of a value given by its length and a
 /// function that gives its form (called only when the length is one of
-/// the listed ones).
+/// the listed ones, so at most [`SHORT`]).
 #[inline(always)]
 pub(super) fn short_holds(
-    lengths: &[usize; 2],
-    forms: &[u128; 2],
+    lengths: [u8; 2],
+    forms: &[Form; 2],
     negate: bool,
     length: usize,
-    form: impl FnOnce() -> u128,
+    form: impl FnOnce() -> Form,
 ) -> bool {
-    let listed = if length == lengths[0] || length == lengths[1] {
+    let (a, b) = (usize::from(lengths[0]), usize::from(lengths[1]));
+    let listed = if length == a || length == b {
         let f = form();
-        (length == lengths[0] && f == forms[0]) || (length == lengths[1] && f == forms[1])
+        (length == a && f == forms[0]) || (length == b && f == forms[1])
     } else {
         false
     };
@@ -140,31 +151,34 @@ mod tests {
     #[test]
     fn present_tests_follow_the_operator() {
         let v = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(Present::new(Operator::Exists, &[]), Present::Always(true));
         assert_eq!(
-            Present::new(Operator::GreaterThan, &v(&["1"])),
+            Present::new(Operator::Exists, &[], 0),
+            Present::Always(true)
+        );
+        assert_eq!(
+            Present::new(Operator::GreaterThan, &v(&["1"]), 1),
+            Present::Greater(1)
+        );
+        assert_eq!(
+            Present::new(Operator::In, &v(&["a", "b", "c"]), 0),
             Present::General
         );
         assert_eq!(
-            Present::new(Operator::In, &v(&["a", "b", "c"])),
-            Present::General
-        );
-        assert_eq!(
-            Present::new(Operator::Equals, &v(&["0123456789abcdefg"])),
+            Present::new(Operator::Equals, &v(&["0123456789abcdefg"]), 0),
             Present::General
         );
         let Present::Short {
             lengths,
             forms,
             negate,
-        } = Present::new(Operator::NotIn, &v(&["front", "0123456789abcdef"]))
+        } = Present::new(Operator::NotIn, &v(&["front", "0123456789abcdef"]), 0)
         else {
             panic!("two short values");
         };
         assert!(negate);
         let holds = |s: &str| {
-            short_holds(&lengths, &forms, negate, s.len(), || {
-                short_form(s.as_bytes()).unwrap_or(0)
+            short_holds(lengths, &forms, negate, s.len(), || {
+                short_form(s.as_bytes()).unwrap_or_default()
             })
         };
         assert!(!holds("front") && !holds("0123456789abcdef"));

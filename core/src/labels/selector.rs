@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use super::key::Key;
 use super::parser::{self, ParseError};
-use super::plan::{Present, SHORT, short_form, short_holds};
+use super::plan::{Form, Present, short_form, short_holds};
 use super::validation::{ValidationError, validate_label_key, validate_label_value};
 
 /// Read access to a set of labels, as matching needs it: one lookup by key.
@@ -122,10 +122,9 @@ impl<'r> Scan<'r> {
             if self.lengths >> (key.len() % 64) & 1 == 0 {
                 continue;
             }
-            let form = short_form(key).unwrap_or(0);
             for (i, r) in self.requirements.iter().enumerate() {
                 let bit = 1u64 << i;
-                if r.has_key(key, form) && seen & bit == 0 {
+                if seen & bit == 0 && r.has_key(key) {
                     seen |= bit;
                     if !r.holds_on(value) {
                         return false;
@@ -448,23 +447,11 @@ pub struct Requirement {
     key_word: u64,
     operator: Operator,
     values: Values,
-    /// The parsed bound of `>`/`<` (0 otherwise).
-    bound: i64,
-    /// The match plan, worked out from the fields above when built
-    /// ([`Requirement::assemble`]).
-    plan: Plan,
-}
-
-/// What a match reads of a [`Requirement`], in a few integers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Plan {
-    /// The key's length.
-    key_len: usize,
-    /// [`short_form`] of the key (0 past 16 bytes: compare the bytes).
-    key_form: u128,
     /// Does the requirement hold when the key is absent (`selectors.md#3`)?
     absent: bool,
-    /// How a present value is tested.
+    /// How a present value is tested (the parsed bound of `>`/`<` is
+    /// here), worked out from the fields above when built
+    /// ([`Requirement::assemble`]).
     present: Present,
 }
 
@@ -727,23 +714,16 @@ impl Requirement {
     /// and match plan.
     #[inline]
     fn assemble(key: Key, operator: Operator, values: Values, bound: i64) -> Requirement {
-        let bytes = key.as_bytes();
-        let plan = Plan {
-            key_len: bytes.len(),
-            key_form: short_form(bytes).unwrap_or(0),
+        Requirement {
+            key_word: key_word(key.as_bytes()),
             absent: matches!(
                 operator,
                 Operator::NotEquals | Operator::NotIn | Operator::DoesNotExist
             ),
-            present: Present::new(operator, values.as_slice()),
-        };
-        Requirement {
-            key_word: key_word(bytes),
+            present: Present::new(operator, values.as_slice(), bound),
             key,
             operator,
             values,
-            bound,
-            plan,
         }
     }
 
@@ -812,7 +792,7 @@ impl Requirement {
     #[inline(always)]
     pub(super) fn holds(&self, found: Option<&str>) -> bool {
         match found {
-            None => self.plan.absent,
+            None => self.absent,
             Some(value) => self.holds_on(value),
         }
     }
@@ -820,7 +800,7 @@ impl Requirement {
     /// Does the requirement hold when its key is absent?
     #[inline(always)]
     pub(super) fn holds_absent(&self) -> bool {
-        self.plan.absent
+        self.absent
     }
 
     /// Does the requirement hold when its key has value `value`?
@@ -828,7 +808,7 @@ impl Requirement {
     pub(super) fn holds_on(&self, value: &str) -> bool {
         self.holds_present(
             value.len(),
-            || short_form(value.as_bytes()).unwrap_or(0),
+            || short_form(value.as_bytes()).unwrap_or_default(),
             || value,
         )
     }
@@ -841,48 +821,38 @@ impl Requirement {
     pub(super) fn holds_present<'v>(
         &self,
         length: usize,
-        form: impl FnOnce() -> u128,
+        form: impl FnOnce() -> Form,
         text: impl FnOnce() -> &'v str,
     ) -> bool {
-        match &self.plan.present {
+        match &self.present {
             Present::Always(holds) => *holds,
             Present::Short {
                 lengths,
-                forms,
                 negate,
-            } => short_holds(lengths, forms, *negate, length, form),
-            Present::General => self.holds_general(text()),
+                forms,
+            } => short_holds(*lengths, forms, *negate, length, form),
+            Present::Greater(bound) => parse_int(text()).is_some_and(|n| n > *bound),
+            Present::Less(bound) => parse_int(text()).is_some_and(|n| n < *bound),
+            Present::General => self.holds_listed(text()),
         }
     }
 
-    /// The test of a present value from the operator and the value list.
-    fn holds_general(&self, value: &str) -> bool {
-        match self.operator {
-            Operator::Equals | Operator::DoubleEquals | Operator::In => self.values.contains(value),
-            Operator::NotEquals | Operator::NotIn => !self.values.contains(value),
-            Operator::Exists => true,
-            Operator::DoesNotExist => false,
-            Operator::GreaterThan => parse_int(value).is_some_and(|n| n > self.bound),
-            Operator::LessThan => parse_int(value).is_some_and(|n| n < self.bound),
-        }
+    /// The test of a present value against the value list (`=`, `==`,
+    /// `in`: listed; `!=`, `notin`: not listed).
+    fn holds_listed(&self, value: &str) -> bool {
+        self.values.contains(value) != self.absent
     }
 
-    /// Is `key` (whose [`short_form`] is `form` when it has at most 16
-    /// bytes) this requirement's key?
+    /// Is `key` this requirement's key?
     #[inline(always)]
-    pub(super) fn has_key(&self, key: &[u8], form: u128) -> bool {
-        key.len() == self.plan.key_len
-            && if key.len() <= SHORT {
-                form == self.plan.key_form
-            } else {
-                self.key.as_bytes() == key
-            }
+    pub(super) fn has_key(&self, key: &[u8]) -> bool {
+        same_bytes(self.key.as_bytes(), key)
     }
 
     /// The key's length.
     #[inline(always)]
     pub(super) fn key_len(&self) -> usize {
-        self.plan.key_len
+        self.key.len()
     }
 }
 
@@ -973,7 +943,7 @@ fn absent_mask(requirements: &[Requirement]) -> u64 {
         .iter()
         .take(64)
         .enumerate()
-        .fold(0u64, |m, (i, r)| m | u64::from(r.plan.absent) << i)
+        .fold(0u64, |m, (i, r)| m | u64::from(r.absent) << i)
 }
 
 /// Bit `len % 64` set for the key length of every requirement (see
@@ -1297,7 +1267,18 @@ impl FromStr for Selector {
 
 #[cfg(test)]
 mod tests {
-    use super::same_bytes;
+    use super::{Requirement, same_bytes};
+
+    #[test]
+    fn a_requirement_moves_without_a_memcpy_call() {
+        // Up to 128 bytes, LLVM moves a value with a few vector stores;
+        // past it, parsing and sorting call `memcpy` for every move.
+        assert!(
+            size_of::<Requirement>() <= 128,
+            "{}",
+            size_of::<Requirement>()
+        );
+    }
 
     #[test]
     fn same_bytes_is_string_equality() {
