@@ -113,9 +113,19 @@ impl<'r> Scan<'r> {
     /// slice): a requirement whose key is seen is tested on its value at
     /// once; one whose key never appears is tested as absent at the end
     /// (`selectors.md#3`: `!=`, `notin` and `!k` hold, the others fail).
+    ///
+    /// `SORTED`: the entries come in key order with each key once (a
+    /// `BTreeMap`). Then the walk ends at the last requirement's key (the
+    /// greatest): any requirement key not seen by then is absent.
     #[inline]
-    fn walk<'l>(&self, entries: impl Iterator<Item = (&'l str, &'l str)>) -> bool {
-        let all = u64::MAX >> (64 - self.requirements.len().max(1));
+    fn walk<'l, const SORTED: bool>(
+        &self,
+        entries: impl Iterator<Item = (&'l str, &'l str)>,
+    ) -> bool {
+        let n = self.requirements.len().max(1);
+        let all = u64::MAX >> (64 - n);
+        // Seeing any of these bits ends the walk.
+        let last = if SORTED { 1u64 << (n - 1) } else { 0 };
         let mut seen = 0u64;
         for (key, value) in entries {
             let key = key.as_bytes();
@@ -130,6 +140,9 @@ impl<'r> Scan<'r> {
                         return false;
                     }
                 }
+            }
+            if seen & last != 0 {
+                break;
             }
             if seen == all {
                 return true;
@@ -173,7 +186,7 @@ where
 
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         scan.worth_walking(self.len())
-            .then(|| scan.walk(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
+            .then(|| scan.walk::<true>(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
     }
 }
 
@@ -189,7 +202,7 @@ where
 
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         scan.worth_walking(self.len())
-            .then(|| scan.walk(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
+            .then(|| scan.walk::<false>(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
     }
 }
 
@@ -202,7 +215,7 @@ impl<K: AsRef<str>, V: AsRef<str>> Labels for [(K, V)] {
 
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         scan.worth_walking(self.len())
-            .then(|| scan.walk(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))))
+            .then(|| scan.walk::<false>(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))))
     }
 }
 
