@@ -11,12 +11,16 @@ use super::selector::{Labels, Scan, key_word};
 
 /// A set of labels stored for fast matching: one sorted array of entries
 /// over one text buffer, with the first 8 bytes of every key also kept as
-/// a number, in an array of their own.
+/// a number, in an array of their own, and every value of up to 16 bytes
+/// kept as two numbers.
 ///
 /// [`Selector::matches`](super::Selector::matches) against a `LabelSet`
-/// finds each requirement's key by comparing integers (counting, without
-/// branches, how many keys sort lower; by binary search in a large set),
-/// and reads key bytes only past the first 8. It does not allocate.
+/// finds each requirement's key by comparing integers (one forward pass
+/// over the keys' first 8 bytes for all requirements, which come sorted
+/// by key; binary search in a large set), and reads key bytes only past
+/// the first 8. A requirement on one or two short values (`k=v`,
+/// `k in (a,b)`, `k!=v`, …) tests the value by its length and numbers,
+/// without reading its text. It does not allocate.
 ///
 /// **When to use it.** Building a `LabelSet` costs three allocations and
 /// a sort, about what cloning a small map costs, so it pays off when the same
