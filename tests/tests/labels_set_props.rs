@@ -1,10 +1,11 @@
-//! `LabelSet` matches exactly as the same labels in a `BTreeMap` do, for
-//! arbitrary selectors (any operator, repeated keys, keys that share their
-//! first 8 bytes, keys that are prefixes of each other) and label sets from
-//! empty to well past the walk's stepping limit. The absent-key meaning of
-//! `!=`, `notin` and `!key`, and the numeric `>`/`<`, come from
-//! `selectors.md#3`; the `BTreeMap` path is itself checked against an
-//! independent evaluation in `labels_props.rs`.
+//! `LabelSet`, `BTreeMap`, `HashMap` and slices all match exactly as a
+//! straightforward evaluation of `selectors.md#3` does, for arbitrary
+//! selectors (any operator, repeated keys, keys that share their first 8
+//! or 16 bytes, keys that are prefixes of each other; values of every
+//! length class of the match plan, sharing prefixes, with NUL bytes) and
+//! label sets from empty to well past the walk's stepping limit. The
+//! absent-key meaning of `!=`, `notin` and `!key`, and the numeric `>`/`<`,
+//! come from `selectors.md#3`.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ use svcroute::labels::{LabelSet, Labels, Operator, Requirement, Selector};
 const KEYS: &[&str] = &[
     "a",
     "app",
+    "aqp",
     "app.kub",
     "app.kube",
     "app.kubernetes.io/name",
@@ -25,9 +27,47 @@ const KEYS: &[&str] = &[
     "tier",
     "topology.kubernetes.io/zone",
     "z",
+    // 16 and 17 bytes, the last key length compared as a number and the
+    // first compared byte by byte, sharing their first 16 bytes.
+    "app.kubernetes.i",
+    "app.kubernetes.io",
 ];
 
-const VALUES: &[&str] = &["", "a", "web", "1", "10", "-3", "+2", "v2", "front"];
+/// Values of every length class of the match plan (0, 1–3, 4–7, 8–16,
+/// past 16), sharing their first 8 or 16 bytes, or prefixes of each other.
+const VALUES: &[&str] = &[
+    "",
+    "a",
+    "web",
+    "wab",
+    "1",
+    "10",
+    "-3",
+    "+2",
+    "v2",
+    "front",
+    "abcdefg",
+    "abcdefgh",
+    "abcdefgi",
+    "abcdefghi",
+    "productio",
+    "production",
+    "production-eu-w1",
+    "production-eu-w2",
+    "production-eu-w1a",
+    "production-eu-w1b",
+    "production-eu-w1a-extra-long",
+];
+
+/// Label values no selector can hold (labels are not validated): a NUL
+/// byte, or a NUL padding that makes a value look like a shorter one.
+const ODD_VALUES: &[&str] = &[
+    "web\0",
+    "\0",
+    "abcdefgh\0",
+    "production\0\0\0\0\0\0",
+    "fronT",
+];
 
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -72,11 +112,42 @@ fn requirement() -> impl Strategy<Value = Requirement> {
         })
 }
 
+/// A label's value: mostly one a selector can name.
+fn label_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => value(),
+        1 => prop::sample::select(ODD_VALUES).prop_map(String::from),
+        1 => "[a-z0-9.-]{0,20}",
+    ]
+}
+
 fn labels() -> impl Strategy<Value = BTreeMap<String, String>> {
     prop_oneof![
-        3 => prop::collection::btree_map(key(), value(), 0..12),
-        1 => prop::collection::btree_map(key(), value(), 12..60),
+        3 => prop::collection::btree_map(key(), label_value(), 0..12),
+        1 => prop::collection::btree_map(key(), label_value(), 12..60),
     ]
+}
+
+/// The straightforward evaluation of `selectors.md#3`: one lookup per
+/// requirement, values compared as strings, `>`/`<` parsed as int64.
+fn reference(selector: &Selector, labels: &BTreeMap<String, String>) -> bool {
+    selector.requirements().iter().all(|r| {
+        let got = labels.get(r.key()).map(String::as_str);
+        let listed = |v: &str| r.values().iter().any(|x| x == v);
+        let bound = || r.values()[0].parse::<i64>().unwrap();
+        match r.operator() {
+            Operator::Equals | Operator::DoubleEquals | Operator::In => got.is_some_and(listed),
+            Operator::NotEquals | Operator::NotIn => !got.is_some_and(listed),
+            Operator::Exists => got.is_some(),
+            Operator::DoesNotExist => got.is_none(),
+            Operator::GreaterThan => got
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|n| n > bound()),
+            Operator::LessThan => got
+                .and_then(|v| v.parse::<i64>().ok())
+                .is_some_and(|n| n < bound()),
+        }
+    })
 }
 
 proptest! {
@@ -94,7 +165,12 @@ proptest! {
         }
         for map in &sets {
             let set = LabelSet::from(map);
-            let want = selector.matches(map);
+            let want = reference(&selector, map);
+            prop_assert_eq!(selector.matches(map), want, "{} on {:?}", selector, map);
+            let pairs: Vec<(&str, &str)> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            prop_assert_eq!(selector.matches(&pairs[..]), want, "{} on {:?}", selector, map);
+            let hash: std::collections::HashMap<&str, &str> = pairs.iter().copied().collect();
+            prop_assert_eq!(selector.matches(&hash), want, "{} on {:?}", selector, map);
             // EP-3-style selection rests on this: selectors.md#3.
             prop_assert_eq!(selector.matches(&set), want, "{} on {:?}", selector, map);
             // Requirement by requirement (plain lookups) agrees too.

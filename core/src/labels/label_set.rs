@@ -6,16 +6,21 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::plan::{Form, short_form};
 use super::selector::{Labels, Scan, key_word};
 
 /// A set of labels stored for fast matching: one sorted array of entries
 /// over one text buffer, with the first 8 bytes of every key also kept as
-/// a number, in an array of their own.
+/// a number, in an array of their own, and every value of up to 16 bytes
+/// kept as two numbers.
 ///
 /// [`Selector::matches`](super::Selector::matches) against a `LabelSet`
-/// finds each requirement's key by comparing integers (counting, without
-/// branches, how many keys sort lower; by binary search in a large set),
-/// and reads key bytes only past the first 8. It does not allocate.
+/// finds each requirement's key by comparing integers (one forward pass
+/// over the keys' first 8 bytes for all requirements, which come sorted
+/// by key; binary search in a large set), and reads key bytes only past
+/// the first 8. A requirement on one or two short values (`k=v`,
+/// `k in (a,b)`, `k!=v`, …) tests the value by its length and numbers,
+/// without reading its text. It does not allocate.
 ///
 /// **When to use it.** Building a `LabelSet` costs three allocations and
 /// a sort, about what cloning a small map costs, so it pays off when the same
@@ -66,6 +71,9 @@ struct Entry {
     key: usize,
     value: usize,
     end: usize,
+    /// [`short_form`] of the value (zeros past 16 bytes), so that most
+    /// requirements test the value without reading it.
+    value_form: Form,
 }
 
 /// Up to this many labels, a key's place is found by counting (no
@@ -115,6 +123,7 @@ impl LabelSet {
                 key: start,
                 value: start + k.len(),
                 end: text.len(),
+                value_form: short_form(v.as_bytes()).unwrap_or_default(),
             });
         }
         let words = entries.iter().map(|e| e.word).collect();
@@ -158,7 +167,7 @@ impl LabelSet {
         let word = key_word(key);
         let i = self
             .entries
-            .binary_search_by(|e| self.compare(e, word, key.as_bytes()))
+            .binary_search_by(|e| self.compare(e, word, key.len(), || key.as_bytes()))
             .ok()?;
         self.entries.get(i).map(|e| self.value_of(e))
     }
@@ -184,20 +193,27 @@ impl LabelSet {
         self.text.get(e.value..e.end).unwrap_or_default()
     }
 
-    /// Orders entry `e`'s key against `key` (whose [`key_word`] is `word`)
-    /// as `str` does, reading bytes only when the first 8 are equal.
-    #[inline]
-    fn compare(&self, e: &Entry, word: u64, key: &[u8]) -> Ordering {
+    /// Orders entry `e`'s key against a key of `len` bytes (whose
+    /// [`key_word`] is `word`, and whose bytes `key` gives) as `str` does,
+    /// reading bytes only when the first 8 are equal and a key is longer.
+    #[inline(always)]
+    fn compare<'k>(
+        &self,
+        e: &Entry,
+        word: u64,
+        len: usize,
+        key: impl FnOnce() -> &'k [u8],
+    ) -> Ordering {
         match e.word.cmp(&word) {
             Ordering::Equal => {
-                let (a, b) = (e.value - e.key, key.len());
-                if a <= 8 && b <= 8 {
+                let mine = e.value - e.key;
+                if mine <= 8 && len <= 8 {
                     // All bytes of the shorter agree with the longer, whose
                     // remaining bytes are zeros: the shorter sorts first.
-                    a.cmp(&b)
+                    mine.cmp(&len)
                 } else {
                     let mine = self.text.as_bytes().get(e.key..e.value);
-                    mine.unwrap_or_default().cmp(key)
+                    mine.unwrap_or_default().cmp(key())
                 }
             }
             order => order,
@@ -222,7 +238,7 @@ impl Labels for LabelSet {
         // merge): each entry's word is passed over at most once.
         let mut i = 0;
         for r in scan.requirements() {
-            let (word, key) = (r.key_word(), r.key_bytes());
+            let (word, len) = (r.key_word(), r.key_len());
             let rest = words.get(i..).unwrap_or_default();
             i += if rest.len() <= COUNT_MAX {
                 rest.iter().take_while(|&&w| w < word).count()
@@ -234,16 +250,20 @@ impl Labels for LabelSet {
                 && w == word
                 && let Some(e) = entries.get(i)
             {
-                match self.compare(e, word, key) {
+                match self.compare(e, word, len, || r.key_bytes()) {
                     Ordering::Less => i += 1,
                     Ordering::Equal => {
-                        found = Some(self.value_of(e));
+                        found = Some(e);
                         break;
                     }
                     Ordering::Greater => break,
                 }
             }
-            if !r.holds(found) {
+            let holds = match found {
+                None => r.holds_absent(),
+                Some(e) => r.holds_present(e.end - e.value, || e.value_form, || self.value_of(e)),
+            };
+            if !holds {
                 return Some(false);
             }
         }

@@ -173,8 +173,15 @@
 //! label whose key length is not one of the selector's key lengths (a mask
 //! kept in the [`Selector`]) is passed over without comparing bytes, a key
 //! that is found is tested at once (the first failure ends the match), and
-//! the requirements whose key never showed up are then tested as absent.
-//! Short keys and values compare as machine words. Pod-sized label sets
+//! the requirements whose key never showed up are then tested as absent
+//! (over a `BTreeMap`, whose keys come in order, the walk ends at the
+//! selector's greatest key). Each requirement keeps a match plan made when
+//! it is built: whether it holds on an absent key and, for `=`, `==`, `in`,
+//! `!=` and `notin` with one or two values of at most 16 bytes, the values'
+//! lengths and bytes as two machine words each, so that a present value is
+//! tested with a few integer compares; `>`/`<` keep their parsed bound;
+//! longer values and longer lists are compared as strings. Short keys
+//! compare as machine words. Pod-sized label sets
 //! take one walk; for a label set much larger than the selector (more than
 //! 8 labels per requirement, plus 8) it looks each requirement's key up
 //! instead, as it does for a [`Labels`] implementation of your own (which
@@ -183,18 +190,21 @@
 //! Labels matched against many selectors (a pod in a label index, in a
 //! store that asks every Service whether it selects it) can be laid out
 //! once as a [`LabelSet`]: each requirement's key is then found by
-//! comparing the first 8 bytes of the keys as integers.
+//! comparing the first 8 bytes of the keys as integers, and its value is
+//! tested against the length and words the set keeps for it, without
+//! reading the value's text.
 //!
 //! Measured medians (criterion, `benches/quiet selectors`: release build
-//! pinned to one CPU, on the shared 2-core machine at load 8 to 11, so
-//! upper bounds): parsing the selector above 222 ns (kube-core, which has
-//! no parser, needs 216 ns in the same run just to build the same selector
-//! from ready values); matching it against a 10-label pod 30 ns with a
-//! slice of pairs, 42–57 ns with a `BTreeMap` (kube-core: 80–94 ns),
-//! 45 ns with a [`LabelSet`]; a selector whose first requirement fails
-//! 12–17 ns (kube-core 9–11 ns); printing the canonical string 260 ns
-//! (kube-core 482 ns). Figures on this machine move by ±20% from run to
-//! run.
+//! pinned to one CPU, on the shared 2-core machine at load 8 to 9, two
+//! runs): parsing the selector above 194–223 ns (kube-core, which has no
+//! parser, needs 152–159 ns in the same runs just to build the same
+//! selector from ready values); matching it against a 10-label pod
+//! 17–18 ns with a [`LabelSet`], 21 ns with a slice of pairs, 27 ns with a
+//! `HashMap`, 29–33 ns with a `BTreeMap` (kube-core: 70–71 ns; one run of
+//! ours read 48 ns); a selector whose first requirement fails 10–11 ns
+//! (kube-core 7 ns), 8–9 ns with a [`LabelSet`]; printing the canonical
+//! string 201–207 ns (kube-core 302–308 ns). Figures on this machine move
+//! by ±20% from run to run.
 //!
 //! Validation is hand-written byte loops (no regex engine), allocation-free
 //! on success.
@@ -220,6 +230,7 @@ mod label_selector;
 mod label_set;
 mod lexer;
 mod parser;
+mod plan;
 mod selector;
 mod service;
 mod validation;

@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use super::key::Key;
 use super::parser::{self, ParseError};
+use super::plan::{Form, Present, short_form, short_holds};
 use super::validation::{ValidationError, validate_label_key, validate_label_value};
 
 /// Read access to a set of labels, as matching needs it: one lookup by key.
@@ -83,6 +84,9 @@ pub struct Scan<'r> {
     requirements: &'r [Requirement],
     /// Bit `len % 64` is set for the key length of every requirement.
     lengths: u64,
+    /// Bit `i` is set when requirement `i` holds on an absent key (for
+    /// the first 64).
+    absent: u64,
 }
 
 impl<'r> Scan<'r> {
@@ -109,31 +113,42 @@ impl<'r> Scan<'r> {
     /// slice): a requirement whose key is seen is tested on its value at
     /// once; one whose key never appears is tested as absent at the end
     /// (`selectors.md#3`: `!=`, `notin` and `!k` hold, the others fail).
+    ///
+    /// `SORTED`: the entries come in key order with each key once (a
+    /// `BTreeMap`). Then the walk ends at the last requirement's key (the
+    /// greatest): any requirement key not seen by then is absent.
     #[inline]
-    fn walk<'l>(&self, entries: impl Iterator<Item = (&'l str, &'l str)>) -> bool {
-        let all = u64::MAX >> (64 - self.requirements.len().max(1));
+    fn walk<'l, const SORTED: bool>(
+        &self,
+        entries: impl Iterator<Item = (&'l str, &'l str)>,
+    ) -> bool {
+        let n = self.requirements.len().max(1);
+        let all = u64::MAX >> (64 - n);
+        // Seeing any of these bits ends the walk.
+        let last = if SORTED { 1u64 << (n - 1) } else { 0 };
         let mut seen = 0u64;
         for (key, value) in entries {
+            let key = key.as_bytes();
             if self.lengths >> (key.len() % 64) & 1 == 0 {
                 continue;
             }
             for (i, r) in self.requirements.iter().enumerate() {
                 let bit = 1u64 << i;
-                if seen & bit == 0 && same_bytes(r.key.as_bytes(), key.as_bytes()) {
+                if seen & bit == 0 && r.has_key(key) {
                     seen |= bit;
-                    if !r.holds(Some(value)) {
+                    if !r.holds_on(value) {
                         return false;
                     }
                 }
+            }
+            if seen & last != 0 {
+                break;
             }
             if seen == all {
                 return true;
             }
         }
-        self.requirements
-            .iter()
-            .enumerate()
-            .all(|(i, r)| seen >> i & 1 == 1 || r.holds(None))
+        (seen | self.absent) & all == all
     }
 }
 
@@ -171,7 +186,7 @@ where
 
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         scan.worth_walking(self.len())
-            .then(|| scan.walk(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
+            .then(|| scan.walk::<true>(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
     }
 }
 
@@ -187,7 +202,7 @@ where
 
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         scan.worth_walking(self.len())
-            .then(|| scan.walk(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
+            .then(|| scan.walk::<false>(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
     }
 }
 
@@ -200,7 +215,7 @@ impl<K: AsRef<str>, V: AsRef<str>> Labels for [(K, V)] {
 
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         scan.worth_walking(self.len())
-            .then(|| scan.walk(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))))
+            .then(|| scan.walk::<false>(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))))
     }
 }
 
@@ -328,8 +343,8 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 /// too, and then the words are equal). Equal words say nothing beyond the
 /// first 8 bytes: compare the rest.
 #[inline]
-pub(super) fn key_word(s: &str) -> u64 {
-    let b = s.as_bytes();
+pub(super) fn key_word(s: impl AsRef<[u8]>) -> u64 {
+    let b = s.as_ref();
     let mut w = [0u8; 8];
     let n = b.len().min(8);
     w[..n].copy_from_slice(&b[..n]);
@@ -445,8 +460,12 @@ pub struct Requirement {
     key_word: u64,
     operator: Operator,
     values: Values,
-    /// The parsed bound of `>`/`<` (0 otherwise).
-    bound: i64,
+    /// Does the requirement hold when the key is absent (`selectors.md#3`)?
+    absent: bool,
+    /// How a present value is tested (the parsed bound of `>`/`<` is
+    /// here), worked out from the fields above when built
+    /// ([`Requirement::assemble`]).
+    present: Present,
 }
 
 /// One reason a [`Requirement`] cannot be built (apimachinery
@@ -664,13 +683,12 @@ impl Requirement {
                 .unwrap_or(0),
             _ => 0,
         };
-        Ok(Requirement {
-            key_word: key_word(&key),
-            key: Key::from_string(key),
+        Ok(Requirement::assemble(
+            Key::from_string(key),
             operator,
-            values: values.sorted(),
+            values.sorted(),
             bound,
-        })
+        ))
     }
 
     /// Builds a one-value requirement whose parts were checked by the
@@ -682,13 +700,7 @@ impl Requirement {
         value: String,
         bound: i64,
     ) -> Self {
-        Requirement {
-            key_word: key_word(key),
-            key: Key::new(key),
-            operator,
-            values: Values::One(value),
-            bound,
-        }
+        Requirement::assemble(Key::new(key), operator, Values::One(value), bound)
     }
 
     /// Builds a requirement whose parts were checked by the caller; the
@@ -700,13 +712,7 @@ impl Requirement {
         values: Vec<String>,
         bound: i64,
     ) -> Self {
-        Requirement {
-            key_word: key_word(key),
-            key: Key::new(key),
-            operator,
-            values: Values::from_sorted(values),
-            bound,
-        }
+        Requirement::assemble(Key::new(key), operator, Values::from_sorted(values), bound)
     }
 
     /// Builds a list requirement (`in`, `notin`) whose key and values were
@@ -714,12 +720,23 @@ impl Requirement {
     #[cfg(not(feature = "compact"))]
     #[inline]
     pub(crate) fn from_checked_list(key: &str, operator: Operator, values: &[&str]) -> Self {
+        Requirement::assemble(Key::new(key), operator, Values::from_sorted_strs(values), 0)
+    }
+
+    /// A requirement of these parts (already checked), with its key word
+    /// and match plan.
+    #[inline]
+    fn assemble(key: Key, operator: Operator, values: Values, bound: i64) -> Requirement {
         Requirement {
-            key_word: key_word(key),
-            key: Key::new(key),
+            key_word: key_word(key.as_bytes()),
+            absent: matches!(
+                operator,
+                Operator::NotEquals | Operator::NotIn | Operator::DoesNotExist
+            ),
+            present: Present::new(operator, values.as_slice(), bound),
+            key,
             operator,
-            values: Values::from_sorted_strs(values),
-            bound: 0,
+            values,
         }
     }
 
@@ -787,16 +804,68 @@ impl Requirement {
     /// absent)?
     #[inline(always)]
     pub(super) fn holds(&self, found: Option<&str>) -> bool {
-        match self.operator {
-            Operator::Equals | Operator::DoubleEquals | Operator::In => {
-                found.is_some_and(|v| self.values.contains(v))
-            }
-            Operator::NotEquals | Operator::NotIn => found.is_none_or(|v| !self.values.contains(v)),
-            Operator::Exists => found.is_some(),
-            Operator::DoesNotExist => found.is_none(),
-            Operator::GreaterThan => found.and_then(parse_int).is_some_and(|n| n > self.bound),
-            Operator::LessThan => found.and_then(parse_int).is_some_and(|n| n < self.bound),
+        match found {
+            None => self.absent,
+            Some(value) => self.holds_on(value),
         }
+    }
+
+    /// Does the requirement hold when its key is absent?
+    #[inline(always)]
+    pub(super) fn holds_absent(&self) -> bool {
+        self.absent
+    }
+
+    /// Does the requirement hold when its key has value `value`?
+    #[inline(always)]
+    pub(super) fn holds_on(&self, value: &str) -> bool {
+        self.holds_present(
+            value.len(),
+            || short_form(value.as_bytes()).unwrap_or_default(),
+            || value,
+        )
+    }
+
+    /// Does the requirement hold when its key has a value of `length`
+    /// bytes, whose [`short_form`] (when at most 16 bytes) `form` gives and
+    /// whose text `text` gives? Most requirements need only the length and
+    /// the form.
+    #[inline(always)]
+    pub(super) fn holds_present<'v>(
+        &self,
+        length: usize,
+        form: impl FnOnce() -> Form,
+        text: impl FnOnce() -> &'v str,
+    ) -> bool {
+        match &self.present {
+            Present::Always(holds) => *holds,
+            Present::Short {
+                lengths,
+                negate,
+                forms,
+            } => short_holds(*lengths, forms, *negate, length, form),
+            Present::Greater(bound) => parse_int(text()).is_some_and(|n| n > *bound),
+            Present::Less(bound) => parse_int(text()).is_some_and(|n| n < *bound),
+            Present::General => self.holds_listed(text()),
+        }
+    }
+
+    /// The test of a present value against the value list (`=`, `==`,
+    /// `in`: listed; `!=`, `notin`: not listed).
+    fn holds_listed(&self, value: &str) -> bool {
+        self.values.contains(value) != self.absent
+    }
+
+    /// Is `key` this requirement's key?
+    #[inline(always)]
+    pub(super) fn has_key(&self, key: &[u8]) -> bool {
+        same_bytes(self.key.as_bytes(), key)
+    }
+
+    /// The key's length.
+    #[inline(always)]
+    pub(super) fn key_len(&self) -> usize {
+        self.key.len()
     }
 }
 
@@ -875,7 +944,19 @@ enum Repr {
         /// [`key_lengths`] of `requirements`, kept so that a match does
         /// not compute it.
         lengths: u64,
+        /// [`absent_mask`] of `requirements`.
+        absent: u64,
     },
+}
+
+/// Bit `i` set when requirement `i` (of the first 64) holds on an absent
+/// key (see [`Scan`]).
+fn absent_mask(requirements: &[Requirement]) -> u64 {
+    requirements
+        .iter()
+        .take(64)
+        .enumerate()
+        .fold(0u64, |m, (i, r)| m | u64::from(r.absent) << i)
 }
 
 /// Bit `len % 64` set for the key length of every requirement (see
@@ -957,6 +1038,7 @@ impl Selector {
         Selector {
             repr: Repr::All {
                 lengths: key_lengths(&requirements),
+                absent: absent_mask(&requirements),
                 requirements,
             },
         }
@@ -1137,10 +1219,12 @@ impl Selector {
             Repr::All {
                 requirements,
                 lengths,
+                absent,
             } => {
                 let scan = Scan {
                     requirements,
                     lengths: *lengths,
+                    absent: *absent,
                 };
                 match labels.scan(&scan) {
                     Some(matched) => matched,
@@ -1196,7 +1280,18 @@ impl FromStr for Selector {
 
 #[cfg(test)]
 mod tests {
-    use super::same_bytes;
+    use super::{Requirement, same_bytes};
+
+    #[test]
+    fn a_requirement_moves_without_a_memcpy_call() {
+        // Up to 128 bytes, LLVM moves a value with a few vector stores;
+        // past it, parsing and sorting call `memcpy` for every move.
+        assert!(
+            size_of::<Requirement>() <= 128,
+            "{}",
+            size_of::<Requirement>()
+        );
+    }
 
     #[test]
     fn same_bytes_is_string_equality() {
