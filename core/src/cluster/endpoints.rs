@@ -504,21 +504,24 @@ pub(super) fn patch_for_pod(
         }
         // Both lists are in address order (the full computation sorts
         // them, and this patch keeps them so): the addresses equal to the
-        // pod's are one run, found by binary search.
-        let clash = |list: &[EndpointAddress], r: bool| {
-            let lo = list.partition_point(|a| address.cmp_with(a).is_lt());
-            let hi = lo + list[lo..].partition_point(|a| address.cmp_with(a).is_eq());
-            (lo..hi).any(|i| !gone(r, i))
+        // pod's are one run, starting where a binary search puts the pod.
+        let start =
+            |list: &[EndpointAddress]| list.partition_point(|a| address.cmp_with(a).is_lt());
+        let (ready_at, not_ready_at) =
+            (start(&subset.addresses), start(&subset.not_ready_addresses));
+        let clash = |list: &[EndpointAddress], r: bool, lo: usize| {
+            list[lo..]
+                .iter()
+                .take_while(|a| address.cmp_with(a).is_eq())
+                .enumerate()
+                .any(|(i, _)| !gone(r, lo + i))
         };
-        if clash(&subset.addresses, true) || clash(&subset.not_ready_addresses, false) {
+        if clash(&subset.addresses, true, ready_at)
+            || clash(&subset.not_ready_addresses, false, not_ready_at)
+        {
             return None;
         }
-        let list = if ready {
-            &subset.addresses
-        } else {
-            &subset.not_ready_addresses
-        };
-        let raw = list.partition_point(|a| address.cmp_with(a).is_lt());
+        let raw = if ready { ready_at } else { not_ready_at };
         let at = raw
             - removed
                 .iter()

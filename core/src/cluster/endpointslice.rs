@@ -235,7 +235,8 @@ fn port_key(ports: &[EndpointPort]) -> PortKey {
 
 /// Is this address text an IPv6 address?
 pub(super) fn is_ipv6(s: &str) -> bool {
-    s.parse::<std::net::Ipv6Addr>().is_ok()
+    // Every IPv6 text has a colon: IPv4 addresses skip the parser.
+    s.contains(':') && s.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
 /// EP-8: a pod's `podIPs` of one address type, in the pod's order (the
