@@ -81,9 +81,15 @@ fn callgrind(what: &str) {
     let service = if size == "250" { 0 } else { 1 };
     let &(i, k, n) = slots.iter().find(|s| s.0 == service).expect("pod");
     let variants = if kind == "label" {
-        [pod(&scale, i, k, n, true, "1.4"), pod(&scale, i, k, n, true, "1.3")]
+        [
+            pod(&scale, i, k, n, true, "1.4"),
+            pod(&scale, i, k, n, true, "1.3"),
+        ]
     } else {
-        [pod(&scale, i, k, n, false, "1.3"), pod(&scale, i, k, n, true, "1.3")]
+        [
+            pod(&scale, i, k, n, false, "1.3"),
+            pod(&scale, i, k, n, true, "1.3"),
+        ]
     };
     for round in 0..200 {
         let o = Object::Pod(variants[round % 2].clone());

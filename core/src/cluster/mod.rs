@@ -851,7 +851,20 @@ impl Cluster {
             .copied();
         let id = match found {
             Some(id) => {
-                if self.object(id).is_some_and(|old| unchanged(old, &object)) {
+                // For a pod: are its labels the same, and is all but its
+                // labels the same? Each compared once.
+                let pod = match (self.object(id), &object) {
+                    (Some(Object::Pod(old)), Object::Pod(new)) => {
+                        let labels = old.metadata.labels == new.metadata.labels;
+                        Some((labels, same_but_labels(old, new)))
+                    }
+                    _ => None,
+                };
+                let same = match pod {
+                    Some((labels, rest)) => labels && rest,
+                    None => self.object(id).is_some_and(|old| *old == object),
+                };
+                if same {
                     return id;
                 }
                 let Some(key) = self.slot(id).map(|s| s.key.clone()) else {
@@ -861,7 +874,7 @@ impl Cluster {
                 // A pod whose labels and node stay (a status change): its
                 // index entries stay too; only its Services look again.
                 if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
-                    && old.metadata.labels == new.metadata.labels
+                    && pod.is_some_and(|(labels, _)| labels)
                     && old.spec.node_name == new.spec.node_name
                     && let Some(rec) = self.pods.get(&id)
                 {
@@ -885,7 +898,8 @@ impl Cluster {
                     && old.spec.node_name == new.spec.node_name
                     && self.pods.contains_key(&id)
                 {
-                    self.relabel_pod(id, object, t);
+                    let only_labels = pod.is_some_and(|(_, rest)| rest);
+                    self.relabel_pod(id, object, only_labels, t);
                     return id;
                 }
                 self.unindex(id, t);
@@ -1118,7 +1132,14 @@ impl Cluster {
     /// the new labels are marked. The index ends as unindexing and indexing
     /// the pod would leave it, but for the pod's place in the posting
     /// lists of the pairs that stay (readers sort pods by name).
-    fn relabel_pod(&mut self, id: ObjId, object: Object, t: &mut Tracker) {
+    ///
+    /// `only_labels`: nothing but the labels changed. Then only the
+    /// Services that select the pod under one of its label sets and not
+    /// under the other are marked (upstream's `podChanged == false` case of
+    /// `GetServicesToUpdateOnPodChange`): a Service that selects the pod
+    /// before and after has the same endpoint for it (no EP rule reads a
+    /// pod's labels beyond selection), and its state is settled.
+    fn relabel_pod(&mut self, id: ObjId, object: Object, only_labels: bool, t: &mut Tracker) {
         let (Some(mut slot), Some(mut rec)) =
             (self.slots[id as usize].take(), self.pods.remove(&id))
         else {
@@ -1132,7 +1153,7 @@ impl Cluster {
                 self.count_pod_ips(old, false);
                 self.count_pod_ips(new, true);
             }
-            self.mark_pod_services(&rec, &slot.key, t);
+            let before = self.pod_services(&rec);
             let mut gone: Vec<(Sym, Sym, u32)> = Vec::new();
             let mut labels = Vec::with_capacity(new.metadata.labels.len());
             let mut was = old.metadata.labels.iter().zip(&rec.labels).peekable();
@@ -1162,7 +1183,15 @@ impl Cluster {
             gone.extend(was.map(|(_, e)| *e));
             self.unindex_pairs(id, rec.ns, &gone);
             rec.labels = labels;
-            self.mark_pod_services(&rec, &slot.key, t);
+            let after = self.pod_services(&rec);
+            for &sid in before.iter().chain(&after) {
+                if only_labels && self.fast_path && before.contains(&sid) && after.contains(&sid) {
+                    continue;
+                }
+                if let Some(svc) = self.slot(sid) {
+                    t.pod(&svc.key, &slot.key);
+                }
+            }
             self.pods.insert(id, rec);
             self.slots[id as usize] = Some(slot);
         } else {
@@ -1222,7 +1251,18 @@ impl Cluster {
     /// Marks the Services whose selector matches this pod's labels, found
     /// through the reverse index.
     fn mark_pod_services(&self, rec: &PodRec, pod: &StoreKey, t: &mut Tracker) {
+        for sid in self.pod_services(rec) {
+            if let Some(slot) = self.slot(sid) {
+                t.pod(&slot.key, pod);
+            }
+        }
+    }
+
+    /// The Services whose selector matches this pod's labels (found
+    /// through the reverse index), in the order the index lists them.
+    fn pod_services(&self, rec: &PodRec) -> Vec<ObjId> {
         let mut seen: Vec<ObjId> = Vec::new();
+        let mut out: Vec<ObjId> = Vec::new();
         for &(k, v, _) in &rec.labels {
             for &sid in self.svc_index.get(&(rec.ns, k, v)).into_iter().flatten() {
                 if seen.contains(&sid) {
@@ -1236,11 +1276,12 @@ impl Cluster {
                     .selector
                     .iter()
                     .all(|&(sk, sv)| rec.labels.iter().any(|&(pk, pv, _)| pk == sk && pv == sv));
-                if selects && let Some(slot) = self.slot(sid) {
-                    t.pod(&slot.key, pod);
+                if selects {
+                    out.push(sid);
                 }
             }
         }
+        out
     }
 
     /// A Node came, went or changed: the zone weights of topology-mode
@@ -1664,20 +1705,39 @@ impl Cluster {
     }
 }
 
-/// Is `new` the object already stored (`old`)? For a Pod the status,
-/// where changes usually are, is compared first.
-fn unchanged(old: &Object, new: &Object) -> bool {
-    match (old, new) {
-        (Object::Pod(a), Object::Pod(b)) => {
-            let Pod {
-                metadata,
-                spec,
-                status,
-            } = a;
-            *status == b.status && *metadata == b.metadata && *spec == b.spec
-        }
-        _ => old == new,
-    }
+/// Are two pods the same but for their labels? The status, where changes
+/// usually are, is compared first. (Every field is named, so that a field
+/// added to the object model is compared too.)
+fn same_but_labels(a: &Pod, b: &Pod) -> bool {
+    let Pod {
+        metadata,
+        spec,
+        status,
+    } = a;
+    let ObjectMeta {
+        name,
+        generate_name,
+        namespace,
+        uid,
+        resource_version,
+        creation_timestamp,
+        deletion_timestamp,
+        labels: _,
+        annotations,
+        owner_references,
+    } = metadata;
+    let m = &b.metadata;
+    *status == b.status
+        && *name == m.name
+        && *namespace == m.namespace
+        && *uid == m.uid
+        && *resource_version == m.resource_version
+        && *deletion_timestamp == m.deletion_timestamp
+        && *creation_timestamp == m.creation_timestamp
+        && *generate_name == m.generate_name
+        && *annotations == m.annotations
+        && *owner_references == m.owner_references
+        && *spec == b.spec
 }
 
 fn is_controller_slice(slice: &EndpointSlice) -> bool {
