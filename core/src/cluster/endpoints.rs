@@ -305,7 +305,12 @@ fn pod_entry_view<'a>(svc: &Service, pod: &'a Pod) -> Option<(AddressView<'a>, b
 /// patch compares), checked without building them?
 fn ports_are(svc: &Service, pod: &Pod, list: &[EndpointPort]) -> bool {
     let resolved = resolved_ports(svc, pod);
-    if resolved.clone().count() != list.len() {
+    let few = endpointslice::resolve_ports(svc, pod);
+    let count = match &few {
+        Some((_, n)) => *n,
+        None => resolved.clone().count(),
+    };
+    if count != list.len() {
         return false;
     }
     let cmp = |a: &EndpointPort, b: &EndpointPort| {
@@ -327,6 +332,25 @@ fn ports_are(svc: &Service, pod: &Pod, list: &[EndpointPort]) -> bool {
             && e.protocol == sp.protocol
             && e.app_protocol == sp.app_protocol
     };
+    // Resolved once (the usual few ports), or as it goes.
+    if let Some((buf, n)) = few {
+        let mine = &buf[..n];
+        let sp = |i: usize| &svc.spec.ports[i];
+        return mine.iter().all(|&(i, port)| {
+            let s = sp(i);
+            let same = mine
+                .iter()
+                .filter(|&&(j, pq)| {
+                    let q = sp(j);
+                    q.name == s.name
+                        && pq == port
+                        && q.protocol == s.protocol
+                        && q.app_protocol == s.app_protocol
+                })
+                .count();
+            same == list.iter().filter(|e| is(e, s, port)).count()
+        });
+    }
     resolved.clone().all(|(sp, port)| {
         let mine = resolved
             .clone()

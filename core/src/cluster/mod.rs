@@ -1261,14 +1261,14 @@ impl Cluster {
     /// The Services whose selector matches this pod's labels (found
     /// through the reverse index), in the order the index lists them.
     fn pod_services(&self, rec: &PodRec) -> Vec<ObjId> {
-        let mut seen: Vec<ObjId> = Vec::new();
         let mut out: Vec<ObjId> = Vec::new();
         for &(k, v, _) in &rec.labels {
             for &sid in self.svc_index.get(&(rec.ns, k, v)).into_iter().flatten() {
-                if seen.contains(&sid) {
+                // A Service listed again under another pair: already
+                // taken, or (not selecting) checked again.
+                if out.contains(&sid) {
                     continue;
                 }
-                seen.push(sid);
                 let Some(svc) = self.services.get(&sid) else {
                     continue;
                 };
@@ -1560,26 +1560,29 @@ impl Cluster {
         }
     }
 
-    /// The controller's slices of a Service, in name order.
-    fn managed_slices(&self, ns: &str, name: &str, manager: &str) -> Vec<(ObjId, &EndpointSlice)> {
+    /// The controller's slices of a Service (by its interned namespace
+    /// and name), in name order.
+    fn managed_slices(
+        &self,
+        ns_sym: Sym,
+        name_sym: Sym,
+        manager: &str,
+    ) -> Vec<(ObjId, &EndpointSlice)> {
         let mut out: Vec<(ObjId, &EndpointSlice)> = Vec::new();
-        if let (Some(ns_sym), Some(name_sym)) = (self.strings.lookup(ns), self.strings.lookup(name))
+        for &id in self
+            .slices_by_service
+            .get(&(ns_sym, name_sym))
+            .into_iter()
+            .flatten()
         {
-            for &id in self
-                .slices_by_service
-                .get(&(ns_sym, name_sym))
-                .into_iter()
-                .flatten()
+            if let Some(Object::EndpointSlice(s)) = self.object(id)
+                && s.metadata
+                    .labels
+                    .get(EndpointSlice::MANAGED_BY_LABEL)
+                    .map(String::as_str)
+                    == Some(manager)
             {
-                if let Some(Object::EndpointSlice(s)) = self.object(id)
-                    && s.metadata
-                        .labels
-                        .get(EndpointSlice::MANAGED_BY_LABEL)
-                        .map(String::as_str)
-                        == Some(manager)
-                {
-                    out.push((id, s));
-                }
+                out.push((id, s));
             }
         }
         crate::order::sort_by(&mut out, |a, b| a.1.metadata.name.cmp(&b.1.metadata.name));
@@ -1619,7 +1622,7 @@ impl Cluster {
                 Some((pid, Object::Pod(p))) if self.selects(sid, pid) => Some((p, self.node_of(p))),
                 _ => None,
             };
-            let existing = self.managed_slices(ns, name, CONTROLLER_NAME);
+            let existing = self.managed_slices(ns_sym, name_sym, CONTROLLER_NAME);
             let Some(tags) = existing
                 .iter()
                 .map(|(id, _)| self.positions.slice(*id))
