@@ -865,9 +865,7 @@ impl Cluster {
                             ..Tracker::default()
                         };
                         self.remove(&key(Kind::Endpoints), &mut scratch);
-                        for (k, v) in scratch.touched {
-                            t.touched.entry(k).or_insert(v);
-                        }
+                        t.touched.absorb(scratch.touched);
                     }
                     return;
                 }
@@ -943,9 +941,7 @@ impl Cluster {
             if !(patch.apply(e, tags) && kept) {
                 self.positions.index_endpoints(id, e);
             }
-            if !t.touched.contains_key(&slot.key) {
-                t.touched.insert(slot.key.clone(), true);
-            }
+            t.touched.note(&slot.key, true);
         }
     }
 

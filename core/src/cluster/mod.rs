@@ -169,6 +169,7 @@ mod positions;
 pub mod scheduler;
 mod store_key;
 mod summary;
+mod touched;
 pub mod workloads;
 
 use std::collections::BTreeMap;
@@ -336,7 +337,7 @@ enum Trigger {
 #[derive(Debug, Default)]
 struct Tracker {
     /// Key → did it exist before the call.
-    touched: BTreeMap<StoreKey, bool>,
+    touched: touched::Touched,
     /// Services to reconcile (by Service key, so in namespace and name
     /// order) → why.
     dirty: BTreeMap<StoreKey, Trigger>,
@@ -347,7 +348,7 @@ struct Tracker {
 impl Tracker {
     /// Was this key touched, and did it exist before the call?
     fn existed(&self, key: &ObjectKey) -> Option<bool> {
-        self.touched.get(key as &dyn KeyView).copied()
+        self.touched.get(key as &dyn KeyView)
     }
 
     /// Service `namespace/name` must be reconciled in full.
@@ -870,7 +871,7 @@ impl Cluster {
                 let Some(key) = self.slot(id).map(|s| s.key.clone()) else {
                     return id;
                 };
-                t.touched.entry(key.clone()).or_insert(true);
+                t.touched.note(&key, true);
                 // A pod whose labels and node stay (a status change): its
                 // index entries stay too; only its Services look again.
                 if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
@@ -911,7 +912,7 @@ impl Cluster {
             }
             None => {
                 let key = StoreKey::new(object.key());
-                t.touched.entry(key.clone()).or_insert(false);
+                t.touched.note(&key, false);
                 let id = match self.free.pop() {
                     Some(id) => id,
                     None => {
@@ -963,7 +964,7 @@ impl Cluster {
             return;
         };
         self.by_key.remove(&key);
-        t.touched.entry(key).or_insert(true);
+        t.touched.note(&key, true);
         self.unindex(id, t);
         self.slots[id as usize] = None;
         self.free.push(id);
@@ -1366,7 +1367,7 @@ impl Cluster {
             self.reconcile_endpoints(ns, name, trigger, &mut t);
         }
         let mut changes = Changes::default();
-        for (key, existed) in t.touched {
+        for (key, existed) in t.touched.into_sorted() {
             match (existed, self.ids.contains_key(&key)) {
                 (false, true) => changes.created.push(key.get().clone()),
                 (true, true) => changes.updated.push(key.get().clone()),
@@ -1524,9 +1525,7 @@ impl Cluster {
                             ..Tracker::default()
                         };
                         self.remove(&key, &mut scratch);
-                        for (k, v) in scratch.touched {
-                            t.touched.entry(k).or_insert(v);
-                        }
+                        t.touched.absorb(scratch.touched);
                     }
                 }
             }
@@ -1554,9 +1553,7 @@ impl Cluster {
             if let Some(tags) = self.positions.slice_mut(id) {
                 edit(s, tags);
             }
-            if !t.touched.contains_key(&slot.key) {
-                t.touched.insert(slot.key.clone(), true);
-            }
+            t.touched.note(&slot.key, true);
         }
     }
 
@@ -1671,9 +1668,7 @@ impl Cluster {
             ..Tracker::default()
         };
         self.write(object, &mut scratch);
-        for (k, v) in scratch.touched {
-            t.touched.entry(k).or_insert(v);
-        }
+        t.touched.absorb(scratch.touched);
     }
 
     fn node_of(&self, pod: &Pod) -> Option<&Node> {
