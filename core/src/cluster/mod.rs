@@ -54,7 +54,11 @@
 //! endpoint's conditions in place and moves the pod's Endpoints address
 //! between `addresses` and `notReadyAddresses` (binary-searched, the lists
 //! stay in address order); nothing is built unless it changes. A label
-//! change moves only the label pairs that change in the pod index.
+//! change moves only the label pairs that change in the pod index, and
+//! when nothing but labels changed it marks only the Services that gained
+//! or lost the pod (upstream's `podChanged == false` case): no endpoint
+//! reads a pod's labels, so a Service that selects the pod before and
+//! after has nothing to do.
 //!
 //! ## What is modelled, and what is not yet
 //!
@@ -96,28 +100,35 @@
 //! compiles, so single runs vary by up to 2×), default config (Endpoints
 //! controller on), for a synthetic cluster at the published limits (5,000
 //! nodes, 150,000 pods, 10,000 Services, up to 250 endpoints per Service).
-//! Session 5, medians before → after, alternating binaries at load 7–10:
-//! one Pod label change 9.8–10.4 µs → 7.1–8.2 µs (15-pod Service) and
-//! 13.1–13.3 µs → 6.4–10.0 µs (250-pod Service); readiness flip
-//! 10.1–10.5 µs → 7.7–8.6 µs and 10.3–13.3 µs → 8.7–10.7 µs (session 4
-//! measured the "before" at 7.7, 5.4, 10.3 and 8.3 µs at load 1.6).
-//! What changed: the position index (see above) replaces the scans of a
-//! Service's slices and Endpoints for the pod; a flip edits conditions in
-//! place and moves the Endpoints address instead of building and dropping
-//! both; the one-pod paths compare port lists and addresses without
-//! building them; a label change reindexes only its changed pairs; pods no
-//! workload owns skip the workload step. What a flip of a 250-pod Service
-//! still spends: shifting the Endpoints address list (`Vec` of 216-byte
-//! addresses: the pod moves between `addresses` and `notReadyAddresses`)
-//! 15%, dropping the replaced Pod 7%, the stored-pod compare 7%, key
-//! hashing for ~8 point lookups 7%, port resolution 5%. The build (2.2 s)
-//! and memory (about 3,970 B per pod) are unchanged: the build's cost is
-//! spread thin (indexing and interning pods, the slice reconcile's
-//! endpoint building and sorted sets, the ordered indexes and change
-//! tracker, allocation); memory needs a compact internal pod form, which
-//! `get`/`list` returning `&Object` rule out (the `Object` enum alone is
-//! 976 bytes for every kind; a Pod's heap about 1.1 KB, its slice endpoint
-//! about 380 B, its Endpoints address about 270 B, its endpoint tags 8 B).
+//! Instruction counts per call come from the bench's callgrind mode
+//! (`CLUSTER_CALLGRIND`, see `benches/benches/cluster.rs`).
+//! Session 6, medians of the session-start and final binaries alternated
+//! twice at load 7–10: one Pod label change 5.9 → 2.1–2.9 µs (15-pod
+//! Service) and 6.7–6.8 → 2.0–2.1 µs (250-pod Service); readiness flip
+//! 5.8–6.0 → 3.4–4.2 µs and 7.4–7.6 → 5.5–6.2 µs. Instructions per call:
+//! flip 25.0 k → 23.4 k (15-pod) and 59.4 k → 54.8 k (250-pod), label
+//! change 33.0 k → about 13 k (250-pod). What changed: a label change that
+//! keeps every Service's selection marks no Service (see above); the
+//! change tracker is a list searched in place (hashed past 16 keys) and
+//! sorted once, not an ordered map per call; a pod's Service ports are
+//! resolved once on the stack for the port checks; tag scans compare a
+//! block of 16 tags at a time; one binary search per Endpoints list;
+//! IPv4 text skips the IPv6 parser. What a flip still spends: for a
+//! 250-pod Service, shifting the Endpoints address list (a `Vec` of
+//! 216-byte addresses; the pod moves between `addresses` and
+//! `notReadyAddresses`, 54 KB moved when it is first in address order,
+//! about half the instructions and 2 µs), which only a different stored
+//! form of the `Endpoints` object avoids; for every flip, dropping the
+//! replaced Pod (about a third of the rest: one Pod's allocations are
+//! freed per call whatever the order), then the two fast paths' lookups
+//! and checks. The build (2.5 s) and memory (3,976 B per pod) are
+//! unchanged: the build's cost is spread thin (indexing and interning
+//! pods, the slice reconcile's endpoint building and sorted sets, the
+//! ordered index, allocation and freeing); memory needs a compact internal
+//! pod form, which `get`/`list` returning `&Object` rule out (the `Object`
+//! enum alone is 976 bytes for every kind; a Pod's heap about 1.1 KB, its
+//! slice endpoint about 380 B, its Endpoints address about 270 B, its
+//! endpoint tags 8 B).
 //!
 //! ## Example
 //!
