@@ -107,7 +107,7 @@
 //! Service) and 6.7–6.8 → 2.0–2.1 µs (250-pod Service); readiness flip
 //! 5.8–6.0 → 3.4–4.2 µs and 7.4–7.6 → 5.5–6.2 µs. Instructions per call:
 //! flip 25.0 k → 23.4 k (15-pod) and 59.4 k → 54.8 k (250-pod), label
-//! change 33.0 k → about 13 k (250-pod). What changed: a label change that
+//! change 27.8 k → 16.6 k and 33.0 k → 16.8 k. What changed: a label change that
 //! keeps every Service's selection marks no Service (see above); the
 //! change tracker is a list searched in place (hashed past 16 keys) and
 //! sorted once, not an ordered map per call; a pod's Service ports are
