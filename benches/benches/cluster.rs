@@ -10,6 +10,13 @@
 //!   (target < 400 bytes).
 //!
 //! Run: `cargo bench -p svcroute-benches --bench cluster -- --warm-up-time 1 --measurement-time 3`
+//!
+//! Instruction counts (immune to the machine's noise): with
+//! `CLUSTER_CALLGRIND=label_15|flip_15|label_250|flip_250|build` the binary
+//! skips criterion, builds the cluster and runs that change 200 times (the
+//! build once) inside `measured`; run it under
+//! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*measured*'`
+//! and divide the total by 200.
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -54,7 +61,48 @@ fn memory_report(scale: &Scale) {
     drop((cluster, empty));
 }
 
+/// The code whose instructions callgrind counts (`--toggle-collect`).
+#[inline(never)]
+fn measured<T>(f: impl FnOnce() -> T) -> T {
+    black_box(f())
+}
+
+/// `CLUSTER_CALLGRIND=WHAT`: one figure for callgrind, no criterion.
+fn callgrind(what: &str) {
+    let scale = Scale::LIMITS;
+    let objects = synthetic_cluster(&scale);
+    if what == "build" {
+        drop(measured(|| build(objects)));
+        return;
+    }
+    let mut cluster = build(objects);
+    let slots = pod_slots(&scale);
+    let (kind, size) = what.split_once('_').expect("KIND_SIZE");
+    let service = if size == "250" { 0 } else { 1 };
+    let &(i, k, n) = slots.iter().find(|s| s.0 == service).expect("pod");
+    let variants = if kind == "label" {
+        [
+            pod(&scale, i, k, n, true, "1.4"),
+            pod(&scale, i, k, n, true, "1.3"),
+        ]
+    } else {
+        [
+            pod(&scale, i, k, n, false, "1.3"),
+            pod(&scale, i, k, n, true, "1.3"),
+        ]
+    };
+    for round in 0..200 {
+        let o = Object::Pod(variants[round % 2].clone());
+        let changes = measured(|| cluster.apply(o).expect("applies"));
+        drop(changes);
+    }
+}
+
 fn benches(c: &mut Criterion) {
+    if let Ok(what) = std::env::var("CLUSTER_CALLGRIND") {
+        callgrind(&what);
+        std::process::exit(0);
+    }
     let scale = Scale::LIMITS;
     memory_report(&scale);
 

@@ -305,7 +305,12 @@ fn pod_entry_view<'a>(svc: &Service, pod: &'a Pod) -> Option<(AddressView<'a>, b
 /// patch compares), checked without building them?
 fn ports_are(svc: &Service, pod: &Pod, list: &[EndpointPort]) -> bool {
     let resolved = resolved_ports(svc, pod);
-    if resolved.clone().count() != list.len() {
+    let few = endpointslice::resolve_ports(svc, pod);
+    let count = match &few {
+        Some((_, n)) => *n,
+        None => resolved.clone().count(),
+    };
+    if count != list.len() {
         return false;
     }
     let cmp = |a: &EndpointPort, b: &EndpointPort| {
@@ -327,6 +332,25 @@ fn ports_are(svc: &Service, pod: &Pod, list: &[EndpointPort]) -> bool {
             && e.protocol == sp.protocol
             && e.app_protocol == sp.app_protocol
     };
+    // Resolved once (the usual few ports), or as it goes.
+    if let Some((buf, n)) = few {
+        let mine = &buf[..n];
+        let sp = |i: usize| &svc.spec.ports[i];
+        return mine.iter().all(|&(i, port)| {
+            let s = sp(i);
+            let same = mine
+                .iter()
+                .filter(|&&(j, pq)| {
+                    let q = sp(j);
+                    q.name == s.name
+                        && pq == port
+                        && q.protocol == s.protocol
+                        && q.app_protocol == s.app_protocol
+                })
+                .count();
+            same == list.iter().filter(|e| is(e, s, port)).count()
+        });
+    }
     resolved.clone().all(|(sp, port)| {
         let mine = resolved
             .clone()
@@ -504,21 +528,24 @@ pub(super) fn patch_for_pod(
         }
         // Both lists are in address order (the full computation sorts
         // them, and this patch keeps them so): the addresses equal to the
-        // pod's are one run, found by binary search.
-        let clash = |list: &[EndpointAddress], r: bool| {
-            let lo = list.partition_point(|a| address.cmp_with(a).is_lt());
-            let hi = lo + list[lo..].partition_point(|a| address.cmp_with(a).is_eq());
-            (lo..hi).any(|i| !gone(r, i))
+        // pod's are one run, starting where a binary search puts the pod.
+        let start =
+            |list: &[EndpointAddress]| list.partition_point(|a| address.cmp_with(a).is_lt());
+        let (ready_at, not_ready_at) =
+            (start(&subset.addresses), start(&subset.not_ready_addresses));
+        let clash = |list: &[EndpointAddress], r: bool, lo: usize| {
+            list[lo..]
+                .iter()
+                .take_while(|a| address.cmp_with(a).is_eq())
+                .enumerate()
+                .any(|(i, _)| !gone(r, lo + i))
         };
-        if clash(&subset.addresses, true) || clash(&subset.not_ready_addresses, false) {
+        if clash(&subset.addresses, true, ready_at)
+            || clash(&subset.not_ready_addresses, false, not_ready_at)
+        {
             return None;
         }
-        let list = if ready {
-            &subset.addresses
-        } else {
-            &subset.not_ready_addresses
-        };
-        let raw = list.partition_point(|a| address.cmp_with(a).is_lt());
+        let raw = if ready { ready_at } else { not_ready_at };
         let at = raw
             - removed
                 .iter()
@@ -838,9 +865,7 @@ impl Cluster {
                             ..Tracker::default()
                         };
                         self.remove(&key(Kind::Endpoints), &mut scratch);
-                        for (k, v) in scratch.touched {
-                            t.touched.entry(k).or_insert(v);
-                        }
+                        t.touched.absorb(scratch.touched);
                     }
                     return;
                 }
@@ -916,9 +941,7 @@ impl Cluster {
             if !(patch.apply(e, tags) && kept) {
                 self.positions.index_endpoints(id, e);
             }
-            if !t.touched.contains_key(&slot.key) {
-                t.touched.insert(slot.key.clone(), true);
-            }
+            t.touched.note(&slot.key, true);
         }
     }
 

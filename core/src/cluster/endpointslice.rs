@@ -188,10 +188,60 @@ fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
     out
 }
 
+/// The most Service ports [`resolve_ports`] resolves on the stack.
+const FEW_PORTS: usize = 8;
+
+/// The Service ports a pod resolves (EP-5), each as its index in
+/// `svc.spec.ports` and the container port, resolved once into a buffer
+/// on the stack, with how many there are; `None` for a Service of more
+/// than [`FEW_PORTS`] ports (the caller resolves them as it goes).
+pub(super) fn resolve_ports(
+    svc: &Service,
+    pod: &Pod,
+) -> Option<([(usize, i32); FEW_PORTS], usize)> {
+    if svc.spec.ports.len() > FEW_PORTS {
+        return None;
+    }
+    let mut buf = [(0, 0); FEW_PORTS];
+    let mut n = 0;
+    for (i, sp) in svc.spec.ports.iter().enumerate() {
+        let protocol = sp.protocol.unwrap_or_default();
+        if let Some(port) = find_port_of(pod, protocol, sp.target_port.as_ref(), sp.port) {
+            buf[n] = (i, port);
+            n += 1;
+        }
+    }
+    Some((buf, n))
+}
+
 /// `port_key(&endpoint_ports(svc, pod)) == port_key(list)`, without
 /// building either: the pod's resolved ports and `list` are the same
 /// multiset.
 fn ports_match(svc: &Service, pod: &Pod, list: &[EndpointPort]) -> bool {
+    if let Some((buf, n)) = resolve_ports(svc, pod) {
+        let mine = &buf[..n];
+        if n != list.len() {
+            return false;
+        }
+        let sp = |i: usize| &svc.spec.ports[i];
+        let same = |&(a, na): &(usize, i32), &(b, nb): &(usize, i32)| {
+            let (a, b) = (sp(a), sp(b));
+            a.name == b.name
+                && a.protocol.unwrap_or_default() == b.protocol.unwrap_or_default()
+                && na == nb
+                && a.app_protocol == b.app_protocol
+        };
+        let is = |e: &EndpointPort, &(i, port): &(usize, i32)| {
+            let s = sp(i);
+            e.name.as_deref() == Some(s.name.as_str())
+                && e.protocol == Some(s.protocol.unwrap_or_default())
+                && e.port == Some(port)
+                && e.app_protocol == s.app_protocol
+        };
+        return mine.iter().all(|x| {
+            mine.iter().filter(|y| same(x, y)).count() == list.iter().filter(|e| is(e, x)).count()
+        });
+    }
     let mine = svc.spec.ports.iter().filter_map(|sp| {
         let protocol = sp.protocol.unwrap_or_default();
         find_port_of(pod, protocol, sp.target_port.as_ref(), sp.port)
@@ -235,7 +285,8 @@ fn port_key(ports: &[EndpointPort]) -> PortKey {
 
 /// Is this address text an IPv6 address?
 pub(super) fn is_ipv6(s: &str) -> bool {
-    s.parse::<std::net::Ipv6Addr>().is_ok()
+    // Every IPv6 text has a colon: IPv4 addresses skip the parser.
+    s.contains(':') && s.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
 /// EP-8: a pod's `podIPs` of one address type, in the pod's order (the

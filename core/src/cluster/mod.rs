@@ -54,7 +54,11 @@
 //! endpoint's conditions in place and moves the pod's Endpoints address
 //! between `addresses` and `notReadyAddresses` (binary-searched, the lists
 //! stay in address order); nothing is built unless it changes. A label
-//! change moves only the label pairs that change in the pod index.
+//! change moves only the label pairs that change in the pod index, and
+//! when nothing but labels changed it marks only the Services that gained
+//! or lost the pod (upstream's `podChanged == false` case): no endpoint
+//! reads a pod's labels, so a Service that selects the pod before and
+//! after has nothing to do.
 //!
 //! ## What is modelled, and what is not yet
 //!
@@ -96,28 +100,35 @@
 //! compiles, so single runs vary by up to 2×), default config (Endpoints
 //! controller on), for a synthetic cluster at the published limits (5,000
 //! nodes, 150,000 pods, 10,000 Services, up to 250 endpoints per Service).
-//! Session 5, medians before → after, alternating binaries at load 7–10:
-//! one Pod label change 9.8–10.4 µs → 7.1–8.2 µs (15-pod Service) and
-//! 13.1–13.3 µs → 6.4–10.0 µs (250-pod Service); readiness flip
-//! 10.1–10.5 µs → 7.7–8.6 µs and 10.3–13.3 µs → 8.7–10.7 µs (session 4
-//! measured the "before" at 7.7, 5.4, 10.3 and 8.3 µs at load 1.6).
-//! What changed: the position index (see above) replaces the scans of a
-//! Service's slices and Endpoints for the pod; a flip edits conditions in
-//! place and moves the Endpoints address instead of building and dropping
-//! both; the one-pod paths compare port lists and addresses without
-//! building them; a label change reindexes only its changed pairs; pods no
-//! workload owns skip the workload step. What a flip of a 250-pod Service
-//! still spends: shifting the Endpoints address list (`Vec` of 216-byte
-//! addresses: the pod moves between `addresses` and `notReadyAddresses`)
-//! 15%, dropping the replaced Pod 7%, the stored-pod compare 7%, key
-//! hashing for ~8 point lookups 7%, port resolution 5%. The build (2.2 s)
-//! and memory (about 3,970 B per pod) are unchanged: the build's cost is
-//! spread thin (indexing and interning pods, the slice reconcile's
-//! endpoint building and sorted sets, the ordered indexes and change
-//! tracker, allocation); memory needs a compact internal pod form, which
-//! `get`/`list` returning `&Object` rule out (the `Object` enum alone is
-//! 976 bytes for every kind; a Pod's heap about 1.1 KB, its slice endpoint
-//! about 380 B, its Endpoints address about 270 B, its endpoint tags 8 B).
+//! Instruction counts per call come from the bench's callgrind mode
+//! (`CLUSTER_CALLGRIND`, see `benches/benches/cluster.rs`).
+//! Session 6, medians of the session-start and final binaries alternated
+//! twice at load 7–10: one Pod label change 5.9 → 2.1–2.9 µs (15-pod
+//! Service) and 6.7–6.8 → 2.0–2.1 µs (250-pod Service); readiness flip
+//! 5.8–6.0 → 3.4–4.2 µs and 7.4–7.6 → 5.5–6.2 µs. Instructions per call:
+//! flip 25.0 k → 23.4 k (15-pod) and 59.4 k → 54.8 k (250-pod), label
+//! change 27.8 k → 16.6 k and 33.0 k → 16.8 k. What changed: a label change that
+//! keeps every Service's selection marks no Service (see above); the
+//! change tracker is a list searched in place (hashed past 16 keys) and
+//! sorted once, not an ordered map per call; a pod's Service ports are
+//! resolved once on the stack for the port checks; tag scans compare a
+//! block of 16 tags at a time; one binary search per Endpoints list;
+//! IPv4 text skips the IPv6 parser. What a flip still spends: for a
+//! 250-pod Service, shifting the Endpoints address list (a `Vec` of
+//! 216-byte addresses; the pod moves between `addresses` and
+//! `notReadyAddresses`, 54 KB moved when it is first in address order,
+//! about half the instructions and 2 µs), which only a different stored
+//! form of the `Endpoints` object avoids; for every flip, dropping the
+//! replaced Pod (about a third of the rest: one Pod's allocations are
+//! freed per call whatever the order), then the two fast paths' lookups
+//! and checks. The build (2.5 s) and memory (3,976 B per pod) are
+//! unchanged: the build's cost is spread thin (indexing and interning
+//! pods, the slice reconcile's endpoint building and sorted sets, the
+//! ordered index, allocation and freeing); memory needs a compact internal
+//! pod form, which `get`/`list` returning `&Object` rule out (the `Object`
+//! enum alone is 976 bytes for every kind; a Pod's heap about 1.1 KB, its
+//! slice endpoint about 380 B, its Endpoints address about 270 B, its
+//! endpoint tags 8 B).
 //!
 //! ## Example
 //!
@@ -169,6 +180,7 @@ mod positions;
 pub mod scheduler;
 mod store_key;
 mod summary;
+mod touched;
 pub mod workloads;
 
 use std::collections::BTreeMap;
@@ -336,7 +348,7 @@ enum Trigger {
 #[derive(Debug, Default)]
 struct Tracker {
     /// Key → did it exist before the call.
-    touched: BTreeMap<StoreKey, bool>,
+    touched: touched::Touched,
     /// Services to reconcile (by Service key, so in namespace and name
     /// order) → why.
     dirty: BTreeMap<StoreKey, Trigger>,
@@ -347,7 +359,7 @@ struct Tracker {
 impl Tracker {
     /// Was this key touched, and did it exist before the call?
     fn existed(&self, key: &ObjectKey) -> Option<bool> {
-        self.touched.get(key as &dyn KeyView).copied()
+        self.touched.get(key as &dyn KeyView)
     }
 
     /// Service `namespace/name` must be reconciled in full.
@@ -851,17 +863,30 @@ impl Cluster {
             .copied();
         let id = match found {
             Some(id) => {
-                if self.object(id).is_some_and(|old| unchanged(old, &object)) {
+                // For a pod: are its labels the same, and is all but its
+                // labels the same? Each compared once.
+                let pod = match (self.object(id), &object) {
+                    (Some(Object::Pod(old)), Object::Pod(new)) => {
+                        let labels = old.metadata.labels == new.metadata.labels;
+                        Some((labels, same_but_labels(old, new)))
+                    }
+                    _ => None,
+                };
+                let same = match pod {
+                    Some((labels, rest)) => labels && rest,
+                    None => self.object(id).is_some_and(|old| *old == object),
+                };
+                if same {
                     return id;
                 }
                 let Some(key) = self.slot(id).map(|s| s.key.clone()) else {
                     return id;
                 };
-                t.touched.entry(key.clone()).or_insert(true);
+                t.touched.note(&key, true);
                 // A pod whose labels and node stay (a status change): its
                 // index entries stay too; only its Services look again.
                 if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
-                    && old.metadata.labels == new.metadata.labels
+                    && pod.is_some_and(|(labels, _)| labels)
                     && old.spec.node_name == new.spec.node_name
                     && let Some(rec) = self.pods.get(&id)
                 {
@@ -885,7 +910,8 @@ impl Cluster {
                     && old.spec.node_name == new.spec.node_name
                     && self.pods.contains_key(&id)
                 {
-                    self.relabel_pod(id, object, t);
+                    let only_labels = pod.is_some_and(|(_, rest)| rest);
+                    self.relabel_pod(id, object, only_labels, t);
                     return id;
                 }
                 self.unindex(id, t);
@@ -897,7 +923,7 @@ impl Cluster {
             }
             None => {
                 let key = StoreKey::new(object.key());
-                t.touched.entry(key.clone()).or_insert(false);
+                t.touched.note(&key, false);
                 let id = match self.free.pop() {
                     Some(id) => id,
                     None => {
@@ -949,7 +975,7 @@ impl Cluster {
             return;
         };
         self.by_key.remove(&key);
-        t.touched.entry(key).or_insert(true);
+        t.touched.note(&key, true);
         self.unindex(id, t);
         self.slots[id as usize] = None;
         self.free.push(id);
@@ -1118,7 +1144,14 @@ impl Cluster {
     /// the new labels are marked. The index ends as unindexing and indexing
     /// the pod would leave it, but for the pod's place in the posting
     /// lists of the pairs that stay (readers sort pods by name).
-    fn relabel_pod(&mut self, id: ObjId, object: Object, t: &mut Tracker) {
+    ///
+    /// `only_labels`: nothing but the labels changed. Then only the
+    /// Services that select the pod under one of its label sets and not
+    /// under the other are marked (upstream's `podChanged == false` case of
+    /// `GetServicesToUpdateOnPodChange`): a Service that selects the pod
+    /// before and after has the same endpoint for it (no EP rule reads a
+    /// pod's labels beyond selection), and its state is settled.
+    fn relabel_pod(&mut self, id: ObjId, object: Object, only_labels: bool, t: &mut Tracker) {
         let (Some(mut slot), Some(mut rec)) =
             (self.slots[id as usize].take(), self.pods.remove(&id))
         else {
@@ -1132,7 +1165,7 @@ impl Cluster {
                 self.count_pod_ips(old, false);
                 self.count_pod_ips(new, true);
             }
-            self.mark_pod_services(&rec, &slot.key, t);
+            let before = self.pod_services(&rec);
             let mut gone: Vec<(Sym, Sym, u32)> = Vec::new();
             let mut labels = Vec::with_capacity(new.metadata.labels.len());
             let mut was = old.metadata.labels.iter().zip(&rec.labels).peekable();
@@ -1162,7 +1195,15 @@ impl Cluster {
             gone.extend(was.map(|(_, e)| *e));
             self.unindex_pairs(id, rec.ns, &gone);
             rec.labels = labels;
-            self.mark_pod_services(&rec, &slot.key, t);
+            let after = self.pod_services(&rec);
+            for &sid in before.iter().chain(&after) {
+                if only_labels && self.fast_path && before.contains(&sid) && after.contains(&sid) {
+                    continue;
+                }
+                if let Some(svc) = self.slot(sid) {
+                    t.pod(&svc.key, &slot.key);
+                }
+            }
             self.pods.insert(id, rec);
             self.slots[id as usize] = Some(slot);
         } else {
@@ -1222,13 +1263,24 @@ impl Cluster {
     /// Marks the Services whose selector matches this pod's labels, found
     /// through the reverse index.
     fn mark_pod_services(&self, rec: &PodRec, pod: &StoreKey, t: &mut Tracker) {
-        let mut seen: Vec<ObjId> = Vec::new();
+        for sid in self.pod_services(rec) {
+            if let Some(slot) = self.slot(sid) {
+                t.pod(&slot.key, pod);
+            }
+        }
+    }
+
+    /// The Services whose selector matches this pod's labels (found
+    /// through the reverse index), in the order the index lists them.
+    fn pod_services(&self, rec: &PodRec) -> Vec<ObjId> {
+        let mut out: Vec<ObjId> = Vec::new();
         for &(k, v, _) in &rec.labels {
             for &sid in self.svc_index.get(&(rec.ns, k, v)).into_iter().flatten() {
-                if seen.contains(&sid) {
+                // A Service listed again under another pair: already
+                // taken, or (not selecting) checked again.
+                if out.contains(&sid) {
                     continue;
                 }
-                seen.push(sid);
                 let Some(svc) = self.services.get(&sid) else {
                     continue;
                 };
@@ -1236,11 +1288,12 @@ impl Cluster {
                     .selector
                     .iter()
                     .all(|&(sk, sv)| rec.labels.iter().any(|&(pk, pv, _)| pk == sk && pv == sv));
-                if selects && let Some(slot) = self.slot(sid) {
-                    t.pod(&slot.key, pod);
+                if selects {
+                    out.push(sid);
                 }
             }
         }
+        out
     }
 
     /// A Node came, went or changed: the zone weights of topology-mode
@@ -1325,7 +1378,7 @@ impl Cluster {
             self.reconcile_endpoints(ns, name, trigger, &mut t);
         }
         let mut changes = Changes::default();
-        for (key, existed) in t.touched {
+        for (key, existed) in t.touched.into_sorted() {
             match (existed, self.ids.contains_key(&key)) {
                 (false, true) => changes.created.push(key.get().clone()),
                 (true, true) => changes.updated.push(key.get().clone()),
@@ -1483,9 +1536,7 @@ impl Cluster {
                             ..Tracker::default()
                         };
                         self.remove(&key, &mut scratch);
-                        for (k, v) in scratch.touched {
-                            t.touched.entry(k).or_insert(v);
-                        }
+                        t.touched.absorb(scratch.touched);
                     }
                 }
             }
@@ -1513,32 +1564,33 @@ impl Cluster {
             if let Some(tags) = self.positions.slice_mut(id) {
                 edit(s, tags);
             }
-            if !t.touched.contains_key(&slot.key) {
-                t.touched.insert(slot.key.clone(), true);
-            }
+            t.touched.note(&slot.key, true);
         }
     }
 
-    /// The controller's slices of a Service, in name order.
-    fn managed_slices(&self, ns: &str, name: &str, manager: &str) -> Vec<(ObjId, &EndpointSlice)> {
+    /// The controller's slices of a Service (by its interned namespace
+    /// and name), in name order.
+    fn managed_slices(
+        &self,
+        ns_sym: Sym,
+        name_sym: Sym,
+        manager: &str,
+    ) -> Vec<(ObjId, &EndpointSlice)> {
         let mut out: Vec<(ObjId, &EndpointSlice)> = Vec::new();
-        if let (Some(ns_sym), Some(name_sym)) = (self.strings.lookup(ns), self.strings.lookup(name))
+        for &id in self
+            .slices_by_service
+            .get(&(ns_sym, name_sym))
+            .into_iter()
+            .flatten()
         {
-            for &id in self
-                .slices_by_service
-                .get(&(ns_sym, name_sym))
-                .into_iter()
-                .flatten()
+            if let Some(Object::EndpointSlice(s)) = self.object(id)
+                && s.metadata
+                    .labels
+                    .get(EndpointSlice::MANAGED_BY_LABEL)
+                    .map(String::as_str)
+                    == Some(manager)
             {
-                if let Some(Object::EndpointSlice(s)) = self.object(id)
-                    && s.metadata
-                        .labels
-                        .get(EndpointSlice::MANAGED_BY_LABEL)
-                        .map(String::as_str)
-                        == Some(manager)
-                {
-                    out.push((id, s));
-                }
+                out.push((id, s));
             }
         }
         crate::order::sort_by(&mut out, |a, b| a.1.metadata.name.cmp(&b.1.metadata.name));
@@ -1578,7 +1630,7 @@ impl Cluster {
                 Some((pid, Object::Pod(p))) if self.selects(sid, pid) => Some((p, self.node_of(p))),
                 _ => None,
             };
-            let existing = self.managed_slices(ns, name, CONTROLLER_NAME);
+            let existing = self.managed_slices(ns_sym, name_sym, CONTROLLER_NAME);
             let Some(tags) = existing
                 .iter()
                 .map(|(id, _)| self.positions.slice(*id))
@@ -1627,9 +1679,7 @@ impl Cluster {
             ..Tracker::default()
         };
         self.write(object, &mut scratch);
-        for (k, v) in scratch.touched {
-            t.touched.entry(k).or_insert(v);
-        }
+        t.touched.absorb(scratch.touched);
     }
 
     fn node_of(&self, pod: &Pod) -> Option<&Node> {
@@ -1664,20 +1714,39 @@ impl Cluster {
     }
 }
 
-/// Is `new` the object already stored (`old`)? For a Pod the status,
-/// where changes usually are, is compared first.
-fn unchanged(old: &Object, new: &Object) -> bool {
-    match (old, new) {
-        (Object::Pod(a), Object::Pod(b)) => {
-            let Pod {
-                metadata,
-                spec,
-                status,
-            } = a;
-            *status == b.status && *metadata == b.metadata && *spec == b.spec
-        }
-        _ => old == new,
-    }
+/// Are two pods the same but for their labels? The status, where changes
+/// usually are, is compared first. (Every field is named, so that a field
+/// added to the object model is compared too.)
+fn same_but_labels(a: &Pod, b: &Pod) -> bool {
+    let Pod {
+        metadata,
+        spec,
+        status,
+    } = a;
+    let ObjectMeta {
+        name,
+        generate_name,
+        namespace,
+        uid,
+        resource_version,
+        creation_timestamp,
+        deletion_timestamp,
+        labels: _,
+        annotations,
+        owner_references,
+    } = metadata;
+    let m = &b.metadata;
+    *status == b.status
+        && *name == m.name
+        && *namespace == m.namespace
+        && *uid == m.uid
+        && *resource_version == m.resource_version
+        && *deletion_timestamp == m.deletion_timestamp
+        && *creation_timestamp == m.creation_timestamp
+        && *generate_name == m.generate_name
+        && *annotations == m.annotations
+        && *owner_references == m.owner_references
+        && *spec == b.spec
 }
 
 fn is_controller_slice(slice: &EndpointSlice) -> bool {

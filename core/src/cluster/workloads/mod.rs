@@ -295,7 +295,8 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
     };
     let keys: Vec<super::StoreKey> = t
         .touched
-        .keys()
+        .sorted_keys()
+        .into_iter()
         .filter(|k| is_workload(k.kind) || matches!(k.kind, Kind::Pod | Kind::Node))
         .filter(|k| !idle_pod(k))
         .cloned()
