@@ -48,6 +48,22 @@ struct VirtualServer {
     rr: Option<usize>,
 }
 
+impl VirtualServer {
+    /// The round robin's next real server, advancing the position
+    /// (`None` without real servers).
+    #[inline(always)]
+    fn rr_next(&mut self) -> Option<usize> {
+        let n = self.lb.len();
+        let i = match self.rr {
+            _ if n == 0 => return None,
+            Some(c) if c + 1 < n => c + 1,
+            _ => 0,
+        };
+        self.rr = Some(i);
+        Some(i)
+    }
+}
+
 impl RouteState {
     /// Fresh state whose random picks follow `seed`.
     ///
@@ -157,14 +173,7 @@ impl RouteState {
             // What `Ipvs`'s rr answers when every destination is usable,
             // without its bookkeeping (no division, no counters: rr reads
             // none).
-            let n = server.lb.len();
-            let i = match server.rr {
-                _ if n == 0 => return None,
-                Some(c) if c + 1 < n => c + 1,
-                _ => 0,
-            };
-            server.rr = Some(i);
-            return Some(i);
+            return server.rr_next();
         }
         let i = server.lb.pick(&Request::flow(flow()).at(now.0))?;
         server.lb.observe(Event::Opened(i));
@@ -189,14 +198,7 @@ impl RouteState {
         if server.fingerprint != fp || server.lb.scheduler() != scheduler {
             return None;
         }
-        let n = server.lb.len();
-        let i = match server.rr {
-            _ if n == 0 => return None,
-            Some(c) if c + 1 < n => c + 1,
-            _ => 0,
-        };
-        server.rr = Some(i);
-        Some(i)
+        server.rr_next()
     }
 
     /// The node index a previous call stored ([`Self::set_last_node`]):
