@@ -259,7 +259,7 @@ fn cmp_address(a: &EndpointAddress, b: &EndpointAddress) -> std::cmp::Ordering {
 /// it contributes nothing.
 fn pod_entry(svc: &Service, pod: &Pod) -> Option<(EndpointAddress, bool, Vec<EndpointPort>)> {
     let (address, ready) = pod_entry_view(svc, pod)?;
-    let ports = resolved_ports(svc, pod)
+    let ports = endpointslice::resolved_ports(svc, pod)
         .map(|(sp, port)| EndpointPort {
             name: sp.name.clone(),
             port,
@@ -270,20 +270,8 @@ fn pod_entry(svc: &Service, pod: &Pod) -> Option<(EndpointAddress, bool, Vec<End
     Some((address.to_owned(), ready, ports))
 }
 
-/// The Service ports a pod resolves, with the container port of each.
-fn resolved_ports<'a>(
-    svc: &'a Service,
-    pod: &'a Pod,
-) -> impl Iterator<Item = (&'a crate::api::ServicePort, i32)> + Clone + 'a {
-    svc.spec.ports.iter().filter_map(move |sp| {
-        let protocol = sp.protocol.unwrap_or_default();
-        endpointslice::find_port_of(pod, protocol, sp.target_port.as_ref(), sp.port)
-            .map(|port| (sp, port))
-    })
-}
-
 /// [`pod_entry`] without building the address or the ports: the address
-/// borrowed and whether it is ready (the ports are [`resolved_ports`]).
+/// borrowed and whether it is ready (the ports are [`endpointslice::resolved_ports`]).
 fn pod_entry_view<'a>(svc: &Service, pod: &'a Pod) -> Option<(AddressView<'a>, bool)> {
     let tolerate = svc.spec.publish_not_ready_addresses.unwrap_or(false);
     if !should_be_in_endpoints(pod, tolerate) {
@@ -295,7 +283,7 @@ fn pod_entry_view<'a>(svc: &Service, pod: &'a Pod) -> Option<(AddressView<'a>, b
         let headless = svc.spec.cluster_ip.as_deref() == Some("None");
         return headless.then_some((address, ready));
     }
-    resolved_ports(svc, pod)
+    endpointslice::resolved_ports(svc, pod)
         .next()
         .is_some()
         .then_some((address, ready))
@@ -304,15 +292,6 @@ fn pod_entry_view<'a>(svc: &Service, pod: &'a Pod) -> Option<(AddressView<'a>, b
 /// Is `list` the pod's resolved ports sorted by [`port_order`] (what the
 /// patch compares), checked without building them?
 fn ports_are(svc: &Service, pod: &Pod, list: &[EndpointPort]) -> bool {
-    let resolved = resolved_ports(svc, pod);
-    let few = endpointslice::resolve_ports(svc, pod);
-    let count = match &few {
-        Some((_, n)) => *n,
-        None => resolved.clone().count(),
-    };
-    if count != list.len() {
-        return false;
-    }
     let cmp = |a: &EndpointPort, b: &EndpointPort| {
         a.name
             .cmp(&b.name)
@@ -323,46 +302,24 @@ fn ports_are(svc: &Service, pod: &Pod, list: &[EndpointPort]) -> bool {
             })
             .then_with(|| a.app_protocol.cmp(&b.app_protocol))
     };
-    if !list.is_sorted_by(|a, b| cmp(a, b).is_le()) {
-        return false;
-    }
-    let is = |e: &EndpointPort, sp: &crate::api::ServicePort, port: i32| {
-        e.name == sp.name
-            && e.port == port
-            && e.protocol == sp.protocol
-            && e.app_protocol == sp.app_protocol
-    };
-    // Resolved once (the usual few ports), or as it goes.
-    if let Some((buf, n)) = few {
-        let mine = &buf[..n];
-        let sp = |i: usize| &svc.spec.ports[i];
-        return mine.iter().all(|&(i, port)| {
-            let s = sp(i);
-            let same = mine
-                .iter()
-                .filter(|&&(j, pq)| {
-                    let q = sp(j);
-                    q.name == s.name
-                        && pq == port
-                        && q.protocol == s.protocol
-                        && q.app_protocol == s.app_protocol
-                })
-                .count();
-            same == list.iter().filter(|e| is(e, s, port)).count()
-        });
-    }
-    resolved.clone().all(|(sp, port)| {
-        let mine = resolved
-            .clone()
-            .filter(|&(sq, pq)| {
-                sq.name == sp.name
-                    && pq == port
-                    && sq.protocol == sp.protocol
-                    && sq.app_protocol == sp.app_protocol
-            })
-            .count();
-        mine == list.iter().filter(|e| is(e, sp, port)).count()
-    })
+    list.is_sorted_by(|a, b| cmp(a, b).is_le())
+        && endpointslice::same_port_multiset(
+            svc,
+            pod,
+            list,
+            |(a, na), (b, nb)| {
+                a.name == b.name
+                    && na == nb
+                    && a.protocol == b.protocol
+                    && a.app_protocol == b.app_protocol
+            },
+            |e, (s, port)| {
+                e.name == s.name
+                    && e.port == port
+                    && e.protocol == s.protocol
+                    && e.app_protocol == s.app_protocol
+            },
+        )
 }
 
 /// The labels the controller writes: the Service's, and the headless

@@ -214,55 +214,78 @@ pub(super) fn resolve_ports(
     Some((buf, n))
 }
 
+/// The ports a pod resolves for a Service (EP-5), each with its container
+/// port, as they go: the slow form of [`resolve_ports`].
+pub(super) fn resolved_ports<'a>(
+    svc: &'a Service,
+    pod: &'a Pod,
+) -> impl Iterator<Item = (&'a crate::api::ServicePort, i32)> + Clone + 'a {
+    svc.spec.ports.iter().filter_map(move |sp| {
+        let protocol = sp.protocol.unwrap_or_default();
+        find_port_of(pod, protocol, sp.target_port.as_ref(), sp.port).map(|port| (sp, port))
+    })
+}
+
+/// Whether a pod's resolved ports and a published port list `list` hold
+/// the same ports as multisets: as many of them, and each as often. `same`
+/// tells two resolved ports apart as the published form would, `is`
+/// whether a published port is a resolved one. The ports are resolved once
+/// on the stack ([`resolve_ports`]) when the Service has few, else as they
+/// go.
+pub(super) fn same_port_multiset<E>(
+    svc: &Service,
+    pod: &Pod,
+    list: &[E],
+    same: impl Fn(ResolvedPort<'_>, ResolvedPort<'_>) -> bool + Copy,
+    is: impl Fn(&E, ResolvedPort<'_>) -> bool + Copy,
+) -> bool {
+    fn check<'a, E>(
+        mine: impl Iterator<Item = ResolvedPort<'a>> + Clone,
+        list: &[E],
+        same: impl Fn(ResolvedPort<'a>, ResolvedPort<'a>) -> bool,
+        is: impl Fn(&E, ResolvedPort<'a>) -> bool,
+    ) -> bool {
+        mine.clone().all(|x| {
+            mine.clone().filter(|&y| same(x, y)).count() == list.iter().filter(|e| is(e, x)).count()
+        })
+    }
+    match resolve_ports(svc, pod) {
+        Some((buf, n)) => {
+            let ports = &svc.spec.ports;
+            let mine = buf[..n].iter().map(|&(i, port)| (&ports[i], port));
+            n == list.len() && check(mine, list, same, is)
+        }
+        None => {
+            let mine = resolved_ports(svc, pod);
+            mine.clone().count() == list.len() && check(mine, list, same, is)
+        }
+    }
+}
+
+/// A Service port a pod resolves, with the container port it resolves to.
+pub(super) type ResolvedPort<'a> = (&'a crate::api::ServicePort, i32);
+
 /// `port_key(&endpoint_ports(svc, pod)) == port_key(list)`, without
 /// building either: the pod's resolved ports and `list` are the same
 /// multiset.
 fn ports_match(svc: &Service, pod: &Pod, list: &[EndpointPort]) -> bool {
-    if let Some((buf, n)) = resolve_ports(svc, pod) {
-        let mine = &buf[..n];
-        if n != list.len() {
-            return false;
-        }
-        let sp = |i: usize| &svc.spec.ports[i];
-        let same = |&(a, na): &(usize, i32), &(b, nb): &(usize, i32)| {
-            let (a, b) = (sp(a), sp(b));
+    same_port_multiset(
+        svc,
+        pod,
+        list,
+        |(a, na), (b, nb)| {
             a.name == b.name
                 && a.protocol.unwrap_or_default() == b.protocol.unwrap_or_default()
                 && na == nb
                 && a.app_protocol == b.app_protocol
-        };
-        let is = |e: &EndpointPort, &(i, port): &(usize, i32)| {
-            let s = sp(i);
+        },
+        |e, (s, port)| {
             e.name.as_deref() == Some(s.name.as_str())
                 && e.protocol == Some(s.protocol.unwrap_or_default())
                 && e.port == Some(port)
                 && e.app_protocol == s.app_protocol
-        };
-        return mine.iter().all(|x| {
-            mine.iter().filter(|y| same(x, y)).count() == list.iter().filter(|e| is(e, x)).count()
-        });
-    }
-    let mine = svc.spec.ports.iter().filter_map(|sp| {
-        let protocol = sp.protocol.unwrap_or_default();
-        find_port_of(pod, protocol, sp.target_port.as_ref(), sp.port)
-            .map(|port| (sp, protocol, port))
-    });
-    if mine.clone().count() != list.len() {
-        return false;
-    }
-    let same = |(a, pa, na): (&crate::api::ServicePort, Protocol, i32),
-                (b, pb, nb): (&crate::api::ServicePort, Protocol, i32)| {
-        a.name == b.name && pa == pb && na == nb && a.app_protocol == b.app_protocol
-    };
-    let is = |e: &EndpointPort, (sp, protocol, port): (&crate::api::ServicePort, Protocol, i32)| {
-        e.name.as_deref() == Some(sp.name.as_str())
-            && e.protocol == Some(protocol)
-            && e.port == Some(port)
-            && e.app_protocol == sp.app_protocol
-    };
-    mine.clone().all(|x| {
-        mine.clone().filter(|&y| same(x, y)).count() == list.iter().filter(|e| is(e, x)).count()
-    })
+        },
+    )
 }
 
 /// The grouping key of a port list: the ports as a multiset (upstream
