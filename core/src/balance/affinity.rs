@@ -175,20 +175,20 @@ impl<B: Balancer> Balancer for ClientIpAffinity<B> {
     /// ineligible backends are forgotten.
     fn set_backends(&mut self, backends: &[Backend]) -> Result<(), BalanceError> {
         self.inner.set_backends(backends)?;
-        let index: BTreeMap<&str, usize> = backends
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.weight > 0)
-            .map(|(i, b)| (b.key.as_str(), i))
-            .collect();
+        let index = super::key_index::KeyIndex::new(
+            backends
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.weight > 0)
+                .map(|(i, b)| (b.key.as_str(), i as u32))
+                .collect(),
+        );
         let keys = &self.keys;
         self.table.retain(|_, e| {
-            let new = keys
-                .get(e.0 as usize)
-                .and_then(|k| index.get(k.as_str()).copied());
+            let new = keys.get(e.0 as usize).and_then(|k| index.get(k));
             match new {
                 Some(n) => {
-                    e.0 = n as u32;
+                    e.0 = n;
                     true
                 }
                 None => false,

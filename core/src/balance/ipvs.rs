@@ -257,22 +257,21 @@ impl Ipvs {
     }
 
     fn install(&mut self, backends: &[Backend], fresh: bool) {
-        let old: std::collections::BTreeMap<String, Dest> = self
-            .keys
-            .iter()
-            .cloned()
-            .zip(self.dests.iter().copied())
-            .collect();
-        self.dests = backends
+        let old = super::key_index::KeyIndex::of_keys(&self.keys);
+        let dests: Vec<Dest> = backends
             .iter()
             .map(|b| {
-                let prev = old.get(&b.key).copied().unwrap_or_default();
+                let prev = old
+                    .get(&b.key)
+                    .and_then(|i| self.dests.get(i as usize).copied())
+                    .unwrap_or_default();
                 Dest {
                     weight: b.weight,
                     ..prev
                 }
             })
             .collect();
+        self.dests = dests;
         self.keys = backends.iter().map(|b| b.key.clone()).collect();
         // wrr marks (ip_vs_wrr_init_svc / ip_vs_wrr_dest_changed).
         self.cursor = None;

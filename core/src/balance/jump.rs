@@ -173,17 +173,19 @@ impl Balancer for JumpHash {
 
     fn set_backends(&mut self, backends: &[Backend]) -> Result<(), BalanceError> {
         super::check_unique(backends)?;
-        let mut new_index: std::collections::BTreeMap<&str, u32> = backends
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.weight > 0)
-            .map(|(i, b)| (b.key.as_str(), i as u32))
-            .collect();
+        let mut new_index = super::key_index::KeyIndex::new(
+            backends
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.weight > 0)
+                .map(|(i, b)| (b.key.as_str(), i as u32))
+                .collect(),
+        );
         // Old bucket order by key; None marks a hole left by a removal.
         let mut slots: Vec<Option<u32>> = self
             .buckets
             .iter()
-            .map(|&i| new_index.remove(self.keys[i as usize].as_str()))
+            .map(|&i| new_index.take(&self.keys[i as usize]))
             .collect();
         // Fill each hole with the last surviving bucket.
         let mut k = 0;
@@ -204,7 +206,7 @@ impl Balancer for JumpHash {
             k += 1;
         }
         // Append new backends in list order.
-        let mut fresh: Vec<u32> = new_index.into_values().collect();
+        let mut fresh: Vec<u32> = new_index.remaining().collect();
         crate::order::sort_unstable(&mut fresh);
         self.buckets = slots.into_iter().flatten().chain(fresh).collect();
         self.keys = backends.iter().map(|b| b.key.clone()).collect();

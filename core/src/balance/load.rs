@@ -123,15 +123,14 @@ impl LeastRequest {
     }
 
     fn install(&mut self, backends: &[Backend]) {
-        let old: std::collections::BTreeMap<&str, u32> = self
-            .keys
-            .iter()
-            .map(String::as_str)
-            .zip(self.active.iter().copied())
-            .collect();
+        let old = super::key_index::KeyIndex::of_keys(&self.keys);
         let active: Vec<u32> = backends
             .iter()
-            .map(|b| old.get(b.key.as_str()).copied().unwrap_or(0))
+            .map(|b| {
+                old.get(&b.key)
+                    .and_then(|i| self.active.get(i as usize).copied())
+                    .unwrap_or(0)
+            })
             .collect();
         self.active = active;
         self.keys = backends.iter().map(|b| b.key.clone()).collect();
@@ -353,15 +352,14 @@ impl PeakEwma {
             updated_ms: 0,
             pending: 0,
         };
-        let old: std::collections::BTreeMap<&str, Ewma> = self
-            .keys
-            .iter()
-            .map(String::as_str)
-            .zip(self.state.iter().copied())
-            .collect();
+        let old = super::key_index::KeyIndex::of_keys(&self.keys);
         let state: Vec<Ewma> = backends
             .iter()
-            .map(|b| old.get(b.key.as_str()).copied().unwrap_or(fresh))
+            .map(|b| {
+                old.get(&b.key)
+                    .and_then(|i| self.state.get(i as usize).copied())
+                    .unwrap_or(fresh)
+            })
             .collect();
         self.state = state;
         self.keys = backends.iter().map(|b| b.key.clone()).collect();

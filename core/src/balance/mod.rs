@@ -46,6 +46,7 @@ mod any;
 mod ipvs;
 mod jump;
 mod ketama;
+mod key_index;
 mod load;
 mod maglev;
 mod random;

@@ -1,7 +1,5 @@
 //! Building a [`Dataplane`] from a settled cluster.
 
-use std::collections::BTreeMap;
-
 use crate::table_hash::FastMap;
 use std::net::{IpAddr, SocketAddr};
 
@@ -457,7 +455,9 @@ fn endpoints_for(
     protocol: crate::api::Protocol,
     family: IpFamily,
 ) -> Vec<Ep> {
-    let mut by_key: BTreeMap<String, Ep> = BTreeMap::new();
+    // Every endpoint with its `ip:port` text, in slice order; a sorted list
+    // rather than a map (issue 8: no map type of its own in the WASM module).
+    let mut by_key: Vec<(String, Ep)> = Vec::new();
     for slice in slices {
         if family_of_address_type(slice.address_type) != Some(family) {
             continue;
@@ -501,18 +501,30 @@ fn endpoints_for(
                         .map(|h| h.for_nodes.iter().map(|n| n.name.clone()).collect())
                         .unwrap_or_default(),
                 };
-                let key = addr.to_string();
-                match by_key.get(&key) {
-                    Some(old) if !old.terminating || e.terminating => {}
-                    _ => {
-                        by_key.insert(key, e);
-                    }
-                }
+                by_key.push((addr.to_string(), e));
             }
         }
     }
-    // BTreeMap order is the `ip:port` string order.
-    by_key.into_values().collect()
+    // In `ip:port` string order; the sort is stable, so equal keys stay in
+    // slice order: the first is kept unless it is terminating and a later
+    // one is not.
+    crate::order::sort_by(&mut by_key, |a, b| a.0.cmp(&b.0));
+    let mut out: Vec<Ep> = Vec::with_capacity(by_key.len());
+    let mut last: Option<String> = None;
+    for (key, e) in by_key {
+        if last.as_ref() == Some(&key) {
+            if let Some(kept) = out.last_mut()
+                && kept.terminating
+                && !e.terminating
+            {
+                *kept = e;
+            }
+        } else {
+            out.push(e);
+            last = Some(key);
+        }
+    }
+    out
 }
 
 /// An order-sensitive fingerprint of an endpoint list: what the IPVS
