@@ -1136,7 +1136,10 @@ impl Dns {
         qtype: RecordType,
         out: &mut Answer,
     ) -> Result<(), DnsError> {
-        if matches!(qtype, RecordType::A | RecordType::Aaaa)
+        // The compact (WASM) build answers through the general path only:
+        // the same answer, with less code.
+        if !cfg!(feature = "compact")
+            && matches!(qtype, RecordType::A | RecordType::Aaaa)
             && name.ends_with('.')
             && self.cluster_ip_answer(name, qtype, out)
         {
@@ -1217,7 +1220,10 @@ impl Dns {
             all_ports: qtype == RecordType::Srv,
         };
         out.outcome = Outcome::Answer;
-        if matches!(qtype, RecordType::A | RecordType::Aaaa)
+        // A Service's cluster IPs straight from the index (the compact
+        // build takes the lookup below, which gives the same records).
+        if !cfg!(feature = "compact")
+            && matches!(qtype, RecordType::A | RecordType::Aaaa)
             && let Some(ips) = self.cluster_ips_of(&lower, zi)
         {
             self.cluster_ip_records(qname, qtype, ips, &mut out.answer);
