@@ -13,28 +13,28 @@ const P3: u64 = 0x1656_67B1_9E37_79F9;
 const P4: u64 = 0x85EB_CA77_C2B2_AE63;
 const P5: u64 = 0x27D4_EB2F_1656_67C5;
 
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn le64(b: &[u8]) -> u64 {
     let mut a = [0u8; 8];
     a.copy_from_slice(&b[..8]);
     u64::from_le_bytes(a)
 }
 
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn le32(b: &[u8]) -> u32 {
     let mut a = [0u8; 4];
     a.copy_from_slice(&b[..4]);
     u32::from_le_bytes(a)
 }
 
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn xx_round(acc: u64, lane: u64) -> u64 {
     acc.wrapping_add(lane.wrapping_mul(P2))
         .rotate_left(31)
         .wrapping_mul(P1)
 }
 
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn xx_merge(acc: u64, lane: u64) -> u64 {
     (acc ^ xx_round(0, lane)).wrapping_mul(P1).wrapping_add(P4)
 }
@@ -97,7 +97,7 @@ pub fn xxhash64(data: &[u8], seed: u64) -> u64 {
     h ^ (h >> 32)
 }
 
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn fmix64(mut k: u64) -> u64 {
     k ^= k >> 33;
     k = k.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
@@ -285,7 +285,7 @@ impl Crc32 {
 /// zero bytes), the state is folded into the first four bytes, and state
 /// bytes beyond the message shift down. Independent lookups instead of a
 /// chain of `R` byte steps.
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn crc_tail<const R: usize>(c: u32, v: u64) -> u32 {
     let v = v ^ u64::from(c);
     // State bytes beyond the message (none when R >= 4).
@@ -384,7 +384,7 @@ pub fn md5(data: &[u8]) -> [u8; 16] {
 }
 
 /// The final mix of Bob Jenkins' lookup3 on three words (`__jhash_final`).
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn jhash_final(mut a: u32, mut b: u32, mut c: u32) -> u32 {
     c ^= b;
     c = c.wrapping_sub(b.rotate_left(14));
@@ -403,7 +403,7 @@ fn jhash_final(mut a: u32, mut b: u32, mut c: u32) -> u32 {
 }
 
 /// The lookup3 mix step (`__jhash_mix`).
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn jhash_mix(a: &mut u32, b: &mut u32, c: &mut u32) {
     *a = a.wrapping_sub(*c);
     *a ^= c.rotate_left(4);
@@ -456,7 +456,7 @@ pub fn jhash_v6_tuple(saddr: [u32; 4], ports: u32, proto: u32, seed: u32) -> u32
     jhash_final(a, b, c)
 }
 
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn sip_round(v: &mut [u64; 4]) {
     v[0] = v[0].wrapping_add(v[1]);
     v[1] = v[1].rotate_left(13) ^ v[0];
@@ -539,7 +539,7 @@ pub fn hash_32(val: u32, bits: u32) -> u32 {
 /// assert_eq!(mix64(1, 2, 3), mix64(1, 2, 3));
 /// assert_ne!(mix64(1, 2, 3), mix64(1, 2, 4));
 /// ```
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 pub fn mix64(a: u64, b: u64, seed: u64) -> u64 {
     const K0: u64 = 0xA076_1D64_78BD_642F;
     const K1: u64 = 0xE703_7ED1_A0B4_28DB;

@@ -60,7 +60,7 @@ pub fn jump_consistent_hash(key: u64, buckets: u32) -> u32 {
 const FIXED_POINT_LIMIT: u32 = 1 << 16;
 
 /// The paper's linear congruential step.
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn lcg(key: u64) -> u64 {
     key.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(1)
 }
@@ -70,7 +70,7 @@ fn lcg(key: u64) -> u64 {
 /// the cap makes the product an exact integer, which counts as near and
 /// falls back). Both conversions use the 2^52 bit trick (exact below 2^52)
 /// instead of `cvtsi2sd`/`cvttsd2si`; `2^62 / d` is `2^31 * r` exactly.
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn scaled_step(key: u64) -> u64 {
     const TWO52: f64 = 4_503_599_627_370_496.0;
     const TWO52_BITS: u64 = 0x4330_0000_0000_0000;

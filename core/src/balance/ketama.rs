@@ -190,7 +190,7 @@ impl Ketama {
     }
 
     /// The position of the first point at or after `h` (wrapping), if any.
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn point_at(&self, h: u32) -> Option<usize> {
         if self.hashes.is_empty() {
             return None;

@@ -394,7 +394,7 @@ impl Maglev {
 }
 
 /// Claim the next free slot on `e`'s preference list.
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn claim(table: &mut [u32], e: &mut Entry, m: u64) {
     let mut p = e.pos;
     while table[p as usize] != EMPTY {

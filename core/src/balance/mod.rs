@@ -546,7 +546,7 @@ pub(crate) fn check_unique(backends: &[Backend]) -> Result<(), BalanceError> {
 }
 
 /// Resolves a [`Key`] to a 64-bit hash, drawing from `rng` when there is none.
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 pub(crate) fn key_hash(key: &Key, flow_hash: &FlowHash, rng: &mut Rng) -> u64 {
     match key {
         Key::Hash(h) => *h,
@@ -572,7 +572,7 @@ impl FastMod {
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) fn rem(&self, a: u64) -> u64 {
         if self.d == 1 {
             return 0;

@@ -33,18 +33,18 @@ struct Group {
 }
 
 impl Group {
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn value(&self, t: u64, total: u64) -> i128 {
         // Values stay within (-W, W] but t*w can reach W*maxw; use i128.
         i128::from(self.weight) * i128::from(t) - i128::from(total) * i128::from(self.rounds)
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn candidate(&self) -> u32 {
         self.members[self.next]
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn win(&mut self) {
         self.wins += 1;
         self.next += 1;
@@ -278,7 +278,7 @@ impl Kinetic {
     }
 
     /// Whether group `a` beats group `b` at time `t`.
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn beats(groups: &[Group], a: u32, b: u32, t: u64, total: u64) -> bool {
         let (ga, gb) = (&groups[a as usize], &groups[b as usize]);
         let (va, vb) = (ga.value(t, total), gb.value(t, total));
@@ -287,7 +287,7 @@ impl Kinetic {
 
     /// First time > t at which `loser` may overtake `winner` (they are
     /// lines in t with slopes = weights), or NEVER.
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn crossing(groups: &[Group], winner: u32, loser: u32, t: u64, total: u64) -> u64 {
         let (gw, gl) = (&groups[winner as usize], &groups[loser as usize]);
         if gl.weight <= gw.weight {

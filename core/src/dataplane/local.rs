@@ -42,7 +42,7 @@ impl Cidrs {
 
     /// `None` when no CIDR is of `ip`'s family (the detector does not
     /// exist for it); otherwise whether one of them contains `ip`.
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(super) fn matches(&self, ip: IpAddr) -> Option<bool> {
         match ip {
             IpAddr::V4(a) => {

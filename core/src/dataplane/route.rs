@@ -74,7 +74,7 @@ fn cluster_set_of<'p>(p: &'p PortInfo, node: &str, zone: &str) -> (&'p [SocketAd
 
 /// `a == b` for names, inline: node names are short, and a call to
 /// `memcmp` costs more than comparing them as two words.
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn same_name(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
@@ -97,7 +97,7 @@ fn same_name(a: &str, b: &str) -> bool {
 /// node, the set is fixed by the endpoint list and the node's name and
 /// zone): the port's fingerprint with the set's length and first address,
 /// mixed with one multiply. `set` is not empty.
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn set_fingerprint(p: &PortInfo, set: &[SocketAddr]) -> u64 {
     let first = set.first().map_or(0, addr_word);
     p.fingerprint
@@ -372,7 +372,7 @@ impl Dataplane {
 
     /// The index of node `name`, through the memo in `state` (a flow's
     /// node is usually the previous flow's).
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn node_index(&self, name: &str, state: &mut RouteState) -> Option<usize> {
         if let Some(i) = state.last_node()
             && self.nodes.get(i).is_some_and(|n| same_name(&n.name, name))
@@ -431,7 +431,7 @@ impl Dataplane {
     }
 
     /// The index of node `name`, which must exist.
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn known_node(&self, name: &str, state: &mut RouteState) -> Result<usize, RouteError> {
         match self.node_index(name, state) {
             Some(i) => Ok(i),
@@ -489,7 +489,7 @@ impl Dataplane {
 
     /// Does the local-traffic detector (`--detect-local-mode`) exist, and
     /// does it call `ip` a local pod at `node`?
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn detector(&self, ip: IpAddr, node: Option<usize>) -> Option<bool> {
         match self.detect_local {
             DetectLocalMode::ClusterCIDR => self.cluster_cidrs.matches(ip),
@@ -512,7 +512,7 @@ impl Dataplane {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn route_ip<'a, T: Tracer>(
         &'a self,
         mut src: Src,
@@ -729,7 +729,7 @@ impl Dataplane {
 
     /// KP-4.1 with KP-6: the cluster endpoints of the VIP record `f`
     /// seen from `node`: without hint sets, the record's own copy.
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn front_cluster_set<'a, T: Tracer>(
         &'a self,
         p: &'a PortInfo,
@@ -869,7 +869,7 @@ impl Dataplane {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn internal<'a, T: Tracer>(
         &'a self,
         src: &Src,
@@ -1089,7 +1089,7 @@ impl Dataplane {
     /// the nftables `numgen`, or the IPVS scheduler of virtual server `vs`
     /// on its node. `set` is not empty. Returns the position in `set`.
     #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn schedule(
         &self,
         p: &PortInfo,
@@ -1142,7 +1142,7 @@ impl Dataplane {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn forward<'a, T: Tracer>(
         &'a self,
         src: &Src,

@@ -51,7 +51,7 @@ struct VirtualServer {
 impl VirtualServer {
     /// The round robin's next real server, advancing the position
     /// (`None` without real servers).
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn rr_next(&mut self) -> Option<usize> {
         let n = self.lb.len();
         let i = match self.rr {
@@ -183,7 +183,7 @@ impl RouteState {
     /// KP-18, the steady case of [`ipvs_pick`](Self::ipvs_pick) inline:
     /// `rr` on the virtual server picked last, whose real servers are still
     /// the set `fp` names. `None` (nothing changed) for anything else.
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) fn ipvs_rr_steady(
         &mut self,
         vs: (u64, u64),

@@ -38,12 +38,12 @@ pub trait Tracer {
 pub struct NoTrace;
 
 impl Tracer for NoTrace {
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn enabled(&self) -> bool {
         false
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn hop(&mut self, _rule: Option<&'static str>, _detail: fmt::Arguments<'_>) {}
 }
 

@@ -173,13 +173,13 @@ const NONE: u32 = u32::MAX;
 
 /// `i` as a [`Verdict`] index: the tables it indexes (endpoints of one
 /// set, Services, nodes) hold far fewer than `u32::MAX` entries.
-#[inline(always)]
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn index(i: usize) -> u32 {
     i as u32
 }
 
 impl<'a> Verdict<'a> {
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) fn new(dp: &'a Dataplane) -> Self {
         Verdict {
             dp,
@@ -196,26 +196,26 @@ impl<'a> Verdict<'a> {
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) fn finish(mut self, outcome: Outcome, fate: Option<PacketFate>) -> Self {
         self.outcome = outcome;
         self.packet_fate = fate;
         self
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) fn set_service(&mut self, svc: usize) {
         self.service = index(svc);
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) fn set_node(&mut self, node: Option<usize>) {
         self.node = node.map_or(NONE, index);
     }
 
     /// A forward to `eligible[chosen]`, with the masquerade rule (and,
     /// for [`Masquerade::IfSelf`], the source's position in `eligible`).
-    #[inline(always)]
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) fn forward(
         mut self,
         eligible: &'a [SocketAddr],
