@@ -38,6 +38,10 @@
 //! with exactly its ports, is patched in place (the pod's address replaced,
 //! removed or inserted in order) without looking at its other pods; the
 //! tests check that this writes what the full computation writes.
+//!
+//! The controller's objects are stored compact (`stored.rs`); the patch
+//! works on either stored form through [`AddressLike`], and the full
+//! computation builds the current object to compare.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
