@@ -52,14 +52,14 @@ fn key(kind: Kind, ns: &str, name: &str) -> ObjectKey {
 }
 
 fn service(c: &Cluster, ns: &str, name: &str) -> Service {
-    match c.get(&key(Kind::Service, ns, name)) {
+    match c.get(&key(Kind::Service, ns, name)).as_deref() {
         Some(Object::Service(s)) => s.clone(),
         other => panic!("no Service {ns}/{name}: {other:?}"),
     }
 }
 
 fn node(c: &Cluster, name: &str) -> api::Node {
-    match c.get(&key(Kind::Node, "", name)) {
+    match c.get(&key(Kind::Node, "", name)).as_deref() {
         Some(Object::Node(n)) => n.clone(),
         other => panic!("no Node {name}: {other:?}"),
     }

@@ -5,6 +5,7 @@
 //!
 //! `cargo test -p svcroute-tests --test cluster_props`
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
@@ -282,7 +283,7 @@ fn snapshot(c: &Cluster) -> Vec<Object> {
     Kind::ALL
         .iter()
         .flat_map(|&k| c.list(k, None, &Selector::everything()))
-        .cloned()
+        .map(Cow::into_owned)
         .collect()
 }
 
@@ -292,7 +293,7 @@ fn snapshot(c: &Cluster) -> Vec<Object> {
 fn endpoint_view(c: &Cluster) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for o in c.list(Kind::EndpointSlice, None, &Selector::everything()) {
-        let Object::EndpointSlice(s) = o else {
+        let Object::EndpointSlice(s) = &*o else {
             continue;
         };
         let mut ports: Vec<String> = s
@@ -351,7 +352,7 @@ fn endpoint_view(c: &Cluster) -> BTreeSet<String> {
 
 fn check_invariants(c: &Cluster) {
     for o in c.list(Kind::EndpointSlice, None, &Selector::everything()) {
-        let Object::EndpointSlice(s) = o else {
+        let Object::EndpointSlice(s) = &*o else {
             continue;
         };
         let managed = s
@@ -553,8 +554,8 @@ proptest! {
         prop_assert_eq!(endpoint_view(&c), endpoint_view(&fresh));
         for name in ["web", "web-v1"] {
             prop_assert_eq!(
-                c.endpoints("shop", name).map(|e| &e.subsets),
-                fresh.endpoints("shop", name).map(|e| &e.subsets)
+                c.endpoints("shop", name).map(|e| e.subsets.clone()),
+                fresh.endpoints("shop", name).map(|e| e.subsets.clone())
             );
         }
     }

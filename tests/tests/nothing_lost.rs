@@ -29,6 +29,7 @@
 //! `cargo test -p svcroute-tests --test nothing_lost` (`NOTHING_LOST_DEBUG=1`
 //! with `--nocapture` prints why each batch was refused).
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
@@ -275,7 +276,7 @@ fn all_objects(c: &Cluster) -> Vec<Object> {
     Kind::ALL
         .iter()
         .flat_map(|&k| c.list(k, None, &Selector::everything()))
-        .cloned()
+        .map(Cow::into_owned)
         .collect()
 }
 
@@ -385,7 +386,7 @@ fn routes(dp: &Dataplane, vips: &[SocketAddr]) -> Vec<String> {
 fn endpoint_view(c: &Cluster) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for o in c.list(Kind::EndpointSlice, None, &Selector::everything()) {
-        let Object::EndpointSlice(s) = o else {
+        let Object::EndpointSlice(s) = &*o else {
             continue;
         };
         let mut ports: Vec<String> = s

@@ -3,6 +3,7 @@
 //! and not-ready nodes, spreading, and kube-scheduler's message for a pod
 //! that fits nowhere.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
@@ -78,11 +79,14 @@ fn merge_into(mut a: Value, b: Value) -> Value {
 }
 
 fn get(c: &Cluster, name: &str) -> Pod {
-    match c.get(&ObjectKey {
-        kind: Kind::Pod,
-        namespace: Some("default".into()),
-        name: name.into(),
-    }) {
+    match c
+        .get(&ObjectKey {
+            kind: Kind::Pod,
+            namespace: Some("default".into()),
+            name: name.into(),
+        })
+        .as_deref()
+    {
         Some(Object::Pod(p)) => p.clone(),
         other => panic!("{other:?}"),
     }
@@ -270,11 +274,14 @@ fn cordoned_and_not_ready_nodes() {
          scheduling."
     );
     // Uncordoning n1 schedules the pending pod.
-    let Some(Object::Node(n1)) = c.get(&ObjectKey {
-        kind: Kind::Node,
-        namespace: None,
-        name: "n1".into(),
-    }) else {
+    let Some(Object::Node(n1)) = c
+        .get(&ObjectKey {
+            kind: Kind::Node,
+            namespace: None,
+            name: "n1".into(),
+        })
+        .map(Cow::into_owned)
+    else {
         panic!()
     };
     let mut n1 = n1.clone();
@@ -331,11 +338,14 @@ fn a_submitted_pod_gets_an_ip_from_its_node() {
     let p = submit(&mut c, "p", json!({}));
     assert_eq!(p.spec.node_name.as_deref(), Some("worker-a"));
     assert!(p.is_ready());
-    let Some(Object::Node(n)) = c.get(&ObjectKey {
-        kind: Kind::Node,
-        namespace: None,
-        name: "worker-a".into(),
-    }) else {
+    let Some(Object::Node(n)) = c
+        .get(&ObjectKey {
+            kind: Kind::Node,
+            namespace: None,
+            name: "worker-a".into(),
+        })
+        .map(Cow::into_owned)
+    else {
         panic!()
     };
     // The node's pod CIDR, first address after the gateway (.1).
@@ -365,11 +375,14 @@ fn a_submitted_pod_gets_an_ip_from_its_node() {
 #[test]
 fn a_simulated_pod_never_takes_an_ip_another_pod_holds() {
     let mut c = cluster(kubeadm3());
-    let Some(Object::Node(n)) = c.get(&ObjectKey {
-        kind: Kind::Node,
-        namespace: None,
-        name: "worker-b".into(),
-    }) else {
+    let Some(Object::Node(n)) = c
+        .get(&ObjectKey {
+            kind: Kind::Node,
+            namespace: None,
+            name: "worker-b".into(),
+        })
+        .map(Cow::into_owned)
+    else {
         panic!()
     };
     let base = n.spec.pod_cidrs[0].trim_end_matches("0/24").to_owned();

@@ -3,6 +3,7 @@
 //! DaemonSets, scaling, rollouts, deletion, per-pod state, and the bundles
 //! of `tests/fixtures/bundles/` with and without a node dump.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use svcroute::api::{Endpoint, Kind, Object, ObjectKey, Pod, PodPhase, ReplicaSet};
@@ -109,7 +110,7 @@ status:
 fn pods(c: &Cluster, ns: &str, selector: &str) -> Vec<Pod> {
     c.list(Kind::Pod, Some(ns), &selector.parse::<Selector>().unwrap())
         .into_iter()
-        .filter_map(|o| match o {
+        .filter_map(|o| match o.as_ref() {
             Object::Pod(p) => Some(p.clone()),
             _ => None,
         })
@@ -119,7 +120,7 @@ fn pods(c: &Cluster, ns: &str, selector: &str) -> Vec<Pod> {
 fn replicasets(c: &Cluster, ns: &str) -> Vec<ReplicaSet> {
     c.list(Kind::ReplicaSet, Some(ns), &Selector::everything())
         .into_iter()
-        .filter_map(|o| match o {
+        .filter_map(|o| match o.as_ref() {
             Object::ReplicaSet(r) => Some(r.clone()),
             _ => None,
         })
@@ -146,7 +147,7 @@ fn images(c: &Cluster, ns: &str, svc: &str) -> BTreeMap<String, usize> {
             namespace: Some(ns.into()),
             name: pod_name,
         };
-        let Some(Object::Pod(p)) = c.get(&key) else {
+        let Some(Object::Pod(p)) = c.get(&key).map(Cow::into_owned) else {
             panic!()
         };
         *out.entry(p.spec.containers[0].image.clone().unwrap())
@@ -209,11 +210,14 @@ fn deployment_makes_a_replicaset_and_pods_named_as_the_controllers_do() {
     assert_eq!(nodes.len(), 3);
 
     // The controllers keep the status counters (`kubectl get deploy`: READY 3/3).
-    let d = match c.get(&ObjectKey {
-        kind: Kind::Deployment,
-        namespace: Some("default".into()),
-        name: "web".into(),
-    }) {
+    let d = match c
+        .get(&ObjectKey {
+            kind: Kind::Deployment,
+            namespace: Some("default".into()),
+            name: "web".into(),
+        })
+        .as_deref()
+    {
         Some(Object::Deployment(d)) => d.clone(),
         _ => panic!(),
     };
@@ -786,7 +790,7 @@ fn versioned_bundle_one_service_over_three_deployments() {
                 namespace: Some("default".into()),
                 name: e.target_ref.unwrap().name,
             };
-            let Some(Object::Pod(p)) = b.cluster.get(&key) else {
+            let Some(Object::Pod(p)) = b.cluster.get(&key).map(Cow::into_owned) else {
                 panic!()
             };
             *versions
@@ -991,7 +995,7 @@ fn pods_on_a_node_without_a_pod_cidr_wait_for_one() {
                 .unwrap()
                 .clone(),
         )
-        .cloned()
+        .map(Cow::into_owned)
     else {
         panic!()
     };

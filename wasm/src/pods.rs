@@ -24,14 +24,16 @@ pub(crate) fn pod<'a>(
     cluster: &'a svcroute::cluster::Cluster,
     namespace: &str,
     name: &str,
-) -> Result<&'a Pod> {
+) -> Result<std::borrow::Cow<'a, Pod>> {
+    use std::borrow::Cow;
     let key = ObjectKey {
         kind: Kind::Pod,
         namespace: Some(namespace.to_owned()),
         name: name.to_owned(),
     };
     match cluster.get(&key) {
-        Some(Object::Pod(pod)) => Ok(pod),
+        Some(Cow::Borrowed(Object::Pod(pod))) => Ok(Cow::Borrowed(pod)),
+        Some(Cow::Owned(Object::Pod(pod))) => Ok(Cow::Owned(pod)),
         _ => Err(CodedError::new(
             svcroute::ErrorKind::NotFound,
             format!("pod {namespace}/{name} not found"),
@@ -59,7 +61,7 @@ impl Cluster {
     /// Clears (`None`) or sets a Pod's `metadata.deletionTimestamp` to a
     /// given time, through the same write path as the core's calls.
     fn set_deletion(&mut self, namespace: &str, name: &str, at: Option<String>) -> Result<JsValue> {
-        let mut pod = pod(&self.inner, namespace, name)?.clone();
+        let mut pod = pod(&self.inner, namespace, name)?.into_owned();
         pod.metadata.deletion_timestamp = at;
         let changes = self.inner.apply(Object::Pod(pod));
         self.changes_to_js(changes)

@@ -87,7 +87,7 @@ struct PodAt {
 fn pods_by_ip(cluster: &svcroute::cluster::Cluster) -> Vec<PodAt> {
     let mut out = Vec::new();
     for object in cluster.list(Kind::Pod, None, &Selector::everything()) {
-        let Object::Pod(p) = object else { continue };
+        let Object::Pod(p) = &*object else { continue };
         let pod = format!(
             "{}/{}",
             p.metadata.namespace.as_deref().unwrap_or("default"),

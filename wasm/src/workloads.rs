@@ -218,7 +218,7 @@ impl Cluster {
                 format!("services {:?} not found", key.name),
             )
         })?;
-        let service = as_json(stored)?;
+        let service = as_json(&stored)?;
         parse(&format!(r#"{{"service":{service},"changes":{changes}}}"#))
     }
 }

@@ -167,7 +167,7 @@ impl Algorithms {
                 namespace: Some(key.namespace.clone()),
                 name: key.name.clone(),
             });
-            let Some(Object::Service(svc)) = object else {
+            let Some(Object::Service(svc)) = object.as_deref() else {
                 continue;
             };
             let mut addresses: Vec<IpAddr> = Vec::new();

@@ -713,7 +713,12 @@ pub fn list(
             .map_err(|e| DoorError::from(svcroute::Error::from(e)))?,
     };
     let namespace = namespace.filter(|n| !n.is_empty());
-    list_of(cluster.list(kind, namespace, &selector))
+    list_of(
+        cluster
+            .list(kind, namespace, &selector)
+            .iter()
+            .map(AsRef::as_ref),
+    )
 }
 
 /// The EndpointSlices of Service `namespace/service` (the controllers' and

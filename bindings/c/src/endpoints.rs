@@ -30,7 +30,8 @@ pub fn service_endpoints(
         namespace: Some(namespace.to_owned()),
         name: name.to_owned(),
     };
-    let Some(Object::Service(svc)) = cluster.get(&key) else {
+    let object = cluster.get(&key);
+    let Some(Object::Service(svc)) = object.as_deref() else {
         return Err(DoorError::new(
             ErrorKind::NotFound,
             format!("Service {namespace}/{name}: not found"),

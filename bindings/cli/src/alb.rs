@@ -94,10 +94,10 @@ pub fn hostname(namespace: &str, name: &str, region: &str, internal: bool, seed:
 /// IngressClass `alb` when an `alb` Ingress exists and the class does
 /// not, and each `alb` Ingress without an address with its hostname.
 pub fn controller_writes(cluster: &Cluster, region: &str) -> Vec<Object> {
-    let ingresses: Vec<&Ingress> = cluster
-        .list(Kind::Ingress, None, &Selector::everything())
-        .into_iter()
-        .filter_map(|o| match o {
+    let listed = cluster.list(Kind::Ingress, None, &Selector::everything());
+    let ingresses: Vec<&Ingress> = listed
+        .iter()
+        .filter_map(|o| match o.as_ref() {
             Object::Ingress(i) if is_alb(i) => Some(i),
             _ => None,
         })
@@ -139,16 +139,16 @@ pub fn controller_writes(cluster: &Cluster, region: &str) -> Vec<Object> {
 
 /// The `alb` Ingress whose ALB answers `host` (its hostname, or a host of
 /// its rules), if any.
-pub fn ingress_for_host<'a>(cluster: &'a Cluster, host: &str) -> Option<&'a Ingress> {
+pub fn ingress_for_host(cluster: &Cluster, host: &str) -> Option<Ingress> {
     let host = host
         .split(':')
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let alb: Vec<&Ingress> = cluster
-        .list(Kind::Ingress, None, &Selector::everything())
-        .into_iter()
-        .filter_map(|o| match o {
+    let listed = cluster.list(Kind::Ingress, None, &Selector::everything());
+    let alb: Vec<&Ingress> = listed
+        .iter()
+        .filter_map(|o| match o.as_ref() {
             Object::Ingress(i) if is_alb(i) => Some(i),
             _ => None,
         })
@@ -170,4 +170,5 @@ pub fn ingress_for_host<'a>(cluster: &'a Cluster, host: &str) -> Option<&'a Ingr
                     .any(|r| r.host.as_deref() == Some(host.as_str()))
             })
         })
+        .cloned()
 }

@@ -96,10 +96,10 @@ pub struct Elb {
 /// assert_eq!(resolve(&c, "default", "kubernetes", 443), FrontDoor::Direct);
 /// ```
 pub fn resolve(cluster: &Cluster, namespace: &str, name: &str, port: u16) -> FrontDoor {
-    let services: Vec<&Service> = cluster
-        .list(Kind::Service, None, &Selector::everything())
-        .into_iter()
-        .filter_map(|o| match o {
+    let listed = cluster.list(Kind::Service, None, &Selector::everything());
+    let services: Vec<&Service> = listed
+        .iter()
+        .filter_map(|o| match o.as_ref() {
             Object::Service(s) => Some(s),
             _ => None,
         })
@@ -127,7 +127,8 @@ pub fn resolve(cluster: &Cluster, namespace: &str, name: &str, port: u16) -> Fro
         namespace: Some(svc_ns.to_owned()),
         name: svc_name.to_owned(),
     };
-    let Some(Object::Service(svc)) = cluster.get(&key) else {
+    let object = cluster.get(&key);
+    let Some(Object::Service(svc)) = object.as_deref() else {
         return FrontDoor::Direct;
     };
     if svc.spec.type_ != Some(ServiceType::LoadBalancer) {
@@ -174,7 +175,7 @@ pub fn elb(cluster: &Cluster, svc: &Service, hostname: &str, port: u16) -> Elb {
     let mut targets = Vec::new();
     let mut left_out = Vec::new();
     for o in cluster.list(Kind::Node, None, &Selector::everything()) {
-        let Object::Node(node) = o else { continue };
+        let Object::Node(node) = &*o else { continue };
         let node_name = node.metadata.name.clone().unwrap_or_default();
         let why = if node.metadata.labels.contains_key(EXCLUDE_LABEL) {
             Some("excluded from external load balancers (label)")

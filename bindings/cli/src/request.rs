@@ -204,8 +204,8 @@ impl Target {
 pub fn ingress_controller(cluster: &Cluster, class: Option<&str>) -> Result<String, CliError> {
     let classes: Vec<(String, String, bool)> = cluster
         .list(Kind::IngressClass, None, &Selector::everything())
-        .into_iter()
-        .filter_map(|o| match o {
+        .iter()
+        .filter_map(|o| match o.as_ref() {
             Object::IngressClass(c) => Some((
                 c.metadata.name.clone().unwrap_or_default(),
                 c.spec.controller.clone().unwrap_or_default(),

@@ -53,7 +53,8 @@ fn service<'c>(
     cluster: &'c Cluster,
     namespace: &str,
     to: &str,
-) -> Result<(&'c Service, String), CliError> {
+) -> Result<(std::borrow::Cow<'c, Service>, String), CliError> {
+    use std::borrow::Cow;
     let to = to
         .strip_prefix("svc/")
         .or_else(|| to.strip_prefix("service/"))
@@ -69,7 +70,8 @@ fn service<'c>(
         name: name.to_owned(),
     };
     match cluster.get(&key) {
-        Some(Object::Service(s)) => Ok((s, port.to_owned())),
+        Some(Cow::Borrowed(Object::Service(s))) => Ok((Cow::Borrowed(s), port.to_owned())),
+        Some(Cow::Owned(Object::Service(s))) => Ok((Cow::Owned(s), port.to_owned())),
         _ => Err(CliError::of_kind(
             ErrorKind::NotFound,
             format!("services \"{name}\" not found in namespace \"{namespace}\""),
@@ -122,10 +124,10 @@ pub fn port_forward(cluster: &Cluster, namespace: &str, to: &str) -> Result<Deci
         return Ok(d);
     };
     let sel = svcroute::labels::service_selector(Some(selector));
-    let mut pods: Vec<&Pod> = cluster
-        .list(Kind::Pod, Some(namespace), &sel)
-        .into_iter()
-        .filter_map(|o| match o {
+    let listed = cluster.list(Kind::Pod, Some(namespace), &sel);
+    let mut pods: Vec<&Pod> = listed
+        .iter()
+        .filter_map(|o| match o.as_ref() {
             Object::Pod(p) => Some(p),
             _ => None,
         })

@@ -142,8 +142,8 @@ impl Cluster {
         self.staging
             .as_ref()
             .and_then(|s| s.staged.get(key))
-            .or_else(|| self.get(key))
             .cloned()
+            .or_else(|| self.get(key).map(std::borrow::Cow::into_owned))
     }
 
     /// Admits one object of a batch (see the module documentation):
@@ -209,7 +209,7 @@ impl Cluster {
 
     /// An object is being deleted: what it held is released.
     pub(super) fn release_admitted(&mut self, key: &ObjectKey) {
-        match self.get(key) {
+        match self.get(key).as_deref() {
             Some(Object::Service(svc)) => {
                 let svc = svc.clone();
                 self.admission.services.release(&svc);

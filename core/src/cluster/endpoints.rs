@@ -38,10 +38,16 @@
 //! with exactly its ports, is patched in place (the pod's address replaced,
 //! removed or inserted in order) without looking at its other pods; the
 //! tests check that this writes what the full computation writes.
+//!
+//! The controller's objects are stored compact (`stored.rs`); the patch
+//! works on either stored form through [`AddressLike`], and the full
+//! computation builds the current object to compare.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::positions::{AddressTags, Positions, address_tag, has_uid, pod_tag};
+use super::positions::{AddressTags, Positions, has_uid, pod_tag};
+use super::stored::{Address, Stored};
 use super::{Cluster, Tracker, Trigger, endpointslice};
 use crate::api::corev1::EndpointPort;
 use crate::api::{
@@ -82,9 +88,89 @@ pub(super) fn pod_ips(pod: &Pod) -> impl Iterator<Item = &str> + '_ {
         .map(|(_, ip)| ip)
 }
 
+/// An address as stored: an `EndpointAddress`, or the record of a compact
+/// Endpoints object (`stored.rs`). `own` is the namespace of the Endpoints
+/// object holding it (a record's target is in that namespace).
+pub(super) trait AddressLike: Sized {
+    /// `ip`.
+    fn ip(&self) -> &str;
+    /// `targetRef.uid`.
+    fn uid(&self) -> Option<&str>;
+    /// The position index's tag of the target.
+    fn tag(&self) -> u32;
+    /// Is the target the pod `ns/name`?
+    fn targets(&self, own: &str, ns: &str, name: &str) -> bool;
+    /// Is this the address `v`?
+    fn is_view(&self, v: &AddressView<'_>, own: &str) -> bool;
+    /// The address `v`, if this form holds it.
+    fn from_view(v: &AddressView<'_>, own: &str) -> Option<Self>;
+}
+
+impl AddressLike for EndpointAddress {
+    fn ip(&self) -> &str {
+        &self.ip
+    }
+
+    fn uid(&self) -> Option<&str> {
+        self.target_ref.as_ref().and_then(|r| r.uid.as_deref())
+    }
+
+    fn tag(&self) -> u32 {
+        super::positions::address_tag(self)
+    }
+
+    fn targets(&self, _own: &str, ns: &str, name: &str) -> bool {
+        self.target_ref.as_ref().is_some_and(|r| {
+            r.kind == "Pod" && r.name == name && r.namespace.as_deref() == Some(ns)
+        })
+    }
+
+    fn is_view(&self, v: &AddressView<'_>, _own: &str) -> bool {
+        v.is(self)
+    }
+
+    fn from_view(v: &AddressView<'_>, _own: &str) -> Option<Self> {
+        Some(AddressView::to_owned(*v))
+    }
+}
+
+impl AddressLike for Address {
+    fn ip(&self) -> &str {
+        Address::ip(self)
+    }
+
+    fn uid(&self) -> Option<&str> {
+        Address::uid(self)
+    }
+
+    fn tag(&self) -> u32 {
+        Address::tag(self)
+    }
+
+    fn targets(&self, own: &str, ns: &str, name: &str) -> bool {
+        own == ns && self.name() == name
+    }
+
+    fn is_view(&self, v: &AddressView<'_>, own: &str) -> bool {
+        v.namespace == Some(own)
+            && self.ip() == v.ip
+            && self.hostname() == v.hostname
+            && self.node_name() == Some(v.node_name)
+            && self.name() == v.name
+            && Address::uid(self) == v.uid
+    }
+
+    fn from_view(v: &AddressView<'_>, own: &str) -> Option<Self> {
+        if v.namespace != Some(own) {
+            return None;
+        }
+        Address::new(v.ip, own, v.name, v.uid, v.hostname, Some(v.node_name))
+    }
+}
+
 /// The address of a pod for a Service, borrowed from the pod.
 #[derive(Debug, Clone, Copy)]
-struct AddressView<'a> {
+pub(super) struct AddressView<'a> {
     ip: &'a str,
     hostname: Option<&'a str>,
     node_name: &'a str,
@@ -125,9 +211,8 @@ impl AddressView<'_> {
     }
 
     /// [`cmp_address`] of `a` against this address.
-    fn cmp_with(&self, a: &EndpointAddress) -> std::cmp::Ordering {
-        let uid = a.target_ref.as_ref().and_then(|r| r.uid.as_deref());
-        a.ip.as_str().cmp(self.ip).then_with(|| uid.cmp(&self.uid))
+    fn cmp_with(&self, a: &impl AddressLike) -> std::cmp::Ordering {
+        a.ip().cmp(self.ip).then_with(|| a.uid().cmp(&self.uid))
     }
 
     fn has_uid(&self) -> bool {
@@ -336,9 +421,10 @@ fn wanted_labels(svc: &Service) -> BTreeMap<String, String> {
     labels
 }
 
-/// An in-place edit of an Endpoints object (see [`patch_for_pod`]).
+/// An in-place edit of an Endpoints object (see [`patch_for_pod`]), over
+/// addresses of form `A`.
 #[derive(Debug)]
-pub(super) enum Patch {
+pub(super) enum Patch<A> {
     /// The object stays as it is.
     Same,
     /// Remove these addresses (`true`: from `addresses`, `false`: from
@@ -346,35 +432,38 @@ pub(super) enum Patch {
     /// index after the removals, address); an emptied subset goes.
     Edit {
         removed: Vec<(bool, usize)>,
-        insert: Option<(bool, usize, Insert)>,
+        insert: Option<(bool, usize, Insert<A>)>,
     },
 }
 
 /// The address a [`Patch`] inserts.
 #[derive(Debug)]
-pub(super) enum Insert {
+pub(super) enum Insert<A> {
     /// A new address.
-    New(Box<EndpointAddress>),
+    New(Box<A>),
     /// The one removed address, unchanged (a readiness flip moves it).
     Moved,
 }
 
-impl Patch {
-    /// Applies the edit to the object and to its address tags; `false`
-    /// when the object no longer has one subset (its tags are then void).
-    pub(super) fn apply(self, current: &mut Endpoints, tags: &mut AddressTags) -> bool {
+impl<A: AddressLike> Patch<A> {
+    /// Applies the edit to the one subset's lists and to its address tags;
+    /// `false` when the subset is left empty (the caller drops it; its
+    /// tags are then void).
+    pub(super) fn apply(
+        self,
+        ready_list: &mut Vec<A>,
+        not_ready_list: &mut Vec<A>,
+        tags: &mut AddressTags,
+    ) -> bool {
         let Patch::Edit { removed, insert } = self else {
             return true;
-        };
-        let Some(subset) = current.subsets.first_mut() else {
-            return false;
         };
         let mut last = None;
         for &(ready, i) in removed.iter().rev() {
             let list = if ready {
-                &mut subset.addresses
+                &mut *ready_list
             } else {
-                &mut subset.not_ready_addresses
+                &mut *not_ready_list
             };
             if i < list.len() {
                 let gone = list.remove(i);
@@ -392,22 +481,28 @@ impl Patch {
         });
         if let Some((ready, at, address)) = insert {
             let list = if ready {
-                &mut subset.addresses
+                &mut *ready_list
             } else {
-                &mut subset.not_ready_addresses
+                &mut *not_ready_list
             };
             let at = at.min(list.len());
             tags.without_uid += u32::from(!has_uid(&address));
             let t = tags.list_mut(ready);
-            t.insert(at.min(t.len()), address_tag(&address));
+            t.insert(at.min(t.len()), address.tag());
             list.insert(at, address);
         }
-        if subset.addresses.is_empty() && subset.not_ready_addresses.is_empty() {
-            current.subsets.clear();
-            return false;
-        }
-        true
+        !(ready_list.is_empty() && not_ready_list.is_empty())
     }
+}
+
+/// The parts of a stored Endpoints object of one subset that the one-pod
+/// patch reads, over addresses of form `A`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct OneSubset<'a, A> {
+    pub(super) metadata: &'a ObjectMeta,
+    pub(super) ready: &'a [A],
+    pub(super) not_ready: &'a [A],
+    pub(super) ports: &'a [EndpointPort],
 }
 
 /// The one-pod fast path: when the current object is one subset that the
@@ -421,21 +516,18 @@ impl Patch {
 /// address of its own only when every address has a uid. `None`: run the
 /// full computation.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn patch_for_pod(
+pub(super) fn patch_for_pod<A: AddressLike>(
     svc: &Service,
-    current: &Endpoints,
+    current: OneSubset<'_, A>,
     tags: &AddressTags,
     pod_ns: &str,
     pod_name: &str,
     pod: Option<&Pod>,
     others: impl Fn(&str) -> u32,
-) -> Option<Patch> {
-    let [subset] = current.subsets.as_slice() else {
-        return None;
-    };
-    if tags.ready.len() != subset.addresses.len()
-        || tags.not_ready.len() != subset.not_ready_addresses.len()
-    {
+) -> Option<Patch<A>> {
+    let own = current.metadata.namespace.as_deref().unwrap_or_default();
+    let (addresses, not_ready_addresses) = (current.ready, current.not_ready);
+    if tags.ready.len() != addresses.len() || tags.not_ready.len() != not_ready_addresses.len() {
         return None;
     }
     let a = &current.metadata.annotations;
@@ -445,22 +537,14 @@ pub(super) fn patch_for_pod(
     {
         return None;
     }
-    let is_pod = |addr: &EndpointAddress| {
-        addr.target_ref.as_ref().is_some_and(|r| {
-            r.kind == "Pod" && r.name == pod_name && r.namespace.as_deref() == Some(pod_ns)
-        })
-    };
     // The pod's addresses: among those tagged as the pod's.
     let tag = pod_tag(Some(pod_ns), pod_name);
     let mut removed: Vec<(bool, usize)> = Vec::new();
-    for (ready, list) in [
-        (true, &subset.addresses),
-        (false, &subset.not_ready_addresses),
-    ] {
+    for (ready, list) in [(true, addresses), (false, not_ready_addresses)] {
         for i in Positions::matching(tags.list(ready), tag) {
             let addr = &list[i];
-            if is_pod(addr) {
-                if !has_uid(addr) && others(&addr.ip) > 0 {
+            if addr.targets(own, pod_ns, pod_name) {
+                if !has_uid(addr) && others(addr.ip()) > 0 {
                     return None;
                 }
                 removed.push((ready, i));
@@ -480,26 +564,22 @@ pub(super) fn patch_for_pod(
         if !address.has_uid() && others(address.ip) > 0 {
             return None;
         }
-        if !ports_are(svc, p, &subset.ports) {
+        if !ports_are(svc, p, current.ports) {
             return None;
         }
         // Both lists are in address order (the full computation sorts
         // them, and this patch keeps them so): the addresses equal to the
         // pod's are one run, starting where a binary search puts the pod.
-        let start =
-            |list: &[EndpointAddress]| list.partition_point(|a| address.cmp_with(a).is_lt());
-        let (ready_at, not_ready_at) =
-            (start(&subset.addresses), start(&subset.not_ready_addresses));
-        let clash = |list: &[EndpointAddress], r: bool, lo: usize| {
+        let start = |list: &[A]| list.partition_point(|a| address.cmp_with(a).is_lt());
+        let (ready_at, not_ready_at) = (start(addresses), start(not_ready_addresses));
+        let clash = |list: &[A], r: bool, lo: usize| {
             list[lo..]
                 .iter()
-                .take_while(|a| address.cmp_with(a).is_eq())
+                .take_while(|a| address.cmp_with(*a).is_eq())
                 .enumerate()
                 .any(|(i, _)| !gone(r, lo + i))
         };
-        if clash(&subset.addresses, true, ready_at)
-            || clash(&subset.not_ready_addresses, false, not_ready_at)
-        {
+        if clash(addresses, true, ready_at) || clash(not_ready_addresses, false, not_ready_at) {
             return None;
         }
         let raw = if ready { ready_at } else { not_ready_at };
@@ -510,7 +590,7 @@ pub(super) fn patch_for_pod(
                 .count();
         insert = Some((ready, at, address));
     }
-    let left = subset.addresses.len() + subset.not_ready_addresses.len() - removed.len();
+    let left = addresses.len() + not_ready_addresses.len() - removed.len();
     if left + usize::from(insert.is_some()) > MAX_ENDPOINTS_ADDRESSES {
         return None;
     }
@@ -518,14 +598,14 @@ pub(super) fn patch_for_pod(
     // address before or after (and the subset not emptied).
     let was = |r: bool, i: usize| {
         if r {
-            subset.addresses.get(i)
+            addresses.get(i)
         } else {
-            subset.not_ready_addresses.get(i)
+            not_ready_addresses.get(i)
         }
     };
     let same = match (removed.as_slice(), &insert) {
         ([(r, i)], Some((nr, at, addr))) => {
-            r == nr && i == at && was(*r, *i).is_some_and(|a| addr.is(a))
+            r == nr && i == at && was(*r, *i).is_some_and(|a| a.is_view(addr, own))
         }
         ([], None) => left > 0,
         _ => false,
@@ -534,17 +614,69 @@ pub(super) fn patch_for_pod(
         return Some(Patch::Same);
     }
     // The one removed address, unchanged, moves (a readiness flip).
-    let insert = insert.map(|(ready, at, addr)| {
-        let moved =
-            matches!(removed.as_slice(), [(r, i)] if was(*r, *i).is_some_and(|a| addr.is(a)));
-        let what = if moved {
-            Insert::Moved
-        } else {
-            Insert::New(Box::new(addr.to_owned()))
-        };
-        (ready, at, what)
-    });
+    let insert = match insert {
+        None => None,
+        Some((ready, at, addr)) => {
+            let moved = matches!(removed.as_slice(),
+                [(r, i)] if was(*r, *i).is_some_and(|a| a.is_view(&addr, own)));
+            let what = if moved {
+                Insert::Moved
+            } else {
+                Insert::New(Box::new(A::from_view(&addr, own)?))
+            };
+            Some((ready, at, what))
+        }
+    };
     Some(Patch::Edit { removed, insert })
+}
+
+/// A [`Patch`] of a stored Endpoints object, in the object's form.
+#[derive(Debug)]
+pub(super) enum StoredPatch {
+    /// Of an object stored as given.
+    Object(Patch<EndpointAddress>),
+    /// Of a compact object.
+    Compact(Patch<Address>),
+}
+
+/// [`patch_for_pod`] over a stored Endpoints object of one subset, in
+/// either form.
+fn patch_stored(
+    svc: &Service,
+    current: &Stored,
+    tags: &AddressTags,
+    pod_ns: &str,
+    pod_name: &str,
+    pod: Option<&Pod>,
+    others: impl Fn(&str) -> u32,
+) -> Option<StoredPatch> {
+    match current {
+        Stored::Object(Object::Endpoints(e)) => {
+            let [s] = e.subsets.as_slice() else {
+                return None;
+            };
+            let one = OneSubset {
+                metadata: &e.metadata,
+                ready: &s.addresses,
+                not_ready: &s.not_ready_addresses,
+                ports: &s.ports,
+            };
+            patch_for_pod(svc, one, tags, pod_ns, pod_name, pod, others).map(StoredPatch::Object)
+        }
+        Stored::Endpoints(e) => {
+            let [s] = e.subsets.as_slice() else {
+                return None;
+            };
+            let one = OneSubset {
+                metadata: &e.metadata,
+                ready: &s.ready,
+                not_ready: &s.not_ready,
+                ports: &s.ports,
+            };
+            patch_for_pod(svc, one, tags, pod_ns, pod_name, pod, others).map(StoredPatch::Compact)
+        }
+        Stored::Object(_) => None,
+    }
 }
 
 /// `labels == wanted_labels(svc)`, without building the wanted map.
@@ -807,8 +939,8 @@ impl Cluster {
             name: name.to_owned(),
         };
         let write = {
-            let (eps_id, current) = match self.lookup(Kind::Endpoints, Some(ns), name) {
-                Some((id, Object::Endpoints(e))) => (Some(id), Some(e)),
+            let (eps_id, current) = match self.lookup_stored(Kind::Endpoints, Some(ns), name) {
+                Some((id, e)) if e.kind() == Kind::Endpoints => (Some(id), Some(e)),
                 _ => (None, None),
             };
             match self.lookup(Kind::Service, Some(ns), name) {
@@ -851,12 +983,13 @@ impl Cluster {
                                     mine.is_some_and(|p| pod_ips(p).any(|m| m == ip)),
                                 ))
                             };
-                            patch_for_pod(svc, cur, tags, pod_ns, pod_name, pod, others)
+                            patch_stored(svc, cur, tags, pod_ns, pod_name, pod, others)
                         }
                         _ => None,
                     };
                     match patched {
-                        Some(Patch::Same) => return,
+                        Some(StoredPatch::Object(Patch::Same))
+                        | Some(StoredPatch::Compact(Patch::Same)) => return,
                         Some(patch) => {
                             if let Some(id) = eps_id {
                                 self.edit_endpoints(id, t, patch);
@@ -874,7 +1007,8 @@ impl Cluster {
                         })
                         .collect();
                     crate::order::sort_by(&mut pods, |a, b| a.metadata.name.cmp(&b.metadata.name));
-                    desired(svc, &pods, current)
+                    let current = current.and_then(Stored::endpoints);
+                    desired(svc, &pods, current.as_deref())
                 }
                 Some(_) => return,
             }
@@ -886,17 +1020,40 @@ impl Cluster {
 
     /// Patches the stored Endpoints object in place (its labels, and so
     /// its indexes, stay) and its address tags, marking it updated.
-    fn edit_endpoints(&mut self, id: super::ObjId, t: &mut Tracker, patch: Patch) {
-        if let Some(Some(slot)) = self.slots.get_mut(id as usize)
-            && let Object::Endpoints(e) = &mut slot.object
-        {
+    fn edit_endpoints(&mut self, id: super::ObjId, t: &mut Tracker, patch: StoredPatch) {
+        if let Some(Some(slot)) = self.slots.get_mut(id as usize) {
             let mut scratch = AddressTags::default();
             let (tags, kept) = match self.positions.endpoints_mut(id) {
                 Some(tags) => (tags, true),
                 None => (&mut scratch, false),
             };
-            if !(patch.apply(e, tags) && kept) {
-                self.positions.index_endpoints(id, e);
+            let one_left = match (&mut slot.object, patch) {
+                (Stored::Object(Object::Endpoints(e)), StoredPatch::Object(p)) => {
+                    match e.subsets.first_mut() {
+                        Some(s) => {
+                            let left = p.apply(&mut s.addresses, &mut s.not_ready_addresses, tags);
+                            if !left {
+                                e.subsets.clear();
+                            }
+                            left
+                        }
+                        None => false,
+                    }
+                }
+                (Stored::Endpoints(e), StoredPatch::Compact(p)) => match e.subsets.first_mut() {
+                    Some(s) => {
+                        let left = p.apply(&mut s.ready, &mut s.not_ready, tags);
+                        if !left {
+                            e.subsets.clear();
+                        }
+                        left
+                    }
+                    None => false,
+                },
+                _ => return,
+            };
+            if !(one_left && kept) {
+                self.positions.index_endpoints(id, &slot.object);
             }
             t.touched.note(&slot.key, true);
         }
@@ -941,16 +1098,16 @@ impl Cluster {
     ///    "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]}}
     /// ]"#).unwrap();
     /// c.apply_batch(objects)?;
+    /// // The object is built on read (a `Cow`): the controller's
+    /// // Endpoints objects are stored compact.
     /// let eps = c.endpoints("shop", "web").unwrap();
     /// assert_eq!(eps.subsets[0].addresses[0].ip, "10.244.0.5");
     /// assert_eq!(eps.subsets[0].ports[0].port, 8080);
     /// # Ok::<(), svcroute::cluster::ClusterError>(())
     /// ```
-    pub fn endpoints(&self, namespace: &str, service: &str) -> Option<&Endpoints> {
-        match self.lookup(Kind::Endpoints, Some(namespace), service) {
-            Some((_, Object::Endpoints(e))) => Some(e),
-            _ => None,
-        }
+    pub fn endpoints(&self, namespace: &str, service: &str) -> Option<Cow<'_, Endpoints>> {
+        self.lookup_stored(Kind::Endpoints, Some(namespace), service)
+            .and_then(|(_, e)| e.endpoints())
     }
 }
 
@@ -977,6 +1134,80 @@ mod tests {
         s.iter()
             .map(|s| (s.addresses.len(), s.not_ready_addresses.len()))
             .collect()
+    }
+
+    fn pod(name: &str, ip: &str, ready: bool) -> Object {
+        let status = if ready { "True" } else { "False" };
+        serde_json::from_str(&format!(
+            r#"{{"apiVersion": "v1", "kind": "Pod",
+                "metadata": {{"name": "{name}", "namespace": "shop", "uid": "u-{name}", "labels": {{"app": "web"}}}},
+                "spec": {{"nodeName": "n1", "hostname": "{name}", "subdomain": "web"}},
+                "status": {{"phase": "Running", "podIPs": [{{"ip": "{ip}"}}],
+                           "conditions": [{{"type": "Ready", "status": "{status}"}}]}}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn web() -> Object {
+        serde_json::from_str(
+            r#"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+                "spec": {"clusterIP": "10.96.0.20", "selector": {"app": "web"}, "ports": [{"port": 80}]}}"#,
+        )
+        .unwrap()
+    }
+
+    fn stored_compact(c: &Cluster) -> bool {
+        matches!(
+            c.lookup_stored(Kind::Endpoints, Some("shop"), "web"),
+            Some((_, Stored::Endpoints(_)))
+        )
+    }
+
+    // The controller's Endpoints object is stored compact, and a readiness
+    // flip patches the compact form in place: what `get` returns, and the
+    // changes reported, are what a cluster built from the same objects
+    // holds.
+    #[test]
+    fn the_controllers_endpoints_are_compact_and_patched_in_place() {
+        let config = || super::super::ClusterConfig {
+            bootstrap: false,
+            ..Default::default()
+        };
+        let pods = [
+            pod("a", "10.244.0.10", true),
+            pod("b", "10.244.0.9", true),
+            pod("c", "10.244.0.11", false),
+        ];
+        let mut c = Cluster::new(config()).unwrap();
+        let mut objects = pods.to_vec();
+        objects.push(web());
+        c.apply_batch(objects).unwrap();
+        assert!(stored_compact(&c));
+        let flipped = pod("a", "10.244.0.10", false);
+        let changes = c.apply(flipped.clone()).unwrap();
+        assert!(stored_compact(&c));
+        let eps_key = ObjectKey {
+            kind: Kind::Endpoints,
+            namespace: Some("shop".into()),
+            name: "web".into(),
+        };
+        assert!(changes.updated.contains(&eps_key));
+        let mut fresh = Cluster::new(config()).unwrap();
+        fresh
+            .apply_batch(vec![pods[1].clone(), pods[2].clone(), flipped, web()])
+            .unwrap();
+        assert_eq!(c.get(&eps_key), fresh.get(&eps_key));
+        let eps = c.endpoints("shop", "web").unwrap();
+        let ips = |l: &[EndpointAddress]| l.iter().map(|a| a.ip.clone()).collect::<Vec<_>>();
+        assert_eq!(ips(&eps.subsets[0].addresses), ["10.244.0.9"]);
+        assert_eq!(
+            ips(&eps.subsets[0].not_ready_addresses),
+            ["10.244.0.10", "10.244.0.11"]
+        );
+        assert_eq!(eps.subsets[0].addresses[0].hostname.as_deref(), Some("b"));
+        // A user writing the same object back changes nothing.
+        let same = c.get(&eps_key).unwrap().into_owned();
+        assert!(c.apply(same).unwrap().is_empty());
     }
 
     // Upstream truncateEndpoints: ready addresses over capacity are cut in

@@ -227,7 +227,8 @@ pub fn explain_service(
         namespace: Some(namespace.to_string()),
         name: name.to_string(),
     };
-    let Some(Object::Service(svc)) = cluster.get(&key) else {
+    let service = cluster.get(&key);
+    let Some(Object::Service(svc)) = service.as_deref() else {
         return None;
     };
     let managed = is_managed(svc);
@@ -264,7 +265,7 @@ pub fn explain_service(
     let mut selected = Vec::new();
     let mut others = Vec::new();
     for object in cluster.list(Kind::Pod, None, &everything) {
-        let Object::Pod(pod) = object else { continue };
+        let Object::Pod(pod) = &*object else { continue };
         let pod_ns = pod.metadata.namespace.as_deref().unwrap_or("default");
         let matches = selector.matches(&pod.metadata.labels);
         let verdict = match (pod_ns == namespace, matches) {

@@ -398,7 +398,7 @@ impl Cluster {
         let selector = match request.selector.as_deref().filter(|s| !s.is_empty()) {
             Some(s) => s.to_owned(),
             None => {
-                let map = selector_of(object).map_err(ExposeError::Selector)?;
+                let map = selector_of(&object).map_err(ExposeError::Selector)?;
                 map.iter()
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect::<Vec<_>>()
@@ -406,7 +406,7 @@ impl Cluster {
             }
         };
         let headless = request.cluster_ip.as_deref() == Some("None");
-        let introspected = ports_of(object);
+        let introspected = ports_of(&object);
         let port_string = match request.port.as_deref().filter(|p| !p.is_empty()) {
             Some(p) => p.to_owned(),
             None => {
@@ -585,7 +585,7 @@ impl Cluster {
             return Err(ExposeError::AlreadyExists(key.name));
         }
         self.apply(Object::Service(svc))?;
-        match self.get(&key) {
+        match self.get(&key).as_deref() {
             Some(Object::Service(s)) => Ok(s.clone()),
             _ => Err(ExposeError::NotFound {
                 resource: "services".into(),

@@ -60,7 +60,7 @@ impl Cluster {
         name: &str,
         ready: bool,
     ) -> Result<Changes, ClusterError> {
-        let Some(Object::Pod(pod)) = self.get(&key(Kind::Pod, namespace, name)) else {
+        let Some(Object::Pod(pod)) = self.stored_object(&key(Kind::Pod, namespace, name)) else {
             return Err(not_found(Kind::Pod, namespace, name));
         };
         let mut pod = pod.clone();
@@ -106,7 +106,7 @@ impl Cluster {
         namespace: &str,
         name: &str,
     ) -> Result<Changes, ClusterError> {
-        let Some(Object::Pod(pod)) = self.get(&key(Kind::Pod, namespace, name)) else {
+        let Some(Object::Pod(pod)) = self.stored_object(&key(Kind::Pod, namespace, name)) else {
             return Err(not_found(Kind::Pod, namespace, name));
         };
         let mut pod = pod.clone();
@@ -140,7 +140,7 @@ impl Cluster {
         replicas: i32,
     ) -> Result<Changes, ClusterError> {
         let k = key(kind, namespace, name);
-        let mut object = match self.get(&k) {
+        let mut object = match self.stored_object(&k) {
             Some(o) => o.clone(),
             None => return Err(not_found(kind, namespace, name)),
         };
@@ -174,7 +174,7 @@ impl Cluster {
     /// ```
     pub fn rollout_step(&mut self, namespace: &str, name: &str) -> Result<Changes, ClusterError> {
         let k = key(Kind::Deployment, namespace, name);
-        if !matches!(self.get(&k), Some(Object::Deployment(_))) {
+        if !matches!(self.stored_object(&k), Some(Object::Deployment(_))) {
             return Err(not_found(Kind::Deployment, namespace, name));
         }
         let mut t = Tracker::default();

@@ -11,14 +11,19 @@
 //! positions whose tag is the pod's and whose target is the pod: an
 //! unequal tag is never the pod, an equal one is checked. So a lookup
 //! compares integers, and the answer is what scanning the targets gives.
+//!
+//! A compact Endpoints object (`stored.rs`) has the same tags, kept in
+//! each address record and copied here.
 
 use std::hash::{Hash, Hasher};
 
-use crate::api::{Endpoint, EndpointAddress, EndpointSlice, Endpoints, ObjectReference};
+use crate::api::{Endpoint, EndpointAddress, EndpointSlice, Object, ObjectReference};
 use crate::table_hash::TableHasher;
 
 use super::ObjId;
+use super::endpoints::AddressLike;
 use super::intern::FxMap;
+use super::stored::Stored;
 
 /// The tag of a pod (or of an entry's target): its namespace and name,
 /// hashed.
@@ -48,11 +53,8 @@ pub(crate) fn address_tag(a: &EndpointAddress) -> u32 {
 }
 
 /// Does the address carry a pod uid?
-pub(crate) fn has_uid(a: &EndpointAddress) -> bool {
-    a.target_ref
-        .as_ref()
-        .and_then(|r| r.uid.as_deref())
-        .is_some_and(|u| !u.is_empty())
+pub(crate) fn has_uid(a: &impl AddressLike) -> bool {
+    a.uid().is_some_and(|u| !u.is_empty())
 }
 
 /// The tags of one Endpoints object of exactly one subset.
@@ -67,16 +69,32 @@ pub(crate) struct AddressTags {
 }
 
 impl AddressTags {
-    fn of(e: &Endpoints) -> Option<AddressTags> {
-        let [subset] = e.subsets.as_slice() else {
-            return None;
-        };
-        let all = subset.addresses.iter().chain(&subset.not_ready_addresses);
-        Some(AddressTags {
-            ready: subset.addresses.iter().map(address_tag).collect(),
-            not_ready: subset.not_ready_addresses.iter().map(address_tag).collect(),
-            without_uid: all.filter(|a| !has_uid(a)).count() as u32,
-        })
+    /// The tags of a stored Endpoints object of one subset.
+    fn of(e: &Stored) -> Option<AddressTags> {
+        match e {
+            Stored::Object(Object::Endpoints(e)) => match e.subsets.as_slice() {
+                [s] => Some(AddressTags::of_lists(&s.addresses, &s.not_ready_addresses)),
+                _ => None,
+            },
+            Stored::Endpoints(e) => match e.subsets.as_slice() {
+                [s] => Some(AddressTags::of_lists(&s.ready, &s.not_ready)),
+                _ => None,
+            },
+            Stored::Object(_) => None,
+        }
+    }
+
+    /// The tags of one subset's two lists.
+    fn of_lists<A: AddressLike>(ready: &[A], not_ready: &[A]) -> AddressTags {
+        AddressTags {
+            ready: ready.iter().map(A::tag).collect(),
+            not_ready: not_ready.iter().map(A::tag).collect(),
+            without_uid: ready
+                .iter()
+                .chain(not_ready)
+                .filter(|a| !has_uid(*a))
+                .count() as u32,
+        }
     }
 
     /// The list of one readiness.
@@ -112,7 +130,7 @@ impl Positions {
     }
 
     /// An Endpoints object was stored under `id`.
-    pub(crate) fn index_endpoints(&mut self, id: ObjId, e: &Endpoints) {
+    pub(crate) fn index_endpoints(&mut self, id: ObjId, e: &Stored) {
         match AddressTags::of(e) {
             Some(tags) => {
                 self.endpoints.insert(id, tags);
@@ -174,7 +192,7 @@ impl Positions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::EndpointSubset;
+    use crate::api::{EndpointSubset, Endpoints};
 
     fn address(ns: &str, name: &str, uid: Option<&str>) -> EndpointAddress {
         EndpointAddress {
@@ -201,7 +219,7 @@ mod tests {
             ..Endpoints::default()
         };
         let mut p = Positions::default();
-        p.index_endpoints(7, &e);
+        p.index_endpoints(7, &Stored::Object(Object::Endpoints(e)));
         let tags = p.endpoints(7).expect("one subset");
         assert_eq!(tags.without_uid, 1);
         let p1 = pod_tag(Some("a"), "p1");
@@ -223,7 +241,7 @@ mod tests {
             subsets: vec![EndpointSubset::default(), EndpointSubset::default()],
             ..Endpoints::default()
         };
-        p.index_endpoints(8, &two);
+        p.index_endpoints(8, &Stored::Object(Object::Endpoints(two)));
         assert!(p.endpoints(8).is_none());
     }
 }

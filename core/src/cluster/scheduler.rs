@@ -48,7 +48,8 @@
 //!   "metadata": {"name": "db"}, "spec": {"nodeSelector": {"disktype": "ssd"}}}"#).unwrap();
 //! cluster.apply(pod)?;
 //! let key = ObjectKey { kind: Kind::Pod, namespace: Some("default".into()), name: "db".into() };
-//! let Some(Object::Pod(db)) = cluster.get(&key) else { unreachable!() };
+//! let stored = cluster.get(&key);
+//! let Some(Object::Pod(db)) = stored.as_deref() else { unreachable!() };
 //! let scheduled = &db.status.conditions[0];
 //! assert_eq!((scheduled.type_.as_str(), scheduled.reason.as_deref()), ("PodScheduled", Some("Unschedulable")));
 //! assert_eq!(scheduled.message.as_deref(), Some(

@@ -251,7 +251,7 @@ impl InputTally {
                 .generated
                 .entry(key.kind.as_str().to_owned())
                 .or_default() += 1;
-            if let Some(Object::Pod(p)) = cluster.get(key)
+            if let Some(Object::Pod(p)) = cluster.stored_object(key)
                 && p.phase() == PodPhase::Pending
             {
                 summary.pending += 1;

@@ -246,7 +246,7 @@ fn mirroring_follows_endpoints_and_selector() {
             name: "ext".into(),
         })
         .unwrap()
-        .clone();
+        .into_owned();
     eps.metadata_mut()
         .labels
         .insert(SKIP_MIRROR_LABEL.into(), "true".into());
@@ -398,7 +398,7 @@ fn endpoints_patch_keeps_shared_ip_addresses_exact() {
         .unwrap();
     c.apply(pod("d", "10.0.0.7", "n1", true, r#"{"app": "web"}"#))
         .unwrap();
-    let eps = |c: &Cluster| c.endpoints("shop", "web").cloned().unwrap();
+    let eps = |c: &Cluster| c.endpoints("shop", "web").unwrap().into_owned();
     let sorted = |e: &crate::api::Endpoints| {
         let s = &e.subsets[0];
         let ips =

@@ -64,7 +64,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         dns: crate::dns::Dns::new(cluster, crate::dns::DnsConfig::for_cluster(config)).ok(),
     };
 
-    for object in cluster.list(Kind::Node, None, &everything) {
+    for object in cluster.list_stored(Kind::Node, None, &everything) {
         let Object::Node(node) = object else { continue };
         let Some(name) = node.metadata.name.clone() else {
             continue;
@@ -109,7 +109,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         });
     }
 
-    for object in cluster.list(Kind::Pod, None, &everything) {
+    for object in cluster.list_stored(Kind::Pod, None, &everything) {
         let Object::Pod(pod) = object else { continue };
         let (Some(ns), Some(name)) = (pod.metadata.namespace.clone(), pod.metadata.name.clone())
         else {
@@ -118,7 +118,7 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         dp.pods.insert((ns, name), pod_info(pod));
     }
 
-    for object in cluster.list(Kind::Service, None, &everything) {
+    for object in cluster.list_stored(Kind::Service, None, &everything) {
         let Object::Service(svc) = object else {
             continue;
         };

@@ -125,7 +125,7 @@ struct GwMatch {
 pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
     let everything = Selector::everything();
     let mut defaults: Vec<(String, String)> = Vec::new(); // (created, name)
-    for o in cluster.list(Kind::IngressClass, None, &everything) {
+    for o in cluster.list_stored(Kind::IngressClass, None, &everything) {
         let Object::IngressClass(c) = o else { continue };
         let Some(name) = c.metadata.name.clone() else {
             continue;
@@ -145,7 +145,7 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
     let default_class = defaults.first().map(|d| d.1.clone());
 
     let mut ings: Vec<(String, IngInfo)> = Vec::new();
-    for o in cluster.list(Kind::Ingress, None, &everything) {
+    for o in cluster.list_stored(Kind::Ingress, None, &everything) {
         let Object::Ingress(i) = o else { continue };
         let (Some(ns), Some(name)) = (i.metadata.namespace.clone(), i.metadata.name.clone()) else {
             continue;
@@ -248,7 +248,7 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
     }
     dp.ingress.by_controller = by_controller;
 
-    for o in cluster.list(Kind::Gateway, None, &everything) {
+    for o in cluster.list_stored(Kind::Gateway, None, &everything) {
         let Object::Gateway(g) = o else { continue };
         let (Some(ns), Some(name)) = (g.metadata.namespace.clone(), g.metadata.name.clone()) else {
             continue;
@@ -272,7 +272,7 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
                             .and_then(|s| s.to_selector().ok());
                         Some(match selector {
                             Some(sel) => cluster
-                                .list(Kind::Namespace, None, &sel)
+                                .list_stored(Kind::Namespace, None, &sel)
                                 .into_iter()
                                 .filter_map(|o| o.metadata().name.clone())
                                 .collect(),
@@ -295,7 +295,7 @@ pub(super) fn compile(dp: &mut Dataplane, cluster: &Cluster) {
             listeners,
         });
     }
-    for o in cluster.list(Kind::HTTPRoute, None, &everything) {
+    for o in cluster.list_stored(Kind::HTTPRoute, None, &everything) {
         let Object::HTTPRoute(r) = o else { continue };
         let (Some(ns), Some(name)) = (r.metadata.namespace.clone(), r.metadata.name.clone()) else {
             continue;

@@ -52,7 +52,7 @@ impl Dataplane {
                     services.insert((ns, key.name.clone()));
                 }
                 Kind::EndpointSlice => {
-                    if let Some(Object::EndpointSlice(s)) = cluster.get(key)
+                    if let Some(Object::EndpointSlice(s)) = cluster.stored_object(key)
                         && let Some(svc) = s.service_name()
                     {
                         services.insert((ns.clone(), svc.to_owned()));
@@ -61,7 +61,7 @@ impl Dataplane {
                         services.insert((ns, owner.clone()));
                     }
                 }
-                Kind::Pod => match cluster.get(key) {
+                Kind::Pod => match cluster.stored_object(key) {
                     Some(Object::Pod(p)) => {
                         self.pods.insert((ns, key.name.clone()), pod_info(p));
                     }
@@ -89,7 +89,7 @@ impl Dataplane {
                 namespace: Some(ns),
                 name,
             };
-            if let Some(Object::Service(svc)) = cluster.get(&key) {
+            if let Some(Object::Service(svc)) = cluster.stored_object(&key) {
                 add_service(self, cluster, svc);
             }
         }

@@ -662,19 +662,19 @@ impl Dns {
             pod_ip: FastMap::default(),
         };
         let all = Selector::everything();
-        for o in cluster.list(Kind::Namespace, None, &all) {
+        for o in cluster.list_stored(Kind::Namespace, None, &all) {
             if let Some(name) = &o.metadata().name {
                 let id = dns.ns_id(&name.to_ascii_lowercase());
                 dns.ns_states[id as usize].exists = true;
             }
         }
         let mut groups: Vec<(String, String)> = Vec::new();
-        for o in cluster.list(Kind::Service, None, &all) {
+        for o in cluster.list_stored(Kind::Service, None, &all) {
             if let (Some(ns), Some(name)) = (&o.metadata().namespace, &o.metadata().name) {
                 groups.push((ns.clone(), name.clone()));
             }
         }
-        for o in cluster.list(Kind::EndpointSlice, None, &all) {
+        for o in cluster.list_stored(Kind::EndpointSlice, None, &all) {
             if let Object::EndpointSlice(slice) = o
                 && let (Some(ns), Some(svc)) = (&slice.metadata.namespace, slice.service_name())
             {
@@ -687,7 +687,7 @@ impl Dns {
             dns.reindex_group(cluster, ns, name);
         }
         if dns.config.pods == PodMode::Verified {
-            for o in cluster.list(Kind::Pod, None, &all) {
+            for o in cluster.list_stored(Kind::Pod, None, &all) {
                 dns.reindex_pod(cluster, &o.key());
             }
         }
@@ -724,7 +724,7 @@ impl Dns {
                 continue;
             }
             let ns = key.namespace.clone().unwrap_or_default();
-            if let Some(Object::EndpointSlice(s)) = cluster.get(key)
+            if let Some(Object::EndpointSlice(s)) = cluster.stored_object(key)
                 && let Some(svc) = s.service_name()
                 && self
                     .slice_owner
@@ -743,7 +743,7 @@ impl Dns {
             let ns = key.namespace.clone().unwrap_or_default();
             match key.kind {
                 Kind::Namespace => {
-                    let exists = cluster.get(key).is_some();
+                    let exists = cluster.stored_object(key).is_some();
                     let id = self.ns_id(&key.name.to_ascii_lowercase());
                     self.ns_states[id as usize].exists = exists;
                 }
@@ -758,7 +758,7 @@ impl Dns {
                     if let Some(old) = self.slice_owner.remove(&(ns.clone(), key.name.clone())) {
                         groups.push((ns.clone(), old));
                     }
-                    if let Some(Object::EndpointSlice(s)) = cluster.get(key)
+                    if let Some(Object::EndpointSlice(s)) = cluster.stored_object(key)
                         && let Some(svc) = s.service_name()
                     {
                         groups.push((ns, svc.to_owned()));
@@ -797,7 +797,7 @@ impl Dns {
                 self.pods_by_ip.remove(&old);
             }
         }
-        if let Some(Object::Pod(pod)) = cluster.get(key) {
+        if let Some(Object::Pod(pod)) = cluster.stored_object(key) {
             let ip = pod
                 .status
                 .pod_ip
@@ -866,7 +866,7 @@ impl Dns {
             namespace: Some(ns.to_owned()),
             name: name.to_owned(),
         };
-        if let Some(Object::Service(svc)) = cluster.get(&key) {
+        if let Some(Object::Service(svc)) = cluster.stored_object(&key) {
             let kind = service_kind(svc);
             if let SvcKind::ClusterIp { ips, .. } = &kind {
                 for ip in ips.iter() {

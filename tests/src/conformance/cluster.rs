@@ -66,7 +66,7 @@ impl State {
                     &svcroute::labels::Selector::everything(),
                 )
                 .into_iter()
-                .filter_map(|o| match o {
+                .filter_map(|o| match o.as_ref() {
                     Object::EndpointSlice(s) if is_controller(s) => Some(s.clone()),
                     _ => None,
                 })

@@ -311,7 +311,7 @@ impl State {
         let pod = cluster
             .list(Kind::Pod, None, &Selector::everything())
             .into_iter()
-            .find_map(|o| match o {
+            .find_map(|o| match o.as_ref() {
                 Object::Pod(p)
                     if p.status.pod_ips.iter().any(|x| x.ip == ip)
                         || p.status.pod_ip.as_deref() == Some(ip.as_str()) =>

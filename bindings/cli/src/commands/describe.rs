@@ -58,9 +58,10 @@ pub fn run(args: &DescribeArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliErr
         Scope::All => None,
         Scope::Namespace(n) => Some(n.to_owned()),
     };
-    let found: Vec<&Object> = cluster
-        .list(kind, ns.as_deref(), &selector)
-        .into_iter()
+    let listed = cluster.list(kind, ns.as_deref(), &selector);
+    let found: Vec<&Object> = listed
+        .iter()
+        .map(AsRef::as_ref)
         .filter(|o| name.is_none() || o.name() == name.as_deref())
         .collect();
     if found.is_empty() {
@@ -118,7 +119,7 @@ fn node_ip(cluster: &svcroute::cluster::Cluster, pod: &svcroute::api::Pod) -> Op
         namespace: None,
         name: pod.spec.node_name.clone()?,
     };
-    match cluster.get(&key) {
+    match cluster.get(&key).as_deref() {
         Some(Object::Node(n)) => n
             .status
             .addresses

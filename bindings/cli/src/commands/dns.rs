@@ -102,7 +102,8 @@ pub fn run(args: &DnsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
             namespace: Some(ns.to_owned()),
             name: name.to_owned(),
         };
-        let Some(Object::Pod(pod)) = cluster.get(&key) else {
+        let object = cluster.get(&key);
+        let Some(Object::Pod(pod)) = object.as_deref() else {
             return Err(CliError::of_kind(
                 ErrorKind::NotFound,
                 format!("pods \"{name}\" not found in namespace \"{ns}\""),

@@ -101,7 +101,7 @@ pub fn run(args: &GetArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
     let cluster = load::cluster(ctx)?;
     let all_namespaces = ctx.scope() == Scope::All;
     let namespace = ctx.namespace().to_string();
-    let mut found: Vec<&Object> = Vec::new();
+    let mut found: Vec<std::borrow::Cow<'_, Object>> = Vec::new();
     for kind in &kinds {
         let ns = (!all_namespaces && kind.is_namespaced()).then_some(namespace.as_str());
         found.extend(
@@ -134,7 +134,7 @@ pub fn run(args: &GetArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
     match format {
         Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
             let value = if found.len() == 1 && args.name.is_some() {
-                serde_json::to_value(found[0]).map_err(json_error)?
+                serde_json::to_value(&found[0]).map_err(json_error)?
             } else {
                 let items: Result<Vec<Value>, _> = found.iter().map(serde_json::to_value).collect();
                 json!({"apiVersion": "v1", "kind": "List", "items": items.map_err(json_error)?,
@@ -167,8 +167,11 @@ pub fn run(args: &GetArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError> {
                     writeln!(ctx.stdout)?;
                 }
                 let kind = kinds[*i];
-                let of_kind: Vec<&Object> =
-                    found.iter().copied().filter(|o| o.kind() == kind).collect();
+                let of_kind: Vec<&Object> = found
+                    .iter()
+                    .map(AsRef::as_ref)
+                    .filter(|o| o.kind() == kind)
+                    .collect();
                 write_table(ctx.stdout, kind, &of_kind, wide, all, mixed)?;
             }
         }

@@ -169,7 +169,7 @@ pub fn run(args: &RouteArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError>
                         namespace: Some(ns.to_owned()),
                         name: name.to_owned(),
                     };
-                    match cluster.get(&key) {
+                    match cluster.get(&key).as_deref() {
                         Some(svcroute::api::Object::Service(s)) => Some((s.clone(), m.port?)),
                         _ => None,
                     }
@@ -266,7 +266,7 @@ fn front_door_of(cluster: &Cluster, namespace: &str, request: &Request) -> (Fron
                 arrives_at: None,
             },
             Destination::Ingress(r),
-        ) => match alb::ingress_for_host(cluster, &r.host) {
+        ) => match alb::ingress_for_host(cluster, &r.host).as_ref() {
             Some(i) => (
                 FrontDoor::Alb {
                     ingress: format!(

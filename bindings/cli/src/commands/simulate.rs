@@ -301,7 +301,8 @@ fn fast_path(
         namespace: Some(namespace.clone()),
         name: name.clone(),
     };
-    let Some(Object::Pod(pod)) = cluster.get(&key) else {
+    let object = cluster.get(&key);
+    let Some(Object::Pod(pod)) = object.as_deref() else {
         return None;
     };
     let ip = pod

@@ -75,7 +75,8 @@ pub fn run(args: &UrlsArgs, ctx: &mut Context<'_>) -> Result<Outcome, CliError> 
         namespace: Some(namespace.clone()),
         name: name.clone(),
     };
-    let Some(Object::Service(svc)) = cluster.get(&key) else {
+    let object = cluster.get(&key);
+    let Some(Object::Service(svc)) = object.as_deref() else {
         return Err(CliError::of_kind(
             ErrorKind::NotFound,
             format!("services \"{name}\" not found in namespace \"{namespace}\""),
@@ -211,7 +212,7 @@ pub fn service_urls(cluster: &Cluster, svc: &Service) -> Vec<Url> {
         .collect();
     if matches!(ty, ServiceType::NodePort | ServiceType::LoadBalancer) {
         for o in cluster.list(Kind::Node, None, &Selector::everything()) {
-            let Object::Node(node) = o else { continue };
+            let Object::Node(node) = &*o else { continue };
             let node_name = node.metadata.name.clone().unwrap_or_default();
             if local_only && !local_nodes.contains(&node_name) {
                 continue;
@@ -276,7 +277,7 @@ pub fn service_urls(cluster: &Cluster, svc: &Service) -> Vec<Url> {
         }
     }
     for o in cluster.list(Kind::Ingress, Some(&ns), &Selector::everything()) {
-        let Object::Ingress(ing) = o else { continue };
+        let Object::Ingress(ing) = &*o else { continue };
         let ing_name = format!("{ns}/{}", ing.metadata.name.as_deref().unwrap_or(""));
         let is_ours = |b: &IngressBackend| b.service.as_ref().is_some_and(|s| s.name == name);
         let tls_hosts: BTreeSet<&str> = ing

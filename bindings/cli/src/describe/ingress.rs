@@ -25,7 +25,8 @@ fn backend(cluster: &Cluster, ns: &str, b: &IngressBackend) -> String {
             namespace: Some(ns.to_owned()),
             name: s.name.clone(),
         };
-        let Some(Object::Service(svc)) = cluster.get(&key) else {
+        let object = cluster.get(&key);
+        let Some(Object::Service(svc)) = object.as_deref() else {
             return format!(
                 "{}:{shown} (<error: services \"{}\" not found>)",
                 s.name, s.name

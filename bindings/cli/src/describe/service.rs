@@ -17,7 +17,8 @@ use crate::tabwriter;
 /// let c = svcroute::cluster::Cluster::new(Default::default()).unwrap();
 /// let key = svcroute::api::ObjectKey { kind: svcroute::api::Kind::Service,
 ///     namespace: Some("default".into()), name: "kubernetes".into() };
-/// let Some(svcroute::api::Object::Service(s)) = c.get(&key) else { panic!() };
+/// let stored = c.get(&key);
+/// let Some(svcroute::api::Object::Service(s)) = stored.as_deref() else { panic!() };
 /// let text = svcroute_cli::describe::describe_service(&c, s);
 /// assert!(text.contains("\nType:                     ClusterIP\n"), "{text}");
 /// assert!(text.ends_with("\nEvents:                   <none>\n"), "{text}");

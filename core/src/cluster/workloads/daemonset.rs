@@ -38,7 +38,7 @@ fn default_tolerations(host_network: bool) -> Vec<Toleration> {
 /// One pod per eligible node (the scheduler's filters with the
 /// DaemonSet's tolerations, cordons ignored), none elsewhere.
 pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
-    let ds = match c.get(key) {
+    let ds = match c.stored_object(key) {
         Some(Object::DaemonSet(d)) => d.clone(),
         _ => {
             c.workloads.revisions.remove(key);
@@ -56,7 +56,7 @@ pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
     }
     let everything = Selector::everything();
     let eligible: Vec<String> = c
-        .list(Kind::Node, None, &everything)
+        .list_stored(Kind::Node, None, &everything)
         .into_iter()
         .filter_map(|o| match o {
             Object::Node(n) => Some(n),
@@ -67,7 +67,7 @@ pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
         .collect();
     let mut by_node: BTreeMap<String, Vec<ObjectKey>> = BTreeMap::new();
     for pod in c.workloads.children_of(key, Kind::Pod) {
-        let node = match c.get(&pod) {
+        let node = match c.stored_object(&pod) {
             Some(Object::Pod(p)) => {
                 let stale =
                     changed && p.metadata.labels.get(CONTROLLER_REVISION_HASH_LABEL) != Some(&rev);

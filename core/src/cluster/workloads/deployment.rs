@@ -107,7 +107,7 @@ pub(super) fn reconcile(
     replicasets: &mut BTreeSet<ObjectKey>,
     forced: Option<u32>,
 ) {
-    let d = match c.get(key) {
+    let d = match c.stored_object(key) {
         Some(Object::Deployment(d)) => d.clone(),
         _ => {
             deleted(c, t, key);
@@ -120,7 +120,7 @@ pub(super) fn reconcile(
         .workloads
         .children_of(key, Kind::ReplicaSet)
         .iter()
-        .filter_map(|k| match c.get(k) {
+        .filter_map(|k| match c.stored_object(k) {
             Some(Object::ReplicaSet(rs)) => Some(rs.clone()),
             _ => None,
         })
@@ -216,7 +216,7 @@ fn new_replicaset(c: &Cluster, key: &ObjectKey, d: &crate::api::Deployment) -> R
     let (name, hash) = loop {
         let hash = naming::template_hash(&d.spec.template, collisions);
         let name = format!("{}-{hash}", key.name);
-        let taken = c.get(&ObjectKey {
+        let taken = c.stored_object(&ObjectKey {
             kind: Kind::ReplicaSet,
             namespace: Some(ns.clone()),
             name: name.clone(),

@@ -244,7 +244,7 @@ fn generate_name(c: &mut Cluster, owner: &ObjectKey, prefix: &str) -> String {
             namespace: Some(ns.clone()),
             name,
         };
-        if c.get(&key).is_none() {
+        if c.stored_object(&key).is_none() {
             return key.name;
         }
     }
@@ -265,7 +265,7 @@ fn delete_tree(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
     c.workloads.set_owner(key, None);
     c.workloads.pending.remove(key);
     c.workloads.held.remove(key);
-    if c.get(key).is_some() {
+    if c.stored_object(key).is_some() {
         c.remove(key, t);
     }
 }
@@ -290,7 +290,7 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
     let idle_pod = |k: &ObjectKey| {
         k.kind == Kind::Pod
             && c.workloads.owner_of.is_empty()
-            && matches!(c.get(k), Some(o @ Object::Pod(p))
+            && matches!(c.stored_object(k), Some(o @ Object::Pod(p))
                 if controller_owner(o, k).is_none() && !pods::is_submitted(p))
     };
     let keys: Vec<super::StoreKey> = t
@@ -313,7 +313,7 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
         match key.kind {
             Kind::Node => {
                 nodes_changed = true;
-                if c.get(key).is_none() {
+                if c.stored_object(key).is_none() {
                     gone_nodes.push(key.name.clone());
                 }
             }
@@ -323,7 +323,7 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
                 } else {
                     c.workloads.owner_of.get(key).cloned()
                 };
-                let stored = c.get(key);
+                let stored = c.stored_object(key);
                 let now = stored.and_then(|o| controller_owner(o, key));
                 let exists = stored.is_some();
                 let submitted = matches!(stored, Some(Object::Pod(p)) if pods::is_submitted(p));
@@ -361,7 +361,7 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
                 .collect();
             for pod in pods {
                 if let Some(owner) = c.workloads.owner_of.get(&pod).cloned()
-                    && c.get(&owner).is_some()
+                    && c.stored_object(&owner).is_some()
                 {
                     delete_tree(c, t, &pod);
                     dirty.insert(owner);
@@ -370,7 +370,7 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
         }
         let everything = crate::labels::Selector::everything();
         let daemonsets: Vec<ObjectKey> = c
-            .list(Kind::DaemonSet, None, &everything)
+            .list_stored(Kind::DaemonSet, None, &everything)
             .into_iter()
             .map(Object::key)
             .collect();

@@ -98,7 +98,7 @@ pub(super) fn create(c: &mut Cluster, t: &mut Tracker, plan: PodPlan<'_>) -> Obj
 /// Schedules and starts a submitted bare Pod, or one left Pending (no node
 /// fits, or its `nodeName` names no Node yet), and writes it.
 pub(super) fn schedule_existing(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
-    let Some(Object::Pod(pod)) = c.get(key) else {
+    let Some(Object::Pod(pod)) = c.stored_object(key) else {
         c.workloads.pending.remove(key);
         return;
     };
@@ -142,7 +142,7 @@ fn place(c: &Cluster, pod: &mut Pod) -> bool {
     if pod.spec.node_name.as_deref().is_none_or(str::is_empty) {
         let everything = Selector::everything();
         let nodes: Vec<(&Node, usize)> = c
-            .list(Kind::Node, None, &everything)
+            .list_stored(Kind::Node, None, &everything)
             .into_iter()
             .filter_map(|o| match o {
                 Object::Node(n) => Some((n, pods_on(c, n.metadata.name.as_deref()))),
@@ -167,7 +167,7 @@ fn place(c: &Cluster, pod: &mut Pod) -> bool {
         }
     }
     let node_name = pod.spec.node_name.clone().unwrap_or_default();
-    let node = match c.get(&ObjectKey {
+    let node = match c.stored_object(&ObjectKey {
         kind: Kind::Node,
         namespace: None,
         name: node_name.clone(),
@@ -290,7 +290,7 @@ pub(super) fn deletion_order(c: &Cluster, pods: &mut [ObjectKey]) {
     let info: BTreeMap<ObjectKey, (bool, bool, bool, String)> = pods
         .iter()
         .map(|k| {
-            let (scheduled, running, ready, node) = match c.get(k) {
+            let (scheduled, running, ready, node) = match c.stored_object(k) {
                 Some(Object::Pod(p)) => (
                     p.spec.node_name.is_some(),
                     p.phase() == PodPhase::Running,

@@ -8,7 +8,7 @@ use super::{delete_tree, deleted, generate_name, pods};
 /// Makes or deletes Pods until the ReplicaSet owns `replicas` active ones
 /// (terminating pods do not count); a deleted ReplicaSet takes its Pods.
 pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
-    let rs = match c.get(key) {
+    let rs = match c.stored_object(key) {
         Some(Object::ReplicaSet(rs)) => rs.clone(),
         _ => {
             deleted(c, t, key);
@@ -20,7 +20,7 @@ pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
         .workloads
         .children_of(key, Kind::Pod)
         .into_iter()
-        .filter(|k| matches!(c.get(k), Some(Object::Pod(p)) if !p.is_terminating()))
+        .filter(|k| matches!(c.stored_object(k), Some(Object::Pod(p)) if !p.is_terminating()))
         .collect();
     if active.len() > want {
         pods::deletion_order(c, &mut active);

@@ -31,7 +31,7 @@ pub(super) fn revision(
 /// Keeps pods `<name>-<start>` … `<name>-<start+replicas-1>`, each with
 /// `hostname` = its name and `subdomain` = `spec.serviceName`.
 pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
-    let sts = match c.get(key) {
+    let sts = match c.stored_object(key) {
         Some(Object::StatefulSet(s)) => s.clone(),
         _ => {
             c.workloads.revisions.remove(key);
@@ -66,13 +66,13 @@ pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
         };
         if let Some(k) = existing.get(&name) {
             let stale = changed
-                && matches!(c.get(k), Some(Object::Pod(p))
+                && matches!(c.stored_object(k), Some(Object::Pod(p))
                     if p.metadata.labels.get(CONTROLLER_REVISION_HASH_LABEL) != Some(&rev));
             if !stale {
                 continue;
             }
             delete_tree(c, t, k);
-        } else if c.get(&pod_key).is_some() {
+        } else if c.stored_object(&pod_key).is_some() {
             // Someone else's pod has the name: upstream's create fails too.
             continue;
         }

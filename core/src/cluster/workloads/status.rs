@@ -10,7 +10,7 @@ fn counts(c: &Cluster, key: &ObjectKey) -> (i32, i32) {
     let mut active = 0;
     let mut ready = 0;
     for pod in c.workloads.children_of(key, Kind::Pod) {
-        if let Some(Object::Pod(p)) = c.get(&pod)
+        if let Some(Object::Pod(p)) = c.stored_object(&pod)
             && !p.is_terminating()
             && !matches!(p.phase(), PodPhase::Succeeded | PodPhase::Failed)
         {
@@ -30,7 +30,7 @@ fn some(n: i32) -> Option<i32> {
 /// Recomputes the status of one workload from what it owns, and writes it
 /// when it changed. ReplicaSets before their Deployment.
 pub(super) fn refresh(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
-    let Some(mut object) = c.get(key).cloned() else {
+    let Some(mut object) = c.stored_object(key).cloned() else {
         return;
     };
     match &mut object {
@@ -76,7 +76,7 @@ pub(super) fn refresh(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
         }
         _ => return,
     }
-    if c.get(key) != Some(&object) {
+    if c.stored_object(key) != Some(&object) {
         c.write(object, t);
     }
 }

@@ -1,0 +1,439 @@
+//! The form an object takes in the store.
+//!
+//! Most objects are kept as given ([`Stored::Object`]). The v1 `Endpoints`
+//! objects the Endpoints controller writes are kept compact
+//! ([`Stored::Endpoints`]): the object's metadata and ports as they are,
+//! and each address as a small record ([`Address`], 32 bytes and one
+//! allocation holding its strings) instead of an `EndpointAddress` (216
+//! bytes and five allocations). The object is built on read
+//! ([`Stored::to_object`]); a readiness flip moves a 32-byte record
+//! between the ready and not-ready lists.
+//!
+//! The compact form is exact: an object is compacted only when every
+//! address is one the record rebuilds field for field (a `Pod` target in
+//! the object's own namespace, without `apiVersion` or `resourceVersion`,
+//! strings short enough for the record's lengths); any other object stays
+//! as given. So reading a stored object gives back the object written,
+//! byte for byte, in either form.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use crate::api::corev1::EndpointPort;
+use crate::api::{
+    EndpointAddress, EndpointSubset, Endpoints, Kind, Object, ObjectMeta, ObjectReference,
+};
+
+use super::positions::pod_tag;
+
+/// One stored object. (`Object` stays inline, as it was in the slot
+/// before: boxing it would add an indirection to every read of every
+/// kind; compact forms of the other kinds are the next slices.)
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Stored {
+    /// As given.
+    Object(Object),
+    /// A controller-written v1 Endpoints object, compact.
+    Endpoints(CompactEndpoints),
+}
+
+impl Stored {
+    /// How `object` is stored: compact when it is an Endpoints object the
+    /// controller wrote (`controller`) and the compact form holds it
+    /// exactly, as given otherwise.
+    pub(crate) fn new(object: Object, controller: bool) -> Stored {
+        match object {
+            Object::Endpoints(e) if controller => match CompactEndpoints::of(&e) {
+                Some(c) => Stored::Endpoints(c),
+                None => Stored::Object(Object::Endpoints(e)),
+            },
+            o => Stored::Object(o),
+        }
+    }
+
+    /// The object, when it is stored as given.
+    pub(crate) fn as_object(&self) -> Option<&Object> {
+        match self {
+            Stored::Object(o) => Some(o),
+            Stored::Endpoints(_) => None,
+        }
+    }
+
+    /// The object (built when it is stored compact).
+    pub(crate) fn to_object(&self) -> Cow<'_, Object> {
+        match self {
+            Stored::Object(o) => Cow::Borrowed(o),
+            Stored::Endpoints(e) => Cow::Owned(Object::Endpoints(e.to_endpoints())),
+        }
+    }
+
+    /// The object, if it is an Endpoints object (built when compact).
+    pub(crate) fn endpoints(&self) -> Option<Cow<'_, Endpoints>> {
+        match self {
+            Stored::Object(Object::Endpoints(e)) => Some(Cow::Borrowed(e)),
+            Stored::Endpoints(e) => Some(Cow::Owned(e.to_endpoints())),
+            Stored::Object(_) => None,
+        }
+    }
+
+    /// The object's kind.
+    pub(crate) fn kind(&self) -> Kind {
+        match self {
+            Stored::Object(o) => o.kind(),
+            Stored::Endpoints(_) => Kind::Endpoints,
+        }
+    }
+
+    /// The object's labels.
+    pub(crate) fn labels(&self) -> &BTreeMap<String, String> {
+        match self {
+            Stored::Object(o) => &o.metadata().labels,
+            Stored::Endpoints(e) => &e.metadata.labels,
+        }
+    }
+
+    /// Is the stored object `object`?
+    pub(crate) fn same_as(&self, object: &Object) -> bool {
+        match (self, object) {
+            (Stored::Object(o), _) => o == object,
+            (Stored::Endpoints(c), Object::Endpoints(e)) => c.same_as(e),
+            (Stored::Endpoints(_), _) => false,
+        }
+    }
+}
+
+/// A v1 Endpoints object, compact: its metadata, and per subset its
+/// ports and its addresses as [`Address`] records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CompactEndpoints {
+    pub(crate) metadata: ObjectMeta,
+    pub(crate) subsets: Vec<CompactSubset>,
+}
+
+/// One subset of a [`CompactEndpoints`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CompactSubset {
+    /// `addresses`, in order.
+    pub(crate) ready: Vec<Address>,
+    /// `notReadyAddresses`, in order.
+    pub(crate) not_ready: Vec<Address>,
+    /// `ports`, as given.
+    pub(crate) ports: Vec<EndpointPort>,
+}
+
+impl CompactEndpoints {
+    /// The compact form of `e`, if it holds `e` exactly.
+    pub(crate) fn of(e: &Endpoints) -> Option<CompactEndpoints> {
+        let ns = e.metadata.namespace.as_deref()?;
+        let list = |l: &[EndpointAddress]| -> Option<Vec<Address>> {
+            l.iter().map(|a| Address::of(a, ns)).collect()
+        };
+        let subsets = e
+            .subsets
+            .iter()
+            .map(|s| {
+                Some(CompactSubset {
+                    ready: list(&s.addresses)?,
+                    not_ready: list(&s.not_ready_addresses)?,
+                    ports: s.ports.clone(),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(CompactEndpoints {
+            metadata: e.metadata.clone(),
+            subsets,
+        })
+    }
+
+    /// The namespace of the object (and of every address's target).
+    pub(crate) fn namespace(&self) -> &str {
+        self.metadata.namespace.as_deref().unwrap_or_default()
+    }
+
+    /// The object.
+    pub(crate) fn to_endpoints(&self) -> Endpoints {
+        let ns = self.namespace();
+        let list = |l: &[Address]| l.iter().map(|a| a.to_address(ns)).collect();
+        Endpoints {
+            metadata: self.metadata.clone(),
+            subsets: self
+                .subsets
+                .iter()
+                .map(|s| EndpointSubset {
+                    addresses: list(&s.ready),
+                    not_ready_addresses: list(&s.not_ready),
+                    ports: s.ports.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Is this `e` (compared without building it)?
+    pub(crate) fn same_as(&self, e: &Endpoints) -> bool {
+        let ns = self.namespace();
+        let same = |mine: &[Address], theirs: &[EndpointAddress]| {
+            mine.len() == theirs.len() && mine.iter().zip(theirs).all(|(m, t)| m.is(t, ns))
+        };
+        self.metadata == e.metadata
+            && self.subsets.len() == e.subsets.len()
+            && self.subsets.iter().zip(&e.subsets).all(|(m, t)| {
+                m.ports == t.ports
+                    && same(&m.ready, &t.addresses)
+                    && same(&m.not_ready, &t.not_ready_addresses)
+            })
+    }
+}
+
+const HAS_UID: u8 = 1;
+const HAS_HOSTNAME: u8 = 2;
+const HAS_NODE: u8 = 4;
+
+/// One address of a compact Endpoints object: what a controller-written
+/// `EndpointAddress` holds, its strings in one allocation.
+///
+/// It stands for `{ip, hostname, nodeName, targetRef: {kind: "Pod",
+/// namespace: <the object's>, name, uid}}`; `text` is the IP, the pod's
+/// name, its uid, the hostname and the node name, one after the other,
+/// cut by the lengths (an absent uid, hostname or node name is a clear
+/// flag). `tag` is the position index's tag of the target pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Address {
+    text: Box<str>,
+    ip: u16,
+    name: u16,
+    uid: u16,
+    hostname: u16,
+    flags: u8,
+    tag: u32,
+}
+
+impl Address {
+    /// The record of an address of the Endpoints object in namespace
+    /// `ns`; `None` when the record cannot hold it exactly.
+    pub(crate) fn of(a: &EndpointAddress, ns: &str) -> Option<Address> {
+        let EndpointAddress {
+            ip,
+            hostname,
+            node_name,
+            target_ref,
+        } = a;
+        let ObjectReference {
+            api_version: None,
+            kind,
+            namespace: Some(target_ns),
+            name,
+            uid,
+            resource_version: None,
+        } = target_ref.as_ref()?
+        else {
+            return None;
+        };
+        if kind != "Pod" || target_ns != ns {
+            return None;
+        }
+        Address::new(
+            ip,
+            ns,
+            name,
+            uid.as_deref(),
+            hostname.as_deref(),
+            node_name.as_deref(),
+        )
+    }
+
+    /// The record of the address `{ip, hostname, nodeName, targetRef: Pod
+    /// ns/name (uid)}`; `None` when a string is too long for it.
+    pub(crate) fn new(
+        ip: &str,
+        ns: &str,
+        name: &str,
+        uid: Option<&str>,
+        hostname: Option<&str>,
+        node: Option<&str>,
+    ) -> Option<Address> {
+        let len = |s: &str| u16::try_from(s.len()).ok();
+        let (uid_s, host_s, node_s) = (
+            uid.unwrap_or_default(),
+            hostname.unwrap_or_default(),
+            node.unwrap_or_default(),
+        );
+        let mut text = String::with_capacity(
+            ip.len() + name.len() + uid_s.len() + host_s.len() + node_s.len(),
+        );
+        for s in [ip, name, uid_s, host_s, node_s] {
+            text.push_str(s);
+        }
+        len(node_s)?;
+        Some(Address {
+            text: text.into_boxed_str(),
+            ip: len(ip)?,
+            name: len(name)?,
+            uid: len(uid_s)?,
+            hostname: len(host_s)?,
+            flags: [(uid, HAS_UID), (hostname, HAS_HOSTNAME), (node, HAS_NODE)]
+                .iter()
+                .filter(|(s, _)| s.is_some())
+                .fold(0, |flags, (_, flag)| flags | flag),
+            tag: pod_tag(Some(ns), name),
+        })
+    }
+
+    fn part(&self, from: usize, len: u16) -> &str {
+        self.text.get(from..from + len as usize).unwrap_or_default()
+    }
+
+    /// `ip`.
+    pub(crate) fn ip(&self) -> &str {
+        self.part(0, self.ip)
+    }
+
+    /// `targetRef.name`.
+    pub(crate) fn name(&self) -> &str {
+        self.part(self.ip as usize, self.name)
+    }
+
+    /// `targetRef.uid`.
+    pub(crate) fn uid(&self) -> Option<&str> {
+        let at = self.ip as usize + self.name as usize;
+        (self.flags & HAS_UID != 0).then(|| self.part(at, self.uid))
+    }
+
+    /// `hostname`.
+    pub(crate) fn hostname(&self) -> Option<&str> {
+        let at = self.ip as usize + self.name as usize + self.uid as usize;
+        (self.flags & HAS_HOSTNAME != 0).then(|| self.part(at, self.hostname))
+    }
+
+    /// `nodeName`.
+    pub(crate) fn node_name(&self) -> Option<&str> {
+        let at = self.ip as usize + self.name as usize + self.uid as usize + self.hostname as usize;
+        (self.flags & HAS_NODE != 0).then(|| self.text.get(at..).unwrap_or_default())
+    }
+
+    /// The position index's tag of the target pod.
+    pub(crate) fn tag(&self) -> u32 {
+        self.tag
+    }
+
+    /// The address, for the Endpoints object in namespace `ns`.
+    pub(crate) fn to_address(&self, ns: &str) -> EndpointAddress {
+        EndpointAddress {
+            ip: self.ip().to_owned(),
+            hostname: self.hostname().map(str::to_owned),
+            node_name: self.node_name().map(str::to_owned),
+            target_ref: Some(ObjectReference {
+                kind: "Pod".to_owned(),
+                namespace: Some(ns.to_owned()),
+                name: self.name().to_owned(),
+                uid: self.uid().map(str::to_owned),
+                ..ObjectReference::default()
+            }),
+        }
+    }
+
+    /// Is `a` this address (of the Endpoints object in namespace `ns`)?
+    pub(crate) fn is(&self, a: &EndpointAddress, ns: &str) -> bool {
+        a.ip == self.ip()
+            && a.hostname.as_deref() == self.hostname()
+            && a.node_name.as_deref() == self.node_name()
+            && a.target_ref.as_ref().is_some_and(|r| {
+                r.kind == "Pod"
+                    && r.namespace.as_deref() == Some(ns)
+                    && r.name == self.name()
+                    && r.uid.as_deref() == self.uid()
+                    && r.api_version.is_none()
+                    && r.resource_version.is_none()
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn address(uid: Option<&str>, hostname: Option<&str>, node: Option<&str>) -> EndpointAddress {
+        EndpointAddress {
+            ip: "10.244.1.7".into(),
+            hostname: hostname.map(Into::into),
+            node_name: node.map(Into::into),
+            target_ref: Some(ObjectReference {
+                kind: "Pod".into(),
+                namespace: Some("shop".into()),
+                name: "web-1".into(),
+                uid: uid.map(Into::into),
+                ..ObjectReference::default()
+            }),
+        }
+    }
+
+    // Every combination of present, empty and absent optional fields comes
+    // back as written.
+    #[test]
+    fn an_address_comes_back_as_written() {
+        let opts = [None, Some(""), Some("x-1")];
+        for uid in opts {
+            for host in opts {
+                for node in opts {
+                    let a = address(uid, host, node);
+                    let r = Address::of(&a, "shop").expect("representable");
+                    assert_eq!(r.to_address("shop"), a);
+                    assert!(r.is(&a, "shop"));
+                    assert_eq!(r.tag(), pod_tag(Some("shop"), "web-1"));
+                }
+            }
+        }
+        assert!(std::mem::size_of::<Address>() <= 32);
+    }
+
+    // What the record cannot hold stays out: another namespace, another
+    // kind, a resourceVersion, no target.
+    #[test]
+    fn what_the_record_cannot_hold_is_refused() {
+        let a = address(Some("u"), None, Some("n1"));
+        assert!(Address::of(&a, "other").is_none());
+        let mut b = a.clone();
+        b.target_ref.as_mut().unwrap().kind = "Node".into();
+        assert!(Address::of(&b, "shop").is_none());
+        let mut c = a.clone();
+        c.target_ref.as_mut().unwrap().resource_version = Some("3".into());
+        assert!(Address::of(&c, "shop").is_none());
+        let d = EndpointAddress {
+            target_ref: None,
+            ..a
+        };
+        assert!(Address::of(&d, "shop").is_none());
+    }
+
+    // An Endpoints object is stored compact only when written by the
+    // controller and held exactly; either way it reads back as written.
+    #[test]
+    fn an_endpoints_object_reads_back_as_written() {
+        let e = Endpoints {
+            metadata: ObjectMeta {
+                name: Some("web".into()),
+                namespace: Some("shop".into()),
+                ..ObjectMeta::default()
+            },
+            subsets: vec![EndpointSubset {
+                addresses: vec![address(Some("u"), None, Some("n1"))],
+                not_ready_addresses: vec![address(None, Some("h"), None)],
+                ports: vec![EndpointPort {
+                    port: 80,
+                    ..EndpointPort::default()
+                }],
+            }],
+        };
+        let o = Object::Endpoints(e.clone());
+        let compact = Stored::new(o.clone(), true);
+        assert!(matches!(compact, Stored::Endpoints(_)));
+        assert_eq!(*compact.to_object(), o);
+        assert!(compact.same_as(&o));
+        assert!(matches!(Stored::new(o.clone(), false), Stored::Object(_)));
+        let mut odd = e;
+        odd.subsets[0].addresses[0].target_ref = None;
+        let odd = Object::Endpoints(odd);
+        assert!(matches!(Stored::new(odd.clone(), true), Stored::Object(_)));
+        assert!(!compact.same_as(&odd));
+    }
+}
