@@ -302,6 +302,9 @@ pub struct Cluster {
     free: Vec<ObjId>,
     /// Ordered index, for listing.
     by_key: BTreeMap<StoreKey, ObjId>,
+    /// Keys of the batch being written, not yet in `by_key` (`None`
+    /// outside a batch's write loop): added at once after it.
+    new_keys: Option<Vec<(StoreKey, ObjId)>>,
     /// Hash index, for point lookups.
     ids: FxMap<StoreKey, ObjId>,
     pods: FxMap<ObjId, PodRec>,
@@ -431,6 +434,7 @@ impl Cluster {
             slots: Vec::new(),
             free: Vec::new(),
             by_key: BTreeMap::new(),
+            new_keys: None,
             ids: FxMap::default(),
             pods: FxMap::default(),
             services: FxMap::default(),
@@ -518,8 +522,10 @@ impl Cluster {
     pub fn apply_batch(&mut self, objects: Vec<Object>) -> Result<Changes, ClusterError> {
         limits::check(self, &objects)?;
         let mut problems = Vec::new();
-        let mut staged = Vec::with_capacity(objects.len());
-        for (index, mut object) in objects.into_iter().enumerate() {
+        // Admitted in place (an `Object` is large; moving each into a
+        // second list costs a copy).
+        let mut staged = objects;
+        for (index, object) in staged.iter_mut().enumerate() {
             let kind = object.kind();
             let meta = object.metadata_mut();
             if kind.is_namespaced() {
@@ -539,9 +545,8 @@ impl Cluster {
                 ));
                 continue;
             }
-            self.admit(&mut object, index, &mut problems);
-            workloads::validate(self, &object, index, &mut problems);
-            staged.push(object);
+            self.admit(object, index, &mut problems);
+            workloads::validate(self, object, index, &mut problems);
         }
         self.finish_admission(problems.is_empty());
         if !problems.is_empty() {
@@ -559,6 +564,7 @@ impl Cluster {
             (staged.len() + 2 * services + pods / per_slice + 64).saturating_sub(self.free.len()),
         );
         let mut t = Tracker::default();
+        self.new_keys = Some(Vec::new());
         for object in staged {
             if let Some(ns) = object.namespace()
                 && !self.contains_parts(KeyRef {
@@ -581,7 +587,25 @@ impl Cluster {
             }
             self.write(object, &mut t);
         }
+        self.add_new_keys();
         Ok(self.settle(t))
+    }
+
+    /// Adds the batch's new keys to the ordered index: one by one when
+    /// they are few next to it, otherwise sorted and merged in one pass
+    /// (inserting 185,000 keys one at a time compares strings along a
+    /// tree path for each).
+    fn add_new_keys(&mut self) {
+        let Some(mut keys) = self.new_keys.take() else {
+            return;
+        };
+        if keys.len() < 64 || keys.len() * 8 < self.by_key.len() {
+            self.by_key.extend(keys);
+            return;
+        }
+        touched::sort_keys(&mut keys, |(k, _)| k);
+        let mut batch: BTreeMap<StoreKey, ObjId> = keys.into_iter().collect();
+        self.by_key.append(&mut batch);
     }
 
     /// The admission step of a write: Service and Node admission
@@ -931,7 +955,12 @@ impl Cluster {
                         u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
                     }
                 };
-                self.by_key.insert(key.clone(), id);
+                match self.new_keys.as_mut() {
+                    Some(keys) => keys.push((key.clone(), id)),
+                    None => {
+                        self.by_key.insert(key.clone(), id);
+                    }
+                }
                 self.ids.insert(key.clone(), id);
                 self.slots[id as usize] = Some(Slot { key, object });
                 id
@@ -1448,10 +1477,9 @@ impl Cluster {
                         .selected_pods(sid)
                         .into_iter()
                         .filter_map(|pid| match self.object(pid) {
-                            Some(Object::Pod(p)) => Some(p),
+                            Some(Object::Pod(p)) => Some((p, self.node_of_pod(pid))),
                             _ => None,
                         })
-                        .map(|p| (p, self.node_of(p)))
                         .collect();
                     crate::order::sort_by(&mut pods, |a, b| {
                         a.0.metadata.name.cmp(&b.0.metadata.name)
@@ -1680,6 +1708,16 @@ impl Cluster {
         };
         self.write(object, &mut scratch);
         t.touched.absorb(scratch.touched);
+    }
+
+    /// The Node of stored pod `pid`, by the node symbol its index record
+    /// keeps (as [`Cluster::node_of`], without hashing the node's name).
+    fn node_of_pod(&self, pid: ObjId) -> Option<&Node> {
+        let id = self.nodes.get(&self.pods.get(&pid)?.node?)?;
+        match self.object(*id) {
+            Some(Object::Node(n)) => Some(n),
+            _ => None,
+        }
     }
 
     fn node_of(&self, pod: &Pod) -> Option<&Node> {
