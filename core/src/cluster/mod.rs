@@ -167,6 +167,7 @@
 pub mod admission;
 mod admit;
 mod config;
+mod endpoint_set;
 mod endpoints;
 mod endpointslice;
 mod error;
@@ -357,6 +358,10 @@ struct Tracker {
     dirty: BTreeMap<StoreKey, Trigger>,
     /// The writes are the controllers' own.
     internal: bool,
+    /// A Service known to be marked `Full` in `dirty` (triggers never go
+    /// back from `Full`): a batch's pods of one Service, written in a row,
+    /// find it without searching the tree.
+    last_full: Option<StoreKey>,
 }
 
 impl Tracker {
@@ -393,18 +398,31 @@ impl Tracker {
                 self.dirty.insert(service.clone(), Trigger::Full);
             }
         }
+        self.last_full = Some(service.clone());
     }
 
     /// Pod `pod` changed for the stored Service `service`.
     fn pod(&mut self, service: &StoreKey, pod: &StoreKey) {
+        if self.last_full.as_ref().is_some_and(|k| k.same(service)) {
+            return;
+        }
         match self.dirty.get_mut(service) {
             None => {
                 self.dirty
                     .insert(service.clone(), Trigger::Pod(pod.clone()));
             }
             Some(Trigger::Pod(p)) if p == pod => {}
-            Some(t) => *t = Trigger::Full,
+            Some(t) => {
+                *t = Trigger::Full;
+                self.last_full = Some(service.clone());
+            }
         }
+    }
+
+    /// Takes the Services to reconcile.
+    fn take_dirty(&mut self) -> BTreeMap<StoreKey, Trigger> {
+        self.last_full = None;
+        std::mem::take(&mut self.dirty)
     }
 }
 
@@ -1385,7 +1403,7 @@ impl Cluster {
     /// call's net changes.
     fn settle(&mut self, mut t: Tracker) -> Changes {
         workloads::settle(self, &mut t);
-        let dirty = std::mem::take(&mut t.dirty);
+        let dirty = t.take_dirty();
         for (service, trigger) in &dirty {
             let (ns, name) = (
                 service.namespace.as_deref().unwrap_or_default(),
