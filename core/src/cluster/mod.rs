@@ -287,6 +287,7 @@ struct PodRec {
 #[derive(Debug, Clone)]
 struct SvcRec {
     ns: Sym,
+    name: Sym,
     selector: Vec<(Sym, Sym)>,
 }
 
@@ -343,10 +344,37 @@ pub struct Cluster {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Trigger {
     /// Only this pod changed for it.
-    Pod(StoreKey),
+    Pod(PodTrigger),
     /// Anything else: run the full reconcile.
     Full,
 }
+
+/// The pod of a one-pod trigger: its key, and the ids that it and the
+/// Service had when it was marked, so that the fast path finds both
+/// without hashing their keys. An id is used only while its slot still
+/// holds that key (ids are reused after a delete). Reads as the pod's
+/// key; equal when the keys are.
+#[derive(Debug, Clone)]
+struct PodTrigger {
+    key: StoreKey,
+    pod: ObjId,
+    service: ObjId,
+}
+
+impl std::ops::Deref for PodTrigger {
+    type Target = ObjectKey;
+    fn deref(&self) -> &ObjectKey {
+        &self.key
+    }
+}
+
+impl PartialEq for PodTrigger {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for PodTrigger {}
 
 /// Collects the net changes of one call.
 #[derive(Debug, Default)]
@@ -401,17 +429,22 @@ impl Tracker {
         self.last_full = Some(service.clone());
     }
 
-    /// Pod `pod` changed for the stored Service `service`.
-    fn pod(&mut self, service: &StoreKey, pod: &StoreKey) {
+    /// Pod `pod` (stored as `pid`) changed for the stored Service
+    /// `service` (stored as `sid`).
+    fn pod(&mut self, service: &StoreKey, sid: ObjId, pod: &StoreKey, pid: ObjId) {
         if self.last_full.as_ref().is_some_and(|k| k.same(service)) {
             return;
         }
         match self.dirty.get_mut(service) {
             None => {
-                self.dirty
-                    .insert(service.clone(), Trigger::Pod(pod.clone()));
+                let trigger = PodTrigger {
+                    key: pod.clone(),
+                    pod: pid,
+                    service: sid,
+                };
+                self.dirty.insert(service.clone(), Trigger::Pod(trigger));
             }
-            Some(Trigger::Pod(p)) if p == pod => {}
+            Some(Trigger::Pod(p)) if p.key == *pod => {}
             Some(t) => {
                 *t = Trigger::Full;
                 self.last_full = Some(service.clone());
@@ -892,6 +925,17 @@ impl Cluster {
         Some((id, self.object(id)?))
     }
 
+    /// The stored object with this key: the one at `id` while that slot
+    /// holds this very key (one allocation, so no compare), else found by
+    /// the key.
+    fn lookup_key(&self, key: &StoreKey, id: ObjId) -> Option<(ObjId, &Object)> {
+        let id = match self.slot(id) {
+            Some(slot) if slot.key.same(key) => id,
+            _ => *self.ids.get(key)?,
+        };
+        Some((id, self.object(id)?))
+    }
+
     /// Stores `object` (create or replace), keeping indexes, and marks what
     /// the controllers must look at.
     fn write(&mut self, object: Object, t: &mut Tracker) -> ObjId {
@@ -932,7 +976,7 @@ impl Cluster {
                     && old.spec.node_name == new.spec.node_name
                     && let Some(rec) = self.pods.get(&id)
                 {
-                    self.mark_pod_services(rec, &key, t);
+                    self.mark_pod_services(rec, &key, id, t);
                     if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
                         && (old.status.pod_ip != new.status.pod_ip
                             || old.status.pod_ips != new.status.pod_ips)
@@ -1038,7 +1082,7 @@ impl Cluster {
             Object::Pod(pod) => {
                 self.count_pod_ips(pod, true);
                 let rec = self.index_pod(id, pod);
-                self.mark_pod_services(&rec, &slot.key, t);
+                self.mark_pod_services(&rec, &slot.key, id, t);
                 self.pods.insert(id, rec);
             }
             Object::Service(svc) => {
@@ -1058,7 +1102,8 @@ impl Cluster {
                 for &(k, v) in &selector {
                     self.svc_index.entry((ns, k, v)).or_default().push(id);
                 }
-                self.services.insert(id, SvcRec { ns, selector });
+                let name = self.strings.intern(&slot.key.name);
+                self.services.insert(id, SvcRec { ns, name, selector });
                 if endpointslice::topology_auto(svc) {
                     self.auto_services.insert(ns_name(&slot.key), ());
                 }
@@ -1107,7 +1152,7 @@ impl Cluster {
             Object::Pod(pod) => {
                 self.count_pod_ips(pod, false);
                 if let Some(rec) = self.pods.remove(&id) {
-                    self.mark_pod_services(&rec, &slot.key, t);
+                    self.mark_pod_services(&rec, &slot.key, id, t);
                     self.unindex_pod(id, rec);
                 }
             }
@@ -1248,7 +1293,7 @@ impl Cluster {
                     continue;
                 }
                 if let Some(svc) = self.slot(sid) {
-                    t.pod(&svc.key, &slot.key);
+                    t.pod(&svc.key, sid, &slot.key, id);
                 }
             }
             self.pods.insert(id, rec);
@@ -1309,10 +1354,10 @@ impl Cluster {
 
     /// Marks the Services whose selector matches this pod's labels, found
     /// through the reverse index.
-    fn mark_pod_services(&self, rec: &PodRec, pod: &StoreKey, t: &mut Tracker) {
+    fn mark_pod_services(&self, rec: &PodRec, pod: &StoreKey, pid: ObjId, t: &mut Tracker) {
         for sid in self.pod_services(rec) {
             if let Some(slot) = self.slot(sid) {
-                t.pod(&slot.key, pod);
+                t.pod(&slot.key, sid, pod, pid);
             }
         }
     }
@@ -1356,7 +1401,7 @@ impl Cluster {
         let mut scratch = Tracker::default();
         for pid in self.pods_by_node.get(&node).into_iter().flatten() {
             if let (Some(rec), Some(slot)) = (self.pods.get(pid), self.slot(*pid)) {
-                self.mark_pod_services(rec, &slot.key, &mut scratch);
+                self.mark_pod_services(rec, &slot.key, *pid, &mut scratch);
             }
         }
         for service in scratch.dirty.into_keys() {
@@ -1410,13 +1455,9 @@ impl Cluster {
                 service.name.as_str(),
             );
             let done = match trigger {
-                Trigger::Pod(pod) if self.fast_path => self.reconcile_for_pod(
-                    ns,
-                    name,
-                    pod.namespace.as_deref().unwrap_or_default(),
-                    &pod.name,
-                    &mut t,
-                ),
+                Trigger::Pod(pod) if self.fast_path => {
+                    self.reconcile_for_pod(ns, service, pod, &mut t)
+                }
                 _ => false,
             };
             if !done {
@@ -1649,31 +1690,40 @@ impl Cluster {
     fn reconcile_for_pod(
         &mut self,
         ns: &str,
-        name: &str,
-        pod_ns: &str,
-        pod_name: &str,
+        service: &StoreKey,
+        trigger: &PodTrigger,
         t: &mut Tracker,
     ) -> bool {
         if !self.config.endpoint_slice_controller {
             return true;
         }
-        let (Some(ns_sym), Some(name_sym)) = (self.strings.lookup(ns), self.strings.lookup(name))
-        else {
-            return false;
-        };
-        if self.foreign.contains(&(ns_sym, name_sym)) {
-            return false;
-        }
+        let (pod_ns, pod_name) = (
+            trigger.namespace.as_deref().unwrap_or_default(),
+            trigger.name.as_str(),
+        );
         let ops = {
-            let Some((sid, Object::Service(svc))) = self.lookup(Kind::Service, Some(ns), name)
+            let Some((sid, Object::Service(svc))) = self.lookup_key(service, trigger.service)
             else {
                 return false;
             };
+            let Some(&SvcRec {
+                ns: ns_sym,
+                name: name_sym,
+                ..
+            }) = self.services.get(&sid)
+            else {
+                return false;
+            };
+            if self.foreign.contains(&(ns_sym, name_sym)) {
+                return false;
+            }
             if !endpointslice::is_managed(svc) {
                 return false;
             }
-            let pod = match self.lookup(Kind::Pod, Some(pod_ns), pod_name) {
-                Some((pid, Object::Pod(p))) if self.selects(sid, pid) => Some((p, self.node_of(p))),
+            let pod = match self.lookup_key(&trigger.key, trigger.pod) {
+                Some((pid, Object::Pod(p))) if self.selects(sid, pid) => {
+                    Some((p, self.node_of_pod(pid)))
+                }
                 _ => None,
             };
             let existing = self.managed_slices(ns_sym, name_sym, CONTROLLER_NAME);
@@ -1729,18 +1779,9 @@ impl Cluster {
     }
 
     /// The Node of stored pod `pid`, by the node symbol its index record
-    /// keeps (as [`Cluster::node_of`], without hashing the node's name).
+    /// keeps (no hashing of the node's name).
     fn node_of_pod(&self, pid: ObjId) -> Option<&Node> {
         let id = self.nodes.get(&self.pods.get(&pid)?.node?)?;
-        match self.object(*id) {
-            Some(Object::Node(n)) => Some(n),
-            _ => None,
-        }
-    }
-
-    fn node_of(&self, pod: &Pod) -> Option<&Node> {
-        let name = pod.spec.node_name.as_deref()?;
-        let id = self.nodes.get(&self.strings.lookup(name)?)?;
         match self.object(*id) {
             Some(Object::Node(n)) => Some(n),
             _ => None,
