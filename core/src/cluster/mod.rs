@@ -310,6 +310,9 @@ pub struct Cluster {
     /// Hash index, for point lookups.
     ids: FxMap<StoreKey, ObjId>,
     pods: FxMap<ObjId, PodRec>,
+    /// The label pairs of the pod indexed last: the next pod, usually of
+    /// the same workload, checks its labels against them before interning.
+    last_labels: Vec<(Sym, Sym)>,
     services: FxMap<ObjId, SvcRec>,
     pod_index: FxMap<Pair, Vec<ObjId>>,
     svc_index: FxMap<Pair, Vec<ObjId>>,
@@ -488,6 +491,7 @@ impl Cluster {
             new_keys: None,
             ids: FxMap::default(),
             pods: FxMap::default(),
+            last_labels: Vec::new(),
             services: FxMap::default(),
             pod_index: FxMap::default(),
             svc_index: FxMap::default(),
@@ -1211,9 +1215,18 @@ impl Cluster {
         let ns = self
             .strings
             .intern(pod.metadata.namespace.as_deref().unwrap_or(""));
+        let same = self.last_labels.len() == pod.metadata.labels.len()
+            && (self.last_labels.iter().zip(&pod.metadata.labels))
+                .all(|(&(ks, vs), (k, v))| self.strings.is(ks, k) && self.strings.is(vs, v));
+        if !same {
+            self.last_labels.clear();
+            for (k, v) in &pod.metadata.labels {
+                let pair = (self.strings.intern(k), self.strings.intern(v));
+                self.last_labels.push(pair);
+            }
+        }
         let mut labels = Vec::with_capacity(pod.metadata.labels.len());
-        for (k, v) in &pod.metadata.labels {
-            let (k, v) = (self.strings.intern(k), self.strings.intern(v));
+        for &(k, v) in &self.last_labels {
             let list = self.pod_index.entry((ns, k, v)).or_default();
             labels.push((k, v, u32::try_from(list.len()).unwrap_or(u32::MAX)));
             list.push(id);
