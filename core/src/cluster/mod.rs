@@ -313,6 +313,8 @@ pub struct Cluster {
     /// The label pairs of the pod indexed last: the next pod, usually of
     /// the same workload, checks its labels against them before interning.
     last_labels: Vec<(Sym, Sym)>,
+    /// The namespace of the pod indexed last (checked the same way).
+    last_namespace: Option<Sym>,
     services: FxMap<ObjId, SvcRec>,
     pod_index: FxMap<Pair, Vec<ObjId>>,
     svc_index: FxMap<Pair, Vec<ObjId>>,
@@ -492,6 +494,7 @@ impl Cluster {
             ids: FxMap::default(),
             pods: FxMap::default(),
             last_labels: Vec::new(),
+            last_namespace: None,
             services: FxMap::default(),
             pod_index: FxMap::default(),
             svc_index: FxMap::default(),
@@ -1212,9 +1215,12 @@ impl Cluster {
     }
 
     fn index_pod(&mut self, id: ObjId, pod: &Pod) -> PodRec {
-        let ns = self
-            .strings
-            .intern(pod.metadata.namespace.as_deref().unwrap_or(""));
+        let ns_name = pod.metadata.namespace.as_deref().unwrap_or("");
+        let ns = match self.last_namespace {
+            Some(ns) if self.strings.is(ns, ns_name) => ns,
+            _ => self.strings.intern(ns_name),
+        };
+        self.last_namespace = Some(ns);
         let same = self.last_labels.len() == pod.metadata.labels.len()
             && (self.last_labels.iter().zip(&pod.metadata.labels))
                 .all(|(&(ks, vs), (k, v))| self.strings.is(ks, k) && self.strings.is(vs, v));
