@@ -5,8 +5,10 @@
 //! builds a cluster hundreds of thousands. The keys are kept in arrival
 //! order; a handful are searched in place, more through a hash index
 //! built once they pass [`SMALL`]. Key order, which the returned changes
-//! and the workload step read, is made once at the end by a sort (the
-//! keys of a batch mostly arrive in order, which the sort finds as runs).
+//! and the workload step read, is made at the end by [`sort_keys`], which
+//! compares a batch's many keys by a prefix held beside each instead of
+//! following every key's pointer (the store's ordered index takes a
+//! batch's new keys sorted the same way).
 
 use super::intern::FxMap;
 use super::store_key::{KeyView, StoreKey};
