@@ -20,6 +20,7 @@ use crate::api::{
 use crate::ipam::IpFamily;
 
 use super::ObjId;
+use super::endpoint_set::EndpointSet;
 use super::positions::{self, Positions};
 
 /// `endpointslice.kubernetes.io/managed-by` of the EndpointSlice controller.
@@ -624,12 +625,15 @@ fn apply_hints(slice: &mut EndpointSlice, h: Heuristic) {
 // ------------------------------------------------------------------ reconcile
 
 /// An ordered set of endpoints keyed by identity; `pop` takes the first.
-type EndpointSet = BTreeMap<EpKey, Endpoint>;
+/// The mirroring controller's desired endpoints of one port list, by
+/// identity (the first one given wins).
+type MirrorSet = BTreeMap<EpKey, Endpoint>;
 
 struct Group {
     key: PortKey,
     ports: Vec<EndpointPort>,
-    set: EndpointSet,
+    /// The desired endpoints, in pod order (made an [`EndpointSet`]).
+    set: Vec<Endpoint>,
 }
 
 /// The slices of one Service after a reconcile, per address type: what
@@ -708,7 +712,7 @@ fn reconcile_address_type<'a>(
                 groups.push(Group {
                     key,
                     ports,
-                    set: EndpointSet::new(),
+                    set: Vec::new(),
                 });
                 groups.len() - 1
             }
@@ -718,7 +722,7 @@ fn reconcile_address_type<'a>(
         }
         let ep = pod_to_endpoint(pod, node, svc, at);
         if !ep.addresses.is_empty() {
-            groups[gi].set.insert(ep_key(&ep), ep);
+            groups[gi].set.push(ep);
         }
     }
 
@@ -736,7 +740,7 @@ fn reconcile_address_type<'a>(
         by_port_mapping(
             svc,
             slices,
-            std::mem::take(&mut g.set),
+            EndpointSet::new(std::mem::take(&mut g.set)),
             &g.ports,
             at,
             max,
@@ -837,7 +841,7 @@ fn by_port_mapping<'a>(
         let mut kept = Vec::with_capacity(slice.endpoints.len());
         let mut changed = false;
         for ep in &slice.endpoints {
-            if let Some(want) = desired.remove(&ep_key(ep)) {
+            if let Some(want) = desired.remove(ep) {
                 if !equal_beyond_hash(&want, ep) {
                     changed = true;
                 }
@@ -870,7 +874,7 @@ fn by_port_mapping<'a>(
         });
         for (_, s) in &mut to_update {
             while s.endpoints.len() < max {
-                let Some((_, ep)) = desired.pop_first() else {
+                let Some(ep) = desired.pop_first() else {
                     break;
                 };
                 s.endpoints.push(ep);
@@ -900,7 +904,7 @@ fn by_port_mapping<'a>(
                 let (id, s) = unchanged.remove(i);
                 let mut s = s.clone();
                 while s.endpoints.len() < max {
-                    let Some((_, ep)) = desired.pop_first() else {
+                    let Some(ep) = desired.pop_first() else {
                         break;
                     };
                     s.endpoints.push(ep);
@@ -910,7 +914,7 @@ fn by_port_mapping<'a>(
             None => {
                 let mut s = new_slice(svc, ports.to_vec(), at);
                 while s.endpoints.len() < max {
-                    let Some((_, ep)) = desired.pop_first() else {
+                    let Some(ep) = desired.pop_first() else {
                         break;
                     };
                     s.endpoints.push(ep);
@@ -934,7 +938,7 @@ pub(crate) fn mirror(
     max_per_subset: usize,
 ) -> Vec<SliceOp> {
     type Key = (PortKey, AddressType);
-    let mut desired: Vec<(Key, Vec<EndpointPort>, EndpointSet)> = Vec::new();
+    let mut desired: Vec<(Key, Vec<EndpointPort>, MirrorSet)> = Vec::new();
     if let Some(eps) = endpoints
         .filter(|e| e.metadata.labels.get(SKIP_MIRROR_LABEL).map(String::as_str) != Some("true"))
     {
@@ -981,7 +985,7 @@ pub(crate) fn mirror(
                 let i = match desired.iter().position(|(k, _, _)| *k == key) {
                     Some(i) => i,
                     None => {
-                        desired.push((key, ports.clone(), EndpointSet::new()));
+                        desired.push((key, ports.clone(), MirrorSet::new()));
                         desired.len() - 1
                     }
                 };

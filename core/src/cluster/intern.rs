@@ -19,6 +19,8 @@ pub(crate) struct Sym(pub(crate) u32);
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Interner {
     ids: FxMap<Box<str>, Sym>,
+    /// The string of each symbol, by its number.
+    strs: Vec<Box<str>>,
 }
 
 impl Interner {
@@ -29,11 +31,32 @@ impl Interner {
         }
         let sym = Sym(u32::try_from(self.ids.len()).unwrap_or(u32::MAX));
         self.ids.insert(s.into(), sym);
+        self.strs.push(s.into());
         sym
+    }
+
+    /// Is `sym` the symbol of `s`? (One compare of the strings, no hashing.)
+    pub(crate) fn is(&self, sym: Sym, s: &str) -> bool {
+        self.strs.get(sym.0 as usize).is_some_and(|t| **t == *s)
     }
 
     /// The symbol of `s` if it was ever interned.
     pub(crate) fn lookup(&self, s: &str) -> Option<Sym> {
         self.ids.get(s).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_name_their_strings() {
+        let mut i = Interner::default();
+        let (a, b) = (i.intern("app"), i.intern("web"));
+        assert_eq!(i.intern("app"), a);
+        assert!(i.is(a, "app") && i.is(b, "web"));
+        assert!(!i.is(a, "web") && !i.is(Sym(9), "app"));
+        assert_eq!(i.lookup("web"), Some(b));
     }
 }

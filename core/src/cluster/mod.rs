@@ -186,6 +186,7 @@
 pub mod admission;
 mod admit;
 mod config;
+mod endpoint_set;
 mod endpoints;
 mod endpointslice;
 mod error;
@@ -308,6 +309,7 @@ struct PodRec {
 #[derive(Debug, Clone)]
 struct SvcRec {
     ns: Sym,
+    name: Sym,
     selector: Vec<(Sym, Sym)>,
 }
 
@@ -324,9 +326,17 @@ pub struct Cluster {
     free: Vec<ObjId>,
     /// Ordered index, for listing.
     by_key: BTreeMap<StoreKey, ObjId>,
+    /// Keys of the batch being written, not yet in `by_key` (`None`
+    /// outside a batch's write loop): added at once after it.
+    new_keys: Option<Vec<(StoreKey, ObjId)>>,
     /// Hash index, for point lookups.
     ids: FxMap<StoreKey, ObjId>,
     pods: FxMap<ObjId, PodRec>,
+    /// The label pairs of the pod indexed last: the next pod, usually of
+    /// the same workload, checks its labels against them before interning.
+    last_labels: Vec<(Sym, Sym)>,
+    /// The namespace of the pod indexed last (checked the same way).
+    last_namespace: Option<Sym>,
     services: FxMap<ObjId, SvcRec>,
     pod_index: FxMap<Pair, Vec<ObjId>>,
     svc_index: FxMap<Pair, Vec<ObjId>>,
@@ -361,10 +371,37 @@ pub struct Cluster {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Trigger {
     /// Only this pod changed for it.
-    Pod(StoreKey),
+    Pod(PodTrigger),
     /// Anything else: run the full reconcile.
     Full,
 }
+
+/// The pod of a one-pod trigger: its key, and the ids that it and the
+/// Service had when it was marked, so that the fast path finds both
+/// without hashing their keys. An id is used only while its slot still
+/// holds that key (ids are reused after a delete). Reads as the pod's
+/// key; equal when the keys are.
+#[derive(Debug, Clone)]
+struct PodTrigger {
+    key: StoreKey,
+    pod: ObjId,
+    service: ObjId,
+}
+
+impl std::ops::Deref for PodTrigger {
+    type Target = ObjectKey;
+    fn deref(&self) -> &ObjectKey {
+        &self.key
+    }
+}
+
+impl PartialEq for PodTrigger {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for PodTrigger {}
 
 /// Collects the net changes of one call.
 #[derive(Debug, Default)]
@@ -376,6 +413,10 @@ struct Tracker {
     dirty: BTreeMap<StoreKey, Trigger>,
     /// The writes are the controllers' own.
     internal: bool,
+    /// A Service known to be marked `Full` in `dirty` (triggers never go
+    /// back from `Full`): a batch's pods of one Service, written in a row,
+    /// find it without searching the tree.
+    last_full: Option<StoreKey>,
 }
 
 impl Tracker {
@@ -412,18 +453,36 @@ impl Tracker {
                 self.dirty.insert(service.clone(), Trigger::Full);
             }
         }
+        self.last_full = Some(service.clone());
     }
 
-    /// Pod `pod` changed for the stored Service `service`.
-    fn pod(&mut self, service: &StoreKey, pod: &StoreKey) {
+    /// Pod `pod` (stored as `pid`) changed for the stored Service
+    /// `service` (stored as `sid`).
+    fn pod(&mut self, service: &StoreKey, sid: ObjId, pod: &StoreKey, pid: ObjId) {
+        if self.last_full.as_ref().is_some_and(|k| k.same(service)) {
+            return;
+        }
         match self.dirty.get_mut(service) {
             None => {
-                self.dirty
-                    .insert(service.clone(), Trigger::Pod(pod.clone()));
+                let trigger = PodTrigger {
+                    key: pod.clone(),
+                    pod: pid,
+                    service: sid,
+                };
+                self.dirty.insert(service.clone(), Trigger::Pod(trigger));
             }
-            Some(Trigger::Pod(p)) if p == pod => {}
-            Some(t) => *t = Trigger::Full,
+            Some(Trigger::Pod(p)) if p.key == *pod => {}
+            Some(t) => {
+                *t = Trigger::Full;
+                self.last_full = Some(service.clone());
+            }
         }
+    }
+
+    /// Takes the Services to reconcile.
+    fn take_dirty(&mut self) -> BTreeMap<StoreKey, Trigger> {
+        self.last_full = None;
+        std::mem::take(&mut self.dirty)
     }
 }
 
@@ -453,8 +512,11 @@ impl Cluster {
             slots: Vec::new(),
             free: Vec::new(),
             by_key: BTreeMap::new(),
+            new_keys: None,
             ids: FxMap::default(),
             pods: FxMap::default(),
+            last_labels: Vec::new(),
+            last_namespace: None,
             services: FxMap::default(),
             pod_index: FxMap::default(),
             svc_index: FxMap::default(),
@@ -540,8 +602,10 @@ impl Cluster {
     pub fn apply_batch(&mut self, objects: Vec<Object>) -> Result<Changes, ClusterError> {
         limits::check(self, &objects)?;
         let mut problems = Vec::new();
-        let mut staged = Vec::with_capacity(objects.len());
-        for (index, mut object) in objects.into_iter().enumerate() {
+        // Admitted in place (an `Object` is large; moving each into a
+        // second list costs a copy).
+        let mut staged = objects;
+        for (index, object) in staged.iter_mut().enumerate() {
             let kind = object.kind();
             let meta = object.metadata_mut();
             if kind.is_namespaced() {
@@ -561,9 +625,8 @@ impl Cluster {
                 ));
                 continue;
             }
-            self.admit(&mut object, index, &mut problems);
-            workloads::validate(self, &object, index, &mut problems);
-            staged.push(object);
+            self.admit(object, index, &mut problems);
+            workloads::validate(self, object, index, &mut problems);
         }
         self.finish_admission(problems.is_empty());
         if !problems.is_empty() {
@@ -581,6 +644,7 @@ impl Cluster {
             (staged.len() + 2 * services + pods / per_slice + 64).saturating_sub(self.free.len()),
         );
         let mut t = Tracker::default();
+        self.new_keys = Some(Vec::new());
         for object in staged {
             if let Some(ns) = object.namespace()
                 && !self.contains_parts(KeyRef {
@@ -603,7 +667,25 @@ impl Cluster {
             }
             self.write(object, &mut t);
         }
+        self.add_new_keys();
         Ok(self.settle(t))
+    }
+
+    /// Adds the batch's new keys to the ordered index: one by one when
+    /// they are few next to it, otherwise sorted and merged in one pass
+    /// (inserting 185,000 keys one at a time compares strings along a
+    /// tree path for each).
+    fn add_new_keys(&mut self) {
+        let Some(mut keys) = self.new_keys.take() else {
+            return;
+        };
+        if keys.len() < 64 || keys.len() * 8 < self.by_key.len() {
+            self.by_key.extend(keys);
+            return;
+        }
+        touched::sort_keys(&mut keys, |(k, _)| k);
+        let mut batch: BTreeMap<StoreKey, ObjId> = keys.into_iter().collect();
+        self.by_key.append(&mut batch);
     }
 
     /// The admission step of a write: Service and Node admission
@@ -938,6 +1020,17 @@ impl Cluster {
         Some((id, self.object(id)?))
     }
 
+    /// The stored object with this key: the one at `id` while that slot
+    /// holds this very key (one allocation, so no compare), else found by
+    /// the key.
+    fn lookup_key(&self, key: &StoreKey, id: ObjId) -> Option<(ObjId, &Object)> {
+        let id = match self.slot(id) {
+            Some(slot) if slot.key.same(key) => id,
+            _ => *self.ids.get(key)?,
+        };
+        Some((id, self.object(id)?))
+    }
+
     /// Stores `object` (create or replace), keeping indexes, and marks what
     /// the controllers must look at.
     fn write(&mut self, object: Object, t: &mut Tracker) -> ObjId {
@@ -978,7 +1071,7 @@ impl Cluster {
                     && old.spec.node_name == new.spec.node_name
                     && let Some(rec) = self.pods.get(&id)
                 {
-                    self.mark_pod_services(rec, &key, t);
+                    self.mark_pod_services(rec, &key, id, t);
                     if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
                         && (old.status.pod_ip != new.status.pod_ip
                             || old.status.pod_ips != new.status.pod_ips)
@@ -1019,7 +1112,12 @@ impl Cluster {
                         u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
                     }
                 };
-                self.by_key.insert(key.clone(), id);
+                match self.new_keys.as_mut() {
+                    Some(keys) => keys.push((key.clone(), id)),
+                    None => {
+                        self.by_key.insert(key.clone(), id);
+                    }
+                }
                 self.ids.insert(key.clone(), id);
                 self.slots[id as usize] = Some(Slot {
                     key,
@@ -1082,7 +1180,7 @@ impl Cluster {
             Stored::Object(Object::Pod(pod)) => {
                 self.count_pod_ips(pod, true);
                 let rec = self.index_pod(id, pod);
-                self.mark_pod_services(&rec, &slot.key, t);
+                self.mark_pod_services(&rec, &slot.key, id, t);
                 self.pods.insert(id, rec);
             }
             Stored::Object(Object::Service(svc)) => {
@@ -1102,7 +1200,8 @@ impl Cluster {
                 for &(k, v) in &selector {
                     self.svc_index.entry((ns, k, v)).or_default().push(id);
                 }
-                self.services.insert(id, SvcRec { ns, selector });
+                let name = self.strings.intern(&slot.key.name);
+                self.services.insert(id, SvcRec { ns, name, selector });
                 if endpointslice::topology_auto(svc) {
                     self.auto_services.insert(ns_name(&slot.key), ());
                 }
@@ -1151,7 +1250,7 @@ impl Cluster {
             Stored::Object(Object::Pod(pod)) => {
                 self.count_pod_ips(pod, false);
                 if let Some(rec) = self.pods.remove(&id) {
-                    self.mark_pod_services(&rec, &slot.key, t);
+                    self.mark_pod_services(&rec, &slot.key, id, t);
                     self.unindex_pod(id, rec);
                 }
             }
@@ -1207,12 +1306,24 @@ impl Cluster {
     }
 
     fn index_pod(&mut self, id: ObjId, pod: &Pod) -> PodRec {
-        let ns = self
-            .strings
-            .intern(pod.metadata.namespace.as_deref().unwrap_or(""));
+        let ns_name = pod.metadata.namespace.as_deref().unwrap_or("");
+        let ns = match self.last_namespace {
+            Some(ns) if self.strings.is(ns, ns_name) => ns,
+            _ => self.strings.intern(ns_name),
+        };
+        self.last_namespace = Some(ns);
+        let same = self.last_labels.len() == pod.metadata.labels.len()
+            && (self.last_labels.iter().zip(&pod.metadata.labels))
+                .all(|(&(ks, vs), (k, v))| self.strings.is(ks, k) && self.strings.is(vs, v));
+        if !same {
+            self.last_labels.clear();
+            for (k, v) in &pod.metadata.labels {
+                let pair = (self.strings.intern(k), self.strings.intern(v));
+                self.last_labels.push(pair);
+            }
+        }
         let mut labels = Vec::with_capacity(pod.metadata.labels.len());
-        for (k, v) in &pod.metadata.labels {
-            let (k, v) = (self.strings.intern(k), self.strings.intern(v));
+        for &(k, v) in &self.last_labels {
             let list = self.pod_index.entry((ns, k, v)).or_default();
             labels.push((k, v, u32::try_from(list.len()).unwrap_or(u32::MAX)));
             list.push(id);
@@ -1293,7 +1404,7 @@ impl Cluster {
                     continue;
                 }
                 if let Some(svc) = self.slot(sid) {
-                    t.pod(&svc.key, &slot.key);
+                    t.pod(&svc.key, sid, &slot.key, id);
                 }
             }
             self.pods.insert(id, rec);
@@ -1354,10 +1465,10 @@ impl Cluster {
 
     /// Marks the Services whose selector matches this pod's labels, found
     /// through the reverse index.
-    fn mark_pod_services(&self, rec: &PodRec, pod: &StoreKey, t: &mut Tracker) {
+    fn mark_pod_services(&self, rec: &PodRec, pod: &StoreKey, pid: ObjId, t: &mut Tracker) {
         for sid in self.pod_services(rec) {
             if let Some(slot) = self.slot(sid) {
-                t.pod(&slot.key, pod);
+                t.pod(&slot.key, sid, pod, pid);
             }
         }
     }
@@ -1401,7 +1512,7 @@ impl Cluster {
         let mut scratch = Tracker::default();
         for pid in self.pods_by_node.get(&node).into_iter().flatten() {
             if let (Some(rec), Some(slot)) = (self.pods.get(pid), self.slot(*pid)) {
-                self.mark_pod_services(rec, &slot.key, &mut scratch);
+                self.mark_pod_services(rec, &slot.key, *pid, &mut scratch);
             }
         }
         for service in scratch.dirty.into_keys() {
@@ -1448,20 +1559,16 @@ impl Cluster {
     /// call's net changes.
     fn settle(&mut self, mut t: Tracker) -> Changes {
         workloads::settle(self, &mut t);
-        let dirty = std::mem::take(&mut t.dirty);
+        let dirty = t.take_dirty();
         for (service, trigger) in &dirty {
             let (ns, name) = (
                 service.namespace.as_deref().unwrap_or_default(),
                 service.name.as_str(),
             );
             let done = match trigger {
-                Trigger::Pod(pod) if self.fast_path => self.reconcile_for_pod(
-                    ns,
-                    name,
-                    pod.namespace.as_deref().unwrap_or_default(),
-                    &pod.name,
-                    &mut t,
-                ),
+                Trigger::Pod(pod) if self.fast_path => {
+                    self.reconcile_for_pod(ns, service, pod, &mut t)
+                }
                 _ => false,
             };
             if !done {
@@ -1540,10 +1647,9 @@ impl Cluster {
                         .selected_pods(sid)
                         .into_iter()
                         .filter_map(|pid| match self.object(pid) {
-                            Some(Object::Pod(p)) => Some(p),
+                            Some(Object::Pod(p)) => Some((p, self.node_of_pod(pid))),
                             _ => None,
                         })
-                        .map(|p| (p, self.node_of(p)))
                         .collect();
                     crate::order::sort_by(&mut pods, |a, b| {
                         a.0.metadata.name.cmp(&b.0.metadata.name)
@@ -1695,31 +1801,40 @@ impl Cluster {
     fn reconcile_for_pod(
         &mut self,
         ns: &str,
-        name: &str,
-        pod_ns: &str,
-        pod_name: &str,
+        service: &StoreKey,
+        trigger: &PodTrigger,
         t: &mut Tracker,
     ) -> bool {
         if !self.config.endpoint_slice_controller {
             return true;
         }
-        let (Some(ns_sym), Some(name_sym)) = (self.strings.lookup(ns), self.strings.lookup(name))
-        else {
-            return false;
-        };
-        if self.foreign.contains(&(ns_sym, name_sym)) {
-            return false;
-        }
+        let (pod_ns, pod_name) = (
+            trigger.namespace.as_deref().unwrap_or_default(),
+            trigger.name.as_str(),
+        );
         let ops = {
-            let Some((sid, Object::Service(svc))) = self.lookup(Kind::Service, Some(ns), name)
+            let Some((sid, Object::Service(svc))) = self.lookup_key(service, trigger.service)
             else {
                 return false;
             };
+            let Some(&SvcRec {
+                ns: ns_sym,
+                name: name_sym,
+                ..
+            }) = self.services.get(&sid)
+            else {
+                return false;
+            };
+            if self.foreign.contains(&(ns_sym, name_sym)) {
+                return false;
+            }
             if !endpointslice::is_managed(svc) {
                 return false;
             }
-            let pod = match self.lookup(Kind::Pod, Some(pod_ns), pod_name) {
-                Some((pid, Object::Pod(p))) if self.selects(sid, pid) => Some((p, self.node_of(p))),
+            let pod = match self.lookup_key(&trigger.key, trigger.pod) {
+                Some((pid, Object::Pod(p))) if self.selects(sid, pid) => {
+                    Some((p, self.node_of_pod(pid)))
+                }
                 _ => None,
             };
             let existing = self.managed_slices(ns_sym, name_sym, CONTROLLER_NAME);
@@ -1774,9 +1889,10 @@ impl Cluster {
         t.touched.absorb(scratch.touched);
     }
 
-    fn node_of(&self, pod: &Pod) -> Option<&Node> {
-        let name = pod.spec.node_name.as_deref()?;
-        let id = self.nodes.get(&self.strings.lookup(name)?)?;
+    /// The Node of stored pod `pid`, by the node symbol its index record
+    /// keeps (no hashing of the node's name).
+    fn node_of_pod(&self, pid: ObjId) -> Option<&Node> {
+        let id = self.nodes.get(&self.pods.get(&pid)?.node?)?;
         match self.object(*id) {
             Some(Object::Node(n)) => Some(n),
             _ => None,

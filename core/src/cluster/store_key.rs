@@ -20,6 +20,11 @@ impl StoreKey {
         StoreKey(Arc::new(key))
     }
 
+    /// Is this the same stored key (one allocation)?
+    pub(crate) fn same(&self, other: &StoreKey) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The key itself.
     pub(crate) fn get(&self) -> &ObjectKey {
         &self.0

@@ -295,10 +295,10 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
     };
     let keys: Vec<super::StoreKey> = t
         .touched
-        .sorted_keys()
+        .sorted_keys_where(|k| {
+            (is_workload(k.kind) || matches!(k.kind, Kind::Pod | Kind::Node)) && !idle_pod(k)
+        })
         .into_iter()
-        .filter(|k| is_workload(k.kind) || matches!(k.kind, Kind::Pod | Kind::Node))
-        .filter(|k| !idle_pod(k))
         .cloned()
         .collect();
     if keys.is_empty() {

@@ -1,0 +1,211 @@
+//! The desired endpoints of one port list, keyed by their identity
+//! (upstream `hashEndpoint`: the sorted addresses, the hostname, the
+//! target's namespace and name), in identity order.
+//!
+//! The full reconcile builds one set per port list and Service, for every
+//! endpoint of a cluster when it is built. The set is a sorted `Vec`, and
+//! identities are compared in place, so no key is allocated per endpoint.
+
+use std::cmp::Ordering;
+
+use crate::api::Endpoint;
+
+/// Desired endpoints, one per identity (the last one given wins, as a
+/// map's insert does), taken out by identity or in identity order.
+#[derive(Debug, Default)]
+pub(crate) struct EndpointSet {
+    /// In identity order. A taken entry is left as a tombstone that keeps
+    /// only its identity, so that the order stays searchable.
+    entries: Vec<Endpoint>,
+    /// Which entries are taken.
+    taken: Vec<bool>,
+    /// Entries before this one are all taken.
+    first: usize,
+    /// Entries not taken.
+    live: usize,
+}
+
+impl EndpointSet {
+    /// The set of these endpoints: of endpoints with one identity, the
+    /// last is kept.
+    pub(crate) fn new(mut endpoints: Vec<Endpoint>) -> EndpointSet {
+        crate::order::sort_by(&mut endpoints, identity_cmp);
+        let mut entries: Vec<Endpoint> = Vec::with_capacity(endpoints.len());
+        for ep in endpoints {
+            // The sort is stable: of equal identities the last given comes
+            // last, and replaces the ones before it.
+            if let Some(prev) = entries.last_mut()
+                && identity_cmp(prev, &ep) == Ordering::Equal
+            {
+                *prev = ep;
+                continue;
+            }
+            entries.push(ep);
+        }
+        let live = entries.len();
+        EndpointSet {
+            taken: vec![false; live],
+            entries,
+            first: 0,
+            live,
+        }
+    }
+
+    /// How many endpoints are left.
+    pub(crate) fn len(&self) -> usize {
+        self.live
+    }
+
+    /// No endpoint is left.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Takes the endpoint with the identity of `like`, if it is left.
+    pub(crate) fn remove(&mut self, like: &Endpoint) -> Option<Endpoint> {
+        let i = self
+            .entries
+            .binary_search_by(|e| identity_cmp(e, like))
+            .ok()?;
+        if self.taken[i] {
+            return None;
+        }
+        self.taken[i] = true;
+        self.live -= 1;
+        Some(std::mem::replace(&mut self.entries[i], tombstone(like)))
+    }
+
+    /// Takes the endpoint with the smallest identity.
+    pub(crate) fn pop_first(&mut self) -> Option<Endpoint> {
+        while self.first < self.entries.len() {
+            let i = self.first;
+            self.first += 1;
+            if !self.taken[i] {
+                self.taken[i] = true;
+                self.live -= 1;
+                return Some(std::mem::take(&mut self.entries[i]));
+            }
+        }
+        None
+    }
+}
+
+/// An endpoint with only the identity of `like`.
+fn tombstone(like: &Endpoint) -> Endpoint {
+    Endpoint {
+        addresses: like.addresses.clone(),
+        hostname: like.hostname.clone(),
+        target_ref: like
+            .target_ref
+            .as_ref()
+            .map(|r| crate::api::ObjectReference {
+                namespace: r.namespace.clone(),
+                name: r.name.clone(),
+                ..crate::api::ObjectReference::default()
+            }),
+        ..Endpoint::default()
+    }
+}
+
+/// Orders endpoints as their identities `(sorted addresses, hostname,
+/// target namespace, target name)` order, without building them.
+pub(crate) fn identity_cmp(a: &Endpoint, b: &Endpoint) -> Ordering {
+    addresses_cmp(&a.addresses, &b.addresses)
+        .then_with(|| a.hostname.cmp(&b.hostname))
+        .then_with(|| target_namespace(a).cmp(&target_namespace(b)))
+        .then_with(|| target_name(a).cmp(target_name(b)))
+}
+
+fn target_namespace(e: &Endpoint) -> Option<&str> {
+    e.target_ref.as_ref().and_then(|r| r.namespace.as_deref())
+}
+
+fn target_name(e: &Endpoint) -> &str {
+    e.target_ref.as_ref().map_or("", |r| r.name.as_str())
+}
+
+/// Compares two address lists as their sorted copies compare.
+fn addresses_cmp(a: &[String], b: &[String]) -> Ordering {
+    if a.len() <= 1 && b.len() <= 1 {
+        return a.cmp(b);
+    }
+    sorted_refs(a).cmp(&sorted_refs(b))
+}
+
+fn sorted_refs(v: &[String]) -> Vec<&str> {
+    let mut s: Vec<&str> = v.iter().map(String::as_str).collect();
+    crate::order::sort_unstable(&mut s);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ObjectReference;
+
+    fn ep(addresses: &[&str], name: &str, hostname: Option<&str>, ready: bool) -> Endpoint {
+        let mut e = Endpoint {
+            addresses: addresses.iter().map(|a| (*a).to_owned()).collect(),
+            hostname: hostname.map(str::to_owned),
+            target_ref: Some(ObjectReference {
+                kind: "Pod".into(),
+                namespace: Some("shop".into()),
+                name: name.into(),
+                ..ObjectReference::default()
+            }),
+            ..Endpoint::default()
+        };
+        e.conditions.ready = Some(ready);
+        e
+    }
+
+    /// The map it replaces: identity → endpoint, insert replaces.
+    type Map =
+        std::collections::BTreeMap<(Vec<String>, Option<String>, Option<String>, String), Endpoint>;
+
+    fn key(e: &Endpoint) -> (Vec<String>, Option<String>, Option<String>, String) {
+        let mut a = e.addresses.clone();
+        a.sort();
+        let r = e.target_ref.as_ref();
+        (
+            a,
+            e.hostname.clone(),
+            r.and_then(|r| r.namespace.clone()),
+            r.map(|r| r.name.clone()).unwrap_or_default(),
+        )
+    }
+
+    #[test]
+    fn behaves_as_the_identity_map() {
+        let all = vec![
+            ep(&["10.0.0.2"], "b", None, true),
+            ep(&["10.0.0.1"], "a", None, true),
+            ep(&["10.0.0.2"], "b", None, false), // same identity: replaces
+            ep(&["fd00::1", "10.0.0.9"], "d", None, true),
+            ep(&["10.0.0.9", "fd00::1"], "d", None, false), // same, reordered
+            ep(&["10.0.0.1"], "a", Some("h"), true),
+            ep(&[], "z", None, true),
+        ];
+        let mut map = Map::new();
+        for e in &all {
+            map.insert(key(e), e.clone());
+        }
+        let mut set = EndpointSet::new(all.clone());
+        assert_eq!(set.len(), map.len());
+        // Removal by identity, as a map's remove by key.
+        let probe = ep(&["10.0.0.2"], "b", None, true);
+        assert_eq!(set.remove(&probe), map.remove(&key(&probe)));
+        assert_eq!(set.remove(&probe), None);
+        let probe = ep(&["10.0.0.9", "fd00::1"], "d", None, true);
+        assert_eq!(set.remove(&probe), map.remove(&key(&probe)));
+        assert_eq!(set.len(), map.len());
+        // The rest in identity order.
+        let mut got = Vec::new();
+        while let Some(e) = set.pop_first() {
+            got.push(e);
+        }
+        let want: Vec<Endpoint> = map.into_values().collect();
+        assert_eq!(got, want);
+        assert!(set.is_empty());
+    }
+}
