@@ -129,10 +129,11 @@ impl<'a> Cursor<'a> {
 /// `None` otherwise (the reference parser decides).
 pub(crate) fn parse(input: &str) -> Option<Vec<Requirement>> {
     let mut c = Cursor { src: input, pos: 0 };
-    let mut requirements = Vec::new();
     if c.peek().is_none() {
-        return Some(requirements);
+        return Some(Vec::new());
     }
+    // What the first push would reserve anyway, without its growth path.
+    let mut requirements = Vec::with_capacity(4);
     loop {
         requirements.push(requirement(&mut c)?);
         match c.peek() {

@@ -231,6 +231,7 @@ mod label_set;
 mod lexer;
 mod parser;
 mod plan;
+mod scan;
 mod selector;
 mod service;
 mod validation;
