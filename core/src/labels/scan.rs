@@ -13,8 +13,6 @@ use super::selector::Requirement;
 /// that passes the length filter.
 const PACKED: usize = 8;
 
-/// `0x7f` in every byte.
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 /// `0x01` in every byte.
 const ONES: u64 = 0x0101_0101_0101_0101;
 
@@ -26,7 +24,7 @@ pub(super) struct Walk {
     /// label whose bit is clear is none of their keys.
     lengths: u64,
     /// With at most [`PACKED`] requirements: byte `i` is requirement `i`'s
-    /// key length (255 for 255 or more).
+    /// key length modulo 256.
     packed: u64,
     /// The slots of the requirements that hold on an absent key
     /// (`selectors.md#3`: `!=`, `notin`, `!k`).
@@ -47,7 +45,7 @@ impl Walk {
             let slot = slot(i, n);
             w.lengths |= 1u64 << (r.key_len() % 64);
             if n <= PACKED {
-                w.packed |= (r.key_len().min(255) as u64) << (8 * i);
+                w.packed |= u64::from(r.key_len() as u8) << (8 * i);
             }
             if r.holds_absent() {
                 w.absent |= slot;
@@ -59,14 +57,16 @@ impl Walk {
     }
 
     /// The slots of the requirements whose key may be a key of `len`
-    /// bytes (a superset, never missing one).
+    /// bytes: a superset, never missing one (the walk compares the keys).
     #[inline(always)]
     fn candidates(&self, len: usize, small: bool) -> u64 {
         if small {
-            // The bytes of `packed` equal to `len`: zero bytes of `x`,
-            // found exactly (no borrow crosses a byte).
-            let x = self.packed ^ (len.min(255) as u64).wrapping_mul(ONES);
-            !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7) & self.all
+            // The bytes of `packed` equal to `len % 256` are the zero
+            // bytes of `x`. This test finds every zero byte; it may also
+            // flag a byte 0x01 just above one (a borrow), which the key
+            // comparison then turns down.
+            let x = self.packed ^ u64::from(len as u8).wrapping_mul(ONES);
+            x.wrapping_sub(ONES) & !x & self.all
         } else {
             self.all
         }
@@ -214,29 +214,39 @@ mod tests {
 
     #[test]
     fn candidates_are_the_requirements_of_that_key_length() {
-        // Lengths that differ in one bit, 0, 255 and more (clamped).
+        // Lengths that differ in one bit, or by 256, and long ones.
         let keys = [
             key(1, 'a'),
             key(2, 'b'),
+            key(3, 'c'),
             key(129, 'd'),
-            key(255, 'e'),
+            key(257, 'e'),
             key(300, 'f'),
+            key(44, 'g'),
         ];
-        let mut requirements: Vec<Requirement> = keys.iter().map(|k| exists(k)).collect();
-        requirements.push(exists("gh"));
+        assert_eq!(keys.clone().map(|k| k.len()), [1, 2, 3, 129, 257, 300, 44]);
+        let requirements: Vec<Requirement> = keys.iter().map(|k| exists(k)).collect();
+        let n = requirements.len();
         let w = Walk::new(&requirements);
-        for len in 0..400 {
-            let expected = requirements
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.key_len().min(255) == len.min(255))
-                .fold(0, |m, (i, _)| m | slot(i, requirements.len()));
-            assert_eq!(w.candidates(len, true), expected, "len {len}");
+        for len in 0..400usize {
+            let got = w.candidates(len, true);
+            let mut lowest_hit = None;
+            for (i, r) in requirements.iter().enumerate() {
+                let same = r.key_len() % 256 == len % 256;
+                if same {
+                    lowest_hit.get_or_insert(i);
+                    assert_ne!(got & slot(i, n), 0, "len {len}: requirement {i} missed");
+                } else if got & slot(i, n) != 0 {
+                    // The only false hits: a length one off (a byte 0x01
+                    // of the difference) above a true hit.
+                    assert_eq!((r.key_len() as u8) ^ (len as u8), 1, "len {len}: {i}");
+                    assert!(lowest_hit.is_some_and(|h| h < i), "len {len}: {i}");
+                }
+            }
             assert_eq!(w.candidates(len, false), w.all);
         }
-        assert_eq!(keys.map(|k| k.len()), [1, 2, 129, 255, 300]);
-        assert_eq!(w.all.count_ones(), 6);
-        assert_eq!(index(w.last, true), 5);
+        assert_eq!(w.all.count_ones(), 7);
+        assert_eq!(index(w.last, true), 6);
     }
 
     #[test]
