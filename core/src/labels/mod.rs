@@ -171,8 +171,11 @@
 //! upstream does). Against the maps, slices, arrays and vectors of pairs
 //! that [`Labels`] is implemented for here, it walks the labels once: a
 //! label whose key length is not one of the selector's key lengths (a mask
-//! kept in the [`Selector`]) is passed over without comparing bytes, a key
-//! that is found is tested at once (the first failure ends the match), and
+//! kept in the [`Selector`]) is passed over without comparing bytes; any
+//! other is compared only with the requirements whose keys have its length
+//! (for up to 8 requirements, their key lengths are kept as the bytes of one
+//! word, and one word operation picks them), a key that is found is tested
+//! at once (the first failure ends the match), and
 //! the requirements whose key never showed up are then tested as absent
 //! (over a `BTreeMap`, whose keys come in order, the walk ends at the
 //! selector's greatest key). Each requirement keeps a match plan made when

@@ -159,13 +159,14 @@ impl<'r> Scan<'r> {
         let w = *self.walk;
         let small = SMALL;
         let mut seen = 0u64;
-        for (key, value) in entries {
+        'labels: for (key, value) in entries {
             let key = key.as_bytes();
             if w.lengths >> (key.len() % 64) & 1 == 0 {
                 continue;
             }
+            // Lowest slot first, so that the last requirement (the
+            // highest slot) is tested after any other of the same key.
             let mut maybe = w.candidates(key.len(), small) & !seen;
-            let before = seen;
             while maybe != 0 {
                 let bit = maybe & maybe.wrapping_neg();
                 maybe ^= bit;
@@ -176,14 +177,12 @@ impl<'r> Scan<'r> {
                     if !r.holds_on(value) {
                         return false;
                     }
-                }
-            }
-            if seen != before {
-                if SORTED && seen & w.last != 0 {
-                    break;
-                }
-                if seen == w.all {
-                    return true;
+                    if SORTED && bit == w.last {
+                        break 'labels;
+                    }
+                    if seen == w.all {
+                        return true;
+                    }
                 }
             }
         }
