@@ -155,22 +155,12 @@ fn requirement(c: &mut Cursor<'_>) -> Option<Requirement> {
     }
     let key = key.text;
     if negated {
-        return Some(Requirement::from_checked(
-            key,
-            Operator::DoesNotExist,
-            Vec::new(),
-            0,
-        ));
+        return Some(Requirement::from_checked_key(key, Operator::DoesNotExist));
     }
     let b = c.src.as_bytes();
     let operator = match c.peek() {
         None | Some(b',') => {
-            return Some(Requirement::from_checked(
-                key,
-                Operator::Exists,
-                Vec::new(),
-                0,
-            ));
+            return Some(Requirement::from_checked_key(key, Operator::Exists));
         }
         Some(b'=') if b.get(c.pos + 1) == Some(&b'=') => {
             c.pos += 2;

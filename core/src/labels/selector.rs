@@ -642,6 +642,14 @@ impl Requirement {
         Requirement::assemble(Key::new(key), operator, Values::from_sorted(values), bound)
     }
 
+    /// Builds a requirement without values (`k`, `!k`) whose key was
+    /// checked by the caller.
+    #[cfg(not(feature = "compact"))]
+    #[inline]
+    pub(crate) fn from_checked_key(key: &str, operator: Operator) -> Self {
+        Requirement::assemble(Key::new(key), operator, Values::Zero, 0)
+    }
+
     /// Builds a list requirement (`in`, `notin`) whose key and values were
     /// checked by the caller; the values sorted and deduplicated.
     #[cfg(not(feature = "compact"))]
