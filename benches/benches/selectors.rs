@@ -7,6 +7,13 @@
 //! selectors here avoid them.
 //!
 //! Run: `cargo bench -p svcroute-benches --bench selectors -- --warm-up-time 1 --measurement-time 3`
+//!
+//! Instruction counts (immune to the machine's noise): with
+//! `SELECTORS_CALLGRIND=parse|btreemap|slice|hashmap|label_set|miss_btreemap|miss_label_set|display`
+//! the binary skips criterion and runs that operation 1000 times inside
+//! `measured`; run it under
+//! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*measured*'`
+//! and divide the total by 1000.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hint::black_box;
@@ -51,7 +58,47 @@ fn pod() -> BTreeMap<String, String> {
     .collect()
 }
 
+/// Runs `f` where callgrind can count it (see the module docs).
+#[inline(never)]
+fn measured<T>(f: impl FnOnce() -> T) -> T {
+    black_box(f())
+}
+
+/// `SELECTORS_CALLGRIND=WHAT`: one figure for callgrind, no criterion.
+fn callgrind(what: &str) {
+    const ROUNDS: usize = 1000;
+    let labels = pod();
+    let pairs: Vec<(&str, &str)> = labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let hash: HashMap<String, String> = labels.clone().into_iter().collect();
+    let set = LabelSet::from(&labels);
+    let ours = Selector::parse(THREE).unwrap();
+    let miss = Selector::parse(MISS).unwrap();
+    for _ in 0..ROUNDS {
+        match what {
+            "parse" => drop(measured(|| Selector::parse(black_box(THREE)))),
+            "btreemap" => assert!(measured(|| black_box(&ours).matches(black_box(&labels)))),
+            "slice" => assert!(measured(|| black_box(&ours).matches(black_box(&pairs[..])))),
+            "hashmap" => assert!(measured(|| black_box(&ours).matches(black_box(&hash)))),
+            "label_set" => assert!(measured(|| black_box(&ours).matches(black_box(&set)))),
+            "miss_btreemap" => assert!(!measured(|| black_box(&miss).matches(black_box(&labels)))),
+            "miss_label_set" => assert!(!measured(|| black_box(&miss).matches(black_box(&set)))),
+            "display" => drop(measured(|| black_box(&ours).to_string())),
+            _ => panic!("unknown SELECTORS_CALLGRIND={what}"),
+        }
+    }
+}
+
+/// The three-requirement selector whose first requirement fails on [`pod`].
+const MISS: &str = "app=db,tier in (front,back),!canary";
+
 fn parse(c: &mut Criterion) {
+    if let Ok(what) = std::env::var("SELECTORS_CALLGRIND") {
+        callgrind(&what);
+        std::process::exit(0);
+    }
     let mut g = c.benchmark_group("parse_3req");
     g.bench_function("svcroute/parse", |b| {
         b.iter(|| Selector::parse(black_box(THREE)).unwrap())
@@ -95,7 +142,7 @@ fn matching(c: &mut Criterion) {
 
     // A selector that fails on its first requirement (the common case when
     // scanning many pods).
-    let miss_ours = Selector::parse("app=db,tier in (front,back),!canary").unwrap();
+    let miss_ours = Selector::parse(MISS).unwrap();
     let miss_theirs: kube_core::Selector = [
         Expression::Equal("app".into(), "db".into()),
         Expression::In(

@@ -69,10 +69,34 @@ const ODD_VALUES: &[&str] = &[
     "fronT",
 ];
 
+/// A valid label key of `len` bytes (up to 317): a prefix of 49-byte DNS
+/// labels, then a 63-byte name.
+fn long_key(len: usize, c: char) -> String {
+    let name = c.to_string().repeat(63);
+    let prefix: String = (0..len - 64)
+        .map(|i| if i % 50 == 49 { '.' } else { c })
+        .collect();
+    format!("{prefix}/{name}")
+}
+
+/// Long keys whose lengths collide with short ones in the walk's length
+/// filters: 65 and 129 bytes (`1` and `app` modulo 64), 257 (`a` modulo
+/// 256), 255, 256 and 300 (all held as 255 in the packed key lengths).
+fn long_keys() -> Vec<String> {
+    let mut keys: Vec<String> = [(65, 'a'), (67, 'a'), (129, 'b'), (255, 'c'), (256, 'c')]
+        .into_iter()
+        .chain([(257, 'd'), (300, 'e'), (300, 'f')])
+        .map(|(n, c)| long_key(n, c))
+        .collect();
+    keys.push("a".repeat(63));
+    keys
+}
+
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
-        4 => prop::sample::select(KEYS).prop_map(String::from),
-        1 => "[a-z]{1,3}(\\.[a-z]{1,9})?(/[a-z]{1,12})?",
+        8 => prop::sample::select(KEYS).prop_map(String::from),
+        2 => "[a-z]{1,3}(\\.[a-z]{1,9})?(/[a-z]{1,12})?",
+        1 => prop::sample::select(long_keys()),
     ]
 }
 
@@ -150,25 +174,72 @@ fn reference(selector: &Selector, labels: &BTreeMap<String, String>) -> bool {
     })
 }
 
+/// `base` with, for requirement `i`, its key set by `fit[i]`: 0 leaves it
+/// as it is, 1 sets the first listed value (or the bound, plus one for
+/// `>`), 2 a value no selector lists, 3 removes the key.
+fn fitted(
+    selector: &Selector,
+    base: &BTreeMap<String, String>,
+    fit: &[u8],
+) -> BTreeMap<String, String> {
+    let mut map = base.clone();
+    for (r, how) in selector.requirements().iter().zip(fit) {
+        let key = r.key().to_string();
+        match how {
+            1 => {
+                let value = match (r.operator(), r.values().first()) {
+                    (Operator::GreaterThan, Some(b)) => (b.parse::<i64>().unwrap() + 1).to_string(),
+                    (Operator::LessThan, Some(b)) => (b.parse::<i64>().unwrap() - 1).to_string(),
+                    (_, Some(v)) => v.clone(),
+                    (_, None) => String::new(),
+                };
+                map.insert(key, value);
+            }
+            2 => {
+                map.insert(key, "fronT".to_string());
+            }
+            3 => {
+                map.remove(&key);
+            }
+            _ => {}
+        }
+    }
+    map
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2048, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn label_set_matches_like_the_map(
-        reqs in prop::collection::vec(requirement(), 0..7),
+        // Up to 8 requirements take the walk's packed path, more the
+        // general one.
+        reqs in prop_oneof![
+            3 => prop::collection::vec(requirement(), 0..7),
+            1 => prop::collection::vec(requirement(), 7..14),
+        ],
         extra in prop::option::of(requirement()),
         sets in prop::collection::vec(labels(), 1..5),
+        fit in prop::collection::vec(0..4u8, 15),
     ) {
         let mut selector = Selector::from_requirements(reqs.clone());
         if let Some(r) = extra {
             selector = selector.with(r);
         }
-        for map in &sets {
+        // One more label set fitted to the selector, so that most of its
+        // requirements hold and each one's outcome decides the match.
+        let fitted = fitted(&selector, &sets[0], &fit);
+        for map in sets.iter().chain([&fitted]) {
             let set = LabelSet::from(map);
             let want = reference(&selector, map);
             prop_assert_eq!(selector.matches(map), want, "{} on {:?}", selector, map);
             let pairs: Vec<(&str, &str)> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             prop_assert_eq!(selector.matches(&pairs[..]), want, "{} on {:?}", selector, map);
+            // A slice counts the first pair of a key (as `Labels::get`
+            // does): later pairs with a seen key change nothing.
+            let mut twice = pairs.clone();
+            twice.extend(pairs.iter().map(|(k, _)| (*k, "fronT")));
+            prop_assert_eq!(selector.matches(&twice[..]), want, "{} on {:?}", selector, twice);
             let hash: std::collections::HashMap<&str, &str> = pairs.iter().copied().collect();
             prop_assert_eq!(selector.matches(&hash), want, "{} on {:?}", selector, map);
             // EP-3-style selection rests on this: selectors.md#3.
@@ -216,4 +287,17 @@ fn absent_keys_follow_selectors_md_3() {
     assert!(holds("replicas>2,replicas<4"));
     assert!(!holds("replicas>3"));
     assert!(!holds("app>1")); // not an integer
+}
+
+#[test]
+fn long_keys_are_valid_label_keys() {
+    let lengths: Vec<usize> = long_keys().iter().map(String::len).collect();
+    assert_eq!(lengths, [65, 67, 129, 255, 256, 257, 300, 300, 63]);
+    for k in long_keys() {
+        assert!(
+            svcroute::labels::validate_label_key(&k).is_ok(),
+            "{k}: {:?}",
+            svcroute::labels::validate_label_key(&k)
+        );
+    }
 }

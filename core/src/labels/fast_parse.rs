@@ -129,10 +129,11 @@ impl<'a> Cursor<'a> {
 /// `None` otherwise (the reference parser decides).
 pub(crate) fn parse(input: &str) -> Option<Vec<Requirement>> {
     let mut c = Cursor { src: input, pos: 0 };
-    let mut requirements = Vec::new();
     if c.peek().is_none() {
-        return Some(requirements);
+        return Some(Vec::new());
     }
+    // What the first push would reserve anyway, without its growth path.
+    let mut requirements = Vec::with_capacity(4);
     loop {
         requirements.push(requirement(&mut c)?);
         match c.peek() {
@@ -154,22 +155,12 @@ fn requirement(c: &mut Cursor<'_>) -> Option<Requirement> {
     }
     let key = key.text;
     if negated {
-        return Some(Requirement::from_checked(
-            key,
-            Operator::DoesNotExist,
-            Vec::new(),
-            0,
-        ));
+        return Some(Requirement::from_checked_key(key, Operator::DoesNotExist));
     }
     let b = c.src.as_bytes();
     let operator = match c.peek() {
         None | Some(b',') => {
-            return Some(Requirement::from_checked(
-                key,
-                Operator::Exists,
-                Vec::new(),
-                0,
-            ));
+            return Some(Requirement::from_checked_key(key, Operator::Exists));
         }
         Some(b'=') if b.get(c.pos + 1) == Some(&b'=') => {
             c.pos += 2;

@@ -171,8 +171,11 @@
 //! upstream does). Against the maps, slices, arrays and vectors of pairs
 //! that [`Labels`] is implemented for here, it walks the labels once: a
 //! label whose key length is not one of the selector's key lengths (a mask
-//! kept in the [`Selector`]) is passed over without comparing bytes, a key
-//! that is found is tested at once (the first failure ends the match), and
+//! kept in the [`Selector`]) is passed over without comparing bytes; any
+//! other is compared only with the requirements whose keys have its length
+//! (for up to 8 requirements, their key lengths are kept as the bytes of one
+//! word, and one word operation picks them), a key that is found is tested
+//! at once (the first failure ends the match), and
 //! the requirements whose key never showed up are then tested as absent
 //! (over a `BTreeMap`, whose keys come in order, the walk ends at the
 //! selector's greatest key). Each requirement keeps a match plan made when
@@ -195,16 +198,16 @@
 //! reading the value's text.
 //!
 //! Measured medians (criterion, `benches/quiet selectors`: release build
-//! pinned to one CPU, on the shared 2-core machine at load 8 to 9, two
-//! runs): parsing the selector above 194–223 ns (kube-core, which has no
-//! parser, needs 152–159 ns in the same runs just to build the same
-//! selector from ready values); matching it against a 10-label pod
-//! 17–18 ns with a [`LabelSet`], 21 ns with a slice of pairs, 27 ns with a
-//! `HashMap`, 29–33 ns with a `BTreeMap` (kube-core: 70–71 ns; one run of
-//! ours read 48 ns); a selector whose first requirement fails 10–11 ns
-//! (kube-core 7 ns), 8–9 ns with a [`LabelSet`]; printing the canonical
-//! string 201–207 ns (kube-core 302–308 ns). Figures on this machine move
-//! by ±20% from run to run.
+//! pinned to one CPU, on the shared 2-core machine at load 7 to 9, session
+//! 7): parsing the selector above 188–199 ns (kube-core, which has no
+//! parser, needs 144–148 ns in the same runs just to build the same
+//! selector from ready values; the first bench of a run sometimes reads
+//! 300 ns for either build); matching it against a 10-label pod 16 ns with
+//! a [`LabelSet`], 18 ns with a slice of pairs, 26–27 ns with a `HashMap`,
+//! 23–25 ns with a `BTreeMap` (kube-core: 65–70 ns); a selector whose
+//! first requirement fails 8.3–8.5 ns (kube-core 7 ns), 7 ns with a
+//! [`LabelSet`]; printing the canonical string 168–171 ns (kube-core
+//! 278–295 ns). Figures on this machine move by ±20% from run to run.
 //!
 //! Validation is hand-written byte loops (no regex engine), allocation-free
 //! on success.
@@ -231,6 +234,7 @@ mod label_set;
 mod lexer;
 mod parser;
 mod plan;
+mod scan;
 mod selector;
 mod service;
 mod validation;

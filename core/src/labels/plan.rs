@@ -53,35 +53,66 @@ pub(super) type Form = [u64; 2];
 /// How a requirement tests a label that is present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Present {
-    /// Whatever the value: holds (`k`) or fails (`!k`).
-    Always(bool),
     /// Holds when the value's length and [`short_form`] are one of the two
     /// pairs (a one-value list is held twice), or, with `negate`, when
     /// they are neither (`!=`, `notin`). Every listed value is at most
     /// [`SHORT`] bytes, so a longer value is never one of them.
+    ///
+    /// `k` and `!k` (whatever the value: holds, fails) are this test with
+    /// no value listed ([`Present::ANY`], [`Present::NONE`]), so that the
+    /// walks test the common requirements without a dispatch.
     Short {
         lengths: [u8; 2],
         negate: bool,
         forms: [Form; 2],
     },
-    /// `>`: the value is a base-10 int64 greater than this.
-    Greater(i64),
-    /// `<`: the value is a base-10 int64 less than this.
-    Less(i64),
+    /// `>` (`greater`) or `<`: the value is a base-10 int64 greater
+    /// (less) than `bound`. (One variant for both, so that the test of a
+    /// present value is a two-way branch and a rare third case.)
+    Compare { greater: bool, bound: i64 },
     /// Anything else (long values, more than two values): a look at the
     /// requirement's value list.
     General,
 }
 
+/// A length no short value has, with a form no value of that length has
+/// (a value past [`SHORT`] bytes has no form, and is given zeros): the
+/// pair of a [`Present::Short`] that lists nothing.
+const UNLISTED: (u8, Form) = (u8::MAX, [u64::MAX; 2]);
+
 impl Present {
+    /// `k`: holds whatever the value.
+    pub(super) const ANY: Present = Present::unlisted(true);
+    /// `!k`: fails whatever the value.
+    pub(super) const NONE: Present = Present::unlisted(false);
+
+    /// The short test that lists no value: holds when `negate`.
+    const fn unlisted(negate: bool) -> Present {
+        Present::Short {
+            lengths: [UNLISTED.0; 2],
+            negate,
+            forms: [UNLISTED.1; 2],
+        }
+    }
+
     /// The test of a requirement with this operator, these values and
     /// (for `>` and `<`) this bound.
     pub(super) fn new(operator: Operator, values: &[String], bound: i64) -> Present {
         let negate = match operator {
-            Operator::Exists => return Present::Always(true),
-            Operator::DoesNotExist => return Present::Always(false),
-            Operator::GreaterThan => return Present::Greater(bound),
-            Operator::LessThan => return Present::Less(bound),
+            Operator::Exists => return Present::ANY,
+            Operator::DoesNotExist => return Present::NONE,
+            Operator::GreaterThan => {
+                return Present::Compare {
+                    greater: true,
+                    bound,
+                };
+            }
+            Operator::LessThan => {
+                return Present::Compare {
+                    greater: false,
+                    bound,
+                };
+            }
             Operator::Equals | Operator::DoubleEquals | Operator::In => false,
             Operator::NotEquals | Operator::NotIn => true,
         };
@@ -147,13 +178,31 @@ mod tests {
     #[test]
     fn present_tests_follow_the_operator() {
         let v = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            Present::new(Operator::Exists, &[], 0),
-            Present::Always(true)
-        );
+        assert_eq!(Present::new(Operator::Exists, &[], 0), Present::ANY);
+        assert_eq!(Present::new(Operator::DoesNotExist, &[], 0), Present::NONE);
+        // Whatever the value (of any length, its form given as the walks
+        // give it: zeros past 16 bytes), `k` holds and `!k` fails.
+        for n in [0, 1, 5, 16, 17, 254, 255, 256] {
+            let v = "v".repeat(n);
+            for (present, holds) in [(Present::ANY, true), (Present::NONE, false)] {
+                let Present::Short {
+                    lengths,
+                    forms,
+                    negate,
+                } = present
+                else {
+                    panic!("short");
+                };
+                let form = || short_form(v.as_bytes()).unwrap_or_default();
+                assert_eq!(short_holds(lengths, &forms, negate, n, form), holds, "{n}");
+            }
+        }
         assert_eq!(
             Present::new(Operator::GreaterThan, &v(&["1"]), 1),
-            Present::Greater(1)
+            Present::Compare {
+                greater: true,
+                bound: 1
+            }
         );
         assert_eq!(
             Present::new(Operator::In, &v(&["a", "b", "c"]), 0),

@@ -10,6 +10,8 @@ use std::str::FromStr;
 use super::key::Key;
 use super::parser::{self, ParseError};
 use super::plan::{Form, Present, short_form, short_holds};
+pub use super::scan::Scan;
+use super::scan::Walk;
 use super::validation::{ValidationError, validate_label_key, validate_label_value};
 
 /// Read access to a set of labels, as matching needs it: one lookup by key.
@@ -74,84 +76,6 @@ pub trait Labels {
     }
 }
 
-/// The requirements of one [`Selector::matches`] call, prepared for a walk
-/// over a label set ([`Labels::scan`]): a bitmask of their key lengths, so
-/// that most labels are passed over on their length alone, without
-/// comparing bytes.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct Scan<'r> {
-    requirements: &'r [Requirement],
-    /// Bit `len % 64` is set for the key length of every requirement.
-    lengths: u64,
-    /// Bit `i` is set when requirement `i` holds on an absent key (for
-    /// the first 64).
-    absent: u64,
-}
-
-impl<'r> Scan<'r> {
-    /// The selector's requirements, sorted by key (stably).
-    #[inline]
-    pub(super) fn requirements(&self) -> &'r [Requirement] {
-        self.requirements
-    }
-
-    /// Is one walk over `labels` entries cheaper than one lookup per
-    /// requirement? (A walk costs a few ns per label; a lookup a few string
-    /// compares.) Never in the compact build.
-    /// At most 64 requirements (one bit each for "key seen").
-    #[inline]
-    fn worth_walking(&self, labels: usize) -> bool {
-        // The compact (WASM) build keeps to lookups: smaller code.
-        !cfg!(feature = "compact")
-            && self.requirements.len() <= 64
-            && labels <= 8 * self.requirements.len() + 8
-    }
-
-    /// Evaluates every requirement from one pass over `entries` (each key
-    /// once, or the first pair of a key counts, as [`Labels::get`] on a
-    /// slice): a requirement whose key is seen is tested on its value at
-    /// once; one whose key never appears is tested as absent at the end
-    /// (`selectors.md#3`: `!=`, `notin` and `!k` hold, the others fail).
-    ///
-    /// `SORTED`: the entries come in key order with each key once (a
-    /// `BTreeMap`). Then the walk ends at the last requirement's key (the
-    /// greatest): any requirement key not seen by then is absent.
-    #[inline]
-    fn walk<'l, const SORTED: bool>(
-        &self,
-        entries: impl Iterator<Item = (&'l str, &'l str)>,
-    ) -> bool {
-        let n = self.requirements.len().max(1);
-        let all = u64::MAX >> (64 - n);
-        // Seeing any of these bits ends the walk.
-        let last = if SORTED { 1u64 << (n - 1) } else { 0 };
-        let mut seen = 0u64;
-        for (key, value) in entries {
-            let key = key.as_bytes();
-            if self.lengths >> (key.len() % 64) & 1 == 0 {
-                continue;
-            }
-            for (i, r) in self.requirements.iter().enumerate() {
-                let bit = 1u64 << i;
-                if seen & bit == 0 && r.has_key(key) {
-                    seen |= bit;
-                    if !r.holds_on(value) {
-                        return false;
-                    }
-                }
-            }
-            if seen & last != 0 {
-                break;
-            }
-            if seen == all {
-                return true;
-            }
-        }
-        (seen | self.absent) & all == all
-    }
-}
-
 impl<L: Labels + ?Sized> Labels for &L {
     fn get(&self, key: &str) -> Option<&str> {
         (**self).get(key)
@@ -170,7 +94,7 @@ impl<L: Labels> Labels for Option<L> {
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         match self {
             Some(l) => l.scan(scan),
-            None => Some(scan.requirements.iter().all(|r| r.holds(None))),
+            None => Some(scan.requirements().iter().all(|r| r.holds(None))),
         }
     }
 }
@@ -184,6 +108,7 @@ where
         BTreeMap::get(self, key).map(AsRef::as_ref)
     }
 
+    #[inline]
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         scan.worth_walking(self.len())
             .then(|| scan.walk::<true>(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
@@ -200,6 +125,7 @@ where
         HashMap::get(self, key).map(AsRef::as_ref)
     }
 
+    #[inline]
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         scan.worth_walking(self.len())
             .then(|| scan.walk::<false>(self.iter().map(|(k, v)| (k.borrow(), v.as_ref()))))
@@ -213,6 +139,7 @@ impl<K: AsRef<str>, V: AsRef<str>> Labels for [(K, V)] {
             .map(|(_, v)| v.as_ref())
     }
 
+    #[inline]
     fn scan(&self, scan: &Scan<'_>) -> Option<bool> {
         scan.worth_walking(self.len())
             .then(|| scan.walk::<false>(self.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))))
@@ -715,6 +642,14 @@ impl Requirement {
         Requirement::assemble(Key::new(key), operator, Values::from_sorted(values), bound)
     }
 
+    /// Builds a requirement without values (`k`, `!k`) whose key was
+    /// checked by the caller.
+    #[cfg(not(feature = "compact"))]
+    #[inline]
+    pub(crate) fn from_checked_key(key: &str, operator: Operator) -> Self {
+        Requirement::assemble(Key::new(key), operator, Values::Zero, 0)
+    }
+
     /// Builds a list requirement (`in`, `notin`) whose key and values were
     /// checked by the caller; the values sorted and deduplicated.
     #[cfg(not(feature = "compact"))]
@@ -837,16 +772,27 @@ impl Requirement {
         form: impl FnOnce() -> Form,
         text: impl FnOnce() -> &'v str,
     ) -> bool {
+        // The common case inline, the others out of line (one branch).
         match &self.present {
-            Present::Always(holds) => *holds,
             Present::Short {
                 lengths,
                 negate,
                 forms,
             } => short_holds(*lengths, forms, *negate, length, form),
-            Present::Greater(bound) => parse_int(text()).is_some_and(|n| n > *bound),
-            Present::Less(bound) => parse_int(text()).is_some_and(|n| n < *bound),
-            Present::General => self.holds_listed(text()),
+            _ => self.holds_other(text()),
+        }
+    }
+
+    /// [`Requirement::holds_present`] for the tests other than
+    /// [`Present::Short`]: `>`, `<`, long values, long lists.
+    #[inline(never)]
+    fn holds_other(&self, value: &str) -> bool {
+        match &self.present {
+            Present::Short { .. } => self.holds_listed(value),
+            Present::Compare { greater, bound } => {
+                parse_int(value).is_some_and(|n| if *greater { n > *bound } else { n < *bound })
+            }
+            Present::General => self.holds_listed(value),
         }
     }
 
@@ -941,30 +887,27 @@ enum Repr {
     /// matches everything.
     All {
         requirements: Vec<Requirement>,
-        /// [`key_lengths`] of `requirements`, kept so that a match does
-        /// not compute it.
-        lengths: u64,
-        /// [`absent_mask`] of `requirements`.
-        absent: u64,
+        /// [`Walk::new`] of `requirements`, kept so that a match does not
+        /// compute it.
+        walk: Walk,
     },
 }
 
-/// Bit `i` set when requirement `i` (of the first 64) holds on an absent
-/// key (see [`Scan`]).
-fn absent_mask(requirements: &[Requirement]) -> u64 {
-    requirements
-        .iter()
-        .take(64)
-        .enumerate()
-        .fold(0u64, |m, (i, r)| m | u64::from(r.absent) << i)
-}
+/// Up to this many requirements, [`swap_sort`] sorts them.
+const SWAP_SORT_MAX: usize = 8;
 
-/// Bit `len % 64` set for the key length of every requirement (see
-/// [`Scan`]).
-fn key_lengths(requirements: &[Requirement]) -> u64 {
-    requirements
-        .iter()
-        .fold(0u64, |m, r| m | 1u64 << (r.key.len() % 64))
+/// Sorts a few requirements by key, stably, with adjacent swaps (insertion
+/// sort): a selector as written is mostly sorted already, and a swap moves
+/// two requirements in registers, where the general sort copies them out
+/// and back through `memcpy`.
+fn swap_sort(requirements: &mut [Requirement]) {
+    for i in 1..requirements.len() {
+        let mut j = i;
+        while j > 0 && by_key(&requirements[j - 1], &requirements[j]).is_gt() {
+            requirements.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }
 
 /// Orders requirements by key as `str` does, comparing the key words first
@@ -1026,8 +969,11 @@ impl Selector {
     }
 
     fn from_sorted_or_not(mut requirements: Vec<Requirement>) -> Selector {
-        // `sort_by` is stable: requirements with equal keys keep their order.
-        if !requirements.is_sorted_by(|a, b| by_key(a, b).is_le()) {
+        // Both sorts are stable: requirements with equal keys keep their
+        // order.
+        if requirements.len() <= SWAP_SORT_MAX {
+            swap_sort(&mut requirements);
+        } else if !requirements.is_sorted_by(|a, b| by_key(a, b).is_le()) {
             crate::order::sort_by(&mut requirements, by_key);
         }
         Selector::all(requirements)
@@ -1037,8 +983,7 @@ impl Selector {
     fn all(requirements: Vec<Requirement>) -> Selector {
         Selector {
             repr: Repr::All {
-                lengths: key_lengths(&requirements),
-                absent: absent_mask(&requirements),
+                walk: Walk::new(&requirements),
                 requirements,
             },
         }
@@ -1216,21 +1161,10 @@ impl Selector {
         match &self.repr {
             Repr::Nothing => false,
             Repr::All { requirements, .. } if requirements.is_empty() => true,
-            Repr::All {
-                requirements,
-                lengths,
-                absent,
-            } => {
-                let scan = Scan {
-                    requirements,
-                    lengths: *lengths,
-                    absent: *absent,
-                };
-                match labels.scan(&scan) {
-                    Some(matched) => matched,
-                    None => requirements.iter().all(|r| r.matches(labels)),
-                }
-            }
+            Repr::All { requirements, walk } => match labels.scan(&Scan::new(requirements, walk)) {
+                Some(matched) => matched,
+                None => by_lookups(requirements, labels),
+            },
         }
     }
 
@@ -1254,6 +1188,14 @@ impl Selector {
             _ => None,
         }
     }
+}
+
+/// Every requirement, each by one [`Labels::get`]: the match of a label set
+/// that does not walk ([`Labels::scan`] gave `None`). Kept out of line, so
+/// that [`Selector::matches`] stays a thin door to the walk.
+#[inline(never)]
+fn by_lookups<L: Labels + ?Sized>(requirements: &[Requirement], labels: &L) -> bool {
+    requirements.iter().all(|r| r.matches(labels))
 }
 
 impl fmt::Display for Selector {
