@@ -116,38 +116,22 @@
 //! nodes, 150,000 pods, 10,000 Services, up to 250 endpoints per Service).
 //! Instruction counts per call come from the bench's callgrind mode
 //! (`CLUSTER_CALLGRIND`, see `benches/benches/cluster.rs`).
-//! Session 6, medians of the session-start and final binaries alternated
-//! twice at load 7–10: one Pod label change 5.9 → 2.1–2.9 µs (15-pod
-//! Service) and 6.7–6.8 → 2.0–2.1 µs (250-pod Service); readiness flip
-//! 5.8–6.0 → 3.4–4.2 µs and 7.4–7.6 → 5.5–6.2 µs. Instructions per call:
-//! flip 25.0 k → 23.4 k (15-pod) and 59.4 k → 54.8 k (250-pod), label
-//! change 27.8 k → 16.6 k and 33.0 k → 16.8 k. What changed: a label change that
-//! keeps every Service's selection marks no Service (see above); the
-//! change tracker is a list searched in place (hashed past 16 keys) and
-//! sorted once, not an ordered map per call; a pod's Service ports are
-//! resolved once on the stack for the port checks; tag scans compare a
-//! block of 16 tags at a time; one binary search per Endpoints list;
-//! IPv4 text skips the IPv6 parser. What a flip still spends: for a
-//! 250-pod Service, shifting the Endpoints address list (a `Vec` of
-//! 216-byte addresses; the pod moves between `addresses` and
-//! `notReadyAddresses`, 54 KB moved when it is first in address order,
-//! about half the instructions and 2 µs), which only a different stored
-//! form of the `Endpoints` object avoids; for every flip, dropping the
-//! replaced Pod (about a third of the rest: one Pod's allocations are
-//! freed per call whatever the order), then the two fast paths' lookups
-//! and checks. The build (2.5 s) and memory (3,976 B per pod) are
-//! unchanged: the build's cost is spread thin (indexing and interning
-//! pods, the slice reconcile's endpoint building and sorted sets, the
-//! ordered index, allocation and freeing); memory needs a compact internal
-//! pod form, which `get`/`list` returning `&Object` rule out (the `Object`
-//! enum alone is 976 bytes for every kind; a Pod's heap about 1.1 KB, its
-//! slice endpoint about 380 B, its Endpoints address about 270 B, its
-//! endpoint tags 8 B).
-//!
-//! Session 7 (the compact Endpoints form): memory 3,976 → 3,747 B per
-//! pod; readiness flip of a 250-pod Service 55.0 k → 26.4 k instructions
-//! (the address move is now 32-byte records; about 2.6 k of memmove
-//! left), of a 15-pod Service 23.6 k → 23.3 k; label changes unchanged.
+//! Session 7, two full quiet runs: one Pod label change 1.7–2.0 µs
+//! (15-pod Service) and 1.7–1.9 µs (250-pod Service); readiness flip
+//! 2.5 µs and 3.0–3.8 µs; build 1.4–1.6 s; 3,739 bytes per pod in all.
+//! What a change spends: writing the Pod (dropping the replaced one's
+//! allocations is about a third of a 15-pod flip), the Endpoints and slice
+//! fast paths, a few key lookups (a one-pod trigger carries the pod's and
+//! the Service's ids). What the build spends: moving and storing whole
+//! `Object`s (976 bytes each in a slot, a Pod's heap about 1.1 KB) with
+//! their page faults and malloc/free, key hashing and sorting, the full
+//! slice reconcile. Memory per pod: the Pod object about 2,300 bytes, keys
+//! and indexes about 620, its slice endpoint about 620, its Endpoints
+//! address about 170. The targets (build < 300 ms, < 400 bytes per pod)
+//! need the next stored forms: compact Pods (interned label sets, packed
+//! IPs, condition bits, specs shared per template, read by the
+//! controllers through a view), slices as records like the Endpoints
+//! addresses, and keys as interned parts.
 //!
 //! ## Example
 //!
