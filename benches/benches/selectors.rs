@@ -64,16 +64,24 @@ fn measured<T>(f: impl FnOnce() -> T) -> T {
     black_box(f())
 }
 
+/// The pod's labels as a sorted slice of pairs, a `HashMap` and a
+/// `LabelSet` (the same labels prepared once for many matches).
+fn other_forms(
+    labels: &BTreeMap<String, String>,
+) -> (Vec<(&str, &str)>, HashMap<String, String>, LabelSet) {
+    let pairs = labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let hash = labels.clone().into_iter().collect();
+    (pairs, hash, LabelSet::from(labels))
+}
+
 /// `SELECTORS_CALLGRIND=WHAT`: one figure for callgrind, no criterion.
 fn callgrind(what: &str) {
     const ROUNDS: usize = 1000;
     let labels = pod();
-    let pairs: Vec<(&str, &str)> = labels
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let hash: HashMap<String, String> = labels.clone().into_iter().collect();
-    let set = LabelSet::from(&labels);
+    let (pairs, hash, set) = other_forms(&labels);
     let ours = Selector::parse(THREE).unwrap();
     let miss = Selector::parse(MISS).unwrap();
     for _ in 0..ROUNDS {
@@ -114,13 +122,7 @@ fn matching(c: &mut Criterion) {
     let ours = Selector::parse(THREE).unwrap();
     let theirs = kube_three();
     assert!(ours.matches(&labels) && theirs.matches(&labels));
-    let pairs: Vec<(&str, &str)> = labels
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let hash: HashMap<String, String> = labels.clone().into_iter().collect();
-    // The same labels prepared once for many matches.
-    let set = LabelSet::from(&labels);
+    let (pairs, hash, set) = other_forms(&labels);
 
     let mut g = c.benchmark_group("match_3req_10labels");
     g.bench_function("svcroute/btreemap", |b| {

@@ -175,14 +175,7 @@ impl<B: Balancer> Balancer for ClientIpAffinity<B> {
     /// ineligible backends are forgotten.
     fn set_backends(&mut self, backends: &[Backend]) -> Result<(), BalanceError> {
         self.inner.set_backends(backends)?;
-        let index = super::key_index::KeyIndex::new(
-            backends
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.weight > 0)
-                .map(|(i, b)| (b.key.as_str(), i as u32))
-                .collect(),
-        );
+        let index = super::key_index::KeyIndex::of_eligible(backends);
         let keys = &self.keys;
         self.table.retain(|_, e| {
             let new = keys.get(e.0 as usize).and_then(|k| index.get(k));

@@ -173,14 +173,7 @@ impl Balancer for JumpHash {
 
     fn set_backends(&mut self, backends: &[Backend]) -> Result<(), BalanceError> {
         super::check_unique(backends)?;
-        let mut new_index = super::key_index::KeyIndex::new(
-            backends
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.weight > 0)
-                .map(|(i, b)| (b.key.as_str(), i as u32))
-                .collect(),
-        );
+        let mut new_index = super::key_index::KeyIndex::of_eligible(backends);
         // Old bucket order by key; None marks a hole left by a removal.
         let mut slots: Vec<Option<u32>> = self
             .buckets

@@ -39,6 +39,19 @@ impl<'a> KeyIndex<'a> {
         )
     }
 
+    /// Indexes the backends that can be picked (weight above zero) by
+    /// their place in `backends`.
+    pub(crate) fn of_eligible(backends: &'a [super::Backend]) -> Self {
+        Self::new(
+            backends
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.weight > 0)
+                .map(|(i, b)| (b.key.as_str(), i as u32))
+                .collect(),
+        )
+    }
+
     fn find(&self, key: &str) -> Result<usize, usize> {
         self.entries.binary_search_by(|(k, _)| (*k).cmp(key))
     }
