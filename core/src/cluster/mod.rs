@@ -994,14 +994,10 @@ impl Cluster {
         Some((id, &self.slot(id)?.object))
     }
 
+    /// The object with this key, when it is stored as given.
     fn lookup(&self, kind: Kind, ns: Option<&str>, name: &str) -> Option<(ObjId, &Object)> {
-        let key = KeyRef {
-            kind,
-            namespace: ns,
-            name,
-        };
-        let id = *self.ids.get(&key as &dyn KeyView)?;
-        Some((id, self.object(id)?))
+        let (id, stored) = self.lookup_stored(kind, ns, name)?;
+        Some((id, stored.as_object()?))
     }
 
     /// The stored object with this key: the one at `id` while that slot
