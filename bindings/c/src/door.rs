@@ -734,7 +734,7 @@ pub fn endpoint_slices(
     if slices.is_empty() && !service_exists(cluster, namespace, service) {
         return Err(service_not_found(namespace, service));
     }
-    list_of(slices)
+    list_of(slices.iter().map(AsRef::as_ref))
 }
 
 fn service_exists(cluster: &Cluster, namespace: &str, name: &str) -> bool {

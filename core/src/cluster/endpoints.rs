@@ -675,7 +675,7 @@ fn patch_stored(
             };
             patch_for_pod(svc, one, tags, pod_ns, pod_name, pod, others).map(StoredPatch::Compact)
         }
-        Stored::Object(_) => None,
+        Stored::Object(_) | Stored::Slice(_) => None,
     }
 }
 

@@ -22,6 +22,7 @@ use crate::ipam::IpFamily;
 use super::ObjId;
 use super::endpoint_set::EndpointSet;
 use super::positions::{self, Positions};
+use super::stored_slice::SliceView;
 
 /// `endpointslice.kubernetes.io/managed-by` of the EndpointSlice controller.
 ///
@@ -1082,19 +1083,19 @@ pub(crate) fn reconcile_pod(
     pod_ns: &str,
     pod_name: &str,
     pod: Option<PodAndNode<'_>>,
-    existing: &[Existing<'_>],
+    existing: &[(ObjId, SliceView<'_>)],
     tags: &[&[u32]],
     primary: IpFamily,
     max: usize,
 ) -> Option<Vec<SliceOp>> {
-    if max < 2 || topology_auto(svc) || existing.iter().any(|(_, s)| s.endpoints.is_empty()) {
+    if max < 2 || topology_auto(svc) || existing.iter().any(|(_, s)| s.len() == 0) {
         return None;
     }
     if tags.len() != existing.len()
         || existing
             .iter()
             .zip(tags)
-            .any(|((_, s), t)| s.endpoints.len() != t.len())
+            .any(|((_, s), t)| s.len() != t.len())
     {
         return None;
     }
@@ -1102,7 +1103,7 @@ pub(crate) fn reconcile_pod(
     let types = address_types(svc, primary);
     if existing
         .iter()
-        .any(|(_, s)| !types.contains(&s.address_type))
+        .any(|(_, s)| !types.contains(&s.address_type()))
     {
         return None;
     }
@@ -1117,16 +1118,11 @@ pub(crate) fn reconcile_pod(
         // Where the pod's endpoint is now.
         let mut found: Option<(usize, usize)> = None;
         for (si, (_, s)) in existing.iter().enumerate() {
-            if s.address_type != at {
+            if s.address_type() != at {
                 continue;
             }
             for ei in Positions::matching(tags[si], tag) {
-                let ep = &s.endpoints[ei];
-                let is_it = ep
-                    .target_ref
-                    .as_ref()
-                    .is_some_and(|r| r.name == pod_name && r.namespace.as_deref() == Some(pod_ns));
-                if is_it {
+                if s.targets(ei, pod_ns, pod_name) {
                     if found.is_some() {
                         return None;
                     }
@@ -1137,10 +1133,11 @@ pub(crate) fn reconcile_pod(
         // The same endpoint but for its conditions (a readiness flip): set
         // them in place, without building the endpoint.
         if let (Some((si, ei)), Some((p, node, true))) = (found, &wanted)
-            && ports_match(svc, p, &existing[si].1.ports)
+            && ports_match(svc, p, existing[si].1.ports())
         {
             let (id, slice) = existing[si];
-            let old = &slice.endpoints[ei];
+            let old = slice.endpoint(ei)?;
+            let old = &*old;
             if !old.addresses.is_empty()
                 && let Some(conditions) = same_but_conditions(old, p, *node, svc, at)
             {
@@ -1170,16 +1167,17 @@ pub(crate) fn reconcile_pod(
         };
         match (found, new) {
             (None, None) => {}
-            (Some((si, ei)), Some((ep, p))) if ports_match(svc, p, &existing[si].1.ports) => {
+            (Some((si, ei)), Some((ep, p))) if ports_match(svc, p, existing[si].1.ports()) => {
                 let (id, slice) = existing[si];
-                let old = &slice.endpoints[ei];
+                let old = slice.endpoint(ei)?;
+                let old = &*old;
                 if same_identity(old, &ep) {
                     let hints_ok = wanted_hints(old, h).is_none_or(|w| w == old.hints);
                     if !(equal_beyond_hash(&ep, old) && hints_ok) {
                         ops.push(SliceOp::Replace(id, ei, ep));
                     }
                 } else {
-                    if slice.endpoints.len() == 1 {
+                    if slice.len() == 1 {
                         return None;
                     }
                     ops.push(SliceOp::Remove(id, ei));
@@ -1189,7 +1187,7 @@ pub(crate) fn reconcile_pod(
             (Some(_), Some(_)) => return None,
             (Some((si, ei)), None) => {
                 let (id, slice) = existing[si];
-                if slice.endpoints.len() == 1 {
+                if slice.len() == 1 {
                     return None;
                 }
                 ops.push(SliceOp::Remove(id, ei));
@@ -1197,13 +1195,13 @@ pub(crate) fn reconcile_pod(
             (None, Some((ep, p))) => {
                 let mut in_group = existing
                     .iter()
-                    .filter(|(_, s)| s.address_type == at && ports_match(svc, p, &s.ports))
+                    .filter(|(_, s)| s.address_type() == at && ports_match(svc, p, s.ports()))
                     .peekable();
                 in_group.peek()?;
                 // The slice that ends up closest to full, first on ties.
                 let mut best: Option<(usize, ObjId)> = None;
                 for (id, s) in in_group {
-                    let fill = s.endpoints.len() + 1;
+                    let fill = s.len() + 1;
                     if fill <= max && best.is_none_or(|(gap, _)| max - fill < gap) {
                         best = Some((max - fill, *id));
                     }

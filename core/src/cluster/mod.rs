@@ -184,6 +184,7 @@ mod positions;
 pub mod scheduler;
 mod store_key;
 mod stored;
+mod stored_slice;
 mod summary;
 mod touched;
 pub mod workloads;
@@ -226,6 +227,7 @@ use endpointslice::SliceOp;
 use intern::{FxMap, FxSet, Interner, Sym};
 use store_key::{KeyRef, KeyView, StoreKey};
 use stored::Stored;
+use stored_slice::{SliceEndpoint, SliceView};
 
 /// The id of a stored object (an index into the arena).
 pub(crate) type ObjId = u32;
@@ -792,9 +794,9 @@ impl Cluster {
             .keys_from(&slices)
             .take_while(|(k, _)| k.kind == Kind::EndpointSlice)
         {
-            if let Some(Object::EndpointSlice(s)) = self.object(id)
+            if let Some(s) = self.slot(id).and_then(|s| s.object.slice())
                 && let Some(svc) = s.service_name()
-                && is_controller_slice(s)
+                && is_controller_slice(&s.metadata().labels)
             {
                 t.full(k.namespace.as_deref().unwrap_or_default(), svc);
             }
@@ -865,7 +867,10 @@ impl Cluster {
     /// but the Endpoints controller's compact Endpoints objects (see
     /// `stored.rs`; `None` for those, so it is not for Endpoints).
     pub(crate) fn stored_object(&self, key: &ObjectKey) -> Option<&Object> {
-        debug_assert!(key.kind != Kind::Endpoints, "Endpoints are read with get");
+        debug_assert!(
+            !matches!(key.kind, Kind::Endpoints | Kind::EndpointSlice),
+            "Endpoints and EndpointSlices are read with get"
+        );
         self.object(*self.ids.get(key as &dyn KeyView)?)
     }
 
@@ -878,7 +883,10 @@ impl Cluster {
         namespace: Option<&str>,
         selector: &Selector,
     ) -> Vec<&Object> {
-        debug_assert!(kind != Kind::Endpoints, "Endpoints are read with list");
+        debug_assert!(
+            !matches!(kind, Kind::Endpoints | Kind::EndpointSlice),
+            "Endpoints and EndpointSlices are read with list"
+        );
         self.ids_of(kind, namespace)
             .filter_map(|id| self.object(id))
             .filter(|o| selector.matches(&o.metadata().labels))
@@ -947,23 +955,39 @@ impl Cluster {
     /// assert!(slices[0].endpoints.is_empty() && slices[0].ports.is_empty());
     /// # Ok::<(), svcroute::cluster::ClusterError>(())
     /// ```
-    pub fn endpoint_slices(&self, namespace: &str, service: &str) -> Vec<&EndpointSlice> {
+    pub fn endpoint_slices(&self, namespace: &str, service: &str) -> Vec<Cow<'_, EndpointSlice>> {
         let (Some(ns), Some(name)) = (self.strings.lookup(namespace), self.strings.lookup(service))
         else {
             return Vec::new();
         };
-        let mut out: Vec<&EndpointSlice> = self
+        let mut views: Vec<SliceView<'_>> = self
             .slices_by_service
             .get(&(ns, name))
             .into_iter()
             .flatten()
-            .filter_map(|&id| match self.object(id) {
-                Some(Object::EndpointSlice(s)) => Some(s),
-                _ => None,
-            })
+            .filter_map(|&id| self.slot(id)?.object.slice())
             .collect();
-        crate::order::sort_by(&mut out, |a, b| a.metadata.name.cmp(&b.metadata.name));
-        out
+        crate::order::sort_by(&mut views, |a, b| a.metadata().name.cmp(&b.metadata().name));
+        views.iter().map(SliceView::to_slice).collect()
+    }
+
+    /// The Service an EndpointSlice belongs to (its label
+    /// `kubernetes.io/service-name`), read without building the slice:
+    /// for the crate's readers that only need that of a changed slice.
+    pub(crate) fn slice_service(&self, key: &ObjectKey) -> Option<&str> {
+        let id = *self.ids.get(key as &dyn KeyView)?;
+        self.slot(id)?.object.slice()?.service_name()
+    }
+
+    /// The namespace and Service of every EndpointSlice that names one,
+    /// in slice key order (no slice is built).
+    pub(crate) fn slice_services(&self) -> Vec<(&str, &str)> {
+        self.ids_of(Kind::EndpointSlice, None)
+            .filter_map(|id| {
+                let s = self.slot(id)?.object.slice()?;
+                Some((s.metadata().namespace.as_deref()?, s.service_name()?))
+            })
+            .collect()
     }
 
     // ------------------------------------------------------------ store
@@ -1193,7 +1217,11 @@ impl Cluster {
                 self.nodes.insert(name, id);
                 self.mark_node_pods(name, t);
             }
-            Stored::Object(Object::EndpointSlice(slice)) => {
+            stored if stored.kind() == Kind::EndpointSlice => {
+                let Some(slice) = stored.slice() else {
+                    self.slots[id as usize] = Some(slot);
+                    return;
+                };
                 self.positions.index_slice(id, slice);
                 if let Some(svc) = slice.service_name() {
                     let ns = self
@@ -1204,7 +1232,7 @@ impl Cluster {
                         .entry((ns, svc_sym))
                         .or_default()
                         .push(id);
-                    if is_controller_slice(slice) && !t.internal {
+                    if is_controller_slice(&slice.metadata().labels) && !t.internal {
                         self.foreign.insert((ns, svc_sym));
                         t.full(slot.key.namespace.as_deref().unwrap_or_default(), svc);
                     }
@@ -1255,9 +1283,9 @@ impl Cluster {
                     self.mark_node_pods(name, t);
                 }
             }
-            Stored::Object(Object::EndpointSlice(slice)) => {
+            stored if stored.kind() == Kind::EndpointSlice => {
                 self.positions.forget(id);
-                if let Some(svc) = slice.service_name() {
+                if let Some(svc) = stored.slice().and_then(|s| s.service_name()) {
                     let ns = self
                         .strings
                         .intern(slot.key.namespace.as_deref().unwrap_or(""));
@@ -1268,7 +1296,7 @@ impl Cluster {
                             self.slices_by_service.remove(&(ns, svc_sym));
                         }
                     }
-                    if is_controller_slice(slice) && !t.internal {
+                    if is_controller_slice(slot.object.labels()) && !t.internal {
                         t.full(slot.key.namespace.as_deref().unwrap_or_default(), svc);
                     }
                 }
@@ -1589,37 +1617,20 @@ impl Cluster {
         }
         let ops = {
             let svc = self.lookup(Kind::Service, Some(ns), name);
-            let mut managed: Vec<(ObjId, &EndpointSlice)> = Vec::new();
-            let mut mirrored: Vec<(ObjId, &EndpointSlice)> = Vec::new();
-            if let (Some(ns_sym), Some(name_sym)) =
-                (self.strings.lookup(ns), self.strings.lookup(name))
-            {
-                for &id in self
-                    .slices_by_service
-                    .get(&(ns_sym, name_sym))
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(Object::EndpointSlice(s)) = self.object(id) {
-                        match s
-                            .metadata
-                            .labels
-                            .get(EndpointSlice::MANAGED_BY_LABEL)
-                            .map(String::as_str)
-                        {
-                            Some(CONTROLLER_NAME) => managed.push((id, s)),
-                            Some(MIRRORING_CONTROLLER_NAME) => mirrored.push((id, s)),
-                            _ => {}
-                        }
-                    }
+            // The full reconcile reads whole slices: the compact ones are
+            // built here (the one-pod fast path reads the records).
+            let built = |manager: &str| -> Vec<(ObjId, Cow<'_, EndpointSlice>)> {
+                match (self.strings.lookup(ns), self.strings.lookup(name)) {
+                    (Some(ns_sym), Some(name_sym)) => self
+                        .managed_slices(ns_sym, name_sym, manager)
+                        .into_iter()
+                        .map(|(id, s)| (id, s.to_slice()))
+                        .collect(),
+                    _ => Vec::new(),
                 }
-            }
-            crate::order::sort_by(&mut managed, |a, b| {
-                a.1.metadata.name.cmp(&b.1.metadata.name)
-            });
-            crate::order::sort_by(&mut mirrored, |a, b| {
-                a.1.metadata.name.cmp(&b.1.metadata.name)
-            });
+            };
+            let (managed, mirrored) = (built(CONTROLLER_NAME), built(MIRRORING_CONTROLLER_NAME));
+            let (managed, mirrored) = (borrowed(&managed), borrowed(&mirrored));
             let mut ops = Vec::new();
             match svc {
                 Some((sid, Object::Service(svc))) if endpointslice::is_managed(svc) => {
@@ -1677,28 +1688,10 @@ impl Cluster {
     fn apply_ops(&mut self, ns: &str, ops: Vec<SliceOp>, t: &mut Tracker) {
         for op in ops {
             match op {
-                SliceOp::Replace(id, i, ep) => self.edit_slice(id, t, |s, tags| {
-                    if let (Some(e), Some(tag)) = (s.endpoints.get_mut(i), tags.get_mut(i)) {
-                        *tag = positions::endpoint_tag(&ep);
-                        *e = ep;
-                    }
-                }),
-                SliceOp::Remove(id, i) => self.edit_slice(id, t, |s, tags| {
-                    if i < s.endpoints.len() && i < tags.len() {
-                        s.endpoints.remove(i);
-                        tags.remove(i);
-                    }
-                }),
-                SliceOp::Refresh(id, i, conditions, hints) => self.edit_slice(id, t, |s, _| {
-                    if let Some(e) = s.endpoints.get_mut(i) {
-                        e.conditions = conditions;
-                        e.hints = hints;
-                    }
-                }),
-                SliceOp::Push(id, ep) => self.edit_slice(id, t, |s, tags| {
-                    tags.push(positions::endpoint_tag(&ep));
-                    s.endpoints.push(ep);
-                }),
+                SliceOp::Replace(id, ..)
+                | SliceOp::Remove(id, _)
+                | SliceOp::Refresh(id, ..)
+                | SliceOp::Push(id, _) => self.edit_slice(id, t, op),
                 SliceOp::Create(mut slice) => {
                     let prefix = slice.metadata.generate_name.clone().unwrap_or_default();
                     slice.metadata.name = Some(self.generate_slice_name(ns, &prefix));
@@ -1722,27 +1715,69 @@ impl Cluster {
     }
 
     /// Edits a stored slice and its endpoint tags in place (its labels,
-    /// and so its indexes, stay).
-    fn edit_slice(
-        &mut self,
-        id: ObjId,
-        t: &mut Tracker,
-        edit: impl FnOnce(&mut EndpointSlice, &mut Vec<u32>),
-    ) {
-        if let Some(Some(slot)) = self.slots.get_mut(id as usize)
-            && let Stored::Object(Object::EndpointSlice(s)) = &mut slot.object
+    /// and so its indexes, stay): `op` is one of the in-place ops. A
+    /// compact slice is edited in its records; one that would then hold an
+    /// endpoint the records cannot is kept as given from there on.
+    fn edit_slice(&mut self, id: ObjId, t: &mut Tracker, op: SliceOp) {
+        let Some(Some(slot)) = self.slots.get_mut(id as usize) else {
+            return;
+        };
+        let Some(view) = slot.object.slice() else {
+            return;
+        };
+        if self
+            .positions
+            .slice(id)
+            .is_none_or(|tags| tags.len() != view.len())
         {
-            if self
-                .positions
-                .slice(id)
-                .is_none_or(|tags| tags.len() != s.endpoints.len())
-            {
-                self.positions.index_slice(id, s);
+            self.positions.index_slice(id, view);
+        }
+        let Some(tags) = self.positions.slice_mut(id) else {
+            return;
+        };
+        t.touched.note(&slot.key, true);
+        if let Stored::Slice(c) = &mut slot.object {
+            let ns = c.namespace().to_owned();
+            let done = match &op {
+                SliceOp::Replace(_, i, ep) => {
+                    SliceEndpoint::of(ep, &ns).is_some_and(|r| c.replace(*i, r))
+                }
+                SliceOp::Remove(_, i) => c.remove(*i),
+                SliceOp::Refresh(_, i, conditions, hints) => {
+                    c.refresh(*i, conditions, hints.as_ref())
+                }
+                SliceOp::Push(_, ep) => SliceEndpoint::of(ep, &ns).map(|r| c.push(r)).is_some(),
+                _ => false,
+            };
+            if done {
+                edit_tags(tags, &op);
+                return;
             }
-            if let Some(tags) = self.positions.slice_mut(id) {
-                edit(s, tags);
+            let object = Object::EndpointSlice(c.to_slice());
+            slot.object = Stored::Object(object);
+        }
+        if let Stored::Object(Object::EndpointSlice(s)) = &mut slot.object {
+            edit_tags(tags, &op);
+            match op {
+                SliceOp::Replace(_, i, ep) => {
+                    if let Some(e) = s.endpoints.get_mut(i) {
+                        *e = ep;
+                    }
+                }
+                SliceOp::Remove(_, i) => {
+                    if i < s.endpoints.len() {
+                        s.endpoints.remove(i);
+                    }
+                }
+                SliceOp::Refresh(_, i, conditions, hints) => {
+                    if let Some(e) = s.endpoints.get_mut(i) {
+                        e.conditions = conditions;
+                        e.hints = hints;
+                    }
+                }
+                SliceOp::Push(_, ep) => s.endpoints.push(ep),
+                _ => {}
             }
-            t.touched.note(&slot.key, true);
         }
     }
 
@@ -1753,16 +1788,16 @@ impl Cluster {
         ns_sym: Sym,
         name_sym: Sym,
         manager: &str,
-    ) -> Vec<(ObjId, &EndpointSlice)> {
-        let mut out: Vec<(ObjId, &EndpointSlice)> = Vec::new();
+    ) -> Vec<(ObjId, SliceView<'_>)> {
+        let mut out: Vec<(ObjId, SliceView<'_>)> = Vec::new();
         for &id in self
             .slices_by_service
             .get(&(ns_sym, name_sym))
             .into_iter()
             .flatten()
         {
-            if let Some(Object::EndpointSlice(s)) = self.object(id)
-                && s.metadata
+            if let Some(s) = self.slot(id).and_then(|s| s.object.slice())
+                && s.metadata()
                     .labels
                     .get(EndpointSlice::MANAGED_BY_LABEL)
                     .map(String::as_str)
@@ -1771,7 +1806,9 @@ impl Cluster {
                 out.push((id, s));
             }
         }
-        crate::order::sort_by(&mut out, |a, b| a.1.metadata.name.cmp(&b.1.metadata.name));
+        crate::order::sort_by(&mut out, |a, b| {
+            a.1.metadata().name.cmp(&b.1.metadata().name)
+        });
         out
     }
 
@@ -1937,11 +1974,33 @@ fn same_but_labels(a: &Pod, b: &Pod) -> bool {
         && *spec == b.spec
 }
 
-fn is_controller_slice(slice: &EndpointSlice) -> bool {
+/// Built or borrowed slices, borrowed.
+fn borrowed<'a>(l: &'a [(ObjId, Cow<'_, EndpointSlice>)]) -> Vec<(ObjId, &'a EndpointSlice)> {
+    l.iter().map(|(id, s)| (*id, &**s)).collect()
+}
+
+/// The position tags' side of an in-place slice op (the slice's side is
+/// [`Cluster::edit_slice`]'s).
+fn edit_tags(tags: &mut Vec<u32>, op: &SliceOp) {
+    match op {
+        SliceOp::Replace(_, i, ep) => {
+            if let Some(tag) = tags.get_mut(*i) {
+                *tag = positions::endpoint_tag(ep);
+            }
+        }
+        SliceOp::Remove(_, i) => {
+            if *i < tags.len() {
+                tags.remove(*i);
+            }
+        }
+        SliceOp::Push(_, ep) => tags.push(positions::endpoint_tag(ep)),
+        _ => {}
+    }
+}
+
+fn is_controller_slice(labels: &BTreeMap<String, String>) -> bool {
     matches!(
-        slice
-            .metadata
-            .labels
+        labels
             .get(EndpointSlice::MANAGED_BY_LABEL)
             .map(String::as_str),
         Some(CONTROLLER_NAME | MIRRORING_CONTROLLER_NAME)

@@ -13,17 +13,19 @@
 //! compares integers, and the answer is what scanning the targets gives.
 //!
 //! A compact Endpoints object (`stored.rs`) has the same tags, kept in
-//! each address record and copied here.
+//! each address record and copied here; a compact slice's tags are
+//! computed from its records (`stored_slice.rs`).
 
 use std::hash::{Hash, Hasher};
 
-use crate::api::{Endpoint, EndpointAddress, EndpointSlice, Object, ObjectReference};
+use crate::api::{Endpoint, EndpointAddress, Object, ObjectReference};
 use crate::table_hash::TableHasher;
 
 use super::ObjId;
 use super::endpoints::AddressLike;
 use super::intern::FxMap;
 use super::stored::Stored;
+use super::stored_slice::SliceView;
 
 /// The tag of a pod (or of an entry's target): its namespace and name,
 /// hashed.
@@ -80,7 +82,7 @@ impl AddressTags {
                 [s] => Some(AddressTags::of_lists(&s.ready, &s.not_ready)),
                 _ => None,
             },
-            Stored::Object(_) => None,
+            Stored::Object(_) | Stored::Slice(_) => None,
         }
     }
 
@@ -124,9 +126,8 @@ pub(crate) struct Positions {
 
 impl Positions {
     /// A slice was stored (created or replaced) under `id`.
-    pub(crate) fn index_slice(&mut self, id: ObjId, slice: &EndpointSlice) {
-        self.slices
-            .insert(id, slice.endpoints.iter().map(endpoint_tag).collect());
+    pub(crate) fn index_slice(&mut self, id: ObjId, slice: SliceView<'_>) {
+        self.slices.insert(id, slice.tags());
     }
 
     /// An Endpoints object was stored under `id`.

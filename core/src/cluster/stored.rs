@@ -25,6 +25,7 @@ use crate::api::{
 };
 
 use super::positions::pod_tag;
+use super::stored_slice::{CompactSlice, SliceView};
 
 /// One stored object. (`Object` stays inline, as it was in the slot
 /// before: boxing it would add an indirection to every read of every
@@ -36,6 +37,8 @@ pub(crate) enum Stored {
     Object(Object),
     /// A controller-written v1 Endpoints object, compact.
     Endpoints(CompactEndpoints),
+    /// An EndpointSlice controller's slice, compact (`stored_slice.rs`).
+    Slice(CompactSlice),
 }
 
 impl Stored {
@@ -48,6 +51,18 @@ impl Stored {
                 Some(c) => Stored::Endpoints(c),
                 None => Stored::Object(Object::Endpoints(e)),
             },
+            Object::EndpointSlice(s)
+                if controller
+                    && s.metadata
+                        .labels
+                        .get(crate::api::EndpointSlice::MANAGED_BY_LABEL)
+                        .is_some_and(|m| m == super::CONTROLLER_NAME) =>
+            {
+                match CompactSlice::of(&s) {
+                    Some(c) => Stored::Slice(c),
+                    None => Stored::Object(Object::EndpointSlice(s)),
+                }
+            }
             o => Stored::Object(o),
         }
     }
@@ -56,7 +71,7 @@ impl Stored {
     pub(crate) fn as_object(&self) -> Option<&Object> {
         match self {
             Stored::Object(o) => Some(o),
-            Stored::Endpoints(_) => None,
+            Stored::Endpoints(_) | Stored::Slice(_) => None,
         }
     }
 
@@ -65,6 +80,7 @@ impl Stored {
         match self {
             Stored::Object(o) => Cow::Borrowed(o),
             Stored::Endpoints(e) => Cow::Owned(Object::Endpoints(e.to_endpoints())),
+            Stored::Slice(s) => Cow::Owned(Object::EndpointSlice(s.to_slice())),
         }
     }
 
@@ -73,7 +89,16 @@ impl Stored {
         match self {
             Stored::Object(Object::Endpoints(e)) => Some(Cow::Borrowed(e)),
             Stored::Endpoints(e) => Some(Cow::Owned(e.to_endpoints())),
-            Stored::Object(_) => None,
+            Stored::Object(_) | Stored::Slice(_) => None,
+        }
+    }
+
+    /// The object, if it is an EndpointSlice, read without building it.
+    pub(crate) fn slice(&self) -> Option<SliceView<'_>> {
+        match self {
+            Stored::Object(Object::EndpointSlice(s)) => Some(SliceView::Object(s)),
+            Stored::Slice(c) => Some(SliceView::Compact(c)),
+            _ => None,
         }
     }
 
@@ -82,6 +107,7 @@ impl Stored {
         match self {
             Stored::Object(o) => o.kind(),
             Stored::Endpoints(_) => Kind::Endpoints,
+            Stored::Slice(_) => Kind::EndpointSlice,
         }
     }
 
@@ -90,6 +116,7 @@ impl Stored {
         match self {
             Stored::Object(o) => &o.metadata().labels,
             Stored::Endpoints(e) => &e.metadata.labels,
+            Stored::Slice(s) => &s.metadata.labels,
         }
     }
 
@@ -99,6 +126,8 @@ impl Stored {
             (Stored::Object(o), _) => o == object,
             (Stored::Endpoints(c), Object::Endpoints(e)) => c.same_as(e),
             (Stored::Endpoints(_), _) => false,
+            (Stored::Slice(c), Object::EndpointSlice(s)) => c.same_as(s),
+            (Stored::Slice(_), _) => false,
         }
     }
 }

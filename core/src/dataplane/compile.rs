@@ -1,6 +1,7 @@
 //! Building a [`Dataplane`] from a settled cluster.
 
 use crate::table_hash::FastMap;
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 use super::front::{Front, VipKey, ip_bit};
@@ -450,7 +451,7 @@ fn node_port_addresses(
 
 /// Rule EP-13: the endpoints kube-proxy reads for one Service port.
 fn endpoints_for(
-    slices: &[&EndpointSlice],
+    slices: &[Cow<'_, EndpointSlice>],
     port_name: &str,
     protocol: crate::api::Protocol,
     family: IpFamily,

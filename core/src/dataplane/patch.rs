@@ -52,9 +52,7 @@ impl Dataplane {
                     services.insert((ns, key.name.clone()));
                 }
                 Kind::EndpointSlice => {
-                    if let Some(Object::EndpointSlice(s)) = cluster.stored_object(key)
-                        && let Some(svc) = s.service_name()
-                    {
+                    if let Some(svc) = cluster.slice_service(key) {
                         services.insert((ns.clone(), svc.to_owned()));
                     }
                     if let Some(owner) = self.slice_owner.get(&(ns.clone(), key.name.clone())) {

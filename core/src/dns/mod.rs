@@ -674,12 +674,8 @@ impl Dns {
                 groups.push((ns.clone(), name.clone()));
             }
         }
-        for o in cluster.list_stored(Kind::EndpointSlice, None, &all) {
-            if let Object::EndpointSlice(slice) = o
-                && let (Some(ns), Some(svc)) = (&slice.metadata.namespace, slice.service_name())
-            {
-                groups.push((ns.clone(), svc.to_owned()));
-            }
+        for (ns, svc) in cluster.slice_services() {
+            groups.push((ns.to_owned(), svc.to_owned()));
         }
         crate::order::sort(&mut groups);
         groups.dedup();
@@ -724,8 +720,7 @@ impl Dns {
                 continue;
             }
             let ns = key.namespace.clone().unwrap_or_default();
-            if let Some(Object::EndpointSlice(s)) = cluster.stored_object(key)
-                && let Some(svc) = s.service_name()
+            if let Some(svc) = cluster.slice_service(key)
                 && self
                     .slice_owner
                     .get(&(ns.clone(), key.name.clone()))
@@ -758,9 +753,7 @@ impl Dns {
                     if let Some(old) = self.slice_owner.remove(&(ns.clone(), key.name.clone())) {
                         groups.push((ns.clone(), old));
                     }
-                    if let Some(Object::EndpointSlice(s)) = cluster.stored_object(key)
-                        && let Some(svc) = s.service_name()
-                    {
+                    if let Some(svc) = cluster.slice_service(key) {
                         groups.push((ns, svc.to_owned()));
                     }
                 }
@@ -847,7 +840,7 @@ impl Dns {
                 self.slice_owner
                     .insert((ns.to_owned(), slice_name.clone()), name.to_owned());
             }
-            let Some(subset) = self.read_slice(slice) else {
+            let Some(subset) = self.read_slice(&slice) else {
                 continue;
             };
             for a in &subset.addrs {
@@ -950,7 +943,7 @@ impl Dns {
                 continue;
             }
             if s.metadata.name.as_deref() == Some(slice_name) {
-                position = Some((count, *s));
+                position = Some((count, &**s));
             }
             count += 1;
         }

@@ -297,9 +297,10 @@ impl State {
             .filter(mine)
             .filter_map(|s| Some((s.metadata.name.as_deref()?, s)))
             .collect();
-        let now: Vec<&EndpointSlice> = cluster
-            .endpoint_slices(ns, name)
-            .into_iter()
+        let slices = cluster.endpoint_slices(ns, name);
+        let now: Vec<&EndpointSlice> = slices
+            .iter()
+            .map(AsRef::as_ref)
             .filter(|s| is_controller(s))
             .collect();
         let mut actual: Vec<String> = now

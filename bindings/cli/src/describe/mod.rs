@@ -5,6 +5,7 @@
 //! layout ends with `Events:  <none>`, as kubectl prints for an object
 //! without events.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -95,7 +96,7 @@ fn join_host_port(host: &str, port: i32) -> String {
 /// kubectl's `formatEndpointSlices`: the ready addresses of the slices'
 /// ports named `port_name` (every address of port-less slices), the first
 /// three, then `+ N more...`.
-fn format_endpoint_slices(slices: &[&EndpointSlice], port_name: Option<&str>) -> String {
+fn format_endpoint_slices(slices: &[Cow<'_, EndpointSlice>], port_name: Option<&str>) -> String {
     if slices.is_empty() {
         return "<none>".to_owned();
     }
