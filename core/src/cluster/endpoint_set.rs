@@ -10,6 +10,8 @@ use std::cmp::Ordering;
 
 use crate::api::Endpoint;
 
+use super::stored_slice::EndpointView;
+
 /// Desired endpoints, one per identity (the last one given wins, as a
 /// map's insert does), taken out by identity or in identity order.
 #[derive(Debug, Default)]
@@ -61,11 +63,12 @@ impl EndpointSet {
         self.live == 0
     }
 
-    /// Takes the endpoint with the identity of `like`, if it is left.
-    pub(crate) fn remove(&mut self, like: &Endpoint) -> Option<Endpoint> {
+    /// Takes the endpoint with the identity of `like` (a stored endpoint,
+    /// in either form), if it is left.
+    pub(crate) fn remove(&mut self, like: EndpointView<'_>) -> Option<Endpoint> {
         let i = self
             .entries
-            .binary_search_by(|e| identity_cmp(e, like))
+            .binary_search_by(|e| identity_cmp_view(e, like))
             .ok()?;
         if self.taken[i] {
             return None;
@@ -91,20 +94,33 @@ impl EndpointSet {
 }
 
 /// An endpoint with only the identity of `like`.
-fn tombstone(like: &Endpoint) -> Endpoint {
+fn tombstone(like: EndpointView<'_>) -> Endpoint {
     Endpoint {
-        addresses: like.addresses.clone(),
-        hostname: like.hostname.clone(),
-        target_ref: like
-            .target_ref
-            .as_ref()
-            .map(|r| crate::api::ObjectReference {
-                namespace: r.namespace.clone(),
-                name: r.name.clone(),
-                ..crate::api::ObjectReference::default()
-            }),
+        addresses: like.addresses().map(str::to_owned).collect(),
+        hostname: like.hostname().map(str::to_owned),
+        target_ref: like.target().map(|r| crate::api::ObjectReference {
+            namespace: r.namespace.map(str::to_owned),
+            name: r.name.to_owned(),
+            ..crate::api::ObjectReference::default()
+        }),
         ..Endpoint::default()
     }
+}
+
+/// [`identity_cmp`] of an endpoint and a stored one, in either form.
+pub(crate) fn identity_cmp_view(a: &Endpoint, b: EndpointView<'_>) -> Ordering {
+    let b_target = b.target();
+    let addresses = if a.addresses.len() <= 1 && b.address_count() <= 1 {
+        a.addresses.iter().map(String::as_str).cmp(b.addresses())
+    } else {
+        let mut theirs: Vec<&str> = b.addresses().collect();
+        crate::order::sort_unstable(&mut theirs);
+        sorted_refs(&a.addresses).cmp(&theirs)
+    };
+    addresses
+        .then_with(|| a.hostname.as_deref().cmp(&b.hostname()))
+        .then_with(|| target_namespace(a).cmp(&b_target.and_then(|r| r.namespace)))
+        .then_with(|| target_name(a).cmp(b_target.map_or("", |r| r.name)))
 }
 
 /// Orders endpoints as their identities `(sorted addresses, hostname,
@@ -194,10 +210,14 @@ mod tests {
         assert_eq!(set.len(), map.len());
         // Removal by identity, as a map's remove by key.
         let probe = ep(&["10.0.0.2"], "b", None, true);
-        assert_eq!(set.remove(&probe), map.remove(&key(&probe)));
-        assert_eq!(set.remove(&probe), None);
+        let like = EndpointView::Object(&probe);
+        assert_eq!(set.remove(like), map.remove(&key(&probe)));
+        assert_eq!(set.remove(like), None);
         let probe = ep(&["10.0.0.9", "fd00::1"], "d", None, true);
-        assert_eq!(set.remove(&probe), map.remove(&key(&probe)));
+        assert_eq!(
+            set.remove(EndpointView::Object(&probe)),
+            map.remove(&key(&probe))
+        );
         assert_eq!(set.len(), map.len());
         // The rest in identity order.
         let mut got = Vec::new();

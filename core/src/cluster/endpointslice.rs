@@ -22,7 +22,7 @@ use crate::ipam::IpFamily;
 use super::ObjId;
 use super::endpoint_set::EndpointSet;
 use super::positions::{self, Positions};
-use super::stored_slice::SliceView;
+use super::stored_slice::{EndpointView, SliceView};
 
 /// `endpointslice.kubernetes.io/managed-by` of the EndpointSlice controller.
 ///
@@ -67,8 +67,9 @@ pub(crate) enum SliceOp {
 /// node object does not exist).
 pub(crate) type PodAndNode<'a> = (&'a Pod, Option<&'a Node>);
 
-/// An existing slice of the Service: its store id and the object.
-pub(crate) type Existing<'a> = (ObjId, &'a EndpointSlice);
+/// An existing slice of the Service: its store id and the stored slice
+/// (read in place, in either stored form).
+pub(crate) type Existing<'a> = (ObjId, SliceView<'a>);
 
 // ------------------------------------------------------------------ rules
 
@@ -363,25 +364,25 @@ fn endpoint_zone(node: Option<&Node>) -> Option<&str> {
 /// conditions and hints: the conditions it should have then, computed
 /// without building the endpoint; `None` when anything else differs.
 fn same_but_conditions(
-    old: &Endpoint,
+    old: EndpointView<'_>,
     pod: &Pod,
     node: Option<&Node>,
     svc: &Service,
     at: AddressType,
 ) -> Option<EndpointConditions> {
-    let same_addresses = family_ips(pod, at).eq(old.addresses.iter().map(String::as_str));
-    let r = old.target_ref.as_ref()?;
+    let same_addresses = family_ips(pod, at).eq(old.addresses());
+    let r = old.target()?;
     let same_target = r.kind == "Pod"
-        && r.namespace == pod.metadata.namespace
-        && r.name.as_str() == pod.metadata.name.as_deref().unwrap_or_default()
-        && r.uid == pod.metadata.uid
+        && r.namespace == pod.metadata.namespace.as_deref()
+        && r.name == pod.metadata.name.as_deref().unwrap_or_default()
+        && r.uid == pod.metadata.uid.as_deref()
         && r.api_version.is_none()
         && r.resource_version.is_none();
     let same = same_addresses
         && same_target
-        && old.hostname.as_deref() == endpoint_hostname(pod, svc)
-        && old.node_name.as_deref() == pod.spec.node_name.as_deref().filter(|n| !n.is_empty())
-        && old.zone.as_deref() == endpoint_zone(node);
+        && old.hostname() == endpoint_hostname(pod, svc)
+        && old.node_name() == pod.spec.node_name.as_deref().filter(|n| !n.is_empty())
+        && old.zone() == endpoint_zone(node);
     same.then(|| endpoint_conditions(pod, svc))
 }
 
@@ -418,36 +419,29 @@ fn ep_key(ep: &Endpoint) -> EpKey {
     (addresses, ep.hostname.clone(), ns, name)
 }
 
-/// Upstream `EndpointsEqualBeyondHash`: what the identity does not cover.
-fn equal_beyond_hash(a: &Endpoint, b: &Endpoint) -> bool {
-    let same_target = match (&a.target_ref, &b.target_ref) {
+/// Upstream `EndpointsEqualBeyondHash`: what the identity does not cover
+/// (`b` a stored endpoint, in either form).
+fn equal_beyond_hash(a: &Endpoint, b: EndpointView<'_>) -> bool {
+    let same_target = match (&a.target_ref, b.target()) {
         (None, None) => true,
         (Some(x), Some(y)) => {
             x.kind == y.kind
                 && x.name == y.name
-                && x.namespace == y.namespace
-                && x.uid == y.uid
-                && x.api_version == y.api_version
+                && x.namespace.as_deref() == y.namespace
+                && x.uid.as_deref() == y.uid
+                && x.api_version.as_deref() == y.api_version
         }
         _ => false,
     };
-    a.conditions == b.conditions && a.node_name == b.node_name && a.zone == b.zone && same_target
+    a.conditions == b.conditions()
+        && a.node_name.as_deref() == b.node_name()
+        && a.zone.as_deref() == b.zone()
+        && same_target
 }
 
 /// Same identity as [`ep_key`] compares, without building keys.
-fn same_identity(a: &Endpoint, b: &Endpoint) -> bool {
-    fn target(e: &Endpoint) -> (Option<&str>, &str) {
-        e.target_ref
-            .as_ref()
-            .map_or((None, ""), |r| (r.namespace.as_deref(), r.name.as_str()))
-    }
-    if target(a) != target(b) || a.hostname != b.hostname {
-        return false;
-    }
-    if a.addresses.len() == 1 && b.addresses.len() == 1 {
-        return a.addresses[0] == b.addresses[0];
-    }
-    ep_key(a) == ep_key(b)
+fn same_identity(a: EndpointView<'_>, b: &Endpoint) -> bool {
+    super::endpoint_set::identity_cmp_view(b, a).is_eq()
 }
 
 /// The labels a managed slice must carry, and whether the slice's own
@@ -562,11 +556,11 @@ fn heuristic(svc: &Service) -> Heuristic {
 }
 
 /// EP-10: the hints an endpoint should carry; `None` = leave as is.
-fn wanted_hints(ep: &Endpoint, h: Heuristic) -> Option<Option<EndpointHints>> {
+fn wanted_hints(ep: EndpointView<'_>, h: Heuristic) -> Option<Option<EndpointHints>> {
     wanted_hints_of(
-        ep.conditions.ready == Some(true),
-        ep.zone.as_deref(),
-        ep.node_name.as_deref(),
+        ep.conditions().ready == Some(true),
+        ep.zone(),
+        ep.node_name(),
         h,
     )
 }
@@ -608,16 +602,15 @@ fn wanted_hints_of(
     }
 }
 
-fn hints_need_update(slice: &EndpointSlice, h: Heuristic) -> bool {
+fn hints_need_update(slice: SliceView<'_>, h: Heuristic) -> bool {
     slice
-        .endpoints
-        .iter()
-        .any(|ep| wanted_hints(ep, h).is_some_and(|w| w != ep.hints))
+        .endpoints()
+        .any(|ep| wanted_hints(ep, h).is_some_and(|w| !ep.hints_are(w.as_ref())))
 }
 
 fn apply_hints(slice: &mut EndpointSlice, h: Heuristic) {
     for ep in &mut slice.endpoints {
-        if let Some(w) = wanted_hints(ep, h) {
+        if let Some(w) = wanted_hints(EndpointView::Object(ep), h) {
             ep.hints = w;
         }
     }
@@ -659,14 +652,14 @@ pub(crate) fn reconcile<'a>(
     let types = address_types(svc, primary);
     let mut ops = Vec::new();
     for (id, slice) in existing {
-        if !types.contains(&slice.address_type) {
+        if !types.contains(&slice.address_type()) {
             ops.push(SliceOp::Delete(*id));
         }
     }
     for at in types {
         let mine: Vec<Existing<'a>> = existing
             .iter()
-            .filter(|(_, s)| s.address_type == at)
+            .filter(|(_, s)| s.address_type() == at)
             .copied()
             .collect();
         let plan = reconcile_address_type(svc, pods, &mine, at, max, ratios);
@@ -693,7 +686,7 @@ fn reconcile_address_type<'a>(
     // Existing slices by port list, in the order found.
     let mut existing_by_key: Vec<(PortKey, Vec<Existing<'a>>)> = Vec::new();
     for e in existing {
-        let key = port_key(&e.1.ports);
+        let key = port_key(e.1.ports());
         match existing_by_key.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => v.push(*e),
             None => existing_by_key.push((key, vec![*e])),
@@ -780,7 +773,7 @@ fn traffic_distribution_hints(plan: &mut Plan<'_>, h: Heuristic) {
     let mut still = Vec::with_capacity(plan.unchanged.len());
     for (id, s) in std::mem::take(&mut plan.unchanged) {
         if hints_need_update(s, h) {
-            let mut s = s.clone();
+            let mut s = s.to_slice().into_owned();
             apply_hints(&mut s, h);
             plan.update.push((id, s));
         } else {
@@ -802,10 +795,10 @@ fn finalize(plan: &mut Plan<'_>, at: AddressType) {
     let mut i = 0;
     while i < plan.delete.len() && !plan.create.is_empty() {
         let (id, old) = plan.delete[i];
-        if old.address_type == at {
+        if old.address_type() == at {
             let mut s = plan.create.pop().expect("non-empty");
-            s.metadata.name = old.metadata.name.clone();
-            s.metadata.generate_name = old.metadata.generate_name.clone();
+            s.metadata.name = old.metadata().name.clone();
+            s.metadata.generate_name = old.metadata().generate_name.clone();
             plan.update.push((id, s));
             plan.delete.remove(i);
         } else {
@@ -816,12 +809,15 @@ fn finalize(plan: &mut Plan<'_>, at: AddressType) {
 
 /// Upstream's placeholder comparison: namespace, labels, address type,
 /// endpoints and ports (names, owners and other metadata ignored).
-fn placeholder_equal(a: &EndpointSlice, b: &EndpointSlice) -> bool {
-    a.metadata.namespace == b.metadata.namespace
-        && a.metadata.labels == b.metadata.labels
-        && a.address_type == b.address_type
-        && a.endpoints == b.endpoints
-        && a.ports == b.ports
+fn placeholder_equal(a: SliceView<'_>, b: &EndpointSlice) -> bool {
+    a.metadata().namespace == b.metadata.namespace
+        && a.metadata().labels == b.metadata.labels
+        && a.address_type() == b.address_type
+        && a.len() == b.endpoints.len()
+        && a.endpoints()
+            .zip(&b.endpoints)
+            .all(|(x, y)| *x.to_endpoint() == *y)
+        && a.ports() == b.ports
 }
 
 /// Upstream `reconcileByPortMapping` for one port list of one address type.
@@ -839,9 +835,9 @@ fn by_port_mapping<'a>(
 
     // 1. Keep wanted endpoints, refresh changed ones.
     for &(id, slice) in existing {
-        let mut kept = Vec::with_capacity(slice.endpoints.len());
+        let mut kept = Vec::with_capacity(slice.len());
         let mut changed = false;
-        for ep in &slice.endpoints {
+        for ep in slice.endpoints() {
             if let Some(want) = desired.remove(ep) {
                 if !equal_beyond_hash(&want, ep) {
                     changed = true;
@@ -849,18 +845,23 @@ fn by_port_mapping<'a>(
                 kept.push(want);
             }
         }
-        let (labels, labels_changed) = slice_labels(&slice.metadata.labels, svc, CONTROLLER_NAME);
-        if changed || kept.len() != slice.endpoints.len() {
+        let (labels, labels_changed) = slice_labels(&slice.metadata().labels, svc, CONTROLLER_NAME);
+        if changed || kept.len() != slice.len() {
             if kept.is_empty() {
                 plan.delete.push((id, slice));
             } else {
-                let mut s = slice.clone();
-                s.endpoints = kept;
-                s.metadata.labels = labels;
+                let mut metadata = slice.metadata().clone();
+                metadata.labels = labels;
+                let s = EndpointSlice {
+                    metadata,
+                    address_type: slice.address_type(),
+                    endpoints: kept,
+                    ports: slice.ports().to_vec(),
+                };
                 to_update.push((id, s));
             }
         } else if labels_changed {
-            let mut s = slice.clone();
+            let mut s = slice.to_slice().into_owned();
             s.metadata.labels = labels;
             to_update.push((id, s));
         } else {
@@ -890,7 +891,7 @@ fn by_port_mapping<'a>(
         if desired.len() < max && !unchanged.is_empty() {
             let mut closest = max;
             for (i, (_, s)) in unchanged.iter().enumerate() {
-                let fill = desired.len() + s.endpoints.len();
+                let fill = desired.len() + s.len();
                 if fill <= max && max - fill < closest {
                     closest = max - fill;
                     target = Some(i);
@@ -903,7 +904,7 @@ fn by_port_mapping<'a>(
         match target {
             Some(i) => {
                 let (id, s) = unchanged.remove(i);
-                let mut s = s.clone();
+                let mut s = s.to_slice().into_owned();
                 while s.endpoints.len() < max {
                     let Some(ep) = desired.pop_first() else {
                         break;
@@ -999,7 +1000,7 @@ pub(crate) fn mirror(
     for ((pk, at), ports, set) in desired {
         let mut matching = existing
             .iter()
-            .filter(|(_, s)| s.address_type == at && port_key(&s.ports) == pk);
+            .filter(|(_, s)| s.address_type() == at && port_key(s.ports()) == pk);
         let first = matching.next();
         for (id, _) in matching {
             ops.push(SliceOp::Delete(*id));
@@ -1043,12 +1044,12 @@ pub(crate) fn mirror(
         match first {
             Some(&(id, old)) => {
                 used.insert(id);
-                if old.endpoints != slice.endpoints
-                    || old.metadata.labels != slice.metadata.labels
-                    || old.ports != slice.ports
+                if old.to_slice().endpoints != slice.endpoints
+                    || old.metadata().labels != slice.metadata.labels
+                    || old.ports() != slice.ports
                 {
-                    slice.metadata.name = old.metadata.name.clone();
-                    slice.metadata.generate_name = old.metadata.generate_name.clone();
+                    slice.metadata.name = old.metadata().name.clone();
+                    slice.metadata.generate_name = old.metadata().generate_name.clone();
                     ops.push(SliceOp::Update(id, slice));
                 }
             }
@@ -1083,7 +1084,7 @@ pub(crate) fn reconcile_pod(
     pod_ns: &str,
     pod_name: &str,
     pod: Option<PodAndNode<'_>>,
-    existing: &[(ObjId, SliceView<'_>)],
+    existing: &[Existing<'_>],
     tags: &[&[u32]],
     primary: IpFamily,
     max: usize,
@@ -1137,16 +1138,15 @@ pub(crate) fn reconcile_pod(
         {
             let (id, slice) = existing[si];
             let old = slice.endpoint(ei)?;
-            let old = &*old;
-            if !old.addresses.is_empty()
+            if old.address_count() > 0
                 && let Some(conditions) = same_but_conditions(old, p, *node, svc, at)
             {
-                let hints_ok = wanted_hints(old, h).is_none_or(|w| w == old.hints);
-                if !(conditions == old.conditions && hints_ok) {
+                let hints_ok = wanted_hints(old, h).is_none_or(|w| old.hints_are(w.as_ref()));
+                if !(conditions == old.conditions() && hints_ok) {
                     let hints = wanted_hints_of(
                         conditions.ready == Some(true),
-                        old.zone.as_deref(),
-                        old.node_name.as_deref(),
+                        old.zone(),
+                        old.node_name(),
                         h,
                     );
                     ops.push(SliceOp::Refresh(id, ei, conditions, hints.unwrap_or(None)));
@@ -1158,7 +1158,7 @@ pub(crate) fn reconcile_pod(
         let new = match &wanted {
             Some((p, node, true)) => {
                 let mut ep = pod_to_endpoint(p, *node, svc, at);
-                if let Some(w) = wanted_hints(&ep, h) {
+                if let Some(w) = wanted_hints(EndpointView::Object(&ep), h) {
                     ep.hints = w;
                 }
                 (!ep.addresses.is_empty()).then_some((ep, *p))
@@ -1170,9 +1170,8 @@ pub(crate) fn reconcile_pod(
             (Some((si, ei)), Some((ep, p))) if ports_match(svc, p, existing[si].1.ports()) => {
                 let (id, slice) = existing[si];
                 let old = slice.endpoint(ei)?;
-                let old = &*old;
                 if same_identity(old, &ep) {
-                    let hints_ok = wanted_hints(old, h).is_none_or(|w| w == old.hints);
+                    let hints_ok = wanted_hints(old, h).is_none_or(|w| old.hints_are(w.as_ref()));
                     if !(equal_beyond_hash(&ep, old) && hints_ok) {
                         ops.push(SliceOp::Replace(id, ei, ep));
                     }
@@ -1339,8 +1338,8 @@ fn remove_all_hints(plan: &mut Plan<'_>) {
     }
     let mut still = Vec::with_capacity(plan.unchanged.len());
     for (id, s) in std::mem::take(&mut plan.unchanged) {
-        if s.endpoints.iter().any(|e| e.hints.is_some()) {
-            let mut s = s.clone();
+        if s.endpoints().any(|e| !e.hints_are(None)) {
+            let mut s = s.to_slice().into_owned();
             for ep in &mut s.endpoints {
                 ep.hints = None;
             }
@@ -1355,13 +1354,16 @@ fn remove_all_hints(plan: &mut Plan<'_>) {
 /// Upstream `getHintsByZone`: the hints an unchanged slice holds, or
 /// `None` when they are no longer valid.
 fn hints_by_zone(
-    slice: &EndpointSlice,
+    slice: SliceView<'_>,
     allocated: &BTreeMap<String, i64>,
     allocations: &BTreeMap<String, Allocation>,
 ) -> Option<BTreeMap<String, i64>> {
     let mut by_zone: BTreeMap<String, i64> = BTreeMap::new();
-    for ep in slice.endpoints.iter().filter(|e| ready(e)) {
-        let hints = ep.hints.as_ref().filter(|h| !h.for_zones.is_empty())?;
+    for ep in slice
+        .endpoints()
+        .filter(|e| e.conditions().ready == Some(true))
+    {
+        let hints = ep.hints().filter(|h| !h.for_zones.is_empty())?;
         for z in &hints.for_zones {
             if !allocations.contains_key(&z.name) {
                 return None;
@@ -1426,13 +1428,22 @@ fn giving_and_receiving(
 
 /// EP-11: upstream `AddHints` for one address type.
 fn auto_hints(plan: &mut Plan<'_>, ratios: &ZoneRatios) {
-    let total: i64 = plan
+    let written: i64 = plan
         .create
         .iter()
         .chain(plan.update.iter().map(|(_, s)| s))
-        .chain(plan.unchanged.iter().map(|(_, s)| *s))
         .map(|s| s.endpoints.iter().filter(|e| ready(e)).count() as i64)
         .sum();
+    let kept: i64 = plan
+        .unchanged
+        .iter()
+        .map(|(_, s)| {
+            s.endpoints()
+                .filter(|e| e.conditions().ready == Some(true))
+                .count() as i64
+        })
+        .sum();
+    let total = written + kept;
     let Some(allocations) = allocations(ratios, total) else {
         remove_all_hints(plan);
         return;
@@ -1448,7 +1459,7 @@ fn auto_hints(plan: &mut Plan<'_>, ratios: &ZoneRatios) {
                 }
                 still.push((id, s));
             }
-            None => plan.update.push((id, s.clone())),
+            None => plan.update.push((id, s.to_slice().into_owned())),
         }
     }
     plan.unchanged = still;

@@ -1617,20 +1617,13 @@ impl Cluster {
         }
         let ops = {
             let svc = self.lookup(Kind::Service, Some(ns), name);
-            // The full reconcile reads whole slices: the compact ones are
-            // built here (the one-pod fast path reads the records).
-            let built = |manager: &str| -> Vec<(ObjId, Cow<'_, EndpointSlice>)> {
-                match (self.strings.lookup(ns), self.strings.lookup(name)) {
-                    (Some(ns_sym), Some(name_sym)) => self
-                        .managed_slices(ns_sym, name_sym, manager)
-                        .into_iter()
-                        .map(|(id, s)| (id, s.to_slice()))
-                        .collect(),
-                    _ => Vec::new(),
-                }
+            let (managed, mirrored) = match (self.strings.lookup(ns), self.strings.lookup(name)) {
+                (Some(ns_sym), Some(name_sym)) => (
+                    self.managed_slices(ns_sym, name_sym, CONTROLLER_NAME),
+                    self.managed_slices(ns_sym, name_sym, MIRRORING_CONTROLLER_NAME),
+                ),
+                _ => (Vec::new(), Vec::new()),
             };
-            let (managed, mirrored) = (built(CONTROLLER_NAME), built(MIRRORING_CONTROLLER_NAME));
-            let (managed, mirrored) = (borrowed(&managed), borrowed(&mirrored));
             let mut ops = Vec::new();
             match svc {
                 Some((sid, Object::Service(svc))) if endpointslice::is_managed(svc) => {
@@ -1972,11 +1965,6 @@ fn same_but_labels(a: &Pod, b: &Pod) -> bool {
         && *annotations == m.annotations
         && *owner_references == m.owner_references
         && *spec == b.spec
-}
-
-/// Built or borrowed slices, borrowed.
-fn borrowed<'a>(l: &'a [(ObjId, Cow<'_, EndpointSlice>)]) -> Vec<(ObjId, &'a EndpointSlice)> {
-    l.iter().map(|(id, s)| (*id, &**s)).collect()
 }
 
 /// The position tags' side of an in-place slice op (the slice's side is

@@ -480,15 +480,26 @@ impl<'a> SliceView<'a> {
         }
     }
 
-    /// Endpoint `i` (built when compact).
-    pub(crate) fn endpoint(&self, i: usize) -> Option<Cow<'a, Endpoint>> {
-        match self {
-            SliceView::Object(s) => s.endpoints.get(i).map(Cow::Borrowed),
+    /// Endpoint `i`.
+    pub(crate) fn endpoint(&self, i: usize) -> Option<EndpointView<'a>> {
+        match *self {
+            SliceView::Object(s) => s.endpoints.get(i).map(EndpointView::Object),
             SliceView::Compact(c) => c
                 .endpoints
                 .get(i)
-                .map(|e| Cow::Owned(e.to_endpoint(c.namespace()))),
+                .map(|e| EndpointView::Compact(e, c.namespace())),
         }
+    }
+
+    /// The endpoints, in order.
+    pub(crate) fn endpoints(&self) -> impl Iterator<Item = EndpointView<'a>> + 'a {
+        let (list, records, ns): (&'a [Endpoint], &'a [SliceEndpoint], &'a str) = match *self {
+            SliceView::Object(s) => (&s.endpoints, &[], ""),
+            SliceView::Compact(c) => (&[], &c.endpoints, c.namespace()),
+        };
+        list.iter()
+            .map(EndpointView::Object)
+            .chain(records.iter().map(move |r| EndpointView::Compact(r, ns)))
     }
 
     /// The position index's tags of the endpoints.
@@ -511,6 +522,131 @@ impl<'a> SliceView<'a> {
         match self {
             SliceView::Object(s) => Cow::Borrowed(s),
             SliceView::Compact(c) => Cow::Owned(c.to_slice()),
+        }
+    }
+}
+
+/// An endpoint of a stored slice in either form, read without building
+/// it: an `Endpoint`, or a record with its slice's namespace.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum EndpointView<'a> {
+    /// Kept as given.
+    Object(&'a Endpoint),
+    /// A record of a compact slice in this namespace.
+    Compact(&'a SliceEndpoint, &'a str),
+}
+
+/// A `targetRef`'s fields, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TargetView<'a> {
+    pub(crate) api_version: Option<&'a str>,
+    pub(crate) kind: &'a str,
+    pub(crate) namespace: Option<&'a str>,
+    pub(crate) name: &'a str,
+    pub(crate) uid: Option<&'a str>,
+    pub(crate) resource_version: Option<&'a str>,
+}
+
+impl<'a> TargetView<'a> {
+    /// The fields of `r`.
+    pub(crate) fn of(r: &'a ObjectReference) -> TargetView<'a> {
+        TargetView {
+            api_version: r.api_version.as_deref(),
+            kind: &r.kind,
+            namespace: r.namespace.as_deref(),
+            name: &r.name,
+            uid: r.uid.as_deref(),
+            resource_version: r.resource_version.as_deref(),
+        }
+    }
+}
+
+impl<'a> EndpointView<'a> {
+    /// `addresses`, in order.
+    pub(crate) fn addresses(&self) -> impl Iterator<Item = &'a str> + Clone + 'a {
+        let (list, one): (&'a [String], Option<&'a str>) = match *self {
+            EndpointView::Object(e) => (&e.addresses, None),
+            EndpointView::Compact(r, _) => (&[], Some(r.ip())),
+        };
+        list.iter().map(String::as_str).chain(one)
+    }
+
+    /// How many addresses.
+    pub(crate) fn address_count(&self) -> usize {
+        match self {
+            EndpointView::Object(e) => e.addresses.len(),
+            EndpointView::Compact(..) => 1,
+        }
+    }
+
+    /// `conditions`.
+    pub(crate) fn conditions(&self) -> EndpointConditions {
+        match self {
+            EndpointView::Object(e) => e.conditions,
+            EndpointView::Compact(r, _) => r.conditions(),
+        }
+    }
+
+    /// `hostname`.
+    pub(crate) fn hostname(&self) -> Option<&'a str> {
+        match *self {
+            EndpointView::Object(e) => e.hostname.as_deref(),
+            EndpointView::Compact(r, _) => r.hostname(),
+        }
+    }
+
+    /// `nodeName`.
+    pub(crate) fn node_name(&self) -> Option<&'a str> {
+        match *self {
+            EndpointView::Object(e) => e.node_name.as_deref(),
+            EndpointView::Compact(r, _) => r.node_name(),
+        }
+    }
+
+    /// `zone`.
+    pub(crate) fn zone(&self) -> Option<&'a str> {
+        match *self {
+            EndpointView::Object(e) => e.zone.as_deref(),
+            EndpointView::Compact(r, _) => r.zone(),
+        }
+    }
+
+    /// `targetRef`.
+    pub(crate) fn target(&self) -> Option<TargetView<'a>> {
+        match *self {
+            EndpointView::Object(e) => e.target_ref.as_ref().map(TargetView::of),
+            EndpointView::Compact(r, ns) => Some(TargetView {
+                api_version: None,
+                kind: "Pod",
+                namespace: Some(ns),
+                name: r.name(),
+                uid: r.uid(),
+                resource_version: None,
+            }),
+        }
+    }
+
+    /// Are the hints `h`?
+    pub(crate) fn hints_are(&self, h: Option<&EndpointHints>) -> bool {
+        match self {
+            EndpointView::Object(e) => e.hints.as_ref() == h,
+            EndpointView::Compact(r, _) => r.hints_are(h),
+        }
+    }
+
+    /// `hints` (built when compact).
+    pub(crate) fn hints(&self) -> Option<Cow<'a, EndpointHints>> {
+        match *self {
+            EndpointView::Object(e) => e.hints.as_ref().map(Cow::Borrowed),
+            EndpointView::Compact(r, _) => r.hints().map(Cow::Owned),
+        }
+    }
+
+    /// The endpoint (built when compact).
+    pub(crate) fn to_endpoint(&self) -> Cow<'a, Endpoint> {
+        match *self {
+            EndpointView::Object(e) => Cow::Borrowed(e),
+            EndpointView::Compact(r, ns) => Cow::Owned(r.to_endpoint(ns)),
         }
     }
 }
@@ -648,7 +784,12 @@ mod tests {
         let view = SliceView::Compact(&c);
         assert_eq!(view.tags(), SliceView::Object(&s).tags());
         assert!(view.targets(1, "shop", "web-1") && !view.targets(1, "shop", "web-2"));
-        assert_eq!(*view.endpoint(0).unwrap(), s.endpoints[0]);
+        assert_eq!(*view.endpoint(0).unwrap().to_endpoint(), s.endpoints[0]);
+        let built: Vec<Endpoint> = view
+            .endpoints()
+            .map(|e| e.to_endpoint().into_owned())
+            .collect();
+        assert_eq!(built, s.endpoints);
         let mut odd = s.clone();
         odd.endpoints[1].addresses.clear();
         assert!(CompactSlice::of(&odd).is_none());
