@@ -227,7 +227,8 @@ use endpointslice::SliceOp;
 use intern::{FxMap, FxSet, Interner, Sym};
 use store_key::{KeyRef, KeyView, StoreKey};
 use stored::Stored;
-use stored_slice::{SliceEndpoint, SliceView};
+use stored_slice::SliceEndpoint;
+pub(crate) use stored_slice::SliceView;
 
 /// The id of a stored object (an index into the arena).
 pub(crate) type ObjId = u32;
@@ -956,6 +957,19 @@ impl Cluster {
     /// # Ok::<(), svcroute::cluster::ClusterError>(())
     /// ```
     pub fn endpoint_slices(&self, namespace: &str, service: &str) -> Vec<Cow<'_, EndpointSlice>> {
+        self.endpoint_slice_views(namespace, service)
+            .iter()
+            .map(SliceView::to_slice)
+            .collect()
+    }
+
+    /// [`Cluster::endpoint_slices`] for the crate's readers, read in place
+    /// (no compact slice is built).
+    pub(crate) fn endpoint_slice_views(
+        &self,
+        namespace: &str,
+        service: &str,
+    ) -> Vec<SliceView<'_>> {
         let (Some(ns), Some(name)) = (self.strings.lookup(namespace), self.strings.lookup(service))
         else {
             return Vec::new();
@@ -968,7 +982,7 @@ impl Cluster {
             .filter_map(|&id| self.slot(id)?.object.slice())
             .collect();
         crate::order::sort_by(&mut views, |a, b| a.metadata().name.cmp(&b.metadata().name));
-        views.iter().map(SliceView::to_slice).collect()
+        views
     }
 
     /// The Service an EndpointSlice belongs to (its label

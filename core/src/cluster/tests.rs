@@ -437,3 +437,170 @@ fn endpoints_patch_keeps_shared_ip_addresses_exact() {
     assert!(c.resync().is_empty());
     assert_eq!(eps(&c), before);
 }
+
+/// The stored form of the object with this key.
+fn stored_form<'a>(c: &'a Cluster, kind: Kind, name: &str) -> &'a Stored {
+    c.lookup_stored(kind, Some("shop"), name)
+        .map(|(_, s)| s)
+        .expect("stored")
+}
+
+// What the controller builds from scratch is what the store gives back
+// (same object, same JSON), for the hints and optional fields it writes.
+#[test]
+fn controller_slices_read_back_as_built() {
+    let mut c = bare();
+    let mut base = objects(BASE);
+    if let Object::Service(s) = &mut base[2] {
+        s.spec.traffic_distribution = Some("PreferSameNode".into());
+    }
+    c.apply_batch(base).unwrap();
+    let mut with_hostname = pod("p2", "10.244.0.2", "n1", false, r#"{"app": "web"}"#);
+    if let Object::Pod(p) = &mut with_hostname {
+        p.spec.hostname = Some("db-0".into());
+        p.spec.subdomain = Some("web".into());
+        p.metadata.uid = Some("0b1c".into());
+    }
+    c.apply_batch(vec![
+        pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#),
+        with_hostname,
+        pod("p3", "10.244.0.3", "gone", true, r#"{"app": "web"}"#),
+    ])
+    .unwrap();
+    let Some((_, Object::Service(svc))) = c.lookup(Kind::Service, Some("shop"), "web") else {
+        panic!("service");
+    };
+    let pods: Vec<Object> = ["p1", "p2"]
+        .iter()
+        .map(|n| c.lookup(Kind::Pod, Some("shop"), n).unwrap().1.clone())
+        .collect();
+    let Some((_, Object::Node(node))) = c.lookup(Kind::Node, None, "n1") else {
+        panic!("node");
+    };
+    let with_nodes: Vec<endpointslice::PodAndNode<'_>> = pods
+        .iter()
+        .map(|p| match p {
+            Object::Pod(p) => (p, Some(node)),
+            _ => unreachable!(),
+        })
+        .collect();
+    let ops =
+        endpointslice::reconcile(svc, &with_nodes, &[], crate::ipam::IpFamily::V4, 100, &None);
+    let [SliceOp::Create(built)] = ops.as_slice() else {
+        panic!("one slice: {ops:?}");
+    };
+    let stored = c.endpoint_slices("shop", "web");
+    let [read] = stored.as_slice() else {
+        panic!("one slice");
+    };
+    let name = read.metadata.name.clone().unwrap();
+    assert!(matches!(
+        stored_form(&c, Kind::EndpointSlice, &name),
+        Stored::Slice(_)
+    ));
+    let mut built = built.clone();
+    built.metadata.name = Some(name.clone());
+    assert_eq!(**read, built);
+    assert_eq!(
+        serde_json::to_value(&**read).unwrap(),
+        serde_json::to_value(&built).unwrap()
+    );
+    let key = ObjectKey {
+        kind: Kind::EndpointSlice,
+        namespace: Some("shop".into()),
+        name,
+    };
+    assert_eq!(*c.get(&key).unwrap(), Object::EndpointSlice(built));
+}
+
+// Slices the records cannot hold, and slices the controller did not
+// write, stay as given and read back as written; a flip of a pod with two
+// addresses edits the slice kept as given.
+#[test]
+fn other_slices_stay_as_given() {
+    let mut c = bare();
+    c.apply_batch(objects(BASE)).unwrap();
+    let mut two = pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#);
+    if let Object::Pod(p) = &mut two {
+        p.status.pod_ips.push(crate::api::PodIP {
+            ip: "10.244.0.9".into(),
+        });
+    }
+    c.apply(two.clone()).unwrap();
+    let slice = c.endpoint_slices("shop", "web")[0].clone().into_owned();
+    assert_eq!(slice.endpoints[0].addresses, ["10.244.0.1", "10.244.0.9"]);
+    let name = slice.metadata.name.clone().unwrap();
+    assert!(matches!(
+        stored_form(&c, Kind::EndpointSlice, &name),
+        Stored::Object(_)
+    ));
+    if let Object::Pod(p) = &mut two {
+        p.status.conditions[0].status = crate::api::ConditionStatus::False;
+    }
+    c.apply(two).unwrap();
+    assert_eq!(
+        c.endpoint_slices("shop", "web")[0].endpoints[0]
+            .conditions
+            .ready,
+        Some(false)
+    );
+    // A user's slice, even one a record could hold, is kept as written.
+    let mut user = slice;
+    user.metadata.name = Some("mine".into());
+    user.metadata.labels.remove(EndpointSlice::MANAGED_BY_LABEL);
+    user.endpoints[0].addresses.truncate(1);
+    c.apply(Object::EndpointSlice(user.clone())).unwrap();
+    assert!(matches!(
+        stored_form(&c, Kind::EndpointSlice, "mine"),
+        Stored::Object(_)
+    ));
+    let key = ObjectKey {
+        kind: Kind::EndpointSlice,
+        namespace: Some("shop".into()),
+        name: "mine".into(),
+    };
+    assert_eq!(*c.get(&key).unwrap(), Object::EndpointSlice(user));
+}
+
+// A readiness flip and a pod leaving and joining edit the compact slice in
+// place and leave what the full reconcile leaves.
+#[test]
+fn in_place_edits_match_the_full_reconcile() {
+    let run = |fast: bool| {
+        let mut c = bare();
+        c.set_fast_path(fast);
+        c.apply_batch(objects(BASE)).unwrap();
+        let pods: Vec<Object> = (1..=5)
+            .map(|i| {
+                pod(
+                    &format!("p{i}"),
+                    &format!("10.244.0.{i}"),
+                    "n1",
+                    true,
+                    r#"{"app": "web"}"#,
+                )
+            })
+            .collect();
+        c.apply_batch(pods).unwrap();
+        let mut log = Vec::new();
+        for step in [
+            pod("p2", "10.244.0.2", "n1", false, r#"{"app": "web"}"#),
+            pod("p3", "10.244.0.3", "n1", true, r#"{"app": "other"}"#),
+            pod("p3", "10.244.0.3", "n1", true, r#"{"app": "web"}"#),
+            pod("p2", "10.244.0.2", "n1", true, r#"{"app": "web"}"#),
+        ] {
+            let changes = c.apply(step).unwrap();
+            log.push((
+                changes,
+                c.endpoint_slices("shop", "web")[0].clone().into_owned(),
+            ));
+        }
+        let name = log[0].1.metadata.name.clone().unwrap();
+        assert!(matches!(
+            stored_form(&c, Kind::EndpointSlice, &name),
+            Stored::Slice(_)
+        ));
+        log
+    };
+    assert_eq!(run(true), run(false));
+}

@@ -1,7 +1,6 @@
 //! Building a [`Dataplane`] from a settled cluster.
 
 use crate::table_hash::FastMap;
-use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
 use super::front::{Front, VipKey, ip_bit};
@@ -11,10 +10,10 @@ use super::{
     Sets, SvcInfo, SvcKind,
 };
 use crate::api::{
-    AddressType, EndpointSlice, IPFamily, Kind, LoadBalancerIPMode, Object, Service,
-    ServiceAffinity, ServiceExternalTrafficPolicy, ServiceInternalTrafficPolicy, ServiceType,
+    AddressType, IPFamily, Kind, LoadBalancerIPMode, Object, Service, ServiceAffinity,
+    ServiceExternalTrafficPolicy, ServiceInternalTrafficPolicy, ServiceType,
 };
-use crate::cluster::{Cluster, ProxyMode, ZONE_LABEL};
+use crate::cluster::{Cluster, ProxyMode, SliceView, ZONE_LABEL};
 use crate::ipam::{IpFamily, IpNet};
 use crate::labels::Selector;
 
@@ -266,7 +265,7 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
         source_ranges.clear();
     }
 
-    let slices = cluster.endpoint_slices(&ns, &name);
+    let slices = cluster.endpoint_slice_views(&ns, &name);
     let svc_idx = dp.services.len();
     let mut port_ids = Vec::new();
     let mut keys: Vec<IndexKey> = Vec::new();
@@ -407,7 +406,7 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
         }
     }
     for slice in &slices {
-        if let Some(slice_name) = &slice.metadata.name {
+        if let Some(slice_name) = &slice.metadata().name {
             dp.slice_owner
                 .insert((ns.clone(), slice_name.clone()), name.clone());
         }
@@ -425,7 +424,7 @@ pub(super) fn add_service(dp: &mut Dataplane, cluster: &Cluster, svc: &Service) 
         keys,
         slices: slices
             .iter()
-            .filter_map(|s| s.metadata.name.clone())
+            .filter_map(|s| s.metadata().name.clone())
             .collect(),
     });
 }
@@ -451,7 +450,7 @@ fn node_port_addresses(
 
 /// Rule EP-13: the endpoints kube-proxy reads for one Service port.
 fn endpoints_for(
-    slices: &[Cow<'_, EndpointSlice>],
+    slices: &[SliceView<'_>],
     port_name: &str,
     protocol: crate::api::Protocol,
     family: IpFamily,
@@ -460,10 +459,10 @@ fn endpoints_for(
     // rather than a map (issue 8: no map type of its own in the WASM module).
     let mut by_key: Vec<(String, Ep)> = Vec::new();
     for slice in slices {
-        if family_of_address_type(slice.address_type) != Some(family) {
+        if family_of_address_type(slice.address_type()) != Some(family) {
             continue;
         }
-        for sp in &slice.ports {
+        for sp in slice.ports() {
             let (Some(name), Some(number)) = (sp.name.as_deref().or(Some("")), sp.port) else {
                 continue;
             };
@@ -476,10 +475,10 @@ fn endpoints_for(
             if number == 0 {
                 continue;
             }
-            for ep in &slice.endpoints {
+            for ep in slice.endpoints() {
                 let Some(ip) = ep
-                    .addresses
-                    .first()
+                    .addresses()
+                    .next()
                     .and_then(|a| a.trim().parse::<IpAddr>().ok())
                 else {
                     continue;
@@ -488,17 +487,20 @@ fn endpoints_for(
                     continue;
                 }
                 let addr = SocketAddr::new(ip, number);
-                let hints = ep.hints.as_ref();
+                let hints = ep.hints();
+                let conditions = ep.conditions();
                 let e = Ep {
                     addr,
-                    ready: ep.conditions.is_ready(),
-                    serving: ep.conditions.is_serving(),
-                    terminating: ep.conditions.is_terminating(),
-                    node: ep.node_name.clone(),
+                    ready: conditions.is_ready(),
+                    serving: conditions.is_serving(),
+                    terminating: conditions.is_terminating(),
+                    node: ep.node_name().map(str::to_owned),
                     for_zones: hints
+                        .as_ref()
                         .map(|h| h.for_zones.iter().map(|z| z.name.clone()).collect())
                         .unwrap_or_default(),
                     for_nodes: hints
+                        .as_ref()
                         .map(|h| h.for_nodes.iter().map(|n| n.name.clone()).collect())
                         .unwrap_or_default(),
                 };

@@ -102,7 +102,7 @@ pub use record::{RData, Record, RecordType};
 pub use search::{ExternalRecord, ExternalRecords, MAX_NDOTS, Resolver, SearchClient, Sent, Walk};
 
 use crate::api::{AddressType, Kind, Object, Service, ServiceType};
-use crate::cluster::{Cluster, ClusterConfig};
+use crate::cluster::{Cluster, ClusterConfig, SliceView};
 use crate::labels::Selector;
 use key::{KeyBuf, SvcKey};
 use record::{fqdn, is_subdomain};
@@ -835,12 +835,12 @@ impl Dns {
         // Read it again.
         let mut subsets = Vec::new();
         let mut ips = Vec::new();
-        for slice in cluster.endpoint_slices(ns, name) {
-            if let Some(slice_name) = &slice.metadata.name {
+        for slice in cluster.endpoint_slice_views(ns, name) {
+            if let Some(slice_name) = &slice.metadata().name {
                 self.slice_owner
                     .insert((ns.to_owned(), slice_name.clone()), name.to_owned());
             }
-            let Some(subset) = self.read_slice(&slice) else {
+            let Some(subset) = self.read_slice(slice) else {
                 continue;
             };
             for a in &subset.addrs {
@@ -885,11 +885,11 @@ impl Dns {
     /// What a slice publishes: its ports (a placeholder when it has none)
     /// and its ready addresses with their endpoint names; `None` for
     /// slices of FQDNs.
-    fn read_slice(&self, slice: &crate::api::EndpointSlice) -> Option<Subset> {
-        if slice.address_type == AddressType::FQDN {
+    fn read_slice(&self, slice: SliceView<'_>) -> Option<Subset> {
+        if slice.address_type() == AddressType::FQDN {
             return None;
         }
-        let ports = if slice.ports.is_empty() {
+        let ports = if slice.ports().is_empty() {
             vec![Port {
                 name: String::new(),
                 protocol: String::new(),
@@ -897,7 +897,7 @@ impl Dns {
             }]
         } else {
             slice
-                .ports
+                .ports()
                 .iter()
                 .map(|p| Port {
                     name: p.name.clone().unwrap_or_default().to_ascii_lowercase(),
@@ -907,21 +907,17 @@ impl Dns {
                 .collect()
         };
         let mut addrs = Vec::new();
-        for ep in &slice.endpoints {
-            if ep.conditions.ready == Some(false) {
+        for ep in slice.endpoints() {
+            if ep.conditions().ready == Some(false) {
                 continue;
             }
-            let pod = ep.target_ref.as_ref().map(|r| r.name.as_str());
-            for a in &ep.addresses {
+            let target = ep.target();
+            let pod = target.map(|r| r.name);
+            for a in ep.addresses() {
                 let Ok(ip) = a.parse::<IpAddr>() else {
                     continue;
                 };
-                let name = endpoint_name(
-                    a,
-                    ep.hostname.as_deref(),
-                    pod,
-                    self.config.endpoint_pod_names,
-                );
+                let name = endpoint_name(a, ep.hostname(), pod, self.config.endpoint_pod_names);
                 addrs.push(EpAddr { ip, name });
             }
         }
@@ -935,15 +931,15 @@ impl Dns {
     /// of FQDNs, or the Service's slices changed in number): the caller
     /// re-reads the whole Service.
     fn patch_slice(&mut self, cluster: &Cluster, ns: &str, name: &str, slice_name: &str) -> bool {
-        let slices = cluster.endpoint_slices(ns, name);
+        let slices = cluster.endpoint_slice_views(ns, name);
         let mut position = None;
         let mut count = 0;
         for s in &slices {
-            if s.address_type == AddressType::FQDN {
+            if s.address_type() == AddressType::FQDN {
                 continue;
             }
-            if s.metadata.name.as_deref() == Some(slice_name) {
-                position = Some((count, &**s));
+            if s.metadata().name.as_deref() == Some(slice_name) {
+                position = Some((count, *s));
             }
             count += 1;
         }
