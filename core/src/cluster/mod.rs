@@ -50,6 +50,17 @@
 //! place: a readiness flip moves one record between the ready and
 //! not-ready lists.
 //!
+//! The EndpointSlice controller's slices are compact too
+//! (`stored_slice.rs`): metadata, address type and ports as given, each
+//! endpoint a 32-byte record (conditions and hints as bits, its strings in
+//! one allocation), about 180 bytes a pod's endpoint with its share of the
+//! slice instead of about 620. [`Cluster::endpoint_slices`] builds them;
+//! the controllers, the dataplane compile and the DNS index read them in
+//! place (`SliceView`), and the one-pod fast path flips conditions and
+//! replaces, removes or appends records in place. Mirrored and users'
+//! slices, and endpoints a record cannot hold (two addresses,
+//! topology-Auto hints to another zone), stay as given.
+//!
 //! ## Incremental reconciles
 //!
 //! A Service that only one pod's change touched is reconciled by a fast
@@ -119,6 +130,10 @@
 //! Session 7, two full quiet runs: one Pod label change 1.7–2.0 µs
 //! (15-pod Service) and 1.7–1.9 µs (250-pod Service); readiness flip
 //! 2.5 µs and 3.0–3.8 µs; build 1.4–1.6 s; 3,739 bytes per pod in all.
+//! Session 8, compact slices (same machine, load 2.7–3.5): label change
+//! 1.6 µs and 1.4 µs, readiness flip 2.1 µs and 3.1 µs, build 1.45 s
+//! (main the same day: 1.5, 1.5, 2.7, 3.0 µs, 1.62 s); 3,297 bytes per
+//! pod in all, the slice endpoints' share 176 bytes a pod (was 618).
 //! What a change spends: writing the Pod (dropping the replaced one's
 //! allocations is about a third of a 15-pod flip), the Endpoints and slice
 //! fast paths, a few key lookups (a one-pod trigger carries the pod's and
@@ -126,12 +141,11 @@
 //! `Object`s (976 bytes each in a slot, a Pod's heap about 1.1 KB) with
 //! their page faults and malloc/free, key hashing and sorting, the full
 //! slice reconcile. Memory per pod: the Pod object about 2,300 bytes, keys
-//! and indexes about 620, its slice endpoint about 620, its Endpoints
-//! address about 170. The targets (build < 300 ms, < 400 bytes per pod)
-//! need the next stored forms: compact Pods (interned label sets, packed
-//! IPs, condition bits, specs shared per template, read by the
-//! controllers through a view), slices as records like the Endpoints
-//! addresses, and keys as interned parts.
+//! and indexes about 620, its slice endpoint about 180 (was 620), its
+//! Endpoints address about 170. The targets (build < 300 ms, < 400 bytes
+//! per pod) need the next stored forms: compact Pods (interned label sets,
+//! packed IPs, condition bits, specs shared per template, read by the
+//! controllers through a view) and keys as interned parts.
 //!
 //! ## Example
 //!
@@ -815,8 +829,8 @@ impl Cluster {
     /// The object with this key (namespaced kinds need their namespace).
     ///
     /// A [`Cow`]: borrowed from the store for objects kept as given, built
-    /// for the controller's v1 Endpoints objects, which the store keeps in
-    /// a compact form. Either way it is the object as written. Match on
+    /// for the controllers' v1 Endpoints objects and EndpointSlices, which
+    /// the store keeps in a compact form. Either way it is the object as written. Match on
     /// `.as_deref()`, or take it with [`Cow::into_owned`].
     ///
     /// ```
@@ -838,7 +852,7 @@ impl Cluster {
     /// The objects of a kind, in one namespace or all (`None`), whose labels
     /// the selector matches (like `kubectl get KIND -l SELECTOR`), ordered by
     /// namespace and name. Each is a [`Cow`], as from [`Cluster::get`]
-    /// (only the Endpoints objects are built; the selector is matched
+    /// (only the controllers' Endpoints and slices are built; the selector is matched
     /// before any is).
     ///
     /// ```
@@ -865,8 +879,8 @@ impl Cluster {
 
     /// [`Cluster::get`] for the crate's own readers, borrowed: the object
     /// with this key when it is stored as given, which is every object
-    /// but the Endpoints controller's compact Endpoints objects (see
-    /// `stored.rs`; `None` for those, so it is not for Endpoints).
+    /// but the controllers' compact Endpoints objects and slices (see
+    /// `stored.rs`; `None` for those, so it is not for those kinds).
     pub(crate) fn stored_object(&self, key: &ObjectKey) -> Option<&Object> {
         debug_assert!(
             !matches!(key.kind, Kind::Endpoints | Kind::EndpointSlice),
@@ -876,7 +890,7 @@ impl Cluster {
     }
 
     /// [`Cluster::list`] for the crate's own readers, borrowed, for kinds
-    /// stored as given (every kind but Endpoints; see
+    /// stored as given (every kind but Endpoints and EndpointSlices; see
     /// [`Cluster::stored_object`]).
     pub(crate) fn list_stored(
         &self,
@@ -940,7 +954,9 @@ impl Cluster {
 
     /// The EndpointSlices of a Service (label `kubernetes.io/service-name`
     /// in its namespace): the controllers' and the users', as kube-proxy
-    /// reads them. Ordered by slice name.
+    /// reads them. Ordered by slice name. Each is a [`Cow`], as from
+    /// [`Cluster::get`]: the EndpointSlice controller's slices are kept
+    /// compact and built here, exactly as written.
     ///
     /// ```
     /// use svcroute::api::Object;
@@ -958,7 +974,7 @@ impl Cluster {
     /// ```
     pub fn endpoint_slices(&self, namespace: &str, service: &str) -> Vec<Cow<'_, EndpointSlice>> {
         self.endpoint_slice_views(namespace, service)
-            .iter()
+            .into_iter()
             .map(SliceView::to_slice)
             .collect()
     }
@@ -1011,7 +1027,8 @@ impl Cluster {
     }
 
     /// The object under `id`, when it is stored as given (every kind
-    /// but the controller's compact Endpoints objects; see `stored.rs`).
+    /// but the controllers' compact Endpoints objects and slices; see
+    /// `stored.rs`).
     fn object(&self, id: ObjId) -> Option<&Object> {
         self.slot(id).and_then(|s| s.object.as_object())
     }
@@ -1771,10 +1788,8 @@ impl Cluster {
                         *e = ep;
                     }
                 }
-                SliceOp::Remove(_, i) => {
-                    if i < s.endpoints.len() {
-                        s.endpoints.remove(i);
-                    }
+                SliceOp::Remove(_, i) if i < s.endpoints.len() => {
+                    s.endpoints.remove(i);
                 }
                 SliceOp::Refresh(_, i, conditions, hints) => {
                     if let Some(e) = s.endpoints.get_mut(i) {
@@ -1990,10 +2005,8 @@ fn edit_tags(tags: &mut Vec<u32>, op: &SliceOp) {
                 *tag = positions::endpoint_tag(ep);
             }
         }
-        SliceOp::Remove(_, i) => {
-            if *i < tags.len() {
-                tags.remove(*i);
-            }
+        SliceOp::Remove(_, i) if *i < tags.len() => {
+            tags.remove(*i);
         }
         SliceOp::Push(_, ep) => tags.push(positions::endpoint_tag(ep)),
         _ => {}

@@ -15,6 +15,9 @@
 //! strings short enough for the record's lengths); any other object stays
 //! as given. So reading a stored object gives back the object written,
 //! byte for byte, in either form.
+//!
+//! The EndpointSlice controller's slices have a compact form of their own
+//! ([`Stored::Slice`], `stored_slice.rs`), exact in the same way.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

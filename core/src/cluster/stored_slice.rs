@@ -518,7 +518,7 @@ impl<'a> SliceView<'a> {
     }
 
     /// The slice (built when compact).
-    pub(crate) fn to_slice(&self) -> Cow<'a, EndpointSlice> {
+    pub(crate) fn to_slice(self) -> Cow<'a, EndpointSlice> {
         match self {
             SliceView::Object(s) => Cow::Borrowed(s),
             SliceView::Compact(c) => Cow::Owned(c.to_slice()),
@@ -643,8 +643,8 @@ impl<'a> EndpointView<'a> {
     }
 
     /// The endpoint (built when compact).
-    pub(crate) fn to_endpoint(&self) -> Cow<'a, Endpoint> {
-        match *self {
+    pub(crate) fn to_endpoint(self) -> Cow<'a, Endpoint> {
+        match self {
             EndpointView::Object(e) => Cow::Borrowed(e),
             EndpointView::Compact(r, ns) => Cow::Owned(r.to_endpoint(ns)),
         }
@@ -694,8 +694,8 @@ mod tests {
     fn an_endpoint_comes_back_as_written() {
         for opt in [None, Some(""), Some("x-1")] {
             let mut hints = vec![None, Some(EndpointHints::default())];
-            if opt.is_some() {
-                let (z, n) = (format!("z{}", opt.unwrap()), format!("n{}", opt.unwrap()));
+            if let Some(o) = opt {
+                let (z, n) = (format!("z{o}"), format!("n{o}"));
                 hints.push(zone_hint(&z, None));
                 hints.push(zone_hint(&z, Some(&n)));
             }
