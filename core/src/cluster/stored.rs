@@ -41,7 +41,9 @@ pub(crate) enum Stored {
     /// A controller-written v1 Endpoints object, compact.
     Endpoints(CompactEndpoints),
     /// An EndpointSlice controller's slice, compact (`stored_slice.rs`).
-    Slice(CompactSlice),
+    /// Boxed: a slot is as large as the largest form, and slices are few
+    /// next to the objects of the other forms.
+    Slice(Box<CompactSlice>),
 }
 
 impl Stored {
@@ -62,7 +64,7 @@ impl Stored {
                         .is_some_and(|m| m == super::CONTROLLER_NAME) =>
             {
                 match CompactSlice::of(&s) {
-                    Some(c) => Stored::Slice(c),
+                    Some(c) => Stored::Slice(Box::new(c)),
                     None => Stored::Object(Object::EndpointSlice(s)),
                 }
             }
@@ -158,8 +160,14 @@ impl CompactEndpoints {
     /// The compact form of `e`, if it holds `e` exactly.
     pub(crate) fn of(e: &Endpoints) -> Option<CompactEndpoints> {
         let ns = e.metadata.namespace.as_deref()?;
+        // Sized once (collecting through `Option` would grow the lists by
+        // doubling, up to twice the room).
         let list = |l: &[EndpointAddress]| -> Option<Vec<Address>> {
-            l.iter().map(|a| Address::of(a, ns)).collect()
+            let mut out = Vec::with_capacity(l.len());
+            for a in l {
+                out.push(Address::of(a, ns)?);
+            }
+            Some(out)
         };
         let subsets = e
             .subsets

@@ -331,11 +331,12 @@ impl CompactSlice {
     /// The compact form of `s`, if it holds `s` exactly.
     pub(crate) fn of(s: &EndpointSlice) -> Option<CompactSlice> {
         let ns = s.metadata.namespace.as_deref()?;
-        let endpoints = s
-            .endpoints
-            .iter()
-            .map(|e| SliceEndpoint::of(e, ns))
-            .collect::<Option<Vec<_>>>()?;
+        // Sized once (collecting through `Option` would grow it by
+        // doubling, up to twice the room).
+        let mut endpoints = Vec::with_capacity(s.endpoints.len());
+        for e in &s.endpoints {
+            endpoints.push(SliceEndpoint::of(e, ns)?);
+        }
         Some(CompactSlice {
             metadata: s.metadata.clone(),
             address_type: s.address_type,
