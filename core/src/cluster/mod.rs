@@ -53,7 +53,7 @@
 //! The EndpointSlice controller's slices are compact too
 //! (`stored_slice.rs`): metadata, address type and ports as given, each
 //! endpoint a 32-byte record (conditions and hints as bits, its strings in
-//! one allocation), about 180 bytes a pod's endpoint with its share of the
+//! one allocation), about 190 bytes a pod's endpoint with its share of the
 //! slice instead of about 620. [`Cluster::endpoint_slices`] builds them;
 //! the controllers, the dataplane compile and the DNS index read them in
 //! place (`SliceView`), and the one-pod fast path flips conditions and
@@ -130,10 +130,11 @@
 //! Session 7, two full quiet runs: one Pod label change 1.7–2.0 µs
 //! (15-pod Service) and 1.7–1.9 µs (250-pod Service); readiness flip
 //! 2.5 µs and 3.0–3.8 µs; build 1.4–1.6 s; 3,739 bytes per pod in all.
-//! Session 8, compact slices (same machine, load 2.7–3.5): label change
-//! 1.6 µs and 1.4 µs, readiness flip 2.1 µs and 3.1 µs, build 1.45 s
-//! (main the same day: 1.5, 1.5, 2.7, 3.0 µs, 1.62 s); 3,297 bytes per
-//! pod in all, the slice endpoints' share 176 bytes a pod (was 618).
+//! Session 8, compact slices (two quiet runs, load 2.3–3.5): label change
+//! 1.4–1.6 µs and 1.4 µs, readiness flip 2.0–2.1 µs and 2.3–3.1 µs,
+//! build 1.31–1.45 s (main the same day: 1.5, 1.5, 2.7, 3.0 µs, 1.62 s);
+//! 3,301 bytes per pod in all, the slices' share 187 bytes a pod (was
+//! 618; each slice's slot and box included).
 //! What a change spends: writing the Pod (dropping the replaced one's
 //! allocations is about a third of a 15-pod flip), the Endpoints and slice
 //! fast paths, a few key lookups (a one-pod trigger carries the pod's and
@@ -141,7 +142,7 @@
 //! `Object`s (976 bytes each in a slot, a Pod's heap about 1.1 KB) with
 //! their page faults and malloc/free, key hashing and sorting, the full
 //! slice reconcile. Memory per pod: the Pod object about 2,300 bytes, keys
-//! and indexes about 620, its slice endpoint about 180 (was 620), its
+//! and indexes about 620, its slice endpoint about 190 (was 620), its
 //! Endpoints address about 170. The targets (build < 300 ms, < 400 bytes
 //! per pod) need the next stored forms: compact Pods (interned label sets,
 //! packed IPs, condition bits, specs shared per template, read by the

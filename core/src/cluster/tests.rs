@@ -604,3 +604,49 @@ fn in_place_edits_match_the_full_reconcile() {
     };
     assert_eq!(run(true), run(false));
 }
+
+// An in-place edit that brings an endpoint the records cannot hold (a pod
+// gaining a second address) keeps the slice as given from then on, with
+// what the full reconcile writes.
+#[test]
+fn an_endpoint_the_records_cannot_hold_is_kept_as_given() {
+    let run = |fast: bool| {
+        let mut c = bare();
+        c.set_fast_path(fast);
+        c.apply_batch(objects(BASE)).unwrap();
+        c.apply_batch(vec![
+            pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#),
+            pod("p2", "10.244.0.2", "n1", true, r#"{"app": "web"}"#),
+        ])
+        .unwrap();
+        let name = c.endpoint_slices("shop", "web")[0]
+            .metadata
+            .name
+            .clone()
+            .unwrap();
+        assert!(matches!(
+            stored_form(&c, Kind::EndpointSlice, &name),
+            Stored::Slice(_)
+        ));
+        let mut two = pod("p1", "10.244.0.1", "n1", true, r#"{"app": "web"}"#);
+        if let Object::Pod(p) = &mut two {
+            p.status.pod_ips.push(crate::api::PodIP {
+                ip: "10.244.0.9".into(),
+            });
+        }
+        let changes = c.apply(two).unwrap();
+        if fast {
+            assert!(matches!(
+                stored_form(&c, Kind::EndpointSlice, &name),
+                Stored::Object(_)
+            ));
+        }
+        (
+            changes,
+            c.endpoint_slices("shop", "web")[0].clone().into_owned(),
+        )
+    };
+    let (fast, full) = (run(true), run(false));
+    assert_eq!(fast, full);
+    assert!(fast.1.endpoints.iter().any(|e| e.addresses.len() == 2));
+}
