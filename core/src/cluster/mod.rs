@@ -1762,16 +1762,19 @@ impl Cluster {
         };
         t.touched.note(&slot.key, true);
         if let Stored::Slice(c) = &mut slot.object {
-            let ns = c.namespace().to_owned();
             let done = match &op {
                 SliceOp::Replace(_, i, ep) => {
-                    SliceEndpoint::of(ep, &ns).is_some_and(|r| c.replace(*i, r))
+                    let record = SliceEndpoint::of(ep, c.namespace());
+                    record.is_some_and(|r| c.replace(*i, r))
                 }
                 SliceOp::Remove(_, i) => c.remove(*i),
                 SliceOp::Refresh(_, i, conditions, hints) => {
                     c.refresh(*i, conditions, hints.as_ref())
                 }
-                SliceOp::Push(_, ep) => SliceEndpoint::of(ep, &ns).map(|r| c.push(r)).is_some(),
+                SliceOp::Push(_, ep) => {
+                    let record = SliceEndpoint::of(ep, c.namespace());
+                    record.map(|r| c.push(r)).is_some()
+                }
                 _ => false,
             };
             if done {
