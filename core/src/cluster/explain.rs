@@ -17,6 +17,7 @@ use crate::labels::{Selector, service_selector};
 
 use super::Cluster;
 use super::endpointslice::{find_port, is_managed, should_be_in_endpoints};
+use super::stored_pod::PodView;
 
 /// The explanation of one Service's endpoints.
 ///
@@ -300,7 +301,11 @@ pub fn explain_service(
                         let target = sp.target_port.clone().unwrap_or(IntOrString::Int(sp.port));
                         (
                             sp.name.clone(),
-                            find_port(pod, sp.protocol.unwrap_or_default(), &target),
+                            find_port(
+                                PodView::given(pod),
+                                sp.protocol.unwrap_or_default(),
+                                &target,
+                            ),
                         )
                     })
                     .collect()
@@ -359,7 +364,7 @@ fn verdict_of(cluster: &Cluster, svc: &Service, pod: &Pod) -> PodVerdict {
                 .unwrap_or_default(),
         ));
     }
-    if !should_be_in_endpoints(pod) {
+    if !should_be_in_endpoints(PodView::given(pod)) {
         return PodVerdict::Skipped(SkipReason::NoIp);
     }
     let publish_not_ready = svc.spec.publish_not_ready_addresses.unwrap_or(false);

@@ -184,12 +184,14 @@ mod positions;
 pub mod scheduler;
 mod store_key;
 mod stored;
+mod stored_pod;
 mod summary;
 mod touched;
 pub mod workloads;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub use config::{
     ClusterConfig, DetectLocalMode, KubernetesServiceIp, LoadBalancerProvider, ProxyConfig,
@@ -226,6 +228,8 @@ use endpointslice::SliceOp;
 use intern::{FxMap, FxSet, Interner, Sym};
 use store_key::{KeyRef, KeyView, StoreKey};
 use stored::Stored;
+pub(crate) use stored_pod::PodView;
+use stored_pod::{CompactPod, PodRecord};
 
 /// The id of a stored object (an index into the arena).
 pub(crate) type ObjId = u32;
@@ -349,6 +353,8 @@ pub struct Cluster {
     admission: admit::Admission,
     /// The allocators of the batch being admitted.
     staging: Option<admit::Staging>,
+    /// The shapes of the compact pods (`stored_pod.rs`).
+    shapes: stored_pod::Shapes,
 }
 
 /// Why a Service must be reconciled.
@@ -516,6 +522,7 @@ impl Cluster {
             workloads: workloads::Workloads::default(),
             admission,
             staging: None,
+            shapes: stored_pod::Shapes::default(),
         };
         if cluster.config.bootstrap {
             let mut objects: Vec<Object> =
@@ -809,6 +816,14 @@ impl Cluster {
         self.fast_path = on;
     }
 
+    /// How many distinct pod shapes the store holds (the part the pods of
+    /// one workload share; see the "Stored forms" section of the
+    /// [module documentation](self)): a measuring aid.
+    #[doc(hidden)]
+    pub fn pod_shapes(&self) -> usize {
+        self.shapes.len()
+    }
+
     /// The object with this key (namespaced kinds need their namespace).
     ///
     /// A [`Cow`]: borrowed from the store for objects kept as given, built
@@ -829,7 +844,8 @@ impl Cluster {
     /// ```
     pub fn get(&self, key: &ObjectKey) -> Option<Cow<'_, Object>> {
         let id = *self.ids.get(key as &dyn KeyView)?;
-        self.slot(id).map(|s| s.object.to_object())
+        self.slot(id)
+            .map(|s| s.object.to_object(&s.key.name, &self.strings))
     }
 
     /// The objects of a kind, in one namespace or all (`None`), whose labels
@@ -854,19 +870,40 @@ impl Cluster {
         selector: &Selector,
     ) -> Vec<Cow<'_, Object>> {
         self.ids_of(kind, namespace)
-            .filter_map(|id| self.slot(id).map(|s| &s.object))
-            .filter(|o| selector.matches(o.labels()))
-            .map(Stored::to_object)
+            .filter_map(|id| self.slot(id))
+            .filter(|s| selector.matches(s.object.labels()))
+            .map(|s| s.object.to_object(&s.key.name, &self.strings))
             .collect()
     }
 
     /// [`Cluster::get`] for the crate's own readers, borrowed: the object
     /// with this key when it is stored as given, which is every object
-    /// but the Endpoints controller's compact Endpoints objects (see
-    /// `stored.rs`; `None` for those, so it is not for Endpoints).
+    /// but the Endpoints controller's compact Endpoints objects and the
+    /// compact Pods (see `stored.rs`; `None` for those, so it is not for
+    /// Endpoints, and not for Pods: see [`Cluster::stored_pod`]).
     pub(crate) fn stored_object(&self, key: &ObjectKey) -> Option<&Object> {
         debug_assert!(key.kind != Kind::Endpoints, "Endpoints are read with get");
+        debug_assert!(key.kind != Kind::Pod, "Pods are read with stored_pod");
         self.object(*self.ids.get(key as &dyn KeyView)?)
+    }
+
+    /// The stored pod with this key, in either stored form, as the
+    /// controllers read it.
+    pub(crate) fn stored_pod(&self, key: &ObjectKey) -> Option<PodView<'_>> {
+        self.pod_view(*self.ids.get(key as &dyn KeyView)?)
+    }
+
+    /// The stored pods in one namespace or all (`None`) whose labels the
+    /// selector matches, ordered by namespace and name.
+    pub(crate) fn list_pods(
+        &self,
+        namespace: Option<&str>,
+        selector: &Selector,
+    ) -> Vec<PodView<'_>> {
+        self.ids_of(Kind::Pod, namespace)
+            .filter_map(|id| self.pod_view(id))
+            .filter(|p| selector.matches(p.labels()))
+            .collect()
     }
 
     /// [`Cluster::list`] for the crate's own readers, borrowed, for kinds
@@ -879,6 +916,7 @@ impl Cluster {
         selector: &Selector,
     ) -> Vec<&Object> {
         debug_assert!(kind != Kind::Endpoints, "Endpoints are read with list");
+        debug_assert!(kind != Kind::Pod, "Pods are read with list_pods");
         self.ids_of(kind, namespace)
             .filter_map(|id| self.object(id))
             .filter(|o| selector.matches(&o.metadata().labels))
@@ -978,6 +1016,12 @@ impl Cluster {
         self.slot(id).and_then(|s| s.object.as_object())
     }
 
+    /// The pod under `id`, in either stored form.
+    fn pod_view(&self, id: ObjId) -> Option<PodView<'_>> {
+        let slot = self.slot(id)?;
+        slot.object.pod(&slot.key.name, &self.strings)
+    }
+
     /// The stored form of the object with this key.
     fn lookup_stored(
         &self,
@@ -1011,6 +1055,15 @@ impl Cluster {
         Some((id, self.object(id)?))
     }
 
+    /// [`Cluster::lookup_key`] for a pod, in either stored form.
+    fn lookup_pod_key(&self, key: &StoreKey, id: ObjId) -> Option<(ObjId, PodView<'_>)> {
+        let id = match self.slot(id) {
+            Some(slot) if slot.key.same(key) => id,
+            _ => *self.ids.get(key)?,
+        };
+        Some((id, self.pod_view(id)?))
+    }
+
     /// Stores `object` (create or replace), keeping indexes, and marks what
     /// the controllers must look at.
     fn write(&mut self, object: Object, t: &mut Tracker) -> ObjId {
@@ -1022,92 +1075,151 @@ impl Cluster {
                 name: object.name().unwrap_or_default(),
             } as &dyn KeyView)
             .copied();
+        let object = match object {
+            Object::Pod(pod) => return self.write_pod(pod, found, t),
+            o => o,
+        };
         let id = match found {
             Some(id) => {
-                // For a pod: are its labels the same, and is all but its
-                // labels the same? Each compared once.
-                let pod = match (self.object(id), &object) {
-                    (Some(Object::Pod(old)), Object::Pod(new)) => {
-                        let labels = old.metadata.labels == new.metadata.labels;
-                        Some((labels, same_but_labels(old, new)))
-                    }
-                    _ => None,
-                };
-                let same = match pod {
-                    Some((labels, rest)) => labels && rest,
-                    None => self.slot(id).is_some_and(|old| old.object.same_as(&object)),
-                };
-                if same {
+                if self.slot(id).is_some_and(|old| old.object.same_as(&object)) {
                     return id;
                 }
                 let Some(key) = self.slot(id).map(|s| s.key.clone()) else {
                     return id;
                 };
                 t.touched.note(&key, true);
-                // A pod whose labels and node stay (a status change): its
-                // index entries stay too; only its Services look again.
-                if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
-                    && pod.is_some_and(|(labels, _)| labels)
-                    && old.spec.node_name == new.spec.node_name
-                    && let Some(rec) = self.pods.get(&id)
-                {
-                    self.mark_pod_services(rec, &key, id, t);
-                    if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
-                        && (old.status.pod_ip != new.status.pod_ip
-                            || old.status.pod_ips != new.status.pod_ips)
-                    {
-                        let old = old.clone();
-                        self.count_pod_ips(&old, false);
-                        self.count_pod_ips(new, true);
-                    }
-                    if let Some(slot) = self.slots[id as usize].as_mut() {
-                        slot.object = Stored::Object(object);
-                    }
-                    return id;
-                }
-                // A pod whose node stays but whose labels change: only the
-                // label pairs that change move in the index.
-                if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
-                    && old.spec.node_name == new.spec.node_name
-                    && self.pods.contains_key(&id)
-                {
-                    let only_labels = pod.is_some_and(|(_, rest)| rest);
-                    self.relabel_pod(id, object, only_labels, t);
-                    return id;
-                }
                 self.unindex(id, t);
-                if let Some(slot) = self.slots[id as usize].as_mut() {
-                    slot.object = Stored::new(object, t.internal);
-                }
+                self.put(id, Stored::new(object, t.internal));
                 self.index(id, t);
                 return id;
             }
-            None => {
-                let key = StoreKey::new(object.key());
-                t.touched.note(&key, false);
-                let id = match self.free.pop() {
-                    Some(id) => id,
-                    None => {
-                        self.slots.push(None);
-                        u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
-                    }
-                };
-                match self.new_keys.as_mut() {
-                    Some(keys) => keys.push((key.clone(), id)),
-                    None => {
-                        self.by_key.insert(key.clone(), id);
-                    }
-                }
-                self.ids.insert(key.clone(), id);
-                self.slots[id as usize] = Some(Slot {
-                    key,
-                    object: Stored::new(object, t.internal),
-                });
-                id
-            }
+            None => self.insert(object.key(), Stored::new(object, t.internal), t),
         };
         self.index(id, t);
         id
+    }
+
+    /// Stores a new object under a new key (not indexed yet).
+    fn insert(&mut self, key: ObjectKey, object: Stored, t: &mut Tracker) -> ObjId {
+        let key = StoreKey::new(key);
+        t.touched.note(&key, false);
+        let id = match self.free.pop() {
+            Some(id) => id,
+            None => {
+                self.slots.push(None);
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        match self.new_keys.as_mut() {
+            Some(keys) => keys.push((key.clone(), id)),
+            None => {
+                self.by_key.insert(key.clone(), id);
+            }
+        }
+        self.ids.insert(key.clone(), id);
+        self.slots[id as usize] = Some(Slot { key, object });
+        id
+    }
+
+    /// Replaces the object in slot `id` (its indexes are the caller's),
+    /// releasing the shape of a compact pod it held.
+    fn put(&mut self, id: ObjId, object: Stored) {
+        if let Some(slot) = self.slots.get_mut(id as usize).and_then(Option::as_mut) {
+            let old = std::mem::replace(&mut slot.object, object);
+            self.release(&old);
+        }
+    }
+
+    /// A stored object is about to be dropped: a compact pod's shape goes
+    /// with its last pod.
+    fn release(&mut self, old: &Stored) {
+        if let Stored::Pod(p) = old {
+            self.shapes.release(p.shape());
+        }
+    }
+
+    /// The stored form of a split pod: compact (its shape interned), or as
+    /// given.
+    fn pod_form(&mut self, split: Result<(Pod, PodRecord), Pod>) -> Stored {
+        match split {
+            Ok((shape, record)) => Stored::Pod(CompactPod::new(self.shapes.intern(shape), record)),
+            Err(pod) => Stored::Object(Box::new(Object::Pod(pod))),
+        }
+    }
+
+    /// [`Cluster::write`] for a Pod. The pod is split first (`stored_pod.rs`),
+    /// and compared with the stored one form for form, neither built:
+    /// are the labels the same, all but the labels, the node, the IPs?
+    fn write_pod(&mut self, pod: Pod, found: Option<ObjId>, t: &mut Tracker) -> ObjId {
+        let Some(id) = found else {
+            let key = ObjectKey {
+                kind: Kind::Pod,
+                namespace: pod.metadata.namespace.clone(),
+                name: pod.metadata.name.clone().unwrap_or_default(),
+            };
+            let split = stored_pod::split(pod, &mut self.strings);
+            let stored = self.pod_form(split);
+            let id = self.insert(key, stored, t);
+            self.index(id, t);
+            return id;
+        };
+        let split = stored_pod::split(pod, &mut self.strings);
+        let Some(slot) = self.slots.get(id as usize).and_then(Option::as_ref) else {
+            return id;
+        };
+        let Some(old) = slot.object.pod(&slot.key.name, &self.strings) else {
+            return id;
+        };
+        let change = stored_pod::compare(old, &split, &self.strings);
+        if change.labels && change.rest {
+            return id;
+        }
+        let key = slot.key.clone();
+        // The same shape: the compact pod keeps it (a readiness flip is a
+        // record update).
+        let stored = match (split, &slot.object) {
+            (Ok((_, record)), Stored::Pod(old)) if change.shape => {
+                Stored::Pod(CompactPod::new(Arc::clone(old.shape()), record))
+            }
+            (split, _) => self.pod_form(split),
+        };
+        t.touched.note(&key, true);
+        // A pod whose labels and node stay (a status change): its index
+        // entries stay too; only its Services look again.
+        if change.labels && change.node && self.pods.contains_key(&id) {
+            if let Some(rec) = self.pods.get(&id) {
+                self.mark_pod_services(rec, &key, id, t);
+            }
+            if !change.ips {
+                self.move_ip_counts(id, &stored);
+            }
+            self.put(id, stored);
+            return id;
+        }
+        // A pod whose node stays but whose labels change: only the
+        // label pairs that change in the index move.
+        if change.node && self.pods.contains_key(&id) {
+            self.relabel_pod(id, stored, change.rest, t);
+            return id;
+        }
+        self.unindex(id, t);
+        self.put(id, stored);
+        self.index(id, t);
+        id
+    }
+
+    /// Moves the IP counts of stored pod `id` to `new`, the form about to
+    /// replace it.
+    fn move_ip_counts(&mut self, id: ObjId, new: &Stored) {
+        if let Some(slot) = self.slots.get(id as usize).and_then(Option::as_ref) {
+            let name = &slot.key.name;
+            if let Some(view) = slot.object.pod(name, &self.strings) {
+                endpoints::count_ips(&mut self.ip_counts, view, false);
+            }
+            if let Some(view) = new.pod(name, &self.strings) {
+                endpoints::count_ips(&mut self.ip_counts, view, true);
+            }
+        }
     }
 
     /// Is an object with this key stored?
@@ -1146,7 +1258,9 @@ impl Cluster {
         self.by_key.remove(&key);
         t.touched.note(&key, true);
         self.unindex(id, t);
-        self.slots[id as usize] = None;
+        if let Some(slot) = self.slots[id as usize].take() {
+            self.release(&slot.object);
+        }
         self.free.push(id);
     }
 
@@ -1156,14 +1270,16 @@ impl Cluster {
         let Some(slot) = self.slots[id as usize].take() else {
             return;
         };
-        match &slot.object {
-            Stored::Object(Object::Pod(pod)) => {
-                self.count_pod_ips(pod, true);
-                let rec = self.index_pod(id, pod);
-                self.mark_pod_services(&rec, &slot.key, id, t);
-                self.pods.insert(id, rec);
-            }
-            Stored::Object(Object::Service(svc)) => {
+        if let Some(pod) = slot.object.pod(&slot.key.name, &self.strings) {
+            endpoints::count_ips(&mut self.ip_counts, pod, true);
+        }
+        if let Some((meta, node)) = pod_index_parts(&slot.object) {
+            let rec = self.index_pod(id, meta, node);
+            self.mark_pod_services(&rec, &slot.key, id, t);
+            self.pods.insert(id, rec);
+        }
+        match slot.object.as_object() {
+            Some(Object::Service(svc)) => {
                 let ns = self
                     .strings
                     .intern(slot.key.namespace.as_deref().unwrap_or(""));
@@ -1187,13 +1303,13 @@ impl Cluster {
                 }
                 t.full_key(&slot.key);
             }
-            Stored::Object(Object::Node(_)) => {
+            Some(Object::Node(_)) => {
                 self.node_changed(t);
                 let name = self.strings.intern(&slot.key.name);
                 self.nodes.insert(name, id);
                 self.mark_node_pods(name, t);
             }
-            Stored::Object(Object::EndpointSlice(slice)) => {
+            Some(Object::EndpointSlice(slice)) => {
                 self.positions.index_slice(id, slice);
                 if let Some(svc) = slice.service_name() {
                     let ns = self
@@ -1210,7 +1326,7 @@ impl Cluster {
                     }
                 }
             }
-            Stored::Object(Object::Endpoints(_)) | Stored::Endpoints(_) => {
+            Some(Object::Endpoints(_)) | None if slot.object.kind() == Kind::Endpoints => {
                 self.positions.index_endpoints(id, &slot.object);
                 t.full(
                     slot.key.namespace.as_deref().unwrap_or_default(),
@@ -1226,15 +1342,15 @@ impl Cluster {
         let Some(slot) = self.slots[id as usize].take() else {
             return;
         };
-        match &slot.object {
-            Stored::Object(Object::Pod(pod)) => {
-                self.count_pod_ips(pod, false);
-                if let Some(rec) = self.pods.remove(&id) {
-                    self.mark_pod_services(&rec, &slot.key, id, t);
-                    self.unindex_pod(id, rec);
-                }
+        if let Some(pod) = slot.object.pod(&slot.key.name, &self.strings) {
+            endpoints::count_ips(&mut self.ip_counts, pod, false);
+            if let Some(rec) = self.pods.remove(&id) {
+                self.mark_pod_services(&rec, &slot.key, id, t);
+                self.unindex_pod(id, rec);
             }
-            Stored::Object(Object::Service(_)) => {
+        }
+        match slot.object.as_object() {
+            Some(Object::Service(_)) => {
                 if let Some(rec) = self.services.remove(&id) {
                     for &(k, v) in &rec.selector {
                         if let Some(list) = self.svc_index.get_mut(&(rec.ns, k, v)) {
@@ -1248,14 +1364,14 @@ impl Cluster {
                 self.auto_services.remove(&ns_name(&slot.key));
                 t.full_key(&slot.key);
             }
-            Stored::Object(Object::Node(_)) => {
+            Some(Object::Node(_)) => {
                 self.node_changed(t);
                 if let Some(name) = self.strings.lookup(&slot.key.name) {
                     self.nodes.remove(&name);
                     self.mark_node_pods(name, t);
                 }
             }
-            Stored::Object(Object::EndpointSlice(slice)) => {
+            Some(Object::EndpointSlice(slice)) => {
                 self.positions.forget(id);
                 if let Some(svc) = slice.service_name() {
                     let ns = self
@@ -1273,7 +1389,7 @@ impl Cluster {
                     }
                 }
             }
-            Stored::Object(Object::Endpoints(_)) | Stored::Endpoints(_) => {
+            Some(Object::Endpoints(_)) | None if slot.object.kind() == Kind::Endpoints => {
                 self.positions.forget(id);
                 t.full(
                     slot.key.namespace.as_deref().unwrap_or_default(),
@@ -1285,35 +1401,33 @@ impl Cluster {
         self.slots[id as usize] = Some(slot);
     }
 
-    fn index_pod(&mut self, id: ObjId, pod: &Pod) -> PodRec {
-        let ns_name = pod.metadata.namespace.as_deref().unwrap_or("");
+    fn index_pod(&mut self, id: ObjId, meta: &ObjectMeta, node: PodNode<'_>) -> PodRec {
+        let ns_name = meta.namespace.as_deref().unwrap_or("");
         let ns = match self.last_namespace {
             Some(ns) if self.strings.is(ns, ns_name) => ns,
             _ => self.strings.intern(ns_name),
         };
         self.last_namespace = Some(ns);
-        let same = self.last_labels.len() == pod.metadata.labels.len()
-            && (self.last_labels.iter().zip(&pod.metadata.labels))
+        let same = self.last_labels.len() == meta.labels.len()
+            && (self.last_labels.iter().zip(&meta.labels))
                 .all(|(&(ks, vs), (k, v))| self.strings.is(ks, k) && self.strings.is(vs, v));
         if !same {
             self.last_labels.clear();
-            for (k, v) in &pod.metadata.labels {
+            for (k, v) in &meta.labels {
                 let pair = (self.strings.intern(k), self.strings.intern(v));
                 self.last_labels.push(pair);
             }
         }
-        let mut labels = Vec::with_capacity(pod.metadata.labels.len());
+        let mut labels = Vec::with_capacity(meta.labels.len());
         for &(k, v) in &self.last_labels {
             let list = self.pod_index.entry((ns, k, v)).or_default();
             labels.push((k, v, u32::try_from(list.len()).unwrap_or(u32::MAX)));
             list.push(id);
         }
-        let node = pod
-            .spec
-            .node_name
-            .as_deref()
-            .filter(|n| !n.is_empty())
-            .map(|n| self.strings.intern(n));
+        let node = match node {
+            PodNode::Name(n) => n.filter(|n| !n.is_empty()).map(|n| self.strings.intern(n)),
+            PodNode::Sym(n) => n.filter(|&n| !self.strings.is(n, "")),
+        };
         if let Some(n) = node {
             self.pods_by_node.entry(n).or_default().push(id);
         }
@@ -1333,26 +1447,37 @@ impl Cluster {
     /// `GetServicesToUpdateOnPodChange`): a Service that selects the pod
     /// before and after has the same endpoint for it (no EP rule reads a
     /// pod's labels beyond selection), and its state is settled.
-    fn relabel_pod(&mut self, id: ObjId, object: Object, only_labels: bool, t: &mut Tracker) {
+    fn relabel_pod(&mut self, id: ObjId, object: Stored, only_labels: bool, t: &mut Tracker) {
+        let expected = match (self.slot(id), self.pods.get(&id)) {
+            (Some(slot), Some(rec)) => {
+                pod_index_parts(&slot.object)
+                    .is_some_and(|(meta, _)| meta.labels.len() == rec.labels.len())
+                    && pod_index_parts(&object).is_some()
+            }
+            _ => false,
+        };
+        if !expected {
+            // Not the shape expected: the whole way.
+            self.unindex(id, t);
+            self.put(id, object);
+            self.index(id, t);
+            return;
+        }
+        self.move_ip_counts(id, &object);
         let (Some(mut slot), Some(mut rec)) =
             (self.slots[id as usize].take(), self.pods.remove(&id))
         else {
             return;
         };
-        let old = std::mem::replace(&mut slot.object, Stored::Object(object));
-        if let (Stored::Object(Object::Pod(old)), Stored::Object(Object::Pod(new))) =
-            (&old, &slot.object)
-            && rec.labels.len() == old.metadata.labels.len()
+        let old = std::mem::replace(&mut slot.object, object);
+        if let (Some((old_meta, _)), Some((new_meta, _))) =
+            (pod_index_parts(&old), pod_index_parts(&slot.object))
         {
-            if old.status.pod_ip != new.status.pod_ip || old.status.pod_ips != new.status.pod_ips {
-                self.count_pod_ips(old, false);
-                self.count_pod_ips(new, true);
-            }
             let before = self.pod_services(&rec);
             let mut gone: Vec<(Sym, Sym, u32)> = Vec::new();
-            let mut labels = Vec::with_capacity(new.metadata.labels.len());
-            let mut was = old.metadata.labels.iter().zip(&rec.labels).peekable();
-            for (k, v) in &new.metadata.labels {
+            let mut labels = Vec::with_capacity(new_meta.labels.len());
+            let mut was = old_meta.labels.iter().zip(&rec.labels).peekable();
+            for (k, v) in &new_meta.labels {
                 while let Some(((ok, _), e)) = was.peek()
                     && ok.as_str() < k.as_str()
                 {
@@ -1387,19 +1512,10 @@ impl Cluster {
                     t.pod(&svc.key, sid, &slot.key, id);
                 }
             }
-            self.pods.insert(id, rec);
-            self.slots[id as usize] = Some(slot);
-        } else {
-            // Not the shape expected: the whole way.
-            self.pods.insert(id, rec);
-            let new = std::mem::replace(&mut slot.object, old);
-            self.slots[id as usize] = Some(slot);
-            self.unindex(id, t);
-            if let Some(slot) = self.slots[id as usize].as_mut() {
-                slot.object = new;
-            }
-            self.index(id, t);
         }
+        self.pods.insert(id, rec);
+        self.slots[id as usize] = Some(slot);
+        self.release(&old);
     }
 
     /// Removes pod `id` from the posting lists of these pairs (entries of
@@ -1623,17 +1739,12 @@ impl Cluster {
             let mut ops = Vec::new();
             match svc {
                 Some((sid, Object::Service(svc))) if endpointslice::is_managed(svc) => {
-                    let mut pods: Vec<(&Pod, Option<&Node>)> = self
+                    let mut pods: Vec<(PodView<'_>, Option<&Node>)> = self
                         .selected_pods(sid)
                         .into_iter()
-                        .filter_map(|pid| match self.object(pid) {
-                            Some(Object::Pod(p)) => Some((p, self.node_of_pod(pid))),
-                            _ => None,
-                        })
+                        .filter_map(|pid| Some((self.pod_view(pid)?, self.node_of_pod(pid))))
                         .collect();
-                    crate::order::sort_by(&mut pods, |a, b| {
-                        a.0.metadata.name.cmp(&b.0.metadata.name)
-                    });
+                    crate::order::sort_by(&mut pods, |a, b| a.0.name().cmp(b.0.name()));
                     ops.extend(endpointslice::reconcile(
                         svc,
                         &pods,
@@ -1730,7 +1841,8 @@ impl Cluster {
         edit: impl FnOnce(&mut EndpointSlice, &mut Vec<u32>),
     ) {
         if let Some(Some(slot)) = self.slots.get_mut(id as usize)
-            && let Stored::Object(Object::EndpointSlice(s)) = &mut slot.object
+            && let Stored::Object(o) = &mut slot.object
+            && let Object::EndpointSlice(s) = &mut **o
         {
             if self
                 .positions
@@ -1811,10 +1923,8 @@ impl Cluster {
             if !endpointslice::is_managed(svc) {
                 return false;
             }
-            let pod = match self.lookup_key(&trigger.key, trigger.pod) {
-                Some((pid, Object::Pod(p))) if self.selects(sid, pid) => {
-                    Some((p, self.node_of_pod(pid)))
-                }
+            let pod = match self.lookup_pod_key(&trigger.key, trigger.pod) {
+                Some((pid, p)) if self.selects(sid, pid) => Some((p, self.node_of_pod(pid))),
                 _ => None,
             };
             let existing = self.managed_slices(ns_sym, name_sym, CONTROLLER_NAME);
@@ -1902,39 +2012,24 @@ impl Cluster {
     }
 }
 
-/// Are two pods the same but for their labels? The status, where changes
-/// usually are, is compared first. (Every field is named, so that a field
-/// added to the object model is compared too.)
-fn same_but_labels(a: &Pod, b: &Pod) -> bool {
-    let Pod {
-        metadata,
-        spec,
-        status,
-    } = a;
-    let ObjectMeta {
-        name,
-        generate_name,
-        namespace,
-        uid,
-        resource_version,
-        creation_timestamp,
-        deletion_timestamp,
-        labels: _,
-        annotations,
-        owner_references,
-    } = metadata;
-    let m = &b.metadata;
-    *status == b.status
-        && *name == m.name
-        && *namespace == m.namespace
-        && *uid == m.uid
-        && *resource_version == m.resource_version
-        && *deletion_timestamp == m.deletion_timestamp
-        && *creation_timestamp == m.creation_timestamp
-        && *generate_name == m.generate_name
-        && *annotations == m.annotations
-        && *owner_references == m.owner_references
-        && *spec == b.spec
+/// A pod's node, as the index takes it: the name of a pod kept as given,
+/// the symbol of a compact one.
+enum PodNode<'a> {
+    Name(Option<&'a str>),
+    Sym(Option<Sym>),
+}
+
+/// What the label index reads of a stored pod: its metadata (namespace
+/// and labels) and its node; `None` for other kinds.
+fn pod_index_parts(stored: &Stored) -> Option<(&ObjectMeta, PodNode<'_>)> {
+    match stored {
+        Stored::Pod(p) => Some((&p.shape().metadata, PodNode::Sym(p.node()))),
+        Stored::Object(o) => match &**o {
+            Object::Pod(p) => Some((&p.metadata, PodNode::Name(p.spec.node_name.as_deref()))),
+            _ => None,
+        },
+        Stored::Endpoints(_) => None,
+    }
 }
 
 fn is_controller_slice(slice: &EndpointSlice) -> bool {

@@ -24,31 +24,35 @@ use crate::api::{
     EndpointAddress, EndpointSubset, Endpoints, Kind, Object, ObjectMeta, ObjectReference,
 };
 
+use super::intern::Interner;
 use super::positions::pod_tag;
+use super::stored_pod::{CompactPod, PodView};
 
-/// One stored object. (`Object` stays inline, as it was in the slot
-/// before: boxing it would add an indirection to every read of every
-/// kind; compact forms of the other kinds are the next slices.)
+/// One stored object. The object kept as given is boxed, so that a slot
+/// is as small as the compact forms.
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum Stored {
     /// As given.
-    Object(Object),
+    Object(Box<Object>),
     /// A controller-written v1 Endpoints object, compact.
-    Endpoints(CompactEndpoints),
+    Endpoints(Box<CompactEndpoints>),
+    /// A Pod, compact (`stored_pod.rs`): the shape it shares with the
+    /// other pods of its workload, and its own fields.
+    Pod(CompactPod),
 }
 
 impl Stored {
     /// How `object` is stored: compact when it is an Endpoints object the
     /// controller wrote (`controller`) and the compact form holds it
-    /// exactly, as given otherwise.
+    /// exactly, as given otherwise. (Pods are compacted by the cluster,
+    /// which interns their shapes.)
     pub(crate) fn new(object: Object, controller: bool) -> Stored {
         match object {
             Object::Endpoints(e) if controller => match CompactEndpoints::of(&e) {
-                Some(c) => Stored::Endpoints(c),
-                None => Stored::Object(Object::Endpoints(e)),
+                Some(c) => Stored::Endpoints(Box::new(c)),
+                None => Stored::Object(Box::new(Object::Endpoints(e))),
             },
-            o => Stored::Object(o),
+            o => Stored::Object(Box::new(o)),
         }
     }
 
@@ -56,24 +60,41 @@ impl Stored {
     pub(crate) fn as_object(&self) -> Option<&Object> {
         match self {
             Stored::Object(o) => Some(o),
-            Stored::Endpoints(_) => None,
+            Stored::Endpoints(_) | Stored::Pod(_) => None,
         }
     }
 
-    /// The object (built when it is stored compact).
-    pub(crate) fn to_object(&self) -> Cow<'_, Object> {
+    /// The object stored under `name` (built when it is stored compact;
+    /// `strings` are the cluster's, which name a compact pod's node).
+    pub(crate) fn to_object(&self, name: &str, strings: &Interner) -> Cow<'_, Object> {
         match self {
             Stored::Object(o) => Cow::Borrowed(o),
             Stored::Endpoints(e) => Cow::Owned(Object::Endpoints(e.to_endpoints())),
+            Stored::Pod(p) => Cow::Owned(Object::Pod(p.to_pod(name, strings))),
         }
     }
 
     /// The object, if it is an Endpoints object (built when compact).
     pub(crate) fn endpoints(&self) -> Option<Cow<'_, Endpoints>> {
         match self {
-            Stored::Object(Object::Endpoints(e)) => Some(Cow::Borrowed(e)),
+            Stored::Object(o) => match &**o {
+                Object::Endpoints(e) => Some(Cow::Borrowed(e)),
+                _ => None,
+            },
             Stored::Endpoints(e) => Some(Cow::Owned(e.to_endpoints())),
-            Stored::Object(_) => None,
+            Stored::Pod(_) => None,
+        }
+    }
+
+    /// The pod stored under `name`, if it is one, as the controllers read it.
+    pub(crate) fn pod<'a>(&'a self, name: &'a str, strings: &'a Interner) -> Option<PodView<'a>> {
+        match self {
+            Stored::Object(o) => match &**o {
+                Object::Pod(p) => Some(PodView::given(p)),
+                _ => None,
+            },
+            Stored::Pod(p) => Some(p.view(name, strings)),
+            Stored::Endpoints(_) => None,
         }
     }
 
@@ -82,6 +103,7 @@ impl Stored {
         match self {
             Stored::Object(o) => o.kind(),
             Stored::Endpoints(_) => Kind::Endpoints,
+            Stored::Pod(_) => Kind::Pod,
         }
     }
 
@@ -90,15 +112,18 @@ impl Stored {
         match self {
             Stored::Object(o) => &o.metadata().labels,
             Stored::Endpoints(e) => &e.metadata.labels,
+            Stored::Pod(p) => &p.shape().metadata.labels,
         }
     }
 
-    /// Is the stored object `object`?
+    /// Is the stored object `object`? (Not for pods stored compact: the
+    /// write path compares those through their views.)
     pub(crate) fn same_as(&self, object: &Object) -> bool {
         match (self, object) {
-            (Stored::Object(o), _) => o == object,
+            (Stored::Object(o), _) => **o == *object,
             (Stored::Endpoints(c), Object::Endpoints(e)) => c.same_as(e),
             (Stored::Endpoints(_), _) => false,
+            (Stored::Pod(_), _) => false,
         }
     }
 }
@@ -427,7 +452,7 @@ mod tests {
         let o = Object::Endpoints(e.clone());
         let compact = Stored::new(o.clone(), true);
         assert!(matches!(compact, Stored::Endpoints(_)));
-        assert_eq!(*compact.to_object(), o);
+        assert_eq!(*compact.to_object("web", &Interner::default()), o);
         assert!(compact.same_as(&o));
         assert!(matches!(Stored::new(o.clone(), false), Stored::Object(_)));
         let mut odd = e;

@@ -1,0 +1,687 @@
+//! The compact form of a stored Pod, and the view the controllers read
+//! pods through.
+//!
+//! The pods of one workload differ in a few fields only: their name, uid,
+//! node, IPs and readiness. A compact Pod ([`CompactPod`]) is a shared
+//! **shape** (an `Arc<Pod>` holding every other field, the per-pod ones
+//! blanked) and a small [`PodRecord`] of the per-pod fields:
+//!
+//! * `metadata.name`: not stored; it is the slot's key;
+//! * `metadata.uid`: 16 bytes, when it is a canonical lowercase UUID;
+//! * `spec.nodeName`: an interned symbol;
+//! * `status.podIP` and `status.podIPs`: one IP's text inline (up to
+//!   [`IP_TEXT`] bytes), when `podIPs` is exactly `[podIP]` (or both are
+//!   absent);
+//! * `status.hostIP` and `status.hostIPs`: an interned symbol, when
+//!   `hostIPs` is exactly `[hostIP]` (or both are absent);
+//! * the status of the `Ready` and `ContainersReady` conditions, two bits
+//!   each (at most one condition of each type).
+//!
+//! Shapes are interned per cluster ([`Shapes`], by a fingerprint of the
+//! namespace, labels, `generateName` and owners, confirmed by equality)
+//! and dropped when the last pod using one goes.
+//!
+//! **Exact by construction**: [`split`] compacts a Pod only when
+//! [`CompactPod::to_pod`] rebuilds it field for field (every blanked field
+//! comes back from the record); any other Pod (dual-stack, a uid in upper
+//! case, `podIP` without `podIPs`, two `Ready` conditions, ...) stays as
+//! given. Whether a Pod is compacted depends on the Pod alone, never on
+//! its labels.
+//!
+//! The controllers read stored pods of either form through [`PodView`],
+//! which borrows the shape and the record and builds nothing.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use crate::api::{
+    ConditionStatus, Container, DNSPolicy, HostIP, ObjectMeta, OwnerReference, Pod, PodDNSConfig,
+    PodIP, PodPhase, PodStatus,
+};
+use crate::table_hash::TableHasher;
+
+use super::intern::{FxMap, Interner, Sym};
+
+/// The longest IP text a record holds inline (every IPv4 text, and the
+/// shorter IPv6 ones).
+pub(crate) const IP_TEXT: usize = 20;
+
+const HAS_UID: u8 = 1;
+const HAS_NODE: u8 = 2;
+const HAS_IP: u8 = 4;
+const HAS_HOST_IP: u8 = 8;
+
+/// The condition types whose status the record holds.
+const READY: &str = "Ready";
+const CONTAINERS_READY: &str = "ContainersReady";
+
+/// The per-pod fields of a compact Pod (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PodRecord {
+    uid: [u8; 16],
+    ip: [u8; IP_TEXT],
+    node: Sym,
+    host_ip: Sym,
+    ip_len: u8,
+    flags: u8,
+    /// `Ready`'s status in bits 0–1, `ContainersReady`'s in bits 2–3
+    /// (0: no such condition, else [`status_bits`]).
+    conditions: u8,
+}
+
+/// A Pod stored compact: its shape and its record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CompactPod {
+    shape: Arc<Pod>,
+    record: PodRecord,
+}
+
+fn status_bits(s: ConditionStatus) -> u8 {
+    match s {
+        ConditionStatus::True => 1,
+        ConditionStatus::False => 2,
+        ConditionStatus::Unknown => 3,
+    }
+}
+
+fn status_of(bits: u8) -> Option<ConditionStatus> {
+    match bits & 3 {
+        1 => Some(ConditionStatus::True),
+        2 => Some(ConditionStatus::False),
+        3 => Some(ConditionStatus::Unknown),
+        _ => None,
+    }
+}
+
+/// The 16 bytes of a canonical lowercase UUID text (`8-4-4-4-12` lowercase
+/// hex digits); `None` for any other text.
+fn pack_uid(s: &str) -> Option<[u8; 16]> {
+    let b = s.as_bytes();
+    if b.len() != 36 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut n = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        out[n / 2] |= if n % 2 == 0 { d << 4 } else { d };
+        n += 1;
+    }
+    Some(out)
+}
+
+/// The text of a packed uid.
+fn unpack_uid(u: &[u8; 16]) -> [u8; 36] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'-'; 36];
+    let mut at = 0;
+    for (i, byte) in u.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            at += 1;
+        }
+        out[at] = HEX[(byte >> 4) as usize];
+        out[at + 1] = HEX[(byte & 15) as usize];
+        at += 2;
+    }
+    out
+}
+
+/// A pod's uid as text: borrowed from a Pod kept as given, or unpacked
+/// from a record. Reads as `str`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum UidText<'a> {
+    /// A uid as written.
+    Given(&'a str),
+    /// A packed uid's text.
+    Packed([u8; 36]),
+}
+
+impl std::ops::Deref for UidText<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            UidText::Given(s) => s,
+            UidText::Packed(b) => std::str::from_utf8(b).unwrap_or_default(),
+        }
+    }
+}
+
+impl PartialEq for UidText<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for UidText<'_> {}
+
+impl PartialOrd for UidText<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for UidText<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+/// The one condition of this type, or `None` when there is none;
+/// `Err(())` when there are several.
+fn only_condition(pod: &Pod, type_: &str) -> Result<Option<usize>, ()> {
+    let mut found = None;
+    for (i, c) in pod.status.conditions.iter().enumerate() {
+        if c.type_ == type_ {
+            if found.is_some() {
+                return Err(());
+            }
+            found = Some(i);
+        }
+    }
+    Ok(found)
+}
+
+/// Splits a Pod into a blank shape and its record, interning its node
+/// name and host IP; the Pod back, untouched, when the record cannot hold
+/// it exactly. (The name is not kept: the store's key is the Pod's
+/// `metadata.name`, which must be present.)
+pub(crate) fn split(mut pod: Pod, strings: &mut Interner) -> Result<(Pod, PodRecord), Pod> {
+    if pod.metadata.name.is_none() {
+        return Err(pod);
+    }
+    let uid = match pod.metadata.uid.as_deref() {
+        None => None,
+        Some(u) => match pack_uid(u) {
+            Some(p) => Some(p),
+            None => return Err(pod),
+        },
+    };
+    let status = &pod.status;
+    let ip = match (status.pod_ip.as_deref(), status.pod_ips.as_slice()) {
+        (None, []) => None,
+        (Some(a), [PodIP { ip }]) if a == ip && a.len() <= IP_TEXT => Some(a),
+        _ => return Err(pod),
+    };
+    let host_ip = match (status.host_ip.as_deref(), status.host_ips.as_slice()) {
+        (None, []) => None,
+        (Some(a), [HostIP { ip }]) if a == ip => Some(a),
+        _ => return Err(pod),
+    };
+    let (Ok(ready), Ok(containers_ready)) = (
+        only_condition(&pod, READY),
+        only_condition(&pod, CONTAINERS_READY),
+    ) else {
+        return Err(pod);
+    };
+    // Held exactly: blank the per-pod fields.
+    let mut record = PodRecord {
+        uid: uid.unwrap_or_default(),
+        ip: [0; IP_TEXT],
+        node: Sym(0),
+        host_ip: Sym(0),
+        ip_len: 0,
+        flags: if uid.is_some() { HAS_UID } else { 0 },
+        conditions: 0,
+    };
+    if let Some(ip) = ip {
+        record.ip[..ip.len()].copy_from_slice(ip.as_bytes());
+        record.ip_len = ip.len() as u8;
+        record.flags |= HAS_IP;
+    }
+    if let Some(h) = host_ip {
+        record.host_ip = strings.intern(h);
+        record.flags |= HAS_HOST_IP;
+    }
+    if let Some(n) = pod.spec.node_name.take() {
+        record.node = strings.intern(&n);
+        record.flags |= HAS_NODE;
+    }
+    for (at, shift) in [(ready, 0), (containers_ready, 2)] {
+        if let Some(c) = at.and_then(|i| pod.status.conditions.get_mut(i)) {
+            record.conditions |= status_bits(c.status) << shift;
+            c.status = ConditionStatus::True;
+        }
+    }
+    pod.metadata.name = None;
+    pod.metadata.uid = None;
+    pod.status.pod_ip = None;
+    pod.status.pod_ips = Vec::new();
+    pod.status.host_ip = None;
+    pod.status.host_ips = Vec::new();
+    Ok((pod, record))
+}
+
+impl PodRecord {
+    /// The IP text (`podIP`, and the only `podIPs` entry).
+    fn ip(&self) -> Option<&str> {
+        (self.flags & HAS_IP != 0)
+            .then(|| std::str::from_utf8(self.ip.get(..self.ip_len as usize)?).ok())
+            .flatten()
+    }
+}
+
+impl CompactPod {
+    /// A compact Pod of this (interned) shape and record.
+    pub(crate) fn new(shape: Arc<Pod>, record: PodRecord) -> CompactPod {
+        CompactPod { shape, record }
+    }
+
+    /// The shape.
+    pub(crate) fn shape(&self) -> &Arc<Pod> {
+        &self.shape
+    }
+
+    /// The Pod, stored under `name`.
+    pub(crate) fn to_pod(&self, name: &str, strings: &Interner) -> Pod {
+        self.view(name, strings).to_pod().into_owned()
+    }
+
+    /// The view of this pod, stored under `name`.
+    pub(crate) fn view<'a>(&'a self, name: &'a str, strings: &'a Interner) -> PodView<'a> {
+        PodView::of_parts(&self.shape, &self.record, name, strings)
+    }
+
+    /// The interned name of the node (`spec.nodeName`).
+    pub(crate) fn node(&self) -> Option<Sym> {
+        (self.record.flags & HAS_NODE != 0).then_some(self.record.node)
+    }
+}
+
+/// The interned shapes of a cluster's compact pods.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Shapes {
+    by_print: FxMap<u64, Vec<Arc<Pod>>>,
+    /// The shape interned last: the next pod, usually of the same
+    /// workload, is checked against it before hashing.
+    last: Option<Arc<Pod>>,
+    count: usize,
+}
+
+/// A cheap fingerprint of a shape: what tells workloads apart.
+fn fingerprint(shape: &Pod) -> u64 {
+    let mut h = TableHasher::default();
+    let m = &shape.metadata;
+    m.namespace.hash(&mut h);
+    m.generate_name.hash(&mut h);
+    for (k, v) in &m.labels {
+        k.hash(&mut h);
+        v.hash(&mut h);
+    }
+    for o in &m.owner_references {
+        o.uid.hash(&mut h);
+        o.name.hash(&mut h);
+    }
+    h.finish()
+}
+
+impl Shapes {
+    /// The interned shape equal to `shape` (interned now if new).
+    pub(crate) fn intern(&mut self, shape: Pod) -> Arc<Pod> {
+        if let Some(last) = &self.last
+            && **last == shape
+            && Arc::strong_count(last) > 1
+        {
+            return Arc::clone(last);
+        }
+        let list = self.by_print.entry(fingerprint(&shape)).or_default();
+        let found = match list.iter().find(|s| ***s == shape) {
+            Some(s) => Arc::clone(s),
+            None => {
+                let s = Arc::new(shape);
+                list.push(Arc::clone(&s));
+                self.count += 1;
+                s
+            }
+        };
+        self.last = Some(Arc::clone(&found));
+        found
+    }
+
+    /// A pod using `shape` is going: the shape goes too when that pod was
+    /// its last.
+    pub(crate) fn release(&mut self, shape: &Arc<Pod>) {
+        let last = usize::from(self.last.as_ref().is_some_and(|l| Arc::ptr_eq(l, shape)));
+        // This pod's, the table's, and maybe the cache's.
+        if Arc::strong_count(shape) > 2 + last {
+            return;
+        }
+        if last == 1 {
+            self.last = None;
+        }
+        let print = fingerprint(shape);
+        if let Some(list) = self.by_print.get_mut(&print) {
+            if let Some(i) = list.iter().position(|s| Arc::ptr_eq(s, shape)) {
+                list.swap_remove(i);
+                self.count -= 1;
+            }
+            if list.is_empty() {
+                self.by_print.remove(&print);
+            }
+        }
+    }
+
+    /// How many shapes are interned.
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+}
+
+/// How a Pod written over a stored one differs from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PodChange {
+    /// The labels are the same.
+    pub(crate) labels: bool,
+    /// All but the labels is the same.
+    pub(crate) rest: bool,
+    /// Both are compact and have the same shape (only records differ).
+    pub(crate) shape: bool,
+    /// `spec.nodeName` is the same.
+    pub(crate) node: bool,
+    /// `status.podIP` and `status.podIPs` are the same.
+    pub(crate) ips: bool,
+}
+
+/// How the split pod `new` differs from the stored pod `old` (of the same
+/// key), compared form for form, neither built. Whether a pod is compact
+/// depends on the pod alone, never on its labels: a pod stored in the
+/// other form differs in more than its labels.
+pub(crate) fn compare(
+    old: PodView<'_>,
+    new: &Result<(Pod, PodRecord), Pod>,
+    strings: &Interner,
+) -> PodChange {
+    let new = match new {
+        Ok((shape, record)) => PodView::of_parts(shape, record, old.name, strings),
+        Err(pod) => PodView::given(pod),
+    };
+    let labels = old.labels() == new.labels();
+    let (old_pod, old_record) = old.parts();
+    let (new_pod, new_record) = new.parts();
+    let (rest, shape) = match (old_record, new_record) {
+        (Some(a), Some(b)) => {
+            let same = same_but_labels(old_pod, new_pod);
+            (same && a == b, same && labels)
+        }
+        (None, None) => (same_but_labels(old_pod, new_pod), false),
+        _ => (false, false),
+    };
+    PodChange {
+        labels,
+        rest,
+        shape,
+        node: old.node_name() == new.node_name(),
+        ips: old.pod_ip() == new.pod_ip() && old.pod_ips().eq(new.pod_ips()),
+    }
+}
+
+/// Are two pods the same but for their labels? The status, where changes
+/// usually are, is compared first. (Every field is named, so that a field
+/// added to the object model is compared too.)
+pub(crate) fn same_but_labels(a: &Pod, b: &Pod) -> bool {
+    let Pod {
+        metadata,
+        spec,
+        status,
+    } = a;
+    let ObjectMeta {
+        name,
+        generate_name,
+        namespace,
+        uid,
+        resource_version,
+        creation_timestamp,
+        deletion_timestamp,
+        labels: _,
+        annotations,
+        owner_references,
+    } = metadata;
+    let m = &b.metadata;
+    *status == b.status
+        && *name == m.name
+        && *namespace == m.namespace
+        && *uid == m.uid
+        && *resource_version == m.resource_version
+        && *deletion_timestamp == m.deletion_timestamp
+        && *creation_timestamp == m.creation_timestamp
+        && *generate_name == m.generate_name
+        && *annotations == m.annotations
+        && *owner_references == m.owner_references
+        && *spec == b.spec
+}
+
+/// What a view of a compact pod reads from its record.
+#[derive(Debug, Clone, Copy)]
+struct Compact<'a> {
+    record: &'a PodRecord,
+    node: Option<&'a str>,
+    host_ip: Option<&'a str>,
+}
+
+/// A stored pod as the controllers read it, in either stored form,
+/// without building it: accessors for what the EndpointSlice and
+/// Endpoints controllers, the label index and the write path read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PodView<'a> {
+    /// The Pod as given, or the shape of a compact one.
+    pod: &'a Pod,
+    name: &'a str,
+    compact: Option<Compact<'a>>,
+}
+
+/// The IPs of `status.podIPs`, in order.
+#[derive(Debug, Clone)]
+pub(crate) enum PodIps<'a> {
+    /// A Pod kept as given.
+    Given(std::slice::Iter<'a, PodIP>),
+    /// A compact pod's IP, if any.
+    One(Option<&'a str>),
+}
+
+impl<'a> Iterator for PodIps<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            PodIps::Given(it) => it.next().map(|p| p.ip.as_str()),
+            PodIps::One(ip) => ip.take(),
+        }
+    }
+}
+
+impl<'a> PodView<'a> {
+    /// The view of a Pod kept as given (or of any Pod at hand).
+    pub(crate) fn given(pod: &'a Pod) -> PodView<'a> {
+        PodView {
+            pod,
+            name: pod.metadata.name.as_deref().unwrap_or_default(),
+            compact: None,
+        }
+    }
+
+    /// The view of a compact pod's parts, before it is stored (`record`'s
+    /// symbols are of `strings`).
+    pub(crate) fn of_parts(
+        shape: &'a Pod,
+        record: &'a PodRecord,
+        name: &'a str,
+        strings: &'a Interner,
+    ) -> PodView<'a> {
+        let r = record;
+        PodView {
+            pod: shape,
+            name,
+            compact: Some(Compact {
+                record: r,
+                node: (r.flags & HAS_NODE != 0).then(|| strings.resolve(r.node)),
+                host_ip: (r.flags & HAS_HOST_IP != 0).then(|| strings.resolve(r.host_ip)),
+            }),
+        }
+    }
+
+    /// `metadata.name` (empty when absent).
+    pub(crate) fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// `metadata.namespace`.
+    pub(crate) fn namespace(&self) -> &'a Option<String> {
+        &self.pod.metadata.namespace
+    }
+
+    /// `metadata.labels`.
+    pub(crate) fn labels(&self) -> &'a BTreeMap<String, String> {
+        &self.pod.metadata.labels
+    }
+
+    /// `metadata.uid`.
+    pub(crate) fn uid(&self) -> Option<UidText<'a>> {
+        match self.compact {
+            None => self.pod.metadata.uid.as_deref().map(UidText::Given),
+            Some(c) => {
+                (c.record.flags & HAS_UID != 0).then(|| UidText::Packed(unpack_uid(&c.record.uid)))
+            }
+        }
+    }
+
+    /// `spec.nodeName`.
+    pub(crate) fn node_name(&self) -> Option<&'a str> {
+        match self.compact {
+            None => self.pod.spec.node_name.as_deref(),
+            Some(c) => c.node,
+        }
+    }
+
+    /// `status.podIP`.
+    pub(crate) fn pod_ip(&self) -> Option<&'a str> {
+        match self.compact {
+            None => self.pod.status.pod_ip.as_deref(),
+            Some(c) => c.record.ip(),
+        }
+    }
+
+    /// `status.podIPs`, in order.
+    pub(crate) fn pod_ips(&self) -> PodIps<'a> {
+        match self.compact {
+            None => PodIps::Given(self.pod.status.pod_ips.iter()),
+            Some(c) => PodIps::One(c.record.ip()),
+        }
+    }
+
+    /// Is `status.podIPs` empty?
+    pub(crate) fn pod_ips_empty(&self) -> bool {
+        self.pod_ips().next().is_none()
+    }
+
+    /// The phase, absent read as `Pending`.
+    pub(crate) fn phase(&self) -> PodPhase {
+        self.pod.phase()
+    }
+
+    /// Ready iff the `Ready` condition is `True` (absent = not ready).
+    pub(crate) fn is_ready(&self) -> bool {
+        match self.compact {
+            None => self.pod.is_ready(),
+            Some(c) => status_of(c.record.conditions) == Some(ConditionStatus::True),
+        }
+    }
+
+    /// Terminating iff `metadata.deletionTimestamp` is set.
+    pub(crate) fn is_terminating(&self) -> bool {
+        self.pod.is_terminating()
+    }
+
+    /// `spec.hostname`.
+    pub(crate) fn hostname(&self) -> Option<&'a str> {
+        self.pod.spec.hostname.as_deref()
+    }
+
+    /// `spec.subdomain`.
+    pub(crate) fn subdomain(&self) -> Option<&'a str> {
+        self.pod.spec.subdomain.as_deref()
+    }
+
+    /// `metadata.ownerReferences`.
+    pub(crate) fn owner_references(&self) -> &'a [OwnerReference] {
+        &self.pod.metadata.owner_references
+    }
+
+    /// Is `status` empty (as a manifest submits a pod)?
+    pub(crate) fn status_is_default(&self) -> bool {
+        self.pod.status == PodStatus::default()
+            && self
+                .compact
+                .is_none_or(|c| c.record.flags & (HAS_IP | HAS_HOST_IP) == 0)
+    }
+
+    /// `spec.hostNetwork`.
+    pub(crate) fn host_network(&self) -> bool {
+        self.pod.spec.host_network
+    }
+
+    /// `spec.dnsPolicy`.
+    pub(crate) fn dns_policy(&self) -> Option<DNSPolicy> {
+        self.pod.spec.dns_policy
+    }
+
+    /// `spec.dnsConfig`.
+    pub(crate) fn dns_config(&self) -> Option<&'a PodDNSConfig> {
+        self.pod.spec.dns_config.as_ref()
+    }
+
+    /// `spec.containers`.
+    pub(crate) fn containers(&self) -> &'a [Container] {
+        &self.pod.spec.containers
+    }
+
+    /// `spec.initContainers`.
+    pub(crate) fn init_containers(&self) -> &'a [Container] {
+        &self.pod.spec.init_containers
+    }
+
+    /// The Pod itself, borrowed when kept as given, else built.
+    pub(crate) fn to_pod(&self) -> Cow<'a, Pod> {
+        match self.compact {
+            None => Cow::Borrowed(self.pod),
+            Some(c) => {
+                let mut pod = self.pod.clone();
+                let r = c.record;
+                pod.metadata.name = Some(self.name.to_owned());
+                pod.metadata.uid = self.uid().map(|u| u.to_string());
+                pod.spec.node_name = c.node.map(str::to_owned);
+                if let Some(ip) = r.ip() {
+                    pod.status.pod_ip = Some(ip.to_owned());
+                    pod.status.pod_ips = vec![PodIP { ip: ip.to_owned() }];
+                }
+                if let Some(h) = c.host_ip {
+                    pod.status.host_ip = Some(h.to_owned());
+                    pod.status.host_ips = vec![HostIP { ip: h.to_owned() }];
+                }
+                for (type_, shift) in [(READY, 0), (CONTAINERS_READY, 2)] {
+                    if let Some(status) = status_of(r.conditions >> shift)
+                        && let Some(c) = pod.status.conditions.iter_mut().find(|c| c.type_ == type_)
+                    {
+                        c.status = status;
+                    }
+                }
+                Cow::Owned(pod)
+            }
+        }
+    }
+
+    /// The Pod as given, or the shape with the record (for comparing two
+    /// stored forms without building either).
+    pub(crate) fn parts(&self) -> (&'a Pod, Option<&'a PodRecord>) {
+        (self.pod, self.compact.map(|c| c.record))
+    }
+}
