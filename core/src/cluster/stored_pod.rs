@@ -685,3 +685,187 @@ impl<'a> PodView<'a> {
         (self.pod, self.compact.map(|c| c.record))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::PodCondition;
+
+    const UID: &str = "3f2a1c9e-07bd-4e51-9a6f-0c1d2e3f4a5b";
+
+    fn pod(json: &str) -> Pod {
+        serde_json::from_str(json).expect("test pod")
+    }
+
+    /// A Pod of a workload, with every per-pod field the record holds.
+    fn full() -> Pod {
+        pod(&format!(
+            r#"{{"metadata": {{"name": "web-1", "namespace": "shop", "uid": "{UID}",
+                 "generateName": "web-", "labels": {{"app": "web"}},
+                 "ownerReferences": [{{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                   "name": "web", "uid": "u1", "controller": true}}]}},
+               "spec": {{"nodeName": "n1", "hostname": "h",
+                 "containers": [{{"name": "c", "ports": [{{"name": "http", "containerPort": 8080}}]}}]}},
+               "status": {{"phase": "Running", "podIP": "10.244.1.7", "podIPs": [{{"ip": "10.244.1.7"}}],
+                 "hostIP": "192.168.0.1", "hostIPs": [{{"ip": "192.168.0.1"}}],
+                 "conditions": [{{"type": "PodScheduled", "status": "True"}},
+                   {{"type": "Ready", "status": "False", "reason": "r"}},
+                   {{"type": "ContainersReady", "status": "Unknown"}}]}}}}"#
+        ))
+    }
+
+    fn round_trip(p: &Pod) -> Option<Pod> {
+        let mut strings = Interner::default();
+        let mut shapes = Shapes::default();
+        let (shape, record) = split(p.clone(), &mut strings).ok()?;
+        let c = CompactPod::new(shapes.intern(shape), record);
+        let name = p.metadata.name.as_deref().unwrap_or_default();
+        let back = c.to_pod(name, &strings);
+        // The view reads what the Pod holds.
+        let v = c.view(name, &strings);
+        assert_eq!(v.name(), name);
+        assert_eq!(v.uid().as_deref(), p.metadata.uid.as_deref());
+        assert_eq!(v.node_name(), p.spec.node_name.as_deref());
+        assert_eq!(v.pod_ip(), p.status.pod_ip.as_deref());
+        assert!(v.pod_ips().eq(p.status.pod_ips.iter().map(|i| i.ip.as_str())));
+        assert_eq!(v.is_ready(), p.is_ready());
+        assert_eq!(v.labels(), &p.metadata.labels);
+        Some(back)
+    }
+
+    // A compacted Pod reads back exactly as written, field for field and
+    // as JSON, for every readiness and with fields absent.
+    #[test]
+    fn a_compact_pod_reads_back_as_written() {
+        let mut variants = vec![full()];
+        for status in [
+            ConditionStatus::True,
+            ConditionStatus::False,
+            ConditionStatus::Unknown,
+        ] {
+            let mut p = full();
+            for c in &mut p.status.conditions {
+                c.status = status;
+            }
+            variants.push(p);
+        }
+        let mut bare = full();
+        bare.metadata.uid = None;
+        bare.spec.node_name = None;
+        bare.status = PodStatus::default();
+        variants.push(bare);
+        let mut v6 = full();
+        v6.status.pod_ip = Some("fd00:10:244::7".into());
+        v6.status.pod_ips = vec![PodIP {
+            ip: "fd00:10:244::7".into(),
+        }];
+        variants.push(v6);
+        let mut empty_node = full();
+        empty_node.spec.node_name = Some(String::new());
+        variants.push(empty_node);
+        for p in variants {
+            let back = round_trip(&p).expect("compact");
+            assert_eq!(back, p);
+            assert_eq!(
+                serde_json::to_value(&back).unwrap(),
+                serde_json::to_value(&p).unwrap()
+            );
+        }
+    }
+
+    // What the record cannot hold exactly stays as given.
+    #[test]
+    fn pods_the_record_cannot_hold_stay_as_given() {
+        let mut odd: Vec<Pod> = Vec::new();
+        let mut p = full();
+        p.metadata.uid = Some(UID.to_uppercase());
+        odd.push(p);
+        let mut p = full();
+        p.metadata.uid = Some("not-a-uuid".into());
+        odd.push(p);
+        let mut p = full();
+        p.status.pod_ips.push(PodIP {
+            ip: "fd00::7".into(),
+        });
+        odd.push(p); // dual-stack
+        let mut p = full();
+        p.status.pod_ips.clear();
+        odd.push(p); // podIP without podIPs
+        let mut p = full();
+        p.status.pod_ip = Some("10.244.001.7".into());
+        odd.push(p); // podIP not podIPs[0]
+        let mut p = full();
+        let long = "fd00:1234:5678:9abc:def0::7";
+        p.status.pod_ip = Some(long.into());
+        p.status.pod_ips = vec![PodIP { ip: long.into() }];
+        odd.push(p); // longer than the record's text
+        let mut p = full();
+        p.status.host_ips.clear();
+        odd.push(p);
+        let mut p = full();
+        p.status.conditions.push(PodCondition {
+            type_: "Ready".into(),
+            status: ConditionStatus::True,
+            last_transition_time: None,
+            reason: None,
+            message: None,
+        });
+        odd.push(p); // two Ready conditions
+        let mut p = full();
+        p.metadata.name = None;
+        odd.push(p);
+        for p in odd {
+            let mut strings = Interner::default();
+            assert_eq!(split(p.clone(), &mut strings), Err(p));
+        }
+    }
+
+    #[test]
+    fn uids_pack_only_when_canonical() {
+        let packed = pack_uid(UID).expect("canonical");
+        assert_eq!(std::str::from_utf8(&unpack_uid(&packed)), Ok(UID));
+        for odd in [
+            "",
+            "3F2A1C9E-07BD-4E51-9A6F-0C1D2E3F4A5B",
+            "3f2a1c9e07bd4e519a6f0c1d2e3f4a5b",
+            "3f2a1c9e-07bd-4e51-9a6f-0c1d2e3f4a5",
+            "3f2a1c9e-07bd-4e51-9a6f_0c1d2e3f4a5b",
+            "3f2a1c9e-07bd-4e51-9a6f-0c1d2e3f4a5g",
+        ] {
+            assert_eq!(pack_uid(odd), None, "{odd}");
+        }
+    }
+
+    // Pods of one workload share a shape; a shape goes with its last pod.
+    #[test]
+    fn shapes_are_shared_and_released() {
+        let mut strings = Interner::default();
+        let mut shapes = Shapes::default();
+        let mut store = Vec::new();
+        for i in 0..3 {
+            let mut p = full();
+            p.metadata.name = Some(format!("web-{i}"));
+            p.spec.node_name = Some(format!("n{i}"));
+            let (shape, record) = split(p, &mut strings).expect("compact");
+            store.push(CompactPod::new(shapes.intern(shape), record));
+        }
+        assert_eq!(shapes.len(), 1);
+        assert!(Arc::ptr_eq(store[0].shape(), store[2].shape()));
+        let mut other = full();
+        other.metadata.labels.insert("tier".into(), "db".into());
+        let (shape, record) = split(other, &mut strings).expect("compact");
+        store.push(CompactPod::new(shapes.intern(shape), record));
+        assert_eq!(shapes.len(), 2);
+        while let Some(p) = store.pop() {
+            shapes.release(p.shape());
+        }
+        assert_eq!(shapes.len(), 0);
+        assert!(shapes.by_print.is_empty() && shapes.last.is_none());
+    }
+
+    // The slot's form stays small: a record is a few words.
+    #[test]
+    fn a_compact_pod_is_small() {
+        assert!(std::mem::size_of::<CompactPod>() <= 56);
+    }
+}
