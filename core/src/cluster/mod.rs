@@ -824,6 +824,13 @@ impl Cluster {
         self.shapes.len()
     }
 
+    /// The bytes of one slot of the store's arena (an object's key and its
+    /// stored form, without what they point to): a measuring aid.
+    #[doc(hidden)]
+    pub fn slot_bytes() -> usize {
+        std::mem::size_of::<Option<Slot>>()
+    }
+
     /// The object with this key (namespaced kinds need their namespace).
     ///
     /// A [`Cow`]: borrowed from the store for objects kept as given, built
