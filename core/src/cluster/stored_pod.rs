@@ -48,7 +48,6 @@ use super::intern::{FxMap, Interner, Sym};
 /// shorter IPv6 ones).
 pub(crate) const IP_TEXT: usize = 20;
 
-const HAS_UID: u8 = 1;
 const HAS_NODE: u8 = 2;
 const HAS_IP: u8 = 4;
 const HAS_HOST_IP: u8 = 8;
@@ -66,6 +65,9 @@ pub(crate) struct PodRecord {
     host_ip: Sym,
     ip_len: u8,
     flags: u8,
+    /// A bool rather than a flag: its spare values hold the tag of
+    /// `Stored`, which then is no larger than this record.
+    has_uid: bool,
     /// `Ready`'s status in bits 0–1, `ContainersReady`'s in bits 2–3
     /// (0: no such condition, else [`status_bits`]).
     conditions: u8,
@@ -232,7 +234,8 @@ pub(crate) fn split(mut pod: Pod, strings: &mut Interner) -> Result<(Pod, PodRec
         node: Sym(0),
         host_ip: Sym(0),
         ip_len: 0,
-        flags: if uid.is_some() { HAS_UID } else { 0 },
+        flags: 0,
+        has_uid: uid.is_some(),
         conditions: 0,
     };
     if let Some(ip) = ip {
@@ -549,7 +552,7 @@ impl<'a> PodView<'a> {
         match self.compact {
             None => self.pod.metadata.uid.as_deref().map(UidText::Given),
             Some(c) => {
-                (c.record.flags & HAS_UID != 0).then(|| UidText::Packed(unpack_uid(&c.record.uid)))
+                c.record.has_uid.then(|| UidText::Packed(unpack_uid(&c.record.uid)))
             }
         }
     }
@@ -867,5 +870,6 @@ mod tests {
     #[test]
     fn a_compact_pod_is_small() {
         assert!(std::mem::size_of::<CompactPod>() <= 56);
+        assert!(std::mem::size_of::<super::super::stored::Stored>() <= 56);
     }
 }
