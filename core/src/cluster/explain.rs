@@ -265,8 +265,17 @@ pub fn explain_service(
     let wanted = svc.spec.selector.clone().unwrap_or_default();
     let mut selected = Vec::new();
     let mut others = Vec::new();
-    for object in cluster.list(Kind::Pod, None, &everything) {
-        let Object::Pod(pod) = &*object else { continue };
+    for view in cluster.list_pods(None, &everything) {
+        // Built only when it is listed: selected, or a near miss.
+        let (labels, ns) = (view.labels(), view.namespace().as_deref());
+        if !selector.matches(labels)
+            && !(ns.unwrap_or("default") == namespace
+                && wanted.keys().any(|k| labels.contains_key(k)))
+        {
+            continue;
+        }
+        let pod = view.to_pod();
+        let pod: &Pod = &pod;
         let pod_ns = pod.metadata.namespace.as_deref().unwrap_or("default");
         let matches = selector.matches(&pod.metadata.labels);
         let verdict = match (pod_ns == namespace, matches) {

@@ -9,6 +9,10 @@
 //! ([`Stored::to_object`]); a readiness flip moves a 32-byte record
 //! between the ready and not-ready lists.
 //!
+//! Pods are kept compact too ([`Stored::Pod`], `stored_pod.rs`): a shape
+//! shared by the pods of a workload and a small record of each pod's own
+//! fields. The cluster compacts them, as it interns their shapes.
+//!
 //! The compact form is exact: an object is compacted only when every
 //! address is one the record rebuilds field for field (a `Pod` target in
 //! the object's own namespace, without `apiVersion` or `resourceVersion`,

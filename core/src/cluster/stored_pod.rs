@@ -468,6 +468,8 @@ pub(crate) fn same_but_labels(a: &Pod, b: &Pod) -> bool {
 #[derive(Debug, Clone, Copy)]
 struct Compact<'a> {
     record: &'a PodRecord,
+    /// The record's IP text (read once: the text is checked as it is).
+    ip: Option<&'a str>,
     node: Option<&'a str>,
     host_ip: Option<&'a str>,
 }
@@ -526,6 +528,7 @@ impl<'a> PodView<'a> {
             name,
             compact: Some(Compact {
                 record: r,
+                ip: r.ip(),
                 node: (r.flags & HAS_NODE != 0).then(|| strings.resolve(r.node)),
                 host_ip: (r.flags & HAS_HOST_IP != 0).then(|| strings.resolve(r.host_ip)),
             }),
@@ -551,9 +554,10 @@ impl<'a> PodView<'a> {
     pub(crate) fn uid(&self) -> Option<UidText<'a>> {
         match self.compact {
             None => self.pod.metadata.uid.as_deref().map(UidText::Given),
-            Some(c) => {
-                c.record.has_uid.then(|| UidText::Packed(unpack_uid(&c.record.uid)))
-            }
+            Some(c) => c
+                .record
+                .has_uid
+                .then(|| UidText::Packed(unpack_uid(&c.record.uid))),
         }
     }
 
@@ -569,7 +573,7 @@ impl<'a> PodView<'a> {
     pub(crate) fn pod_ip(&self) -> Option<&'a str> {
         match self.compact {
             None => self.pod.status.pod_ip.as_deref(),
-            Some(c) => c.record.ip(),
+            Some(c) => c.ip,
         }
     }
 
@@ -577,7 +581,7 @@ impl<'a> PodView<'a> {
     pub(crate) fn pod_ips(&self) -> PodIps<'a> {
         match self.compact {
             None => PodIps::Given(self.pod.status.pod_ips.iter()),
-            Some(c) => PodIps::One(c.record.ip()),
+            Some(c) => PodIps::One(c.ip),
         }
     }
 
@@ -662,7 +666,7 @@ impl<'a> PodView<'a> {
                 pod.metadata.name = Some(self.name.to_owned());
                 pod.metadata.uid = self.uid().map(|u| u.to_string());
                 pod.spec.node_name = c.node.map(str::to_owned);
-                if let Some(ip) = r.ip() {
+                if let Some(ip) = c.ip {
                     pod.status.pod_ip = Some(ip.to_owned());
                     pod.status.pod_ips = vec![PodIP { ip: ip.to_owned() }];
                 }
@@ -730,7 +734,10 @@ mod tests {
         assert_eq!(v.uid().as_deref(), p.metadata.uid.as_deref());
         assert_eq!(v.node_name(), p.spec.node_name.as_deref());
         assert_eq!(v.pod_ip(), p.status.pod_ip.as_deref());
-        assert!(v.pod_ips().eq(p.status.pod_ips.iter().map(|i| i.ip.as_str())));
+        assert!(
+            v.pod_ips()
+                .eq(p.status.pod_ips.iter().map(|i| i.ip.as_str()))
+        );
         assert_eq!(v.is_ready(), p.is_ready());
         assert_eq!(v.labels(), &p.metadata.labels);
         Some(back)

@@ -455,7 +455,15 @@ fn compact_pods_read_back_as_written() {
     c.apply_batch(objects(BASE)).unwrap();
     let web = r#"{"app": "web"}"#;
     let mut all: Vec<Object> = (0..3)
-        .map(|i| pod(&format!("web-{i}"), &format!("10.244.0.{i}"), "n1", i != 1, web))
+        .map(|i| {
+            pod(
+                &format!("web-{i}"),
+                &format!("10.244.0.{i}"),
+                "n1",
+                i != 1,
+                web,
+            )
+        })
         .collect();
     let mut dual = pod("web-dual", "10.244.0.9", "n1", true, web);
     let mut upper = pod("web-upper", "10.244.0.8", "n1", true, web);
@@ -507,7 +515,12 @@ fn compact_pods_read_back_as_written() {
     };
     assert!(p.is_ready());
     let slices = c.endpoint_slices("shop", "web");
-    assert!(slices[0].endpoints.iter().all(|e| e.conditions.ready == Some(true)));
+    assert!(
+        slices[0]
+            .endpoints
+            .iter()
+            .all(|e| e.conditions.ready == Some(true))
+    );
     let mut flipped = all[1].clone();
     if let Object::Pod(f) = &mut flipped {
         f.status.conditions[0].status = crate::api::ConditionStatus::True;
