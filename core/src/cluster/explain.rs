@@ -268,10 +268,9 @@ pub fn explain_service(
     for view in cluster.list_pods(None, &everything) {
         // Built only when it is listed: selected, or a near miss.
         let (labels, ns) = (view.labels(), view.namespace().as_deref());
-        if !selector.matches(labels)
-            && !(ns.unwrap_or("default") == namespace
-                && wanted.keys().any(|k| labels.contains_key(k)))
-        {
+        let near =
+            ns.unwrap_or("default") == namespace && wanted.keys().any(|k| labels.contains_key(k));
+        if !(near || selector.matches(labels)) {
             continue;
         }
         let pod = view.to_pod();

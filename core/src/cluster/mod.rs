@@ -250,7 +250,7 @@ use intern::{FxMap, FxSet, Interner, Sym};
 use store_key::{KeyRef, KeyView, StoreKey};
 use stored::Stored;
 pub(crate) use stored_pod::PodView;
-use stored_pod::{CompactPod, PodRecord};
+use stored_pod::{CompactPod, Split};
 
 /// The id of a stored object (an index into the arena).
 pub(crate) type ObjId = u32;
@@ -1176,10 +1176,12 @@ impl Cluster {
 
     /// The stored form of a split pod: compact (its shape interned), or as
     /// given.
-    fn pod_form(&mut self, split: Result<(Pod, PodRecord), Pod>) -> Stored {
+    fn pod_form(&mut self, split: Split) -> Stored {
         match split {
-            Ok((shape, record)) => Stored::Pod(CompactPod::new(self.shapes.intern(shape), record)),
-            Err(pod) => Stored::Object(Box::new(Object::Pod(pod))),
+            Split::Compact(shape, record) => {
+                Stored::Pod(CompactPod::new(self.shapes.intern(shape), record))
+            }
+            Split::Given(pod) => Stored::Object(Box::new(Object::Pod(pod))),
         }
     }
 
@@ -1214,7 +1216,7 @@ impl Cluster {
         // The same shape: the compact pod keeps it (a readiness flip is a
         // record update).
         let stored = match (split, &slot.object) {
-            (Ok((_, record)), Stored::Pod(old)) if change.shape => {
+            (Split::Compact(_, record), Stored::Pod(old)) if change.shape => {
                 Stored::Pod(CompactPod::new(Arc::clone(old.shape()), record))
             }
             (split, _) => self.pod_form(split),

@@ -195,37 +195,47 @@ fn only_condition(pod: &Pod, type_: &str) -> Result<Option<usize>, ()> {
     Ok(found)
 }
 
+/// A Pod split for storing: compact (its blank shape and its record), or
+/// as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Split {
+    /// The shape, not interned yet, and the record.
+    Compact(Pod, PodRecord),
+    /// The Pod, untouched: the record cannot hold it exactly.
+    Given(Pod),
+}
+
 /// Splits a Pod into a blank shape and its record, interning its node
 /// name and host IP; the Pod back, untouched, when the record cannot hold
 /// it exactly. (The name is not kept: the store's key is the Pod's
 /// `metadata.name`, which must be present.)
-pub(crate) fn split(mut pod: Pod, strings: &mut Interner) -> Result<(Pod, PodRecord), Pod> {
+pub(crate) fn split(mut pod: Pod, strings: &mut Interner) -> Split {
     if pod.metadata.name.is_none() {
-        return Err(pod);
+        return Split::Given(pod);
     }
     let uid = match pod.metadata.uid.as_deref() {
         None => None,
         Some(u) => match pack_uid(u) {
             Some(p) => Some(p),
-            None => return Err(pod),
+            None => return Split::Given(pod),
         },
     };
     let status = &pod.status;
     let ip = match (status.pod_ip.as_deref(), status.pod_ips.as_slice()) {
         (None, []) => None,
         (Some(a), [PodIP { ip }]) if a == ip && a.len() <= IP_TEXT => Some(a),
-        _ => return Err(pod),
+        _ => return Split::Given(pod),
     };
     let host_ip = match (status.host_ip.as_deref(), status.host_ips.as_slice()) {
         (None, []) => None,
         (Some(a), [HostIP { ip }]) if a == ip => Some(a),
-        _ => return Err(pod),
+        _ => return Split::Given(pod),
     };
     let (Ok(ready), Ok(containers_ready)) = (
         only_condition(&pod, READY),
         only_condition(&pod, CONTAINERS_READY),
     ) else {
-        return Err(pod);
+        return Split::Given(pod);
     };
     // Held exactly: blank the per-pod fields.
     let mut record = PodRecord {
@@ -263,7 +273,7 @@ pub(crate) fn split(mut pod: Pod, strings: &mut Interner) -> Result<(Pod, PodRec
     pod.status.pod_ips = Vec::new();
     pod.status.host_ip = None;
     pod.status.host_ips = Vec::new();
-    Ok((pod, record))
+    Split::Compact(pod, record)
 }
 
 impl PodRecord {
@@ -400,14 +410,10 @@ pub(crate) struct PodChange {
 /// key), compared form for form, neither built. Whether a pod is compact
 /// depends on the pod alone, never on its labels: a pod stored in the
 /// other form differs in more than its labels.
-pub(crate) fn compare(
-    old: PodView<'_>,
-    new: &Result<(Pod, PodRecord), Pod>,
-    strings: &Interner,
-) -> PodChange {
+pub(crate) fn compare(old: PodView<'_>, new: &Split, strings: &Interner) -> PodChange {
     let new = match new {
-        Ok((shape, record)) => PodView::of_parts(shape, record, old.name, strings),
-        Err(pod) => PodView::given(pod),
+        Split::Compact(shape, record) => PodView::of_parts(shape, record, old.name, strings),
+        Split::Given(pod) => PodView::given(pod),
     };
     let labels = old.labels() == new.labels();
     let (old_pod, old_record) = old.parts();
@@ -657,7 +663,7 @@ impl<'a> PodView<'a> {
     }
 
     /// The Pod itself, borrowed when kept as given, else built.
-    pub(crate) fn to_pod(&self) -> Cow<'a, Pod> {
+    pub(crate) fn to_pod(self) -> Cow<'a, Pod> {
         match self.compact {
             None => Cow::Borrowed(self.pod),
             Some(c) => {
@@ -724,7 +730,9 @@ mod tests {
     fn round_trip(p: &Pod) -> Option<Pod> {
         let mut strings = Interner::default();
         let mut shapes = Shapes::default();
-        let (shape, record) = split(p.clone(), &mut strings).ok()?;
+        let Split::Compact(shape, record) = split(p.clone(), &mut strings) else {
+            return None;
+        };
         let c = CompactPod::new(shapes.intern(shape), record);
         let name = p.metadata.name.as_deref().unwrap_or_default();
         let back = c.to_pod(name, &strings);
@@ -826,7 +834,7 @@ mod tests {
         odd.push(p);
         for p in odd {
             let mut strings = Interner::default();
-            assert_eq!(split(p.clone(), &mut strings), Err(p));
+            assert_eq!(split(p.clone(), &mut strings), Split::Given(p));
         }
     }
 
@@ -856,14 +864,18 @@ mod tests {
             let mut p = full();
             p.metadata.name = Some(format!("web-{i}"));
             p.spec.node_name = Some(format!("n{i}"));
-            let (shape, record) = split(p, &mut strings).expect("compact");
+            let Split::Compact(shape, record) = split(p, &mut strings) else {
+                panic!("compact")
+            };
             store.push(CompactPod::new(shapes.intern(shape), record));
         }
         assert_eq!(shapes.len(), 1);
         assert!(Arc::ptr_eq(store[0].shape(), store[2].shape()));
         let mut other = full();
         other.metadata.labels.insert("tier".into(), "db".into());
-        let (shape, record) = split(other, &mut strings).expect("compact");
+        let Split::Compact(shape, record) = split(other, &mut strings) else {
+            panic!("compact")
+        };
         store.push(CompactPod::new(shapes.intern(shape), record));
         assert_eq!(shapes.len(), 2);
         while let Some(p) = store.pop() {
