@@ -3,7 +3,7 @@
 //!
 //! The pods of one workload differ in a few fields only: their name, uid,
 //! node, IPs and readiness. A compact Pod ([`CompactPod`]) is a shared
-//! **shape** (an `Arc<Pod>` holding every other field, the per-pod ones
+//! **shape** (an `Arc` of a Pod holding every other field, the per-pod ones
 //! blanked) and a small [`PodRecord`] of the per-pod fields:
 //!
 //! * `metadata.name`: not stored; it is the slot's key;
@@ -73,10 +73,25 @@ pub(crate) struct PodRecord {
     conditions: u8,
 }
 
+/// An interned shape: the blank Pod, and its fingerprint (kept, so that
+/// releasing the shape does not hash it again). Reads as the Pod.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pod: Pod,
+    print: u64,
+}
+
+impl std::ops::Deref for Shape {
+    type Target = Pod;
+    fn deref(&self) -> &Pod {
+        &self.pod
+    }
+}
+
 /// A Pod stored compact: its shape and its record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CompactPod {
-    shape: Arc<Pod>,
+    shape: Arc<Shape>,
     record: PodRecord,
 }
 
@@ -287,12 +302,12 @@ impl PodRecord {
 
 impl CompactPod {
     /// A compact Pod of this (interned) shape and record.
-    pub(crate) fn new(shape: Arc<Pod>, record: PodRecord) -> CompactPod {
+    pub(crate) fn new(shape: Arc<Shape>, record: PodRecord) -> CompactPod {
         CompactPod { shape, record }
     }
 
     /// The shape.
-    pub(crate) fn shape(&self) -> &Arc<Pod> {
+    pub(crate) fn shape(&self) -> &Arc<Shape> {
         &self.shape
     }
 
@@ -303,7 +318,7 @@ impl CompactPod {
 
     /// The view of this pod, stored under `name`.
     pub(crate) fn view<'a>(&'a self, name: &'a str, strings: &'a Interner) -> PodView<'a> {
-        PodView::of_parts(&self.shape, &self.record, name, strings)
+        PodView::of_parts(&self.shape.pod, &self.record, name, strings)
     }
 
     /// The interned name of the node (`spec.nodeName`).
@@ -315,21 +330,22 @@ impl CompactPod {
 /// The interned shapes of a cluster's compact pods.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Shapes {
-    by_print: FxMap<u64, Vec<Arc<Pod>>>,
+    by_print: FxMap<u64, Vec<Arc<Shape>>>,
     /// The shape interned last: the next pod, usually of the same
     /// workload, is checked against it before hashing.
-    last: Option<Arc<Pod>>,
+    last: Option<Arc<Shape>>,
     count: usize,
 }
 
-/// A cheap fingerprint of a shape: what tells workloads apart.
+/// A cheap fingerprint of a shape: what tells workloads apart (the
+/// label values, not their keys, which workloads share).
 fn fingerprint(shape: &Pod) -> u64 {
     let mut h = TableHasher::default();
     let m = &shape.metadata;
     m.namespace.hash(&mut h);
     m.generate_name.hash(&mut h);
-    for (k, v) in &m.labels {
-        k.hash(&mut h);
+    m.labels.len().hash(&mut h);
+    for v in m.labels.values() {
         v.hash(&mut h);
     }
     for o in &m.owner_references {
@@ -341,18 +357,19 @@ fn fingerprint(shape: &Pod) -> u64 {
 
 impl Shapes {
     /// The interned shape equal to `shape` (interned now if new).
-    pub(crate) fn intern(&mut self, shape: Pod) -> Arc<Pod> {
+    pub(crate) fn intern(&mut self, shape: Pod) -> Arc<Shape> {
         if let Some(last) = &self.last
-            && **last == shape
+            && last.pod == shape
             && Arc::strong_count(last) > 1
         {
             return Arc::clone(last);
         }
-        let list = self.by_print.entry(fingerprint(&shape)).or_default();
-        let found = match list.iter().find(|s| ***s == shape) {
+        let print = fingerprint(&shape);
+        let list = self.by_print.entry(print).or_default();
+        let found = match list.iter().find(|s| s.pod == shape) {
             Some(s) => Arc::clone(s),
             None => {
-                let s = Arc::new(shape);
+                let s = Arc::new(Shape { pod: shape, print });
                 list.push(Arc::clone(&s));
                 self.count += 1;
                 s
@@ -364,7 +381,7 @@ impl Shapes {
 
     /// A pod using `shape` is going: the shape goes too when that pod was
     /// its last.
-    pub(crate) fn release(&mut self, shape: &Arc<Pod>) {
+    pub(crate) fn release(&mut self, shape: &Arc<Shape>) {
         let last = usize::from(self.last.as_ref().is_some_and(|l| Arc::ptr_eq(l, shape)));
         // This pod's, the table's, and maybe the cache's.
         if Arc::strong_count(shape) > 2 + last {
@@ -373,7 +390,7 @@ impl Shapes {
         if last == 1 {
             self.last = None;
         }
-        let print = fingerprint(shape);
+        let print = shape.print;
         if let Some(list) = self.by_print.get_mut(&print) {
             if let Some(i) = list.iter().position(|s| Arc::ptr_eq(s, shape)) {
                 list.swap_remove(i);
