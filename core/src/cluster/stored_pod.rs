@@ -327,7 +327,12 @@ impl CompactPod {
     }
 }
 
-/// The interned shapes of a cluster's compact pods.
+/// The interned shapes of a cluster's compact pods. A shape leaves the
+/// table when the pod releasing it holds the last reference besides the
+/// table's (and the cache's). A cloned cluster shares its shapes with the
+/// original, so there a shape stays in both tables until neither cluster
+/// has a pod using it and one of them releases the last: memory only,
+/// every pod reads back the same.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Shapes {
     by_print: FxMap<u64, Vec<Arc<Shape>>>,

@@ -542,3 +542,40 @@ fn compact_pods_read_back_as_written() {
     assert_eq!(c.pod_shapes(), 0);
     assert_eq!(addresses(&c, "web").len(), 2);
 }
+
+// A clone shares the compact pods' shapes: either cluster changes its own
+// pods, and both read back as written.
+#[test]
+fn a_clone_shares_pod_shapes() {
+    let mut c = bare();
+    c.apply_batch(objects(BASE)).unwrap();
+    let web = r#"{"app": "web"}"#;
+    let pods: Vec<Object> = (0..3)
+        .map(|i| {
+            pod(
+                &format!("web-{i}"),
+                &format!("10.244.0.{i}"),
+                "n1",
+                true,
+                web,
+            )
+        })
+        .collect();
+    c.apply_batch(pods.clone()).unwrap();
+    let mut d = c.clone();
+    d.set_pod_ready("shop", "web-0", false).unwrap();
+    d.delete(&pods[1].key()).unwrap();
+    for o in &pods {
+        assert_eq!(c.get(&o.key()).as_deref(), Some(o));
+    }
+    assert!(d.get(&pods[1].key()).is_none());
+    assert_eq!(d.get(&pods[2].key()).as_deref(), Some(&pods[2]));
+    let Some(Object::Pod(p)) = d.get(&pods[0].key()).map(Cow::into_owned) else {
+        unreachable!()
+    };
+    assert!(!p.is_ready());
+    assert_eq!(addresses(&c, "web").len(), 3);
+    drop(c);
+    d.delete_batch(&[pods[0].key(), pods[2].key()]).unwrap();
+    assert_eq!(d.pod_shapes(), 0);
+}
