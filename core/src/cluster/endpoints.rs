@@ -47,9 +47,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::intern::FxMap;
+use super::pod_view::{PodView, UidText};
 use super::positions::{AddressTags, Positions, has_uid, pod_tag};
 use super::stored::{Address, Stored};
-use super::stored_pod::{PodView, UidText};
 use super::{Cluster, Tracker, Trigger, endpointslice};
 use crate::api::corev1::EndpointPort;
 use crate::api::{

@@ -21,8 +21,8 @@ use crate::ipam::IpFamily;
 
 use super::ObjId;
 use super::endpoint_set::EndpointSet;
+use super::pod_view::PodView;
 use super::positions::{self, Positions};
-use super::stored_pod::PodView;
 
 /// `endpointslice.kubernetes.io/managed-by` of the EndpointSlice controller.
 ///

@@ -17,7 +17,7 @@ use crate::labels::{Selector, service_selector};
 
 use super::Cluster;
 use super::endpointslice::{find_port, is_managed, should_be_in_endpoints};
-use super::stored_pod::PodView;
+use super::pod_view::PodView;
 
 /// The explanation of one Service's endpoints.
 ///

@@ -211,6 +211,7 @@ mod intern;
 mod limits;
 mod loadbalancer;
 mod pod_state;
+mod pod_view;
 mod positions;
 pub mod scheduler;
 mod store_key;
@@ -257,9 +258,9 @@ use crate::labels::Selector;
 
 use endpointslice::SliceOp;
 use intern::{FxMap, FxSet, Interner, Sym};
+pub(crate) use pod_view::PodView;
 use store_key::{KeyRef, KeyView, StoreKey};
 use stored::Stored;
-pub(crate) use stored_pod::PodView;
 use stored_pod::{CompactPod, Split};
 
 /// The id of a stored object (an index into the arena).

@@ -29,8 +29,9 @@ use crate::api::{
 };
 
 use super::intern::Interner;
+use super::pod_view::PodView;
 use super::positions::pod_tag;
-use super::stored_pod::{CompactPod, PodView};
+use super::stored_pod::CompactPod;
 
 /// One stored object. The object kept as given is boxed, so that a slot
 /// is as small as the compact forms.

@@ -29,20 +29,17 @@
 //! its labels.
 //!
 //! The controllers read stored pods of either form through [`PodView`],
-//! which borrows the shape and the record and builds nothing.
+//! (`pod_view.rs`), which borrows the shape and the record and builds
+//! nothing.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use crate::api::{
-    ConditionStatus, Container, DNSPolicy, HostIP, ObjectMeta, OwnerReference, Pod, PodDNSConfig,
-    PodIP, PodPhase, PodStatus,
-};
+use crate::api::{ConditionStatus, HostIP, ObjectMeta, Pod, PodIP};
 use crate::table_hash::TableHasher;
 
 use super::intern::{FxMap, Interner, Sym};
+use super::pod_view::PodView;
 
 /// The longest IP text a record holds inline (every IPv4 text, and the
 /// shorter IPv6 ones).
@@ -155,46 +152,6 @@ fn unpack_uid(u: &[u8; 16]) -> [u8; 36] {
     out
 }
 
-/// A pod's uid as text: borrowed from a Pod kept as given, or unpacked
-/// from a record. Reads as `str`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum UidText<'a> {
-    /// A uid as written.
-    Given(&'a str),
-    /// A packed uid's text.
-    Packed([u8; 36]),
-}
-
-impl std::ops::Deref for UidText<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        match self {
-            UidText::Given(s) => s,
-            UidText::Packed(b) => std::str::from_utf8(b).unwrap_or_default(),
-        }
-    }
-}
-
-impl PartialEq for UidText<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        **self == **other
-    }
-}
-
-impl Eq for UidText<'_> {}
-
-impl PartialOrd for UidText<'_> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for UidText<'_> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (**self).cmp(&**other)
-    }
-}
-
 /// The one condition of this type, or `None` when there is none;
 /// `Err(())` when there are several.
 fn only_condition(pod: &Pod, type_: &str) -> Result<Option<usize>, ()> {
@@ -293,10 +250,38 @@ pub(crate) fn split(mut pod: Pod, strings: &mut Interner) -> Split {
 
 impl PodRecord {
     /// The IP text (`podIP`, and the only `podIPs` entry).
-    fn ip(&self) -> Option<&str> {
+    pub(super) fn ip(&self) -> Option<&str> {
         (self.flags & HAS_IP != 0)
             .then(|| std::str::from_utf8(self.ip.get(..self.ip_len as usize)?).ok())
             .flatten()
+    }
+
+    /// The uid's text.
+    pub(super) fn uid(&self) -> Option<[u8; 36]> {
+        self.has_uid.then(|| unpack_uid(&self.uid))
+    }
+
+    /// The interned node name.
+    pub(super) fn node(&self) -> Option<Sym> {
+        (self.flags & HAS_NODE != 0).then_some(self.node)
+    }
+
+    /// The interned host IP (`hostIP`, and the only `hostIPs` entry).
+    pub(super) fn host_ip(&self) -> Option<Sym> {
+        (self.flags & HAS_HOST_IP != 0).then_some(self.host_ip)
+    }
+
+    /// The status of the `Ready` condition, if the shape has one.
+    pub(super) fn ready(&self) -> Option<ConditionStatus> {
+        status_of(self.conditions)
+    }
+
+    /// The statuses the record holds, by condition type.
+    pub(super) fn conditions(&self) -> [(&'static str, Option<ConditionStatus>); 2] {
+        [
+            (READY, status_of(self.conditions)),
+            (CONTAINERS_READY, status_of(self.conditions >> 2)),
+        ]
     }
 }
 
@@ -323,7 +308,7 @@ impl CompactPod {
 
     /// The interned name of the node (`spec.nodeName`).
     pub(crate) fn node(&self) -> Option<Sym> {
-        (self.record.flags & HAS_NODE != 0).then_some(self.record.node)
+        self.record.node()
     }
 }
 
@@ -434,7 +419,7 @@ pub(crate) struct PodChange {
 /// other form differs in more than its labels.
 pub(crate) fn compare(old: PodView<'_>, new: &Split, strings: &Interner) -> PodChange {
     let new = match new {
-        Split::Compact(shape, record) => PodView::of_parts(shape, record, old.name, strings),
+        Split::Compact(shape, record) => PodView::of_parts(shape, record, old.name(), strings),
         Split::Given(pod) => PodView::given(pod),
     };
     let labels = old.labels() == new.labels();
@@ -492,239 +477,10 @@ pub(crate) fn same_but_labels(a: &Pod, b: &Pod) -> bool {
         && *spec == b.spec
 }
 
-/// What a view of a compact pod reads from its record.
-#[derive(Debug, Clone, Copy)]
-struct Compact<'a> {
-    record: &'a PodRecord,
-    /// The record's IP text (read once: the text is checked as it is).
-    ip: Option<&'a str>,
-    node: Option<&'a str>,
-    host_ip: Option<&'a str>,
-}
-
-/// A stored pod as the controllers read it, in either stored form,
-/// without building it: accessors for what the EndpointSlice and
-/// Endpoints controllers, the label index and the write path read.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PodView<'a> {
-    /// The Pod as given, or the shape of a compact one.
-    pod: &'a Pod,
-    name: &'a str,
-    compact: Option<Compact<'a>>,
-}
-
-/// The IPs of `status.podIPs`, in order.
-#[derive(Debug, Clone)]
-pub(crate) enum PodIps<'a> {
-    /// A Pod kept as given.
-    Given(std::slice::Iter<'a, PodIP>),
-    /// A compact pod's IP, if any.
-    One(Option<&'a str>),
-}
-
-impl<'a> Iterator for PodIps<'a> {
-    type Item = &'a str;
-    fn next(&mut self) -> Option<&'a str> {
-        match self {
-            PodIps::Given(it) => it.next().map(|p| p.ip.as_str()),
-            PodIps::One(ip) => ip.take(),
-        }
-    }
-}
-
-impl<'a> PodView<'a> {
-    /// The view of a Pod kept as given (or of any Pod at hand).
-    pub(crate) fn given(pod: &'a Pod) -> PodView<'a> {
-        PodView {
-            pod,
-            name: pod.metadata.name.as_deref().unwrap_or_default(),
-            compact: None,
-        }
-    }
-
-    /// The view of a compact pod's parts, before it is stored (`record`'s
-    /// symbols are of `strings`).
-    pub(crate) fn of_parts(
-        shape: &'a Pod,
-        record: &'a PodRecord,
-        name: &'a str,
-        strings: &'a Interner,
-    ) -> PodView<'a> {
-        let r = record;
-        PodView {
-            pod: shape,
-            name,
-            compact: Some(Compact {
-                record: r,
-                ip: r.ip(),
-                node: (r.flags & HAS_NODE != 0).then(|| strings.resolve(r.node)),
-                host_ip: (r.flags & HAS_HOST_IP != 0).then(|| strings.resolve(r.host_ip)),
-            }),
-        }
-    }
-
-    /// `metadata.name` (empty when absent).
-    pub(crate) fn name(&self) -> &'a str {
-        self.name
-    }
-
-    /// `metadata.namespace`.
-    pub(crate) fn namespace(&self) -> &'a Option<String> {
-        &self.pod.metadata.namespace
-    }
-
-    /// `metadata.labels`.
-    pub(crate) fn labels(&self) -> &'a BTreeMap<String, String> {
-        &self.pod.metadata.labels
-    }
-
-    /// `metadata.uid`.
-    pub(crate) fn uid(&self) -> Option<UidText<'a>> {
-        match self.compact {
-            None => self.pod.metadata.uid.as_deref().map(UidText::Given),
-            Some(c) => c
-                .record
-                .has_uid
-                .then(|| UidText::Packed(unpack_uid(&c.record.uid))),
-        }
-    }
-
-    /// `spec.nodeName`.
-    pub(crate) fn node_name(&self) -> Option<&'a str> {
-        match self.compact {
-            None => self.pod.spec.node_name.as_deref(),
-            Some(c) => c.node,
-        }
-    }
-
-    /// `status.podIP`.
-    pub(crate) fn pod_ip(&self) -> Option<&'a str> {
-        match self.compact {
-            None => self.pod.status.pod_ip.as_deref(),
-            Some(c) => c.ip,
-        }
-    }
-
-    /// `status.podIPs`, in order.
-    pub(crate) fn pod_ips(&self) -> PodIps<'a> {
-        match self.compact {
-            None => PodIps::Given(self.pod.status.pod_ips.iter()),
-            Some(c) => PodIps::One(c.ip),
-        }
-    }
-
-    /// Is `status.podIPs` empty?
-    pub(crate) fn pod_ips_empty(&self) -> bool {
-        self.pod_ips().next().is_none()
-    }
-
-    /// The phase, absent read as `Pending`.
-    pub(crate) fn phase(&self) -> PodPhase {
-        self.pod.phase()
-    }
-
-    /// Ready iff the `Ready` condition is `True` (absent = not ready).
-    pub(crate) fn is_ready(&self) -> bool {
-        match self.compact {
-            None => self.pod.is_ready(),
-            Some(c) => status_of(c.record.conditions) == Some(ConditionStatus::True),
-        }
-    }
-
-    /// Terminating iff `metadata.deletionTimestamp` is set.
-    pub(crate) fn is_terminating(&self) -> bool {
-        self.pod.is_terminating()
-    }
-
-    /// `spec.hostname`.
-    pub(crate) fn hostname(&self) -> Option<&'a str> {
-        self.pod.spec.hostname.as_deref()
-    }
-
-    /// `spec.subdomain`.
-    pub(crate) fn subdomain(&self) -> Option<&'a str> {
-        self.pod.spec.subdomain.as_deref()
-    }
-
-    /// `metadata.ownerReferences`.
-    pub(crate) fn owner_references(&self) -> &'a [OwnerReference] {
-        &self.pod.metadata.owner_references
-    }
-
-    /// Is `status` empty (as a manifest submits a pod)?
-    pub(crate) fn status_is_default(&self) -> bool {
-        self.pod.status == PodStatus::default()
-            && self
-                .compact
-                .is_none_or(|c| c.record.flags & (HAS_IP | HAS_HOST_IP) == 0)
-    }
-
-    /// `spec.hostNetwork`.
-    pub(crate) fn host_network(&self) -> bool {
-        self.pod.spec.host_network
-    }
-
-    /// `spec.dnsPolicy`.
-    pub(crate) fn dns_policy(&self) -> Option<DNSPolicy> {
-        self.pod.spec.dns_policy
-    }
-
-    /// `spec.dnsConfig`.
-    pub(crate) fn dns_config(&self) -> Option<&'a PodDNSConfig> {
-        self.pod.spec.dns_config.as_ref()
-    }
-
-    /// `spec.containers`.
-    pub(crate) fn containers(&self) -> &'a [Container] {
-        &self.pod.spec.containers
-    }
-
-    /// `spec.initContainers`.
-    pub(crate) fn init_containers(&self) -> &'a [Container] {
-        &self.pod.spec.init_containers
-    }
-
-    /// The Pod itself, borrowed when kept as given, else built.
-    pub(crate) fn to_pod(self) -> Cow<'a, Pod> {
-        match self.compact {
-            None => Cow::Borrowed(self.pod),
-            Some(c) => {
-                let mut pod = self.pod.clone();
-                let r = c.record;
-                pod.metadata.name = Some(self.name.to_owned());
-                pod.metadata.uid = self.uid().map(|u| u.to_string());
-                pod.spec.node_name = c.node.map(str::to_owned);
-                if let Some(ip) = c.ip {
-                    pod.status.pod_ip = Some(ip.to_owned());
-                    pod.status.pod_ips = vec![PodIP { ip: ip.to_owned() }];
-                }
-                if let Some(h) = c.host_ip {
-                    pod.status.host_ip = Some(h.to_owned());
-                    pod.status.host_ips = vec![HostIP { ip: h.to_owned() }];
-                }
-                for (type_, shift) in [(READY, 0), (CONTAINERS_READY, 2)] {
-                    if let Some(status) = status_of(r.conditions >> shift)
-                        && let Some(c) = pod.status.conditions.iter_mut().find(|c| c.type_ == type_)
-                    {
-                        c.status = status;
-                    }
-                }
-                Cow::Owned(pod)
-            }
-        }
-    }
-
-    /// The Pod as given, or the shape with the record (for comparing two
-    /// stored forms without building either).
-    pub(crate) fn parts(&self) -> (&'a Pod, Option<&'a PodRecord>) {
-        (self.pod, self.compact.map(|c| c.record))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::PodCondition;
+    use crate::api::{PodCondition, PodStatus};
 
     const UID: &str = "3f2a1c9e-07bd-4e51-9a6f-0c1d2e3f4a5b";
 
