@@ -141,11 +141,11 @@
 //! (15-pod Service) and 1.7–1.9 µs (250-pod Service); readiness flip
 //! 2.5 µs and 3.0–3.8 µs; build 1.4–1.6 s; 3,739 bytes per pod in all.
 //!
-//! Session 8, compact Pods, one quiet run of each binary back to back
-//! (load 1.0–1.3): 1,758 bytes per pod in all (was 3,739); build 1.59 s
-//! (the previous binary 1.14 s in the same minutes); label change 1.9 µs
-//! and 1.8 µs (were 1.4 and 1.3); readiness flip 2.5 µs and 2.7 µs (were
-//! 1.8 and 2.1). The pods' part of the store fell from about 2,300 bytes a
+//! Session 8, compact Pods, two quiet runs of each binary back to back
+//! (load 1.0–1.7): 1,758 bytes per pod in all (was 3,739); build
+//! 1.6–2.0 s (the previous binary 1.1–1.7 s in the same minutes); label
+//! change 1.9–2.5 µs and 1.8–2.4 µs (were 1.4 and 1.3); readiness flip
+//! 2.5–3.1 µs and 2.7–4.0 µs (were 1.8–2.0 and 2.1–2.2). The pods' part of the store fell from about 2,300 bytes a
 //! pod to about 270 (a 64-byte slot instead of one holding a 976-byte
 //! `Object`, the record in it, and a share of one of 10,000 shapes): with
 //! both endpoint controllers off the cluster
