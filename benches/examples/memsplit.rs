@@ -2,7 +2,9 @@
 //! pod, the build time, the store's bytes per pod above the input, the
 //! drop time; then the same build with the v1 Endpoints controller off,
 //! and with both endpoint controllers off, so that the slices' and the
-//! Endpoints objects' shares can be told apart from the store's own.
+//! Endpoints objects' shares can be told apart from the store's own. Each
+//! build also prints the store's slot size and how many pod shapes the
+//! compact pods share.
 //!
 //! Run: `cargo run --release -p svcroute-benches --example memsplit`
 use svcroute::api::*;
@@ -24,12 +26,19 @@ fn build(what: &str, cfg: ClusterConfig, scale: &Scale) {
     c.apply_batch(objs).expect("applies");
     let built = t.elapsed();
     let held = live_bytes() - b;
+    let shapes = c.pod_shapes();
     let per_pod = |n: isize| n / scale.pods as isize;
     println!(
         "{what}: input {} B/pod; build {built:?}; cluster {} B/pod in all, {} B/pod above the input",
         per_pod(input),
         per_pod(held + input),
         per_pod(held),
+    );
+    println!(
+        "{what}: {} objects in slots of {} B; {shapes} pod shapes for {} pods",
+        c.len(),
+        Cluster::slot_bytes(),
+        scale.pods
     );
     let t = std::time::Instant::now();
     drop(c);

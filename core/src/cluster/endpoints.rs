@@ -46,13 +46,15 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use super::intern::FxMap;
+use super::pod_view::{PodView, UidText};
 use super::positions::{AddressTags, Positions, has_uid, pod_tag};
 use super::stored::{Address, Stored};
 use super::{Cluster, Tracker, Trigger, endpointslice};
 use crate::api::corev1::EndpointPort;
 use crate::api::{
     EndpointAddress, EndpointSubset, Endpoints, IPFamily, Kind, Object, ObjectKey, ObjectMeta,
-    ObjectReference, Pod, Service, ServiceType,
+    ObjectReference, Service, ServiceType,
 };
 use crate::cluster::HEADLESS_LABEL;
 use endpointslice::is_ipv6;
@@ -68,24 +70,34 @@ pub const ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION: &str =
 pub const MAX_ENDPOINTS_ADDRESSES: usize = 1000;
 
 /// Upstream `ShouldPodBeInEndpoints`.
-fn should_be_in_endpoints(pod: &Pod, include_terminating: bool) -> bool {
+fn should_be_in_endpoints(pod: PodView<'_>, include_terminating: bool) -> bool {
     endpointslice::should_be_in_endpoints(pod) && (include_terminating || !pod.is_terminating())
 }
 
 /// The distinct IPs of a pod (`podIPs`, and `podIP`), each once, without
 /// allocating.
-pub(super) fn pod_ips(pod: &Pod) -> impl Iterator<Item = &str> + '_ {
-    let all = move || {
-        pod.status
-            .pod_ips
-            .iter()
-            .map(|p| p.ip.as_str())
-            .chain(pod.status.pod_ip.as_deref())
-    };
+pub(super) fn pod_ips<'a>(pod: PodView<'a>) -> impl Iterator<Item = &'a str> + 'a {
+    let all = move || pod.pod_ips().chain(pod.pod_ip());
     all()
         .enumerate()
         .filter(move |&(i, ip)| !ip.is_empty() && !all().take(i).any(|o| o == ip))
         .map(|(_, ip)| ip)
+}
+
+/// Counts (`add`) or uncounts a pod's IPs in `counts` (the cluster's
+/// pods by IP hash).
+pub(super) fn count_ips(counts: &mut FxMap<u64, u32>, pod: PodView<'_>, add: bool) {
+    for ip in pod_ips(pod) {
+        let h = ip_hash(ip);
+        if add {
+            *counts.entry(h).or_default() += 1;
+        } else if let Some(n) = counts.get_mut(&h) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.remove(&h);
+            }
+        }
+    }
 }
 
 /// An address as stored: an `EndpointAddress`, or the record of a compact
@@ -157,14 +169,21 @@ impl AddressLike for Address {
             && self.hostname() == v.hostname
             && self.node_name() == Some(v.node_name)
             && self.name() == v.name
-            && Address::uid(self) == v.uid
+            && Address::uid(self) == v.uid.as_deref()
     }
 
     fn from_view(v: &AddressView<'_>, own: &str) -> Option<Self> {
         if v.namespace != Some(own) {
             return None;
         }
-        Address::new(v.ip, own, v.name, v.uid, v.hostname, Some(v.node_name))
+        Address::new(
+            v.ip,
+            own,
+            v.name,
+            v.uid.as_deref(),
+            v.hostname,
+            Some(v.node_name),
+        )
     }
 }
 
@@ -176,7 +195,7 @@ pub(super) struct AddressView<'a> {
     node_name: &'a str,
     namespace: Option<&'a str>,
     name: &'a str,
-    uid: Option<&'a str>,
+    uid: Option<UidText<'a>>,
 }
 
 impl AddressView<'_> {
@@ -189,7 +208,7 @@ impl AddressView<'_> {
                 kind: "Pod".to_owned(),
                 namespace: self.namespace.map(str::to_owned),
                 name: self.name.to_owned(),
-                uid: self.uid.map(str::to_owned),
+                uid: self.uid.as_deref().map(str::to_owned),
                 ..ObjectReference::default()
             }),
         }
@@ -204,7 +223,7 @@ impl AddressView<'_> {
                 r.kind == "Pod"
                     && r.namespace.as_deref() == self.namespace
                     && r.name == self.name
-                    && r.uid.as_deref() == self.uid
+                    && r.uid.as_deref() == self.uid.as_deref()
                     && r.api_version.is_none()
                     && r.resource_version.is_none()
             })
@@ -212,49 +231,47 @@ impl AddressView<'_> {
 
     /// [`cmp_address`] of `a` against this address.
     fn cmp_with(&self, a: &impl AddressLike) -> std::cmp::Ordering {
-        a.ip().cmp(self.ip).then_with(|| a.uid().cmp(&self.uid))
+        a.ip()
+            .cmp(self.ip)
+            .then_with(|| a.uid().cmp(&self.uid.as_deref()))
     }
 
     fn has_uid(&self) -> bool {
-        self.uid.is_some_and(|u| !u.is_empty())
+        self.uid.as_deref().is_some_and(|u| !u.is_empty())
     }
 }
 
 /// Upstream `podToEndpointAddressForService`: the pod's address of the
 /// Service's first family, borrowed from the pod.
-fn pod_address_view<'a>(svc: &Service, pod: &'a Pod) -> Option<AddressView<'a>> {
+fn pod_address_view<'a>(svc: &Service, pod: PodView<'a>) -> Option<AddressView<'a>> {
     let v6 = match svc.spec.ip_families.first() {
         Some(f) => *f == IPFamily::IPv6,
         None => match svc.spec.cluster_ip.as_deref() {
             Some(ip) if !ip.is_empty() && ip != "None" => is_ipv6(ip),
-            _ => pod.status.pod_ip.as_deref().is_some_and(is_ipv6),
+            _ => pod.pod_ip().is_some_and(is_ipv6),
         },
     };
-    let ip = if pod.status.pod_ips.is_empty() {
-        pod.status.pod_ip.as_deref().filter(|ip| is_ipv6(ip) == v6)
+    let ip = if pod.pod_ips_empty() {
+        pod.pod_ip().filter(|ip| is_ipv6(ip) == v6)
     } else {
-        pod.status
-            .pod_ips
-            .iter()
-            .map(|p| p.ip.as_str())
-            .find(|ip| is_ipv6(ip) == v6)
+        pod.pod_ips().find(|ip| is_ipv6(ip) == v6)
     }?;
     let hostname = endpointslice::endpoint_hostname(pod, svc);
     Some(AddressView {
         ip,
         hostname,
-        node_name: pod.spec.node_name.as_deref().unwrap_or_default(),
-        namespace: pod.metadata.namespace.as_deref(),
-        name: pod.metadata.name.as_deref().unwrap_or_default(),
-        uid: pod.metadata.uid.as_deref(),
+        node_name: pod.node_name().unwrap_or_default(),
+        namespace: pod.namespace().as_deref(),
+        name: pod.name(),
+        uid: pod.uid(),
     })
 }
 
 /// The subsets the controller computes for `svc` over its selected
 /// `pods`, repacked (before truncation).
-pub(crate) fn subsets(svc: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
+pub(crate) fn subsets(svc: &Service, pods: &[PodView<'_>]) -> Vec<EndpointSubset> {
     let entries: Vec<(EndpointAddress, bool, Vec<EndpointPort>)> =
-        pods.iter().filter_map(|pod| pod_entry(svc, pod)).collect();
+        pods.iter().filter_map(|pod| pod_entry(svc, *pod)).collect();
     if let Some(first) = entries.first()
         && entries.iter().all(|e| e.2 == first.2)
     {
@@ -342,7 +359,10 @@ fn cmp_address(a: &EndpointAddress, b: &EndpointAddress) -> std::cmp::Ordering {
 /// What one pod contributes: its address, whether it is ready, and the
 /// ports it serves (empty: a headless Service without ports); `None` when
 /// it contributes nothing.
-fn pod_entry(svc: &Service, pod: &Pod) -> Option<(EndpointAddress, bool, Vec<EndpointPort>)> {
+fn pod_entry(
+    svc: &Service,
+    pod: PodView<'_>,
+) -> Option<(EndpointAddress, bool, Vec<EndpointPort>)> {
     let (address, ready) = pod_entry_view(svc, pod)?;
     let ports = endpointslice::resolved_ports(svc, pod)
         .map(|(sp, port)| EndpointPort {
@@ -357,7 +377,7 @@ fn pod_entry(svc: &Service, pod: &Pod) -> Option<(EndpointAddress, bool, Vec<End
 
 /// [`pod_entry`] without building the address or the ports: the address
 /// borrowed and whether it is ready (the ports are [`endpointslice::resolved_ports`]).
-fn pod_entry_view<'a>(svc: &Service, pod: &'a Pod) -> Option<(AddressView<'a>, bool)> {
+fn pod_entry_view<'a>(svc: &Service, pod: PodView<'a>) -> Option<(AddressView<'a>, bool)> {
     let tolerate = svc.spec.publish_not_ready_addresses.unwrap_or(false);
     if !should_be_in_endpoints(pod, tolerate) {
         return None;
@@ -376,7 +396,7 @@ fn pod_entry_view<'a>(svc: &Service, pod: &'a Pod) -> Option<(AddressView<'a>, b
 
 /// Is `list` the pod's resolved ports sorted by [`port_order`] (what the
 /// patch compares), checked without building them?
-fn ports_are(svc: &Service, pod: &Pod, list: &[EndpointPort]) -> bool {
+fn ports_are(svc: &Service, pod: PodView<'_>, list: &[EndpointPort]) -> bool {
     let cmp = |a: &EndpointPort, b: &EndpointPort| {
         a.name
             .cmp(&b.name)
@@ -522,7 +542,7 @@ pub(super) fn patch_for_pod<A: AddressLike>(
     tags: &AddressTags,
     pod_ns: &str,
     pod_name: &str,
-    pod: Option<&Pod>,
+    pod: Option<PodView<'_>>,
     others: impl Fn(&str) -> u32,
 ) -> Option<Patch<A>> {
     let own = current.metadata.namespace.as_deref().unwrap_or_default();
@@ -647,11 +667,14 @@ fn patch_stored(
     tags: &AddressTags,
     pod_ns: &str,
     pod_name: &str,
-    pod: Option<&Pod>,
+    pod: Option<PodView<'_>>,
     others: impl Fn(&str) -> u32,
 ) -> Option<StoredPatch> {
     match current {
-        Stored::Object(Object::Endpoints(e)) => {
+        Stored::Object(o) => {
+            let Object::Endpoints(e) = &**o else {
+                return None;
+            };
             let [s] = e.subsets.as_slice() else {
                 return None;
             };
@@ -675,7 +698,7 @@ fn patch_stored(
             };
             patch_for_pod(svc, one, tags, pod_ns, pod_name, pod, others).map(StoredPatch::Compact)
         }
-        Stored::Object(_) | Stored::Slice(_) => None,
+        Stored::Slice(_) | Stored::Pod(_) => None,
     }
 }
 
@@ -863,7 +886,7 @@ fn truncate(subsets: &mut [EndpointSubset]) -> bool {
 /// `None` when the current one is left as it is (upstream's no-op check).
 pub(crate) fn desired(
     svc: &Service,
-    pods: &[&Pod],
+    pods: &[PodView<'_>],
     current: Option<&Endpoints>,
 ) -> Option<Endpoints> {
     let subsets = subsets(svc, pods);
@@ -969,13 +992,10 @@ impl Cluster {
                         (Trigger::Pod(pod), Some(cur), Some(tags)) if self.fast_path => {
                             let pod_ns = pod.namespace.as_deref().unwrap_or_default();
                             let pod_name = pod.name.as_str();
-                            let stored = self.lookup(Kind::Pod, Some(pod_ns), pod_name);
-                            let mine: Option<&Pod> = match stored {
-                                Some((_, Object::Pod(p))) => Some(p),
-                                _ => None,
-                            };
+                            let stored = self.lookup_pod_key(&pod.key, pod.pod);
+                            let mine = stored.map(|(_, p)| p);
                             let pod = match stored {
-                                Some((pid, Object::Pod(p))) if self.selects(sid, pid) => Some(p),
+                                Some((pid, p)) if self.selects(sid, pid) => Some(p),
                                 _ => None,
                             };
                             let others = |ip: &str| {
@@ -998,15 +1018,12 @@ impl Cluster {
                         }
                         None => {}
                     }
-                    let mut pods: Vec<&Pod> = self
+                    let mut pods: Vec<PodView<'_>> = self
                         .selected_pods(sid)
                         .into_iter()
-                        .filter_map(|pid| match self.object(pid) {
-                            Some(Object::Pod(p)) => Some(p),
-                            _ => None,
-                        })
+                        .filter_map(|pid| self.pod_view(pid))
                         .collect();
-                    crate::order::sort_by(&mut pods, |a, b| a.metadata.name.cmp(&b.metadata.name));
+                    crate::order::sort_by(&mut pods, |a, b| a.name().cmp(b.name()));
                     let current = current.and_then(Stored::endpoints);
                     desired(svc, &pods, current.as_deref())
                 }
@@ -1028,7 +1045,10 @@ impl Cluster {
                 None => (&mut scratch, false),
             };
             let one_left = match (&mut slot.object, patch) {
-                (Stored::Object(Object::Endpoints(e)), StoredPatch::Object(p)) => {
+                (Stored::Object(o), StoredPatch::Object(p)) => {
+                    let Object::Endpoints(e) = &mut **o else {
+                        return;
+                    };
                     match e.subsets.first_mut() {
                         Some(s) => {
                             let left = p.apply(&mut s.addresses, &mut s.not_ready_addresses, tags);
@@ -1063,21 +1083,6 @@ impl Cluster {
     /// by hash).
     pub(super) fn pods_with_ip(&self, ip: &str) -> u32 {
         self.ip_counts.get(&ip_hash(ip)).copied().unwrap_or(0)
-    }
-
-    /// Counts (`add`) or uncounts a pod's IPs.
-    pub(super) fn count_pod_ips(&mut self, pod: &Pod, add: bool) {
-        for ip in pod_ips(pod) {
-            let h = ip_hash(ip);
-            if add {
-                *self.ip_counts.entry(h).or_default() += 1;
-            } else if let Some(n) = self.ip_counts.get_mut(&h) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    self.ip_counts.remove(&h);
-                }
-            }
-        }
     }
 
     /// The Endpoints object of a Service (the controller's, or the user's

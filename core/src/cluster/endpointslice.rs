@@ -14,13 +14,14 @@ use std::net::IpAddr;
 use crate::api::discoveryv1::EndpointPort;
 use crate::api::{
     AddressType, Endpoint, EndpointConditions, EndpointHints, EndpointSlice, Endpoints, ForNode,
-    ForZone, IntOrString, Node, ObjectMeta, ObjectReference, OwnerReference, Pod, PodPhase,
-    Protocol, Service, ServiceType,
+    ForZone, IntOrString, Node, ObjectMeta, ObjectReference, OwnerReference, PodPhase, Protocol,
+    Service, ServiceType,
 };
 use crate::ipam::IpFamily;
 
 use super::ObjId;
 use super::endpoint_set::EndpointSet;
+use super::pod_view::PodView;
 use super::positions::{self, Positions};
 use super::stored_slice::{EndpointView, SliceView};
 
@@ -65,7 +66,7 @@ pub(crate) enum SliceOp {
 
 /// A pod as the controller sees it: the pod and its node (`None` when the
 /// node object does not exist).
-pub(crate) type PodAndNode<'a> = (&'a Pod, Option<&'a Node>);
+pub(crate) type PodAndNode<'a> = (PodView<'a>, Option<&'a Node>);
 
 /// An existing slice of the Service: its store id and the stored slice
 /// (read in place, in either stored form).
@@ -131,21 +132,20 @@ pub(crate) fn is_managed(svc: &Service) -> bool {
 }
 
 /// EP-3: not terminal, and some IP.
-pub(crate) fn should_be_in_endpoints(pod: &Pod) -> bool {
+pub(crate) fn should_be_in_endpoints(pod: PodView<'_>) -> bool {
     !matches!(pod.phase(), PodPhase::Succeeded | PodPhase::Failed)
-        && (pod.status.pod_ip.as_deref().is_some_and(|s| !s.is_empty())
-            || !pod.status.pod_ips.is_empty())
+        && (pod.pod_ip().is_some_and(|s| !s.is_empty()) || !pod.pod_ips_empty())
 }
 
 /// EP-5: the container port a Service port resolves to on this pod.
-pub(crate) fn find_port(pod: &Pod, protocol: Protocol, target: &IntOrString) -> Option<i32> {
+pub(crate) fn find_port(pod: PodView<'_>, protocol: Protocol, target: &IntOrString) -> Option<i32> {
     find_port_of(pod, protocol, Some(target), 0)
 }
 
 /// [`find_port`] for a Service port's `targetPort` (`None`: the Service
 /// port `port` itself), without cloning the target.
 pub(crate) fn find_port_of(
-    pod: &Pod,
+    pod: PodView<'_>,
     protocol: Protocol,
     target: Option<&IntOrString>,
     port: i32,
@@ -156,9 +156,8 @@ pub(crate) fn find_port_of(
     match target {
         IntOrString::Int(n) => Some(*n),
         IntOrString::String(name) => {
-            let sidecars = pod.spec.init_containers.iter().filter(|c| c.is_sidecar());
-            pod.spec
-                .containers
+            let sidecars = pod.init_containers().iter().filter(|c| c.is_sidecar());
+            pod.containers()
                 .iter()
                 .chain(sidecars)
                 .flat_map(|c| &c.ports)
@@ -172,7 +171,7 @@ pub(crate) fn find_port_of(
 }
 
 /// EP-5, EP-7: the pod's resolved port list for this Service.
-fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
+fn endpoint_ports(svc: &Service, pod: PodView<'_>) -> Vec<EndpointPort> {
     let mut out = Vec::with_capacity(svc.spec.ports.len());
     if svc.spec.ports.is_empty() && svc.spec.cluster_ip.as_deref() == Some("None") {
         return out;
@@ -200,7 +199,7 @@ const FEW_PORTS: usize = 8;
 /// than [`FEW_PORTS`] ports (the caller resolves them as it goes).
 pub(super) fn resolve_ports(
     svc: &Service,
-    pod: &Pod,
+    pod: PodView<'_>,
 ) -> Option<([(usize, i32); FEW_PORTS], usize)> {
     if svc.spec.ports.len() > FEW_PORTS {
         return None;
@@ -221,7 +220,7 @@ pub(super) fn resolve_ports(
 /// port, as they go: the slow form of [`resolve_ports`].
 pub(super) fn resolved_ports<'a>(
     svc: &'a Service,
-    pod: &'a Pod,
+    pod: PodView<'a>,
 ) -> impl Iterator<Item = (&'a crate::api::ServicePort, i32)> + Clone + 'a {
     svc.spec.ports.iter().filter_map(move |sp| {
         let protocol = sp.protocol.unwrap_or_default();
@@ -237,7 +236,7 @@ pub(super) fn resolved_ports<'a>(
 /// go.
 pub(super) fn same_port_multiset<E>(
     svc: &Service,
-    pod: &Pod,
+    pod: PodView<'_>,
     list: &[E],
     same: impl Fn(ResolvedPort<'_>, ResolvedPort<'_>) -> bool + Copy,
     is: impl Fn(&E, ResolvedPort<'_>) -> bool + Copy,
@@ -271,7 +270,7 @@ pub(super) type ResolvedPort<'a> = (&'a crate::api::ServicePort, i32);
 /// `port_key(&endpoint_ports(svc, pod)) == port_key(list)`, without
 /// building either: the pod's resolved ports and `list` are the same
 /// multiset.
-fn ports_match(svc: &Service, pod: &Pod, list: &[EndpointPort]) -> bool {
+fn ports_match(svc: &Service, pod: PodView<'_>, list: &[EndpointPort]) -> bool {
     same_port_multiset(
         svc,
         pod,
@@ -317,17 +316,13 @@ pub(super) fn is_ipv6(s: &str) -> bool {
 
 /// EP-8: a pod's `podIPs` of one address type, in the pod's order (the
 /// addresses of its endpoint in a slice of that type).
-fn family_ips(pod: &Pod, at: AddressType) -> impl Iterator<Item = &str> {
+fn family_ips(pod: PodView<'_>, at: AddressType) -> impl Iterator<Item = &str> {
     let want_v6 = at == AddressType::IPv6;
-    pod.status
-        .pod_ips
-        .iter()
-        .map(|ip| ip.ip.as_str())
-        .filter(move |ip| is_ipv6(ip) == want_v6)
+    pod.pod_ips().filter(move |ip| is_ipv6(ip) == want_v6)
 }
 
 /// EP-4: the conditions of a pod's endpoint.
-fn endpoint_conditions(pod: &Pod, svc: &Service) -> EndpointConditions {
+fn endpoint_conditions(pod: PodView<'_>, svc: &Service) -> EndpointConditions {
     let serving = pod.is_ready();
     let terminating = pod.is_terminating();
     let ready = svc.spec.publish_not_ready_addresses.unwrap_or(false) || (serving && !terminating);
@@ -340,14 +335,14 @@ fn endpoint_conditions(pod: &Pod, svc: &Service) -> EndpointConditions {
 
 /// EP-6: the hostname of a pod's endpoint (the pod's `hostname` when its
 /// `subdomain` is the Service, in the Service's namespace).
-pub(super) fn endpoint_hostname<'a>(pod: &'a Pod, svc: &Service) -> Option<&'a str> {
-    match (&pod.spec.hostname, &pod.spec.subdomain) {
+pub(super) fn endpoint_hostname<'a>(pod: PodView<'a>, svc: &Service) -> Option<&'a str> {
+    match (pod.hostname(), pod.subdomain()) {
         (Some(h), Some(sub))
             if !h.is_empty()
-                && Some(sub.as_str()) == svc.metadata.name.as_deref()
-                && pod.metadata.namespace == svc.metadata.namespace =>
+                && Some(sub) == svc.metadata.name.as_deref()
+                && *pod.namespace() == svc.metadata.namespace =>
         {
-            Some(h.as_str())
+            Some(h)
         }
         _ => None,
     }
@@ -365,7 +360,7 @@ fn endpoint_zone(node: Option<&Node>) -> Option<&str> {
 /// without building the endpoint; `None` when anything else differs.
 fn same_but_conditions(
     old: EndpointView<'_>,
-    pod: &Pod,
+    pod: PodView<'_>,
     node: Option<&Node>,
     svc: &Service,
     at: AddressType,
@@ -373,21 +368,26 @@ fn same_but_conditions(
     let same_addresses = family_ips(pod, at).eq(old.addresses());
     let r = old.target()?;
     let same_target = r.kind == "Pod"
-        && r.namespace == pod.metadata.namespace.as_deref()
-        && r.name == pod.metadata.name.as_deref().unwrap_or_default()
-        && r.uid == pod.metadata.uid.as_deref()
+        && r.namespace == pod.namespace().as_deref()
+        && r.name == pod.name()
+        && r.uid == pod.uid().as_deref()
         && r.api_version.is_none()
         && r.resource_version.is_none();
     let same = same_addresses
         && same_target
         && old.hostname() == endpoint_hostname(pod, svc)
-        && old.node_name() == pod.spec.node_name.as_deref().filter(|n| !n.is_empty())
+        && old.node_name() == pod.node_name().filter(|n| !n.is_empty())
         && old.zone() == endpoint_zone(node);
     same.then(|| endpoint_conditions(pod, svc))
 }
 
 /// EP-4, EP-8: the endpoint of a pod for one address type.
-fn pod_to_endpoint(pod: &Pod, node: Option<&Node>, svc: &Service, at: AddressType) -> Endpoint {
+fn pod_to_endpoint(
+    pod: PodView<'_>,
+    node: Option<&Node>,
+    svc: &Service,
+    at: AddressType,
+) -> Endpoint {
     let addresses = family_ips(pod, at).map(str::to_owned).collect();
     Endpoint {
         addresses,
@@ -395,12 +395,12 @@ fn pod_to_endpoint(pod: &Pod, node: Option<&Node>, svc: &Service, at: AddressTyp
         hostname: endpoint_hostname(pod, svc).map(str::to_owned),
         target_ref: Some(ObjectReference {
             kind: "Pod".to_owned(),
-            namespace: pod.metadata.namespace.clone(),
-            name: pod.metadata.name.clone().unwrap_or_default(),
-            uid: pod.metadata.uid.clone(),
+            namespace: pod.namespace().clone(),
+            name: pod.name().to_owned(),
+            uid: pod.uid().map(|u| u.to_string()),
             ..ObjectReference::default()
         }),
-        node_name: pod.spec.node_name.clone().filter(|n| !n.is_empty()),
+        node_name: pod.node_name().filter(|n| !n.is_empty()).map(str::to_owned),
         zone: endpoint_zone(node).map(str::to_owned),
         hints: None,
     }
@@ -1112,7 +1112,7 @@ pub(crate) fn reconcile_pod(
     let publish_not_ready = svc.spec.publish_not_ready_addresses.unwrap_or(false);
     // The pod's port group, and whether it yields endpoints at all.
     let wanted = pod
-        .filter(|(p, _)| should_be_in_endpoints(p))
+        .filter(|(p, _)| should_be_in_endpoints(*p))
         .map(|(p, node)| (p, node, node.is_some() || publish_not_ready));
     let mut ops = Vec::with_capacity(2);
     for at in types {
@@ -1134,12 +1134,12 @@ pub(crate) fn reconcile_pod(
         // The same endpoint but for its conditions (a readiness flip): set
         // them in place, without building the endpoint.
         if let (Some((si, ei)), Some((p, node, true))) = (found, &wanted)
-            && ports_match(svc, p, existing[si].1.ports())
+            && ports_match(svc, *p, existing[si].1.ports())
         {
             let (id, slice) = existing[si];
             let old = slice.endpoint(ei)?;
             if old.address_count() > 0
-                && let Some(conditions) = same_but_conditions(old, p, *node, svc, at)
+                && let Some(conditions) = same_but_conditions(old, *p, *node, svc, at)
             {
                 let hints_ok = wanted_hints(old, h).is_none_or(|w| old.hints_are(w.as_ref()));
                 if !(conditions == old.conditions() && hints_ok) {
@@ -1157,7 +1157,7 @@ pub(crate) fn reconcile_pod(
         // What it should be.
         let new = match &wanted {
             Some((p, node, true)) => {
-                let mut ep = pod_to_endpoint(p, *node, svc, at);
+                let mut ep = pod_to_endpoint(*p, *node, svc, at);
                 if let Some(w) = wanted_hints(EndpointView::Object(&ep), h) {
                     ep.hints = w;
                 }

@@ -17,6 +17,7 @@ use crate::labels::{Selector, service_selector};
 
 use super::Cluster;
 use super::endpointslice::{find_port, is_managed, should_be_in_endpoints};
+use super::pod_view::PodView;
 
 /// The explanation of one Service's endpoints.
 ///
@@ -264,8 +265,16 @@ pub fn explain_service(
     let wanted = svc.spec.selector.clone().unwrap_or_default();
     let mut selected = Vec::new();
     let mut others = Vec::new();
-    for object in cluster.list(Kind::Pod, None, &everything) {
-        let Object::Pod(pod) = &*object else { continue };
+    for view in cluster.list_pods(None, &everything) {
+        // Built only when it is listed: selected, or a near miss.
+        let (labels, ns) = (view.labels(), view.namespace().as_deref());
+        let near =
+            ns.unwrap_or("default") == namespace && wanted.keys().any(|k| labels.contains_key(k));
+        if !(near || selector.matches(labels)) {
+            continue;
+        }
+        let pod = view.to_pod();
+        let pod: &Pod = &pod;
         let pod_ns = pod.metadata.namespace.as_deref().unwrap_or("default");
         let matches = selector.matches(&pod.metadata.labels);
         let verdict = match (pod_ns == namespace, matches) {
@@ -300,7 +309,11 @@ pub fn explain_service(
                         let target = sp.target_port.clone().unwrap_or(IntOrString::Int(sp.port));
                         (
                             sp.name.clone(),
-                            find_port(pod, sp.protocol.unwrap_or_default(), &target),
+                            find_port(
+                                PodView::given(pod),
+                                sp.protocol.unwrap_or_default(),
+                                &target,
+                            ),
                         )
                     })
                     .collect()
@@ -359,7 +372,7 @@ fn verdict_of(cluster: &Cluster, svc: &Service, pod: &Pod) -> PodVerdict {
                 .unwrap_or_default(),
         ));
     }
-    if !should_be_in_endpoints(pod) {
+    if !should_be_in_endpoints(PodView::given(pod)) {
         return PodVerdict::Skipped(SkipReason::NoIp);
     }
     let publish_not_ready = svc.spec.publish_not_ready_addresses.unwrap_or(false);

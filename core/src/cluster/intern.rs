@@ -40,6 +40,11 @@ impl Interner {
         self.strs.get(sym.0 as usize).is_some_and(|t| **t == *s)
     }
 
+    /// The string of `sym` (empty for a symbol of another interner).
+    pub(crate) fn resolve(&self, sym: Sym) -> &str {
+        self.strs.get(sym.0 as usize).map_or("", |s| s)
+    }
+
     /// The symbol of `s` if it was ever interned.
     pub(crate) fn lookup(&self, s: &str) -> Option<Sym> {
         self.ids.get(s).copied()

@@ -38,15 +38,36 @@
 //!
 //! ## Stored forms
 //!
-//! A slot holds an object in a stored form (`stored.rs`): as given, or,
-//! for the v1 Endpoints objects the Endpoints controller writes, compact
-//! (the metadata and ports as given, each address a 32-byte record whose
-//! strings share one allocation, about 80 bytes an address instead of
-//! about 270). Reads hand out [`Cow`]s: [`Cluster::get`], [`Cluster::list`]
-//! and [`Cluster::endpoints`] borrow an object kept as given and build a
-//! compact one, which reads back exactly as written (an object the
-//! compact form cannot hold exactly stays as given; user-written
-//! Endpoints always do). The one-pod fast path edits the compact form in
+//! A slot holds an object in a stored form (`stored.rs`): as given
+//! (boxed, so that a slot is 64 bytes whatever the kind), or compact:
+//!
+//! * **v1 Endpoints objects the Endpoints controller writes**: the
+//!   metadata and ports as given, each address a 32-byte record whose
+//!   strings share one allocation (about 80 bytes an address instead of
+//!   about 270);
+//! * **Pods** (`stored_pod.rs`): a shape shared by the pods of one
+//!   workload (an `Arc<Pod>` holding every field but the per-pod ones,
+//!   interned per cluster by a fingerprint of namespace, labels,
+//!   `generateName` and owners, confirmed by equality, and dropped with
+//!   its last pod) and a 56-byte record of the per-pod fields: the name is
+//!   the slot's key, the uid 16 bytes (a canonical lowercase UUID), the
+//!   node and host IP interned symbols, the pod IP's text inline (when
+//!   `podIPs` is `[podIP]`), the `Ready` and `ContainersReady` statuses
+//!   two bits each. The synthetic cluster's 150,000 pods share 10,000
+//!   shapes.
+//!
+//! Either compact form is exact by construction: an object is compacted
+//! only when the record rebuilds it field for field, and any other stays
+//! as given (user-written Endpoints always do; so do dual-stack pods, pods
+//! with an upper-case uid, `podIP` without `podIPs`, ...). Reads hand out
+//! [`Cow`]s: [`Cluster::get`], [`Cluster::list`] and
+//! [`Cluster::endpoints`] borrow an object kept as given and build a
+//! compact one, which reads back exactly as written. The controllers,
+//! the label index and the write path read pods through a view
+//! (`PodView`) of either form and build none: a write compares the
+//! incoming pod, split the same way, with the stored shape and record, so
+//! a readiness flip of a compact pod stores a new record with the same
+//! shape. The one-pod fast path edits the compact Endpoints form in
 //! place: a readiness flip moves one record between the ready and
 //! not-ready lists.
 //!
@@ -130,23 +151,8 @@
 //! Session 7, two full quiet runs: one Pod label change 1.7–2.0 µs
 //! (15-pod Service) and 1.7–1.9 µs (250-pod Service); readiness flip
 //! 2.5 µs and 3.0–3.8 µs; build 1.4–1.6 s; 3,739 bytes per pod in all.
-//! Session 8, compact slices (two quiet runs, load 2.3–3.5): label change
-//! 1.4–1.6 µs and 1.4 µs, readiness flip 2.0–2.1 µs and 2.3–3.1 µs,
-//! build 1.31–1.45 s (main the same day: 1.5, 1.5, 2.7, 3.0 µs, 1.62 s);
-//! 3,301 bytes per pod in all, the slices' share 187 bytes a pod (was
-//! 618; each slice's slot and box included).
-//! What a change spends: writing the Pod (dropping the replaced one's
-//! allocations is about a third of a 15-pod flip), the Endpoints and slice
-//! fast paths, a few key lookups (a one-pod trigger carries the pod's and
-//! the Service's ids). What the build spends: moving and storing whole
-//! `Object`s (976 bytes each in a slot, a Pod's heap about 1.1 KB) with
-//! their page faults and malloc/free, key hashing and sorting, the full
-//! slice reconcile. Memory per pod: the Pod object about 2,300 bytes, keys
-//! and indexes about 620, its slice endpoint about 190 (was 620), its
-//! Endpoints address about 170. The targets (build < 300 ms, < 400 bytes
-//! per pod) need the next stored forms: compact Pods (interned label sets,
-//! packed IPs, condition bits, specs shared per template, read by the
-//! controllers through a view) and keys as interned parts.
+//! Session 8: compact Pods and compact slices (figures below are
+//! measured on the merged store).
 //!
 //! ## Example
 //!
@@ -195,10 +201,12 @@ mod intern;
 mod limits;
 mod loadbalancer;
 mod pod_state;
+mod pod_view;
 mod positions;
 pub mod scheduler;
 mod store_key;
 mod stored;
+mod stored_pod;
 mod stored_slice;
 mod summary;
 mod touched;
@@ -206,6 +214,7 @@ pub mod workloads;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub use config::{
     ClusterConfig, DetectLocalMode, KubernetesServiceIp, LoadBalancerProvider, ProxyConfig,
@@ -240,8 +249,10 @@ use crate::labels::Selector;
 
 use endpointslice::SliceOp;
 use intern::{FxMap, FxSet, Interner, Sym};
+pub(crate) use pod_view::PodView;
 use store_key::{KeyRef, KeyView, StoreKey};
 use stored::Stored;
+use stored_pod::{CompactPod, Split};
 use stored_slice::SliceEndpoint;
 pub(crate) use stored_slice::SliceView;
 
@@ -339,6 +350,9 @@ pub struct Cluster {
     last_labels: Vec<(Sym, Sym)>,
     /// The namespace of the pod indexed last (checked the same way).
     last_namespace: Option<Sym>,
+    /// The address of the shape of the compact pod indexed last (0: none):
+    /// a pod of the same shape has the same labels, unchecked.
+    last_shape: usize,
     services: FxMap<ObjId, SvcRec>,
     pod_index: FxMap<Pair, Vec<ObjId>>,
     svc_index: FxMap<Pair, Vec<ObjId>>,
@@ -367,6 +381,8 @@ pub struct Cluster {
     admission: admit::Admission,
     /// The allocators of the batch being admitted.
     staging: Option<admit::Staging>,
+    /// The shapes of the compact pods (`stored_pod.rs`).
+    shapes: stored_pod::Shapes,
 }
 
 /// Why a Service must be reconciled.
@@ -519,6 +535,7 @@ impl Cluster {
             pods: FxMap::default(),
             last_labels: Vec::new(),
             last_namespace: None,
+            last_shape: 0,
             services: FxMap::default(),
             pod_index: FxMap::default(),
             svc_index: FxMap::default(),
@@ -534,6 +551,7 @@ impl Cluster {
             workloads: workloads::Workloads::default(),
             admission,
             staging: None,
+            shapes: stored_pod::Shapes::default(),
         };
         if cluster.config.bootstrap {
             let mut objects: Vec<Object> =
@@ -827,11 +845,28 @@ impl Cluster {
         self.fast_path = on;
     }
 
+    /// How many distinct pod shapes the store holds (the part the pods of
+    /// one workload share; see the "Stored forms" section of the
+    /// [module documentation](self)): a measuring aid.
+    #[doc(hidden)]
+    pub fn pod_shapes(&self) -> usize {
+        self.shapes.len()
+    }
+
+    /// The bytes of one slot of the store's arena (an object's key and its
+    /// stored form, without what they point to): a measuring aid.
+    #[doc(hidden)]
+    pub fn slot_bytes() -> usize {
+        std::mem::size_of::<Option<Slot>>()
+    }
+
     /// The object with this key (namespaced kinds need their namespace).
     ///
     /// A [`Cow`]: borrowed from the store for objects kept as given, built
-    /// for the controllers' v1 Endpoints objects and EndpointSlices, which
-    /// the store keeps in a compact form. Either way it is the object as written. Match on
+    /// for the controllers' v1 Endpoints objects and EndpointSlices and for
+    /// Pods, which the store keeps in compact forms (see "Stored forms" in
+    /// the [module documentation](self)). Either way it is the object as
+    /// written. Match on
     /// `.as_deref()`, or take it with [`Cow::into_owned`].
     ///
     /// ```
@@ -847,14 +882,15 @@ impl Cluster {
     /// ```
     pub fn get(&self, key: &ObjectKey) -> Option<Cow<'_, Object>> {
         let id = *self.ids.get(key as &dyn KeyView)?;
-        self.slot(id).map(|s| s.object.to_object())
+        self.slot(id)
+            .map(|s| s.object.to_object(&s.key.name, &self.strings))
     }
 
     /// The objects of a kind, in one namespace or all (`None`), whose labels
     /// the selector matches (like `kubectl get KIND -l SELECTOR`), ordered by
     /// namespace and name. Each is a [`Cow`], as from [`Cluster::get`]
-    /// (only the controllers' Endpoints and slices are built; the selector is matched
-    /// before any is).
+    /// (only compact Endpoints objects, slices and Pods are built; the
+    /// selector is matched before any is).
     ///
     /// ```
     /// use svcroute::api::Kind;
@@ -872,22 +908,43 @@ impl Cluster {
         selector: &Selector,
     ) -> Vec<Cow<'_, Object>> {
         self.ids_of(kind, namespace)
-            .filter_map(|id| self.slot(id).map(|s| &s.object))
-            .filter(|o| selector.matches(o.labels()))
-            .map(Stored::to_object)
+            .filter_map(|id| self.slot(id))
+            .filter(|s| selector.matches(s.object.labels()))
+            .map(|s| s.object.to_object(&s.key.name, &self.strings))
             .collect()
     }
 
     /// [`Cluster::get`] for the crate's own readers, borrowed: the object
     /// with this key when it is stored as given, which is every object
-    /// but the controllers' compact Endpoints objects and slices (see
-    /// `stored.rs`; `None` for those, so it is not for those kinds).
+    /// but the controllers' compact Endpoints objects and slices and the
+    /// compact Pods (see `stored.rs`; `None` for those, so it is not for
+    /// those kinds: Pods are read with [`Cluster::stored_pod`]).
     pub(crate) fn stored_object(&self, key: &ObjectKey) -> Option<&Object> {
         debug_assert!(
             !matches!(key.kind, Kind::Endpoints | Kind::EndpointSlice),
             "Endpoints and EndpointSlices are read with get"
         );
+        debug_assert!(key.kind != Kind::Pod, "Pods are read with stored_pod");
         self.object(*self.ids.get(key as &dyn KeyView)?)
+    }
+
+    /// The stored pod with this key, in either stored form, as the
+    /// controllers read it.
+    pub(crate) fn stored_pod(&self, key: &ObjectKey) -> Option<PodView<'_>> {
+        self.pod_view(*self.ids.get(key as &dyn KeyView)?)
+    }
+
+    /// The stored pods in one namespace or all (`None`) whose labels the
+    /// selector matches, ordered by namespace and name.
+    pub(crate) fn list_pods(
+        &self,
+        namespace: Option<&str>,
+        selector: &Selector,
+    ) -> Vec<PodView<'_>> {
+        self.ids_of(Kind::Pod, namespace)
+            .filter_map(|id| self.pod_view(id))
+            .filter(|p| selector.matches(p.labels()))
+            .collect()
     }
 
     /// [`Cluster::list`] for the crate's own readers, borrowed, for kinds
@@ -903,6 +960,7 @@ impl Cluster {
             !matches!(kind, Kind::Endpoints | Kind::EndpointSlice),
             "Endpoints and EndpointSlices are read with list"
         );
+        debug_assert!(kind != Kind::Pod, "Pods are read with list_pods");
         self.ids_of(kind, namespace)
             .filter_map(|id| self.object(id))
             .filter(|o| selector.matches(&o.metadata().labels))
@@ -1034,6 +1092,12 @@ impl Cluster {
         self.slot(id).and_then(|s| s.object.as_object())
     }
 
+    /// The pod under `id`, in either stored form.
+    fn pod_view(&self, id: ObjId) -> Option<PodView<'_>> {
+        let slot = self.slot(id)?;
+        slot.object.pod(&slot.key.name, &self.strings)
+    }
+
     /// The stored form of the object with this key.
     fn lookup_stored(
         &self,
@@ -1067,6 +1131,15 @@ impl Cluster {
         Some((id, self.object(id)?))
     }
 
+    /// [`Cluster::lookup_key`] for a pod, in either stored form.
+    fn lookup_pod_key(&self, key: &StoreKey, id: ObjId) -> Option<(ObjId, PodView<'_>)> {
+        let id = match self.slot(id) {
+            Some(slot) if slot.key.same(key) => id,
+            _ => *self.ids.get(key)?,
+        };
+        Some((id, self.pod_view(id)?))
+    }
+
     /// Stores `object` (create or replace), keeping indexes, and marks what
     /// the controllers must look at.
     fn write(&mut self, object: Object, t: &mut Tracker) -> ObjId {
@@ -1078,92 +1151,155 @@ impl Cluster {
                 name: object.name().unwrap_or_default(),
             } as &dyn KeyView)
             .copied();
+        let object = match object {
+            Object::Pod(pod) => return self.write_pod(pod, found, t),
+            o => o,
+        };
         let id = match found {
             Some(id) => {
-                // For a pod: are its labels the same, and is all but its
-                // labels the same? Each compared once.
-                let pod = match (self.object(id), &object) {
-                    (Some(Object::Pod(old)), Object::Pod(new)) => {
-                        let labels = old.metadata.labels == new.metadata.labels;
-                        Some((labels, same_but_labels(old, new)))
-                    }
-                    _ => None,
-                };
-                let same = match pod {
-                    Some((labels, rest)) => labels && rest,
-                    None => self.slot(id).is_some_and(|old| old.object.same_as(&object)),
-                };
-                if same {
+                if self.slot(id).is_some_and(|old| old.object.same_as(&object)) {
                     return id;
                 }
                 let Some(key) = self.slot(id).map(|s| s.key.clone()) else {
                     return id;
                 };
                 t.touched.note(&key, true);
-                // A pod whose labels and node stay (a status change): its
-                // index entries stay too; only its Services look again.
-                if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
-                    && pod.is_some_and(|(labels, _)| labels)
-                    && old.spec.node_name == new.spec.node_name
-                    && let Some(rec) = self.pods.get(&id)
-                {
-                    self.mark_pod_services(rec, &key, id, t);
-                    if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
-                        && (old.status.pod_ip != new.status.pod_ip
-                            || old.status.pod_ips != new.status.pod_ips)
-                    {
-                        let old = old.clone();
-                        self.count_pod_ips(&old, false);
-                        self.count_pod_ips(new, true);
-                    }
-                    if let Some(slot) = self.slots[id as usize].as_mut() {
-                        slot.object = Stored::Object(object);
-                    }
-                    return id;
-                }
-                // A pod whose node stays but whose labels change: only the
-                // label pairs that change move in the index.
-                if let (Some(Object::Pod(old)), Object::Pod(new)) = (self.object(id), &object)
-                    && old.spec.node_name == new.spec.node_name
-                    && self.pods.contains_key(&id)
-                {
-                    let only_labels = pod.is_some_and(|(_, rest)| rest);
-                    self.relabel_pod(id, object, only_labels, t);
-                    return id;
-                }
                 self.unindex(id, t);
-                if let Some(slot) = self.slots[id as usize].as_mut() {
-                    slot.object = Stored::new(object, t.internal);
-                }
+                self.put(id, Stored::new(object, t.internal));
                 self.index(id, t);
                 return id;
             }
-            None => {
-                let key = StoreKey::new(object.key());
-                t.touched.note(&key, false);
-                let id = match self.free.pop() {
-                    Some(id) => id,
-                    None => {
-                        self.slots.push(None);
-                        u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
-                    }
-                };
-                match self.new_keys.as_mut() {
-                    Some(keys) => keys.push((key.clone(), id)),
-                    None => {
-                        self.by_key.insert(key.clone(), id);
-                    }
-                }
-                self.ids.insert(key.clone(), id);
-                self.slots[id as usize] = Some(Slot {
-                    key,
-                    object: Stored::new(object, t.internal),
-                });
-                id
-            }
+            None => self.insert(object.key(), Stored::new(object, t.internal), t),
         };
         self.index(id, t);
         id
+    }
+
+    /// Stores a new object under a new key (not indexed yet).
+    fn insert(&mut self, key: ObjectKey, object: Stored, t: &mut Tracker) -> ObjId {
+        let key = StoreKey::new(key);
+        t.touched.note(&key, false);
+        let id = match self.free.pop() {
+            Some(id) => id,
+            None => {
+                self.slots.push(None);
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        match self.new_keys.as_mut() {
+            Some(keys) => keys.push((key.clone(), id)),
+            None => {
+                self.by_key.insert(key.clone(), id);
+            }
+        }
+        self.ids.insert(key.clone(), id);
+        self.slots[id as usize] = Some(Slot { key, object });
+        id
+    }
+
+    /// Replaces the object in slot `id` (its indexes are the caller's),
+    /// releasing the shape of a compact pod it held.
+    fn put(&mut self, id: ObjId, object: Stored) {
+        if let Some(slot) = self.slots.get_mut(id as usize).and_then(Option::as_mut) {
+            let old = std::mem::replace(&mut slot.object, object);
+            self.release(&old);
+        }
+    }
+
+    /// A stored object is about to be dropped: a compact pod's shape goes
+    /// with its last pod.
+    fn release(&mut self, old: &Stored) {
+        if let Stored::Pod(p) = old {
+            self.shapes.release(p.shape());
+            // The shape may go, and its address be another's.
+            self.last_shape = 0;
+        }
+    }
+
+    /// The stored form of a split pod: compact (its shape interned), or as
+    /// given.
+    fn pod_form(&mut self, split: Split) -> Stored {
+        match split {
+            Split::Compact(shape, record) => {
+                Stored::Pod(CompactPod::new(self.shapes.intern(shape), record))
+            }
+            Split::Given(pod) => Stored::Object(Box::new(Object::Pod(pod))),
+        }
+    }
+
+    /// [`Cluster::write`] for a Pod. The pod is split first (`stored_pod.rs`),
+    /// and compared with the stored one form for form, neither built:
+    /// are the labels the same, all but the labels, the node, the IPs?
+    fn write_pod(&mut self, pod: Pod, found: Option<ObjId>, t: &mut Tracker) -> ObjId {
+        let Some(id) = found else {
+            let key = ObjectKey {
+                kind: Kind::Pod,
+                namespace: pod.metadata.namespace.clone(),
+                name: pod.metadata.name.clone().unwrap_or_default(),
+            };
+            let split = stored_pod::split(pod, &mut self.strings);
+            let stored = self.pod_form(split);
+            let id = self.insert(key, stored, t);
+            self.index(id, t);
+            return id;
+        };
+        let split = stored_pod::split(pod, &mut self.strings);
+        let Some(slot) = self.slots.get(id as usize).and_then(Option::as_ref) else {
+            return id;
+        };
+        let Some(old) = slot.object.pod(&slot.key.name, &self.strings) else {
+            return id;
+        };
+        let change = stored_pod::compare(old, &split, &self.strings);
+        if change.labels && change.rest {
+            return id;
+        }
+        let key = slot.key.clone();
+        // The same shape: the compact pod keeps it (a readiness flip is a
+        // record update).
+        let stored = match (split, &slot.object) {
+            (Split::Compact(_, record), Stored::Pod(old)) if change.shape => {
+                Stored::Pod(CompactPod::new(Arc::clone(old.shape()), record))
+            }
+            (split, _) => self.pod_form(split),
+        };
+        t.touched.note(&key, true);
+        // A pod whose labels and node stay (a status change): its index
+        // entries stay too; only its Services look again.
+        if change.labels && change.node && self.pods.contains_key(&id) {
+            if let Some(rec) = self.pods.get(&id) {
+                self.mark_pod_services(rec, &key, id, t);
+            }
+            if !change.ips {
+                self.move_ip_counts(id, &stored);
+            }
+            self.put(id, stored);
+            return id;
+        }
+        // A pod whose node stays but whose labels change: only the
+        // label pairs that change in the index move.
+        if change.node && self.pods.contains_key(&id) {
+            self.relabel_pod(id, stored, change.rest, t);
+            return id;
+        }
+        self.unindex(id, t);
+        self.put(id, stored);
+        self.index(id, t);
+        id
+    }
+
+    /// Moves the IP counts of stored pod `id` to `new`, the form about to
+    /// replace it.
+    fn move_ip_counts(&mut self, id: ObjId, new: &Stored) {
+        if let Some(slot) = self.slots.get(id as usize).and_then(Option::as_ref) {
+            let name = &slot.key.name;
+            if let Some(view) = slot.object.pod(name, &self.strings) {
+                endpoints::count_ips(&mut self.ip_counts, view, false);
+            }
+            if let Some(view) = new.pod(name, &self.strings) {
+                endpoints::count_ips(&mut self.ip_counts, view, true);
+            }
+        }
     }
 
     /// Is an object with this key stored?
@@ -1202,7 +1338,9 @@ impl Cluster {
         self.by_key.remove(&key);
         t.touched.note(&key, true);
         self.unindex(id, t);
-        self.slots[id as usize] = None;
+        if let Some(slot) = self.slots[id as usize].take() {
+            self.release(&slot.object);
+        }
         self.free.push(id);
     }
 
@@ -1212,14 +1350,16 @@ impl Cluster {
         let Some(slot) = self.slots[id as usize].take() else {
             return;
         };
-        match &slot.object {
-            Stored::Object(Object::Pod(pod)) => {
-                self.count_pod_ips(pod, true);
-                let rec = self.index_pod(id, pod);
-                self.mark_pod_services(&rec, &slot.key, id, t);
-                self.pods.insert(id, rec);
-            }
-            Stored::Object(Object::Service(svc)) => {
+        if let Some(pod) = slot.object.pod(&slot.key.name, &self.strings) {
+            endpoints::count_ips(&mut self.ip_counts, pod, true);
+        }
+        if let Some((meta, node)) = pod_index_parts(&slot.object) {
+            let rec = self.index_pod(id, meta, node);
+            self.mark_pod_services(&rec, &slot.key, id, t);
+            self.pods.insert(id, rec);
+        }
+        match slot.object.as_object() {
+            Some(Object::Service(svc)) => {
                 let ns = self
                     .strings
                     .intern(slot.key.namespace.as_deref().unwrap_or(""));
@@ -1243,14 +1383,14 @@ impl Cluster {
                 }
                 t.full_key(&slot.key);
             }
-            Stored::Object(Object::Node(_)) => {
+            Some(Object::Node(_)) => {
                 self.node_changed(t);
                 let name = self.strings.intern(&slot.key.name);
                 self.nodes.insert(name, id);
                 self.mark_node_pods(name, t);
             }
-            stored if stored.kind() == Kind::EndpointSlice => {
-                let Some(slice) = stored.slice() else {
+            _ if slot.object.kind() == Kind::EndpointSlice => {
+                let Some(slice) = slot.object.slice() else {
                     self.slots[id as usize] = Some(slot);
                     return;
                 };
@@ -1270,7 +1410,7 @@ impl Cluster {
                     }
                 }
             }
-            Stored::Object(Object::Endpoints(_)) | Stored::Endpoints(_) => {
+            Some(Object::Endpoints(_)) | None if slot.object.kind() == Kind::Endpoints => {
                 self.positions.index_endpoints(id, &slot.object);
                 t.full(
                     slot.key.namespace.as_deref().unwrap_or_default(),
@@ -1286,15 +1426,15 @@ impl Cluster {
         let Some(slot) = self.slots[id as usize].take() else {
             return;
         };
-        match &slot.object {
-            Stored::Object(Object::Pod(pod)) => {
-                self.count_pod_ips(pod, false);
-                if let Some(rec) = self.pods.remove(&id) {
-                    self.mark_pod_services(&rec, &slot.key, id, t);
-                    self.unindex_pod(id, rec);
-                }
+        if let Some(pod) = slot.object.pod(&slot.key.name, &self.strings) {
+            endpoints::count_ips(&mut self.ip_counts, pod, false);
+            if let Some(rec) = self.pods.remove(&id) {
+                self.mark_pod_services(&rec, &slot.key, id, t);
+                self.unindex_pod(id, rec);
             }
-            Stored::Object(Object::Service(_)) => {
+        }
+        match slot.object.as_object() {
+            Some(Object::Service(_)) => {
                 if let Some(rec) = self.services.remove(&id) {
                     for &(k, v) in &rec.selector {
                         if let Some(list) = self.svc_index.get_mut(&(rec.ns, k, v)) {
@@ -1308,16 +1448,16 @@ impl Cluster {
                 self.auto_services.remove(&ns_name(&slot.key));
                 t.full_key(&slot.key);
             }
-            Stored::Object(Object::Node(_)) => {
+            Some(Object::Node(_)) => {
                 self.node_changed(t);
                 if let Some(name) = self.strings.lookup(&slot.key.name) {
                     self.nodes.remove(&name);
                     self.mark_node_pods(name, t);
                 }
             }
-            stored if stored.kind() == Kind::EndpointSlice => {
+            _ if slot.object.kind() == Kind::EndpointSlice => {
                 self.positions.forget(id);
-                if let Some(svc) = stored.slice().and_then(|s| s.service_name()) {
+                if let Some(svc) = slot.object.slice().and_then(|s| s.service_name()) {
                     let ns = self
                         .strings
                         .intern(slot.key.namespace.as_deref().unwrap_or(""));
@@ -1333,7 +1473,7 @@ impl Cluster {
                     }
                 }
             }
-            Stored::Object(Object::Endpoints(_)) | Stored::Endpoints(_) => {
+            Some(Object::Endpoints(_)) | None if slot.object.kind() == Kind::Endpoints => {
                 self.positions.forget(id);
                 t.full(
                     slot.key.namespace.as_deref().unwrap_or_default(),
@@ -1345,35 +1485,39 @@ impl Cluster {
         self.slots[id as usize] = Some(slot);
     }
 
-    fn index_pod(&mut self, id: ObjId, pod: &Pod) -> PodRec {
-        let ns_name = pod.metadata.namespace.as_deref().unwrap_or("");
+    fn index_pod(&mut self, id: ObjId, meta: &ObjectMeta, node: PodNode<'_>) -> PodRec {
+        let ns_name = meta.namespace.as_deref().unwrap_or("");
         let ns = match self.last_namespace {
             Some(ns) if self.strings.is(ns, ns_name) => ns,
             _ => self.strings.intern(ns_name),
         };
         self.last_namespace = Some(ns);
-        let same = self.last_labels.len() == pod.metadata.labels.len()
-            && (self.last_labels.iter().zip(&pod.metadata.labels))
-                .all(|(&(ks, vs), (k, v))| self.strings.is(ks, k) && self.strings.is(vs, v));
+        let shape = match node {
+            PodNode::Sym(_, shape) => shape,
+            PodNode::Name(_) => 0,
+        };
+        let same = (shape != 0 && shape == self.last_shape)
+            || self.last_labels.len() == meta.labels.len()
+                && (self.last_labels.iter().zip(&meta.labels))
+                    .all(|(&(ks, vs), (k, v))| self.strings.is(ks, k) && self.strings.is(vs, v));
+        self.last_shape = shape;
         if !same {
             self.last_labels.clear();
-            for (k, v) in &pod.metadata.labels {
+            for (k, v) in &meta.labels {
                 let pair = (self.strings.intern(k), self.strings.intern(v));
                 self.last_labels.push(pair);
             }
         }
-        let mut labels = Vec::with_capacity(pod.metadata.labels.len());
+        let mut labels = Vec::with_capacity(meta.labels.len());
         for &(k, v) in &self.last_labels {
             let list = self.pod_index.entry((ns, k, v)).or_default();
             labels.push((k, v, u32::try_from(list.len()).unwrap_or(u32::MAX)));
             list.push(id);
         }
-        let node = pod
-            .spec
-            .node_name
-            .as_deref()
-            .filter(|n| !n.is_empty())
-            .map(|n| self.strings.intern(n));
+        let node = match node {
+            PodNode::Name(n) => n.filter(|n| !n.is_empty()).map(|n| self.strings.intern(n)),
+            PodNode::Sym(n, _) => n.filter(|&n| !self.strings.is(n, "")),
+        };
         if let Some(n) = node {
             self.pods_by_node.entry(n).or_default().push(id);
         }
@@ -1393,26 +1537,37 @@ impl Cluster {
     /// `GetServicesToUpdateOnPodChange`): a Service that selects the pod
     /// before and after has the same endpoint for it (no EP rule reads a
     /// pod's labels beyond selection), and its state is settled.
-    fn relabel_pod(&mut self, id: ObjId, object: Object, only_labels: bool, t: &mut Tracker) {
+    fn relabel_pod(&mut self, id: ObjId, object: Stored, only_labels: bool, t: &mut Tracker) {
+        let expected = match (self.slot(id), self.pods.get(&id)) {
+            (Some(slot), Some(rec)) => {
+                pod_index_parts(&slot.object)
+                    .is_some_and(|(meta, _)| meta.labels.len() == rec.labels.len())
+                    && pod_index_parts(&object).is_some()
+            }
+            _ => false,
+        };
+        if !expected {
+            // Not the shape expected: the whole way.
+            self.unindex(id, t);
+            self.put(id, object);
+            self.index(id, t);
+            return;
+        }
+        self.move_ip_counts(id, &object);
         let (Some(mut slot), Some(mut rec)) =
             (self.slots[id as usize].take(), self.pods.remove(&id))
         else {
             return;
         };
-        let old = std::mem::replace(&mut slot.object, Stored::Object(object));
-        if let (Stored::Object(Object::Pod(old)), Stored::Object(Object::Pod(new))) =
-            (&old, &slot.object)
-            && rec.labels.len() == old.metadata.labels.len()
+        let old = std::mem::replace(&mut slot.object, object);
+        if let (Some((old_meta, _)), Some((new_meta, _))) =
+            (pod_index_parts(&old), pod_index_parts(&slot.object))
         {
-            if old.status.pod_ip != new.status.pod_ip || old.status.pod_ips != new.status.pod_ips {
-                self.count_pod_ips(old, false);
-                self.count_pod_ips(new, true);
-            }
             let before = self.pod_services(&rec);
             let mut gone: Vec<(Sym, Sym, u32)> = Vec::new();
-            let mut labels = Vec::with_capacity(new.metadata.labels.len());
-            let mut was = old.metadata.labels.iter().zip(&rec.labels).peekable();
-            for (k, v) in &new.metadata.labels {
+            let mut labels = Vec::with_capacity(new_meta.labels.len());
+            let mut was = old_meta.labels.iter().zip(&rec.labels).peekable();
+            for (k, v) in &new_meta.labels {
                 while let Some(((ok, _), e)) = was.peek()
                     && ok.as_str() < k.as_str()
                 {
@@ -1447,19 +1602,10 @@ impl Cluster {
                     t.pod(&svc.key, sid, &slot.key, id);
                 }
             }
-            self.pods.insert(id, rec);
-            self.slots[id as usize] = Some(slot);
-        } else {
-            // Not the shape expected: the whole way.
-            self.pods.insert(id, rec);
-            let new = std::mem::replace(&mut slot.object, old);
-            self.slots[id as usize] = Some(slot);
-            self.unindex(id, t);
-            if let Some(slot) = self.slots[id as usize].as_mut() {
-                slot.object = new;
-            }
-            self.index(id, t);
         }
+        self.pods.insert(id, rec);
+        self.slots[id as usize] = Some(slot);
+        self.release(&old);
     }
 
     /// Removes pod `id` from the posting lists of these pairs (entries of
@@ -1659,17 +1805,12 @@ impl Cluster {
             let mut ops = Vec::new();
             match svc {
                 Some((sid, Object::Service(svc))) if endpointslice::is_managed(svc) => {
-                    let mut pods: Vec<(&Pod, Option<&Node>)> = self
+                    let mut pods: Vec<(PodView<'_>, Option<&Node>)> = self
                         .selected_pods(sid)
                         .into_iter()
-                        .filter_map(|pid| match self.object(pid) {
-                            Some(Object::Pod(p)) => Some((p, self.node_of_pod(pid))),
-                            _ => None,
-                        })
+                        .filter_map(|pid| Some((self.pod_view(pid)?, self.node_of_pod(pid))))
                         .collect();
-                    crate::order::sort_by(&mut pods, |a, b| {
-                        a.0.metadata.name.cmp(&b.0.metadata.name)
-                    });
+                    crate::order::sort_by(&mut pods, |a, b| a.0.name().cmp(b.0.name()));
                     ops.extend(endpointslice::reconcile(
                         svc,
                         &pods,
@@ -1782,9 +1923,11 @@ impl Cluster {
                 return;
             }
             let object = Object::EndpointSlice(c.to_slice());
-            slot.object = Stored::Object(object);
+            slot.object = Stored::Object(Box::new(object));
         }
-        if let Stored::Object(Object::EndpointSlice(s)) = &mut slot.object {
+        if let Stored::Object(o) = &mut slot.object
+            && let Object::EndpointSlice(s) = &mut **o
+        {
             edit_tags(tags, &op);
             match op {
                 SliceOp::Replace(_, i, ep) => {
@@ -1874,10 +2017,8 @@ impl Cluster {
             if !endpointslice::is_managed(svc) {
                 return false;
             }
-            let pod = match self.lookup_key(&trigger.key, trigger.pod) {
-                Some((pid, Object::Pod(p))) if self.selects(sid, pid) => {
-                    Some((p, self.node_of_pod(pid)))
-                }
+            let pod = match self.lookup_pod_key(&trigger.key, trigger.pod) {
+                Some((pid, p)) if self.selects(sid, pid) => Some((p, self.node_of_pod(pid))),
                 _ => None,
             };
             let existing = self.managed_slices(ns_sym, name_sym, CONTROLLER_NAME);
@@ -1965,39 +2106,27 @@ impl Cluster {
     }
 }
 
-/// Are two pods the same but for their labels? The status, where changes
-/// usually are, is compared first. (Every field is named, so that a field
-/// added to the object model is compared too.)
-fn same_but_labels(a: &Pod, b: &Pod) -> bool {
-    let Pod {
-        metadata,
-        spec,
-        status,
-    } = a;
-    let ObjectMeta {
-        name,
-        generate_name,
-        namespace,
-        uid,
-        resource_version,
-        creation_timestamp,
-        deletion_timestamp,
-        labels: _,
-        annotations,
-        owner_references,
-    } = metadata;
-    let m = &b.metadata;
-    *status == b.status
-        && *name == m.name
-        && *namespace == m.namespace
-        && *uid == m.uid
-        && *resource_version == m.resource_version
-        && *deletion_timestamp == m.deletion_timestamp
-        && *creation_timestamp == m.creation_timestamp
-        && *generate_name == m.generate_name
-        && *annotations == m.annotations
-        && *owner_references == m.owner_references
-        && *spec == b.spec
+/// A pod's node, as the index takes it: the name of a pod kept as given,
+/// the symbol of a compact one (with the address of its shape).
+enum PodNode<'a> {
+    Name(Option<&'a str>),
+    Sym(Option<Sym>, usize),
+}
+
+/// What the label index reads of a stored pod: its metadata (namespace
+/// and labels) and its node; `None` for other kinds.
+fn pod_index_parts(stored: &Stored) -> Option<(&ObjectMeta, PodNode<'_>)> {
+    match stored {
+        Stored::Pod(p) => Some((
+            &p.shape().metadata,
+            PodNode::Sym(p.node(), Arc::as_ptr(p.shape()) as usize),
+        )),
+        Stored::Object(o) => match &**o {
+            Object::Pod(p) => Some((&p.metadata, PodNode::Name(p.spec.node_name.as_deref()))),
+            _ => None,
+        },
+        Stored::Endpoints(_) | Stored::Slice(_) => None,
+    }
 }
 
 /// The position tags' side of an in-place slice op (the slice's side is

@@ -60,10 +60,10 @@ impl Cluster {
         name: &str,
         ready: bool,
     ) -> Result<Changes, ClusterError> {
-        let Some(Object::Pod(pod)) = self.stored_object(&key(Kind::Pod, namespace, name)) else {
+        let Some(pod) = self.stored_pod(&key(Kind::Pod, namespace, name)) else {
             return Err(not_found(Kind::Pod, namespace, name));
         };
-        let mut pod = pod.clone();
+        let mut pod = pod.to_pod().into_owned();
         let status = if ready {
             ConditionStatus::True
         } else {
@@ -106,10 +106,10 @@ impl Cluster {
         namespace: &str,
         name: &str,
     ) -> Result<Changes, ClusterError> {
-        let Some(Object::Pod(pod)) = self.stored_object(&key(Kind::Pod, namespace, name)) else {
+        let Some(pod) = self.stored_pod(&key(Kind::Pod, namespace, name)) else {
             return Err(not_found(Kind::Pod, namespace, name));
         };
-        let mut pod = pod.clone();
+        let mut pod = pod.to_pod().into_owned();
         pod.metadata.deletion_timestamp = Some(TERMINATING_SINCE.to_owned());
         self.apply(Object::Pod(pod))
     }

@@ -74,15 +74,18 @@ impl AddressTags {
     /// The tags of a stored Endpoints object of one subset.
     fn of(e: &Stored) -> Option<AddressTags> {
         match e {
-            Stored::Object(Object::Endpoints(e)) => match e.subsets.as_slice() {
-                [s] => Some(AddressTags::of_lists(&s.addresses, &s.not_ready_addresses)),
+            Stored::Object(o) => match &**o {
+                Object::Endpoints(e) => match e.subsets.as_slice() {
+                    [s] => Some(AddressTags::of_lists(&s.addresses, &s.not_ready_addresses)),
+                    _ => None,
+                },
                 _ => None,
             },
             Stored::Endpoints(e) => match e.subsets.as_slice() {
                 [s] => Some(AddressTags::of_lists(&s.ready, &s.not_ready)),
                 _ => None,
             },
-            Stored::Object(_) | Stored::Slice(_) => None,
+            Stored::Slice(_) | Stored::Pod(_) => None,
         }
     }
 
@@ -220,7 +223,7 @@ mod tests {
             ..Endpoints::default()
         };
         let mut p = Positions::default();
-        p.index_endpoints(7, &Stored::Object(Object::Endpoints(e)));
+        p.index_endpoints(7, &Stored::Object(Box::new(Object::Endpoints(e))));
         let tags = p.endpoints(7).expect("one subset");
         assert_eq!(tags.without_uid, 1);
         let p1 = pod_tag(Some("a"), "p1");
@@ -242,7 +245,7 @@ mod tests {
             subsets: vec![EndpointSubset::default(), EndpointSubset::default()],
             ..Endpoints::default()
         };
-        p.index_endpoints(8, &Stored::Object(Object::Endpoints(two)));
+        p.index_endpoints(8, &Stored::Object(Box::new(Object::Endpoints(two))));
         assert!(p.endpoints(8).is_none());
     }
 }

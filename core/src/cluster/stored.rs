@@ -9,6 +9,10 @@
 //! ([`Stored::to_object`]); a readiness flip moves a 32-byte record
 //! between the ready and not-ready lists.
 //!
+//! Pods are kept compact too ([`Stored::Pod`], `stored_pod.rs`): a shape
+//! shared by the pods of a workload and a small record of each pod's own
+//! fields. The cluster compacts them, as it interns their shapes.
+//!
 //! The compact form is exact: an object is compacted only when every
 //! address is one the record rebuilds field for field (a `Pod` target in
 //! the object's own namespace, without `apiVersion` or `resourceVersion`,
@@ -27,34 +31,37 @@ use crate::api::{
     EndpointAddress, EndpointSubset, Endpoints, Kind, Object, ObjectMeta, ObjectReference,
 };
 
+use super::intern::Interner;
+use super::pod_view::PodView;
 use super::positions::pod_tag;
+use super::stored_pod::CompactPod;
 use super::stored_slice::{CompactSlice, SliceView};
 
-/// One stored object. (`Object` stays inline, as it was in the slot
-/// before: boxing it would add an indirection to every read of every
-/// kind; compact forms of the other kinds are the next slices.)
+/// One stored object. The object kept as given is boxed, so that a slot
+/// is as small as the compact forms.
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum Stored {
     /// As given.
-    Object(Object),
+    Object(Box<Object>),
     /// A controller-written v1 Endpoints object, compact.
-    Endpoints(CompactEndpoints),
+    Endpoints(Box<CompactEndpoints>),
     /// An EndpointSlice controller's slice, compact (`stored_slice.rs`).
-    /// Boxed: a slot is as large as the largest form, and slices are few
-    /// next to the objects of the other forms.
     Slice(Box<CompactSlice>),
+    /// A Pod, compact (`stored_pod.rs`): the shape it shares with the
+    /// other pods of its workload, and its own fields.
+    Pod(CompactPod),
 }
 
 impl Stored {
     /// How `object` is stored: compact when it is an Endpoints object the
     /// controller wrote (`controller`) and the compact form holds it
-    /// exactly, as given otherwise.
+    /// exactly, as given otherwise. (Pods are compacted by the cluster,
+    /// which interns their shapes.)
     pub(crate) fn new(object: Object, controller: bool) -> Stored {
         match object {
             Object::Endpoints(e) if controller => match CompactEndpoints::of(&e) {
-                Some(c) => Stored::Endpoints(c),
-                None => Stored::Object(Object::Endpoints(e)),
+                Some(c) => Stored::Endpoints(Box::new(c)),
+                None => Stored::Object(Box::new(Object::Endpoints(e))),
             },
             Object::EndpointSlice(s)
                 if controller
@@ -65,10 +72,10 @@ impl Stored {
             {
                 match CompactSlice::of(&s) {
                     Some(c) => Stored::Slice(Box::new(c)),
-                    None => Stored::Object(Object::EndpointSlice(s)),
+                    None => Stored::Object(Box::new(Object::EndpointSlice(s))),
                 }
             }
-            o => Stored::Object(o),
+            o => Stored::Object(Box::new(o)),
         }
     }
 
@@ -76,34 +83,54 @@ impl Stored {
     pub(crate) fn as_object(&self) -> Option<&Object> {
         match self {
             Stored::Object(o) => Some(o),
-            Stored::Endpoints(_) | Stored::Slice(_) => None,
+            Stored::Endpoints(_) | Stored::Slice(_) | Stored::Pod(_) => None,
         }
     }
 
-    /// The object (built when it is stored compact).
-    pub(crate) fn to_object(&self) -> Cow<'_, Object> {
+    /// The object stored under `name` (built when it is stored compact;
+    /// `strings` are the cluster's, which name a compact pod's node).
+    pub(crate) fn to_object(&self, name: &str, strings: &Interner) -> Cow<'_, Object> {
         match self {
             Stored::Object(o) => Cow::Borrowed(o),
             Stored::Endpoints(e) => Cow::Owned(Object::Endpoints(e.to_endpoints())),
             Stored::Slice(s) => Cow::Owned(Object::EndpointSlice(s.to_slice())),
+            Stored::Pod(p) => Cow::Owned(Object::Pod(p.to_pod(name, strings))),
         }
     }
 
     /// The object, if it is an Endpoints object (built when compact).
     pub(crate) fn endpoints(&self) -> Option<Cow<'_, Endpoints>> {
         match self {
-            Stored::Object(Object::Endpoints(e)) => Some(Cow::Borrowed(e)),
+            Stored::Object(o) => match &**o {
+                Object::Endpoints(e) => Some(Cow::Borrowed(e)),
+                _ => None,
+            },
             Stored::Endpoints(e) => Some(Cow::Owned(e.to_endpoints())),
-            Stored::Object(_) | Stored::Slice(_) => None,
+            Stored::Slice(_) | Stored::Pod(_) => None,
         }
     }
 
     /// The object, if it is an EndpointSlice, read without building it.
     pub(crate) fn slice(&self) -> Option<SliceView<'_>> {
         match self {
-            Stored::Object(Object::EndpointSlice(s)) => Some(SliceView::Object(s)),
+            Stored::Object(o) => match &**o {
+                Object::EndpointSlice(s) => Some(SliceView::Object(s)),
+                _ => None,
+            },
             Stored::Slice(c) => Some(SliceView::Compact(c)),
             _ => None,
+        }
+    }
+
+    /// The pod stored under `name`, if it is one, as the controllers read it.
+    pub(crate) fn pod<'a>(&'a self, name: &'a str, strings: &'a Interner) -> Option<PodView<'a>> {
+        match self {
+            Stored::Object(o) => match &**o {
+                Object::Pod(p) => Some(PodView::given(p)),
+                _ => None,
+            },
+            Stored::Pod(p) => Some(p.view(name, strings)),
+            Stored::Endpoints(_) | Stored::Slice(_) => None,
         }
     }
 
@@ -113,6 +140,7 @@ impl Stored {
             Stored::Object(o) => o.kind(),
             Stored::Endpoints(_) => Kind::Endpoints,
             Stored::Slice(_) => Kind::EndpointSlice,
+            Stored::Pod(_) => Kind::Pod,
         }
     }
 
@@ -122,17 +150,20 @@ impl Stored {
             Stored::Object(o) => &o.metadata().labels,
             Stored::Endpoints(e) => &e.metadata.labels,
             Stored::Slice(s) => &s.metadata.labels,
+            Stored::Pod(p) => &p.shape().metadata.labels,
         }
     }
 
-    /// Is the stored object `object`?
+    /// Is the stored object `object`? (Not for pods stored compact: the
+    /// write path compares those through their views.)
     pub(crate) fn same_as(&self, object: &Object) -> bool {
         match (self, object) {
-            (Stored::Object(o), _) => o == object,
+            (Stored::Object(o), _) => **o == *object,
             (Stored::Endpoints(c), Object::Endpoints(e)) => c.same_as(e),
             (Stored::Endpoints(_), _) => false,
             (Stored::Slice(c), Object::EndpointSlice(s)) => c.same_as(s),
             (Stored::Slice(_), _) => false,
+            (Stored::Pod(_), _) => false,
         }
     }
 }
@@ -467,7 +498,7 @@ mod tests {
         let o = Object::Endpoints(e.clone());
         let compact = Stored::new(o.clone(), true);
         assert!(matches!(compact, Stored::Endpoints(_)));
-        assert_eq!(*compact.to_object(), o);
+        assert_eq!(*compact.to_object("web", &Interner::default()), o);
         assert!(compact.same_as(&o));
         assert!(matches!(Stored::new(o.clone(), false), Stored::Object(_)));
         let mut odd = e;

@@ -251,7 +251,7 @@ impl InputTally {
                 .generated
                 .entry(key.kind.as_str().to_owned())
                 .or_default() += 1;
-            if let Some(Object::Pod(p)) = cluster.stored_object(key)
+            if let Some(p) = cluster.stored_pod(key)
                 && p.phase() == PodPhase::Pending
             {
                 summary.pending += 1;

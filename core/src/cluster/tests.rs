@@ -472,7 +472,14 @@ fn controller_slices_read_back_as_built() {
     };
     let pods: Vec<Object> = ["p1", "p2"]
         .iter()
-        .map(|n| c.lookup(Kind::Pod, Some("shop"), n).unwrap().1.clone())
+        .map(|n| {
+            let key = ObjectKey {
+                kind: Kind::Pod,
+                namespace: Some("shop".into()),
+                name: (*n).into(),
+            };
+            c.get(&key).unwrap().into_owned()
+        })
         .collect();
     let Some((_, Object::Node(node))) = c.lookup(Kind::Node, None, "n1") else {
         panic!("node");
@@ -480,7 +487,7 @@ fn controller_slices_read_back_as_built() {
     let with_nodes: Vec<endpointslice::PodAndNode<'_>> = pods
         .iter()
         .map(|p| match p {
-            Object::Pod(p) => (p, Some(node)),
+            Object::Pod(p) => (PodView::given(p), Some(node)),
             _ => unreachable!(),
         })
         .collect();
@@ -649,4 +656,146 @@ fn an_endpoint_the_records_cannot_hold_is_kept_as_given() {
     let (fast, full) = (run(true), run(false));
     assert_eq!(fast, full);
     assert!(fast.1.endpoints.iter().any(|e| e.addresses.len() == 2));
+}
+
+/// Is the pod `shop/name` stored compact?
+fn compact(c: &Cluster, name: &str) -> bool {
+    matches!(
+        c.lookup_stored(Kind::Pod, Some("shop"), name),
+        Some((_, Stored::Pod(_)))
+    )
+}
+
+// Pods are stored compact when the record holds them exactly, as given
+// otherwise, and either way read back as written (get, list, JSON); the
+// pods of one workload share one shape, which goes with the last of them.
+#[test]
+fn compact_pods_read_back_as_written() {
+    let mut c = bare();
+    c.apply_batch(objects(BASE)).unwrap();
+    let web = r#"{"app": "web"}"#;
+    let mut all: Vec<Object> = (0..3)
+        .map(|i| {
+            pod(
+                &format!("web-{i}"),
+                &format!("10.244.0.{i}"),
+                "n1",
+                i != 1,
+                web,
+            )
+        })
+        .collect();
+    let mut dual = pod("web-dual", "10.244.0.9", "n1", true, web);
+    let mut upper = pod("web-upper", "10.244.0.8", "n1", true, web);
+    let mut uid = pod("web-uid", "10.244.0.7", "n1", true, web);
+    if let (Object::Pod(d), Object::Pod(u), Object::Pod(l)) = (&mut dual, &mut upper, &mut uid) {
+        d.status.pod_ips.push(crate::api::PodIP {
+            ip: "fd00::9".into(),
+        });
+        u.metadata.uid = Some("3F2A1C9E-07BD-4E51-9A6F-0C1D2E3F4A5B".into());
+        l.metadata.uid = Some("3f2a1c9e-07bd-4e51-9a6f-0c1d2e3f4a5b".into());
+    }
+    all.extend([dual, upper, uid]);
+    c.apply_batch(all.clone()).unwrap();
+    for o in &all {
+        let back = c.get(&o.key()).expect("stored");
+        assert_eq!(&*back, o);
+        assert_eq!(
+            serde_json::to_value(&*back).unwrap(),
+            serde_json::to_value(o).unwrap()
+        );
+    }
+    let mut sorted = all.clone();
+    sorted.sort_by(|a, b| a.name().cmp(&b.name()));
+    let listed: Vec<Object> = c
+        .list(Kind::Pod, Some("shop"), &Selector::everything())
+        .into_iter()
+        .map(Cow::into_owned)
+        .collect();
+    assert_eq!(listed, sorted);
+    for (name, is_compact) in [
+        ("web-0", true),
+        ("web-1", true),
+        ("web-uid", true),
+        ("web-dual", false),
+        ("web-upper", false),
+    ] {
+        assert_eq!(compact(&c, name), is_compact, "{name}");
+    }
+    assert_eq!(c.pod_shapes(), 1);
+    assert_eq!(addresses(&c, "web").len(), 6);
+
+    // A readiness flip is a record update: the shape stays, the slice
+    // follows.
+    c.set_pod_ready("shop", "web-1", true).unwrap();
+    assert!(compact(&c, "web-1"));
+    assert_eq!(c.pod_shapes(), 1);
+    let Some(Object::Pod(p)) = c.get(&all[1].key()).map(Cow::into_owned) else {
+        unreachable!()
+    };
+    assert!(p.is_ready());
+    let slices = c.endpoint_slices("shop", "web");
+    assert!(
+        slices[0]
+            .endpoints
+            .iter()
+            .all(|e| e.conditions.ready == Some(true))
+    );
+    let mut flipped = all[1].clone();
+    if let Object::Pod(f) = &mut flipped {
+        f.status.conditions[0].status = crate::api::ConditionStatus::True;
+    }
+    assert_eq!(c.get(&all[1].key()).as_deref(), Some(&flipped));
+
+    // A label change: a shape of its own, and the pod leaves the Service.
+    let moved = pod("web-0", "10.244.0.0", "n1", true, r#"{"app": "api"}"#);
+    c.apply(moved.clone()).unwrap();
+    assert_eq!(c.get(&moved.key()).as_deref(), Some(&moved));
+    assert_eq!(c.pod_shapes(), 2);
+    assert_eq!(addresses(&c, "web").len(), 5);
+
+    // Shapes go with their last pod.
+    c.delete(&moved.key()).unwrap();
+    assert_eq!(c.pod_shapes(), 1);
+    c.delete_batch(&[all[1].key(), all[2].key(), all[5].key()])
+        .unwrap();
+    assert_eq!(c.pod_shapes(), 0);
+    assert_eq!(addresses(&c, "web").len(), 2);
+}
+
+// A clone shares the compact pods' shapes: either cluster changes its own
+// pods, and both read back as written.
+#[test]
+fn a_clone_shares_pod_shapes() {
+    let mut c = bare();
+    c.apply_batch(objects(BASE)).unwrap();
+    let web = r#"{"app": "web"}"#;
+    let pods: Vec<Object> = (0..3)
+        .map(|i| {
+            pod(
+                &format!("web-{i}"),
+                &format!("10.244.0.{i}"),
+                "n1",
+                true,
+                web,
+            )
+        })
+        .collect();
+    c.apply_batch(pods.clone()).unwrap();
+    let mut d = c.clone();
+    d.set_pod_ready("shop", "web-0", false).unwrap();
+    d.delete(&pods[1].key()).unwrap();
+    for o in &pods {
+        assert_eq!(c.get(&o.key()).as_deref(), Some(o));
+    }
+    assert!(d.get(&pods[1].key()).is_none());
+    assert_eq!(d.get(&pods[2].key()).as_deref(), Some(&pods[2]));
+    let Some(Object::Pod(p)) = d.get(&pods[0].key()).map(Cow::into_owned) else {
+        unreachable!()
+    };
+    assert!(!p.is_ready());
+    assert_eq!(addresses(&c, "web").len(), 3);
+    drop(c);
+    d.delete_batch(&[pods[0].key(), pods[2].key()]).unwrap();
+    assert_eq!(d.pod_shapes(), 0);
 }

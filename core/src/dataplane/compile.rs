@@ -109,13 +109,11 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
         });
     }
 
-    for object in cluster.list_stored(Kind::Pod, None, &everything) {
-        let Object::Pod(pod) = object else { continue };
-        let (Some(ns), Some(name)) = (pod.metadata.namespace.clone(), pod.metadata.name.clone())
-        else {
+    for pod in cluster.list_pods(None, &everything) {
+        let Some(ns) = pod.namespace().clone() else {
             continue;
         };
-        dp.pods.insert((ns, name), pod_info(pod));
+        dp.pods.insert((ns, pod.name().to_owned()), pod_info(pod));
     }
 
     for object in cluster.list_stored(Kind::Service, None, &everything) {
@@ -131,28 +129,21 @@ pub(super) fn compile(cluster: &Cluster, mode: ProxyMode) -> Dataplane {
 }
 
 /// What routing needs of a Pod: its IPs and its node.
-pub(super) fn pod_info(pod: &crate::api::Pod) -> PodInfo {
+pub(super) fn pod_info(pod: crate::cluster::PodView<'_>) -> PodInfo {
     let mut ips: Vec<IpAddr> = pod
-        .status
-        .pod_ips
-        .iter()
-        .filter_map(|p| p.ip.trim().parse().ok())
+        .pod_ips()
+        .filter_map(|p| p.trim().parse().ok())
         .collect();
     if ips.is_empty() {
-        ips.extend(
-            pod.status
-                .pod_ip
-                .as_ref()
-                .and_then(|p| p.parse::<IpAddr>().ok()),
-        );
+        ips.extend(pod.pod_ip().and_then(|p| p.parse::<IpAddr>().ok()));
     }
     use crate::api::DNSPolicy;
-    let config = pod.spec.dns_config.clone().unwrap_or_default();
+    let config = pod.dns_config().cloned().unwrap_or_default();
     let dns = PodDns {
-        policy: match pod.spec.dns_policy.unwrap_or(DNSPolicy::ClusterFirst) {
+        policy: match pod.dns_policy().unwrap_or(DNSPolicy::ClusterFirst) {
             DNSPolicy::ClusterFirstWithHostNet => PodDnsPolicy::Cluster,
             // On the host network ClusterFirst silently acts as Default.
-            DNSPolicy::ClusterFirst if pod.spec.host_network => PodDnsPolicy::Node,
+            DNSPolicy::ClusterFirst if pod.host_network() => PodDnsPolicy::Node,
             DNSPolicy::ClusterFirst => PodDnsPolicy::Cluster,
             DNSPolicy::Default => PodDnsPolicy::Node,
             DNSPolicy::None => PodDnsPolicy::Own,
@@ -172,8 +163,8 @@ pub(super) fn pod_info(pod: &crate::api::Pod) -> PodInfo {
     };
     PodInfo {
         ips,
-        node: pod.spec.node_name.clone(),
-        host_network: pod.spec.host_network,
+        node: pod.node_name().map(str::to_owned),
+        host_network: pod.host_network(),
         dns,
     }
 }

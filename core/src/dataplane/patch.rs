@@ -59,8 +59,8 @@ impl Dataplane {
                         services.insert((ns, owner.clone()));
                     }
                 }
-                Kind::Pod => match cluster.stored_object(key) {
-                    Some(Object::Pod(p)) => {
+                Kind::Pod => match cluster.stored_pod(key) {
+                    Some(p) => {
                         self.pods.insert((ns, key.name.clone()), pod_info(p));
                     }
                     _ => {

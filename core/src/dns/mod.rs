@@ -683,8 +683,13 @@ impl Dns {
             dns.reindex_group(cluster, ns, name);
         }
         if dns.config.pods == PodMode::Verified {
-            for o in cluster.list_stored(Kind::Pod, None, &all) {
-                dns.reindex_pod(cluster, &o.key());
+            for pod in cluster.list_pods(None, &all) {
+                let key = crate::api::ObjectKey {
+                    kind: Kind::Pod,
+                    namespace: pod.namespace().clone(),
+                    name: pod.name().to_owned(),
+                };
+                dns.reindex_pod(cluster, &key);
             }
         }
         Ok(dns)
@@ -790,12 +795,11 @@ impl Dns {
                 self.pods_by_ip.remove(&old);
             }
         }
-        if let Some(Object::Pod(pod)) = cluster.stored_object(key) {
+        if let Some(pod) = cluster.stored_pod(key) {
             let ip = pod
-                .status
-                .pod_ip
-                .clone()
-                .or_else(|| pod.status.pod_ips.first().map(|p| p.ip.clone()));
+                .pod_ip()
+                .or_else(|| pod.pod_ips().next())
+                .map(str::to_owned);
             if let Some(ip) = ip {
                 self.pods_by_ip
                     .entry(ip.clone())

@@ -67,14 +67,13 @@ pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
         .collect();
     let mut by_node: BTreeMap<String, Vec<ObjectKey>> = BTreeMap::new();
     for pod in c.workloads.children_of(key, Kind::Pod) {
-        let node = match c.stored_object(&pod) {
-            Some(Object::Pod(p)) => {
-                let stale =
-                    changed && p.metadata.labels.get(CONTROLLER_REVISION_HASH_LABEL) != Some(&rev);
+        let node = match c.stored_pod(&pod) {
+            Some(p) => {
+                let stale = changed && p.labels().get(CONTROLLER_REVISION_HASH_LABEL) != Some(&rev);
                 if stale {
                     None
                 } else {
-                    Some(p.spec.node_name.clone().unwrap_or_default())
+                    Some(p.node_name().unwrap_or_default().to_owned())
                 }
             }
             _ => continue,

@@ -118,6 +118,7 @@ mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::api::OwnerReference;
 use crate::api::{Kind, Object, ObjectKey, PodTemplateSpec};
 use crate::labels::LabelSelector;
 
@@ -213,10 +214,8 @@ fn is_workload(kind: Kind) -> bool {
 }
 
 /// The controller owner of an object, if it is a workload kind.
-fn controller_owner(object: &Object, key: &ObjectKey) -> Option<ObjectKey> {
-    object
-        .metadata()
-        .owner_references
+fn controller_owner(owners: &[OwnerReference], key: &ObjectKey) -> Option<ObjectKey> {
+    owners
         .iter()
         .find(|r| r.controller == Some(true))
         .and_then(|r| {
@@ -244,7 +243,7 @@ fn generate_name(c: &mut Cluster, owner: &ObjectKey, prefix: &str) -> String {
             namespace: Some(ns.clone()),
             name,
         };
-        if c.stored_object(&key).is_none() {
+        if !c.contains(&key) {
             return key.name;
         }
     }
@@ -265,7 +264,7 @@ fn delete_tree(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
     c.workloads.set_owner(key, None);
     c.workloads.pending.remove(key);
     c.workloads.held.remove(key);
-    if c.stored_object(key).is_some() {
+    if c.contains(key) {
         c.remove(key, t);
     }
 }
@@ -290,8 +289,9 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
     let idle_pod = |k: &ObjectKey| {
         k.kind == Kind::Pod
             && c.workloads.owner_of.is_empty()
-            && matches!(c.stored_object(k), Some(o @ Object::Pod(p))
-                if controller_owner(o, k).is_none() && !pods::is_submitted(p))
+            && c.stored_pod(k).is_some_and(|p| {
+                controller_owner(p.owner_references(), k).is_none() && !pods::is_submitted(p)
+            })
     };
     let keys: Vec<super::StoreKey> = t
         .touched
@@ -323,10 +323,21 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
                 } else {
                     c.workloads.owner_of.get(key).cloned()
                 };
-                let stored = c.stored_object(key);
-                let now = stored.and_then(|o| controller_owner(o, key));
-                let exists = stored.is_some();
-                let submitted = matches!(stored, Some(Object::Pod(p)) if pods::is_submitted(p));
+                let (now, exists, submitted) = if key.kind == Kind::Pod {
+                    match c.stored_pod(key) {
+                        Some(p) => (
+                            controller_owner(p.owner_references(), key),
+                            true,
+                            pods::is_submitted(p),
+                        ),
+                        None => (None, false, false),
+                    }
+                } else {
+                    let stored = c.stored_object(key);
+                    let now =
+                        stored.and_then(|o| controller_owner(&o.metadata().owner_references, key));
+                    (now, stored.is_some(), false)
+                };
                 if before != now {
                     c.workloads.set_owner(key, now.clone());
                 }
@@ -361,7 +372,7 @@ pub(super) fn settle(c: &mut Cluster, t: &mut Tracker) {
                 .collect();
             for pod in pods {
                 if let Some(owner) = c.workloads.owner_of.get(&pod).cloned()
-                    && c.stored_object(&owner).is_some()
+                    && c.contains(&owner)
                 {
                     delete_tree(c, t, &pod);
                     dirty.insert(owner);

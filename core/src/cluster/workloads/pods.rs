@@ -2,6 +2,7 @@
 //! placed by the [scheduler](crate::cluster::scheduler), with an IP from
 //! the node's pod CIDR, Running and Ready.
 
+use crate::cluster::PodView;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -98,14 +99,14 @@ pub(super) fn create(c: &mut Cluster, t: &mut Tracker, plan: PodPlan<'_>) -> Obj
 /// Schedules and starts a submitted bare Pod, or one left Pending (no node
 /// fits, or its `nodeName` names no Node yet), and writes it.
 pub(super) fn schedule_existing(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
-    let Some(Object::Pod(pod)) = c.stored_object(key) else {
+    let Some(pod) = c.stored_pod(key) else {
         c.workloads.pending.remove(key);
         return;
     };
     if !c.workloads.pending.contains(key) && !is_submitted(pod) {
         return;
     }
-    let mut pod = pod.clone();
+    let mut pod = pod.to_pod().into_owned();
     pod.status = PodStatus::default();
     if place(c, &mut pod) {
         c.workloads.pending.insert(key.clone());
@@ -117,8 +118,8 @@ pub(super) fn schedule_existing(c: &mut Cluster, t: &mut Tracker, key: &ObjectKe
 
 /// Is this Pod as a manifest submits it (no status): one for the
 /// scheduler (without `nodeName`) and the kubelet?
-pub(super) fn is_submitted(pod: &Pod) -> bool {
-    pod.status == PodStatus::default() && !pod.is_terminating()
+pub(super) fn is_submitted(pod: PodView<'_>) -> bool {
+    pod.status_is_default() && !pod.is_terminating()
 }
 
 fn condition(type_: &str, ok: bool) -> PodCondition {
@@ -250,15 +251,10 @@ fn allocate_ips(c: &Cluster, node: &Node, node_name: &str) -> Vec<IpAddr> {
         .and_then(|s| c.pods_by_node.get(&s))
     {
         for &id in ids {
-            if let Some(Object::Pod(p)) = c.object(id)
-                && !p.spec.host_network
+            if let Some(p) = c.pod_view(id)
+                && !p.host_network()
             {
-                used.extend(
-                    p.status
-                        .pod_ips
-                        .iter()
-                        .filter_map(|ip| ip.ip.parse::<IpAddr>().ok()),
-                );
+                used.extend(p.pod_ips().filter_map(|ip| ip.parse::<IpAddr>().ok()));
             }
         }
     }
@@ -290,12 +286,12 @@ pub(super) fn deletion_order(c: &Cluster, pods: &mut [ObjectKey]) {
     let info: BTreeMap<ObjectKey, (bool, bool, bool, String)> = pods
         .iter()
         .map(|k| {
-            let (scheduled, running, ready, node) = match c.stored_object(k) {
-                Some(Object::Pod(p)) => (
-                    p.spec.node_name.is_some(),
+            let (scheduled, running, ready, node) = match c.stored_pod(k) {
+                Some(p) => (
+                    p.node_name().is_some(),
                     p.phase() == PodPhase::Running,
                     p.is_ready(),
-                    p.spec.node_name.clone().unwrap_or_default(),
+                    p.node_name().unwrap_or_default().to_owned(),
                 ),
                 _ => (false, false, false, String::new()),
             };

@@ -20,7 +20,7 @@ pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
         .workloads
         .children_of(key, Kind::Pod)
         .into_iter()
-        .filter(|k| matches!(c.stored_object(k), Some(Object::Pod(p)) if !p.is_terminating()))
+        .filter(|k| c.stored_pod(k).is_some_and(|p| !p.is_terminating()))
         .collect();
     if active.len() > want {
         pods::deletion_order(c, &mut active);

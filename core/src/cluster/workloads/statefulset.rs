@@ -66,13 +66,13 @@ pub(super) fn reconcile(c: &mut Cluster, t: &mut Tracker, key: &ObjectKey) {
         };
         if let Some(k) = existing.get(&name) {
             let stale = changed
-                && matches!(c.stored_object(k), Some(Object::Pod(p))
-                    if p.metadata.labels.get(CONTROLLER_REVISION_HASH_LABEL) != Some(&rev));
+                && c.stored_pod(k)
+                    .is_some_and(|p| p.labels().get(CONTROLLER_REVISION_HASH_LABEL) != Some(&rev));
             if !stale {
                 continue;
             }
             delete_tree(c, t, k);
-        } else if c.stored_object(&pod_key).is_some() {
+        } else if c.contains(&pod_key) {
             // Someone else's pod has the name: upstream's create fails too.
             continue;
         }

@@ -10,7 +10,7 @@ fn counts(c: &Cluster, key: &ObjectKey) -> (i32, i32) {
     let mut active = 0;
     let mut ready = 0;
     for pod in c.workloads.children_of(key, Kind::Pod) {
-        if let Some(Object::Pod(p)) = c.stored_object(&pod)
+        if let Some(p) = c.stored_pod(&pod)
             && !p.is_terminating()
             && !matches!(p.phase(), PodPhase::Succeeded | PodPhase::Failed)
         {

@@ -1,0 +1,672 @@
+//! The compact form of a stored Pod, and the view the controllers read
+//! pods through.
+//!
+//! The pods of one workload differ in a few fields only: their name, uid,
+//! node, IPs and readiness. A compact Pod ([`CompactPod`]) is a shared
+//! **shape** (an `Arc` of a Pod holding every other field, the per-pod ones
+//! blanked) and a small [`PodRecord`] of the per-pod fields:
+//!
+//! * `metadata.name`: not stored; it is the slot's key;
+//! * `metadata.uid`: 16 bytes, when it is a canonical lowercase UUID;
+//! * `spec.nodeName`: an interned symbol;
+//! * `status.podIP` and `status.podIPs`: one IP's text inline (up to
+//!   [`IP_TEXT`] bytes), when `podIPs` is exactly `[podIP]` (or both are
+//!   absent);
+//! * `status.hostIP` and `status.hostIPs`: an interned symbol, when
+//!   `hostIPs` is exactly `[hostIP]` (or both are absent);
+//! * the status of the `Ready` and `ContainersReady` conditions, two bits
+//!   each (at most one condition of each type).
+//!
+//! Shapes are interned per cluster ([`Shapes`], by a fingerprint of the
+//! namespace, labels, `generateName` and owners, confirmed by equality)
+//! and dropped when the last pod using one goes.
+//!
+//! **Exact by construction**: [`split`] compacts a Pod only when
+//! [`CompactPod::to_pod`] rebuilds it field for field (every blanked field
+//! comes back from the record); any other Pod (dual-stack, a uid in upper
+//! case, `podIP` without `podIPs`, two `Ready` conditions, ...) stays as
+//! given. Whether a Pod is compacted depends on the Pod alone, never on
+//! its labels.
+//!
+//! The controllers read stored pods of either form through [`PodView`],
+//! (`pod_view.rs`), which borrows the shape and the record and builds
+//! nothing.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use crate::api::{ConditionStatus, HostIP, ObjectMeta, Pod, PodIP};
+use crate::table_hash::TableHasher;
+
+use super::intern::{FxMap, Interner, Sym};
+use super::pod_view::PodView;
+
+/// The longest IP text a record holds inline (every IPv4 text, and the
+/// shorter IPv6 ones).
+pub(crate) const IP_TEXT: usize = 20;
+
+const HAS_NODE: u8 = 2;
+const HAS_IP: u8 = 4;
+const HAS_HOST_IP: u8 = 8;
+
+/// The condition types whose status the record holds.
+const READY: &str = "Ready";
+const CONTAINERS_READY: &str = "ContainersReady";
+
+/// The per-pod fields of a compact Pod (see the [module docs](self)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PodRecord {
+    uid: [u8; 16],
+    ip: [u8; IP_TEXT],
+    node: Sym,
+    host_ip: Sym,
+    ip_len: u8,
+    flags: u8,
+    /// A bool rather than a flag: its spare values hold the tag of
+    /// `Stored`, which then is no larger than this record.
+    has_uid: bool,
+    /// `Ready`'s status in bits 0–1, `ContainersReady`'s in bits 2–3
+    /// (0: no such condition, else [`status_bits`]).
+    conditions: u8,
+}
+
+/// An interned shape: the blank Pod, and its fingerprint (kept, so that
+/// releasing the shape does not hash it again). Reads as the Pod.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pod: Pod,
+    print: u64,
+}
+
+impl std::ops::Deref for Shape {
+    type Target = Pod;
+    fn deref(&self) -> &Pod {
+        &self.pod
+    }
+}
+
+/// A Pod stored compact: its shape and its record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CompactPod {
+    shape: Arc<Shape>,
+    record: PodRecord,
+}
+
+fn status_bits(s: ConditionStatus) -> u8 {
+    match s {
+        ConditionStatus::True => 1,
+        ConditionStatus::False => 2,
+        ConditionStatus::Unknown => 3,
+    }
+}
+
+fn status_of(bits: u8) -> Option<ConditionStatus> {
+    match bits & 3 {
+        1 => Some(ConditionStatus::True),
+        2 => Some(ConditionStatus::False),
+        3 => Some(ConditionStatus::Unknown),
+        _ => None,
+    }
+}
+
+/// The 16 bytes of a canonical lowercase UUID text (`8-4-4-4-12` lowercase
+/// hex digits); `None` for any other text.
+fn pack_uid(s: &str) -> Option<[u8; 16]> {
+    let b = s.as_bytes();
+    if b.len() != 36 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    let mut n = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        out[n / 2] |= if n % 2 == 0 { d << 4 } else { d };
+        n += 1;
+    }
+    Some(out)
+}
+
+/// The text of a packed uid.
+fn unpack_uid(u: &[u8; 16]) -> [u8; 36] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'-'; 36];
+    let mut at = 0;
+    for (i, byte) in u.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            at += 1;
+        }
+        out[at] = HEX[(byte >> 4) as usize];
+        out[at + 1] = HEX[(byte & 15) as usize];
+        at += 2;
+    }
+    out
+}
+
+/// The one condition of this type, or `None` when there is none;
+/// `Err(())` when there are several.
+fn only_condition(pod: &Pod, type_: &str) -> Result<Option<usize>, ()> {
+    let mut found = None;
+    for (i, c) in pod.status.conditions.iter().enumerate() {
+        if c.type_ == type_ {
+            if found.is_some() {
+                return Err(());
+            }
+            found = Some(i);
+        }
+    }
+    Ok(found)
+}
+
+/// A Pod split for storing: compact (its blank shape and its record), or
+/// as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Split {
+    /// The shape, not interned yet, and the record.
+    Compact(Pod, PodRecord),
+    /// The Pod, untouched: the record cannot hold it exactly.
+    Given(Pod),
+}
+
+/// Splits a Pod into a blank shape and its record, interning its node
+/// name and host IP; the Pod back, untouched, when the record cannot hold
+/// it exactly. (The name is not kept: the store's key is the Pod's
+/// `metadata.name`, which must be present.)
+pub(crate) fn split(mut pod: Pod, strings: &mut Interner) -> Split {
+    if pod.metadata.name.is_none() {
+        return Split::Given(pod);
+    }
+    let uid = match pod.metadata.uid.as_deref() {
+        None => None,
+        Some(u) => match pack_uid(u) {
+            Some(p) => Some(p),
+            None => return Split::Given(pod),
+        },
+    };
+    let status = &pod.status;
+    let ip = match (status.pod_ip.as_deref(), status.pod_ips.as_slice()) {
+        (None, []) => None,
+        (Some(a), [PodIP { ip }]) if a == ip && a.len() <= IP_TEXT => Some(a),
+        _ => return Split::Given(pod),
+    };
+    let host_ip = match (status.host_ip.as_deref(), status.host_ips.as_slice()) {
+        (None, []) => None,
+        (Some(a), [HostIP { ip }]) if a == ip => Some(a),
+        _ => return Split::Given(pod),
+    };
+    let (Ok(ready), Ok(containers_ready)) = (
+        only_condition(&pod, READY),
+        only_condition(&pod, CONTAINERS_READY),
+    ) else {
+        return Split::Given(pod);
+    };
+    // Held exactly: blank the per-pod fields.
+    let mut record = PodRecord {
+        uid: uid.unwrap_or_default(),
+        ip: [0; IP_TEXT],
+        node: Sym(0),
+        host_ip: Sym(0),
+        ip_len: 0,
+        flags: 0,
+        has_uid: uid.is_some(),
+        conditions: 0,
+    };
+    if let Some(ip) = ip {
+        record.ip[..ip.len()].copy_from_slice(ip.as_bytes());
+        record.ip_len = ip.len() as u8;
+        record.flags |= HAS_IP;
+    }
+    if let Some(h) = host_ip {
+        record.host_ip = strings.intern(h);
+        record.flags |= HAS_HOST_IP;
+    }
+    if let Some(n) = pod.spec.node_name.take() {
+        record.node = strings.intern(&n);
+        record.flags |= HAS_NODE;
+    }
+    for (at, shift) in [(ready, 0), (containers_ready, 2)] {
+        if let Some(c) = at.and_then(|i| pod.status.conditions.get_mut(i)) {
+            record.conditions |= status_bits(c.status) << shift;
+            c.status = ConditionStatus::True;
+        }
+    }
+    pod.metadata.name = None;
+    pod.metadata.uid = None;
+    pod.status.pod_ip = None;
+    pod.status.pod_ips = Vec::new();
+    pod.status.host_ip = None;
+    pod.status.host_ips = Vec::new();
+    Split::Compact(pod, record)
+}
+
+impl PodRecord {
+    /// The IP text (`podIP`, and the only `podIPs` entry).
+    pub(super) fn ip(&self) -> Option<&str> {
+        (self.flags & HAS_IP != 0)
+            .then(|| std::str::from_utf8(self.ip.get(..self.ip_len as usize)?).ok())
+            .flatten()
+    }
+
+    /// The uid's text.
+    pub(super) fn uid(&self) -> Option<[u8; 36]> {
+        self.has_uid.then(|| unpack_uid(&self.uid))
+    }
+
+    /// The interned node name.
+    pub(super) fn node(&self) -> Option<Sym> {
+        (self.flags & HAS_NODE != 0).then_some(self.node)
+    }
+
+    /// The interned host IP (`hostIP`, and the only `hostIPs` entry).
+    pub(super) fn host_ip(&self) -> Option<Sym> {
+        (self.flags & HAS_HOST_IP != 0).then_some(self.host_ip)
+    }
+
+    /// The status of the `Ready` condition, if the shape has one.
+    pub(super) fn ready(&self) -> Option<ConditionStatus> {
+        status_of(self.conditions)
+    }
+
+    /// The statuses the record holds, by condition type.
+    pub(super) fn conditions(&self) -> [(&'static str, Option<ConditionStatus>); 2] {
+        [
+            (READY, status_of(self.conditions)),
+            (CONTAINERS_READY, status_of(self.conditions >> 2)),
+        ]
+    }
+}
+
+impl CompactPod {
+    /// A compact Pod of this (interned) shape and record.
+    pub(crate) fn new(shape: Arc<Shape>, record: PodRecord) -> CompactPod {
+        CompactPod { shape, record }
+    }
+
+    /// The shape.
+    pub(crate) fn shape(&self) -> &Arc<Shape> {
+        &self.shape
+    }
+
+    /// The Pod, stored under `name`.
+    pub(crate) fn to_pod(&self, name: &str, strings: &Interner) -> Pod {
+        self.view(name, strings).to_pod().into_owned()
+    }
+
+    /// The view of this pod, stored under `name`.
+    pub(crate) fn view<'a>(&'a self, name: &'a str, strings: &'a Interner) -> PodView<'a> {
+        PodView::of_parts(&self.shape.pod, &self.record, name, strings)
+    }
+
+    /// The interned name of the node (`spec.nodeName`).
+    pub(crate) fn node(&self) -> Option<Sym> {
+        self.record.node()
+    }
+}
+
+/// The interned shapes of a cluster's compact pods. A shape leaves the
+/// table when the pod releasing it holds the last reference besides the
+/// table's (and the cache's). A cloned cluster shares its shapes with the
+/// original, so there a shape stays in both tables until neither cluster
+/// has a pod using it and one of them releases the last: memory only,
+/// every pod reads back the same.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Shapes {
+    by_print: FxMap<u64, Vec<Arc<Shape>>>,
+    /// The shape interned last: the next pod, usually of the same
+    /// workload, is checked against it before hashing.
+    last: Option<Arc<Shape>>,
+    count: usize,
+}
+
+/// A cheap fingerprint of a shape: what tells workloads apart (the
+/// label values, not their keys, which workloads share).
+fn fingerprint(shape: &Pod) -> u64 {
+    let mut h = TableHasher::default();
+    let m = &shape.metadata;
+    m.namespace.hash(&mut h);
+    m.generate_name.hash(&mut h);
+    m.labels.len().hash(&mut h);
+    for v in m.labels.values() {
+        v.hash(&mut h);
+    }
+    for o in &m.owner_references {
+        o.uid.hash(&mut h);
+        o.name.hash(&mut h);
+    }
+    h.finish()
+}
+
+impl Shapes {
+    /// The interned shape equal to `shape` (interned now if new).
+    pub(crate) fn intern(&mut self, shape: Pod) -> Arc<Shape> {
+        if let Some(last) = &self.last
+            && last.pod == shape
+            && Arc::strong_count(last) > 1
+        {
+            return Arc::clone(last);
+        }
+        let print = fingerprint(&shape);
+        let list = self.by_print.entry(print).or_default();
+        let found = match list.iter().find(|s| s.pod == shape) {
+            Some(s) => Arc::clone(s),
+            None => {
+                let s = Arc::new(Shape { pod: shape, print });
+                list.push(Arc::clone(&s));
+                self.count += 1;
+                s
+            }
+        };
+        self.last = Some(Arc::clone(&found));
+        found
+    }
+
+    /// A pod using `shape` is going: the shape goes too when that pod was
+    /// its last.
+    pub(crate) fn release(&mut self, shape: &Arc<Shape>) {
+        let last = usize::from(self.last.as_ref().is_some_and(|l| Arc::ptr_eq(l, shape)));
+        // This pod's, the table's, and maybe the cache's.
+        if Arc::strong_count(shape) > 2 + last {
+            return;
+        }
+        if last == 1 {
+            self.last = None;
+        }
+        let print = shape.print;
+        if let Some(list) = self.by_print.get_mut(&print) {
+            if let Some(i) = list.iter().position(|s| Arc::ptr_eq(s, shape)) {
+                list.swap_remove(i);
+                self.count -= 1;
+            }
+            if list.is_empty() {
+                self.by_print.remove(&print);
+            }
+        }
+    }
+
+    /// How many shapes are interned.
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+}
+
+/// How a Pod written over a stored one differs from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PodChange {
+    /// The labels are the same.
+    pub(crate) labels: bool,
+    /// All but the labels is the same.
+    pub(crate) rest: bool,
+    /// Both are compact and have the same shape (only records differ).
+    pub(crate) shape: bool,
+    /// `spec.nodeName` is the same.
+    pub(crate) node: bool,
+    /// `status.podIP` and `status.podIPs` are the same.
+    pub(crate) ips: bool,
+}
+
+/// How the split pod `new` differs from the stored pod `old` (of the same
+/// key), compared form for form, neither built. Whether a pod is compact
+/// depends on the pod alone, never on its labels: a pod stored in the
+/// other form differs in more than its labels.
+pub(crate) fn compare(old: PodView<'_>, new: &Split, strings: &Interner) -> PodChange {
+    let new = match new {
+        Split::Compact(shape, record) => PodView::of_parts(shape, record, old.name(), strings),
+        Split::Given(pod) => PodView::given(pod),
+    };
+    let labels = old.labels() == new.labels();
+    let (old_pod, old_record) = old.parts();
+    let (new_pod, new_record) = new.parts();
+    let (rest, shape) = match (old_record, new_record) {
+        (Some(a), Some(b)) => {
+            let same = same_but_labels(old_pod, new_pod);
+            (same && a == b, same && labels)
+        }
+        (None, None) => (same_but_labels(old_pod, new_pod), false),
+        _ => (false, false),
+    };
+    PodChange {
+        labels,
+        rest,
+        shape,
+        node: old.node_name() == new.node_name(),
+        ips: old.pod_ip() == new.pod_ip() && old.pod_ips().eq(new.pod_ips()),
+    }
+}
+
+/// Are two pods the same but for their labels? The status, where changes
+/// usually are, is compared first. (Every field is named, so that a field
+/// added to the object model is compared too.)
+pub(crate) fn same_but_labels(a: &Pod, b: &Pod) -> bool {
+    let Pod {
+        metadata,
+        spec,
+        status,
+    } = a;
+    let ObjectMeta {
+        name,
+        generate_name,
+        namespace,
+        uid,
+        resource_version,
+        creation_timestamp,
+        deletion_timestamp,
+        labels: _,
+        annotations,
+        owner_references,
+    } = metadata;
+    let m = &b.metadata;
+    *status == b.status
+        && *name == m.name
+        && *namespace == m.namespace
+        && *uid == m.uid
+        && *resource_version == m.resource_version
+        && *deletion_timestamp == m.deletion_timestamp
+        && *creation_timestamp == m.creation_timestamp
+        && *generate_name == m.generate_name
+        && *annotations == m.annotations
+        && *owner_references == m.owner_references
+        && *spec == b.spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{PodCondition, PodStatus};
+
+    const UID: &str = "3f2a1c9e-07bd-4e51-9a6f-0c1d2e3f4a5b";
+
+    fn pod(json: &str) -> Pod {
+        serde_json::from_str(json).expect("test pod")
+    }
+
+    /// A Pod of a workload, with every per-pod field the record holds.
+    fn full() -> Pod {
+        pod(&format!(
+            r#"{{"metadata": {{"name": "web-1", "namespace": "shop", "uid": "{UID}",
+                 "generateName": "web-", "labels": {{"app": "web"}},
+                 "ownerReferences": [{{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                   "name": "web", "uid": "u1", "controller": true}}]}},
+               "spec": {{"nodeName": "n1", "hostname": "h",
+                 "containers": [{{"name": "c", "ports": [{{"name": "http", "containerPort": 8080}}]}}]}},
+               "status": {{"phase": "Running", "podIP": "10.244.1.7", "podIPs": [{{"ip": "10.244.1.7"}}],
+                 "hostIP": "192.168.0.1", "hostIPs": [{{"ip": "192.168.0.1"}}],
+                 "conditions": [{{"type": "PodScheduled", "status": "True"}},
+                   {{"type": "Ready", "status": "False", "reason": "r"}},
+                   {{"type": "ContainersReady", "status": "Unknown"}}]}}}}"#
+        ))
+    }
+
+    fn round_trip(p: &Pod) -> Option<Pod> {
+        let mut strings = Interner::default();
+        let mut shapes = Shapes::default();
+        let Split::Compact(shape, record) = split(p.clone(), &mut strings) else {
+            return None;
+        };
+        let c = CompactPod::new(shapes.intern(shape), record);
+        let name = p.metadata.name.as_deref().unwrap_or_default();
+        let back = c.to_pod(name, &strings);
+        // The view reads what the Pod holds.
+        let v = c.view(name, &strings);
+        assert_eq!(v.name(), name);
+        assert_eq!(v.uid().as_deref(), p.metadata.uid.as_deref());
+        assert_eq!(v.node_name(), p.spec.node_name.as_deref());
+        assert_eq!(v.pod_ip(), p.status.pod_ip.as_deref());
+        assert!(
+            v.pod_ips()
+                .eq(p.status.pod_ips.iter().map(|i| i.ip.as_str()))
+        );
+        assert_eq!(v.is_ready(), p.is_ready());
+        assert_eq!(v.labels(), &p.metadata.labels);
+        Some(back)
+    }
+
+    // A compacted Pod reads back exactly as written, field for field and
+    // as JSON, for every readiness and with fields absent.
+    #[test]
+    fn a_compact_pod_reads_back_as_written() {
+        let mut variants = vec![full()];
+        for status in [
+            ConditionStatus::True,
+            ConditionStatus::False,
+            ConditionStatus::Unknown,
+        ] {
+            let mut p = full();
+            for c in &mut p.status.conditions {
+                c.status = status;
+            }
+            variants.push(p);
+        }
+        let mut bare = full();
+        bare.metadata.uid = None;
+        bare.spec.node_name = None;
+        bare.status = PodStatus::default();
+        variants.push(bare);
+        let mut v6 = full();
+        v6.status.pod_ip = Some("fd00:10:244::7".into());
+        v6.status.pod_ips = vec![PodIP {
+            ip: "fd00:10:244::7".into(),
+        }];
+        variants.push(v6);
+        let mut empty_node = full();
+        empty_node.spec.node_name = Some(String::new());
+        variants.push(empty_node);
+        for p in variants {
+            let back = round_trip(&p).expect("compact");
+            assert_eq!(back, p);
+            assert_eq!(
+                serde_json::to_value(&back).unwrap(),
+                serde_json::to_value(&p).unwrap()
+            );
+        }
+    }
+
+    // What the record cannot hold exactly stays as given.
+    #[test]
+    fn pods_the_record_cannot_hold_stay_as_given() {
+        let mut odd: Vec<Pod> = Vec::new();
+        let mut p = full();
+        p.metadata.uid = Some(UID.to_uppercase());
+        odd.push(p);
+        let mut p = full();
+        p.metadata.uid = Some("not-a-uuid".into());
+        odd.push(p);
+        let mut p = full();
+        p.status.pod_ips.push(PodIP {
+            ip: "fd00::7".into(),
+        });
+        odd.push(p); // dual-stack
+        let mut p = full();
+        p.status.pod_ips.clear();
+        odd.push(p); // podIP without podIPs
+        let mut p = full();
+        p.status.pod_ip = Some("10.244.001.7".into());
+        odd.push(p); // podIP not podIPs[0]
+        let mut p = full();
+        let long = "fd00:1234:5678:9abc:def0::7";
+        p.status.pod_ip = Some(long.into());
+        p.status.pod_ips = vec![PodIP { ip: long.into() }];
+        odd.push(p); // longer than the record's text
+        let mut p = full();
+        p.status.host_ips.clear();
+        odd.push(p);
+        let mut p = full();
+        p.status.conditions.push(PodCondition {
+            type_: "Ready".into(),
+            status: ConditionStatus::True,
+            last_transition_time: None,
+            reason: None,
+            message: None,
+        });
+        odd.push(p); // two Ready conditions
+        let mut p = full();
+        p.metadata.name = None;
+        odd.push(p);
+        for p in odd {
+            let mut strings = Interner::default();
+            assert_eq!(split(p.clone(), &mut strings), Split::Given(p));
+        }
+    }
+
+    #[test]
+    fn uids_pack_only_when_canonical() {
+        let packed = pack_uid(UID).expect("canonical");
+        assert_eq!(std::str::from_utf8(&unpack_uid(&packed)), Ok(UID));
+        for odd in [
+            "",
+            "3F2A1C9E-07BD-4E51-9A6F-0C1D2E3F4A5B",
+            "3f2a1c9e07bd4e519a6f0c1d2e3f4a5b",
+            "3f2a1c9e-07bd-4e51-9a6f-0c1d2e3f4a5",
+            "3f2a1c9e-07bd-4e51-9a6f_0c1d2e3f4a5b",
+            "3f2a1c9e-07bd-4e51-9a6f-0c1d2e3f4a5g",
+        ] {
+            assert_eq!(pack_uid(odd), None, "{odd}");
+        }
+    }
+
+    // Pods of one workload share a shape; a shape goes with its last pod.
+    #[test]
+    fn shapes_are_shared_and_released() {
+        let mut strings = Interner::default();
+        let mut shapes = Shapes::default();
+        let mut store = Vec::new();
+        for i in 0..3 {
+            let mut p = full();
+            p.metadata.name = Some(format!("web-{i}"));
+            p.spec.node_name = Some(format!("n{i}"));
+            let Split::Compact(shape, record) = split(p, &mut strings) else {
+                panic!("compact")
+            };
+            store.push(CompactPod::new(shapes.intern(shape), record));
+        }
+        assert_eq!(shapes.len(), 1);
+        assert!(Arc::ptr_eq(store[0].shape(), store[2].shape()));
+        let mut other = full();
+        other.metadata.labels.insert("tier".into(), "db".into());
+        let Split::Compact(shape, record) = split(other, &mut strings) else {
+            panic!("compact")
+        };
+        store.push(CompactPod::new(shapes.intern(shape), record));
+        assert_eq!(shapes.len(), 2);
+        while let Some(p) = store.pop() {
+            shapes.release(p.shape());
+        }
+        assert_eq!(shapes.len(), 0);
+        assert!(shapes.by_print.is_empty() && shapes.last.is_none());
+    }
+
+    // The slot's form stays small: a record is a few words.
+    #[test]
+    fn a_compact_pod_is_small() {
+        assert!(std::mem::size_of::<CompactPod>() <= 56);
+        assert!(std::mem::size_of::<super::super::stored::Stored>() <= 56);
+    }
+}
