@@ -222,6 +222,7 @@ mod expose;
 mod intern;
 mod limits;
 mod loadbalancer;
+mod packed_text;
 mod pod_state;
 mod pod_view;
 mod positions;

@@ -32,6 +32,7 @@ use crate::api::{
 };
 
 use super::intern::Interner;
+use super::packed_text::PackedText;
 use super::pod_view::PodView;
 use super::positions::pod_tag;
 use super::stored_pod::CompactPod;
@@ -256,28 +257,23 @@ impl CompactEndpoints {
     }
 }
 
-const HAS_UID: u8 = 1;
-const HAS_HOSTNAME: u8 = 2;
-const HAS_NODE: u8 = 4;
-
 /// One address of a compact Endpoints object: what a controller-written
 /// `EndpointAddress` holds, its strings in one allocation.
 ///
 /// It stands for `{ip, hostname, nodeName, targetRef: {kind: "Pod",
-/// namespace: <the object's>, name, uid}}`; `text` is the IP, the pod's
-/// name, its uid, the hostname and the node name, one after the other,
-/// cut by the lengths (an absent uid, hostname or node name is a clear
-/// flag). `tag` is the position index's tag of the target pod.
+/// namespace: <the object's>, name, uid}}`; `packed` holds the IP, the
+/// pod's name, its uid, the hostname and the node name (parts `IP` to
+/// `NODE`), and beside them the position index's tag of the target pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Address {
-    text: Box<str>,
-    ip: u16,
-    name: u16,
-    uid: u16,
-    hostname: u16,
-    flags: u8,
-    tag: u32,
+    packed: PackedText<5, u32>,
 }
+
+const IP: usize = 0;
+const NAME: usize = 1;
+const UID: usize = 2;
+const HOSTNAME: usize = 3;
+const NODE: usize = 4;
 
 impl Address {
     /// The record of an address of the Endpoints object in namespace
@@ -323,68 +319,40 @@ impl Address {
         hostname: Option<&str>,
         node: Option<&str>,
     ) -> Option<Address> {
-        let len = |s: &str| u16::try_from(s.len()).ok();
-        let (uid_s, host_s, node_s) = (
-            uid.unwrap_or_default(),
-            hostname.unwrap_or_default(),
-            node.unwrap_or_default(),
-        );
-        let mut text = String::with_capacity(
-            ip.len() + name.len() + uid_s.len() + host_s.len() + node_s.len(),
-        );
-        for s in [ip, name, uid_s, host_s, node_s] {
-            text.push_str(s);
-        }
-        len(node_s)?;
+        let parts = [Some(ip), Some(name), uid, hostname, node];
         Some(Address {
-            text: text.into_boxed_str(),
-            ip: len(ip)?,
-            name: len(name)?,
-            uid: len(uid_s)?,
-            hostname: len(host_s)?,
-            flags: [(uid, HAS_UID), (hostname, HAS_HOSTNAME), (node, HAS_NODE)]
-                .iter()
-                .filter(|(s, _)| s.is_some())
-                .fold(0, |flags, (_, flag)| flags | flag),
-            tag: pod_tag(Some(ns), name),
+            packed: PackedText::new(parts, pod_tag(Some(ns), name))?,
         })
-    }
-
-    fn part(&self, from: usize, len: u16) -> &str {
-        self.text.get(from..from + len as usize).unwrap_or_default()
     }
 
     /// `ip`.
     pub(crate) fn ip(&self) -> &str {
-        self.part(0, self.ip)
+        self.packed.part(IP)
     }
 
     /// `targetRef.name`.
     pub(crate) fn name(&self) -> &str {
-        self.part(self.ip as usize, self.name)
+        self.packed.part(NAME)
     }
 
     /// `targetRef.uid`.
     pub(crate) fn uid(&self) -> Option<&str> {
-        let at = self.ip as usize + self.name as usize;
-        (self.flags & HAS_UID != 0).then(|| self.part(at, self.uid))
+        self.packed.get(UID)
     }
 
     /// `hostname`.
     pub(crate) fn hostname(&self) -> Option<&str> {
-        let at = self.ip as usize + self.name as usize + self.uid as usize;
-        (self.flags & HAS_HOSTNAME != 0).then(|| self.part(at, self.hostname))
+        self.packed.get(HOSTNAME)
     }
 
     /// `nodeName`.
     pub(crate) fn node_name(&self) -> Option<&str> {
-        let at = self.ip as usize + self.name as usize + self.uid as usize + self.hostname as usize;
-        (self.flags & HAS_NODE != 0).then(|| self.text.get(at..).unwrap_or_default())
+        self.packed.get(NODE)
     }
 
     /// The position index's tag of the target pod.
     pub(crate) fn tag(&self) -> u32 {
-        self.tag
+        self.packed.extra
     }
 
     /// The address, for the Endpoints object in namespace `ns`.
@@ -455,6 +423,12 @@ mod tests {
             }
         }
         assert!(std::mem::size_of::<Address>() <= 32);
+    }
+
+    // The record stays 32 bytes (the figures in the module docs).
+    #[test]
+    fn an_address_record_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Address>(), 32);
     }
 
     // What the record cannot hold stays out: another namespace, another
