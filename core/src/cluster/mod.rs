@@ -175,6 +175,14 @@
 //! instead of objects then compacted, keys as interned parts (keys and
 //! indexes are now the largest share), and the label index sized once
 //! per batch.
+//! Where a pod write spends (callgrind, 200 applies, instructions per
+//! apply): a label change 20.6 k, of which interning the new shape 4.5 k
+//! (dropping the owned input when its shape is found 2.0 k, confirming
+//! equality 1.8 k), `compare` 2.0 k, `split` 1.1 k, freeing a shape its
+//! last pod left 2.0 k; a readiness flip 24.6 k, of which the controllers
+//! 13.8 k and the write 9.2 k (dropping the owned input 3.8 k, `compare`
+//! 1.9 k, `split` 1.0 k). Dropping the input replaces dropping the old pod
+//! (session 7), so what compact pods add per write is about 5 k.
 //!
 //! ## Example
 //!
