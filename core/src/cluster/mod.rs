@@ -1295,7 +1295,7 @@ impl Cluster {
         // record update).
         let stored = match (split, &slot.object) {
             (Split::Compact(_, record), Stored::Pod(old)) if change.shape => {
-                Stored::Pod(CompactPod::new(Arc::clone(old.shape()), record))
+                Stored::Pod(CompactPod::new(self.shapes.share(old.shape()), record))
             }
             (split, _) => self.pod_form(split),
         };

@@ -312,20 +312,29 @@ impl CompactPod {
     }
 }
 
-/// The interned shapes of a cluster's compact pods. A shape leaves the
-/// table when the pod releasing it holds the last reference besides the
-/// table's (and the cache's). A cloned cluster shares its shapes with the
-/// original, so there a shape stays in both tables until neither cluster
-/// has a pod using it and one of them releases the last: memory only,
-/// every pod reads back the same.
+/// The interned shapes of a cluster's compact pods, each with how many of
+/// this cluster's pods use it; a shape leaves the table when the last of
+/// them goes. The counts are the table's own, so a cloned cluster (which
+/// shares the shapes themselves) keeps and releases its shapes
+/// independently of the original.
+///
+/// At most [`SHAPES_PER_PRINT`] shapes share a fingerprint. Pods that are
+/// alike in all the fingerprint reads but differ elsewhere (a dump's
+/// pods, each with its own `resourceVersion` or `creationTimestamp`) are
+/// compact all the same, past that many each with a shape of its own that
+/// the table does not keep, so that interning one compares it with a
+/// bounded number of shapes (not with every pod of its workload).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Shapes {
-    by_print: FxMap<u64, Vec<Arc<Shape>>>,
+    by_print: FxMap<u64, Vec<(Arc<Shape>, u32)>>,
     /// The shape interned last: the next pod, usually of the same
     /// workload, is checked against it before hashing.
     last: Option<Arc<Shape>>,
     count: usize,
 }
+
+/// How many shapes the table keeps under one fingerprint.
+pub(crate) const SHAPES_PER_PRINT: usize = 8;
 
 /// A cheap fingerprint of a shape: what tells workloads apart (the
 /// label values, not their keys, which workloads share).
@@ -346,49 +355,68 @@ fn fingerprint(shape: &Pod) -> u64 {
 }
 
 impl Shapes {
-    /// The interned shape equal to `shape` (interned now if new).
+    /// The interned shape equal to `shape` (interned now if new), counted
+    /// as used by one more pod; a shape of its own, not kept, when its
+    /// fingerprint already has [`SHAPES_PER_PRINT`] other shapes.
     pub(crate) fn intern(&mut self, shape: Pod) -> Arc<Shape> {
         if let Some(last) = &self.last
             && last.pod == shape
-            && Arc::strong_count(last) > 1
         {
-            return Arc::clone(last);
+            let last = Arc::clone(last);
+            return self.share(&last);
         }
         let print = fingerprint(&shape);
         let list = self.by_print.entry(print).or_default();
-        let found = match list.iter().find(|s| s.pod == shape) {
-            Some(s) => Arc::clone(s),
-            None => {
+        let found = match list.iter().position(|(s, _)| s.pod == shape) {
+            Some(i) => {
+                let (s, uses) = &mut list[i];
+                *uses += 1;
+                Arc::clone(s)
+            }
+            None if list.len() < SHAPES_PER_PRINT => {
                 let s = Arc::new(Shape { pod: shape, print });
-                list.push(Arc::clone(&s));
+                list.push((Arc::clone(&s), 1));
                 self.count += 1;
                 s
             }
+            None => return Arc::new(Shape { pod: shape, print }),
         };
         self.last = Some(Arc::clone(&found));
         found
     }
 
+    /// `shape` (a stored pod's), used by one more pod.
+    pub(crate) fn share(&mut self, shape: &Arc<Shape>) -> Arc<Shape> {
+        if let Some(list) = self.by_print.get_mut(&shape.print)
+            && let Some((_, uses)) = list.iter_mut().find(|(s, _)| Arc::ptr_eq(s, shape))
+        {
+            *uses += 1;
+        }
+        Arc::clone(shape)
+    }
+
     /// A pod using `shape` is going: the shape goes too when that pod was
-    /// its last.
+    /// the last of this cluster's to use it (a shape the table does not
+    /// keep goes with its pod).
     pub(crate) fn release(&mut self, shape: &Arc<Shape>) {
-        let last = usize::from(self.last.as_ref().is_some_and(|l| Arc::ptr_eq(l, shape)));
-        // This pod's, the table's, and maybe the cache's.
-        if Arc::strong_count(shape) > 2 + last {
+        let print = shape.print;
+        let Some(list) = self.by_print.get_mut(&print) else {
+            return;
+        };
+        let Some(i) = list.iter().position(|(s, _)| Arc::ptr_eq(s, shape)) else {
+            return;
+        };
+        list[i].1 = list[i].1.saturating_sub(1);
+        if list[i].1 > 0 {
             return;
         }
-        if last == 1 {
-            self.last = None;
+        list.swap_remove(i);
+        self.count -= 1;
+        if list.is_empty() {
+            self.by_print.remove(&print);
         }
-        let print = shape.print;
-        if let Some(list) = self.by_print.get_mut(&print) {
-            if let Some(i) = list.iter().position(|s| Arc::ptr_eq(s, shape)) {
-                list.swap_remove(i);
-                self.count -= 1;
-            }
-            if list.is_empty() {
-                self.by_print.remove(&print);
-            }
+        if self.last.as_ref().is_some_and(|l| Arc::ptr_eq(l, shape)) {
+            self.last = None;
         }
     }
 

@@ -799,3 +799,69 @@ fn a_clone_shares_pod_shapes() {
     d.delete_batch(&[pods[0].key(), pods[2].key()]).unwrap();
     assert_eq!(d.pod_shapes(), 0);
 }
+
+// Pods alike in all the shape fingerprint reads but each with its own
+// `resourceVersion` (a dump's pods) are compact and read back as
+// written, but the table keeps a bounded number of shapes for them, so
+// interning a pod never compares it with every pod of its workload; all
+// of them go with their pods.
+#[test]
+fn pods_that_differ_past_the_fingerprint_keep_the_table_bounded() {
+    let mut c = bare();
+    c.apply_batch(objects(BASE)).unwrap();
+    let n = 3 * stored_pod::SHAPES_PER_PRINT;
+    let pods: Vec<Object> = (0..n)
+        .map(|i| {
+            let mut p = pod(
+                &format!("web-{i}"),
+                &format!("10.244.0.{i}"),
+                "n1",
+                true,
+                r#"{"app": "web"}"#,
+            );
+            p.metadata_mut().resource_version = Some(format!("{}", 1000 + i));
+            p
+        })
+        .collect();
+    c.apply_batch(pods.clone()).unwrap();
+    assert_eq!(c.pod_shapes(), stored_pod::SHAPES_PER_PRINT);
+    for p in &pods {
+        assert!(compact(&c, p.name().unwrap()));
+        assert_eq!(c.get(&p.key()).as_deref(), Some(p));
+    }
+    assert_eq!(addresses(&c, "web").len(), n);
+    let keys: Vec<ObjectKey> = pods.iter().map(Object::key).collect();
+    c.delete_batch(&keys).unwrap();
+    assert_eq!(c.pod_shapes(), 0);
+}
+
+// A clone and its original each count the pods using a shared shape: when
+// both lose every pod, both tables are empty (neither keeps a shape
+// alive for the other).
+#[test]
+fn a_clone_and_its_original_release_shapes_independently() {
+    let mut a = bare();
+    a.apply_batch(objects(BASE)).unwrap();
+    let pods: Vec<Object> = (0..3)
+        .map(|i| {
+            pod(
+                &format!("web-{i}"),
+                &format!("10.244.0.{i}"),
+                "n1",
+                true,
+                r#"{"app": "web"}"#,
+            )
+        })
+        .collect();
+    a.apply_batch(pods.clone()).unwrap();
+    let mut b = a.clone();
+    // A readiness flip keeps the shape, counted once more.
+    b.set_pod_ready("shop", "web-0", false).unwrap();
+    let keys: Vec<ObjectKey> = pods.iter().map(Object::key).collect();
+    b.delete_batch(&keys[..2]).unwrap();
+    assert_eq!((a.pod_shapes(), b.pod_shapes()), (1, 1));
+    a.delete_batch(&keys).unwrap();
+    assert_eq!((a.pod_shapes(), b.pod_shapes()), (0, 1));
+    b.delete(&keys[2]).unwrap();
+    assert_eq!(b.pod_shapes(), 0);
+}
