@@ -1156,23 +1156,25 @@ impl Cluster {
         Some((id, stored.as_object()?))
     }
 
-    /// The stored object with this key: the one at `id` while that slot
-    /// holds this very key (one allocation, so no compare), else found by
-    /// the key.
+    /// The id of the object with this key: `id` while that slot holds
+    /// this very key (one allocation, so no compare), else found by the
+    /// key.
+    fn key_id(&self, key: &StoreKey, id: ObjId) -> Option<ObjId> {
+        match self.slot(id) {
+            Some(slot) if slot.key.same(key) => Some(id),
+            _ => self.ids.get(key).copied(),
+        }
+    }
+
+    /// The stored object with this key (see [`Cluster::key_id`]).
     fn lookup_key(&self, key: &StoreKey, id: ObjId) -> Option<(ObjId, &Object)> {
-        let id = match self.slot(id) {
-            Some(slot) if slot.key.same(key) => id,
-            _ => *self.ids.get(key)?,
-        };
+        let id = self.key_id(key, id)?;
         Some((id, self.object(id)?))
     }
 
     /// [`Cluster::lookup_key`] for a pod, in either stored form.
     fn lookup_pod_key(&self, key: &StoreKey, id: ObjId) -> Option<(ObjId, PodView<'_>)> {
-        let id = match self.slot(id) {
-            Some(slot) if slot.key.same(key) => id,
-            _ => *self.ids.get(key)?,
-        };
+        let id = self.key_id(key, id)?;
         Some((id, self.pod_view(id)?))
     }
 
