@@ -361,13 +361,7 @@ impl Address {
             ip: self.ip().to_owned(),
             hostname: self.hostname().map(str::to_owned),
             node_name: self.node_name().map(str::to_owned),
-            target_ref: Some(ObjectReference {
-                kind: "Pod".to_owned(),
-                namespace: Some(ns.to_owned()),
-                name: self.name().to_owned(),
-                uid: self.uid().map(str::to_owned),
-                ..ObjectReference::default()
-            }),
+            target_ref: Some(pod_target(ns, self.name(), self.uid())),
         }
     }
 
@@ -376,15 +370,41 @@ impl Address {
         a.ip == self.ip()
             && a.hostname.as_deref() == self.hostname()
             && a.node_name.as_deref() == self.node_name()
-            && a.target_ref.as_ref().is_some_and(|r| {
-                r.kind == "Pod"
-                    && r.namespace.as_deref() == Some(ns)
-                    && r.name == self.name()
-                    && r.uid.as_deref() == self.uid()
-                    && r.api_version.is_none()
-                    && r.resource_version.is_none()
-            })
+            && a.target_ref
+                .as_ref()
+                .is_some_and(|r| is_pod_target(r, ns, self.name(), self.uid()))
     }
+}
+
+/// The target a compact record stands for: `{kind: "Pod", namespace: ns,
+/// name, uid}`, nothing else set.
+pub(super) fn pod_target(ns: &str, name: &str, uid: Option<&str>) -> ObjectReference {
+    ObjectReference {
+        kind: "Pod".to_owned(),
+        namespace: Some(ns.to_owned()),
+        name: name.to_owned(),
+        uid: uid.map(str::to_owned),
+        ..ObjectReference::default()
+    }
+}
+
+/// Is `r` exactly [`pod_target`]`(ns, name, uid)`? Every field is named,
+/// so that a field added to the object model is compared.
+pub(super) fn is_pod_target(r: &ObjectReference, ns: &str, name: &str, uid: Option<&str>) -> bool {
+    let ObjectReference {
+        api_version,
+        kind,
+        namespace,
+        name: r_name,
+        uid: r_uid,
+        resource_version,
+    } = r;
+    kind == "Pod"
+        && namespace.as_deref() == Some(ns)
+        && r_name == name
+        && r_uid.as_deref() == uid
+        && api_version.is_none()
+        && resource_version.is_none()
 }
 
 #[cfg(test)]

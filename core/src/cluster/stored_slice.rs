@@ -28,6 +28,7 @@ use crate::api::{
 
 use super::packed_text::PackedText;
 use super::positions::pod_tag;
+use super::stored::{is_pod_target, pod_target};
 
 const IP: usize = 0;
 const NAME: usize = 1;
@@ -229,13 +230,7 @@ impl SliceEndpoint {
             addresses: vec![self.ip().to_owned()],
             conditions: self.conditions(),
             hostname: self.hostname().map(str::to_owned),
-            target_ref: Some(ObjectReference {
-                kind: "Pod".to_owned(),
-                namespace: Some(ns.to_owned()),
-                name: self.name().to_owned(),
-                uid: self.uid().map(str::to_owned),
-                ..ObjectReference::default()
-            }),
+            target_ref: Some(pod_target(ns, self.name(), self.uid())),
             node_name: self.node_name().map(str::to_owned),
             zone: self.zone().map(str::to_owned),
             hints: self.hints(),
@@ -260,22 +255,9 @@ impl SliceEndpoint {
             && node_name.as_deref() == self.node_name()
             && zone.as_deref() == self.zone()
             && self.hints_are(hints.as_ref())
-            && target_ref.as_ref().is_some_and(|r| {
-                let ObjectReference {
-                    api_version,
-                    kind,
-                    namespace,
-                    name,
-                    uid,
-                    resource_version,
-                } = r;
-                kind == "Pod"
-                    && namespace.as_deref() == Some(ns)
-                    && *name == self.name()
-                    && uid.as_deref() == self.uid()
-                    && api_version.is_none()
-                    && resource_version.is_none()
-            })
+            && target_ref
+                .as_ref()
+                .is_some_and(|r| is_pod_target(r, ns, self.name(), self.uid()))
     }
 }
 
