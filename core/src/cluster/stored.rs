@@ -53,6 +53,15 @@ pub(crate) enum Stored {
     Pod(CompactPod),
 }
 
+/// What compacting an object gave: its compact form, or the object back
+/// (untouched) when the compact form cannot hold it exactly.
+pub(crate) enum Compacted<C, O> {
+    /// The compact form.
+    Compact(C),
+    /// The object as given.
+    Given(O),
+}
+
 impl Stored {
     /// How `object` is stored: compact when it is an Endpoints object the
     /// controller wrote (`controller`) and the compact form holds it
@@ -60,9 +69,9 @@ impl Stored {
     /// which interns their shapes.)
     pub(crate) fn new(object: Object, controller: bool) -> Stored {
         match object {
-            Object::Endpoints(e) if controller => match CompactEndpoints::of(&e) {
-                Some(c) => Stored::Endpoints(Box::new(c)),
-                None => Stored::Object(Box::new(Object::Endpoints(e))),
+            Object::Endpoints(e) if controller => match CompactEndpoints::of(e) {
+                Compacted::Compact(c) => Stored::Endpoints(Box::new(c)),
+                Compacted::Given(e) => Stored::Object(Box::new(Object::Endpoints(e))),
             },
             Object::EndpointSlice(s)
                 if controller
@@ -71,9 +80,9 @@ impl Stored {
                         .get(crate::api::EndpointSlice::MANAGED_BY_LABEL)
                         .is_some_and(|m| m == super::CONTROLLER_NAME) =>
             {
-                match CompactSlice::of(&s) {
-                    Some(c) => Stored::Slice(Box::new(c)),
-                    None => Stored::Object(Box::new(Object::EndpointSlice(s))),
+                match CompactSlice::of(s) {
+                    Compacted::Compact(c) => Stored::Slice(Box::new(c)),
+                    Compacted::Given(s) => Stored::Object(Box::new(Object::EndpointSlice(s))),
                 }
             }
             o => Stored::Object(Box::new(o)),
@@ -189,9 +198,12 @@ pub(crate) struct CompactSubset {
 }
 
 impl CompactEndpoints {
-    /// The compact form of `e`, if it holds `e` exactly.
-    pub(crate) fn of(e: &Endpoints) -> Option<CompactEndpoints> {
-        let ns = e.metadata.namespace.as_deref()?;
+    /// The compact form of `e`, if it holds `e` exactly; `e` back
+    /// otherwise. (Taken by value: its metadata and ports move in.)
+    pub(crate) fn of(e: Endpoints) -> Compacted<CompactEndpoints, Endpoints> {
+        let Some(ns) = e.metadata.namespace.as_deref() else {
+            return Compacted::Given(e);
+        };
         // Sized once (collecting through `Option` would grow the lists by
         // doubling, up to twice the room).
         let list = |l: &[EndpointAddress]| -> Option<Vec<Address>> {
@@ -201,19 +213,23 @@ impl CompactEndpoints {
             }
             Some(out)
         };
-        let subsets = e
-            .subsets
-            .iter()
-            .map(|s| {
-                Some(CompactSubset {
-                    ready: list(&s.addresses)?,
-                    not_ready: list(&s.not_ready_addresses)?,
-                    ports: s.ports.clone(),
-                })
+        let mut lists = Vec::with_capacity(e.subsets.len());
+        for s in &e.subsets {
+            match (list(&s.addresses), list(&s.not_ready_addresses)) {
+                (Some(ready), Some(not_ready)) => lists.push((ready, not_ready)),
+                _ => return Compacted::Given(e),
+            }
+        }
+        // Held exactly: the metadata and the ports move in.
+        let subsets = (e.subsets.into_iter().zip(lists))
+            .map(|(s, (ready, not_ready))| CompactSubset {
+                ready,
+                not_ready,
+                ports: s.ports,
             })
-            .collect::<Option<Vec<_>>>()?;
-        Some(CompactEndpoints {
-            metadata: e.metadata.clone(),
+            .collect();
+        Compacted::Compact(CompactEndpoints {
+            metadata: e.metadata,
             subsets,
         })
     }

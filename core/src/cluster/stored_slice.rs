@@ -28,7 +28,7 @@ use crate::api::{
 
 use super::packed_text::PackedText;
 use super::positions::pod_tag;
-use super::stored::{is_pod_target, pod_target};
+use super::stored::{Compacted, is_pod_target, pod_target};
 
 const IP: usize = 0;
 const NAME: usize = 1;
@@ -272,20 +272,26 @@ pub(crate) struct CompactSlice {
 }
 
 impl CompactSlice {
-    /// The compact form of `s`, if it holds `s` exactly.
-    pub(crate) fn of(s: &EndpointSlice) -> Option<CompactSlice> {
-        let ns = s.metadata.namespace.as_deref()?;
+    /// The compact form of `s`, if it holds `s` exactly; `s` back
+    /// otherwise. (Taken by value: its metadata and ports move in.)
+    pub(crate) fn of(s: EndpointSlice) -> Compacted<CompactSlice, EndpointSlice> {
+        let Some(ns) = s.metadata.namespace.as_deref() else {
+            return Compacted::Given(s);
+        };
         // Sized once (collecting through `Option` would grow it by
         // doubling, up to twice the room).
         let mut endpoints = Vec::with_capacity(s.endpoints.len());
         for e in &s.endpoints {
-            endpoints.push(SliceEndpoint::of(e, ns)?);
+            match SliceEndpoint::of(e, ns) {
+                Some(r) => endpoints.push(r),
+                None => return Compacted::Given(s),
+            }
         }
-        Some(CompactSlice {
-            metadata: s.metadata.clone(),
+        Compacted::Compact(CompactSlice {
+            metadata: s.metadata,
             address_type: s.address_type,
             endpoints,
-            ports: s.ports.clone(),
+            ports: s.ports,
         })
     }
 
@@ -729,7 +735,9 @@ mod tests {
                 app_protocol: None,
             }],
         };
-        let c = CompactSlice::of(&s).expect("compact");
+        let Compacted::Compact(c) = CompactSlice::of(s.clone()) else {
+            panic!("compact")
+        };
         assert_eq!(c.to_slice(), s);
         assert!(c.same_as(&s));
         let view = SliceView::Compact(&c);
@@ -743,7 +751,7 @@ mod tests {
         assert_eq!(built, s.endpoints);
         let mut odd = s.clone();
         odd.endpoints[1].addresses.clear();
-        assert!(CompactSlice::of(&odd).is_none());
         assert!(!c.same_as(&odd));
+        assert!(matches!(CompactSlice::of(odd), Compacted::Given(_)));
     }
 }
