@@ -58,6 +58,9 @@ use crate::api::{
 };
 use crate::cluster::HEADLESS_LABEL;
 use endpointslice::is_ipv6;
+use records::Outcome;
+
+mod records;
 
 /// `endpoints.kubernetes.io/over-capacity`: set to `truncated` when a
 /// Service has more than [`MAX_ENDPOINTS_ADDRESSES`] addresses.
@@ -848,8 +851,21 @@ fn repack(subsets: Vec<EndpointSubset>) -> Vec<EndpointSubset> {
 /// subsets getting what is left), ready addresses first; `true` when it
 /// cut.
 fn truncate(subsets: &mut [EndpointSubset]) -> bool {
-    let ready: usize = subsets.iter().map(|s| s.addresses.len()).sum();
-    let not_ready: usize = subsets.iter().map(|s| s.not_ready_addresses.len()).sum();
+    truncate_lists(subsets, |s| (&mut s.addresses, &mut s.not_ready_addresses))
+}
+
+/// [`truncate`] over subsets of any form: `lists` gives a subset's ready
+/// and not-ready addresses.
+fn truncate_lists<S, A>(
+    subsets: &mut [S],
+    mut lists: impl FnMut(&mut S) -> (&mut Vec<A>, &mut Vec<A>),
+) -> bool {
+    let (mut ready, mut not_ready) = (0, 0);
+    for s in subsets.iter_mut() {
+        let (r, n) = lists(s);
+        ready += r.len();
+        not_ready += n.len();
+    }
     if ready + not_ready <= MAX_ENDPOINTS_ADDRESSES {
         return false;
     }
@@ -861,21 +877,22 @@ fn truncate(subsets: &mut [EndpointSubset]) -> bool {
     };
     let mut can_be_added = max;
     for subset in subsets.iter_mut() {
+        let (addresses, not_ready_addresses) = lists(subset);
         let in_subset = if truncate_ready {
-            subset.addresses.len()
+            addresses.len()
         } else {
-            subset.not_ready_addresses.len()
+            not_ready_addresses.len()
         };
         // ceil(in_subset / total * max), in integers.
         let share = (in_subset * max).div_ceil(total.max(1));
         let to_add = share.min(can_be_added);
         if truncate_ready {
-            subset.addresses.truncate(to_add);
-            subset.not_ready_addresses.clear();
-            can_be_added -= subset.addresses.len();
+            addresses.truncate(to_add);
+            not_ready_addresses.clear();
+            can_be_added -= addresses.len();
         } else {
-            subset.not_ready_addresses.truncate(to_add);
-            can_be_added -= subset.not_ready_addresses.len();
+            not_ready_addresses.truncate(to_add);
+            can_be_added -= not_ready_addresses.len();
         }
     }
     true
@@ -889,40 +906,56 @@ pub(crate) fn desired(
     pods: &[PodView<'_>],
     current: Option<&Endpoints>,
 ) -> Option<Endpoints> {
-    let subsets = subsets(svc, pods);
+    let mut subsets = subsets(svc, pods);
     if let Some(cur) = current {
-        let mut labels = cur.metadata.labels.clone();
-        labels.remove(HEADLESS_LABEL);
         let count: usize = cur
             .subsets
             .iter()
             .map(|s| s.addresses.len() + s.not_ready_addresses.len())
             .sum();
-        let capacity_ok = count <= MAX_ENDPOINTS_ADDRESSES
-            && !cur
-                .metadata
-                .annotations
-                .contains_key(ENDPOINTS_OVER_CAPACITY_ANNOTATION);
-        if cur.subsets == subsets && labels == svc.metadata.labels && capacity_ok {
+        if cur.subsets == subsets && metadata_kept(svc, &cur.metadata, count) {
             return None;
         }
     }
+    let truncated = truncate(&mut subsets);
+    Some(Endpoints {
+        metadata: written_metadata(svc, current.map(|c| &c.metadata), truncated),
+        subsets,
+    })
+}
+
+/// Upstream's no-op check, but for the subsets: the current object's
+/// labels are the Service's (the headless label aside) and its `count`
+/// addresses were not truncated.
+fn metadata_kept(svc: &Service, current: &ObjectMeta, count: usize) -> bool {
+    let mut labels = current.labels.iter().filter(|(k, _)| *k != HEADLESS_LABEL);
+    let capacity_ok = count <= MAX_ENDPOINTS_ADDRESSES
+        && !current
+            .annotations
+            .contains_key(ENDPOINTS_OVER_CAPACITY_ANNOTATION);
+    capacity_ok && labels.by_ref().eq(svc.metadata.labels.iter())
+}
+
+/// The metadata the controller writes: the current object's (or the
+/// Service's name and namespace), without the trigger-time annotation,
+/// with the over-capacity one when it `truncated`, and the labels it
+/// wants.
+fn written_metadata(svc: &Service, current: Option<&ObjectMeta>, truncated: bool) -> ObjectMeta {
     let mut metadata = match current {
-        Some(cur) => cur.metadata.clone(),
+        Some(cur) => ObjectMeta {
+            labels: BTreeMap::new(),
+            ..cur.clone()
+        },
         None => ObjectMeta {
             name: svc.metadata.name.clone(),
             namespace: svc.metadata.namespace.clone(),
             ..ObjectMeta::default()
         },
     };
-    let mut endpoints = Endpoints {
-        metadata: ObjectMeta::default(),
-        subsets,
-    };
     metadata
         .annotations
         .remove(ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION);
-    if truncate(&mut endpoints.subsets) {
+    if truncated {
         metadata.annotations.insert(
             ENDPOINTS_OVER_CAPACITY_ANNOTATION.to_owned(),
             "truncated".to_owned(),
@@ -933,8 +966,14 @@ pub(crate) fn desired(
             .remove(ENDPOINTS_OVER_CAPACITY_ANNOTATION);
     }
     metadata.labels = wanted_labels(svc);
-    endpoints.metadata = metadata;
-    Some(endpoints)
+    metadata
+}
+
+/// What the controller writes for a Service: the compact form computed
+/// straight from the pods, or the object the full computation built.
+enum Write {
+    Compact(Box<super::stored::CompactEndpoints>),
+    Object(Endpoints),
 }
 
 fn ip_hash(ip: &str) -> u64 {
@@ -1024,14 +1063,24 @@ impl Cluster {
                         .filter_map(|pid| self.pod_view(pid))
                         .collect();
                     crate::order::sort_by(&mut pods, |a, b| a.name().cmp(b.name()));
-                    let current = current.and_then(Stored::endpoints);
-                    desired(svc, &pods, current.as_deref())
+                    match records::desired_compact(svc, &pods, current) {
+                        Some(Outcome::Keep) => return,
+                        Some(Outcome::Write(c)) => Write::Compact(c),
+                        None => {
+                            let current = current.and_then(Stored::endpoints);
+                            match desired(svc, &pods, current.as_deref()) {
+                                Some(e) => Write::Object(e),
+                                None => return,
+                            }
+                        }
+                    }
                 }
                 Some(_) => return,
             }
         };
-        if let Some(endpoints) = write {
-            self.write_internal(Object::Endpoints(endpoints), t);
+        match write {
+            Write::Compact(c) => self.write_compact_endpoints(c, t),
+            Write::Object(e) => self.write_internal(Object::Endpoints(e), t),
         }
     }
 

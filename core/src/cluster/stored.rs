@@ -164,6 +164,19 @@ impl Stored {
         }
     }
 
+    /// Is the stored object the one `c` stands for? (Compared without
+    /// building either.)
+    pub(crate) fn same_as_compact(&self, c: &CompactEndpoints) -> bool {
+        match self {
+            Stored::Endpoints(mine) => **mine == *c,
+            Stored::Object(o) => match &**o {
+                Object::Endpoints(e) => c.same_as(e),
+                _ => false,
+            },
+            Stored::Slice(_) | Stored::Pod(_) => false,
+        }
+    }
+
     /// Is the stored object `object`? (Not for pods stored compact: the
     /// write path compares those through their views.)
     pub(crate) fn same_as(&self, object: &Object) -> bool {
@@ -259,18 +272,22 @@ impl CompactEndpoints {
 
     /// Is this `e` (compared without building it)?
     pub(crate) fn same_as(&self, e: &Endpoints) -> bool {
-        let ns = self.namespace();
-        let same = |mine: &[Address], theirs: &[EndpointAddress]| {
-            mine.len() == theirs.len() && mine.iter().zip(theirs).all(|(m, t)| m.is(t, ns))
-        };
-        self.metadata == e.metadata
-            && self.subsets.len() == e.subsets.len()
-            && self.subsets.iter().zip(&e.subsets).all(|(m, t)| {
-                m.ports == t.ports
-                    && same(&m.ready, &t.addresses)
-                    && same(&m.not_ready, &t.not_ready_addresses)
-            })
+        self.metadata == e.metadata && subsets_are(&self.subsets, &e.subsets, self.namespace())
     }
+}
+
+/// Are `mine` (of an Endpoints object in namespace `ns`) the subsets
+/// `theirs`? Compared without building either.
+pub(crate) fn subsets_are(mine: &[CompactSubset], theirs: &[EndpointSubset], ns: &str) -> bool {
+    let same = |m: &[Address], t: &[EndpointAddress]| {
+        m.len() == t.len() && m.iter().zip(t).all(|(m, t)| m.is(t, ns))
+    };
+    mine.len() == theirs.len()
+        && mine.iter().zip(theirs).all(|(m, t)| {
+            m.ports == t.ports
+                && same(&m.ready, &t.addresses)
+                && same(&m.not_ready, &t.not_ready_addresses)
+        })
 }
 
 /// One address of a compact Endpoints object: what a controller-written
