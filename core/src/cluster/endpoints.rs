@@ -49,7 +49,7 @@ use std::collections::BTreeMap;
 use super::intern::FxMap;
 use super::pod_view::{PodView, UidText};
 use super::positions::{AddressTags, Positions, has_uid, pod_tag};
-use super::stored::{Address, Stored};
+use super::stored::{Address, EndpointsMeta, Stored};
 use super::{Cluster, Tracker, Trigger, endpointslice};
 use crate::api::corev1::EndpointPort;
 use crate::api::{
@@ -522,7 +522,7 @@ impl<A: AddressLike> Patch<A> {
 /// patch reads, over addresses of form `A`.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct OneSubset<'a, A> {
-    pub(super) metadata: &'a ObjectMeta,
+    pub(super) metadata: MetaRef<'a>,
     pub(super) ready: &'a [A],
     pub(super) not_ready: &'a [A],
     pub(super) ports: &'a [EndpointPort],
@@ -548,15 +548,16 @@ pub(super) fn patch_for_pod<A: AddressLike>(
     pod: Option<PodView<'_>>,
     others: impl Fn(&str) -> u32,
 ) -> Option<Patch<A>> {
-    let own = current.metadata.namespace.as_deref().unwrap_or_default();
+    let own = current.metadata.namespace().unwrap_or_default();
     let (addresses, not_ready_addresses) = (current.ready, current.not_ready);
     if tags.ready.len() != addresses.len() || tags.not_ready.len() != not_ready_addresses.len() {
         return None;
     }
-    let a = &current.metadata.annotations;
-    if a.contains_key(ENDPOINTS_OVER_CAPACITY_ANNOTATION)
-        || a.contains_key(ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION)
-        || !labels_as_wanted(&current.metadata.labels, svc)
+    let m = current.metadata;
+    if m.annotation(ENDPOINTS_OVER_CAPACITY_ANNOTATION).is_some()
+        || m.annotation(ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION)
+            .is_some()
+        || !labels_as_wanted(m.labels(), svc)
     {
         return None;
     }
@@ -682,7 +683,7 @@ fn patch_stored(
                 return None;
             };
             let one = OneSubset {
-                metadata: &e.metadata,
+                metadata: MetaRef::Given(&e.metadata),
                 ready: &s.addresses,
                 not_ready: &s.not_ready_addresses,
                 ports: &s.ports,
@@ -694,7 +695,7 @@ fn patch_stored(
                 return None;
             };
             let one = OneSubset {
-                metadata: &e.metadata,
+                metadata: MetaRef::Compact(&e.metadata),
                 ready: &s.ready,
                 not_ready: &s.not_ready,
                 ports: &s.ports,
@@ -705,21 +706,92 @@ fn patch_stored(
     }
 }
 
-/// `labels == wanted_labels(svc)`, without building the wanted map.
-fn labels_as_wanted(labels: &BTreeMap<String, String>, svc: &Service) -> bool {
+/// The metadata of a stored Endpoints object, in either form.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum MetaRef<'a> {
+    /// Of an object stored as given.
+    Given(&'a ObjectMeta),
+    /// Of a compact object.
+    Compact(&'a EndpointsMeta),
+}
+
+impl<'a> MetaRef<'a> {
+    /// `namespace`.
+    fn namespace(self) -> Option<&'a str> {
+        match self {
+            MetaRef::Given(m) => m.namespace.as_deref(),
+            MetaRef::Compact(m) => m.namespace(),
+        }
+    }
+
+    /// The value of annotation `key`.
+    fn annotation(self, key: &str) -> Option<&'a str> {
+        match self {
+            MetaRef::Given(m) => m.annotations.get(key).map(String::as_str),
+            MetaRef::Compact(m) => m.annotation(key),
+        }
+    }
+
+    /// The labels, in key order.
+    fn labels(self) -> impl Iterator<Item = (&'a str, &'a str)> + Clone {
+        let (given, compact) = match self {
+            MetaRef::Given(m) => (Some(&m.labels), None),
+            MetaRef::Compact(m) => (None, Some(m)),
+        };
+        let given = given
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        given.chain(compact.into_iter().flat_map(EndpointsMeta::label_pairs))
+    }
+
+    /// The metadata, built.
+    fn to_meta(self) -> ObjectMeta {
+        match self {
+            MetaRef::Given(m) => m.clone(),
+            MetaRef::Compact(m) => m.to_meta(),
+        }
+    }
+}
+
+/// `labels == wanted_labels(svc)` (`labels` in key order), without
+/// building the wanted map.
+fn labels_as_wanted<'a>(
+    labels: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    svc: &Service,
+) -> bool {
     let ip_set =
         matches!(svc.spec.cluster_ip.as_deref(), Some(ip) if !ip.is_empty() && ip != "None");
-    let mut mine = labels.iter().filter(|(k, _)| k.as_str() != HEADLESS_LABEL);
+    let mine = labels.clone().filter(|(k, _)| *k != HEADLESS_LABEL);
     let theirs = svc
         .metadata
         .labels
         .iter()
-        .filter(|(k, _)| k.as_str() != HEADLESS_LABEL);
-    let headless_ok = match labels.get(HEADLESS_LABEL) {
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .filter(|(k, _)| *k != HEADLESS_LABEL);
+    let headless = labels
+        .clone()
+        .find(|(k, _)| *k == HEADLESS_LABEL)
+        .map(|(_, v)| v);
+    let headless_ok = match headless {
         Some(v) => !ip_set && v.is_empty(),
         None => ip_set,
     };
-    headless_ok && mine.by_ref().eq(theirs)
+    headless_ok && same_pairs(mine, theirs)
+}
+
+/// Do two label lists hold the same pairs, in the same order?
+fn same_pairs<'a, 'b>(
+    mut a: impl Iterator<Item = (&'a str, &'a str)>,
+    mut b: impl Iterator<Item = (&'b str, &'b str)>,
+) -> bool {
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x == y => {}
+            _ => return false,
+        }
+    }
 }
 
 type PortOrder = (String, i32, &'static str, Option<String>);
@@ -913,13 +985,13 @@ pub(crate) fn desired(
             .iter()
             .map(|s| s.addresses.len() + s.not_ready_addresses.len())
             .sum();
-        if cur.subsets == subsets && metadata_kept(svc, &cur.metadata, count) {
+        if cur.subsets == subsets && metadata_kept(svc, MetaRef::Given(&cur.metadata), count) {
             return None;
         }
     }
     let truncated = truncate(&mut subsets);
     Some(Endpoints {
-        metadata: written_metadata(svc, current.map(|c| &c.metadata), truncated),
+        metadata: written_metadata(svc, current.map(|c| MetaRef::Given(&c.metadata)), truncated),
         subsets,
     })
 }
@@ -927,25 +999,29 @@ pub(crate) fn desired(
 /// Upstream's no-op check, but for the subsets: the current object's
 /// labels are the Service's (the headless label aside) and its `count`
 /// addresses were not truncated.
-fn metadata_kept(svc: &Service, current: &ObjectMeta, count: usize) -> bool {
-    let mut labels = current.labels.iter().filter(|(k, _)| *k != HEADLESS_LABEL);
+fn metadata_kept(svc: &Service, current: MetaRef<'_>, count: usize) -> bool {
+    let mut labels = current.labels().filter(|(k, _)| *k != HEADLESS_LABEL);
     let capacity_ok = count <= MAX_ENDPOINTS_ADDRESSES
-        && !current
-            .annotations
-            .contains_key(ENDPOINTS_OVER_CAPACITY_ANNOTATION);
-    capacity_ok && labels.by_ref().eq(svc.metadata.labels.iter())
+        && current
+            .annotation(ENDPOINTS_OVER_CAPACITY_ANNOTATION)
+            .is_none();
+    capacity_ok
+        && same_pairs(
+            labels.by_ref(),
+            svc.metadata
+                .labels
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
 }
 
 /// The metadata the controller writes: the current object's (or the
 /// Service's name and namespace), without the trigger-time annotation,
 /// with the over-capacity one when it `truncated`, and the labels it
 /// wants.
-fn written_metadata(svc: &Service, current: Option<&ObjectMeta>, truncated: bool) -> ObjectMeta {
+fn written_metadata(svc: &Service, current: Option<MetaRef<'_>>, truncated: bool) -> ObjectMeta {
     let mut metadata = match current {
-        Some(cur) => ObjectMeta {
-            labels: BTreeMap::new(),
-            ..cur.clone()
-        },
+        Some(cur) => cur.to_meta(),
         None => ObjectMeta {
             name: svc.metadata.name.clone(),
             namespace: svc.metadata.namespace.clone(),

@@ -2184,11 +2184,9 @@ fn edit_tags(tags: &mut Vec<u32>, op: &SliceOp) {
     }
 }
 
-fn is_controller_slice(labels: &BTreeMap<String, String>) -> bool {
+fn is_controller_slice(labels: &(impl crate::labels::Labels + ?Sized)) -> bool {
     matches!(
-        labels
-            .get(EndpointSlice::MANAGED_BY_LABEL)
-            .map(String::as_str),
+        crate::labels::Labels::get(labels, EndpointSlice::MANAGED_BY_LABEL),
         Some(CONTROLLER_NAME | MIRRORING_CONTROLLER_NAME)
     )
 }

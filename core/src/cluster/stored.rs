@@ -24,12 +24,9 @@
 //! ([`Stored::Slice`], `stored_slice.rs`), exact in the same way.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use crate::api::corev1::EndpointPort;
-use crate::api::{
-    EndpointAddress, EndpointSubset, Endpoints, Kind, Object, ObjectMeta, ObjectReference,
-};
+use crate::api::{EndpointAddress, EndpointSubset, Endpoints, Kind, Object, ObjectReference};
 
 use super::intern::Interner;
 use super::packed_text::PackedText;
@@ -37,6 +34,11 @@ use super::pod_view::PodView;
 use super::positions::pod_tag;
 use super::stored_pod::CompactPod;
 use super::stored_slice::{CompactSlice, SliceView};
+use crate::labels::Labels;
+
+mod endpoints_meta;
+
+pub(crate) use endpoints_meta::EndpointsMeta;
 
 /// One stored object. The object kept as given is boxed, so that a slot
 /// is as small as the compact forms.
@@ -155,10 +157,10 @@ impl Stored {
     }
 
     /// The object's labels.
-    pub(crate) fn labels(&self) -> &BTreeMap<String, String> {
+    pub(crate) fn labels(&self) -> &dyn Labels {
         match self {
             Stored::Object(o) => &o.metadata().labels,
-            Stored::Endpoints(e) => &e.metadata.labels,
+            Stored::Endpoints(e) => e.metadata.labels(),
             Stored::Slice(s) => &s.metadata.labels,
             Stored::Pod(p) => &p.shape().metadata.labels,
         }
@@ -191,11 +193,12 @@ impl Stored {
     }
 }
 
-/// A v1 Endpoints object, compact: its metadata, and per subset its
-/// ports and its addresses as [`Address`] records.
+/// A v1 Endpoints object, compact: its metadata (plain when the
+/// controller's own, `endpoints_meta.rs`), and per subset its ports and
+/// its addresses as [`Address`] records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CompactEndpoints {
-    pub(crate) metadata: ObjectMeta,
+    pub(crate) metadata: EndpointsMeta,
     pub(crate) subsets: Vec<CompactSubset>,
 }
 
@@ -242,14 +245,14 @@ impl CompactEndpoints {
             })
             .collect();
         Compacted::Compact(CompactEndpoints {
-            metadata: e.metadata,
+            metadata: EndpointsMeta::of(e.metadata),
             subsets,
         })
     }
 
     /// The namespace of the object (and of every address's target).
     pub(crate) fn namespace(&self) -> &str {
-        self.metadata.namespace.as_deref().unwrap_or_default()
+        self.metadata.namespace().unwrap_or_default()
     }
 
     /// The object.
@@ -257,7 +260,7 @@ impl CompactEndpoints {
         let ns = self.namespace();
         let list = |l: &[Address]| l.iter().map(|a| a.to_address(ns)).collect();
         Endpoints {
-            metadata: self.metadata.clone(),
+            metadata: self.metadata.to_meta(),
             subsets: self
                 .subsets
                 .iter()
@@ -272,7 +275,7 @@ impl CompactEndpoints {
 
     /// Is this `e` (compared without building it)?
     pub(crate) fn same_as(&self, e: &Endpoints) -> bool {
-        self.metadata == e.metadata && subsets_are(&self.subsets, &e.subsets, self.namespace())
+        self.metadata.is(&e.metadata) && subsets_are(&self.subsets, &e.subsets, self.namespace())
     }
 }
 
@@ -443,6 +446,7 @@ pub(super) fn is_pod_target(r: &ObjectReference, ns: &str, name: &str, uid: Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ObjectMeta;
 
     fn address(uid: Option<&str>, hostname: Option<&str>, node: Option<&str>) -> EndpointAddress {
         EndpointAddress {

@@ -14,10 +14,12 @@
 use crate::api::corev1::EndpointPort;
 use crate::api::{Kind, Object, ObjectKey, Service};
 
-use super::super::stored::{Address, CompactEndpoints, CompactSubset, Stored, subsets_are};
+use super::super::stored::{
+    Address, CompactEndpoints, CompactSubset, EndpointsMeta, Stored, subsets_are,
+};
 use super::super::{Cluster, Tracker, endpointslice};
 use super::{
-    AddressLike, PodView, metadata_kept, pod_entry_view, port_order, truncate_lists,
+    AddressLike, MetaRef, PodView, metadata_kept, pod_entry_view, port_order, truncate_lists,
     written_metadata,
 };
 
@@ -40,9 +42,9 @@ pub(in crate::cluster) fn desired_compact(
     current: Option<&Stored>,
 ) -> Option<Outcome> {
     let current_meta = match current {
-        Some(Stored::Endpoints(c)) => Some(&c.metadata),
+        Some(Stored::Endpoints(c)) => Some(MetaRef::Compact(&c.metadata)),
         Some(Stored::Object(o)) => match &**o {
-            Object::Endpoints(e) => Some(&e.metadata),
+            Object::Endpoints(e) => Some(MetaRef::Given(&e.metadata)),
             _ => return None,
         },
         Some(_) => return None,
@@ -50,7 +52,7 @@ pub(in crate::cluster) fn desired_compact(
     };
     // The namespace the written object has (and every record's target).
     let own = match current_meta {
-        Some(m) => m.namespace.as_deref(),
+        Some(m) => m.namespace(),
         None => svc.metadata.namespace.as_deref(),
     }?;
     let mut first: Option<PodView<'_>> = None;
@@ -97,7 +99,7 @@ pub(in crate::cluster) fn desired_compact(
     }
     let truncated = truncate_lists(&mut subsets, |s| (&mut s.ready, &mut s.not_ready));
     Some(Outcome::Write(Box::new(CompactEndpoints {
-        metadata: written_metadata(svc, current_meta, truncated),
+        metadata: EndpointsMeta::of(written_metadata(svc, current_meta, truncated)),
         subsets,
     })))
 }
@@ -189,13 +191,9 @@ impl Cluster {
             internal: true,
             ..Tracker::default()
         };
-        let name = endpoints.metadata.name.as_deref().unwrap_or_default();
+        let name = endpoints.metadata.name().unwrap_or_default();
         let found = self
-            .lookup_stored(
-                Kind::Endpoints,
-                endpoints.metadata.namespace.as_deref(),
-                name,
-            )
+            .lookup_stored(Kind::Endpoints, endpoints.metadata.namespace(), name)
             .map(|(id, _)| id);
         match found {
             Some(id) => {
@@ -214,7 +212,7 @@ impl Cluster {
             None => {
                 let key = ObjectKey {
                     kind: Kind::Endpoints,
-                    namespace: endpoints.metadata.namespace.clone(),
+                    namespace: endpoints.metadata.namespace().map(str::to_owned),
                     name: name.to_owned(),
                 };
                 let id = self.insert(key, Stored::Endpoints(endpoints), &mut scratch);
