@@ -419,6 +419,9 @@ pub struct Cluster {
     staging: Option<admit::Staging>,
     /// The shapes of the compact pods (`stored_pod.rs`).
     shapes: stored_pod::Shapes,
+    /// The port lists of the compact Endpoints objects, shared
+    /// (`stored/port_lists.rs`).
+    endpoint_ports: stored::PortLists,
 }
 
 /// Why a Service must be reconciled.
@@ -588,6 +591,7 @@ impl Cluster {
             admission,
             staging: None,
             shapes: stored_pod::Shapes::default(),
+            endpoint_ports: stored::PortLists::default(),
         };
         if cluster.config.bootstrap {
             let mut objects: Vec<Object> =

@@ -24,6 +24,7 @@
 //! ([`Stored::Slice`], `stored_slice.rs`), exact in the same way.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::api::corev1::EndpointPort;
 use crate::api::{EndpointAddress, EndpointSubset, Endpoints, Kind, Object, ObjectReference};
@@ -37,8 +38,10 @@ use super::stored_slice::{CompactSlice, SliceView};
 use crate::labels::Labels;
 
 mod endpoints_meta;
+mod port_lists;
 
 pub(crate) use endpoints_meta::EndpointsMeta;
+pub(crate) use port_lists::PortLists;
 
 /// One stored object. The object kept as given is boxed, so that a slot
 /// is as small as the compact forms.
@@ -209,8 +212,8 @@ pub(crate) struct CompactSubset {
     pub(crate) ready: Vec<Address>,
     /// `notReadyAddresses`, in order.
     pub(crate) not_ready: Vec<Address>,
-    /// `ports`, as given.
-    pub(crate) ports: Vec<EndpointPort>,
+    /// `ports`, as given (shared between objects: `port_lists.rs`).
+    pub(crate) ports: Arc<[EndpointPort]>,
 }
 
 impl CompactEndpoints {
@@ -241,7 +244,7 @@ impl CompactEndpoints {
             .map(|(s, (ready, not_ready))| CompactSubset {
                 ready,
                 not_ready,
-                ports: s.ports,
+                ports: s.ports.into(),
             })
             .collect();
         Compacted::Compact(CompactEndpoints {
@@ -267,7 +270,7 @@ impl CompactEndpoints {
                 .map(|s| EndpointSubset {
                     addresses: list(&s.ready),
                     not_ready_addresses: list(&s.not_ready),
-                    ports: s.ports.clone(),
+                    ports: s.ports.to_vec(),
                 })
                 .collect(),
         }
@@ -287,7 +290,7 @@ pub(crate) fn subsets_are(mine: &[CompactSubset], theirs: &[EndpointSubset], ns:
     };
     mine.len() == theirs.len()
         && mine.iter().zip(theirs).all(|(m, t)| {
-            m.ports == t.ports
+            *m.ports == *t.ports
                 && same(&m.ready, &t.addresses)
                 && same(&m.not_ready, &t.not_ready_addresses)
         })

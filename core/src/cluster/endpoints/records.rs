@@ -11,6 +11,8 @@
 //! an encoding: the object read back is the one `desired` builds, field
 //! for field (the tests check it).
 
+use std::sync::Arc;
+
 use crate::api::corev1::EndpointPort;
 use crate::api::{Kind, Object, ObjectKey, Service};
 
@@ -161,7 +163,7 @@ fn one_subset(
     vec![CompactSubset {
         ready,
         not_ready,
-        ports,
+        ports: ports.into(),
     }]
 }
 
@@ -184,9 +186,14 @@ impl Cluster {
     /// and indexed.
     pub(in crate::cluster) fn write_compact_endpoints(
         &mut self,
-        endpoints: Box<CompactEndpoints>,
+        mut endpoints: Box<CompactEndpoints>,
         t: &mut Tracker,
     ) {
+        for s in &mut endpoints.subsets {
+            s.ports = self
+                .endpoint_ports
+                .share(std::mem::replace(&mut s.ports, Arc::new([])));
+        }
         let mut scratch = Tracker {
             internal: true,
             ..Tracker::default()
@@ -533,5 +540,32 @@ mod tests {
         assert_eq!(got.metadata.labels, want.metadata.labels);
         user.subsets.clear();
         assert_ne!(got, user);
+    }
+
+    // Services with equal port lists share one list; each object still
+    // reads back with its own ports.
+    #[test]
+    fn equal_port_lists_are_shared() {
+        let svc = |name: &str| -> Object {
+            serde_json::from_str(&format!(
+                r#"{{"apiVersion": "v1", "kind": "Service",
+                    "metadata": {{"name": "{name}", "namespace": "shop"}},
+                    "spec": {{"clusterIP": "None", "selector": {{"app": "web"}},
+                              "ports": [{{"name": "web", "port": 80, "targetPort": "http"}}]}}}}"#
+            ))
+            .unwrap()
+        };
+        let mut c = cluster();
+        let mut objects = pods();
+        objects.extend([svc("one"), svc("two")]);
+        c.apply_batch(objects).unwrap();
+        let ports = |name: &str| match c.lookup_stored(Kind::Endpoints, Some("shop"), name) {
+            Some((_, Stored::Endpoints(e))) => e.subsets[0].ports.clone(),
+            other => panic!("not compact: {other:?}"),
+        };
+        assert!(Arc::ptr_eq(&ports("one"), &ports("two")));
+        let one = c.endpoints("shop", "one").unwrap();
+        assert_eq!(one.subsets[0].ports[0].port, 8080);
+        assert_eq!(one.subsets[0].ports[0].name, "web");
     }
 }
