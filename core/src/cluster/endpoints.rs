@@ -1049,7 +1049,7 @@ fn written_metadata(svc: &Service, current: Option<MetaRef<'_>>, truncated: bool
 /// straight from the pods, or the object the full computation built.
 enum Write {
     Compact(Box<super::stored::CompactEndpoints>),
-    Object(Endpoints),
+    Object(Box<Endpoints>),
 }
 
 fn ip_hash(ip: &str) -> u64 {
@@ -1145,7 +1145,7 @@ impl Cluster {
                         None => {
                             let current = current.and_then(Stored::endpoints);
                             match desired(svc, &pods, current.as_deref()) {
-                                Some(e) => Write::Object(e),
+                                Some(e) => Write::Object(Box::new(e)),
                                 None => return,
                             }
                         }
@@ -1156,7 +1156,7 @@ impl Cluster {
         };
         match write {
             Write::Compact(c) => self.write_compact_endpoints(c, t),
-            Write::Object(e) => self.write_internal(Object::Endpoints(e), t),
+            Write::Object(e) => self.write_internal(Object::Endpoints(*e), t),
         }
     }
 

@@ -107,9 +107,9 @@ pub(in crate::cluster) fn desired_compact(
 }
 
 /// The fields of a resolved port that make its `EndpointPort`.
-fn port_fields<'a>(
-    (sp, port): (&'a crate::api::ServicePort, i32),
-) -> (&'a str, i32, Option<crate::api::Protocol>, Option<&'a str>) {
+fn port_fields(
+    (sp, port): (&crate::api::ServicePort, i32),
+) -> (&str, i32, Option<crate::api::Protocol>, Option<&str>) {
     (
         sp.name.as_str(),
         port,
