@@ -40,8 +40,12 @@
 //! tests check that this writes what the full computation writes.
 //!
 //! The controller's objects are stored compact (`stored.rs`); the patch
-//! works on either stored form through [`AddressLike`], and the full
-//! computation builds the current object to compare.
+//! works on either stored form through [`AddressLike`]. The full
+//! computation makes the compact form straight from the pods when every
+//! pod serves the same port list (`endpoints/records.rs`: no
+//! `EndpointAddress` is built, and the stored object is compared as it
+//! is); otherwise [`desired`] builds the object and compares it with the
+//! current one, built.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -49,7 +53,7 @@ use std::collections::BTreeMap;
 use super::intern::FxMap;
 use super::pod_view::{PodView, UidText};
 use super::positions::{AddressTags, Positions, has_uid, pod_tag};
-use super::stored::{Address, EndpointsMeta, Stored};
+use super::stored::{Address, EndpointsMeta, LabelForm, Stored};
 use super::{Cluster, Tracker, Trigger, endpointslice};
 use crate::api::corev1::EndpointPort;
 use crate::api::{
@@ -557,7 +561,7 @@ pub(super) fn patch_for_pod<A: AddressLike>(
     if m.annotation(ENDPOINTS_OVER_CAPACITY_ANNOTATION).is_some()
         || m.annotation(ENDPOINTS_LAST_CHANGE_TRIGGER_TIME_ANNOTATION)
             .is_some()
-        || !labels_as_wanted(m.labels(), svc)
+        || !labels_as_wanted(m, svc)
     {
         return None;
     }
@@ -732,17 +736,19 @@ impl<'a> MetaRef<'a> {
         }
     }
 
-    /// The labels, in key order.
-    fn labels(self) -> impl Iterator<Item = (&'a str, &'a str)> + Clone {
-        let (given, compact) = match self {
-            MetaRef::Given(m) => (Some(&m.labels), None),
-            MetaRef::Compact(m) => (None, Some(m)),
-        };
-        let given = given
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.as_str(), v.as_str()));
-        given.chain(compact.into_iter().flat_map(EndpointsMeta::label_pairs))
+    /// [`compare_labels`] of these labels and `theirs`.
+    fn compare_labels<'b>(
+        self,
+        theirs: impl Iterator<Item = (&'b str, &'b str)>,
+    ) -> (bool, Option<&'a str>) {
+        let map = |m: &'a BTreeMap<String, String>| m.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        match self {
+            MetaRef::Given(m) => compare_labels(map(&m.labels), theirs),
+            MetaRef::Compact(m) => match m.label_form() {
+                LabelForm::Map(m) => compare_labels(map(m), theirs),
+                LabelForm::Pairs(p) => compare_labels(p.iter().map(|(k, v)| (&**k, &**v)), theirs),
+            },
+        }
     }
 
     /// The metadata, built.
@@ -754,44 +760,42 @@ impl<'a> MetaRef<'a> {
     }
 }
 
-/// `labels == wanted_labels(svc)` (`labels` in key order), without
-/// building the wanted map.
-fn labels_as_wanted<'a>(
-    labels: impl Iterator<Item = (&'a str, &'a str)> + Clone,
-    svc: &Service,
-) -> bool {
+/// `labels == wanted_labels(svc)`, without building the wanted map.
+fn labels_as_wanted(labels: MetaRef<'_>, svc: &Service) -> bool {
     let ip_set =
         matches!(svc.spec.cluster_ip.as_deref(), Some(ip) if !ip.is_empty() && ip != "None");
-    let mine = labels.clone().filter(|(k, _)| *k != HEADLESS_LABEL);
     let theirs = svc
         .metadata
         .labels
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .filter(|(k, _)| *k != HEADLESS_LABEL);
-    let headless = labels
-        .clone()
-        .find(|(k, _)| *k == HEADLESS_LABEL)
-        .map(|(_, v)| v);
-    let headless_ok = match headless {
+    let (same, headless) = labels.compare_labels(theirs);
+    same && match headless {
         Some(v) => !ip_set && v.is_empty(),
         None => ip_set,
-    };
-    headless_ok && same_pairs(mine, theirs)
+    }
 }
 
-/// Do two label lists hold the same pairs, in the same order?
-fn same_pairs<'a, 'b>(
-    mut a: impl Iterator<Item = (&'a str, &'a str)>,
-    mut b: impl Iterator<Item = (&'b str, &'b str)>,
-) -> bool {
-    loop {
-        match (a.next(), b.next()) {
-            (None, None) => return true,
-            (Some(x), Some(y)) if x == y => {}
-            _ => return false,
+/// Walks `mine` (labels in key order) beside `theirs`, in one pass: are
+/// `mine` but the headless label the pairs of `theirs`, in order, and
+/// what is the headless label's value?
+fn compare_labels<'a, 'b>(
+    mine: impl Iterator<Item = (&'a str, &'a str)>,
+    mut theirs: impl Iterator<Item = (&'b str, &'b str)>,
+) -> (bool, Option<&'a str>) {
+    let mut headless = None;
+    for (k, v) in mine {
+        if k == HEADLESS_LABEL {
+            headless = Some(v);
+            continue;
+        }
+        match theirs.next() {
+            Some((tk, tv)) if tk == k && tv == v => {}
+            _ => return (false, headless),
         }
     }
+    (theirs.next().is_none(), headless)
 }
 
 type PortOrder = (String, i32, &'static str, Option<String>);
@@ -1000,19 +1004,16 @@ pub(crate) fn desired(
 /// labels are the Service's (the headless label aside) and its `count`
 /// addresses were not truncated.
 fn metadata_kept(svc: &Service, current: MetaRef<'_>, count: usize) -> bool {
-    let mut labels = current.labels().filter(|(k, _)| *k != HEADLESS_LABEL);
     let capacity_ok = count <= MAX_ENDPOINTS_ADDRESSES
         && current
             .annotation(ENDPOINTS_OVER_CAPACITY_ANNOTATION)
             .is_none();
-    capacity_ok
-        && same_pairs(
-            labels.by_ref(),
-            svc.metadata
-                .labels
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        )
+    let svc_labels = svc
+        .metadata
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()));
+    capacity_ok && current.compare_labels(svc_labels).0
 }
 
 /// The metadata the controller writes: the current object's (or the
@@ -1358,5 +1359,56 @@ mod tests {
         assert_eq!(counts(&s), [(600, 25), (300, 75)]);
         let mut small = vec![subset(10, 10, 1)];
         assert!(!truncate(&mut small));
+    }
+
+    // The label checks, on either stored form, are the map comparisons
+    // they stand for: `labels == wanted_labels(svc)` for the patch, and
+    // the labels but the headless one equal to the Service's for the
+    // no-op check.
+    #[test]
+    fn label_checks_are_the_map_comparisons() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let h = HEADLESS_LABEL;
+        let label_sets = [
+            map(&[]),
+            map(&[("app", "web")]),
+            map(&[("app", "web"), (h, "")]),
+            map(&[("app", "web"), (h, "x")]),
+            map(&[(h, "")]),
+            map(&[("app", "api")]),
+            map(&[("app", "web"), ("zone", "a")]),
+            map(&[("a", "1"), ("app", "web")]),
+        ];
+        for cluster_ip in [Some("10.96.0.1"), Some("None"), None] {
+            for svc_labels in &label_sets {
+                let mut svc = Service::default();
+                svc.metadata.labels = svc_labels.clone();
+                svc.spec.cluster_ip = cluster_ip.map(str::to_owned);
+                for labels in &label_sets {
+                    let meta = ObjectMeta {
+                        name: Some("web".into()),
+                        namespace: Some("shop".into()),
+                        labels: labels.clone(),
+                        ..ObjectMeta::default()
+                    };
+                    let compact = EndpointsMeta::of(meta.clone());
+                    let mut without = labels.clone();
+                    without.remove(HEADLESS_LABEL);
+                    for m in [MetaRef::Given(&meta), MetaRef::Compact(&compact)] {
+                        assert_eq!(
+                            labels_as_wanted(m, &svc),
+                            *labels == wanted_labels(&svc),
+                            "{labels:?} for {svc_labels:?} {cluster_ip:?}"
+                        );
+                        assert_eq!(metadata_kept(&svc, m, 1), without == *svc_labels);
+                    }
+                }
+            }
+        }
     }
 }

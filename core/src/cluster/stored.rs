@@ -2,8 +2,10 @@
 //!
 //! Most objects are kept as given ([`Stored::Object`]). The v1 `Endpoints`
 //! objects the Endpoints controller writes are kept compact
-//! ([`Stored::Endpoints`]): the object's metadata and ports as they are,
-//! and each address as a small record ([`Address`], 32 bytes and one
+//! ([`Stored::Endpoints`]): the controller's own metadata in a plain form
+//! (`stored/endpoints_meta.rs`; any other as given), the ports as a list
+//! shared between objects with equal ports (`stored/port_lists.rs`), and
+//! each address as a small record ([`Address`], 32 bytes and one
 //! allocation holding its strings) instead of an `EndpointAddress` (216
 //! bytes and five allocations). The object is built on read
 //! ([`Stored::to_object`]); a readiness flip moves a 32-byte record
@@ -40,7 +42,7 @@ use crate::labels::Labels;
 mod endpoints_meta;
 mod port_lists;
 
-pub(crate) use endpoints_meta::EndpointsMeta;
+pub(crate) use endpoints_meta::{EndpointsMeta, LabelForm};
 pub(crate) use port_lists::PortLists;
 
 /// One stored object. The object kept as given is boxed, so that a slot

@@ -36,6 +36,16 @@ pub(crate) struct PlainMeta {
     labels: Vec<(Box<str>, Box<str>)>,
 }
 
+/// The labels of an [`EndpointsMeta`] as kept, in key order (to walk
+/// them without an iterator over both forms).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LabelForm<'a> {
+    /// Of metadata kept as given.
+    Map(&'a BTreeMap<String, String>),
+    /// Of plain metadata.
+    Pairs(&'a [(Box<str>, Box<str>)]),
+}
+
 const TRUNCATED: &str = "truncated";
 
 impl EndpointsMeta {
@@ -187,6 +197,14 @@ impl EndpointsMeta {
             .flat_map(|l| l.iter())
             .map(|(k, v)| (&**k, &**v));
         full.chain(plain)
+    }
+
+    /// The labels as kept, in key order.
+    pub(crate) fn label_form(&self) -> LabelForm<'_> {
+        match self {
+            EndpointsMeta::Full(m) => LabelForm::Map(&m.labels),
+            EndpointsMeta::Plain(p) => LabelForm::Pairs(&p.labels),
+        }
     }
 
     /// The value of annotation `key`.
