@@ -5,20 +5,25 @@
 //! The full reconcile builds one set per port list and Service, for every
 //! endpoint of a cluster when it is built. The set is a sorted `Vec`, and
 //! identities are compared in place, so no key is allocated per endpoint.
+//! The endpoints are [`PlannedEndpoint`]s: records (of the set's
+//! namespace) where a record holds them.
 
 use std::cmp::Ordering;
 
 use crate::api::Endpoint;
 
+use super::planned_slice::PlannedEndpoint;
 use super::stored_slice::EndpointView;
 
 /// Desired endpoints, one per identity (the last one given wins, as a
 /// map's insert does), taken out by identity or in identity order.
 #[derive(Debug, Default)]
-pub(crate) struct EndpointSet {
+pub(crate) struct EndpointSet<'n> {
+    /// The namespace the records stand in.
+    ns: &'n str,
     /// In identity order. A taken entry is left as a tombstone that keeps
     /// only its identity, so that the order stays searchable.
-    entries: Vec<Endpoint>,
+    entries: Vec<PlannedEndpoint>,
     /// Which entries are taken.
     taken: Vec<bool>,
     /// Entries before this one are all taken.
@@ -27,17 +32,19 @@ pub(crate) struct EndpointSet {
     live: usize,
 }
 
-impl EndpointSet {
-    /// The set of these endpoints: of endpoints with one identity, the
-    /// last is kept.
-    pub(crate) fn new(mut endpoints: Vec<Endpoint>) -> EndpointSet {
-        crate::order::sort_by(&mut endpoints, identity_cmp);
-        let mut entries: Vec<Endpoint> = Vec::with_capacity(endpoints.len());
+impl<'n> EndpointSet<'n> {
+    /// The set of these endpoints (records of namespace `ns`): of
+    /// endpoints with one identity, the last is kept.
+    pub(crate) fn new(mut endpoints: Vec<PlannedEndpoint>, ns: &'n str) -> EndpointSet<'n> {
+        crate::order::sort_by(&mut endpoints, |a, b| {
+            identity_cmp_views(a.view(ns), b.view(ns))
+        });
+        let mut entries: Vec<PlannedEndpoint> = Vec::with_capacity(endpoints.len());
         for ep in endpoints {
             // The sort is stable: of equal identities the last given comes
             // last, and replaces the ones before it.
             if let Some(prev) = entries.last_mut()
-                && identity_cmp(prev, &ep) == Ordering::Equal
+                && identity_cmp_views(prev.view(ns), ep.view(ns)) == Ordering::Equal
             {
                 *prev = ep;
                 continue;
@@ -46,6 +53,7 @@ impl EndpointSet {
         }
         let live = entries.len();
         EndpointSet {
+            ns,
             taken: vec![false; live],
             entries,
             first: 0,
@@ -65,21 +73,23 @@ impl EndpointSet {
 
     /// Takes the endpoint with the identity of `like` (a stored endpoint,
     /// in either form), if it is left.
-    pub(crate) fn remove(&mut self, like: EndpointView<'_>) -> Option<Endpoint> {
+    pub(crate) fn remove(&mut self, like: EndpointView<'_>) -> Option<PlannedEndpoint> {
+        let ns = self.ns;
         let i = self
             .entries
-            .binary_search_by(|e| identity_cmp_view(e, like))
+            .binary_search_by(|e| identity_cmp_views(e.view(ns), like))
             .ok()?;
         if self.taken[i] {
             return None;
         }
         self.taken[i] = true;
         self.live -= 1;
-        Some(std::mem::replace(&mut self.entries[i], tombstone(like)))
+        let tombstone = PlannedEndpoint::Object(tombstone(like));
+        Some(std::mem::replace(&mut self.entries[i], tombstone))
     }
 
     /// Takes the endpoint with the smallest identity.
-    pub(crate) fn pop_first(&mut self) -> Option<Endpoint> {
+    pub(crate) fn pop_first(&mut self) -> Option<PlannedEndpoint> {
         while self.first < self.entries.len() {
             let i = self.first;
             self.first += 1;
@@ -107,57 +117,42 @@ fn tombstone(like: EndpointView<'_>) -> Endpoint {
     }
 }
 
-/// [`identity_cmp`] of an endpoint and a stored one, in either form.
+/// [`identity_cmp_views`] of an endpoint and a stored one, in either form.
 pub(crate) fn identity_cmp_view(a: &Endpoint, b: EndpointView<'_>) -> Ordering {
-    let b_target = b.target();
-    let addresses = if a.addresses.len() <= 1 && b.address_count() <= 1 {
-        a.addresses.iter().map(String::as_str).cmp(b.addresses())
+    identity_cmp_views(EndpointView::Object(a), b)
+}
+
+/// Orders two endpoints, read in place in either form, as their
+/// identities `(sorted addresses, hostname, target namespace, target
+/// name)` order, without building them.
+pub(crate) fn identity_cmp_views(a: EndpointView<'_>, b: EndpointView<'_>) -> Ordering {
+    let (a_target, b_target) = (a.target(), b.target());
+    let addresses = if a.address_count() <= 1 && b.address_count() <= 1 {
+        a.addresses().cmp(b.addresses())
     } else {
+        let mut mine: Vec<&str> = a.addresses().collect();
         let mut theirs: Vec<&str> = b.addresses().collect();
+        crate::order::sort_unstable(&mut mine);
         crate::order::sort_unstable(&mut theirs);
-        sorted_refs(&a.addresses).cmp(&theirs)
+        mine.cmp(&theirs)
     };
     addresses
-        .then_with(|| a.hostname.as_deref().cmp(&b.hostname()))
-        .then_with(|| target_namespace(a).cmp(&b_target.and_then(|r| r.namespace)))
-        .then_with(|| target_name(a).cmp(b_target.map_or("", |r| r.name)))
-}
-
-/// Orders endpoints as their identities `(sorted addresses, hostname,
-/// target namespace, target name)` order, without building them.
-pub(crate) fn identity_cmp(a: &Endpoint, b: &Endpoint) -> Ordering {
-    addresses_cmp(&a.addresses, &b.addresses)
-        .then_with(|| a.hostname.cmp(&b.hostname))
-        .then_with(|| target_namespace(a).cmp(&target_namespace(b)))
-        .then_with(|| target_name(a).cmp(target_name(b)))
-}
-
-fn target_namespace(e: &Endpoint) -> Option<&str> {
-    e.target_ref.as_ref().and_then(|r| r.namespace.as_deref())
-}
-
-fn target_name(e: &Endpoint) -> &str {
-    e.target_ref.as_ref().map_or("", |r| r.name.as_str())
-}
-
-/// Compares two address lists as their sorted copies compare.
-fn addresses_cmp(a: &[String], b: &[String]) -> Ordering {
-    if a.len() <= 1 && b.len() <= 1 {
-        return a.cmp(b);
-    }
-    sorted_refs(a).cmp(&sorted_refs(b))
-}
-
-fn sorted_refs(v: &[String]) -> Vec<&str> {
-    let mut s: Vec<&str> = v.iter().map(String::as_str).collect();
-    crate::order::sort_unstable(&mut s);
-    s
+        .then_with(|| a.hostname().cmp(&b.hostname()))
+        .then_with(|| {
+            let a_ns = a_target.and_then(|r| r.namespace);
+            a_ns.cmp(&b_target.and_then(|r| r.namespace))
+        })
+        .then_with(|| {
+            let a_name = a_target.map_or("", |r| r.name);
+            a_name.cmp(b_target.map_or("", |r| r.name))
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::api::ObjectReference;
+    use crate::cluster::stored_slice::SliceEndpoint;
 
     fn ep(addresses: &[&str], name: &str, hostname: Option<&str>, ready: bool) -> Endpoint {
         let mut e = Endpoint {
@@ -206,23 +201,33 @@ mod tests {
         for e in &all {
             map.insert(key(e), e.clone());
         }
-        let mut set = EndpointSet::new(all.clone());
+        // Records where a record holds the endpoint, objects otherwise: the
+        // set orders and finds both alike.
+        let planned = all
+            .iter()
+            .map(|e| match SliceEndpoint::of(e, "shop") {
+                Some(r) => PlannedEndpoint::Record(r),
+                None => PlannedEndpoint::Object(e.clone()),
+            })
+            .collect();
+        let mut set = EndpointSet::new(planned, "shop");
+        let built = |e: Option<PlannedEndpoint>| e.map(|e| e.into_endpoint("shop"));
         assert_eq!(set.len(), map.len());
         // Removal by identity, as a map's remove by key.
         let probe = ep(&["10.0.0.2"], "b", None, true);
         let like = EndpointView::Object(&probe);
-        assert_eq!(set.remove(like), map.remove(&key(&probe)));
+        assert_eq!(built(set.remove(like)), map.remove(&key(&probe)));
         assert_eq!(set.remove(like), None);
         let probe = ep(&["10.0.0.9", "fd00::1"], "d", None, true);
         assert_eq!(
-            set.remove(EndpointView::Object(&probe)),
+            built(set.remove(EndpointView::Object(&probe))),
             map.remove(&key(&probe))
         );
         assert_eq!(set.len(), map.len());
         // The rest in identity order.
         let mut got = Vec::new();
         while let Some(e) = set.pop_first() {
-            got.push(e);
+            got.push(e.into_endpoint("shop"));
         }
         let want: Vec<Endpoint> = map.into_values().collect();
         assert_eq!(got, want);

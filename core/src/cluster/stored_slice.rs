@@ -101,6 +101,27 @@ impl SliceEndpoint {
         record.is(ep, ns).then_some(record)
     }
 
+    /// The record of `{addresses: [ip], conditions, hostname, targetRef:
+    /// {kind: "Pod", namespace: <the slice's>, name, uid}, nodeName,
+    /// zone}` without hints, built from its fields (what
+    /// [`SliceEndpoint::of`] gives for that endpoint); `None` when a
+    /// string is too long for the record.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        ip: &str,
+        name: &str,
+        uid: Option<&str>,
+        hostname: Option<&str>,
+        node_name: Option<&str>,
+        zone: Option<&str>,
+        conditions: &EndpointConditions,
+    ) -> Option<SliceEndpoint> {
+        let parts = [Some(ip), Some(name), uid, hostname, node_name, zone];
+        Some(SliceEndpoint {
+            packed: PackedText::new(parts, condition_bits(conditions))?,
+        })
+    }
+
     fn has(&self, flag: u16) -> bool {
         self.packed.extra & flag != 0
     }
