@@ -21,8 +21,10 @@ use super::stored_slice::EndpointView;
 pub(crate) struct EndpointSet<'n> {
     /// The namespace the records stand in.
     ns: &'n str,
-    /// In identity order. A taken entry is left as a tombstone that keeps
-    /// only its identity, so that the order stays searchable.
+    /// In identity order. An entry taken by identity is left as a copy
+    /// (a record) or a tombstone that keeps only its identity, so that the
+    /// order stays searchable; one taken first is left empty (the entries
+    /// before `first` are not searched).
     entries: Vec<PlannedEndpoint>,
     /// Which entries are taken.
     taken: Vec<bool>,
@@ -75,17 +77,22 @@ impl<'n> EndpointSet<'n> {
     /// in either form), if it is left.
     pub(crate) fn remove(&mut self, like: EndpointView<'_>) -> Option<PlannedEndpoint> {
         let ns = self.ns;
-        let i = self
-            .entries
-            .binary_search_by(|e| identity_cmp_views(e.view(ns), like))
-            .ok()?;
+        let i = self.first
+            + self.entries[self.first..]
+                .binary_search_by(|e| identity_cmp_views(e.view(ns), like))
+                .ok()?;
         if self.taken[i] {
             return None;
         }
         self.taken[i] = true;
         self.live -= 1;
-        let tombstone = PlannedEndpoint::Object(tombstone(like));
-        Some(std::mem::replace(&mut self.entries[i], tombstone))
+        Some(match &self.entries[i] {
+            PlannedEndpoint::Record(r) => PlannedEndpoint::Record(r.clone()),
+            PlannedEndpoint::Object(_) => {
+                let tombstone = PlannedEndpoint::Object(Box::new(tombstone(like)));
+                std::mem::replace(&mut self.entries[i], tombstone)
+            }
+        })
     }
 
     /// Takes the endpoint with the smallest identity.
@@ -96,7 +103,10 @@ impl<'n> EndpointSet<'n> {
             if !self.taken[i] {
                 self.taken[i] = true;
                 self.live -= 1;
-                return Some(std::mem::take(&mut self.entries[i]));
+                return Some(std::mem::replace(
+                    &mut self.entries[i],
+                    PlannedEndpoint::taken(),
+                ));
             }
         }
         None
@@ -207,7 +217,7 @@ mod tests {
             .iter()
             .map(|e| match SliceEndpoint::of(e, "shop") {
                 Some(r) => PlannedEndpoint::Record(r),
-                None => PlannedEndpoint::Object(e.clone()),
+                None => PlannedEndpoint::Object(Box::new(e.clone())),
             })
             .collect();
         let mut set = EndpointSet::new(planned, "shop");
@@ -232,5 +242,28 @@ mod tests {
         let want: Vec<Endpoint> = map.into_values().collect();
         assert_eq!(got, want);
         assert!(set.is_empty());
+    }
+
+    // Taking the first leaves the others found by identity, and an entry
+    // is 32 bytes (an endpoint no record holds is boxed).
+    #[test]
+    fn the_rest_is_found_after_the_first_is_taken() {
+        let all: Vec<Endpoint> = ["a", "b", "c"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ep(&[&format!("10.0.0.{i}")], n, None, true))
+            .collect();
+        let planned = all
+            .iter()
+            .map(|e| PlannedEndpoint::Record(SliceEndpoint::of(e, "shop").unwrap()))
+            .collect();
+        let mut set = EndpointSet::new(planned, "shop");
+        assert_eq!(set.pop_first().unwrap().into_endpoint("shop"), all[0]);
+        assert_eq!(set.remove(EndpointView::Object(&all[0])), None);
+        let c = set.remove(EndpointView::Object(&all[2])).unwrap();
+        assert_eq!(c.into_endpoint("shop"), all[2]);
+        assert_eq!(set.pop_first().unwrap().into_endpoint("shop"), all[1]);
+        assert!(set.is_empty() && set.pop_first().is_none());
+        assert_eq!(std::mem::size_of::<PlannedEndpoint>(), 32);
     }
 }

@@ -438,7 +438,9 @@ fn pod_to_planned(
             return Some(PlannedEndpoint::Record(r));
         }
     }
-    Some(PlannedEndpoint::Object(pod_to_endpoint(pod, node, svc, at)))
+    Some(PlannedEndpoint::Object(Box::new(pod_to_endpoint(
+        pod, node, svc, at,
+    ))))
 }
 
 /// The identity of an endpoint (upstream `hashEndpoint`): addresses

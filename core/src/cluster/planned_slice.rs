@@ -27,29 +27,34 @@ use super::stored_slice::{CompactSlice, EndpointView, SliceEndpoint, SliceView};
 use super::{Cluster, Tracker};
 
 /// A desired endpoint: a record when a record holds it exactly, else the
-/// object. A record stands for an endpoint of the slice's namespace (the
+/// object (boxed: the plan's lists are sorted and moved, at 32 bytes an
+/// entry). A record stands for an endpoint of the slice's namespace (the
 /// namespace the caller passes with it).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum PlannedEndpoint {
     /// A compact record (of an endpoint in the namespace passed with it).
     Record(SliceEndpoint),
     /// An endpoint no record holds.
-    Object(Endpoint),
-}
-
-impl Default for PlannedEndpoint {
-    fn default() -> Self {
-        PlannedEndpoint::Object(Endpoint::default())
-    }
+    Object(Box<Endpoint>),
 }
 
 impl PlannedEndpoint {
+    /// What a list keeps where an endpoint was taken out: an empty record,
+    /// which allocates nothing.
+    pub(crate) fn taken() -> PlannedEndpoint {
+        let none = EndpointConditions::default();
+        match SliceEndpoint::new("", "", None, None, None, None, &none) {
+            Some(r) => PlannedEndpoint::Record(r),
+            None => PlannedEndpoint::Object(Box::default()),
+        }
+    }
+
     /// The endpoint of a stored slice, in its form: a compact slice's
     /// record (of the slice's namespace), else the endpoint.
     pub(crate) fn of_view(v: EndpointView<'_>) -> PlannedEndpoint {
         match v {
             EndpointView::Compact(r, _) => PlannedEndpoint::Record(r.clone()),
-            EndpointView::Object(e) => PlannedEndpoint::Object(e.clone()),
+            EndpointView::Object(e) => PlannedEndpoint::Object(Box::new(e.clone())),
         }
     }
 
@@ -89,7 +94,7 @@ impl PlannedEndpoint {
             if r.set_hints(h.as_ref()) {
                 return;
             }
-            *self = PlannedEndpoint::Object(r.to_endpoint(ns));
+            *self = PlannedEndpoint::Object(Box::new(r.to_endpoint(ns)));
         }
         if let PlannedEndpoint::Object(e) = self {
             e.hints = h;
@@ -100,7 +105,7 @@ impl PlannedEndpoint {
     pub(crate) fn into_endpoint(self, ns: &str) -> Endpoint {
         match self {
             PlannedEndpoint::Record(r) => r.to_endpoint(ns),
-            PlannedEndpoint::Object(e) => e,
+            PlannedEndpoint::Object(e) => *e,
         }
     }
 }
@@ -126,7 +131,7 @@ impl From<EndpointSlice> for PlannedSlice {
             endpoints: s
                 .endpoints
                 .into_iter()
-                .map(PlannedEndpoint::Object)
+                .map(|e| PlannedEndpoint::Object(Box::new(e)))
                 .collect(),
             ports: s.ports,
         }
@@ -149,7 +154,7 @@ impl PlannedSlice {
     pub(crate) fn push(&mut self, e: PlannedEndpoint, ns: &str) {
         let e = match e {
             PlannedEndpoint::Record(r) if self.metadata.namespace.as_deref() != Some(ns) => {
-                PlannedEndpoint::Object(r.to_endpoint(ns))
+                PlannedEndpoint::Object(Box::new(r.to_endpoint(ns)))
             }
             e => e,
         };
@@ -208,14 +213,14 @@ impl PlannedSlice {
         if !(managed && all_records && self.metadata.namespace.is_some()) {
             return Compacted::Given(self.into_slice());
         }
-        let endpoints = self
-            .endpoints
-            .into_iter()
-            .filter_map(|e| match e {
-                PlannedEndpoint::Record(r) => Some(r),
-                PlannedEndpoint::Object(_) => None,
-            })
-            .collect();
+        // Sized to fit, in an allocation of its own (collecting from the
+        // planned endpoints' `Vec` would reuse its larger allocation).
+        let mut endpoints = Vec::with_capacity(self.endpoints.len());
+        for e in self.endpoints {
+            if let PlannedEndpoint::Record(r) = e {
+                endpoints.push(r);
+            }
+        }
         Compacted::Compact(CompactSlice {
             metadata: self.metadata,
             address_type: self.address_type,
