@@ -136,6 +136,15 @@ pub(crate) fn identity_cmp_view(a: &Endpoint, b: EndpointView<'_>) -> Ordering {
 /// identities `(sorted addresses, hostname, target namespace, target
 /// name)` order, without building them.
 pub(crate) fn identity_cmp_views(a: EndpointView<'_>, b: EndpointView<'_>) -> Ordering {
+    if let (EndpointView::Compact(x, x_ns), EndpointView::Compact(y, y_ns)) = (a, b) {
+        // Two records: one address each, a target in their namespace.
+        return x
+            .ip()
+            .cmp(y.ip())
+            .then_with(|| x.hostname().cmp(&y.hostname()))
+            .then_with(|| x_ns.cmp(y_ns))
+            .then_with(|| x.name().cmp(y.name()));
+    }
     let (a_target, b_target) = (a.target(), b.target());
     let addresses = if a.address_count() <= 1 && b.address_count() <= 1 {
         a.addresses().cmp(b.addresses())
@@ -265,5 +274,39 @@ mod tests {
         assert_eq!(set.pop_first().unwrap().into_endpoint("shop"), all[1]);
         assert!(set.is_empty() && set.pop_first().is_none());
         assert_eq!(std::mem::size_of::<PlannedEndpoint>(), 32);
+    }
+
+    // Two records order as their endpoints do.
+    #[test]
+    fn records_order_as_their_endpoints() {
+        let all = [
+            ep(&["10.0.0.1"], "a", None, true),
+            ep(&["10.0.0.1"], "a", Some("h"), true),
+            ep(&["10.0.0.1"], "b", None, false),
+            ep(&["10.0.0.2"], "a", None, true),
+            ep(&["10.0.0.10"], "a", Some(""), true),
+        ];
+        let records: Vec<SliceEndpoint> = all
+            .iter()
+            .map(|e| SliceEndpoint::of(e, "shop").unwrap())
+            .collect();
+        for (a, ra) in all.iter().zip(&records) {
+            for (b, rb) in all.iter().zip(&records) {
+                let objects = identity_cmp_views(EndpointView::Object(a), EndpointView::Object(b));
+                let compact = identity_cmp_views(
+                    EndpointView::Compact(ra, "shop"),
+                    EndpointView::Compact(rb, "shop"),
+                );
+                assert_eq!(compact, objects);
+                let mixed =
+                    identity_cmp_views(EndpointView::Object(a), EndpointView::Compact(rb, "shop"));
+                assert_eq!(mixed, objects);
+            }
+        }
+        let other = identity_cmp_views(
+            EndpointView::Compact(&records[0], "shop"),
+            EndpointView::Compact(&records[0], "zoo"),
+        );
+        assert_eq!(other, Ordering::Less);
     }
 }

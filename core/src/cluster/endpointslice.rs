@@ -733,11 +733,13 @@ fn reconcile_address_type<'a>(
         if !should_be_in_endpoints(pod) {
             continue;
         }
-        let ports = endpoint_ports(svc, pod);
-        let key = port_key(&ports);
-        let gi = match groups.iter().position(|g| g.key == key) {
+        // The pod's group, found without building its port list (the
+        // groups' keys differ, so at most one matches).
+        let gi = match groups.iter().position(|g| ports_match(svc, pod, &g.ports)) {
             Some(i) => i,
             None => {
+                let ports = endpoint_ports(svc, pod);
+                let key = port_key(&ports);
                 groups.push(Group {
                     key,
                     ports,

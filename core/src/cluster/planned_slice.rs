@@ -166,12 +166,15 @@ impl PlannedSlice {
         &mut self,
         mut f: impl FnMut(&PlannedEndpoint, &str) -> Option<Option<EndpointHints>>,
     ) {
-        let ns = self.metadata.namespace.clone().unwrap_or_default();
+        // Lent out for the loop (not cloned per slice).
+        let namespace = self.metadata.namespace.take();
+        let ns = namespace.as_deref().unwrap_or_default();
         for ep in &mut self.endpoints {
-            if let Some(h) = f(ep, &ns) {
-                ep.set_hints(h, &ns);
+            if let Some(h) = f(ep, ns) {
+                ep.set_hints(h, ns);
             }
         }
+        self.metadata.namespace = namespace;
     }
 
     /// The slice, built.
