@@ -17,6 +17,11 @@
 //! none, or the endpoint's own zone and node. Any other slice (a user's, a
 //! mirrored one, odd addresses, topology-Auto hints to another zone) stays
 //! as given.
+//!
+//! The controller's full reconcile builds the records straight from the
+//! pods and stores a slice of records without building it
+//! (`planned_slice.rs`): the same records, held by the same rules, as
+//! compacting the built slice gives.
 
 use std::borrow::Cow;
 
