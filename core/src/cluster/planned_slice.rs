@@ -293,3 +293,126 @@ impl Cluster {
         t.touched.absorb(scratch.touched);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::ClusterConfig;
+
+    fn object(json: &str) -> Object {
+        serde_json::from_str(json).expect("test object")
+    }
+
+    fn pod(i: usize, node: &str, ready: bool) -> Object {
+        object(&format!(
+            r#"{{"apiVersion": "v1", "kind": "Pod",
+               "metadata": {{"name": "p{i}", "namespace": "shop", "uid": "uid-{i}", "labels": {{"app": "web"}}}},
+               "spec": {{"nodeName": "{node}", "containers": [{{"name": "c", "ports": [{{"name": "http", "containerPort": 8080}}]}}]}},
+               "status": {{"phase": "Running", "podIP": "10.244.0.{i}", "podIPs": [{{"ip": "10.244.0.{i}"}}],
+                          "conditions": [{{"type": "Ready", "status": "{}"}}]}}}}"#,
+            if ready { "True" } else { "False" }
+        ))
+    }
+
+    fn node(name: &str, zone: &str, cpu: &str) -> Object {
+        object(&format!(
+            r#"{{"apiVersion": "v1", "kind": "Node",
+               "metadata": {{"name": "{name}", "labels": {{"topology.kubernetes.io/zone": "{zone}"}}}},
+               "status": {{"allocatable": {{"cpu": "{cpu}"}}, "conditions": [{{"type": "Ready", "status": "True"}}]}}}}"#
+        ))
+    }
+
+    fn service(annotations: &str, team: &str) -> Object {
+        object(&format!(
+            r#"{{"apiVersion": "v1", "kind": "Service",
+               "metadata": {{"name": "web", "namespace": "shop", "labels": {{"team": "{team}"}}, "annotations": {{{annotations}}}}},
+               "spec": {{"clusterIP": "10.96.0.20", "selector": {{"app": "web"}},
+                        "ports": [{{"name": "http", "port": 80, "targetPort": "http"}}]}}}}"#
+        ))
+    }
+
+    /// Checks that every slice is stored in the form the store gives the
+    /// slice built and written by the controller (the old path: compact
+    /// with the same records, or as given); returns how many slices are
+    /// compact and how many are not.
+    fn stored_as_built(c: &Cluster) -> (usize, usize) {
+        let (mut compact, mut given) = (0, 0);
+        for slot in c.slots.iter().flatten() {
+            if slot.object.kind() != Kind::EndpointSlice {
+                continue;
+            }
+            let built = slot.object.to_object(&slot.key.name, &c.strings);
+            match (&slot.object, Stored::new(built.into_owned(), true)) {
+                (Stored::Slice(a), Stored::Slice(b)) => {
+                    assert_eq!(**a, *b);
+                    compact += 1;
+                }
+                (Stored::Object(a), Stored::Object(b)) => {
+                    assert_eq!(**a, *b);
+                    given += 1;
+                }
+                (a, b) => panic!("stored {a:?}, the old path gives {b:?}"),
+            }
+        }
+        (compact, given)
+    }
+
+    // Through builds, pods coming, going and flipping readiness, a Service
+    // label change and topology-Auto hints to another zone (endpoints no
+    // record holds), with and without the one-pod fast path, every slice
+    // the controller writes is stored as the old path stored it.
+    #[test]
+    fn slices_are_stored_as_the_old_path_stored_them() {
+        for (fast, auto) in [(false, false), (true, false), (false, true)] {
+            let mut c = Cluster::new(ClusterConfig {
+                bootstrap: false,
+                max_endpoints_per_slice: 4,
+                ..ClusterConfig::default()
+            })
+            .expect("config");
+            c.set_fast_path(fast);
+            let annotations = if auto {
+                r#""service.kubernetes.io/topology-mode": "Auto""#
+            } else {
+                ""
+            };
+            let mut objects = vec![
+                object(
+                    r#"{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}"#,
+                ),
+                node("na", "a", "2"),
+                node("nb", "b", "1"),
+                service(annotations, "a"),
+            ];
+            // Most pods in zone b: Auto hints some of them to zone a.
+            objects.extend((1..10).map(|i| pod(i, if i < 3 { "na" } else { "nb" }, true)));
+            c.apply_batch(objects).expect("build");
+            let mut seen = stored_as_built(&c);
+            for i in [4, 7] {
+                c.apply(pod(i, "nb", false)).expect("flip");
+                stored_as_built(&c);
+            }
+            let key = |i: usize| ObjectKey {
+                kind: Kind::Pod,
+                namespace: Some("shop".into()),
+                name: format!("p{i}"),
+            };
+            for i in [1, 5, 6] {
+                c.delete(&key(i)).expect("delete");
+                stored_as_built(&c);
+            }
+            c.apply_batch((10..14).map(|i| pod(i, "na", true)).collect())
+                .expect("more");
+            stored_as_built(&c);
+            let changes = c.apply(service(annotations, "b")).expect("relabel");
+            let (compact, given) = stored_as_built(&c);
+            assert_eq!(
+                changes.of_kind(Kind::EndpointSlice).updated.len(),
+                compact + given
+            );
+            seen = (seen.0 + compact, seen.1 + given);
+            assert!(seen.0 > 0);
+            assert_eq!(seen.1 > 0, auto, "Auto hints to another zone stay objects");
+        }
+    }
+}
