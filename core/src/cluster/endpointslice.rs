@@ -594,6 +594,10 @@ fn heuristic(svc: &Service) -> Heuristic {
 
 /// EP-10: the hints an endpoint should carry; `None` = leave as is.
 fn wanted_hints(ep: EndpointView<'_>, h: Heuristic) -> Option<Option<EndpointHints>> {
+    if h == Heuristic::Remove {
+        // What `wanted_hints_of` gives, without reading the endpoint.
+        return Some(None);
+    }
     wanted_hints_of(
         ep.conditions().ready == Some(true),
         ep.zone(),
