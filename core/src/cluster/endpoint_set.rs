@@ -5,20 +5,27 @@
 //! The full reconcile builds one set per port list and Service, for every
 //! endpoint of a cluster when it is built. The set is a sorted `Vec`, and
 //! identities are compared in place, so no key is allocated per endpoint.
+//! The endpoints are [`PlannedEndpoint`]s: records (of the set's
+//! namespace) where a record holds them.
 
 use std::cmp::Ordering;
 
 use crate::api::Endpoint;
 
+use super::planned_slice::PlannedEndpoint;
 use super::stored_slice::EndpointView;
 
 /// Desired endpoints, one per identity (the last one given wins, as a
 /// map's insert does), taken out by identity or in identity order.
 #[derive(Debug, Default)]
-pub(crate) struct EndpointSet {
-    /// In identity order. A taken entry is left as a tombstone that keeps
-    /// only its identity, so that the order stays searchable.
-    entries: Vec<Endpoint>,
+pub(crate) struct EndpointSet<'n> {
+    /// The namespace the records stand in.
+    ns: &'n str,
+    /// In identity order. An entry taken by identity is left as a copy
+    /// (a record) or a tombstone that keeps only its identity, so that the
+    /// order stays searchable; one taken first is left empty (the entries
+    /// before `first` are not searched).
+    entries: Vec<PlannedEndpoint>,
     /// Which entries are taken.
     taken: Vec<bool>,
     /// Entries before this one are all taken.
@@ -27,17 +34,19 @@ pub(crate) struct EndpointSet {
     live: usize,
 }
 
-impl EndpointSet {
-    /// The set of these endpoints: of endpoints with one identity, the
-    /// last is kept.
-    pub(crate) fn new(mut endpoints: Vec<Endpoint>) -> EndpointSet {
-        crate::order::sort_by(&mut endpoints, identity_cmp);
-        let mut entries: Vec<Endpoint> = Vec::with_capacity(endpoints.len());
+impl<'n> EndpointSet<'n> {
+    /// The set of these endpoints (records of namespace `ns`): of
+    /// endpoints with one identity, the last is kept.
+    pub(crate) fn new(mut endpoints: Vec<PlannedEndpoint>, ns: &'n str) -> EndpointSet<'n> {
+        crate::order::sort_by(&mut endpoints, |a, b| {
+            identity_cmp_views(a.view(ns), b.view(ns))
+        });
+        let mut entries: Vec<PlannedEndpoint> = Vec::with_capacity(endpoints.len());
         for ep in endpoints {
             // The sort is stable: of equal identities the last given comes
             // last, and replaces the ones before it.
             if let Some(prev) = entries.last_mut()
-                && identity_cmp(prev, &ep) == Ordering::Equal
+                && identity_cmp_views(prev.view(ns), ep.view(ns)) == Ordering::Equal
             {
                 *prev = ep;
                 continue;
@@ -46,6 +55,7 @@ impl EndpointSet {
         }
         let live = entries.len();
         EndpointSet {
+            ns,
             taken: vec![false; live],
             entries,
             first: 0,
@@ -65,28 +75,38 @@ impl EndpointSet {
 
     /// Takes the endpoint with the identity of `like` (a stored endpoint,
     /// in either form), if it is left.
-    pub(crate) fn remove(&mut self, like: EndpointView<'_>) -> Option<Endpoint> {
-        let i = self
-            .entries
-            .binary_search_by(|e| identity_cmp_view(e, like))
-            .ok()?;
+    pub(crate) fn remove(&mut self, like: EndpointView<'_>) -> Option<PlannedEndpoint> {
+        let ns = self.ns;
+        let i = self.first
+            + self.entries[self.first..]
+                .binary_search_by(|e| identity_cmp_views(e.view(ns), like))
+                .ok()?;
         if self.taken[i] {
             return None;
         }
         self.taken[i] = true;
         self.live -= 1;
-        Some(std::mem::replace(&mut self.entries[i], tombstone(like)))
+        Some(match &self.entries[i] {
+            PlannedEndpoint::Record(r) => PlannedEndpoint::Record(r.clone()),
+            PlannedEndpoint::Object(_) => {
+                let tombstone = PlannedEndpoint::Object(Box::new(tombstone(like)));
+                std::mem::replace(&mut self.entries[i], tombstone)
+            }
+        })
     }
 
     /// Takes the endpoint with the smallest identity.
-    pub(crate) fn pop_first(&mut self) -> Option<Endpoint> {
+    pub(crate) fn pop_first(&mut self) -> Option<PlannedEndpoint> {
         while self.first < self.entries.len() {
             let i = self.first;
             self.first += 1;
             if !self.taken[i] {
                 self.taken[i] = true;
                 self.live -= 1;
-                return Some(std::mem::take(&mut self.entries[i]));
+                return Some(std::mem::replace(
+                    &mut self.entries[i],
+                    PlannedEndpoint::taken(),
+                ));
             }
         }
         None
@@ -107,57 +127,51 @@ fn tombstone(like: EndpointView<'_>) -> Endpoint {
     }
 }
 
-/// [`identity_cmp`] of an endpoint and a stored one, in either form.
+/// [`identity_cmp_views`] of an endpoint and a stored one, in either form.
 pub(crate) fn identity_cmp_view(a: &Endpoint, b: EndpointView<'_>) -> Ordering {
-    let b_target = b.target();
-    let addresses = if a.addresses.len() <= 1 && b.address_count() <= 1 {
-        a.addresses.iter().map(String::as_str).cmp(b.addresses())
+    identity_cmp_views(EndpointView::Object(a), b)
+}
+
+/// Orders two endpoints, read in place in either form, as their
+/// identities `(sorted addresses, hostname, target namespace, target
+/// name)` order, without building them.
+pub(crate) fn identity_cmp_views(a: EndpointView<'_>, b: EndpointView<'_>) -> Ordering {
+    if let (EndpointView::Compact(x, x_ns), EndpointView::Compact(y, y_ns)) = (a, b) {
+        // Two records: one address each, a target in their namespace.
+        return x
+            .ip()
+            .cmp(y.ip())
+            .then_with(|| x.hostname().cmp(&y.hostname()))
+            .then_with(|| x_ns.cmp(y_ns))
+            .then_with(|| x.name().cmp(y.name()));
+    }
+    let (a_target, b_target) = (a.target(), b.target());
+    let addresses = if a.address_count() <= 1 && b.address_count() <= 1 {
+        a.addresses().cmp(b.addresses())
     } else {
+        let mut mine: Vec<&str> = a.addresses().collect();
         let mut theirs: Vec<&str> = b.addresses().collect();
+        crate::order::sort_unstable(&mut mine);
         crate::order::sort_unstable(&mut theirs);
-        sorted_refs(&a.addresses).cmp(&theirs)
+        mine.cmp(&theirs)
     };
     addresses
-        .then_with(|| a.hostname.as_deref().cmp(&b.hostname()))
-        .then_with(|| target_namespace(a).cmp(&b_target.and_then(|r| r.namespace)))
-        .then_with(|| target_name(a).cmp(b_target.map_or("", |r| r.name)))
-}
-
-/// Orders endpoints as their identities `(sorted addresses, hostname,
-/// target namespace, target name)` order, without building them.
-pub(crate) fn identity_cmp(a: &Endpoint, b: &Endpoint) -> Ordering {
-    addresses_cmp(&a.addresses, &b.addresses)
-        .then_with(|| a.hostname.cmp(&b.hostname))
-        .then_with(|| target_namespace(a).cmp(&target_namespace(b)))
-        .then_with(|| target_name(a).cmp(target_name(b)))
-}
-
-fn target_namespace(e: &Endpoint) -> Option<&str> {
-    e.target_ref.as_ref().and_then(|r| r.namespace.as_deref())
-}
-
-fn target_name(e: &Endpoint) -> &str {
-    e.target_ref.as_ref().map_or("", |r| r.name.as_str())
-}
-
-/// Compares two address lists as their sorted copies compare.
-fn addresses_cmp(a: &[String], b: &[String]) -> Ordering {
-    if a.len() <= 1 && b.len() <= 1 {
-        return a.cmp(b);
-    }
-    sorted_refs(a).cmp(&sorted_refs(b))
-}
-
-fn sorted_refs(v: &[String]) -> Vec<&str> {
-    let mut s: Vec<&str> = v.iter().map(String::as_str).collect();
-    crate::order::sort_unstable(&mut s);
-    s
+        .then_with(|| a.hostname().cmp(&b.hostname()))
+        .then_with(|| {
+            let a_ns = a_target.and_then(|r| r.namespace);
+            a_ns.cmp(&b_target.and_then(|r| r.namespace))
+        })
+        .then_with(|| {
+            let a_name = a_target.map_or("", |r| r.name);
+            a_name.cmp(b_target.map_or("", |r| r.name))
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::api::ObjectReference;
+    use crate::cluster::stored_slice::SliceEndpoint;
 
     fn ep(addresses: &[&str], name: &str, hostname: Option<&str>, ready: bool) -> Endpoint {
         let mut e = Endpoint {
@@ -206,26 +220,93 @@ mod tests {
         for e in &all {
             map.insert(key(e), e.clone());
         }
-        let mut set = EndpointSet::new(all.clone());
+        // Records where a record holds the endpoint, objects otherwise: the
+        // set orders and finds both alike.
+        let planned = all
+            .iter()
+            .map(|e| match SliceEndpoint::of(e, "shop") {
+                Some(r) => PlannedEndpoint::Record(r),
+                None => PlannedEndpoint::Object(Box::new(e.clone())),
+            })
+            .collect();
+        let mut set = EndpointSet::new(planned, "shop");
+        let built = |e: Option<PlannedEndpoint>| e.map(|e| e.into_endpoint("shop"));
         assert_eq!(set.len(), map.len());
         // Removal by identity, as a map's remove by key.
         let probe = ep(&["10.0.0.2"], "b", None, true);
         let like = EndpointView::Object(&probe);
-        assert_eq!(set.remove(like), map.remove(&key(&probe)));
+        assert_eq!(built(set.remove(like)), map.remove(&key(&probe)));
         assert_eq!(set.remove(like), None);
         let probe = ep(&["10.0.0.9", "fd00::1"], "d", None, true);
         assert_eq!(
-            set.remove(EndpointView::Object(&probe)),
+            built(set.remove(EndpointView::Object(&probe))),
             map.remove(&key(&probe))
         );
         assert_eq!(set.len(), map.len());
         // The rest in identity order.
         let mut got = Vec::new();
         while let Some(e) = set.pop_first() {
-            got.push(e);
+            got.push(e.into_endpoint("shop"));
         }
         let want: Vec<Endpoint> = map.into_values().collect();
         assert_eq!(got, want);
         assert!(set.is_empty());
+    }
+
+    // Taking the first leaves the others found by identity, and an entry
+    // is 32 bytes (an endpoint no record holds is boxed).
+    #[test]
+    fn the_rest_is_found_after_the_first_is_taken() {
+        let all: Vec<Endpoint> = ["a", "b", "c"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ep(&[&format!("10.0.0.{i}")], n, None, true))
+            .collect();
+        let planned = all
+            .iter()
+            .map(|e| PlannedEndpoint::Record(SliceEndpoint::of(e, "shop").unwrap()))
+            .collect();
+        let mut set = EndpointSet::new(planned, "shop");
+        assert_eq!(set.pop_first().unwrap().into_endpoint("shop"), all[0]);
+        assert_eq!(set.remove(EndpointView::Object(&all[0])), None);
+        let c = set.remove(EndpointView::Object(&all[2])).unwrap();
+        assert_eq!(c.into_endpoint("shop"), all[2]);
+        assert_eq!(set.pop_first().unwrap().into_endpoint("shop"), all[1]);
+        assert!(set.is_empty() && set.pop_first().is_none());
+        assert_eq!(std::mem::size_of::<PlannedEndpoint>(), 32);
+    }
+
+    // Two records order as their endpoints do.
+    #[test]
+    fn records_order_as_their_endpoints() {
+        let all = [
+            ep(&["10.0.0.1"], "a", None, true),
+            ep(&["10.0.0.1"], "a", Some("h"), true),
+            ep(&["10.0.0.1"], "b", None, false),
+            ep(&["10.0.0.2"], "a", None, true),
+            ep(&["10.0.0.10"], "a", Some(""), true),
+        ];
+        let records: Vec<SliceEndpoint> = all
+            .iter()
+            .map(|e| SliceEndpoint::of(e, "shop").unwrap())
+            .collect();
+        for (a, ra) in all.iter().zip(&records) {
+            for (b, rb) in all.iter().zip(&records) {
+                let objects = identity_cmp_views(EndpointView::Object(a), EndpointView::Object(b));
+                let compact = identity_cmp_views(
+                    EndpointView::Compact(ra, "shop"),
+                    EndpointView::Compact(rb, "shop"),
+                );
+                assert_eq!(compact, objects);
+                let mixed =
+                    identity_cmp_views(EndpointView::Object(a), EndpointView::Compact(rb, "shop"));
+                assert_eq!(mixed, objects);
+            }
+        }
+        let other = identity_cmp_views(
+            EndpointView::Compact(&records[0], "shop"),
+            EndpointView::Compact(&records[0], "zoo"),
+        );
+        assert_eq!(other, Ordering::Less);
     }
 }

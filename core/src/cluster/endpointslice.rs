@@ -21,9 +21,10 @@ use crate::ipam::IpFamily;
 
 use super::ObjId;
 use super::endpoint_set::EndpointSet;
+use super::planned_slice::{PlannedEndpoint, PlannedSlice};
 use super::pod_view::PodView;
 use super::positions::{self, Positions};
-use super::stored_slice::{EndpointView, SliceView};
+use super::stored_slice::{EndpointView, SliceEndpoint, SliceView};
 
 /// `endpointslice.kubernetes.io/managed-by` of the EndpointSlice controller.
 ///
@@ -48,9 +49,9 @@ pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum SliceOp {
     /// A new slice (no name yet: `generateName` is set).
-    Create(EndpointSlice),
+    Create(PlannedSlice),
     /// Replace the stored slice `ObjId` with this one (same name).
-    Update(ObjId, EndpointSlice),
+    Update(ObjId, PlannedSlice),
     /// Delete the stored slice.
     Delete(ObjId),
     /// Replace endpoint `i` of the stored slice, in place.
@@ -406,6 +407,42 @@ fn pod_to_endpoint(
     }
 }
 
+/// [`pod_to_endpoint`] as the store will hold it: the record built
+/// straight from the pod when a record holds the endpoint (one address, the
+/// pod in the Service's namespace, strings short enough), the endpoint
+/// otherwise; `None` when it has no address (no endpoint).
+fn pod_to_planned(
+    pod: PodView<'_>,
+    node: Option<&Node>,
+    svc: &Service,
+    at: AddressType,
+) -> Option<PlannedEndpoint> {
+    let mut ips = family_ips(pod, at);
+    let ip = ips.next()?;
+    let one_address = ips.next().is_none();
+    if let Some(ns) = svc.metadata.namespace.as_deref()
+        && one_address
+        && pod.namespace().as_deref() == Some(ns)
+    {
+        let uid = pod.uid();
+        let record = SliceEndpoint::new(
+            ip,
+            pod.name(),
+            uid.as_deref(),
+            endpoint_hostname(pod, svc),
+            pod.node_name().filter(|n| !n.is_empty()),
+            endpoint_zone(node),
+            &endpoint_conditions(pod, svc),
+        );
+        if let Some(r) = record {
+            return Some(PlannedEndpoint::Record(r));
+        }
+    }
+    Some(PlannedEndpoint::Object(Box::new(pod_to_endpoint(
+        pod, node, svc, at,
+    ))))
+}
+
 /// The identity of an endpoint (upstream `hashEndpoint`): addresses
 /// (sorted), hostname, and the target's namespace and name.
 type EpKey = (Vec<String>, Option<String>, Option<String>, String);
@@ -420,22 +457,22 @@ fn ep_key(ep: &Endpoint) -> EpKey {
 }
 
 /// Upstream `EndpointsEqualBeyondHash`: what the identity does not cover
-/// (`b` a stored endpoint, in either form).
-fn equal_beyond_hash(a: &Endpoint, b: EndpointView<'_>) -> bool {
-    let same_target = match (&a.target_ref, b.target()) {
+/// (both read in place, in either form).
+fn equal_beyond_hash(a: EndpointView<'_>, b: EndpointView<'_>) -> bool {
+    let same_target = match (a.target(), b.target()) {
         (None, None) => true,
         (Some(x), Some(y)) => {
             x.kind == y.kind
                 && x.name == y.name
-                && x.namespace.as_deref() == y.namespace
-                && x.uid.as_deref() == y.uid
-                && x.api_version.as_deref() == y.api_version
+                && x.namespace == y.namespace
+                && x.uid == y.uid
+                && x.api_version == y.api_version
         }
         _ => false,
     };
-    a.conditions == b.conditions()
-        && a.node_name.as_deref() == b.node_name()
-        && a.zone.as_deref() == b.zone()
+    a.conditions() == b.conditions()
+        && a.node_name() == b.node_name()
+        && a.zone() == b.zone()
         && same_target
 }
 
@@ -557,6 +594,10 @@ fn heuristic(svc: &Service) -> Heuristic {
 
 /// EP-10: the hints an endpoint should carry; `None` = leave as is.
 fn wanted_hints(ep: EndpointView<'_>, h: Heuristic) -> Option<Option<EndpointHints>> {
+    if h == Heuristic::Remove {
+        // What `wanted_hints_of` gives, without reading the endpoint.
+        return Some(None);
+    }
     wanted_hints_of(
         ep.conditions().ready == Some(true),
         ep.zone(),
@@ -608,12 +649,8 @@ fn hints_need_update(slice: SliceView<'_>, h: Heuristic) -> bool {
         .any(|ep| wanted_hints(ep, h).is_some_and(|w| !ep.hints_are(w.as_ref())))
 }
 
-fn apply_hints(slice: &mut EndpointSlice, h: Heuristic) {
-    for ep in &mut slice.endpoints {
-        if let Some(w) = wanted_hints(EndpointView::Object(ep), h) {
-            ep.hints = w;
-        }
-    }
+fn apply_hints(slice: &mut PlannedSlice, h: Heuristic) {
+    slice.set_hints(|ep, ns| wanted_hints(ep.view(ns), h));
 }
 
 // ------------------------------------------------------------------ reconcile
@@ -627,14 +664,14 @@ struct Group {
     key: PortKey,
     ports: Vec<EndpointPort>,
     /// The desired endpoints, in pod order (made an [`EndpointSet`]).
-    set: Vec<Endpoint>,
+    set: Vec<PlannedEndpoint>,
 }
 
 /// The slices of one Service after a reconcile, per address type: what
 /// upstream's `reconcileByAddressType` + `finalize` decide.
 struct Plan<'a> {
-    create: Vec<EndpointSlice>,
-    update: Vec<(ObjId, EndpointSlice)>,
+    create: Vec<PlannedSlice>,
+    update: Vec<(ObjId, PlannedSlice)>,
     delete: Vec<Existing<'a>>,
     unchanged: Vec<Existing<'a>>,
 }
@@ -683,6 +720,8 @@ fn reconcile_address_type<'a>(
     ratios: &ZoneRatios,
 ) -> Plan<'a> {
     let publish_not_ready = svc.spec.publish_not_ready_addresses.unwrap_or(false);
+    // The namespace of the desired endpoints' records.
+    let svc_ns = svc.metadata.namespace.as_deref().unwrap_or_default();
     // Existing slices by port list, in the order found.
     let mut existing_by_key: Vec<(PortKey, Vec<Existing<'a>>)> = Vec::new();
     for e in existing {
@@ -698,11 +737,13 @@ fn reconcile_address_type<'a>(
         if !should_be_in_endpoints(pod) {
             continue;
         }
-        let ports = endpoint_ports(svc, pod);
-        let key = port_key(&ports);
-        let gi = match groups.iter().position(|g| g.key == key) {
+        // The pod's group, found without building its port list (the
+        // groups' keys differ, so at most one matches).
+        let gi = match groups.iter().position(|g| ports_match(svc, pod, &g.ports)) {
             Some(i) => i,
             None => {
+                let ports = endpoint_ports(svc, pod);
+                let key = port_key(&ports);
                 groups.push(Group {
                     key,
                     ports,
@@ -714,8 +755,7 @@ fn reconcile_address_type<'a>(
         if node.is_none() && !publish_not_ready {
             continue;
         }
-        let ep = pod_to_endpoint(pod, node, svc, at);
-        if !ep.addresses.is_empty() {
+        if let Some(ep) = pod_to_planned(pod, node, svc, at) {
             groups[gi].set.push(ep);
         }
     }
@@ -734,7 +774,7 @@ fn reconcile_address_type<'a>(
         by_port_mapping(
             svc,
             slices,
-            EndpointSet::new(std::mem::take(&mut g.set)),
+            EndpointSet::new(std::mem::take(&mut g.set), svc_ns),
             &g.ports,
             at,
             max,
@@ -754,7 +794,7 @@ fn reconcile_address_type<'a>(
             let kept = plan.delete.remove(0);
             plan.unchanged.push(kept);
         } else {
-            plan.create.push(placeholder);
+            plan.create.push(placeholder.into());
         }
     }
 
@@ -773,7 +813,7 @@ fn traffic_distribution_hints(plan: &mut Plan<'_>, h: Heuristic) {
     let mut still = Vec::with_capacity(plan.unchanged.len());
     for (id, s) in std::mem::take(&mut plan.unchanged) {
         if hints_need_update(s, h) {
-            let mut s = s.to_slice().into_owned();
+            let mut s = PlannedSlice::of_view(s);
             apply_hints(&mut s, h);
             plan.update.push((id, s));
         } else {
@@ -824,13 +864,15 @@ fn placeholder_equal(a: SliceView<'_>, b: &EndpointSlice) -> bool {
 fn by_port_mapping<'a>(
     svc: &Service,
     existing: &[Existing<'a>],
-    mut desired: EndpointSet,
+    mut desired: EndpointSet<'_>,
     ports: &[EndpointPort],
     at: AddressType,
     max: usize,
     plan: &mut Plan<'a>,
 ) {
-    let mut to_update: Vec<(ObjId, EndpointSlice)> = Vec::new();
+    // The namespace of the desired endpoints' records.
+    let ns = svc.metadata.namespace.as_deref().unwrap_or_default();
+    let mut to_update: Vec<(ObjId, PlannedSlice)> = Vec::new();
     let mut unchanged: Vec<Existing<'a>> = Vec::new();
 
     // 1. Keep wanted endpoints, refresh changed ones.
@@ -839,7 +881,7 @@ fn by_port_mapping<'a>(
         let mut changed = false;
         for ep in slice.endpoints() {
             if let Some(want) = desired.remove(ep) {
-                if !equal_beyond_hash(&want, ep) {
+                if !equal_beyond_hash(want.view(ns), ep) {
                     changed = true;
                 }
                 kept.push(want);
@@ -852,16 +894,19 @@ fn by_port_mapping<'a>(
             } else {
                 let mut metadata = slice.metadata().clone();
                 metadata.labels = labels;
-                let s = EndpointSlice {
+                let mut s = PlannedSlice {
                     metadata,
                     address_type: slice.address_type(),
-                    endpoints: kept,
+                    endpoints: Vec::with_capacity(kept.len()),
                     ports: slice.ports().to_vec(),
                 };
+                for e in kept {
+                    s.push(e, ns);
+                }
                 to_update.push((id, s));
             }
         } else if labels_changed {
-            let mut s = slice.to_slice().into_owned();
+            let mut s = PlannedSlice::of_view(slice);
             s.metadata.labels = labels;
             to_update.push((id, s));
         } else {
@@ -879,7 +924,7 @@ fn by_port_mapping<'a>(
                 let Some(ep) = desired.pop_first() else {
                     break;
                 };
-                s.endpoints.push(ep);
+                s.push(ep, ns);
             }
         }
     }
@@ -904,22 +949,22 @@ fn by_port_mapping<'a>(
         match target {
             Some(i) => {
                 let (id, s) = unchanged.remove(i);
-                let mut s = s.to_slice().into_owned();
+                let mut s = PlannedSlice::of_view(s);
                 while s.endpoints.len() < max {
                     let Some(ep) = desired.pop_first() else {
                         break;
                     };
-                    s.endpoints.push(ep);
+                    s.push(ep, ns);
                 }
                 to_update.push((id, s));
             }
             None => {
-                let mut s = new_slice(svc, ports.to_vec(), at);
+                let mut s = PlannedSlice::from(new_slice(svc, ports.to_vec(), at));
                 while s.endpoints.len() < max {
                     let Some(ep) = desired.pop_first() else {
                         break;
                     };
-                    s.endpoints.push(ep);
+                    s.push(ep, ns);
                 }
                 plan.create.push(s);
             }
@@ -1050,10 +1095,10 @@ pub(crate) fn mirror(
                 {
                     slice.metadata.name = old.metadata().name.clone();
                     slice.metadata.generate_name = old.metadata().generate_name.clone();
-                    ops.push(SliceOp::Update(id, slice));
+                    ops.push(SliceOp::Update(id, slice.into()));
                 }
             }
-            None => ops.push(SliceOp::Create(slice)),
+            None => ops.push(SliceOp::Create(slice.into())),
         }
     }
     for (id, _) in existing {
@@ -1172,7 +1217,7 @@ pub(crate) fn reconcile_pod(
                 let old = slice.endpoint(ei)?;
                 if same_identity(old, &ep) {
                     let hints_ok = wanted_hints(old, h).is_none_or(|w| old.hints_are(w.as_ref()));
-                    if !(equal_beyond_hash(&ep, old) && hints_ok) {
+                    if !(equal_beyond_hash(EndpointView::Object(&ep), old) && hints_ok) {
                         ops.push(SliceOp::Replace(id, ei, ep));
                     }
                 } else {
@@ -1210,7 +1255,7 @@ pub(crate) fn reconcile_pod(
                     None => {
                         let mut s = new_slice(svc, endpoint_ports(svc, p), at);
                         s.endpoints.push(ep);
-                        ops.push(SliceOp::Create(s));
+                        ops.push(SliceOp::Create(s.into()));
                     }
                 }
             }
@@ -1312,10 +1357,6 @@ fn allocations(ratios: &ZoneRatios, endpoints: i64) -> Option<BTreeMap<String, A
     Some(out)
 }
 
-fn ready(ep: &Endpoint) -> bool {
-    ep.conditions.ready == Some(true)
-}
-
 fn zone_hint(zone: &str) -> Option<EndpointHints> {
     Some(EndpointHints {
         for_zones: vec![ForZone {
@@ -1332,17 +1373,13 @@ fn remove_all_hints(plan: &mut Plan<'_>) {
         .iter_mut()
         .chain(plan.update.iter_mut().map(|(_, s)| s))
     {
-        for ep in &mut s.endpoints {
-            ep.hints = None;
-        }
+        s.set_hints(|_, _| Some(None));
     }
     let mut still = Vec::with_capacity(plan.unchanged.len());
     for (id, s) in std::mem::take(&mut plan.unchanged) {
         if s.endpoints().any(|e| !e.hints_are(None)) {
-            let mut s = s.to_slice().into_owned();
-            for ep in &mut s.endpoints {
-                ep.hints = None;
-            }
+            let mut s = PlannedSlice::of_view(s);
+            s.set_hints(|_, _| Some(None));
             plan.update.push((id, s));
         } else {
             still.push((id, s));
@@ -1432,7 +1469,7 @@ fn auto_hints(plan: &mut Plan<'_>, ratios: &ZoneRatios) {
         .create
         .iter()
         .chain(plan.update.iter().map(|(_, s)| s))
-        .map(|s| s.endpoints.iter().filter(|e| ready(e)).count() as i64)
+        .map(|s| s.endpoints.iter().filter(|e| e.ready()).count() as i64)
         .sum();
     let kept: i64 = plan
         .unchanged
@@ -1459,7 +1496,7 @@ fn auto_hints(plan: &mut Plan<'_>, ratios: &ZoneRatios) {
                 }
                 still.push((id, s));
             }
-            None => plan.update.push((id, s.to_slice().into_owned())),
+            None => plan.update.push((id, PlannedSlice::of_view(s))),
         }
     }
     plan.unchanged = still;
@@ -1469,7 +1506,7 @@ fn auto_hints(plan: &mut Plan<'_>, ratios: &ZoneRatios) {
         .iter()
         .chain(plan.update.iter().map(|(_, s)| s))
         .flat_map(|s| &s.endpoints)
-        .any(|e| ready(e) && e.zone.as_deref().is_none_or(str::is_empty));
+        .any(|e| e.ready() && e.zone().is_none_or(str::is_empty));
     if zoneless {
         remove_all_hints(plan);
         return;
@@ -1480,14 +1517,15 @@ fn auto_hints(plan: &mut Plan<'_>, ratios: &ZoneRatios) {
         .iter_mut()
         .chain(plan.update.iter_mut().map(|(_, s)| s))
     {
+        let ns = s.metadata.namespace.clone().unwrap_or_default();
         for ep in &mut s.endpoints {
-            if !ready(ep) {
-                ep.hints = None;
+            if !ep.ready() {
+                ep.set_hints(None, &ns);
                 continue;
             }
-            let zone = ep.zone.clone().unwrap_or_default();
+            let zone = ep.zone().unwrap_or_default().to_owned();
             *allocated.entry(zone.clone()).or_default() += 1;
-            ep.hints = zone_hint(&zone);
+            ep.set_hints(zone_hint(&zone), &ns);
         }
     }
     // 2. Who gives, who receives.
@@ -1499,15 +1537,16 @@ fn auto_hints(plan: &mut Plan<'_>, ratios: &ZoneRatios) {
         .iter_mut()
         .chain(plan.update.iter_mut().map(|(_, s)| s))
     {
+        let ns = s.metadata.namespace.clone().unwrap_or_default();
         for ep in &mut s.endpoints {
-            if !ready(ep) {
-                ep.hints = None;
+            if !ep.ready() {
+                ep.set_hints(None, &ns);
                 continue;
             }
             if giving.is_empty() || receiving.is_empty() {
                 break 'slices;
             }
-            let Some(zone) = ep.zone.clone().filter(|z| !z.is_empty()) else {
+            let Some(zone) = ep.zone().filter(|z| !z.is_empty()).map(str::to_owned) else {
                 continue;
             };
             if giving.get(&zone).is_some_and(|&n| n > 0) {
@@ -1518,7 +1557,7 @@ fn auto_hints(plan: &mut Plan<'_>, ratios: &ZoneRatios) {
                 else {
                     continue;
                 };
-                ep.hints = zone_hint(&to);
+                ep.set_hints(zone_hint(&to), &ns);
                 for (map, z) in [(&mut giving, &zone), (&mut receiving, &to)] {
                     if let Some(n) = map.get_mut(z) {
                         *n -= 1;
@@ -1537,5 +1576,160 @@ fn auto_hints(plan: &mut Plan<'_>, ratios: &ZoneRatios) {
     }
     if allocated.is_empty() {
         remove_all_hints(plan);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Pod;
+    use crate::cluster::stored::Compacted;
+    use crate::cluster::stored_slice::CompactSlice;
+
+    fn node(name: &str, zone: &str, cpu: &str) -> Node {
+        serde_json::from_str(&format!(
+            r#"{{"metadata": {{"name": "{name}", "labels": {{"topology.kubernetes.io/zone": "{zone}"}}}},
+               "status": {{"allocatable": {{"cpu": "{cpu}"}}, "conditions": [{{"type": "Ready", "status": "True"}}]}}}}"#
+        ))
+        .expect("node")
+    }
+
+    /// A pod of `shop` on `node` with these IPs; `extra` merged into its
+    /// spec (hostname, subdomain).
+    fn pod(name: &str, ns: &str, ips: &[&str], node: &str, ready: bool, extra: &str) -> Pod {
+        let ip_list: Vec<String> = ips
+            .iter()
+            .map(|ip| format!(r#"{{"ip": "{ip}"}}"#))
+            .collect();
+        serde_json::from_str(&format!(
+            r#"{{"metadata": {{"name": "{name}", "namespace": "{ns}", "uid": "uid-{name}", "labels": {{"app": "web"}}}},
+               "spec": {{"nodeName": "{node}", {extra} "containers": [{{"name": "c", "ports": [{{"name": "http", "containerPort": 8080}}]}}]}},
+               "status": {{"phase": "Running", "podIP": "{}", "podIPs": [{}],
+                          "conditions": [{{"type": "Ready", "status": "{}"}}]}}}}"#,
+            ips[0],
+            ip_list.join(","),
+            if ready { "True" } else { "False" }
+        ))
+        .expect("pod")
+    }
+
+    fn service(annotations: &str, spec: &str) -> Service {
+        serde_json::from_str(&format!(
+            r#"{{"metadata": {{"name": "web", "namespace": "shop", "uid": "svc-uid",
+                              "labels": {{"team": "a"}}, "annotations": {{{annotations}}}}},
+               "spec": {{"clusterIP": "10.96.0.20", "selector": {{"app": "web"}}, {spec}
+                        "ports": [{{"name": "http", "port": 80, "targetPort": "http"}}]}}}}"#
+        ))
+        .expect("service")
+    }
+
+    // Every endpoint the reconcile plans from a pod is the endpoint it
+    // built as an object before, and every slice it plans is stored in
+    // exactly the form compacting the built slice gives (the same records,
+    // or the object as given), for the hints of every heuristic, topology
+    // Auto (hints to other zones), hostnames, missing nodes, dual-stack
+    // pods and a pod of another namespace.
+    #[test]
+    fn planned_slices_are_stored_as_the_built_slices_were() {
+        let nodes = [
+            node("na", "a", "2"),
+            node("nb", "b", "1"),
+            node("nc", "", "1"),
+        ];
+        let pods = [
+            pod("p1", "shop", &["10.244.0.1"], "na", true, ""),
+            pod("p2", "shop", &["10.244.0.2"], "nb", false, ""),
+            pod(
+                "p3",
+                "shop",
+                &["10.244.0.3"],
+                "na",
+                true,
+                r#""hostname": "db-0", "subdomain": "web","#,
+            ),
+            pod("p4", "shop", &["10.244.0.4", "fd00::4"], "nb", true, ""),
+            pod("p5", "shop", &["10.244.0.5"], "gone", true, ""),
+            pod("p7", "other", &["10.244.0.7"], "na", true, ""),
+            pod("p8", "shop", &["10.244.0.8"], "nb", true, ""),
+            pod("p9", "shop", &["10.244.0.9"], "nb", true, ""),
+            pod(
+                "pa",
+                "shop",
+                &["10.244.0.10", "10.244.0.11"],
+                "na",
+                true,
+                "",
+            ),
+            // Last: a ready endpoint without a zone takes Auto's hints away.
+            pod("p6", "shop", &["10.244.0.6"], "nc", true, ""),
+        ];
+        let node_of = |p: &Pod| nodes.iter().find(|n| n.metadata.name == p.spec.node_name);
+        let services = [
+            service("", ""),
+            service("", r#""trafficDistribution": "PreferClose","#),
+            service("", r#""trafficDistribution": "PreferSameNode","#),
+            service(
+                "",
+                r#""publishNotReadyAddresses": true, "ipFamilies": ["IPv4", "IPv6"],"#,
+            ),
+            service(r#""service.kubernetes.io/topology-mode": "Auto""#, ""),
+        ];
+        let ratios = zone_ratios(nodes[..2].iter());
+        let (mut records, mut objects, mut compact, mut given) = (0, 0, 0, 0);
+        for svc in &services {
+            for take in [pods.len(), pods.len() - 1] {
+                let with_nodes: Vec<PodAndNode<'_>> = pods[..take]
+                    .iter()
+                    .map(|p| (PodView::given(p), node_of(p)))
+                    .collect();
+                for at in address_types(svc, IpFamily::V4) {
+                    for &(p, n) in &with_nodes {
+                        let Some(planned) = pod_to_planned(p, n, svc, at) else {
+                            assert!(pod_to_endpoint(p, n, svc, at).addresses.is_empty());
+                            continue;
+                        };
+                        if matches!(planned, PlannedEndpoint::Record(_)) {
+                            records += 1;
+                        } else {
+                            objects += 1;
+                        }
+                        assert_eq!(
+                            planned.into_endpoint("shop"),
+                            pod_to_endpoint(p, n, svc, at)
+                        );
+                    }
+                }
+                for max in [2, 100] {
+                    let ops = reconcile(svc, &with_nodes, &[], IpFamily::V4, max, &ratios);
+                    assert!(!ops.is_empty());
+                    for op in ops {
+                        let SliceOp::Create(planned) = op else {
+                            panic!("creates only: {op:?}");
+                        };
+                        let built = planned.to_slice();
+                        match (planned.into_compact(), CompactSlice::of(built.clone())) {
+                            (Compacted::Compact(a), Compacted::Compact(b)) => {
+                                assert_eq!(a, b);
+                                assert_eq!(a.to_slice(), built);
+                                compact += 1;
+                            }
+                            (Compacted::Given(a), Compacted::Given(b)) => {
+                                assert_eq!(a, b);
+                                given += 1;
+                            }
+                            (Compacted::Given(a), Compacted::Compact(_)) => {
+                                // Written as an object, the store compacts it
+                                // as before.
+                                assert_eq!(a, built);
+                            }
+                            (Compacted::Compact(_), Compacted::Given(_)) => {
+                                panic!("compact only when the built slice compacts: {built:?}")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(records > 0 && objects > 0 && compact > 0 && given > 0);
     }
 }

@@ -235,6 +235,7 @@ mod intern;
 mod limits;
 mod loadbalancer;
 mod packed_text;
+mod planned_slice;
 mod pod_state;
 mod pod_view;
 mod positions;
@@ -1903,11 +1904,9 @@ impl Cluster {
                 SliceOp::Create(mut slice) => {
                     let prefix = slice.metadata.generate_name.clone().unwrap_or_default();
                     slice.metadata.name = Some(self.generate_slice_name(ns, &prefix));
-                    self.write_internal(Object::EndpointSlice(slice), t);
+                    self.write_planned_slice(slice, t);
                 }
-                SliceOp::Update(_, slice) => {
-                    self.write_internal(Object::EndpointSlice(slice), t);
-                }
+                SliceOp::Update(_, slice) => self.write_planned_slice(slice, t),
                 SliceOp::Delete(id) => {
                     if let Some(key) = self.slot(id).map(|s| s.key.clone()) {
                         let mut scratch = Tracker {

@@ -17,6 +17,11 @@
 //! none, or the endpoint's own zone and node. Any other slice (a user's, a
 //! mirrored one, odd addresses, topology-Auto hints to another zone) stays
 //! as given.
+//!
+//! The controller's full reconcile builds the records straight from the
+//! pods and stores a slice of records without building it
+//! (`planned_slice.rs`): the same records, held by the same rules, as
+//! compacting the built slice gives.
 
 use std::borrow::Cow;
 
@@ -99,6 +104,27 @@ impl SliceEndpoint {
         // Exact by construction: what the record gives back is the
         // endpoint, or it is not used.
         record.is(ep, ns).then_some(record)
+    }
+
+    /// The record of `{addresses: [ip], conditions, hostname, targetRef:
+    /// {kind: "Pod", namespace: <the slice's>, name, uid}, nodeName,
+    /// zone}` without hints, built from its fields (what
+    /// [`SliceEndpoint::of`] gives for that endpoint); `None` when a
+    /// string is too long for the record.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        ip: &str,
+        name: &str,
+        uid: Option<&str>,
+        hostname: Option<&str>,
+        node_name: Option<&str>,
+        zone: Option<&str>,
+        conditions: &EndpointConditions,
+    ) -> Option<SliceEndpoint> {
+        let parts = [Some(ip), Some(name), uid, hostname, node_name, zone];
+        Some(SliceEndpoint {
+            packed: PackedText::new(parts, condition_bits(conditions))?,
+        })
     }
 
     fn has(&self, flag: u16) -> bool {

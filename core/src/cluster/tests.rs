@@ -505,7 +505,7 @@ fn controller_slices_read_back_as_built() {
         stored_form(&c, Kind::EndpointSlice, &name),
         Stored::Slice(_)
     ));
-    let mut built = built.clone();
+    let mut built = built.to_slice();
     built.metadata.name = Some(name.clone());
     assert_eq!(**read, built);
     assert_eq!(
