@@ -1181,6 +1181,13 @@ impl Cluster {
     /// Stores `object` (create or replace), keeping indexes, and marks what
     /// the controllers must look at.
     fn write(&mut self, object: Object, t: &mut Tracker) -> ObjId {
+        self.write_input(Cow::Owned(object), t)
+    }
+
+    /// [`Cluster::write`] of an object given or borrowed: a borrowed Pod is
+    /// cloned only as far as the store keeps it (see `write_pod`), any
+    /// other borrowed object is cloned.
+    fn write_input(&mut self, object: Cow<'_, Object>, t: &mut Tracker) -> ObjId {
         let found = self
             .ids
             .get(&KeyRef {
@@ -1190,8 +1197,9 @@ impl Cluster {
             } as &dyn KeyView)
             .copied();
         let object = match object {
-            Object::Pod(pod) => return self.write_pod(pod, found, t),
-            o => o,
+            Cow::Owned(Object::Pod(pod)) => return self.write_pod(Cow::Owned(pod), found, t),
+            Cow::Borrowed(Object::Pod(pod)) => return self.write_pod(Cow::Borrowed(pod), found, t),
+            o => o.into_owned(),
         };
         let id = match found {
             Some(id) => {
@@ -1248,58 +1256,81 @@ impl Cluster {
     /// with its last pod.
     fn release(&mut self, old: &Stored) {
         if let Stored::Pod(p) = old {
-            self.shapes.release(p.shape());
-            // The shape may go, and its address be another's.
-            self.last_shape = 0;
+            self.release_shape(p.shape());
         }
     }
 
-    /// The stored form of a split pod: compact (its shape interned), or as
-    /// given.
-    fn pod_form(&mut self, split: Split) -> Stored {
+    /// One pod fewer uses `shape`: it goes with its last pod.
+    fn release_shape(&mut self, shape: &Arc<stored_pod::Shape>) {
+        self.shapes.release(shape);
+        // The shape may go, and its address be another's.
+        self.last_shape = 0;
+    }
+
+    /// The stored form of a split pod: compact, or as given.
+    fn pod_form(split: Split<'_>) -> Stored {
         match split {
-            Split::Compact(shape, record) => {
-                Stored::Pod(CompactPod::new(self.shapes.intern(shape), record))
-            }
-            Split::Given(pod) => Stored::Object(Box::new(Object::Pod(pod))),
+            Split::Compact(shape, record) => Stored::Pod(CompactPod::new(shape, record)),
+            Split::Given(pod) => Stored::Object(Box::new(Object::Pod(pod.into_owned()))),
         }
     }
 
-    /// [`Cluster::write`] for a Pod. The pod is split first (`stored_pod.rs`),
-    /// and compared with the stored one form for form, neither built:
-    /// are the labels the same, all but the labels, the node, the IPs?
-    fn write_pod(&mut self, pod: Pod, found: Option<ObjId>, t: &mut Tracker) -> ObjId {
+    /// A split pod that is not stored after all: its shape is used by one
+    /// pod fewer.
+    fn discard(&mut self, split: Split<'_>) {
+        if let Split::Compact(shape, _) = split {
+            self.release_shape(&shape);
+        }
+    }
+
+    /// [`Cluster::write`] for a Pod. The pod is split first (`stored_pod.rs`:
+    /// its shape interned, the pod neither cloned nor blanked when its shape
+    /// is interned already), and compared with the stored one form for
+    /// form, neither built: are the labels the same, all but the labels,
+    /// the node, the IPs?
+    fn write_pod(&mut self, pod: Cow<'_, Pod>, found: Option<ObjId>, t: &mut Tracker) -> ObjId {
         let Some(id) = found else {
             let key = ObjectKey {
                 kind: Kind::Pod,
                 namespace: pod.metadata.namespace.clone(),
                 name: pod.metadata.name.clone().unwrap_or_default(),
             };
-            let split = stored_pod::split(pod, &mut self.strings);
-            let stored = self.pod_form(split);
-            let id = self.insert(key, stored, t);
+            let split = stored_pod::split(pod, &mut self.strings, &mut self.shapes);
+            let id = self.insert(key, Self::pod_form(split), t);
             self.index(id, t);
             return id;
         };
-        let split = stored_pod::split(pod, &mut self.strings);
+        let split = stored_pod::split(pod, &mut self.strings, &mut self.shapes);
+        let change = match self.slots.get(id as usize).and_then(Option::as_ref) {
+            Some(slot) => slot
+                .object
+                .pod(&slot.key.name, &self.strings)
+                .map(|old| stored_pod::compare(old, &split, &self.strings)),
+            None => None,
+        };
+        let Some(change) = change.filter(|c| !(c.labels && c.rest)) else {
+            self.discard(split);
+            return id;
+        };
         let Some(slot) = self.slots.get(id as usize).and_then(Option::as_ref) else {
             return id;
         };
-        let Some(old) = slot.object.pod(&slot.key.name, &self.strings) else {
-            return id;
-        };
-        let change = stored_pod::compare(old, &split, &self.strings);
-        if change.labels && change.rest {
-            return id;
-        }
         let key = slot.key.clone();
         // The same shape: the compact pod keeps it (a readiness flip is a
         // record update).
         let stored = match (split, &slot.object) {
-            (Split::Compact(_, record), Stored::Pod(old)) if change.shape => {
-                Stored::Pod(CompactPod::new(self.shapes.share(old.shape()), record))
+            (Split::Compact(shape, record), Stored::Pod(old)) if change.shape => {
+                if Arc::ptr_eq(&shape, old.shape()) {
+                    Stored::Pod(CompactPod::new(shape, record))
+                } else {
+                    // The stored pod's shape is one the table does not
+                    // keep: it stays shared with the stored pod.
+                    let kept = Arc::clone(old.shape());
+                    self.release_shape(&shape);
+                    Stored::Pod(CompactPod::new(self.shapes.share(&kept), record))
+                }
             }
-            (split, _) => self.pod_form(split),
+            (split, _) => Self::pod_form(split),
         };
         t.touched.note(&key, true);
         // A pod whose labels and node stay (a status change): its index
