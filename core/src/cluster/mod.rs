@@ -223,6 +223,7 @@
 
 pub mod admission;
 mod admit;
+mod batch;
 mod config;
 mod endpoint_set;
 mod endpoints;
@@ -657,32 +658,80 @@ impl Cluster {
     /// ```
     pub fn apply_batch(&mut self, objects: Vec<Object>) -> Result<Changes, ClusterError> {
         limits::check(self, &objects)?;
-        let mut problems = Vec::new();
         // Admitted in place (an `Object` is large; moving each into a
         // second list costs a copy).
-        let mut staged = objects;
+        self.apply_admitted(objects)
+    }
+
+    /// [`Cluster::apply_batch`] of objects the caller keeps (an informer's
+    /// cache, a parsed dump applied to several clusters): the same
+    /// semantics, errors and atomicity, and the objects are left as they
+    /// are. Only what the store keeps is cloned: a Pod of a shape the
+    /// cluster holds already costs its small per-pod record, its key and
+    /// its index entries, not a clone of the Pod; Services, Nodes and the
+    /// other kinds (which admission may rewrite) are cloned.
+    ///
+    /// ```
+    /// use svcroute::api::Object;
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let objects: Vec<Object> = serde_json::from_str(r#"[
+    ///   {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+    ///    "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}},
+    ///   {"apiVersion": "v1", "kind": "Pod",
+    ///    "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
+    ///    "status": {"podIP": "10.244.0.7", "podIPs": [{"ip": "10.244.0.7"}]}}]"#).unwrap();
+    /// let config = ClusterConfig { bootstrap: false, ..Default::default() };
+    /// let (mut a, mut b) = (Cluster::new(config.clone())?, Cluster::new(config)?);
+    /// let changes = a.apply_batch_borrowed(&objects)?;
+    /// assert_eq!(b.apply_batch_borrowed(&objects)?, changes);
+    /// assert_eq!(a.get(&objects[1].key()).as_deref(), Some(&objects[1]));
+    /// // Atomic: a bad object refuses the batch, and nothing changes.
+    /// let mut bad = objects.clone();
+    /// bad[1].metadata_mut().name = None;
+    /// let before = a.len();
+    /// assert!(a.apply_batch_borrowed(&bad).is_err());
+    /// assert_eq!(a.len(), before);
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
+    pub fn apply_batch_borrowed(&mut self, objects: &[Object]) -> Result<Changes, ClusterError> {
+        limits::check(self, objects)?;
+        self.apply_admitted(objects.iter().map(batch::Lent::new).collect())
+    }
+
+    /// The batch path of [`Cluster::apply_batch`] and
+    /// [`Cluster::apply_batch_borrowed`], past the limits: admits every
+    /// object (refusing the batch, unchanged, on any problem), writes them
+    /// in order, and lets the controllers settle.
+    fn apply_admitted<'a, O: batch::BatchObject<'a>>(
+        &mut self,
+        mut staged: Vec<O>,
+    ) -> Result<Changes, ClusterError> {
+        let mut problems = Vec::new();
         for (index, object) in staged.iter_mut().enumerate() {
-            let kind = object.kind();
-            let meta = object.metadata_mut();
-            if kind.is_namespaced() {
-                if meta.namespace.as_deref().is_none_or(str::is_empty) {
-                    meta.namespace = Some("default".to_owned());
+            let o = object.object();
+            let namespace = o.metadata().namespace.as_deref();
+            if o.kind().is_namespaced() {
+                if namespace.is_none_or(str::is_empty) {
+                    object.object_mut().metadata_mut().namespace = Some("default".to_owned());
                 }
-            } else {
-                meta.namespace = None;
+            } else if namespace.is_some() {
+                object.object_mut().metadata_mut().namespace = None;
             }
-            if object.name().unwrap_or_default().is_empty() {
+            let o = object.object();
+            if o.name().unwrap_or_default().is_empty() {
                 problems.push(ClusterProblem::object(
                     ProblemKind::Invalid,
-                    object.key(),
+                    o.key(),
                     Some(index),
                     Some("metadata.name"),
                     "name is required",
                 ));
                 continue;
             }
-            self.admit(object, index, &mut problems);
-            workloads::validate(self, object, index, &mut problems);
+            if matches!(o, Object::Service(_) | Object::Node(_)) {
+                self.admit(object.object_mut(), index, &mut problems);
+            }
+            workloads::validate(self, object.object(), index, &mut problems);
         }
         self.finish_admission(problems.is_empty());
         if !problems.is_empty() {
@@ -692,7 +741,7 @@ impl Cluster {
         // (an Endpoints and a slice each, one more slice per
         // `maxEndpointsPerSlice` pods), so that the arena does not double
         // past what a large batch needs.
-        let count = |f: fn(&Object) -> bool| staged.iter().filter(|o| f(o)).count();
+        let count = |f: fn(&Object) -> bool| staged.iter().filter(|o| f(o.object())).count();
         let services = count(|o| matches!(o, Object::Service(_)));
         let pods = count(|o| matches!(o, Object::Pod(_)));
         let per_slice = (self.config.max_endpoints_per_slice as usize).max(1);
@@ -702,6 +751,7 @@ impl Cluster {
         let mut t = Tracker::default();
         self.new_keys = Some(Vec::new());
         for object in staged {
+            let object = object.into_input();
             if let Some(ns) = object.namespace()
                 && !self.contains_parts(KeyRef {
                     kind: Kind::Namespace,
@@ -721,7 +771,7 @@ impl Cluster {
                     &mut t,
                 );
             }
-            self.write(object, &mut t);
+            self.write_input(object, &mut t);
         }
         self.add_new_keys();
         Ok(self.settle(t))
