@@ -657,10 +657,10 @@ impl Cluster {
     /// # Ok::<(), svcroute::cluster::ClusterError>(())
     /// ```
     pub fn apply_batch(&mut self, objects: Vec<Object>) -> Result<Changes, ClusterError> {
-        limits::check(self, &objects)?;
+        let new = limits::check(self, &objects)?;
         // Admitted in place (an `Object` is large; moving each into a
         // second list costs a copy).
-        self.apply_admitted(objects)
+        self.apply_admitted(objects, new)
     }
 
     /// [`Cluster::apply_batch`] of objects the caller keeps (an informer's
@@ -694,17 +694,19 @@ impl Cluster {
     /// # Ok::<(), svcroute::cluster::ClusterError>(())
     /// ```
     pub fn apply_batch_borrowed(&mut self, objects: &[Object]) -> Result<Changes, ClusterError> {
-        limits::check(self, objects)?;
-        self.apply_admitted(objects.iter().map(batch::Lent::new).collect())
+        let new = limits::check(self, objects)?;
+        self.apply_admitted(objects.iter().map(batch::Lent::new).collect(), new)
     }
 
     /// The batch path of [`Cluster::apply_batch`] and
     /// [`Cluster::apply_batch_borrowed`], past the limits: admits every
     /// object (refusing the batch, unchanged, on any problem), writes them
-    /// in order, and lets the controllers settle.
+    /// in order, and lets the controllers settle. `new`: how many of them
+    /// are not stored yet (the tables are sized for them once).
     fn apply_admitted<'a, O: batch::BatchObject<'a>>(
         &mut self,
         mut staged: Vec<O>,
+        new: usize,
     ) -> Result<Changes, ClusterError> {
         let mut problems = Vec::new();
         for (index, object) in staged.iter_mut().enumerate() {
@@ -748,8 +750,14 @@ impl Cluster {
         self.slots.reserve(
             (staged.len() + 2 * services + pods / per_slice + 64).saturating_sub(self.free.len()),
         );
+        // The tables a batch's writes fill, sized once for what is coming
+        // (a build's tables would grow by doubling, copying what they
+        // hold, many times).
         let mut t = Tracker::default();
-        self.new_keys = Some(Vec::new());
+        t.touched.reserve(staged.len());
+        self.ids.reserve(new);
+        self.ip_counts.reserve(pods.min(new));
+        self.new_keys = Some(Vec::with_capacity(new));
         for object in staged {
             let object = object.into_input();
             if let Some(ns) = object.namespace()
