@@ -173,6 +173,9 @@ fn only_condition(pod: &Pod, type_: &str) -> Result<Option<usize>, ()> {
 /// A Pod split for storing: compact (its interned shape, counted as used
 /// by this pod, and its record), or as given (borrowed or owned, as it
 /// came).
+// Short-lived (split, compared, stored at once); a given Pod is boxed when
+// it is stored, not before.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Split<'a> {
     /// The interned shape and the record.

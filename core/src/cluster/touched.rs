@@ -101,13 +101,12 @@ const DIRECT: usize = 64;
 
 /// Sorts items with distinct keys in key order (kind, namespace, name).
 ///
-/// Many keys (a batch's hundreds of thousands) are sorted by a 256-bit
+/// Many keys (a batch's hundreds of thousands) are sorted by a 128-bit
 /// prefix held beside each item: the kind, the namespace's rank among the
-/// namespaces present, and the name's first 28 bytes (zero-padded, which
+/// namespaces present, and the name's first 12 bytes (zero-padded, which
 /// orders as the strings do); only keys with equal prefixes are compared
 /// in full. Comparing stored keys directly would follow each key's
-/// pointer on every comparison (and the pods of one workload share their
-/// names' first dozen bytes, so a shorter prefix would tie on them).
+/// pointer on every comparison.
 pub(crate) fn sort_keys<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &StoreKey) {
     if items.len() <= DIRECT {
         items.sort_unstable_by(|a, b| key(a).get().cmp(key(b).get()));
@@ -122,7 +121,7 @@ pub(crate) fn sort_keys<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &StoreKey) {
     for (rank, ns) in namespaces.iter().enumerate() {
         ranks.insert(*ns, rank as u32);
     }
-    let mut order: Vec<(Prefix, u32)> = items
+    let mut order: Vec<(u128, u32)> = items
         .iter()
         .enumerate()
         .map(|(i, item)| {
@@ -141,22 +140,17 @@ pub(crate) fn sort_keys<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &StoreKey) {
     items.extend(order.iter().filter_map(|&(_, i)| slots[i as usize].take()));
 }
 
-/// A sort prefix: two big-endian words, compared in order.
-type Prefix = (u128, u128);
-
 /// The sort prefix of a key: kind (8 bits), namespace rank (24 bits, more
-/// namespaces than that share the top rank and tie), the name's first 28
+/// namespaces than that share the top rank and tie), the name's first 12
 /// bytes. Keys with equal prefixes are compared in full (they differ past
-/// the name's 28th byte, or share the top namespace rank).
-fn prefix(kind: u8, rank: u32, name: &str) -> Prefix {
-    let mut bytes = [0u8; 32];
+/// the name's 12th byte, or share the top namespace rank).
+fn prefix(kind: u8, rank: u32, name: &str) -> u128 {
+    let mut bytes = [0u8; 16];
     bytes[0] = kind;
     bytes[1..4].copy_from_slice(&rank.min(0xff_ffff).to_be_bytes()[1..]);
-    let n = name.len().min(28);
+    let n = name.len().min(12);
     bytes[4..4 + n].copy_from_slice(&name.as_bytes()[..n]);
-    let (high, low) = bytes.split_at(16);
-    let word = |b: &[u8]| u128::from_be_bytes(b.try_into().unwrap_or_default());
-    (word(high), word(low))
+    u128::from_be_bytes(bytes)
 }
 
 #[cfg(test)]
@@ -194,7 +188,7 @@ mod tests {
     #[test]
     fn many_keys_sort_as_object_keys_do() {
         // Past DIRECT the prefix sort runs: kinds, namespaces (and none),
-        // names sharing 12, 28 and more bytes, names that are prefixes of others.
+        // names sharing 12 and more bytes, names that are prefixes of others.
         let mut keys = Vec::new();
         for (i, kind) in [Kind::Service, Kind::Pod, Kind::Namespace]
             .into_iter()
@@ -209,7 +203,7 @@ mod tests {
                     "",
                     "z",
                     "svc-1234-abcd",
-                    // Past the 28 bytes of the prefix, and at its edge.
+                    // Sharing 28 bytes and more.
                     "svc-1234-abcdef0123-00001-longer-b",
                     "svc-1234-abcdef0123-00001-longer-a",
                     "svc-1234-abcdef0123-00001-l",
