@@ -580,7 +580,8 @@ pub(crate) fn compare(old: PodView<'_>, new: &Split, strings: &Interner) -> PodC
         Split::Compact(shape, record) => PodView::of_parts(&shape.pod, record, old.name(), strings),
         Split::Given(pod) => PodView::given(pod),
     };
-    let labels = old.labels() == new.labels();
+    // Pods of one interned shape share its labels: nothing to compare.
+    let labels = std::ptr::eq(old.labels(), new.labels()) || old.labels() == new.labels();
     let (old_pod, old_record) = old.parts();
     let (new_pod, new_record) = new.parts();
     let (rest, shape) = match (old_record, new_record) {
