@@ -390,6 +390,11 @@ pub struct Cluster {
     /// The address of the shape of the compact pod indexed last (0: none):
     /// a pod of the same shape has the same labels, unchecked.
     last_shape: usize,
+    /// The Services that select the pod indexed last (by its namespace
+    /// and labels), kept while no Service is indexed or unindexed: the
+    /// next pod indexed, of the same namespace and labels (usually of the
+    /// same workload, in a batch), is selected by the same ones.
+    last_services: Option<Vec<ObjId>>,
     services: FxMap<ObjId, SvcRec>,
     pod_index: FxMap<Pair, Vec<ObjId>>,
     svc_index: FxMap<Pair, Vec<ObjId>>,
@@ -573,6 +578,7 @@ impl Cluster {
             last_labels: Vec::new(),
             last_namespace: None,
             last_shape: 0,
+            last_services: None,
             services: FxMap::default(),
             pod_index: FxMap::default(),
             svc_index: FxMap::default(),
@@ -1482,11 +1488,21 @@ impl Cluster {
         }
         if let Some((meta, node)) = pod_index_parts(&slot.object) {
             let rec = self.index_pod(id, meta, node);
-            self.mark_pod_services(&rec, &slot.key, id, t);
+            let services = match self.last_services.take() {
+                Some(services) => services,
+                None => self.pod_services(&rec),
+            };
+            for &sid in &services {
+                if let Some(svc) = self.slot(sid) {
+                    t.pod(&svc.key, sid, &slot.key, id);
+                }
+            }
+            self.last_services = Some(services);
             self.pods.insert(id, rec);
         }
         match slot.object.as_object() {
             Some(Object::Service(svc)) => {
+                self.last_services = None;
                 let ns = self
                     .strings
                     .intern(slot.key.namespace.as_deref().unwrap_or(""));
@@ -1562,6 +1578,7 @@ impl Cluster {
         }
         match slot.object.as_object() {
             Some(Object::Service(_)) => {
+                self.last_services = None;
                 if let Some(rec) = self.services.remove(&id) {
                     for &(k, v) in &rec.selector {
                         if let Some(list) = self.svc_index.get_mut(&(rec.ns, k, v)) {
@@ -1618,6 +1635,7 @@ impl Cluster {
             Some(ns) if self.strings.is(ns, ns_name) => ns,
             _ => self.strings.intern(ns_name),
         };
+        let same_namespace = self.last_namespace == Some(ns);
         self.last_namespace = Some(ns);
         let shape = match node {
             PodNode::Sym(_, shape) => shape,
@@ -1628,6 +1646,10 @@ impl Cluster {
                 && (self.last_labels.iter().zip(&meta.labels))
                     .all(|(&(ks, vs), (k, v))| self.strings.is(ks, k) && self.strings.is(vs, v));
         self.last_shape = shape;
+        if !(same && same_namespace) {
+            // Another namespace or other labels: other Services.
+            self.last_services = None;
+        }
         if !same {
             self.last_labels.clear();
             for (k, v) in &meta.labels {
