@@ -3,6 +3,8 @@
 //!
 //! * `cluster/build`: apply every object in one batch, all EndpointSlices
 //!   computed (target < 300 ms);
+//! * `cluster/build_borrowed`: the same batch lent
+//!   (`Cluster::apply_batch_borrowed`), the caller keeping its objects;
 //! * `cluster/pod_label_change/*` and `cluster/readiness_flip/*`: one Pod
 //!   changed at that scale, slices settled (target < 5 µs median), for a
 //!   Pod of a 15-pod Service and of a 250-pod Service;
@@ -12,9 +14,9 @@
 //! Run: `cargo bench -p svcroute-benches --bench cluster -- --warm-up-time 1 --measurement-time 3`
 //!
 //! Instruction counts (immune to the machine's noise): with
-//! `CLUSTER_CALLGRIND=label_15|flip_15|label_250|flip_250|build` the binary
-//! skips criterion, builds the cluster and runs that change 200 times (the
-//! build once) inside `measured`; run it under
+//! `CLUSTER_CALLGRIND=label_15|flip_15|label_250|flip_250|build|build_borrowed`
+//! the binary skips criterion, builds the cluster and runs that change 200
+//! times (the build once) inside `measured`; run it under
 //! `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*measured*'`
 //! and divide the total by 200.
 
@@ -34,6 +36,14 @@ fn build(objects: Vec<Object>) -> Cluster {
     let mut cluster = Cluster::new(config()).expect("config");
     cluster
         .apply_batch(objects)
+        .expect("synthetic cluster applies");
+    cluster
+}
+
+fn build_borrowed(objects: &[Object]) -> Cluster {
+    let mut cluster = Cluster::new(config()).expect("config");
+    cluster
+        .apply_batch_borrowed(objects)
         .expect("synthetic cluster applies");
     cluster
 }
@@ -75,6 +85,10 @@ fn callgrind(what: &str) {
         drop(measured(|| build(objects)));
         return;
     }
+    if what == "build_borrowed" {
+        drop(measured(|| build_borrowed(&objects)));
+        return;
+    }
     let mut cluster = build(objects);
     let slots = pod_slots(&scale);
     let (kind, size) = what.split_once('_').expect("KIND_SIZE");
@@ -111,6 +125,9 @@ fn benches(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("build", |b| {
         b.iter_batched(|| objects.clone(), build, BatchSize::PerIteration)
+    });
+    group.bench_function("build_borrowed", |b| {
+        b.iter_with_large_drop(|| build_borrowed(&objects))
     });
     group.finish();
 

@@ -403,6 +403,41 @@ proptest! {
         prop_assert!(fresh.resync().is_empty());
     }
 
+    // A batch lent (`apply_batch_borrowed`) is the batch given: the same
+    // result (changes or problems) and state, in two batches (the second
+    // updating what the first wrote), and the lent objects untouched.
+    #[test]
+    fn a_lent_batch_is_a_given_batch(ops in proptest::collection::vec(op(), 1..60), cut in 0..60usize) {
+        let objects: Vec<Object> = ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Pod { .. } => Some(pod_object(op)),
+                Op::Service { .. } => Some(service_object(op)),
+                // Now and then a nameless object: both batches refused.
+                Op::BadBatch(n) if *n < 2 => {
+                    let mut bad = pod_object(&Op::Pod {
+                        ns: 0, name: *n, app: Some(0), tier: None, node: 0, ready: true,
+                        terminating: false, terminal: false, ips: 1, port_name: 0, hostname: false,
+                    });
+                    bad.metadata_mut().name = (*n == 1).then(String::new);
+                    Some(bad)
+                }
+                _ => None,
+            })
+            .collect();
+        let cut = cut.min(objects.len());
+        let mut given = Cluster::new(config()).unwrap();
+        let mut lent = Cluster::new(config()).unwrap();
+        for part in [&objects[..cut], &objects[cut..]] {
+            let kept = part.to_vec();
+            let want = given.apply_batch(part.to_vec());
+            let got = lent.apply_batch_borrowed(part);
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(part, &kept[..]);
+            prop_assert_eq!(snapshot(&lent), snapshot(&given));
+        }
+    }
+
     #[test]
     fn arbitrary_json_objects_never_panic(name in "[a-z]{0,3}", ns in proptest::option::of("[a-z]{0,3}"),
                                           labels in proptest::collection::btree_map("[a-z]{1,2}", "[a-z]{0,2}", 0..3),

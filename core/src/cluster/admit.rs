@@ -147,7 +147,9 @@ impl Cluster {
     }
 
     /// Admits one object of a batch (see the module documentation):
-    /// rewrites it as it will be stored, or records its problems.
+    /// rewrites it as it will be stored, or records its problems (then the
+    /// object is left emptied: the batch is refused, and nothing reads it
+    /// again; it is taken, not cloned, for admission).
     pub(super) fn admit_object(
         &mut self,
         object: &mut Object,
@@ -170,14 +172,14 @@ impl Cluster {
                     Some(Object::Service(s)) => Some(s),
                     _ => None,
                 };
-                admit_service(admission, svc.clone(), old.as_ref()).map(Object::Service)
+                admit_service(admission, std::mem::take(svc), old.as_ref()).map(Object::Service)
             }
             Object::Node(node) => {
                 let old = match old {
                     Some(Object::Node(n)) => Some(n),
                     _ => None,
                 };
-                admit_node(admission, node.clone(), old.as_ref()).map(Object::Node)
+                admit_node(admission, std::mem::take(node), old.as_ref()).map(Object::Node)
             }
             _ => return,
         };

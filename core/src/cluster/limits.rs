@@ -51,8 +51,9 @@ impl Default for ClusterLimits {
 }
 
 /// Refuses a batch that would break a limit of `cluster`, with every
-/// problem; changes nothing.
-pub(crate) fn check(cluster: &Cluster, objects: &[Object]) -> Result<(), ClusterError> {
+/// problem; changes nothing. Passed, how many of the objects are new (not
+/// stored): the room the batch's writes take.
+pub(crate) fn check(cluster: &Cluster, objects: &[Object]) -> Result<usize, ClusterError> {
     let limits = cluster.config().limits;
     let mut problems = Vec::new();
     for (index, object) in objects.iter().enumerate() {
@@ -85,7 +86,7 @@ pub(crate) fn check(cluster: &Cluster, objects: &[Object]) -> Result<(), Cluster
         ));
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(new)
     } else {
         Err(ClusterError::new(problems))
     }

@@ -223,6 +223,7 @@
 
 pub mod admission;
 mod admit;
+mod batch;
 mod config;
 mod endpoint_set;
 mod endpoints;
@@ -390,6 +391,11 @@ pub struct Cluster {
     /// The address of the shape of the compact pod indexed last (0: none):
     /// a pod of the same shape has the same labels, unchecked.
     last_shape: usize,
+    /// The Services that select the pod indexed last (by its namespace
+    /// and labels), kept while no Service is indexed or unindexed: the
+    /// next pod indexed, of the same namespace and labels (usually of the
+    /// same workload, in a batch), is selected by the same ones.
+    last_services: Option<Vec<ObjId>>,
     services: FxMap<ObjId, SvcRec>,
     pod_index: FxMap<Pair, Vec<ObjId>>,
     svc_index: FxMap<Pair, Vec<ObjId>>,
@@ -576,6 +582,7 @@ impl Cluster {
             last_labels: Vec::new(),
             last_namespace: None,
             last_shape: 0,
+            last_services: None,
             services: FxMap::default(),
             pod_index: FxMap::default(),
             svc_index: FxMap::default(),
@@ -661,33 +668,83 @@ impl Cluster {
     /// # Ok::<(), svcroute::cluster::ClusterError>(())
     /// ```
     pub fn apply_batch(&mut self, objects: Vec<Object>) -> Result<Changes, ClusterError> {
-        limits::check(self, &objects)?;
-        let mut problems = Vec::new();
+        let new = limits::check(self, &objects)?;
         // Admitted in place (an `Object` is large; moving each into a
         // second list costs a copy).
-        let mut staged = objects;
+        self.apply_admitted(objects, new)
+    }
+
+    /// [`Cluster::apply_batch`] of objects the caller keeps (an informer's
+    /// cache, a parsed dump applied to several clusters): the same
+    /// semantics, errors and atomicity, and the objects are left as they
+    /// are. Only what the store keeps is cloned: a Pod of a shape the
+    /// cluster holds already costs its small per-pod record, its key and
+    /// its index entries, not a clone of the Pod; Services, Nodes and the
+    /// other kinds (which admission may rewrite) are cloned.
+    ///
+    /// ```
+    /// use svcroute::api::Object;
+    /// use svcroute::cluster::{Cluster, ClusterConfig};
+    /// let objects: Vec<Object> = serde_json::from_str(r#"[
+    ///   {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+    ///    "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}},
+    ///   {"apiVersion": "v1", "kind": "Pod",
+    ///    "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
+    ///    "status": {"podIP": "10.244.0.7", "podIPs": [{"ip": "10.244.0.7"}]}}]"#).unwrap();
+    /// let config = ClusterConfig { bootstrap: false, ..Default::default() };
+    /// let (mut a, mut b) = (Cluster::new(config.clone())?, Cluster::new(config)?);
+    /// let changes = a.apply_batch_borrowed(&objects)?;
+    /// assert_eq!(b.apply_batch_borrowed(&objects)?, changes);
+    /// assert_eq!(a.get(&objects[1].key()).as_deref(), Some(&objects[1]));
+    /// // Atomic: a bad object refuses the batch, and nothing changes.
+    /// let mut bad = objects.clone();
+    /// bad[1].metadata_mut().name = None;
+    /// let before = a.len();
+    /// assert!(a.apply_batch_borrowed(&bad).is_err());
+    /// assert_eq!(a.len(), before);
+    /// # Ok::<(), svcroute::cluster::ClusterError>(())
+    /// ```
+    pub fn apply_batch_borrowed(&mut self, objects: &[Object]) -> Result<Changes, ClusterError> {
+        let new = limits::check(self, objects)?;
+        self.apply_admitted(objects.iter().map(batch::Lent::new).collect(), new)
+    }
+
+    /// The batch path of [`Cluster::apply_batch`] and
+    /// [`Cluster::apply_batch_borrowed`], past the limits: admits every
+    /// object (refusing the batch, unchanged, on any problem), writes them
+    /// in order, and lets the controllers settle. `new`: how many of them
+    /// are not stored yet (the tables are sized for them once).
+    fn apply_admitted<'a, O: batch::BatchObject<'a>>(
+        &mut self,
+        mut staged: Vec<O>,
+        new: usize,
+    ) -> Result<Changes, ClusterError> {
+        let mut problems = Vec::new();
         for (index, object) in staged.iter_mut().enumerate() {
-            let kind = object.kind();
-            let meta = object.metadata_mut();
-            if kind.is_namespaced() {
-                if meta.namespace.as_deref().is_none_or(str::is_empty) {
-                    meta.namespace = Some("default".to_owned());
+            let o = object.object();
+            let namespace = o.metadata().namespace.as_deref();
+            if o.kind().is_namespaced() {
+                if namespace.is_none_or(str::is_empty) {
+                    object.object_mut().metadata_mut().namespace = Some("default".to_owned());
                 }
-            } else {
-                meta.namespace = None;
+            } else if namespace.is_some() {
+                object.object_mut().metadata_mut().namespace = None;
             }
-            if object.name().unwrap_or_default().is_empty() {
+            let o = object.object();
+            if o.name().unwrap_or_default().is_empty() {
                 problems.push(ClusterProblem::object(
                     ProblemKind::Invalid,
-                    object.key(),
+                    o.key(),
                     Some(index),
                     Some("metadata.name"),
                     "name is required",
                 ));
                 continue;
             }
-            self.admit(object, index, &mut problems);
-            workloads::validate(self, object, index, &mut problems);
+            if matches!(o, Object::Service(_) | Object::Node(_)) {
+                self.admit(object.object_mut(), index, &mut problems);
+            }
+            workloads::validate(self, object.object(), index, &mut problems);
         }
         self.finish_admission(problems.is_empty());
         if !problems.is_empty() {
@@ -697,16 +754,23 @@ impl Cluster {
         // (an Endpoints and a slice each, one more slice per
         // `maxEndpointsPerSlice` pods), so that the arena does not double
         // past what a large batch needs.
-        let count = |f: fn(&Object) -> bool| staged.iter().filter(|o| f(o)).count();
+        let count = |f: fn(&Object) -> bool| staged.iter().filter(|o| f(o.object())).count();
         let services = count(|o| matches!(o, Object::Service(_)));
         let pods = count(|o| matches!(o, Object::Pod(_)));
         let per_slice = (self.config.max_endpoints_per_slice as usize).max(1);
         self.slots.reserve(
             (staged.len() + 2 * services + pods / per_slice + 64).saturating_sub(self.free.len()),
         );
+        // The tables a batch's writes fill, sized once for what is coming
+        // (a build's tables would grow by doubling, copying what they
+        // hold, many times).
         let mut t = Tracker::default();
-        self.new_keys = Some(Vec::new());
+        t.touched.reserve(staged.len());
+        self.ids.reserve(new);
+        self.ip_counts.reserve(pods.min(new));
+        self.new_keys = Some(Vec::with_capacity(new));
         for object in staged {
+            let object = object.into_input();
             if let Some(ns) = object.namespace()
                 && !self.contains_parts(KeyRef {
                     kind: Kind::Namespace,
@@ -726,7 +790,7 @@ impl Cluster {
                     &mut t,
                 );
             }
-            self.write(object, &mut t);
+            self.write_input(object, &mut t);
         }
         self.add_new_keys();
         Ok(self.settle(t))
@@ -1186,6 +1250,13 @@ impl Cluster {
     /// Stores `object` (create or replace), keeping indexes, and marks what
     /// the controllers must look at.
     fn write(&mut self, object: Object, t: &mut Tracker) -> ObjId {
+        self.write_input(Cow::Owned(object), t)
+    }
+
+    /// [`Cluster::write`] of an object given or borrowed: a borrowed Pod is
+    /// cloned only as far as the store keeps it (see `write_pod`), any
+    /// other borrowed object is cloned.
+    fn write_input(&mut self, object: Cow<'_, Object>, t: &mut Tracker) -> ObjId {
         let found = self
             .ids
             .get(&KeyRef {
@@ -1195,8 +1266,9 @@ impl Cluster {
             } as &dyn KeyView)
             .copied();
         let object = match object {
-            Object::Pod(pod) => return self.write_pod(pod, found, t),
-            o => o,
+            Cow::Owned(Object::Pod(pod)) => return self.write_pod(Cow::Owned(pod), found, t),
+            Cow::Borrowed(Object::Pod(pod)) => return self.write_pod(Cow::Borrowed(pod), found, t),
+            o => o.into_owned(),
         };
         let id = match found {
             Some(id) => {
@@ -1253,58 +1325,81 @@ impl Cluster {
     /// with its last pod.
     fn release(&mut self, old: &Stored) {
         if let Stored::Pod(p) = old {
-            self.shapes.release(p.shape());
-            // The shape may go, and its address be another's.
-            self.last_shape = 0;
+            self.release_shape(p.shape());
         }
     }
 
-    /// The stored form of a split pod: compact (its shape interned), or as
-    /// given.
-    fn pod_form(&mut self, split: Split) -> Stored {
+    /// One pod fewer uses `shape`: it goes with its last pod.
+    fn release_shape(&mut self, shape: &Arc<stored_pod::Shape>) {
+        self.shapes.release(shape);
+        // The shape may go, and its address be another's.
+        self.last_shape = 0;
+    }
+
+    /// The stored form of a split pod: compact, or as given.
+    fn pod_form(split: Split<'_>) -> Stored {
         match split {
-            Split::Compact(shape, record) => {
-                Stored::Pod(CompactPod::new(self.shapes.intern(shape), record))
-            }
-            Split::Given(pod) => Stored::Object(Box::new(Object::Pod(pod))),
+            Split::Compact(shape, record) => Stored::Pod(CompactPod::new(shape, record)),
+            Split::Given(pod) => Stored::Object(Box::new(Object::Pod(pod.into_owned()))),
         }
     }
 
-    /// [`Cluster::write`] for a Pod. The pod is split first (`stored_pod.rs`),
-    /// and compared with the stored one form for form, neither built:
-    /// are the labels the same, all but the labels, the node, the IPs?
-    fn write_pod(&mut self, pod: Pod, found: Option<ObjId>, t: &mut Tracker) -> ObjId {
+    /// A split pod that is not stored after all: its shape is used by one
+    /// pod fewer.
+    fn discard(&mut self, split: Split<'_>) {
+        if let Split::Compact(shape, _) = split {
+            self.release_shape(&shape);
+        }
+    }
+
+    /// [`Cluster::write`] for a Pod. The pod is split first (`stored_pod.rs`:
+    /// its shape interned, the pod neither cloned nor blanked when its shape
+    /// is interned already), and compared with the stored one form for
+    /// form, neither built: are the labels the same, all but the labels,
+    /// the node, the IPs?
+    fn write_pod(&mut self, pod: Cow<'_, Pod>, found: Option<ObjId>, t: &mut Tracker) -> ObjId {
         let Some(id) = found else {
             let key = ObjectKey {
                 kind: Kind::Pod,
                 namespace: pod.metadata.namespace.clone(),
                 name: pod.metadata.name.clone().unwrap_or_default(),
             };
-            let split = stored_pod::split(pod, &mut self.strings);
-            let stored = self.pod_form(split);
-            let id = self.insert(key, stored, t);
+            let split = stored_pod::split(pod, &mut self.strings, &mut self.shapes);
+            let id = self.insert(key, Self::pod_form(split), t);
             self.index(id, t);
             return id;
         };
-        let split = stored_pod::split(pod, &mut self.strings);
+        let split = stored_pod::split(pod, &mut self.strings, &mut self.shapes);
+        let change = match self.slots.get(id as usize).and_then(Option::as_ref) {
+            Some(slot) => slot
+                .object
+                .pod(&slot.key.name, &self.strings)
+                .map(|old| stored_pod::compare(old, &split, &self.strings)),
+            None => None,
+        };
+        let Some(change) = change.filter(|c| !(c.labels && c.rest)) else {
+            self.discard(split);
+            return id;
+        };
         let Some(slot) = self.slots.get(id as usize).and_then(Option::as_ref) else {
             return id;
         };
-        let Some(old) = slot.object.pod(&slot.key.name, &self.strings) else {
-            return id;
-        };
-        let change = stored_pod::compare(old, &split, &self.strings);
-        if change.labels && change.rest {
-            return id;
-        }
         let key = slot.key.clone();
         // The same shape: the compact pod keeps it (a readiness flip is a
         // record update).
         let stored = match (split, &slot.object) {
-            (Split::Compact(_, record), Stored::Pod(old)) if change.shape => {
-                Stored::Pod(CompactPod::new(self.shapes.share(old.shape()), record))
+            (Split::Compact(shape, record), Stored::Pod(old)) if change.shape => {
+                if Arc::ptr_eq(&shape, old.shape()) {
+                    Stored::Pod(CompactPod::new(shape, record))
+                } else {
+                    // The stored pod's shape is one the table does not
+                    // keep: it stays shared with the stored pod.
+                    let kept = Arc::clone(old.shape());
+                    self.release_shape(&shape);
+                    Stored::Pod(CompactPod::new(self.shapes.share(&kept), record))
+                }
             }
-            (split, _) => self.pod_form(split),
+            (split, _) => Self::pod_form(split),
         };
         t.touched.note(&key, true);
         // A pod whose labels and node stay (a status change): its index
@@ -1398,11 +1493,21 @@ impl Cluster {
         }
         if let Some((meta, node)) = pod_index_parts(&slot.object) {
             let rec = self.index_pod(id, meta, node);
-            self.mark_pod_services(&rec, &slot.key, id, t);
+            let services = match self.last_services.take() {
+                Some(services) => services,
+                None => self.pod_services(&rec),
+            };
+            for &sid in &services {
+                if let Some(svc) = self.slot(sid) {
+                    t.pod(&svc.key, sid, &slot.key, id);
+                }
+            }
+            self.last_services = Some(services);
             self.pods.insert(id, rec);
         }
         match slot.object.as_object() {
             Some(Object::Service(svc)) => {
+                self.last_services = None;
                 let ns = self
                     .strings
                     .intern(slot.key.namespace.as_deref().unwrap_or(""));
@@ -1478,6 +1583,7 @@ impl Cluster {
         }
         match slot.object.as_object() {
             Some(Object::Service(_)) => {
+                self.last_services = None;
                 if let Some(rec) = self.services.remove(&id) {
                     for &(k, v) in &rec.selector {
                         if let Some(list) = self.svc_index.get_mut(&(rec.ns, k, v)) {
@@ -1534,6 +1640,7 @@ impl Cluster {
             Some(ns) if self.strings.is(ns, ns_name) => ns,
             _ => self.strings.intern(ns_name),
         };
+        let same_namespace = self.last_namespace == Some(ns);
         self.last_namespace = Some(ns);
         let shape = match node {
             PodNode::Sym(_, shape) => shape,
@@ -1544,6 +1651,10 @@ impl Cluster {
                 && (self.last_labels.iter().zip(&meta.labels))
                     .all(|(&(ks, vs), (k, v))| self.strings.is(ks, k) && self.strings.is(vs, v));
         self.last_shape = shape;
+        if !(same && same_namespace) {
+            // Another namespace or other labels: other Services.
+            self.last_services = None;
+        }
         if !same {
             self.last_labels.clear();
             for (k, v) in &meta.labels {

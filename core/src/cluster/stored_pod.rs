@@ -32,10 +32,13 @@
 //! (`pod_view.rs`), which borrows the shape and the record and builds
 //! nothing.
 
+use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use crate::api::{ConditionStatus, HostIP, ObjectMeta, Pod, PodIP};
+use crate::api::{
+    ConditionStatus, HostIP, ObjectMeta, Pod, PodCondition, PodIP, PodSpec, PodStatus,
+};
 use crate::table_hash::TableHasher;
 
 use super::intern::{FxMap, Interner, Sym};
@@ -167,49 +170,61 @@ fn only_condition(pod: &Pod, type_: &str) -> Result<Option<usize>, ()> {
     Ok(found)
 }
 
-/// A Pod split for storing: compact (its blank shape and its record), or
-/// as given.
+/// A Pod split for storing: compact (its interned shape, counted as used
+/// by this pod, and its record), or as given (borrowed or owned, as it
+/// came).
+// Short-lived (split, compared, stored at once); a given Pod is boxed when
+// it is stored, not before.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Split {
-    /// The shape, not interned yet, and the record.
-    Compact(Pod, PodRecord),
+pub(crate) enum Split<'a> {
+    /// The interned shape and the record.
+    Compact(Arc<Shape>, PodRecord),
     /// The Pod, untouched: the record cannot hold it exactly.
-    Given(Pod),
+    Given(Cow<'a, Pod>),
 }
 
-/// Splits a Pod into a blank shape and its record, interning its node
-/// name and host IP; the Pod back, untouched, when the record cannot hold
-/// it exactly. (The name is not kept: the store's key is the Pod's
-/// `metadata.name`, which must be present.)
-pub(crate) fn split(mut pod: Pod, strings: &mut Interner) -> Split {
-    if pod.metadata.name.is_none() {
-        return Split::Given(pod);
+/// Splits a Pod into its interned shape and its record, interning its
+/// node name and host IP; the Pod back, untouched, when the record cannot
+/// hold it exactly. (The name is not kept: the store's key is the Pod's
+/// `metadata.name`, which must be present.) A Pod whose shape is interned
+/// already is neither cloned nor blanked (see [`Shapes::intern`]).
+pub(crate) fn split<'a>(
+    pod: Cow<'a, Pod>,
+    strings: &mut Interner,
+    shapes: &mut Shapes,
+) -> Split<'a> {
+    match record_of(&pod, strings) {
+        Some(record) => Split::Compact(shapes.intern(pod), record),
+        None => Split::Given(pod),
     }
+}
+
+/// The record of a Pod the record holds exactly (its node name and host IP
+/// interned), else `None`.
+fn record_of(pod: &Pod, strings: &mut Interner) -> Option<PodRecord> {
+    pod.metadata.name.as_ref()?;
     let uid = match pod.metadata.uid.as_deref() {
         None => None,
-        Some(u) => match pack_uid(u) {
-            Some(p) => Some(p),
-            None => return Split::Given(pod),
-        },
+        Some(u) => Some(pack_uid(u)?),
     };
     let status = &pod.status;
     let ip = match (status.pod_ip.as_deref(), status.pod_ips.as_slice()) {
         (None, []) => None,
         (Some(a), [PodIP { ip }]) if a == ip && a.len() <= IP_TEXT => Some(a),
-        _ => return Split::Given(pod),
+        _ => return None,
     };
     let host_ip = match (status.host_ip.as_deref(), status.host_ips.as_slice()) {
         (None, []) => None,
         (Some(a), [HostIP { ip }]) if a == ip => Some(a),
-        _ => return Split::Given(pod),
+        _ => return None,
     };
     let (Ok(ready), Ok(containers_ready)) = (
-        only_condition(&pod, READY),
-        only_condition(&pod, CONTAINERS_READY),
+        only_condition(pod, READY),
+        only_condition(pod, CONTAINERS_READY),
     ) else {
-        return Split::Given(pod);
+        return None;
     };
-    // Held exactly: blank the per-pod fields.
     let mut record = PodRecord {
         uid: uid.unwrap_or_default(),
         ip: [0; IP_TEXT],
@@ -229,23 +244,130 @@ pub(crate) fn split(mut pod: Pod, strings: &mut Interner) -> Split {
         record.host_ip = strings.intern(h);
         record.flags |= HAS_HOST_IP;
     }
-    if let Some(n) = pod.spec.node_name.take() {
-        record.node = strings.intern(&n);
+    if let Some(n) = pod.spec.node_name.as_deref() {
+        record.node = strings.intern(n);
         record.flags |= HAS_NODE;
     }
     for (at, shift) in [(ready, 0), (containers_ready, 2)] {
-        if let Some(c) = at.and_then(|i| pod.status.conditions.get_mut(i)) {
+        if let Some(c) = at.and_then(|i| status.conditions.get(i)) {
             record.conditions |= status_bits(c.status) << shift;
-            c.status = ConditionStatus::True;
         }
     }
+    Some(record)
+}
+
+/// Is this condition type's status held by the record (blanked to `True`
+/// in the shape)?
+fn held_condition(type_: &str) -> bool {
+    type_ == READY || type_ == CONTAINERS_READY
+}
+
+/// The shape of a Pod the record holds: the Pod with its per-pod fields
+/// blanked.
+fn blank(mut pod: Pod) -> Pod {
     pod.metadata.name = None;
     pod.metadata.uid = None;
+    pod.spec.node_name = None;
     pod.status.pod_ip = None;
     pod.status.pod_ips = Vec::new();
     pod.status.host_ip = None;
     pod.status.host_ips = Vec::new();
-    Split::Compact(pod, record)
+    for c in &mut pod.status.conditions {
+        if held_condition(&c.type_) {
+            c.status = ConditionStatus::True;
+        }
+    }
+    pod
+}
+
+/// Is `shape` the shape of `pod` (a Pod the record holds)? Every field is
+/// compared but the per-pod ones the record holds (see the [module
+/// docs](self)); `pod` is not blanked. Every field is named, so that a
+/// field added to the object model is compared too. The fields that tell
+/// workloads apart are compared first.
+fn is_shape_of(shape: &Pod, pod: &Pod) -> bool {
+    let Pod {
+        metadata,
+        spec,
+        status,
+    } = pod;
+    let ObjectMeta {
+        name: _,
+        generate_name,
+        namespace,
+        uid: _,
+        resource_version,
+        creation_timestamp,
+        deletion_timestamp,
+        labels,
+        annotations,
+        owner_references,
+    } = metadata;
+    let PodSpec {
+        containers,
+        init_containers,
+        node_name: _,
+        node_selector,
+        hostname,
+        subdomain,
+        set_hostname_as_fqdn,
+        host_network,
+        dns_policy,
+        dns_config,
+        tolerations,
+        affinity,
+    } = spec;
+    let PodStatus {
+        phase,
+        conditions,
+        host_ip: _,
+        host_ips: _,
+        pod_ip: _,
+        pod_ips: _,
+    } = status;
+    let (m, s, st) = (&shape.metadata, &shape.spec, &shape.status);
+    *labels == m.labels
+        && *namespace == m.namespace
+        && *generate_name == m.generate_name
+        && *owner_references == m.owner_references
+        && *phase == st.phase
+        && conditions.len() == st.conditions.len()
+        && conditions
+            .iter()
+            .zip(&st.conditions)
+            .all(|(c, sc)| is_condition_shape_of(sc, c))
+        && *resource_version == m.resource_version
+        && *creation_timestamp == m.creation_timestamp
+        && *deletion_timestamp == m.deletion_timestamp
+        && *annotations == m.annotations
+        && *hostname == s.hostname
+        && *subdomain == s.subdomain
+        && *set_hostname_as_fqdn == s.set_hostname_as_fqdn
+        && *host_network == s.host_network
+        && *dns_policy == s.dns_policy
+        && *containers == s.containers
+        && *init_containers == s.init_containers
+        && *node_selector == s.node_selector
+        && *dns_config == s.dns_config
+        && *tolerations == s.tolerations
+        && *affinity == s.affinity
+}
+
+/// [`is_shape_of`] for one condition: the status of a held type is the
+/// record's.
+fn is_condition_shape_of(shape: &PodCondition, c: &PodCondition) -> bool {
+    let PodCondition {
+        type_,
+        status,
+        last_transition_time,
+        reason,
+        message,
+    } = c;
+    *type_ == shape.type_
+        && (*status == shape.status || held_condition(type_))
+        && *last_transition_time == shape.last_transition_time
+        && *reason == shape.reason
+        && *message == shape.message
 }
 
 impl PodRecord {
@@ -336,8 +458,9 @@ pub(crate) struct Shapes {
 /// How many shapes the table keeps under one fingerprint.
 pub(crate) const SHAPES_PER_PRINT: usize = 8;
 
-/// A cheap fingerprint of a shape: what tells workloads apart (the
-/// label values, not their keys, which workloads share).
+/// A cheap fingerprint of a shape, or of a Pod (it reads no per-pod
+/// field): what tells workloads apart (the label values, not their keys,
+/// which workloads share).
 fn fingerprint(shape: &Pod) -> u64 {
     let mut h = TableHasher::default();
     let m = &shape.metadata;
@@ -355,31 +478,38 @@ fn fingerprint(shape: &Pod) -> u64 {
 }
 
 impl Shapes {
-    /// The interned shape equal to `shape` (interned now if new), counted
-    /// as used by one more pod; a shape of its own, not kept, when its
-    /// fingerprint already has [`SHAPES_PER_PRINT`] other shapes.
-    pub(crate) fn intern(&mut self, shape: Pod) -> Arc<Shape> {
+    /// The interned shape of `pod` (a Pod the record holds; interned now
+    /// if new), counted as used by one more pod; a shape of its own, not
+    /// kept, when its fingerprint already has [`SHAPES_PER_PRINT`] other
+    /// shapes. `pod` is compared with the candidate shapes as it is
+    /// ([`is_shape_of`]): when its shape is interned already it is neither
+    /// cloned nor blanked; only a new shape is built from it.
+    pub(crate) fn intern(&mut self, pod: Cow<'_, Pod>) -> Arc<Shape> {
         if let Some(last) = &self.last
-            && last.pod == shape
+            && is_shape_of(last, &pod)
         {
             let last = Arc::clone(last);
             return self.share(&last);
         }
-        let print = fingerprint(&shape);
+        let print = fingerprint(&pod);
         let list = self.by_print.entry(print).or_default();
-        let found = match list.iter().position(|(s, _)| s.pod == shape) {
+        let found = match list.iter().position(|(s, _)| is_shape_of(s, &pod)) {
             Some(i) => {
                 let (s, uses) = &mut list[i];
                 *uses += 1;
                 Arc::clone(s)
             }
             None if list.len() < SHAPES_PER_PRINT => {
-                let s = Arc::new(Shape { pod: shape, print });
+                let pod = blank(pod.into_owned());
+                let s = Arc::new(Shape { pod, print });
                 list.push((Arc::clone(&s), 1));
                 self.count += 1;
                 s
             }
-            None => return Arc::new(Shape { pod: shape, print }),
+            None => {
+                let pod = blank(pod.into_owned());
+                return Arc::new(Shape { pod, print });
+            }
         };
         self.last = Some(Arc::clone(&found));
         found
@@ -447,15 +577,17 @@ pub(crate) struct PodChange {
 /// other form differs in more than its labels.
 pub(crate) fn compare(old: PodView<'_>, new: &Split, strings: &Interner) -> PodChange {
     let new = match new {
-        Split::Compact(shape, record) => PodView::of_parts(shape, record, old.name(), strings),
+        Split::Compact(shape, record) => PodView::of_parts(&shape.pod, record, old.name(), strings),
         Split::Given(pod) => PodView::given(pod),
     };
-    let labels = old.labels() == new.labels();
+    // Pods of one interned shape share its labels: nothing to compare.
+    let labels = std::ptr::eq(old.labels(), new.labels()) || old.labels() == new.labels();
     let (old_pod, old_record) = old.parts();
     let (new_pod, new_record) = new.parts();
     let (rest, shape) = match (old_record, new_record) {
         (Some(a), Some(b)) => {
-            let same = same_but_labels(old_pod, new_pod);
+            // One interned shape: the same but for the records.
+            let same = std::ptr::eq(old_pod, new_pod) || same_but_labels(old_pod, new_pod);
             (same && a == b, same && labels)
         }
         (None, None) => (same_but_labels(old_pod, new_pod), false),
@@ -536,10 +668,11 @@ mod tests {
     fn round_trip(p: &Pod) -> Option<Pod> {
         let mut strings = Interner::default();
         let mut shapes = Shapes::default();
-        let Split::Compact(shape, record) = split(p.clone(), &mut strings) else {
+        let Split::Compact(shape, record) = split(Cow::Borrowed(p), &mut strings, &mut shapes)
+        else {
             return None;
         };
-        let c = CompactPod::new(shapes.intern(shape), record);
+        let c = CompactPod::new(shape, record);
         let name = p.metadata.name.as_deref().unwrap_or_default();
         let back = c.to_pod(name, &strings);
         // The view reads what the Pod holds.
@@ -640,7 +773,10 @@ mod tests {
         odd.push(p);
         for p in odd {
             let mut strings = Interner::default();
-            assert_eq!(split(p.clone(), &mut strings), Split::Given(p));
+            let mut shapes = Shapes::default();
+            let given = split(Cow::Borrowed(&p), &mut strings, &mut shapes);
+            assert_eq!(given, Split::Given(Cow::Borrowed(&p)));
+            assert_eq!(shapes.len(), 0);
         }
     }
 
@@ -670,25 +806,97 @@ mod tests {
             let mut p = full();
             p.metadata.name = Some(format!("web-{i}"));
             p.spec.node_name = Some(format!("n{i}"));
-            let Split::Compact(shape, record) = split(p, &mut strings) else {
+            let Split::Compact(shape, record) = split(Cow::Owned(p), &mut strings, &mut shapes)
+            else {
                 panic!("compact")
             };
-            store.push(CompactPod::new(shapes.intern(shape), record));
+            store.push(CompactPod::new(shape, record));
         }
         assert_eq!(shapes.len(), 1);
         assert!(Arc::ptr_eq(store[0].shape(), store[2].shape()));
         let mut other = full();
         other.metadata.labels.insert("tier".into(), "db".into());
-        let Split::Compact(shape, record) = split(other, &mut strings) else {
+        let Split::Compact(shape, record) = split(Cow::Owned(other), &mut strings, &mut shapes)
+        else {
             panic!("compact")
         };
-        store.push(CompactPod::new(shapes.intern(shape), record));
+        store.push(CompactPod::new(shape, record));
         assert_eq!(shapes.len(), 2);
         while let Some(p) = store.pop() {
             shapes.release(p.shape());
         }
         assert_eq!(shapes.len(), 0);
         assert!(shapes.by_print.is_empty() && shapes.last.is_none());
+    }
+
+    // Interning compares the pod as given with the shapes: pods that
+    // differ only in what the record holds share one shape; a pod that
+    // differs in any other field (one of each struct here) gets another,
+    // and each reads back as written.
+    #[test]
+    fn a_shape_is_shared_exactly_by_pods_alike_but_for_the_record() {
+        let mut strings = Interner::default();
+        let mut shapes = Shapes::default();
+        let base = full();
+        let mut intern = |p: &Pod, shapes: &mut Shapes| {
+            let Split::Compact(shape, record) = split(Cow::Borrowed(p), &mut strings, shapes)
+            else {
+                panic!("compact")
+            };
+            let name = p.metadata.name.as_deref().unwrap_or_default();
+            assert_eq!(
+                &CompactPod::new(Arc::clone(&shape), record).to_pod(name, &strings),
+                p
+            );
+            shape
+        };
+        let first = intern(&base, &mut shapes);
+        let mut alike = full();
+        alike.metadata.name = Some("web-2".into());
+        alike.metadata.uid = Some(UID.replace('3', "4"));
+        alike.spec.node_name = Some("n2".into());
+        alike.status.pod_ip = Some("10.244.2.9".into());
+        alike.status.pod_ips = vec![PodIP {
+            ip: "10.244.2.9".into(),
+        }];
+        alike.status.host_ip = Some("192.168.0.2".into());
+        alike.status.host_ips = vec![HostIP {
+            ip: "192.168.0.2".into(),
+        }];
+        alike.status.conditions[1].status = ConditionStatus::True;
+        alike.status.conditions[2].status = ConditionStatus::False;
+        assert!(Arc::ptr_eq(&intern(&alike, &mut shapes), &first));
+        let mut others: Vec<(&str, Pod)> = Vec::new();
+        let mut p = full();
+        p.metadata.annotations.insert("a".into(), "b".into());
+        others.push(("ObjectMeta.annotations", p));
+        let mut p = full();
+        p.metadata.resource_version = Some("7".into());
+        others.push(("ObjectMeta.resourceVersion", p));
+        let mut p = full();
+        p.spec.hostname = Some("other".into());
+        others.push(("PodSpec.hostname", p));
+        let mut p = full();
+        p.status.phase = Some(crate::api::PodPhase::Pending);
+        others.push(("PodStatus.phase", p));
+        let mut p = full();
+        p.status.conditions[0].status = ConditionStatus::False;
+        others.push(("PodCondition.status (PodScheduled)", p));
+        let mut p = full();
+        p.status.conditions[1].reason = Some("other".into());
+        others.push(("PodCondition.reason (Ready)", p));
+        for (what, p) in &others {
+            let shape = intern(p, &mut shapes);
+            assert!(!Arc::ptr_eq(&shape, &first), "{what}");
+            assert_ne!(shape.pod, first.pod, "{what}");
+        }
+        assert_eq!(shapes.len(), 1 + others.len());
+        // Interned again, each finds its own shape.
+        for (what, p) in &others {
+            let again = intern(p, &mut shapes);
+            assert!(!Arc::ptr_eq(&again, &first), "{what}");
+        }
+        assert_eq!(shapes.len(), 1 + others.len());
     }
 
     // The slot's form stays small: a record is a few words.

@@ -865,3 +865,45 @@ fn a_clone_and_its_original_release_shapes_independently() {
     b.delete(&keys[2]).unwrap();
     assert_eq!(b.pod_shapes(), 0);
 }
+
+// Pods of one label set indexed in a row reuse the Services found for the
+// first; a Service indexed or removed in between is seen by the next pod.
+#[test]
+fn pods_alike_in_a_row_see_services_that_come_and_go() {
+    let mut c = bare();
+    c.apply_batch(objects(BASE)).unwrap();
+    let labels = r#"{"app": "web", "tier": "a"}"#;
+    c.apply_batch(vec![
+        pod("a1", "10.0.0.1", "n1", true, labels),
+        pod("a2", "10.0.0.2", "n1", true, labels),
+    ])
+    .unwrap();
+    assert_eq!(addresses(&c, "web"), ["10.0.0.1", "10.0.0.2"]);
+    let tier: Object = serde_json::from_str(
+        r#"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "tier", "namespace": "shop"},
+            "spec": {"clusterIP": "10.96.0.21", "selector": {"tier": "a"},
+                     "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}"#,
+    )
+    .unwrap();
+    // A Service between two pods alike, in one batch and across calls.
+    c.apply_batch(vec![
+        pod("a3", "10.0.0.3", "n1", true, labels),
+        tier,
+        pod("a4", "10.0.0.4", "n1", true, labels),
+    ])
+    .unwrap();
+    c.apply(pod("a5", "10.0.0.5", "n1", true, labels)).unwrap();
+    let all = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"];
+    assert_eq!(addresses(&c, "tier"), all);
+    assert_eq!(addresses(&c, "web"), all);
+    let web = ObjectKey {
+        kind: Kind::Service,
+        namespace: Some("shop".into()),
+        name: "web".into(),
+    };
+    c.delete(&web).unwrap();
+    let changes = c.apply(pod("a6", "10.0.0.6", "n1", true, labels)).unwrap();
+    assert!(changes.updated.iter().all(|k| k.name != "web"));
+    assert_eq!(addresses(&c, "tier").len(), 6);
+    assert!(c.endpoint_slices("shop", "web").is_empty());
+}

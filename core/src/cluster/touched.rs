@@ -41,22 +41,35 @@ impl Touched {
         self.position(key).map(|i| self.entries[i].1)
     }
 
+    /// Room for `more` keys (a batch's), so that the list and its index
+    /// do not grow by doubling.
+    pub(crate) fn reserve(&mut self, more: usize) {
+        self.entries.reserve(more);
+        if self.entries.len() + more > SMALL {
+            self.index.reserve(more);
+        }
+    }
+
     /// Notes a touched key; the first note of a key is the one kept.
     pub(crate) fn note(&mut self, key: &StoreKey, existed: bool) {
+        let at = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
+        if self.entries.len() > SMALL {
+            // Indexed: one hash finds the key or its place.
+            if let std::collections::hash_map::Entry::Vacant(e) = self.index.entry(key.clone()) {
+                e.insert(at);
+                self.entries.push((key.clone(), existed));
+            }
+            return;
+        }
         if self.position(key).is_some() {
             return;
         }
-        let at = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
         self.entries.push((key.clone(), existed));
         if self.entries.len() == SMALL + 1 {
-            self.index = self
-                .entries
-                .iter()
-                .enumerate()
-                .map(|(i, (k, _))| (k.clone(), i as u32))
-                .collect();
-        } else if self.entries.len() > SMALL + 1 {
-            self.index.insert(key.clone(), at);
+            // Into the index as it is (it may have room reserved).
+            let keys = self.entries.iter().enumerate();
+            self.index
+                .extend(keys.map(|(i, (k, _))| (k.clone(), i as u32)));
         }
     }
 
@@ -190,6 +203,12 @@ mod tests {
                     "",
                     "z",
                     "svc-1234-abcd",
+                    // Sharing 28 bytes and more.
+                    "svc-1234-abcdef0123-00001-longer-b",
+                    "svc-1234-abcdef0123-00001-longer-a",
+                    "svc-1234-abcdef0123-00001-l",
+                    "svc-1234-abcdef0123-00001-lo",
+                    "svc-1234-abcdef0123-00001-lon",
                 ] {
                     keys.push(StoreKey::new(ObjectKey {
                         kind,
