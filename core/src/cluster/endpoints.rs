@@ -328,26 +328,11 @@ fn one_port_list(entries: Vec<(EndpointAddress, bool, Vec<EndpointPort>)>) -> Ve
     let mut all: Vec<(EndpointAddress, bool)> =
         entries.into_iter().map(|(a, r, _)| (a, r)).collect();
     crate::order::sort_by(&mut all, |x, y| cmp_address(&x.0, &y.0));
-    let mut ready = Vec::new();
-    let mut not_ready = Vec::new();
-    let mut iter = all.into_iter().peekable();
-    while let Some((address, mut r)) = iter.next() {
-        while let Some((next, nr)) = iter.peek() {
-            if cmp_address(next, &address) != std::cmp::Ordering::Equal {
-                break;
-            }
-            r = r && *nr;
-            iter.next();
-        }
-        if r {
-            ready.push(address);
-        } else {
-            not_ready.push(address);
-        }
-    }
+    let (mut ready, not_ready) = merge_duplicates(all, |a, b| cmp_address(a, b).is_eq());
     if ready.is_empty() && not_ready.is_empty() {
         return Vec::new();
     }
+    ready.shrink_to_fit();
     vec![EndpointSubset {
         addresses: ready,
         not_ready_addresses: not_ready,
@@ -1240,6 +1225,34 @@ impl Cluster {
         self.lookup_stored(Kind::Endpoints, Some(namespace), service)
             .and_then(|(_, e)| e.endpoints())
     }
+}
+
+/// Addresses sorted so that duplicates (`same`) are adjacent, each with
+/// its readiness, merged as upstream repacks a subset: one of each (the
+/// first seen), not ready if any duplicate is not ready; split into the
+/// ready and the not ready, in order.
+pub(super) fn merge_duplicates<T>(
+    all: Vec<(T, bool)>,
+    same: impl Fn(&T, &T) -> bool,
+) -> (Vec<T>, Vec<T>) {
+    let mut ready = Vec::with_capacity(all.len());
+    let mut not_ready = Vec::new();
+    let mut iter = all.into_iter().peekable();
+    while let Some((address, mut r)) = iter.next() {
+        while let Some((next, nr)) = iter.peek() {
+            if !same(next, &address) {
+                break;
+            }
+            r = r && *nr;
+            iter.next();
+        }
+        if r {
+            ready.push(address);
+        } else {
+            not_ready.push(address);
+        }
+    }
+    (ready, not_ready)
 }
 
 #[cfg(test)]

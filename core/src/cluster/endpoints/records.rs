@@ -139,23 +139,7 @@ fn one_subset(
     ports.dedup_by(|a, b| port_order(a) == port_order(b));
     // A stable sort: duplicates stay in first-seen order.
     crate::order::sort_by(&mut all, |x, y| cmp_record(&x.0, &y.0));
-    let mut ready = Vec::with_capacity(all.len());
-    let mut not_ready = Vec::new();
-    let mut iter = all.into_iter().peekable();
-    while let Some((address, mut r)) = iter.next() {
-        while let Some((next, nr)) = iter.peek() {
-            if cmp_record(next, &address).is_ne() {
-                break;
-            }
-            r = r && *nr;
-            iter.next();
-        }
-        if r {
-            ready.push(address);
-        } else {
-            not_ready.push(address);
-        }
-    }
+    let (mut ready, not_ready) = super::merge_duplicates(all, |a, b| cmp_record(a, b).is_eq());
     if ready.is_empty() && not_ready.is_empty() {
         return Vec::new();
     }
