@@ -241,14 +241,17 @@ impl CompactEndpoints {
                 _ => return Compacted::Given(e),
             }
         }
-        // Held exactly: the metadata and the ports move in.
-        let subsets = (e.subsets.into_iter().zip(lists))
-            .map(|(s, (ready, not_ready))| CompactSubset {
+        // Held exactly: the metadata and the ports move in. Pushed into a
+        // list of its own size (collecting would reuse the larger
+        // subsets' allocation, with room to spare).
+        let mut subsets = Vec::with_capacity(e.subsets.len());
+        for (s, (ready, not_ready)) in e.subsets.into_iter().zip(lists) {
+            subsets.push(CompactSubset {
                 ready,
                 not_ready,
                 ports: s.ports.into(),
-            })
-            .collect();
+            });
+        }
         Compacted::Compact(CompactEndpoints {
             metadata: EndpointsMeta::of(e.metadata),
             subsets,

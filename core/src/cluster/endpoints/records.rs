@@ -100,6 +100,11 @@ pub(in crate::cluster) fn desired_compact(
         }
     }
     let truncated = truncate_lists(&mut subsets, |s| (&mut s.ready, &mut s.not_ready));
+    // Stored for long: no room left from merging or truncating.
+    for s in &mut subsets {
+        s.ready.shrink_to_fit();
+        s.not_ready.shrink_to_fit();
+    }
     Some(Outcome::Write(Box::new(CompactEndpoints {
         metadata: EndpointsMeta::of(written_metadata(svc, current_meta, truncated)),
         subsets,
@@ -139,11 +144,10 @@ fn one_subset(
     ports.dedup_by(|a, b| port_order(a) == port_order(b));
     // A stable sort: duplicates stay in first-seen order.
     crate::order::sort_by(&mut all, |x, y| cmp_record(&x.0, &y.0));
-    let (mut ready, not_ready) = super::merge_duplicates(all, |a, b| cmp_record(a, b).is_eq());
+    let (ready, not_ready) = super::merge_duplicates(all, |a, b| cmp_record(a, b).is_eq());
     if ready.is_empty() && not_ready.is_empty() {
         return Vec::new();
     }
-    ready.shrink_to_fit();
     vec![CompactSubset {
         ready,
         not_ready,
@@ -284,6 +288,14 @@ mod tests {
                         panic!("held exactly")
                     };
                     assert_eq!(of, **c);
+                    // Stored for long: no lists with room to spare.
+                    for e in [&of, &**c] {
+                        assert_eq!(e.subsets.capacity(), e.subsets.len());
+                        for s in &e.subsets {
+                            assert_eq!(s.ready.capacity(), s.ready.len());
+                            assert_eq!(s.not_ready.capacity(), s.not_ready.len());
+                        }
+                    }
                 }
                 None => {}
             }
