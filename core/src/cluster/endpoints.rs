@@ -317,12 +317,12 @@ pub(crate) fn subsets(svc: &Service, pods: &[PodView<'_>]) -> Vec<EndpointSubset
 /// duplicate is not ready) with the distinct ports, computed without the
 /// per-port maps.
 fn one_port_list(entries: Vec<(EndpointAddress, bool, Vec<EndpointPort>)>) -> Vec<EndpointSubset> {
-    let mut ports: Vec<EndpointPort> = entries
-        .first()
-        .map(|e| e.2.iter().filter(|p| p.port > 0).cloned().collect())
-        .unwrap_or_default();
-    crate::order::sort_by_key(&mut ports, port_order);
-    ports.dedup_by(|a, b| port_order(a) == port_order(b));
+    let ports = distinct_ports(
+        entries
+            .first()
+            .into_iter()
+            .flat_map(|e| e.2.iter().cloned()),
+    );
     // (address, ready, first-seen position), sorted by address order; the
     // stable sort keeps duplicates in first-seen order.
     let mut all: Vec<(EndpointAddress, bool)> =
@@ -357,14 +357,29 @@ fn pod_entry(
 ) -> Option<(EndpointAddress, bool, Vec<EndpointPort>)> {
     let (address, ready) = pod_entry_view(svc, pod)?;
     let ports = endpointslice::resolved_ports(svc, pod)
-        .map(|(sp, port)| EndpointPort {
-            name: sp.name.clone(),
-            port,
-            protocol: sp.protocol,
-            app_protocol: sp.app_protocol.clone(),
-        })
+        .map(|(sp, port)| endpoint_port(sp, port))
         .collect();
     Some((address.to_owned(), ready, ports))
+}
+
+/// The `EndpointPort` a Service port gives where it resolves to `port`
+/// on a pod.
+fn endpoint_port(sp: &crate::api::ServicePort, port: i32) -> EndpointPort {
+    EndpointPort {
+        name: sp.name.clone(),
+        port,
+        protocol: sp.protocol,
+        app_protocol: sp.app_protocol.clone(),
+    }
+}
+
+/// The ports of a one-port-list subset: those above 0, in port order,
+/// each once.
+fn distinct_ports(ports: impl Iterator<Item = EndpointPort>) -> Vec<EndpointPort> {
+    let mut ports: Vec<EndpointPort> = ports.filter(|p| p.port > 0).collect();
+    crate::order::sort_by_key(&mut ports, port_order);
+    ports.dedup_by(|a, b| port_order(a) == port_order(b));
+    ports
 }
 
 /// [`pod_entry`] without building the address or the ports: the address

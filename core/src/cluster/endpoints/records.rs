@@ -13,7 +13,6 @@
 
 use std::sync::Arc;
 
-use crate::api::corev1::EndpointPort;
 use crate::api::{Kind, Object, ObjectKey, Service};
 
 use super::super::stored::{
@@ -21,8 +20,7 @@ use super::super::stored::{
 };
 use super::super::{Cluster, Tracker, endpointslice};
 use super::{
-    AddressLike, MetaRef, PodView, metadata_kept, pod_entry_view, port_order, truncate_lists,
-    written_metadata,
+    AddressLike, MetaRef, PodView, metadata_kept, pod_entry_view, truncate_lists, written_metadata,
 };
 
 /// What the controller does with a Service's Endpoints object.
@@ -131,17 +129,9 @@ fn one_subset(
     first: PodView<'_>,
     mut all: Vec<(Address, bool)>,
 ) -> Vec<CompactSubset> {
-    let mut ports: Vec<EndpointPort> = endpointslice::resolved_ports(svc, first)
-        .filter(|&(_, port)| port > 0)
-        .map(|(sp, port)| EndpointPort {
-            name: sp.name.clone(),
-            port,
-            protocol: sp.protocol,
-            app_protocol: sp.app_protocol.clone(),
-        })
-        .collect();
-    crate::order::sort_by_key(&mut ports, port_order);
-    ports.dedup_by(|a, b| port_order(a) == port_order(b));
+    let ports = super::distinct_ports(
+        endpointslice::resolved_ports(svc, first).map(|(sp, port)| super::endpoint_port(sp, port)),
+    );
     // A stable sort: duplicates stay in first-seen order.
     crate::order::sort_by(&mut all, |x, y| cmp_record(&x.0, &y.0));
     let (ready, not_ready) = super::merge_duplicates(all, |a, b| cmp_record(a, b).is_eq());
