@@ -136,6 +136,12 @@ fn pod_cidrs(node: &Node) -> Vec<String> {
     }
 }
 
+/// Whether admission looks at (and may rewrite) this object: Services
+/// and Nodes; every other kind is written as given.
+pub(super) fn admits(object: &Object) -> bool {
+    matches!(object, Object::Service(_) | Object::Node(_))
+}
+
 impl Cluster {
     /// The stored or staged object with this key.
     fn current(&self, key: &ObjectKey) -> Option<Object> {
@@ -156,7 +162,7 @@ impl Cluster {
         index: usize,
         problems: &mut Vec<ClusterProblem>,
     ) {
-        if !matches!(object, Object::Service(_) | Object::Node(_)) {
+        if !admits(object) {
             return;
         }
         let key = object.key();

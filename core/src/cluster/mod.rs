@@ -760,7 +760,8 @@ impl Cluster {
                 ));
                 continue;
             }
-            if matches!(o, Object::Service(_) | Object::Node(_)) {
+            // Only then taken for changing: a lent object is cloned.
+            if admit::admits(o) {
                 self.admit(object.object_mut(), index, &mut problems);
             }
             workloads::validate(self, object.object(), index, &mut problems);
@@ -1516,11 +1517,7 @@ impl Cluster {
                 Some(services) => services,
                 None => self.pod_services(&rec),
             };
-            for &sid in &services {
-                if let Some(svc) = self.slot(sid) {
-                    t.pod(&svc.key, sid, &slot.key, id);
-                }
-            }
+            self.mark_services(&services, &slot.key, id, t);
             self.last_services = Some(services);
             self.pods.insert(id, rec);
         }
@@ -1825,7 +1822,12 @@ impl Cluster {
     /// Marks the Services whose selector matches this pod's labels, found
     /// through the reverse index.
     fn mark_pod_services(&self, rec: &PodRec, pod: &StoreKey, pid: ObjId, t: &mut Tracker) {
-        for sid in self.pod_services(rec) {
+        self.mark_services(&self.pod_services(rec), pod, pid, t);
+    }
+
+    /// Marks these Services (found already) for the pod in slot `pid`.
+    fn mark_services(&self, services: &[ObjId], pod: &StoreKey, pid: ObjId, t: &mut Tracker) {
+        for &sid in services {
             if let Some(slot) = self.slot(sid) {
                 t.pod(&slot.key, sid, pod, pid);
             }
